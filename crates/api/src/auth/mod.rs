@@ -1,0 +1,7 @@
+//! Authentication: JWT access tokens, rotating refresh tokens, passwords.
+
+mod password;
+mod tokens;
+
+pub use password::{hash_password, verify_password};
+pub use tokens::{AccessClaims, Principal, TokenError, TokenIssuer, TokenPair, hash_refresh_token};

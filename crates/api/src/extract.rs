@@ -1,0 +1,152 @@
+//! Extractors: the edge where raw requests become typed values. Body,
+//! path and query failures are turned into `ApiError`s with stable codes
+//! here, so no handler ever sees a malformed request.
+
+use crate::ApiError;
+use crate::auth::{Principal, TokenIssuer};
+use crate::middleware::RequestId;
+use crate::state::AppState;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use sansuo_domain::{OrgUnitId, ResidentId, StaffId, StaffRole};
+use std::future::{Ready, ready};
+
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(crate::MAX_JSON_BODY)
+        .error_handler(|err, _req| json_error(err).into())
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            ApiError::BodyTooLarge
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::InvalidBody(e.to_string()),
+        JsonPayloadError::Deserialize(e) => {
+            ApiError::MalformedJson(format!("the body is not valid JSON: {e}"))
+        }
+        other => ApiError::MalformedJson(other.to_string()),
+    }
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        ApiError::BadParameter(format!("bad path parameter: {err}")).into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        ApiError::BadParameter(format!("bad query parameter: {err}")).into()
+    })
+}
+
+fn state(req: &HttpRequest) -> Result<&AppState, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .map(|d| d.get_ref())
+        .ok_or_else(|| ApiError::internal("application state missing"))
+}
+
+fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthenticated("send `Authorization: Bearer <access token>`"))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::unauthenticated("the Authorization header must be `Bearer <access token>`")
+        })?;
+    let tokens: &TokenIssuer = &state(req)?.tokens;
+    tokens.verify(token.trim()).map_err(|e| match e {
+        crate::auth::TokenError::Expired => ApiError::Unauthenticated(
+            "token_expired",
+            "the access token has expired; refresh it".into(),
+        ),
+        crate::auth::TokenError::Invalid => {
+            ApiError::unauthenticated("the access token is not valid")
+        }
+    })
+}
+
+/// A request by a logged-in resident.
+pub struct ResidentAuth(pub ResidentId);
+
+impl FromRequest for ResidentAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| match p {
+            Principal::Resident(id) => Ok(ResidentAuth(id)),
+            Principal::Staff { .. } => Err(ApiError::forbidden("this endpoint is for residents")),
+        }))
+    }
+}
+
+/// A request by a logged-in lawyer.
+pub struct LawyerAuth {
+    pub id: StaffId,
+    pub scope: OrgUnitId,
+}
+
+impl LawyerAuth {
+    pub fn principal(&self) -> Principal {
+        Principal::Staff {
+            id: self.id,
+            role: StaffRole::Lawyer,
+            scope: self.scope,
+        }
+    }
+}
+
+impl FromRequest for LawyerAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| match p {
+            Principal::Staff {
+                id,
+                role: StaffRole::Lawyer,
+                scope,
+            } => Ok(LawyerAuth { id, scope }),
+            _ => Err(ApiError::forbidden("this endpoint is for lawyers")),
+        }))
+    }
+}
+
+/// Any logged-in staff member.
+pub struct StaffAuth {
+    pub id: StaffId,
+}
+
+impl FromRequest for StaffAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| match p {
+            Principal::Staff { id, .. } => Ok(StaffAuth { id }),
+            Principal::Resident(_) => Err(ApiError::forbidden("this endpoint is for staff")),
+        }))
+    }
+}
+
+impl FromRequest for RequestId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Set by the request-id middleware; absent only in handler unit tests.
+        ready(Ok(req
+            .extensions()
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(RequestId::generate)))
+    }
+}

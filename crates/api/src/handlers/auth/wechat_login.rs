@@ -1,0 +1,77 @@
+use super::issue_tokens;
+use crate::auth::Principal;
+use crate::views::TokenResponse;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use sansuo_wechat::WechatError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WechatLoginRequest {
+    /// The code from `wx.login()`; valid once, for five minutes.
+    pub code: String,
+}
+
+/// Log a resident in with a `wx.login()` code.
+///
+/// Exchanges the code at WeChat's `jscode2session`, finds or creates the
+/// resident by openid, and returns tokens. WeChat's `session_key` is never
+/// returned or logged.
+#[utoipa::path(tag = "auth", request_body = WechatLoginRequest, responses(
+    (status = 200, body = TokenResponse),
+    (status = 401, body = ErrorBody, description = "`wechat_code_invalid`: the code is wrong, expired or used"),
+    (status = 403, body = ErrorBody, description = "`wechat_risky_user`: WeChat refused this user"),
+    (status = 422, body = ErrorBody, description = "`invalid_body`"),
+    (status = 429, body = ErrorBody, description = "`wechat_rate_limited`: too many logins; see Retry-After"),
+    (status = 503, body = ErrorBody, description = "`wechat_unavailable` (retry) or `wechat_not_configured`"),
+))]
+#[post("/auth/wechat")]
+pub async fn wechat_login(
+    state: web::Data<AppState>,
+    body: web::Json<WechatLoginRequest>,
+) -> Result<web::Json<TokenResponse>, ApiError> {
+    let wechat = state.wechat.as_ref().ok_or_else(|| {
+        ApiError::Unavailable(
+            "wechat_not_configured",
+            "WeChat login is not configured on this server".into(),
+        )
+    })?;
+    let session = wechat
+        .code_to_session(body.code.trim())
+        .await
+        .map_err(|e| match e {
+            WechatError::InvalidCode => ApiError::Unauthenticated(
+                "wechat_code_invalid",
+                "the login code is invalid, expired or already used; call wx.login() again".into(),
+            ),
+            WechatError::RateLimited => ApiError::RateLimited(
+                "wechat_rate_limited",
+                "WeChat is limiting logins; try again shortly".into(),
+                10,
+            ),
+            WechatError::RiskyUser => ApiError::Forbidden(
+                "WeChat flagged this account as high-risk; login refused".into(),
+            ),
+            e if e.is_retryable() => {
+                tracing::warn!(error = %e, "wechat unavailable");
+                ApiError::Unavailable(
+                    "wechat_unavailable",
+                    "WeChat is busy or unreachable; try again".into(),
+                )
+            }
+            e => ApiError::internal(format!("wechat: {e}")),
+        })?;
+    let resident = state
+        .store
+        .upsert_resident(
+            &session.openid,
+            session.unionid.as_deref(),
+            chrono::Utc::now(),
+        )
+        .await?;
+    Ok(web::Json(
+        issue_tokens(&state, Principal::Resident(resident.id.into())).await?,
+    ))
+}

@@ -1,0 +1,29 @@
+use crate::views::CommunityCardView;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{get, web};
+use sansuo_domain::values::Scene;
+
+/// The community behind a QR code `scene`: its public card.
+#[utoipa::path(tag = "communities", params(("scene" = String, Path, description = "The QR code scene (≤ 32 characters)")), responses(
+    (status = 200, body = CommunityCardView),
+    (status = 404, body = ErrorBody, description = "`community_not_found`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: not a valid WeChat scene"),
+))]
+#[get("/communities/by-scene/{scene}")]
+pub async fn community_by_scene(
+    state: web::Data<AppState>,
+    scene: web::Path<String>,
+) -> Result<web::Json<CommunityCardView>, ApiError> {
+    let scene = Scene::parse(&scene)?;
+    let card = state
+        .store
+        .community_by_scene(scene.as_str())
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound(
+                "community_not_found",
+                "no community has this QR code".into(),
+            )
+        })?;
+    Ok(web::Json(card.into()))
+}

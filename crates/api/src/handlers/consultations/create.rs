@@ -1,0 +1,120 @@
+use super::resident_view;
+use crate::extract::ResidentAuth;
+use crate::middleware::RequestId;
+use crate::views::ConsultationView;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use sansuo_domain::values::{IdempotencyKey, QuestionText};
+use sansuo_store::consultations::{NewConsultation, SERVICE, Submission};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConsultationRequest {
+    /// The community whose QR code the resident scanned.
+    pub community_id: Uuid,
+    /// A category code from `GET /api/v1/categories` that accepts consultations.
+    #[schema(example = "LJ")]
+    pub category_code: String,
+    /// 10 to 2000 characters.
+    #[schema(example = "楼上邻居装修噪音每天持续到晚上十点，我可以怎么维权？")]
+    pub question: String,
+}
+
+/// Ask a lawyer a question.
+///
+/// Send an `Idempotency-Key` header (a UUID): a retry with the same key and
+/// body returns the same consultation (with `Idempotent-Replayed: true`)
+/// instead of creating a second one.
+#[utoipa::path(tag = "consultations", security(("bearer" = [])), request_body = CreateConsultationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters; a UUID is ideal")),
+    responses(
+        (status = 201, body = ConsultationView, description = "Created, or replayed for a repeated Idempotency-Key"),
+        (status = 400, body = ErrorBody, description = "`malformed_json`"),
+        (status = 401, body = ErrorBody, description = "`unauthenticated` / `token_expired`"),
+        (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
+        (status = 404, body = ErrorBody, description = "`community_not_found` / `category_not_found`"),
+        (status = 413, body = ErrorBody, description = "`body_too_large`"),
+        (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`"),
+    ))]
+#[post("/consultations")]
+pub async fn create_consultation(
+    state: web::Data<AppState>,
+    auth: ResidentAuth,
+    request_id: RequestId,
+    req: HttpRequest,
+    body: web::Json<CreateConsultationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let resident = auth.0;
+    let body = body.into_inner();
+    let idempotency = match req.headers().get(IDEMPOTENCY_HEADER) {
+        None => None,
+        Some(value) => {
+            let key = IdempotencyKey::parse(value.to_str().unwrap_or(""))?;
+            // The request's meaning, hashed: same key + different body is an error.
+            let canonical = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+            Some((key, hex::encode(Sha256::digest(canonical))))
+        }
+    };
+    let question = QuestionText::parse(&body.question)?;
+    let community = state
+        .store
+        .community(body.community_id.into())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("community_not_found", "no such community".into()))?;
+    if !sansuo_store::org::split_list(&community.services)
+        .iter()
+        .any(|s| s == SERVICE)
+    {
+        return Err(ApiError::NotFound(
+            "community_not_found",
+            "this community does not offer consultations".into(),
+        ));
+    }
+    let category = state
+        .store
+        .category(&body.category_code)
+        .await?
+        .filter(|c| {
+            sansuo_store::org::split_list(&c.services)
+                .iter()
+                .any(|s| s == SERVICE)
+        })
+        .ok_or_else(|| {
+            ApiError::NotFound(
+                "category_not_found",
+                "no such category for consultations".into(),
+            )
+        })?;
+    let submission = state
+        .store
+        .submit_consultation(
+            NewConsultation {
+                resident,
+                community: community.id.into(),
+                pool_unit: community.parent_id.map(Into::into),
+                category: category.code,
+                question,
+                idempotency,
+                request_id: Some(request_id.as_str().to_owned()),
+            },
+            chrono::Utc::now(),
+        )
+        .await?;
+    if let Submission::Created(id) = submission {
+        tracing::info!(case_id = %id, "consultation submitted");
+        state.outbox_nudge.notify_one();
+    }
+    let view = resident_view(&state, submission.case_id(), resident).await?;
+    let mut response = HttpResponse::Created();
+    response.insert_header(("Location", format!("/api/v1/consultations/{}", view.id)));
+    if matches!(submission, Submission::Replayed(_)) {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(view))
+}

@@ -1,0 +1,37 @@
+pub mod create;
+pub mod follow_up;
+pub mod get;
+pub mod list;
+pub mod rate;
+pub mod withdraw;
+
+use crate::ApiError;
+use crate::AppState;
+use crate::views::{self, ConsultationView};
+use sansuo_domain::{CaseId, ResidentId};
+
+/// A resident's own consultation, with its public thread and history.
+/// Someone else's case is "not found", never "forbidden".
+pub(crate) async fn resident_view(
+    state: &AppState,
+    id: CaseId,
+    resident: ResidentId,
+) -> Result<ConsultationView, ApiError> {
+    let record = state
+        .store
+        .consultation(id)
+        .await?
+        .filter(|r| r.case.resident_id == Some(resident.as_uuid()))
+        .ok_or_else(ApiError::consultation_not_found)?;
+    let (messages, events) =
+        tokio::try_join!(state.store.thread(id, false), state.store.history(id, true))?;
+    Ok(views::consultation(&record, messages, events))
+}
+
+/// Resident-side store errors: a missing or foreign case reads as not found.
+pub(crate) fn resident_error(err: sansuo_store::StoreError) -> ApiError {
+    match err {
+        sansuo_store::StoreError::NotFound => ApiError::consultation_not_found(),
+        other => other.into(),
+    }
+}

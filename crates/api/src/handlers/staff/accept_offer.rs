@@ -1,0 +1,47 @@
+use super::{lawyer_view, staff_error};
+use crate::extract::LawyerAuth;
+use crate::handlers::context;
+use crate::middleware::RequestId;
+use crate::views::ConsultationView;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use sansuo_store::StoreError;
+use uuid::Uuid;
+
+/// Accept an offer: the consultation becomes yours.
+#[utoipa::path(tag = "staff", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The offer id")), responses(
+    (status = 200, body = ConsultationView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`offer_not_found`: no such offer to you"),
+    (status = 409, body = ErrorBody, description = "`offer_not_pending`: already answered, expired or withdrawn"),
+))]
+#[post("/staff/offers/{id}/accept")]
+pub async fn accept_offer(
+    state: web::Data<AppState>,
+    auth: LawyerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ConsultationView>, ApiError> {
+    let case_id = state
+        .store
+        .accept_offer(
+            id.into_inner().into(),
+            auth.id,
+            context(auth.principal(), &request_id),
+        )
+        .await
+        .map_err(offer_error)?;
+    tracing::info!(%case_id, "offer accepted");
+    Ok(web::Json(lawyer_view(&state, case_id, &auth).await?))
+}
+
+pub(crate) fn offer_error(err: StoreError) -> ApiError {
+    match err {
+        StoreError::NotFound => {
+            ApiError::NotFound("offer_not_found", "no such offer to you".into())
+        }
+        StoreError::Conflict(message) => ApiError::Conflict("offer_not_pending", message),
+        other => staff_error(other),
+    }
+}

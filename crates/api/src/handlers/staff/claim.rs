@@ -1,0 +1,42 @@
+use super::{lawyer_case, lawyer_view, staff_error};
+use crate::extract::LawyerAuth;
+use crate::handlers::context;
+use crate::middleware::RequestId;
+use crate::views::ConsultationView;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use sansuo_domain::ConsultationStatus;
+use uuid::Uuid;
+
+/// Take a consultation from the pool. Of two lawyers claiming at once,
+/// exactly one gets it; the other gets 409.
+#[utoipa::path(tag = "staff", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = ConsultationView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`consultation_not_found`: not in a pool you serve"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: someone else took it, or it is no longer pooled"),
+))]
+#[post("/staff/consultations/{id}/claim")]
+pub async fn claim_consultation(
+    state: web::Data<AppState>,
+    auth: LawyerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ConsultationView>, ApiError> {
+    let id = id.into_inner().into();
+    let record = lawyer_case(&state, id, &auth).await?;
+    if record.status() != ConsultationStatus::Pooled {
+        return Err(ApiError::Conflict(
+            "state_conflict",
+            format!("the consultation is {}, not in the pool", record.status()),
+        ));
+    }
+    state
+        .store
+        .claim_consultation(id, auth.id, context(auth.principal(), &request_id))
+        .await
+        .map_err(staff_error)?;
+    tracing::info!(case_id = %id, "claimed from pool");
+    Ok(web::Json(lawyer_view(&state, id, &auth).await?))
+}

@@ -1,0 +1,85 @@
+pub mod accept_offer;
+pub mod claim;
+pub mod decline_offer;
+pub mod get_consultation;
+pub mod list_consultations;
+pub mod list_offers;
+pub mod me;
+pub mod post_message;
+pub mod resolve;
+
+use crate::extract::LawyerAuth;
+use crate::views::{self, ConsultationView};
+use crate::{ApiError, AppState};
+use sansuo_domain::{CaseId, ConsultationStatus};
+use sansuo_store::consultations::{ConsultationRecord, offer_status};
+use uuid::Uuid;
+
+/// The pools this lawyer serves (through their firm's signings).
+pub(crate) async fn pool_units(
+    state: &AppState,
+    lawyer: &LawyerAuth,
+) -> Result<Vec<Uuid>, ApiError> {
+    let account = state
+        .store
+        .staff(lawyer.id)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("account no longer exists"))?;
+    match account.law_firm_id {
+        Some(firm) => Ok(state.store.pool_units_of_firm(firm).await?),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A consultation this lawyer may see: one they own, one offered to them
+/// now, or one waiting in a pool they serve. Anything else is "not found".
+pub(crate) async fn lawyer_case(
+    state: &AppState,
+    id: CaseId,
+    lawyer: &LawyerAuth,
+) -> Result<ConsultationRecord, ApiError> {
+    let record = state
+        .store
+        .consultation(id)
+        .await?
+        .ok_or_else(ApiError::consultation_not_found)?;
+    if record.case.owner_staff_id == Some(lawyer.id.as_uuid()) {
+        return Ok(record);
+    }
+    let offered = state
+        .store
+        .pending_offers_for(lawyer.id, chrono::Utc::now())
+        .await?
+        .iter()
+        .any(|(offer, _)| offer.case_id == record.case.id && offer.status == offer_status::PENDING);
+    if offered {
+        return Ok(record);
+    }
+    if record.status() == ConsultationStatus::Pooled {
+        let units = pool_units(state, lawyer).await?;
+        if record.case.pool_unit_id.is_some_and(|u| units.contains(&u)) {
+            return Ok(record);
+        }
+    }
+    Err(ApiError::consultation_not_found())
+}
+
+/// The staff view: the full thread including internal notes, the full history.
+pub(crate) async fn lawyer_view(
+    state: &AppState,
+    id: CaseId,
+    lawyer: &LawyerAuth,
+) -> Result<ConsultationView, ApiError> {
+    let record = lawyer_case(state, id, lawyer).await?;
+    let (messages, events) =
+        tokio::try_join!(state.store.thread(id, true), state.store.history(id, false))?;
+    Ok(views::consultation(&record, messages, events))
+}
+
+/// Staff-side store errors: an invisible case reads as not found.
+pub(crate) fn staff_error(err: sansuo_store::StoreError) -> ApiError {
+    match err {
+        sansuo_store::StoreError::NotFound => ApiError::consultation_not_found(),
+        other => other.into(),
+    }
+}

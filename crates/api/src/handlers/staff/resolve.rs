@@ -1,0 +1,32 @@
+use super::{lawyer_view, staff_error};
+use crate::extract::LawyerAuth;
+use crate::handlers::context;
+use crate::middleware::RequestId;
+use crate::views::ConsultationView;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use uuid::Uuid;
+
+/// Mark an answered consultation you own as resolved (办结).
+#[utoipa::path(tag = "staff", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = ConsultationView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`consultation_not_found`: not yours"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: not answered yet, or already resolved"),
+))]
+#[post("/staff/consultations/{id}/resolve")]
+pub async fn resolve_consultation(
+    state: web::Data<AppState>,
+    auth: LawyerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<ConsultationView>, ApiError> {
+    let id = id.into_inner().into();
+    state
+        .store
+        .resolve_consultation(id, auth.id, context(auth.principal(), &request_id))
+        .await
+        .map_err(staff_error)?;
+    Ok(web::Json(lawyer_view(&state, id, &auth).await?))
+}

@@ -1,0 +1,74 @@
+//! The HTTP JSON API of sansuo.
+//!
+//! One handler per file under `handlers/`, named by its verb; every route is
+//! wired once in [`routes`], which feeds both the server and the OpenAPI
+//! document (so the spec cannot miss an endpoint). One error type,
+//! [`ApiError`], gives every failure a stable code and an explicit status.
+
+pub mod auth;
+pub mod error;
+mod extract;
+mod handlers;
+pub mod middleware;
+mod openapi;
+mod pagination;
+mod state;
+pub mod views;
+
+pub use error::{ApiError, ErrorBody};
+pub use openapi::{ApiDoc, openapi};
+pub use state::{ApiConfig, AppState};
+
+use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// The largest JSON body accepted. A question is at most 2000 characters
+/// (about 6 KiB of UTF-8); anything near this limit is not a real client.
+pub const MAX_JSON_BODY: usize = 32 * 1024;
+
+/// Every endpoint, wired in one place.
+pub fn routes(cfg: &mut ServiceConfig) {
+    use handlers::*;
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .service(auth::wechat_login::wechat_login)
+                .service(auth::demo_login::demo_login)
+                .service(auth::staff_login::staff_login)
+                .service(auth::refresh::refresh)
+                .service(communities::by_scene::community_by_scene)
+                .service(categories::list::list_categories)
+                .service(consultations::create::create_consultation)
+                .service(consultations::list::list_consultations)
+                .service(consultations::get::get_consultation)
+                .service(consultations::follow_up::post_follow_up)
+                .service(consultations::rate::rate_consultation)
+                .service(consultations::withdraw::withdraw_consultation)
+                .service(staff::me::me)
+                .service(staff::list_offers::list_offers)
+                .service(staff::accept_offer::accept_offer)
+                .service(staff::decline_offer::decline_offer)
+                .service(staff::list_consultations::list_staff_consultations)
+                .service(staff::get_consultation::get_staff_consultation)
+                .service(staff::claim::claim_consultation)
+                .service(staff::post_message::post_staff_message)
+                .service(staff::resolve::resolve_consultation),
+        );
+}
+
+/// Mount the API on an actix app: state, body limits with JSON errors, the
+/// routes, the spec and the offline docs page, and a JSON 404 for the rest.
+pub fn mount(cfg: &mut web::ServiceConfig, state: AppState, spec: utoipa::openapi::OpenApi) {
+    cfg.app_data(web::Data::new(state))
+        .app_data(extract::json_config())
+        .app_data(extract::path_config())
+        .app_data(extract::query_config())
+        // Before the routes: the `/api/v1` scope would otherwise claim
+        // `/api/v1/openapi.json` and answer 404 for it.
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", spec),
+        )
+        .configure(|c| routes(&mut ServiceConfig::new(c)))
+        .default_service(web::to(handlers::not_found));
+}

@@ -1,0 +1,26 @@
+use crate::auth::TokenIssuer;
+use sansuo_queue::SharedQueue;
+use sansuo_store::Store;
+use sansuo_wechat::WechatClient;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Settings the handlers need, already validated by the server's config.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// `POST /auth/demo` logs residents in without WeChat (demo mode only).
+    pub demo_login: bool,
+}
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub queue: SharedQueue,
+    /// `None` when no WeChat credentials are configured (demo mode).
+    pub wechat: Option<WechatClient>,
+    pub tokens: Arc<TokenIssuer>,
+    pub config: ApiConfig,
+    /// Rung after committing outbox rows so the relay publishes at once.
+    pub outbox_nudge: Arc<Notify>,
+}

@@ -1,0 +1,342 @@
+//! What the API returns. Views are built from store records here, so
+//! handlers stay short and every response shape is defined once.
+
+use chrono::{DateTime, Utc};
+use sansuo_domain::ConsultationStatus;
+use sansuo_store::consultations::ConsultationRecord;
+use sansuo_store::entity::{case_event, case_message, category, offer, staff};
+use sansuo_store::org::{CommunityCard, split_list};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Tokens returned by every login and by refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// JWT to send as `Authorization: Bearer ...`.
+    pub access_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    pub expires_at: DateTime<Utc>,
+    /// Use once at `POST /api/v1/auth/refresh` for a new pair.
+    pub refresh_token: String,
+    pub refresh_expires_at: DateTime<Utc>,
+    /// The resident or staff id.
+    pub subject_id: Uuid,
+    /// The staff role; absent for residents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+}
+
+/// The public card of a community, shown after scanning its QR code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommunityCardView {
+    pub id: Uuid,
+    pub name: String,
+    pub scene: String,
+    pub street: Option<String>,
+    pub police_station: Option<String>,
+    pub signed_lawyer: Option<LawyerView>,
+    /// Services offered here: `consultation`, `mediation`, `tip`.
+    pub services: Vec<String>,
+    pub office_hours: Option<String>,
+    pub address: Option<String>,
+}
+
+impl From<CommunityCard> for CommunityCardView {
+    fn from(c: CommunityCard) -> Self {
+        Self {
+            id: c.id.as_uuid(),
+            name: c.name,
+            scene: c.scene,
+            street: c.street,
+            police_station: c.police_station,
+            signed_lawyer: c.signed_lawyer.map(|l| LawyerView {
+                display_name: l.display_name,
+                firm: l.firm,
+            }),
+            services: c.services,
+            office_hours: c.office_hours,
+            address: c.address,
+        }
+    }
+}
+
+/// A lawyer as residents see them: display name and firm, nothing else.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LawyerView {
+    pub display_name: String,
+    pub firm: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryView {
+    #[schema(example = "LJ")]
+    pub code: String,
+    pub parent_code: Option<String>,
+    #[schema(example = "邻里纠纷")]
+    pub name_zh: String,
+    pub name_en: String,
+    /// Which services accept this category.
+    pub services: Vec<String>,
+}
+
+impl From<category::Model> for CategoryView {
+    fn from(c: category::Model) -> Self {
+        Self {
+            services: split_list(&c.services),
+            code: c.code,
+            parent_code: c.parent_code,
+            name_zh: c.name_zh,
+            name_en: c.name_en,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryList {
+    pub items: Vec<CategoryView>,
+}
+
+/// Where a consultation stands.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsultationStatusView {
+    Submitted,
+    Offered,
+    Pooled,
+    Assigned,
+    Answered,
+    Resolved,
+    Closed,
+    Withdrawn,
+}
+
+impl From<ConsultationStatus> for ConsultationStatusView {
+    fn from(s: ConsultationStatus) -> Self {
+        use ConsultationStatus as S;
+        match s {
+            S::Submitted => Self::Submitted,
+            S::Offered => Self::Offered,
+            S::Pooled => Self::Pooled,
+            S::Assigned => Self::Assigned,
+            S::Answered => Self::Answered,
+            S::Resolved => Self::Resolved,
+            S::Closed => Self::Closed,
+            S::Withdrawn => Self::Withdrawn,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatingView {
+    pub stars: i16,
+    pub comment: Option<String>,
+    pub rated_at: Option<DateTime<Utc>>,
+}
+
+/// One entry of a case thread.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageView {
+    pub id: Uuid,
+    /// `resident` or `lawyer`.
+    pub author: String,
+    /// The lawyer's display name for lawyer messages.
+    pub author_name: Option<String>,
+    pub body: String,
+    /// `public`, or `internal` (staff only).
+    pub visibility: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One entry of a case history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventView {
+    /// `submit`, `accept`, `reply`, `resolve`, ... (staff also see `offer`, `decline`, `pool`, `expire_offer`, `note`).
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    /// `resident`, `staff` or `system`.
+    pub actor: String,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A consultation with its thread and history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsultationView {
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub category_code: String,
+    pub status: ConsultationStatusView,
+    pub question: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub lawyer: Option<LawyerView>,
+    pub rating: Option<RatingView>,
+    pub messages: Vec<MessageView>,
+    pub history: Vec<EventView>,
+}
+
+/// A line in a list of consultations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsultationSummary {
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub category_code: String,
+    pub status: ConsultationStatusView,
+    /// The first 80 characters of the question.
+    pub question_excerpt: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub lawyer: Option<LawyerView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsultationPage {
+    pub items: Vec<ConsultationSummary>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A case offered to the calling lawyer, to accept or decline before `expires_at`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferView {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub consultation: ConsultationSummary,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferList {
+    pub items: Vec<OfferView>,
+}
+
+/// The calling staff member.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub org_unit_id: Uuid,
+    pub law_firm_id: Option<Uuid>,
+}
+
+impl From<staff::Model> for StaffView {
+    fn from(s: staff::Model) -> Self {
+        Self {
+            id: s.id,
+            username: s.username,
+            display_name: s.display_name,
+            role: s.role,
+            org_unit_id: s.org_unit_id,
+            law_firm_id: s.law_firm_id,
+        }
+    }
+}
+
+/// The answer of a state change: the case id and where it stands now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseStatusView {
+    pub id: Uuid,
+    pub status: ConsultationStatusView,
+}
+
+fn lawyer_of(record: &ConsultationRecord) -> Option<LawyerView> {
+    // The firm name is on the community card; the case view keeps to the name.
+    record.owner.as_ref().map(|o| LawyerView {
+        display_name: o.display_name.clone(),
+        firm: None,
+    })
+}
+
+pub fn summary(record: &ConsultationRecord) -> ConsultationSummary {
+    ConsultationSummary {
+        id: record.case.id,
+        community_id: record.case.community_id,
+        category_code: record.case.category_code.clone(),
+        status: record.status().into(),
+        question_excerpt: record.detail.question.chars().take(80).collect(),
+        created_at: record.case.created_at,
+        updated_at: record.case.updated_at,
+        lawyer: lawyer_of(record),
+    }
+}
+
+pub fn consultation(
+    record: &ConsultationRecord,
+    messages: Vec<case_message::Model>,
+    events: Vec<case_event::Model>,
+) -> ConsultationView {
+    let owner = record.owner.as_ref();
+    let messages = messages
+        .into_iter()
+        .map(|m| {
+            let by_staff = m.author_kind == "staff";
+            MessageView {
+                id: m.id,
+                author: if by_staff {
+                    "lawyer".into()
+                } else {
+                    m.author_kind.clone()
+                },
+                author_name: owner
+                    .filter(|o| by_staff && o.id == m.author_id)
+                    .map(|o| o.display_name.clone()),
+                body: m.body,
+                visibility: m.visibility,
+                created_at: m.created_at,
+            }
+        })
+        .collect();
+    let history = events
+        .into_iter()
+        .map(|e| EventView {
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            actor: e.actor_kind,
+            reason: e.reason,
+            created_at: e.created_at,
+        })
+        .collect();
+    let c = &record.case;
+    ConsultationView {
+        id: c.id,
+        community_id: c.community_id,
+        category_code: c.category_code.clone(),
+        status: record.status().into(),
+        question: record.detail.question.clone(),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+        accepted_at: c.accepted_at,
+        answered_at: c.answered_at,
+        resolved_at: c.resolved_at,
+        closed_at: c.closed_at,
+        lawyer: lawyer_of(record),
+        rating: record.detail.rating_stars.map(|stars| RatingView {
+            stars,
+            comment: record.detail.rating_comment.clone(),
+            rated_at: record.detail.rated_at,
+        }),
+        messages,
+        history,
+    }
+}
+
+pub fn offer_view(offer: &offer::Model, record: &ConsultationRecord) -> OfferView {
+    OfferView {
+        id: offer.id,
+        case_id: offer.case_id,
+        created_at: offer.created_at,
+        expires_at: offer.expires_at,
+        consultation: summary(record),
+    }
+}

@@ -1,0 +1,19 @@
+//! Pure domain rules of sansuo.
+//!
+//! Everything here is deterministic and free of I/O: ids and value types that
+//! are parsed once at the edge ("parse, don't validate"), the consultation
+//! state machine, and routing decisions as functions over a snapshot. The
+//! store, queue and HTTP crates load data, call into this crate, and save the
+//! result; they never re-implement a rule.
+
+pub mod actor;
+pub mod consultation;
+pub mod ids;
+pub mod privacy;
+pub mod routing;
+pub mod values;
+
+pub use actor::{Actor, StaffRole};
+pub use consultation::{ConsultationAction, ConsultationStatus, TransitionError};
+pub use ids::{CaseId, MessageId, OfferId, OrgUnitId, ResidentId, StaffId};
+pub use values::ValidationError;

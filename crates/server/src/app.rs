@@ -1,0 +1,184 @@
+//! Start-up: connect, migrate, wire the queue, the WeChat client, the
+//! background worker and the HTTP server.
+
+use crate::config::{Config, redact_url};
+use actix_web::{App, HttpServer, middleware::from_fn};
+use anyhow::Context;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use sansuo_api::auth::TokenIssuer;
+use sansuo_api::{ApiConfig, AppState};
+use sansuo_queue::{MemoryQueue, RedisQueue, SharedQueue};
+use sansuo_store::Store;
+use sansuo_wechat::{WechatClient, WechatConfig};
+use sansuo_worker::{Worker, WorkerConfig, WorkerHandle};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    worker_handle: WorkerHandle,
+    pub store: Store,
+    pub queue: SharedQueue,
+    /// The background side, for tests that drive it step by step.
+    pub worker: Worker,
+}
+
+/// Connect to the database named in the configuration and bring its schema
+/// and reference data up to date.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url, config.database_max_connections)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot connect to the database at {}",
+                redact_url(&config.database_url)
+            )
+        })?;
+    store.migrate().await.context("migrating the database")?;
+    store
+        .sync_categories(&crate::category_seeds())
+        .await
+        .context("loading the category tree")?;
+    Ok(store)
+}
+
+pub async fn open_queue(config: &Config) -> anyhow::Result<SharedQueue> {
+    let Some(url) = &config.redis_url else {
+        return Ok(Arc::new(MemoryQueue::new()));
+    };
+    let client = redis::Client::open(url.as_str())
+        .with_context(|| format!("REDIS_URL {} is not a valid Redis URL", redact_url(url)))?;
+    // The manager reconnects by itself when Redis restarts; a slow reply
+    // fails after two seconds instead of hanging a request.
+    let manager_config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(2)));
+    let manager = ConnectionManager::new_with_config(client, manager_config)
+        .await
+        .with_context(|| format!("cannot connect to Redis at {}", redact_url(url)))?;
+    Ok(Arc::new(RedisQueue::new(
+        manager,
+        config.redis_prefix.clone(),
+    )))
+}
+
+impl Application {
+    /// Everything up and listening; `run_until_stopped` serves.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let store = open_store(&config).await?;
+        let queue = open_queue(&config).await?;
+        let wechat = match &config.wechat {
+            Some(w) => Some(
+                WechatClient::new(WechatConfig {
+                    base_url: w.base_url.clone(),
+                    app_id: w.app_id.clone(),
+                    app_secret: w.app_secret.clone(),
+                    timeout: w.timeout,
+                })
+                .map_err(|e| anyhow::anyhow!("WeChat client: {e}"))?,
+            ),
+            None => None,
+        };
+        let worker = Worker::new(
+            store.clone(),
+            queue.clone(),
+            WorkerConfig {
+                offer_timeout: config.offer_timeout,
+                reconcile_every: config.reconcile_every,
+                ..WorkerConfig::default()
+            },
+        );
+        let state = AppState {
+            store: store.clone(),
+            queue: queue.clone(),
+            wechat,
+            tokens: Arc::new(TokenIssuer::new(
+                &config.jwt_secret,
+                config.access_token_ttl,
+                config.refresh_token_ttl,
+            )),
+            config: ApiConfig {
+                demo_login: config.demo,
+            },
+            outbox_nudge: worker.outbox_nudge(),
+        };
+        let spec = sansuo_api::openapi();
+        let listener = TcpListener::bind(config.bind)
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(sansuo_api::middleware::request_id))
+                .configure(|cfg| sansuo_api::mount(cfg, state.clone(), spec.clone()))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        let worker_handle = worker.spawn();
+        Ok(Self {
+            port,
+            server,
+            worker_handle,
+            store,
+            queue,
+            worker,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serve until SIGINT/SIGTERM (or the server handle stops it), then stop
+    /// the background tasks. In-flight requests get ten seconds to finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.worker_handle.shutdown();
+        result
+    }
+
+    /// Run in the background (tests); the returned handle stops it.
+    pub fn spawn(self) -> RunningApplication {
+        let server_handle = self.server.handle();
+        let Application {
+            port,
+            server,
+            worker_handle,
+            store,
+            queue,
+            worker,
+        } = self;
+        tokio::spawn(server);
+        RunningApplication {
+            port,
+            server_handle,
+            worker_handle: Some(worker_handle),
+            store,
+            queue,
+            worker,
+        }
+    }
+}
+
+/// A server running in the background.
+pub struct RunningApplication {
+    pub port: u16,
+    server_handle: actix_web::dev::ServerHandle,
+    worker_handle: Option<WorkerHandle>,
+    pub store: Store,
+    pub queue: SharedQueue,
+    pub worker: Worker,
+}
+
+impl RunningApplication {
+    /// Stop serving and stop the background tasks (a crash, as far as the
+    /// rest of the system is concerned: nothing is flushed specially).
+    pub async fn stop(&mut self) {
+        if let Some(worker) = self.worker_handle.take() {
+            worker.shutdown();
+        }
+        self.server_handle.stop(false).await;
+    }
+}

@@ -1,0 +1,314 @@
+//! Configuration from the environment, validated once at start-up. Every
+//! problem is reported (not just the first), each with the variable's name
+//! and what to do about it.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The embedded default: a SQLite file in the working directory.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://sansuo.db?mode=rwc";
+pub const DEFAULT_WECHAT_BASE_URL: &str = "https://api.weixin.qq.com";
+/// The placeholder in `deploy/sansuo.env.example`; refused outside demo mode.
+pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes";
+const MIN_JWT_SECRET_BYTES: usize = 32;
+
+#[derive(Clone)]
+pub struct WechatSettings {
+    pub base_url: String,
+    pub app_id: String,
+    pub app_secret: SecretString,
+    pub timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub database_max_connections: u32,
+    /// `None`: the in-process queue (embedded default, one instance only).
+    pub redis_url: Option<String>,
+    /// Every Redis key starts with this, so environments can share a server.
+    pub redis_prefix: String,
+    pub jwt_secret: SecretString,
+    pub access_token_ttl: chrono::Duration,
+    pub refresh_token_ttl: chrono::Duration,
+    /// `None` when not configured (demo mode only).
+    pub wechat: Option<WechatSettings>,
+    pub offer_timeout: chrono::Duration,
+    pub reconcile_every: Duration,
+    pub demo: bool,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Secrets and URLs with passwords stay out of logs.
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database", &redact_url(&self.database_url))
+            .field("redis", &self.redis_url.as_deref().map(redact_url))
+            .field("redis_prefix", &self.redis_prefix)
+            .field("wechat_configured", &self.wechat.is_some())
+            .field("offer_timeout_secs", &self.offer_timeout.num_seconds())
+            .field("demo", &self.demo)
+            .finish()
+    }
+}
+
+/// `postgres://user:pw@host/db` → `postgres://host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Everything wrong with the environment, one line per problem.
+#[derive(Debug)]
+pub struct ConfigErrors(pub Vec<String>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "the configuration is not usable:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+impl Config {
+    pub fn from_env(demo: bool) -> Result<Self, ConfigErrors> {
+        Self::from_vars(&std::env::vars().collect(), demo)
+    }
+
+    pub fn from_vars(vars: &HashMap<String, String>, demo: bool) -> Result<Self, ConfigErrors> {
+        let mut problems = Vec::new();
+        let get = |name: &str| {
+            vars.get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut number = |name: &str, default: u64, min: u64, max: u64| -> u64 {
+            match get(name) {
+                None => default,
+                Some(raw) => match raw.parse::<u64>() {
+                    Ok(n) if (min..=max).contains(&n) => n,
+                    _ => {
+                        problems.push(format!(
+                            "{name}=`{raw}` must be a whole number from {min} to {max}"
+                        ));
+                        default
+                    }
+                },
+            }
+        };
+        let database_max_connections = number("SANSUO_DB_MAX_CONNECTIONS", 20, 1, 500) as u32;
+        let access_secs = number("SANSUO_ACCESS_TOKEN_TTL_SECS", 15 * 60, 60, 24 * 3600);
+        let refresh_secs = number(
+            "SANSUO_REFRESH_TOKEN_TTL_SECS",
+            30 * 24 * 3600,
+            3600,
+            365 * 24 * 3600,
+        );
+        let offer_secs = number("SANSUO_OFFER_TIMEOUT_SECS", 30 * 60, 1, 7 * 24 * 3600);
+        let reconcile_secs = number("SANSUO_RECONCILE_SECS", 10, 1, 3600);
+        let wechat_timeout_ms = number("SANSUO_WECHAT_TIMEOUT_MS", 5000, 100, 60_000);
+
+        let bind = get("SANSUO_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let bind = bind.parse().unwrap_or_else(|_| {
+            problems.push(format!(
+                "SANSUO_BIND=`{bind}` must be an address like 0.0.0.0:8080"
+            ));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+            || database_url.starts_with("sqlite:"))
+        {
+            problems.push(format!(
+                "DATABASE_URL=`{}` must start with postgres:// (production) or sqlite: (embedded)",
+                redact_url(&database_url)
+            ));
+        }
+        let redis_url = get("REDIS_URL");
+        if let Some(url) = &redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            problems.push(format!(
+                "REDIS_URL=`{}` must start with redis:// or rediss://",
+                redact_url(url)
+            ));
+        }
+        let redis_prefix = get("SANSUO_REDIS_PREFIX").unwrap_or_else(|| "sansuo:".into());
+
+        let jwt_secret = match get("SANSUO_JWT_SECRET") {
+            Some(secret) if secret == EXAMPLE_JWT_SECRET && !demo => {
+                problems.push("SANSUO_JWT_SECRET is still the example value; set a long random secret (e.g. `openssl rand -hex 32`)".into());
+                SecretString::from(secret)
+            }
+            Some(secret) if secret.len() < MIN_JWT_SECRET_BYTES && !demo => {
+                problems.push(format!("SANSUO_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"));
+                SecretString::from(secret)
+            }
+            Some(secret) => SecretString::from(secret),
+            None if demo => {
+                // Demo mode: a fresh random secret; tokens die with the process.
+                SecretString::from(hex_random())
+            }
+            None => {
+                problems.push("SANSUO_JWT_SECRET is not set; set a long random secret (e.g. `openssl rand -hex 32`), or run with --demo".into());
+                SecretString::from(String::new())
+            }
+        };
+
+        let wechat = match (get("SANSUO_WECHAT_APP_ID"), get("SANSUO_WECHAT_APP_SECRET")) {
+            (Some(app_id), Some(secret)) => Some(WechatSettings {
+                base_url: get("SANSUO_WECHAT_BASE_URL")
+                    .unwrap_or_else(|| DEFAULT_WECHAT_BASE_URL.into()),
+                app_id,
+                app_secret: SecretString::from(secret),
+                timeout: Duration::from_millis(wechat_timeout_ms),
+            }),
+            (None, None) if demo => None,
+            (app_id, secret) => {
+                if app_id.is_none() {
+                    problems.push("SANSUO_WECHAT_APP_ID is not set: the mini-program's AppID (wx...), needed for resident login".into());
+                }
+                if secret.is_none() {
+                    problems.push("SANSUO_WECHAT_APP_SECRET is not set: the mini-program's AppSecret, needed for resident login".into());
+                }
+                None
+            }
+        };
+
+        if !problems.is_empty() {
+            return Err(ConfigErrors(problems));
+        }
+        Ok(Config {
+            bind,
+            database_url,
+            database_max_connections,
+            redis_url,
+            redis_prefix,
+            jwt_secret,
+            access_token_ttl: chrono::Duration::seconds(access_secs as i64),
+            refresh_token_ttl: chrono::Duration::seconds(refresh_secs as i64),
+            wechat,
+            offer_timeout: chrono::Duration::seconds(offer_secs as i64),
+            reconcile_every: Duration::from_secs(reconcile_secs),
+            demo,
+        })
+    }
+
+    pub fn jwt_secret_len(&self) -> usize {
+        self.jwt_secret.expose_secret().len()
+    }
+}
+
+fn hex_random() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn demo_mode_runs_with_nothing_configured() {
+        let config = Config::from_vars(&vars(&[]), true).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert!(config.redis_url.is_none());
+        assert!(config.wechat.is_none());
+        assert!(config.jwt_secret_len() >= 32);
+    }
+
+    #[test]
+    fn production_refuses_missing_secrets_and_names_each() {
+        let err = Config::from_vars(&vars(&[]), false).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("SANSUO_JWT_SECRET is not set"), "{text}");
+        assert!(text.contains("SANSUO_WECHAT_APP_ID is not set"), "{text}");
+        assert!(
+            text.contains("SANSUO_WECHAT_APP_SECRET is not set"),
+            "{text}"
+        );
+        assert_eq!(err.0.len(), 3);
+    }
+
+    #[test]
+    fn production_refuses_the_example_and_short_secrets() {
+        let wx = [
+            ("SANSUO_WECHAT_APP_ID", "wx1"),
+            ("SANSUO_WECHAT_APP_SECRET", "s"),
+        ];
+        let mut example = vars(&wx);
+        example.insert("SANSUO_JWT_SECRET".into(), EXAMPLE_JWT_SECRET.into());
+        assert!(
+            Config::from_vars(&example, false)
+                .unwrap_err()
+                .to_string()
+                .contains("example value")
+        );
+        let mut short = vars(&wx);
+        short.insert("SANSUO_JWT_SECRET".into(), "short".into());
+        assert!(
+            Config::from_vars(&short, false)
+                .unwrap_err()
+                .to_string()
+                .contains("at least 32 bytes")
+        );
+        let mut good = vars(&wx);
+        good.insert("SANSUO_JWT_SECRET".into(), "x".repeat(40));
+        assert!(Config::from_vars(&good, false).is_ok());
+    }
+
+    #[test]
+    fn bad_values_are_reported_together() {
+        let err = Config::from_vars(
+            &vars(&[
+                ("SANSUO_BIND", "nowhere"),
+                ("DATABASE_URL", "mysql://x"),
+                ("REDIS_URL", "http://x"),
+                ("SANSUO_OFFER_TIMEOUT_SECS", "soon"),
+            ]),
+            true,
+        )
+        .unwrap_err();
+        assert_eq!(err.0.len(), 4, "{err}");
+    }
+
+    #[test]
+    fn urls_are_redacted_in_debug_output() {
+        assert_eq!(
+            redact_url("postgres://u:pw@db:5432/x"),
+            "postgres://db:5432/x"
+        );
+        let mut v = vars(&[("DATABASE_URL", "postgres://u:hunter2@db/x")]);
+        v.insert("SANSUO_JWT_SECRET".into(), "y".repeat(40));
+        let config = Config::from_vars(&v, true).unwrap();
+        let debug = format!("{config:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains(&"y".repeat(40)),
+            "{debug}"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! `sansuo`: the server binary.
+//!
+//! - `sansuo serve [--demo]`: migrate, then serve the API (and, with
+//!   `--demo`, seed the demo district and allow demo resident logins);
+//! - `sansuo migrate`: apply migrations and reference data, then exit;
+//! - `sansuo openapi`: print the OpenAPI document;
+//! - `sansuo seed-demo`: seed the demo district into the configured database.
+
+use clap::{Parser, Subcommand};
+use sansuo_server::seed::{DEMO_PASSWORD, DemoDistrict, seed_demo};
+use sansuo_server::{Application, Config, app, telemetry};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "sansuo",
+    version,
+    about = "三所联动 community legal-service backend"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (migrates first).
+    Serve {
+        /// Seed a demo district, allow demo logins, and accept missing secrets.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply migrations and reference data, then exit.
+    Migrate,
+    /// Print the OpenAPI document (`sansuo openapi > openapi/openapi.json`).
+    Openapi,
+    /// Seed the demo district into the configured database.
+    SeedDemo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Openapi = cli.command {
+        // No configuration, no runtime: the spec is pure.
+        println!(
+            "{}",
+            sansuo_api::openapi()
+                .to_pretty_json()
+                .expect("the spec serialises")
+        );
+        return ExitCode::SUCCESS;
+    }
+    telemetry::init();
+    let demo = matches!(
+        cli.command,
+        Command::Serve { demo: true } | Command::SeedDemo
+    );
+    let config = match Config::from_env(demo) {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { demo } => {
+            tracing::info!(?config, "starting");
+            let application = Application::build(config.clone()).await?;
+            if demo {
+                let district = seed_demo(&application.store).await?;
+                print_demo(&district, application.port(), config.redis_url.is_some());
+            }
+            tracing::info!(port = application.port(), "listening");
+            application.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            app::open_store(&config).await?;
+            println!("migrations and reference data are up to date");
+        }
+        Command::SeedDemo => {
+            let store = app::open_store(&config).await?;
+            let district = seed_demo(&store).await?;
+            print_accounts(&district);
+        }
+        Command::Openapi => unreachable!("handled before the runtime starts"),
+    }
+    Ok(())
+}
+
+fn print_demo(district: &DemoDistrict, port: u16, redis: bool) {
+    let base = format!("http://127.0.0.1:{port}");
+    println!();
+    println!(
+        "sansuo is running in DEMO mode ({}).",
+        if redis {
+            "Redis queue"
+        } else {
+            "SQLite + in-process queue"
+        }
+    );
+    println!("  API docs:   {base}/docs/");
+    println!("  OpenAPI:    {base}/api/v1/openapi.json");
+    println!("  Community QR scenes: hk-jjq (蒋家桥居委), hk-sq (商丘居委)");
+    println!("  Resident login:  POST {base}/api/v1/auth/demo {{\"name\": \"xiaoming\"}}");
+    print_accounts(district);
+}
+
+fn print_accounts(district: &DemoDistrict) {
+    println!(
+        "  Staff login:     POST /api/v1/auth/staff {{\"username\", \"password\"}}; every demo password is `{DEMO_PASSWORD}`"
+    );
+    for account in &district.accounts {
+        println!(
+            "    {:<16} {:<12} {:<8} {}",
+            account.username, account.role, account.display_name, account.note
+        );
+    }
+    println!();
+}

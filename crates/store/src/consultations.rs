@@ -1,0 +1,760 @@
+//! Consultations (法律咨询): writing, reading and every state change.
+//!
+//! Each change loads the case, asks `sansuo_domain::consultation::transition`
+//! whether the move is allowed, and saves it with a guarded update on
+//! `(status, version)`: of two concurrent moves from the same state, exactly
+//! one updates a row and the other gets `StoreError::Conflict`.
+
+use crate::entity::{case, case_event, case_message, consultation, idempotency_key, offer, staff};
+use crate::error::is_unique_violation;
+use crate::outbox::{self, topic};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sansuo_domain::consultation::transition;
+use sansuo_domain::values::{IdempotencyKey, MessageBody, QuestionText, Rating};
+use sansuo_domain::{
+    Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, ResidentId, StaffId,
+};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, UpdateMany,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+pub const SERVICE: &str = "consultation";
+/// The event that opens every case file.
+pub const SUBMIT_EVENT: &str = "submit";
+
+pub mod offer_status {
+    pub const PENDING: &str = "pending";
+    pub const ACCEPTED: &str = "accepted";
+    pub const DECLINED: &str = "declined";
+    pub const EXPIRED: &str = "expired";
+    pub const CANCELLED: &str = "cancelled";
+}
+
+pub mod visibility {
+    pub const PUBLIC: &str = "public";
+    pub const INTERNAL: &str = "internal";
+}
+
+pub struct NewConsultation {
+    pub resident: ResidentId,
+    pub community: OrgUnitId,
+    /// The street (or district) whose firm pool takes it if the signed lawyer does not.
+    pub pool_unit: Option<OrgUnitId>,
+    pub category: String,
+    pub question: QuestionText,
+    /// The client's key and a hash of the request it came with.
+    pub idempotency: Option<(IdempotencyKey, String)>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submission {
+    Created(CaseId),
+    /// A retry of an earlier submission with the same Idempotency-Key.
+    Replayed(CaseId),
+}
+
+impl Submission {
+    pub fn case_id(&self) -> CaseId {
+        match self {
+            Submission::Created(id) | Submission::Replayed(id) => *id,
+        }
+    }
+}
+
+/// A consultation as read back: the case row, its question and rating, its owner.
+#[derive(Debug, Clone)]
+pub struct ConsultationRecord {
+    pub case: case::Model,
+    pub detail: consultation::Model,
+    pub owner: Option<staff::Model>,
+}
+
+impl ConsultationRecord {
+    pub fn id(&self) -> CaseId {
+        self.case.id.into()
+    }
+
+    pub fn status(&self) -> ConsultationStatus {
+        // The column only ever holds values written from ConsultationStatus.
+        self.case
+            .status
+            .parse()
+            .expect("cases.status holds a valid consultation status")
+    }
+}
+
+/// Who did something and why, for the history.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub actor: Actor,
+    pub request_id: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+fn actor_columns(actor: Actor) -> (&'static str, Option<Uuid>) {
+    match actor {
+        Actor::Resident(id) => ("resident", Some(id.as_uuid())),
+        Actor::Staff { id, .. } => ("staff", Some(id.as_uuid())),
+        Actor::System => ("system", None),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn append_event<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    action: &str,
+    from: Option<&str>,
+    to: &str,
+    public: bool,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let (actor_kind, actor_id) = actor_columns(ctx.actor);
+    case_event::Entity::insert(case_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case_id),
+        action: Set(action.to_owned()),
+        from_status: Set(from.map(str::to_owned)),
+        to_status: Set(to.to_owned()),
+        actor_kind: Set(actor_kind.to_owned()),
+        actor_id: Set(actor_id),
+        reason: Set(reason.map(str::to_owned)),
+        public: Set(public),
+        request_id: Set(ctx.request_id.map(str::to_owned)),
+        created_at: Set(ctx.now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Apply `action` to `case` with a guarded update and record the event.
+/// `set` adds the columns this particular move changes (owner, timestamps).
+pub(crate) async fn move_case<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    action: ConsultationAction,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<ConsultationStatus, StoreError> {
+    let from: ConsultationStatus = case
+        .status
+        .parse()
+        .map_err(|e: String| StoreError::conflict(e))?;
+    let to = transition(from, action)?;
+    let update = case::Entity::update_many()
+        .col_expr(case::Column::Status, Expr::value(to.as_str()))
+        .col_expr(
+            case::Column::Version,
+            Expr::col(case::Column::Version).add(1),
+        )
+        .col_expr(case::Column::UpdatedAt, Expr::value(ctx.now))
+        .filter(case::Column::Id.eq(case.id))
+        .filter(case::Column::Status.eq(from.as_str()))
+        .filter(case::Column::Version.eq(case.version));
+    let result = set(update).exec(conn).await?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::conflict(format!(
+            "the consultation changed meanwhile (it was {from}); reload it"
+        )));
+    }
+    append_event(
+        conn,
+        case.id,
+        action.as_str(),
+        Some(from.as_str()),
+        to.as_str(),
+        action.is_public(),
+        reason,
+        ctx,
+    )
+    .await?;
+    Ok(to)
+}
+
+async fn load_case<C: ConnectionTrait>(conn: &C, id: CaseId) -> Result<case::Model, StoreError> {
+    case::Entity::find_by_id(id.as_uuid())
+        .filter(case::Column::Service.eq(SERVICE))
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+async fn insert_message<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    author: Actor,
+    body: &MessageBody,
+    visibility: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let (kind, id) = actor_columns(author);
+    let message_id = Uuid::now_v7();
+    case_message::Entity::insert(case_message::ActiveModel {
+        id: Set(message_id),
+        case_id: Set(case_id),
+        author_kind: Set(kind.to_owned()),
+        author_id: Set(id.unwrap_or_default()),
+        body: Set(body.as_str().to_owned()),
+        visibility: Set(visibility.to_owned()),
+        created_at: Set(now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(message_id)
+}
+
+impl Store {
+    /// Write a consultation, its first event and its routing outbox row in
+    /// one transaction. A retry with the same Idempotency-Key (and the same
+    /// request) returns the first case; with a different request it is refused.
+    pub async fn submit_consultation(
+        &self,
+        new: NewConsultation,
+        now: DateTime<Utc>,
+    ) -> Result<Submission, StoreError> {
+        if let Some(found) = self.replayed_submission(&new).await? {
+            return Ok(found);
+        }
+        let case_id = CaseId::new();
+        let txn = self.db().begin().await?;
+        case::Entity::insert(case::ActiveModel {
+            id: Set(case_id.as_uuid()),
+            service: Set(SERVICE.to_owned()),
+            community_id: Set(new.community.as_uuid()),
+            category_code: Set(new.category.clone()),
+            resident_id: Set(Some(new.resident.as_uuid())),
+            status: Set(ConsultationStatus::Submitted.as_str().to_owned()),
+            owner_staff_id: Set(None),
+            pool_unit_id: Set(new.pool_unit.map(Into::into)),
+            version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            accepted_at: Set(None),
+            answered_at: Set(None),
+            resolved_at: Set(None),
+            closed_at: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        consultation::Entity::insert(consultation::ActiveModel {
+            case_id: Set(case_id.as_uuid()),
+            question: Set(new.question.as_str().to_owned()),
+            rating_stars: Set(None),
+            rating_comment: Set(None),
+            rated_at: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        if let Some((key, hash)) = &new.idempotency {
+            let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+                resident_id: Set(new.resident.as_uuid()),
+                key: Set(key.as_str().to_owned()),
+                request_hash: Set(hash.clone()),
+                case_id: Set(case_id.as_uuid()),
+                created_at: Set(now),
+            })
+            .exec_without_returning(&txn)
+            .await;
+            match inserted {
+                Ok(_) => {}
+                // A concurrent retry with the same key committed first: drop
+                // ours and answer with theirs.
+                Err(err) if is_unique_violation(&err) => {
+                    txn.rollback().await?;
+                    return self
+                        .replayed_submission(&new)
+                        .await?
+                        .ok_or(StoreError::conflict("idempotency key race"));
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let ctx = Context {
+            actor: Actor::Resident(new.resident),
+            request_id: new.request_id.as_deref(),
+            now,
+        };
+        append_event(
+            &txn,
+            case_id.as_uuid(),
+            SUBMIT_EVENT,
+            None,
+            ConsultationStatus::Submitted.as_str(),
+            true,
+            None,
+            ctx,
+        )
+        .await?;
+        outbox::append(
+            &txn,
+            topic::ROUTE_CASE,
+            serde_json::json!({ "case_id": case_id }),
+            new.request_id.as_deref(),
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(Submission::Created(case_id))
+    }
+
+    async fn replayed_submission(
+        &self,
+        new: &NewConsultation,
+    ) -> Result<Option<Submission>, StoreError> {
+        let Some((key, hash)) = &new.idempotency else {
+            return Ok(None);
+        };
+        let found =
+            idempotency_key::Entity::find_by_id((new.resident.as_uuid(), key.as_str().to_owned()))
+                .one(self.db())
+                .await?;
+        match found {
+            None => Ok(None),
+            Some(row) if &row.request_hash == hash => {
+                Ok(Some(Submission::Replayed(row.case_id.into())))
+            }
+            Some(_) => Err(StoreError::IdempotencyKeyReused),
+        }
+    }
+
+    pub async fn consultation(&self, id: CaseId) -> Result<Option<ConsultationRecord>, StoreError> {
+        let Some(case) = case::Entity::find_by_id(id.as_uuid())
+            .filter(case::Column::Service.eq(SERVICE))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(self.hydrate(vec![case]).await?.pop())
+    }
+
+    /// Join question text and owners onto case rows: three queries for a page.
+    async fn hydrate(
+        &self,
+        cases: Vec<case::Model>,
+    ) -> Result<Vec<ConsultationRecord>, StoreError> {
+        let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
+        let mut details: HashMap<Uuid, consultation::Model> = consultation::Entity::find()
+            .filter(consultation::Column::CaseId.is_in(ids))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|d| (d.case_id, d))
+            .collect();
+        let owner_ids: Vec<Uuid> = cases.iter().filter_map(|c| c.owner_staff_id).collect();
+        let owners: HashMap<Uuid, staff::Model> = if owner_ids.is_empty() {
+            HashMap::new()
+        } else {
+            staff::Entity::find()
+                .filter(staff::Column::Id.is_in(owner_ids))
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|s| (s.id, s))
+                .collect()
+        };
+        cases
+            .into_iter()
+            .map(|case| {
+                let detail = details.remove(&case.id).ok_or(StoreError::NotFound)?;
+                let owner = case.owner_staff_id.and_then(|id| owners.get(&id).cloned());
+                Ok(ConsultationRecord {
+                    case,
+                    detail,
+                    owner,
+                })
+            })
+            .collect()
+    }
+
+    async fn page(
+        &self,
+        filter: sea_orm::Select<case::Entity>,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<ConsultationRecord>, StoreError> {
+        let mut query = filter.filter(case::Column::Service.eq(SERVICE));
+        if let Some(before) = before {
+            query = query.filter(case::Column::Id.lt(before.as_uuid()));
+        }
+        let cases = query
+            .order_by_desc(case::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        self.hydrate(cases).await
+    }
+
+    /// A resident's consultations, newest first; `before` is the cursor.
+    pub async fn consultations_of_resident(
+        &self,
+        resident: ResidentId,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<ConsultationRecord>, StoreError> {
+        self.page(
+            case::Entity::find().filter(case::Column::ResidentId.eq(resident.as_uuid())),
+            before,
+            limit,
+        )
+        .await
+    }
+
+    /// Consultations a lawyer owns, newest first.
+    pub async fn consultations_owned_by(
+        &self,
+        staff: StaffId,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<ConsultationRecord>, StoreError> {
+        self.page(
+            case::Entity::find().filter(case::Column::OwnerStaffId.eq(staff.as_uuid())),
+            before,
+            limit,
+        )
+        .await
+    }
+
+    /// Consultations waiting in the pools of these units, newest first.
+    pub async fn pooled_consultations(
+        &self,
+        pool_units: Vec<Uuid>,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<ConsultationRecord>, StoreError> {
+        self.page(
+            case::Entity::find()
+                .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
+                .filter(case::Column::PoolUnitId.is_in(pool_units)),
+            before,
+            limit,
+        )
+        .await
+    }
+
+    /// The thread of a case, oldest first; internal notes only for staff.
+    pub async fn thread(
+        &self,
+        id: CaseId,
+        include_internal: bool,
+    ) -> Result<Vec<case_message::Model>, StoreError> {
+        let mut query =
+            case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
+        if !include_internal {
+            query = query.filter(case_message::Column::Visibility.eq(visibility::PUBLIC));
+        }
+        Ok(query
+            .order_by_asc(case_message::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// The history of a case, oldest first; routing internals only for staff.
+    pub async fn history(
+        &self,
+        id: CaseId,
+        public_only: bool,
+    ) -> Result<Vec<case_event::Model>, StoreError> {
+        let mut query =
+            case_event::Entity::find().filter(case_event::Column::CaseId.eq(id.as_uuid()));
+        if public_only {
+            query = query.filter(case_event::Column::Public.eq(true));
+        }
+        Ok(query
+            .order_by_asc(case_event::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Offers waiting for this staff member's answer, with their cases.
+    pub async fn pending_offers_for(
+        &self,
+        staff: StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(offer::Model, ConsultationRecord)>, StoreError> {
+        let offers = offer::Entity::find()
+            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .filter(offer::Column::ExpiresAt.gt(now))
+            .order_by_asc(offer::Column::ExpiresAt)
+            .all(self.db())
+            .await?;
+        let cases = case::Entity::find()
+            .filter(case::Column::Id.is_in(offers.iter().map(|o| o.case_id)))
+            .all(self.db())
+            .await?;
+        let mut records: HashMap<Uuid, ConsultationRecord> = self
+            .hydrate(cases)
+            .await?
+            .into_iter()
+            .map(|r| (r.case.id, r))
+            .collect();
+        Ok(offers
+            .into_iter()
+            .filter_map(|o| records.remove(&o.case_id).map(|r| (o, r)))
+            .collect())
+    }
+
+    pub async fn offer(&self, id: OfferId) -> Result<Option<offer::Model>, StoreError> {
+        Ok(offer::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?)
+    }
+
+    /// Lawyer accepts an offer made to them. Of two concurrent accepts, one wins.
+    pub async fn accept_offer(
+        &self,
+        offer_id: OfferId,
+        staff: StaffId,
+        ctx: Context<'_>,
+    ) -> Result<CaseId, StoreError> {
+        let txn = self.db().begin().await?;
+        let offer = offer::Entity::find_by_id(offer_id.as_uuid())
+            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if offer.status != offer_status::PENDING {
+            return Err(StoreError::conflict(format!(
+                "the offer is already {}",
+                offer.status
+            )));
+        }
+        if offer.expires_at <= ctx.now {
+            return Err(StoreError::conflict("the offer has expired"));
+        }
+        let updated = offer::Entity::update_many()
+            .col_expr(offer::Column::Status, Expr::value(offer_status::ACCEPTED))
+            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
+            .filter(offer::Column::Id.eq(offer.id))
+            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::conflict("the offer was answered meanwhile"));
+        }
+        let case = load_case(&txn, offer.case_id.into()).await?;
+        move_case(&txn, &case, ConsultationAction::Accept, None, ctx, |u| {
+            u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
+                .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        txn.commit().await?;
+        Ok(case.id.into())
+    }
+
+    /// Lawyer declines an offer: the case goes to the pool.
+    pub async fn decline_offer(
+        &self,
+        offer_id: OfferId,
+        staff: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<CaseId, StoreError> {
+        let txn = self.db().begin().await?;
+        let offer = offer::Entity::find_by_id(offer_id.as_uuid())
+            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let updated = offer::Entity::update_many()
+            .col_expr(offer::Column::Status, Expr::value(offer_status::DECLINED))
+            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
+            .col_expr(offer::Column::DeclineReason, Expr::value(reason))
+            .filter(offer::Column::Id.eq(offer.id))
+            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::conflict(format!(
+                "the offer is already {}",
+                offer.status
+            )));
+        }
+        let case = load_case(&txn, offer.case_id.into()).await?;
+        move_case(
+            &txn,
+            &case,
+            ConsultationAction::Decline,
+            Some(reason),
+            ctx,
+            |u| u,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(case.id.into())
+    }
+
+    /// Lawyer takes a pooled case. The caller has checked the lawyer serves
+    /// the case's pool; the guarded update settles races between lawyers.
+    pub async fn claim_consultation(
+        &self,
+        id: CaseId,
+        staff: StaffId,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let case = load_case(self.db(), id).await?;
+        move_case(
+            self.db(),
+            &case,
+            ConsultationAction::Claim,
+            None,
+            ctx,
+            |u| {
+                u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
+                    .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Owner replies in the thread (public) or adds an internal note.
+    pub async fn post_staff_message(
+        &self,
+        id: CaseId,
+        staff: StaffId,
+        body: &MessageBody,
+        internal: bool,
+        ctx: Context<'_>,
+    ) -> Result<ConsultationStatus, StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_case(&txn, id).await?;
+        if case.owner_staff_id != Some(staff.as_uuid()) {
+            return Err(StoreError::NotFound);
+        }
+        let (action, visibility) = if internal {
+            (ConsultationAction::Note, visibility::INTERNAL)
+        } else {
+            (ConsultationAction::Reply, visibility::PUBLIC)
+        };
+        let first_answer = !internal && case.answered_at.is_none();
+        let status = move_case(&txn, &case, action, None, ctx, |u| {
+            if first_answer {
+                u.col_expr(case::Column::AnsweredAt, Expr::value(ctx.now))
+            } else {
+                u
+            }
+        })
+        .await?;
+        insert_message(&txn, case.id, ctx.actor, body, visibility, ctx.now).await?;
+        txn.commit().await?;
+        Ok(status)
+    }
+
+    pub async fn resolve_consultation(
+        &self,
+        id: CaseId,
+        staff: StaffId,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let case = load_case(self.db(), id).await?;
+        if case.owner_staff_id != Some(staff.as_uuid()) {
+            return Err(StoreError::NotFound);
+        }
+        move_case(
+            self.db(),
+            &case,
+            ConsultationAction::Resolve,
+            None,
+            ctx,
+            |u| u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now)),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Resident adds to their question.
+    pub async fn post_follow_up(
+        &self,
+        id: CaseId,
+        resident: ResidentId,
+        body: &MessageBody,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = self.resident_case(&txn, id, resident).await?;
+        move_case(&txn, &case, ConsultationAction::FollowUp, None, ctx, |u| u).await?;
+        insert_message(&txn, case.id, ctx.actor, body, visibility::PUBLIC, ctx.now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn rate_consultation(
+        &self,
+        id: CaseId,
+        resident: ResidentId,
+        rating: &Rating,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = self.resident_case(&txn, id, resident).await?;
+        move_case(&txn, &case, ConsultationAction::Rate, None, ctx, |u| {
+            u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        consultation::Entity::update_many()
+            .col_expr(
+                consultation::Column::RatingStars,
+                Expr::value(i16::from(rating.stars())),
+            )
+            .col_expr(
+                consultation::Column::RatingComment,
+                Expr::value(rating.comment().map(str::to_owned)),
+            )
+            .col_expr(consultation::Column::RatedAt, Expr::value(ctx.now))
+            .filter(consultation::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Resident withdraws; a live offer is cancelled with it.
+    pub async fn withdraw_consultation(
+        &self,
+        id: CaseId,
+        resident: ResidentId,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = self.resident_case(&txn, id, resident).await?;
+        move_case(&txn, &case, ConsultationAction::Withdraw, None, ctx, |u| {
+            u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        offer::Entity::update_many()
+            .col_expr(offer::Column::Status, Expr::value(offer_status::CANCELLED))
+            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
+            .filter(offer::Column::CaseId.eq(case.id))
+            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The case, if it is this resident's; otherwise "not found", so ids of
+    /// other people's cases reveal nothing.
+    async fn resident_case<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        id: CaseId,
+        resident: ResidentId,
+    ) -> Result<case::Model, StoreError> {
+        let case = load_case(conn, id).await?;
+        if case.resident_id != Some(resident.as_uuid()) {
+            return Err(StoreError::NotFound);
+        }
+        Ok(case)
+    }
+}

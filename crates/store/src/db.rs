@@ -1,0 +1,95 @@
+use crate::StoreError;
+use sansuo_migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, SqlxSqliteConnector,
+    TransactionTrait,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Arbitrary, fixed: the advisory lock that serialises migrations.
+const MIGRATION_LOCK_KEY: i64 = 0x5a_4e_53_55_4f_00_01;
+
+/// A handle on the database: cheap to clone (a pool inside).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+impl Store {
+    /// Connect to `postgres://...` or `sqlite://path?mode=rwc`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let db = if url.starts_with("sqlite:") {
+            // WAL lets readers run beside the single writer; the busy timeout
+            // makes concurrent writers wait instead of failing at once.
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| sea_orm::DbErr::Custom(format!("bad SQLite URL: {e}")))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections.clamp(1, 8))
+                .connect_with(options)
+                .await
+                .map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+            SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
+        } else {
+            let mut options = ConnectOptions::new(url.to_owned());
+            options
+                .max_connections(max_connections)
+                .min_connections(1)
+                .connect_timeout(Duration::from_secs(5))
+                .acquire_timeout(Duration::from_secs(5))
+                // Statements are not logged: their text is harmless, but
+                // the habit of logging SQL leads to logging parameters.
+                .sqlx_logging(false);
+            Database::connect(options).await?
+        };
+        Ok(Self { db })
+    }
+
+    pub fn from_connection(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    /// Apply every pending migration. On PostgreSQL, several instances
+    /// starting at once queue on an advisory lock and run the migrations in
+    /// one transaction (DDL is transactional there): one applies them, the
+    /// others find nothing to do. SQLite has a single instance.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend() {
+            DbBackend::Postgres => {
+                let txn = self.db.begin().await?;
+                txn.execute_unprepared(&format!(
+                    "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+                ))
+                .await?;
+                Migrator::up(&txn, None).await?;
+                txn.commit().await?;
+            }
+            _ => Migrator::up(&self.db, None).await?,
+        }
+        Ok(())
+    }
+
+    /// A round trip to the database, for readiness checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await?;
+        Ok(())
+    }
+}

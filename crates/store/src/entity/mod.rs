@@ -1,0 +1,18 @@
+//! sea-orm entities, one per table. Relations are expressed in queries
+//! rather than derived, to keep each entity a plain mirror of its table.
+
+pub mod case;
+pub mod case_event;
+pub mod case_message;
+pub mod category;
+pub mod consultation;
+pub mod firm_signing;
+pub mod idempotency_key;
+pub mod law_firm;
+pub mod lawyer_signing;
+pub mod offer;
+pub mod org_unit;
+pub mod outbox;
+pub mod refresh_token;
+pub mod resident;
+pub mod staff;

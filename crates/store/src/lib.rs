@@ -1,0 +1,21 @@
+//! The system of record.
+//!
+//! sea-orm entities and the repositories that read and write them. Every
+//! state change of a case is one transaction: a guarded update
+//! (`WHERE status = $expected AND version = $v`), an appended event, and,
+//! where work follows, an outbox row that the relay moves to the queue.
+//! The rules themselves come from `sansuo-domain`; this crate only loads,
+//! asks the domain, and saves.
+
+pub mod consultations;
+mod db;
+pub mod entity;
+mod error;
+pub mod identity;
+pub mod org;
+pub mod outbox;
+pub mod routing;
+
+pub use db::Store;
+pub use error::StoreError;
+pub use sea_orm;

@@ -1,0 +1,317 @@
+//! The organisation tree, law firms, signings and the category tree.
+
+use crate::entity::{category, firm_signing, law_firm, lawyer_signing, org_unit, staff};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sansuo_domain::{OrgUnitId, StaffId};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+/// Kinds of organisation unit (BRIEF §2).
+pub mod kind {
+    pub const DISTRICT: &str = "district";
+    pub const STREET: &str = "street";
+    pub const POLICE_STATION: &str = "police_station";
+    pub const JUDICIAL_OFFICE: &str = "judicial_office";
+    pub const COMMUNITY: &str = "community";
+    pub const GRID: &str = "grid";
+}
+
+pub struct NewOrgUnit<'a> {
+    pub kind: &'a str,
+    pub parent: Option<OrgUnitId>,
+    pub station: Option<OrgUnitId>,
+    pub name: &'a str,
+    pub scene: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub office_hours: Option<&'a str>,
+    pub services: &'a [&'a str],
+}
+
+/// The public card a resident sees after scanning a community's QR code.
+#[derive(Debug, Clone)]
+pub struct CommunityCard {
+    pub id: OrgUnitId,
+    pub name: String,
+    pub scene: String,
+    pub street: Option<String>,
+    pub police_station: Option<String>,
+    pub signed_lawyer: Option<LawyerCard>,
+    pub services: Vec<String>,
+    pub office_hours: Option<String>,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LawyerCard {
+    pub display_name: String,
+    pub firm: Option<String>,
+}
+
+/// A category of the category tree (loaded from `data/categories.json`).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct CategorySeed {
+    pub code: String,
+    #[serde(default)]
+    pub parent: Option<String>,
+    pub name_zh: String,
+    pub name_en: String,
+    pub services: Vec<String>,
+}
+
+impl Store {
+    pub async fn insert_org_unit(
+        &self,
+        unit: NewOrgUnit<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<OrgUnitId, StoreError> {
+        let id = OrgUnitId::new();
+        org_unit::Entity::insert(org_unit::ActiveModel {
+            id: Set(id.as_uuid()),
+            kind: Set(unit.kind.to_owned()),
+            parent_id: Set(unit.parent.map(Into::into)),
+            station_id: Set(unit.station.map(Into::into)),
+            name: Set(unit.name.to_owned()),
+            scene: Set(unit.scene.map(str::to_owned)),
+            address: Set(unit.address.map(str::to_owned)),
+            office_hours: Set(unit.office_hours.map(str::to_owned)),
+            services: Set(unit.services.join(",")),
+            created_at: Set(now),
+        })
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn insert_law_firm(
+        &self,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, StoreError> {
+        let id = Uuid::now_v7();
+        law_firm::Entity::insert(law_firm::ActiveModel {
+            id: Set(id),
+            name: Set(name.to_owned()),
+            created_at: Set(now),
+        })
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(id)
+    }
+
+    /// The firm's lawyers form the consultation pool of `unit` (a street or district).
+    pub async fn sign_firm(&self, firm_id: Uuid, unit: OrgUnitId) -> Result<(), StoreError> {
+        firm_signing::Entity::insert(firm_signing::ActiveModel {
+            firm_id: Set(firm_id),
+            org_unit_id: Set(unit.as_uuid()),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
+    }
+
+    /// Make `lawyer` the signed lawyer of `community`, replacing any other.
+    pub async fn sign_lawyer(
+        &self,
+        community: OrgUnitId,
+        lawyer: StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        lawyer_signing::Entity::insert(lawyer_signing::ActiveModel {
+            community_id: Set(community.as_uuid()),
+            staff_id: Set(lawyer.as_uuid()),
+            created_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(lawyer_signing::Column::CommunityId)
+                .update_columns([
+                    lawyer_signing::Column::StaffId,
+                    lawyer_signing::Column::CreatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn org_unit(&self, id: OrgUnitId) -> Result<Option<org_unit::Model>, StoreError> {
+        Ok(org_unit::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?)
+    }
+
+    pub async fn community(&self, id: OrgUnitId) -> Result<Option<org_unit::Model>, StoreError> {
+        Ok(self
+            .org_unit(id)
+            .await?
+            .filter(|unit| unit.kind == kind::COMMUNITY))
+    }
+
+    pub async fn community_by_scene(
+        &self,
+        scene: &str,
+    ) -> Result<Option<CommunityCard>, StoreError> {
+        let Some(community) = org_unit::Entity::find()
+            .filter(org_unit::Column::Scene.eq(scene))
+            .filter(org_unit::Column::Kind.eq(kind::COMMUNITY))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let name_of = |id: Option<Uuid>| async move {
+            match id {
+                Some(id) => org_unit::Entity::find_by_id(id)
+                    .one(self.db())
+                    .await
+                    .map(|unit| unit.map(|u| u.name)),
+                None => Ok(None),
+            }
+        };
+        let street = name_of(community.parent_id).await?;
+        let police_station = name_of(community.station_id).await?;
+        let signed_lawyer = self.signed_lawyer_card(community.id).await?;
+        Ok(Some(CommunityCard {
+            id: community.id.into(),
+            scene: community.scene.unwrap_or_default(),
+            name: community.name,
+            street,
+            police_station,
+            signed_lawyer,
+            services: split_list(&community.services),
+            office_hours: community.office_hours,
+            address: community.address,
+        }))
+    }
+
+    async fn signed_lawyer_card(&self, community: Uuid) -> Result<Option<LawyerCard>, StoreError> {
+        let Some(signing) = lawyer_signing::Entity::find_by_id(community)
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(lawyer) = staff::Entity::find_by_id(signing.staff_id)
+            .filter(staff::Column::Active.eq(true))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let firm = match lawyer.law_firm_id {
+            Some(id) => law_firm::Entity::find_by_id(id)
+                .one(self.db())
+                .await?
+                .map(|f| f.name),
+            None => None,
+        };
+        Ok(Some(LawyerCard {
+            display_name: lawyer.display_name,
+            firm,
+        }))
+    }
+
+    /// Every unit whose staff have a say over this community: the community
+    /// itself, its street and district, its police station. A staff member
+    /// whose scope is one of these may act on the community's cases.
+    pub async fn units_covering(&self, community: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
+        let mut covering = Vec::with_capacity(4);
+        let mut next = Some(community.as_uuid());
+        let mut station = None;
+        while let Some(id) = next {
+            let Some(unit) = org_unit::Entity::find_by_id(id).one(self.db()).await? else {
+                break;
+            };
+            covering.push(unit.id);
+            station = station.or(unit.station_id);
+            next = unit.parent_id;
+        }
+        covering.extend(station);
+        Ok(covering)
+    }
+
+    /// The units whose consultation pool this firm serves: the units it is
+    /// signed to, and the streets of a district it is signed to.
+    pub async fn pool_units_of_firm(&self, firm_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        let signed: Vec<Uuid> = firm_signing::Entity::find()
+            .filter(firm_signing::Column::FirmId.eq(firm_id))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|s| s.org_unit_id)
+            .collect();
+        let children: Vec<Uuid> = org_unit::Entity::find()
+            .filter(org_unit::Column::ParentId.is_in(signed.clone()))
+            .filter(org_unit::Column::Kind.eq(kind::STREET))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect();
+        Ok(signed.into_iter().chain(children).collect())
+    }
+
+    /// Insert or update the category tree from its checked-in file. Parents
+    /// come before children in the file; categories missing from the file
+    /// are deactivated, never deleted (cases still point at them).
+    pub async fn sync_categories(&self, seeds: &[CategorySeed]) -> Result<(), StoreError> {
+        for (order, seed) in seeds.iter().enumerate() {
+            category::Entity::insert(category::ActiveModel {
+                code: Set(seed.code.clone()),
+                parent_code: Set(seed.parent.clone()),
+                name_zh: Set(seed.name_zh.clone()),
+                name_en: Set(seed.name_en.clone()),
+                services: Set(seed.services.join(",")),
+                sort_order: Set(order as i32),
+                active: Set(true),
+            })
+            .on_conflict(
+                OnConflict::column(category::Column::Code)
+                    .update_columns([
+                        category::Column::ParentCode,
+                        category::Column::NameZh,
+                        category::Column::NameEn,
+                        category::Column::Services,
+                        category::Column::SortOrder,
+                        category::Column::Active,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(self.db())
+            .await?;
+        }
+        let codes: Vec<String> = seeds.iter().map(|s| s.code.clone()).collect();
+        category::Entity::update_many()
+            .col_expr(category::Column::Active, false.into())
+            .filter(category::Column::Code.is_not_in(codes))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn active_categories(&self) -> Result<Vec<category::Model>, StoreError> {
+        Ok(category::Entity::find()
+            .filter(category::Column::Active.eq(true))
+            .order_by_asc(category::Column::SortOrder)
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn category(&self, code: &str) -> Result<Option<category::Model>, StoreError> {
+        Ok(category::Entity::find_by_id(code.to_owned())
+            .filter(category::Column::Active.eq(true))
+            .one(self.db())
+            .await?)
+    }
+}
+
+pub fn split_list(csv: &str) -> Vec<String> {
+    csv.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

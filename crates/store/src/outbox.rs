@@ -1,0 +1,101 @@
+//! The transactional outbox: a case write and the work that must follow it
+//! commit together, so a crash between "saved" and "queued" loses nothing.
+//! The relay (in `sansuo-worker`) moves rows to the queue, at least once.
+
+use crate::entity::outbox;
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{ExprTrait, LockBehavior, LockType};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+
+/// Topics the relay knows how to publish.
+pub mod topic {
+    /// Payload `{"case_id": ...}`: route this case.
+    pub const ROUTE_CASE: &str = "route_case";
+}
+
+pub(crate) async fn append<C: ConnectionTrait>(
+    conn: &C,
+    topic: &str,
+    payload: serde_json::Value,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    outbox::Entity::insert(outbox::ActiveModel {
+        topic: Set(topic.to_owned()),
+        payload: Set(payload.to_string()),
+        request_id: Set(request_id.map(str::to_owned)),
+        created_at: Set(now),
+        published_at: Set(None),
+        attempts: Set(0),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Unpublished rows, locked for this relay until `commit`. On PostgreSQL,
+/// `FOR UPDATE SKIP LOCKED` lets relays of several instances take disjoint
+/// batches; SQLite has one writer and no row locks, so the clause is omitted.
+pub struct OutboxBatch {
+    txn: DatabaseTransaction,
+    pub rows: Vec<outbox::Model>,
+}
+
+impl OutboxBatch {
+    /// Mark the given rows published and release the rest.
+    pub async fn commit(self, published: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
+        if !published.is_empty() {
+            outbox::Entity::update_many()
+                .col_expr(outbox::Column::PublishedAt, now.into())
+                .filter(outbox::Column::Id.is_in(published.iter().copied()))
+                .exec(&self.txn)
+                .await?;
+        }
+        let failed: Vec<i64> = self
+            .rows
+            .iter()
+            .map(|r| r.id)
+            .filter(|id| !published.contains(id))
+            .collect();
+        if !failed.is_empty() {
+            outbox::Entity::update_many()
+                .col_expr(
+                    outbox::Column::Attempts,
+                    sea_orm::sea_query::Expr::col(outbox::Column::Attempts).add(1),
+                )
+                .filter(outbox::Column::Id.is_in(failed))
+                .exec(&self.txn)
+                .await?;
+        }
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub async fn claim_outbox_batch(&self, limit: u64) -> Result<OutboxBatch, StoreError> {
+        let txn = self.db().begin().await?;
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::PublishedAt.is_null())
+            .order_by_asc(outbox::Column::Id)
+            .limit(limit)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .all(&txn)
+            .await?;
+        Ok(OutboxBatch { txn, rows })
+    }
+
+    /// Rows waiting to be relayed (for readiness and statistics).
+    pub async fn outbox_backlog(&self) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        Ok(outbox::Entity::find()
+            .filter(outbox::Column::PublishedAt.is_null())
+            .count(self.db())
+            .await?)
+    }
+}

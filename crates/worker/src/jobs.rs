@@ -1,0 +1,41 @@
+//! The jobs the router understands, and how they are named on the queue.
+
+use sansuo_domain::{CaseId, OfferId};
+use sansuo_queue::Job;
+
+/// One queue carries routing work; jobs are told apart by `kind`.
+pub const ROUTING_QUEUE: &str = "routing";
+
+pub mod job_kind {
+    pub const ROUTE_CASE: &str = "route_case";
+    pub const OFFER_TIMEOUT: &str = "offer_timeout";
+}
+
+/// Job ids are derived from what they act on, so publishing the same work
+/// twice (relay retry, reconciler) leaves a single job on the queue.
+pub fn route_case(case_id: CaseId, request_id: Option<String>) -> Job {
+    Job {
+        id: format!("{}:{case_id}", job_kind::ROUTE_CASE),
+        kind: job_kind::ROUTE_CASE.to_owned(),
+        payload: serde_json::json!({ "case_id": case_id }),
+        request_id,
+    }
+}
+
+pub fn offer_timeout(offer_id: OfferId, request_id: Option<String>) -> Job {
+    Job {
+        id: format!("{}:{offer_id}", job_kind::OFFER_TIMEOUT),
+        kind: job_kind::OFFER_TIMEOUT.to_owned(),
+        payload: serde_json::json!({ "offer_id": offer_id }),
+        request_id,
+    }
+}
+
+/// The id in `payload[field]`, if it is there and a UUID.
+pub fn payload_id<T: From<uuid::Uuid>>(payload: &serde_json::Value, field: &str) -> Option<T> {
+    payload
+        .get(field)
+        .and_then(|v| v.as_str())
+        .and_then(|s| s.parse::<uuid::Uuid>().ok())
+        .map(T::from)
+}

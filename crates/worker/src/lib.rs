@@ -1,0 +1,115 @@
+//! Background work that every server instance runs:
+//!
+//! - the **relay** moves committed outbox rows to the queue (at least once);
+//! - the **router** takes jobs from the queue: it routes new cases (asks the
+//!   domain's routing decision, saves it with a guarded update) and expires
+//!   offers when their timers fire;
+//! - the **reconciler** rebuilds what Redis may have lost (route jobs,
+//!   offer timers) from the database, which is the only source of truth.
+//!
+//! Every handler is idempotent: a job delivered twice, or by two instances,
+//! changes the database at most once.
+
+mod jobs;
+mod reconcile;
+mod relay;
+mod router;
+
+pub use jobs::{ROUTING_QUEUE, job_kind};
+pub use reconcile::ReconcileReport;
+
+use sansuo_queue::SharedQueue;
+use sansuo_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// How long a lawyer has to accept an offer before it goes to the pool.
+    pub offer_timeout: chrono::Duration,
+    /// Longest sleep of an idle relay or router before it looks again
+    /// (work enqueued by this instance wakes them at once).
+    pub idle_poll: Duration,
+    /// How often the reconciler compares Redis with the database.
+    pub reconcile_every: Duration,
+    /// How long a job is leased to a router before another may take it.
+    pub lease: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            offer_timeout: chrono::Duration::minutes(30),
+            idle_poll: Duration::from_millis(200),
+            reconcile_every: Duration::from_secs(10),
+            lease: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The background side of one server instance.
+#[derive(Clone)]
+pub struct Worker {
+    store: Store,
+    queue: SharedQueue,
+    config: WorkerConfig,
+    /// Rung by request handlers after they commit an outbox row, so the
+    /// relay publishes at once instead of at its next poll.
+    outbox_nudge: Arc<Notify>,
+}
+
+/// The running tasks; dropping it leaves them running, `shutdown` stops them.
+pub struct WorkerHandle {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    /// Stop the tasks. Safe at any point: every step is a transaction or an
+    /// at-least-once delivery that another instance or the reconciler redoes.
+    pub fn shutdown(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Worker {
+    pub fn new(store: Store, queue: SharedQueue, config: WorkerConfig) -> Self {
+        Self {
+            store,
+            queue,
+            config,
+            outbox_nudge: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Handlers call `notify_one` on this after committing outbox rows.
+    pub fn outbox_nudge(&self) -> Arc<Notify> {
+        self.outbox_nudge.clone()
+    }
+
+    pub fn spawn(&self) -> WorkerHandle {
+        let relay = self.clone();
+        let router = self.clone();
+        let reconciler = self.clone();
+        WorkerHandle {
+            tasks: vec![
+                tokio::spawn(async move { relay.run_relay().await }),
+                tokio::spawn(async move { router.run_router().await }),
+                tokio::spawn(async move { reconciler.run_reconciler().await }),
+            ],
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] sansuo_store::StoreError),
+    #[error(transparent)]
+    Queue(#[from] sansuo_queue::QueueError),
+    #[error("malformed job: {0}")]
+    BadJob(String),
+}

@@ -1,0 +1,69 @@
+//! Redis keeps nothing on disk and may lose everything at any moment. The
+//! reconciler makes that harmless: every interval it derives from the
+//! database what the queue should hold and puts back whatever is missing.
+//! Enqueueing is idempotent (job ids are derived from the case or offer),
+//! so re-publishing work that is still there costs one write and no duplicate.
+
+use crate::jobs::{self, ROUTING_QUEUE};
+use crate::{Worker, WorkerError};
+use chrono::Utc;
+use sansuo_domain::OfferId;
+use tracing::{info, warn};
+
+/// What one reconciliation pass found and repaired.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReconcileReport {
+    pub expired_offers: usize,
+    pub rearmed_timers: usize,
+    pub republished_cases: usize,
+}
+
+const SCAN_LIMIT: u64 = 1000;
+
+impl Worker {
+    pub(crate) async fn run_reconciler(self) {
+        let mut tick = tokio::time::interval(self.config.reconcile_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match self.reconcile_once().await {
+                Ok(report) if report != ReconcileReport::default() => info!(?report, "reconciled"),
+                Ok(_) => {}
+                Err(err) => warn!(error = %err, "reconciliation failed"),
+            }
+        }
+    }
+
+    pub async fn reconcile_once(&self) -> Result<ReconcileReport, WorkerError> {
+        let now = Utc::now();
+        let mut report = ReconcileReport::default();
+        for offer in self.store.overdue_offers(now, SCAN_LIMIT).await? {
+            if self
+                .store
+                .expire_offer(OfferId::from(offer.id), None, now)
+                .await
+                .unwrap_or(false)
+            {
+                report.expired_offers += 1;
+            }
+        }
+        for offer in self.store.live_offers(now, SCAN_LIMIT).await? {
+            let timer = jobs::offer_timeout(offer.id.into(), None);
+            self.queue
+                .enqueue(ROUTING_QUEUE, timer, offer.expires_at)
+                .await?;
+            report.rearmed_timers += 1;
+        }
+        // A case still unrouted a couple of poll intervals after its last
+        // change has lost its route job (or the router is down; then the
+        // re-publish is harmless).
+        let grace = chrono::Duration::from_std(self.config.reconcile_every).unwrap_or_default();
+        for case_id in self.store.unrouted_cases(now - grace, SCAN_LIMIT).await? {
+            self.queue
+                .enqueue(ROUTING_QUEUE, jobs::route_case(case_id, None), now)
+                .await?;
+            report.republished_cases += 1;
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,24 @@
+//! Schema migrations, one file per change, named `mYYYYMMDD_HHMMSS_what.rs`.
+//! A migration that has been applied anywhere is never edited: write a new one.
+//! Both backends run the same migrations: PostgreSQL in production and
+//! SQLite for the embedded default, so only portable DDL is used (raw SQL
+//! only where both dialects agree, such as partial unique indexes).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_organisation;
+mod m20261124_000002_identity;
+mod m20261124_000003_cases;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_organisation::Migration),
+            Box::new(m20261124_000002_identity::Migration),
+            Box::new(m20261124_000003_cases::Migration),
+        ]
+    }
+}

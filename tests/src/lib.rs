@@ -1,0 +1,392 @@
+//! The end-to-end test harness: [`TestApp::spawn`] starts the real server
+//! (the same `Application` the binary runs) on port 0 against a fresh
+//! PostgreSQL database and its own Redis key prefix, with a fake WeChat
+//! server, and seeds the demo district. Tests talk to it over HTTP only,
+//! except where they check the database directly.
+//!
+//! PostgreSQL and Redis are found at `SANSUO_TEST_DATABASE_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`, used to create
+//! and drop the per-test databases) and `SANSUO_TEST_REDIS_URL` (default
+//! `redis://127.0.0.1:6379`).
+
+use reqwest::{Response, StatusCode};
+use sansuo_server::app::RunningApplication;
+use sansuo_server::seed::{DemoDistrict, seed_demo};
+use sansuo_server::{Application, Config};
+use sansuo_wechat_fake::FakeWechat;
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+pub use sansuo_server::seed::DEMO_PASSWORD;
+
+pub fn admin_database_url() -> String {
+    std::env::var("SANSUO_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+pub fn redis_url() -> String {
+    std::env::var("SANSUO_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// PostgreSQL + Redis: production.
+    Production,
+    /// SQLite file + in-process queue: the embedded default.
+    Embedded,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    pub backend: Backend,
+    pub offer_timeout_secs: u64,
+    pub reconcile_secs: u64,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Production,
+            offer_timeout_secs: 600,
+            reconcile_secs: 3600,
+        }
+    }
+}
+
+/// Where this test's data lives; removed when the test ends.
+enum Sandbox {
+    Postgres { database: String },
+    Sqlite { dir: std::path::PathBuf },
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub http: reqwest::Client,
+    pub app: RunningApplication,
+    pub wechat: FakeWechat,
+    pub demo: DemoDistrict,
+    /// The Redis key prefix of this test (production backend).
+    pub redis_prefix: String,
+    sandbox: Sandbox,
+    config: Config,
+}
+
+impl TestApp {
+    /// Production stack: PostgreSQL + Redis.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(TestOptions::default()).await
+    }
+
+    pub async fn spawn_with(options: TestOptions) -> Self {
+        let wechat = FakeWechat::start().await;
+        let test_id = Uuid::now_v7().simple().to_string();
+        let redis_prefix = format!("test:{test_id}:");
+        let (sandbox, database_url, redis) = match options.backend {
+            Backend::Production => {
+                let database = format!("sansuo_test_{test_id}");
+                let admin = Database::connect(admin_database_url())
+                    .await
+                    .expect("PostgreSQL is reachable (see .ci/run)");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{database}\""))
+                    .await
+                    .expect("create test database");
+                admin.close().await.ok();
+                let url = replace_database(&admin_database_url(), &database);
+                (Sandbox::Postgres { database }, url, Some(redis_url()))
+            }
+            Backend::Embedded => {
+                let dir = std::env::temp_dir().join(format!("sansuo-test-{test_id}"));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.join("sansuo.db").display());
+                (Sandbox::Sqlite { dir }, url, None)
+            }
+        };
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("SANSUO_BIND".into(), "127.0.0.1:0".into()),
+            ("DATABASE_URL".into(), database_url),
+            ("SANSUO_DB_MAX_CONNECTIONS".into(), "10".into()),
+            ("SANSUO_REDIS_PREFIX".into(), redis_prefix.clone()),
+            (
+                "SANSUO_JWT_SECRET".into(),
+                format!("test-secret-{}", Uuid::now_v7()),
+            ),
+            ("SANSUO_WECHAT_APP_ID".into(), FakeWechat::APP_ID.into()),
+            (
+                "SANSUO_WECHAT_APP_SECRET".into(),
+                FakeWechat::APP_SECRET.into(),
+            ),
+            ("SANSUO_WECHAT_BASE_URL".into(), wechat.base_url()),
+            ("SANSUO_WECHAT_TIMEOUT_MS".into(), "2000".into()),
+            (
+                "SANSUO_OFFER_TIMEOUT_SECS".into(),
+                options.offer_timeout_secs.to_string(),
+            ),
+            (
+                "SANSUO_RECONCILE_SECS".into(),
+                options.reconcile_secs.to_string(),
+            ),
+        ]);
+        if let Some(redis) = redis {
+            vars.insert("REDIS_URL".into(), redis);
+        }
+        let demo_login = options.backend == Backend::Embedded;
+        let config = Config::from_vars(&vars, demo_login).expect("test configuration is valid");
+        let application = Application::build(config.clone())
+            .await
+            .expect("the application starts");
+        let demo = seed_demo(&application.store)
+            .await
+            .expect("seed the demo district");
+        let app = application.spawn();
+        let base_url = format!("http://127.0.0.1:{}", app.port);
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        TestApp {
+            base_url,
+            http,
+            app,
+            wechat,
+            demo,
+            redis_prefix,
+            sandbox,
+            config,
+        }
+    }
+
+    pub async fn spawn_embedded() -> Self {
+        Self::spawn_with(TestOptions {
+            backend: Backend::Embedded,
+            ..TestOptions::default()
+        })
+        .await
+    }
+
+    /// Another server instance on the same database and Redis (several
+    /// instances behind a load balancer). It shares this test's sandbox.
+    pub async fn spawn_sibling(&self) -> RunningApplication {
+        let mut config = self.config.clone();
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        Application::build(config)
+            .await
+            .expect("sibling starts")
+            .spawn()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Log a resident in through the fake WeChat server.
+    pub async fn resident_token(&self, name: &str) -> String {
+        let code = format!("code-{name}-{}", Uuid::now_v7().simple());
+        self.wechat
+            .accept_code(&code, &format!("openid-{name}"))
+            .await;
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/wechat"))
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_status(response, StatusCode::OK).await;
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn staff_token(&self, username: &str) -> String {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/staff"))
+            .json(&json!({ "username": username, "password": DEMO_PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_status(response, StatusCode::OK).await;
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Submit a consultation to community A (signed lawyer: lawyer.zhang).
+    pub async fn submit(&self, resident: &str, question: &str) -> Value {
+        let body = json!({ "community_id": self.demo.community_a.as_uuid(), "category_code": "LJ01", "question": question });
+        let response = self
+            .http
+            .post(self.url("/api/v1/consultations"))
+            .bearer_auth(resident)
+            .header("Idempotency-Key", Uuid::now_v7().to_string())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_status(response, StatusCode::CREATED).await
+    }
+
+    /// The pending offer for `case_id` shown to this lawyer, waiting for the router.
+    pub async fn wait_for_offer(&self, lawyer: &str, case_id: &str) -> Value {
+        eventually("an offer to appear", || async {
+            let offers = expect_status(
+                self.get("/api/v1/staff/offers", lawyer).await,
+                StatusCode::OK,
+            )
+            .await;
+            offers["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["case_id"] == case_id)
+                .cloned()
+        })
+        .await
+    }
+
+    /// The status of a case as its resident sees it.
+    pub async fn status_of(&self, resident: &str, case_id: &str) -> String {
+        let body = expect_status(
+            self.get(&format!("/api/v1/consultations/{case_id}"), resident)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        body["status"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn wait_for_status(&self, resident: &str, case_id: &str, status: &str) {
+        eventually(&format!("case {case_id} to become {status}"), || async {
+            (self.status_of(resident, case_id).await == status).then_some(())
+        })
+        .await
+    }
+
+    /// Delete every Redis key of this test: Redis losing its data, as far
+    /// as this test can see (the server is shared, so no FLUSHALL).
+    pub async fn lose_redis_data(&self) {
+        delete_redis_prefix(&self.redis_prefix).await;
+    }
+}
+
+/// Poll `probe` until it yields a value; fail after ten seconds.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Assert the status and return the JSON body (or Null for an empty one).
+pub async fn expect_status(response: Response, status: StatusCode) -> Value {
+    let got = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    }
+}
+
+/// Assert an error response: status and stable code.
+pub async fn expect_error(response: Response, status: StatusCode, code: &str) -> Value {
+    let body = expect_status(response, status).await;
+    assert_eq!(body["error"]["code"], code, "error body: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "error has a message: {body}"
+    );
+    body
+}
+
+fn replace_database(url: &str, database: &str) -> String {
+    let (base, _) = url.rsplit_once('/').expect("database URL ends in /<db>");
+    format!("{base}/{database}")
+}
+
+async fn delete_redis_prefix(prefix: &str) {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap_or_default();
+    if !keys.is_empty() {
+        let _: () = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let sandbox = std::mem::replace(
+            &mut self.sandbox,
+            Sandbox::Sqlite {
+                dir: std::path::PathBuf::new(),
+            },
+        );
+        let prefix = self.redis_prefix.clone();
+        // Drop runs inside the test's runtime; clean up on a thread of our own.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                match sandbox {
+                    Sandbox::Postgres { database } => {
+                        if let Ok(admin) = Database::connect(admin_database_url()).await {
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                                ))
+                                .await;
+                            let _ = admin.close().await;
+                        }
+                        delete_redis_prefix(&prefix).await;
+                    }
+                    Sandbox::Sqlite { dir } => {
+                        let _ = std::fs::remove_dir_all(dir);
+                    }
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
+}

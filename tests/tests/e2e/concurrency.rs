@@ -1,0 +1,126 @@
+//! Races: two lawyers claiming one case, double-clicked accepts, retries
+//! of one submission arriving together.
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use sansuo_tests::{TestApp, TestOptions, expect_status};
+use serde_json::json;
+
+#[tokio::test]
+async fn two_lawyers_claiming_one_pooled_case_yield_one_owner_and_one_409() {
+    // Offers expire at once, so every case lands in the pool.
+    let app = TestApp::spawn_with(TestOptions {
+        offer_timeout_secs: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    let resident = app.resident_token("racer").await;
+    let wang = app.staff_token("lawyer.wang").await;
+    let zhao = app.staff_token("lawyer.zhao").await;
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        let case = app
+            .submit(&resident, &format!("第{i}次：装修公司卷款跑路如何追讨？"))
+            .await;
+        ids.push(case["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        app.wait_for_status(&resident, id, "pooled").await;
+    }
+    for id in &ids {
+        let path = format!("/api/v1/staff/consultations/{id}/claim");
+        let (a, b) = tokio::join!(
+            app.post(&path, &wang, json!({})),
+            app.post(&path, &zhao, json!({}))
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "case {id}"
+        );
+        let loser = if a.status() == StatusCode::CONFLICT {
+            a
+        } else {
+            b
+        };
+        let body = expect_status(loser, StatusCode::CONFLICT).await;
+        assert_eq!(body["error"]["code"], "state_conflict");
+    }
+    // Exactly one owner each, recorded once in the history.
+    for id in &ids {
+        let case = expect_status(
+            app.get(&format!("/api/v1/consultations/{id}"), &resident)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(case["status"], "assigned");
+        let claims = case["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "claim")
+            .count();
+        assert_eq!(claims, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_double_clicked_accept_is_one_acceptance() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("double").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    for i in 0..5 {
+        let case = app
+            .submit(&resident, &format!("问题{i}：公司不签劳动合同怎么办？"))
+            .await;
+        let offer = app
+            .wait_for_offer(&zhang, case["id"].as_str().unwrap())
+            .await;
+        let path = format!(
+            "/api/v1/staff/offers/{}/accept",
+            offer["id"].as_str().unwrap()
+        );
+        let results = join_all((0..4).map(|_| app.post(&path, &zhang, json!({})))).await;
+        let ok = results
+            .iter()
+            .filter(|r| r.status() == StatusCode::OK)
+            .count();
+        let conflicts = results
+            .iter()
+            .filter(|r| r.status() == StatusCode::CONFLICT)
+            .count();
+        assert_eq!((ok, conflicts), (1, 3), "trial {i}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_idempotency_key_create_one_case() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("flaky-network").await;
+    let body = json!({ "community_id": app.demo.community_a.as_uuid(), "category_code": "ZW01", "question": "朋友借钱不还，只有微信聊天记录可以起诉吗？" });
+    let requests = (0..6).map(|_| {
+        app.http
+            .post(app.url("/api/v1/consultations"))
+            .bearer_auth(&resident)
+            .header("Idempotency-Key", "same-key-from-a-slow-phone")
+            .json(&body)
+            .send()
+    });
+    let responses = join_all(requests).await;
+    let mut ids = Vec::new();
+    for response in responses {
+        let body = expect_status(response.unwrap(), StatusCode::CREATED).await;
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every retry answered with the one case");
+    let mine = expect_status(
+        app.get("/api/v1/consultations", &resident).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,100 @@
+//! The same walk on the embedded default: SQLite file + in-process queue,
+//! with the demo resident login.
+
+use reqwest::StatusCode;
+use sansuo_tests::{TestApp, expect_status};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
+    let app = TestApp::spawn_embedded().await;
+    let login = app
+        .http
+        .post(app.url("/api/v1/auth/demo"))
+        .json(&json!({"name": "xiaoming"}))
+        .send()
+        .await
+        .unwrap();
+    let resident = expect_status(login, StatusCode::OK).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ready = expect_status(
+        app.http.get(app.url("/readyz")).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ready["queue"], "ok");
+
+    let case = app
+        .submit(&resident, "楼下餐馆油烟太大，可以要求他们整改吗？")
+        .await;
+    let id = case["id"].as_str().unwrap();
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let offer = app.wait_for_offer(&zhang, id).await;
+    expect_status(
+        app.post(
+            &format!(
+                "/api/v1/staff/offers/{}/accept",
+                offer["id"].as_str().unwrap()
+            ),
+            &zhang,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/consultations/{id}/messages"),
+            &zhang,
+            json!({"body": "可以向环保部门投诉，也可申请调解。"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(app.status_of(&resident, id).await, "answered");
+    let rated = expect_status(
+        app.post(
+            &format!("/api/v1/consultations/{id}/rating"),
+            &resident,
+            json!({"stars": 4}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rated["status"], "closed");
+
+    // Two lawyers racing for a pooled case on SQLite: still one owner.
+    let second = app
+        .submit(&resident, "第二个问题：小区公共收益归谁所有？")
+        .await;
+    let second_id = second["id"].as_str().unwrap();
+    let offer = app.wait_for_offer(&zhang, second_id).await;
+    expect_status(
+        app.post(
+            &format!(
+                "/api/v1/staff/offers/{}/decline",
+                offer["id"].as_str().unwrap()
+            ),
+            &zhang,
+            json!({"reason": "利益冲突"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let wang = app.staff_token("lawyer.wang").await;
+    let zhao = app.staff_token("lawyer.zhao").await;
+    let path = format!("/api/v1/staff/consultations/{second_id}/claim");
+    let (a, b) = tokio::join!(
+        app.post(&path, &wang, json!({})),
+        app.post(&path, &zhao, json!({}))
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+}

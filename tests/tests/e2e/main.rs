@@ -1,0 +1,11 @@
+//! End-to-end tests over HTTP against the real server, PostgreSQL, Redis
+//! and a fake WeChat. One binary, one module per concern.
+
+mod auth;
+mod concurrency;
+mod embedded;
+mod input;
+mod routing;
+mod scoping;
+mod spec;
+mod walk;

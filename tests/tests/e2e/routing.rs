@@ -1,0 +1,381 @@
+//! Routing through the outbox and Redis: offers, timeouts, the pool,
+//! Redis losing its data, several instances, the request id's journey.
+
+use reqwest::StatusCode;
+use sansuo_tests::{TestApp, TestOptions, eventually, expect_error, expect_status};
+use serde_json::json;
+
+#[tokio::test]
+async fn an_offer_nobody_answers_times_out_into_the_firm_pool() {
+    let app = TestApp::spawn_with(TestOptions {
+        offer_timeout_secs: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    let resident = app.resident_token("patient").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let wang = app.staff_token("lawyer.wang").await;
+    let case = app
+        .submit(&resident, "单位拖欠三个月工资，去哪里投诉最快？")
+        .await;
+    let id = case["id"].as_str().unwrap();
+    let offer = app.wait_for_offer(&zhang, id).await;
+
+    app.wait_for_status(&resident, id, "pooled").await;
+    expect_error(
+        app.post(
+            &format!(
+                "/api/v1/staff/offers/{}/accept",
+                offer["id"].as_str().unwrap()
+            ),
+            &zhang,
+            json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "offer_not_pending",
+    )
+    .await;
+    let pool = expect_status(
+        app.get("/api/v1/staff/consultations?view=pool", &wang)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        pool["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == id),
+        "{pool}"
+    );
+    let claimed = expect_status(
+        app.post(
+            &format!("/api/v1/staff/consultations/{id}/claim"),
+            &wang,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(claimed["lawyer"]["display_name"], "王律师");
+    let actions: Vec<&str> = claimed["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["submit", "offer", "expire_offer", "claim"]);
+    // Gone from the pool once claimed.
+    let pool = expect_status(
+        app.get("/api/v1/staff/consultations?view=pool", &wang)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(
+        !pool["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == id)
+    );
+}
+
+#[tokio::test]
+async fn a_declined_offer_goes_to_the_pool_with_its_reason_kept_for_staff() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("declined").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let zhao = app.staff_token("lawyer.zhao").await;
+    let case = app
+        .submit(&resident, "网购商品有质量问题，商家拒绝退货怎么办？")
+        .await;
+    let id = case["id"].as_str().unwrap();
+    let offer = app.wait_for_offer(&zhang, id).await;
+    let decline = format!(
+        "/api/v1/staff/offers/{}/decline",
+        offer["id"].as_str().unwrap()
+    );
+    expect_error(
+        app.post(&decline, &zhang, json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    expect_error(
+        app.post(&decline, &zhang, json!({"reason": "x"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let declined = expect_status(
+        app.post(&decline, &zhang, json!({"reason": "本周在外地开庭"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(declined["status"], "pooled");
+    expect_error(
+        app.post(&decline, &zhang, json!({"reason": "再拒一次"}))
+            .await,
+        StatusCode::CONFLICT,
+        "offer_not_pending",
+    )
+    .await;
+
+    let staff_view = expect_status(
+        app.get(&format!("/api/v1/staff/consultations/{id}"), &zhao)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let decline_event = staff_view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "decline")
+        .unwrap()
+        .clone();
+    assert_eq!(decline_event["reason"], "本周在外地开庭");
+    let resident_view = expect_status(
+        app.get(&format!("/api/v1/consultations/{id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(resident_view["status"], "pooled");
+    assert!(
+        !resident_view.to_string().contains("开庭"),
+        "the resident does not see why a lawyer declined"
+    );
+}
+
+#[tokio::test]
+async fn a_community_without_a_signed_lawyer_goes_straight_to_the_pool() {
+    let app = TestApp::spawn().await;
+    // Deactivate community B's signed lawyer: nobody to offer it to.
+    app.app
+        .store
+        .set_staff_active(app.demo.account("lawyer.li").id, false)
+        .await
+        .unwrap();
+    let resident = app.resident_token("no-lawyer").await;
+    let body = json!({ "community_id": app.demo.community_b.as_uuid(), "category_code": "HY01", "question": "离婚时孩子抚养权一般怎么判？" });
+    let case = expect_status(
+        app.post("/api/v1/consultations", &resident, body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = case["id"].as_str().unwrap();
+    app.wait_for_status(&resident, id, "pooled").await;
+    let wang = app.staff_token("lawyer.wang").await;
+    let view = expect_status(
+        app.get(&format!("/api/v1/staff/consultations/{id}"), &wang)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(view["history"][1]["action"], "pool");
+    assert_eq!(
+        view["history"][1]["reason"],
+        "the signed lawyer is not active"
+    );
+}
+
+#[tokio::test]
+async fn losing_all_redis_data_mid_flight_loses_no_case() {
+    let app = TestApp::spawn_with(TestOptions {
+        offer_timeout_secs: 2,
+        reconcile_secs: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    let resident = app.resident_token("unlucky").await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let case = app
+            .submit(&resident, &format!("第{i}件：共有产权房的继承怎么办理？"))
+            .await;
+        ids.push(case["id"].as_str().unwrap().to_owned());
+        // Redis forgets everything between submissions: route jobs are lost.
+        app.lose_redis_data().await;
+    }
+    // The reconciler re-publishes what the database says is unrouted.
+    for id in &ids {
+        eventually("each case to be offered or pooled", || async {
+            let status = app.status_of(&resident, id).await;
+            (status == "offered" || status == "pooled").then_some(())
+        })
+        .await;
+    }
+    // Redis forgets the offer timers too; the reconciler expires the offers from the database.
+    app.lose_redis_data().await;
+    for id in &ids {
+        app.wait_for_status(&resident, id, "pooled").await;
+    }
+    // Nothing happened twice.
+    let zhang = app.staff_token("lawyer.zhang").await;
+    for id in &ids {
+        let view = expect_status(
+            app.get(
+                &format!("/api/v1/staff/consultations/{id}"),
+                &app.staff_token("lawyer.wang").await,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let offers = view["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "offer")
+            .count();
+        assert_eq!(offers, 1, "exactly one offer for {id}: {view}");
+    }
+    let offers = expect_status(
+        app.get("/api/v1/staff/offers", &zhang).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(offers["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn two_instances_route_one_workload_without_double_offers() {
+    let app = TestApp::spawn().await;
+    let mut sibling = app.spawn_sibling().await;
+    let sibling_url = format!("http://127.0.0.1:{}", sibling.port);
+    let resident = app.resident_token("busy-district").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        // Alternate instances, as a load balancer would.
+        let base = if i % 2 == 0 {
+            app.base_url.clone()
+        } else {
+            sibling_url.clone()
+        };
+        let body = json!({ "community_id": app.demo.community_a.as_uuid(), "category_code": "WF01", "question": format!("第{i}户：物业费能不能因为服务差少交？") });
+        let response = app
+            .http
+            .post(format!("{base}/api/v1/consultations"))
+            .bearer_auth(&resident)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        ids.push(
+            expect_status(response, StatusCode::CREATED).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    for id in &ids {
+        app.wait_for_offer(&zhang, id).await;
+    }
+    let offers = expect_status(
+        app.get("/api/v1/staff/offers", &zhang).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        offers["items"].as_array().unwrap().len(),
+        ids.len(),
+        "one live offer per case"
+    );
+    for id in &ids {
+        let history = app
+            .app
+            .store
+            .history(uuid::Uuid::parse_str(id).unwrap().into(), false)
+            .await
+            .unwrap();
+        assert_eq!(
+            history.iter().filter(|e| e.action == "offer").count(),
+            1,
+            "case {id}"
+        );
+    }
+    sibling.stop().await;
+}
+
+#[tokio::test]
+async fn the_request_id_travels_from_http_through_the_queue_to_the_router() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("traced").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let body = json!({ "community_id": app.demo.community_a.as_uuid(), "category_code": "JT01", "question": "电动车撞了行人，保险不赔怎么办？" });
+    let response = app
+        .http
+        .post(app.url("/api/v1/consultations"))
+        .bearer_auth(&resident)
+        .header("X-Request-Id", "req-trace-0001")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get("x-request-id").unwrap(),
+        "req-trace-0001"
+    );
+    let case = expect_status(response, StatusCode::CREATED).await;
+    let id = case["id"].as_str().unwrap();
+    app.wait_for_offer(&zhang, id).await;
+    let history = app
+        .app
+        .store
+        .history(uuid::Uuid::parse_str(id).unwrap().into(), false)
+        .await
+        .unwrap();
+    let traced: Vec<(&str, Option<&str>)> = history
+        .iter()
+        .map(|e| (e.action.as_str(), e.request_id.as_deref()))
+        .collect();
+    assert_eq!(
+        traced,
+        [
+            ("submit", Some("req-trace-0001")),
+            ("offer", Some("req-trace-0001"))
+        ]
+    );
+
+    // A hostile request id is replaced, not echoed into logs.
+    let response = app
+        .http
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "evil id; with spaces=\"quoted\"")
+        .send()
+        .await
+        .unwrap();
+    let echoed = response
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(echoed, "evil id; with spaces=\"quoted\"");
+    assert!(uuid::Uuid::parse_str(&echoed).is_ok());
+}
+
+#[tokio::test]
+async fn readiness_reports_database_and_queue() {
+    let app = TestApp::spawn().await;
+    let ready = expect_status(
+        app.http.get(app.url("/readyz")).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ready, json!({ "database": "ok", "queue": "ok" }));
+    let health = expect_status(
+        app.http.get(app.url("/healthz")).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(health["status"], "ok");
+}
