@@ -23,6 +23,31 @@ use uuid::Uuid;
 
 pub use sansuo_server::seed::DEMO_PASSWORD;
 
+/// A fresh, empty PostgreSQL database; returns its URL and name.
+pub async fn create_database() -> (String, String) {
+    let database = format!("sansuo_test_{}", Uuid::now_v7().simple());
+    let admin = Database::connect(admin_database_url())
+        .await
+        .expect("PostgreSQL is reachable (see .ci/run)");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{database}\""))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    (replace_database(&admin_database_url(), &database), database)
+}
+
+pub async fn drop_database(database: &str) {
+    if let Ok(admin) = Database::connect(admin_database_url()).await {
+        let _ = admin
+            .execute_unprepared(&format!(
+                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+            ))
+            .await;
+        let _ = admin.close().await;
+    }
+}
+
 pub fn admin_database_url() -> String {
     std::env::var("SANSUO_TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
@@ -45,6 +70,8 @@ pub struct TestOptions {
     pub backend: Backend,
     pub offer_timeout_secs: u64,
     pub reconcile_secs: u64,
+    /// A Redis of the test's own (see [`PrivateRedis`]) instead of the shared one.
+    pub redis_url: Option<String>,
 }
 
 impl Default for TestOptions {
@@ -53,7 +80,75 @@ impl Default for TestOptions {
             backend: Backend::Production,
             offer_timeout_secs: 600,
             reconcile_secs: 3600,
+            redis_url: None,
         }
+    }
+}
+
+/// A Redis server of one test's own, on a free port, so the test can stop
+/// and restart it (the shared one must stay up for the other tests). Like
+/// production Redis it keeps nothing on disk: a restart loses everything.
+pub struct PrivateRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut redis = PrivateRedis { port, child: None };
+        redis.restart().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Start it again on the same port, empty.
+    pub async fn restart(&mut self) {
+        self.stop();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (see .ci/run)");
+        self.child = Some(child);
+        let client = redis::Client::open(self.url()).unwrap();
+        eventually("the private Redis to answer", || async {
+            let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+            redis::cmd("PING")
+                .query_async::<String>(&mut conn)
+                .await
+                .ok()
+        })
+        .await;
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -87,17 +182,12 @@ impl TestApp {
         let redis_prefix = format!("test:{test_id}:");
         let (sandbox, database_url, redis) = match options.backend {
             Backend::Production => {
-                let database = format!("sansuo_test_{test_id}");
-                let admin = Database::connect(admin_database_url())
-                    .await
-                    .expect("PostgreSQL is reachable (see .ci/run)");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{database}\""))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let url = replace_database(&admin_database_url(), &database);
-                (Sandbox::Postgres { database }, url, Some(redis_url()))
+                let (url, database) = create_database().await;
+                (
+                    Sandbox::Postgres { database },
+                    url,
+                    Some(options.redis_url.clone().unwrap_or_else(redis_url)),
+                )
             }
             Backend::Embedded => {
                 let dir = std::env::temp_dir().join(format!("sansuo-test-{test_id}"));
@@ -370,14 +460,7 @@ impl Drop for TestApp {
             runtime.block_on(async move {
                 match sandbox {
                     Sandbox::Postgres { database } => {
-                        if let Ok(admin) = Database::connect(admin_database_url()).await {
-                            let _ = admin
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-                                ))
-                                .await;
-                            let _ = admin.close().await;
-                        }
+                        drop_database(&database).await;
                         delete_redis_prefix(&prefix).await;
                     }
                     Sandbox::Sqlite { dir } => {

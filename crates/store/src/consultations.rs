@@ -504,6 +504,24 @@ impl Store {
             .collect())
     }
 
+    /// Whether this staff member holds a live offer for this case.
+    pub async fn has_pending_offer(
+        &self,
+        case_id: CaseId,
+        staff: StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        use sea_orm::PaginatorTrait;
+        let count = offer::Entity::find()
+            .filter(offer::Column::CaseId.eq(case_id.as_uuid()))
+            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .filter(offer::Column::ExpiresAt.gt(now))
+            .count(self.db())
+            .await?;
+        Ok(count > 0)
+    }
+
     pub async fn offer(&self, id: OfferId) -> Result<Option<offer::Model>, StoreError> {
         Ok(offer::Entity::find_by_id(id.as_uuid())
             .one(self.db())

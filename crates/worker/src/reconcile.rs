@@ -8,7 +8,7 @@ use crate::jobs::{self, ROUTING_QUEUE};
 use crate::{Worker, WorkerError};
 use chrono::Utc;
 use sansuo_domain::OfferId;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 /// What one reconciliation pass found and repaired.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +27,11 @@ impl Worker {
         loop {
             tick.tick().await;
             match self.reconcile_once().await {
-                Ok(report) if report != ReconcileReport::default() => info!(?report, "reconciled"),
-                Ok(_) => {}
+                // Re-arming live timers is routine; finding lost work is news.
+                Ok(report) if report.expired_offers + report.republished_cases > 0 => {
+                    info!(?report, "reconciler repaired lost work")
+                }
+                Ok(report) => debug!(?report, "reconciled"),
                 Err(err) => warn!(error = %err, "reconciliation failed"),
             }
         }

@@ -5,6 +5,7 @@ mod auth;
 mod concurrency;
 mod embedded;
 mod input;
+mod resilience;
 mod routing;
 mod scoping;
 mod spec;

@@ -12,7 +12,7 @@ use crate::extract::LawyerAuth;
 use crate::views::{self, ConsultationView};
 use crate::{ApiError, AppState};
 use sansuo_domain::{CaseId, ConsultationStatus};
-use sansuo_store::consultations::{ConsultationRecord, offer_status};
+use sansuo_store::consultations::ConsultationRecord;
 use uuid::Uuid;
 
 /// The pools this lawyer serves (through their firm's signings).
@@ -46,13 +46,11 @@ pub(crate) async fn lawyer_case(
     if record.case.owner_staff_id == Some(lawyer.id.as_uuid()) {
         return Ok(record);
     }
-    let offered = state
+    if state
         .store
-        .pending_offers_for(lawyer.id, chrono::Utc::now())
+        .has_pending_offer(id, lawyer.id, chrono::Utc::now())
         .await?
-        .iter()
-        .any(|(offer, _)| offer.case_id == record.case.id && offer.status == offer_status::PENDING);
-    if offered {
+    {
         return Ok(record);
     }
     if record.status() == ConsultationStatus::Pooled {
