@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_organisation;
 mod m20261124_000002_identity;
 mod m20261124_000003_cases;
+mod m20261124_000004_routing_rules;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_organisation::Migration),
             Box::new(m20261124_000002_identity::Migration),
             Box::new(m20261124_000003_cases::Migration),
+            Box::new(m20261124_000004_routing_rules::Migration),
         ]
     }
 }

@@ -45,6 +45,8 @@ pub enum ApiError {
     Validation(ValidationError),
     /// 422: the Idempotency-Key was used before for a different request.
     IdempotencyKeyReused,
+    /// 422: an emergency category: call 110 now; nothing was recorded.
+    Emergency,
     /// 401: no or bad credentials.
     Unauthenticated(&'static str, String),
     /// 403: authenticated, but this role may not do this.
@@ -72,6 +74,7 @@ impl ApiError {
             ApiError::InvalidBody(_) => "invalid_body",
             ApiError::Validation(_) => "validation_failed",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::Emergency => "emergency_call_110",
             ApiError::Unauthenticated(code, _)
             | ApiError::NotFound(code, _)
             | ApiError::Conflict(code, _)
@@ -95,6 +98,9 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType => "send the body as application/json".into(),
             ApiError::Validation(e) => e.to_string(),
+            ApiError::Emergency => {
+                "这是紧急情况，请立即拨打 110。This is an emergency: call 110 now.".into()
+            }
             ApiError::IdempotencyKeyReused => {
                 "this Idempotency-Key was already used for a different request".into()
             }
@@ -140,9 +146,10 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::InvalidBody(_) | ApiError::Validation(_) | ApiError::IdempotencyKeyReused => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::InvalidBody(_)
+            | ApiError::Validation(_)
+            | ApiError::IdempotencyKeyReused
+            | ApiError::Emergency => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(..) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(..) => StatusCode::NOT_FOUND,

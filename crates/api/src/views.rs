@@ -77,8 +77,15 @@ pub struct CategoryView {
     #[schema(example = "邻里纠纷")]
     pub name_zh: String,
     pub name_en: String,
-    /// Which services accept this category.
+    /// Which services accept this category: `consultation`, `mediation`, `tip`.
     pub services: Vec<String>,
+    /// Higher is handled first.
+    pub priority: i32,
+    /// Tips in this category may be anonymous.
+    pub anonymous_allowed: bool,
+    /// An emergency: the client must tell the resident to call 110 now;
+    /// submissions in it are refused (`emergency_call_110`), never queued.
+    pub urgent: bool,
 }
 
 impl From<category::Model> for CategoryView {
@@ -89,6 +96,9 @@ impl From<category::Model> for CategoryView {
             parent_code: c.parent_code,
             name_zh: c.name_zh,
             name_en: c.name_en,
+            priority: c.priority,
+            anonymous_allowed: c.anonymous_allowed,
+            urgent: c.urgent,
         }
     }
 }

@@ -7,10 +7,14 @@
 //! result; they never re-implement a rule.
 
 pub mod actor;
+pub mod calendar;
+pub mod catalog;
 pub mod consultation;
+pub mod dispatch;
 pub mod ids;
 pub mod privacy;
 pub mod routing;
+pub mod sla;
 pub mod values;
 
 pub use actor::{Actor, StaffRole};

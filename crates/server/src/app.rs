@@ -38,9 +38,15 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         })?;
     store.migrate().await.context("migrating the database")?;
     store
-        .sync_categories(&crate::category_seeds())
+        .sync_catalog(&crate::catalog())
         .await
-        .context("loading the category tree")?;
+        .context("loading the category catalogue")?;
+    for year in crate::published_calendars() {
+        store
+            .seed_calendar_year(&year)
+            .await
+            .context("loading the public-holiday calendar")?;
+    }
     Ok(store)
 }
 

@@ -10,45 +10,64 @@ pub mod telemetry;
 pub use app::Application;
 pub use config::Config;
 
-/// The category tree, checked in as data and synced into the database at
-/// every start (upsert; removed categories are deactivated, not deleted).
-pub const CATEGORIES_JSON: &str = include_str!("../../../data/categories.json");
+/// The category catalogue (BRIEF §4): workflows with SLA targets and
+/// escalation ladders, 15 top categories and their sub-items. Checked in as
+/// data and synced into the database at every start (upsert; categories
+/// removed from the file are deactivated, not deleted).
+pub const CATALOG_JSON: &str = include_str!("../../../data/categories.json");
 
-pub fn category_seeds() -> Vec<sansuo_store::org::CategorySeed> {
-    serde_json::from_str(CATEGORIES_JSON)
-        .expect("data/categories.json is valid (checked by a test)")
+/// Published public-holiday calendars, seeded at start. A later year is
+/// entered through the admin API when its notice is published.
+pub const CALENDARS_JSON: &[&str] = &[include_str!("../../../data/calendar/2026.json")];
+
+pub fn catalog() -> sansuo_domain::catalog::CatalogFile {
+    serde_json::from_str(CATALOG_JSON).expect("data/categories.json is valid (checked by a test)")
+}
+
+pub fn published_calendars() -> Vec<sansuo_domain::calendar::PublishedYear> {
+    CALENDARS_JSON
+        .iter()
+        .map(|json| {
+            serde_json::from_str(json).expect("data/calendar/*.json is valid (checked by a test)")
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use sansuo_domain::catalog::Service;
+
     #[test]
-    fn the_category_file_parses_and_parents_come_first() {
-        let seeds = super::category_seeds();
-        assert!(
-            seeds.len() >= 15 + 30,
-            "15 top categories and their sub-items"
-        );
-        let mut seen = std::collections::HashSet::new();
-        for seed in &seeds {
-            if let Some(parent) = &seed.parent {
-                assert!(
-                    seen.contains(parent),
-                    "{} comes before its parent {parent}",
-                    seed.code
-                );
-            }
-            assert!(
-                seen.insert(seed.code.clone()),
-                "duplicate code {}",
-                seed.code
-            );
-            assert!(
-                !seed.services.is_empty(),
-                "{} accepts no service",
-                seed.code
-            );
-        }
-        let top = seeds.iter().filter(|s| s.parent.is_none()).count();
+    fn the_catalogue_resolves_with_15_top_categories_and_over_100_sub_items() {
+        let file = super::catalog();
+        let categories = file.resolve().expect("the catalogue is valid");
+        let top = categories.iter().filter(|c| c.parent.is_none()).count();
+        let subs = categories.iter().filter(|c| c.parent.is_some()).count();
         assert_eq!(top, 15);
+        assert!(subs >= 100, "{subs} sub-items");
+        for category in &categories {
+            let services = file.services_of(category);
+            assert!(!services.is_empty(), "{} accepts no service", category.code);
+            if category.urgent {
+                // Emergencies are never queued as consultations or mediations.
+                assert_eq!(services, vec![Service::Tip], "{}", category.code);
+            }
+        }
+        assert!(
+            categories.iter().any(|c| c.urgent),
+            "some categories are emergencies"
+        );
+    }
+
+    #[test]
+    fn the_published_calendars_parse() {
+        let years = super::published_calendars();
+        let y2026 = years
+            .iter()
+            .find(|y| y.year == 2026)
+            .expect("2026 is seeded");
+        let overrides = y2026.overrides();
+        // 3 + 9 + 3 + 5 + 3 + 3 + 7 holiday days and 6 make-up working days.
+        assert_eq!(overrides.len(), 33 + 6);
     }
 }

@@ -49,17 +49,6 @@ pub struct LawyerCard {
     pub firm: Option<String>,
 }
 
-/// A category of the category tree (loaded from `data/categories.json`).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct CategorySeed {
-    pub code: String,
-    #[serde(default)]
-    pub parent: Option<String>,
-    pub name_zh: String,
-    pub name_en: String,
-    pub services: Vec<String>,
-}
-
 impl Store {
     pub async fn insert_org_unit(
         &self,
@@ -252,44 +241,6 @@ impl Store {
             .map(|u| u.id)
             .collect();
         Ok(signed.into_iter().chain(children).collect())
-    }
-
-    /// Insert or update the category tree from its checked-in file. Parents
-    /// come before children in the file; categories missing from the file
-    /// are deactivated, never deleted (cases still point at them).
-    pub async fn sync_categories(&self, seeds: &[CategorySeed]) -> Result<(), StoreError> {
-        for (order, seed) in seeds.iter().enumerate() {
-            category::Entity::insert(category::ActiveModel {
-                code: Set(seed.code.clone()),
-                parent_code: Set(seed.parent.clone()),
-                name_zh: Set(seed.name_zh.clone()),
-                name_en: Set(seed.name_en.clone()),
-                services: Set(seed.services.join(",")),
-                sort_order: Set(order as i32),
-                active: Set(true),
-            })
-            .on_conflict(
-                OnConflict::column(category::Column::Code)
-                    .update_columns([
-                        category::Column::ParentCode,
-                        category::Column::NameZh,
-                        category::Column::NameEn,
-                        category::Column::Services,
-                        category::Column::SortOrder,
-                        category::Column::Active,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(self.db())
-            .await?;
-        }
-        let codes: Vec<String> = seeds.iter().map(|s| s.code.clone()).collect();
-        category::Entity::update_many()
-            .col_expr(category::Column::Active, false.into())
-            .filter(category::Column::Code.is_not_in(codes))
-            .exec(self.db())
-            .await?;
-        Ok(())
     }
 
     pub async fn active_categories(&self) -> Result<Vec<category::Model>, StoreError> {

@@ -11,6 +11,10 @@ pub struct Model {
     pub services: String,
     pub sort_order: i32,
     pub active: bool,
+    pub priority: i32,
+    pub anonymous_allowed: bool,
+    pub urgent: bool,
+    pub workflows: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

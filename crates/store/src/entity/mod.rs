@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. Relations are expressed in queries
 //! rather than derived, to keep each entity a plain mirror of its table.
 
+pub mod calendar_day;
 pub mod case;
 pub mod case_event;
 pub mod case_message;
@@ -16,3 +17,4 @@ pub mod outbox;
 pub mod refresh_token;
 pub mod resident;
 pub mod staff;
+pub mod workflow;

@@ -40,7 +40,7 @@ pub struct CreateConsultationRequest {
         (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
         (status = 404, body = ErrorBody, description = "`community_not_found` / `category_not_found`"),
         (status = 413, body = ErrorBody, description = "`body_too_large`"),
-        (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`"),
+        (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`, or `emergency_call_110` (an urgent category: call 110 now; nothing is recorded)"),
     ))]
 #[post("/consultations")]
 pub async fn create_consultation(
@@ -61,6 +61,23 @@ pub async fn create_consultation(
             Some((key, hex::encode(Sha256::digest(canonical))))
         }
     };
+    let category = state.store.category(&body.category_code).await?;
+    if category.as_ref().is_some_and(|c| c.urgent) {
+        // An emergency is never queued: the client shows "call 110 now".
+        return Err(ApiError::Emergency);
+    }
+    let category = category
+        .filter(|c| {
+            sansuo_store::org::split_list(&c.services)
+                .iter()
+                .any(|s| s == SERVICE)
+        })
+        .ok_or_else(|| {
+            ApiError::NotFound(
+                "category_not_found",
+                "no such category for consultations".into(),
+            )
+        })?;
     let question = QuestionText::parse(&body.question)?;
     let community = state
         .store
@@ -76,21 +93,6 @@ pub async fn create_consultation(
             "this community does not offer consultations".into(),
         ));
     }
-    let category = state
-        .store
-        .category(&body.category_code)
-        .await?
-        .filter(|c| {
-            sansuo_store::org::split_list(&c.services)
-                .iter()
-                .any(|s| s == SERVICE)
-        })
-        .ok_or_else(|| {
-            ApiError::NotFound(
-                "category_not_found",
-                "no such category for consultations".into(),
-            )
-        })?;
     let submission = state
         .store
         .submit_consultation(

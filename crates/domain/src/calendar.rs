@@ -1,0 +1,458 @@
+//! Business time: the working calendar that SLA clocks run on.
+//!
+//! A calendar has working intervals per weekday (several a day, e.g.
+//! 09:00–12:00 and 13:30–17:30), in local time at a fixed UTC offset (China
+//! has no daylight saving), plus per-date overrides: public holidays (no
+//! work) and make-up working days (调休: a weekend day worked on a normal
+//! weekday's schedule). Deadlines are computed by walking working intervals,
+//! so "8 business hours" submitted on Friday 16:00 before a holiday ends on
+//! the first working day after it.
+
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc, Weekday,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A half-open interval `[start, end)` of local time within one day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WorkInterval {
+    pub start: NaiveTime,
+    pub end: NaiveTime,
+}
+
+impl WorkInterval {
+    pub fn new(start: NaiveTime, end: NaiveTime) -> Result<Self, CalendarError> {
+        if start >= end {
+            return Err(CalendarError::EmptyInterval(start, end));
+        }
+        Ok(Self { start, end })
+    }
+
+    /// `"09:00-12:00"`.
+    pub fn parse(text: &str) -> Result<Self, CalendarError> {
+        let bad = || CalendarError::BadInterval(text.to_owned());
+        let (a, b) = text.split_once('-').ok_or_else(bad)?;
+        let time = |s: &str| NaiveTime::parse_from_str(s.trim(), "%H:%M").map_err(|_| bad());
+        Self::new(time(a)?, time(b)?)
+    }
+
+    fn length(&self) -> Duration {
+        self.end - self.start
+    }
+}
+
+/// What a particular date is, overriding its weekday's schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum DayOverride {
+    /// A public holiday: no working time.
+    Holiday,
+    /// A make-up working day: the standard working day's intervals.
+    Workday,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("interval {0}–{1} is empty")]
+    EmptyInterval(NaiveTime, NaiveTime),
+    #[error("`{0}` is not an interval like 09:00-12:00")]
+    BadInterval(String),
+    #[error("intervals on {0:?} overlap or are out of order")]
+    Overlapping(Weekday),
+    #[error("the calendar has no working time at all")]
+    NoWorkingTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessCalendar {
+    offset: FixedOffset,
+    /// Monday first.
+    weekly: [Vec<WorkInterval>; 7],
+    /// The schedule of a make-up working day.
+    standard_day: Vec<WorkInterval>,
+    overrides: BTreeMap<NaiveDate, DayOverride>,
+}
+
+/// How far a deadline search may look ahead before concluding that the
+/// calendar has no working time (guards against an all-holiday calendar).
+const MAX_DAYS_AHEAD: i64 = 3 * 366;
+
+impl BusinessCalendar {
+    /// `weekly[0]` is Monday. The standard day (for make-up working days) is
+    /// the schedule of the first weekday that has one.
+    pub fn new(offset: FixedOffset, weekly: [Vec<WorkInterval>; 7]) -> Result<Self, CalendarError> {
+        for (i, day) in weekly.iter().enumerate() {
+            if day.windows(2).any(|w| w[0].end > w[1].start) {
+                return Err(CalendarError::Overlapping(
+                    Weekday::try_from(i as u8).expect("0..7"),
+                ));
+            }
+        }
+        let standard_day = weekly
+            .iter()
+            .find(|d| !d.is_empty())
+            .cloned()
+            .ok_or(CalendarError::NoWorkingTime)?;
+        Ok(Self {
+            offset,
+            weekly,
+            standard_day,
+            overrides: BTreeMap::new(),
+        })
+    }
+
+    /// Monday to Friday 09:00–12:00 and 13:30–17:30, Beijing time: the
+    /// office hours of a community legal-service point.
+    pub fn china_office_hours() -> Self {
+        let day = vec![
+            WorkInterval::parse("09:00-12:00").expect("valid"),
+            WorkInterval::parse("13:30-17:30").expect("valid"),
+        ];
+        let offset = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        Self::new(
+            offset,
+            [
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day.clone(),
+                day,
+                vec![],
+                vec![],
+            ],
+        )
+        .expect("valid")
+    }
+
+    pub fn set_override(&mut self, date: NaiveDate, day: DayOverride) {
+        self.overrides.insert(date, day);
+    }
+
+    pub fn overrides(&self) -> &BTreeMap<NaiveDate, DayOverride> {
+        &self.overrides
+    }
+
+    /// The working intervals of a local date.
+    pub fn intervals_on(&self, date: NaiveDate) -> &[WorkInterval] {
+        match self.overrides.get(&date) {
+            Some(DayOverride::Holiday) => &[],
+            Some(DayOverride::Workday) => &self.standard_day,
+            None => &self.weekly[date.weekday().num_days_from_monday() as usize],
+        }
+    }
+
+    fn local(&self, t: DateTime<Utc>) -> DateTime<FixedOffset> {
+        t.with_timezone(&self.offset)
+    }
+
+    fn utc(&self, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+        self.offset
+            .from_local_datetime(&date.and_time(time))
+            .single()
+            .expect("a fixed offset has no gaps")
+            .with_timezone(&Utc)
+    }
+
+    pub fn is_working_time(&self, t: DateTime<Utc>) -> bool {
+        let local = self.local(t);
+        let time = local.time();
+        self.intervals_on(local.date_naive())
+            .iter()
+            .any(|i| i.start <= time && time < i.end)
+    }
+
+    /// The instant `amount` of business time after `start`. `None` only if
+    /// the calendar has no working time within three years.
+    pub fn add(&self, start: DateTime<Utc>, amount: Duration) -> Option<DateTime<Utc>> {
+        let local = self.local(start);
+        let mut date = local.date_naive();
+        let mut from = local.time();
+        let mut left = amount.max(Duration::zero());
+        for _ in 0..MAX_DAYS_AHEAD {
+            for interval in self.intervals_on(date) {
+                if interval.end <= from {
+                    continue;
+                }
+                let begin = interval.start.max(from);
+                let available = interval.end - begin;
+                if left <= available {
+                    // Nothing left lands on the next working instant, never
+                    // outside working time (a deadline at 12:00 reads 13:30).
+                    if left.is_zero() {
+                        return Some(self.utc(date, begin));
+                    }
+                    return Some(self.utc(date, begin) + left);
+                }
+                left -= available;
+            }
+            date = date.succ_opt()?;
+            from = NaiveTime::MIN;
+        }
+        None
+    }
+
+    /// Business time between two instants (zero if `to` is not after `from`).
+    pub fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
+        if to <= from {
+            return Duration::zero();
+        }
+        let (a, b) = (self.local(from), self.local(to));
+        let mut total = Duration::zero();
+        let mut date = a.date_naive();
+        let last = b.date_naive();
+        while date <= last {
+            for interval in self.intervals_on(date) {
+                let lo = if date == a.date_naive() {
+                    interval.start.max(a.time())
+                } else {
+                    interval.start
+                };
+                let hi = if date == last {
+                    interval.end.min(b.time())
+                } else {
+                    interval.end
+                };
+                if hi > lo {
+                    total += hi - lo;
+                }
+            }
+            match date.succ_opt() {
+                Some(next) => date = next,
+                None => break,
+            }
+        }
+        total
+    }
+
+    /// The business time of one whole local date.
+    pub fn working_time_on(&self, date: NaiveDate) -> Duration {
+        self.intervals_on(date)
+            .iter()
+            .map(WorkInterval::length)
+            .sum()
+    }
+}
+
+/// A public calendar year as published (e.g. the State Council notice):
+/// holiday ranges and make-up working days, as checked-in data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishedYear {
+    pub year: i32,
+    pub source: String,
+    /// Inclusive ranges `[first, last]`.
+    pub holidays: Vec<(NaiveDate, NaiveDate)>,
+    pub workdays: Vec<NaiveDate>,
+}
+
+impl PublishedYear {
+    /// Every override this year makes, in date order.
+    pub fn overrides(&self) -> Vec<(NaiveDate, DayOverride)> {
+        let mut out: Vec<(NaiveDate, DayOverride)> = Vec::new();
+        for (first, last) in &self.holidays {
+            let mut d = *first;
+            while d <= *last {
+                out.push((d, DayOverride::Holiday));
+                d = d.succ_opt().expect("in range");
+            }
+        }
+        out.extend(self.workdays.iter().map(|d| (*d, DayOverride::Workday)));
+        out.sort_by_key(|(d, _)| *d);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cal() -> BusinessCalendar {
+        let mut cal = BusinessCalendar::china_office_hours();
+        let year: PublishedYear = PublishedYear {
+            year: 2026,
+            source: "test".into(),
+            holidays: vec![
+                (d(2026, 1, 1), d(2026, 1, 3)),
+                (d(2026, 10, 1), d(2026, 10, 7)),
+            ],
+            workdays: vec![d(2026, 1, 4), d(2026, 10, 10)],
+        };
+        for (date, day) in year.overrides() {
+            cal.set_override(date, day);
+        }
+        cal
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// Beijing local time → UTC instant.
+    fn bj(y: i32, m: u32, day: u32, h: u32, min: u32) -> DateTime<Utc> {
+        FixedOffset::east_opt(8 * 3600)
+            .unwrap()
+            .with_ymd_and_hms(y, m, day, h, min, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn adding_within_one_interval() {
+        // Tuesday 2026-11-24 09:30 + 1 h = 10:30.
+        assert_eq!(
+            cal().add(bj(2026, 11, 24, 9, 30), Duration::hours(1)),
+            Some(bj(2026, 11, 24, 10, 30))
+        );
+    }
+
+    #[test]
+    fn the_lunch_break_does_not_count() {
+        // 11:30 + 1 h = 30 min before lunch, 30 min after: 14:00.
+        assert_eq!(
+            cal().add(bj(2026, 11, 24, 11, 30), Duration::hours(1)),
+            Some(bj(2026, 11, 24, 14, 0))
+        );
+        // Submitted during lunch: the clock starts at 13:30.
+        assert_eq!(
+            cal().add(bj(2026, 11, 24, 12, 15), Duration::minutes(10)),
+            Some(bj(2026, 11, 24, 13, 40))
+        );
+        assert_eq!(
+            cal().between(bj(2026, 11, 24, 11, 0), bj(2026, 11, 24, 14, 0)),
+            Duration::minutes(90)
+        );
+    }
+
+    #[test]
+    fn evenings_and_midnight_are_skipped() {
+        // Tuesday 17:00 + 1 h: 30 min today, then Wednesday 09:30.
+        assert_eq!(
+            cal().add(bj(2026, 11, 24, 17, 0), Duration::hours(1)),
+            Some(bj(2026, 11, 25, 9, 30))
+        );
+        // Submitted at 23:59 (15:59 UTC the same day): starts next morning.
+        assert_eq!(
+            cal().add(bj(2026, 11, 24, 23, 59), Duration::minutes(5)),
+            Some(bj(2026, 11, 25, 9, 5))
+        );
+        // The UTC date differs from the local date before 08:00 Beijing time.
+        assert_eq!(
+            cal().add(bj(2026, 11, 25, 7, 0), Duration::minutes(5)),
+            Some(bj(2026, 11, 25, 9, 5))
+        );
+    }
+
+    #[test]
+    fn weekends_are_skipped() {
+        // Friday 2026-11-27 17:00 + 1 h → Monday 2026-11-30 09:30.
+        assert_eq!(
+            cal().add(bj(2026, 11, 27, 17, 0), Duration::hours(1)),
+            Some(bj(2026, 11, 30, 9, 30))
+        );
+        assert_eq!(
+            cal().between(bj(2026, 11, 27, 17, 0), bj(2026, 11, 30, 9, 30)),
+            Duration::hours(1)
+        );
+    }
+
+    #[test]
+    fn holidays_and_make_up_days_follow_the_published_calendar() {
+        // 2026-09-30 (Wed) 17:00 + 1 h: National Day 1–7 Oct is off; Thu 8 Oct is a normal day.
+        assert_eq!(
+            cal().add(bj(2026, 9, 30, 17, 0), Duration::hours(1)),
+            Some(bj(2026, 10, 8, 9, 30))
+        );
+        // Saturday 10 Oct is a make-up working day.
+        assert!(cal().is_working_time(bj(2026, 10, 10, 10, 0)));
+        assert!(
+            !cal().is_working_time(bj(2026, 10, 11, 10, 0)),
+            "Sunday 11 Oct is not"
+        );
+        assert!(
+            !cal().is_working_time(bj(2026, 10, 5, 10, 0)),
+            "a Monday inside the holiday"
+        );
+        assert_eq!(cal().working_time_on(d(2026, 10, 10)), Duration::hours(7));
+        assert_eq!(cal().working_time_on(d(2026, 10, 2)), Duration::zero());
+    }
+
+    #[test]
+    fn crossing_a_year_end() {
+        // Thursday 2025-12-31 17:00 + 2 h: 30 min on 31 Dec, 1–3 Jan 2026 are
+        // holidays, Sunday 4 Jan is a make-up working day.
+        assert_eq!(
+            cal().add(bj(2025, 12, 31, 17, 0), Duration::hours(2)),
+            Some(bj(2026, 1, 4, 10, 30))
+        );
+    }
+
+    #[test]
+    fn a_full_business_day_is_seven_hours() {
+        assert_eq!(
+            cal().add(bj(2026, 11, 24, 9, 0), Duration::hours(7)),
+            Some(bj(2026, 11, 24, 17, 30))
+        );
+        assert_eq!(
+            cal().add(
+                bj(2026, 11, 24, 9, 0),
+                Duration::hours(7) + Duration::minutes(1)
+            ),
+            Some(bj(2026, 11, 25, 9, 1))
+        );
+        assert_eq!(
+            cal().between(bj(2026, 11, 23, 0, 0), bj(2026, 11, 30, 0, 0)),
+            Duration::hours(35)
+        );
+    }
+
+    #[test]
+    fn zero_and_negative_amounts_move_to_the_next_working_instant_at_most() {
+        assert_eq!(
+            cal().add(bj(2026, 11, 24, 10, 0), Duration::zero()),
+            Some(bj(2026, 11, 24, 10, 0))
+        );
+        assert_eq!(
+            cal().add(bj(2026, 11, 28, 10, 0), Duration::seconds(-5)),
+            Some(bj(2026, 11, 30, 9, 0))
+        );
+        assert_eq!(
+            cal().between(bj(2026, 11, 24, 12, 0), bj(2026, 11, 24, 10, 0)),
+            Duration::zero()
+        );
+    }
+
+    #[test]
+    fn a_calendar_without_working_time_is_refused_or_never_ends() {
+        let offset = FixedOffset::east_opt(8 * 3600).unwrap();
+        assert_eq!(
+            BusinessCalendar::new(offset, Default::default()),
+            Err(CalendarError::NoWorkingTime)
+        );
+        let mut only_one_day = BusinessCalendar::china_office_hours();
+        for i in 0..(MAX_DAYS_AHEAD + 10) {
+            only_one_day.set_override(d(2026, 1, 1) + Duration::days(i), DayOverride::Holiday);
+        }
+        assert_eq!(
+            only_one_day.add(bj(2026, 1, 1, 9, 0), Duration::hours(1)),
+            None
+        );
+    }
+
+    #[test]
+    fn intervals_parse_and_must_not_overlap() {
+        assert!(WorkInterval::parse("09:00-12:00").is_ok());
+        assert!(WorkInterval::parse("12:00-09:00").is_err());
+        assert!(WorkInterval::parse("9-12").is_err());
+        let offset = FixedOffset::east_opt(8 * 3600).unwrap();
+        let overlapping = vec![
+            WorkInterval::parse("09:00-12:00").unwrap(),
+            WorkInterval::parse("11:00-13:00").unwrap(),
+        ];
+        let mut week: [Vec<WorkInterval>; 7] = Default::default();
+        week[0] = overlapping;
+        assert_eq!(
+            BusinessCalendar::new(offset, week),
+            Err(CalendarError::Overlapping(Weekday::Mon))
+        );
+    }
+}

@@ -1,0 +1,664 @@
+//! The routing engine's decisions, for every service (consultations,
+//! mediations, tips), as pure functions over a snapshot.
+//!
+//! A case climbs the **ladder** of its category: each step names who may
+//! take it (role and organisation level), how long the step lasts, a
+//! priority boost, and whether to skip it when nobody is eligible now.
+//! Within a step the case is **offered** to one eligible person at a time,
+//! longest idle first, then least loaded; someone who declined or let an
+//! offer lapse is excluded for the rest of the step. Past the last step the
+//! case is never dropped: it becomes **unrouted** and waits for a
+//! coordinator.
+
+use crate::actor::StaffRole;
+use crate::ids::{OrgUnitId, StaffId};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::cmp::Reverse;
+
+/// The organisation level a ladder step draws its people from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScopeLevel {
+    /// The case's own community (signed lawyer, community mediator, grid officer).
+    Community,
+    /// The police station responsible for the community.
+    Station,
+    /// The street, with its judicial office and legal-service station.
+    Street,
+    /// The whole district.
+    District,
+}
+
+/// One rung of a category's escalation ladder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LadderStep {
+    pub role: StaffRole,
+    pub level: ScopeLevel,
+    /// How long the case may stay on this step before it escalates.
+    pub timeout_minutes: i64,
+    /// Added to the case's priority from this step on.
+    #[serde(default)]
+    pub priority_boost: i32,
+    /// Move straight up when nobody is eligible now (instead of waiting
+    /// on this step for someone to become available).
+    #[serde(default)]
+    pub skip_when_nobody: bool,
+    /// Only staff on the duty roster now (tips go to the officer on duty).
+    #[serde(default)]
+    pub on_duty_only: bool,
+    /// Only the community's signed lawyer (the consultation's first step).
+    #[serde(default)]
+    pub signed_lawyer_only: bool,
+}
+
+impl LadderStep {
+    pub fn timeout(&self) -> Duration {
+        Duration::minutes(self.timeout_minutes)
+    }
+}
+
+/// Where a case sits in the organisation tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CasePlace {
+    pub community: OrgUnitId,
+    pub station: Option<OrgUnitId>,
+    pub street: Option<OrgUnitId>,
+    pub district: Option<OrgUnitId>,
+}
+
+impl CasePlace {
+    pub fn unit_at(&self, level: ScopeLevel) -> Option<OrgUnitId> {
+        match level {
+            ScopeLevel::Community => Some(self.community),
+            ScopeLevel::Station => self.station,
+            ScopeLevel::Street => self.street,
+            ScopeLevel::District => self.district,
+        }
+    }
+}
+
+/// What the router knows about the case it is placing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRouting {
+    pub place: CasePlace,
+    pub category: String,
+    /// The top-level category (`LJ` for `LJ01`), if `category` is a sub-item.
+    pub parent_category: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    Available,
+    Away,
+    OffDuty,
+}
+
+/// One staff member as the router sees them now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSnapshot {
+    pub id: StaffId,
+    pub role: StaffRole,
+    pub active: bool,
+    /// The units this person works for (a membership covers the unit itself).
+    pub units: Vec<OrgUnitId>,
+    /// Category codes; a top-level code covers its sub-items.
+    pub skills: Vec<String>,
+    pub presence: Presence,
+    /// On the duty roster at this moment.
+    pub on_duty: bool,
+    pub active_cases: u32,
+    pub capacity: u32,
+    /// Communities whose signed lawyer this is.
+    pub signed_communities: Vec<OrgUnitId>,
+    /// Since when this person has had no new case (fairness order).
+    pub idle_since: DateTime<Utc>,
+}
+
+/// Why someone cannot take a case on a step. Reported to coordinators
+/// ("nobody eligible: 3 at capacity, 1 away") and tested one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ineligible {
+    Inactive,
+    WrongRole,
+    OutOfScope,
+    NotSignedLawyer,
+    LacksSkill,
+    NotAvailable,
+    NotOnDuty,
+    AtCapacity,
+    AlreadyTried,
+}
+
+pub fn eligibility(
+    step: &LadderStep,
+    case: &CaseRouting,
+    staff: &StaffSnapshot,
+    excluded: &[StaffId],
+) -> Result<(), Ineligible> {
+    if !staff.active {
+        return Err(Ineligible::Inactive);
+    }
+    if staff.role != step.role {
+        return Err(Ineligible::WrongRole);
+    }
+    let unit = case
+        .place
+        .unit_at(step.level)
+        .ok_or(Ineligible::OutOfScope)?;
+    if !staff.units.contains(&unit) {
+        return Err(Ineligible::OutOfScope);
+    }
+    if step.signed_lawyer_only && !staff.signed_communities.contains(&case.place.community) {
+        return Err(Ineligible::NotSignedLawyer);
+    }
+    let covers =
+        |skill: &String| *skill == case.category || Some(skill) == case.parent_category.as_ref();
+    if !staff.skills.iter().any(covers) {
+        return Err(Ineligible::LacksSkill);
+    }
+    if staff.presence != Presence::Available {
+        return Err(Ineligible::NotAvailable);
+    }
+    if step.on_duty_only && !staff.on_duty {
+        return Err(Ineligible::NotOnDuty);
+    }
+    if staff.active_cases >= staff.capacity {
+        return Err(Ineligible::AtCapacity);
+    }
+    if excluded.contains(&staff.id) {
+        return Err(Ineligible::AlreadyTried);
+    }
+    Ok(())
+}
+
+/// Eligible staff, best first: longest idle, then fewest active cases,
+/// then id (so the order is total and the same on every instance).
+pub fn candidates<'a>(
+    step: &LadderStep,
+    case: &CaseRouting,
+    staff: &'a [StaffSnapshot],
+    excluded: &[StaffId],
+) -> Vec<&'a StaffSnapshot> {
+    let mut eligible: Vec<&StaffSnapshot> = staff
+        .iter()
+        .filter(|s| eligibility(step, case, s, excluded).is_ok())
+        .collect();
+    eligible.sort_by_key(|s| (s.idle_since, s.active_cases, s.id));
+    eligible
+}
+
+/// Where on its ladder a case is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LadderPosition {
+    pub step: usize,
+    pub entered_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscalationReason {
+    StepTimedOut,
+    NobodyEligible,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    /// Offer it to this person until `expires_at`.
+    Offer {
+        to: StaffId,
+        expires_at: DateTime<Utc>,
+    },
+    /// Nobody eligible now and the step says wait: keep it queued on this
+    /// step until someone becomes available or the step ends at `until`.
+    Wait { until: DateTime<Utc> },
+    /// Move to the next step.
+    Escalate {
+        to_step: usize,
+        reason: EscalationReason,
+    },
+    /// Past the last step: the coordinator's unrouted queue, with an alarm.
+    Unrouted { reason: EscalationReason },
+}
+
+/// The next thing to do with a case waiting on `position` of `ladder`.
+pub fn dispatch(
+    ladder: &[LadderStep],
+    position: LadderPosition,
+    case: &CaseRouting,
+    staff: &[StaffSnapshot],
+    excluded: &[StaffId],
+    offer_timeout: Duration,
+    now: DateTime<Utc>,
+) -> Dispatch {
+    let up = |reason| {
+        if position.step + 1 < ladder.len() {
+            Dispatch::Escalate {
+                to_step: position.step + 1,
+                reason,
+            }
+        } else {
+            Dispatch::Unrouted { reason }
+        }
+    };
+    let Some(step) = ladder.get(position.step) else {
+        return Dispatch::Unrouted {
+            reason: EscalationReason::NobodyEligible,
+        };
+    };
+    let step_ends = position.entered_at + step.timeout();
+    if now >= step_ends {
+        return up(EscalationReason::StepTimedOut);
+    }
+    match candidates(step, case, staff, excluded).first() {
+        // An offer never outlives its step: the step's end escalates the case.
+        Some(best) => Dispatch::Offer {
+            to: best.id,
+            expires_at: (now + offer_timeout).min(step_ends),
+        },
+        None if step.skip_when_nobody => up(EscalationReason::NobodyEligible),
+        None => Dispatch::Wait { until: step_ends },
+    }
+}
+
+/// A case waiting in a queue, as "next case" sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting<T> {
+    pub case: T,
+    pub priority: i32,
+    pub waiting_since: DateTime<Utc>,
+}
+
+/// "Give me the next case": highest priority first, then the oldest.
+pub fn next_case<T>(waiting: &[Waiting<T>]) -> Option<&Waiting<T>> {
+    waiting
+        .iter()
+        .min_by_key(|w| (Reverse(w.priority), w.waiting_since))
+}
+
+/// A case's priority on a step: its category's base plus every boost so far.
+pub fn priority_on(ladder: &[LadderStep], base: i32, step: usize) -> i32 {
+    base + ladder
+        .iter()
+        .take(step + 1)
+        .map(|s| s.priority_boost)
+        .sum::<i32>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_795_000_000, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    struct World {
+        community: OrgUnitId,
+        other_community: OrgUnitId,
+        station: OrgUnitId,
+        street: OrgUnitId,
+    }
+
+    fn world() -> World {
+        World {
+            community: OrgUnitId::new(),
+            other_community: OrgUnitId::new(),
+            station: OrgUnitId::new(),
+            street: OrgUnitId::new(),
+        }
+    }
+
+    fn case(w: &World, category: &str) -> CaseRouting {
+        CaseRouting {
+            place: CasePlace {
+                community: w.community,
+                station: Some(w.station),
+                street: Some(w.street),
+                district: None,
+            },
+            category: category.into(),
+            parent_category: category
+                .get(..2)
+                .map(str::to_owned)
+                .filter(|p| p != category),
+        }
+    }
+
+    fn lawyer(units: Vec<OrgUnitId>, idle_minutes_ago: i64, active: u32) -> StaffSnapshot {
+        StaffSnapshot {
+            id: StaffId::new(),
+            role: StaffRole::Lawyer,
+            active: true,
+            units,
+            skills: vec!["LJ".into(), "HY".into()],
+            presence: Presence::Available,
+            on_duty: false,
+            active_cases: active,
+            capacity: 5,
+            signed_communities: vec![],
+            idle_since: t(-idle_minutes_ago),
+        }
+    }
+
+    fn step(role: StaffRole, level: ScopeLevel) -> LadderStep {
+        LadderStep {
+            role,
+            level,
+            timeout_minutes: 60,
+            priority_boost: 0,
+            skip_when_nobody: true,
+            on_duty_only: false,
+            signed_lawyer_only: false,
+        }
+    }
+
+    #[test]
+    fn eligibility_checks_each_rule() {
+        let w = world();
+        let c = case(&w, "LJ01");
+        let community_step = step(StaffRole::Lawyer, ScopeLevel::Community);
+        let ok = lawyer(vec![w.community], 10, 0);
+        assert_eq!(eligibility(&community_step, &c, &ok, &[]), Ok(()));
+
+        let table: Vec<(&str, StaffSnapshot, LadderStep, Ineligible)> = vec![
+            (
+                "inactive",
+                StaffSnapshot {
+                    active: false,
+                    ..ok.clone()
+                },
+                community_step.clone(),
+                Ineligible::Inactive,
+            ),
+            (
+                "a mediator on a lawyer step",
+                StaffSnapshot {
+                    role: StaffRole::Mediator,
+                    ..ok.clone()
+                },
+                community_step.clone(),
+                Ineligible::WrongRole,
+            ),
+            (
+                "another community",
+                StaffSnapshot {
+                    units: vec![w.other_community],
+                    ..ok.clone()
+                },
+                community_step.clone(),
+                Ineligible::OutOfScope,
+            ),
+            (
+                "community member on a street step",
+                ok.clone(),
+                step(StaffRole::Lawyer, ScopeLevel::Street),
+                Ineligible::OutOfScope,
+            ),
+            (
+                "no district known",
+                StaffSnapshot {
+                    units: vec![w.community],
+                    ..ok.clone()
+                },
+                step(StaffRole::Lawyer, ScopeLevel::District),
+                Ineligible::OutOfScope,
+            ),
+            (
+                "not the signed lawyer",
+                ok.clone(),
+                LadderStep {
+                    signed_lawyer_only: true,
+                    ..community_step.clone()
+                },
+                Ineligible::NotSignedLawyer,
+            ),
+            (
+                "no skill for the category",
+                StaffSnapshot {
+                    skills: vec!["ZW".into()],
+                    ..ok.clone()
+                },
+                community_step.clone(),
+                Ineligible::LacksSkill,
+            ),
+            (
+                "away",
+                StaffSnapshot {
+                    presence: Presence::Away,
+                    ..ok.clone()
+                },
+                community_step.clone(),
+                Ineligible::NotAvailable,
+            ),
+            (
+                "off duty",
+                StaffSnapshot {
+                    presence: Presence::OffDuty,
+                    ..ok.clone()
+                },
+                community_step.clone(),
+                Ineligible::NotAvailable,
+            ),
+            (
+                "not on the roster for an on-duty step",
+                ok.clone(),
+                LadderStep {
+                    on_duty_only: true,
+                    ..community_step.clone()
+                },
+                Ineligible::NotOnDuty,
+            ),
+            (
+                "at capacity",
+                StaffSnapshot {
+                    active_cases: 5,
+                    ..ok.clone()
+                },
+                community_step.clone(),
+                Ineligible::AtCapacity,
+            ),
+        ];
+        for (name, staff, step, want) in table {
+            assert_eq!(eligibility(&step, &c, &staff, &[]), Err(want), "{name}");
+        }
+        assert_eq!(
+            eligibility(&community_step, &c, &ok, &[ok.id]),
+            Err(Ineligible::AlreadyTried)
+        );
+        // The exact sub-item as a skill works too, and the signed lawyer passes.
+        let signed = StaffSnapshot {
+            skills: vec!["LJ01".into()],
+            signed_communities: vec![w.community],
+            ..ok.clone()
+        };
+        assert_eq!(
+            eligibility(
+                &LadderStep {
+                    signed_lawyer_only: true,
+                    ..community_step.clone()
+                },
+                &c,
+                &signed,
+                &[]
+            ),
+            Ok(())
+        );
+        let on_duty = StaffSnapshot {
+            on_duty: true,
+            ..ok
+        };
+        assert_eq!(
+            eligibility(
+                &LadderStep {
+                    on_duty_only: true,
+                    ..community_step
+                },
+                &c,
+                &on_duty,
+                &[]
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn candidates_are_ordered_longest_idle_then_least_loaded() {
+        let w = world();
+        let c = case(&w, "HY");
+        let s = step(StaffRole::Lawyer, ScopeLevel::Community);
+        let fresh = lawyer(vec![w.community], 5, 0);
+        let idle_busy = lawyer(vec![w.community], 120, 3);
+        let idle_free = StaffSnapshot {
+            idle_since: idle_busy.idle_since,
+            ..lawyer(vec![w.community], 0, 1)
+        };
+        let full = lawyer(vec![w.community], 500, 5);
+        let staff = vec![fresh.clone(), idle_busy.clone(), idle_free.clone(), full];
+        let order: Vec<StaffId> = candidates(&s, &c, &staff, &[])
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(order, vec![idle_free.id, idle_busy.id, fresh.id]);
+        let order: Vec<StaffId> = candidates(&s, &c, &staff, &[idle_free.id])
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(order, vec![idle_busy.id, fresh.id]);
+    }
+
+    #[test]
+    fn ladder_progression() {
+        let w = world();
+        let c = case(&w, "LJ02");
+        let community = lawyer(vec![w.community], 30, 0);
+        let street = lawyer(vec![w.street], 30, 0);
+        let ladder = vec![
+            LadderStep {
+                timeout_minutes: 30,
+                ..step(StaffRole::Lawyer, ScopeLevel::Community)
+            },
+            LadderStep {
+                timeout_minutes: 60,
+                skip_when_nobody: false,
+                ..step(StaffRole::Lawyer, ScopeLevel::Street)
+            },
+        ];
+        let at = |step, entered| LadderPosition {
+            step,
+            entered_at: t(entered),
+        };
+        let offer = Duration::minutes(10);
+        let staff = vec![community.clone(), street.clone()];
+
+        // Step 0: offered to the community lawyer, for the offer timeout.
+        assert_eq!(
+            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, t(0)),
+            Dispatch::Offer {
+                to: community.id,
+                expires_at: t(10)
+            }
+        );
+        // An offer is cut short by the step's end.
+        assert_eq!(
+            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, t(25)),
+            Dispatch::Offer {
+                to: community.id,
+                expires_at: t(30)
+            }
+        );
+        // They declined: nobody else there, the step skips when nobody → escalate.
+        assert_eq!(
+            dispatch(&ladder, at(0, 0), &c, &staff, &[community.id], offer, t(5)),
+            Dispatch::Escalate {
+                to_step: 1,
+                reason: EscalationReason::NobodyEligible
+            }
+        );
+        // The step's time ran out → escalate, even if someone is free.
+        assert_eq!(
+            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, t(30)),
+            Dispatch::Escalate {
+                to_step: 1,
+                reason: EscalationReason::StepTimedOut
+            }
+        );
+        // Step 1: the street lawyer.
+        assert_eq!(
+            dispatch(&ladder, at(1, 30), &c, &staff, &[], offer, t(31)),
+            Dispatch::Offer {
+                to: street.id,
+                expires_at: t(41)
+            }
+        );
+        // Step 1 waits when nobody is eligible (it does not skip) ...
+        assert_eq!(
+            dispatch(&ladder, at(1, 30), &c, &staff, &[street.id], offer, t(40)),
+            Dispatch::Wait { until: t(90) }
+        );
+        // ... and past the last step the case is unrouted, never dropped.
+        assert_eq!(
+            dispatch(&ladder, at(1, 30), &c, &staff, &[street.id], offer, t(90)),
+            Dispatch::Unrouted {
+                reason: EscalationReason::StepTimedOut
+            }
+        );
+        let skipping = vec![ladder[0].clone()];
+        assert_eq!(
+            dispatch(&skipping, at(0, 0), &c, &[], &[], offer, t(1)),
+            Dispatch::Unrouted {
+                reason: EscalationReason::NobodyEligible
+            }
+        );
+        assert_eq!(
+            dispatch(&[], at(0, 0), &c, &staff, &[], offer, t(1)),
+            Dispatch::Unrouted {
+                reason: EscalationReason::NobodyEligible
+            }
+        );
+    }
+
+    #[test]
+    fn next_case_takes_the_highest_priority_then_the_oldest() {
+        let waiting = vec![
+            Waiting {
+                case: "old-low",
+                priority: 1,
+                waiting_since: t(0),
+            },
+            Waiting {
+                case: "new-high",
+                priority: 5,
+                waiting_since: t(30),
+            },
+            Waiting {
+                case: "old-high",
+                priority: 5,
+                waiting_since: t(10),
+            },
+        ];
+        assert_eq!(next_case(&waiting).map(|w| w.case), Some("old-high"));
+        assert_eq!(next_case::<&str>(&[]), None);
+    }
+
+    #[test]
+    fn priority_grows_with_each_step_climbed() {
+        let ladder = vec![
+            LadderStep {
+                priority_boost: 0,
+                ..step(StaffRole::Lawyer, ScopeLevel::Community)
+            },
+            LadderStep {
+                priority_boost: 2,
+                ..step(StaffRole::Lawyer, ScopeLevel::Street)
+            },
+            LadderStep {
+                priority_boost: 3,
+                ..step(StaffRole::Coordinator, ScopeLevel::District)
+            },
+        ];
+        assert_eq!(priority_on(&ladder, 1, 0), 1);
+        assert_eq!(priority_on(&ladder, 1, 1), 3);
+        assert_eq!(priority_on(&ladder, 1, 2), 6);
+    }
+}

@@ -1,0 +1,143 @@
+//! The category catalogue and the public-holiday calendar, as stored.
+
+use crate::entity::{calendar_day, category, workflow};
+use crate::{Store, StoreError};
+use chrono::NaiveDate;
+use sansuo_domain::calendar::{BusinessCalendar, DayOverride, PublishedYear};
+use sansuo_domain::catalog::{CatalogError, CatalogFile};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+impl Store {
+    /// Bring the catalogue in line with its checked-in file, in one
+    /// transaction: workflows and categories are upserted; categories no
+    /// longer in the file are deactivated, never deleted (cases point at them).
+    pub async fn sync_catalog(&self, file: &CatalogFile) -> Result<(), StoreError> {
+        let categories = file
+            .resolve()
+            .map_err(|e: CatalogError| StoreError::Conflict(e.to_string()))?;
+        let txn = self.db().begin().await?;
+        for (name, flow) in &file.workflows {
+            let ladder = serde_json::to_string(&flow.ladder).expect("ladders serialise");
+            workflow::Entity::insert(workflow::ActiveModel {
+                name: Set(name.clone()),
+                service: Set(flow.service.as_str().to_owned()),
+                sla_accept_minutes: Set(flow.sla.accept_minutes as i32),
+                sla_first_response_minutes: Set(flow.sla.first_response_minutes as i32),
+                sla_resolution_minutes: Set(flow.sla.resolution_minutes as i32),
+                ladder: Set(ladder),
+            })
+            .on_conflict(
+                OnConflict::column(workflow::Column::Name)
+                    .update_columns([
+                        workflow::Column::Service,
+                        workflow::Column::SlaAcceptMinutes,
+                        workflow::Column::SlaFirstResponseMinutes,
+                        workflow::Column::SlaResolutionMinutes,
+                        workflow::Column::Ladder,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        for (order, c) in categories.iter().enumerate() {
+            let services: Vec<&str> = file.services_of(c).iter().map(|s| s.as_str()).collect();
+            category::Entity::insert(category::ActiveModel {
+                code: Set(c.code.clone()),
+                parent_code: Set(c.parent.clone()),
+                name_zh: Set(c.name_zh.clone()),
+                name_en: Set(c.name_en.clone()),
+                services: Set(services.join(",")),
+                sort_order: Set(order as i32),
+                active: Set(true),
+                priority: Set(c.priority),
+                anonymous_allowed: Set(c.anonymous_allowed),
+                urgent: Set(c.urgent),
+                workflows: Set(c.workflows.join(",")),
+            })
+            .on_conflict(
+                OnConflict::column(category::Column::Code)
+                    .update_columns([
+                        category::Column::ParentCode,
+                        category::Column::NameZh,
+                        category::Column::NameEn,
+                        category::Column::Services,
+                        category::Column::SortOrder,
+                        category::Column::Active,
+                        category::Column::Priority,
+                        category::Column::AnonymousAllowed,
+                        category::Column::Urgent,
+                        category::Column::Workflows,
+                    ])
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        let codes: Vec<String> = categories.iter().map(|c| c.code.clone()).collect();
+        category::Entity::update_many()
+            .col_expr(category::Column::Active, false.into())
+            .filter(category::Column::Code.is_not_in(codes))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Record a published year's holidays and make-up working days. Dates
+    /// already entered (through the admin API, say) are left as they are.
+    pub async fn seed_calendar_year(&self, year: &PublishedYear) -> Result<(), StoreError> {
+        for (day, kind) in year.overrides() {
+            calendar_day::Entity::insert(calendar_day::ActiveModel {
+                day: Set(day),
+                kind: Set(kind_name(&kind).to_owned()),
+                source: Set(year.source.clone()),
+            })
+            .on_conflict_do_nothing()
+            .exec_without_returning(self.db())
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn calendar_days(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<calendar_day::Model>, StoreError> {
+        Ok(calendar_day::Entity::find()
+            .filter(calendar_day::Column::Day.between(from, to))
+            .order_by_asc(calendar_day::Column::Day)
+            .all(self.db())
+            .await?)
+    }
+
+    /// The business calendar: office hours plus every stored override.
+    pub async fn business_calendar(&self) -> Result<BusinessCalendar, StoreError> {
+        let mut calendar = BusinessCalendar::china_office_hours();
+        for day in calendar_day::Entity::find().all(self.db()).await? {
+            let kind = match day.kind.as_str() {
+                "holiday" => DayOverride::Holiday,
+                "workday" => DayOverride::Workday,
+                other => {
+                    return Err(StoreError::Conflict(format!(
+                        "calendar day {} has unknown kind {other}",
+                        day.day
+                    )));
+                }
+            };
+            calendar.set_override(day.day, kind);
+        }
+        Ok(calendar)
+    }
+}
+
+fn kind_name(kind: &DayOverride) -> &'static str {
+    match kind {
+        DayOverride::Holiday => "holiday",
+        DayOverride::Workday => "workday",
+    }
+}
