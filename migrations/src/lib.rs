@@ -10,6 +10,7 @@ mod m20261124_000001_organisation;
 mod m20261124_000002_identity;
 mod m20261124_000003_cases;
 mod m20261124_000004_routing_rules;
+mod m20261124_000005_staff_routing;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_identity::Migration),
             Box::new(m20261124_000003_cases::Migration),
             Box::new(m20261124_000004_routing_rules::Migration),
+            Box::new(m20261124_000005_staff_routing::Migration),
         ]
     }
 }

@@ -150,3 +150,28 @@ impl FromRequest for RequestId {
             .unwrap_or_else(RequestId::generate)))
     }
 }
+
+/// A coordinator or administrator, acting within the subtree of `scope`.
+pub struct AdminAuth {
+    pub id: StaffId,
+    pub role: StaffRole,
+    pub scope: OrgUnitId,
+}
+
+impl FromRequest for AdminAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| match p {
+            Principal::Staff {
+                id,
+                role: role @ (StaffRole::Coordinator | StaffRole::Admin),
+                scope,
+            } => Ok(AdminAuth { id, role, scope }),
+            _ => Err(ApiError::forbidden(
+                "this endpoint is for coordinators and administrators",
+            )),
+        }))
+    }
+}

@@ -53,7 +53,21 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(staff::get_consultation::get_staff_consultation)
                 .service(staff::claim::claim_consultation)
                 .service(staff::post_message::post_staff_message)
-                .service(staff::resolve::resolve_consultation),
+                .service(staff::resolve::resolve_consultation)
+                .service(staff::set_presence::set_presence)
+                .service(admin::create_org_unit::create_org_unit)
+                .service(admin::list_org_units::list_org_units)
+                .service(admin::create_staff::create_staff)
+                .service(admin::update_staff::update_staff)
+                .service(admin::list_staff::list_staff)
+                .service(admin::add_shift::add_shift)
+                .service(admin::list_shifts::list_shifts)
+                .service(admin::delete_shift::delete_shift)
+                .service(admin::create_room::create_room)
+                .service(admin::list_rooms::list_rooms)
+                .service(admin::set_calendar_day::set_calendar_day)
+                .service(admin::delete_calendar_day::delete_calendar_day)
+                .service(admin::list_calendar::list_calendar),
         );
 }
 

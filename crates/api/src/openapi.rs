@@ -20,7 +20,8 @@ police station, judicial office and law firms handle them. All times are RFC 333
         (name = "communities", description = "What a QR code scene opens"),
         (name = "categories", description = "The category tree"),
         (name = "consultations", description = "法律咨询: a resident's questions to lawyers"),
-        (name = "staff", description = "Lawyers: offers, pool, thread, resolution"),
+        (name = "staff", description = "Lawyers: offers, pool, thread, resolution; staff presence"),
+        (name = "admin", description = "Coordinators and administrators: organisation tree, staff, duty roster, rooms, calendar"),
     )
 )]
 pub struct ApiDoc;

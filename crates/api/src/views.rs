@@ -350,3 +350,154 @@ pub fn offer_view(offer: &offer::Model, record: &ConsultationRecord) -> OfferVie
         consultation: summary(record),
     }
 }
+
+/// A unit of the organisation tree.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgUnitView {
+    pub id: Uuid,
+    /// `district`, `street`, `police_station`, `judicial_office`, `community`, `grid`.
+    pub kind: String,
+    pub parent_id: Option<Uuid>,
+    /// For a community: its police station.
+    pub station_id: Option<Uuid>,
+    pub name: String,
+    pub scene: Option<String>,
+    pub address: Option<String>,
+    pub office_hours: Option<String>,
+    pub services: Vec<String>,
+}
+
+impl From<sansuo_store::entity::org_unit::Model> for OrgUnitView {
+    fn from(u: sansuo_store::entity::org_unit::Model) -> Self {
+        Self {
+            services: split_list(&u.services),
+            id: u.id,
+            kind: u.kind,
+            parent_id: u.parent_id,
+            station_id: u.station_id,
+            name: u.name,
+            scene: u.scene,
+            address: u.address,
+            office_hours: u.office_hours,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgUnitList {
+    pub items: Vec<OrgUnitView>,
+}
+
+/// A staff account with what the router uses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffProfileView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    /// The home unit (the scope of the staff member's own actions).
+    pub org_unit_id: Uuid,
+    /// Further units this person works for.
+    pub units: Vec<Uuid>,
+    /// Category codes; a top-level code covers its sub-items.
+    pub skills: Vec<String>,
+    /// Most active cases at once.
+    pub capacity: i32,
+    /// `available`, `away` or `off_duty`.
+    pub presence: String,
+    pub law_firm_id: Option<Uuid>,
+    pub active: bool,
+}
+
+impl From<sansuo_store::staffing::StaffProfile> for StaffProfileView {
+    fn from(p: sansuo_store::staffing::StaffProfile) -> Self {
+        let a = p.account;
+        Self {
+            id: a.id,
+            username: a.username,
+            display_name: a.display_name,
+            role: a.role,
+            org_unit_id: a.org_unit_id,
+            units: p.units,
+            skills: p.skills,
+            capacity: a.capacity,
+            presence: a.presence,
+            law_firm_id: a.law_firm_id,
+            active: a.active,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffList {
+    pub items: Vec<StaffProfileView>,
+}
+
+/// Someone on duty for a unit from `starts_at` to `ends_at`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DutyShiftView {
+    pub id: Uuid,
+    pub org_unit_id: Uuid,
+    pub staff_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl From<sansuo_store::entity::duty_shift::Model> for DutyShiftView {
+    fn from(s: sansuo_store::entity::duty_shift::Model) -> Self {
+        Self {
+            id: s.id,
+            org_unit_id: s.org_unit_id,
+            staff_id: s.staff_id,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DutyShiftList {
+    pub items: Vec<DutyShiftView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomView {
+    pub id: Uuid,
+    pub org_unit_id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub opening_hours: Option<String>,
+    pub active: bool,
+}
+
+impl From<sansuo_store::entity::mediation_room::Model> for RoomView {
+    fn from(r: sansuo_store::entity::mediation_room::Model) -> Self {
+        Self {
+            id: r.id,
+            org_unit_id: r.org_unit_id,
+            name: r.name,
+            address: r.address,
+            opening_hours: r.opening_hours,
+            active: r.active,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomList {
+    pub items: Vec<RoomView>,
+}
+
+/// A date that differs from its weekday's schedule.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarDayView {
+    pub day: chrono::NaiveDate,
+    /// `holiday` or `workday` (a make-up working day, 调休).
+    pub kind: String,
+    pub source: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarDayList {
+    pub items: Vec<CalendarDayView>,
+}

@@ -103,6 +103,36 @@ impl Store {
         Ok(())
     }
 
+    /// Enter or change one date (a newly published holiday, say).
+    pub async fn set_calendar_day(
+        &self,
+        day: NaiveDate,
+        kind: DayOverride,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        calendar_day::Entity::insert(calendar_day::ActiveModel {
+            day: Set(day),
+            kind: Set(kind_name(&kind).to_owned()),
+            source: Set(source.to_owned()),
+        })
+        .on_conflict(
+            OnConflict::column(calendar_day::Column::Day)
+                .update_columns([calendar_day::Column::Kind, calendar_day::Column::Source])
+                .to_owned(),
+        )
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_calendar_day(&self, day: NaiveDate) -> Result<bool, StoreError> {
+        Ok(calendar_day::Entity::delete_by_id(day)
+            .exec(self.db())
+            .await?
+            .rows_affected
+            == 1)
+    }
+
     pub async fn calendar_days(
         &self,
         from: NaiveDate,

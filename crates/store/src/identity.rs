@@ -8,6 +8,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
+/// Active cases a staff member may hold unless an admin says otherwise.
+pub const DEFAULT_CAPACITY: i32 = 5;
+
 pub struct NewStaff<'a> {
     pub username: &'a str,
     pub password_hash: &'a str,
@@ -75,6 +78,10 @@ impl Store {
             law_firm_id: Set(new.law_firm),
             active: Set(true),
             created_at: Set(now),
+            capacity: Set(DEFAULT_CAPACITY),
+            presence: Set("available".to_owned()),
+            presence_changed_at: Set(None),
+            last_assigned_at: Set(None),
         })
         .exec_without_returning(self.db())
         .await?;

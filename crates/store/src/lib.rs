@@ -16,6 +16,7 @@ pub mod identity;
 pub mod org;
 pub mod outbox;
 pub mod routing;
+pub mod staffing;
 
 pub use db::Store;
 pub use error::StoreError;

@@ -1,6 +1,7 @@
 //! End-to-end tests over HTTP against the real server, PostgreSQL, Redis
 //! and a fake WeChat. One binary, one module per concern.
 
+mod admin;
 mod auth;
 mod catalog;
 mod concurrency;

@@ -13,6 +13,10 @@ pub struct Model {
     pub law_firm_id: Option<Uuid>,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    pub capacity: i32,
+    pub presence: String,
+    pub presence_changed_at: Option<DateTimeUtc>,
+    pub last_assigned_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -7,6 +7,7 @@ pub mod list_offers;
 pub mod me;
 pub mod post_message;
 pub mod resolve;
+pub mod set_presence;
 
 use crate::extract::LawyerAuth;
 use crate::views::{self, ConsultationView};

@@ -1,0 +1,31 @@
+use crate::extract::AdminAuth;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{HttpResponse, delete, web};
+use uuid::Uuid;
+
+/// Take a shift off the roster.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 204, description = "Removed"),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`shift_not_found` (also for shifts outside your organisation)"),
+))]
+#[delete("/admin/duty-shifts/{id}")]
+pub async fn delete_shift(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let not_found = || ApiError::NotFound("shift_not_found", "no such shift".into());
+    let shift = state.store.duty_shift(*id).await?.ok_or_else(not_found)?;
+    if !state
+        .store
+        .unit_within(shift.org_unit_id.into(), admin.scope)
+        .await?
+    {
+        return Err(not_found());
+    }
+    state.store.delete_duty_shift(shift.id).await?;
+    tracing::info!(admin = %admin.id, shift = %shift.id, "duty shift removed");
+    Ok(HttpResponse::NoContent().finish())
+}

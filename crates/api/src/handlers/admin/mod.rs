@@ -1,0 +1,42 @@
+//! Coordinators and administrators set up their part of the district:
+//! the organisation tree, staff and their routing attributes, the duty
+//! roster, mediation rooms and the public-holiday calendar. Every write is
+//! confined to the caller's own subtree.
+
+pub mod add_shift;
+pub mod create_org_unit;
+pub mod create_room;
+pub mod create_staff;
+pub mod delete_calendar_day;
+pub mod delete_shift;
+pub mod list_calendar;
+pub mod list_org_units;
+pub mod list_rooms;
+pub mod list_shifts;
+pub mod list_staff;
+pub mod set_calendar_day;
+pub mod update_staff;
+
+use crate::extract::AdminAuth;
+use crate::{ApiError, AppState};
+use sansuo_domain::OrgUnitId;
+
+/// 404 for a unit that does not exist, 403 for one outside the caller's subtree.
+pub(crate) async fn ensure_within(
+    state: &AppState,
+    admin: &AdminAuth,
+    unit: OrgUnitId,
+) -> Result<(), ApiError> {
+    if state.store.org_unit(unit).await?.is_none() {
+        return Err(ApiError::NotFound(
+            "org_unit_not_found",
+            "no such organisation unit".into(),
+        ));
+    }
+    if !state.store.unit_within(unit, admin.scope).await? {
+        return Err(ApiError::forbidden(
+            "that unit is outside your organisation",
+        ));
+    }
+    Ok(())
+}
