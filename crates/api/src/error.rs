@@ -33,8 +33,6 @@ pub enum ApiError {
     MalformedJson(String),
     /// 400: a path or query parameter could not be read.
     BadParameter(String),
-    /// 405: the path exists, the method does not.
-    MethodNotAllowed,
     /// 413
     BodyTooLarge,
     /// 415
@@ -68,7 +66,6 @@ impl ApiError {
         match self {
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::BadParameter(_) => "bad_parameter",
-            ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::BodyTooLarge => "body_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::InvalidBody(_) => "invalid_body",
@@ -89,9 +86,6 @@ impl ApiError {
         match self {
             ApiError::MalformedJson(m) | ApiError::BadParameter(m) | ApiError::InvalidBody(m) => {
                 m.clone()
-            }
-            ApiError::MethodNotAllowed => {
-                "this endpoint does not take that HTTP method; see /docs".into()
             }
             ApiError::BodyTooLarge => {
                 format!("the body is larger than {} bytes", crate::MAX_JSON_BODY)
@@ -143,7 +137,6 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidBody(_)

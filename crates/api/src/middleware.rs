@@ -6,8 +6,8 @@
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next};
-use actix_web::{Error, HttpMessage, ResponseError};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -65,19 +65,4 @@ pub async fn request_id(
         )
     });
     Ok(response)
-}
-
-/// actix answers some errors itself (a known path with the wrong method)
-/// with an empty body; give them the same JSON error shape as the rest.
-pub fn json_errors<B: 'static>() -> ErrorHandlers<B> {
-    ErrorHandlers::new().handler(
-        actix_web::http::StatusCode::METHOD_NOT_ALLOWED,
-        |res: ServiceResponse<B>| {
-            let (req, _) = res.into_parts();
-            let response = crate::ApiError::MethodNotAllowed.error_response();
-            Ok(ErrorHandlerResponse::Response(
-                ServiceResponse::new(req, response).map_into_right_body(),
-            ))
-        },
-    )
 }

@@ -116,7 +116,6 @@ impl Application {
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(sansuo_api::middleware::json_errors())
                 .wrap(from_fn(sansuo_api::middleware::request_id))
                 .configure(|cfg| sansuo_api::mount(cfg, state.clone(), spec.clone()))
         })

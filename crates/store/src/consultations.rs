@@ -180,6 +180,21 @@ pub(crate) async fn move_case<C: ConnectionTrait>(
     Ok(to)
 }
 
+/// Restart the fairness clock of someone who just took a case: the
+/// longest idle are offered first.
+async fn mark_assigned<C: ConnectionTrait>(
+    conn: &C,
+    staff: StaffId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    staff::Entity::update_many()
+        .col_expr(staff::Column::LastAssignedAt, Expr::value(now))
+        .filter(staff::Column::Id.eq(staff.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 async fn load_case<C: ConnectionTrait>(conn: &C, id: CaseId) -> Result<case::Model, StoreError> {
     case::Entity::find_by_id(id.as_uuid())
         .filter(case::Column::Service.eq(SERVICE))
@@ -566,6 +581,7 @@ impl Store {
                 .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
         })
         .await?;
+        mark_assigned(&txn, staff, ctx.now).await?;
         txn.commit().await?;
         Ok(case.id.into())
     }
@@ -620,19 +636,15 @@ impl Store {
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let case = load_case(self.db(), id).await?;
-        move_case(
-            self.db(),
-            &case,
-            ConsultationAction::Claim,
-            None,
-            ctx,
-            |u| {
-                u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
-                    .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
-            },
-        )
+        let txn = self.db().begin().await?;
+        let case = load_case(&txn, id).await?;
+        move_case(&txn, &case, ConsultationAction::Claim, None, ctx, |u| {
+            u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
+                .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
+        })
         .await?;
+        mark_assigned(&txn, staff, ctx.now).await?;
+        txn.commit().await?;
         Ok(())
     }
 

@@ -13,7 +13,45 @@ pub enum StoreError {
     #[error(transparent)]
     Transition(#[from] TransitionError),
     #[error("database error: {0}")]
-    Db(#[from] sea_orm::DbErr),
+    Db(sea_orm::DbErr),
+}
+
+impl From<sea_orm::DbErr> for StoreError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        if is_sqlite_busy(&err) {
+            // SQLite (embedded default) lets one writer through; a second
+            // transaction that read before writing fails at once instead of
+            // waiting. It lost a race, exactly like a failed guarded update.
+            return StoreError::Conflict(
+                "another change to the same data won; reload and retry".into(),
+            );
+        }
+        StoreError::Db(err)
+    }
+}
+
+/// SQLITE_BUSY and its extended codes (5, 261, 517, ...).
+fn is_sqlite_busy(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let runtime = match err {
+        DbErr::Exec(e) | DbErr::Query(e) | DbErr::Conn(e) => e,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx_err) = runtime else {
+        return false;
+    };
+    match sqlx_err.as_database_error() {
+        Some(db)
+            if db
+                .try_downcast_ref::<sea_orm::sqlx::sqlite::SqliteError>()
+                .is_some() =>
+        {
+            db.code()
+                .and_then(|c| c.parse::<i32>().ok())
+                .is_some_and(|code| code & 0xff == 5)
+        }
+        _ => false,
+    }
 }
 
 impl StoreError {

@@ -304,3 +304,97 @@ impl Store {
             .await?)
     }
 }
+
+/// Case statuses that no longer count against a staff member's capacity.
+const FINISHED_STATUSES: [&str; 4] = ["resolved", "closed", "withdrawn", "archived"];
+
+impl Store {
+    /// Everyone of `role` working for `unit` (home unit or membership), as
+    /// the dispatch engine sees them at `now`: presence, duty, load, skills.
+    pub async fn dispatch_snapshots(
+        &self,
+        role: sansuo_domain::StaffRole,
+        unit: OrgUnitId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<sansuo_domain::dispatch::StaffSnapshot>, StoreError> {
+        use crate::entity::{case, lawyer_signing};
+        use sea_orm::sea_query::Query;
+        use sea_orm::{Condition, FromQueryResult, QuerySelect};
+
+        let members = Query::select()
+            .column(staff_unit::Column::StaffId)
+            .from(staff_unit::Entity)
+            .and_where(staff_unit::Column::OrgUnitId.eq(unit.as_uuid()))
+            .to_owned();
+        let accounts = staff::Entity::find()
+            .filter(staff::Column::Role.eq(role.as_str()))
+            .filter(
+                Condition::any()
+                    .add(staff::Column::OrgUnitId.eq(unit.as_uuid()))
+                    .add(staff::Column::Id.in_subquery(members)),
+            )
+            .all(self.db())
+            .await?;
+        let profiles = self.profiles(accounts).await?;
+        let ids: Vec<Uuid> = profiles.iter().map(|p| p.account.id).collect();
+
+        let on_duty: Vec<Uuid> = duty_shift::Entity::find()
+            .filter(duty_shift::Column::StaffId.is_in(ids.clone()))
+            .filter(duty_shift::Column::StartsAt.lte(now))
+            .filter(duty_shift::Column::EndsAt.gt(now))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|s| s.staff_id)
+            .collect();
+
+        #[derive(FromQueryResult)]
+        struct Load {
+            owner_staff_id: Uuid,
+            active: i64,
+        }
+        let loads: Vec<Load> = case::Entity::find()
+            .select_only()
+            .column(case::Column::OwnerStaffId)
+            .column_as(case::Column::Id.count(), "active")
+            .filter(case::Column::OwnerStaffId.is_in(ids.clone()))
+            .filter(case::Column::Status.is_not_in(FINISHED_STATUSES))
+            .group_by(case::Column::OwnerStaffId)
+            .into_model::<Load>()
+            .all(self.db())
+            .await?;
+        let signings = lawyer_signing::Entity::find()
+            .filter(lawyer_signing::Column::StaffId.is_in(ids))
+            .all(self.db())
+            .await?;
+
+        Ok(profiles
+            .into_iter()
+            .map(|p| {
+                let id = p.account.id;
+                let mut units = p.units;
+                units.insert(0, p.account.org_unit_id);
+                sansuo_domain::dispatch::StaffSnapshot {
+                    id: id.into(),
+                    role,
+                    active: p.account.active,
+                    units: units.into_iter().map(Into::into).collect(),
+                    skills: p.skills,
+                    presence: parse_presence(&p.account.presence).unwrap_or(Presence::OffDuty),
+                    on_duty: on_duty.contains(&id),
+                    active_cases: loads
+                        .iter()
+                        .find(|l| l.owner_staff_id == id)
+                        .map_or(0, |l| l.active.max(0) as u32),
+                    capacity: p.account.capacity.max(0) as u32,
+                    signed_communities: signings
+                        .iter()
+                        .filter(|s| s.staff_id == id)
+                        .map(|s| s.community_id.into())
+                        .collect(),
+                    idle_since: p.account.last_assigned_at.unwrap_or(p.account.created_at),
+                }
+            })
+            .collect())
+    }
+}

@@ -199,6 +199,14 @@ async fn bad_paths_queries_and_scenes_are_refused_with_codes() {
         "route_not_found",
     )
     .await;
+    let wrong_method = app
+        .http
+        .delete(app.url("/api/v1/categories"))
+        .send()
+        .await
+        .unwrap();
+    // Routes match on method and path, so a wrong method is an unknown route.
+    expect_error(wrong_method, StatusCode::NOT_FOUND, "route_not_found").await;
 
     let rating = json!({ "stars": 9 });
     let case = app.submit(&resident, "请问房东可以随时涨房租吗？").await;

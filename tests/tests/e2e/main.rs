@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod catalog;
 mod concurrency;
+mod dispatch;
 mod embedded;
 mod input;
 mod resilience;
