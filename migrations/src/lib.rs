@@ -11,6 +11,7 @@ mod m20261124_000002_identity;
 mod m20261124_000003_cases;
 mod m20261124_000004_routing_rules;
 mod m20261124_000005_staff_routing;
+mod m20261124_000006_moderation;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_cases::Migration),
             Box::new(m20261124_000004_routing_rules::Migration),
             Box::new(m20261124_000005_staff_routing::Migration),
+            Box::new(m20261124_000006_moderation::Migration),
         ]
     }
 }

@@ -45,6 +45,8 @@ pub enum ApiError {
     IdempotencyKeyReused,
     /// 422: an emergency category: call 110 now; nothing was recorded.
     Emergency,
+    /// 422: the content check refused the text; nothing was recorded.
+    ContentRisky,
     /// 401: no or bad credentials.
     Unauthenticated(&'static str, String),
     /// 403: authenticated, but this role may not do this.
@@ -72,6 +74,7 @@ impl ApiError {
             ApiError::Validation(_) => "validation_failed",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::Emergency => "emergency_call_110",
+            ApiError::ContentRisky => "content_risky",
             ApiError::Unauthenticated(code, _)
             | ApiError::NotFound(code, _)
             | ApiError::Conflict(code, _)
@@ -92,6 +95,9 @@ impl ApiError {
             }
             ApiError::UnsupportedMediaType => "send the body as application/json".into(),
             ApiError::Validation(e) => e.to_string(),
+            ApiError::ContentRisky => {
+                "the text breaks the platform's content rules; please rephrase it".into()
+            }
             ApiError::Emergency => {
                 "这是紧急情况，请立即拨打 110。This is an emergency: call 110 now.".into()
             }
@@ -142,7 +148,8 @@ impl ResponseError for ApiError {
             ApiError::InvalidBody(_)
             | ApiError::Validation(_)
             | ApiError::IdempotencyKeyReused
-            | ApiError::Emergency => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::Emergency
+            | ApiError::ContentRisky => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(..) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(..) => StatusCode::NOT_FOUND,

@@ -10,6 +10,7 @@ pub mod error;
 mod extract;
 mod handlers;
 pub mod middleware;
+mod moderation;
 mod openapi;
 mod pagination;
 mod state;
@@ -67,7 +68,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::list_rooms::list_rooms)
                 .service(admin::set_calendar_day::set_calendar_day)
                 .service(admin::delete_calendar_day::delete_calendar_day)
-                .service(admin::list_calendar::list_calendar),
+                .service(admin::list_calendar::list_calendar)
+                .service(admin::list_held::list_held)
+                .service(admin::decide_held::decide_held),
         );
 }
 

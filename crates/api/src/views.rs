@@ -120,6 +120,8 @@ pub enum ConsultationStatusView {
     Resolved,
     Closed,
     Withdrawn,
+    /// Refused by content moderation; it never reached a lawyer.
+    Rejected,
 }
 
 impl From<ConsultationStatus> for ConsultationStatusView {
@@ -134,6 +136,7 @@ impl From<ConsultationStatus> for ConsultationStatusView {
             S::Resolved => Self::Resolved,
             S::Closed => Self::Closed,
             S::Withdrawn => Self::Withdrawn,
+            S::Rejected => Self::Rejected,
         }
     }
 }
@@ -156,6 +159,9 @@ pub struct MessageView {
     pub body: String,
     /// `public`, or `internal` (staff only).
     pub visibility: String,
+    /// `passed`; a resident's own text may still be `pending` or `review`
+    /// (held: staff do not see it yet) or `rejected`.
+    pub moderation: String,
     pub created_at: DateTime<Utc>,
 }
 
@@ -180,6 +186,10 @@ pub struct ConsultationView {
     pub category_code: String,
     pub status: ConsultationStatusView,
     pub question: String,
+    /// Where the content check of the question stands: `passed`, `pending`
+    /// (WeChat's checker was unreachable; checked again shortly), `review`
+    /// (a coordinator will look), `rejected`. Held questions are not routed.
+    pub moderation: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub accepted_at: Option<DateTime<Utc>>,
@@ -302,6 +312,7 @@ pub fn consultation(
                     .map(|o| o.display_name.clone()),
                 body: m.body,
                 visibility: m.visibility,
+                moderation: m.moderation,
                 created_at: m.created_at,
             }
         })
@@ -324,6 +335,7 @@ pub fn consultation(
         category_code: c.category_code.clone(),
         status: record.status().into(),
         question: record.detail.question.clone(),
+        moderation: c.moderation.clone(),
         created_at: c.created_at,
         updated_at: c.updated_at,
         accepted_at: c.accepted_at,
@@ -500,4 +512,30 @@ pub struct CalendarDayView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CalendarDayList {
     pub items: Vec<CalendarDayView>,
+}
+
+/// Resident text waiting for a person's decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldTextView {
+    /// `case` (a question) or `message` (a follow-up).
+    pub kind: String,
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub community_id: Uuid,
+    /// `review` or `pending`.
+    pub moderation: String,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HeldTextList {
+    pub items: Vec<HeldTextView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModerationDecisionView {
+    pub id: Uuid,
+    /// `passed` or `rejected`.
+    pub moderation: String,
 }

@@ -6,6 +6,7 @@
 //!     └──pool──▶ pooled ◀┘                     │                  └──────rate──▶ closed ◀┘
 //!                  └───────────claim───────────┘
 //! withdraw: from submitted, offered, pooled, assigned (before any answer) ──▶ withdrawn
+//! reject (moderation: the question is not acceptable): submitted ──▶ rejected
 //! ```
 //! Every move is a pure function of (status, action); the store applies it
 //! with a guarded update so concurrent moves cannot both win.
@@ -33,10 +34,12 @@ pub enum ConsultationStatus {
     Closed,
     /// The resident withdrew it before it was answered.
     Withdrawn,
+    /// Content moderation refused the question; it never reached a lawyer.
+    Rejected,
 }
 
 impl ConsultationStatus {
-    pub const ALL: [ConsultationStatus; 8] = [
+    pub const ALL: [ConsultationStatus; 9] = [
         ConsultationStatus::Submitted,
         ConsultationStatus::Offered,
         ConsultationStatus::Pooled,
@@ -45,6 +48,7 @@ impl ConsultationStatus {
         ConsultationStatus::Resolved,
         ConsultationStatus::Closed,
         ConsultationStatus::Withdrawn,
+        ConsultationStatus::Rejected,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -57,13 +61,16 @@ impl ConsultationStatus {
             ConsultationStatus::Resolved => "resolved",
             ConsultationStatus::Closed => "closed",
             ConsultationStatus::Withdrawn => "withdrawn",
+            ConsultationStatus::Rejected => "rejected",
         }
     }
 
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            ConsultationStatus::Closed | ConsultationStatus::Withdrawn
+            ConsultationStatus::Closed
+                | ConsultationStatus::Withdrawn
+                | ConsultationStatus::Rejected
         )
     }
 
@@ -123,10 +130,12 @@ pub enum ConsultationAction {
     Rate,
     /// Resident: withdraw before an answer.
     Withdraw,
+    /// Moderation: the question is refused before anyone sees it.
+    Reject,
 }
 
 impl ConsultationAction {
-    pub const ALL: [ConsultationAction; 12] = [
+    pub const ALL: [ConsultationAction; 13] = [
         ConsultationAction::Offer,
         ConsultationAction::Pool,
         ConsultationAction::Accept,
@@ -139,6 +148,7 @@ impl ConsultationAction {
         ConsultationAction::Resolve,
         ConsultationAction::Rate,
         ConsultationAction::Withdraw,
+        ConsultationAction::Reject,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -155,6 +165,7 @@ impl ConsultationAction {
             ConsultationAction::Resolve => "resolve",
             ConsultationAction::Rate => "rate",
             ConsultationAction::Withdraw => "withdraw",
+            ConsultationAction::Reject => "reject",
         }
     }
 
@@ -207,6 +218,7 @@ pub fn transition(
         (S::Answered, A::Resolve) => S::Resolved,
         (S::Answered | S::Resolved, A::Rate) => S::Closed,
         (S::Submitted | S::Offered | S::Pooled | S::Assigned, A::Withdraw) => S::Withdrawn,
+        (S::Submitted, A::Reject) => S::Rejected,
         _ => return Err(TransitionError { from, action }),
     };
     Ok(to)
@@ -244,6 +256,7 @@ mod tests {
         (S::Answered, A::Rate, S::Closed),
         (S::Resolved, A::Note, S::Resolved),
         (S::Resolved, A::Rate, S::Closed),
+        (S::Submitted, A::Reject, S::Rejected),
     ];
 
     #[test]
@@ -263,7 +276,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 8 * 12);
+        assert_eq!(checked, 9 * 13);
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod consultation;
 pub mod dispatch;
 pub mod ids;
+pub mod moderation;
 pub mod privacy;
 pub mod routing;
 pub mod sla;

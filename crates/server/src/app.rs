@@ -9,7 +9,7 @@ use sansuo_api::auth::TokenIssuer;
 use sansuo_api::{ApiConfig, AppState};
 use sansuo_queue::{MemoryQueue, RedisQueue, SharedQueue};
 use sansuo_store::Store;
-use sansuo_wechat::{WechatClient, WechatConfig};
+use sansuo_wechat::{MemoryTokenCache, RedisTokenCache, TokenCache, WechatClient, WechatConfig};
 use sansuo_worker::{Worker, WorkerConfig, WorkerHandle};
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -50,9 +50,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-pub async fn open_queue(config: &Config) -> anyhow::Result<SharedQueue> {
+/// One Redis connection manager per instance (multiplexed), shared by the
+/// queue and the WeChat token cache. `None` without `REDIS_URL`.
+pub async fn open_redis(config: &Config) -> anyhow::Result<Option<ConnectionManager>> {
     let Some(url) = &config.redis_url else {
-        return Ok(Arc::new(MemoryQueue::new()));
+        return Ok(None);
     };
     let client = redis::Client::open(url.as_str())
         .with_context(|| format!("REDIS_URL {} is not a valid Redis URL", redact_url(url)))?;
@@ -64,32 +66,59 @@ pub async fn open_queue(config: &Config) -> anyhow::Result<SharedQueue> {
     let manager = ConnectionManager::new_with_config(client, manager_config)
         .await
         .with_context(|| format!("cannot connect to Redis at {}", redact_url(url)))?;
-    Ok(Arc::new(RedisQueue::new(
-        manager,
-        config.redis_prefix.clone(),
-    )))
+    Ok(Some(manager))
+}
+
+fn queue_on(redis: Option<&ConnectionManager>, config: &Config) -> SharedQueue {
+    match redis {
+        Some(manager) => Arc::new(RedisQueue::new(
+            manager.clone(),
+            config.redis_prefix.clone(),
+        )),
+        None => Arc::new(MemoryQueue::new()),
+    }
+}
+
+/// The WeChat client, sharing one access token between all instances
+/// through Redis (or in process for the single embedded instance).
+fn wechat_on(
+    redis: Option<&ConnectionManager>,
+    config: &Config,
+) -> anyhow::Result<Option<WechatClient>> {
+    let Some(w) = &config.wechat else {
+        return Ok(None);
+    };
+    let cache: Arc<dyn TokenCache> = match redis {
+        Some(manager) => Arc::new(RedisTokenCache::new(
+            manager.clone(),
+            config.redis_prefix.clone(),
+        )),
+        None => Arc::new(MemoryTokenCache::new()),
+    };
+    let client = WechatClient::with_token_cache(
+        WechatConfig {
+            base_url: w.base_url.clone(),
+            app_id: w.app_id.clone(),
+            app_secret: w.app_secret.clone(),
+            timeout: w.timeout,
+        },
+        cache,
+    )
+    .map_err(|e| anyhow::anyhow!("WeChat client: {e}"))?;
+    Ok(Some(client))
 }
 
 impl Application {
     /// Everything up and listening; `run_until_stopped` serves.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
-        let queue = open_queue(&config).await?;
-        let wechat = match &config.wechat {
-            Some(w) => Some(
-                WechatClient::new(WechatConfig {
-                    base_url: w.base_url.clone(),
-                    app_id: w.app_id.clone(),
-                    app_secret: w.app_secret.clone(),
-                    timeout: w.timeout,
-                })
-                .map_err(|e| anyhow::anyhow!("WeChat client: {e}"))?,
-            ),
-            None => None,
-        };
+        let redis = open_redis(&config).await?;
+        let queue = queue_on(redis.as_ref(), &config);
+        let wechat = wechat_on(redis.as_ref(), &config)?;
         let worker = Worker::new(
             store.clone(),
             queue.clone(),
+            wechat.clone(),
             WorkerConfig {
                 offer_timeout: config.offer_timeout,
                 reconcile_every: config.reconcile_every,

@@ -11,6 +11,7 @@ use crate::outbox::{self, topic};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::consultation::transition;
+use sansuo_domain::moderation::Moderation;
 use sansuo_domain::values::{IdempotencyKey, MessageBody, QuestionText, Rating};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, ResidentId, StaffId,
@@ -50,6 +51,9 @@ pub struct NewConsultation {
     /// The client's key and a hash of the request it came with.
     pub idempotency: Option<(IdempotencyKey, String)>,
     pub request_id: Option<String>,
+    /// Where the content check of the question stands; only a passed
+    /// question is routed.
+    pub moderation: Moderation,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,6 +213,7 @@ async fn insert_message<C: ConnectionTrait>(
     author: Actor,
     body: &MessageBody,
     visibility: &str,
+    moderation: Moderation,
     now: DateTime<Utc>,
 ) -> Result<Uuid, StoreError> {
     let (kind, id) = actor_columns(author);
@@ -221,6 +226,7 @@ async fn insert_message<C: ConnectionTrait>(
         body: Set(body.as_str().to_owned()),
         visibility: Set(visibility.to_owned()),
         created_at: Set(now),
+        moderation: Set(moderation.as_str().to_owned()),
     })
     .exec_without_returning(conn)
     .await?;
@@ -257,6 +263,7 @@ impl Store {
             answered_at: Set(None),
             resolved_at: Set(None),
             closed_at: Set(None),
+            moderation: Set(new.moderation.as_str().to_owned()),
         })
         .exec_without_returning(&txn)
         .await?;
@@ -309,14 +316,26 @@ impl Store {
             ctx,
         )
         .await?;
-        outbox::append(
-            &txn,
-            topic::ROUTE_CASE,
-            serde_json::json!({ "case_id": case_id }),
-            new.request_id.as_deref(),
-            now,
-        )
-        .await?;
+        // Routing waits for the content check: a held question reaches no one.
+        match new.moderation {
+            Moderation::Passed => {
+                let route = serde_json::json!({ "case_id": case_id });
+                outbox::append(
+                    &txn,
+                    topic::ROUTE_CASE,
+                    route,
+                    new.request_id.as_deref(),
+                    now,
+                )
+                .await?;
+            }
+            Moderation::Pending => {
+                let check = serde_json::json!({ "kind": "case", "id": case_id });
+                outbox::append(&txn, topic::MODERATE, check, new.request_id.as_deref(), now)
+                    .await?;
+            }
+            Moderation::Review | Moderation::Rejected => {}
+        }
         txn.commit().await?;
         Ok(Submission::Created(case_id))
     }
@@ -464,7 +483,10 @@ impl Store {
     ) -> Result<Vec<case_message::Model>, StoreError> {
         let mut query =
             case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
-        if !include_internal {
+        if include_internal {
+            // Staff: internal notes too, but no resident text still held by moderation.
+            query = query.filter(case_message::Column::Moderation.eq(Moderation::Passed.as_str()));
+        } else {
             query = query.filter(case_message::Column::Visibility.eq(visibility::PUBLIC));
         }
         Ok(query
@@ -676,7 +698,17 @@ impl Store {
             }
         })
         .await?;
-        insert_message(&txn, case.id, ctx.actor, body, visibility, ctx.now).await?;
+        // Staff text is not checked: staff are accountable by name.
+        insert_message(
+            &txn,
+            case.id,
+            ctx.actor,
+            body,
+            visibility,
+            Moderation::Passed,
+            ctx.now,
+        )
+        .await?;
         txn.commit().await?;
         Ok(status)
     }
@@ -709,12 +741,26 @@ impl Store {
         id: CaseId,
         resident: ResidentId,
         body: &MessageBody,
+        moderation: Moderation,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
         let txn = self.db().begin().await?;
         let case = self.resident_case(&txn, id, resident).await?;
         move_case(&txn, &case, ConsultationAction::FollowUp, None, ctx, |u| u).await?;
-        insert_message(&txn, case.id, ctx.actor, body, visibility::PUBLIC, ctx.now).await?;
+        let message = insert_message(
+            &txn,
+            case.id,
+            ctx.actor,
+            body,
+            visibility::PUBLIC,
+            moderation,
+            ctx.now,
+        )
+        .await?;
+        if moderation == Moderation::Pending {
+            let check = serde_json::json!({ "kind": "message", "id": message });
+            outbox::append(&txn, topic::MODERATE, check, ctx.request_id, ctx.now).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

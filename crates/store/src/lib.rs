@@ -13,6 +13,7 @@ mod db;
 pub mod entity;
 mod error;
 pub mod identity;
+pub mod moderation;
 pub mod org;
 pub mod outbox;
 pub mod routing;

@@ -15,6 +15,9 @@ use sea_orm::{
 pub mod topic {
     /// Payload `{"case_id": ...}`: route this case.
     pub const ROUTE_CASE: &str = "route_case";
+    /// Payload `{"kind": "case" | "message", "id": ...}`: check resident text
+    /// that could not be checked when it was written.
+    pub const MODERATE: &str = "moderate";
 }
 
 pub(crate) async fn append<C: ConnectionTrait>(

@@ -2,6 +2,7 @@
 
 use sansuo_domain::{CaseId, OfferId};
 use sansuo_queue::Job;
+use sansuo_store::moderation::Subject;
 
 /// One queue carries routing work; jobs are told apart by `kind`.
 pub const ROUTING_QUEUE: &str = "routing";
@@ -9,6 +10,7 @@ pub const ROUTING_QUEUE: &str = "routing";
 pub mod job_kind {
     pub const ROUTE_CASE: &str = "route_case";
     pub const OFFER_TIMEOUT: &str = "offer_timeout";
+    pub const MODERATE: &str = "moderate";
 }
 
 /// Job ids are derived from what they act on, so publishing the same work
@@ -18,6 +20,20 @@ pub fn route_case(case_id: CaseId, request_id: Option<String>) -> Job {
         id: format!("{}:{case_id}", job_kind::ROUTE_CASE),
         kind: job_kind::ROUTE_CASE.to_owned(),
         payload: serde_json::json!({ "case_id": case_id }),
+        request_id,
+    }
+}
+
+/// Check resident text whose check is still owed.
+pub fn moderate(subject: Subject, request_id: Option<String>) -> Job {
+    let (kind, id) = match subject {
+        Subject::Case(id) => ("case", id),
+        Subject::Message(id) => ("message", id),
+    };
+    Job {
+        id: format!("{}:{kind}:{id}", job_kind::MODERATE),
+        kind: job_kind::MODERATE.to_owned(),
+        payload: serde_json::json!({ "kind": kind, "id": id }),
         request_id,
     }
 }

@@ -11,6 +11,7 @@
 //! changes the database at most once.
 
 mod jobs;
+mod moderate;
 mod reconcile;
 mod relay;
 mod router;
@@ -20,6 +21,7 @@ pub use reconcile::ReconcileReport;
 
 use sansuo_queue::SharedQueue;
 use sansuo_store::Store;
+use sansuo_wechat::WechatClient;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -55,6 +57,9 @@ pub struct Worker {
     store: Store,
     queue: SharedQueue,
     config: WorkerConfig,
+    /// Checks resident text that could not be checked when written; `None`
+    /// without WeChat credentials (demo), where text passes unchecked.
+    wechat: Option<WechatClient>,
     /// Rung by request handlers after they commit an outbox row, so the
     /// relay publishes at once instead of at its next poll.
     outbox_nudge: Arc<Notify>,
@@ -76,11 +81,17 @@ impl WorkerHandle {
 }
 
 impl Worker {
-    pub fn new(store: Store, queue: SharedQueue, config: WorkerConfig) -> Self {
+    pub fn new(
+        store: Store,
+        queue: SharedQueue,
+        wechat: Option<WechatClient>,
+        config: WorkerConfig,
+    ) -> Self {
         Self {
             store,
             queue,
             config,
+            wechat,
             outbox_nudge: Arc::new(Notify::new()),
         }
     }
@@ -112,4 +123,6 @@ pub enum WorkerError {
     Queue(#[from] sansuo_queue::QueueError),
     #[error("malformed job: {0}")]
     BadJob(String),
+    #[error("WeChat: {0}")]
+    Wechat(#[from] sansuo_wechat::WechatError),
 }

@@ -16,6 +16,7 @@ pub struct ReconcileReport {
     pub expired_offers: usize,
     pub rearmed_timers: usize,
     pub republished_cases: usize,
+    pub republished_checks: usize,
 }
 
 const SCAN_LIMIT: u64 = 1000;
@@ -66,6 +67,14 @@ impl Worker {
                 .enqueue(ROUTING_QUEUE, jobs::route_case(case_id, None), now)
                 .await?;
             report.republished_cases += 1;
+        }
+        // Content checks still owed whose job may have been lost. At most one
+        // attempt per interval per text while WeChat is down.
+        for subject in self.store.pending_checks(SCAN_LIMIT).await? {
+            self.queue
+                .enqueue(ROUTING_QUEUE, jobs::moderate(subject, None), now + grace)
+                .await?;
+            report.republished_checks += 1;
         }
         Ok(report)
     }

@@ -39,6 +39,17 @@ impl Worker {
                         );
                         self.queue.enqueue(ROUTING_QUEUE, job, Utc::now()).await?;
                     }
+                    topic::MODERATE => {
+                        let subject =
+                            sansuo_store::moderation::subject_of(&payload).ok_or_else(|| {
+                                WorkerError::BadJob(format!(
+                                    "outbox {} is not a moderation subject",
+                                    row.id
+                                ))
+                            })?;
+                        let job = jobs::moderate(subject, row.request_id.clone());
+                        self.queue.enqueue(ROUTING_QUEUE, job, Utc::now()).await?;
+                    }
                     other => {
                         return Err(WorkerError::BadJob(format!(
                             "unknown outbox topic `{other}`"

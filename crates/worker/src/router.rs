@@ -78,6 +78,11 @@ impl Worker {
                     .ok_or_else(|| WorkerError::BadJob("offer_timeout without offer_id".into()))?;
                 self.expire(offer_id, job.request_id.as_deref()).await
             }
+            job_kind::MODERATE => {
+                let subject = sansuo_store::moderation::subject_of(&job.payload)
+                    .ok_or_else(|| WorkerError::BadJob("moderate without kind and id".into()))?;
+                self.moderate(subject, job.request_id.as_deref()).await
+            }
             other => Err(WorkerError::BadJob(format!("unknown job kind `{other}`"))),
         }
     }

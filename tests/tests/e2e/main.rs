@@ -8,6 +8,7 @@ mod concurrency;
 mod dispatch;
 mod embedded;
 mod input;
+mod moderation;
 mod resilience;
 mod routing;
 mod scoping;

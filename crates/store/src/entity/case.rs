@@ -19,6 +19,7 @@ pub struct Model {
     pub answered_at: Option<DateTimeUtc>,
     pub resolved_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
+    pub moderation: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ pub struct Model {
     pub body: String,
     pub visibility: String,
     pub created_at: DateTimeUtc,
+    pub moderation: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -93,6 +93,7 @@ pub async fn create_consultation(
             "this community does not offer consultations".into(),
         ));
     }
+    let moderation = crate::moderation::screen(&state, resident, question.as_str()).await?;
     let submission = state
         .store
         .submit_consultation(
@@ -104,6 +105,7 @@ pub async fn create_consultation(
                 question,
                 idempotency,
                 request_id: Some(request_id.as_str().to_owned()),
+                moderation,
             },
             chrono::Utc::now(),
         )

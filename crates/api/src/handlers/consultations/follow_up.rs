@@ -36,12 +36,14 @@ pub async fn post_follow_up(
 ) -> Result<HttpResponse, ApiError> {
     let body = MessageBody::parse(&body.body)?;
     let id = id.into_inner().into();
+    let moderation = crate::moderation::screen(&state, auth.0, body.as_str()).await?;
     state
         .store
         .post_follow_up(
             id,
             auth.0,
             &body,
+            moderation,
             context(Actor::Resident(auth.0), &request_id),
         )
         .await

@@ -1,0 +1,104 @@
+use crate::extract::AdminAuth;
+use crate::handlers::context;
+use crate::middleware::RequestId;
+use crate::views::ModerationDecisionView;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use sansuo_domain::values::Reason;
+use sansuo_domain::{Actor, StaffId};
+use sansuo_store::StoreError;
+use sansuo_store::moderation::Subject;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldKind {
+    /// A consultation's question.
+    Case,
+    /// A resident's follow-up.
+    Message,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRequest {
+    pub kind: HeldKind,
+    pub id: Uuid,
+    /// `true` shows it (a question is then routed); `false` rejects it.
+    pub approve: bool,
+    /// Why it was rejected (shown to the resident for a question).
+    pub reason: Option<String>,
+}
+
+/// Approve or reject held resident text.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = DecisionRequest, responses(
+    (status = 200, body = ModerationDecisionView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`held_text_not_found` (also outside your organisation)"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: already decided"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: a rejection needs a reason"),
+))]
+#[post("/admin/moderation/decisions")]
+pub async fn decide_held(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    request_id: RequestId,
+    body: web::Json<DecisionRequest>,
+) -> Result<web::Json<ModerationDecisionView>, ApiError> {
+    let not_found = || ApiError::NotFound("held_text_not_found", "no such held text".into());
+    let reason = match (&body.reason, body.approve) {
+        (Some(r), _) => Some(Reason::parse(r)?),
+        (None, false) => {
+            return Err(
+                sansuo_domain::ValidationError::new("reason", "a rejection needs a reason").into(),
+            );
+        }
+        (None, true) => None,
+    };
+    let subject = match body.kind {
+        HeldKind::Case => Subject::Case(body.id),
+        HeldKind::Message => Subject::Message(body.id),
+    };
+    let held = state
+        .store
+        .held_text(subject)
+        .await?
+        .ok_or_else(not_found)?;
+    if !state
+        .store
+        .unit_within(held.community_id.into(), admin.scope)
+        .await?
+    {
+        return Err(not_found());
+    }
+    let actor = Actor::Staff {
+        id: StaffId::from(admin.id.as_uuid()),
+        role: admin.role,
+        scope: admin.scope,
+    };
+    let ctx = context(actor, &request_id);
+    let moderation = state
+        .store
+        .decide(
+            subject,
+            body.approve,
+            reason.as_ref().map(|r| r.as_str()),
+            ctx,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => not_found(),
+            other => other.into(),
+        })?;
+    tracing::info!(admin = %admin.id, ?subject, %moderation, "moderation decided");
+    if body.approve {
+        state.outbox_nudge.notify_one();
+    }
+    Ok(web::Json(ModerationDecisionView {
+        id: body.id,
+        moderation: moderation.as_str().into(),
+    }))
+}

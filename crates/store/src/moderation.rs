@@ -1,0 +1,245 @@
+//! Moderation of resident text as stored: automatic verdicts arriving late,
+//! coordinators' decisions on held text, and the queue of what is held.
+
+use crate::consultations::{Context, SERVICE, move_case};
+use crate::entity::{case, case_message, consultation, resident};
+use crate::outbox::{self, topic};
+use crate::{Store, StoreError};
+use sansuo_domain::ConsultationAction;
+use sansuo_domain::moderation::{Moderation, Verdict};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use uuid::Uuid;
+
+/// What is being moderated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A case's question.
+    Case(Uuid),
+    /// A resident's follow-up message.
+    Message(Uuid),
+}
+
+/// Resident text to check, with who wrote it (WeChat checks per openid).
+#[derive(Debug, Clone)]
+pub struct HeldText {
+    pub subject: Subject,
+    pub case_id: Uuid,
+    pub community_id: Uuid,
+    pub moderation: Moderation,
+    pub text: String,
+    pub author_openid: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Store {
+    pub async fn held_text(&self, subject: Subject) -> Result<Option<HeldText>, StoreError> {
+        let (case_id, text, moderation, author, created_at) = match subject {
+            Subject::Case(id) => {
+                let Some(c) = case::Entity::find_by_id(id).one(self.db()).await? else {
+                    return Ok(None);
+                };
+                let Some(d) = consultation::Entity::find_by_id(id).one(self.db()).await? else {
+                    return Ok(None);
+                };
+                (c.id, d.question, c.moderation, c.resident_id, c.created_at)
+            }
+            Subject::Message(id) => {
+                let Some(m) = case_message::Entity::find_by_id(id).one(self.db()).await? else {
+                    return Ok(None);
+                };
+                (
+                    m.case_id,
+                    m.body,
+                    m.moderation,
+                    Some(m.author_id),
+                    m.created_at,
+                )
+            }
+        };
+        let Some(c) = case::Entity::find_by_id(case_id).one(self.db()).await? else {
+            return Ok(None);
+        };
+        let author_openid = match author {
+            Some(id) => resident::Entity::find_by_id(id)
+                .one(self.db())
+                .await?
+                .map(|r| r.openid),
+            None => None,
+        };
+        let moderation = Moderation::parse(&moderation)
+            .ok_or_else(|| StoreError::conflict(format!("unknown moderation `{moderation}`")))?;
+        Ok(Some(HeldText {
+            subject,
+            case_id,
+            community_id: c.community_id,
+            moderation,
+            text,
+            author_openid,
+            created_at,
+        }))
+    }
+
+    /// Apply an automatic verdict to text that was waiting for one.
+    /// Returns the new state, or `None` when nothing was waiting (a repeat).
+    pub async fn apply_check(
+        &self,
+        subject: Subject,
+        verdict: Verdict,
+        ctx: Context<'_>,
+    ) -> Result<Option<Moderation>, StoreError> {
+        let Some(held) = self.held_text(subject).await? else {
+            return Err(StoreError::NotFound);
+        };
+        let Some(next) = held.moderation.after_check(verdict) else {
+            return Ok(None);
+        };
+        self.moderate(held, next, None, ctx).await
+    }
+
+    /// A coordinator approves or rejects held text.
+    pub async fn decide(
+        &self,
+        subject: Subject,
+        approve: bool,
+        reason: Option<&str>,
+        ctx: Context<'_>,
+    ) -> Result<Moderation, StoreError> {
+        let held = self.held_text(subject).await?.ok_or(StoreError::NotFound)?;
+        let next = held.moderation.after_decision(approve).ok_or_else(|| {
+            StoreError::conflict(format!("this text is already {}", held.moderation))
+        })?;
+        self.moderate(held, next, reason, ctx)
+            .await?
+            .ok_or_else(|| StoreError::conflict("decided meanwhile"))
+    }
+
+    /// One transaction: a guarded change of the moderation state, and what
+    /// follows it — a passed question is routed, a rejected one closed.
+    async fn moderate(
+        &self,
+        held: HeldText,
+        next: Moderation,
+        reason: Option<&str>,
+        ctx: Context<'_>,
+    ) -> Result<Option<Moderation>, StoreError> {
+        let txn = self.db().begin().await?;
+        let from = held.moderation.as_str();
+        let updated = match held.subject {
+            Subject::Case(id) => {
+                case::Entity::update_many()
+                    .col_expr(case::Column::Moderation, Expr::value(next.as_str()))
+                    .filter(case::Column::Id.eq(id))
+                    .filter(case::Column::Moderation.eq(from))
+                    .exec(&txn)
+                    .await?
+            }
+            Subject::Message(id) => {
+                case_message::Entity::update_many()
+                    .col_expr(case_message::Column::Moderation, Expr::value(next.as_str()))
+                    .filter(case_message::Column::Id.eq(id))
+                    .filter(case_message::Column::Moderation.eq(from))
+                    .exec(&txn)
+                    .await?
+            }
+        };
+        if updated.rows_affected != 1 {
+            return Ok(None);
+        }
+        if let Subject::Case(id) = held.subject {
+            match next {
+                Moderation::Passed => {
+                    let route = serde_json::json!({ "case_id": id });
+                    outbox::append(&txn, topic::ROUTE_CASE, route, ctx.request_id, ctx.now).await?;
+                }
+                Moderation::Rejected => {
+                    let case = case::Entity::find_by_id(id)
+                        .one(&txn)
+                        .await?
+                        .ok_or(StoreError::NotFound)?;
+                    let why = reason.unwrap_or("the content check refused this question");
+                    move_case(
+                        &txn,
+                        &case,
+                        ConsultationAction::Reject,
+                        Some(why),
+                        ctx,
+                        |u| u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now)),
+                    )
+                    .await?;
+                }
+                Moderation::Pending | Moderation::Review => {}
+            }
+        }
+        txn.commit().await?;
+        Ok(Some(next))
+    }
+
+    /// Text held for a person to look at (or still unchecked), oldest first.
+    pub async fn held_for_review(&self, limit: u64) -> Result<Vec<HeldText>, StoreError> {
+        let held = [Moderation::Review.as_str(), Moderation::Pending.as_str()];
+        let cases: Vec<Uuid> = case::Entity::find()
+            .filter(case::Column::Service.eq(SERVICE))
+            .filter(case::Column::Moderation.is_in(held))
+            .order_by_asc(case::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let messages: Vec<Uuid> = case_message::Entity::find()
+            .filter(case_message::Column::Moderation.is_in(held))
+            .order_by_asc(case_message::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        let subjects = cases
+            .into_iter()
+            .map(Subject::Case)
+            .chain(messages.into_iter().map(Subject::Message));
+        let mut out = Vec::new();
+        for subject in subjects {
+            if let Some(held) = self.held_text(subject).await? {
+                out.push(held);
+            }
+        }
+        out.sort_by_key(|h| h.created_at);
+        out.truncate(limit as usize);
+        Ok(out)
+    }
+
+    /// Text whose check is still owed (the checker was down): the
+    /// reconciler re-publishes these if their outbox job was lost.
+    pub async fn pending_checks(&self, limit: u64) -> Result<Vec<Subject>, StoreError> {
+        let pending = Moderation::Pending.as_str();
+        let cases = case::Entity::find()
+            .filter(case::Column::Moderation.eq(pending))
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        let messages = case_message::Entity::find()
+            .filter(case_message::Column::Moderation.eq(pending))
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        Ok(cases
+            .into_iter()
+            .map(|c| Subject::Case(c.id))
+            .chain(messages.into_iter().map(|m| Subject::Message(m.id)))
+            .collect())
+    }
+}
+
+/// Parse a moderation job payload `{"kind": "case" | "message", "id": ...}`.
+pub fn subject_of(payload: &serde_json::Value) -> Option<Subject> {
+    let id = payload.get("id")?.as_str()?.parse().ok()?;
+    match payload.get("kind")?.as_str()? {
+        "case" => Some(Subject::Case(id)),
+        "message" => Some(Subject::Message(id)),
+        _ => None,
+    }
+}
