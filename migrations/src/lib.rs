@@ -12,6 +12,7 @@ mod m20261124_000003_cases;
 mod m20261124_000004_routing_rules;
 mod m20261124_000005_staff_routing;
 mod m20261124_000006_moderation;
+mod m20261124_000007_resident_phone;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_routing_rules::Migration),
             Box::new(m20261124_000005_staff_routing::Migration),
             Box::new(m20261124_000006_moderation::Migration),
+            Box::new(m20261124_000007_resident_phone::Migration),
         ]
     }
 }

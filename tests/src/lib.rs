@@ -23,6 +23,9 @@ use uuid::Uuid;
 
 pub use sansuo_server::seed::DEMO_PASSWORD;
 
+/// The data key of every test server (base64 of 32 bytes of 0x07).
+pub const TEST_DATA_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+
 /// A fresh, empty PostgreSQL database; returns its URL and name.
 pub async fn create_database() -> (String, String) {
     let database = format!("sansuo_test_{}", Uuid::now_v7().simple());
@@ -220,6 +223,7 @@ impl TestApp {
                 "SANSUO_RECONCILE_SECS".into(),
                 options.reconcile_secs.to_string(),
             ),
+            ("SANSUO_DATA_KEYS".into(), format!("k1:{TEST_DATA_KEY}")),
         ]);
         if let Some(redis) = redis {
             vars.insert("REDIS_URL".into(), redis);

@@ -41,6 +41,8 @@ pub enum ApiError {
     InvalidBody(String),
     /// 422: the right shape, but a value breaks a rule.
     Validation(ValidationError),
+    /// 422 with a specific code (`phone_code_invalid`, ...).
+    Unprocessable(&'static str, String),
     /// 422: the Idempotency-Key was used before for a different request.
     IdempotencyKeyReused,
     /// 422: an emergency category: call 110 now; nothing was recorded.
@@ -76,6 +78,7 @@ impl ApiError {
             ApiError::Emergency => "emergency_call_110",
             ApiError::ContentRisky => "content_risky",
             ApiError::Unauthenticated(code, _)
+            | ApiError::Unprocessable(code, _)
             | ApiError::NotFound(code, _)
             | ApiError::Conflict(code, _)
             | ApiError::RateLimited(code, _, _)
@@ -106,6 +109,7 @@ impl ApiError {
             }
             ApiError::Unauthenticated(_, m)
             | ApiError::Forbidden(m)
+            | ApiError::Unprocessable(_, m)
             | ApiError::NotFound(_, m)
             | ApiError::Conflict(_, m)
             | ApiError::RateLimited(_, m, _)
@@ -149,7 +153,8 @@ impl ResponseError for ApiError {
             | ApiError::Validation(_)
             | ApiError::IdempotencyKeyReused
             | ApiError::Emergency
-            | ApiError::ContentRisky => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::ContentRisky
+            | ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated(..) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(..) => StatusCode::NOT_FOUND,

@@ -39,6 +39,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::staff_login::staff_login)
                 .service(auth::refresh::refresh)
                 .service(communities::by_scene::community_by_scene)
+                .service(residents::me::me)
+                .service(residents::bind_phone::bind_phone)
                 .service(categories::list::list_categories)
                 .service(consultations::create::create_consultation)
                 .service(consultations::list::list_consultations)

@@ -19,6 +19,7 @@ police station, judicial office and law firms handle them. All times are RFC 333
         (name = "auth", description = "WeChat, demo and staff login; token refresh"),
         (name = "communities", description = "What a QR code scene opens"),
         (name = "categories", description = "The category tree"),
+        (name = "residents", description = "The calling resident: profile and phone binding"),
         (name = "consultations", description = "法律咨询: a resident's questions to lawyers"),
         (name = "staff", description = "Lawyers: offers, pool, thread, resolution; staff presence"),
         (name = "admin", description = "Coordinators and administrators: organisation tree, staff, duty roster, rooms, calendar"),

@@ -20,6 +20,9 @@ pub struct AppState {
     /// `None` when no WeChat credentials are configured (demo mode).
     pub wechat: Option<WechatClient>,
     pub tokens: Arc<TokenIssuer>,
+    /// Seals personal data at rest (phone numbers); `None` when no data
+    /// keys are configured, and then nothing personal is accepted.
+    pub vault: Option<Arc<sansuo_vault::KeyRing>>,
     pub config: ApiConfig,
     /// Rung after committing outbox rows so the relay publishes at once.
     pub outbox_nudge: Arc<Notify>,

@@ -539,3 +539,12 @@ pub struct ModerationDecisionView {
     /// `passed` or `rejected`.
     pub moderation: String,
 }
+
+/// The calling resident.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResidentView {
+    pub id: Uuid,
+    /// `138****1234`; absent until a number is bound.
+    pub phone_masked: Option<String>,
+    pub phone_bound_at: Option<DateTime<Utc>>,
+}

@@ -112,6 +112,9 @@ impl Application {
     /// Everything up and listening; `run_until_stopped` serves.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
+        if config.data_keys.is_none() {
+            tracing::warn!("SANSUO_DATA_KEYS is not set: residents cannot bind phone numbers");
+        }
         let redis = open_redis(&config).await?;
         let queue = queue_on(redis.as_ref(), &config);
         let wechat = wechat_on(redis.as_ref(), &config)?;
@@ -129,6 +132,7 @@ impl Application {
             store: store.clone(),
             queue: queue.clone(),
             wechat,
+            vault: config.data_keys.clone(),
             tokens: Arc::new(TokenIssuer::new(
                 &config.jwt_secret,
                 config.access_token_ttl,

@@ -2,10 +2,12 @@
 //! problem is reported (not just the first), each with the variable's name
 //! and what to do about it.
 
+use sansuo_vault::KeyRing;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The embedded default: a SQLite file in the working directory.
@@ -37,6 +39,9 @@ pub struct Config {
     pub refresh_token_ttl: chrono::Duration,
     /// `None` when not configured (demo mode only).
     pub wechat: Option<WechatSettings>,
+    /// Seals personal data at rest. `None`: phone binding is refused (a
+    /// demo gets a throw-away key).
+    pub data_keys: Option<Arc<KeyRing>>,
     pub offer_timeout: chrono::Duration,
     pub reconcile_every: Duration,
     pub demo: bool,
@@ -52,6 +57,7 @@ impl fmt::Debug for Config {
             .field("redis_prefix", &self.redis_prefix)
             .field("wechat_configured", &self.wechat.is_some())
             .field("offer_timeout_secs", &self.offer_timeout.num_seconds())
+            .field("data_keys", &self.data_keys)
             .field("demo", &self.demo)
             .finish()
     }
@@ -190,6 +196,20 @@ impl Config {
             }
         };
 
+        let data_keys = match get("SANSUO_DATA_KEYS") {
+            Some(spec) => match KeyRing::parse(&spec) {
+                Ok(ring) => Some(Arc::new(ring)),
+                Err(e) => {
+                    problems.push(format!(
+                        "SANSUO_DATA_KEYS is not usable ({e}); write id:base64(32 random bytes), e.g. `k1:$(openssl rand -base64 32)`"
+                    ));
+                    None
+                }
+            },
+            None if demo => Some(Arc::new(KeyRing::ephemeral())),
+            None => None,
+        };
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -205,6 +225,7 @@ impl Config {
             wechat,
             offer_timeout: chrono::Duration::seconds(offer_secs as i64),
             reconcile_every: Duration::from_secs(reconcile_secs),
+            data_keys,
             demo,
         })
     }
@@ -239,6 +260,35 @@ mod tests {
         assert!(config.redis_url.is_none());
         assert!(config.wechat.is_none());
         assert!(config.jwt_secret_len() >= 32);
+        assert!(
+            config.data_keys.is_some(),
+            "a throw-away data key in demo mode"
+        );
+    }
+
+    #[test]
+    fn data_keys_are_parsed_and_bad_ones_named() {
+        let key = "k1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+        let config = Config::from_vars(&vars(&[("SANSUO_DATA_KEYS", key)]), true).unwrap();
+        assert!(format!("{config:?}").contains("k1"));
+        assert!(
+            !format!("{config:?}").contains("BwcH"),
+            "keys never appear in Debug"
+        );
+        let err = Config::from_vars(&vars(&[("SANSUO_DATA_KEYS", "k1:short")]), true).unwrap_err();
+        assert!(err.to_string().contains("SANSUO_DATA_KEYS"), "{err}");
+        // Outside demo mode a missing key disables phone binding, it does not stop the server.
+        let wx = [
+            ("SANSUO_WECHAT_APP_ID", "wx1"),
+            ("SANSUO_WECHAT_APP_SECRET", "s"),
+            ("SANSUO_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ];
+        assert!(
+            Config::from_vars(&vars(&wx), false)
+                .unwrap()
+                .data_keys
+                .is_none()
+        );
     }
 
     #[test]

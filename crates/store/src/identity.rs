@@ -41,6 +41,9 @@ impl Store {
             unionid: Set(unionid.map(str::to_owned)),
             created_at: Set(now),
             last_login_at: Set(now),
+            phone_sealed: Set(None),
+            phone_masked: Set(None),
+            phone_bound_at: Set(None),
         })
         .on_conflict(
             OnConflict::column(resident::Column::Openid)
@@ -54,6 +57,26 @@ impl Store {
             .one(self.db())
             .await?
             .ok_or(StoreError::NotFound)
+    }
+
+    /// Bind a phone number: the caller seals it (sansuo-vault); the plain
+    /// number never reaches the database.
+    pub async fn bind_phone(
+        &self,
+        id: ResidentId,
+        sealed: &str,
+        masked: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        use sea_orm::sea_query::Expr;
+        resident::Entity::update_many()
+            .col_expr(resident::Column::PhoneSealed, Expr::value(sealed))
+            .col_expr(resident::Column::PhoneMasked, Expr::value(masked))
+            .col_expr(resident::Column::PhoneBoundAt, Expr::value(now))
+            .filter(resident::Column::Id.eq(id.as_uuid()))
+            .exec(self.db())
+            .await?;
+        Ok(())
     }
 
     pub async fn resident(&self, id: ResidentId) -> Result<Option<resident::Model>, StoreError> {

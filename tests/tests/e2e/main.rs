@@ -9,6 +9,7 @@ mod dispatch;
 mod embedded;
 mod input;
 mod moderation;
+mod phone;
 mod resilience;
 mod routing;
 mod scoping;

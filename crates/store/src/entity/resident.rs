@@ -9,6 +9,10 @@ pub struct Model {
     pub unionid: Option<String>,
     pub created_at: DateTimeUtc,
     pub last_login_at: DateTimeUtc,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub phone_sealed: Option<String>,
+    pub phone_masked: Option<String>,
+    pub phone_bound_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -52,9 +52,11 @@ pub async fn decide_held(
     let reason = match (&body.reason, body.approve) {
         (Some(r), _) => Some(Reason::parse(r)?),
         (None, false) => {
-            return Err(
-                sansuo_domain::ValidationError::new("reason", "a rejection needs a reason").into(),
-            );
+            return Err(sansuo_domain::ValidationError::new(
+                "reason",
+                "a rejection needs a reason",
+            )
+            .into());
         }
         (None, true) => None,
     };

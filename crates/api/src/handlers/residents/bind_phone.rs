@@ -1,0 +1,70 @@
+use crate::extract::ResidentAuth;
+use crate::views::ResidentView;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use sansuo_wechat::WechatError;
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+/// What the sealed number is bound to: a value cannot be moved to another field.
+pub const PHONE_CONTEXT: &str = "resident.phone";
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BindPhoneRequest {
+    /// The code from the mini-program's `getPhoneNumber` button (single use, 5 minutes).
+    pub code: String,
+}
+
+/// Bind the resident's phone number through WeChat. The number is sealed
+/// at rest and only ever shown masked (`138****1234`).
+#[utoipa::path(tag = "residents", security(("bearer" = [])), request_body = BindPhoneRequest, responses(
+    (status = 200, body = ResidentView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 422, body = ErrorBody, description = "`phone_code_invalid`: the code is wrong, used or expired"),
+    (status = 503, body = ErrorBody, description = "`wechat_unavailable` (retry), `wechat_not_configured` or `phone_binding_not_configured`"),
+))]
+#[post("/me/phone")]
+pub async fn bind_phone(
+    state: web::Data<AppState>,
+    auth: ResidentAuth,
+    body: web::Json<BindPhoneRequest>,
+) -> Result<web::Json<ResidentView>, ApiError> {
+    let vault = state.vault.as_ref().ok_or_else(|| {
+        ApiError::Unavailable(
+            "phone_binding_not_configured",
+            "phone numbers cannot be stored on this server".into(),
+        )
+    })?;
+    let wechat = state.wechat.as_ref().ok_or_else(|| {
+        ApiError::Unavailable(
+            "wechat_not_configured",
+            "WeChat is not configured on this server".into(),
+        )
+    })?;
+    let phone = wechat.get_phone_number(body.code.trim()).await.map_err(|e| match e {
+        WechatError::InvalidCode | WechatError::InvalidArgument(_) => ApiError::Unprocessable(
+            "phone_code_invalid",
+            "the phone-number code is wrong, used or expired; ask the resident to tap the button again".into(),
+        ),
+        e if e.is_retryable() => ApiError::Unavailable("wechat_unavailable", "WeChat is busy or unreachable; try again".into()),
+        e => ApiError::internal(format!("wechat: {e}")),
+    })?;
+    let sealed = vault.seal(PHONE_CONTEXT, phone.expose_pure_phone_number());
+    state
+        .store
+        .bind_phone(auth.0, &sealed, &phone.masked(), chrono::Utc::now())
+        .await?;
+    tracing::info!(resident = %auth.0, "phone number bound");
+    let resident = state
+        .store
+        .resident(auth.0)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("this resident no longer exists"))?;
+    Ok(web::Json(ResidentView {
+        id: resident.id,
+        phone_masked: resident.phone_masked,
+        phone_bound_at: resident.phone_bound_at,
+    }))
+}

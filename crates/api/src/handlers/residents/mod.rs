@@ -1,0 +1,2 @@
+pub mod bind_phone;
+pub mod me;
