@@ -13,6 +13,7 @@ mod m20261124_000004_routing_rules;
 mod m20261124_000005_staff_routing;
 mod m20261124_000006_moderation;
 mod m20261124_000007_resident_phone;
+mod m20261124_000008_qr_codes;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_staff_routing::Migration),
             Box::new(m20261124_000006_moderation::Migration),
             Box::new(m20261124_000007_resident_phone::Migration),
+            Box::new(m20261124_000008_qr_codes::Migration),
         ]
     }
 }

@@ -75,6 +75,9 @@ pub struct TestOptions {
     pub reconcile_secs: u64,
     /// A Redis of the test's own (see [`PrivateRedis`]) instead of the shared one.
     pub redis_url: Option<String>,
+    /// Configure WeChat credentials (pointing at the fake). Without them the
+    /// server runs as the demo does (`--demo`): no WeChat calls at all.
+    pub wechat: bool,
 }
 
 impl Default for TestOptions {
@@ -84,6 +87,7 @@ impl Default for TestOptions {
             offer_timeout_secs: 600,
             reconcile_secs: 3600,
             redis_url: None,
+            wechat: true,
         }
     }
 }
@@ -228,7 +232,16 @@ impl TestApp {
         if let Some(redis) = redis {
             vars.insert("REDIS_URL".into(), redis);
         }
-        let demo_login = options.backend == Backend::Embedded;
+        if !options.wechat {
+            for name in [
+                "SANSUO_WECHAT_APP_ID",
+                "SANSUO_WECHAT_APP_SECRET",
+                "SANSUO_WECHAT_BASE_URL",
+            ] {
+                vars.remove(name);
+            }
+        }
+        let demo_login = options.backend == Backend::Embedded || !options.wechat;
         let config = Config::from_vars(&vars, demo_login).expect("test configuration is valid");
         let application = Application::build(config.clone())
             .await

@@ -13,6 +13,7 @@ pub mod middleware;
 mod moderation;
 mod openapi;
 mod pagination;
+mod qr;
 mod state;
 pub mod views;
 
@@ -72,7 +73,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::delete_calendar_day::delete_calendar_day)
                 .service(admin::list_calendar::list_calendar)
                 .service(admin::list_held::list_held)
-                .service(admin::decide_held::decide_held),
+                .service(admin::decide_held::decide_held)
+                .service(admin::community_qrcode::community_qrcode)
+                .service(admin::generate_qrcodes::generate_qrcodes),
         );
 }
 

@@ -548,3 +548,21 @@ pub struct ResidentView {
     pub phone_masked: Option<String>,
     pub phone_bound_at: Option<DateTime<Utc>>,
 }
+
+/// A generated community QR code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QrCodeView {
+    pub community_id: Uuid,
+    pub scene: String,
+    /// `wechat` or `local`.
+    pub source: String,
+    /// Size of the PNG.
+    pub bytes: usize,
+    /// Where to download it.
+    pub url: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QrCodeList {
+    pub items: Vec<QrCodeView>,
+}

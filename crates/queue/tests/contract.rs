@@ -292,8 +292,10 @@ async fn concurrent_reservers_exactly_once(Ctx { q, peers }: Ctx) {
                 assert_eq!(d.attempt, 1);
                 assert!(q.ack(Q, &d).await.unwrap(), "lease of {}", d.job.id);
                 got.push(d.job.id);
-                // Let the others interleave even on the in-memory backend.
-                tokio::task::yield_now().await;
+                // Park briefly so the others get turns even on the in-memory
+                // backend under a loaded machine (a yield alone is not enough
+                // when the OS runs one worker thread at a time).
+                tokio::time::sleep(std::time::Duration::from_micros(300)).await;
             }
             got
         })

@@ -266,3 +266,46 @@ pub fn split_list(csv: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+impl Store {
+    pub async fn qr_code(
+        &self,
+        unit: OrgUnitId,
+    ) -> Result<Option<crate::entity::qr_code::Model>, StoreError> {
+        Ok(crate::entity::qr_code::Entity::find_by_id(unit.as_uuid())
+            .one(self.db())
+            .await?)
+    }
+
+    /// Keep (or replace) the generated QR code of a unit.
+    pub async fn save_qr_code(
+        &self,
+        unit: OrgUnitId,
+        scene: &str,
+        png: Vec<u8>,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        use crate::entity::qr_code;
+        qr_code::Entity::insert(qr_code::ActiveModel {
+            org_unit_id: Set(unit.as_uuid()),
+            scene: Set(scene.to_owned()),
+            png: Set(png),
+            source: Set(source.to_owned()),
+            created_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(qr_code::Column::OrgUnitId)
+                .update_columns([
+                    qr_code::Column::Scene,
+                    qr_code::Column::Png,
+                    qr_code::Column::Source,
+                    qr_code::Column::CreatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
+    }
+}

@@ -10,6 +10,7 @@ mod embedded;
 mod input;
 mod moderation;
 mod phone;
+mod qrcodes;
 mod resilience;
 mod routing;
 mod scoping;

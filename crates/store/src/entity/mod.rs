@@ -16,6 +16,7 @@ pub mod mediation_room;
 pub mod offer;
 pub mod org_unit;
 pub mod outbox;
+pub mod qr_code;
 pub mod refresh_token;
 pub mod resident;
 pub mod staff;

@@ -4,12 +4,14 @@
 //! confined to the caller's own subtree.
 
 pub mod add_shift;
+pub mod community_qrcode;
 pub mod create_org_unit;
 pub mod create_room;
 pub mod create_staff;
 pub mod decide_held;
 pub mod delete_calendar_day;
 pub mod delete_shift;
+pub mod generate_qrcodes;
 pub mod list_calendar;
 pub mod list_held;
 pub mod list_org_units;

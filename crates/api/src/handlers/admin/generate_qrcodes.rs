@@ -1,0 +1,42 @@
+use super::ensure_within;
+use crate::extract::AdminAuth;
+use crate::views::{QrCodeList, QrCodeView};
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use sansuo_store::org::kind;
+use uuid::Uuid;
+
+/// Generate (again) the QR codes of every community of a street, for a
+/// poster run. Each is then served by `GET /admin/communities/{id}/qrcode`.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The street")), responses(
+    (status = 200, body = QrCodeList),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`org_unit_not_found`"),
+    (status = 503, body = ErrorBody, description = "`wechat_unavailable`: some codes could not be made; retry"),
+))]
+#[post("/admin/org-units/{id}/qrcodes")]
+pub async fn generate_qrcodes(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<QrCodeList>, ApiError> {
+    let street = id.into_inner().into();
+    ensure_within(&state, &admin, street).await?;
+    let mut items = Vec::new();
+    for unit in state.store.org_units_under(Some(street)).await? {
+        if unit.kind != kind::COMMUNITY || unit.scene.is_none() {
+            continue;
+        }
+        let code = crate::qr::community_code(&state, unit.id.into(), true).await?;
+        items.push(QrCodeView {
+            community_id: unit.id,
+            scene: code.scene,
+            source: code.source,
+            bytes: code.png.len(),
+            url: format!("/api/v1/admin/communities/{}/qrcode", unit.id),
+        });
+    }
+    tracing::info!(admin = %admin.id, count = items.len(), "QR codes generated");
+    Ok(web::Json(QrCodeList { items }))
+}
