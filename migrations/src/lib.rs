@@ -14,6 +14,7 @@ mod m20261124_000005_staff_routing;
 mod m20261124_000006_moderation;
 mod m20261124_000007_resident_phone;
 mod m20261124_000008_qr_codes;
+mod m20261124_000009_notifications;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_moderation::Migration),
             Box::new(m20261124_000007_resident_phone::Migration),
             Box::new(m20261124_000008_qr_codes::Migration),
+            Box::new(m20261124_000009_notifications::Migration),
         ]
     }
 }

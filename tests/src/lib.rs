@@ -78,6 +78,8 @@ pub struct TestOptions {
     /// Configure WeChat credentials (pointing at the fake). Without them the
     /// server runs as the demo does (`--demo`): no WeChat calls at all.
     pub wechat: bool,
+    /// Further configuration, as environment variables.
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for TestOptions {
@@ -88,6 +90,7 @@ impl Default for TestOptions {
             reconcile_secs: 3600,
             redis_url: None,
             wechat: true,
+            env: Vec::new(),
         }
     }
 }
@@ -231,6 +234,9 @@ impl TestApp {
         ]);
         if let Some(redis) = redis {
             vars.insert("REDIS_URL".into(), redis);
+        }
+        for (name, value) in &options.env {
+            vars.insert((*name).to_owned(), value.clone());
         }
         if !options.wechat {
             for name in [

@@ -42,6 +42,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(communities::by_scene::community_by_scene)
                 .service(residents::me::me)
                 .service(residents::bind_phone::bind_phone)
+                .service(residents::templates::list_templates)
+                .service(residents::subscribe::subscribe)
                 .service(categories::list::list_categories)
                 .service(consultations::create::create_consultation)
                 .service(consultations::list::list_consultations)

@@ -10,6 +10,9 @@ use tokio::sync::Notify;
 pub struct ApiConfig {
     /// `POST /auth/demo` logs residents in without WeChat (demo mode only).
     pub demo_login: bool,
+    /// Subscribe-message templates by event name, for the mini-program to
+    /// ask residents' permission (`wx.requestSubscribeMessage`).
+    pub templates: Vec<(String, String)>,
 }
 
 /// Shared by every handler; cheap to clone.

@@ -566,3 +566,27 @@ pub struct QrCodeView {
 pub struct QrCodeList {
     pub items: Vec<QrCodeView>,
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateView {
+    /// `consultation_accepted`, `consultation_answered`.
+    pub event: String,
+    pub template_id: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateList {
+    pub items: Vec<TemplateView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditView {
+    pub template_id: String,
+    /// Messages of this template the resident will still receive.
+    pub credits: i32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditList {
+    pub items: Vec<CreditView>,
+}

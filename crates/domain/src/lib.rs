@@ -13,6 +13,7 @@ pub mod consultation;
 pub mod dispatch;
 pub mod ids;
 pub mod moderation;
+pub mod notify;
 pub mod privacy;
 pub mod routing;
 pub mod sla;

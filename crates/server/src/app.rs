@@ -125,6 +125,9 @@ impl Application {
             WorkerConfig {
                 offer_timeout: config.offer_timeout,
                 reconcile_every: config.reconcile_every,
+                templates: config.templates.clone(),
+                miniprogram_state: config.miniprogram_state,
+                notify_max_attempts: config.notify_max_attempts,
                 ..WorkerConfig::default()
             },
         );
@@ -140,6 +143,11 @@ impl Application {
             )),
             config: ApiConfig {
                 demo_login: config.demo,
+                templates: config
+                    .templates
+                    .iter()
+                    .map(|(e, t)| (e.as_str().to_owned(), t.template_id.clone()))
+                    .collect(),
             },
             outbox_nudge: worker.outbox_nudge(),
         };

@@ -2,8 +2,11 @@
 //! problem is reported (not just the first), each with the variable's name
 //! and what to do about it.
 
+use sansuo_domain::notify::{NotificationEvent, TemplateSettings};
 use sansuo_vault::KeyRing;
+use sansuo_wechat::MiniprogramState;
 use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -42,6 +45,11 @@ pub struct Config {
     /// Seals personal data at rest. `None`: phone binding is refused (a
     /// demo gets a throw-away key).
     pub data_keys: Option<Arc<KeyRing>>,
+    /// Subscribe-message template per event (`SANSUO_WECHAT_TEMPLATES`).
+    pub templates: BTreeMap<NotificationEvent, TemplateSettings>,
+    pub miniprogram_state: MiniprogramState,
+    /// Sends of one subscribe message before it is given up (dead letter).
+    pub notify_max_attempts: i32,
     pub offer_timeout: chrono::Duration,
     pub reconcile_every: Duration,
     pub demo: bool,
@@ -126,6 +134,7 @@ impl Config {
         let offer_secs = number("SANSUO_OFFER_TIMEOUT_SECS", 30 * 60, 1, 7 * 24 * 3600);
         let reconcile_secs = number("SANSUO_RECONCILE_SECS", 10, 1, 3600);
         let wechat_timeout_ms = number("SANSUO_WECHAT_TIMEOUT_MS", 5000, 100, 60_000);
+        let notify_max_attempts = number("SANSUO_NOTIFY_MAX_ATTEMPTS", 5, 1, 20) as i32;
 
         let bind = get("SANSUO_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
         let bind = bind.parse().unwrap_or_else(|_| {
@@ -210,6 +219,27 @@ impl Config {
             None => None,
         };
 
+        let templates = match get("SANSUO_WECHAT_TEMPLATES") {
+            None => BTreeMap::new(),
+            Some(json) => serde_json::from_str(&json).unwrap_or_else(|e| {
+                problems.push(format!(
+                    "SANSUO_WECHAT_TEMPLATES is not valid ({e}); expected {{\"consultation_accepted\": {{\"template_id\", \"page\", \"fields\": {{\"thing1\": \"category\"}}}}}}"
+                ));
+                BTreeMap::new()
+            }),
+        };
+        let miniprogram_state = match get("SANSUO_WECHAT_MINIPROGRAM_STATE").as_deref() {
+            None | Some("formal") => MiniprogramState::Formal,
+            Some("trial") => MiniprogramState::Trial,
+            Some("developer") => MiniprogramState::Developer,
+            Some(other) => {
+                problems.push(format!(
+                    "SANSUO_WECHAT_MINIPROGRAM_STATE=`{other}` must be formal, trial or developer"
+                ));
+                MiniprogramState::Formal
+            }
+        };
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -226,6 +256,9 @@ impl Config {
             offer_timeout: chrono::Duration::seconds(offer_secs as i64),
             reconcile_every: Duration::from_secs(reconcile_secs),
             data_keys,
+            templates,
+            miniprogram_state,
+            notify_max_attempts,
             demo,
         })
     }

@@ -12,6 +12,7 @@ use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::consultation::transition;
 use sansuo_domain::moderation::Moderation;
+use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::values::{IdempotencyKey, MessageBody, QuestionText, Rating};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, ResidentId, StaffId,
@@ -197,6 +198,18 @@ async fn mark_assigned<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// Owe the resident a subscribe message about this event, in the same
+/// transaction as the event itself (sent later by the worker, never inline).
+async fn notify_resident<C: ConnectionTrait>(
+    conn: &C,
+    event: NotificationEvent,
+    case_id: Uuid,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let payload = serde_json::json!({ "event": event.as_str(), "case_id": case_id });
+    outbox::append(conn, topic::NOTIFY, payload, ctx.request_id, ctx.now).await
 }
 
 async fn load_case<C: ConnectionTrait>(conn: &C, id: CaseId) -> Result<case::Model, StoreError> {
@@ -604,6 +617,7 @@ impl Store {
         })
         .await?;
         mark_assigned(&txn, staff, ctx.now).await?;
+        notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
         txn.commit().await?;
         Ok(case.id.into())
     }
@@ -666,6 +680,7 @@ impl Store {
         })
         .await?;
         mark_assigned(&txn, staff, ctx.now).await?;
+        notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -709,6 +724,9 @@ impl Store {
             ctx.now,
         )
         .await?;
+        if first_answer {
+            notify_resident(&txn, NotificationEvent::ConsultationAnswered, case.id, ctx).await?;
+        }
         txn.commit().await?;
         Ok(status)
     }

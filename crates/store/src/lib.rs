@@ -14,6 +14,7 @@ pub mod entity;
 mod error;
 pub mod identity;
 pub mod moderation;
+pub mod notifications;
 pub mod org;
 pub mod outbox;
 pub mod routing;

@@ -18,6 +18,8 @@ pub mod topic {
     /// Payload `{"kind": "case" | "message", "id": ...}`: check resident text
     /// that could not be checked when it was written.
     pub const MODERATE: &str = "moderate";
+    /// Payload `{"event": ..., "case_id": ...}`: tell the resident.
+    pub const NOTIFY: &str = "notify";
 }
 
 pub(crate) async fn append<C: ConnectionTrait>(

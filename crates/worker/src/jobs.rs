@@ -11,6 +11,7 @@ pub mod job_kind {
     pub const ROUTE_CASE: &str = "route_case";
     pub const OFFER_TIMEOUT: &str = "offer_timeout";
     pub const MODERATE: &str = "moderate";
+    pub const NOTIFY: &str = "notify";
 }
 
 /// Job ids are derived from what they act on, so publishing the same work
@@ -34,6 +35,16 @@ pub fn moderate(subject: Subject, request_id: Option<String>) -> Job {
         id: format!("{}:{kind}:{id}", job_kind::MODERATE),
         kind: job_kind::MODERATE.to_owned(),
         payload: serde_json::json!({ "kind": kind, "id": id }),
+        request_id,
+    }
+}
+
+/// Send the subscribe message owed for an event of a case.
+pub fn notify(event: &str, case_id: CaseId, request_id: Option<String>) -> Job {
+    Job {
+        id: format!("{}:{event}:{case_id}", job_kind::NOTIFY),
+        kind: job_kind::NOTIFY.to_owned(),
+        payload: serde_json::json!({ "event": event, "case_id": case_id }),
         request_id,
     }
 }

@@ -12,6 +12,7 @@
 
 mod jobs;
 mod moderate;
+mod notify;
 mod reconcile;
 mod relay;
 mod router;
@@ -19,9 +20,11 @@ mod router;
 pub use jobs::{ROUTING_QUEUE, job_kind};
 pub use reconcile::ReconcileReport;
 
+use sansuo_domain::notify::{NotificationEvent, TemplateSettings};
 use sansuo_queue::SharedQueue;
 use sansuo_store::Store;
-use sansuo_wechat::WechatClient;
+use sansuo_wechat::{MiniprogramState, WechatClient};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -38,6 +41,11 @@ pub struct WorkerConfig {
     pub reconcile_every: Duration,
     /// How long a job is leased to a router before another may take it.
     pub lease: Duration,
+    /// Which subscribe-message template each event uses (none: no message).
+    pub templates: BTreeMap<NotificationEvent, TemplateSettings>,
+    pub miniprogram_state: MiniprogramState,
+    /// Sends of one message before it is given up as dead.
+    pub notify_max_attempts: i32,
 }
 
 impl Default for WorkerConfig {
@@ -47,6 +55,9 @@ impl Default for WorkerConfig {
             idle_poll: Duration::from_millis(200),
             reconcile_every: Duration::from_secs(10),
             lease: Duration::from_secs(30),
+            templates: BTreeMap::new(),
+            miniprogram_state: MiniprogramState::Formal,
+            notify_max_attempts: 5,
         }
     }
 }

@@ -39,6 +39,18 @@ impl Worker {
                         );
                         self.queue.enqueue(ROUTING_QUEUE, job, Utc::now()).await?;
                     }
+                    topic::NOTIFY => {
+                        let event = payload
+                            .get("event")
+                            .and_then(|e| e.as_str())
+                            .unwrap_or_default()
+                            .to_owned();
+                        let case_id = payload_id(&payload, "case_id").ok_or_else(|| {
+                            WorkerError::BadJob(format!("outbox {} has no case_id", row.id))
+                        })?;
+                        let job = jobs::notify(&event, case_id, row.request_id.clone());
+                        self.queue.enqueue(ROUTING_QUEUE, job, Utc::now()).await?;
+                    }
                     topic::MODERATE => {
                         let subject =
                             sansuo_store::moderation::subject_of(&payload).ok_or_else(|| {

@@ -1,6 +1,7 @@
 use crate::jobs::{self, ROUTING_QUEUE, job_kind, payload_id};
 use crate::{Worker, WorkerError};
 use chrono::Utc;
+use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::routing::{RoutingDecision, route_consultation};
 use sansuo_domain::{CaseId, OfferId};
 use sansuo_queue::{Delivery, Job};
@@ -77,6 +78,17 @@ impl Worker {
                 let offer_id: OfferId = payload_id(&job.payload, "offer_id")
                     .ok_or_else(|| WorkerError::BadJob("offer_timeout without offer_id".into()))?;
                 self.expire(offer_id, job.request_id.as_deref()).await
+            }
+            job_kind::NOTIFY => {
+                let case_id: CaseId = payload_id(&job.payload, "case_id")
+                    .ok_or_else(|| WorkerError::BadJob("notify without case_id".into()))?;
+                let event = job
+                    .payload
+                    .get("event")
+                    .and_then(|e| e.as_str())
+                    .and_then(NotificationEvent::parse)
+                    .ok_or_else(|| WorkerError::BadJob("notify without a known event".into()))?;
+                self.notify(event, case_id).await
             }
             job_kind::MODERATE => {
                 let subject = sansuo_store::moderation::subject_of(&job.payload)

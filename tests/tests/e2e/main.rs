@@ -9,6 +9,7 @@ mod dispatch;
 mod embedded;
 mod input;
 mod moderation;
+mod notifications;
 mod phone;
 mod qrcodes;
 mod resilience;

@@ -1,0 +1,207 @@
+//! Subscribe-message bookkeeping: credits granted by residents, and one
+//! row per message owed so that an event yields exactly one message even
+//! when several instances (or a redelivered job) handle it.
+
+use crate::entity::{notification, subscription_credit};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Duration, Utc};
+use sansuo_domain::ResidentId;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const SENDING: &str = "sending";
+    pub const SENT: &str = "sent";
+    pub const NO_CREDIT: &str = "no_credit";
+    pub const DEAD: &str = "dead";
+}
+
+/// How long a claim on a message holds before another instance may take
+/// it over (the first one crashed mid-send).
+const CLAIM_TTL: Duration = Duration::seconds(60);
+
+impl Store {
+    /// The resident allowed one more message of each template (WeChat
+    /// one-time subscriptions add up).
+    pub async fn grant_subscriptions(
+        &self,
+        resident: ResidentId,
+        template_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for template in template_ids {
+            subscription_credit::Entity::insert(subscription_credit::ActiveModel {
+                resident_id: Set(resident.as_uuid()),
+                template_id: Set(template.clone()),
+                credits: Set(1),
+                updated_at: Set(now),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    subscription_credit::Column::ResidentId,
+                    subscription_credit::Column::TemplateId,
+                ])
+                .value(
+                    subscription_credit::Column::Credits,
+                    Expr::col((
+                        subscription_credit::Entity,
+                        subscription_credit::Column::Credits,
+                    ))
+                    .add(1),
+                )
+                .value(subscription_credit::Column::UpdatedAt, now)
+                .to_owned(),
+            )
+            .exec_without_returning(self.db())
+            .await?;
+        }
+        Ok(())
+    }
+
+    pub async fn credits(
+        &self,
+        resident: ResidentId,
+        template_id: &str,
+    ) -> Result<i32, StoreError> {
+        Ok(
+            subscription_credit::Entity::find_by_id((resident.as_uuid(), template_id.to_owned()))
+                .one(self.db())
+                .await?
+                .map_or(0, |c| c.credits),
+        )
+    }
+
+    /// Spend one credit; false when there is none (guarded, so two senders
+    /// cannot spend the same credit).
+    pub async fn take_credit(
+        &self,
+        resident: ResidentId,
+        template_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let updated = subscription_credit::Entity::update_many()
+            .col_expr(
+                subscription_credit::Column::Credits,
+                Expr::col(subscription_credit::Column::Credits).sub(1),
+            )
+            .col_expr(subscription_credit::Column::UpdatedAt, Expr::value(now))
+            .filter(subscription_credit::Column::ResidentId.eq(resident.as_uuid()))
+            .filter(subscription_credit::Column::TemplateId.eq(template_id))
+            .filter(subscription_credit::Column::Credits.gt(0))
+            .exec(self.db())
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Give back a credit whose message was not delivered (transient failure).
+    pub async fn refund_credit(
+        &self,
+        resident: ResidentId,
+        template_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.grant_subscriptions(resident, &[template_id.to_owned()], now)
+            .await
+    }
+
+    /// WeChat says there is no credit (43101): ours was out of step.
+    pub async fn clear_credits(
+        &self,
+        resident: ResidentId,
+        template_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        subscription_credit::Entity::update_many()
+            .col_expr(subscription_credit::Column::Credits, Expr::value(0))
+            .col_expr(subscription_credit::Column::UpdatedAt, Expr::value(now))
+            .filter(subscription_credit::Column::ResidentId.eq(resident.as_uuid()))
+            .filter(subscription_credit::Column::TemplateId.eq(template_id))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    /// Claim the message owed for an event: creates its row on first sight,
+    /// then moves it to `sending` only if it is pending (or a stale claim).
+    /// `None`: another instance has it, or it is finished.
+    pub async fn claim_notification(
+        &self,
+        id: &str,
+        event: &str,
+        case_id: uuid::Uuid,
+        resident: ResidentId,
+        template_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<notification::Model>, StoreError> {
+        notification::Entity::insert(notification::ActiveModel {
+            id: Set(id.to_owned()),
+            event: Set(event.to_owned()),
+            case_id: Set(case_id),
+            resident_id: Set(resident.as_uuid()),
+            template_id: Set(template_id.to_owned()),
+            status: Set(status::PENDING.to_owned()),
+            attempts: Set(0),
+            last_error: Set(None),
+            claimed_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(self.db())
+        .await?;
+        let claimable = Condition::any()
+            .add(notification::Column::Status.eq(status::PENDING))
+            .add(
+                Condition::all()
+                    .add(notification::Column::Status.eq(status::SENDING))
+                    .add(notification::Column::ClaimedAt.lt(now - CLAIM_TTL)),
+            );
+        let claimed = notification::Entity::update_many()
+            .col_expr(notification::Column::Status, Expr::value(status::SENDING))
+            .col_expr(notification::Column::ClaimedAt, Expr::value(now))
+            .col_expr(
+                notification::Column::Attempts,
+                Expr::col(notification::Column::Attempts).add(1),
+            )
+            .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+            .filter(notification::Column::Id.eq(id))
+            .filter(claimable)
+            .exec(self.db())
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Ok(None);
+        }
+        Ok(notification::Entity::find_by_id(id.to_owned())
+            .one(self.db())
+            .await?)
+    }
+
+    /// Record the outcome of a claimed send.
+    pub async fn finish_notification(
+        &self,
+        id: &str,
+        status: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        notification::Entity::update_many()
+            .col_expr(notification::Column::Status, Expr::value(status))
+            .col_expr(
+                notification::Column::LastError,
+                Expr::value(error.map(str::to_owned)),
+            )
+            .col_expr(notification::Column::UpdatedAt, Expr::value(now))
+            .filter(notification::Column::Id.eq(id))
+            .filter(notification::Column::Status.eq(status::SENDING))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn notification(&self, id: &str) -> Result<Option<notification::Model>, StoreError> {
+        Ok(notification::Entity::find_by_id(id.to_owned())
+            .one(self.db())
+            .await?)
+    }
+}

@@ -1,0 +1,127 @@
+//! Subscribe messages to residents, sent from the outbox, never inline in a
+//! request: one message per event (a claimed row per event), one credit per
+//! message, retries with backoff on transient errors, dead after N tries.
+
+use crate::{Worker, WorkerError};
+use chrono::{FixedOffset, Utc};
+use sansuo_domain::notify::{MessageFacts, NotificationEvent, render};
+use sansuo_domain::{CaseId, ResidentId};
+use sansuo_store::notifications::status;
+use sansuo_wechat::{SubscribeMessage, WechatError};
+use tracing::{info, warn};
+
+impl Worker {
+    pub(crate) async fn notify(
+        &self,
+        event: NotificationEvent,
+        case_id: CaseId,
+    ) -> Result<(), WorkerError> {
+        let (Some(template), Some(wechat)) = (self.config.templates.get(&event), &self.wechat)
+        else {
+            return Ok(()); // this event has no template here (or no WeChat): nothing to send
+        };
+        let Some(record) = self.store.consultation(case_id).await? else {
+            return Err(WorkerError::BadJob(format!(
+                "case {case_id} does not exist"
+            )));
+        };
+        let Some(resident_id) = record.case.resident_id.map(ResidentId::from) else {
+            return Ok(());
+        };
+        let Some(resident) = self.store.resident(resident_id).await? else {
+            return Ok(());
+        };
+        if resident.openid.starts_with("demo:") {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let id = format!("{}:{case_id}", event.as_str());
+        let Some(claim) = self
+            .store
+            .claim_notification(
+                &id,
+                event.as_str(),
+                case_id.as_uuid(),
+                resident_id,
+                &template.template_id,
+                now,
+            )
+            .await?
+        else {
+            return Ok(()); // sent, given up, or being sent by another instance
+        };
+        if !self
+            .store
+            .take_credit(resident_id, &template.template_id, now)
+            .await?
+        {
+            self.store
+                .finish_notification(&id, status::NO_CREDIT, None, now)
+                .await?;
+            return Ok(());
+        }
+        let category = self
+            .store
+            .category(&record.case.category_code)
+            .await?
+            .map_or_else(|| record.case.category_code.clone(), |c| c.name_zh);
+        let beijing = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        let facts = MessageFacts {
+            case_id: case_id.to_string(),
+            category,
+            lawyer: record.owner.as_ref().map(|o| o.display_name.clone()),
+            time: now
+                .with_timezone(&beijing)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+        };
+        let (page, fields) = render(event, template, &facts);
+        let message = fields
+            .into_iter()
+            .fold(
+                SubscribeMessage::new(resident.openid.clone(), template.template_id.clone())
+                    .page(page),
+                |m, (k, v)| m.field(k, v),
+            )
+            .state(self.config.miniprogram_state);
+        match wechat.send_subscribe_message(&message).await {
+            Ok(()) => {
+                self.store
+                    .finish_notification(&id, status::SENT, None, Utc::now())
+                    .await?;
+                info!(%case_id, event = event.as_str(), "subscribe message sent");
+                Ok(())
+            }
+            Err(WechatError::NoSubscriptionCredit) => {
+                // Our count was ahead of WeChat's: trust WeChat, do not retry.
+                self.store
+                    .clear_credits(resident_id, &template.template_id, Utc::now())
+                    .await?;
+                self.store
+                    .finish_notification(&id, status::NO_CREDIT, Some("43101"), Utc::now())
+                    .await?;
+                Ok(())
+            }
+            Err(e) if e.is_retryable() && claim.attempts < self.config.notify_max_attempts => {
+                self.store
+                    .refund_credit(resident_id, &template.template_id, Utc::now())
+                    .await?;
+                self.store
+                    .finish_notification(&id, status::PENDING, Some(&e.to_string()), Utc::now())
+                    .await?;
+                warn!(%case_id, attempt = claim.attempts, error = %e, "subscribe message failed; will retry");
+                Err(e.into())
+            }
+            Err(e) => {
+                self.store
+                    .refund_credit(resident_id, &template.template_id, Utc::now())
+                    .await?;
+                self.store
+                    .finish_notification(&id, status::DEAD, Some(&e.to_string()), Utc::now())
+                    .await?;
+                warn!(%case_id, attempts = claim.attempts, error = %e, "subscribe message given up (dead letter)");
+                Ok(())
+            }
+        }
+    }
+}
