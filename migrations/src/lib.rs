@@ -15,6 +15,7 @@ mod m20261124_000006_moderation;
 mod m20261124_000007_resident_phone;
 mod m20261124_000008_qr_codes;
 mod m20261124_000009_notifications;
+mod m20261124_000010_media_checks;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_resident_phone::Migration),
             Box::new(m20261124_000008_qr_codes::Migration),
             Box::new(m20261124_000009_notifications::Migration),
+            Box::new(m20261124_000010_media_checks::Migration),
         ]
     }
 }

@@ -44,6 +44,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(residents::bind_phone::bind_phone)
                 .service(residents::templates::list_templates)
                 .service(residents::subscribe::subscribe)
+                .service(wechat::push_verify::push_verify)
+                .service(wechat::push_receive::push_receive)
                 .service(categories::list::list_categories)
                 .service(consultations::create::create_consultation)
                 .service(consultations::list::list_consultations)

@@ -13,6 +13,8 @@ pub struct ApiConfig {
     /// Subscribe-message templates by event name, for the mini-program to
     /// ask residents' permission (`wx.requestSubscribeMessage`).
     pub templates: Vec<(String, String)>,
+    /// The message-push token set in the mini-program's admin console.
+    pub push_token: Option<secrecy::SecretString>,
 }
 
 /// Shared by every handler; cheap to clone.

@@ -143,6 +143,7 @@ impl Application {
             )),
             config: ApiConfig {
                 demo_login: config.demo,
+                push_token: config.push_token.clone(),
                 templates: config
                     .templates
                     .iter()

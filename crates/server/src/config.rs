@@ -50,6 +50,8 @@ pub struct Config {
     pub miniprogram_state: MiniprogramState,
     /// Sends of one subscribe message before it is given up (dead letter).
     pub notify_max_attempts: i32,
+    /// The token WeChat signs its message pushes with.
+    pub push_token: Option<SecretString>,
     pub offer_timeout: chrono::Duration,
     pub reconcile_every: Duration,
     pub demo: bool,
@@ -259,6 +261,7 @@ impl Config {
             templates,
             miniprogram_state,
             notify_max_attempts,
+            push_token: get("SANSUO_WECHAT_PUSH_TOKEN").map(SecretString::from),
             demo,
         })
     }

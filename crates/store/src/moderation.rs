@@ -243,3 +243,64 @@ pub fn subject_of(payload: &serde_json::Value) -> Option<Subject> {
         _ => None,
     }
 }
+
+/// Image checks pushed back by WeChat.
+impl Store {
+    /// Remember what an asynchronous image check is about.
+    pub async fn register_media_check(
+        &self,
+        trace_id: &str,
+        subject: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        use crate::entity::media_check;
+        use sea_orm::ActiveValue::Set;
+        media_check::Entity::insert(media_check::ActiveModel {
+            trace_id: Set(trace_id.to_owned()),
+            subject: Set(subject.to_owned()),
+            status: Set("pending".to_owned()),
+            label: Set(None),
+            created_at: Set(now),
+            checked_at: Set(None),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
+    }
+
+    /// Record WeChat's verdict once (a repeated push changes nothing).
+    /// Returns the checked subject when this push settled it.
+    pub async fn record_media_verdict(
+        &self,
+        trace_id: &str,
+        verdict: &str,
+        label: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<String>, StoreError> {
+        use crate::entity::media_check;
+        let updated = media_check::Entity::update_many()
+            .col_expr(media_check::Column::Status, Expr::value(verdict))
+            .col_expr(media_check::Column::Label, Expr::value(label))
+            .col_expr(media_check::Column::CheckedAt, Expr::value(now))
+            .filter(media_check::Column::TraceId.eq(trace_id))
+            .filter(media_check::Column::Status.eq("pending"))
+            .exec(self.db())
+            .await?;
+        if updated.rows_affected != 1 {
+            return Ok(None);
+        }
+        Ok(self.media_check(trace_id).await?.map(|m| m.subject))
+    }
+
+    pub async fn media_check(
+        &self,
+        trace_id: &str,
+    ) -> Result<Option<crate::entity::media_check::Model>, StoreError> {
+        Ok(
+            crate::entity::media_check::Entity::find_by_id(trace_id.to_owned())
+                .one(self.db())
+                .await?,
+        )
+    }
+}

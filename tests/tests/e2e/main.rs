@@ -11,6 +11,7 @@ mod input;
 mod moderation;
 mod notifications;
 mod phone;
+mod push;
 mod qrcodes;
 mod resilience;
 mod routing;

@@ -6,6 +6,7 @@ pub mod consultations;
 pub mod health;
 pub mod residents;
 pub mod staff;
+pub mod wechat;
 
 use crate::ApiError;
 use crate::middleware::RequestId;

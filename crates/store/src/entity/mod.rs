@@ -12,6 +12,7 @@ pub mod firm_signing;
 pub mod idempotency_key;
 pub mod law_firm;
 pub mod lawyer_signing;
+pub mod media_check;
 pub mod mediation_room;
 pub mod notification;
 pub mod offer;

@@ -1,0 +1,48 @@
+use super::{PushQuery, verify};
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{HttpResponse, post, web};
+use sansuo_wechat::{MediaCheckEvent, PushError, Suggest};
+
+/// WeChat pushes an event (JSON mode). `wxa_media_check` results are
+/// recorded against the image they are about; other events are ignored.
+/// Answers `success` as WeChat expects.
+#[utoipa::path(tag = "wechat", params(PushQuery), request_body(content = String, content_type = "application/json", description = "The pushed event"), responses(
+    (status = 200, content_type = "text/plain", body = String, description = "`success`"),
+    (status = 400, body = ErrorBody, description = "`malformed_json`"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: bad signature or stale timestamp"),
+    (status = 404, body = ErrorBody, description = "`push_not_configured`"),
+))]
+#[post("/wechat/push")]
+pub async fn push_receive(
+    state: web::Data<AppState>,
+    query: web::Query<PushQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    verify(&state, &query)?;
+    match MediaCheckEvent::parse(&body) {
+        Ok(event) => {
+            let verdict = match event.result.suggest {
+                Suggest::Pass => "pass",
+                Suggest::Review => "review",
+                Suggest::Risky => "risky",
+            };
+            if let Some(subject) = state
+                .store
+                .record_media_verdict(
+                    &event.trace_id,
+                    verdict,
+                    event.result.label,
+                    chrono::Utc::now(),
+                )
+                .await?
+            {
+                tracing::info!(trace_id = %event.trace_id, %subject, verdict, "media check settled");
+            }
+        }
+        Err(PushError::OtherEvent) => {}
+        Err(e @ PushError::Malformed(..)) => return Err(ApiError::MalformedJson(e.to_string())),
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain")
+        .body("success"))
+}
