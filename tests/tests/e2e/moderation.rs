@@ -258,3 +258,36 @@ async fn text_written_while_the_checker_is_down_is_held_then_checked_and_routed(
     })
     .await;
 }
+
+#[tokio::test]
+async fn two_server_instances_share_one_access_token() {
+    let app = TestApp::spawn().await;
+    let mut sibling = app.spawn_sibling().await;
+    let sibling_url = format!("http://127.0.0.1:{}", sibling.port);
+    let resident = app.resident_token("two-instances").await;
+    // Each instance checks text with msg_sec_check, which needs the token.
+    for (i, base) in [&app.base_url, &sibling_url, &app.base_url, &sibling_url]
+        .into_iter()
+        .enumerate()
+    {
+        let response = app
+            .http
+            .post(format!("{base}/api/v1/consultations"))
+            .bearer_auth(&resident)
+            .json(&question(
+                &app,
+                &format!("第{i}个：小区电动车乱停放影响通行怎么办？"),
+            ))
+            .send()
+            .await
+            .unwrap();
+        expect_status(response, StatusCode::CREATED).await;
+    }
+    assert_eq!(app.wechat.msg_sec_checks().await.len(), 4);
+    assert_eq!(
+        app.wechat.stable_token_calls().await,
+        1,
+        "one token for the whole deployment"
+    );
+    sibling.stop().await;
+}
