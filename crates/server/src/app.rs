@@ -128,6 +128,7 @@ impl Application {
                 templates: config.templates.clone(),
                 miniprogram_state: config.miniprogram_state,
                 notify_max_attempts: config.notify_max_attempts,
+                routers: config.routers,
                 ..WorkerConfig::default()
             },
         );

@@ -50,6 +50,8 @@ pub struct Config {
     pub miniprogram_state: MiniprogramState,
     /// Sends of one subscribe message before it is given up (dead letter).
     pub notify_max_attempts: i32,
+    /// Concurrent router tasks per instance.
+    pub routers: usize,
     /// The token WeChat signs its message pushes with.
     pub push_token: Option<SecretString>,
     pub offer_timeout: chrono::Duration,
@@ -137,6 +139,7 @@ impl Config {
         let reconcile_secs = number("SANSUO_RECONCILE_SECS", 10, 1, 3600);
         let wechat_timeout_ms = number("SANSUO_WECHAT_TIMEOUT_MS", 5000, 100, 60_000);
         let notify_max_attempts = number("SANSUO_NOTIFY_MAX_ATTEMPTS", 5, 1, 20) as i32;
+        let routers = number("SANSUO_ROUTERS", 4, 1, 64) as usize;
 
         let bind = get("SANSUO_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
         let bind = bind.parse().unwrap_or_else(|_| {
@@ -261,6 +264,7 @@ impl Config {
             templates,
             miniprogram_state,
             notify_max_attempts,
+            routers,
             push_token: get("SANSUO_WECHAT_PUSH_TOKEN").map(SecretString::from),
             demo,
         })

@@ -46,6 +46,8 @@ pub struct WorkerConfig {
     pub miniprogram_state: MiniprogramState,
     /// Sends of one message before it is given up as dead.
     pub notify_max_attempts: i32,
+    /// Concurrent router tasks in this instance.
+    pub routers: usize,
 }
 
 impl Default for WorkerConfig {
@@ -58,6 +60,7 @@ impl Default for WorkerConfig {
             templates: BTreeMap::new(),
             miniprogram_state: MiniprogramState::Formal,
             notify_max_attempts: 5,
+            routers: 4,
         }
     }
 }
@@ -114,15 +117,19 @@ impl Worker {
 
     pub fn spawn(&self) -> WorkerHandle {
         let relay = self.clone();
-        let router = self.clone();
         let reconciler = self.clone();
-        WorkerHandle {
-            tasks: vec![
-                tokio::spawn(async move { relay.run_relay().await }),
-                tokio::spawn(async move { router.run_router().await }),
-                tokio::spawn(async move { reconciler.run_reconciler().await }),
-            ],
+        let mut tasks = vec![
+            tokio::spawn(async move { relay.run_relay().await }),
+            tokio::spawn(async move { reconciler.run_reconciler().await }),
+        ];
+        // Several routers per instance: each job is a few database round
+        // trips, so one router alone caps routing far below intake. Leases
+        // and guarded updates make them as safe together as across instances.
+        for _ in 0..self.config.routers.max(1) {
+            let router = self.clone();
+            tasks.push(tokio::spawn(async move { router.run_router().await }));
         }
+        WorkerHandle { tasks }
     }
 }
 
