@@ -38,7 +38,20 @@ enum Command {
     SeedDemo,
 }
 
+/// Each staff login's Argon2 check allocates 19 MiB; glibc keeps such
+/// blocks in its heaps after they are freed, so 140 logins grew the server
+/// from 35 MB to 250 MB (BENCHMARKS.md). Serving allocations this large
+/// from mmap returns them to the system at once.
+fn return_large_allocations_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator; called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 fn main() -> ExitCode {
+    return_large_allocations_to_the_system();
     let cli = Cli::parse();
     if let Command::Openapi = cli.command {
         // No configuration, no runtime: the spec is pure.

@@ -17,6 +17,10 @@ pub struct StaffLoginRequest {
 
 /// A hash of a password nobody has, verified when the username is unknown
 /// so that "no such user" and "wrong password" take the same time.
+static PASSWORD_CHECKS: LazyLock<tokio::sync::Semaphore> = LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| hash_password(&uuid::Uuid::now_v7().to_string()).expect("argon2 hashes"));
 
@@ -38,6 +42,13 @@ pub async fn staff_login(
         .map(|a| a.password_hash.clone())
         .unwrap_or_else(|| DUMMY_HASH.clone());
     // Argon2 is deliberately slow: keep it off the async workers.
+    // At most one check per core at a time: each takes 19 MiB and a core
+    // for tens of milliseconds; a Monday-morning login burst queues here
+    // instead of multiplying memory.
+    let _permit = PASSWORD_CHECKS
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     let matches = web::block(move || verify_password(&body.password, &hash))
         .await
         .map_err(ApiError::internal)?;
