@@ -379,3 +379,101 @@ async fn readiness_reports_database_and_queue() {
     .await;
     assert_eq!(health["status"], "ok");
 }
+
+#[tokio::test]
+async fn a_firm_serving_two_streets_sees_one_merged_pool_newest_first() {
+    use sansuo_store::org::{NewOrgUnit, kind};
+    let app = TestApp::spawn().await;
+    let store = &app.app.store;
+    let now = chrono::Utc::now();
+    // A second street, its community, and the demo firm signed to it too.
+    let street = store
+        .insert_org_unit(
+            NewOrgUnit {
+                kind: kind::STREET,
+                parent: Some(app.demo.district),
+                station: None,
+                name: "曲阳路街道",
+                scene: None,
+                address: None,
+                office_hours: None,
+                services: &[],
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let services: &[&str] = &["consultation"];
+    let community = store
+        .insert_org_unit(
+            NewOrgUnit {
+                kind: kind::COMMUNITY,
+                parent: Some(street),
+                station: None,
+                name: "玉田居委",
+                scene: Some("hk-yt"),
+                address: None,
+                office_hours: None,
+                services,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let wang = app.demo.account("lawyer.wang").id;
+    let firm = store
+        .staff(wang)
+        .await
+        .unwrap()
+        .unwrap()
+        .law_firm_id
+        .unwrap();
+    store.sign_firm(firm, street).await.unwrap();
+
+    // No signed lawyer in the new community: its cases go straight to the pool.
+    app.app
+        .store
+        .set_staff_active(app.demo.account("lawyer.li").id, false)
+        .await
+        .unwrap();
+    let resident = app.resident_token("two-streets").await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let community_id = if i % 2 == 0 {
+            community.as_uuid()
+        } else {
+            app.demo.community_b.as_uuid()
+        };
+        let body = json!({ "community_id": community_id, "category_code": "ZW01", "question": format!("第{i}笔：朋友借钱不还，有转账记录怎么办？") });
+        let case = expect_status(
+            app.post("/api/v1/consultations", &resident, body).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        ids.push(case["id"].as_str().unwrap().to_owned());
+    }
+    for id in &ids {
+        app.wait_for_status(&resident, id, "pooled").await;
+    }
+    let token = app.staff_token("lawyer.wang").await;
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/staff/consultations?view=pool&limit=4".to_owned();
+    loop {
+        let page = expect_status(app.get(&path, &token).await, StatusCode::OK).await;
+        seen.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/api/v1/staff/consultations?view=pool&limit=4&cursor={cursor}")
+            }
+            None => break,
+        }
+    }
+    ids.reverse();
+    assert_eq!(seen, ids, "both streets' pools, newest first, each once");
+}
