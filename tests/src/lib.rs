@@ -377,6 +377,15 @@ impl TestApp {
         .await
     }
 
+    /// Accept an offer as `lawyer`; returns the case as the lawyer now sees it.
+    pub async fn accept_offer(&self, lawyer: &str, offer: &Value) -> Value {
+        let path = format!(
+            "/api/v1/staff/offers/{}/accept",
+            offer["id"].as_str().unwrap()
+        );
+        expect_status(self.post(&path, lawyer, json!({})).await, StatusCode::OK).await
+    }
+
     /// The status of a case as its resident sees it.
     pub async fn status_of(&self, resident: &str, case_id: &str) -> String {
         let body = expect_status(

@@ -55,6 +55,11 @@ fn is_sqlite_busy(err: &sea_orm::DbErr) -> bool {
 }
 
 impl StoreError {
+    /// Whether the database refused a duplicate (a lost insert race).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(db) if is_unique_violation(db))
+    }
+
     pub(crate) fn conflict(message: impl Into<String>) -> Self {
         StoreError::Conflict(message.into())
     }

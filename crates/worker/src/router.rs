@@ -142,7 +142,7 @@ impl Worker {
         };
         match outcome {
             Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-            Err(err) if is_unique_violation(&err) => Ok(()),
+            Err(err) if err.is_unique_violation() => Ok(()),
             Err(err) => Err(err.into()),
         }
     }
@@ -173,10 +173,6 @@ impl Worker {
             Err(err) => Err(err.into()),
         }
     }
-}
-
-fn is_unique_violation(err: &StoreError) -> bool {
-    matches!(err, StoreError::Db(db) if matches!(db.sql_err(), Some(sansuo_store::sea_orm::SqlErr::UniqueConstraintViolation(_))))
 }
 
 #[cfg(test)]

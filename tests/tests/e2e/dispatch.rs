@@ -1,13 +1,11 @@
 //! What the dispatch engine is fed: staff snapshots read from the database.
 
 use chrono::{Duration, Utc};
-use reqwest::StatusCode;
 use sansuo_domain::StaffRole;
 use sansuo_domain::dispatch::{
     CasePlace, CaseRouting, LadderStep, Presence, ScopeLevel, candidates,
 };
-use sansuo_tests::{TestApp, expect_status};
-use serde_json::json;
+use sansuo_tests::TestApp;
 
 #[tokio::test]
 async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
@@ -42,19 +40,7 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
     let offer = app
         .wait_for_offer(&token, case["id"].as_str().unwrap())
         .await;
-    expect_status(
-        app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            &token,
-            json!({}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    app.accept_offer(&token, &offer).await;
 
     let lawyers = store
         .dispatch_snapshots(StaffRole::Lawyer, app.demo.street, Utc::now())

@@ -32,19 +32,7 @@ async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
     let id = case["id"].as_str().unwrap();
     let zhang = app.staff_token("lawyer.zhang").await;
     let offer = app.wait_for_offer(&zhang, id).await;
-    expect_status(
-        app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            &zhang,
-            json!({}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    app.accept_offer(&zhang, &offer).await;
     expect_status(
         app.post(
             &format!("/api/v1/staff/consultations/{id}/messages"),

@@ -138,19 +138,7 @@ async fn doubtful_text_waits_for_a_coordinator_before_it_is_routed() {
 
     // A doubtful follow-up is kept for the resident but hidden from the lawyer.
     let offer = app.wait_for_offer(&zhang, &id).await;
-    expect_status(
-        app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            &zhang,
-            json!({}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    app.accept_offer(&zhang, &offer).await;
     expect_status(
         app.post(
             &format!("/api/v1/consultations/{id}/messages"),

@@ -40,19 +40,7 @@ async fn accepted_and_answered(app: &TestApp, resident: &str) -> String {
         .await;
     let id = case["id"].as_str().unwrap().to_owned();
     let offer = app.wait_for_offer(&zhang, &id).await;
-    expect_status(
-        app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            &zhang,
-            json!({}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    app.accept_offer(&zhang, &offer).await;
     for body in [
         "可以先与邻居沟通，再请物业协调。",
         "如仍无改善，可申请居委调解。",

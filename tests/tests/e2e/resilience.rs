@@ -35,19 +35,7 @@ async fn submissions_survive_a_redis_restart_and_are_routed_when_it_returns() {
         .submit(&resident, "Redis 宕机期间提交的问题：邻居占用楼道堆物")
         .await;
     let during_id = during["id"].as_str().unwrap().to_owned();
-    expect_status(
-        app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            &zhang,
-            json!({}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    app.accept_offer(&zhang, &offer).await;
     assert_eq!(app.status_of(&resident, &during_id).await, "submitted");
 
     redis.restart().await;

@@ -276,19 +276,7 @@ async fn a_resident_can_withdraw_before_the_answer_but_not_after() {
         .await;
     let second_id = second["id"].as_str().unwrap();
     let offer = app.wait_for_offer(&zhang, second_id).await;
-    expect_status(
-        app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
-            &zhang,
-            json!({}),
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+    app.accept_offer(&zhang, &offer).await;
     expect_status(
         app.post(
             &format!("/api/v1/staff/consultations/{second_id}/messages"),

@@ -57,14 +57,5 @@ pub async fn bind_phone(
         .bind_phone(auth.0, &sealed, &phone.masked(), chrono::Utc::now())
         .await?;
     tracing::info!(resident = %auth.0, "phone number bound");
-    let resident = state
-        .store
-        .resident(auth.0)
-        .await?
-        .ok_or_else(|| ApiError::unauthenticated("this resident no longer exists"))?;
-    Ok(web::Json(ResidentView {
-        id: resident.id,
-        phone_masked: resident.phone_masked,
-        phone_bound_at: resident.phone_bound_at,
-    }))
+    Ok(web::Json(super::resident_view(&state, auth.0).await?))
 }

@@ -14,14 +14,5 @@ pub async fn me(
     state: web::Data<AppState>,
     auth: ResidentAuth,
 ) -> Result<web::Json<ResidentView>, ApiError> {
-    let resident = state
-        .store
-        .resident(auth.0)
-        .await?
-        .ok_or_else(|| ApiError::unauthenticated("this resident no longer exists"))?;
-    Ok(web::Json(ResidentView {
-        id: resident.id,
-        phone_masked: resident.phone_masked,
-        phone_bound_at: resident.phone_bound_at,
-    }))
+    Ok(web::Json(super::resident_view(&state, auth.0).await?))
 }
