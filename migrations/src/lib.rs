@@ -16,6 +16,7 @@ mod m20261124_000007_resident_phone;
 mod m20261124_000008_qr_codes;
 mod m20261124_000009_notifications;
 mod m20261124_000010_media_checks;
+mod m20261124_000011_case_routing;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000008_qr_codes::Migration),
             Box::new(m20261124_000009_notifications::Migration),
             Box::new(m20261124_000010_media_checks::Migration),
+            Box::new(m20261124_000011_case_routing::Migration),
         ]
     }
 }

@@ -386,6 +386,29 @@ impl TestApp {
         expect_status(self.post(&path, lawyer, json!({})).await, StatusCode::OK).await
     }
 
+    /// Set a staff member's presence through the API (`available`, `away`, `off_duty`).
+    pub async fn set_presence(&self, username: &str, presence: &str) {
+        let token = self.staff_token(username).await;
+        let response = self
+            .http
+            .put(self.url("/api/v1/staff/me/presence"))
+            .bearer_auth(&token)
+            .json(&json!({ "presence": presence }))
+            .send()
+            .await
+            .unwrap();
+        expect_status(response, StatusCode::OK).await;
+    }
+
+    /// Everyone in the street's lawyer pool but zhang (community A's signed
+    /// lawyer) steps away: cases that reach the pool wait there to be
+    /// claimed instead of being offered to one of them.
+    pub async fn pool_lawyers_away(&self) {
+        for lawyer in ["lawyer.li", "lawyer.wang", "lawyer.zhao"] {
+            self.set_presence(lawyer, "away").await;
+        }
+    }
+
     /// The status of a case as its resident sees it.
     pub async fn status_of(&self, resident: &str, case_id: &str) -> String {
         let body = expect_status(

@@ -236,7 +236,11 @@ fn validate_workflow(name: &str, workflow: &Workflow) -> Result<(), CatalogError
     if workflow.ladder.is_empty() {
         return bad("the ladder has no steps");
     }
-    if workflow.ladder.iter().any(|s| s.timeout_minutes <= 0) {
+    if workflow
+        .ladder
+        .iter()
+        .any(|s| s.timeout() <= chrono::Duration::zero())
+    {
         return bad("every step needs a positive timeout");
     }
     if workflow
@@ -273,6 +277,7 @@ mod tests {
                 role: StaffRole::Lawyer,
                 level: ScopeLevel::Community,
                 timeout_minutes: 30,
+                timeout_seconds: None,
                 priority_boost: 0,
                 skip_when_nobody: true,
                 on_duty_only: false,

@@ -8,6 +8,12 @@
 //! withdraw: from submitted, offered, pooled, assigned (before any answer) ──▶ withdrawn
 //! reject (moderation: the question is not acceptable): submitted ──▶ rejected
 //! ```
+//! The routing engine adds: `pooled` is "waiting on its ladder step" (the
+//! router offers it again from there: pooled ──offer──▶ offered); escalate
+//! and unroute keep it waiting one step higher or at the coordinator's;
+//! hand-back (退单) returns an owned case to the queue; a coordinator may
+//! reassign a waiting or owned case; reopen sends a resolved case back to
+//! routing; an SLA breach is recorded in any open state.
 //! Every move is a pure function of (status, action); the store applies it
 //! with a guarded update so concurrent moves cannot both win.
 
@@ -132,10 +138,22 @@ pub enum ConsultationAction {
     Withdraw,
     /// Moderation: the question is refused before anyone sees it.
     Reject,
+    /// Router: the step timed out or had nobody; climb one step.
+    Escalate,
+    /// Router: past the last step; the coordinator's unrouted queue.
+    Unroute,
+    /// Owner: "not mine" (退单), with a reason; the case is routed again.
+    HandBack,
+    /// Coordinator: give the case to a named person.
+    Reassign,
+    /// Resident or coordinator: a resolved case needs more work.
+    Reopen,
+    /// Timer: a response-time target passed; recorded, and the case escalates.
+    SlaBreach,
 }
 
 impl ConsultationAction {
-    pub const ALL: [ConsultationAction; 13] = [
+    pub const ALL: [ConsultationAction; 19] = [
         ConsultationAction::Offer,
         ConsultationAction::Pool,
         ConsultationAction::Accept,
@@ -149,6 +167,12 @@ impl ConsultationAction {
         ConsultationAction::Rate,
         ConsultationAction::Withdraw,
         ConsultationAction::Reject,
+        ConsultationAction::Escalate,
+        ConsultationAction::Unroute,
+        ConsultationAction::HandBack,
+        ConsultationAction::Reassign,
+        ConsultationAction::Reopen,
+        ConsultationAction::SlaBreach,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -166,6 +190,12 @@ impl ConsultationAction {
             ConsultationAction::Rate => "rate",
             ConsultationAction::Withdraw => "withdraw",
             ConsultationAction::Reject => "reject",
+            ConsultationAction::Escalate => "escalate",
+            ConsultationAction::Unroute => "unroute",
+            ConsultationAction::HandBack => "hand_back",
+            ConsultationAction::Reassign => "reassign",
+            ConsultationAction::Reopen => "reopen",
+            ConsultationAction::SlaBreach => "sla_breach",
         }
     }
 
@@ -180,6 +210,11 @@ impl ConsultationAction {
                 | ConsultationAction::Decline
                 | ConsultationAction::ExpireOffer
                 | ConsultationAction::Note
+                | ConsultationAction::Escalate
+                | ConsultationAction::Unroute
+                | ConsultationAction::HandBack
+                | ConsultationAction::Reassign
+                | ConsultationAction::SlaBreach
         )
     }
 }
@@ -205,7 +240,7 @@ pub fn transition(
     use ConsultationAction as A;
     use ConsultationStatus as S;
     let to = match (from, action) {
-        (S::Submitted, A::Offer) => S::Offered,
+        (S::Submitted | S::Pooled, A::Offer) => S::Offered,
         (S::Submitted, A::Pool) => S::Pooled,
         (S::Offered, A::Accept) => S::Assigned,
         (S::Offered, A::Decline | A::ExpireOffer) => S::Pooled,
@@ -219,6 +254,11 @@ pub fn transition(
         (S::Answered | S::Resolved, A::Rate) => S::Closed,
         (S::Submitted | S::Offered | S::Pooled | S::Assigned, A::Withdraw) => S::Withdrawn,
         (S::Submitted, A::Reject) => S::Rejected,
+        (S::Submitted | S::Pooled, A::Escalate | A::Unroute) => S::Pooled,
+        (S::Assigned, A::HandBack) => S::Pooled,
+        (S::Submitted | S::Offered | S::Pooled | S::Assigned, A::Reassign) => S::Assigned,
+        (S::Resolved, A::Reopen) => S::Pooled,
+        (S::Submitted | S::Offered | S::Pooled | S::Assigned | S::Answered, A::SlaBreach) => from,
         _ => return Err(TransitionError { from, action }),
     };
     Ok(to)
@@ -257,6 +297,22 @@ mod tests {
         (S::Resolved, A::Note, S::Resolved),
         (S::Resolved, A::Rate, S::Closed),
         (S::Submitted, A::Reject, S::Rejected),
+        (S::Pooled, A::Offer, S::Offered),
+        (S::Submitted, A::Escalate, S::Pooled),
+        (S::Pooled, A::Escalate, S::Pooled),
+        (S::Submitted, A::Unroute, S::Pooled),
+        (S::Pooled, A::Unroute, S::Pooled),
+        (S::Assigned, A::HandBack, S::Pooled),
+        (S::Submitted, A::Reassign, S::Assigned),
+        (S::Offered, A::Reassign, S::Assigned),
+        (S::Pooled, A::Reassign, S::Assigned),
+        (S::Assigned, A::Reassign, S::Assigned),
+        (S::Resolved, A::Reopen, S::Pooled),
+        (S::Submitted, A::SlaBreach, S::Submitted),
+        (S::Offered, A::SlaBreach, S::Offered),
+        (S::Pooled, A::SlaBreach, S::Pooled),
+        (S::Assigned, A::SlaBreach, S::Assigned),
+        (S::Answered, A::SlaBreach, S::Answered),
     ];
 
     #[test]
@@ -276,7 +332,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 9 * 13);
+        assert_eq!(checked, 9 * 19);
     }
 
     #[test]

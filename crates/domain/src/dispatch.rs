@@ -37,6 +37,9 @@ pub struct LadderStep {
     pub level: ScopeLevel,
     /// How long the case may stay on this step before it escalates.
     pub timeout_minutes: i64,
+    /// Finer grain for drills and tests: when set, replaces `timeout_minutes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<i64>,
     /// Added to the case's priority from this step on.
     #[serde(default)]
     pub priority_boost: i32,
@@ -54,7 +57,10 @@ pub struct LadderStep {
 
 impl LadderStep {
     pub fn timeout(&self) -> Duration {
-        Duration::minutes(self.timeout_minutes)
+        match self.timeout_seconds {
+            Some(seconds) => Duration::seconds(seconds),
+            None => Duration::minutes(self.timeout_minutes),
+        }
     }
 }
 
@@ -103,7 +109,8 @@ pub struct StaffSnapshot {
     pub active: bool,
     /// The units this person works for (a membership covers the unit itself).
     pub units: Vec<OrgUnitId>,
-    /// Category codes; a top-level code covers its sub-items.
+    /// Category codes; a top-level code covers its sub-items. No skills
+    /// recorded means a generalist of the role, who covers every category.
     pub skills: Vec<String>,
     pub presence: Presence,
     /// On the duty roster at this moment.
@@ -155,7 +162,7 @@ pub fn eligibility(
     }
     let covers =
         |skill: &String| *skill == case.category || Some(skill) == case.parent_category.as_ref();
-    if !staff.skills.iter().any(covers) {
+    if !staff.skills.is_empty() && !staff.skills.iter().any(covers) {
         return Err(Ineligible::LacksSkill);
     }
     if staff.presence != Presence::Available {
@@ -261,6 +268,19 @@ pub fn dispatch(
     }
 }
 
+/// Where a reopened case goes first: the first step on which its previous
+/// owner is eligible now (they know the case), or `None` to climb the
+/// ladder from the bottom as usual.
+pub fn step_for_previous_owner(
+    ladder: &[LadderStep],
+    case: &CaseRouting,
+    owner: &StaffSnapshot,
+) -> Option<usize> {
+    ladder
+        .iter()
+        .position(|step| eligibility(step, case, owner, &[]).is_ok())
+}
+
 /// A case waiting in a queue, as "next case" sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Waiting<T> {
@@ -346,11 +366,59 @@ mod tests {
             role,
             level,
             timeout_minutes: 60,
+            timeout_seconds: None,
             priority_boost: 0,
             skip_when_nobody: true,
             on_duty_only: false,
             signed_lawyer_only: false,
         }
+    }
+
+    #[test]
+    fn staff_without_skills_cover_every_category() {
+        let w = world();
+        let generalist = StaffSnapshot {
+            skills: vec![],
+            ..lawyer(vec![w.community], 10, 0)
+        };
+        let step = step(StaffRole::Lawyer, ScopeLevel::Community);
+        assert_eq!(
+            eligibility(&step, &case(&w, "ZW03"), &generalist, &[]),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn a_reopened_case_goes_back_to_its_owner_where_they_are_still_eligible() {
+        let w = world();
+        let ladder = vec![
+            LadderStep {
+                signed_lawyer_only: true,
+                ..step(StaffRole::Lawyer, ScopeLevel::Community)
+            },
+            step(StaffRole::Lawyer, ScopeLevel::Street),
+        ];
+        let c = case(&w, "LJ01");
+        let pool_lawyer = lawyer(vec![w.street], 10, 0);
+        assert_eq!(step_for_previous_owner(&ladder, &c, &pool_lawyer), Some(1));
+        let signed = StaffSnapshot {
+            signed_communities: vec![w.community],
+            ..lawyer(vec![w.community], 10, 0)
+        };
+        assert_eq!(step_for_previous_owner(&ladder, &c, &signed), Some(0));
+        let away = StaffSnapshot {
+            presence: Presence::Away,
+            ..pool_lawyer
+        };
+        assert_eq!(step_for_previous_owner(&ladder, &c, &away), None);
+    }
+
+    #[test]
+    fn timeouts_in_seconds_replace_minutes() {
+        let mut s = step(StaffRole::Lawyer, ScopeLevel::Street);
+        assert_eq!(s.timeout(), Duration::minutes(60));
+        s.timeout_seconds = Some(3);
+        assert_eq!(s.timeout(), Duration::seconds(3));
     }
 
     #[test]

@@ -15,7 +15,6 @@ pub mod ids;
 pub mod moderation;
 pub mod notify;
 pub mod privacy;
-pub mod routing;
 pub mod sla;
 pub mod values;
 

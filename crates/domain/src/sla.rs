@@ -83,6 +83,118 @@ impl SlaClock {
     }
 }
 
+/// The three response-time targets of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SlaKind {
+    /// Submitted → someone took it.
+    Accept,
+    /// Taken → first public answer.
+    FirstResponse,
+    /// Submitted → resolved, paused while waiting on the resident.
+    Resolution,
+}
+
+impl SlaKind {
+    pub const ALL: [SlaKind; 3] = [SlaKind::Accept, SlaKind::FirstResponse, SlaKind::Resolution];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SlaKind::Accept => "accept",
+            SlaKind::FirstResponse => "first_response",
+            SlaKind::Resolution => "resolution",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        SlaKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// The moments of a case that start and stop its clocks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseTimes {
+    pub created_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Intervals spent waiting on the resident.
+    pub waiting_on_resident: Vec<Pause>,
+}
+
+/// Target minutes per clock (business minutes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlaMinutes {
+    pub accept: i64,
+    pub first_response: i64,
+    pub resolution: i64,
+}
+
+/// The clocks of a case as they stand. The first-response clock exists only
+/// once someone took the case; only the resolution clock pauses.
+pub fn clocks_of(times: &CaseTimes, targets: SlaMinutes) -> Vec<(SlaKind, SlaClock)> {
+    let mut clocks = vec![(
+        SlaKind::Accept,
+        SlaClock {
+            stopped_at: times.accepted_at,
+            ..SlaClock::new(times.created_at, Duration::minutes(targets.accept))
+        },
+    )];
+    if let Some(accepted) = times.accepted_at {
+        clocks.push((
+            SlaKind::FirstResponse,
+            SlaClock {
+                stopped_at: times.first_response_at,
+                ..SlaClock::new(accepted, Duration::minutes(targets.first_response))
+            },
+        ));
+    }
+    clocks.push((
+        SlaKind::Resolution,
+        SlaClock {
+            stopped_at: times.resolved_at,
+            pauses: times.waiting_on_resident.clone(),
+            ..SlaClock::new(times.created_at, Duration::minutes(targets.resolution))
+        },
+    ));
+    clocks
+}
+
+/// What an SLA check finds: clocks newly breached, and when to look again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaReview {
+    pub breached: Vec<SlaKind>,
+    /// The earliest deadline of a running clock; `None` when nothing runs
+    /// (all stopped, breached or paused; a pause ends with an event that
+    /// asks for a new check).
+    pub next_check: Option<DateTime<Utc>>,
+}
+
+pub fn review(
+    clocks: &[(SlaKind, SlaClock)],
+    already_breached: &[SlaKind],
+    calendar: &BusinessCalendar,
+    now: DateTime<Utc>,
+) -> SlaReview {
+    let mut breached = Vec::new();
+    let mut next_check: Option<DateTime<Utc>> = None;
+    for (kind, clock) in clocks {
+        if already_breached.contains(kind) {
+            continue;
+        }
+        match clock.state(calendar, now) {
+            SlaState::Breached => breached.push(*kind),
+            SlaState::Running { deadline } => {
+                next_check = Some(next_check.map_or(deadline, |n| n.min(deadline)));
+            }
+            SlaState::Met | SlaState::Paused { .. } => {}
+        }
+    }
+    SlaReview {
+        breached,
+        next_check,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +267,85 @@ mod tests {
         let mut late = SlaClock::new(bj(24, 9, 0), Duration::hours(1));
         late.stopped_at = Some(bj(24, 10, 1));
         assert_eq!(late.state(&cal, bj(30, 9, 0)), SlaState::Breached);
+    }
+
+    fn office_calendar() -> BusinessCalendar {
+        BusinessCalendar::china_office_hours()
+    }
+
+    fn targets() -> SlaMinutes {
+        SlaMinutes {
+            accept: 60,
+            first_response: 120,
+            resolution: 480,
+        }
+    }
+
+    #[test]
+    fn review_reports_each_breach_once_and_the_next_deadline() {
+        // Tuesday 24 Nov 2026, 09:00 Beijing time.
+        let times = CaseTimes {
+            created_at: bj(24, 9, 0),
+            accepted_at: None,
+            first_response_at: None,
+            resolved_at: None,
+            waiting_on_resident: vec![],
+        };
+        let clocks = clocks_of(&times, targets());
+        assert_eq!(
+            clocks.len(),
+            2,
+            "no first-response clock before someone takes it"
+        );
+        let cal = office_calendar();
+        let early = review(&clocks, &[], &cal, bj(24, 9, 30));
+        assert_eq!(early.breached, vec![]);
+        assert_eq!(early.next_check, Some(bj(24, 10, 0)));
+        let late = review(&clocks, &[], &cal, bj(24, 10, 1));
+        assert_eq!(late.breached, vec![SlaKind::Accept]);
+        // Resolution: 8 business hours; a working day is 7 (09:00–12:00,
+        // 13:30–17:30), so one more hour on Wednesday.
+        assert_eq!(late.next_check, Some(bj(25, 10, 0)));
+        let again = review(&clocks, &[SlaKind::Accept], &cal, bj(24, 10, 1));
+        assert_eq!(again.breached, vec![]);
+    }
+
+    #[test]
+    fn taking_the_case_stops_accept_and_starts_first_response() {
+        let times = CaseTimes {
+            created_at: bj(24, 9, 0),
+            accepted_at: Some(bj(24, 9, 20)),
+            first_response_at: None,
+            resolved_at: None,
+            waiting_on_resident: vec![],
+        };
+        let clocks = clocks_of(&times, targets());
+        let r = review(&clocks, &[], &office_calendar(), bj(24, 10, 30));
+        assert_eq!(r.breached, vec![]);
+        assert_eq!(r.next_check, Some(bj(24, 11, 20)));
+    }
+
+    #[test]
+    fn waiting_on_the_resident_pauses_resolution_only() {
+        let times = CaseTimes {
+            created_at: bj(24, 9, 0),
+            accepted_at: Some(bj(24, 9, 10)),
+            first_response_at: Some(bj(24, 9, 30)),
+            resolved_at: None,
+            waiting_on_resident: vec![Pause {
+                from: bj(24, 9, 30),
+                until: None,
+            }],
+        };
+        let clocks = clocks_of(&times, targets());
+        // Days later, still waiting on the resident: nothing breaches, nothing to check.
+        let r = review(&clocks, &[], &office_calendar(), bj(30, 9, 0));
+        assert_eq!(
+            r,
+            SlaReview {
+                breached: vec![],
+                next_check: None
+            }
+        );
     }
 }

@@ -189,6 +189,17 @@ pub trait WorkQueue: Send + Sync + 'static {
 
     /// Is the backend reachable (used by /readyz).
     async fn ping(&self) -> Result<(), QueueError>;
+
+    /// Whether the backend may have lost its data since the last
+    /// [`mark_rebuilt`](Self::mark_rebuilt) (a restarted or flushed Redis
+    /// holds no marker): the reconciler then rebuilds every queue and timer
+    /// from the database. True on a fresh backend.
+    async fn needs_rebuild(&self) -> Result<bool, QueueError>;
+
+    /// Record that the queues were rebuilt. Set after the rebuild, so an
+    /// instance dying half-way leaves the next pass to rebuild again; two
+    /// instances rebuilding at once is harmless (enqueue dedupes by id).
+    async fn mark_rebuilt(&self) -> Result<(), QueueError>;
 }
 
 /// The queue as shared by the API (enqueue) and the worker (consume).

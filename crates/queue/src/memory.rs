@@ -29,6 +29,8 @@ pub struct MemoryQueue {
 struct Inner {
     state: Mutex<State>,
     notifiers: Notifiers,
+    /// The in-process queue loses its data only with the process.
+    rebuilt: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -321,6 +323,20 @@ impl WorkQueue for MemoryQueue {
     }
 
     async fn ping(&self) -> Result<(), QueueError> {
+        Ok(())
+    }
+
+    async fn needs_rebuild(&self) -> Result<bool, QueueError> {
+        Ok(!self
+            .inner
+            .rebuilt
+            .load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    async fn mark_rebuilt(&self) -> Result<(), QueueError> {
+        self.inner
+            .rebuilt
+            .store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 }

@@ -365,4 +365,28 @@ impl WorkQueue for RedisQueue {
             .await?;
         Ok(())
     }
+
+    async fn needs_rebuild(&self) -> Result<bool, QueueError> {
+        let present: bool = redis::cmd("EXISTS")
+            .arg(self.rebuilt_key())
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(!present)
+    }
+
+    async fn mark_rebuilt(&self) -> Result<(), QueueError> {
+        let _: () = redis::cmd("SET")
+            .arg(self.rebuilt_key())
+            .arg(Utc::now().to_rfc3339())
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(())
+    }
+}
+
+impl RedisQueue {
+    /// Present while Redis still holds what the reconciler last rebuilt.
+    fn rebuilt_key(&self) -> String {
+        format!("{}rebuilt_at", self.prefix)
+    }
 }

@@ -37,6 +37,9 @@ pub mod offer_status {
     pub const DECLINED: &str = "declined";
     pub const EXPIRED: &str = "expired";
     pub const CANCELLED: &str = "cancelled";
+    /// Not an offer: the owner handed the case back (退单). Kept with the
+    /// offers so "who already had it on this step" is one query.
+    pub const RETURNED: &str = "returned";
 }
 
 pub mod visibility {
@@ -202,6 +205,49 @@ async fn mark_assigned<C: ConnectionTrait>(
     Ok(())
 }
 
+/// A pending offer of a case that was withdrawn or reassigned meanwhile.
+async fn cancel_pending_offers<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    offer::Entity::update_many()
+        .col_expr(offer::Column::Status, Expr::value(offer_status::CANCELLED))
+        .col_expr(offer::Column::RespondedAt, Expr::value(now))
+        .filter(offer::Column::CaseId.eq(case_id))
+        .filter(offer::Column::Status.eq(offer_status::PENDING))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+async fn route_again<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    crate::routing::route_again(conn, case_id, ctx.request_id, ctx.now).await
+}
+
+/// Someone has room for more work (freed capacity, back to available):
+/// cases waiting in their queues are routed to them at once, not at the
+/// next sweep.
+pub(crate) async fn staff_freed<C: ConnectionTrait>(
+    conn: &C,
+    staff: StaffId,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let payload = serde_json::json!({ "staff_id": staff });
+    outbox::append(
+        conn,
+        topic::STAFF_AVAILABLE,
+        payload,
+        ctx.request_id,
+        ctx.now,
+    )
+    .await
+}
+
 /// Owe the resident a subscribe message about this event, in the same
 /// transaction as the event itself (sent later by the worker, never inline).
 async fn notify_resident<C: ConnectionTrait>(
@@ -279,6 +325,13 @@ impl Store {
             resolved_at: Set(None),
             closed_at: Set(None),
             moderation: Set(new.moderation.as_str().to_owned()),
+            // The router places the case on its workflow's ladder.
+            workflow: Set(None),
+            ladder_step: Set(0),
+            step_entered_at: Set(None),
+            priority: Set(0),
+            queued_at: Set(Some(now)),
+            unrouted_at: Set(None),
         })
         .exec_without_returning(&txn)
         .await?;
@@ -680,8 +733,132 @@ impl Store {
             |u| u,
         )
         .await?;
+        // The next candidate on this step, or the next step.
+        route_again(&txn, case.id, ctx).await?;
         txn.commit().await?;
         Ok(case.id.into())
+    }
+
+    /// Owner hands the case back (退单: "not mine", with a reason). It is
+    /// routed again, and this person is not asked again on this step.
+    pub async fn hand_back_consultation(
+        &self,
+        id: CaseId,
+        staff: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_case(&txn, id).await?;
+        if case.owner_staff_id != Some(staff.as_uuid()) {
+            return Err(StoreError::NotFound);
+        }
+        move_case(
+            &txn,
+            &case,
+            ConsultationAction::HandBack,
+            Some(reason),
+            ctx,
+            |u| {
+                u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
+                    .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
+            },
+        )
+        .await?;
+        // Recorded like a declined offer, so the step's exclusions see it.
+        crate::routing::insert_offer(
+            &txn,
+            OfferId::new(),
+            case.id,
+            staff,
+            Ord::max(case.ladder_step, 0) as usize,
+            offer_status::RETURNED,
+            ctx.now,
+            ctx.now,
+        )
+        .await?;
+        route_again(&txn, case.id, ctx).await?;
+        staff_freed(&txn, staff, ctx).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A coordinator gives the case to a named lawyer, whatever the router
+    /// was doing with it: a pending offer is cancelled.
+    pub async fn reassign_consultation(
+        &self,
+        id: CaseId,
+        to: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_case(&txn, id).await?;
+        let previous = case.owner_staff_id;
+        move_case(
+            &txn,
+            &case,
+            ConsultationAction::Reassign,
+            Some(reason),
+            ctx,
+            |u| {
+                u.col_expr(case::Column::OwnerStaffId, Expr::value(to.as_uuid()))
+                    .col_expr(
+                        case::Column::AcceptedAt,
+                        Expr::value(case.accepted_at.unwrap_or(ctx.now)),
+                    )
+                    .col_expr(case::Column::UnroutedAt, Expr::value(None::<DateTime<Utc>>))
+            },
+        )
+        .await?;
+        cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        mark_assigned(&txn, to, ctx.now).await?;
+        if let Some(previous) = previous.filter(|p| *p != to.as_uuid()) {
+            staff_freed(&txn, previous.into(), ctx).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A resolved case needs more work: back to routing from the bottom of
+    /// its ladder, offered first to whoever resolved it if they still can.
+    pub async fn reopen_consultation(
+        &self,
+        id: CaseId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_case(&txn, id).await?;
+        if let Actor::Resident(resident) = ctx.actor
+            && case.resident_id != Some(resident.as_uuid())
+        {
+            return Err(StoreError::NotFound);
+        }
+        move_case(
+            &txn,
+            &case,
+            ConsultationAction::Reopen,
+            Some(reason),
+            ctx,
+            |u| {
+                let none: Option<DateTime<Utc>> = None;
+                u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
+                    .col_expr(case::Column::ResolvedAt, Expr::value(none))
+                    .col_expr(case::Column::UnroutedAt, Expr::value(none))
+                    .col_expr(case::Column::LadderStep, Expr::value(0))
+                    .col_expr(case::Column::StepEnteredAt, Expr::value(ctx.now))
+                    .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
+            },
+        )
+        .await?;
+        let payload = serde_json::json!({
+            "case_id": case.id,
+            "prefer_staff_id": case.owner_staff_id,
+        });
+        outbox::append(&txn, topic::ROUTE_CASE, payload, ctx.request_id, ctx.now).await?;
+        txn.commit().await?;
+        Ok(())
     }
 
     /// Lawyer takes a pooled case. The caller has checked the lawyer serves
@@ -757,19 +934,17 @@ impl Store {
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let case = load_case(self.db(), id).await?;
+        let txn = self.db().begin().await?;
+        let case = load_case(&txn, id).await?;
         if case.owner_staff_id != Some(staff.as_uuid()) {
             return Err(StoreError::NotFound);
         }
-        move_case(
-            self.db(),
-            &case,
-            ConsultationAction::Resolve,
-            None,
-            ctx,
-            |u| u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now)),
-        )
+        move_case(&txn, &case, ConsultationAction::Resolve, None, ctx, |u| {
+            u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
+        })
         .await?;
+        staff_freed(&txn, staff, ctx).await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -846,13 +1021,10 @@ impl Store {
             u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
         })
         .await?;
-        offer::Entity::update_many()
-            .col_expr(offer::Column::Status, Expr::value(offer_status::CANCELLED))
-            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
-            .filter(offer::Column::CaseId.eq(case.id))
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .exec(&txn)
-            .await?;
+        cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        if let Some(owner) = case.owner_staff_id {
+            staff_freed(&txn, owner.into(), ctx).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

@@ -243,6 +243,23 @@ impl Store {
         Ok(signed.into_iter().chain(children).collect())
     }
 
+    /// Firms whose lawyers serve `unit`: signed to it, or to its parent
+    /// (a firm signed to a district serves each of its streets).
+    pub async fn firms_serving(&self, unit: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
+        let parent = org_unit::Entity::find_by_id(unit.as_uuid())
+            .one(self.db())
+            .await?
+            .and_then(|u| u.parent_id);
+        let units: Vec<Uuid> = std::iter::once(unit.as_uuid()).chain(parent).collect();
+        Ok(firm_signing::Entity::find()
+            .filter(firm_signing::Column::OrgUnitId.is_in(units))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|s| s.firm_id)
+            .collect())
+    }
+
     pub async fn active_categories(&self) -> Result<Vec<category::Model>, StoreError> {
         Ok(category::Entity::find()
             .filter(category::Column::Active.eq(true))

@@ -20,6 +20,9 @@ pub mod topic {
     pub const MODERATE: &str = "moderate";
     /// Payload `{"event": ..., "case_id": ...}`: tell the resident.
     pub const NOTIFY: &str = "notify";
+    /// Payload `{"staff_id": ...}`: this person can take more work now;
+    /// route the cases waiting in their queues.
+    pub const STAFF_AVAILABLE: &str = "staff_available";
 }
 
 pub(crate) async fn append<C: ConnectionTrait>(

@@ -1,24 +1,188 @@
-//! What the router reads and writes: snapshots for the domain's routing
-//! decision, offers, their expiry, and the reconciler's scans.
+//! What the routing engine reads and writes. The decisions themselves are
+//! pure (`sansuo_domain::dispatch`); this module loads the snapshot a
+//! decision needs and applies it with guarded updates (`move_case`), so two
+//! routers deciding about one case at once cannot both win. A partial
+//! unique index allows one pending offer per case; one owner column allows
+//! one owner.
 
 use crate::consultations::{Context, SERVICE, move_case, offer_status};
-use crate::entity::{case, lawyer_signing, offer, staff};
+use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
+use crate::outbox::{self, topic};
+use crate::staffing::presence_name;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use sansuo_domain::routing::{RoutingSnapshot, SignedLawyer};
-use sansuo_domain::{Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, StaffId};
+use sansuo_domain::catalog::SlaTargets;
+use sansuo_domain::dispatch::Presence;
+use sansuo_domain::dispatch::{
+    CasePlace, CaseRouting, LadderPosition, LadderStep, StaffSnapshot, eligibility,
+};
+use sansuo_domain::sla::{CaseTimes, Pause};
+use sansuo_domain::{
+    Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, StaffId,
+};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
 };
+use std::collections::HashMap;
+use uuid::Uuid;
+
+/// A workflow as the router uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkflowRules {
+    pub name: String,
+    pub ladder: Vec<LadderStep>,
+    pub sla: SlaTargets,
+}
+
+impl WorkflowRules {
+    fn from_row(row: workflow::Model) -> Result<Self, StoreError> {
+        let ladder: Vec<LadderStep> = serde_json::from_str(&row.ladder).map_err(|e| {
+            StoreError::conflict(format!(
+                "workflow `{}` has an unreadable ladder: {e}",
+                row.name
+            ))
+        })?;
+        Ok(WorkflowRules {
+            name: row.name,
+            ladder,
+            sla: SlaTargets {
+                accept_minutes: row.sla_accept_minutes.into(),
+                first_response_minutes: row.sla_first_response_minutes.into(),
+                resolution_minutes: row.sla_resolution_minutes.into(),
+            },
+        })
+    }
+}
+
+/// Everything one routing decision needs about a case.
+#[derive(Debug, Clone)]
+pub struct RouteContext {
+    pub case: case::Model,
+    pub status: ConsultationStatus,
+    /// `None` when the category has no workflow for the case's service: the
+    /// case goes straight to the coordinator rather than nowhere.
+    pub workflow: Option<WorkflowRules>,
+    pub routing: CaseRouting,
+    pub base_priority: i32,
+    pub position: LadderPosition,
+    /// Who already had the case on this step (declined, let it lapse, handed it back).
+    pub excluded: Vec<StaffId>,
+    /// Staff of the current step's role and unit.
+    pub staff: Vec<StaffSnapshot>,
+}
+
+impl RouteContext {
+    pub fn step(&self) -> Option<&LadderStep> {
+        self.workflow.as_ref()?.ladder.get(self.position.step)
+    }
+
+    /// Whether the router has anything to do: waiting for an owner, content
+    /// passed, not yet in the coordinator's hands.
+    pub fn is_routable(&self) -> bool {
+        matches!(
+            self.status,
+            ConsultationStatus::Submitted | ConsultationStatus::Pooled
+        ) && self.case.unrouted_at.is_none()
+            && self.case.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
+    }
+}
+
+/// Where a routing move leaves the case on its ladder.
+#[derive(Debug, Clone, Copy)]
+pub struct LadderPlacement<'a> {
+    pub workflow: Option<&'a str>,
+    pub step: usize,
+    pub entered_at: DateTime<Utc>,
+    pub priority: i32,
+    /// The unit whose queue the case waits in on this step.
+    pub unit: Option<OrgUnitId>,
+}
+
+fn place_on_ladder(
+    update: UpdateMany<case::Entity>,
+    case: &case::Model,
+    at: LadderPlacement<'_>,
+    now: DateTime<Utc>,
+) -> UpdateMany<case::Entity> {
+    update
+        .col_expr(case::Column::Workflow, Expr::value(at.workflow))
+        .col_expr(case::Column::LadderStep, Expr::value(at.step as i32))
+        .col_expr(case::Column::StepEnteredAt, Expr::value(at.entered_at))
+        .col_expr(case::Column::Priority, Expr::value(at.priority))
+        .col_expr(
+            case::Column::PoolUnitId,
+            Expr::value(at.unit.map(|u| u.as_uuid()).or(case.pool_unit_id)),
+        )
+        .col_expr(
+            case::Column::QueuedAt,
+            Expr::value(case.queued_at.unwrap_or(now)),
+        )
+}
+
+fn system(request_id: Option<&str>, now: DateTime<Utc>) -> Context<'_> {
+    Context {
+        actor: Actor::System,
+        request_id,
+        now,
+    }
+}
 
 impl Store {
-    /// The case and what the router needs to decide about it.
-    pub async fn routing_snapshot(
+    pub async fn workflow_rules(&self, name: &str) -> Result<Option<WorkflowRules>, StoreError> {
+        workflow::Entity::find_by_id(name.to_owned())
+            .one(self.db())
+            .await?
+            .map(WorkflowRules::from_row)
+            .transpose()
+    }
+
+    /// The workflow a category uses for a service (its own list, else its parent's).
+    async fn workflow_for(
+        &self,
+        category: &category::Model,
+        service: &str,
+    ) -> Result<Option<WorkflowRules>, StoreError> {
+        let names = crate::org::split_list(&category.workflows);
+        let found = workflow::Entity::find()
+            .filter(workflow::Column::Name.is_in(names))
+            .filter(workflow::Column::Service.eq(service))
+            .one(self.db())
+            .await?;
+        found.map(WorkflowRules::from_row).transpose()
+    }
+
+    /// The community, its station, street and district.
+    pub async fn case_place(&self, community: OrgUnitId) -> Result<CasePlace, StoreError> {
+        let mut place = CasePlace {
+            community,
+            station: None,
+            street: None,
+            district: None,
+        };
+        let mut next = Some(community.as_uuid());
+        while let Some(id) = next {
+            let Some(unit) = org_unit::Entity::find_by_id(id).one(self.db()).await? else {
+                break;
+            };
+            place.station = place.station.or(unit.station_id.map(Into::into));
+            match unit.kind.as_str() {
+                crate::org::kind::STREET => place.street = Some(unit.id.into()),
+                crate::org::kind::DISTRICT => place.district = Some(unit.id.into()),
+                _ => {}
+            }
+            next = unit.parent_id;
+        }
+        Ok(place)
+    }
+
+    /// The case and everything the engine needs to decide about it now.
+    pub async fn route_context(
         &self,
         id: CaseId,
-    ) -> Result<Option<(case::Model, RoutingSnapshot)>, StoreError> {
+        now: DateTime<Utc>,
+    ) -> Result<Option<RouteContext>, StoreError> {
         let Some(case) = case::Entity::find_by_id(id.as_uuid())
             .filter(case::Column::Service.eq(SERVICE))
             .one(self.db())
@@ -27,99 +191,194 @@ impl Store {
             return Ok(None);
         };
         let status: ConsultationStatus = case.status.parse().map_err(StoreError::Conflict)?;
-        let signed_lawyer = match lawyer_signing::Entity::find_by_id(case.community_id)
+        let category = category::Entity::find_by_id(case.category_code.clone())
             .one(self.db())
-            .await?
-        {
-            Some(signing) => staff::Entity::find_by_id(signing.staff_id)
-                .one(self.db())
-                .await?
-                .map(|s| SignedLawyer {
-                    id: s.id.into(),
-                    active: s.active,
-                }),
-            None => None,
+            .await?;
+        let workflow = match (&case.workflow, &category) {
+            (Some(name), _) => self.workflow_rules(name).await?,
+            (None, Some(category)) => self.workflow_for(category, &case.service).await?,
+            (None, None) => None,
         };
-        let previously_offered = offer::Entity::find()
-            .filter(offer::Column::CaseId.eq(case.id))
+        let routing = CaseRouting {
+            place: self.case_place(case.community_id.into()).await?,
+            category: case.category_code.clone(),
+            parent_category: category.as_ref().and_then(|c| c.parent_code.clone()),
+        };
+        let position = LadderPosition {
+            step: case.ladder_step.max(0) as usize,
+            entered_at: case.step_entered_at.unwrap_or(now),
+        };
+        let step = workflow
+            .as_ref()
+            .and_then(|w| w.ladder.get(position.step).cloned());
+        let (excluded, staff) = match &step {
+            Some(step) => (
+                self.excluded_on_step(id, position.step).await?,
+                match routing.place.unit_at(step.level) {
+                    Some(unit) => self.dispatch_snapshots(step.role, unit, now).await?,
+                    None => Vec::new(),
+                },
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        Ok(Some(RouteContext {
+            base_priority: category.as_ref().map_or(0, |c| c.priority),
+            case,
+            status,
+            workflow,
+            routing,
+            position,
+            excluded,
+            staff,
+        }))
+    }
+
+    /// Staff not to ask again: whoever had the case on this step, and
+    /// whoever said "not me" (declined, handed back) on any step.
+    async fn excluded_on_step(&self, id: CaseId, step: usize) -> Result<Vec<StaffId>, StoreError> {
+        Ok(offer::Entity::find()
+            .filter(offer::Column::CaseId.eq(id.as_uuid()))
+            .filter(
+                Condition::any()
+                    .add(offer::Column::LadderStep.eq(step as i32))
+                    .add(
+                        offer::Column::Status
+                            .is_in([offer_status::DECLINED, offer_status::RETURNED]),
+                    ),
+            )
             .all(self.db())
             .await?
             .into_iter()
             .map(|o| StaffId::from(o.staff_id))
-            .collect();
-        Ok(Some((
-            case,
-            RoutingSnapshot {
-                status,
-                signed_lawyer,
-                previously_offered,
-            },
-        )))
+            .collect())
     }
 
-    /// Offer the case to one lawyer until `expires_at`. The partial unique
+    /// Offer the case to one person until `expires_at`. The partial unique
     /// index on pending offers makes a second live offer impossible even if
     /// two routers got past the status guard.
     pub async fn offer_case(
         &self,
         case: &case::Model,
+        at: LadderPlacement<'_>,
         to: StaffId,
         expires_at: DateTime<Utc>,
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<OfferId, StoreError> {
-        let ctx = Context {
-            actor: Actor::System,
-            request_id,
-            now,
-        };
         let offer_id = OfferId::new();
         let txn = self.db().begin().await?;
-        move_case(&txn, case, ConsultationAction::Offer, None, ctx, |u| u).await?;
-        offer::Entity::insert(offer::ActiveModel {
-            id: Set(offer_id.as_uuid()),
-            case_id: Set(case.id),
-            staff_id: Set(to.as_uuid()),
-            status: Set(offer_status::PENDING.to_owned()),
-            created_at: Set(now),
-            expires_at: Set(expires_at),
-            responded_at: Set(None),
-            decline_reason: Set(None),
+        let ctx = system(request_id, now);
+        move_case(&txn, case, ConsultationAction::Offer, None, ctx, |u| {
+            place_on_ladder(u, case, at, now)
         })
-        .exec_without_returning(&txn)
+        .await?;
+        insert_offer(
+            &txn,
+            offer_id,
+            case.id,
+            to,
+            at.step,
+            offer_status::PENDING,
+            now,
+            expires_at,
+        )
         .await?;
         txn.commit().await?;
         Ok(offer_id)
     }
 
-    /// Put the case in its pool, with the router's reason in the history.
-    pub async fn pool_case(
+    /// Nobody to offer it to now: keep it waiting in its step's queue. A
+    /// case already waiting there is left as it is (no write).
+    pub async fn queue_case(
         &self,
         case: &case::Model,
+        at: LadderPlacement<'_>,
         reason: &str,
         request_id: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let ctx = Context {
-            actor: Actor::System,
-            request_id,
-            now,
-        };
+    ) -> Result<bool, StoreError> {
+        if case.status == ConsultationStatus::Pooled.as_str()
+            && case.ladder_step == at.step as i32
+            && case.step_entered_at.is_some()
+            && case.workflow.as_deref() == at.workflow
+        {
+            return Ok(false);
+        }
+        if case.status == ConsultationStatus::Pooled.as_str() {
+            // Back on the queue after a decline or lapse: only the placement changes.
+            let updated = place_on_ladder(case::Entity::update_many(), case, at, now)
+                .col_expr(case::Column::Version, Expr::value(case.version + 1))
+                .filter(case::Column::Id.eq(case.id))
+                .filter(case::Column::Version.eq(case.version))
+                .exec(self.db())
+                .await?;
+            if updated.rows_affected != 1 {
+                return Err(StoreError::conflict("the case changed meanwhile"));
+            }
+            return Ok(true);
+        }
         move_case(
             self.db(),
             case,
             ConsultationAction::Pool,
             Some(reason),
-            ctx,
-            |u| u,
+            system(request_id, now),
+            |u| place_on_ladder(u, case, at, now),
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Climb to the next step (its timeout passed, or nobody there now).
+    pub async fn escalate_case(
+        &self,
+        case: &case::Model,
+        at: LadderPlacement<'_>,
+        reason: &str,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        move_case(
+            self.db(),
+            case,
+            ConsultationAction::Escalate,
+            Some(reason),
+            system(request_id, now),
+            |u| place_on_ladder(u, case, at, now),
         )
         .await?;
         Ok(())
     }
 
-    /// Expire an offer whose deadline has passed; the case goes to the pool.
-    /// Returns false when there is nothing to do (answered meanwhile, not yet
-    /// due, or already expired by another instance): timers are at-least-once.
+    /// Past the last step: into the coordinator's unrouted queue. The event
+    /// is the alarm; coordinators list these cases and assign them by hand.
+    pub async fn unroute_case(
+        &self,
+        case: &case::Model,
+        at: LadderPlacement<'_>,
+        reason: &str,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        move_case(
+            self.db(),
+            case,
+            ConsultationAction::Unroute,
+            Some(reason),
+            system(request_id, now),
+            |u| {
+                place_on_ladder(u, case, at, now)
+                    .col_expr(case::Column::UnroutedAt, Expr::value(now))
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Expire an offer whose deadline has passed; the case waits on its step
+    /// and is routed again (next candidate). Returns false when there is
+    /// nothing to do (answered meanwhile, not yet due, or already expired by
+    /// another instance): timers are at-least-once.
     pub async fn expire_offer(
         &self,
         id: OfferId,
@@ -146,22 +405,115 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let ctx = Context {
-            actor: Actor::System,
-            request_id,
-            now,
-        };
+        // Someone who lets an offer lapse is probably not at their phone:
+        // they are set away (as contact centres do) so offers stop piling
+        // up on them; saying "available" again brings their queues to them.
+        staff::Entity::update_many()
+            .col_expr(
+                staff::Column::Presence,
+                Expr::value(presence_name(Presence::Away)),
+            )
+            .col_expr(staff::Column::PresenceChangedAt, Expr::value(now))
+            .filter(staff::Column::Id.eq(offer.staff_id))
+            .filter(staff::Column::Presence.eq(presence_name(Presence::Available)))
+            .exec(&txn)
+            .await?;
         move_case(
             &txn,
             &case,
             ConsultationAction::ExpireOffer,
             Some("no answer before the offer deadline"),
-            ctx,
+            system(request_id, now),
+            |u| u,
+        )
+        .await?;
+        route_again(&txn, case.id, request_id, now).await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Record that a response-time clock ran out. Returns false when it was
+    /// already recorded (timers are at-least-once; the key makes it once).
+    pub async fn record_sla_breach(
+        &self,
+        case: &case::Model,
+        clock: &str,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db().begin().await?;
+        let inserted = sla_breach::Entity::insert(sla_breach::ActiveModel {
+            case_id: Set(case.id),
+            clock: Set(clock.to_owned()),
+            ladder_step: Set(case.ladder_step),
+            due_at: Set(due_at),
+            breached_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(err) if crate::error::is_unique_violation(&err) => return Ok(false),
+            Err(err) => return Err(err.into()),
+        }
+        let reason = format!("the {clock} target ({}) passed", due_at.to_rfc3339());
+        move_case(
+            &txn,
+            case,
+            ConsultationAction::SlaBreach,
+            Some(&reason),
+            system(None, now),
             |u| u,
         )
         .await?;
         txn.commit().await?;
         Ok(true)
+    }
+
+    /// The moments that start, stop and pause the case's SLA clocks. The
+    /// case waits on the resident from a public reply until their next
+    /// follow-up.
+    pub async fn case_times(&self, case: &case::Model) -> Result<CaseTimes, StoreError> {
+        let events = case_event::Entity::find()
+            .filter(case_event::Column::CaseId.eq(case.id))
+            .filter(case_event::Column::Action.is_in([
+                ConsultationAction::Reply.as_str(),
+                ConsultationAction::FollowUp.as_str(),
+            ]))
+            .order_by_asc(case_event::Column::Id)
+            .all(self.db())
+            .await?;
+        let mut pauses: Vec<Pause> = Vec::new();
+        for event in events {
+            let waiting = pauses.last().is_some_and(|p| p.until.is_none());
+            match (event.action.as_str(), waiting) {
+                ("reply", false) => pauses.push(Pause {
+                    from: event.created_at,
+                    until: None,
+                }),
+                ("follow_up", true) => {
+                    if let Some(last) = pauses.last_mut() {
+                        last.until = Some(event.created_at);
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(CaseTimes {
+            created_at: case.created_at,
+            accepted_at: case.accepted_at,
+            first_response_at: case.answered_at,
+            resolved_at: case.resolved_at,
+            waiting_on_resident: pauses,
+        })
+    }
+
+    pub async fn sla_breaches_of(&self, id: CaseId) -> Result<Vec<sla_breach::Model>, StoreError> {
+        Ok(sla_breach::Entity::find()
+            .filter(sla_breach::Column::CaseId.eq(id.as_uuid()))
+            .order_by_asc(sla_breach::Column::BreachedAt)
+            .all(self.db())
+            .await?)
     }
 
     /// Pending offers past their deadline: the reconciler expires these when
@@ -180,23 +532,29 @@ impl Store {
             .await?)
     }
 
-    /// Pending offers still running: the reconciler re-arms their timers.
+    /// Pending offers still running: their timers are re-armed after Redis
+    /// lost its data.
     pub async fn live_offers(
         &self,
         now: DateTime<Utc>,
+        after: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<offer::Model>, StoreError> {
-        Ok(offer::Entity::find()
+        let mut query = offer::Entity::find()
             .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .filter(offer::Column::ExpiresAt.gt(now))
-            .order_by_asc(offer::Column::ExpiresAt)
+            .filter(offer::Column::ExpiresAt.gt(now));
+        if let Some(after) = after {
+            query = query.filter(offer::Column::Id.gt(after));
+        }
+        Ok(query
+            .order_by_asc(offer::Column::Id)
             .limit(limit)
             .all(self.db())
             .await?)
     }
 
     /// Cases still waiting for their first routing decision since before
-    /// `submitted_before`: their route job may have been lost with Redis.
+    /// `submitted_before`: their route job may have been lost.
     pub async fn unrouted_cases(
         &self,
         submitted_before: DateTime<Utc>,
@@ -204,6 +562,9 @@ impl Store {
     ) -> Result<Vec<CaseId>, StoreError> {
         Ok(case::Entity::find()
             .filter(case::Column::Status.eq(ConsultationStatus::Submitted.as_str()))
+            .filter(
+                case::Column::Moderation.eq(sansuo_domain::moderation::Moderation::Passed.as_str()),
+            )
             .filter(case::Column::UpdatedAt.lt(submitted_before))
             .order_by_asc(case::Column::Id)
             .limit(limit)
@@ -213,4 +574,171 @@ impl Store {
             .map(|c| c.id.into())
             .collect())
     }
+
+    /// Every case the engine is responsible for (waiting for an owner or
+    /// owned and not yet finished), in id order from `after`: after Redis
+    /// lost its data, each gets its route job and SLA timer back.
+    pub async fn open_cases(
+        &self,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<CaseId>, StoreError> {
+        let open = [
+            ConsultationStatus::Submitted,
+            ConsultationStatus::Offered,
+            ConsultationStatus::Pooled,
+            ConsultationStatus::Assigned,
+            ConsultationStatus::Answered,
+        ]
+        .map(|s| s.as_str());
+        let mut query = case::Entity::find()
+            .filter(case::Column::Status.is_in(open))
+            .filter(
+                case::Column::Moderation.eq(sansuo_domain::moderation::Moderation::Passed.as_str()),
+            );
+        if let Some(after) = after {
+            query = query.filter(case::Column::Id.gt(after));
+        }
+        Ok(query
+            .order_by_asc(case::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|c| c.id.into())
+            .collect())
+    }
+
+    /// Cases waiting in the queues of these units (not offered, not with
+    /// the coordinator), highest priority then oldest first: who to route
+    /// when someone there becomes available.
+    pub async fn waiting_in_units(
+        &self,
+        units: &[OrgUnitId],
+        limit: u64,
+    ) -> Result<Vec<case::Model>, StoreError> {
+        let mut waiting = Vec::new();
+        // One indexed range per unit rather than an IN list (see `pooled_consultations`).
+        for unit in units {
+            waiting.extend(
+                case::Entity::find()
+                    .filter(case::Column::PoolUnitId.eq(unit.as_uuid()))
+                    .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
+                    .filter(case::Column::UnroutedAt.is_null())
+                    .order_by_desc(case::Column::Priority)
+                    .order_by_asc(case::Column::QueuedAt)
+                    .limit(limit)
+                    .all(self.db())
+                    .await?,
+            );
+        }
+        waiting.sort_by_key(|c| (std::cmp::Reverse(c.priority), c.queued_at, c.id));
+        waiting.dedup_by_key(|c| c.id);
+        waiting.truncate(limit as usize);
+        Ok(waiting)
+    }
+}
+
+/// How many waiting cases "next case" looks at before saying there is none.
+const NEXT_CASE_SCAN: u64 = 50;
+
+impl Store {
+    /// "Give me the next case": the highest-priority, oldest waiting case
+    /// this person is eligible for now, taken with the same guarded update
+    /// as an accept, so pull and push never both win.
+    pub async fn claim_next_case(
+        &self,
+        staff: StaffId,
+        ctx: Context<'_>,
+    ) -> Result<Option<CaseId>, StoreError> {
+        let Some(me) = self.own_dispatch_snapshot(staff, ctx.now).await? else {
+            return Ok(None);
+        };
+        let mut workflows: HashMap<String, Option<WorkflowRules>> = HashMap::new();
+        let mut places: HashMap<Uuid, CasePlace> = HashMap::new();
+        for case in self.waiting_in_units(&me.units, NEXT_CASE_SCAN).await? {
+            let Some(name) = case.workflow.clone() else {
+                continue;
+            };
+            if !workflows.contains_key(&name) {
+                let rules = self.workflow_rules(&name).await?;
+                workflows.insert(name.clone(), rules);
+            }
+            let Some(step) = workflows[&name]
+                .as_ref()
+                .and_then(|w| w.ladder.get(case.ladder_step.max(0) as usize))
+            else {
+                continue;
+            };
+            let place = match places.get(&case.community_id) {
+                Some(place) => *place,
+                None => {
+                    let place = self.case_place(case.community_id.into()).await?;
+                    places.insert(case.community_id, place);
+                    place
+                }
+            };
+            let parent_category = category::Entity::find_by_id(case.category_code.clone())
+                .one(self.db())
+                .await?
+                .and_then(|c| c.parent_code);
+            let routing = CaseRouting {
+                place,
+                category: case.category_code.clone(),
+                parent_category,
+            };
+            let excluded = self
+                .excluded_on_step(case.id.into(), case.ladder_step.max(0) as usize)
+                .await?;
+            if eligibility(step, &routing, &me, &excluded).is_err() {
+                continue;
+            }
+            match self.claim_consultation(case.id.into(), staff, ctx).await {
+                Ok(()) => return Ok(Some(case.id.into())),
+                // Someone else took it (or it was offered) meanwhile: next one.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(err) => return Err(err),
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// Owe the case a routing decision, in the same transaction as the change
+/// that calls for it (a decline, a lapse, a hand-back, a reopen).
+pub(crate) async fn route_again<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let payload = serde_json::json!({ "case_id": case_id });
+    outbox::append(conn, topic::ROUTE_CASE, payload, request_id, now).await
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_offer<C: ConnectionTrait>(
+    conn: &C,
+    id: OfferId,
+    case_id: Uuid,
+    to: StaffId,
+    step: usize,
+    status: &str,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    offer::Entity::insert(offer::ActiveModel {
+        id: Set(id.as_uuid()),
+        case_id: Set(case_id),
+        staff_id: Set(to.as_uuid()),
+        status: Set(status.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        responded_at: Set(None),
+        decline_reason: Set(None),
+        ladder_step: Set(step as i32),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
 }

@@ -196,6 +196,7 @@ impl Store {
         presence: Presence,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
         staff::Entity::update_many()
             .col_expr(
                 staff::Column::Presence,
@@ -203,9 +204,52 @@ impl Store {
             )
             .col_expr(staff::Column::PresenceChangedAt, Expr::value(now))
             .filter(staff::Column::Id.eq(id.as_uuid()))
-            .exec(self.db())
+            .exec(&txn)
             .await?;
+        if presence == Presence::Available {
+            let ctx = crate::consultations::Context {
+                actor: sansuo_domain::Actor::System,
+                request_id: None,
+                now,
+            };
+            crate::consultations::staff_freed(&txn, id, ctx).await?;
+        }
+        txn.commit().await?;
         Ok(())
+    }
+
+    /// One person as the dispatch engine sees them, with every unit they
+    /// serve (home, memberships, and for lawyers their firm's pool units).
+    pub async fn own_dispatch_snapshot(
+        &self,
+        id: StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<sansuo_domain::dispatch::StaffSnapshot>, StoreError> {
+        let Some(account) = staff::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Ok(role) = account.role.parse::<sansuo_domain::StaffRole>() else {
+            return Ok(None);
+        };
+        let Some(mut me) = self
+            .dispatch_snapshots(role, account.org_unit_id.into(), now)
+            .await?
+            .into_iter()
+            .find(|s| s.id == id)
+        else {
+            return Ok(None);
+        };
+        if let Some(firm) = account.law_firm_id {
+            for unit in self.pool_units_of_firm(firm).await? {
+                if !me.units.contains(&unit.into()) {
+                    me.units.push(unit.into());
+                }
+            }
+        }
+        Ok(Some(me))
     }
 
     pub async fn add_duty_shift(
@@ -326,12 +370,19 @@ impl Store {
             .from(staff_unit::Entity)
             .and_where(staff_unit::Column::OrgUnitId.eq(unit.as_uuid()))
             .to_owned();
+        // Lawyers also serve a unit through their firm: signed to the unit
+        // itself or to the district above it (the firm pool).
+        let pool_firms = match role {
+            sansuo_domain::StaffRole::Lawyer => self.firms_serving(unit).await?,
+            _ => Vec::new(),
+        };
         let accounts = staff::Entity::find()
             .filter(staff::Column::Role.eq(role.as_str()))
             .filter(
                 Condition::any()
                     .add(staff::Column::OrgUnitId.eq(unit.as_uuid()))
-                    .add(staff::Column::Id.in_subquery(members)),
+                    .add(staff::Column::Id.in_subquery(members))
+                    .add(staff::Column::LawFirmId.is_in(pool_firms.clone())),
             )
             .all(self.db())
             .await?;
@@ -374,6 +425,12 @@ impl Store {
                 let id = p.account.id;
                 let mut units = p.units;
                 units.insert(0, p.account.org_unit_id);
+                if p.account
+                    .law_firm_id
+                    .is_some_and(|f| pool_firms.contains(&f))
+                {
+                    units.push(unit.as_uuid());
+                }
                 sansuo_domain::dispatch::StaffSnapshot {
                     id: id.into(),
                     role,

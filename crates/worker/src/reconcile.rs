@@ -14,6 +14,9 @@ use tracing::{debug, info, warn};
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ReconcileReport {
     pub expired_offers: usize,
+    /// Redis had lost its data (or this is its first pass): everything
+    /// below was put back from the database.
+    pub rebuilt: bool,
     pub rearmed_timers: usize,
     pub republished_cases: usize,
     pub republished_checks: usize,
@@ -28,7 +31,7 @@ impl Worker {
         loop {
             tick.tick().await;
             match self.reconcile_once().await {
-                // Re-arming live timers is routine; finding lost work is news.
+                // A first rebuild at start-up is routine; finding lost work is news.
                 Ok(report) if report.expired_offers + report.republished_cases > 0 => {
                     info!(?report, "reconciler repaired lost work")
                 }
@@ -41,6 +44,7 @@ impl Worker {
     pub async fn reconcile_once(&self) -> Result<ReconcileReport, WorkerError> {
         let now = Utc::now();
         let mut report = ReconcileReport::default();
+        // Offers whose timer never fired (lost, or the router was down).
         for offer in self.store.overdue_offers(now, SCAN_LIMIT).await? {
             if self
                 .store
@@ -49,14 +53,21 @@ impl Worker {
                 .unwrap_or(false)
             {
                 report.expired_offers += 1;
+                if let Err(err) = self.route(offer.case_id.into(), None, None).await {
+                    warn!(error = %err, case_id = %offer.case_id, "routing after a lapsed offer failed; the outbox retries it");
+                }
             }
         }
-        for offer in self.store.live_offers(now, SCAN_LIMIT).await? {
-            let timer = jobs::offer_timeout(offer.id.into(), None);
-            self.queue
-                .enqueue(ROUTING_QUEUE, timer, offer.expires_at)
-                .await?;
-            report.rearmed_timers += 1;
+        if self.queue.needs_rebuild().await? {
+            self.rebuild(now, &mut report).await?;
+            self.queue.mark_rebuilt().await?;
+            report.rebuilt = true;
+            if report.republished_cases > 0 {
+                warn!(
+                    ?report,
+                    "queues rebuilt from the database (Redis lost its data)"
+                );
+            }
         }
         // A case still unrouted a couple of poll intervals after its last
         // change has lost its route job (or the router is down; then the
@@ -77,5 +88,48 @@ impl Worker {
             report.republished_checks += 1;
         }
         Ok(report)
+    }
+
+    /// Put back what only Redis held: every live offer's timer, and for every
+    /// open case a routing decision (waiting cases get their step timer back
+    /// from it) and an SLA check (which re-arms the case's SLA timer).
+    async fn rebuild(
+        &self,
+        now: chrono::DateTime<Utc>,
+        report: &mut ReconcileReport,
+    ) -> Result<(), WorkerError> {
+        let mut after = None;
+        loop {
+            let offers = self.store.live_offers(now, after, SCAN_LIMIT).await?;
+            for offer in &offers {
+                let timer = jobs::offer_timeout(offer.id.into(), None);
+                self.queue
+                    .enqueue(ROUTING_QUEUE, timer, offer.expires_at)
+                    .await?;
+                report.rearmed_timers += 1;
+            }
+            match offers.last() {
+                Some(last) if offers.len() as u64 == SCAN_LIMIT => after = Some(last.id),
+                _ => break,
+            }
+        }
+        let mut after = None;
+        loop {
+            let cases = self.store.open_cases(after, SCAN_LIMIT).await?;
+            for case_id in &cases {
+                self.queue
+                    .enqueue(ROUTING_QUEUE, jobs::route_case(*case_id, None), now)
+                    .await?;
+                self.queue
+                    .enqueue(ROUTING_QUEUE, jobs::sla_check(*case_id), now)
+                    .await?;
+                report.republished_cases += 1;
+            }
+            match cases.last() {
+                Some(last) if cases.len() as u64 == SCAN_LIMIT => after = Some(last.as_uuid()),
+                _ => break,
+            }
+        }
+        Ok(())
     }
 }

@@ -1,11 +1,15 @@
 use crate::jobs::{self, ROUTING_QUEUE, job_kind, payload_id};
 use crate::{Worker, WorkerError};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use sansuo_domain::dispatch::{
+    Dispatch, EscalationReason, dispatch, priority_on, step_for_previous_owner,
+};
 use sansuo_domain::notify::NotificationEvent;
-use sansuo_domain::routing::{RoutingDecision, route_consultation};
-use sansuo_domain::{CaseId, OfferId};
+use sansuo_domain::sla::{SlaKind, SlaMinutes, clocks_of, review};
+use sansuo_domain::{CaseId, ConsultationStatus, OfferId, StaffId};
 use sansuo_queue::{Delivery, Job};
 use sansuo_store::StoreError;
+use sansuo_store::routing::{LadderPlacement, RouteContext, WorkflowRules};
 use std::time::Duration;
 use tracing::{Instrument, debug, info, info_span, warn};
 
@@ -68,83 +72,236 @@ impl Worker {
     }
 
     async fn handle(&self, job: &Job) -> Result<(), WorkerError> {
+        let request_id = job.request_id.as_deref();
+        let case_id = || {
+            payload_id::<CaseId>(&job.payload, "case_id")
+                .ok_or_else(|| WorkerError::BadJob(format!("{} without case_id", job.kind)))
+        };
         match job.kind.as_str() {
             job_kind::ROUTE_CASE => {
-                let case_id: CaseId = payload_id(&job.payload, "case_id")
-                    .ok_or_else(|| WorkerError::BadJob("route_case without case_id".into()))?;
-                self.route(case_id, job.request_id.as_deref()).await
+                let prefer = payload_id(&job.payload, "prefer_staff_id");
+                self.route(case_id()?, prefer, request_id).await
+            }
+            job_kind::STEP_TIMEOUT => self.route(case_id()?, None, request_id).await,
+            job_kind::SLA_CHECK => self.check_sla(case_id()?, Utc::now()).await,
+            job_kind::STAFF_AVAILABLE => {
+                let staff: StaffId = payload_id(&job.payload, "staff_id").ok_or_else(|| {
+                    WorkerError::BadJob("staff_available without staff_id".into())
+                })?;
+                self.route_waiting_for(staff, request_id).await
             }
             job_kind::OFFER_TIMEOUT => {
                 let offer_id: OfferId = payload_id(&job.payload, "offer_id")
                     .ok_or_else(|| WorkerError::BadJob("offer_timeout without offer_id".into()))?;
-                self.expire(offer_id, job.request_id.as_deref()).await
+                self.expire(offer_id, request_id).await
             }
             job_kind::NOTIFY => {
-                let case_id: CaseId = payload_id(&job.payload, "case_id")
-                    .ok_or_else(|| WorkerError::BadJob("notify without case_id".into()))?;
                 let event = job
                     .payload
                     .get("event")
                     .and_then(|e| e.as_str())
                     .and_then(NotificationEvent::parse)
                     .ok_or_else(|| WorkerError::BadJob("notify without a known event".into()))?;
-                self.notify(event, case_id).await
+                self.notify(event, case_id()?).await
             }
             job_kind::MODERATE => {
                 let subject = sansuo_store::moderation::subject_of(&job.payload)
                     .ok_or_else(|| WorkerError::BadJob("moderate without kind and id".into()))?;
-                self.moderate(subject, job.request_id.as_deref()).await
+                self.moderate(subject, request_id).await
             }
             other => Err(WorkerError::BadJob(format!("unknown job kind `{other}`"))),
         }
     }
 
-    /// Load, decide (pure), save (guarded). A lost race means another
-    /// instance already routed the case: that is success, not failure.
+    /// Load, decide (pure), save (guarded), climbing as many steps as the
+    /// decisions say. A lost race means another router already moved the
+    /// case: that is success, not failure.
     pub async fn route(
         &self,
         case_id: CaseId,
+        mut prefer: Option<StaffId>,
         request_id: Option<&str>,
     ) -> Result<(), WorkerError> {
-        let Some((case, snapshot)) = self.store.routing_snapshot(case_id).await? else {
-            return Err(WorkerError::BadJob(format!(
-                "case {case_id} does not exist"
-            )));
-        };
-        let now = Utc::now();
-        let outcome = match route_consultation(&snapshot, now, self.config.offer_timeout) {
-            RoutingDecision::Offer { to, expires_at } => {
-                match self
-                    .store
-                    .offer_case(&case, to, expires_at, request_id, now)
-                    .await
-                {
-                    Ok(offer_id) => {
-                        info!(%case_id, staff_id = %to, %offer_id, "offered");
-                        let timer = jobs::offer_timeout(offer_id, request_id.map(str::to_owned));
-                        // If this enqueue is lost, the reconciler re-arms the timer.
-                        self.queue.enqueue(ROUTING_QUEUE, timer, expires_at).await?;
-                        Ok(())
-                    }
-                    Err(err) => Err(err),
+        // Each pass either settles the case or climbs one step; a ladder is short.
+        for _ in 0..MAX_CLIMB {
+            let now = Utc::now();
+            let Some(ctx) = self.store.route_context(case_id, now).await? else {
+                return Err(WorkerError::BadJob(format!(
+                    "case {case_id} does not exist"
+                )));
+            };
+            if !ctx.is_routable() {
+                debug!(%case_id, status = %ctx.status, "nothing to route");
+                return Ok(());
+            }
+            if ctx.status == ConsultationStatus::Submitted {
+                // The case's SLA clocks start now; one timer watches them all.
+                self.arm_sla_check(&ctx, now).await?;
+            }
+            let outcome = match prefer.take() {
+                Some(owner) => {
+                    self.offer_to_previous_owner(&ctx, owner, request_id, now)
+                        .await
                 }
+                None => Ok(false),
+            };
+            let settled = match outcome {
+                Ok(true) => Ok(true),
+                Ok(false) => self.route_step(&ctx, request_id, now).await,
+                Err(err) => Err(err),
+            };
+            match settled {
+                Ok(true) => return Ok(()),
+                Ok(false) => continue,
+                Err(WorkerError::Store(StoreError::Conflict(_))) => return Ok(()),
+                Err(WorkerError::Store(err)) if err.is_unique_violation() => return Ok(()),
+                Err(err) => return Err(err),
             }
-            RoutingDecision::Pool(reason) => {
-                info!(%case_id, reason = reason.as_str(), "pooled");
-                self.store
-                    .pool_case(&case, reason.as_str(), request_id, now)
-                    .await
-            }
-            RoutingDecision::AlreadyRouted => {
-                debug!(%case_id, status = %snapshot.status, "already routed");
-                Ok(())
-            }
-        };
-        match outcome {
-            Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
-            Err(err) if err.is_unique_violation() => Ok(()),
-            Err(err) => Err(err.into()),
         }
+        warn!(%case_id, "ladder climb did not settle; will be retried");
+        Err(WorkerError::BadJob(format!(
+            "case {case_id} did not settle"
+        )))
+    }
+
+    /// One engine decision on the case's current step. Returns whether the
+    /// case is settled (offered, waiting, unrouted) or climbed a step.
+    async fn route_step(
+        &self,
+        ctx: &RouteContext,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, WorkerError> {
+        let case_id: CaseId = ctx.case.id.into();
+        let Some(workflow) = ctx.workflow.as_ref() else {
+            let at = placement(ctx, ctx.position.step, now);
+            self.store
+                .unroute_case(
+                    &ctx.case,
+                    at,
+                    "the category has no workflow for this service",
+                    request_id,
+                    now,
+                )
+                .await?;
+            warn!(alarm = "unrouted", %case_id, "no workflow; case is with the coordinators");
+            return Ok(true);
+        };
+        let decision = dispatch(
+            &workflow.ladder,
+            ctx.position,
+            &ctx.routing,
+            &ctx.staff,
+            &ctx.excluded,
+            self.config.offer_timeout,
+            now,
+        );
+        let step = ctx.position.step;
+        match decision {
+            Dispatch::Offer { to, expires_at } => {
+                let at = LadderPlacement {
+                    entered_at: ctx.position.entered_at,
+                    ..placement(ctx, step, now)
+                };
+                let offer_id = self
+                    .store
+                    .offer_case(&ctx.case, at, to, expires_at, request_id, now)
+                    .await?;
+                info!(%case_id, staff_id = %to, %offer_id, step, "offered");
+                let timer = jobs::offer_timeout(offer_id, request_id.map(str::to_owned));
+                // If this enqueue is lost, the reconciler re-arms the timer.
+                self.queue.enqueue(ROUTING_QUEUE, timer, expires_at).await?;
+                Ok(true)
+            }
+            Dispatch::Wait { until } => {
+                let at = LadderPlacement {
+                    entered_at: ctx.position.entered_at,
+                    ..placement(ctx, step, now)
+                };
+                let changed = self
+                    .store
+                    .queue_case(
+                        &ctx.case,
+                        at,
+                        "nobody eligible is available now",
+                        request_id,
+                        now,
+                    )
+                    .await?;
+                if changed {
+                    info!(%case_id, step, "waiting for someone eligible");
+                }
+                let timer = jobs::step_timeout(case_id, step, request_id.map(str::to_owned));
+                self.queue.enqueue(ROUTING_QUEUE, timer, until).await?;
+                Ok(true)
+            }
+            Dispatch::Escalate { to_step, reason } => {
+                let at = placement(ctx, to_step, now);
+                self.store
+                    .escalate_case(&ctx.case, at, reason_text(reason), request_id, now)
+                    .await?;
+                info!(%case_id, from = step, to = to_step, reason = reason_text(reason), "escalated");
+                Ok(false)
+            }
+            Dispatch::Unrouted { reason } => {
+                let at = placement(ctx, step, now);
+                self.store
+                    .unroute_case(&ctx.case, at, reason_text(reason), request_id, now)
+                    .await?;
+                warn!(alarm = "unrouted", %case_id, reason = reason_text(reason), "past the last step; case is with the coordinators");
+                Ok(true)
+            }
+        }
+    }
+
+    /// A reopened case goes back to whoever resolved it, on the first step
+    /// where they are still eligible. Returns false to route as usual.
+    async fn offer_to_previous_owner(
+        &self,
+        ctx: &RouteContext,
+        owner: StaffId,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, WorkerError> {
+        let Some(workflow) = ctx.workflow.as_ref() else {
+            return Ok(false);
+        };
+        let Some(snapshot) = self.store.own_dispatch_snapshot(owner, now).await? else {
+            return Ok(false);
+        };
+        let Some(step) = step_for_previous_owner(&workflow.ladder, &ctx.routing, &snapshot) else {
+            return Ok(false);
+        };
+        let expires_at = now + self.config.offer_timeout;
+        let at = placement(ctx, step, now);
+        let offer_id = self
+            .store
+            .offer_case(&ctx.case, at, owner, expires_at, request_id, now)
+            .await?;
+        info!(case_id = %ctx.case.id, staff_id = %owner, %offer_id, step, "reopened case offered to its previous owner");
+        let timer = jobs::offer_timeout(offer_id, request_id.map(str::to_owned));
+        self.queue.enqueue(ROUTING_QUEUE, timer, expires_at).await?;
+        Ok(true)
+    }
+
+    /// Someone became available or has room again: route the cases waiting
+    /// in their queues now, best first, as many as they have room for (the
+    /// engine decides who gets each; this only asks it).
+    async fn route_waiting_for(
+        &self,
+        staff: StaffId,
+        request_id: Option<&str>,
+    ) -> Result<(), WorkerError> {
+        let Some(me) = self.store.own_dispatch_snapshot(staff, Utc::now()).await? else {
+            return Ok(());
+        };
+        let room = me.capacity.saturating_sub(me.active_cases).max(1);
+        let waiting = self.store.waiting_in_units(&me.units, room.into()).await?;
+        debug!(%staff, waiting = waiting.len(), "routing waiting cases for someone available");
+        for case in waiting {
+            self.route(case.id.into(), None, request_id).await?;
+        }
+        Ok(())
     }
 
     async fn expire(&self, offer_id: OfferId, request_id: Option<&str>) -> Result<(), WorkerError> {
@@ -166,12 +323,174 @@ impl Worker {
         }
         match self.store.expire_offer(offer_id, request_id, now).await {
             Ok(true) => {
-                info!(%offer_id, case_id = %offer.case_id, "offer expired; case pooled");
-                Ok(())
+                info!(%offer_id, case_id = %offer.case_id, "offer expired; routing to the next candidate");
+                // The outbox also carries this; routing now saves a relay hop.
+                self.route(offer.case_id.into(), None, request_id).await
             }
             Ok(false) | Err(StoreError::Conflict(_)) => Ok(()),
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// Arm the case's SLA timer at its earliest running deadline.
+    async fn arm_sla_check(
+        &self,
+        ctx: &RouteContext,
+        now: DateTime<Utc>,
+    ) -> Result<(), WorkerError> {
+        let Some(workflow) = ctx.workflow.as_ref() else {
+            return Ok(());
+        };
+        let calendar = self.store.business_calendar().await?;
+        let times = self.store.case_times(&ctx.case).await?;
+        let clocks = clocks_of(&times, sla_minutes(workflow));
+        if let Some(at) = review(&clocks, &[], &calendar, now).next_check {
+            self.queue
+                .enqueue(ROUTING_QUEUE, jobs::sla_check(ctx.case.id.into()), at)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Record each clock that ran out (once), escalate a case still waiting
+    /// for an owner by one step, and arm the timer for the next deadline.
+    /// Public with `now` so tests can look at a case days ahead.
+    pub async fn check_sla(&self, case_id: CaseId, now: DateTime<Utc>) -> Result<(), WorkerError> {
+        let Some(ctx) = self.store.route_context(case_id, now).await? else {
+            return Ok(());
+        };
+        let Some(workflow) = ctx.workflow.as_ref() else {
+            return Ok(());
+        };
+        let calendar = self.store.business_calendar().await?;
+        let times = self.store.case_times(&ctx.case).await?;
+        let clocks = clocks_of(&times, sla_minutes(workflow));
+        let already: Vec<SlaKind> = self
+            .store
+            .sla_breaches_of(case_id)
+            .await?
+            .iter()
+            .filter_map(|b| SlaKind::parse(&b.clock))
+            .collect();
+        let found = review(&clocks, &already, &calendar, now);
+        let mut case = ctx.case.clone();
+        for kind in &found.breached {
+            let due = clocks
+                .iter()
+                .find(|(k, _)| k == kind)
+                .and_then(|(_, c)| calendar.add(c.started_at, c.target))
+                .unwrap_or(now);
+            match self
+                .store
+                .record_sla_breach(&case, kind.as_str(), due, now)
+                .await
+            {
+                Ok(true) => {
+                    warn!(alarm = "sla_breach", %case_id, clock = kind.as_str(), "response-time target missed");
+                }
+                Ok(false) | Err(StoreError::Conflict(_)) => {}
+                Err(err) => return Err(err.into()),
+            }
+            // The breach event moved the version on.
+            if let Some(fresh) = self.store.route_context(case_id, now).await? {
+                case = fresh.case;
+            }
+        }
+        if !found.breached.is_empty()
+            && let Some(fresh) = self.store.route_context(case_id, now).await?
+            && fresh.is_routable()
+        {
+            self.escalate_one_step(&fresh, now).await?;
+        }
+        if let Some(at) = found.next_check {
+            self.queue
+                .enqueue(ROUTING_QUEUE, jobs::sla_check(case_id), at)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A breach moves a waiting case up a step (or to the coordinators),
+    /// then the engine places it there.
+    async fn escalate_one_step(
+        &self,
+        ctx: &RouteContext,
+        now: DateTime<Utc>,
+    ) -> Result<(), WorkerError> {
+        let Some(workflow) = ctx.workflow.as_ref() else {
+            return Ok(());
+        };
+        let next = ctx.position.step + 1;
+        let result = if next < workflow.ladder.len() {
+            self.store
+                .escalate_case(
+                    &ctx.case,
+                    placement(ctx, next, now),
+                    "an SLA target was missed",
+                    None,
+                    now,
+                )
+                .await
+        } else {
+            self.store
+                .unroute_case(
+                    &ctx.case,
+                    placement(ctx, ctx.position.step, now),
+                    "an SLA target was missed on the last step",
+                    None,
+                    now,
+                )
+                .await
+        };
+        match result {
+            Ok(()) => self.route(ctx.case.id.into(), None, None).await,
+            Err(StoreError::Conflict(_)) => Ok(()),
+            Err(err) => Err(err.into()),
+        }
+    }
+}
+
+/// Steps a case may climb in one routing job.
+const MAX_CLIMB: usize = 16;
+
+fn reason_text(reason: EscalationReason) -> &'static str {
+    match reason {
+        EscalationReason::StepTimedOut => "the step's time ran out",
+        EscalationReason::NobodyEligible => "nobody eligible on this step",
+    }
+}
+
+fn sla_minutes(workflow: &WorkflowRules) -> SlaMinutes {
+    SlaMinutes {
+        accept: workflow.sla.accept_minutes,
+        first_response: workflow.sla.first_response_minutes,
+        resolution: workflow.sla.resolution_minutes,
+    }
+}
+
+/// The case on `step` of its ladder from now: priority with that step's
+/// boosts, waiting in the queue of the step's unit.
+fn placement(ctx: &RouteContext, step: usize, now: DateTime<Utc>) -> LadderPlacement<'_> {
+    let (workflow, priority, unit) = match ctx.workflow.as_ref() {
+        Some(w) => (
+            Some(w.name.as_str()),
+            priority_on(
+                &w.ladder,
+                ctx.base_priority,
+                step.min(w.ladder.len().saturating_sub(1)),
+            ),
+            w.ladder
+                .get(step)
+                .and_then(|s| ctx.routing.place.unit_at(s.level)),
+        ),
+        None => (None, ctx.base_priority, None),
+    };
+    LadderPlacement {
+        workflow,
+        step,
+        entered_at: now,
+        priority,
+        unit,
     }
 }
 

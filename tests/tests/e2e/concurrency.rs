@@ -14,6 +14,7 @@ async fn two_lawyers_claiming_one_pooled_case_yield_one_owner_and_one_409() {
         ..TestOptions::default()
     })
     .await;
+    app.pool_lawyers_away().await;
     let resident = app.resident_token("racer").await;
     let wang = app.staff_token("lawyer.wang").await;
     let zhao = app.staff_token("lawyer.zhao").await;

@@ -20,6 +20,15 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
             .await
             .unwrap();
     }
+    // The other two specialise elsewhere (no skills at all would make them
+    // generalists, eligible for everything).
+    for other in ["lawyer.li", "lawyer.zhao"] {
+        let id = app.demo.account(other).id;
+        store
+            .set_staff_routing(id, None, Some(&["ZW".to_owned()]), None)
+            .await
+            .unwrap();
+    }
     store
         .add_duty_shift(
             app.demo.police_station,
@@ -81,6 +90,7 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
         role: StaffRole::Lawyer,
         level: ScopeLevel::Street,
         timeout_minutes: 60,
+        timeout_seconds: None,
         priority_boost: 0,
         skip_when_nobody: false,
         on_duty_only: false,

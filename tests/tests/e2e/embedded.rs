@@ -62,6 +62,7 @@ async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
         .await;
     let second_id = second["id"].as_str().unwrap();
     let offer = app.wait_for_offer(&zhang, second_id).await;
+    app.pool_lawyers_away().await;
     expect_status(
         app.post(
             &format!(

@@ -12,6 +12,7 @@ async fn an_offer_nobody_answers_times_out_into_the_firm_pool() {
         ..TestOptions::default()
     })
     .await;
+    app.pool_lawyers_away().await;
     let resident = app.resident_token("patient").await;
     let zhang = app.staff_token("lawyer.zhang").await;
     let wang = app.staff_token("lawyer.wang").await;
@@ -36,20 +37,22 @@ async fn an_offer_nobody_answers_times_out_into_the_firm_pool() {
         "offer_not_pending",
     )
     .await;
-    let pool = expect_status(
-        app.get("/api/v1/staff/consultations?view=pool", &wang)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
+    // The router climbs from zhang's step to the street's pool.
+    eventually("the case to reach the street's pool", || async {
+        let pool = expect_status(
+            app.get("/api/v1/staff/consultations?view=pool", &wang)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
         pool["items"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|c| c["id"] == id),
-        "{pool}"
-    );
+            .any(|c| c["id"] == id)
+            .then_some(())
+    })
+    .await;
     let claimed = expect_status(
         app.post(
             &format!("/api/v1/staff/consultations/{id}/claim"),
@@ -67,7 +70,11 @@ async fn an_offer_nobody_answers_times_out_into_the_firm_pool() {
         .iter()
         .map(|e| e["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["submit", "offer", "expire_offer", "claim"]);
+    assert_eq!(
+        actions,
+        ["submit", "offer", "expire_offer", "escalate", "claim"],
+        "the signed lawyer's step ends with them; the street's pool takes it"
+    );
     // Gone from the pool once claimed.
     let pool = expect_status(
         app.get("/api/v1/staff/consultations?view=pool", &wang)
@@ -87,6 +94,7 @@ async fn an_offer_nobody_answers_times_out_into_the_firm_pool() {
 #[tokio::test]
 async fn a_declined_offer_goes_to_the_pool_with_its_reason_kept_for_staff() {
     let app = TestApp::spawn().await;
+    app.pool_lawyers_away().await;
     let resident = app.resident_token("declined").await;
     let zhang = app.staff_token("lawyer.zhang").await;
     let zhao = app.staff_token("lawyer.zhao").await;
@@ -126,11 +134,15 @@ async fn a_declined_offer_goes_to_the_pool_with_its_reason_kept_for_staff() {
     )
     .await;
 
-    let staff_view = expect_status(
-        app.get(&format!("/api/v1/staff/consultations/{id}"), &zhao)
-            .await,
-        StatusCode::OK,
-    )
+    let staff_view = eventually("the case to reach the street's pool", || async {
+        let response = app
+            .get(&format!("/api/v1/staff/consultations/{id}"), &zhao)
+            .await;
+        match response.status() {
+            StatusCode::OK => Some(response.json::<serde_json::Value>().await.unwrap()),
+            _ => None,
+        }
+    })
     .await;
     let decline_event = staff_view["history"]
         .as_array()
@@ -156,6 +168,8 @@ async fn a_declined_offer_goes_to_the_pool_with_its_reason_kept_for_staff() {
 #[tokio::test]
 async fn a_community_without_a_signed_lawyer_goes_straight_to_the_pool() {
     let app = TestApp::spawn().await;
+    app.pool_lawyers_away().await;
+    app.set_presence("lawyer.zhang", "away").await;
     // Deactivate community B's signed lawyer: nobody to offer it to.
     app.app
         .store
@@ -178,11 +192,8 @@ async fn a_community_without_a_signed_lawyer_goes_straight_to_the_pool() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(view["history"][1]["action"], "pool");
-    assert_eq!(
-        view["history"][1]["reason"],
-        "the signed lawyer is not active"
-    );
+    assert_eq!(view["history"][1]["action"], "escalate");
+    assert_eq!(view["history"][1]["reason"], "nobody eligible on this step");
 }
 
 #[tokio::test]
@@ -193,6 +204,7 @@ async fn losing_all_redis_data_mid_flight_loses_no_case() {
         ..TestOptions::default()
     })
     .await;
+    app.pool_lawyers_away().await;
     let resident = app.resident_token("unlucky").await;
     let mut ids = Vec::new();
     for i in 0..6 {
@@ -384,6 +396,8 @@ async fn readiness_reports_database_and_queue() {
 async fn a_firm_serving_two_streets_sees_one_merged_pool_newest_first() {
     use sansuo_store::org::{NewOrgUnit, kind};
     let app = TestApp::spawn().await;
+    app.pool_lawyers_away().await;
+    app.set_presence("lawyer.zhang", "away").await;
     let store = &app.app.store;
     let now = chrono::Utc::now();
     // A second street, its community, and the demo firm signed to it too.

@@ -20,6 +20,12 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
     pub moderation: String,
+    pub workflow: Option<String>,
+    pub ladder_step: i32,
+    pub step_entered_at: Option<DateTimeUtc>,
+    pub priority: i32,
+    pub queued_at: Option<DateTimeUtc>,
+    pub unrouted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

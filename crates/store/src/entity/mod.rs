@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod qr_code;
 pub mod refresh_token;
 pub mod resident;
+pub mod sla_breach;
 pub mod staff;
 pub mod staff_skill;
 pub mod staff_unit;

@@ -13,6 +13,7 @@ pub struct Model {
     pub responded_at: Option<DateTimeUtc>,
     #[sea_orm(column_type = "Text", nullable)]
     pub decline_reason: Option<String>,
+    pub ladder_step: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,7 +19,8 @@ pub struct DeclineRequest {
     pub reason: String,
 }
 
-/// Decline an offer, with a reason: the consultation goes to the firm pool.
+/// Decline an offer, with a reason: the consultation is offered to the next
+/// candidate on its step (you are not asked again there), or climbs its ladder.
 #[utoipa::path(tag = "staff", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The offer id")), request_body = DeclineRequest, responses(
     (status = 200, body = CaseStatusView),
     (status = 401, body = ErrorBody),
@@ -48,6 +49,8 @@ pub async fn decline_offer(
         .await
         .map_err(offer_error)?;
     tracing::info!(%case_id, "offer declined");
+    // The next candidate is asked now, not at the relay's next poll.
+    state.outbox_nudge.notify_one();
     Ok(web::Json(CaseStatusView {
         id: case_id.as_uuid(),
         status: ConsultationStatus::Pooled.into(),
