@@ -344,6 +344,16 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Response {
+        self.http
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Submit a consultation to community A (signed lawyer: lawyer.zhang).
     pub async fn submit(&self, resident: &str, question: &str) -> Value {
         let body = json!({ "community_id": self.demo.community_a.as_uuid(), "category_code": "LJ01", "question": question });
@@ -435,12 +445,21 @@ impl TestApp {
 }
 
 /// Poll `probe` until it yields a value; fail after ten seconds.
-pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+pub async fn eventually<T, F, Fut>(what: &str, probe: F) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    eventually_within(10, what, probe).await
+}
+
+/// Poll `probe` until it yields a value; fail after `seconds`.
+pub async fn eventually_within<T, F, Fut>(seconds: u64, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
     loop {
         if let Some(value) = probe().await {
             return value;

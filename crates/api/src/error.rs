@@ -207,6 +207,9 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(message) => ApiError::Conflict("state_conflict", message),
             StoreError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             StoreError::Transition(e) => e.into(),
+            StoreError::AtCapacity => {
+                ApiError::Conflict("state_conflict", "that person is at capacity".into())
+            }
             StoreError::Db(e) => ApiError::internal(format!("database: {e}")),
         }
     }

@@ -158,6 +158,16 @@ pub struct AdminAuth {
     pub scope: OrgUnitId,
 }
 
+impl AdminAuth {
+    pub fn principal(&self) -> Principal {
+        Principal::Staff {
+            id: self.id,
+            role: self.role,
+            scope: self.scope,
+        }
+    }
+}
+
 impl FromRequest for AdminAuth {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;

@@ -53,6 +53,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(consultations::follow_up::post_follow_up)
                 .service(consultations::rate::rate_consultation)
                 .service(consultations::withdraw::withdraw_consultation)
+                .service(consultations::reopen::reopen_consultation)
                 .service(staff::me::me)
                 .service(staff::list_offers::list_offers)
                 .service(staff::accept_offer::accept_offer)
@@ -63,6 +64,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(staff::post_message::post_staff_message)
                 .service(staff::resolve::resolve_consultation)
                 .service(staff::set_presence::set_presence)
+                .service(staff::next_case::next_case)
+                .service(staff::hand_back::hand_back)
                 .service(admin::create_org_unit::create_org_unit)
                 .service(admin::list_org_units::list_org_units)
                 .service(admin::create_staff::create_staff)
@@ -79,7 +82,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::list_held::list_held)
                 .service(admin::decide_held::decide_held)
                 .service(admin::community_qrcode::community_qrcode)
-                .service(admin::generate_qrcodes::generate_qrcodes),
+                .service(admin::generate_qrcodes::generate_qrcodes)
+                .service(admin::cases::list_unrouted)
+                .service(admin::cases::reassign_case)
+                .service(admin::cases::reopen_case)
+                .service(admin::workflows::list_workflows)
+                .service(admin::workflows::update_workflow),
         );
 }
 

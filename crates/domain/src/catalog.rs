@@ -231,7 +231,8 @@ fn is_code(code: &str, len: usize) -> bool {
         && code[2..].chars().all(|c| c.is_ascii_digit())
 }
 
-fn validate_workflow(name: &str, workflow: &Workflow) -> Result<(), CatalogError> {
+/// The rules every workflow obeys, whether from the file or the admin API.
+pub fn validate_workflow(name: &str, workflow: &Workflow) -> Result<(), CatalogError> {
     let bad = |why: &str| Err(CatalogError::BadWorkflow(name.to_owned(), why.to_owned()));
     if workflow.ladder.is_empty() {
         return bad("the ladder has no steps");

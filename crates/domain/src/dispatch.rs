@@ -115,11 +115,12 @@ pub struct StaffSnapshot {
     pub presence: Presence,
     /// On the duty roster at this moment.
     pub on_duty: bool,
+    /// Cases owned and not finished, plus pending offers (an offer holds a place).
     pub active_cases: u32,
     pub capacity: u32,
     /// Communities whose signed lawyer this is.
     pub signed_communities: Vec<OrgUnitId>,
-    /// Since when this person has had no new case (fairness order).
+    /// Since when this person has had no new offer or case (fairness order).
     pub idle_since: DateTime<Utc>,
 }
 
@@ -207,6 +208,9 @@ pub struct LadderPosition {
 pub enum EscalationReason {
     StepTimedOut,
     NobodyEligible,
+    /// The step is the coordinators' (joint handling): they assign by hand
+    /// from their queue, nobody is offered anything.
+    CoordinatorStep,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -256,6 +260,11 @@ pub fn dispatch(
     let step_ends = position.entered_at + step.timeout();
     if now >= step_ends {
         return up(EscalationReason::StepTimedOut);
+    }
+    if step.role == StaffRole::Coordinator {
+        return Dispatch::Unrouted {
+            reason: EscalationReason::CoordinatorStep,
+        };
     }
     match candidates(step, case, staff, excluded).first() {
         // An offer never outlives its step: the step's end escalates the case.
@@ -411,6 +420,39 @@ mod tests {
             ..pool_lawyer
         };
         assert_eq!(step_for_previous_owner(&ladder, &c, &away), None);
+    }
+
+    #[test]
+    fn a_coordinator_step_hands_the_case_to_the_coordinators_queue() {
+        let w = world();
+        let c = case(&w, "LJ01");
+        let ladder = vec![
+            step(StaffRole::Coordinator, ScopeLevel::Street),
+            step(StaffRole::Lawyer, ScopeLevel::District),
+        ];
+        let coordinator = StaffSnapshot {
+            role: StaffRole::Coordinator,
+            ..lawyer(vec![w.street], 10, 0)
+        };
+        let position = LadderPosition {
+            step: 0,
+            entered_at: t(0),
+        };
+        assert_eq!(
+            dispatch(
+                &ladder,
+                position,
+                &c,
+                &[coordinator],
+                &[],
+                Duration::minutes(10),
+                t(1)
+            ),
+            Dispatch::Unrouted {
+                reason: EscalationReason::CoordinatorStep
+            },
+            "nobody is offered anything on a coordinators' step"
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use crate::{Store, StoreError};
 use chrono::NaiveDate;
 use sansuo_domain::calendar::{BusinessCalendar, DayOverride, PublishedYear};
 use sansuo_domain::catalog::{CatalogError, CatalogFile};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
 };
@@ -28,6 +28,7 @@ impl Store {
                 sla_first_response_minutes: Set(flow.sla.first_response_minutes as i32),
                 sla_resolution_minutes: Set(flow.sla.resolution_minutes as i32),
                 ladder: Set(ladder),
+                edited_at: Set(None),
             })
             .on_conflict(
                 OnConflict::column(workflow::Column::Name)
@@ -38,6 +39,10 @@ impl Store {
                         workflow::Column::SlaResolutionMinutes,
                         workflow::Column::Ladder,
                     ])
+                    // An administrator's edit outlives restarts.
+                    .action_and_where(
+                        Expr::col((workflow::Entity, workflow::Column::EditedAt)).is_null(),
+                    )
                     .to_owned(),
             )
             .exec_without_returning(&txn)

@@ -192,7 +192,7 @@ pub(crate) async fn move_case<C: ConnectionTrait>(
 
 /// Restart the fairness clock of someone who just took a case: the
 /// longest idle are offered first.
-async fn mark_assigned<C: ConnectionTrait>(
+pub(crate) async fn mark_assigned<C: ConnectionTrait>(
     conn: &C,
     staff: StaffId,
     now: DateTime<Utc>,
@@ -440,7 +440,7 @@ impl Store {
     }
 
     /// Join question text and owners onto case rows: three queries for a page.
-    async fn hydrate(
+    pub(crate) async fn hydrate(
         &self,
         cases: Vec<case::Model>,
     ) -> Result<Vec<ConsultationRecord>, StoreError> {
@@ -733,8 +733,10 @@ impl Store {
             |u| u,
         )
         .await?;
-        // The next candidate on this step, or the next step.
+        // The next candidate on this step, or the next step; and the
+        // decliner has a place free for something else waiting.
         route_again(&txn, case.id, ctx).await?;
+        staff_freed(&txn, staff, ctx).await?;
         txn.commit().await?;
         Ok(case.id.into())
     }

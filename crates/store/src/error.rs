@@ -12,6 +12,10 @@ pub enum StoreError {
     IdempotencyKeyReused,
     #[error(transparent)]
     Transition(#[from] TransitionError),
+    /// An offer would take someone past their capacity (another router
+    /// offered them a case meanwhile): decide again with fresh numbers.
+    #[error("the staff member is at capacity")]
+    AtCapacity,
     #[error("database error: {0}")]
     Db(sea_orm::DbErr),
 }

@@ -5,7 +5,7 @@
 //! unique index allows one pending offer per case; one owner column allows
 //! one owner.
 
-use crate::consultations::{Context, SERVICE, move_case, offer_status};
+use crate::consultations::{ConsultationRecord, Context, SERVICE, move_case, offer_status};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
 use crate::outbox::{self, topic};
 use crate::staffing::presence_name;
@@ -22,8 +22,8 @@ use sansuo_domain::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -267,6 +267,13 @@ impl Store {
     ) -> Result<OfferId, StoreError> {
         let offer_id = OfferId::new();
         let txn = self.db().begin().await?;
+        // Restarting the fairness clock first also locks the person's row
+        // (PostgreSQL), so concurrent offers to one person queue up here
+        // and each sees the others' load: capacity holds across routers.
+        crate::consultations::mark_assigned(&txn, to, now).await?;
+        if self.load_of(&txn, to).await? >= self.capacity_of(&txn, to).await? {
+            return Err(StoreError::AtCapacity);
+        }
         let ctx = system(request_id, now);
         move_case(&txn, case, ConsultationAction::Offer, None, ctx, |u| {
             place_on_ladder(u, case, at, now)
@@ -285,6 +292,44 @@ impl Store {
         .await?;
         txn.commit().await?;
         Ok(offer_id)
+    }
+
+    /// Whether this person has room for another offer now.
+    pub async fn has_room(&self, staff_id: StaffId) -> Result<bool, StoreError> {
+        Ok(
+            self.load_of(self.db(), staff_id).await?
+                < self.capacity_of(self.db(), staff_id).await?,
+        )
+    }
+
+    /// Active cases plus pending offers: what counts against capacity.
+    pub(crate) async fn load_of<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        staff_id: StaffId,
+    ) -> Result<u32, StoreError> {
+        let owned = case::Entity::find()
+            .filter(case::Column::OwnerStaffId.eq(staff_id.as_uuid()))
+            .filter(case::Column::Status.is_not_in(crate::staffing::FINISHED_STATUSES))
+            .count(conn)
+            .await?;
+        let offered = offer::Entity::find()
+            .filter(offer::Column::StaffId.eq(staff_id.as_uuid()))
+            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .count(conn)
+            .await?;
+        Ok((owned + offered) as u32)
+    }
+
+    async fn capacity_of<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        staff_id: StaffId,
+    ) -> Result<u32, StoreError> {
+        Ok(staff::Entity::find_by_id(staff_id.as_uuid())
+            .one(conn)
+            .await?
+            .map_or(0, |s| s.capacity.max(0) as u32))
     }
 
     /// Nobody to offer it to now: keep it waiting in its step's queue. A
@@ -639,6 +684,80 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The coordinators' unrouted queue, newest first, one page from `before`.
+    pub async fn unrouted_page(
+        &self,
+        before: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<ConsultationRecord>, StoreError> {
+        let mut query = case::Entity::find()
+            .filter(case::Column::Service.eq(SERVICE))
+            .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
+            .filter(case::Column::UnroutedAt.is_not_null());
+        if let Some(before) = before {
+            query = query.filter(case::Column::Id.lt(before));
+        }
+        let cases = query
+            .order_by_desc(case::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        self.hydrate(cases).await
+    }
+
+    /// Every workflow, by name.
+    pub async fn workflows(&self) -> Result<Vec<(String, String, WorkflowRules)>, StoreError> {
+        workflow::Entity::find()
+            .order_by_asc(workflow::Column::Name)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|row| {
+                let service = row.service.clone();
+                WorkflowRules::from_row(row).map(|w| (w.name.clone(), service, w))
+            })
+            .collect()
+    }
+
+    /// Replace a workflow's SLA targets and ladder (validated by the caller
+    /// with the catalogue's rules). Cases already on it follow the new
+    /// ladder from their current step on.
+    pub async fn update_workflow(
+        &self,
+        name: &str,
+        sla: SlaTargets,
+        ladder: &[LadderStep],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let minutes = |m: i64| i32::try_from(m).unwrap_or(i32::MAX);
+        let ladder = serde_json::to_string(ladder)
+            .map_err(|e| StoreError::conflict(format!("ladder not serialisable: {e}")))?;
+        let updated = workflow::Entity::update_many()
+            .col_expr(
+                workflow::Column::SlaAcceptMinutes,
+                Expr::value(minutes(sla.accept_minutes)),
+            )
+            .col_expr(
+                workflow::Column::SlaFirstResponseMinutes,
+                Expr::value(minutes(sla.first_response_minutes)),
+            )
+            .col_expr(
+                workflow::Column::SlaResolutionMinutes,
+                Expr::value(minutes(sla.resolution_minutes)),
+            )
+            .col_expr(workflow::Column::Ladder, Expr::value(ladder))
+            .col_expr(workflow::Column::EditedAt, Expr::value(now))
+            .filter(workflow::Column::Name.eq(name))
+            .exec(self.db())
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
 /// How many waiting cases "next case" looks at before saying there is none.
 const NEXT_CASE_SCAN: u64 = 50;
 
@@ -651,9 +770,11 @@ impl Store {
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<Option<CaseId>, StoreError> {
-        let Some(me) = self.own_dispatch_snapshot(staff, ctx.now).await? else {
+        let Some(mut me) = self.own_dispatch_snapshot(staff, ctx.now).await? else {
             return Ok(None);
         };
+        // Asking for work says "I am here", whatever the presence switch says.
+        me.presence = Presence::Available;
         let mut workflows: HashMap<String, Option<WorkflowRules>> = HashMap::new();
         let mut places: HashMap<Uuid, CasePlace> = HashMap::new();
         for case in self.waiting_in_units(&me.units, NEXT_CASE_SCAN).await? {
@@ -696,7 +817,7 @@ impl Store {
             match self.claim_consultation(case.id.into(), staff, ctx).await {
                 Ok(()) => return Ok(Some(case.id.into())),
                 // Someone else took it (or it was offered) meanwhile: next one.
-                Err(StoreError::Conflict(_)) => continue,
+                Err(StoreError::Conflict(_) | StoreError::Transition(_)) => continue,
                 Err(err) => return Err(err),
             }
         }

@@ -350,7 +350,8 @@ impl Store {
 }
 
 /// Case statuses that no longer count against a staff member's capacity.
-const FINISHED_STATUSES: [&str; 4] = ["resolved", "closed", "withdrawn", "archived"];
+pub(crate) const FINISHED_STATUSES: [&str; 5] =
+    ["resolved", "closed", "withdrawn", "rejected", "archived"];
 
 impl Store {
     /// Everyone of `role` working for `unit` (home unit or membership), as
@@ -414,6 +415,18 @@ impl Store {
             .into_model::<Load>()
             .all(self.db())
             .await?;
+        // A pending offer holds a place too, or one router burst could
+        // offer a person far more than their capacity.
+        let offered: Vec<Load> = crate::entity::offer::Entity::find()
+            .select_only()
+            .column_as(crate::entity::offer::Column::StaffId, "owner_staff_id")
+            .column_as(crate::entity::offer::Column::Id.count(), "active")
+            .filter(crate::entity::offer::Column::StaffId.is_in(ids.clone()))
+            .filter(crate::entity::offer::Column::Status.eq("pending"))
+            .group_by(crate::entity::offer::Column::StaffId)
+            .into_model::<Load>()
+            .all(self.db())
+            .await?;
         let signings = lawyer_signing::Entity::find()
             .filter(lawyer_signing::Column::StaffId.is_in(ids))
             .all(self.db())
@@ -441,8 +454,10 @@ impl Store {
                     on_duty: on_duty.contains(&id),
                     active_cases: loads
                         .iter()
-                        .find(|l| l.owner_staff_id == id)
-                        .map_or(0, |l| l.active.max(0) as u32),
+                        .chain(&offered)
+                        .filter(|l| l.owner_staff_id == id)
+                        .map(|l| l.active.max(0) as u32)
+                        .sum(),
                     capacity: p.account.capacity.max(0) as u32,
                     signed_communities: signings
                         .iter()

@@ -152,7 +152,8 @@ impl Worker {
             };
             match settled {
                 Ok(true) => return Ok(()),
-                Ok(false) => continue,
+                // Climbed a step, or the chosen person filled up meanwhile: decide again.
+                Ok(false) | Err(WorkerError::Store(StoreError::AtCapacity)) => continue,
                 Err(WorkerError::Store(StoreError::Conflict(_))) => return Ok(()),
                 Err(WorkerError::Store(err)) if err.is_unique_violation() => return Ok(()),
                 Err(err) => return Err(err),
@@ -285,8 +286,10 @@ impl Worker {
     }
 
     /// Someone became available or has room again: route the cases waiting
-    /// in their queues now, best first, as many as they have room for (the
-    /// engine decides who gets each; this only asks it).
+    /// in their queues now, best first, until they are full (the engine
+    /// decides who gets each; this only asks it). Cases they cannot take
+    /// (declined before, lacking the skill) are routed and stay waiting, so
+    /// the scan looks a bounded distance further.
     async fn route_waiting_for(
         &self,
         staff: StaffId,
@@ -295,10 +298,15 @@ impl Worker {
         let Some(me) = self.store.own_dispatch_snapshot(staff, Utc::now()).await? else {
             return Ok(());
         };
-        let room = me.capacity.saturating_sub(me.active_cases).max(1);
-        let waiting = self.store.waiting_in_units(&me.units, room.into()).await?;
+        let waiting = self
+            .store
+            .waiting_in_units(&me.units, AVAILABILITY_SCAN)
+            .await?;
         debug!(%staff, waiting = waiting.len(), "routing waiting cases for someone available");
         for case in waiting {
+            if !self.store.has_room(staff).await? {
+                break;
+            }
             self.route(case.id.into(), None, request_id).await?;
         }
         Ok(())
@@ -450,6 +458,9 @@ impl Worker {
     }
 }
 
+/// Waiting cases looked at when someone becomes available.
+const AVAILABILITY_SCAN: u64 = 20;
+
 /// Steps a case may climb in one routing job.
 const MAX_CLIMB: usize = 16;
 
@@ -457,6 +468,7 @@ fn reason_text(reason: EscalationReason) -> &'static str {
     match reason {
         EscalationReason::StepTimedOut => "the step's time ran out",
         EscalationReason::NobodyEligible => "nobody eligible on this step",
+        EscalationReason::CoordinatorStep => "joint handling: the coordinators assign it",
     }
 }
 

@@ -7,6 +7,7 @@ mod catalog;
 mod concurrency;
 mod dispatch;
 mod embedded;
+mod engine;
 mod input;
 mod moderation;
 mod notifications;

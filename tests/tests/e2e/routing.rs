@@ -205,6 +205,12 @@ async fn losing_all_redis_data_mid_flight_loses_no_case() {
     })
     .await;
     app.pool_lawyers_away().await;
+    // Pending offers count against capacity; zhang takes the whole run.
+    app.app
+        .store
+        .set_staff_routing(app.demo.account("lawyer.zhang").id, None, None, Some(20))
+        .await
+        .unwrap();
     let resident = app.resident_token("unlucky").await;
     let mut ids = Vec::new();
     for i in 0..6 {
@@ -261,6 +267,12 @@ async fn two_instances_route_one_workload_without_double_offers() {
     let app = TestApp::spawn().await;
     let mut sibling = app.spawn_sibling().await;
     let sibling_url = format!("http://127.0.0.1:{}", sibling.port);
+    // Pending offers count against capacity; zhang takes the whole run.
+    app.app
+        .store
+        .set_staff_routing(app.demo.account("lawyer.zhang").id, None, None, Some(20))
+        .await
+        .unwrap();
     let resident = app.resident_token("busy-district").await;
     let zhang = app.staff_token("lawyer.zhang").await;
     let mut ids = Vec::new();

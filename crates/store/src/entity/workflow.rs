@@ -11,6 +11,8 @@ pub struct Model {
     pub sla_resolution_minutes: i32,
     #[sea_orm(column_type = "Text")]
     pub ladder: String,
+    /// Set when an administrator edited it; the catalogue file then leaves it alone.
+    pub edited_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

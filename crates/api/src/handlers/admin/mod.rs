@@ -1,9 +1,12 @@
 //! Coordinators and administrators set up their part of the district:
 //! the organisation tree, staff and their routing attributes, the duty
-//! roster, mediation rooms and the public-holiday calendar. Every write is
+//! roster, mediation rooms and the public-holiday calendar; they route by
+//! hand what the engine could not (the unrouted queue, reassignment,
+//! reopening) and administrators edit the workflows. Every write is
 //! confined to the caller's own subtree.
 
 pub mod add_shift;
+pub mod cases;
 pub mod community_qrcode;
 pub mod create_org_unit;
 pub mod create_room;
@@ -20,6 +23,7 @@ pub mod list_shifts;
 pub mod list_staff;
 pub mod set_calendar_day;
 pub mod update_staff;
+pub mod workflows;
 
 use crate::extract::AdminAuth;
 use crate::{ApiError, AppState};

@@ -3,6 +3,7 @@ pub mod follow_up;
 pub mod get;
 pub mod list;
 pub mod rate;
+pub mod reopen;
 pub mod withdraw;
 
 use crate::ApiError;

@@ -1,0 +1,259 @@
+//! The coordinators' side of routing: the unrouted queue, reassignment and
+//! reopening. A case is visible to a coordinator whose subtree holds its
+//! community; anything else reads as "not found".
+
+use super::super::context;
+use crate::extract::AdminAuth;
+use crate::middleware::RequestId;
+use crate::pagination::{PageQuery, split_page};
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{get, post, web};
+use chrono::{DateTime, Utc};
+use sansuo_domain::values::Reason;
+use sansuo_domain::{CaseId, StaffRole};
+use sansuo_store::consultations::ConsultationRecord;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A case as coordinators route it: where it stands on its ladder. The
+/// question is shown (coordinators decide who should answer it); the
+/// resident's identity is not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoutingCaseView {
+    pub id: Uuid,
+    #[schema(example = "consultation")]
+    pub service: String,
+    pub community_id: Uuid,
+    pub category_code: String,
+    pub status: crate::views::ConsultationStatusView,
+    pub question: String,
+    /// The workflow the case follows, and its step on the ladder (0-based).
+    pub workflow: Option<String>,
+    pub ladder_step: i32,
+    pub priority: i32,
+    /// Since when it has waited for an owner.
+    pub queued_at: Option<DateTime<Utc>>,
+    /// When it passed the end of its ladder (the alarm).
+    pub unrouted_at: Option<DateTime<Utc>>,
+    pub owner_staff_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+fn routing_view(record: &ConsultationRecord) -> RoutingCaseView {
+    let case = &record.case;
+    RoutingCaseView {
+        id: case.id,
+        service: case.service.clone(),
+        community_id: case.community_id,
+        category_code: case.category_code.clone(),
+        status: record.status().into(),
+        question: record.detail.question.clone(),
+        workflow: case.workflow.clone(),
+        ladder_step: case.ladder_step,
+        priority: case.priority,
+        queued_at: case.queued_at,
+        unrouted_at: case.unrouted_at,
+        owner_staff_id: case.owner_staff_id,
+        created_at: case.created_at,
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoutingCasePage {
+    pub items: Vec<RoutingCaseView>,
+    pub next_cursor: Option<String>,
+}
+
+fn case_not_found() -> ApiError {
+    ApiError::NotFound("case_not_found", "no such case in your organisation".into())
+}
+
+/// The case, if its community lies in the coordinator's subtree.
+async fn case_in_scope(
+    state: &AppState,
+    admin: &AdminAuth,
+    id: CaseId,
+) -> Result<ConsultationRecord, ApiError> {
+    let record = state
+        .store
+        .consultation(id)
+        .await?
+        .ok_or_else(case_not_found)?;
+    if !state
+        .store
+        .unit_within(record.case.community_id.into(), admin.scope)
+        .await?
+    {
+        return Err(case_not_found());
+    }
+    Ok(record)
+}
+
+/// Most rows looked at to fill one page of the unrouted queue. Unrouted
+/// cases are rare (an alarm each), so scanning past other organisations'
+/// is cheap; the bound keeps a pathological backlog from stalling a request.
+const UNROUTED_SCAN_PAGES: usize = 20;
+
+/// The unrouted queue: cases that passed the end of their ladder with
+/// nobody to take them, newest first. Assign them with `reassign`.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(PageQuery), responses(
+    (status = 200, body = RoutingCasePage),
+    (status = 400, body = ErrorBody, description = "`bad_parameter`"),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+))]
+#[get("/admin/unrouted")]
+pub async fn list_unrouted(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    query: web::Query<PageQuery>,
+) -> Result<web::Json<RoutingCasePage>, ApiError> {
+    let page = query.parse::<Uuid>()?;
+    let mut before = page.before;
+    let mut rows = Vec::new();
+    for _ in 0..UNROUTED_SCAN_PAGES {
+        let batch = state.store.unrouted_page(before, page.limit + 1).await?;
+        let exhausted = (batch.len() as u64) <= page.limit;
+        before = batch.last().map(|r| r.case.id);
+        for record in batch {
+            if state
+                .store
+                .unit_within(record.case.community_id.into(), admin.scope)
+                .await?
+            {
+                rows.push(record);
+            }
+        }
+        if exhausted || rows.len() as u64 > page.limit {
+            break;
+        }
+    }
+    let (rows, next_cursor) = split_page(rows, page.limit, |r| r.case.id);
+    Ok(web::Json(RoutingCasePage {
+        items: rows.iter().map(routing_view).collect(),
+        next_cursor,
+    }))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignRequest {
+    /// The lawyer who takes the case.
+    pub staff_id: Uuid,
+    /// Why (2 to 500 characters), kept in the case history.
+    #[schema(example = "熟悉该小区物业纠纷，由其继续跟进")]
+    pub reason: String,
+}
+
+/// Give a case to a named lawyer, whatever the router was doing with it
+/// (a pending offer is withdrawn). Works on waiting, offered, unrouted and
+/// owned cases.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ReassignRequest, responses(
+    (status = 200, body = RoutingCaseView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`case_not_found`, or `staff_not_found`: no such active lawyer serving the case's community"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: already answered or finished, or changed meanwhile"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`"),
+))]
+#[post("/admin/cases/{id}/reassign")]
+pub async fn reassign_case(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    body: web::Json<ReassignRequest>,
+) -> Result<web::Json<RoutingCaseView>, ApiError> {
+    let reason = Reason::parse(&body.reason)?;
+    let id = id.into_inner().into();
+    let staff_not_found = || {
+        ApiError::NotFound(
+            "staff_not_found",
+            "no such active lawyer serving the case's community".into(),
+        )
+    };
+    let target = state
+        .store
+        .staff(body.staff_id.into())
+        .await?
+        .filter(|s| s.active && s.role == StaffRole::Lawyer.as_str())
+        .ok_or_else(staff_not_found)?;
+    // The lawyer must serve the case's community: through their units or
+    // their firm's signings, as the router would see it.
+    let record = case_in_scope(&state, &admin, id).await?;
+    let place = state
+        .store
+        .case_place(record.case.community_id.into())
+        .await?;
+    let serves = state
+        .store
+        .own_dispatch_snapshot(target.id.into(), Utc::now())
+        .await?
+        .is_some_and(|me| {
+            [
+                Some(place.community),
+                place.station,
+                place.street,
+                place.district,
+            ]
+            .into_iter()
+            .flatten()
+            .any(|unit| me.units.contains(&unit))
+        });
+    if !serves {
+        return Err(staff_not_found());
+    }
+    state
+        .store
+        .reassign_consultation(
+            id,
+            target.id.into(),
+            reason.as_str(),
+            context(admin.principal(), &request_id),
+        )
+        .await?;
+    tracing::info!(case_id = %id, staff_id = %target.id, "reassigned by a coordinator");
+    state.outbox_nudge.notify_one();
+    Ok(web::Json(routing_view(
+        &case_in_scope(&state, &admin, id).await?,
+    )))
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReopenCaseRequest {
+    /// Why it needs more work (2 to 500 characters).
+    pub reason: String,
+}
+
+/// Reopen a resolved case: it goes back to whoever resolved it if they can
+/// take it, otherwise up its ladder from the bottom.
+#[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ReopenCaseRequest, responses(
+    (status = 200, body = RoutingCaseView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`case_not_found`"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: not resolved"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`"),
+))]
+#[post("/admin/cases/{id}/reopen")]
+pub async fn reopen_case(
+    state: web::Data<AppState>,
+    admin: AdminAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    body: web::Json<ReopenCaseRequest>,
+) -> Result<web::Json<RoutingCaseView>, ApiError> {
+    let reason = Reason::parse(&body.reason)?;
+    let id = id.into_inner().into();
+    case_in_scope(&state, &admin, id).await?;
+    state
+        .store
+        .reopen_consultation(id, reason.as_str(), context(admin.principal(), &request_id))
+        .await?;
+    state.outbox_nudge.notify_one();
+    Ok(web::Json(routing_view(
+        &case_in_scope(&state, &admin, id).await?,
+    )))
+}

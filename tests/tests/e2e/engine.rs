@@ -1,0 +1,721 @@
+//! The routing engine end to end: ladders with short timeouts, fairness,
+//! capacity, next candidate, hand-back, reopen, pull, SLA breaches, Redis
+//! flushed mid-run and several instances routing one workload.
+
+use reqwest::StatusCode;
+use sansuo_store::entity::{case, offer};
+use sansuo_tests::{
+    PrivateRedis, TestApp, TestOptions, eventually, eventually_within, expect_error, expect_status,
+};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+
+/// Replace the consultation workflow's ladder (SLA targets stay generous).
+async fn set_ladder(app: &TestApp, ladder: Value) {
+    let admin = app.staff_token("admin").await;
+    let body = json!({
+        "sla": {"accept_minutes": 240, "first_response_minutes": 420, "resolution_minutes": 2100},
+        "ladder": ladder,
+    });
+    expect_status(
+        app.put("/api/v1/admin/workflows/consultation_lawyer", &admin, body)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+/// Every lawyer of the street, one ladder step, ten minutes.
+fn street_only() -> Value {
+    json!([{ "role": "lawyer", "level": "street", "timeout_minutes": 10 }])
+}
+
+async fn offers_of(app: &TestApp, case_id: &str) -> Vec<offer::Model> {
+    offer::Entity::find()
+        .filter(offer::Column::CaseId.eq(case_id.parse::<uuid::Uuid>().unwrap()))
+        .order_by_asc(offer::Column::CreatedAt)
+        .all(app.app.store.db())
+        .await
+        .unwrap()
+}
+
+async fn case_row(app: &TestApp, case_id: &str) -> case::Model {
+    case::Entity::find_by_id(case_id.parse::<uuid::Uuid>().unwrap())
+        .one(app.app.store.db())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn actions(view: &Value) -> Vec<String> {
+    view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn pending_offers(app: &TestApp, token: &str) -> Vec<Value> {
+    expect_status(app.get("/api/v1/staff/offers", token).await, StatusCode::OK).await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+const LAWYERS: [&str; 4] = ["lawyer.zhang", "lawyer.li", "lawyer.wang", "lawyer.zhao"];
+
+#[tokio::test]
+async fn a_case_nobody_takes_climbs_three_steps_then_waits_with_the_coordinators() {
+    let app = TestApp::spawn().await;
+    // Three steps of two seconds: the signed lawyer, the street's pool, the
+    // district (no firm is signed there, so nobody: the case waits it out).
+    set_ladder(
+        &app,
+        json!([
+            { "role": "lawyer", "level": "community", "timeout_minutes": 1, "timeout_seconds": 2, "signed_lawyer_only": true },
+            { "role": "lawyer", "level": "street", "timeout_minutes": 1, "timeout_seconds": 2, "priority_boost": 1 },
+            { "role": "lawyer", "level": "district", "timeout_minutes": 1, "timeout_seconds": 2, "priority_boost": 2 },
+        ]),
+    )
+    .await;
+    let resident = app.resident_token("nobody-answers").await;
+    let case = app
+        .submit(&resident, "房东不退押金还扣了清洁费，合理吗？")
+        .await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    let zhang = app.staff_token("lawyer.zhang").await;
+    app.wait_for_offer(&zhang, &id).await;
+
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let unrouted = eventually_within(20, "the case to reach the unrouted queue", || async {
+        let page = expect_status(
+            app.get("/api/v1/admin/unrouted", &coordinator).await,
+            StatusCode::OK,
+        )
+        .await;
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id.as_str())
+            .cloned()
+    })
+    .await;
+    assert_eq!(unrouted["ladder_step"], 2);
+    assert_eq!(
+        unrouted["priority"],
+        2 + 1 + 2,
+        "category 2, boosts 1 and 2"
+    );
+    assert!(unrouted["unrouted_at"].is_string());
+
+    let row = case_row(&app, &id).await;
+    let offers = offers_of(&app, &id).await;
+    assert_eq!(
+        offers.iter().map(|o| o.ladder_step).collect::<Vec<_>>(),
+        [0, 1],
+        "one offer on each staffed step"
+    );
+    assert_eq!(
+        offers[0].staff_id,
+        app.demo.account("lawyer.zhang").id.as_uuid()
+    );
+    assert!(offers.iter().all(|o| o.status == "expired"));
+    // An offer never outlives its step.
+    for o in &offers {
+        assert!(o.expires_at - o.created_at <= chrono::Duration::seconds(2));
+    }
+    assert_eq!(row.status, "pooled");
+
+    let admin = app.staff_token("admin").await;
+    let view = expect_status(
+        app.get(&format!("/api/v1/staff/consultations/{id}"), &zhang)
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_eq!(view["error"]["code"], "consultation_not_found");
+
+    // The coordinator gives it to wang by hand; it leaves the unrouted queue.
+    let wang = app.demo.account("lawyer.wang").id;
+    let reassigned = expect_status(
+        app.post(
+            &format!("/api/v1/admin/cases/{id}/reassign"),
+            &coordinator,
+            json!({"staff_id": wang.as_uuid(), "reason": "熟悉租赁纠纷，请王律师跟进"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(reassigned["status"], "assigned");
+    assert_eq!(reassigned["owner_staff_id"], wang.as_uuid().to_string());
+    assert!(reassigned["unrouted_at"].is_null());
+    let page = expect_status(
+        app.get("/api/v1/admin/unrouted", &admin).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(page["items"].as_array().unwrap().is_empty(), "{page}");
+    let wang_token = app.staff_token("lawyer.wang").await;
+    let view = expect_status(
+        app.get(&format!("/api/v1/staff/consultations/{id}"), &wang_token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        actions(&view),
+        [
+            "submit",
+            "offer",
+            "expire_offer",
+            "escalate",
+            "offer",
+            "expire_offer",
+            "escalate",
+            "unroute",
+            "reassign"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn twenty_cases_over_four_equal_lawyers_land_five_each_and_capacity_holds() {
+    let app = TestApp::spawn().await;
+    set_ladder(&app, street_only()).await;
+    let store = &app.app.store;
+    for lawyer in LAWYERS {
+        store
+            .set_staff_routing(app.demo.account(lawyer).id, None, None, Some(5))
+            .await
+            .unwrap();
+    }
+    let resident = app.resident_token("busy-building").await;
+    let mut ids = Vec::new();
+    for i in 0..21 {
+        let case = app
+            .submit(&resident, &format!("第{i}户：电梯加装费用怎么分摊才合法？"))
+            .await;
+        ids.push(case["id"].as_str().unwrap().to_owned());
+    }
+    let tokens: Vec<String> =
+        futures::future::join_all(LAWYERS.iter().map(|l| app.staff_token(l))).await;
+    // Twenty offers go out, five to each; the 21st case finds everyone full.
+    let per_lawyer = eventually("twenty offers", || async {
+        let mut counts = Vec::new();
+        for token in &tokens {
+            counts.push(pending_offers(&app, token).await.len());
+        }
+        (counts.iter().sum::<usize>() == 20).then_some(counts)
+    })
+    .await;
+    assert_eq!(per_lawyer, [5, 5, 5, 5], "fair and within capacity");
+    let waiting: Vec<&String> = {
+        let mut waiting = Vec::new();
+        for id in &ids {
+            if app.status_of(&resident, id).await == "pooled" {
+                waiting.push(id);
+            }
+        }
+        waiting
+    };
+    assert_eq!(waiting.len(), 1, "one case waits for room");
+    let last = waiting[0].clone();
+
+    // wang declines one: his place goes to the waiting case at once, and
+    // the declined case waits (everyone else is full, wang said no to it).
+    let wang = &tokens[2];
+    let offers = pending_offers(&app, wang).await;
+    let declined_case = offers[0]["case_id"].as_str().unwrap().to_owned();
+    expect_status(
+        app.post(
+            &format!(
+                "/api/v1/staff/offers/{}/decline",
+                offers[0]["id"].as_str().unwrap()
+            ),
+            wang,
+            json!({"reason": "与当事人存在利益冲突"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    eventually("the waiting case to be offered to wang", || async {
+        pending_offers(&app, wang)
+            .await
+            .iter()
+            .any(|o| o["case_id"] == last.as_str())
+            .then_some(())
+    })
+    .await;
+    app.wait_for_status(&resident, &declined_case, "pooled")
+        .await;
+    let total: usize = {
+        let mut total = 0;
+        for token in &tokens {
+            let mine = pending_offers(&app, token).await.len();
+            assert!(mine <= 5, "capacity holds");
+            total += mine;
+        }
+        total
+    };
+    assert_eq!(total, 20);
+    // Everyone accepts: five owners of five cases each.
+    for token in &tokens {
+        for offer in pending_offers(&app, token).await {
+            app.accept_offer(token, &offer).await;
+        }
+    }
+    let mut owners: BTreeMap<uuid::Uuid, usize> = BTreeMap::new();
+    for id in &ids {
+        if let Some(owner) = case_row(&app, id).await.owner_staff_id {
+            *owners.entry(owner).or_default() += 1;
+        }
+    }
+    assert_eq!(owners.values().copied().collect::<Vec<_>>(), [5, 5, 5, 5]);
+}
+
+#[tokio::test]
+async fn a_decline_goes_to_the_next_candidate_and_never_back_to_the_decliner() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("next-please").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let case = app
+        .submit(&resident, "物业费上涨没有开业主大会，合法吗？")
+        .await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    let offer = app.wait_for_offer(&zhang, &id).await;
+    expect_status(
+        app.post(
+            &format!(
+                "/api/v1/staff/offers/{}/decline",
+                offer["id"].as_str().unwrap()
+            ),
+            &zhang,
+            json!({"reason": "本人是该小区业委会成员，需回避"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    // zhang is in the street's pool too, but said no to this case.
+    let offers = eventually("a second offer", || async {
+        let offers = offers_of(&app, &id).await;
+        (offers.len() == 2).then_some(offers)
+    })
+    .await;
+    let zhang_id = app.demo.account("lawyer.zhang").id.as_uuid();
+    assert_eq!(offers[0].staff_id, zhang_id);
+    assert_ne!(offers[1].staff_id, zhang_id);
+    assert_eq!((offers[0].ladder_step, offers[1].ladder_step), (0, 1));
+    assert_eq!(offers[1].status, "pending");
+}
+
+#[tokio::test]
+async fn a_hand_back_reroutes_and_a_reopened_case_returns_to_its_lawyer() {
+    let app = TestApp::spawn().await;
+    set_ladder(&app, street_only()).await;
+    let resident = app.resident_token("handed-back").await;
+    let case = app
+        .submit(&resident, "公司让签自愿放弃社保的协议，有效吗？")
+        .await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    let first = eventually("an offer", || async {
+        offers_of(&app, &id).await.into_iter().next()
+    })
+    .await;
+    let first_lawyer = LAWYERS
+        .iter()
+        .find(|l| app.demo.account(l).id.as_uuid() == first.staff_id)
+        .unwrap();
+    let token = app.staff_token(first_lawyer).await;
+    let offer = app.wait_for_offer(&token, &id).await;
+    app.accept_offer(&token, &offer).await;
+
+    let hand_back = format!("/api/v1/staff/consultations/{id}/hand-back");
+    expect_error(
+        app.post(&hand_back, &token, json!({"reason": "x"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let other = app
+        .staff_token(if *first_lawyer == "lawyer.zhao" {
+            "lawyer.wang"
+        } else {
+            "lawyer.zhao"
+        })
+        .await;
+    expect_error(
+        app.post(&hand_back, &other, json!({"reason": "不是我的案件"}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "consultation_not_found",
+    )
+    .await;
+    let handed = expect_status(
+        app.post(
+            &hand_back,
+            &token,
+            json!({"reason": "劳动争议非本人擅长，请同事处理"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(handed["status"], "pooled");
+    let second = eventually("the case offered to someone else", || async {
+        offers_of(&app, &id)
+            .await
+            .into_iter()
+            .find(|o| o.status == "pending")
+    })
+    .await;
+    assert_ne!(
+        second.staff_id, first.staff_id,
+        "not back to who handed it back"
+    );
+    let second_lawyer = LAWYERS
+        .iter()
+        .find(|l| app.demo.account(l).id.as_uuid() == second.staff_id)
+        .unwrap();
+    let second_token = app.staff_token(second_lawyer).await;
+    let offer = app.wait_for_offer(&second_token, &id).await;
+    app.accept_offer(&second_token, &offer).await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/consultations/{id}/messages"),
+            &second_token,
+            json!({"body": "此类协议无效，用人单位仍须依法缴纳社保。", "visibility": "public"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/consultations/{id}/resolve"),
+            &second_token,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+
+    // The resident reopens it: it goes back to the lawyer who resolved it.
+    let reopen = format!("/api/v1/consultations/{id}/reopen");
+    let stranger = app.resident_token("someone-else").await;
+    expect_error(
+        app.post(&reopen, &stranger, json!({"reason": "我也想问"}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "consultation_not_found",
+    )
+    .await;
+    let reopened = expect_status(
+        app.post(
+            &reopen,
+            &resident,
+            json!({"reason": "公司仍不缴纳，想问下一步怎么投诉"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(reopened["status"], "pooled");
+    let back = app.wait_for_offer(&second_token, &id).await;
+    app.accept_offer(&second_token, &back).await;
+    assert_eq!(app.status_of(&resident, &id).await, "assigned");
+    // Reopening twice, or a case that is not resolved, is refused.
+    expect_error(
+        app.post(&reopen, &resident, json!({"reason": "再次重开"}))
+            .await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn pulling_the_next_case_takes_each_waiting_case_once_highest_priority_first() {
+    let app = TestApp::spawn().await;
+    set_ladder(&app, street_only()).await;
+    for lawyer in LAWYERS {
+        app.set_presence(lawyer, "away").await;
+    }
+    let resident = app.resident_token("pull").await;
+    let mut ids = HashSet::new();
+    for i in 0..6 {
+        let case = app
+            .submit(&resident, &format!("第{i}个：小区车位只租不售合法吗？"))
+            .await;
+        ids.insert(case["id"].as_str().unwrap().to_owned());
+    }
+    // A higher-priority category (婚姻家庭 HY, priority 3 in the catalogue is
+    // not guaranteed; set one case's priority directly to make the order visible).
+    for id in &ids {
+        app.wait_for_status(&resident, id, "pooled").await;
+    }
+    let urgent = ids.iter().next().unwrap().clone();
+    case::Entity::update_many()
+        .col_expr(case::Column::Priority, sea_orm::sea_query::Expr::value(9))
+        .filter(case::Column::Id.eq(urgent.parse::<uuid::Uuid>().unwrap()))
+        .exec(app.app.store.db())
+        .await
+        .unwrap();
+
+    let wang = app.staff_token("lawyer.wang").await;
+    let zhao = app.staff_token("lawyer.zhao").await;
+    let first = expect_status(
+        app.post("/api/v1/staff/next-case", &wang, json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(first["id"], urgent.as_str(), "highest priority first");
+    assert_eq!(first["status"], "assigned");
+    // Two lawyers pulling at once until nothing is left: each case once.
+    let mut taken = vec![urgent.clone()];
+    loop {
+        let (a, b) = tokio::join!(
+            app.post("/api/v1/staff/next-case", &wang, json!({})),
+            app.post("/api/v1/staff/next-case", &zhao, json!({}))
+        );
+        let mut empty = 0;
+        for response in [a, b] {
+            match response.status() {
+                StatusCode::OK => {
+                    let body: Value = response.json().await.unwrap();
+                    taken.push(body["id"].as_str().unwrap().to_owned());
+                }
+                StatusCode::NO_CONTENT => empty += 1,
+                other => panic!("unexpected {other}"),
+            }
+        }
+        if empty == 2 {
+            break;
+        }
+    }
+    let unique: HashSet<String> = taken.iter().cloned().collect();
+    assert_eq!(taken.len(), 6, "{taken:?}");
+    assert_eq!(unique, ids);
+    let resident_token = app.resident_token("pull").await;
+    expect_error(
+        app.post("/api/v1/staff/next-case", &resident_token, json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn coming_back_to_available_brings_the_waiting_case_at_once() {
+    // Reconciliation once an hour: only the availability event can route it.
+    let app = TestApp::spawn().await;
+    set_ladder(&app, street_only()).await;
+    for lawyer in LAWYERS {
+        app.set_presence(lawyer, "away").await;
+    }
+    let resident = app.resident_token("waiting").await;
+    let case = app
+        .submit(&resident, "业主群里被人辱骂，可以起诉吗？")
+        .await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    app.wait_for_status(&resident, &id, "pooled").await;
+    app.set_presence("lawyer.zhao", "available").await;
+    let zhao = app.staff_token("lawyer.zhao").await;
+    app.wait_for_offer(&zhao, &id).await;
+}
+
+#[tokio::test]
+async fn a_missed_accept_target_is_recorded_once_and_escalates_the_case() {
+    let app = TestApp::spawn().await;
+    app.pool_lawyers_away().await;
+    app.set_presence("lawyer.zhang", "away").await;
+    let resident = app.resident_token("slow-day").await;
+    let case = app.submit(&resident, "遗嘱没有公证，还有效吗？").await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    app.wait_for_status(&resident, &id, "pooled").await;
+    let before = case_row(&app, &id).await;
+    assert_eq!(
+        before.ladder_step, 1,
+        "the signed lawyer's step was skipped"
+    );
+
+    // Ten days on (business time counts working hours only; ten calendar
+    // days always hold more than the four-hour accept target).
+    let later = chrono::Utc::now() + chrono::Duration::days(10);
+    let case_id = id.parse::<uuid::Uuid>().unwrap().into();
+    app.app.worker.check_sla(case_id, later).await.unwrap();
+    app.app.worker.check_sla(case_id, later).await.unwrap();
+    let breaches = app.app.store.sla_breaches_of(case_id).await.unwrap();
+    let clocks: Vec<&str> = breaches.iter().map(|b| b.clock.as_str()).collect();
+    assert_eq!(clocks, ["accept", "resolution"], "each clock once");
+    let after = case_row(&app, &id).await;
+    assert_eq!(after.ladder_step, 2, "a breach climbs one step");
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let _ = coordinator;
+    let events: Vec<String> = sansuo_store::entity::case_event::Entity::find()
+        .filter(sansuo_store::entity::case_event::Column::CaseId.eq(after.id))
+        .order_by_asc(sansuo_store::entity::case_event::Column::Id)
+        .all(app.app.store.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        events.iter().filter(|a| *a == "sla_breach").count(),
+        2,
+        "{events:?}"
+    );
+    assert!(events.contains(&"escalate".to_owned()));
+}
+
+/// Lawyers who accept every offer they see, until told to stop.
+fn accept_everything(app: &TestApp, tokens: Vec<String>) -> tokio::task::JoinHandle<()> {
+    let http = app.http.clone();
+    let base = app.url("");
+    tokio::spawn(async move {
+        loop {
+            for token in &tokens {
+                let Ok(response) = http
+                    .get(format!("{base}/api/v1/staff/offers"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                else {
+                    continue;
+                };
+                let Ok(body) = response.json::<Value>().await else {
+                    continue;
+                };
+                for offer in body["items"].as_array().cloned().unwrap_or_default() {
+                    let _ = http
+                        .post(format!(
+                            "{base}/api/v1/staff/offers/{}/accept",
+                            offer["id"].as_str().unwrap()
+                        ))
+                        .bearer_auth(token)
+                        .json(&json!({}))
+                        .send()
+                        .await;
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+}
+
+/// Each case owned exactly once, by one accepted offer, and never two
+/// offers pending at the same time.
+async fn assert_each_case_owned_once(app: &TestApp, ids: &[String]) {
+    for id in ids {
+        let row = case_row(app, id).await;
+        assert_eq!(row.status, "assigned", "{id}");
+        let offers = offers_of(app, id).await;
+        let accepted: Vec<_> = offers.iter().filter(|o| o.status == "accepted").collect();
+        assert_eq!(accepted.len(), 1, "{id}: {offers:?}");
+        assert_eq!(Some(accepted[0].staff_id), row.owner_staff_id);
+        for pair in offers.windows(2) {
+            let answered = pair[0].responded_at.expect("an earlier offer was answered");
+            assert!(
+                answered <= pair[1].created_at,
+                "overlapping offers: {offers:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn redis_flushed_mid_run_every_case_still_reaches_one_owner() {
+    let redis = PrivateRedis::start().await;
+    let app = TestApp::spawn_with(TestOptions {
+        redis_url: Some(redis.url()),
+        reconcile_secs: 1,
+        offer_timeout_secs: 3,
+        ..TestOptions::default()
+    })
+    .await;
+    set_ladder(&app, street_only()).await;
+    let resident = app.resident_token("flushed").await;
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        if i == 6 {
+            // Everything Redis held (queued route jobs, offer timers, the
+            // rebuilt marker) is gone at once.
+            let mut conn = redis::Client::open(redis.url())
+                .unwrap()
+                .get_multiplexed_async_connection()
+                .await
+                .unwrap();
+            let _: () = redis::cmd("FLUSHALL").query_async(&mut conn).await.unwrap();
+        }
+        let case = app
+            .submit(
+                &resident,
+                &format!("第{i}宗：快递丢件平台只赔三倍运费合理吗？"),
+            )
+            .await;
+        ids.push(case["id"].as_str().unwrap().to_owned());
+    }
+    let tokens: Vec<String> =
+        futures::future::join_all(LAWYERS.iter().map(|l| app.staff_token(l))).await;
+    let acceptors = accept_everything(&app, tokens);
+    for id in &ids {
+        eventually_within(30, "every case to be owned", || async {
+            (app.status_of(&resident, id).await == "assigned").then_some(())
+        })
+        .await;
+    }
+    acceptors.abort();
+    assert_each_case_owned_once(&app, &ids).await;
+}
+
+#[tokio::test]
+async fn three_instances_route_one_workload_without_double_offers_or_lost_cases() {
+    let app = TestApp::spawn().await;
+    set_ladder(&app, street_only()).await;
+    let mut siblings = vec![app.spawn_sibling().await, app.spawn_sibling().await];
+    let resident = app.resident_token("three-instances").await;
+    let mut ids = Vec::new();
+    for i in 0..15 {
+        // Spread submissions over the three instances.
+        let port = match i % 3 {
+            0 => app.app.port,
+            n => siblings[n - 1].port,
+        };
+        let response = app
+            .http
+            .post(format!("http://127.0.0.1:{port}/api/v1/consultations"))
+            .bearer_auth(&resident)
+            .json(&json!({
+                "community_id": app.demo.community_a.as_uuid(),
+                "category_code": "LJ01",
+                "question": format!("第{i}件：楼上漏水把我家天花板泡坏了谁来赔？"),
+            }))
+            .send()
+            .await
+            .unwrap();
+        let case = expect_status(response, StatusCode::CREATED).await;
+        ids.push(case["id"].as_str().unwrap().to_owned());
+    }
+    let tokens: Vec<String> =
+        futures::future::join_all(LAWYERS.iter().map(|l| app.staff_token(l))).await;
+    let acceptors = accept_everything(&app, tokens);
+    for id in &ids {
+        eventually_within(30, "every case to be owned", || async {
+            (app.status_of(&resident, id).await == "assigned").then_some(())
+        })
+        .await;
+    }
+    acceptors.abort();
+    assert_each_case_owned_once(&app, &ids).await;
+    for sibling in &mut siblings {
+        sibling.stop().await;
+    }
+}
