@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod consultation;
 pub mod dispatch;
 pub mod ids;
+pub mod mediation;
 pub mod moderation;
 pub mod notify;
 pub mod privacy;

@@ -1,0 +1,530 @@
+//! The mediation (预约调解) state machine and the deadlines the law sets.
+//!
+//! ```text
+//! submitted ─offer─▶ offered ─accept─▶ accepted ─schedule─▶ scheduled ─hold─▶ heard ─agree─▶ agreed ─visit─▶ closed
+//!     │      ◀─decline/expire─┘  ▲        │  ▲                 │ cancel (none left)  │              │            │
+//!     └─pool/escalate─▶ pooled ──┘claim   │  └─────────────────┘                    └─terminate─▶ terminated─close┘
+//!                                         └─refuse (ground + referral) ─▶ refused         reopen: closed ─▶ accepted
+//! withdraw (resident): before a session was held ─▶ withdrawn
+//! escalate_tier (mediator/coordinator, by hand): accepted, scheduled, heard ─▶ pooled one tier up
+//! ```
+//! The routing part (submitted, offered, pooled → accepted) is the same
+//! engine as consultations; "accepted" is 受理 and owning the case at once.
+
+use crate::calendar::BusinessCalendar;
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediationStatus {
+    /// Applied; its routing event not yet handled.
+    Submitted,
+    /// Offered to one mediator, until the offer expires.
+    Offered,
+    /// Waiting on its tier's queue for a mediator.
+    Pooled,
+    /// A mediator accepted it (受理) and owns it; no session booked yet.
+    Accepted,
+    /// A session is booked in a room.
+    Scheduled,
+    /// At least one session was held; no outcome yet.
+    Heard,
+    /// An agreement was reached (written or oral); performance is followed up.
+    Agreed,
+    /// Mediation ended without agreement; the parties were told their routes.
+    Terminated,
+    /// Done: followed up (agreement) or closed after termination.
+    Closed,
+    /// Not accepted, with a ground and a referral.
+    Refused,
+    /// The applicant withdrew before any session was held.
+    Withdrawn,
+}
+
+impl MediationStatus {
+    pub const ALL: [MediationStatus; 11] = [
+        MediationStatus::Submitted,
+        MediationStatus::Offered,
+        MediationStatus::Pooled,
+        MediationStatus::Accepted,
+        MediationStatus::Scheduled,
+        MediationStatus::Heard,
+        MediationStatus::Agreed,
+        MediationStatus::Terminated,
+        MediationStatus::Closed,
+        MediationStatus::Refused,
+        MediationStatus::Withdrawn,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MediationStatus::Submitted => "submitted",
+            MediationStatus::Offered => "offered",
+            MediationStatus::Pooled => "pooled",
+            MediationStatus::Accepted => "accepted",
+            MediationStatus::Scheduled => "scheduled",
+            MediationStatus::Heard => "heard",
+            MediationStatus::Agreed => "agreed",
+            MediationStatus::Terminated => "terminated",
+            MediationStatus::Closed => "closed",
+            MediationStatus::Refused => "refused",
+            MediationStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    /// Concluded (an outcome is recorded): what the success rate divides by.
+    pub fn is_concluded(&self) -> bool {
+        matches!(
+            self,
+            MediationStatus::Agreed | MediationStatus::Terminated | MediationStatus::Closed
+        )
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, MediationStatus::Refused | MediationStatus::Withdrawn)
+    }
+}
+
+impl fmt::Display for MediationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for MediationStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        MediationStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown mediation status `{s}`"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediationAction {
+    Offer,
+    Pool,
+    Escalate,
+    Unroute,
+    /// Mediator: take the offer (受理).
+    Accept,
+    Decline,
+    ExpireOffer,
+    /// Mediator: take it from the tier's queue.
+    Claim,
+    /// Mediator or coordinator: not accepted, with a ground and a referral.
+    Refuse,
+    /// Coordinator: give it to a named mediator.
+    Reassign,
+    /// Owner: "not mine" before any session.
+    HandBack,
+    /// Book a session in a room.
+    Schedule,
+    /// Cancel the only upcoming session (with notice to the parties).
+    CancelSession,
+    /// Record a held session (attendees, minutes).
+    Hold,
+    /// Record an agreement.
+    Agree,
+    /// End without agreement, telling the parties their routes.
+    Terminate,
+    /// The follow-up visit (回访) on an agreement's performance.
+    Visit,
+    /// Close a terminated case.
+    Close,
+    /// A closed case needs more work.
+    Reopen,
+    /// By hand, with a reason: to the next tier (专业助调, 公调对接).
+    EscalateTier,
+    /// Applicant: withdraw before any session was held.
+    Withdraw,
+    /// Timer: a response-time target passed.
+    SlaBreach,
+}
+
+impl MediationAction {
+    pub const ALL: [MediationAction; 22] = [
+        MediationAction::Offer,
+        MediationAction::Pool,
+        MediationAction::Escalate,
+        MediationAction::Unroute,
+        MediationAction::Accept,
+        MediationAction::Decline,
+        MediationAction::ExpireOffer,
+        MediationAction::Claim,
+        MediationAction::Refuse,
+        MediationAction::Reassign,
+        MediationAction::HandBack,
+        MediationAction::Schedule,
+        MediationAction::CancelSession,
+        MediationAction::Hold,
+        MediationAction::Agree,
+        MediationAction::Terminate,
+        MediationAction::Visit,
+        MediationAction::Close,
+        MediationAction::Reopen,
+        MediationAction::EscalateTier,
+        MediationAction::Withdraw,
+        MediationAction::SlaBreach,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MediationAction::Offer => "offer",
+            MediationAction::Pool => "pool",
+            MediationAction::Escalate => "escalate",
+            MediationAction::Unroute => "unroute",
+            MediationAction::Accept => "accept",
+            MediationAction::Decline => "decline",
+            MediationAction::ExpireOffer => "expire_offer",
+            MediationAction::Claim => "claim",
+            MediationAction::Refuse => "refuse",
+            MediationAction::Reassign => "reassign",
+            MediationAction::HandBack => "hand_back",
+            MediationAction::Schedule => "schedule",
+            MediationAction::CancelSession => "cancel_session",
+            MediationAction::Hold => "hold",
+            MediationAction::Agree => "agree",
+            MediationAction::Terminate => "terminate",
+            MediationAction::Visit => "visit",
+            MediationAction::Close => "close",
+            MediationAction::Reopen => "reopen",
+            MediationAction::EscalateTier => "escalate_tier",
+            MediationAction::Withdraw => "withdraw",
+            MediationAction::SlaBreach => "sla_breach",
+        }
+    }
+
+    /// Whether the parties see this event in their history. Routing
+    /// internals stay with staff.
+    pub fn is_public(&self) -> bool {
+        !matches!(
+            self,
+            MediationAction::Offer
+                | MediationAction::Pool
+                | MediationAction::Escalate
+                | MediationAction::Unroute
+                | MediationAction::Decline
+                | MediationAction::ExpireOffer
+                | MediationAction::HandBack
+                | MediationAction::Reassign
+                | MediationAction::SlaBreach
+        )
+    }
+}
+
+impl fmt::Display for MediationAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a mediation that is {from} cannot {action}")]
+pub struct MediationTransitionError {
+    pub from: MediationStatus,
+    pub action: MediationAction,
+}
+
+/// The status after `action`, or why the move is forbidden.
+pub fn transition(
+    from: MediationStatus,
+    action: MediationAction,
+) -> Result<MediationStatus, MediationTransitionError> {
+    use MediationAction as A;
+    use MediationStatus as S;
+    let to = match (from, action) {
+        (S::Submitted | S::Pooled, A::Offer) => S::Offered,
+        (S::Submitted, A::Pool) => S::Pooled,
+        (S::Submitted | S::Pooled, A::Escalate | A::Unroute) => S::Pooled,
+        (S::Offered, A::Accept) => S::Accepted,
+        (S::Offered, A::Decline | A::ExpireOffer) => S::Pooled,
+        (S::Pooled, A::Claim) => S::Accepted,
+        (S::Submitted | S::Offered | S::Pooled | S::Accepted, A::Refuse) => S::Refused,
+        (S::Submitted | S::Offered | S::Pooled | S::Accepted, A::Reassign) => S::Accepted,
+        (S::Accepted, A::HandBack) => S::Pooled,
+        (S::Accepted | S::Scheduled | S::Heard, A::Schedule) => S::Scheduled,
+        (S::Scheduled, A::CancelSession) => S::Accepted,
+        (S::Scheduled, A::Hold) => S::Heard,
+        (S::Heard, A::Agree) => S::Agreed,
+        (S::Accepted | S::Scheduled | S::Heard, A::Terminate) => S::Terminated,
+        (S::Agreed, A::Visit) => S::Closed,
+        (S::Terminated, A::Close) => S::Closed,
+        (S::Closed, A::Reopen) => S::Accepted,
+        (S::Accepted | S::Scheduled | S::Heard, A::EscalateTier) => S::Pooled,
+        (S::Submitted | S::Offered | S::Pooled | S::Accepted | S::Scheduled, A::Withdraw) => {
+            S::Withdrawn
+        }
+        (
+            S::Submitted | S::Offered | S::Pooled | S::Accepted | S::Scheduled | S::Heard,
+            A::SlaBreach,
+        ) => from,
+        _ => return Err(MediationTransitionError { from, action }),
+    };
+    Ok(to)
+}
+
+/// Cancelling one session of several keeps the case scheduled; cancelling
+/// the last upcoming one returns it to where it was before booking.
+pub fn status_after_cancel(upcoming_left: usize, any_held: bool) -> MediationStatus {
+    match (upcoming_left, any_held) {
+        (n, _) if n > 0 => MediationStatus::Scheduled,
+        (_, true) => MediationStatus::Heard,
+        (_, false) => MediationStatus::Accepted,
+    }
+}
+
+/// Why a mediation may be refused (不予受理), as the law lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalGround {
+    /// A court, arbitration body or administrative agency already handles it.
+    AlreadyHandled,
+    /// Only a specialised body may mediate it (e.g. labour arbitration).
+    SpecialisedBody,
+    /// A party refuses mediation.
+    PartyRefuses,
+    /// Not a civil dispute (a crime, an administrative act).
+    NotMediable,
+}
+
+/// How a terminated mediation leaves the parties: the routes they were told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OtherRoute {
+    Arbitration,
+    Administrative,
+    Court,
+}
+
+/// Days the law gives to apply for judicial confirmation of an agreement
+/// (人民调解法 art. 33: within 30 days of its taking effect).
+pub const CONFIRMATION_DAYS: i64 = 30;
+
+/// The last day to apply for judicial confirmation, as courts count
+/// periods (民事诉讼法 art. 85): the day the agreement took effect is not
+/// counted, and a period ending on a rest day (holiday or weekend) ends on
+/// the next working day instead.
+pub fn confirmation_deadline(effective: NaiveDate, calendar: &BusinessCalendar) -> NaiveDate {
+    next_working_day_from(effective + Duration::days(CONFIRMATION_DAYS), calendar)
+}
+
+/// `day` itself if it is a working day, else the first working day after it.
+/// A calendar with no working day within a year ahead returns `day` (it can
+/// never breach, and a court would not be open either).
+pub fn next_working_day_from(day: NaiveDate, calendar: &BusinessCalendar) -> NaiveDate {
+    (0..366)
+        .map(|d| day + Duration::days(d))
+        .find(|d| !calendar.intervals_on(*d).is_empty())
+        .unwrap_or(day)
+}
+
+/// Mediations should be concluded within 30 days of acceptance (the
+/// programme's target): counted in working days, so holidays do not eat it.
+pub const CONCLUSION_WORKING_DAYS: u32 = 30;
+
+/// The date by which a mediation accepted on `accepted` should be concluded:
+/// the 30th working day after the day of acceptance.
+pub fn conclusion_target(accepted: NaiveDate, calendar: &BusinessCalendar) -> NaiveDate {
+    let mut day = accepted;
+    let mut counted = 0;
+    // A bounded walk: at most a few years of calendar for 30 working days.
+    for _ in 0..(366 * 3) {
+        day += Duration::days(1);
+        if !calendar.intervals_on(day).is_empty() {
+            counted += 1;
+            if counted == CONCLUSION_WORKING_DAYS {
+                return day;
+            }
+        }
+    }
+    day
+}
+
+/// The follow-up visit (回访) falls due a week after the agreement's
+/// performance deadline (time to see whether it was performed), or 30
+/// days after the agreement when it sets no deadline (performed on the spot).
+pub fn visit_due(agreed_on: NaiveDate, perform_by: Option<NaiveDate>) -> NaiveDate {
+    match perform_by {
+        Some(deadline) if deadline >= agreed_on => deadline + Duration::days(7),
+        _ => agreed_on + Duration::days(30),
+    }
+}
+
+/// Calendar days between two dates (for "days to conclude" statistics).
+pub fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
+    i64::from(to.num_days_from_ce() - from.num_days_from_ce())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::DayOverride;
+    use MediationAction as A;
+    use MediationStatus as S;
+
+    const ALLOWED: &[(S, A, S)] = &[
+        (S::Submitted, A::Offer, S::Offered),
+        (S::Pooled, A::Offer, S::Offered),
+        (S::Submitted, A::Pool, S::Pooled),
+        (S::Submitted, A::Escalate, S::Pooled),
+        (S::Pooled, A::Escalate, S::Pooled),
+        (S::Submitted, A::Unroute, S::Pooled),
+        (S::Pooled, A::Unroute, S::Pooled),
+        (S::Offered, A::Accept, S::Accepted),
+        (S::Offered, A::Decline, S::Pooled),
+        (S::Offered, A::ExpireOffer, S::Pooled),
+        (S::Pooled, A::Claim, S::Accepted),
+        (S::Submitted, A::Refuse, S::Refused),
+        (S::Offered, A::Refuse, S::Refused),
+        (S::Pooled, A::Refuse, S::Refused),
+        (S::Accepted, A::Refuse, S::Refused),
+        (S::Submitted, A::Reassign, S::Accepted),
+        (S::Offered, A::Reassign, S::Accepted),
+        (S::Pooled, A::Reassign, S::Accepted),
+        (S::Accepted, A::Reassign, S::Accepted),
+        (S::Accepted, A::HandBack, S::Pooled),
+        (S::Accepted, A::Schedule, S::Scheduled),
+        (S::Scheduled, A::Schedule, S::Scheduled),
+        (S::Heard, A::Schedule, S::Scheduled),
+        (S::Scheduled, A::CancelSession, S::Accepted),
+        (S::Scheduled, A::Hold, S::Heard),
+        (S::Heard, A::Agree, S::Agreed),
+        (S::Accepted, A::Terminate, S::Terminated),
+        (S::Scheduled, A::Terminate, S::Terminated),
+        (S::Heard, A::Terminate, S::Terminated),
+        (S::Agreed, A::Visit, S::Closed),
+        (S::Terminated, A::Close, S::Closed),
+        (S::Closed, A::Reopen, S::Accepted),
+        (S::Accepted, A::EscalateTier, S::Pooled),
+        (S::Scheduled, A::EscalateTier, S::Pooled),
+        (S::Heard, A::EscalateTier, S::Pooled),
+        (S::Submitted, A::Withdraw, S::Withdrawn),
+        (S::Offered, A::Withdraw, S::Withdrawn),
+        (S::Pooled, A::Withdraw, S::Withdrawn),
+        (S::Accepted, A::Withdraw, S::Withdrawn),
+        (S::Scheduled, A::Withdraw, S::Withdrawn),
+        (S::Submitted, A::SlaBreach, S::Submitted),
+        (S::Offered, A::SlaBreach, S::Offered),
+        (S::Pooled, A::SlaBreach, S::Pooled),
+        (S::Accepted, A::SlaBreach, S::Accepted),
+        (S::Scheduled, A::SlaBreach, S::Scheduled),
+        (S::Heard, A::SlaBreach, S::Heard),
+    ];
+
+    #[test]
+    fn every_status_action_pair_matches_the_table() {
+        let mut checked = 0;
+        for from in S::ALL {
+            for action in A::ALL {
+                let expected = ALLOWED
+                    .iter()
+                    .find(|(f, a, _)| *f == from && *a == action)
+                    .map(|(_, _, to)| *to);
+                match (transition(from, action), expected) {
+                    (Ok(to), Some(want)) => assert_eq!(to, want, "{from} --{action}-->"),
+                    (Err(e), None) => assert_eq!((e.from, e.action), (from, action)),
+                    (got, want) => panic!("{from} --{action}--> got {got:?}, table says {want:?}"),
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 11 * 22);
+    }
+
+    #[test]
+    fn refused_and_withdrawn_allow_nothing() {
+        for from in S::ALL.into_iter().filter(S::is_terminal) {
+            for action in A::ALL {
+                assert!(transition(from, action).is_err(), "{from} --{action}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_held_session_cannot_be_withdrawn_from() {
+        let err = transition(S::Heard, A::Withdraw).unwrap_err();
+        assert_eq!(err.to_string(), "a mediation that is heard cannot withdraw");
+    }
+
+    #[test]
+    fn cancelling_the_last_session_goes_back_to_before_booking() {
+        assert_eq!(status_after_cancel(1, false), S::Scheduled);
+        assert_eq!(status_after_cancel(0, false), S::Accepted);
+        assert_eq!(status_after_cancel(0, true), S::Heard);
+    }
+
+    #[test]
+    fn statuses_round_trip_and_concluded_ones_are_known() {
+        for st in S::ALL {
+            assert_eq!(st.as_str().parse::<S>(), Ok(st));
+        }
+        let concluded: Vec<S> = S::ALL.into_iter().filter(S::is_concluded).collect();
+        assert_eq!(concluded, [S::Agreed, S::Terminated, S::Closed]);
+    }
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    fn calendar_2026() -> BusinessCalendar {
+        let mut cal = BusinessCalendar::china_office_hours();
+        for day in 1..=7 {
+            cal.set_override(d(10, day), DayOverride::Holiday);
+        }
+        cal.set_override(d(10, 10), DayOverride::Workday);
+        for day in 1..=3 {
+            cal.set_override(d(1, day), DayOverride::Holiday);
+        }
+        cal
+    }
+
+    #[test]
+    fn confirmation_deadline_counts_from_the_next_day_and_skips_rest_days() {
+        let cal = calendar_2026();
+        // Effective Monday 2 Nov: the 30th day after is Wednesday 2 Dec.
+        assert_eq!(confirmation_deadline(d(11, 2), &cal), d(12, 2));
+        // Effective 31 Aug: day 30 is Wednesday 30 Sep, a working day.
+        assert_eq!(confirmation_deadline(d(8, 31), &cal), d(9, 30));
+        // Effective 1 Sep: day 30 is 1 Oct, National Day; the holiday runs
+        // to 7 Oct, so the last day moves to Thursday 8 Oct.
+        assert_eq!(confirmation_deadline(d(9, 1), &cal), d(10, 8));
+        // Ending on a Saturday (7 Nov 2026 + 30 = Monday 7 Dec; take 6 Nov +
+        // 30 = Sunday 6 Dec) moves to Monday.
+        assert_eq!(confirmation_deadline(d(11, 6), &cal), d(12, 7));
+        // Across the year end into New Year's holidays: 3 Dec 2026 + 30 =
+        // 2 Jan 2027, a Saturday (no 2027 notice: weekends only) → Monday 4 Jan.
+        assert_eq!(
+            confirmation_deadline(d(12, 3), &cal),
+            NaiveDate::from_ymd_opt(2027, 1, 4).unwrap()
+        );
+    }
+
+    #[test]
+    fn conclusion_target_is_thirty_working_days() {
+        let cal = calendar_2026();
+        // Accepted Monday 2 Nov 2026: the day itself does not count; Tue–Fri
+        // (4), five full weeks (29), then Monday 14 Dec is the 30th.
+        assert_eq!(conclusion_target(d(11, 2), &cal), d(12, 14));
+        // Accepted Monday 28 Sep: 29–30 Sep (2), the holiday week does not
+        // count, 8–9 Oct and the make-up Saturday 10 Oct (5), four full weeks
+        // (25), then 9–13 Nov: Friday 13 Nov is the 30th.
+        let target = conclusion_target(d(9, 28), &cal);
+        let calendar_days = days_between(d(9, 28), target);
+        assert!(calendar_days > 42, "{target}: holidays extend it");
+        assert_eq!(target, d(11, 13));
+    }
+
+    #[test]
+    fn the_visit_follows_the_performance_deadline() {
+        assert_eq!(visit_due(d(11, 2), Some(d(11, 30))), d(12, 7));
+        assert_eq!(visit_due(d(11, 2), None), d(12, 2));
+        // A deadline before the agreement is a typo, not a reason to visit early.
+        assert_eq!(visit_due(d(11, 2), Some(d(10, 1))), d(12, 2));
+    }
+}
