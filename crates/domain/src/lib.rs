@@ -18,6 +18,7 @@ pub mod notify;
 pub mod privacy;
 pub mod sla;
 pub mod values;
+pub mod work_order;
 
 pub use actor::{Actor, StaffRole};
 pub use consultation::{ConsultationAction, ConsultationStatus, TransitionError};

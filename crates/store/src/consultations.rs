@@ -10,10 +10,12 @@ use crate::error::is_unique_violation;
 use crate::outbox::{self, topic};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
 use sansuo_domain::consultation::transition;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::values::{IdempotencyKey, MessageBody, QuestionText, Rating};
+use sansuo_domain::work_order::{Move, MoveError, RoutingMove, routing_move};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, ResidentId, StaffId,
 };
@@ -160,34 +162,79 @@ pub(crate) async fn move_case<C: ConnectionTrait>(
         .parse()
         .map_err(|e: String| StoreError::conflict(e))?;
     let to = transition(from, action)?;
+    let applied = Move {
+        from: from.as_str(),
+        to: to.as_str(),
+        action: action.as_str(),
+        public: action.is_public(),
+    };
+    apply_move(conn, case, applied, reason, ctx, set).await?;
+    Ok(to)
+}
+
+/// A routing move on a case of any service: its own machine says where the
+/// move leads (`domain::work_order`), the guarded update applies it.
+pub(crate) async fn move_routed<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    mv: RoutingMove,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<&'static str, StoreError> {
+    let service = service_of(case)?;
+    let applied = routing_move(service, &case.status, mv).map_err(|e| match e {
+        MoveError::Forbidden(why) => StoreError::Conflict(why),
+        other => StoreError::Conflict(other.to_string()),
+    })?;
+    apply_move(conn, case, applied, reason, ctx, set).await?;
+    Ok(applied.to)
+}
+
+pub(crate) fn service_of(case: &case::Model) -> Result<Service, StoreError> {
+    serde_json::from_value(serde_json::Value::String(case.service.clone()))
+        .map_err(|_| StoreError::conflict(format!("unknown service `{}`", case.service)))
+}
+
+/// `UPDATE cases SET status = to, version = version + 1 ... WHERE id = ? AND
+/// status = from AND version = v`, and the event, on `conn` (the caller's
+/// transaction). Zero rows: someone else moved the case first.
+async fn apply_move<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    applied: Move,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<(), StoreError> {
     let update = case::Entity::update_many()
-        .col_expr(case::Column::Status, Expr::value(to.as_str()))
+        .col_expr(case::Column::Status, Expr::value(applied.to))
         .col_expr(
             case::Column::Version,
             Expr::col(case::Column::Version).add(1),
         )
         .col_expr(case::Column::UpdatedAt, Expr::value(ctx.now))
         .filter(case::Column::Id.eq(case.id))
-        .filter(case::Column::Status.eq(from.as_str()))
+        .filter(case::Column::Status.eq(applied.from))
         .filter(case::Column::Version.eq(case.version));
     let result = set(update).exec(conn).await?;
     if result.rows_affected != 1 {
         return Err(StoreError::conflict(format!(
-            "the consultation changed meanwhile (it was {from}); reload it"
+            "the case changed meanwhile (it was {}); reload it",
+            applied.from
         )));
     }
     append_event(
         conn,
         case.id,
-        action.as_str(),
-        Some(from.as_str()),
-        to.as_str(),
-        action.is_public(),
+        applied.action,
+        Some(applied.from),
+        applied.to,
+        applied.public,
         reason,
         ctx,
     )
-    .await?;
-    Ok(to)
+    .await
 }
 
 /// Restart the fairness clock of someone who just took a case: the
@@ -332,6 +379,7 @@ impl Store {
             priority: Set(0),
             queued_at: Set(Some(now)),
             unrouted_at: Set(None),
+            preferred_staff_id: Set(None),
         })
         .exec_without_returning(&txn)
         .await?;
@@ -684,7 +732,7 @@ impl Store {
             return Err(StoreError::conflict("the offer was answered meanwhile"));
         }
         let case = load_case(&txn, offer.case_id.into()).await?;
-        move_case(&txn, &case, ConsultationAction::Accept, None, ctx, |u| {
+        move_routed(&txn, &case, RoutingMove::Accept, None, ctx, |u| {
             u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
                 .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
         })
@@ -724,15 +772,7 @@ impl Store {
             )));
         }
         let case = load_case(&txn, offer.case_id.into()).await?;
-        move_case(
-            &txn,
-            &case,
-            ConsultationAction::Decline,
-            Some(reason),
-            ctx,
-            |u| u,
-        )
-        .await?;
+        move_routed(&txn, &case, RoutingMove::Decline, Some(reason), ctx, |u| u).await?;
         // The next candidate on this step, or the next step; and the
         // decliner has a place free for something else waiting.
         route_again(&txn, case.id, ctx).await?;
@@ -755,17 +795,10 @@ impl Store {
         if case.owner_staff_id != Some(staff.as_uuid()) {
             return Err(StoreError::NotFound);
         }
-        move_case(
-            &txn,
-            &case,
-            ConsultationAction::HandBack,
-            Some(reason),
-            ctx,
-            |u| {
-                u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
-                    .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
-            },
-        )
+        move_routed(&txn, &case, RoutingMove::HandBack, Some(reason), ctx, |u| {
+            u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
+                .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
+        })
         .await?;
         // Recorded like a declined offer, so the step's exclusions see it.
         crate::routing::insert_offer(
@@ -797,21 +830,14 @@ impl Store {
         let txn = self.db().begin().await?;
         let case = load_case(&txn, id).await?;
         let previous = case.owner_staff_id;
-        move_case(
-            &txn,
-            &case,
-            ConsultationAction::Reassign,
-            Some(reason),
-            ctx,
-            |u| {
-                u.col_expr(case::Column::OwnerStaffId, Expr::value(to.as_uuid()))
-                    .col_expr(
-                        case::Column::AcceptedAt,
-                        Expr::value(case.accepted_at.unwrap_or(ctx.now)),
-                    )
-                    .col_expr(case::Column::UnroutedAt, Expr::value(None::<DateTime<Utc>>))
-            },
-        )
+        move_routed(&txn, &case, RoutingMove::Reassign, Some(reason), ctx, |u| {
+            u.col_expr(case::Column::OwnerStaffId, Expr::value(to.as_uuid()))
+                .col_expr(
+                    case::Column::AcceptedAt,
+                    Expr::value(case.accepted_at.unwrap_or(ctx.now)),
+                )
+                .col_expr(case::Column::UnroutedAt, Expr::value(None::<DateTime<Utc>>))
+        })
         .await?;
         cancel_pending_offers(&txn, case.id, ctx.now).await?;
         mark_assigned(&txn, to, ctx.now).await?;
@@ -837,28 +863,21 @@ impl Store {
         {
             return Err(StoreError::NotFound);
         }
-        move_case(
-            &txn,
-            &case,
-            ConsultationAction::Reopen,
-            Some(reason),
-            ctx,
-            |u| {
-                let none: Option<DateTime<Utc>> = None;
-                u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
-                    .col_expr(case::Column::ResolvedAt, Expr::value(none))
-                    .col_expr(case::Column::UnroutedAt, Expr::value(none))
-                    .col_expr(case::Column::LadderStep, Expr::value(0))
-                    .col_expr(case::Column::StepEnteredAt, Expr::value(ctx.now))
-                    .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
-            },
-        )
+        move_routed(&txn, &case, RoutingMove::Reopen, Some(reason), ctx, |u| {
+            let none: Option<DateTime<Utc>> = None;
+            u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
+                .col_expr(case::Column::ResolvedAt, Expr::value(none))
+                .col_expr(case::Column::UnroutedAt, Expr::value(none))
+                .col_expr(case::Column::LadderStep, Expr::value(0))
+                .col_expr(case::Column::StepEnteredAt, Expr::value(ctx.now))
+                .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
+                .col_expr(
+                    case::Column::PreferredStaffId,
+                    Expr::value(case.owner_staff_id),
+                )
+        })
         .await?;
-        let payload = serde_json::json!({
-            "case_id": case.id,
-            "prefer_staff_id": case.owner_staff_id,
-        });
-        outbox::append(&txn, topic::ROUTE_CASE, payload, ctx.request_id, ctx.now).await?;
+        route_again(&txn, case.id, ctx).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -873,7 +892,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let txn = self.db().begin().await?;
         let case = load_case(&txn, id).await?;
-        move_case(&txn, &case, ConsultationAction::Claim, None, ctx, |u| {
+        move_routed(&txn, &case, RoutingMove::Claim, None, ctx, |u| {
             u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
                 .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
         })

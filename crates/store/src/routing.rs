@@ -5,7 +5,7 @@
 //! unique index allows one pending offer per case; one owner column allows
 //! one owner.
 
-use crate::consultations::{ConsultationRecord, Context, SERVICE, move_case, offer_status};
+use crate::consultations::{ConsultationRecord, Context, SERVICE, move_routed, offer_status};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
 use crate::outbox::{self, topic};
 use crate::staffing::presence_name;
@@ -17,6 +17,7 @@ use sansuo_domain::dispatch::{
     CasePlace, CaseRouting, LadderPosition, LadderStep, StaffSnapshot, eligibility,
 };
 use sansuo_domain::sla::{CaseTimes, Pause};
+use sansuo_domain::work_order::RoutingMove;
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, StaffId,
 };
@@ -60,7 +61,6 @@ impl WorkflowRules {
 #[derive(Debug, Clone)]
 pub struct RouteContext {
     pub case: case::Model,
-    pub status: ConsultationStatus,
     /// `None` when the category has no workflow for the case's service: the
     /// case goes straight to the coordinator rather than nowhere.
     pub workflow: Option<WorkflowRules>,
@@ -81,10 +81,8 @@ impl RouteContext {
     /// Whether the router has anything to do: waiting for an owner, content
     /// passed, not yet in the coordinator's hands.
     pub fn is_routable(&self) -> bool {
-        matches!(
-            self.status,
-            ConsultationStatus::Submitted | ConsultationStatus::Pooled
-        ) && self.case.unrouted_at.is_none()
+        sansuo_domain::work_order::is_waiting(&self.case.status)
+            && self.case.unrouted_at.is_none()
             && self.case.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
     }
 }
@@ -119,6 +117,8 @@ fn place_on_ladder(
             case::Column::QueuedAt,
             Expr::value(case.queued_at.unwrap_or(now)),
         )
+        // The preference is used once: by this placement's decision.
+        .col_expr(case::Column::PreferredStaffId, Expr::value(None::<Uuid>))
 }
 
 fn system(request_id: Option<&str>, now: DateTime<Utc>) -> Context<'_> {
@@ -184,13 +184,11 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<RouteContext>, StoreError> {
         let Some(case) = case::Entity::find_by_id(id.as_uuid())
-            .filter(case::Column::Service.eq(SERVICE))
             .one(self.db())
             .await?
         else {
             return Ok(None);
         };
-        let status: ConsultationStatus = case.status.parse().map_err(StoreError::Conflict)?;
         let category = category::Entity::find_by_id(case.category_code.clone())
             .one(self.db())
             .await?;
@@ -224,7 +222,6 @@ impl Store {
         Ok(Some(RouteContext {
             base_priority: category.as_ref().map_or(0, |c| c.priority),
             case,
-            status,
             workflow,
             routing,
             position,
@@ -275,7 +272,7 @@ impl Store {
             return Err(StoreError::AtCapacity);
         }
         let ctx = system(request_id, now);
-        move_case(&txn, case, ConsultationAction::Offer, None, ctx, |u| {
+        move_routed(&txn, case, RoutingMove::Offer, None, ctx, |u| {
             place_on_ladder(u, case, at, now)
         })
         .await?;
@@ -362,10 +359,10 @@ impl Store {
             }
             return Ok(true);
         }
-        move_case(
+        move_routed(
             self.db(),
             case,
-            ConsultationAction::Pool,
+            RoutingMove::Pool,
             Some(reason),
             system(request_id, now),
             |u| place_on_ladder(u, case, at, now),
@@ -383,10 +380,10 @@ impl Store {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        move_case(
+        move_routed(
             self.db(),
             case,
-            ConsultationAction::Escalate,
+            RoutingMove::Escalate,
             Some(reason),
             system(request_id, now),
             |u| place_on_ladder(u, case, at, now),
@@ -405,10 +402,10 @@ impl Store {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        move_case(
+        move_routed(
             self.db(),
             case,
-            ConsultationAction::Unroute,
+            RoutingMove::Unroute,
             Some(reason),
             system(request_id, now),
             |u| {
@@ -463,10 +460,10 @@ impl Store {
             .filter(staff::Column::Presence.eq(presence_name(Presence::Available)))
             .exec(&txn)
             .await?;
-        move_case(
+        move_routed(
             &txn,
             &case,
-            ConsultationAction::ExpireOffer,
+            RoutingMove::ExpireOffer,
             Some("no answer before the offer deadline"),
             system(request_id, now),
             |u| u,
@@ -502,10 +499,10 @@ impl Store {
             Err(err) => return Err(err.into()),
         }
         let reason = format!("the {clock} target ({}) passed", due_at.to_rfc3339());
-        move_case(
+        move_routed(
             &txn,
             case,
-            ConsultationAction::SlaBreach,
+            RoutingMove::SlaBreach,
             Some(&reason),
             system(None, now),
             |u| u,

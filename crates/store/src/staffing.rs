@@ -350,8 +350,17 @@ impl Store {
 }
 
 /// Case statuses that no longer count against a staff member's capacity.
-pub(crate) const FINISHED_STATUSES: [&str; 5] =
-    ["resolved", "closed", "withdrawn", "rejected", "archived"];
+/// Of every service: what is left is at most a follow-up visit or a rating.
+pub(crate) const FINISHED_STATUSES: [&str; 8] = [
+    "resolved",
+    "closed",
+    "withdrawn",
+    "rejected",
+    "archived",
+    "refused",
+    "terminated",
+    "agreed",
+];
 
 impl Store {
     /// Everyone of `role` working for `unit` (home unit or membership), as

@@ -23,20 +23,10 @@ pub mod job_kind {
 /// Job ids are derived from what they act on, so publishing the same work
 /// twice (relay retry, reconciler) leaves a single job on the queue.
 pub fn route_case(case_id: CaseId, request_id: Option<String>) -> Job {
-    route_case_preferring(case_id, None, request_id)
-}
-
-/// Route a case, offering it first to `prefer` (a reopened case's previous
-/// owner) if they are still eligible.
-pub fn route_case_preferring(
-    case_id: CaseId,
-    prefer: Option<StaffId>,
-    request_id: Option<String>,
-) -> Job {
     Job {
         id: format!("{}:{case_id}", job_kind::ROUTE_CASE),
         kind: job_kind::ROUTE_CASE.to_owned(),
-        payload: serde_json::json!({ "case_id": case_id, "prefer_staff_id": prefer }),
+        payload: serde_json::json!({ "case_id": case_id }),
         request_id,
     }
 }

@@ -53,7 +53,7 @@ impl Worker {
                 .unwrap_or(false)
             {
                 report.expired_offers += 1;
-                if let Err(err) = self.route(offer.case_id.into(), None, None).await {
+                if let Err(err) = self.route(offer.case_id.into(), None).await {
                     warn!(error = %err, case_id = %offer.case_id, "routing after a lapsed offer failed; the outbox retries it");
                 }
             }

@@ -31,11 +31,10 @@ impl Worker {
                     .map_err(|e| WorkerError::BadJob(format!("outbox {}: {e}", row.id)))?;
                 match row.topic.as_str() {
                     topic::ROUTE_CASE => {
-                        let job = jobs::route_case_preferring(
+                        let job = jobs::route_case(
                             payload_id(&payload, "case_id").ok_or_else(|| {
                                 WorkerError::BadJob(format!("outbox {} has no case_id", row.id))
                             })?,
-                            payload_id(&payload, "prefer_staff_id"),
                             row.request_id.clone(),
                         );
                         self.queue.enqueue(ROUTING_QUEUE, job, Utc::now()).await?;

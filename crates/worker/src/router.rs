@@ -6,7 +6,7 @@ use sansuo_domain::dispatch::{
 };
 use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::sla::{SlaKind, SlaMinutes, clocks_of, review};
-use sansuo_domain::{CaseId, ConsultationStatus, OfferId, StaffId};
+use sansuo_domain::{CaseId, OfferId, StaffId};
 use sansuo_queue::{Delivery, Job};
 use sansuo_store::StoreError;
 use sansuo_store::routing::{LadderPlacement, RouteContext, WorkflowRules};
@@ -78,11 +78,9 @@ impl Worker {
                 .ok_or_else(|| WorkerError::BadJob(format!("{} without case_id", job.kind)))
         };
         match job.kind.as_str() {
-            job_kind::ROUTE_CASE => {
-                let prefer = payload_id(&job.payload, "prefer_staff_id");
-                self.route(case_id()?, prefer, request_id).await
+            job_kind::ROUTE_CASE | job_kind::STEP_TIMEOUT => {
+                self.route(case_id()?, request_id).await
             }
-            job_kind::STEP_TIMEOUT => self.route(case_id()?, None, request_id).await,
             job_kind::SLA_CHECK => self.check_sla(case_id()?, Utc::now()).await,
             job_kind::STAFF_AVAILABLE => {
                 let staff: StaffId = payload_id(&job.payload, "staff_id").ok_or_else(|| {
@@ -119,7 +117,6 @@ impl Worker {
     pub async fn route(
         &self,
         case_id: CaseId,
-        mut prefer: Option<StaffId>,
         request_id: Option<&str>,
     ) -> Result<(), WorkerError> {
         // Each pass either settles the case or climbs one step; a ladder is short.
@@ -131,16 +128,17 @@ impl Worker {
                 )));
             };
             if !ctx.is_routable() {
-                debug!(%case_id, status = %ctx.status, "nothing to route");
+                debug!(%case_id, status = %ctx.case.status, "nothing to route");
                 return Ok(());
             }
-            if ctx.status == ConsultationStatus::Submitted {
+            if ctx.case.status == "submitted" {
                 // The case's SLA clocks start now; one timer watches them all.
                 self.arm_sla_check(&ctx, now).await?;
             }
-            let outcome = match prefer.take() {
+            // A reopened case remembers its previous owner until it is placed.
+            let outcome = match ctx.case.preferred_staff_id {
                 Some(owner) => {
-                    self.offer_to_previous_owner(&ctx, owner, request_id, now)
+                    self.offer_to_previous_owner(&ctx, owner.into(), request_id, now)
                         .await
                 }
                 None => Ok(false),
@@ -307,7 +305,7 @@ impl Worker {
             if !self.store.has_room(staff).await? {
                 break;
             }
-            self.route(case.id.into(), None, request_id).await?;
+            self.route(case.id.into(), request_id).await?;
         }
         Ok(())
     }
@@ -333,7 +331,7 @@ impl Worker {
             Ok(true) => {
                 info!(%offer_id, case_id = %offer.case_id, "offer expired; routing to the next candidate");
                 // The outbox also carries this; routing now saves a relay hop.
-                self.route(offer.case_id.into(), None, request_id).await
+                self.route(offer.case_id.into(), request_id).await
             }
             Ok(false) | Err(StoreError::Conflict(_)) => Ok(()),
             Err(err) => Err(err.into()),
@@ -451,7 +449,7 @@ impl Worker {
                 .await
         };
         match result {
-            Ok(()) => self.route(ctx.case.id.into(), None, None).await,
+            Ok(()) => self.route(ctx.case.id.into(), None).await,
             Err(StoreError::Conflict(_)) => Ok(()),
             Err(err) => Err(err.into()),
         }

@@ -26,6 +26,8 @@ pub struct Model {
     pub priority: i32,
     pub queued_at: Option<DateTimeUtc>,
     pub unrouted_at: Option<DateTimeUtc>,
+    /// A reopened case's previous owner, offered it first if still eligible.
+    pub preferred_staff_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
