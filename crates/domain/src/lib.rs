@@ -16,6 +16,7 @@ pub mod moderation;
 pub mod notify;
 pub mod privacy;
 pub mod sla;
+pub mod stats;
 pub mod values;
 
 pub use actor::{Actor, StaffRole};
