@@ -17,6 +17,7 @@ mod m20261124_000008_qr_codes;
 mod m20261124_000009_notifications;
 mod m20261124_000010_media_checks;
 mod m20261124_000011_case_routing;
+mod m20261124_000012_stats_indexes;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_notifications::Migration),
             Box::new(m20261124_000010_media_checks::Migration),
             Box::new(m20261124_000011_case_routing::Migration),
+            Box::new(m20261124_000012_stats_indexes::Migration),
         ]
     }
 }
