@@ -79,7 +79,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::list_held::list_held)
                 .service(admin::decide_held::decide_held)
                 .service(admin::community_qrcode::community_qrcode)
-                .service(admin::generate_qrcodes::generate_qrcodes),
+                .service(admin::generate_qrcodes::generate_qrcodes)
+                .service(admin::stats_live::stats_live)
+                .service(admin::stats_summary::stats_summary),
         );
 }
 

@@ -1,7 +1,8 @@
 //! Coordinators and administrators set up their part of the district:
 //! the organisation tree, staff and their routing attributes, the duty
-//! roster, mediation rooms and the public-holiday calendar. Every write is
-//! confined to the caller's own subtree.
+//! roster, mediation rooms and the public-holiday calendar; they read the
+//! routing statistics. Every read and write is confined to the caller's
+//! own subtree.
 
 pub mod add_shift;
 pub mod community_qrcode;
@@ -19,6 +20,8 @@ pub mod list_rooms;
 pub mod list_shifts;
 pub mod list_staff;
 pub mod set_calendar_day;
+pub mod stats_live;
+pub mod stats_summary;
 pub mod update_staff;
 
 use crate::extract::AdminAuth;
