@@ -17,6 +17,7 @@ mod m20261124_000008_qr_codes;
 mod m20261124_000009_notifications;
 mod m20261124_000010_media_checks;
 mod m20261124_000011_case_routing;
+mod m20261124_000012_stats_indexes;
 mod m20261124_000013_workflow_edits;
 mod m20261124_000014_case_preference;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_notifications::Migration),
             Box::new(m20261124_000010_media_checks::Migration),
             Box::new(m20261124_000011_case_routing::Migration),
+            Box::new(m20261124_000012_stats_indexes::Migration),
             Box::new(m20261124_000013_workflow_edits::Migration),
             Box::new(m20261124_000014_case_preference::Migration),
         ]

@@ -87,7 +87,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::cases::reassign_case)
                 .service(admin::cases::reopen_case)
                 .service(admin::workflows::list_workflows)
-                .service(admin::workflows::update_workflow),
+                .service(admin::workflows::update_workflow)
+                .service(admin::stats_live::stats_live)
+                .service(admin::stats_summary::stats_summary),
         );
 }
 

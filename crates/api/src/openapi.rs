@@ -23,7 +23,7 @@ police station, judicial office and law firms handle them. All times are RFC 333
         (name = "consultations", description = "法律咨询: a resident's questions to lawyers"),
         (name = "staff", description = "Lawyers: offers, pool, thread, resolution; staff presence"),
         (name = "wechat", description = "WeChat's message push to this server (signed)"),
-        (name = "admin", description = "Coordinators and administrators: organisation tree, staff, duty roster, rooms, calendar"),
+        (name = "admin", description = "Coordinators and administrators: organisation tree, staff, duty roster, rooms, calendar, routing statistics"),
     )
 )]
 pub struct ApiDoc;

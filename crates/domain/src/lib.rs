@@ -17,6 +17,7 @@ pub mod moderation;
 pub mod notify;
 pub mod privacy;
 pub mod sla;
+pub mod stats;
 pub mod values;
 pub mod work_order;
 

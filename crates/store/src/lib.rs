@@ -19,6 +19,7 @@ pub mod org;
 pub mod outbox;
 pub mod routing;
 pub mod staffing;
+pub mod stats;
 
 pub use db::Store;
 pub use error::StoreError;

@@ -18,4 +18,5 @@ mod resilience;
 mod routing;
 mod scoping;
 mod spec;
+mod stats;
 mod walk;

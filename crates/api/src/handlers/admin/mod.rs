@@ -2,8 +2,8 @@
 //! the organisation tree, staff and their routing attributes, the duty
 //! roster, mediation rooms and the public-holiday calendar; they route by
 //! hand what the engine could not (the unrouted queue, reassignment,
-//! reopening) and administrators edit the workflows. Every write is
-//! confined to the caller's own subtree.
+//! reopening), read the routing statistics, and administrators edit the
+//! workflows. Every read and write is confined to the caller's own subtree.
 
 pub mod add_shift;
 pub mod cases;
@@ -22,6 +22,8 @@ pub mod list_rooms;
 pub mod list_shifts;
 pub mod list_staff;
 pub mod set_calendar_day;
+pub mod stats_live;
+pub mod stats_summary;
 pub mod update_staff;
 pub mod workflows;
 

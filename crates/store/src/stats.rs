@@ -1,0 +1,588 @@
+//! Routing statistics for coordinators and administrators, always within
+//! one organisation subtree: what is waiting and who is free right now,
+//! and what happened to the cases of a period. Counting is done by the
+//! database (COUNT ... GROUP BY); only durations come back row by row, for
+//! percentiles computed in `sansuo_domain::stats`. No resident data is read.
+
+use crate::consultations::offer_status;
+use crate::entity::{case, firm_signing, offer, org_unit, sla_breach, staff, staff_unit};
+use crate::staffing::parse_presence;
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sansuo_domain::dispatch::Presence;
+use sansuo_domain::sla::SlaKind;
+use sansuo_domain::stats::DurationSummary;
+use sansuo_domain::{ConsultationStatus, OrgUnitId, StaffRole};
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, PaginatorTrait, QueryFilter,
+    QuerySelect, RelationDef,
+};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use uuid::Uuid;
+
+/// Statuses in which a case has an owner working on it.
+const OWNED: [ConsultationStatus; 2] = [ConsultationStatus::Assigned, ConsultationStatus::Answered];
+
+/// Statuses counted as "resolved" for a staff member: marked done, or
+/// closed by the resident's rating (only reachable after an answer).
+const RESOLVED: [ConsultationStatus; 2] =
+    [ConsultationStatus::Resolved, ConsultationStatus::Closed];
+
+fn names(statuses: &[ConsultationStatus]) -> Vec<&'static str> {
+    statuses.iter().map(|s| s.as_str()).collect()
+}
+
+fn offer_case() -> RelationDef {
+    offer::Entity::belongs_to(case::Entity)
+        .from(offer::Column::CaseId)
+        .to(case::Column::Id)
+        .into()
+}
+
+fn breach_case() -> RelationDef {
+    sla_breach::Entity::belongs_to(case::Entity)
+        .from(sla_breach::Column::CaseId)
+        .to(case::Column::Id)
+        .into()
+}
+
+/// Cases waiting in one queue at one priority.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorityLevel {
+    pub priority: i32,
+    pub waiting: u64,
+}
+
+/// One queue: the waiting cases of one pool unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueStats {
+    pub unit_id: Uuid,
+    pub unit_name: String,
+    /// Highest priority first.
+    pub by_priority: Vec<PriorityLevel>,
+    /// When the longest-waiting case joined the queue.
+    pub oldest_queued_at: Option<DateTime<Utc>>,
+}
+
+impl QueueStats {
+    pub fn waiting(&self) -> u64 {
+        self.by_priority.iter().map(|l| l.waiting).sum()
+    }
+}
+
+/// Active staff of one role and how many of them could take a case now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleStaffing {
+    pub role: StaffRole,
+    pub active: u64,
+    /// Active and present (`available`).
+    pub available: u64,
+    /// Available with fewer open cases than their capacity.
+    pub available_below_capacity: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveStats {
+    /// Longest wait first.
+    pub queues: Vec<QueueStats>,
+    pub open_offers: u64,
+    pub unrouted_cases: u64,
+    pub owned_cases: u64,
+    /// Every role, in `StaffRole::ALL` order.
+    pub staff: Vec<RoleStaffing>,
+}
+
+/// Offers made in the period, by what became of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OfferCounts {
+    /// Every offer made, whatever became of it (hand-backs are not offers).
+    pub created: u64,
+    pub pending: u64,
+    pub accepted: u64,
+    pub declined: u64,
+    pub expired: u64,
+    pub cancelled: u64,
+    /// Hand-backs (退单): an owner returned the case to the queue.
+    pub returned: u64,
+}
+
+/// SLA breaches recorded in the period, by clock.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlaBreachCounts {
+    pub accept: u64,
+    pub first_response: u64,
+    pub resolution: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffCases {
+    pub staff_id: Uuid,
+    pub display_name: String,
+    pub cases: u64,
+    pub resolved: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryStats {
+    pub offers: OfferCounts,
+    pub time_to_accept: DurationSummary,
+    pub time_to_first_response: DurationSummary,
+    pub sla_breaches: SlaBreachCounts,
+    pub cases: u64,
+    /// Most cases first, then by code.
+    pub by_category: Vec<(String, u64)>,
+    /// Most cases first, then by name.
+    pub by_staff: Vec<StaffCases>,
+    /// Every status, in `ConsultationStatus::ALL` order, zeros included.
+    pub by_status: Vec<(ConsultationStatus, u64)>,
+}
+
+#[derive(FromQueryResult)]
+struct Tally {
+    key: String,
+    n: i64,
+}
+
+fn count(n: i64) -> u64 {
+    n.max(0) as u64
+}
+
+impl Store {
+    /// Every unit in the subtree of `unit`: the unit itself, its
+    /// descendants through `parent_id`, and the communities whose police
+    /// station is one of those (with their own descendants). One query per
+    /// level of the tree.
+    pub async fn subtree_units(&self, unit: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
+        let mut seen: HashSet<Uuid> = HashSet::from([unit.as_uuid()]);
+        let mut all = vec![unit.as_uuid()];
+        let mut frontier = all.clone();
+        while !frontier.is_empty() {
+            let below: Vec<Uuid> = org_unit::Entity::find()
+                .select_only()
+                .column(org_unit::Column::Id)
+                .filter(
+                    Condition::any()
+                        .add(org_unit::Column::ParentId.is_in(frontier.clone()))
+                        .add(org_unit::Column::StationId.is_in(frontier.clone())),
+                )
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            // The seen set also ends the walk should the tree ever hold a cycle.
+            frontier = below.into_iter().filter(|id| seen.insert(*id)).collect();
+            all.extend(&frontier);
+        }
+        Ok(all)
+    }
+
+    /// The real-time picture of the subtree of `unit`.
+    pub async fn live_stats(&self, unit: OrgUnitId) -> Result<LiveStats, StoreError> {
+        let units = self.subtree_units(unit).await?;
+        let queues = self.queues(&units).await?;
+
+        let open_offers = offer::Entity::find()
+            .join(JoinType::InnerJoin, offer_case())
+            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .filter(case::Column::CommunityId.is_in(units.clone()))
+            .count(self.db())
+            .await?;
+        let unrouted_cases = case::Entity::find()
+            .filter(case::Column::CommunityId.is_in(units.clone()))
+            .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
+            .filter(case::Column::UnroutedAt.is_not_null())
+            .count(self.db())
+            .await?;
+        let owned_cases = case::Entity::find()
+            .filter(case::Column::CommunityId.is_in(units.clone()))
+            .filter(case::Column::Status.is_in(names(&OWNED)))
+            .count(self.db())
+            .await?;
+        let staff = self.staffing(&units).await?;
+        Ok(LiveStats {
+            queues,
+            open_offers,
+            unrouted_cases,
+            owned_cases,
+            staff,
+        })
+    }
+
+    /// Waiting cases (pooled, not with the coordinator) of every queue
+    /// whose unit is in `units`.
+    async fn queues(&self, units: &[Uuid]) -> Result<Vec<QueueStats>, StoreError> {
+        #[derive(FromQueryResult)]
+        struct Level {
+            pool_unit_id: Uuid,
+            priority: i32,
+            waiting: i64,
+            oldest: Option<DateTime<Utc>>,
+        }
+        // Served by the `cases_waiting_by_unit` index (pool unit, status, priority, queued_at).
+        let levels: Vec<Level> = case::Entity::find()
+            .select_only()
+            .column(case::Column::PoolUnitId)
+            .column(case::Column::Priority)
+            .column_as(case::Column::Id.count(), "waiting")
+            .column_as(case::Column::QueuedAt.min(), "oldest")
+            .filter(case::Column::PoolUnitId.is_in(units.to_vec()))
+            .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
+            .filter(case::Column::UnroutedAt.is_null())
+            .group_by(case::Column::PoolUnitId)
+            .group_by(case::Column::Priority)
+            .into_model::<Level>()
+            .all(self.db())
+            .await?;
+        let queue_units: Vec<Uuid> = levels.iter().map(|l| l.pool_unit_id).collect();
+        let unit_names: HashMap<Uuid, String> = org_unit::Entity::find()
+            .select_only()
+            .column(org_unit::Column::Id)
+            .column(org_unit::Column::Name)
+            .filter(org_unit::Column::Id.is_in(queue_units))
+            .into_tuple::<(Uuid, String)>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .collect();
+
+        let mut queues: BTreeMap<Uuid, QueueStats> = BTreeMap::new();
+        for level in levels {
+            let queue = queues
+                .entry(level.pool_unit_id)
+                .or_insert_with(|| QueueStats {
+                    unit_id: level.pool_unit_id,
+                    unit_name: unit_names
+                        .get(&level.pool_unit_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    by_priority: Vec::new(),
+                    oldest_queued_at: None,
+                });
+            queue.by_priority.push(PriorityLevel {
+                priority: level.priority,
+                waiting: count(level.waiting),
+            });
+            queue.oldest_queued_at = match (queue.oldest_queued_at, level.oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        let mut queues: Vec<QueueStats> = queues.into_values().collect();
+        for queue in &mut queues {
+            queue
+                .by_priority
+                .sort_by_key(|l| std::cmp::Reverse(l.priority));
+        }
+        // Longest wait first; a queue with no queue times (should not
+        // happen) last; ties by name for a stable order.
+        queues.sort_by(|a, b| {
+            let age = |q: &QueueStats| (q.oldest_queued_at.is_none(), q.oldest_queued_at);
+            age(a)
+                .cmp(&age(b))
+                .then_with(|| a.unit_name.cmp(&b.unit_name))
+        });
+        Ok(queues)
+    }
+
+    /// Active staff of the subtree by role. A person belongs to the
+    /// subtree through their home unit, a unit membership, or (lawyers) a
+    /// firm signed to one of its units. Each counts once per role.
+    async fn staffing(&self, units: &[Uuid]) -> Result<Vec<RoleStaffing>, StoreError> {
+        let members = Query::select()
+            .column(staff_unit::Column::StaffId)
+            .from(staff_unit::Entity)
+            .and_where(staff_unit::Column::OrgUnitId.is_in(units.to_vec()))
+            .to_owned();
+        let firms = Query::select()
+            .column(firm_signing::Column::FirmId)
+            .from(firm_signing::Entity)
+            .and_where(firm_signing::Column::OrgUnitId.is_in(units.to_vec()))
+            .to_owned();
+        // Staff of a subtree are a few hundred at most: their rows come
+        // back, and the capacity comparison (per person) is made here.
+        let people: Vec<(Uuid, String, String, i32)> = staff::Entity::find()
+            .select_only()
+            .column(staff::Column::Id)
+            .column(staff::Column::Role)
+            .column(staff::Column::Presence)
+            .column(staff::Column::Capacity)
+            .filter(staff::Column::Active.eq(true))
+            .filter(
+                Condition::any()
+                    .add(staff::Column::OrgUnitId.is_in(units.to_vec()))
+                    .add(staff::Column::Id.in_subquery(members))
+                    .add(
+                        Condition::all()
+                            .add(staff::Column::Role.eq(StaffRole::Lawyer.as_str()))
+                            .add(staff::Column::LawFirmId.in_subquery(firms)),
+                    ),
+            )
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let available: HashSet<Uuid> = people
+            .iter()
+            .filter(|(_, _, presence, _)| parse_presence(presence) == Some(Presence::Available))
+            .map(|(id, ..)| *id)
+            .collect();
+
+        #[derive(FromQueryResult)]
+        struct Load {
+            owner_staff_id: Uuid,
+            open: i64,
+        }
+        // Load as the router counts it: open cases owned plus pending offers.
+        let mut loads: HashMap<Uuid, u64> = HashMap::new();
+        let owned: Vec<Load> = case::Entity::find()
+            .select_only()
+            .column(case::Column::OwnerStaffId)
+            .column_as(case::Column::Id.count(), "open")
+            .filter(case::Column::OwnerStaffId.is_in(available.iter().copied()))
+            .filter(case::Column::Status.is_not_in(crate::staffing::FINISHED_STATUSES))
+            .group_by(case::Column::OwnerStaffId)
+            .into_model::<Load>()
+            .all(self.db())
+            .await?;
+        let offered: Vec<Load> = offer::Entity::find()
+            .select_only()
+            .column_as(offer::Column::StaffId, "owner_staff_id")
+            .column_as(offer::Column::Id.count(), "open")
+            .filter(offer::Column::StaffId.is_in(available.iter().copied()))
+            .filter(offer::Column::Status.eq(crate::consultations::offer_status::PENDING))
+            .group_by(offer::Column::StaffId)
+            .into_model::<Load>()
+            .all(self.db())
+            .await?;
+        for load in owned.into_iter().chain(offered) {
+            *loads.entry(load.owner_staff_id).or_default() += count(load.open);
+        }
+
+        Ok(StaffRole::ALL
+            .into_iter()
+            .map(|role| {
+                let of_role = people.iter().filter(|(_, r, ..)| *r == role.as_str());
+                let mut tally = RoleStaffing {
+                    role,
+                    active: 0,
+                    available: 0,
+                    available_below_capacity: 0,
+                };
+                for (id, _, _, capacity) in of_role {
+                    tally.active += 1;
+                    if !available.contains(id) {
+                        continue;
+                    }
+                    tally.available += 1;
+                    let open = loads.get(id).copied().unwrap_or(0);
+                    if open < u64::try_from(*capacity).unwrap_or(0) {
+                        tally.available_below_capacity += 1;
+                    }
+                }
+                tally
+            })
+            .collect())
+    }
+
+    /// What happened in `[from, to)` in the subtree of `unit`: offers made
+    /// and SLA breaches recorded in the period (of the subtree's cases,
+    /// whenever those were created), and durations and counts of the cases
+    /// created in the period.
+    pub async fn summary_stats(
+        &self,
+        unit: OrgUnitId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<SummaryStats, StoreError> {
+        let units = self.subtree_units(unit).await?;
+        let in_period = || {
+            Condition::all()
+                .add(case::Column::CommunityId.is_in(units.clone()))
+                .add(case::Column::CreatedAt.gte(from))
+                .add(case::Column::CreatedAt.lt(to))
+        };
+
+        let offers_by_status: Vec<Tally> = offer::Entity::find()
+            .select_only()
+            .column_as(offer::Column::Status, "key")
+            .column_as(offer::Column::Id.count(), "n")
+            .join(JoinType::InnerJoin, offer_case())
+            .filter(case::Column::CommunityId.is_in(units.clone()))
+            .filter(offer::Column::CreatedAt.gte(from))
+            .filter(offer::Column::CreatedAt.lt(to))
+            .group_by(offer::Column::Status)
+            .into_model()
+            .all(self.db())
+            .await?;
+        let mut offers = OfferCounts::default();
+        for Tally { key, n } in offers_by_status {
+            let n = count(n);
+            let slot = match key.as_str() {
+                offer_status::PENDING => &mut offers.pending,
+                offer_status::ACCEPTED => &mut offers.accepted,
+                offer_status::DECLINED => &mut offers.declined,
+                offer_status::EXPIRED => &mut offers.expired,
+                offer_status::CANCELLED => &mut offers.cancelled,
+                offer_status::RETURNED => {
+                    offers.returned += n;
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot += n;
+            offers.created += n;
+        }
+
+        #[derive(FromQueryResult)]
+        struct Times {
+            created_at: DateTime<Utc>,
+            accepted_at: DateTime<Utc>,
+            answered_at: Option<DateTime<Utc>>,
+        }
+        let times: Vec<Times> = case::Entity::find()
+            .select_only()
+            .column(case::Column::CreatedAt)
+            .column(case::Column::AcceptedAt)
+            .column(case::Column::AnsweredAt)
+            .filter(in_period())
+            .filter(case::Column::AcceptedAt.is_not_null())
+            .into_model()
+            .all(self.db())
+            .await?;
+        let time_to_accept = DurationSummary::of(
+            times
+                .iter()
+                .map(|t| (t.accepted_at - t.created_at).num_seconds())
+                .collect(),
+        );
+        let time_to_first_response = DurationSummary::of(
+            times
+                .iter()
+                .filter_map(|t| Some((t.answered_at? - t.accepted_at).num_seconds()))
+                .collect(),
+        );
+
+        let breaches: Vec<Tally> = sla_breach::Entity::find()
+            .select_only()
+            .column_as(sla_breach::Column::Clock, "key")
+            .column_as(sla_breach::Column::CaseId.count(), "n")
+            .join(JoinType::InnerJoin, breach_case())
+            .filter(case::Column::CommunityId.is_in(units.clone()))
+            .filter(sla_breach::Column::BreachedAt.gte(from))
+            .filter(sla_breach::Column::BreachedAt.lt(to))
+            .group_by(sla_breach::Column::Clock)
+            .into_model()
+            .all(self.db())
+            .await?;
+        let mut sla_breaches = SlaBreachCounts::default();
+        for Tally { key, n } in breaches {
+            let slot = match SlaKind::parse(&key) {
+                Some(SlaKind::Accept) => &mut sla_breaches.accept,
+                Some(SlaKind::FirstResponse) => &mut sla_breaches.first_response,
+                Some(SlaKind::Resolution) => &mut sla_breaches.resolution,
+                None => continue,
+            };
+            *slot += count(n);
+        }
+
+        let mut by_category: Vec<(String, u64)> = case::Entity::find()
+            .select_only()
+            .column_as(case::Column::CategoryCode, "key")
+            .column_as(case::Column::Id.count(), "n")
+            .filter(in_period())
+            .group_by(case::Column::CategoryCode)
+            .into_model::<Tally>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|t| (t.key, count(t.n)))
+            .collect();
+        by_category.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+
+        let statuses: HashMap<String, u64> = case::Entity::find()
+            .select_only()
+            .column_as(case::Column::Status, "key")
+            .column_as(case::Column::Id.count(), "n")
+            .filter(in_period())
+            .group_by(case::Column::Status)
+            .into_model::<Tally>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|t| (t.key, count(t.n)))
+            .collect();
+        let by_status: Vec<(ConsultationStatus, u64)> = ConsultationStatus::ALL
+            .into_iter()
+            .map(|s| (s, statuses.get(s.as_str()).copied().unwrap_or(0)))
+            .collect();
+        let cases = statuses.values().sum();
+
+        let by_staff = self.cases_by_owner(in_period()).await?;
+        Ok(SummaryStats {
+            offers,
+            time_to_accept,
+            time_to_first_response,
+            sla_breaches,
+            cases,
+            by_category,
+            by_staff,
+            by_status,
+        })
+    }
+
+    /// Cases matching `cases` per current owner, and how many of those are resolved.
+    async fn cases_by_owner(&self, cases: Condition) -> Result<Vec<StaffCases>, StoreError> {
+        #[derive(FromQueryResult)]
+        struct OwnerStatus {
+            owner_staff_id: Uuid,
+            status: String,
+            n: i64,
+        }
+        let rows: Vec<OwnerStatus> = case::Entity::find()
+            .select_only()
+            .column(case::Column::OwnerStaffId)
+            .column(case::Column::Status)
+            .column_as(case::Column::Id.count(), "n")
+            .filter(cases)
+            .filter(case::Column::OwnerStaffId.is_not_null())
+            .group_by(case::Column::OwnerStaffId)
+            .group_by(case::Column::Status)
+            .into_model()
+            .all(self.db())
+            .await?;
+        let resolved = names(&RESOLVED);
+        let mut per_owner: HashMap<Uuid, (u64, u64)> = HashMap::new();
+        for row in rows {
+            let entry = per_owner.entry(row.owner_staff_id).or_default();
+            entry.0 += count(row.n);
+            if resolved.contains(&row.status.as_str()) {
+                entry.1 += count(row.n);
+            }
+        }
+        let display_names: HashMap<Uuid, String> = staff::Entity::find()
+            .select_only()
+            .column(staff::Column::Id)
+            .column(staff::Column::DisplayName)
+            .filter(staff::Column::Id.is_in(per_owner.keys().copied().collect::<Vec<_>>()))
+            .into_tuple::<(Uuid, String)>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .collect();
+        let mut by_staff: Vec<StaffCases> = per_owner
+            .into_iter()
+            .map(|(id, (cases, resolved))| StaffCases {
+                staff_id: id,
+                display_name: display_names.get(&id).cloned().unwrap_or_default(),
+                cases,
+                resolved,
+            })
+            .collect();
+        by_staff.sort_by(|a, b| {
+            b.cases
+                .cmp(&a.cases)
+                .then_with(|| a.display_name.cmp(&b.display_name))
+                .then_with(|| a.staff_id.cmp(&b.staff_id))
+        });
+        Ok(by_staff)
+    }
+}
