@@ -20,6 +20,7 @@ mod m20261124_000011_case_routing;
 mod m20261124_000012_stats_indexes;
 mod m20261124_000013_workflow_edits;
 mod m20261124_000014_case_preference;
+mod m20261124_000015_mediations;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000012_stats_indexes::Migration),
             Box::new(m20261124_000013_workflow_edits::Migration),
             Box::new(m20261124_000014_case_preference::Migration),
+            Box::new(m20261124_000015_mediations::Migration),
         ]
     }
 }

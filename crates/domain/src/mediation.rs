@@ -361,6 +361,48 @@ pub fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
     i64::from(to.num_days_from_ce() - from.num_days_from_ce())
 }
 
+/// Sessions are booked in half-hour slots: a room or mediator is busy in a
+/// slot when a session covers it. One row per (resource, slot) under a
+/// primary key is what lets the database refuse a double booking, on
+/// PostgreSQL and SQLite alike.
+pub const SLOT_MINUTES: i64 = 30;
+
+/// The longest session one booking may cover.
+pub const MAX_SESSION_MINUTES: i64 = 8 * 60;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlotError {
+    #[error("a session must end after it starts")]
+    Empty,
+    #[error("sessions start and end on the hour or half hour")]
+    OffGrid,
+    #[error("a session lasts at most {MAX_SESSION_MINUTES} minutes")]
+    TooLong,
+}
+
+/// The slot starts a session `[starts, ends)` occupies.
+pub fn slots_of(
+    starts: chrono::DateTime<chrono::Utc>,
+    ends: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<chrono::DateTime<chrono::Utc>>, SlotError> {
+    if ends <= starts {
+        return Err(SlotError::Empty);
+    }
+    let on_grid = |t: chrono::DateTime<chrono::Utc>| {
+        t.timestamp() % (SLOT_MINUTES * 60) == 0 && t.timestamp_subsec_nanos() == 0
+    };
+    if !on_grid(starts) || !on_grid(ends) {
+        return Err(SlotError::OffGrid);
+    }
+    if ends - starts > Duration::minutes(MAX_SESSION_MINUTES) {
+        return Err(SlotError::TooLong);
+    }
+    let count = (ends - starts).num_minutes() / SLOT_MINUTES;
+    Ok((0..count)
+        .map(|i| starts + Duration::minutes(i * SLOT_MINUTES))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,5 +568,27 @@ mod tests {
         assert_eq!(visit_due(d(11, 2), None), d(12, 2));
         // A deadline before the agreement is a typo, not a reason to visit early.
         assert_eq!(visit_due(d(11, 2), Some(d(10, 1))), d(12, 2));
+    }
+
+    #[test]
+    fn sessions_occupy_half_hour_slots_on_the_grid() {
+        use chrono::TimeZone;
+        let at = |h, m| chrono::Utc.with_ymd_and_hms(2026, 11, 25, h, m, 0).unwrap();
+        assert_eq!(
+            slots_of(at(1, 0), at(2, 30)).unwrap(),
+            vec![at(1, 0), at(1, 30), at(2, 0)]
+        );
+        assert_eq!(slots_of(at(1, 0), at(1, 0)), Err(SlotError::Empty));
+        assert_eq!(slots_of(at(2, 0), at(1, 0)), Err(SlotError::Empty));
+        assert_eq!(slots_of(at(1, 15), at(2, 0)), Err(SlotError::OffGrid));
+        assert_eq!(slots_of(at(1, 0), at(1, 45)), Err(SlotError::OffGrid));
+        assert_eq!(slots_of(at(0, 0), at(8, 30)), Err(SlotError::TooLong));
+        assert_eq!(slots_of(at(0, 0), at(8, 0)).unwrap().len(), 16);
+        // Overlapping sessions share a slot; back-to-back ones do not.
+        let a = slots_of(at(1, 0), at(2, 0)).unwrap();
+        let b = slots_of(at(1, 30), at(2, 30)).unwrap();
+        let c = slots_of(at(2, 0), at(3, 0)).unwrap();
+        assert!(a.iter().any(|s| b.contains(s)));
+        assert!(!a.iter().any(|s| c.contains(s)));
     }
 }

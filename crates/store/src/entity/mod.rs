@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. Relations are expressed in queries
 //! rather than derived, to keep each entity a plain mirror of its table.
 
+pub mod booking_slot;
 pub mod calendar_day;
 pub mod case;
 pub mod case_event;
@@ -13,7 +14,10 @@ pub mod idempotency_key;
 pub mod law_firm;
 pub mod lawyer_signing;
 pub mod media_check;
+pub mod mediation;
+pub mod mediation_party;
 pub mod mediation_room;
+pub mod mediation_session;
 pub mod notification;
 pub mod offer;
 pub mod org_unit;
