@@ -207,6 +207,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(message) => ApiError::Conflict("state_conflict", message),
             StoreError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             StoreError::Transition(e) => e.into(),
+            StoreError::SlotTaken => ApiError::Conflict(
+                "slot_taken",
+                "the room or the mediator is already booked for part of that time".into(),
+            ),
             StoreError::AtCapacity => {
                 ApiError::Conflict("state_conflict", "that person is at capacity".into())
             }

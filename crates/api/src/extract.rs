@@ -120,6 +120,38 @@ impl FromRequest for LawyerAuth {
     }
 }
 
+/// A request by a logged-in mediator.
+pub struct MediatorAuth {
+    pub id: StaffId,
+    pub scope: OrgUnitId,
+}
+
+impl MediatorAuth {
+    pub fn principal(&self) -> Principal {
+        Principal::Staff {
+            id: self.id,
+            role: StaffRole::Mediator,
+            scope: self.scope,
+        }
+    }
+}
+
+impl FromRequest for MediatorAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| match p {
+            Principal::Staff {
+                id,
+                role: StaffRole::Mediator,
+                scope,
+            } => Ok(MediatorAuth { id, scope }),
+            _ => Err(ApiError::forbidden("this endpoint is for mediators")),
+        }))
+    }
+}
+
 /// Any logged-in staff member.
 pub struct StaffAuth {
     pub id: StaffId,

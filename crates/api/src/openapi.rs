@@ -21,6 +21,7 @@ police station, judicial office and law firms handle them. All times are RFC 333
         (name = "categories", description = "The category tree"),
         (name = "residents", description = "The calling resident: profile and phone binding"),
         (name = "consultations", description = "法律咨询: a resident's questions to lawyers"),
+        (name = "mediations", description = "预约调解: residents book mediations; mediators accept, refuse and book sessions in rooms"),
         (name = "staff", description = "Lawyers: offers, pool, thread, resolution; staff presence"),
         (name = "wechat", description = "WeChat's message push to this server (signed)"),
         (name = "admin", description = "Coordinators and administrators: organisation tree, staff, duty roster, rooms, calendar, routing statistics"),

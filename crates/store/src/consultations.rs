@@ -199,7 +199,7 @@ pub(crate) fn service_of(case: &case::Model) -> Result<Service, StoreError> {
 /// `UPDATE cases SET status = to, version = version + 1 ... WHERE id = ? AND
 /// status = from AND version = v`, and the event, on `conn` (the caller's
 /// transaction). Zero rows: someone else moved the case first.
-async fn apply_move<C: ConnectionTrait>(
+pub(crate) async fn apply_move<C: ConnectionTrait>(
     conn: &C,
     case: &case::Model,
     applied: Move,
@@ -253,7 +253,7 @@ pub(crate) async fn mark_assigned<C: ConnectionTrait>(
 }
 
 /// A pending offer of a case that was withdrawn or reassigned meanwhile.
-async fn cancel_pending_offers<C: ConnectionTrait>(
+pub(crate) async fn cancel_pending_offers<C: ConnectionTrait>(
     conn: &C,
     case_id: Uuid,
     now: DateTime<Utc>,
@@ -305,6 +305,13 @@ async fn notify_resident<C: ConnectionTrait>(
 ) -> Result<(), StoreError> {
     let payload = serde_json::json!({ "event": event.as_str(), "case_id": case_id });
     outbox::append(conn, topic::NOTIFY, payload, ctx.request_id, ctx.now).await
+}
+
+async fn load_any_case<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<case::Model, StoreError> {
+    case::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
 }
 
 async fn load_case<C: ConnectionTrait>(conn: &C, id: CaseId) -> Result<case::Model, StoreError> {
@@ -676,6 +683,22 @@ impl Store {
     }
 
     /// Whether this staff member holds a live offer for this case.
+    /// The live offer of this case to this person, if any.
+    pub async fn pending_offer_of(
+        &self,
+        case_id: CaseId,
+        staff: StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<offer::Model>, StoreError> {
+        Ok(offer::Entity::find()
+            .filter(offer::Column::CaseId.eq(case_id.as_uuid()))
+            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .filter(offer::Column::ExpiresAt.gt(now))
+            .one(self.db())
+            .await?)
+    }
+
     pub async fn has_pending_offer(
         &self,
         case_id: CaseId,
@@ -731,14 +754,17 @@ impl Store {
         if updated.rows_affected != 1 {
             return Err(StoreError::conflict("the offer was answered meanwhile"));
         }
-        let case = load_case(&txn, offer.case_id.into()).await?;
+        // An offer may be of any service's case.
+        let case = load_any_case(&txn, offer.case_id).await?;
         move_routed(&txn, &case, RoutingMove::Accept, None, ctx, |u| {
             u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
                 .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
         })
         .await?;
         mark_assigned(&txn, staff, ctx.now).await?;
-        notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
+        if case.service == SERVICE {
+            notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
+        }
         txn.commit().await?;
         Ok(case.id.into())
     }
@@ -771,7 +797,8 @@ impl Store {
                 offer.status
             )));
         }
-        let case = load_case(&txn, offer.case_id.into()).await?;
+        // An offer may be of any service's case.
+        let case = load_any_case(&txn, offer.case_id).await?;
         move_routed(&txn, &case, RoutingMove::Decline, Some(reason), ctx, |u| u).await?;
         // The next candidate on this step, or the next step; and the
         // decliner has a place free for something else waiting.

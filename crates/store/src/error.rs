@@ -16,6 +16,9 @@ pub enum StoreError {
     /// offered them a case meanwhile): decide again with fresh numbers.
     #[error("the staff member is at capacity")]
     AtCapacity,
+    /// A booking touches a half hour already booked for that room or mediator.
+    #[error("the room or the mediator is already booked then")]
+    SlotTaken,
     #[error("database error: {0}")]
     Db(sea_orm::DbErr),
 }

@@ -13,6 +13,7 @@ mod db;
 pub mod entity;
 mod error;
 pub mod identity;
+pub mod mediations;
 pub mod moderation;
 pub mod notifications;
 pub mod org;

@@ -337,6 +337,12 @@ impl Store {
         Ok(model)
     }
 
+    pub async fn room(&self, id: Uuid) -> Result<Option<mediation_room::Model>, StoreError> {
+        Ok(mediation_room::Entity::find_by_id(id)
+            .one(self.db())
+            .await?)
+    }
+
     pub async fn rooms_of(
         &self,
         unit: OrgUnitId,

@@ -3,7 +3,7 @@
 
 use futures::future::join_all;
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, TestOptions, expect_status};
+use sansuo_tests::{TestApp, TestOptions, eventually, expect_status};
 use serde_json::json;
 
 #[tokio::test]
@@ -27,6 +27,16 @@ async fn two_lawyers_claiming_one_pooled_case_yield_one_owner_and_one_409() {
     }
     for id in &ids {
         app.wait_for_status(&resident, id, "pooled").await;
+        // Pooled on zhang's step first; the router then lifts it to the
+        // street's pool, which wang and zhao serve.
+        eventually("the case to reach the street's pool", || async {
+            (app.get(&format!("/api/v1/staff/consultations/{id}"), &wang)
+                .await
+                .status()
+                == StatusCode::OK)
+                .then_some(())
+        })
+        .await;
     }
     for id in &ids {
         let path = format!("/api/v1/staff/consultations/{id}/claim");

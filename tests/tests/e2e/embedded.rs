@@ -2,7 +2,7 @@
 //! with the demo resident login.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, expect_status};
+use sansuo_tests::{TestApp, eventually, expect_status};
 use serde_json::json;
 
 #[tokio::test]
@@ -78,6 +78,15 @@ async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
     .await;
     let wang = app.staff_token("lawyer.wang").await;
     let zhao = app.staff_token("lawyer.zhao").await;
+    // The router lifts the declined case from zhang's step to the street's pool.
+    eventually("the case to reach the street's pool", || async {
+        (app.get(&format!("/api/v1/staff/consultations/{second_id}"), &wang)
+            .await
+            .status()
+            == StatusCode::OK)
+            .then_some(())
+    })
+    .await;
     let path = format!("/api/v1/staff/consultations/{second_id}/claim");
     let (a, b) = tokio::join!(
         app.post(&path, &wang, json!({})),

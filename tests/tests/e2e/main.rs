@@ -9,6 +9,7 @@ mod dispatch;
 mod embedded;
 mod engine;
 mod input;
+mod mediation;
 mod moderation;
 mod notifications;
 mod phone;

@@ -4,6 +4,7 @@ pub mod categories;
 pub mod communities;
 pub mod consultations;
 pub mod health;
+pub mod mediations;
 pub mod residents;
 pub mod staff;
 pub mod wechat;

@@ -1,0 +1,215 @@
+use super::{
+    MediationView, PARTY_CONTACT_CONTEXT, PARTY_NAME_CONTEXT, PartyDetail, mediation_view,
+};
+use crate::extract::ResidentAuth;
+use crate::middleware::RequestId;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{HttpResponse, post, web};
+use chrono::{DateTime, Utc};
+use sansuo_domain::ValidationError;
+use sansuo_domain::privacy::{mask_name, mask_phone};
+use sansuo_store::mediations::{NewMediation, NewParty};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRole {
+    Applicant,
+    Respondent,
+    Other,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PartyRequest {
+    pub role: PartyRole,
+    /// 1 to 32 characters; stored sealed, shown masked.
+    #[schema(example = "李四")]
+    pub name: String,
+    /// A phone number or other contact, up to 32 characters; stored sealed, shown masked.
+    #[schema(example = "13812341234")]
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindow {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyMediationRequest {
+    /// The community whose QR code the resident scanned.
+    pub community_id: Uuid,
+    /// A category code that accepts mediations (`GET /categories`).
+    #[schema(example = "LJ02")]
+    pub category_code: String,
+    /// What happened, 10 to 2000 characters.
+    pub facts: String,
+    /// What the applicant asks for, 2 to 1000 characters.
+    pub claims: String,
+    /// Exactly one applicant and at least one respondent; at most 10 parties.
+    pub parties: Vec<PartyRequest>,
+    /// Up to 5 windows that suit the applicant.
+    #[serde(default)]
+    pub preferred_times: Vec<TimeWindow>,
+    /// Ask for a session not open to the public (不公开).
+    #[serde(default)]
+    pub private: bool,
+    /// Relatives or others who should attend, up to 200 characters.
+    pub attendees: Option<String>,
+}
+
+const MAX_PARTIES: usize = 10;
+
+fn bounded(
+    field: &'static str,
+    text: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, ValidationError> {
+    let text = text.trim();
+    let chars = text.chars().count();
+    if chars < min || chars > max {
+        return Err(ValidationError::new(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// Book a mediation (预约调解). The other party's name and contact are
+/// sealed at rest and shown masked; the mediator who accepts the case sees
+/// them in full.
+#[utoipa::path(tag = "mediations", security(("bearer" = [])), request_body = ApplyMediationRequest, responses(
+    (status = 201, body = MediationView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`community_not_found`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`, `category_not_offered`: the category takes no mediations"),
+    (status = 503, body = ErrorBody, description = "`party_data_not_configured`: no data keys on this server"),
+))]
+#[post("/mediations")]
+pub async fn apply_mediation(
+    state: web::Data<AppState>,
+    auth: ResidentAuth,
+    request_id: RequestId,
+    body: web::Json<ApplyMediationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let facts = bounded("facts", &body.facts, 10, 2000)?;
+    let claims = bounded("claims", &body.claims, 2, 1000)?;
+    let attendees = body
+        .attendees
+        .as_deref()
+        .map(|a| bounded("attendees", a, 1, 200))
+        .transpose()?;
+    let applicants = body
+        .parties
+        .iter()
+        .filter(|p| p.role == PartyRole::Applicant)
+        .count();
+    let respondents = body
+        .parties
+        .iter()
+        .filter(|p| p.role == PartyRole::Respondent)
+        .count();
+    if applicants != 1 || respondents == 0 || body.parties.len() > MAX_PARTIES {
+        return Err(ValidationError::new(
+            "parties",
+            format!(
+                "exactly one applicant, at least one respondent, at most {MAX_PARTIES} parties"
+            ),
+        )
+        .into());
+    }
+    if body.preferred_times.len() > 5 || body.preferred_times.iter().any(|w| w.to <= w.from) {
+        return Err(ValidationError::new(
+            "preferred_times",
+            "at most 5 windows, each ending after it starts",
+        )
+        .into());
+    }
+    let community = state
+        .store
+        .community(body.community_id.into())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("community_not_found", "no such community".into()))?;
+    let category = state
+        .store
+        .category(&body.category_code)
+        .await?
+        .filter(|c| c.services.split(',').any(|s| s == "mediation"))
+        .ok_or_else(|| {
+            ApiError::Unprocessable(
+                "category_not_offered",
+                "this category takes no mediation bookings".into(),
+            )
+        })?;
+    let vault = state.vault.as_ref().ok_or_else(|| {
+        ApiError::Unavailable(
+            "party_data_not_configured",
+            "party names and contacts cannot be stored on this server".into(),
+        )
+    })?;
+    let mut parties = Vec::with_capacity(body.parties.len());
+    for p in &body.parties {
+        let name = bounded("parties.name", &p.name, 1, 32)?;
+        let contact = p
+            .contact
+            .as_deref()
+            .map(|c| bounded("parties.contact", c, 3, 32))
+            .transpose()?;
+        parties.push(NewParty {
+            role: match p.role {
+                PartyRole::Applicant => "applicant",
+                PartyRole::Respondent => "respondent",
+                PartyRole::Other => "other",
+            },
+            name_sealed: vault.seal(PARTY_NAME_CONTEXT, &name),
+            name_masked: mask_name(&name),
+            contact_sealed: contact
+                .as_deref()
+                .map(|c| vault.seal(PARTY_CONTACT_CONTEXT, c)),
+            contact_masked: contact.as_deref().map(mask_phone),
+        });
+    }
+    let preferred_times = serde_json::to_string(&body.preferred_times)
+        .map_err(|e| ApiError::internal(format!("preferred times: {e}")))?;
+    let id = state
+        .store
+        .submit_mediation(
+            NewMediation {
+                resident: auth.0,
+                community: community.id.into(),
+                category: category.code,
+                facts,
+                claims,
+                preferred_times,
+                private: body.private,
+                attendees,
+                requested_mediator: None,
+                refused_mediators: Vec::new(),
+                parties,
+                request_id: Some(request_id.as_str().to_owned()),
+            },
+            Utc::now(),
+        )
+        .await?;
+    tracing::info!(case_id = %id, "mediation booked");
+    state.outbox_nudge.notify_one();
+    let record = state
+        .store
+        .mediation(id)
+        .await?
+        .ok_or_else(super::mediation_not_found)?;
+    let view = mediation_view(&state, &record, true, PartyDetail::Masked).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/mediations/{id}")))
+        .json(view))
+}

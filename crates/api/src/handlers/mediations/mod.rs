@@ -1,0 +1,173 @@
+//! Mediation bookings (预约调解): residents apply and follow their case;
+//! mediators accept or refuse and book sessions in rooms. Parties' names
+//! and contacts are sealed at rest and shown masked, except to the mediator
+//! who owns the case (they must reach the parties).
+
+pub mod apply;
+pub mod get;
+pub mod staff;
+
+use crate::{ApiError, AppState};
+use chrono::{DateTime, Utc};
+use sansuo_store::mediations::MediationRecord;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Vault contexts: a sealed value opens only as what it was sealed for.
+pub(crate) const PARTY_NAME_CONTEXT: &str = "mediation-party-name";
+pub(crate) const PARTY_CONTACT_CONTEXT: &str = "mediation-party-contact";
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PartyView {
+    /// `applicant`, `respondent` or `other`.
+    pub role: String,
+    /// Masked (`张**`) unless you are the mediator handling the case.
+    pub name: String,
+    /// Masked (`138****1234`) unless you are the mediator handling the case.
+    pub contact: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// `scheduled`, `held` or `cancelled`.
+    pub status: String,
+    pub room_id: Uuid,
+    pub room_name: Option<String>,
+    pub room_address: Option<String>,
+    pub cancel_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MediationEventView {
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A mediation as the applicant or its mediator sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MediationView {
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub category_code: String,
+    /// `submitted`, `offered`, `pooled`, `accepted`, `scheduled`, `heard`,
+    /// `agreed`, `terminated`, `closed`, `refused`, `withdrawn`.
+    pub status: String,
+    pub facts: String,
+    pub claims: String,
+    pub preferred_times: serde_json::Value,
+    pub private: bool,
+    pub attendees: Option<String>,
+    pub parties: Vec<PartyView>,
+    pub sessions: Vec<SessionView>,
+    /// The mediator's display name, once someone accepted it.
+    pub mediator: Option<String>,
+    /// Why it was not accepted, and where to go instead.
+    pub refusal_ground: Option<String>,
+    pub referral: Option<String>,
+    pub history: Vec<MediationEventView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// How parties appear: masked, or opened for the mediator who owns the case.
+pub(crate) enum PartyDetail {
+    Masked,
+    Opened,
+}
+
+pub(crate) async fn mediation_view(
+    state: &AppState,
+    record: &MediationRecord,
+    public_only: bool,
+    detail: PartyDetail,
+) -> Result<MediationView, ApiError> {
+    let events = state
+        .store
+        .history(record.case.id.into(), public_only)
+        .await?;
+    let mut sessions = Vec::with_capacity(record.sessions.len());
+    for s in &record.sessions {
+        let room = state.store.room(s.room_id).await?;
+        sessions.push(SessionView {
+            id: s.id,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            status: s.status.clone(),
+            room_id: s.room_id,
+            room_name: room.as_ref().map(|r| r.name.clone()),
+            room_address: room.and_then(|r| r.address),
+            cancel_reason: s.cancel_reason.clone(),
+        });
+    }
+    let open = |context: &str, sealed: &str| -> Result<String, ApiError> {
+        let vault = state
+            .vault
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("sealed party data but no data keys"))?;
+        vault
+            .open(context, sealed)
+            .map_err(|e| ApiError::internal(format!("party data: {e}")))
+    };
+    let mut parties = Vec::with_capacity(record.parties.len());
+    for p in &record.parties {
+        let (name, contact) = match detail {
+            PartyDetail::Masked => (p.name_masked.clone(), p.contact_masked.clone()),
+            PartyDetail::Opened => (
+                open(PARTY_NAME_CONTEXT, &p.name_sealed)?,
+                p.contact_sealed
+                    .as_deref()
+                    .map(|c| open(PARTY_CONTACT_CONTEXT, c))
+                    .transpose()?,
+            ),
+        };
+        parties.push(PartyView {
+            role: p.role.clone(),
+            name,
+            contact,
+        });
+    }
+    let d = &record.detail;
+    let c = &record.case;
+    Ok(MediationView {
+        id: c.id,
+        community_id: c.community_id,
+        category_code: c.category_code.clone(),
+        status: c.status.clone(),
+        facts: d.facts.clone(),
+        claims: d.claims.clone(),
+        preferred_times: serde_json::from_str(&d.preferred_times)
+            .unwrap_or(serde_json::Value::Array(vec![])),
+        private: d.private,
+        attendees: d.attendees.clone(),
+        parties,
+        sessions,
+        mediator: record.owner.as_ref().map(|o| o.display_name.clone()),
+        refusal_ground: d.refusal_ground.clone(),
+        referral: d.referral.clone(),
+        history: events
+            .into_iter()
+            .map(|e| MediationEventView {
+                action: e.action,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                actor: e.actor_kind,
+                reason: e.reason,
+                created_at: e.created_at,
+            })
+            .collect(),
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    })
+}
+
+pub(crate) fn mediation_not_found() -> ApiError {
+    ApiError::NotFound("mediation_not_found", "no such mediation".into())
+}

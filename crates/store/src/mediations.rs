@@ -1,0 +1,423 @@
+//! Mediation bookings (预约调解): the application, its parties (names and
+//! contacts arrive sealed by the caller; only masks are stored in clear),
+//! refusal, and sessions booked in rooms. Routing (offers, the tiers) is
+//! the shared engine's; the moves after acceptance are the mediation
+//! machine's, applied with the same guarded update as every case.
+
+use crate::consultations::{Context, append_event, apply_move};
+use crate::entity::{
+    booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
+};
+use crate::error::is_unique_violation;
+use crate::outbox::{self, topic};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sansuo_domain::mediation::{
+    MediationAction, MediationStatus, RefusalGround, slots_of, status_after_cancel, transition,
+};
+use sansuo_domain::moderation::Moderation;
+use sansuo_domain::work_order::Move;
+use sansuo_domain::{CaseId, OrgUnitId, ResidentId, StaffId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait, UpdateMany,
+};
+use uuid::Uuid;
+
+pub const SERVICE: &str = "mediation";
+
+pub mod session_status {
+    pub const SCHEDULED: &str = "scheduled";
+    pub const HELD: &str = "held";
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// One party as the caller prepared it: sealed values and their masks.
+pub struct NewParty {
+    /// applicant | respondent | other
+    pub role: &'static str,
+    pub name_sealed: String,
+    pub name_masked: String,
+    pub contact_sealed: Option<String>,
+    pub contact_masked: Option<String>,
+}
+
+pub struct NewMediation {
+    pub resident: ResidentId,
+    pub community: OrgUnitId,
+    pub category: String,
+    pub facts: String,
+    pub claims: String,
+    /// JSON list of `{"from", "to"}`.
+    pub preferred_times: String,
+    pub private: bool,
+    pub attendees: Option<String>,
+    pub requested_mediator: Option<StaffId>,
+    pub refused_mediators: Vec<StaffId>,
+    pub parties: Vec<NewParty>,
+    pub request_id: Option<String>,
+}
+
+/// A mediation with everything its views need.
+#[derive(Debug, Clone)]
+pub struct MediationRecord {
+    pub case: case::Model,
+    pub detail: mediation::Model,
+    pub parties: Vec<mediation_party::Model>,
+    pub sessions: Vec<mediation_session::Model>,
+    pub owner: Option<staff::Model>,
+}
+
+impl MediationRecord {
+    pub fn status(&self) -> MediationStatus {
+        // The column only ever holds values written from MediationStatus.
+        self.case
+            .status
+            .parse()
+            .expect("cases.status of a mediation holds a mediation status")
+    }
+}
+
+/// Apply a mediation move (after acceptance: schedule, hold, agree, ...).
+async fn move_mediation<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    action: MediationAction,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<MediationStatus, StoreError> {
+    let from: MediationStatus = case.status.parse().map_err(StoreError::Conflict)?;
+    let to = transition(from, action).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let applied = Move {
+        from: from.as_str(),
+        to: to.as_str(),
+        action: action.as_str(),
+        public: action.is_public(),
+    };
+    apply_move(conn, case, applied, reason, ctx, set).await?;
+    Ok(to)
+}
+
+async fn load_mediation_case<C: ConnectionTrait>(
+    conn: &C,
+    id: CaseId,
+) -> Result<case::Model, StoreError> {
+    case::Entity::find_by_id(id.as_uuid())
+        .filter(case::Column::Service.eq(SERVICE))
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+impl Store {
+    /// Write the application, its parties, its first event and its routing
+    /// outbox row in one transaction.
+    pub async fn submit_mediation(
+        &self,
+        new: NewMediation,
+        now: DateTime<Utc>,
+    ) -> Result<CaseId, StoreError> {
+        let case_id = CaseId::new();
+        let txn = self.db().begin().await?;
+        case::Entity::insert(case::ActiveModel {
+            id: Set(case_id.as_uuid()),
+            service: Set(SERVICE.to_owned()),
+            community_id: Set(new.community.as_uuid()),
+            category_code: Set(new.category.clone()),
+            resident_id: Set(Some(new.resident.as_uuid())),
+            status: Set(MediationStatus::Submitted.as_str().to_owned()),
+            owner_staff_id: Set(None),
+            pool_unit_id: Set(None),
+            version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            accepted_at: Set(None),
+            answered_at: Set(None),
+            resolved_at: Set(None),
+            closed_at: Set(None),
+            moderation: Set(Moderation::Passed.as_str().to_owned()),
+            workflow: Set(None),
+            ladder_step: Set(0),
+            step_entered_at: Set(None),
+            priority: Set(0),
+            queued_at: Set(Some(now)),
+            unrouted_at: Set(None),
+            preferred_staff_id: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let ids = |ids: &[StaffId]| {
+            ids.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        mediation::Entity::insert(mediation::ActiveModel {
+            case_id: Set(case_id.as_uuid()),
+            facts: Set(new.facts),
+            claims: Set(new.claims),
+            preferred_times: Set(new.preferred_times),
+            private: Set(new.private),
+            attendees: Set(new.attendees),
+            requested_mediator_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
+            refused_mediator_ids: Set(ids(&new.refused_mediators)),
+            refusal_ground: Set(None),
+            referral: Set(None),
+            outcome: Set(None),
+            agreement_terms: Set(None),
+            performance_method: Set(None),
+            perform_by: Set(None),
+            effective_on: Set(None),
+            termination_reason: Set(None),
+            other_routes: Set(String::new()),
+            confirmation_applied_on: Set(None),
+            confirmation_court: Set(None),
+            confirmation_ruling: Set(None),
+            visit_due: Set(None),
+            visited_at: Set(None),
+            performance_status: Set(None),
+            satisfaction: Set(None),
+            public_order_risk: Set(false),
+            concluded_at: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        for party in new.parties {
+            mediation_party::Entity::insert(mediation_party::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                case_id: Set(case_id.as_uuid()),
+                role: Set(party.role.to_owned()),
+                name_sealed: Set(party.name_sealed),
+                name_masked: Set(party.name_masked),
+                contact_sealed: Set(party.contact_sealed),
+                contact_masked: Set(party.contact_masked),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        let ctx = Context {
+            actor: sansuo_domain::Actor::Resident(new.resident),
+            request_id: new.request_id.as_deref(),
+            now,
+        };
+        append_event(
+            &txn,
+            case_id.as_uuid(),
+            crate::consultations::SUBMIT_EVENT,
+            None,
+            MediationStatus::Submitted.as_str(),
+            true,
+            None,
+            ctx,
+        )
+        .await?;
+        let route = serde_json::json!({ "case_id": case_id });
+        outbox::append(&txn, topic::ROUTE_CASE, route, ctx.request_id, now).await?;
+        txn.commit().await?;
+        Ok(case_id)
+    }
+
+    pub async fn mediation(&self, id: CaseId) -> Result<Option<MediationRecord>, StoreError> {
+        let Some(case) = case::Entity::find_by_id(id.as_uuid())
+            .filter(case::Column::Service.eq(SERVICE))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let detail = mediation::Entity::find_by_id(case.id)
+            .one(self.db())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let parties = mediation_party::Entity::find()
+            .filter(mediation_party::Column::CaseId.eq(case.id))
+            .order_by_asc(mediation_party::Column::Id)
+            .all(self.db())
+            .await?;
+        let sessions = mediation_session::Entity::find()
+            .filter(mediation_session::Column::CaseId.eq(case.id))
+            .order_by_asc(mediation_session::Column::StartsAt)
+            .all(self.db())
+            .await?;
+        let owner = match case.owner_staff_id {
+            Some(owner) => staff::Entity::find_by_id(owner).one(self.db()).await?,
+            None => None,
+        };
+        Ok(Some(MediationRecord {
+            case,
+            detail,
+            parties,
+            sessions,
+            owner,
+        }))
+    }
+
+    /// Not accepted (不予受理), with the ground and where to go instead. The
+    /// owner, or the mediator holding the offer, decides.
+    pub async fn refuse_mediation(
+        &self,
+        id: CaseId,
+        ground: RefusalGround,
+        referral: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_mediation_case(&txn, id).await?;
+        let ground_name = serde_json::to_value(ground)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        move_mediation(
+            &txn,
+            &case,
+            MediationAction::Refuse,
+            Some(referral),
+            ctx,
+            |u| u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now)),
+        )
+        .await?;
+        mediation::Entity::update_many()
+            .col_expr(mediation::Column::RefusalGround, Expr::value(ground_name))
+            .col_expr(mediation::Column::Referral, Expr::value(referral))
+            .filter(mediation::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        crate::consultations::cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Book a session of the owner's case in a room. The room's and the
+    /// mediator's half-hour slots are inserted under their primary key: of
+    /// two bookings touching one slot, exactly one commits (`SlotTaken`).
+    pub async fn book_session(
+        &self,
+        id: CaseId,
+        mediator: StaffId,
+        room: Uuid,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        ctx: Context<'_>,
+    ) -> Result<Uuid, StoreError> {
+        let slots =
+            slots_of(starts_at, ends_at).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let txn = self.db().begin().await?;
+        let case = load_mediation_case(&txn, id).await?;
+        if case.owner_staff_id != Some(mediator.as_uuid()) {
+            return Err(StoreError::NotFound);
+        }
+        mediation_room::Entity::find_by_id(room)
+            .filter(mediation_room::Column::Active.eq(true))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let session_id = Uuid::now_v7();
+        move_mediation(&txn, &case, MediationAction::Schedule, None, ctx, |u| u).await?;
+        mediation_session::Entity::insert(mediation_session::ActiveModel {
+            id: Set(session_id),
+            case_id: Set(case.id),
+            room_id: Set(room),
+            mediator_id: Set(mediator.as_uuid()),
+            starts_at: Set(starts_at),
+            ends_at: Set(ends_at),
+            status: Set(session_status::SCHEDULED.to_owned()),
+            attendees: Set(None),
+            minutes: Set(None),
+            cancel_reason: Set(None),
+            created_at: Set(ctx.now),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let rows = slots.iter().flat_map(|slot| {
+            [("room", room), ("mediator", mediator.as_uuid())].map(|(kind, resource)| {
+                booking_slot::ActiveModel {
+                    resource_kind: Set(kind.to_owned()),
+                    resource_id: Set(resource),
+                    slot_start: Set(*slot),
+                    session_id: Set(session_id),
+                }
+            })
+        });
+        match booking_slot::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await
+        {
+            Ok(_) => {}
+            Err(err) if is_unique_violation(&err) => return Err(StoreError::SlotTaken),
+            Err(err) => return Err(err.into()),
+        }
+        txn.commit().await?;
+        Ok(session_id)
+    }
+
+    /// Cancel a scheduled session (notice to the parties is the event):
+    /// its slots are free again at once.
+    pub async fn cancel_session(
+        &self,
+        id: CaseId,
+        session: Uuid,
+        mediator: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_mediation_case(&txn, id).await?;
+        if case.owner_staff_id != Some(mediator.as_uuid()) {
+            return Err(StoreError::NotFound);
+        }
+        let cancelled = mediation_session::Entity::update_many()
+            .col_expr(
+                mediation_session::Column::Status,
+                Expr::value(session_status::CANCELLED),
+            )
+            .col_expr(mediation_session::Column::CancelReason, Expr::value(reason))
+            .filter(mediation_session::Column::Id.eq(session))
+            .filter(mediation_session::Column::CaseId.eq(case.id))
+            .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+            .exec(&txn)
+            .await?;
+        if cancelled.rows_affected != 1 {
+            return Err(StoreError::NotFound);
+        }
+        booking_slot::Entity::delete_many()
+            .filter(booking_slot::Column::SessionId.eq(session))
+            .exec(&txn)
+            .await?;
+        let sessions = mediation_session::Entity::find()
+            .filter(mediation_session::Column::CaseId.eq(case.id))
+            .all(&txn)
+            .await?;
+        let upcoming = sessions
+            .iter()
+            .filter(|s| s.status == session_status::SCHEDULED)
+            .count();
+        let held = sessions.iter().any(|s| s.status == session_status::HELD);
+        let to = status_after_cancel(upcoming, held);
+        if to == MediationStatus::Scheduled {
+            // Other sessions remain: record the cancellation, status unchanged.
+            append_event(
+                &txn,
+                case.id,
+                MediationAction::CancelSession.as_str(),
+                Some(&case.status),
+                &case.status,
+                true,
+                Some(reason),
+                ctx,
+            )
+            .await?;
+        } else {
+            let applied = Move {
+                from: MediationStatus::Scheduled.as_str(),
+                to: to.as_str(),
+                action: MediationAction::CancelSession.as_str(),
+                public: true,
+            };
+            apply_move(&txn, &case, applied, Some(reason), ctx, |u| u).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}

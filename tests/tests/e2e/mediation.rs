@@ -1,0 +1,421 @@
+//! Mediation bookings: application routed to the community's mediator,
+//! masked and opened party data, refusal with a referral, and sessions
+//! whose rooms and mediators cannot be double-booked.
+
+use reqwest::StatusCode;
+use sansuo_store::entity::mediation_party;
+use sansuo_store::staffing::NewRoom;
+use sansuo_tests::{TestApp, eventually, expect_error, expect_status};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+
+const RESPONDENT_PHONE: &str = "13912345678";
+
+async fn apply(app: &TestApp, resident: &str, facts: &str) -> Value {
+    let body = json!({
+        "community_id": app.demo.community_a.as_uuid(),
+        "category_code": "LJ02",
+        "facts": facts,
+        "claims": "请对方修好漏水并赔偿天花板维修费",
+        "parties": [
+            {"role": "applicant", "name": "王小明", "contact": "13812341234"},
+            {"role": "respondent", "name": "赵大力", "contact": RESPONDENT_PHONE},
+        ],
+        "preferred_times": [{"from": "2026-12-01T01:00:00Z", "to": "2026-12-01T04:00:00Z"}],
+        "private": true,
+    });
+    expect_status(
+        app.post("/api/v1/mediations", resident, body).await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+/// The mediator waits for the offer of this case, then accepts it.
+async fn accept(app: &TestApp, mediator: &str, id: &str) -> Value {
+    let path = format!("/api/v1/staff/mediations/{id}");
+    eventually("the mediation to be offered", || async {
+        (app.get(&path, mediator).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    expect_status(
+        app.post(&format!("{path}/accept"), mediator, json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn room(app: &TestApp, name: &str) -> uuid::Uuid {
+    app.app
+        .store
+        .add_room(
+            NewRoom {
+                unit: app.demo.community_a,
+                name,
+                address: Some("欧阳路 100 号 2 楼"),
+                opening_hours: Some("Mon-Fri 09:00-17:30"),
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+async fn second_mediator(app: &TestApp) -> String {
+    let admin = app.staff_token("admin").await;
+    expect_status(
+        app.post(
+            "/api/v1/admin/staff",
+            &admin,
+            json!({
+                "username": "mediator.zhou",
+                "password": "sansuo-demo",
+                "display_name": "周调解员",
+                "role": "mediator",
+                "org_unit_id": app.demo.community_a.as_uuid(),
+            }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    app.staff_token("mediator.zhou").await
+}
+
+#[tokio::test]
+async fn a_booking_reaches_the_community_mediator_who_sees_the_parties_in_full() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("leaky-ceiling").await;
+    let applied = apply(&app, &resident, "楼上卫生间漏水三个月，多次沟通无果").await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    assert_eq!(applied["status"], "submitted");
+    // Masked for the applicant too: the view travels over phones and screenshots.
+    assert_eq!(applied["parties"][1]["name"], "赵**");
+    assert_eq!(applied["parties"][1]["contact"], "139****5678");
+
+    let chen = app.staff_token("mediator.chen").await;
+    // Offered: the mediator sees the case, parties still masked.
+    eventually("the offer to the community mediator", || async {
+        let response = app
+            .get(&format!("/api/v1/staff/mediations/{id}"), &chen)
+            .await;
+        (response.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    let view = expect_status(
+        app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(view["status"], "offered");
+    assert_eq!(view["parties"][1]["contact"], "139****5678");
+
+    let accepted = accept(&app, &chen, &id).await;
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["parties"][1]["name"], "赵大力");
+    assert_eq!(accepted["parties"][1]["contact"], RESPONDENT_PHONE);
+
+    // The resident sees who mediates, and still only masks.
+    let mine = expect_status(
+        app.get(&format!("/api/v1/mediations/{id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["status"], "accepted");
+    assert_eq!(mine["mediator"], "陈调解员");
+    assert_eq!(mine["parties"][1]["contact"], "139****5678");
+    assert!(
+        !mine.to_string().contains(RESPONDENT_PHONE),
+        "no unmasked contact in the resident's view"
+    );
+
+    // Nowhere else: a lawyer is refused, another mediator sees nothing,
+    // another resident sees nothing, and the database holds no plain contact.
+    let lawyer = app.staff_token("lawyer.zhang").await;
+    expect_error(
+        app.get(&format!("/api/v1/staff/mediations/{id}"), &lawyer)
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let zhou = second_mediator(&app).await;
+    expect_error(
+        app.get(&format!("/api/v1/staff/mediations/{id}"), &zhou)
+            .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    let stranger = app.resident_token("nosy-neighbour").await;
+    expect_error(
+        app.get(&format!("/api/v1/mediations/{id}"), &stranger)
+            .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    let rows = mediation_party::Entity::find()
+        .filter(mediation_party::Column::CaseId.eq(id.parse::<uuid::Uuid>().unwrap()))
+        .all(app.app.store.db())
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        let stored = format!("{row:?}");
+        assert!(!stored.contains(RESPONDENT_PHONE), "{stored}");
+        assert!(!stored.contains("赵大力"), "{stored}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_booking_tells_the_applicant_why_and_where_to_go() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("already-in-court").await;
+    let applied = apply(&app, &resident, "邻居占用公共走廊堆放杂物，已起诉").await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    let chen = app.staff_token("mediator.chen").await;
+    eventually("the offer", || async {
+        (app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
+            .await
+            .status()
+            == StatusCode::OK)
+            .then_some(())
+    })
+    .await;
+    let refuse = format!("/api/v1/staff/mediations/{id}/refuse");
+    expect_error(
+        app.post(
+            &refuse,
+            &chen,
+            json!({"ground": "bored", "referral": "去法院"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    expect_status(
+        app.post(
+            &refuse,
+            &chen,
+            json!({"ground": "already_handled", "referral": "该纠纷已由区法院立案，请关注法院通知"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mine = expect_status(
+        app.get(&format!("/api/v1/mediations/{id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["status"], "refused");
+    assert_eq!(mine["refusal_ground"], "already_handled");
+    assert_eq!(mine["referral"], "该纠纷已由区法院立案，请关注法院通知");
+    // Refused is final: no booking can follow.
+    expect_error(
+        app.post(
+            &refuse,
+            &chen,
+            json!({"ground": "not_mediable", "referral": "再拒一次"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("many-disputes").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let zhou = second_mediator(&app).await;
+    // Two cases for chen, one for zhou (both serve community A; each takes
+    // what is offered to them).
+    let mut cases: Vec<(String, String)> = Vec::new();
+    for (i, token) in [&chen, &chen, &zhou].into_iter().enumerate() {
+        let applied = apply(
+            &app,
+            &resident,
+            &format!("第{i}起：楼上噪音扰民，深夜仍在施工"),
+        )
+        .await;
+        let id = applied["id"].as_str().unwrap().to_owned();
+        // Whoever it was offered to passes it on until the right one has it.
+        let other = if token == &chen { &zhou } else { &chen };
+        let owner = eventually("the case to be offered to a mediator", || async {
+            for who in [token, other] {
+                if app
+                    .get(&format!("/api/v1/staff/mediations/{id}"), who)
+                    .await
+                    .status()
+                    == StatusCode::OK
+                {
+                    return Some(who.clone());
+                }
+            }
+            None
+        })
+        .await;
+        if &owner != token {
+            expect_status(
+                app.post(
+                    &format!("/api/v1/staff/mediations/{id}/decline"),
+                    &owner,
+                    json!({"reason": "本周排满，请同事接手"}),
+                )
+                .await,
+                StatusCode::NO_CONTENT,
+            )
+            .await;
+        }
+        accept(&app, token, &id).await;
+        cases.push((id, token.clone()));
+    }
+    let room_a = room(&app, "蒋家桥居委调解室").await;
+    let room_b = room(&app, "欧阳路派出所调解室").await;
+    let sessions_of = |i: usize| format!("/api/v1/staff/mediations/{}/sessions", cases[i].0);
+    let (first, second, third) = (sessions_of(0), sessions_of(1), sessions_of(2));
+
+    // The same room at the same time, by two mediators at once: many trials.
+    for trial in 0..8 {
+        let starts = chrono::DateTime::parse_from_rfc3339("2026-12-07T01:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+            + chrono::Duration::hours(trial * 2);
+        let body = |offset_minutes: i64| {
+            json!({
+                "room_id": room_a,
+                "starts_at": starts + chrono::Duration::minutes(offset_minutes),
+                "ends_at": starts + chrono::Duration::minutes(offset_minutes + 60),
+            })
+        };
+        // Overlapping by half an hour, not identical: the slots still collide.
+        let (a, b) = tokio::join!(
+            app.post(&first, &chen, body(0)),
+            app.post(&third, &zhou, body(30)),
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::CONFLICT],
+            "trial {trial}"
+        );
+    }
+
+    // One mediator, two of their cases, two rooms, one time: one wins.
+    for trial in 0..8 {
+        let starts = chrono::DateTime::parse_from_rfc3339("2026-12-14T01:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+            + chrono::Duration::hours(trial * 2);
+        let body = |room| json!({"room_id": room, "starts_at": starts, "ends_at": starts + chrono::Duration::minutes(90)});
+        let (a, b) = tokio::join!(
+            app.post(&first, &chen, body(room_a)),
+            app.post(&second, &chen, body(room_b)),
+        );
+        let mut statuses = [a.status(), b.status()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::CONFLICT],
+            "trial {trial}"
+        );
+        let loser = if a.status() == StatusCode::CONFLICT {
+            a
+        } else {
+            b
+        };
+        let body: Value = loser.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "slot_taken");
+    }
+
+    // Off the grid, or a room that does not exist.
+    let path = second.clone();
+    expect_error(
+        app.post(
+            &path,
+            &chen,
+            json!({"room_id": room_b, "starts_at": "2026-12-21T01:15:00Z", "ends_at": "2026-12-21T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &path,
+            &chen,
+            json!({"room_id": uuid::Uuid::now_v7(), "starts_at": "2026-12-21T01:00:00Z", "ends_at": "2026-12-21T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+
+    // Cancelling frees the slot at once; the resident sees the session.
+    let booked = expect_status(
+        app.post(
+            &path,
+            &chen,
+            json!({"room_id": room_b, "starts_at": "2026-12-21T01:00:00Z", "ends_at": "2026-12-21T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(booked["status"], "scheduled");
+    let session = booked["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["starts_at"] == "2026-12-21T01:00:00Z")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cancelled = expect_status(
+        app.post(
+            &format!("{path}/{session}/cancel"),
+            &chen,
+            json!({"reason": "当事人临时出差，改期"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let sessions = cancelled["sessions"].as_array().unwrap();
+    assert!(
+        sessions
+            .iter()
+            .any(|s| s["id"] == session.as_str() && s["status"] == "cancelled")
+    );
+    // Scheduled while other sessions of the case remain (it may have won
+    // some of the races above), back to accepted otherwise.
+    let others = sessions.iter().any(|s| s["status"] == "scheduled");
+    assert_eq!(
+        cancelled["status"],
+        if others { "scheduled" } else { "accepted" }
+    );
+    expect_status(
+        app.post(
+            &path,
+            &chen,
+            json!({"room_id": room_b, "starts_at": "2026-12-21T01:00:00Z", "ends_at": "2026-12-21T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+}
