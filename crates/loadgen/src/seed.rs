@@ -21,6 +21,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+/// Offers and cases a bench lawyer may hold at once.
+const BENCH_CAPACITY: i32 = 100_000;
+
 /// Every seeded staff account's password; hashed once, stored 141 times.
 pub const BENCH_PASSWORD: &str = "sansuo-bench-password";
 /// The QR scene of the probe community: its own signed lawyer, no other
@@ -205,6 +208,14 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
         )
         .await?;
     store.sign_lawyer(probe_community, probe_id, now).await?;
+    // The benchmark measures routing to the signed lawyer: with the default
+    // capacity (5, pending offers included) the seeded offers would fill
+    // every lawyer and each submission would climb to the street's pool.
+    for lawyer in lawyers.iter().map(|l: &Lawyer| l.id).chain([probe_id]) {
+        store
+            .set_staff_routing(lawyer, None, None, Some(BENCH_CAPACITY))
+            .await?;
+    }
     Ok(District {
         communities,
         lawyers,

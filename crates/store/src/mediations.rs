@@ -395,8 +395,9 @@ impl Store {
             .count();
         let held = sessions.iter().any(|s| s.status == session_status::HELD);
         let to = status_after_cancel(upcoming, held);
-        if to == MediationStatus::Scheduled {
-            // Other sessions remain: record the cancellation, status unchanged.
+        if to.as_str() == case.status || case.status != MediationStatus::Scheduled.as_str() {
+            // Other sessions remain, or a session was already held: record
+            // the cancellation, status unchanged.
             append_event(
                 &txn,
                 case.id,
@@ -420,4 +421,340 @@ impl Store {
         txn.commit().await?;
         Ok(())
     }
+
+    /// Record a held session: who attended, the minutes (笔录).
+    pub async fn hold_session(
+        &self,
+        id: CaseId,
+        session: Uuid,
+        mediator: StaffId,
+        attendees: &str,
+        minutes: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        let held = mediation_session::Entity::update_many()
+            .col_expr(
+                mediation_session::Column::Status,
+                Expr::value(session_status::HELD),
+            )
+            .col_expr(mediation_session::Column::Attendees, Expr::value(attendees))
+            .col_expr(mediation_session::Column::Minutes, Expr::value(minutes))
+            .filter(mediation_session::Column::Id.eq(session))
+            .filter(mediation_session::Column::CaseId.eq(case.id))
+            .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+            .exec(&txn)
+            .await?;
+        if held.rows_affected != 1 {
+            return Err(StoreError::NotFound);
+        }
+        if case.status == MediationStatus::Scheduled.as_str() {
+            move_mediation(&txn, &case, MediationAction::Hold, None, ctx, |u| u).await?;
+        } else {
+            // Already heard: another session of the same case.
+            append_event(
+                &txn,
+                case.id,
+                MediationAction::Hold.as_str(),
+                Some(&case.status),
+                &case.status,
+                true,
+                None,
+                ctx,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The outcome: an agreement. The follow-up visit falls due from its
+    /// performance deadline (`domain::mediation::visit_due`).
+    pub async fn record_agreement(
+        &self,
+        id: CaseId,
+        mediator: StaffId,
+        agreement: &Agreement,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        move_mediation(&txn, &case, MediationAction::Agree, None, ctx, |u| {
+            u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        let due = sansuo_domain::mediation::visit_due(agreement.effective_on, agreement.perform_by);
+        mediation::Entity::update_many()
+            .col_expr(mediation::Column::Outcome, Expr::value(agreement.kind))
+            .col_expr(
+                mediation::Column::AgreementTerms,
+                Expr::value(agreement.terms.as_str()),
+            )
+            .col_expr(
+                mediation::Column::PerformanceMethod,
+                Expr::value(agreement.performance_method.as_str()),
+            )
+            .col_expr(
+                mediation::Column::PerformBy,
+                Expr::value(agreement.perform_by),
+            )
+            .col_expr(
+                mediation::Column::EffectiveOn,
+                Expr::value(agreement.effective_on),
+            )
+            .col_expr(mediation::Column::VisitDue, Expr::value(due))
+            .col_expr(mediation::Column::ConcludedAt, Expr::value(ctx.now))
+            .filter(mediation::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The outcome: no agreement; the parties were told their other routes.
+    pub async fn terminate_mediation(
+        &self,
+        id: CaseId,
+        mediator: StaffId,
+        reason: &str,
+        routes: &[&str],
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        move_mediation(
+            &txn,
+            &case,
+            MediationAction::Terminate,
+            Some(reason),
+            ctx,
+            |u| u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now)),
+        )
+        .await?;
+        mediation::Entity::update_many()
+            .col_expr(mediation::Column::Outcome, Expr::value("terminated"))
+            .col_expr(mediation::Column::TerminationReason, Expr::value(reason))
+            .col_expr(
+                mediation::Column::OtherRoutes,
+                Expr::value(routes.join(",")),
+            )
+            .col_expr(mediation::Column::ConcludedAt, Expr::value(ctx.now))
+            .filter(mediation::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        cancel_scheduled_sessions(&txn, case.id).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Judicial confirmation (司法确认) applied for; the caller checked the
+    /// 30-day deadline. The ruling may follow later (a second call).
+    pub async fn record_confirmation(
+        &self,
+        id: CaseId,
+        mediator: StaffId,
+        applied_on: chrono::NaiveDate,
+        court: &str,
+        ruling: Option<&str>,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        let detail = mediation::Entity::find_by_id(case.id)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if detail.effective_on.is_none() {
+            return Err(StoreError::conflict("only an agreement can be confirmed"));
+        }
+        mediation::Entity::update_many()
+            .col_expr(
+                mediation::Column::ConfirmationAppliedOn,
+                Expr::value(applied_on),
+            )
+            .col_expr(mediation::Column::ConfirmationCourt, Expr::value(court))
+            .col_expr(mediation::Column::ConfirmationRuling, Expr::value(ruling))
+            .filter(mediation::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        append_event(
+            &txn,
+            case.id,
+            "judicial_confirmation",
+            Some(&case.status),
+            &case.status,
+            true,
+            Some(court),
+            ctx,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The follow-up visit (回访): performance and satisfaction; the case closes.
+    pub async fn record_visit(
+        &self,
+        id: CaseId,
+        mediator: StaffId,
+        performance: &str,
+        satisfaction: i16,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        move_mediation(&txn, &case, MediationAction::Visit, None, ctx, |u| {
+            u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        mediation::Entity::update_many()
+            .col_expr(mediation::Column::VisitedAt, Expr::value(ctx.now))
+            .col_expr(
+                mediation::Column::PerformanceStatus,
+                Expr::value(performance),
+            )
+            .col_expr(mediation::Column::Satisfaction, Expr::value(satisfaction))
+            .filter(mediation::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Close a terminated mediation (nothing to follow up).
+    pub async fn close_mediation(
+        &self,
+        id: CaseId,
+        mediator: StaffId,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        move_mediation(&txn, &case, MediationAction::Close, None, ctx, |u| {
+            u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// By hand, with a reason: to the next tier (专业助调 → 公调对接). The
+    /// case leaves its mediator, climbs one ladder step and is routed there.
+    pub async fn escalate_tier(
+        &self,
+        id: CaseId,
+        mediator: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        move_mediation(
+            &txn,
+            &case,
+            MediationAction::EscalateTier,
+            Some(reason),
+            ctx,
+            |u| {
+                u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
+                    .col_expr(case::Column::LadderStep, Expr::value(case.ladder_step + 1))
+                    .col_expr(case::Column::StepEnteredAt, Expr::value(ctx.now))
+                    .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
+            },
+        )
+        .await?;
+        cancel_scheduled_sessions(&txn, case.id).await?;
+        crate::routing::route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
+        crate::consultations::staff_freed(&txn, mediator, ctx).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// A dispute that risks turning into a public-order or criminal matter:
+    /// flagged on the case (the officer's linked work order comes with the
+    /// tips service).
+    pub async fn flag_public_order_risk(
+        &self,
+        id: CaseId,
+        mediator: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        mediation::Entity::update_many()
+            .col_expr(mediation::Column::PublicOrderRisk, Expr::value(true))
+            .filter(mediation::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        append_event(
+            &txn,
+            case.id,
+            "flag_public_order_risk",
+            Some(&case.status),
+            &case.status,
+            false,
+            Some(reason),
+            ctx,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// An agreement as recorded.
+pub struct Agreement {
+    /// agreement_written | agreement_oral
+    pub kind: &'static str,
+    pub terms: String,
+    pub performance_method: String,
+    pub perform_by: Option<chrono::NaiveDate>,
+    pub effective_on: chrono::NaiveDate,
+}
+
+/// The case, if this mediator owns it.
+async fn owned_case<C: ConnectionTrait>(
+    conn: &C,
+    id: CaseId,
+    mediator: StaffId,
+) -> Result<case::Model, StoreError> {
+    let case = load_mediation_case(conn, id).await?;
+    if case.owner_staff_id != Some(mediator.as_uuid()) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(case)
+}
+
+/// Sessions still booked when the case ends or leaves its mediator: cancelled,
+/// their slots freed.
+async fn cancel_scheduled_sessions<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+) -> Result<(), StoreError> {
+    let scheduled: Vec<Uuid> = mediation_session::Entity::find()
+        .filter(mediation_session::Column::CaseId.eq(case_id))
+        .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    if scheduled.is_empty() {
+        return Ok(());
+    }
+    mediation_session::Entity::update_many()
+        .col_expr(
+            mediation_session::Column::Status,
+            Expr::value(session_status::CANCELLED),
+        )
+        .filter(mediation_session::Column::Id.is_in(scheduled.clone()))
+        .exec(conn)
+        .await?;
+    booking_slot::Entity::delete_many()
+        .filter(booking_slot::Column::SessionId.is_in(scheduled))
+        .exec(conn)
+        .await?;
+    Ok(())
 }

@@ -243,12 +243,14 @@ impl Store {
         Ok(signed.into_iter().chain(children).collect())
     }
 
-    /// Firms whose lawyers serve `unit`: signed to it, or to its parent
-    /// (a firm signed to a district serves each of its streets).
+    /// Firms whose lawyers serve `unit`: signed to it, or, for a street,
+    /// to its district (a firm signed to a district serves each street).
+    /// A community's own step is its signed lawyer's, not the whole pool's.
     pub async fn firms_serving(&self, unit: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
         let parent = org_unit::Entity::find_by_id(unit.as_uuid())
             .one(self.db())
             .await?
+            .filter(|u| u.kind == kind::STREET)
             .and_then(|u| u.parent_id);
         let units: Vec<Uuid> = std::iter::once(unit.as_uuid()).chain(parent).collect();
         Ok(firm_signing::Entity::find()

@@ -242,6 +242,12 @@ impl Store {
         else {
             return Ok(None);
         };
+        // Communities they are signed to are theirs to serve too.
+        for community in me.signed_communities.clone() {
+            if !me.units.contains(&community) {
+                me.units.push(community);
+            }
+        }
         if let Some(firm) = account.law_firm_id {
             for unit in self.pool_units_of_firm(firm).await? {
                 if !me.units.contains(&unit.into()) {
@@ -388,9 +394,18 @@ impl Store {
             .to_owned();
         // Lawyers also serve a unit through their firm: signed to the unit
         // itself or to the district above it (the firm pool).
-        let pool_firms = match role {
-            sansuo_domain::StaffRole::Lawyer => self.firms_serving(unit).await?,
-            _ => Vec::new(),
+        let (pool_firms, signed_here) = match role {
+            sansuo_domain::StaffRole::Lawyer => {
+                let signed: Vec<Uuid> = lawyer_signing::Entity::find()
+                    .filter(lawyer_signing::Column::CommunityId.eq(unit.as_uuid()))
+                    .all(self.db())
+                    .await?
+                    .into_iter()
+                    .map(|s| s.staff_id)
+                    .collect();
+                (self.firms_serving(unit).await?, signed)
+            }
+            _ => (Vec::new(), Vec::new()),
         };
         let accounts = staff::Entity::find()
             .filter(staff::Column::Role.eq(role.as_str()))
@@ -398,7 +413,9 @@ impl Store {
                 Condition::any()
                     .add(staff::Column::OrgUnitId.eq(unit.as_uuid()))
                     .add(staff::Column::Id.in_subquery(members))
-                    .add(staff::Column::LawFirmId.is_in(pool_firms.clone())),
+                    .add(staff::Column::LawFirmId.is_in(pool_firms.clone()))
+                    // A community's signed lawyer serves it by the signing.
+                    .add(staff::Column::Id.is_in(signed_here.clone())),
             )
             .all(self.db())
             .await?;
@@ -456,6 +473,7 @@ impl Store {
                 if p.account
                     .law_firm_id
                     .is_some_and(|f| pool_firms.contains(&f))
+                    || signed_here.contains(&id)
                 {
                     units.push(unit.as_uuid());
                 }

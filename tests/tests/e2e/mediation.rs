@@ -419,3 +419,242 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("settled").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let applied = apply(&app, &resident, "楼上空调外机滴水到我家阳台，协商未果").await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    let accepted = accept(&app, &chen, &id).await;
+    assert!(accepted["conclusion_target"].is_string(), "{accepted}");
+    let room = room(&app, "蒋家桥居委调解室").await;
+    let base = format!("/api/v1/staff/mediations/{id}");
+
+    // Nothing can be agreed before a session is held.
+    let agreement = json!({
+        "kind": "written",
+        "terms": "楼上住户于12月20日前加装冷凝水管并赔偿200元",
+        "performance_method": "一次性转账，加装由物业见证",
+        "perform_by": "2026-12-20",
+        "effective_on": "2026-12-08",
+    });
+    expect_error(
+        app.post(&format!("{base}/agreement"), &chen, agreement.clone())
+            .await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+    let booked = expect_status(
+        app.post(
+            &format!("{base}/sessions"),
+            &chen,
+            json!({"room_id": room, "starts_at": "2026-12-08T01:00:00Z", "ends_at": "2026-12-08T02:30:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let session = booked["sessions"][0]["id"].as_str().unwrap().to_owned();
+    let mine = expect_status(
+        app.get(&format!("/api/v1/mediations/{id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["status"], "scheduled");
+    assert_eq!(mine["sessions"][0]["room_name"], "蒋家桥居委调解室");
+    assert_eq!(mine["sessions"][0]["room_address"], "欧阳路 100 号 2 楼");
+
+    let held = expect_status(
+        app.post(
+            &format!("{base}/sessions/{session}/held"),
+            &chen,
+            json!({"attendees": "申请人、被申请人、物业代表", "minutes": "双方同意加装冷凝水管，赔偿金额协商一致"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(held["status"], "heard");
+    let agreed = expect_status(
+        app.post(&format!("{base}/agreement"), &chen, agreement)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(agreed["status"], "agreed");
+    // Effective Tue 8 Dec 2026: +30 days is Thu 7 Jan 2027, a working day.
+    assert_eq!(agreed["outcome"]["confirmation_deadline"], "2027-01-07");
+    assert_eq!(agreed["outcome"]["visit_due"], "2026-12-27");
+
+    expect_error(
+        app.post(
+            &format!("{base}/confirmation"),
+            &chen,
+            json!({"applied_on": "2027-01-08", "court": "虹口区人民法院"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "confirmation_deadline_passed",
+    )
+    .await;
+    let confirmed = expect_status(
+        app.post(
+            &format!("{base}/confirmation"),
+            &chen,
+            json!({"applied_on": "2026-12-15", "court": "虹口区人民法院", "ruling": "确认调解协议有效"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(confirmed["outcome"]["confirmation_court"], "虹口区人民法院");
+
+    expect_error(
+        app.post(
+            &format!("{base}/visit"),
+            &chen,
+            json!({"performance": "performed", "satisfaction": 6}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let closed = expect_status(
+        app.post(
+            &format!("{base}/visit"),
+            &chen,
+            json!({"performance": "performed", "satisfaction": 5}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["outcome"]["satisfaction"], 5);
+    let actions: Vec<&str> = closed["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "submit",
+            "offer",
+            "accept",
+            "schedule",
+            "hold",
+            "agree",
+            "judicial_confirmation",
+            "visit"
+        ]
+    );
+    // The resident sees the outcome but not the routing internals.
+    let mine = expect_status(
+        app.get(&format!("/api/v1/mediations/{id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["status"], "closed");
+    assert!(
+        mine["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["action"] != "offer")
+    );
+}
+
+#[tokio::test]
+async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_routes() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("hard-case").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let applied = apply(&app, &resident, "与房东就押金和维修费用争执多次，情绪激动").await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    accept(&app, &chen, &id).await;
+    let base = format!("/api/v1/staff/mediations/{id}");
+    let flagged = expect_status(
+        app.post(
+            &format!("{base}/flag-public-order-risk"),
+            &chen,
+            json!({"reason": "双方多次发生肢体冲突苗头"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(flagged["public_order_risk"], true);
+    expect_status(
+        app.post(
+            &format!("{base}/escalate"),
+            &chen,
+            json!({"reason": "涉及法律专业问题，需专业调解员"}),
+        )
+        .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    // No professional mediator at the station in the demo district: the
+    // tier is skipped and the case reaches the coordinators (公调对接).
+    eventually("the case to reach the coordinators", || async {
+        let row = sansuo_store::entity::case::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+            .one(app.app.store.db())
+            .await
+            .unwrap()
+            .unwrap();
+        row.unrouted_at.map(|_| row)
+    })
+    .await;
+    expect_error(
+        app.get(&base, &chen).await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+
+    // Another case: no agreement, the parties told where to go.
+    let applied = apply(&app, &resident, "邻居违章搭建遮挡采光，协商无果").await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    accept(&app, &chen, &id).await;
+    let base = format!("/api/v1/staff/mediations/{id}");
+    expect_error(
+        app.post(
+            &format!("{base}/terminate"),
+            &chen,
+            json!({"reason": "双方分歧过大", "routes": []}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let ended = expect_status(
+        app.post(
+            &format!("{base}/terminate"),
+            &chen,
+            json!({"reason": "双方分歧过大，无法达成一致", "routes": ["court", "administrative"]}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(ended["status"], "terminated");
+    assert_eq!(
+        ended["outcome"]["other_routes"],
+        json!(["administrative", "court"])
+    );
+    let closed = expect_status(
+        app.post(&format!("{base}/close"), &chen, json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+}

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod get;
+pub mod outcome;
 pub mod staff;
 
 use crate::{ApiError, AppState};
@@ -72,9 +73,39 @@ pub struct MediationView {
     /// Why it was not accepted, and where to go instead.
     pub refusal_ground: Option<String>,
     pub referral: Option<String>,
+    pub outcome: Option<OutcomeView>,
+    /// Concluded within 30 working days of acceptance: the target date.
+    pub conclusion_target: Option<chrono::NaiveDate>,
+    /// Flagged as risking a public-order or criminal matter.
+    pub public_order_risk: bool,
     pub history: Vec<MediationEventView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// The outcome and what follows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutcomeView {
+    /// `agreement_written`, `agreement_oral` or `terminated`.
+    pub kind: String,
+    pub agreement_terms: Option<String>,
+    pub performance_method: Option<String>,
+    pub perform_by: Option<chrono::NaiveDate>,
+    pub effective_on: Option<chrono::NaiveDate>,
+    /// The last day to apply for judicial confirmation (30 days, counted as
+    /// courts count: rest days at the end move it to the next working day).
+    pub confirmation_deadline: Option<chrono::NaiveDate>,
+    pub confirmation_applied_on: Option<chrono::NaiveDate>,
+    pub confirmation_court: Option<String>,
+    pub confirmation_ruling: Option<String>,
+    pub termination_reason: Option<String>,
+    /// Routes the parties were told: `arbitration`, `administrative`, `court`.
+    pub other_routes: Vec<String>,
+    pub visit_due: Option<chrono::NaiveDate>,
+    pub visited_at: Option<DateTime<Utc>>,
+    pub performance_status: Option<String>,
+    pub satisfaction: Option<i16>,
+    pub concluded_at: Option<DateTime<Utc>>,
 }
 
 /// How parties appear: masked, or opened for the mediator who owns the case.
@@ -136,6 +167,36 @@ pub(crate) async fn mediation_view(
     }
     let d = &record.detail;
     let c = &record.case;
+    let calendar = state.store.business_calendar().await?;
+    let local_day = |t: DateTime<Utc>| {
+        t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+            .date_naive()
+    };
+    let outcome = d.outcome.as_ref().map(|kind| OutcomeView {
+        kind: kind.clone(),
+        agreement_terms: d.agreement_terms.clone(),
+        performance_method: d.performance_method.clone(),
+        perform_by: d.perform_by,
+        effective_on: d.effective_on,
+        confirmation_deadline: d
+            .effective_on
+            .map(|e| sansuo_domain::mediation::confirmation_deadline(e, &calendar)),
+        confirmation_applied_on: d.confirmation_applied_on,
+        confirmation_court: d.confirmation_court.clone(),
+        confirmation_ruling: d.confirmation_ruling.clone(),
+        termination_reason: d.termination_reason.clone(),
+        other_routes: d
+            .other_routes
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        visit_due: d.visit_due,
+        visited_at: d.visited_at,
+        performance_status: d.performance_status.clone(),
+        satisfaction: d.satisfaction,
+        concluded_at: d.concluded_at,
+    });
     Ok(MediationView {
         id: c.id,
         community_id: c.community_id,
@@ -152,6 +213,11 @@ pub(crate) async fn mediation_view(
         mediator: record.owner.as_ref().map(|o| o.display_name.clone()),
         refusal_ground: d.refusal_ground.clone(),
         referral: d.referral.clone(),
+        outcome,
+        conclusion_target: c
+            .accepted_at
+            .map(|a| sansuo_domain::mediation::conclusion_target(local_day(a), &calendar)),
+        public_order_risk: d.public_order_risk,
         history: events
             .into_iter()
             .map(|e| MediationEventView {

@@ -43,7 +43,7 @@ async fn mediator_case(
     Err(mediation_not_found())
 }
 
-async fn staff_view(
+pub(crate) async fn staff_mediation_view(
     state: &AppState,
     id: CaseId,
     auth: &MediatorAuth,
@@ -74,7 +74,7 @@ pub async fn get_staff_mediation(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<MediationView>, ApiError> {
     Ok(web::Json(
-        staff_view(&state, id.into_inner().into(), &auth).await?,
+        staff_mediation_view(&state, id.into_inner().into(), &auth).await?,
     ))
 }
 
@@ -109,7 +109,7 @@ pub async fn accept_mediation(
         .await
         .map_err(crate::handlers::staff::accept_offer::offer_error)?;
     tracing::info!(case_id = %id, "mediation accepted");
-    Ok(web::Json(staff_view(&state, id, &auth).await?))
+    Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -279,7 +279,7 @@ pub async fn book_session(
         )
         .await
         .map_err(mediation_error)?;
-    Ok(HttpResponse::Created().json(staff_view(&state, id, &auth).await?))
+    Ok(HttpResponse::Created().json(staff_mediation_view(&state, id, &auth).await?))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -319,5 +319,5 @@ pub async fn cancel_session(
         )
         .await
         .map_err(mediation_error)?;
-    Ok(web::Json(staff_view(&state, id, &auth).await?))
+    Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
