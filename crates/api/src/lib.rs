@@ -105,7 +105,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::workflows::list_workflows)
                 .service(admin::workflows::update_workflow)
                 .service(admin::stats_live::stats_live)
-                .service(admin::stats_summary::stats_summary),
+                .service(admin::stats_summary::stats_summary)
+                .service(admin::mediation_report::mediation_report),
         );
 }
 

@@ -361,6 +361,72 @@ pub fn days_between(from: NaiveDate, to: NaiveDate) -> i64 {
     i64::from(to.num_days_from_ce() - from.num_days_from_ce())
 }
 
+/// One mediation as the programme report counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    pub status: MediationStatus,
+    pub accepted_on: Option<NaiveDate>,
+    pub concluded_on: Option<NaiveDate>,
+    /// `agreement_written`, `agreement_oral`, `terminated`.
+    pub outcome: Option<String>,
+    pub confirmation_applied: bool,
+    pub satisfaction: Option<i16>,
+}
+
+/// The figures districts publish for mediation (预约调解).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MediationReport {
+    pub bookings: u64,
+    pub accepted: u64,
+    pub refused: u64,
+    pub withdrawn: u64,
+    /// With an outcome: agreement or termination.
+    pub concluded: u64,
+    pub agreements: u64,
+    /// agreements ÷ concluded, as the programme reports it; `None` before
+    /// anything concluded.
+    pub success_rate: Option<f64>,
+    /// Calendar days from acceptance to outcome (nearest-rank median).
+    pub median_days_to_conclude: Option<i64>,
+    pub judicial_confirmations: u64,
+    pub visits: u64,
+    /// Mean follow-up satisfaction (1–5) over the visits that recorded one.
+    pub mean_satisfaction: Option<f64>,
+}
+
+pub fn report(rows: &[ReportRow]) -> MediationReport {
+    let count = |f: &dyn Fn(&ReportRow) -> bool| rows.iter().filter(|r| f(r)).count() as u64;
+    let concluded = count(&|r| r.outcome.is_some());
+    let agreements = count(&|r| {
+        r.outcome
+            .as_deref()
+            .is_some_and(|o| o.starts_with("agreement"))
+    });
+    let mut days: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| Some(days_between(r.accepted_on?, r.concluded_on?)))
+        .collect();
+    days.sort_unstable();
+    let satisfactions: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.satisfaction.map(i64::from))
+        .collect();
+    MediationReport {
+        bookings: rows.len() as u64,
+        accepted: count(&|r| r.accepted_on.is_some()),
+        refused: count(&|r| r.status == MediationStatus::Refused),
+        withdrawn: count(&|r| r.status == MediationStatus::Withdrawn),
+        concluded,
+        agreements,
+        success_rate: (concluded > 0).then(|| agreements as f64 / concluded as f64),
+        median_days_to_conclude: crate::stats::nearest_rank(&days, 50),
+        judicial_confirmations: count(&|r| r.confirmation_applied),
+        visits: satisfactions.len() as u64,
+        mean_satisfaction: (!satisfactions.is_empty())
+            .then(|| satisfactions.iter().sum::<i64>() as f64 / satisfactions.len() as f64),
+    }
+}
+
 /// Sessions are booked in half-hour slots: a room or mediator is busy in a
 /// slot when a session covers it. One row per (resource, slot) under a
 /// primary key is what lets the database refuse a double booking, on
@@ -590,5 +656,55 @@ mod tests {
         let c = slots_of(at(2, 0), at(3, 0)).unwrap();
         assert!(a.iter().any(|s| b.contains(s)));
         assert!(!a.iter().any(|s| c.contains(s)));
+    }
+
+    #[test]
+    fn the_report_counts_like_the_programme() {
+        let row = |status, accepted: Option<u32>, concluded: Option<u32>, outcome: Option<&str>| {
+            ReportRow {
+                status,
+                accepted_on: accepted.map(|day| d(11, day)),
+                concluded_on: concluded.map(|day| d(11, day)),
+                outcome: outcome.map(str::to_owned),
+                confirmation_applied: false,
+                satisfaction: None,
+            }
+        };
+        let rows = vec![
+            ReportRow {
+                confirmation_applied: true,
+                satisfaction: Some(5),
+                ..row(S::Closed, Some(2), Some(12), Some("agreement_written"))
+            },
+            ReportRow {
+                satisfaction: Some(4),
+                ..row(S::Closed, Some(3), Some(5), Some("agreement_oral"))
+            },
+            row(S::Agreed, Some(4), Some(24), Some("agreement_written")),
+            row(S::Terminated, Some(5), Some(9), Some("terminated")),
+            row(S::Scheduled, Some(6), None, None),
+            row(S::Refused, None, None, None),
+            row(S::Withdrawn, None, None, None),
+        ];
+        let r = report(&rows);
+        assert_eq!(
+            (r.bookings, r.accepted, r.refused, r.withdrawn),
+            (7, 5, 1, 1)
+        );
+        assert_eq!((r.concluded, r.agreements), (4, 3));
+        assert_eq!(r.success_rate, Some(0.75));
+        // Days to conclude: 10, 2, 20, 4 → sorted 2, 4, 10, 20 → nearest-rank median 4.
+        assert_eq!(r.median_days_to_conclude, Some(4));
+        assert_eq!((r.judicial_confirmations, r.visits), (1, 2));
+        assert_eq!(r.mean_satisfaction, Some(4.5));
+        let empty = report(&[]);
+        assert_eq!(
+            (
+                empty.bookings,
+                empty.success_rate,
+                empty.median_days_to_conclude
+            ),
+            (0, None, None)
+        );
     }
 }

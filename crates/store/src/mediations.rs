@@ -758,3 +758,46 @@ async fn cancel_scheduled_sessions<C: ConnectionTrait>(
         .await?;
     Ok(())
 }
+
+impl Store {
+    /// The rows of the programme report: mediations booked in `[from, to)`
+    /// in these communities (and other units), with what the report counts.
+    pub async fn mediation_report_rows(
+        &self,
+        units: &[Uuid],
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<sansuo_domain::mediation::ReportRow>, StoreError> {
+        let cases = case::Entity::find()
+            .filter(case::Column::Service.eq(SERVICE))
+            .filter(case::Column::CommunityId.is_in(units.iter().copied()))
+            .filter(case::Column::CreatedAt.gte(from))
+            .filter(case::Column::CreatedAt.lt(to))
+            .all(self.db())
+            .await?;
+        let details: std::collections::HashMap<Uuid, mediation::Model> = mediation::Entity::find()
+            .filter(mediation::Column::CaseId.is_in(cases.iter().map(|c| c.id)))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| (m.case_id, m))
+            .collect();
+        // Days as the programme counts them: Beijing dates.
+        let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        let day = |t: DateTime<Utc>| t.with_timezone(&beijing).date_naive();
+        Ok(cases
+            .into_iter()
+            .filter_map(|c| {
+                let d = details.get(&c.id)?;
+                Some(sansuo_domain::mediation::ReportRow {
+                    status: c.status.parse().ok()?,
+                    accepted_on: c.accepted_at.map(day),
+                    concluded_on: d.concluded_at.map(day),
+                    outcome: d.outcome.clone(),
+                    confirmation_applied: d.confirmation_applied_on.is_some(),
+                    satisfaction: d.satisfaction,
+                })
+            })
+            .collect())
+    }
+}

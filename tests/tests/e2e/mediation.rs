@@ -658,3 +658,252 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
     .await;
     assert_eq!(closed["status"], "closed");
 }
+
+/// One mediation written straight to the database, as the report reads it.
+#[allow(clippy::too_many_arguments)]
+async fn seed_mediation(
+    app: &TestApp,
+    community: sansuo_domain::OrgUnitId,
+    status: &str,
+    created: &str,
+    accepted: Option<&str>,
+    concluded: Option<&str>,
+    outcome: Option<&str>,
+    confirmed: bool,
+    satisfaction: Option<i16>,
+) {
+    use sansuo_store::entity::{case, mediation};
+    use sea_orm::ActiveValue::Set;
+    let t = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+    };
+    let id = uuid::Uuid::now_v7();
+    case::Entity::insert(case::ActiveModel {
+        id: Set(id),
+        service: Set("mediation".into()),
+        community_id: Set(community.as_uuid()),
+        category_code: Set("LJ02".into()),
+        resident_id: Set(None),
+        status: Set(status.into()),
+        owner_staff_id: Set(None),
+        pool_unit_id: Set(None),
+        version: Set(0),
+        created_at: Set(t(created)),
+        updated_at: Set(t(created)),
+        accepted_at: Set(accepted.map(t)),
+        answered_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        moderation: Set("passed".into()),
+        workflow: Set(Some("mediation_three_tier".into())),
+        ladder_step: Set(0),
+        step_entered_at: Set(None),
+        priority: Set(0),
+        queued_at: Set(None),
+        unrouted_at: Set(None),
+        preferred_staff_id: Set(None),
+    })
+    .exec_without_returning(app.app.store.db())
+    .await
+    .unwrap();
+    mediation::Entity::insert(mediation::ActiveModel {
+        case_id: Set(id),
+        facts: Set("seeded".into()),
+        claims: Set("seeded".into()),
+        preferred_times: Set("[]".into()),
+        private: Set(false),
+        attendees: Set(None),
+        requested_mediator_id: Set(None),
+        refused_mediator_ids: Set(String::new()),
+        refusal_ground: Set(None),
+        referral: Set(None),
+        outcome: Set(outcome.map(str::to_owned)),
+        agreement_terms: Set(None),
+        performance_method: Set(None),
+        perform_by: Set(None),
+        effective_on: Set(None),
+        termination_reason: Set(None),
+        other_routes: Set(String::new()),
+        confirmation_applied_on: Set(
+            confirmed.then(|| chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap())
+        ),
+        confirmation_court: Set(None),
+        confirmation_ruling: Set(None),
+        visit_due: Set(None),
+        visited_at: Set(None),
+        performance_status: Set(None),
+        satisfaction: Set(satisfaction),
+        public_order_risk: Set(false),
+        concluded_at: Set(concluded.map(t)),
+    })
+    .exec_without_returning(app.app.store.db())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_mediation_report_reproduces_hand_computed_figures() {
+    let app = TestApp::spawn().await;
+    let a = app.demo.community_a;
+    let b = app.demo.community_b;
+    // November in community A: 6 bookings. Times are UTC; days count in Beijing.
+    seed_mediation(
+        &app,
+        a,
+        "closed",
+        "2026-11-02T01:00:00Z",
+        Some("2026-11-02T02:00:00Z"),
+        Some("2026-11-09T03:00:00Z"),
+        Some("agreement_written"),
+        true,
+        Some(5),
+    )
+    .await; // 7 days
+    seed_mediation(
+        &app,
+        a,
+        "closed",
+        "2026-11-03T01:00:00Z",
+        Some("2026-11-03T02:00:00Z"),
+        Some("2026-11-06T03:00:00Z"),
+        Some("agreement_oral"),
+        false,
+        Some(3),
+    )
+    .await; // 3 days
+    seed_mediation(
+        &app,
+        a,
+        "agreed",
+        "2026-11-04T01:00:00Z",
+        Some("2026-11-04T02:00:00Z"),
+        Some("2026-11-16T03:00:00Z"),
+        Some("agreement_written"),
+        true,
+        None,
+    )
+    .await; // 12 days
+    seed_mediation(
+        &app,
+        a,
+        "terminated",
+        "2026-11-05T01:00:00Z",
+        Some("2026-11-05T02:00:00Z"),
+        Some("2026-11-10T03:00:00Z"),
+        Some("terminated"),
+        false,
+        None,
+    )
+    .await; // 5 days
+    seed_mediation(
+        &app,
+        a,
+        "refused",
+        "2026-11-06T01:00:00Z",
+        None,
+        None,
+        None,
+        false,
+        None,
+    )
+    .await;
+    // Accepted 23:30 UTC on the 9th = the 10th in Beijing; concluded on the 11th in Beijing: 1 day.
+    seed_mediation(
+        &app,
+        a,
+        "closed",
+        "2026-11-09T20:00:00Z",
+        Some("2026-11-09T23:30:00Z"),
+        Some("2026-11-11T01:00:00Z"),
+        Some("agreement_written"),
+        false,
+        Some(4),
+    )
+    .await;
+    // Community B, and community A in October: outside the queries below.
+    seed_mediation(
+        &app,
+        b,
+        "closed",
+        "2026-11-05T01:00:00Z",
+        Some("2026-11-05T02:00:00Z"),
+        Some("2026-11-06T03:00:00Z"),
+        Some("terminated"),
+        false,
+        Some(1),
+    )
+    .await;
+    seed_mediation(
+        &app,
+        a,
+        "closed",
+        "2026-10-30T01:00:00Z",
+        Some("2026-10-30T02:00:00Z"),
+        Some("2026-11-02T03:00:00Z"),
+        Some("agreement_written"),
+        false,
+        Some(2),
+    )
+    .await;
+
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let path = |unit: sansuo_domain::OrgUnitId| {
+        format!(
+            "/api/v1/admin/reports/mediation?org_unit_id={}&from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+            unit.as_uuid()
+        )
+    };
+    let report = expect_status(app.get(&path(a), &coordinator).await, StatusCode::OK).await;
+    assert_eq!(report["bookings"], 6);
+    assert_eq!(report["accepted"], 5);
+    assert_eq!(report["refused"], 1);
+    assert_eq!(report["concluded"], 5);
+    assert_eq!(report["agreements"], 4);
+    assert_eq!(report["success_rate"], 0.8);
+    // Days: 7, 3, 12, 5, 1 → sorted 1, 3, 5, 7, 12 → median 5.
+    assert_eq!(report["median_days_to_conclude"], 5);
+    assert_eq!(report["judicial_confirmations"], 2);
+    assert_eq!(report["visits"], 3);
+    assert_eq!(report["mean_satisfaction"], 4.0);
+
+    // The street holds both communities: 7 bookings, 6 concluded, 4 agreements.
+    let street = expect_status(
+        app.get(&path(app.demo.street), &coordinator).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            street["bookings"].as_u64(),
+            street["concluded"].as_u64(),
+            street["agreements"].as_u64()
+        ),
+        (Some(7), Some(6), Some(4))
+    );
+    // Scope: the coordinator of the street cannot read the district.
+    expect_error(
+        app.get(&path(app.demo.district), &coordinator).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let lawyer = app.staff_token("lawyer.zhang").await;
+    expect_error(
+        app.get(&path(a), &lawyer).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        app.get(
+            &format!("/api/v1/admin/reports/mediation?org_unit_id={}&from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z", a.as_uuid()),
+            &coordinator,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+}

@@ -21,6 +21,7 @@ pub mod list_org_units;
 pub mod list_rooms;
 pub mod list_shifts;
 pub mod list_staff;
+pub mod mediation_report;
 pub mod set_calendar_day;
 pub mod stats_live;
 pub mod stats_summary;
