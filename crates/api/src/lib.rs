@@ -56,6 +56,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(consultations::reopen::reopen_consultation)
                 .service(mediations::apply::apply_mediation)
                 .service(mediations::get::get_mediation)
+                .service(mediations::withdraw::withdraw_mediation)
+                .service(mediations::case_file::case_file)
                 .service(mediations::staff::get_staff_mediation)
                 .service(mediations::staff::accept_mediation)
                 .service(mediations::staff::decline_mediation)

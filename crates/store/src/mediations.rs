@@ -144,7 +144,8 @@ impl Store {
             priority: Set(0),
             queued_at: Set(Some(now)),
             unrouted_at: Set(None),
-            preferred_staff_id: Set(None),
+            // A party may ask for a mediator: offered first if eligible.
+            preferred_staff_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
         })
         .exec_without_returning(&txn)
         .await?;
@@ -417,6 +418,32 @@ impl Store {
                 public: true,
             };
             apply_move(&txn, &case, applied, Some(reason), ctx, |u| u).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The applicant withdraws before any session was held: offers and
+    /// booked sessions are cancelled, the mediator has room again.
+    pub async fn withdraw_mediation(
+        &self,
+        id: CaseId,
+        resident: ResidentId,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_mediation_case(&txn, id).await?;
+        if case.resident_id != Some(resident.as_uuid()) {
+            return Err(StoreError::NotFound);
+        }
+        move_mediation(&txn, &case, MediationAction::Withdraw, None, ctx, |u| {
+            u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        crate::consultations::cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        cancel_scheduled_sessions(&txn, case.id).await?;
+        if let Some(owner) = case.owner_staff_id {
+            crate::consultations::staff_freed(&txn, owner.into(), ctx).await?;
         }
         txn.commit().await?;
         Ok(())

@@ -211,7 +211,11 @@ impl Store {
             .and_then(|w| w.ladder.get(position.step).cloned());
         let (excluded, staff) = match &step {
             Some(step) => (
-                self.excluded_on_step(id, position.step).await?,
+                self.excluded_on_step(id, position.step)
+                    .await?
+                    .into_iter()
+                    .chain(self.refused_by_parties(&case).await?)
+                    .collect(),
                 match routing.place.unit_at(step.level) {
                     Some(unit) => self.dispatch_snapshots(step.role, unit, now).await?,
                     None => Vec::new(),
@@ -228,6 +232,24 @@ impl Store {
             excluded,
             staff,
         }))
+    }
+
+    /// Mediators a party refused (回避): never offered the case.
+    async fn refused_by_parties(&self, case: &case::Model) -> Result<Vec<StaffId>, StoreError> {
+        if case.service != crate::mediations::SERVICE {
+            return Ok(Vec::new());
+        }
+        Ok(crate::entity::mediation::Entity::find_by_id(case.id)
+            .one(self.db())
+            .await?
+            .map(|m| {
+                crate::org::split_list(&m.refused_mediator_ids)
+                    .iter()
+                    .filter_map(|id| id.parse::<Uuid>().ok())
+                    .map(StaffId::from)
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Staff not to ask again: whoever had the case on this step, and

@@ -135,7 +135,8 @@ impl Worker {
                 // The case's SLA clocks start now; one timer watches them all.
                 self.arm_sla_check(&ctx, now).await?;
             }
-            // A reopened case remembers its previous owner until it is placed.
+            // A preferred person (a reopened case's previous owner, the
+            // mediator a party asked for) is offered it first, once.
             let outcome = match ctx.case.preferred_staff_id {
                 Some(owner) => {
                     self.offer_to_previous_owner(&ctx, owner.into(), request_id, now)

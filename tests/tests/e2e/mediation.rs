@@ -570,6 +570,171 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
             .iter()
             .all(|e| e["action"] != "offer")
     );
+
+    // The case file for the archive: JSON with the minutes, and a page to print.
+    let file = expect_status(
+        app.get(&format!("{base}/case-file"), &chen).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(file["mediation"]["parties"][1]["contact"], RESPONDENT_PHONE);
+    assert_eq!(
+        file["session_records"][0]["minutes"],
+        "双方同意加装冷凝水管，赔偿金额协商一致"
+    );
+    assert_eq!(
+        file["mediation"]["history"][1]["action"], "offer",
+        "staff copy keeps routing events"
+    );
+    let page = app
+        .get(&format!("{base}/case-file?format=html"), &chen)
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("人民调解卷宗")
+            && html.contains("2027-01-07")
+            && html.contains("虹口区人民法院")
+    );
+    expect_error(
+        app.get(&format!("{base}/case-file?format=pdf"), &chen)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad_parameter",
+    )
+    .await;
+    expect_error(
+        app.get(
+            &format!("{base}/case-file"),
+            &app.staff_token("lawyer.zhang").await,
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("choosy").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let zhou = second_mediator(&app).await;
+    let chen_id = app.demo.account("mediator.chen").id.as_uuid();
+    let body = |extra: Value| {
+        let mut body = json!({
+            "community_id": app.demo.community_a.as_uuid(),
+            "category_code": "LJ02",
+            "facts": "楼道堆放杂物影响通行，多次劝说无效",
+            "claims": "请对方清理楼道杂物",
+            "parties": [
+                {"role": "applicant", "name": "钱一", "contact": "13700001111"},
+                {"role": "respondent", "name": "孙二"},
+            ],
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    // Refusing chen: the case goes to zhou, never to chen.
+    let refused = expect_status(
+        app.post(
+            "/api/v1/mediations",
+            &resident,
+            body(json!({"refused_mediator_ids": [chen_id]})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = refused["id"].as_str().unwrap().to_owned();
+    accept(&app, &zhou, &id).await;
+    expect_error(
+        app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
+            .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    // Asking for chen: chen is offered it first.
+    let asked = expect_status(
+        app.post(
+            "/api/v1/mediations",
+            &resident,
+            body(json!({"requested_mediator_id": chen_id})),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let asked_id = asked["id"].as_str().unwrap().to_owned();
+    accept(&app, &chen, &asked_id).await;
+    expect_error(
+        app.post(
+            "/api/v1/mediations",
+            &resident,
+            body(json!({"requested_mediator_id": chen_id, "refused_mediator_ids": [chen_id]})),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+
+    // Withdraw before any session: booked sessions are cancelled.
+    let room = room(&app, "蒋家桥居委调解室").await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/mediations/{asked_id}/sessions"),
+            &chen,
+            json!({"room_id": room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let withdrawn = expect_status(
+        app.post(
+            &format!("/api/v1/mediations/{asked_id}/withdraw"),
+            &resident,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(withdrawn["status"], "withdrawn");
+    assert_eq!(withdrawn["sessions"][0]["status"], "cancelled");
+    // The slot is free again for another case of the room.
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/mediations/{id}/sessions"),
+            &zhou,
+            json!({"room_id": room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_error(
+        app.post(
+            &format!("/api/v1/mediations/{asked_id}/withdraw"),
+            &resident,
+            json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
 }
 
 #[tokio::test]

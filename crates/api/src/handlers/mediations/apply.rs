@@ -62,6 +62,12 @@ pub struct ApplyMediationRequest {
     pub private: bool,
     /// Relatives or others who should attend, up to 200 characters.
     pub attendees: Option<String>,
+    /// A mediator the applicant asks for: offered the case first if they
+    /// can take it (a party's right to choose).
+    pub requested_mediator_id: Option<Uuid>,
+    /// Mediators the applicant refuses (回避), at most 5: never offered it.
+    #[serde(default)]
+    pub refused_mediator_ids: Vec<Uuid>,
 }
 
 const MAX_PARTIES: usize = 10;
@@ -125,6 +131,17 @@ pub async fn apply_mediation(
             format!(
                 "exactly one applicant, at least one respondent, at most {MAX_PARTIES} parties"
             ),
+        )
+        .into());
+    }
+    if body.refused_mediator_ids.len() > 5
+        || body
+            .requested_mediator_id
+            .is_some_and(|r| body.refused_mediator_ids.contains(&r))
+    {
+        return Err(ValidationError::new(
+            "refused_mediator_ids",
+            "at most 5, and not the mediator you ask for",
         )
         .into());
     }
@@ -193,8 +210,13 @@ pub async fn apply_mediation(
                 preferred_times,
                 private: body.private,
                 attendees,
-                requested_mediator: None,
-                refused_mediators: Vec::new(),
+                requested_mediator: body.requested_mediator_id.map(Into::into),
+                refused_mediators: body
+                    .refused_mediator_ids
+                    .iter()
+                    .copied()
+                    .map(Into::into)
+                    .collect(),
                 parties,
                 request_id: Some(request_id.as_str().to_owned()),
             },

@@ -4,9 +4,11 @@
 //! who owns the case (they must reach the parties).
 
 pub mod apply;
+pub mod case_file;
 pub mod get;
 pub mod outcome;
 pub mod staff;
+pub mod withdraw;
 
 use crate::{ApiError, AppState};
 use chrono::{DateTime, Utc};

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 /// The case if this mediator owns it (parties opened) or holds its offer
 /// (parties masked); anything else is "not found".
-async fn mediator_case(
+pub(crate) async fn mediator_case(
     state: &AppState,
     id: CaseId,
     auth: &MediatorAuth,
