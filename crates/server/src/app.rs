@@ -113,7 +113,9 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
         if config.data_keys.is_none() {
-            tracing::warn!("SANSUO_DATA_KEYS is not set: residents cannot bind phone numbers");
+            tracing::warn!(
+                "SANSUO_DATA_KEYS is not set: residents cannot bind phone numbers nor book mediations (party data is sealed)"
+            );
         }
         let redis = open_redis(&config).await?;
         let queue = queue_on(redis.as_ref(), &config);

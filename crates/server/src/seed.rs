@@ -304,6 +304,23 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
     store
         .sign_lawyer(community_b, id_of("lawyer.li"), now)
         .await?;
+    // Mediation rooms: the community's own and the police station's.
+    for (unit, name, address) in [
+        (community_a, "蒋家桥居委人民调解室", "蒋家桥路 1 号 1 楼"),
+        (station, "欧阳路派出所警民联调室", "欧阳路 100 号 2 楼"),
+    ] {
+        store
+            .add_room(
+                sansuo_store::staffing::NewRoom {
+                    unit,
+                    name,
+                    address: Some(address),
+                    opening_hours: Some("周一至周五 09:00-12:00, 13:30-17:30"),
+                },
+                now,
+            )
+            .await?;
+    }
     Ok(DemoDistrict {
         district,
         street,

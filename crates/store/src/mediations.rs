@@ -315,7 +315,15 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let session_id = Uuid::now_v7();
-        move_mediation(&txn, &case, MediationAction::Schedule, None, ctx, |u| u).await?;
+        // The first booking is the first response to the applicant (the
+        // SLA's first-response clock stops here).
+        move_mediation(&txn, &case, MediationAction::Schedule, None, ctx, |u| {
+            u.col_expr(
+                case::Column::AnsweredAt,
+                Expr::value(case.answered_at.unwrap_or(ctx.now)),
+            )
+        })
+        .await?;
         mediation_session::Entity::insert(mediation_session::ActiveModel {
             id: Set(session_id),
             case_id: Set(case.id),
