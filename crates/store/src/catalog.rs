@@ -89,6 +89,7 @@ impl Store {
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        self.reference().clear();
         Ok(())
     }
 
@@ -105,6 +106,7 @@ impl Store {
             .exec_without_returning(self.db())
             .await?;
         }
+        self.reference().clear();
         Ok(())
     }
 
@@ -127,15 +129,18 @@ impl Store {
         )
         .exec_without_returning(self.db())
         .await?;
+        self.reference().clear();
         Ok(())
     }
 
     pub async fn delete_calendar_day(&self, day: NaiveDate) -> Result<bool, StoreError> {
-        Ok(calendar_day::Entity::delete_by_id(day)
+        let deleted = calendar_day::Entity::delete_by_id(day)
             .exec(self.db())
             .await?
             .rows_affected
-            == 1)
+            == 1;
+        self.reference().clear();
+        Ok(deleted)
     }
 
     pub async fn calendar_days(
@@ -150,8 +155,18 @@ impl Store {
             .await?)
     }
 
-    /// The business calendar: office hours plus every stored override.
+    /// The business calendar: office hours plus every stored override
+    /// (cached per instance for a few seconds, see `cache`).
     pub async fn business_calendar(&self) -> Result<BusinessCalendar, StoreError> {
+        if let Some(calendar) = self.reference().calendar() {
+            return Ok(calendar);
+        }
+        let calendar = self.read_business_calendar().await?;
+        self.reference().put_calendar(calendar.clone());
+        Ok(calendar)
+    }
+
+    async fn read_business_calendar(&self) -> Result<BusinessCalendar, StoreError> {
         let mut calendar = BusinessCalendar::china_office_hours();
         for day in calendar_day::Entity::find().all(self.db()).await? {
             let kind = match day.kind.as_str() {

@@ -15,6 +15,7 @@ const MIGRATION_LOCK_KEY: i64 = 0x5a_4e_53_55_4f_00_01;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    reference: std::sync::Arc<crate::cache::ReferenceCache>,
 }
 
 impl Store {
@@ -47,15 +48,22 @@ impl Store {
                 .sqlx_logging(false);
             Database::connect(options).await?
         };
-        Ok(Self { db })
+        Ok(Self::from_connection(db))
     }
 
     pub fn from_connection(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db,
+            reference: Default::default(),
+        }
     }
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    pub(crate) fn reference(&self) -> &crate::cache::ReferenceCache {
+        &self.reference
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -7,6 +7,7 @@
 //! The rules themselves come from `sansuo-domain`; this crate only loads,
 //! asks the domain, and saves.
 
+mod cache;
 pub mod catalog;
 pub mod consultations;
 mod db;

@@ -70,6 +70,7 @@ impl Store {
         })
         .exec_without_returning(self.db())
         .await?;
+        self.reference().clear();
         Ok(id)
     }
 

@@ -131,11 +131,16 @@ fn system(request_id: Option<&str>, now: DateTime<Utc>) -> Context<'_> {
 
 impl Store {
     pub async fn workflow_rules(&self, name: &str) -> Result<Option<WorkflowRules>, StoreError> {
-        workflow::Entity::find_by_id(name.to_owned())
+        if let Some(cached) = self.reference().workflow(name) {
+            return Ok(cached);
+        }
+        let rules = workflow::Entity::find_by_id(name.to_owned())
             .one(self.db())
             .await?
             .map(WorkflowRules::from_row)
-            .transpose()
+            .transpose()?;
+        self.reference().put_workflow(name, rules.clone());
+        Ok(rules)
     }
 
     /// The workflow a category uses for a service (its own list, else its parent's).
@@ -155,6 +160,15 @@ impl Store {
 
     /// The community, its station, street and district.
     pub async fn case_place(&self, community: OrgUnitId) -> Result<CasePlace, StoreError> {
+        if let Some(place) = self.reference().place(community.as_uuid()) {
+            return Ok(place);
+        }
+        let place = self.walk_place(community).await?;
+        self.reference().put_place(community.as_uuid(), place);
+        Ok(place)
+    }
+
+    async fn walk_place(&self, community: OrgUnitId) -> Result<CasePlace, StoreError> {
         let mut place = CasePlace {
             community,
             station: None,
@@ -770,6 +784,7 @@ impl Store {
             .filter(workflow::Column::Name.eq(name))
             .exec(self.db())
             .await?;
+        self.reference().clear();
         if updated.rows_affected == 0 {
             return Err(StoreError::NotFound);
         }
