@@ -1,6 +1,6 @@
 //! What the routing engine reads and writes. The decisions themselves are
 //! pure (`sansuo_domain::dispatch`); this module loads the snapshot a
-//! decision needs and applies it with guarded updates (`move_case`), so two
+//! decision needs and applies it with guarded updates (`move_routed`), so two
 //! routers deciding about one case at once cannot both win. A partial
 //! unique index allows one pending offer per case; one owner column allows
 //! one owner.

@@ -254,8 +254,9 @@ impl Worker {
         }
     }
 
-    /// A reopened case goes back to whoever resolved it, on the first step
-    /// where they are still eligible. Returns false to route as usual.
+    /// The case's preferred person (a reopened case's previous owner, the
+    /// mediator a party asked for) is offered it on the first step where
+    /// they are eligible now. Returns false to route as usual.
     async fn offer_to_previous_owner(
         &self,
         ctx: &RouteContext,
@@ -278,7 +279,7 @@ impl Worker {
             .store
             .offer_case(&ctx.case, at, owner, expires_at, request_id, now)
             .await?;
-        info!(case_id = %ctx.case.id, staff_id = %owner, %offer_id, step, "reopened case offered to its previous owner");
+        info!(case_id = %ctx.case.id, staff_id = %owner, %offer_id, step, "offered to the case's preferred person");
         let timer = jobs::offer_timeout(offer_id, request_id.map(str::to_owned));
         self.queue.enqueue(ROUTING_QUEUE, timer, expires_at).await?;
         Ok(true)
@@ -382,6 +383,7 @@ impl Worker {
         let found = review(&clocks, &already, &calendar, now);
         let mut case = ctx.case.clone();
         for kind in &found.breached {
+            // The nominal deadline, for the record (pauses not added back).
             let due = clocks
                 .iter()
                 .find(|(k, _)| k == kind)
