@@ -847,7 +847,7 @@ impl Store {
 
     /// A coordinator gives the case to a named lawyer, whatever the router
     /// was doing with it: a pending offer is cancelled.
-    pub async fn reassign_consultation(
+    pub async fn reassign_case(
         &self,
         id: CaseId,
         to: StaffId,
@@ -855,7 +855,8 @@ impl Store {
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
         let txn = self.db().begin().await?;
-        let case = load_case(&txn, id).await?;
+        // Any service: a coordinator reassigns mediations as well.
+        let case = load_any_case(&txn, id.as_uuid()).await?;
         let previous = case.owner_staff_id;
         move_routed(&txn, &case, RoutingMove::Reassign, Some(reason), ctx, |u| {
             u.col_expr(case::Column::OwnerStaffId, Expr::value(to.as_uuid()))

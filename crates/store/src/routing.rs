@@ -5,7 +5,7 @@
 //! unique index allows one pending offer per case; one owner column allows
 //! one owner.
 
-use crate::consultations::{ConsultationRecord, Context, SERVICE, move_routed, offer_status};
+use crate::consultations::{Context, move_routed, offer_status};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
 use crate::outbox::{self, topic};
 use crate::staffing::presence_name;
@@ -718,25 +718,31 @@ impl Store {
 }
 
 impl Store {
-    /// The coordinators' unrouted queue, newest first, one page from `before`.
+    /// The coordinators' unrouted queue (every service), newest first, one
+    /// page from `before`.
     pub async fn unrouted_page(
         &self,
         before: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<ConsultationRecord>, StoreError> {
+    ) -> Result<Vec<case::Model>, StoreError> {
         let mut query = case::Entity::find()
-            .filter(case::Column::Service.eq(SERVICE))
             .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
             .filter(case::Column::UnroutedAt.is_not_null());
         if let Some(before) = before {
             query = query.filter(case::Column::Id.lt(before));
         }
-        let cases = query
+        Ok(query
             .order_by_desc(case::Column::Id)
             .limit(limit)
             .all(self.db())
-            .await?;
-        self.hydrate(cases).await
+            .await?)
+    }
+
+    /// Any service's case, by id.
+    pub async fn case(&self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
+        Ok(case::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?)
     }
 
     /// Every workflow, by name.

@@ -784,6 +784,56 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
         "mediation_not_found",
     )
     .await;
+    // The coordinators see it in their queue and give it to a mediator by
+    // hand (a lawyer cannot take a mediation).
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let queue = expect_status(
+        app.get("/api/v1/admin/unrouted", &coordinator).await,
+        StatusCode::OK,
+    )
+    .await;
+    let item = queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id.as_str())
+        .cloned()
+        .expect("the mediation is in the coordinators' queue");
+    assert_eq!(item["service"], "mediation");
+    assert_eq!(item["question"], "与房东就押金和维修费用争执多次，情绪激动");
+    let zhou = second_mediator(&app).await;
+    let zhou_id = app
+        .app
+        .store
+        .staff_by_username("mediator.zhou")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let reassign = format!("/api/v1/admin/cases/{id}/reassign");
+    expect_error(
+        app.post(
+            &reassign,
+            &coordinator,
+            json!({"staff_id": app.demo.account("lawyer.zhang").id.as_uuid(), "reason": "请律师处理"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "staff_not_found",
+    )
+    .await;
+    let given = expect_status(
+        app.post(
+            &reassign,
+            &coordinator,
+            json!({"staff_id": zhou_id, "reason": "公调对接：交由周调解员牵头"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(given["status"], "accepted");
+    expect_status(app.get(&base, &zhou).await, StatusCode::OK).await;
 
     // Another case: no agreement, the parties told where to go.
     let applied = apply(&app, &resident, "邻居违章搭建遮挡采光，协商无果").await;

@@ -11,7 +11,7 @@ use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
 use sansuo_domain::values::Reason;
 use sansuo_domain::{CaseId, StaffRole};
-use sansuo_store::consultations::ConsultationRecord;
+use sansuo_store::entity::case;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -26,7 +26,9 @@ pub struct RoutingCaseView {
     pub service: String,
     pub community_id: Uuid,
     pub category_code: String,
-    pub status: crate::views::ConsultationStatusView,
+    /// The service's own status (`pooled`, `assigned`, `accepted`, ...).
+    pub status: String,
+    /// The consultation's question, or the mediation's facts.
     pub question: String,
     /// The workflow the case follows, and its step on the ladder (0-based).
     pub workflow: Option<String>,
@@ -40,15 +42,14 @@ pub struct RoutingCaseView {
     pub created_at: DateTime<Utc>,
 }
 
-fn routing_view(record: &ConsultationRecord) -> RoutingCaseView {
-    let case = &record.case;
+fn routing_view(case: &case::Model, text: String) -> RoutingCaseView {
     RoutingCaseView {
         id: case.id,
         service: case.service.clone(),
         community_id: case.community_id,
         category_code: case.category_code.clone(),
-        status: record.status().into(),
-        question: record.detail.question.clone(),
+        status: case.status.clone(),
+        question: text,
         workflow: case.workflow.clone(),
         ladder_step: case.ladder_step,
         priority: case.priority,
@@ -57,6 +58,25 @@ fn routing_view(record: &ConsultationRecord) -> RoutingCaseView {
         owner_staff_id: case.owner_staff_id,
         created_at: case.created_at,
     }
+}
+
+/// What the coordinator reads to decide: the question or the facts.
+async fn case_text(state: &AppState, case: &case::Model) -> Result<String, ApiError> {
+    let id: CaseId = case.id.into();
+    Ok(if case.service == sansuo_store::mediations::SERVICE {
+        state.store.mediation(id).await?.map(|m| m.detail.facts)
+    } else {
+        state
+            .store
+            .consultation(id)
+            .await?
+            .map(|c| c.detail.question)
+    }
+    .unwrap_or_default())
+}
+
+async fn view_of(state: &AppState, case: &case::Model) -> Result<RoutingCaseView, ApiError> {
+    Ok(routing_view(case, case_text(state, case).await?))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -69,25 +89,21 @@ fn case_not_found() -> ApiError {
     ApiError::NotFound("case_not_found", "no such case in your organisation".into())
 }
 
-/// The case, if its community lies in the coordinator's subtree.
+/// The case (any service), if its community lies in the coordinator's subtree.
 async fn case_in_scope(
     state: &AppState,
     admin: &AdminAuth,
     id: CaseId,
-) -> Result<ConsultationRecord, ApiError> {
-    let record = state
-        .store
-        .consultation(id)
-        .await?
-        .ok_or_else(case_not_found)?;
+) -> Result<case::Model, ApiError> {
+    let case = state.store.case(id).await?.ok_or_else(case_not_found)?;
     if !state
         .store
-        .unit_within(record.case.community_id.into(), admin.scope)
+        .unit_within(case.community_id.into(), admin.scope)
         .await?
     {
         return Err(case_not_found());
     }
-    Ok(record)
+    Ok(case)
 }
 
 /// Most rows looked at to fill one page of the unrouted queue. Unrouted
@@ -115,45 +131,46 @@ pub async fn list_unrouted(
     for _ in 0..UNROUTED_SCAN_PAGES {
         let batch = state.store.unrouted_page(before, page.limit + 1).await?;
         let exhausted = (batch.len() as u64) <= page.limit;
-        before = batch.last().map(|r| r.case.id);
-        for record in batch {
+        before = batch.last().map(|c| c.id);
+        for case in batch {
             if state
                 .store
-                .unit_within(record.case.community_id.into(), admin.scope)
+                .unit_within(case.community_id.into(), admin.scope)
                 .await?
             {
-                rows.push(record);
+                rows.push(case);
             }
         }
         if exhausted || rows.len() as u64 > page.limit {
             break;
         }
     }
-    let (rows, next_cursor) = split_page(rows, page.limit, |r| r.case.id);
-    Ok(web::Json(RoutingCasePage {
-        items: rows.iter().map(routing_view).collect(),
-        next_cursor,
-    }))
+    let (rows, next_cursor) = split_page(rows, page.limit, |c| c.id);
+    let mut items = Vec::with_capacity(rows.len());
+    for case in &rows {
+        items.push(view_of(&state, case).await?);
+    }
+    Ok(web::Json(RoutingCasePage { items, next_cursor }))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReassignRequest {
-    /// The lawyer who takes the case.
+    /// The lawyer (consultation) or mediator (mediation) who takes the case.
     pub staff_id: Uuid,
     /// Why (2 to 500 characters), kept in the case history.
     #[schema(example = "熟悉该小区物业纠纷，由其继续跟进")]
     pub reason: String,
 }
 
-/// Give a case to a named lawyer, whatever the router was doing with it
-/// (a pending offer is withdrawn). Works on waiting, offered, unrouted and
-/// owned cases.
+/// Give a case to a named person — a lawyer for a consultation, a mediator
+/// for a mediation — whatever the router was doing with it (a pending
+/// offer is withdrawn). Works on waiting, offered, unrouted and owned cases.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ReassignRequest, responses(
     (status = 200, body = RoutingCaseView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`case_not_found`, or `staff_not_found`: no such active lawyer serving the case's community"),
+    (status = 404, body = ErrorBody, description = "`case_not_found`, or `staff_not_found`: no such active lawyer (consultation) or mediator (mediation) serving the case's community"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: already answered or finished, or changed meanwhile"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
 ))]
@@ -167,25 +184,22 @@ pub async fn reassign_case(
 ) -> Result<web::Json<RoutingCaseView>, ApiError> {
     let reason = Reason::parse(&body.reason)?;
     let id = id.into_inner().into();
+    let case = case_in_scope(&state, &admin, id).await?;
     let staff_not_found = || {
         ApiError::NotFound(
             "staff_not_found",
-            "no such active lawyer serving the case's community".into(),
+            "no such active lawyer or mediator serving the case's community".into(),
         )
     };
     let target = state
         .store
         .staff(body.staff_id.into())
         .await?
-        .filter(|s| s.active && s.role == StaffRole::Lawyer.as_str())
+        .filter(|s| s.active && s.role == role_for(&case).as_str())
         .ok_or_else(staff_not_found)?;
-    // The lawyer must serve the case's community: through their units or
-    // their firm's signings, as the router would see it.
-    let record = case_in_scope(&state, &admin, id).await?;
-    let place = state
-        .store
-        .case_place(record.case.community_id.into())
-        .await?;
+    // They must serve the case's community: through their units, their
+    // signing or their firm's signings, as the router would see it.
+    let place = state.store.case_place(case.community_id.into()).await?;
     let serves = state
         .store
         .own_dispatch_snapshot(target.id.into(), Utc::now())
@@ -206,7 +220,7 @@ pub async fn reassign_case(
     }
     state
         .store
-        .reassign_consultation(
+        .reassign_case(
             id,
             target.id.into(),
             reason.as_str(),
@@ -215,9 +229,18 @@ pub async fn reassign_case(
         .await?;
     tracing::info!(case_id = %id, staff_id = %target.id, "reassigned by a coordinator");
     state.outbox_nudge.notify_one();
-    Ok(web::Json(routing_view(
-        &case_in_scope(&state, &admin, id).await?,
-    )))
+    let case = case_in_scope(&state, &admin, id).await?;
+    Ok(web::Json(view_of(&state, &case).await?))
+}
+
+/// Who takes a case of this service by hand: lawyers answer consultations,
+/// mediators mediate.
+fn role_for(case: &case::Model) -> StaffRole {
+    if case.service == sansuo_store::mediations::SERVICE {
+        StaffRole::Mediator
+    } else {
+        StaffRole::Lawyer
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -253,7 +276,6 @@ pub async fn reopen_case(
         .reopen_consultation(id, reason.as_str(), context(admin.principal(), &request_id))
         .await?;
     state.outbox_nudge.notify_one();
-    Ok(web::Json(routing_view(
-        &case_in_scope(&state, &admin, id).await?,
-    )))
+    let case = case_in_scope(&state, &admin, id).await?;
+    Ok(web::Json(view_of(&state, &case).await?))
 }
