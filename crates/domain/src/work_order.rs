@@ -122,16 +122,6 @@ pub fn is_waiting(status: &str) -> bool {
     matches!(status, "submitted" | "pooled")
 }
 
-/// Statuses in which someone owns the case and it is not finished: what
-/// counts against capacity and runs the first-response and resolution clocks.
-pub fn is_owned_open(service: Service, status: &str) -> bool {
-    match service {
-        Service::Consultation => matches!(status, "assigned" | "answered"),
-        Service::Mediation => matches!(status, "accepted" | "scheduled" | "heard" | "agreed"),
-        Service::Tip => false,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

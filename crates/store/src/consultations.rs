@@ -705,15 +705,7 @@ impl Store {
         staff: StaffId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        use sea_orm::PaginatorTrait;
-        let count = offer::Entity::find()
-            .filter(offer::Column::CaseId.eq(case_id.as_uuid()))
-            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .filter(offer::Column::ExpiresAt.gt(now))
-            .count(self.db())
-            .await?;
-        Ok(count > 0)
+        Ok(self.pending_offer_of(case_id, staff, now).await?.is_some())
     }
 
     pub async fn offer(&self, id: OfferId) -> Result<Option<offer::Model>, StoreError> {

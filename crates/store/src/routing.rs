@@ -633,7 +633,7 @@ impl Store {
 
     /// Cases still waiting for their first routing decision since before
     /// `submitted_before`: their route job may have been lost.
-    pub async fn unrouted_cases(
+    pub async fn cases_awaiting_first_route(
         &self,
         submitted_before: DateTime<Utc>,
         limit: u64,

@@ -69,11 +69,15 @@ impl Worker {
                 );
             }
         }
-        // A case still unrouted a couple of poll intervals after its last
+        // A case not yet routed a couple of poll intervals after its last
         // change has lost its route job (or the router is down; then the
         // re-publish is harmless).
         let grace = chrono::Duration::from_std(self.config.reconcile_every).unwrap_or_default();
-        for case_id in self.store.unrouted_cases(now - grace, SCAN_LIMIT).await? {
+        for case_id in self
+            .store
+            .cases_awaiting_first_route(now - grace, SCAN_LIMIT)
+            .await?
+        {
             self.queue
                 .enqueue(ROUTING_QUEUE, jobs::route_case(case_id, None), now)
                 .await?;

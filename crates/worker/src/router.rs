@@ -381,7 +381,7 @@ impl Worker {
             .filter_map(|b| SlaKind::parse(&b.clock))
             .collect();
         let found = review(&clocks, &already, &calendar, now);
-        let mut case = ctx.case.clone();
+        let mut case = ctx.case;
         for kind in &found.breached {
             // The nominal deadline, for the record (pauses not added back).
             let due = clocks
@@ -400,9 +400,9 @@ impl Worker {
                 Ok(false) | Err(StoreError::Conflict(_)) => {}
                 Err(err) => return Err(err.into()),
             }
-            // The breach event moved the version on.
-            if let Some(fresh) = self.store.route_context(case_id, now).await? {
-                case = fresh.case;
+            // The breach event moved the version on; the next guarded move needs it.
+            if let Some(fresh) = self.store.case(case_id).await? {
+                case = fresh;
             }
         }
         if !found.breached.is_empty()

@@ -557,8 +557,6 @@ async fn a_missed_accept_target_is_recorded_once_and_escalates_the_case() {
     assert_eq!(clocks, ["accept", "resolution"], "each clock once");
     let after = case_row(&app, &id).await;
     assert_eq!(after.ladder_step, 2, "a breach climbs one step");
-    let coordinator = app.staff_token("coordinator.sun").await;
-    let _ = coordinator;
     let events: Vec<String> = sansuo_store::entity::case_event::Entity::find()
         .filter(sansuo_store::entity::case_event::Column::CaseId.eq(after.id))
         .order_by_asc(sansuo_store::entity::case_event::Column::Id)

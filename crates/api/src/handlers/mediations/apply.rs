@@ -1,5 +1,6 @@
 use super::{
-    MediationView, PARTY_CONTACT_CONTEXT, PARTY_NAME_CONTEXT, PartyDetail, mediation_view,
+    MediationView, PARTY_CONTACT_CONTEXT, PARTY_NAME_CONTEXT, PartyDetail, bounded_text,
+    mediation_view,
 };
 use crate::extract::ResidentAuth;
 use crate::middleware::RequestId;
@@ -72,23 +73,6 @@ pub struct ApplyMediationRequest {
 
 const MAX_PARTIES: usize = 10;
 
-fn bounded(
-    field: &'static str,
-    text: &str,
-    min: usize,
-    max: usize,
-) -> Result<String, ValidationError> {
-    let text = text.trim();
-    let chars = text.chars().count();
-    if chars < min || chars > max {
-        return Err(ValidationError::new(
-            field,
-            format!("must be {min} to {max} characters"),
-        ));
-    }
-    Ok(text.to_owned())
-}
-
 /// Book a mediation (预约调解). The other party's name and contact are
 /// sealed at rest and shown masked; the mediator who accepts the case sees
 /// them in full.
@@ -108,12 +92,12 @@ pub async fn apply_mediation(
     body: web::Json<ApplyMediationRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let facts = bounded("facts", &body.facts, 10, 2000)?;
-    let claims = bounded("claims", &body.claims, 2, 1000)?;
+    let facts = bounded_text("facts", &body.facts, 10, 2000)?;
+    let claims = bounded_text("claims", &body.claims, 2, 1000)?;
     let attendees = body
         .attendees
         .as_deref()
-        .map(|a| bounded("attendees", a, 1, 200))
+        .map(|a| bounded_text("attendees", a, 1, 200))
         .transpose()?;
     let applicants = body
         .parties
@@ -176,11 +160,11 @@ pub async fn apply_mediation(
     })?;
     let mut parties = Vec::with_capacity(body.parties.len());
     for p in &body.parties {
-        let name = bounded("parties.name", &p.name, 1, 32)?;
+        let name = bounded_text("parties.name", &p.name, 1, 32)?;
         let contact = p
             .contact
             .as_deref()
-            .map(|c| bounded("parties.contact", c, 3, 32))
+            .map(|c| bounded_text("parties.contact", c, 3, 32))
             .transpose()?;
         parties.push(NewParty {
             role: match p.role {

@@ -236,6 +236,24 @@ pub(crate) async fn mediation_view(
     })
 }
 
+/// Free text a person typed: trimmed, `min` to `max` characters.
+pub(crate) fn bounded_text(
+    field: &'static str,
+    text: &str,
+    min: usize,
+    max: usize,
+) -> Result<String, sansuo_domain::ValidationError> {
+    let text = text.trim();
+    let chars = text.chars().count();
+    if chars < min || chars > max {
+        return Err(sansuo_domain::ValidationError::new(
+            field,
+            format!("must be {min} to {max} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
 pub(crate) fn mediation_not_found() -> ApiError {
     ApiError::NotFound("mediation_not_found", "no such mediation".into())
 }

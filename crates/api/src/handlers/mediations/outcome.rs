@@ -3,7 +3,7 @@
 //! next tier or flag a public-order risk. All by the mediator who owns it.
 
 use super::staff::staff_mediation_view;
-use super::{MediationView, mediation_not_found};
+use super::{MediationView, bounded_text, mediation_not_found};
 use crate::extract::MediatorAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -23,15 +23,6 @@ fn owner_error(err: StoreError) -> ApiError {
         StoreError::NotFound => mediation_not_found(),
         other => other.into(),
     }
-}
-
-fn text(field: &'static str, value: &str, max: usize) -> Result<String, ApiError> {
-    let value = value.trim();
-    let chars = value.chars().count();
-    if chars < 2 || chars > max {
-        return Err(ValidationError::new(field, format!("must be 2 to {max} characters")).into());
-    }
-    Ok(value.to_owned())
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -60,8 +51,8 @@ pub async fn session_held(
 ) -> Result<web::Json<MediationView>, ApiError> {
     let (id, session) = path.into_inner();
     let id: CaseId = id.into();
-    let attendees = text("attendees", &body.attendees, 500)?;
-    let minutes = text("minutes", &body.minutes, 5000)?;
+    let attendees = bounded_text("attendees", &body.attendees, 2, 500)?;
+    let minutes = bounded_text("minutes", &body.minutes, 2, 5000)?;
     state
         .store
         .hold_session(
@@ -121,8 +112,8 @@ pub async fn record_agreement(
             AgreementKind::Written => "agreement_written",
             AgreementKind::Oral => "agreement_oral",
         },
-        terms: text("terms", &body.terms, 5000)?,
-        performance_method: text("performance_method", &body.performance_method, 500)?,
+        terms: bounded_text("terms", &body.terms, 2, 5000)?,
+        performance_method: bounded_text("performance_method", &body.performance_method, 2, 500)?,
         perform_by: body.perform_by,
         effective_on: body.effective_on,
     };
@@ -231,11 +222,11 @@ pub async fn record_confirmation(
     body: web::Json<ConfirmationRequest>,
 ) -> Result<web::Json<MediationView>, ApiError> {
     let id: CaseId = id.into_inner().into();
-    let court = text("court", &body.court, 100)?;
+    let court = bounded_text("court", &body.court, 2, 100)?;
     let ruling = body
         .ruling
         .as_deref()
-        .map(|r| text("ruling", r, 2000))
+        .map(|r| bounded_text("ruling", r, 2, 2000))
         .transpose()?;
     let record = state
         .store
