@@ -18,6 +18,7 @@ pub mod notify;
 pub mod privacy;
 pub mod sla;
 pub mod stats;
+pub mod tip;
 pub mod values;
 pub mod work_order;
 

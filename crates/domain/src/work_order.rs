@@ -7,6 +7,7 @@
 use crate::catalog::Service;
 use crate::consultation::{self, ConsultationAction, ConsultationStatus};
 use crate::mediation::{self, MediationAction, MediationStatus};
+use crate::tip::{self, TipAction, TipStatus};
 
 /// The moves the routing engine, its timers and staff make on any case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,8 +45,6 @@ pub enum MoveError {
     Forbidden(String),
     #[error("`{status}` is not a status of a {service} case")]
     UnknownStatus { service: Service, status: String },
-    #[error("{0} cases do not use the routing engine yet")]
-    Unsupported(Service),
 }
 
 /// Where `mv` takes a case of `service` that is `from`.
@@ -79,7 +78,35 @@ pub fn routing_move(service: Service, from: &str, mv: RoutingMove) -> Result<Mov
                 public: action.is_public(),
             })
         }
-        Service::Tip => Err(MoveError::Unsupported(service)),
+        Service::Tip => {
+            let from: TipStatus = from.parse().map_err(|_| unknown())?;
+            let action = tip_action(mv);
+            let to =
+                tip::transition(from, action).map_err(|e| MoveError::Forbidden(e.to_string()))?;
+            Ok(Move {
+                from: from.as_str(),
+                to: to.as_str(),
+                action: action.as_str(),
+                public: action.is_public(),
+            })
+        }
+    }
+}
+
+fn tip_action(mv: RoutingMove) -> TipAction {
+    match mv {
+        RoutingMove::Offer => TipAction::Offer,
+        RoutingMove::Pool => TipAction::Pool,
+        RoutingMove::Escalate => TipAction::Escalate,
+        RoutingMove::Unroute => TipAction::Unroute,
+        RoutingMove::Accept => TipAction::Accept,
+        RoutingMove::Decline => TipAction::Decline,
+        RoutingMove::ExpireOffer => TipAction::ExpireOffer,
+        RoutingMove::Claim => TipAction::Claim,
+        RoutingMove::HandBack => TipAction::HandBack,
+        RoutingMove::Reassign => TipAction::Reassign,
+        RoutingMove::Reopen => TipAction::Reopen,
+        RoutingMove::SlaBreach => TipAction::SlaBreach,
     }
 }
 
@@ -142,21 +169,23 @@ mod tests {
     ];
 
     #[test]
-    fn the_routing_part_of_life_is_the_same_for_consultations_and_mediations() {
+    fn the_routing_part_of_life_is_the_same_for_every_service() {
         // From every waiting status, each routing move either leads to the
-        // same status in both machines or is forbidden in both.
-        for from in ["submitted", "offered", "pooled"] {
-            for mv in MOVES {
-                let c = routing_move(Service::Consultation, from, mv).map(|m| m.to);
-                let m = routing_move(Service::Mediation, from, mv).map(|m| m.to);
-                let owned = |to: &str| to == "assigned" || to == "accepted";
-                match (c, m) {
-                    (Ok(a), Ok(b)) => assert!(
-                        a == b || (owned(a) && owned(b)),
-                        "{from} {mv:?}: {a} vs {b}"
-                    ),
-                    (Err(_), Err(_)) => {}
-                    (a, b) => panic!("{from} {mv:?}: {a:?} vs {b:?}"),
+        // same status in every machine or is forbidden in all of them.
+        for other in [Service::Mediation, Service::Tip] {
+            for from in ["submitted", "offered", "pooled"] {
+                for mv in MOVES {
+                    let c = routing_move(Service::Consultation, from, mv).map(|m| m.to);
+                    let m = routing_move(other, from, mv).map(|m| m.to);
+                    let owned = |to: &str| matches!(to, "assigned" | "accepted" | "acknowledged");
+                    match (c, m) {
+                        (Ok(a), Ok(b)) => assert!(
+                            a == b || (owned(a) && owned(b)),
+                            "{other} {from} {mv:?}: {a} vs {b}"
+                        ),
+                        (Err(_), Err(_)) => {}
+                        (a, b) => panic!("{other} {from} {mv:?}: {a:?} vs {b:?}"),
+                    }
                 }
             }
         }
