@@ -41,6 +41,7 @@
 mod error;
 mod jpeg;
 mod png;
+mod receipt;
 mod sniff;
 mod webp;
 
@@ -48,6 +49,7 @@ mod webp;
 mod fixtures;
 
 pub use error::{Limits, MediaError};
+pub use receipt::{Receipt, process, sha256_hex};
 pub use sniff::{ImageKind, sniff};
 
 /// Removes everything from `bytes` that can carry location or identity
