@@ -43,6 +43,7 @@ mod jpeg;
 mod png;
 mod receipt;
 mod sniff;
+mod store;
 mod webp;
 
 #[cfg(test)]
@@ -51,6 +52,7 @@ mod fixtures;
 pub use error::{Limits, MediaError};
 pub use receipt::{Receipt, process, sha256_hex};
 pub use sniff::{ImageKind, sniff};
+pub use store::{LocalDirStore, PhotoStore, StorageError, photo_key, validate_key};
 
 /// Removes everything from `bytes` that can carry location or identity
 /// (Exif, XMP, IPTC, comments, text chunks, trailing data), without decoding
