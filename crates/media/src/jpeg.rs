@@ -280,25 +280,43 @@ mod tests {
             bytes.extend_from_slice(tail);
             bytes
         };
-        let cases: Vec<(&str, Vec<u8>)> = vec![
+        // Each case names the check that must catch it.
+        let cases: Vec<(Vec<u8>, &str)> = vec![
             // APP1 claiming 0x4000 bytes in a file of a few hundred.
             (
-                "length past the end",
                 with(&[0xFF, 0xE1, 0x40, 0x00, b'E', b'x'], &image),
+                "JPEG segment runs past the end of the file",
             ),
-            ("length below two", with(&[0xFF, 0xE1, 0x00, 0x01], &image)),
-            ("length cut off", vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00]),
-            ("no marker after SOI", with(&[0x12, 0x34], &image)),
-            ("EOI without a scan", vec![0xFF, 0xD8, 0xFF, 0xD9]),
-            ("scan without EOI", with(&image, &[])),
-            ("second SOI", with(&[0xFF, 0xD8], &image)),
-            ("not a JPEG", b"\x89PNG\r\n\x1A\n".to_vec()),
+            (
+                with(&[0xFF, 0xE1, 0x00, 0x01], &image),
+                "JPEG segment length is too small",
+            ),
+            (
+                vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00],
+                "JPEG segment length is cut off",
+            ),
+            (
+                with(&[0x12, 0x34], &image),
+                "JPEG has data where a marker belongs",
+            ),
+            (vec![0xFF, 0xD8, 0xFF, 0xD9], "JPEG has no image data"),
+            (
+                with(&image, &[]),
+                "JPEG image data ends without an EOI marker",
+            ),
+            (vec![0xFF, 0xD8, 0xFF], "JPEG ends before its EOI marker"),
+            (with(&[0xFF, 0xD8], &image), "JPEG has a second SOI marker"),
+            (
+                with(&[0xFF, 0x00], &image),
+                "JPEG has a stuffed byte outside image data",
+            ),
+            (
+                b"\x89PNG\r\n\x1A\n".to_vec(),
+                "JPEG does not start with SOI",
+            ),
         ];
-        for (name, bytes) in cases {
-            assert!(
-                matches!(strip_jpeg(&bytes), Err(MediaError::Malformed(_))),
-                "{name} must be malformed"
-            );
+        for (bytes, reason) in cases {
+            assert_eq!(strip_jpeg(&bytes), Err(MediaError::Malformed(reason)));
         }
     }
 }

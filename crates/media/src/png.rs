@@ -161,27 +161,38 @@ mod tests {
         too_long[0..4].copy_from_slice(&0x0000_1000u32.to_be_bytes());
         let mut huge = png_chunk(b"IDAT", b"abc");
         huge[0..4].copy_from_slice(&0xFFFF_FFF0u32.to_be_bytes());
-        let cases: Vec<(&str, Vec<u8>)> = vec![
-            ("length past the end", join(&[&sig, ihdr, &too_long, &iend])),
-            ("length out of range", join(&[&sig, ihdr, &huge, &iend])),
-            ("no IEND", join(&[&sig, ihdr, &idat])),
-            ("no IDAT", join(&[&sig, ihdr, &iend])),
-            ("IHDR not first", join(&[&sig, &idat, ihdr, &iend])),
+        // Each case names the check that must catch it.
+        let cases: Vec<(Vec<u8>, &str)> = vec![
             (
-                "unknown critical chunk",
+                join(&[&sig, ihdr, &too_long, &iend]),
+                "PNG chunk runs past the end of the file",
+            ),
+            (
+                join(&[&sig, ihdr, &huge, &iend]),
+                "PNG chunk length is out of range",
+            ),
+            (join(&[&sig, ihdr, &idat]), "PNG ends before its IEND chunk"),
+            (join(&[&sig, ihdr, &iend]), "PNG has no image data"),
+            (
+                join(&[&sig, &idat, ihdr, &iend]),
+                "PNG does not start with IHDR",
+            ),
+            (
                 join(&[&sig, ihdr, &png_chunk(b"ZZZZ", b"x"), &idat, &iend]),
+                "PNG has an unknown critical chunk",
             ),
             (
-                "type not letters",
                 join(&[&sig, ihdr, &png_chunk(b"ID\x00T", b"x"), &iend]),
+                "PNG chunk type is not four letters",
             ),
-            ("signature only", sig.clone()),
+            (sig.clone(), "PNG ends before its IEND chunk"),
+            (
+                b"\xFF\xD8\xFF\xE0".to_vec(),
+                "PNG does not start with its signature",
+            ),
         ];
-        for (name, bytes) in cases {
-            assert!(
-                matches!(strip_png(&bytes), Err(MediaError::Malformed(_))),
-                "{name} must be malformed"
-            );
+        for (bytes, reason) in cases {
+            assert_eq!(strip_png(&bytes), Err(MediaError::Malformed(reason)));
         }
     }
 

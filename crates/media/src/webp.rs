@@ -240,24 +240,45 @@ mod tests {
         chunk_too_big[4..8].copy_from_slice(&0x0000_4000u32.to_le_bytes());
         let mut unpadded = bitstream.clone();
         unpadded.pop();
-        let cases: Vec<(&str, Vec<u8>)> = vec![
-            ("RIFF size past the end", riff_too_big),
-            ("RIFF size below the form type", riff_too_small),
-            ("chunk size past the end", webp_file(&[chunk_too_big])),
-            ("odd chunk without padding", webp_file(&[unpadded])),
-            ("chunk header cut off", webp_file(&[b"VP8 \x03".to_vec()])),
+        // Each case names the check that must catch it.
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (riff_too_big, "WebP RIFF size does not match the file"),
+            (riff_too_small, "WebP RIFF size does not match the file"),
             (
-                "VP8X too short",
-                webp_file(&[riff_chunk(b"VP8X", &[0; 4]), bitstream.clone()]),
+                webp_file(&[chunk_too_big]),
+                "WebP chunk runs past the end of the file",
             ),
-            ("no image data", webp_file(&[riff_chunk(b"ICCP", b"icc")])),
-            ("header only", b"RIFF\x04\x00\x00\x00WEBP".to_vec()),
+            (
+                webp_file(&[unpadded]),
+                "WebP chunk padding runs past the end of the file",
+            ),
+            (
+                webp_file(&[b"VP8 \x03".to_vec()]),
+                "WebP chunk header is cut off",
+            ),
+            (
+                webp_file(&[riff_chunk(b"VP8X", &[0; 4]), bitstream.clone()]),
+                "WebP VP8X header is too short",
+            ),
+            (
+                webp_file(&[riff_chunk(b"ANMF", &[0; 8])]),
+                "WebP animation frame header is too short",
+            ),
+            (
+                webp_file(&[riff_chunk(b"ICCP", b"icc")]),
+                "WebP has no image data",
+            ),
+            (
+                b"RIFF\x04\x00\x00\x00WEBP".to_vec(),
+                "WebP has no image data",
+            ),
+            (
+                b"RIFF\x04\x00\x00\x00WAVE".to_vec(),
+                "WebP does not start with a RIFF WEBP header",
+            ),
         ];
-        for (name, bytes) in cases {
-            assert!(
-                matches!(strip_webp(&bytes), Err(MediaError::Malformed(_))),
-                "{name} must be malformed"
-            );
+        for (bytes, reason) in cases {
+            assert_eq!(strip_webp(&bytes), Err(MediaError::Malformed(reason)));
         }
     }
 }
