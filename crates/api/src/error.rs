@@ -35,6 +35,8 @@ pub enum ApiError {
     BadParameter(String),
     /// 413
     BodyTooLarge,
+    /// 413 with a specific code (`photo_too_large`, ...).
+    TooLarge(&'static str, String),
     /// 415
     UnsupportedMediaType,
     /// 422: JSON, but not the shape we expect (unknown field, wrong type).
@@ -82,6 +84,7 @@ impl ApiError {
             | ApiError::NotFound(code, _)
             | ApiError::Conflict(code, _)
             | ApiError::RateLimited(code, _, _)
+            | ApiError::TooLarge(code, _)
             | ApiError::Unavailable(code, _) => code,
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Internal(_) => "internal_error",
@@ -113,6 +116,7 @@ impl ApiError {
             | ApiError::NotFound(_, m)
             | ApiError::Conflict(_, m)
             | ApiError::RateLimited(_, m, _)
+            | ApiError::TooLarge(_, m)
             | ApiError::Unavailable(_, m) => m.clone(),
             ApiError::Internal(_) => "something went wrong on our side; it has been logged".into(),
         }
@@ -147,7 +151,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::MalformedJson(_) | ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
-            ApiError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTooLarge | ApiError::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::InvalidBody(_)
             | ApiError::Validation(_)
@@ -185,6 +189,18 @@ impl ResponseError for ApiError {
                 message: self.message(),
             },
         })
+    }
+}
+
+impl From<sansuo_media::MediaError> for ApiError {
+    fn from(err: sansuo_media::MediaError) -> Self {
+        use sansuo_media::MediaError as M;
+        let code = err.code();
+        match err {
+            M::TooLarge { .. } => ApiError::TooLarge(code, err.to_string()),
+            M::TooManyPhotos { .. } => ApiError::Conflict(code, err.to_string()),
+            M::TypeNotAllowed | M::Malformed(_) => ApiError::Unprocessable(code, err.to_string()),
+        }
     }
 }
 

@@ -152,6 +152,38 @@ impl FromRequest for MediatorAuth {
     }
 }
 
+/// A request by a logged-in community police officer.
+pub struct OfficerAuth {
+    pub id: StaffId,
+    pub scope: OrgUnitId,
+}
+
+impl OfficerAuth {
+    pub fn principal(&self) -> Principal {
+        Principal::Staff {
+            id: self.id,
+            role: StaffRole::Officer,
+            scope: self.scope,
+        }
+    }
+}
+
+impl FromRequest for OfficerAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| match p {
+            Principal::Staff {
+                id,
+                role: StaffRole::Officer,
+                scope,
+            } => Ok(OfficerAuth { id, scope }),
+            _ => Err(ApiError::forbidden("this endpoint is for officers")),
+        }))
+    }
+}
+
 /// Any logged-in staff member.
 pub struct StaffAuth {
     pub id: StaffId,

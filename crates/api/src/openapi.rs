@@ -22,6 +22,7 @@ police station, judicial office and law firms handle them. All times are RFC 333
         (name = "residents", description = "The calling resident: profile and phone binding"),
         (name = "consultations", description = "法律咨询: a resident's questions to lawyers"),
         (name = "mediations", description = "预约调解: residents book mediations; mediators accept, refuse and book sessions in rooms"),
+        (name = "tips", description = "线索举报: residents report tips (named or anonymous, with photos and location); officers triage them"),
         (name = "staff", description = "Lawyers: offers, pool, thread, resolution; staff presence"),
         (name = "wechat", description = "WeChat's message push to this server (signed)"),
         (name = "admin", description = "Coordinators and administrators: organisation tree, staff, duty roster, rooms, calendar, routing statistics"),

@@ -31,4 +31,11 @@ pub struct AppState {
     pub config: ApiConfig,
     /// Rung after committing outbox rows so the relay publishes at once.
     pub outbox_nudge: Arc<Notify>,
+    /// Keyed hashes of tip reporters and their tracking tokens.
+    pub pseudonyms: Arc<sansuo_vault::Pseudonymiser>,
+    /// Where tip photos' bytes live.
+    pub photos: Arc<dyn sansuo_media::PhotoStore>,
+    pub photo_limits: sansuo_media::Limits,
+    /// Submission limits shared by every instance (Redis) or in-process.
+    pub limiter: sansuo_queue::SharedLimiter,
 }

@@ -64,6 +64,9 @@ pub enum Actor {
     },
     /// The platform itself (router, timers).
     System,
+    /// An anonymous tipper (or an Open311 client): recorded as a reporter
+    /// with no id, so nothing in the case history points back to them.
+    AnonymousReporter,
 }
 
 impl Actor {
@@ -72,6 +75,7 @@ impl Actor {
             Actor::Resident(_) => "resident",
             Actor::Staff { .. } => "staff",
             Actor::System => "system",
+            Actor::AnonymousReporter => "reporter",
         }
     }
 }

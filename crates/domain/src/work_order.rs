@@ -144,6 +144,24 @@ fn mediation_action(mv: RoutingMove) -> MediationAction {
     }
 }
 
+/// Statuses, of any service, in which a case no longer counts against its
+/// owner's capacity (nothing more to do, or waiting on a follow-up visit
+/// that is not daily work).
+pub const FINISHED_STATUSES: [&str; 12] = [
+    "resolved",
+    "closed",
+    "withdrawn",
+    "rejected",
+    "archived",
+    "refused",
+    "terminated",
+    "agreed",
+    "unfounded",
+    "referred",
+    "duplicate",
+    "converted",
+];
+
 /// Statuses in which a case waits for the engine (not offered, not owned).
 pub fn is_waiting(status: &str) -> bool {
     matches!(status, "submitted" | "pooled")
@@ -188,6 +206,29 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn every_finished_tip_and_ended_mediation_frees_its_owner() {
+        for status in crate::tip::TipStatus::ALL {
+            assert_eq!(
+                FINISHED_STATUSES.contains(&status.as_str()),
+                status.is_finished(),
+                "{status}"
+            );
+        }
+        for status in MediationStatus::ALL {
+            let ended = status.is_terminal()
+                || matches!(
+                    status,
+                    MediationStatus::Agreed | MediationStatus::Terminated | MediationStatus::Closed
+                );
+            assert_eq!(
+                FINISHED_STATUSES.contains(&status.as_str()),
+                ended,
+                "{status}"
+            );
         }
     }
 

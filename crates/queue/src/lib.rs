@@ -40,6 +40,7 @@
 //! This way a re-schedule that races with a running job is never lost.
 
 mod memory;
+mod rate;
 mod redis_queue;
 
 use std::sync::{Arc, Mutex};
@@ -50,6 +51,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 pub use memory::MemoryQueue;
+pub use rate::{MemoryRateLimiter, RateDecision, RateLimiter, RedisRateLimiter, SharedLimiter};
 pub use redis_queue::RedisQueue;
 
 /// A unit of work.

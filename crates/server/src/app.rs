@@ -1,16 +1,22 @@
 //! Start-up: connect, migrate, wire the queue, the WeChat client, the
 //! background worker and the HTTP server.
 
+use crate::config::PhotoStoreSetting;
 use crate::config::{Config, redact_url};
 use actix_web::{App, HttpServer, middleware::from_fn};
 use anyhow::Context;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sansuo_api::auth::TokenIssuer;
 use sansuo_api::{ApiConfig, AppState};
-use sansuo_queue::{MemoryQueue, RedisQueue, SharedQueue};
+use sansuo_queue::{
+    MemoryQueue, MemoryRateLimiter, RedisQueue, RedisRateLimiter, SharedLimiter, SharedQueue,
+};
 use sansuo_store::Store;
+use sansuo_store::photos::DbPhotoStore;
+use sansuo_vault::Pseudonymiser;
 use sansuo_wechat::{MemoryTokenCache, RedisTokenCache, TokenCache, WechatClient, WechatConfig};
 use sansuo_worker::{Worker, WorkerConfig, WorkerHandle};
+use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,6 +73,30 @@ pub async fn open_redis(config: &Config) -> anyhow::Result<Option<ConnectionMana
         .await
         .with_context(|| format!("cannot connect to Redis at {}", redact_url(url)))?;
     Ok(Some(manager))
+}
+
+fn limiter_on(redis: Option<&ConnectionManager>, config: &Config) -> SharedLimiter {
+    match redis {
+        Some(manager) => Arc::new(RedisRateLimiter::new(
+            manager.clone(),
+            config.redis_prefix.clone(),
+        )),
+        None => Arc::new(MemoryRateLimiter::new()),
+    }
+}
+
+async fn photo_store_on(
+    store: &Store,
+    config: &Config,
+) -> anyhow::Result<Arc<dyn sansuo_media::PhotoStore>> {
+    Ok(match &config.photo_store {
+        PhotoStoreSetting::Database => Arc::new(DbPhotoStore::new(store)),
+        PhotoStoreSetting::Directory(dir) => Arc::new(
+            sansuo_media::LocalDirStore::open(dir)
+                .await
+                .with_context(|| format!("cannot use {} for photos", dir.display()))?,
+        ),
+    })
 }
 
 fn queue_on(redis: Option<&ConnectionManager>, config: &Config) -> SharedQueue {
@@ -154,6 +184,12 @@ impl Application {
                     .collect(),
             },
             outbox_nudge: worker.outbox_nudge(),
+            pseudonyms: Arc::new(Pseudonymiser::new(
+                config.tip_key.expose_secret().as_bytes(),
+            )),
+            photos: photo_store_on(&store, &config).await?,
+            photo_limits: sansuo_media::Limits::default(),
+            limiter: limiter_on(redis.as_ref(), &config),
         };
         let spec = sansuo_api::openapi();
         let listener = TcpListener::bind(config.bind)

@@ -57,6 +57,19 @@ pub struct Config {
     pub offer_timeout: chrono::Duration,
     pub reconcile_every: Duration,
     pub demo: bool,
+    /// Keys the pseudonyms of tip reporters and their tracking tokens
+    /// (`SANSUO_TIP_KEY`; derived from the JWT secret when unset).
+    pub tip_key: SecretString,
+    pub photo_store: PhotoStoreSetting,
+}
+
+/// Where tip photos' bytes live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhotoStoreSetting {
+    /// A table of the database: every instance serves every photo.
+    Database,
+    /// A local directory (the embedded default; one instance).
+    Directory(std::path::PathBuf),
 }
 
 impl fmt::Debug for Config {
@@ -245,6 +258,33 @@ impl Config {
             }
         };
 
+        let tip_key = match get("SANSUO_TIP_KEY") {
+            Some(key) if key.len() < MIN_JWT_SECRET_BYTES => {
+                problems.push(format!("SANSUO_TIP_KEY must be at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`); changing it invalidates anonymous tippers' tracking tokens"));
+                SecretString::from(key)
+            }
+            Some(key) => SecretString::from(key),
+            // One secret less to manage; the pseudonymiser derives its own
+            // key from it under a label, so the two uses never collide.
+            None => jwt_secret.clone(),
+        };
+        let photo_store = match get("SANSUO_PHOTO_STORE").as_deref() {
+            Some("database") => PhotoStoreSetting::Database,
+            Some(dir) if dir.starts_with("dir:") && dir.len() > 4 => {
+                PhotoStoreSetting::Directory(dir[4..].into())
+            }
+            None if database_url.starts_with("sqlite:") => {
+                PhotoStoreSetting::Directory("sansuo-photos".into())
+            }
+            None => PhotoStoreSetting::Database,
+            Some(other) => {
+                problems.push(format!(
+                    "SANSUO_PHOTO_STORE=`{other}` must be `database` or `dir:<path>`"
+                ));
+                PhotoStoreSetting::Database
+            }
+        };
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -267,6 +307,8 @@ impl Config {
             routers,
             push_token: get("SANSUO_WECHAT_PUSH_TOKEN").map(SecretString::from),
             demo,
+            tip_key,
+            photo_store,
         })
     }
 

@@ -109,11 +109,12 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
 }
 
-fn actor_columns(actor: Actor) -> (&'static str, Option<Uuid>) {
+pub(crate) fn actor_columns(actor: Actor) -> (&'static str, Option<Uuid>) {
     match actor {
         Actor::Resident(id) => ("resident", Some(id.as_uuid())),
         Actor::Staff { id, .. } => ("staff", Some(id.as_uuid())),
         Actor::System => ("system", None),
+        Actor::AnonymousReporter => ("reporter", None),
     }
 }
 

@@ -19,9 +19,11 @@ pub mod moderation;
 pub mod notifications;
 pub mod org;
 pub mod outbox;
+pub mod photos;
 pub mod routing;
 pub mod staffing;
 pub mod stats;
+pub mod tips;
 
 pub use db::Store;
 pub use error::StoreError;

@@ -363,16 +363,7 @@ impl Store {
 
 /// Case statuses that no longer count against a staff member's capacity.
 /// Of every service: what is left is at most a follow-up visit or a rating.
-pub(crate) const FINISHED_STATUSES: [&str; 8] = [
-    "resolved",
-    "closed",
-    "withdrawn",
-    "rejected",
-    "archived",
-    "refused",
-    "terminated",
-    "agreed",
-];
+pub(crate) use sansuo_domain::work_order::FINISHED_STATUSES;
 
 impl Store {
     /// Everyone of `role` working for `unit` (home unit or membership), as

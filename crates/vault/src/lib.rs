@@ -1,4 +1,7 @@
-//! Encryption of personal data at rest.
+//! Encryption of personal data at rest, and keyed pseudonyms.
+
+mod pseudonym;
+pub use pseudonym::Pseudonymiser;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};

@@ -20,4 +20,5 @@ mod routing;
 mod scoping;
 mod spec;
 mod stats;
+mod tips;
 mod walk;

@@ -7,6 +7,7 @@ pub mod health;
 pub mod mediations;
 pub mod residents;
 pub mod staff;
+pub mod tips;
 pub mod wechat;
 
 use crate::ApiError;

@@ -1,0 +1,246 @@
+use super::{
+    REPORTER_PURPOSE, SUBMISSION_PURPOSE, TipView, Viewer, reporter_key, tip_view, token_hash,
+    tracking_token, within_limit,
+};
+use crate::extract::ResidentAuth;
+use crate::handlers::consultations::create::IDEMPOTENCY_HEADER;
+use crate::handlers::mediations::bounded_text;
+use crate::middleware::RequestId;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use sansuo_domain::ValidationError;
+use sansuo_domain::tip::{Datum, GeoPoint, is_flagged, submission_limit};
+use sansuo_domain::values::IdempotencyKey;
+use sansuo_domain::{CaseId, ResidentId};
+use sansuo_store::entity::category;
+use sansuo_store::tips::{NewTip, SERVICE, TipSubmission, channel};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, Serialize, ToSchema, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct LocationRequest {
+    #[schema(example = 31.2646)]
+    pub lat: f64,
+    #[schema(example = 121.5052)]
+    pub lng: f64,
+    /// `wgs84` (default; `wx.getLocation`'s default), `gcj02`
+    /// (`wx.getLocation({type: 'gcj02'})`, Tencent/Amap maps) or `bd09`
+    /// (Baidu). Converted to WGS-84 on the way in.
+    pub datum: Option<String>,
+    /// Where, in words (up to 200 characters), e.g. "3号楼东侧消防通道".
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportTipRequest {
+    /// The community whose QR code the resident scanned.
+    pub community_id: Uuid,
+    /// A category code that takes tips (`GET /categories`).
+    #[schema(example = "AQ01")]
+    pub category_code: String,
+    /// What is happening, 5 to 2000 characters.
+    pub description: String,
+    pub location: Option<LocationRequest>,
+    /// Report without your identity: the tip stores no link to you and
+    /// you follow it with the tracking token in the response. Only in
+    /// categories that allow it.
+    #[serde(default)]
+    pub anonymous: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TipReceipt {
+    pub tip: TipView,
+    /// Anonymous tips only: keep it private; send it as `X-Tracking-Token`
+    /// to follow the tip, add photos and follow-ups. It is the only way
+    /// back to an anonymous tip.
+    pub tracking_token: Option<String>,
+}
+
+/// A category's checks for a tip: an emergency is refused with "call 110
+/// now" before anything else (nothing recorded); then it must take tips,
+/// and anonymity must be allowed if asked for.
+pub(crate) fn tip_category(
+    category: Option<category::Model>,
+    anonymous: bool,
+) -> Result<category::Model, ApiError> {
+    if category.as_ref().is_some_and(|c| c.urgent) {
+        return Err(ApiError::Emergency);
+    }
+    let category = category
+        .filter(|c| {
+            c.active
+                && sansuo_store::org::split_list(&c.services)
+                    .iter()
+                    .any(|s| s == SERVICE)
+        })
+        .ok_or_else(|| {
+            ApiError::NotFound("category_not_found", "no such category for tips".into())
+        })?;
+    if anonymous && !category.anonymous_allowed {
+        return Err(ApiError::Unprocessable(
+            "anonymous_not_allowed",
+            "this category does not take anonymous tips; report it by name".into(),
+        ));
+    }
+    Ok(category)
+}
+
+/// A location parsed: WGS-84 (lat, lng), the datum it came in, the address.
+#[derive(Debug, Default)]
+pub(crate) struct ParsedLocation {
+    pub point: Option<(f64, f64)>,
+    pub datum: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A location as the client sent it → WGS-84, with the datum it came in.
+pub(crate) fn parse_location(
+    location: Option<&LocationRequest>,
+) -> Result<ParsedLocation, ApiError> {
+    let Some(loc) = location else {
+        return Ok(ParsedLocation::default());
+    };
+    let datum: Datum = match loc.datum.as_deref() {
+        None => Datum::Wgs84,
+        Some(d) => d
+            .parse()
+            .map_err(|_| ValidationError::new("location.datum", "must be wgs84, gcj02 or bd09"))?,
+    };
+    let point = GeoPoint::from_datum(loc.lat, loc.lng, datum).ok_or_else(|| {
+        ValidationError::new("location", "lat must be within ±90 and lng within ±180")
+    })?;
+    let address = loc
+        .address
+        .as_deref()
+        .map(|a| bounded_text("location.address", a, 1, 200))
+        .transpose()?;
+    Ok(ParsedLocation {
+        point: Some((point.lat(), point.lng())),
+        datum: Some(datum.as_str().to_owned()),
+        address,
+    })
+}
+
+/// Report a tip (线索举报), named or anonymous.
+///
+/// Urgent categories are refused with `emergency_call_110`: the client must
+/// tell the resident to call 110 now; nothing is recorded. Send an
+/// `Idempotency-Key` header: a retry returns the same tip (and the same
+/// tracking token). At most 5 tips an hour per resident (1 for a reporter
+/// whose tips were mostly unfounded).
+#[utoipa::path(tag = "tips", security(("bearer" = [])), request_body = ReportTipRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters; a UUID is ideal")),
+    responses(
+        (status = 201, body = TipReceipt, description = "Reported, or replayed for a repeated Idempotency-Key"),
+        (status = 400, body = ErrorBody, description = "`malformed_json`"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
+        (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`"),
+        (status = 422, body = ErrorBody, description = "`emergency_call_110` (call 110 now; nothing recorded), `anonymous_not_allowed`, `validation_failed`, `invalid_body`, `idempotency_key_reused`"),
+        (status = 429, body = ErrorBody, description = "`rate_limited`, with Retry-After"),
+    ))]
+#[post("/tips")]
+pub async fn report_tip(
+    state: web::Data<AppState>,
+    auth: ResidentAuth,
+    request_id: RequestId,
+    req: HttpRequest,
+    body: web::Json<ReportTipRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let category = tip_category(
+        state.store.category(&body.category_code).await?,
+        body.anonymous,
+    )?;
+    let description = bounded_text("description", &body.description, 5, 2000)?;
+    let place = parse_location(body.location.as_ref())?;
+    let community = state
+        .store
+        .community(body.community_id.into())
+        .await?
+        .ok_or_else(|| ApiError::NotFound("community_not_found", "no such community".into()))?;
+    let resident: ResidentId = auth.0;
+    let reporter = reporter_key(&state, resident);
+    let submission = match req.headers().get(IDEMPOTENCY_HEADER) {
+        None => None,
+        Some(value) => {
+            let key = IdempotencyKey::parse(value.to_str().unwrap_or(""))?;
+            let canonical = serde_json::to_vec(&body).map_err(ApiError::internal)?;
+            Some((
+                state.pseudonyms.pseudonym_of_pair(
+                    SUBMISSION_PURPOSE,
+                    reporter.as_bytes(),
+                    key.as_str().as_bytes(),
+                ),
+                hex::encode(Sha256::digest(canonical)),
+            ))
+        }
+    };
+    let flagged = is_flagged(&state.store.reporter_record(&reporter).await?);
+    // A replay is not a new submission: only count fresh ones.
+    let replay = match &submission {
+        Some((key, _)) => state.store.tip_by_submission_key(key).await?,
+        None => None,
+    };
+    if replay.is_none() {
+        within_limit(
+            &state,
+            &format!("{REPORTER_PURPOSE}:{reporter}"),
+            submission_limit(flagged),
+        )
+        .await?;
+    }
+    let id = CaseId::new();
+    let token_for = |id: CaseId| body.anonymous.then(|| tracking_token(&state, id));
+    let submitted = state
+        .store
+        .submit_tip(
+            NewTip {
+                id,
+                resident: (!body.anonymous).then_some(resident),
+                community: community.id.into(),
+                category: category.code.clone(),
+                description,
+                location: place.point,
+                datum: place.datum,
+                address: place.address,
+                reporter_key: Some(reporter),
+                submission,
+                tracking_token_hash: token_for(id).map(|t| token_hash(&t)),
+                flagged,
+                channel: channel::APP,
+                source_case: None,
+                request_id: Some(request_id.as_str().to_owned()),
+            },
+            chrono::Utc::now(),
+        )
+        .await?;
+    let id = submitted.case_id();
+    if let TipSubmission::Created(_) = submitted {
+        // No reporter, place or text in the log: the id says enough.
+        tracing::info!(case_id = %id, anonymous = body.anonymous, "tip reported");
+        state.outbox_nudge.notify_one();
+    }
+    let record = state
+        .store
+        .tip(id)
+        .await?
+        .ok_or_else(super::tip_not_found)?;
+    let tip = tip_view(&state, record, Viewer::Reporter).await?;
+    let mut response = HttpResponse::Created();
+    if !body.anonymous {
+        response.insert_header(("Location", format!("/api/v1/tips/{id}")));
+    }
+    if matches!(submitted, TipSubmission::Replayed(_)) {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(TipReceipt {
+        tip,
+        tracking_token: token_for(id),
+    }))
+}

@@ -1,0 +1,281 @@
+//! Triage verbs: valid / unfounded / not a police matter (referred), then
+//! verify, action, close with a note to the reporter; or mark a duplicate.
+
+use super::{TipView, Viewer, tip_not_found, tip_view};
+use crate::extract::OfficerAuth;
+use crate::handlers::context;
+use crate::handlers::mediations::bounded_text;
+use crate::middleware::RequestId;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use sansuo_domain::CaseId;
+use sansuo_domain::tip::{TipAction, TriageVerdict};
+use sansuo_store::StoreError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictName {
+    Valid,
+    Unfounded,
+    /// Refer to the body responsible (`referred_to` required).
+    NotPoliceMatter,
+}
+
+impl From<VerdictName> for TriageVerdict {
+    fn from(v: VerdictName) -> Self {
+        match v {
+            VerdictName::Valid => TriageVerdict::Valid,
+            VerdictName::Unfounded => TriageVerdict::Unfounded,
+            VerdictName::NotPoliceMatter => TriageVerdict::NotPoliceMatter,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    pub verdict: VerdictName,
+    /// Up to 1000 characters; shown to the reporter.
+    pub note: Option<String>,
+    /// For `not_police_matter`: the body it is referred to (街道办, 物业,
+    /// 12315, ...), 2 to 100 characters; shown to the reporter.
+    #[schema(example = "12315 市场监管投诉热线")]
+    pub referred_to: Option<String>,
+}
+
+fn tip_error(err: StoreError) -> ApiError {
+    match err {
+        StoreError::NotFound => tip_not_found(),
+        StoreError::Conflict(m) => ApiError::Conflict("state_conflict", m),
+        other => other.into(),
+    }
+}
+
+async fn answer(state: &AppState, id: CaseId) -> Result<web::Json<TipView>, ApiError> {
+    let record = state.store.tip(id).await?.ok_or_else(tip_not_found)?;
+    Ok(web::Json(tip_view(state, record, Viewer::Staff).await?))
+}
+
+/// Triage a tip you have signed for. An unfounded verdict counts against
+/// the reporter's screening record (by pseudonym, also for anonymous
+/// reporters): past 3 unfounded and half of their tips, their new tips
+/// are flagged for the officer and limited to one an hour.
+#[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = TriageRequest, responses(
+    (status = 200, body = TipView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: already triaged"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: e.g. `referred_to` missing"),
+))]
+#[post("/staff/tips/{id}/triage")]
+pub async fn triage_tip(
+    state: web::Data<AppState>,
+    auth: OfficerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    body: web::Json<TriageRequest>,
+) -> Result<web::Json<TipView>, ApiError> {
+    let id: CaseId = id.into_inner().into();
+    let note = body
+        .note
+        .as_deref()
+        .map(|n| bounded_text("note", n, 1, 1000))
+        .transpose()?;
+    let referred_to = match (body.verdict, body.referred_to.as_deref()) {
+        (VerdictName::NotPoliceMatter, Some(to)) => Some(bounded_text("referred_to", to, 2, 100)?),
+        (VerdictName::NotPoliceMatter, None) => {
+            return Err(sansuo_domain::ValidationError::new(
+                "referred_to",
+                "say which body the reporter should turn to",
+            )
+            .into());
+        }
+        (_, Some(_)) => {
+            return Err(sansuo_domain::ValidationError::new(
+                "referred_to",
+                "only for not_police_matter",
+            )
+            .into());
+        }
+        (_, None) => None,
+    };
+    state
+        .store
+        .triage_tip(
+            id,
+            auth.id,
+            body.verdict.into(),
+            note.as_deref(),
+            referred_to.as_deref(),
+            context(auth.principal(), &request_id),
+        )
+        .await
+        .map_err(tip_error)?;
+    state.outbox_nudge.notify_one();
+    answer(&state, id).await
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TipStepRequest {
+    /// Up to 1000 characters. For `close`, the note to the reporter
+    /// (required).
+    pub note: Option<String>,
+}
+
+async fn step(
+    state: &AppState,
+    auth: &OfficerAuth,
+    request_id: &RequestId,
+    id: CaseId,
+    action: TipAction,
+    note: Option<&str>,
+) -> Result<web::Json<TipView>, ApiError> {
+    let note = note.map(|n| bounded_text("note", n, 1, 1000)).transpose()?;
+    if action == TipAction::Close && note.is_none() {
+        return Err(sansuo_domain::ValidationError::new(
+            "note",
+            "closing a tip needs a note to the reporter",
+        )
+        .into());
+    }
+    state
+        .store
+        .advance_tip(
+            id,
+            auth.id,
+            action,
+            note.as_deref(),
+            context(auth.principal(), request_id),
+        )
+        .await
+        .map_err(tip_error)?;
+    state.outbox_nudge.notify_one();
+    answer(state, id).await
+}
+
+/// Start checking a valid tip on the ground.
+#[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = TipStepRequest, responses(
+    (status = 200, body = TipView),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`"),
+))]
+#[post("/staff/tips/{id}/verify")]
+pub async fn verify_tip(
+    state: web::Data<AppState>,
+    auth: OfficerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    body: web::Json<TipStepRequest>,
+) -> Result<web::Json<TipView>, ApiError> {
+    let id = id.into_inner().into();
+    step(
+        &state,
+        &auth,
+        &request_id,
+        id,
+        TipAction::Verify,
+        body.note.as_deref(),
+    )
+    .await
+}
+
+/// Record that something was done.
+#[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = TipStepRequest, responses(
+    (status = 200, body = TipView),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`"),
+))]
+#[post("/staff/tips/{id}/action")]
+pub async fn action_tip(
+    state: web::Data<AppState>,
+    auth: OfficerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    body: web::Json<TipStepRequest>,
+) -> Result<web::Json<TipView>, ApiError> {
+    let id = id.into_inner().into();
+    step(
+        &state,
+        &auth,
+        &request_id,
+        id,
+        TipAction::Action,
+        body.note.as_deref(),
+    )
+    .await
+}
+
+/// Close with a note to the reporter. A follow-up from the reporter reopens it.
+#[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = TipStepRequest, responses(
+    (status = 200, body = TipView),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: no note"),
+))]
+#[post("/staff/tips/{id}/close")]
+pub async fn close_tip(
+    state: web::Data<AppState>,
+    auth: OfficerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    body: web::Json<TipStepRequest>,
+) -> Result<web::Json<TipView>, ApiError> {
+    let id = id.into_inner().into();
+    step(
+        &state,
+        &auth,
+        &request_id,
+        id,
+        TipAction::Close,
+        body.note.as_deref(),
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateRequest {
+    /// The earlier tip about the same matter.
+    pub original_id: Uuid,
+}
+
+/// Mark as a duplicate of an earlier tip: this one is finished, the
+/// original counts one more supporter.
+#[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = DuplicateRequest, responses(
+    (status = 200, body = TipView),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: this tip is not yours, or the original is no tip"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: itself, or not in a state to be marked"),
+))]
+#[post("/staff/tips/{id}/duplicate")]
+pub async fn mark_duplicate(
+    state: web::Data<AppState>,
+    auth: OfficerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    body: web::Json<DuplicateRequest>,
+) -> Result<web::Json<TipView>, ApiError> {
+    let id: CaseId = id.into_inner().into();
+    state
+        .store
+        .mark_tip_duplicate(
+            id,
+            auth.id,
+            body.original_id.into(),
+            context(auth.principal(), &request_id),
+        )
+        .await
+        .map_err(tip_error)?;
+    state.outbox_nudge.notify_one();
+    answer(&state, id).await
+}

@@ -1,0 +1,993 @@
+//! Tip reports (线索举报): the report, its photos' records, "me too"
+//! supporters, follow-ups from the reporter, the officer's triage verbs and
+//! the screening counts. Routing (offers, the duty ladder) is the shared
+//! engine's; every later move is the tip machine's, applied with the same
+//! guarded update as every case.
+//!
+//! Anonymous tips: the case row has no resident, events and messages are
+//! written by `Actor::AnonymousReporter` (no id), and the reporter is known
+//! only by `tips.reporter_key`, a keyed hash made by the caller.
+
+use crate::consultations::{
+    Context, append_event, apply_move, cancel_pending_offers, staff_freed, visibility,
+};
+use crate::entity::{
+    case, case_event, case_message, staff, tip, tip_photo, tip_reporter, tip_supporter,
+};
+use crate::error::is_unique_violation;
+use crate::outbox::{self, topic};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sansuo_domain::moderation::Moderation;
+use sansuo_domain::tip::{
+    BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, transition,
+};
+use sansuo_domain::work_order::{Move, RoutingMove};
+use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
+};
+use uuid::Uuid;
+
+pub const SERVICE: &str = "tip";
+
+/// Who added a photo.
+pub mod photo_source {
+    pub const REPORTER: &str = "reporter";
+    pub const STAFF: &str = "staff";
+}
+
+/// How a tip reached us.
+pub mod channel {
+    pub const APP: &str = "app";
+    pub const OPEN311: &str = "open311";
+    /// Opened by a mediator's public-order flag.
+    pub const MEDIATION: &str = "mediation";
+}
+
+pub struct NewTip {
+    /// Chosen by the caller: an anonymous reporter's token is derived from it.
+    pub id: CaseId,
+    /// `None` for an anonymous tip: nothing links it to the reporter.
+    pub resident: Option<ResidentId>,
+    pub community: OrgUnitId,
+    pub category: String,
+    pub description: String,
+    /// WGS-84.
+    pub location: Option<(f64, f64)>,
+    /// The datum the client sent the location in.
+    pub datum: Option<String>,
+    pub address: Option<String>,
+    /// Keyed hash of the reporter (screening, limits); `None` for tips
+    /// filed by staff or an Open311 client without a reporter.
+    pub reporter_key: Option<String>,
+    /// Keyed hash of (reporter, Idempotency-Key) and a hash of the request.
+    pub submission: Option<(String, String)>,
+    /// SHA-256 of the tracking token (anonymous tips).
+    pub tracking_token_hash: Option<String>,
+    /// The reporter's record says "mostly unfounded": shown to the officer.
+    pub flagged: bool,
+    pub channel: &'static str,
+    pub source_case: Option<CaseId>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TipSubmission {
+    Created(CaseId),
+    /// A retry with the same Idempotency-Key from the same reporter.
+    Replayed(CaseId),
+}
+
+impl TipSubmission {
+    pub fn case_id(&self) -> CaseId {
+        match self {
+            TipSubmission::Created(id) | TipSubmission::Replayed(id) => *id,
+        }
+    }
+}
+
+/// A tip with everything its views need.
+#[derive(Debug, Clone)]
+pub struct TipRecord {
+    pub case: case::Model,
+    pub detail: tip::Model,
+    pub photos: Vec<tip_photo::Model>,
+    pub owner: Option<staff::Model>,
+}
+
+impl TipRecord {
+    pub fn id(&self) -> CaseId {
+        self.case.id.into()
+    }
+
+    pub fn status(&self) -> TipStatus {
+        // The column only ever holds values written from TipStatus.
+        self.case
+            .status
+            .parse()
+            .expect("cases.status of a tip holds a tip status")
+    }
+}
+
+/// A photo's record, written after its bytes are stored.
+pub struct NewPhoto {
+    pub id: Uuid,
+    pub kind: &'static str,
+    pub bytes: i32,
+    pub sha256: String,
+    pub received_at: DateTime<Utc>,
+    pub added_by: &'static str,
+    pub storage_key: String,
+}
+
+/// An open tip near a point, for "is this the same as yours?".
+#[derive(Debug, Clone)]
+pub struct NearbyRow {
+    pub case_id: Uuid,
+    pub lat: f64,
+    pub lng: f64,
+    pub status: String,
+    pub category_code: String,
+    pub created_at: DateTime<Utc>,
+    pub supporters: i32,
+}
+
+/// Filters of the officers' triage board.
+#[derive(Debug, Clone, Default)]
+pub struct BoardFilter {
+    pub statuses: Vec<String>,
+    pub category_prefix: Option<String>,
+    pub community: Option<OrgUnitId>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Board order: priority high to low, then oldest first; the cursor is the
+/// last row's position in that order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BoardCursor {
+    pub priority: i32,
+    pub created_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+async fn load_tip_case<C: ConnectionTrait>(
+    conn: &C,
+    id: CaseId,
+) -> Result<case::Model, StoreError> {
+    case::Entity::find_by_id(id.as_uuid())
+        .filter(case::Column::Service.eq(SERVICE))
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// A tip the officer owns (anyone else: not found, as if it did not exist).
+async fn load_owned<C: ConnectionTrait>(
+    conn: &C,
+    id: CaseId,
+    officer: StaffId,
+) -> Result<case::Model, StoreError> {
+    let case = load_tip_case(conn, id).await?;
+    if case.owner_staff_id != Some(officer.as_uuid()) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(case)
+}
+
+/// Apply a tip move (after acknowledgement: triage, verify, action, ...).
+async fn move_tip<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    action: TipAction,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<TipStatus, StoreError> {
+    let from: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
+    let to = transition(from, action).map_err(|e| StoreError::Conflict(e.to_string()))?;
+    let applied = Move {
+        from: from.as_str(),
+        to: to.as_str(),
+        action: action.as_str(),
+        public: action.is_public(),
+    };
+    apply_move(conn, case, applied, reason, ctx, set).await?;
+    Ok(to)
+}
+
+impl Store {
+    /// Write the tip, its first event and its routing outbox row in one
+    /// transaction. A retry with the same submission key returns the first
+    /// tip; with a different request it is refused.
+    pub async fn submit_tip(
+        &self,
+        new: NewTip,
+        now: DateTime<Utc>,
+    ) -> Result<TipSubmission, StoreError> {
+        if let Some(found) = self.replayed_tip(&new).await? {
+            return Ok(found);
+        }
+        let case_id = new.id;
+        let txn = self.db().begin().await?;
+        case::Entity::insert(case::ActiveModel {
+            id: Set(case_id.as_uuid()),
+            service: Set(SERVICE.to_owned()),
+            community_id: Set(new.community.as_uuid()),
+            category_code: Set(new.category.clone()),
+            resident_id: Set(new.resident.map(|r| r.as_uuid())),
+            status: Set(TipStatus::Submitted.as_str().to_owned()),
+            owner_staff_id: Set(None),
+            pool_unit_id: Set(None),
+            version: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            accepted_at: Set(None),
+            answered_at: Set(None),
+            resolved_at: Set(None),
+            closed_at: Set(None),
+            // Tips are police reports, seen by officers only: a content
+            // filter would refuse exactly the scams and threats they report.
+            moderation: Set(Moderation::Passed.as_str().to_owned()),
+            workflow: Set(None),
+            ladder_step: Set(0),
+            step_entered_at: Set(None),
+            priority: Set(0),
+            queued_at: Set(Some(now)),
+            unrouted_at: Set(None),
+            preferred_staff_id: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let (lat, lng) = new.location.unzip();
+        let (submission_key, request_hash) = new.submission.clone().unzip();
+        let inserted = tip::Entity::insert(tip::ActiveModel {
+            case_id: Set(case_id.as_uuid()),
+            description: Set(new.description.clone()),
+            lat: Set(lat),
+            lng: Set(lng),
+            datum: Set(new.datum.clone()),
+            address_text: Set(new.address.clone()),
+            anonymous: Set(new.resident.is_none()),
+            reporter_key: Set(new.reporter_key.clone()),
+            submission_key: Set(submission_key),
+            request_hash: Set(request_hash),
+            tracking_token_hash: Set(new.tracking_token_hash.clone()),
+            flagged: Set(new.flagged),
+            triage_verdict: Set(None),
+            triage_note: Set(None),
+            referred_to: Set(None),
+            duplicate_of: Set(None),
+            converted_to: Set(None),
+            source_case_id: Set(new.source_case.map(|c| c.as_uuid())),
+            close_note: Set(None),
+            supporters: Set(0),
+            channel: Set(new.channel.to_owned()),
+        })
+        .exec_without_returning(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            // A concurrent retry with the same key committed first.
+            Err(err) if is_unique_violation(&err) && new.submission.is_some() => {
+                txn.rollback().await?;
+                return self
+                    .replayed_tip(&new)
+                    .await?
+                    .ok_or(StoreError::conflict("submission key race"));
+            }
+            Err(err) => return Err(err.into()),
+        }
+        let ctx = Context {
+            actor: match new.resident {
+                Some(resident) => Actor::Resident(resident),
+                None => Actor::AnonymousReporter,
+            },
+            request_id: new.request_id.as_deref(),
+            now,
+        };
+        append_event(
+            &txn,
+            case_id.as_uuid(),
+            crate::consultations::SUBMIT_EVENT,
+            None,
+            TipStatus::Submitted.as_str(),
+            true,
+            None,
+            ctx,
+        )
+        .await?;
+        let route = serde_json::json!({ "case_id": case_id });
+        outbox::append(&txn, topic::ROUTE_CASE, route, ctx.request_id, now).await?;
+        txn.commit().await?;
+        Ok(TipSubmission::Created(case_id))
+    }
+
+    async fn replayed_tip(&self, new: &NewTip) -> Result<Option<TipSubmission>, StoreError> {
+        let Some((key, hash)) = &new.submission else {
+            return Ok(None);
+        };
+        let found = tip::Entity::find()
+            .filter(tip::Column::SubmissionKey.eq(key.as_str()))
+            .one(self.db())
+            .await?;
+        match found {
+            None => Ok(None),
+            Some(row) if row.request_hash.as_deref() == Some(hash.as_str()) => {
+                Ok(Some(TipSubmission::Replayed(row.case_id.into())))
+            }
+            Some(_) => Err(StoreError::IdempotencyKeyReused),
+        }
+    }
+
+    /// The tip a submission key (reporter + Idempotency-Key) created, if any.
+    pub async fn tip_by_submission_key(&self, key: &str) -> Result<Option<CaseId>, StoreError> {
+        Ok(tip::Entity::find()
+            .filter(tip::Column::SubmissionKey.eq(key))
+            .one(self.db())
+            .await?
+            .map(|t| t.case_id.into()))
+    }
+
+    pub async fn tip(&self, id: CaseId) -> Result<Option<TipRecord>, StoreError> {
+        let Some(case) = case::Entity::find_by_id(id.as_uuid())
+            .filter(case::Column::Service.eq(SERVICE))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(self.hydrate_tips(vec![case]).await?.pop())
+    }
+
+    /// The tip an anonymous reporter's tracking token belongs to.
+    pub async fn tip_by_token_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<TipRecord>, StoreError> {
+        let Some(detail) = tip::Entity::find()
+            .filter(tip::Column::TrackingTokenHash.eq(token_hash))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.tip(detail.case_id.into()).await
+    }
+
+    async fn hydrate_tips(&self, cases: Vec<case::Model>) -> Result<Vec<TipRecord>, StoreError> {
+        let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
+        let details = tip::Entity::find()
+            .filter(tip::Column::CaseId.is_in(ids.clone()))
+            .all(self.db())
+            .await?;
+        let photos = tip_photo::Entity::find()
+            .filter(tip_photo::Column::CaseId.is_in(ids))
+            .order_by_asc(tip_photo::Column::ReceivedAt)
+            .all(self.db())
+            .await?;
+        let owner_ids: Vec<Uuid> = cases.iter().filter_map(|c| c.owner_staff_id).collect();
+        let owners = if owner_ids.is_empty() {
+            Vec::new()
+        } else {
+            staff::Entity::find()
+                .filter(staff::Column::Id.is_in(owner_ids))
+                .all(self.db())
+                .await?
+        };
+        let mut out = Vec::with_capacity(cases.len());
+        for case in cases {
+            let detail = details
+                .iter()
+                .find(|d| d.case_id == case.id)
+                .cloned()
+                .ok_or(StoreError::NotFound)?;
+            out.push(TipRecord {
+                photos: photos
+                    .iter()
+                    .filter(|p| p.case_id == case.id)
+                    .cloned()
+                    .collect(),
+                owner: owners
+                    .iter()
+                    .find(|o| Some(o.id) == case.owner_staff_id)
+                    .cloned(),
+                detail,
+                case,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A named reporter's tips, newest first.
+    pub async fn tips_of(
+        &self,
+        resident: ResidentId,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<TipRecord>, StoreError> {
+        let mut query = case::Entity::find()
+            .filter(case::Column::Service.eq(SERVICE))
+            .filter(case::Column::ResidentId.eq(resident.as_uuid()));
+        if let Some(before) = before {
+            query = query.filter(case::Column::Id.lt(before.as_uuid()));
+        }
+        let cases = query
+            .order_by_desc(case::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        self.hydrate_tips(cases).await
+    }
+
+    /// Open tips of a category inside a box, reported since `since` (the
+    /// exact radius is the domain's to apply).
+    pub async fn tips_in_box(
+        &self,
+        category: &str,
+        bbox: BoundingBox,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<NearbyRow>, StoreError> {
+        let details = tip::Entity::find()
+            .filter(tip::Column::Lat.between(bbox.min_lat, bbox.max_lat))
+            .filter(tip::Column::Lng.between(bbox.min_lng, bbox.max_lng))
+            .limit(500)
+            .all(self.db())
+            .await?;
+        if details.is_empty() {
+            return Ok(Vec::new());
+        }
+        let cases = case::Entity::find()
+            .filter(case::Column::Id.is_in(details.iter().map(|d| d.case_id)))
+            .filter(case::Column::CategoryCode.eq(category))
+            .filter(case::Column::CreatedAt.gte(since))
+            .all(self.db())
+            .await?;
+        Ok(cases
+            .into_iter()
+            .filter_map(|c| {
+                let d = details.iter().find(|d| d.case_id == c.id)?;
+                Some(NearbyRow {
+                    case_id: c.id,
+                    lat: d.lat?,
+                    lng: d.lng?,
+                    status: c.status,
+                    category_code: c.category_code,
+                    created_at: c.created_at,
+                    supporters: d.supporters,
+                })
+            })
+            .collect())
+    }
+
+    /// "Me too": one supporter per pseudonym; `false` when already counted.
+    pub async fn support_tip(
+        &self,
+        id: CaseId,
+        supporter_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_tip_case(&txn, id).await?;
+        let status: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
+        if status.is_finished() {
+            return Err(StoreError::conflict("the tip is no longer open"));
+        }
+        let inserted = tip_supporter::Entity::insert(tip_supporter::ActiveModel {
+            case_id: Set(case.id),
+            supporter_key: Set(supporter_key.to_owned()),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(err) if is_unique_violation(&err) => return Ok(false),
+            Err(err) => return Err(err.into()),
+        }
+        tip::Entity::update_many()
+            .col_expr(
+                tip::Column::Supporters,
+                Expr::col(tip::Column::Supporters).add(1),
+            )
+            .filter(tip::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// Record a stored photo; refused past `max_photos` for the tip (counted
+    /// in the same transaction, so two uploads at once cannot both slip past).
+    pub async fn add_tip_photo(
+        &self,
+        id: CaseId,
+        photo: NewPhoto,
+        max_photos: usize,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_tip_case(&txn, id).await?;
+        // Serialise uploads of one tip: bump the case row first (a row lock
+        // on PostgreSQL; SQLite has one writer anyway).
+        case::Entity::update_many()
+            .col_expr(case::Column::UpdatedAt, Expr::value(ctx.now))
+            .filter(case::Column::Id.eq(case.id))
+            .exec(&txn)
+            .await?;
+        let count = tip_photo::Entity::find()
+            .filter(tip_photo::Column::CaseId.eq(case.id))
+            .count(&txn)
+            .await?;
+        if count as usize >= max_photos {
+            return Err(StoreError::conflict("too many photos"));
+        }
+        tip_photo::Entity::insert(tip_photo::ActiveModel {
+            id: Set(photo.id),
+            case_id: Set(case.id),
+            kind: Set(photo.kind.to_owned()),
+            bytes: Set(photo.bytes),
+            sha256: Set(photo.sha256.clone()),
+            received_at: Set(photo.received_at),
+            added_by: Set(photo.added_by.to_owned()),
+            storage_key: Set(photo.storage_key),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        append_event(
+            &txn,
+            case.id,
+            "add_photo",
+            Some(&case.status),
+            &case.status,
+            true,
+            Some(&photo.sha256),
+            ctx,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn tip_photo(
+        &self,
+        id: CaseId,
+        photo: Uuid,
+    ) -> Result<Option<tip_photo::Model>, StoreError> {
+        Ok(tip_photo::Entity::find_by_id(photo)
+            .filter(tip_photo::Column::CaseId.eq(id.as_uuid()))
+            .one(self.db())
+            .await?)
+    }
+
+    /// The reporter adds to their tip. It reaches the handler at once: the
+    /// message is on the case, and a closed or unfounded tip is reopened and
+    /// routed again, offered first to the officer who had it.
+    /// Returns whether the tip was reopened.
+    pub async fn follow_up_tip(
+        &self,
+        id: CaseId,
+        body: &str,
+        ctx: Context<'_>,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_tip_case(&txn, id).await?;
+        let status: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
+        let reopened = transition(status, TipAction::Reopen).is_ok();
+        if reopened {
+            crate::consultations::move_routed(
+                &txn,
+                &case,
+                RoutingMove::Reopen,
+                Some("follow-up from the reporter"),
+                ctx,
+                |u| {
+                    let none: Option<DateTime<Utc>> = None;
+                    u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
+                        .col_expr(case::Column::ClosedAt, Expr::value(none))
+                        .col_expr(case::Column::ResolvedAt, Expr::value(none))
+                        .col_expr(case::Column::UnroutedAt, Expr::value(none))
+                        .col_expr(case::Column::LadderStep, Expr::value(0))
+                        .col_expr(case::Column::StepEnteredAt, Expr::value(ctx.now))
+                        .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
+                        .col_expr(
+                            case::Column::PreferredStaffId,
+                            Expr::value(case.owner_staff_id),
+                        )
+                },
+            )
+            .await?;
+            crate::routing::route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
+        } else if status.is_finished() {
+            return Err(StoreError::conflict(format!(
+                "the tip is {status}; it is handled elsewhere now"
+            )));
+        } else {
+            case::Entity::update_many()
+                .col_expr(case::Column::UpdatedAt, Expr::value(ctx.now))
+                .filter(case::Column::Id.eq(case.id))
+                .exec(&txn)
+                .await?;
+            append_event(
+                &txn,
+                case.id,
+                "follow_up",
+                Some(&case.status),
+                &case.status,
+                true,
+                None,
+                ctx,
+            )
+            .await?;
+        }
+        insert_tip_message(&txn, case.id, ctx.actor, body, visibility::PUBLIC, ctx.now).await?;
+        txn.commit().await?;
+        Ok(reopened)
+    }
+
+    /// The officer writes to the reporter (public) or adds an internal note.
+    pub async fn tip_message(
+        &self,
+        id: CaseId,
+        officer: StaffId,
+        body: &str,
+        internal: bool,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_owned(&txn, id, officer).await?;
+        let first_answer = !internal && case.answered_at.is_none();
+        if first_answer {
+            case::Entity::update_many()
+                .col_expr(case::Column::AnsweredAt, Expr::value(ctx.now))
+                .filter(case::Column::Id.eq(case.id))
+                .exec(&txn)
+                .await?;
+        }
+        let vis = if internal {
+            visibility::INTERNAL
+        } else {
+            visibility::PUBLIC
+        };
+        insert_tip_message(&txn, case.id, ctx.actor, body, vis, ctx.now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    pub async fn tip_messages(
+        &self,
+        id: CaseId,
+        include_internal: bool,
+    ) -> Result<Vec<case_message::Model>, StoreError> {
+        let mut query =
+            case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
+        if !include_internal {
+            query = query.filter(case_message::Column::Visibility.eq(visibility::PUBLIC));
+        }
+        Ok(query
+            .order_by_asc(case_message::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    pub async fn tip_events(
+        &self,
+        id: CaseId,
+        include_internal: bool,
+    ) -> Result<Vec<case_event::Model>, StoreError> {
+        let mut query =
+            case_event::Entity::find().filter(case_event::Column::CaseId.eq(id.as_uuid()));
+        if !include_internal {
+            query = query.filter(case_event::Column::Public.eq(true));
+        }
+        Ok(query
+            .order_by_asc(case_event::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// The triage verdict. An unfounded tip counts against its reporter's
+    /// screening record (by pseudonym); every verdict counts as triaged.
+    pub async fn triage_tip(
+        &self,
+        id: CaseId,
+        officer: StaffId,
+        verdict: TriageVerdict,
+        note: Option<&str>,
+        referred_to: Option<&str>,
+        ctx: Context<'_>,
+    ) -> Result<TipStatus, StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_owned(&txn, id, officer).await?;
+        let finished = verdict != TriageVerdict::Valid;
+        let to = move_tip(
+            &txn,
+            &case,
+            verdict.action(),
+            note.or(referred_to),
+            ctx,
+            |u| {
+                let u = u.col_expr(
+                    case::Column::AnsweredAt,
+                    Expr::value(case.answered_at.unwrap_or(ctx.now)),
+                );
+                if finished {
+                    u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
+                        .col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+                } else {
+                    u
+                }
+            },
+        )
+        .await?;
+        let verdict_name = match verdict {
+            TriageVerdict::Valid => "valid",
+            TriageVerdict::Unfounded => "unfounded",
+            TriageVerdict::NotPoliceMatter => "not_police_matter",
+        };
+        tip::Entity::update_many()
+            .col_expr(tip::Column::TriageVerdict, Expr::value(verdict_name))
+            .col_expr(tip::Column::TriageNote, Expr::value(note))
+            .col_expr(tip::Column::ReferredTo, Expr::value(referred_to))
+            .filter(tip::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        let detail = tip::Entity::find_by_id(case.id)
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if let Some(key) = &detail.reporter_key {
+            count_triage(&txn, key, verdict == TriageVerdict::Unfounded, ctx.now).await?;
+        }
+        if finished {
+            staff_freed(&txn, officer, ctx).await?;
+        }
+        txn.commit().await?;
+        Ok(to)
+    }
+
+    /// verify / action / close: the owner moves the tip along, with a note
+    /// (for close, the note to the reporter).
+    pub async fn advance_tip(
+        &self,
+        id: CaseId,
+        officer: StaffId,
+        action: TipAction,
+        note: Option<&str>,
+        ctx: Context<'_>,
+    ) -> Result<TipStatus, StoreError> {
+        if !matches!(
+            action,
+            TipAction::Verify | TipAction::Action | TipAction::Close
+        ) {
+            return Err(StoreError::conflict(format!(
+                "{action} is not a step of triage"
+            )));
+        }
+        let txn = self.db().begin().await?;
+        let case = load_owned(&txn, id, officer).await?;
+        let closing = action == TipAction::Close;
+        let to = move_tip(&txn, &case, action, note, ctx, |u| {
+            if closing {
+                u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
+                    .col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+            } else {
+                u
+            }
+        })
+        .await?;
+        if closing {
+            tip::Entity::update_many()
+                .col_expr(tip::Column::CloseNote, Expr::value(note))
+                .filter(tip::Column::CaseId.eq(case.id))
+                .exec(&txn)
+                .await?;
+            staff_freed(&txn, officer, ctx).await?;
+        }
+        txn.commit().await?;
+        Ok(to)
+    }
+
+    /// The same matter as `original` (another open or closed tip): this one
+    /// is finished, the original gains a supporter.
+    pub async fn mark_tip_duplicate(
+        &self,
+        id: CaseId,
+        officer: StaffId,
+        original: CaseId,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        if id == original {
+            return Err(StoreError::conflict("a tip cannot duplicate itself"));
+        }
+        let txn = self.db().begin().await?;
+        let case = load_owned(&txn, id, officer).await?;
+        let original_case = load_tip_case(&txn, original).await?;
+        let reason = format!("duplicate of {}", original_case.id);
+        move_tip(
+            &txn,
+            &case,
+            TipAction::MarkDuplicate,
+            Some(&reason),
+            ctx,
+            |u| {
+                u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
+                    .col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+            },
+        )
+        .await?;
+        tip::Entity::update_many()
+            .col_expr(tip::Column::DuplicateOf, Expr::value(original_case.id))
+            .filter(tip::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        tip::Entity::update_many()
+            .col_expr(
+                tip::Column::Supporters,
+                Expr::col(tip::Column::Supporters).add(1),
+            )
+            .filter(tip::Column::CaseId.eq(original_case.id))
+            .exec(&txn)
+            .await?;
+        staff_freed(&txn, officer, ctx).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The screening record of a reporter pseudonym.
+    pub async fn reporter_record(&self, reporter_key: &str) -> Result<ReporterRecord, StoreError> {
+        Ok(tip_reporter::Entity::find_by_id(reporter_key.to_owned())
+            .one(self.db())
+            .await?
+            .map(|r| ReporterRecord {
+                triaged: u32::try_from(r.triaged).unwrap_or(0),
+                unfounded: u32::try_from(r.unfounded).unwrap_or(0),
+            })
+            .unwrap_or_default())
+    }
+
+    /// The officers' triage board: tips they own, by priority then age.
+    pub async fn tip_board(
+        &self,
+        officer: StaffId,
+        filter: &BoardFilter,
+        after: Option<BoardCursor>,
+        limit: u64,
+    ) -> Result<Vec<TipRecord>, StoreError> {
+        let mut query = case::Entity::find()
+            .filter(case::Column::Service.eq(SERVICE))
+            .filter(case::Column::OwnerStaffId.eq(officer.as_uuid()));
+        if !filter.statuses.is_empty() {
+            query = query.filter(case::Column::Status.is_in(filter.statuses.clone()));
+        }
+        if let Some(prefix) = &filter.category_prefix {
+            query = query.filter(case::Column::CategoryCode.starts_with(prefix.as_str()));
+        }
+        if let Some(community) = filter.community {
+            query = query.filter(case::Column::CommunityId.eq(community.as_uuid()));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(case::Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(case::Column::CreatedAt.lt(to));
+        }
+        if let Some(c) = after {
+            // Strictly after the cursor in (priority desc, created asc, id asc).
+            query = query.filter(
+                Condition::any()
+                    .add(case::Column::Priority.lt(c.priority))
+                    .add(
+                        Condition::all()
+                            .add(case::Column::Priority.eq(c.priority))
+                            .add(case::Column::CreatedAt.gt(c.created_at)),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(case::Column::Priority.eq(c.priority))
+                            .add(case::Column::CreatedAt.eq(c.created_at))
+                            .add(case::Column::Id.gt(c.id)),
+                    ),
+            );
+        }
+        let cases = query
+            .order_by_desc(case::Column::Priority)
+            .order_by_asc(case::Column::CreatedAt)
+            .order_by_asc(case::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        self.hydrate_tips(cases).await
+    }
+
+    /// When the reporter last wrote, per tip (for "new from the reporter").
+    pub async fn last_reporter_messages(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
+        let rows = case_message::Entity::find()
+            .filter(case_message::Column::CaseId.is_in(ids.to_vec()))
+            .filter(case_message::Column::AuthorKind.is_in(["resident", "reporter"]))
+            .order_by_asc(case_message::Column::Id)
+            .all(self.db())
+            .await?;
+        let mut last: Vec<(Uuid, DateTime<Utc>)> = Vec::new();
+        for row in rows {
+            match last.iter_mut().find(|(id, _)| *id == row.case_id) {
+                Some(entry) => entry.1 = row.created_at,
+                None => last.push((row.case_id, row.created_at)),
+            }
+        }
+        Ok(last)
+    }
+
+    /// Cancel whatever the router was doing with a tip that leaves triage
+    /// some other way (converted into a mediation, closed by a coordinator).
+    pub async fn cancel_tip_offers(
+        &self,
+        id: CaseId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        cancel_pending_offers(self.db(), id.as_uuid(), now).await
+    }
+}
+
+async fn count_triage<C: ConnectionTrait>(
+    conn: &C,
+    reporter_key: &str,
+    unfounded: bool,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let add = i32::from(unfounded);
+    let updated = tip_reporter::Entity::update_many()
+        .col_expr(
+            tip_reporter::Column::Triaged,
+            Expr::col(tip_reporter::Column::Triaged).add(1),
+        )
+        .col_expr(
+            tip_reporter::Column::Unfounded,
+            Expr::col(tip_reporter::Column::Unfounded).add(add),
+        )
+        .col_expr(tip_reporter::Column::UpdatedAt, Expr::value(now))
+        .filter(tip_reporter::Column::ReporterKey.eq(reporter_key))
+        .exec(conn)
+        .await?;
+    if updated.rows_affected == 0 {
+        tip_reporter::Entity::insert(tip_reporter::ActiveModel {
+            reporter_key: Set(reporter_key.to_owned()),
+            triaged: Set(1),
+            unfounded: Set(add),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn insert_tip_message<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    author: Actor,
+    body: &str,
+    vis: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (kind, id) = crate::consultations::actor_columns(author);
+    case_message::Entity::insert(case_message::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case_id),
+        author_kind: Set(kind.to_owned()),
+        author_id: Set(id.unwrap_or_default()),
+        body: Set(body.to_owned()),
+        visibility: Set(vis.to_owned()),
+        created_at: Set(now),
+        moderation: Set(Moderation::Passed.as_str().to_owned()),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,860 @@
+//! Tip reports: anonymous with a tracking token (and nothing in the
+//! database that points back to the reporter), photos stripped of their
+//! metadata with receipts, the officer on duty triaging, follow-ups that
+//! reopen, likely duplicates and "me too", rate limits and screening.
+
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use sansuo_tests::{TestApp, eventually, expect_error, expect_status};
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+const TRACKING: &str = "X-Tracking-Token";
+/// Hongkou, near 蒋家桥 (WGS-84).
+const LAT: f64 = 31.2646;
+const LNG: f64 = 121.5052;
+
+/// A minimal well-formed JPEG whose Exif block carries a GPS position and
+/// the owner's name, as a phone would write them.
+fn jpeg_with_gps() -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8];
+    let segment = |out: &mut Vec<u8>, marker: u8, body: &[u8]| {
+        out.extend_from_slice(&[0xFF, marker]);
+        out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(body);
+    };
+    segment(
+        &mut out,
+        0xE0,
+        b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00",
+    );
+    segment(
+        &mut out,
+        0xE1,
+        b"Exif\0\0MM\0*GPSLatitude=31/1,15/1,52/1;Artist=Wang Xiaoming",
+    );
+    segment(&mut out, 0xDB, &[0u8; 65]);
+    segment(&mut out, 0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
+    let mut dht = vec![0x00];
+    dht.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    dht.push(0);
+    segment(&mut out, 0xC4, &dht);
+    segment(&mut out, 0xDA, &[1, 1, 0x00, 0, 63, 0]);
+    out.extend_from_slice(&[0x12, 0x34, 0x56]);
+    out.extend_from_slice(&[0xFF, 0xD9]);
+    out
+}
+
+async fn officer_on_duty(app: &TestApp) {
+    app.app
+        .store
+        .add_duty_shift(
+            app.demo.police_station,
+            app.demo.account("officer.liu").id,
+            Utc::now() - Duration::hours(1),
+            Utc::now() + Duration::hours(8),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+}
+
+fn tip_body(app: &TestApp, category: &str, anonymous: bool) -> Value {
+    json!({
+        "community_id": app.demo.community_a.as_uuid(),
+        "category_code": category,
+        "description": "3号楼东侧消防通道被电动车和杂物堵死了，晚上有人在楼道充电",
+        "location": {"lat": LAT, "lng": LNG, "address": "3号楼东侧"},
+        "anonymous": anonymous,
+    })
+}
+
+async fn report(
+    app: &TestApp,
+    resident: &str,
+    body: Value,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app
+        .http
+        .post(app.url("/api/v1/tips"))
+        .bearer_auth(resident)
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header("Idempotency-Key", key);
+    }
+    request.send().await.unwrap()
+}
+
+async fn tracked(app: &TestApp, token: &str) -> reqwest::Response {
+    app.http
+        .get(app.url("/api/v1/tips/tracked"))
+        .header(TRACKING, token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn upload(
+    app: &TestApp,
+    path: &str,
+    auth: (&str, &str),
+    photos: Vec<Vec<u8>>,
+) -> reqwest::Response {
+    let mut form = Form::new();
+    for (i, bytes) in photos.into_iter().enumerate() {
+        form = form.part("photo", Part::bytes(bytes).file_name(format!("p{i}.jpg")));
+    }
+    let request = app.http.post(app.url(path)).multipart(form);
+    let request = match auth {
+        ("bearer", token) => request.bearer_auth(token),
+        (header, value) => request.header(header, value),
+    };
+    request.send().await.unwrap()
+}
+
+/// The officer waits for the tip's offer, then signs for it.
+async fn acknowledge(app: &TestApp, officer: &str, id: &str) -> Value {
+    let path = format!("/api/v1/staff/tips/{id}");
+    eventually("the tip to be offered to the officer", || async {
+        (app.get(&path, officer).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    expect_status(
+        app.post(&format!("{path}/acknowledge"), officer, json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn count_rows_mentioning(app: &TestApp, needle: &str) -> Vec<(String, i64)> {
+    let db = app.app.store.db();
+    let tables: Vec<String> = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+        ))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "table_name").unwrap())
+        .collect();
+    let mut hits = Vec::new();
+    for table in tables {
+        let sql =
+            format!("SELECT count(*) AS n FROM \"{table}\" t WHERE t::text LIKE '%{needle}%'");
+        let n: i64 = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get("", "n")
+            .unwrap();
+        if n > 0 {
+            hits.push((table, n));
+        }
+    }
+    hits
+}
+
+#[tokio::test]
+async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_only() {
+    let app = TestApp::spawn().await;
+    officer_on_duty(&app).await;
+    let resident = app.resident_token("tipper").await;
+    let officer = app.staff_token("officer.liu").await;
+
+    // Reported with a GCJ-02 fix (what a map in the mini-program gives).
+    let (glat, glng) = sansuo_domain::tip::wgs84_to_gcj02(LAT, LNG);
+    let mut body = tip_body(&app, "ZP01", true);
+    body["location"] = json!({"lat": glat, "lng": glng, "datum": "gcj02", "address": "小区门口"});
+    let receipt = expect_status(
+        report(&app, &resident, body.clone(), Some("tip-key-0001")).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let token = receipt["tracking_token"].as_str().unwrap().to_owned();
+    let tip = &receipt["tip"];
+    let id = tip["id"].as_str().unwrap().to_owned();
+    assert_eq!(tip["anonymous"], true);
+    assert_eq!(tip["location"]["datum_sent"], "gcj02");
+    let lat = tip["location"]["lat"].as_f64().unwrap();
+    assert!((lat - LAT).abs() < 1e-6, "stored as WGS-84: {lat}");
+
+    // A retry on a slow network: the same tip and the same token.
+    let again = report(&app, &resident, body, Some("tip-key-0001")).await;
+    assert_eq!(again.headers()["Idempotent-Replayed"], "true");
+    let again = expect_status(again, StatusCode::CREATED).await;
+    assert_eq!(
+        (
+            again["tip"]["id"].as_str(),
+            again["tracking_token"].as_str()
+        ),
+        (Some(id.as_str()), Some(token.as_str()))
+    );
+
+    // Nothing in the database points back to the reporter: not the
+    // resident id, not the openid — anywhere but their own account rows.
+    let me = expect_status(app.get("/api/v1/me", &resident).await, StatusCode::OK).await;
+    let resident_id = me["id"].as_str().unwrap().to_owned();
+    for needle in [resident_id.as_str(), "openid-tipper"] {
+        let hits = count_rows_mentioning(&app, needle).await;
+        let unexpected: Vec<_> = hits
+            .iter()
+            .filter(|(table, _)| !matches!(table.as_str(), "residents" | "refresh_tokens"))
+            .collect();
+        assert!(unexpected.is_empty(), "{needle} found in {unexpected:?}");
+    }
+    // ... and the named "my tips" list does not have it.
+    let mine = expect_status(app.get("/api/v1/tips", &resident).await, StatusCode::OK).await;
+    assert_eq!(mine["items"], json!([]));
+
+    // The token is the only way back.
+    let seen = expect_status(tracked(&app, &token).await, StatusCode::OK).await;
+    assert_eq!(seen["id"], id.as_str());
+    expect_error(
+        tracked(&app, "not-the-token-at-all-000000").await,
+        StatusCode::NOT_FOUND,
+        "tip_not_found",
+    )
+    .await;
+    let no_token = app
+        .http
+        .get(app.url("/api/v1/tips/tracked"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(no_token, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+
+    // A photo with GPS in its Exif: stored without it, with a receipt.
+    let original = jpeg_with_gps();
+    let receipts = expect_status(
+        upload(
+            &app,
+            "/api/v1/tips/tracked/photos",
+            (TRACKING, &token),
+            vec![original.clone()],
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let receipt = &receipts["receipts"][0];
+    assert_eq!(receipt["content_type"], "image/jpeg");
+    let photo_id = receipt["id"].as_str().unwrap();
+    let stored = app
+        .http
+        .get(app.url(&format!("/api/v1/tips/tracked/photos/{photo_id}")))
+        .header(TRACKING, &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), StatusCode::OK);
+    assert_eq!(stored.headers()["content-type"], "image/jpeg");
+    let stored = stored.bytes().await.unwrap().to_vec();
+    assert_eq!(
+        hex::encode(Sha256::digest(&stored)),
+        receipt["sha256"].as_str().unwrap()
+    );
+    assert!(stored.len() < original.len());
+    let text = String::from_utf8_lossy(&stored);
+    assert!(
+        !text.contains("GPS") && !text.contains("Wang"),
+        "metadata left: {text}"
+    );
+    assert!(
+        stored.ends_with(&[0x12, 0x34, 0x56, 0xFF, 0xD9]),
+        "image data kept"
+    );
+
+    // The duty officer (station step: nobody is on duty in the community)
+    // signs for it and walks it through triage.
+    let view = acknowledge(&app, &officer, &id).await;
+    assert_eq!(view["status"], "acknowledged");
+    assert_eq!(view["staff"]["flagged"], false);
+    assert_eq!(view["photos"].as_array().unwrap().len(), 1);
+    let staff_photo = app
+        .get(
+            &format!("/api/v1/staff/tips/{id}/photos/{photo_id}"),
+            &officer,
+        )
+        .await;
+    assert_eq!(staff_photo.status(), StatusCode::OK);
+    let step = |verb: &'static str, body: Value| {
+        let path = format!("/api/v1/staff/tips/{id}/{verb}");
+        let app = &app;
+        let officer = &officer;
+        async move { app.post(&path, officer, body).await }
+    };
+    expect_status(
+        step("triage", json!({"verdict": "valid", "note": "已核实线索"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_error(
+        step("triage", json!({"verdict": "valid"})).await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+    expect_status(step("verify", json!({})).await, StatusCode::OK).await;
+    expect_status(
+        step("action", json!({"note": "已清理通道"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_error(
+        step("close", json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let closed = expect_status(
+        step("close", json!({"note": "通道已清理，感谢您的举报"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+
+    // The reporter sees the outcome and the public history, no routing.
+    let seen = expect_status(tracked(&app, &token).await, StatusCode::OK).await;
+    assert_eq!(seen["status"], "closed");
+    assert_eq!(seen["close_note"], "通道已清理，感谢您的举报");
+    let actions: Vec<&str> = seen["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "submit",
+            "add_photo",
+            "accept",
+            "triage_valid",
+            "verify",
+            "action",
+            "close"
+        ]
+    );
+    assert!(seen.get("staff").is_none());
+
+    // "It is back": a follow-up reopens it and it goes back to the officer.
+    let followed = app
+        .http
+        .post(app.url("/api/v1/tips/tracked/follow-ups"))
+        .header(TRACKING, &token)
+        .json(&json!({"body": "今晚又堵上了"}))
+        .send()
+        .await
+        .unwrap();
+    let followed = expect_status(followed, StatusCode::OK).await;
+    assert_ne!(followed["status"], "closed");
+    let view = acknowledge(&app, &officer, &id).await;
+    assert_eq!(view["status"], "acknowledged");
+    let last = view["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["author"].as_str(), last["body"].as_str()),
+        (Some("reporter"), Some("今晚又堵上了"))
+    );
+    assert!(view["staff"]["last_reporter_message_at"].is_string());
+}
+
+#[tokio::test]
+async fn urgent_categories_say_call_110_and_rules_on_anonymity_and_input_hold() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("caller").await;
+
+    // A fight happening now: refused, nothing recorded.
+    expect_error(
+        report(&app, &resident, tip_body(&app, "ZA08", false), None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "emergency_call_110",
+    )
+    .await;
+    let n: i64 = app
+        .app
+        .store
+        .db()
+        .query_one_raw(Statement::from_string(
+            app.app.store.db().get_database_backend(),
+            "SELECT count(*) AS n FROM cases",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    assert_eq!(n, 0);
+
+    // Categories that take no anonymous tips, or no tips at all.
+    expect_error(
+        report(&app, &resident, tip_body(&app, "HY01", false), None).await,
+        StatusCode::NOT_FOUND,
+        "category_not_found",
+    )
+    .await;
+    // Bad input.
+    let mut bad = tip_body(&app, "AQ01", false);
+    bad["location"]["lat"] = json!(123.0);
+    expect_error(
+        report(&app, &resident, bad, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let mut bad = tip_body(&app, "AQ01", false);
+    bad["location"]["datum"] = json!("osgb36");
+    expect_error(
+        report(&app, &resident, bad, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let mut bad = tip_body(&app, "AQ01", false);
+    bad["description"] = json!("短");
+    expect_error(
+        report(&app, &resident, bad, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let mut bad = tip_body(&app, "AQ01", false);
+    bad["reporter_phone"] = json!("13800000000");
+    expect_error(
+        report(&app, &resident, bad, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+
+    // A named tip: in "my tips", readable by its reporter only.
+    let named = expect_status(
+        report(
+            &app,
+            &resident,
+            tip_body(&app, "AQ01", false),
+            Some("named-key-1"),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert!(named["tracking_token"].is_null());
+    let id = named["tip"]["id"].as_str().unwrap();
+    let mine = expect_status(app.get("/api/v1/tips", &resident).await, StatusCode::OK).await;
+    assert_eq!(mine["items"][0]["id"], id);
+    let other = app.resident_token("neighbour").await;
+    expect_error(
+        app.get(&format!("/api/v1/tips/{id}"), &other).await,
+        StatusCode::NOT_FOUND,
+        "tip_not_found",
+    )
+    .await;
+    // Same key, different request → refused, not a second tip.
+    let mut changed = tip_body(&app, "AQ01", false);
+    changed["description"] = json!("换了一个描述，但用了同一个幂等键");
+    expect_error(
+        report(&app, &resident, changed, Some("named-key-1")).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+    // Staff cannot report; residents cannot triage; another officer's tip is not found.
+    let lawyer = app.staff_token("lawyer.zhang").await;
+    expect_error(
+        report(&app, &lawyer, tip_body(&app, "AQ01", false), None).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        app.get("/api/v1/staff/tips", &resident).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let officer = app.staff_token("officer.liu").await;
+    expect_error(
+        app.post(
+            &format!("/api/v1/staff/tips/{id}/triage"),
+            &officer,
+            json!({"verdict": "valid"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "tip_not_found",
+    )
+    .await;
+    // Not multipart → a clear 400, not a crash.
+    let plain = app
+        .http
+        .post(app.url(&format!("/api/v1/tips/{id}/photos")))
+        .bearer_auth(&resident)
+        .json(&json!({"photo": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn photos_are_accepted_by_content_within_count_and_size_limits() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("photographer").await;
+    let named = expect_status(
+        report(&app, &resident, tip_body(&app, "AQ01", false), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = format!(
+        "/api/v1/tips/{}/photos",
+        named["tip"]["id"].as_str().unwrap()
+    );
+    let auth = ("bearer", resident.as_str());
+
+    // A GIF named .jpg, an HTML page, a truncated JPEG.
+    let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec();
+    expect_error(
+        upload(&app, &path, auth, vec![gif]).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "photo_type_not_allowed",
+    )
+    .await;
+    expect_error(
+        upload(
+            &app,
+            &path,
+            auth,
+            vec![b"<html><script>x</script>".to_vec()],
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "photo_type_not_allowed",
+    )
+    .await;
+    let jpeg = jpeg_with_gps();
+    expect_error(
+        upload(&app, &path, auth, vec![jpeg[..jpeg.len() - 6].to_vec()]).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "photo_malformed",
+    )
+    .await;
+    // Over 8 MiB: cut off while streaming.
+    let mut huge = jpeg.clone();
+    huge.resize(8 * 1024 * 1024 + 10, 0);
+    expect_error(
+        upload(&app, &path, auth, vec![huge]).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "photo_too_large",
+    )
+    .await;
+    // Nothing was stored by the refusals; then 5 + 1 fill the tip, a 7th is refused.
+    let five = expect_status(
+        upload(&app, &path, auth, vec![jpeg.clone(); 5]).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(five["receipts"].as_array().unwrap().len(), 5);
+    expect_status(
+        upload(&app, &path, auth, vec![jpeg.clone()]).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_error(
+        upload(&app, &path, auth, vec![jpeg.clone()]).await,
+        StatusCode::CONFLICT,
+        "too_many_photos",
+    )
+    .await;
+    let tip = expect_status(
+        app.get(
+            &format!("/api/v1/tips/{}", named["tip"]["id"].as_str().unwrap()),
+            &resident,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(tip["photos"].as_array().unwrap().len(), 6);
+    // Identical uploads get identical receipts (the hash is of the content).
+    let hashes: std::collections::BTreeSet<_> = tip["photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["sha256"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(hashes.len(), 1);
+}
+
+#[tokio::test]
+async fn likely_duplicates_are_nearby_open_tips_of_the_category_and_me_too_counts_once() {
+    let app = TestApp::spawn().await;
+    let first = app.resident_token("first").await;
+    let second = app.resident_token("second").await;
+    let tip = expect_status(
+        report(&app, &first, tip_body(&app, "AQ02", false), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = tip["tip"]["id"].as_str().unwrap();
+
+    let similar = |lat: f64, category: &str| {
+        let path = format!("/api/v1/tips/similar?category_code={category}&lat={lat}&lng={LNG}");
+        let app = &app;
+        let second = &second;
+        async move { expect_status(app.get(&path, second).await, StatusCode::OK).await }
+    };
+    // ~120 m north: found, distance rounded to 50 m, nothing personal.
+    let near = similar(LAT + 120.0 / 111_195.0, "AQ02").await;
+    assert_eq!(near.as_array().unwrap().len(), 1, "{near}");
+    assert_eq!(near[0]["id"], id);
+    assert_eq!(near[0]["distance_m"], 100);
+    assert!(near[0].get("description").is_none());
+    // ~800 m: too far. Another category: not the same thing.
+    assert_eq!(similar(LAT + 800.0 / 111_195.0, "AQ02").await, json!([]));
+    assert_eq!(similar(LAT, "AQ01").await, json!([]));
+    expect_error(
+        app.get(
+            &format!("/api/v1/tips/similar?category_code=AQ02&lat=95&lng={LNG}"),
+            &second,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+
+    let me_too = format!("/api/v1/tips/{id}/me-too");
+    let once = expect_status(app.post(&me_too, &second, json!({})).await, StatusCode::OK).await;
+    assert_eq!(once, json!({"counted": true, "supporters": 1}));
+    let twice = expect_status(app.post(&me_too, &second, json!({})).await, StatusCode::OK).await;
+    assert_eq!(twice, json!({"counted": false, "supporters": 1}));
+    assert_eq!(similar(LAT, "AQ02").await[0]["supporters"], 1);
+    expect_error(
+        app.post(
+            &format!("/api/v1/tips/{}/me-too", uuid::Uuid::now_v7()),
+            &second,
+            json!({}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "tip_not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn submissions_are_rate_limited_and_mostly_unfounded_reporters_are_flagged() {
+    let app = TestApp::spawn().await;
+    officer_on_duty(&app).await;
+    let resident = app.resident_token("prolific").await;
+    let officer = app.staff_token("officer.liu").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let tip = expect_status(
+            report(&app, &resident, tip_body(&app, "ZP01", true), None).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        ids.push(tip["tip"]["id"].as_str().unwrap().to_owned());
+    }
+    let limited = report(&app, &resident, tip_body(&app, "ZP01", false), None).await;
+    let retry_after: u64 = limited.headers()["Retry-After"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry_after));
+    expect_error(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Another resident is not affected.
+    let other = app.resident_token("other").await;
+    expect_status(
+        report(&app, &other, tip_body(&app, "ZP01", true), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    // Three of the anonymous tips are unfounded: counted on the pseudonym.
+    for id in &ids[..3] {
+        acknowledge(&app, &officer, id).await;
+        expect_status(
+            app.post(
+                &format!("/api/v1/staff/tips/{id}/triage"),
+                &officer,
+                json!({"verdict": "unfounded", "note": "现场无此情况"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+    // An hour later (the window's counter gone), the reporter's next tip —
+    // named this time — arrives flagged, and only one an hour is allowed.
+    let keys: Vec<String> = {
+        let client = redis::Client::open(sansuo_tests::redis_url()).unwrap();
+        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}rl:*", app.redis_prefix))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        let _: () = redis::cmd("DEL")
+            .arg(&keys)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        keys
+    };
+    assert!(
+        !keys.is_empty(),
+        "limits live in Redis under the test's prefix"
+    );
+    let flagged = expect_status(
+        report(&app, &resident, tip_body(&app, "ZP01", false), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_error(
+        report(&app, &resident, tip_body(&app, "ZP01", false), None).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+    let id = flagged["tip"]["id"].as_str().unwrap();
+    let view = acknowledge(&app, &officer, id).await;
+    assert_eq!(view["staff"]["flagged"], true);
+}
+
+#[tokio::test]
+async fn the_triage_board_orders_filters_and_pages_and_duplicates_are_marked() {
+    let app = TestApp::spawn().await;
+    officer_on_duty(&app).await;
+    let officer = app.staff_token("officer.liu").await;
+    let mut ids = Vec::new();
+    for (i, category) in ["AQ01", "ZP01", "AQ02", "ZP02"].into_iter().enumerate() {
+        let resident = app.resident_token(&format!("r{i}")).await;
+        let tip = expect_status(
+            report(&app, &resident, tip_body(&app, category, false), None).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let id = tip["tip"]["id"].as_str().unwrap().to_owned();
+        acknowledge(&app, &officer, &id).await;
+        ids.push(id);
+    }
+    let board = |query: &str| {
+        let path = format!("/api/v1/staff/tips{query}");
+        let app = &app;
+        let officer = &officer;
+        async move { expect_status(app.get(&path, officer).await, StatusCode::OK).await }
+    };
+    // ZP (priority 3) before AQ (priority 2); oldest first within a priority.
+    let all = board("").await;
+    let order: Vec<&str> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, [&ids[1], &ids[3], &ids[0], &ids[2]]);
+    // Two pages of two, the same order.
+    let first = board("?limit=2").await;
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = board(&format!("?limit=2&cursor={cursor}")).await;
+    let paged: Vec<&str> = first["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["items"].as_array().unwrap())
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(paged, order);
+    assert!(second["next_cursor"].is_null());
+    assert_eq!(
+        board("?category=AQ").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let tomorrow = (Utc::now() + Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ");
+    assert_eq!(
+        board(&format!("?from={tomorrow}")).await["items"],
+        json!([])
+    );
+    expect_error(
+        app.get("/api/v1/staff/tips?status=bogus", &officer).await,
+        StatusCode::BAD_REQUEST,
+        "bad_parameter",
+    )
+    .await;
+    expect_error(
+        app.get("/api/v1/staff/tips?cursor=c1.nope", &officer).await,
+        StatusCode::BAD_REQUEST,
+        "bad_parameter",
+    )
+    .await;
+
+    // The second AQ tip is the same matter as the first.
+    let dup = format!("/api/v1/staff/tips/{}/duplicate", ids[2]);
+    expect_error(
+        app.post(&dup, &officer, json!({"original_id": ids[2]}))
+            .await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+    let marked = expect_status(
+        app.post(&dup, &officer, json!({"original_id": ids[0]}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (marked["status"].as_str(), marked["duplicate_of"].as_str()),
+        (Some("duplicate"), Some(ids[0].as_str()))
+    );
+    let original = expect_status(
+        app.get(&format!("/api/v1/staff/tips/{}", ids[0]), &officer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(original["supporters"], 1);
+    // Not a police matter: referred, with the body named.
+    let refer = format!("/api/v1/staff/tips/{}/triage", ids[3]);
+    expect_error(
+        app.post(&refer, &officer, json!({"verdict": "not_police_matter"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let referred = expect_status(
+        app.post(
+            &refer,
+            &officer,
+            json!({"verdict": "not_police_matter", "referred_to": "12315 市场监管投诉热线"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (
+            referred["status"].as_str(),
+            referred["referred_to"].as_str()
+        ),
+        (Some("referred"), Some("12315 市场监管投诉热线"))
+    );
+    assert_eq!(
+        board("").await["items"].as_array().unwrap().len(),
+        2,
+        "finished tips leave the open board"
+    );
+}
