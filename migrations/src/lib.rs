@@ -22,6 +22,7 @@ mod m20261124_000013_workflow_edits;
 mod m20261124_000014_case_preference;
 mod m20261124_000015_mediations;
 mod m20261124_000016_tips;
+mod m20261124_000017_mediation_resident_side;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000014_case_preference::Migration),
             Box::new(m20261124_000015_mediations::Migration),
             Box::new(m20261124_000016_tips::Migration),
+            Box::new(m20261124_000017_mediation_resident_side::Migration),
         ]
     }
 }

@@ -80,6 +80,13 @@ pub struct TestOptions {
     pub wechat: bool,
     /// Further configuration, as environment variables.
     pub env: Vec<(&'static str, String)>,
+    /// Set `SANSUO_DATA_KEYS` (a fixed test key). Without it a demo-mode
+    /// server keeps its key in a file beside its database.
+    pub data_keys: bool,
+    /// Embedded backend: use this directory for the SQLite file and keep it
+    /// when the test app is dropped (to start a second server on the same
+    /// data); the test removes it. A fresh temporary directory otherwise.
+    pub sqlite_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for TestOptions {
@@ -91,6 +98,8 @@ impl Default for TestOptions {
             redis_url: None,
             wechat: true,
             env: Vec::new(),
+            data_keys: true,
+            sqlite_dir: None,
         }
     }
 }
@@ -200,10 +209,17 @@ impl TestApp {
                 )
             }
             Backend::Embedded => {
-                let dir = std::env::temp_dir().join(format!("sansuo-test-{test_id}"));
+                let (dir, sandbox_dir) = match &options.sqlite_dir {
+                    // Kept: the test starts another server on it, then removes it.
+                    Some(dir) => (dir.clone(), std::path::PathBuf::new()),
+                    None => {
+                        let dir = std::env::temp_dir().join(format!("sansuo-test-{test_id}"));
+                        (dir.clone(), dir)
+                    }
+                };
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.join("sansuo.db").display());
-                (Sandbox::Sqlite { dir }, url, None)
+                (Sandbox::Sqlite { dir: sandbox_dir }, url, None)
             }
         };
         let mut vars: HashMap<String, String> = HashMap::from([
@@ -234,6 +250,9 @@ impl TestApp {
         ]);
         if let Some(redis) = redis {
             vars.insert("REDIS_URL".into(), redis);
+        }
+        if !options.data_keys {
+            vars.remove("SANSUO_DATA_KEYS");
         }
         for (name, value) in &options.env {
             vars.insert((*name).to_owned(), value.clone());
@@ -537,6 +556,8 @@ impl Drop for TestApp {
                         drop_database(&database).await;
                         delete_redis_prefix(&prefix).await;
                     }
+                    // An empty path: a kept directory, the test's to remove.
+                    Sandbox::Sqlite { dir } if dir.as_os_str().is_empty() => {}
                     Sandbox::Sqlite { dir } => {
                         let _ = std::fs::remove_dir_all(dir);
                     }

@@ -184,6 +184,43 @@ impl FromRequest for OfficerAuth {
     }
 }
 
+/// A staff member the routing engine offers cases to (lawyers, mediators,
+/// officers: `domain::dispatch::is_offered_cases`). Which cases, of which
+/// service, is the ladders' business, not this extractor's.
+pub struct CaseHandlerAuth {
+    pub id: StaffId,
+    pub role: StaffRole,
+    pub scope: OrgUnitId,
+}
+
+impl CaseHandlerAuth {
+    pub fn principal(&self) -> Principal {
+        Principal::Staff {
+            id: self.id,
+            role: self.role,
+            scope: self.scope,
+        }
+    }
+}
+
+impl FromRequest for CaseHandlerAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| match p {
+            Principal::Staff { id, role, scope }
+                if sansuo_domain::dispatch::is_offered_cases(role) =>
+            {
+                Ok(CaseHandlerAuth { id, role, scope })
+            }
+            _ => Err(ApiError::forbidden(
+                "this endpoint is for staff who handle cases (lawyers, mediators, officers)",
+            )),
+        }))
+    }
+}
+
 /// Any logged-in staff member.
 pub struct StaffAuth {
     pub id: StaffId,

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use sansuo_domain::ConsultationStatus;
-use sansuo_store::consultations::ConsultationRecord;
+use sansuo_store::consultations::{ConsultationRecord, OfferedCase};
 use sansuo_store::entity::{case_event, case_message, category, offer, staff};
 use sansuo_store::org::{CommunityCard, split_list};
 use serde::Serialize;
@@ -223,14 +223,55 @@ pub struct ConsultationPage {
     pub next_cursor: Option<String>,
 }
 
-/// A case offered to the calling lawyer, to accept or decline before `expires_at`.
+/// A case offered to the caller, to accept or decline before `expires_at`.
+/// `service` says which summary is present.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OfferView {
     pub id: Uuid,
     pub case_id: Uuid,
+    /// `consultation`, `mediation` or `tip`.
+    #[schema(example = "consultation")]
+    pub service: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-    pub consultation: ConsultationSummary,
+    /// The consultation offered (when `service` is `consultation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consultation: Option<ConsultationSummary>,
+    /// The mediation offered (when `service` is `mediation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mediation: Option<MediationSummary>,
+    /// The tip offered (when `service` is `tip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tip: Option<TipSummary>,
+}
+
+/// A tip as an offer list shows it: what and where, never who reported it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TipSummary {
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub category_code: String,
+    pub status: String,
+    /// The first 80 characters of the description.
+    pub description_excerpt: String,
+    pub anonymous: bool,
+    /// The reporter's earlier tips were mostly unfounded.
+    pub flagged: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A mediation as an offer list shows it: what it is about, not who.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MediationSummary {
+    pub id: Uuid,
+    pub community_id: Uuid,
+    pub category_code: String,
+    pub status: String,
+    /// The first 80 characters of the facts.
+    pub facts_excerpt: String,
+    /// The applicant asked for a session not open to the public.
+    pub private: bool,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -353,13 +394,53 @@ pub fn consultation(
     }
 }
 
-pub fn offer_view(offer: &offer::Model, record: &ConsultationRecord) -> OfferView {
+pub fn offer_view(offer: &offer::Model, offered: &OfferedCase) -> OfferView {
+    let (service, consultation, mediation, tip) = match offered {
+        OfferedCase::Consultation(record) => (
+            sansuo_store::consultations::SERVICE,
+            Some(summary(record)),
+            None,
+            None,
+        ),
+        OfferedCase::Tip { case, detail } => (
+            sansuo_store::tips::SERVICE,
+            None,
+            None,
+            Some(TipSummary {
+                id: case.id,
+                community_id: case.community_id,
+                category_code: case.category_code.clone(),
+                status: case.status.clone(),
+                description_excerpt: detail.description.chars().take(80).collect(),
+                anonymous: detail.anonymous,
+                flagged: detail.flagged,
+                created_at: case.created_at,
+            }),
+        ),
+        OfferedCase::Mediation { case, detail } => (
+            sansuo_store::mediations::SERVICE,
+            None,
+            Some(MediationSummary {
+                id: case.id,
+                community_id: case.community_id,
+                category_code: case.category_code.clone(),
+                status: case.status.clone(),
+                facts_excerpt: detail.facts.chars().take(80).collect(),
+                private: detail.private,
+                created_at: case.created_at,
+            }),
+            None,
+        ),
+    };
     OfferView {
         id: offer.id,
         case_id: offer.case_id,
+        service: service.to_owned(),
         created_at: offer.created_at,
         expires_at: offer.expires_at,
-        consultation: summary(record),
+        consultation,
+        mediation,
+        tip,
     }
 }
 

@@ -261,7 +261,7 @@ pub fn dispatch(
     if now >= step_ends {
         return up(EscalationReason::StepTimedOut);
     }
-    if step.role == StaffRole::Coordinator {
+    if !is_offered_cases(step.role) {
         return Dispatch::Unrouted {
             reason: EscalationReason::CoordinatorStep,
         };
@@ -275,6 +275,14 @@ pub fn dispatch(
         None if step.skip_when_nobody => up(EscalationReason::NobodyEligible),
         None => Dispatch::Wait { until: step_ends },
     }
+}
+
+/// Whether the engine offers cases to people of this role: handlers
+/// (lawyers, mediators, officers) are offered cases and pull them from
+/// their queues; a coordinators' step is never offered (they assign by
+/// hand from the unrouted queue), and administrators handle no cases.
+pub fn is_offered_cases(role: StaffRole) -> bool {
+    !matches!(role, StaffRole::Coordinator | StaffRole::Admin)
 }
 
 /// Where a reopened case goes first: the first step on which its previous
@@ -770,5 +778,17 @@ mod tests {
         assert_eq!(priority_on(&ladder, 1, 0), 1);
         assert_eq!(priority_on(&ladder, 1, 1), 3);
         assert_eq!(priority_on(&ladder, 1, 2), 6);
+    }
+
+    #[test]
+    fn handlers_are_offered_cases_and_coordinators_and_admins_are_not() {
+        let offered: Vec<StaffRole> = StaffRole::ALL
+            .into_iter()
+            .filter(|r| is_offered_cases(*r))
+            .collect();
+        assert_eq!(
+            offered,
+            [StaffRole::Lawyer, StaffRole::Mediator, StaffRole::Officer]
+        );
     }
 }

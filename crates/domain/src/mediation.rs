@@ -7,11 +7,16 @@
 //!                                         └─refuse (ground + referral) ─▶ refused         reopen: closed ─▶ accepted
 //! withdraw (resident): before a session was held ─▶ withdrawn
 //! escalate_tier (mediator/coordinator, by hand): accepted, scheduled, heard ─▶ pooled one tier up
+//! reschedule: scheduled ─▶ scheduled (one booking cancelled and another made together)
 //! ```
+//! What the applicant says does not move the case: attendance of a booked
+//! session, a rating once concluded (`may_rate`), their own answer to the
+//! follow-up visit while agreed (`may_answer_visit`).
 //! The routing part (submitted, offered, pooled → accepted) is the same
 //! engine as consultations; "accepted" is 受理 and owning the case at once.
 
 use crate::calendar::BusinessCalendar;
+use crate::values::ValidationError;
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -127,6 +132,9 @@ pub enum MediationAction {
     Schedule,
     /// Cancel the only upcoming session (with notice to the parties).
     CancelSession,
+    /// Move a booked session to another time or room: the old booking is
+    /// cancelled and the new one made in one step, so the case stays scheduled.
+    Reschedule,
     /// Record a held session (attendees, minutes).
     Hold,
     /// Record an agreement.
@@ -148,7 +156,7 @@ pub enum MediationAction {
 }
 
 impl MediationAction {
-    pub const ALL: [MediationAction; 22] = [
+    pub const ALL: [MediationAction; 23] = [
         MediationAction::Offer,
         MediationAction::Pool,
         MediationAction::Escalate,
@@ -162,6 +170,7 @@ impl MediationAction {
         MediationAction::HandBack,
         MediationAction::Schedule,
         MediationAction::CancelSession,
+        MediationAction::Reschedule,
         MediationAction::Hold,
         MediationAction::Agree,
         MediationAction::Terminate,
@@ -188,6 +197,7 @@ impl MediationAction {
             MediationAction::HandBack => "hand_back",
             MediationAction::Schedule => "schedule",
             MediationAction::CancelSession => "cancel_session",
+            MediationAction::Reschedule => "reschedule",
             MediationAction::Hold => "hold",
             MediationAction::Agree => "agree",
             MediationAction::Terminate => "terminate",
@@ -250,6 +260,7 @@ pub fn transition(
         (S::Accepted, A::HandBack) => S::Pooled,
         (S::Accepted | S::Scheduled | S::Heard, A::Schedule) => S::Scheduled,
         (S::Scheduled, A::CancelSession) => S::Accepted,
+        (S::Scheduled, A::Reschedule) => S::Scheduled,
         (S::Scheduled, A::Hold) => S::Heard,
         (S::Heard, A::Agree) => S::Agreed,
         (S::Accepted | S::Scheduled | S::Heard, A::Terminate) => S::Terminated,
@@ -276,6 +287,125 @@ pub fn status_after_cancel(upcoming_left: usize, any_held: bool) -> MediationSta
         (n, _) if n > 0 => MediationStatus::Scheduled,
         (_, true) => MediationStatus::Heard,
         (_, false) => MediationStatus::Accepted,
+    }
+}
+
+/// The applicant may rate the service once an outcome is recorded
+/// (agreed, terminated, or closed after either).
+pub fn may_rate(status: MediationStatus) -> bool {
+    status.is_concluded()
+}
+
+/// The applicant answers the follow-up visit while the agreement is being
+/// performed: after it is reached, before the mediator's visit closes it.
+pub fn may_answer_visit(status: MediationStatus) -> bool {
+    status == MediationStatus::Agreed
+}
+
+/// Whether an agreement was performed, as the follow-up visit finds it
+/// (the mediator's record) or as the applicant answers it (their own word).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Performance {
+    Performed,
+    Partly,
+    NotPerformed,
+}
+
+impl Performance {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Performance::Performed => "performed",
+            Performance::Partly => "partly",
+            Performance::NotPerformed => "not_performed",
+        }
+    }
+}
+
+/// The applicant's own answer to the follow-up visit, parsed at the edge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitAnswer {
+    performance: Performance,
+    satisfaction: i16,
+    comment: Option<String>,
+}
+
+impl VisitAnswer {
+    pub fn parse(
+        performance: Performance,
+        satisfaction: i64,
+        comment: Option<&str>,
+    ) -> Result<Self, ValidationError> {
+        if !(1..=5).contains(&satisfaction) {
+            return Err(ValidationError::new("satisfaction", "must be 1 to 5"));
+        }
+        Ok(Self {
+            performance,
+            satisfaction: satisfaction as i16,
+            comment: optional_text("comment", comment, 500)?,
+        })
+    }
+
+    pub fn performance(&self) -> Performance {
+        self.performance
+    }
+
+    pub fn satisfaction(&self) -> i16 {
+        self.satisfaction
+    }
+
+    pub fn comment(&self) -> Option<&str> {
+        self.comment.as_deref()
+    }
+}
+
+/// The applicant's answer to "will you attend this session?".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendanceAnswer {
+    attending: bool,
+    note: Option<String>,
+}
+
+impl AttendanceAnswer {
+    pub fn parse(attending: bool, note: Option<&str>) -> Result<Self, ValidationError> {
+        Ok(Self {
+            attending,
+            note: optional_text("note", note, 200)?,
+        })
+    }
+
+    pub fn attending(&self) -> bool {
+        self.attending
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// The event's reason: what the mediator reads to decide whether to
+    /// reschedule.
+    pub fn summary(&self) -> String {
+        let answer = if self.attending {
+            "will attend"
+        } else {
+            "cannot attend"
+        };
+        match &self.note {
+            Some(note) => format!("{answer}: {note}"),
+            None => answer.to_owned(),
+        }
+    }
+}
+
+/// Optional free text: blank means none, otherwise 1 to `max` characters.
+fn optional_text(
+    field: &'static str,
+    text: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ValidationError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => crate::values::bounded_text(field, text, 1, max).map(Some),
     }
 }
 
@@ -370,7 +500,12 @@ pub struct ReportRow {
     /// `agreement_written`, `agreement_oral`, `terminated`.
     pub outcome: Option<String>,
     pub confirmation_applied: bool,
+    /// Recorded by the mediator's follow-up visit (the official figure).
     pub satisfaction: Option<i16>,
+    /// The applicant's rating of the service (1–5).
+    pub rating: Option<i16>,
+    /// The applicant's own answer to the follow-up visit (1–5).
+    pub resident_satisfaction: Option<i16>,
 }
 
 /// The figures districts publish for mediation (预约调解).
@@ -390,8 +525,25 @@ pub struct MediationReport {
     pub median_days_to_conclude: Option<i64>,
     pub judicial_confirmations: u64,
     pub visits: u64,
-    /// Mean follow-up satisfaction (1–5) over the visits that recorded one.
+    /// Mean follow-up satisfaction (1–5) over the visits that recorded one:
+    /// the mediator's visit record, which is what the programme publishes.
     pub mean_satisfaction: Option<f64>,
+    /// Applicants who rated the service, and their mean stars (1–5).
+    pub ratings: u64,
+    pub mean_rating: Option<f64>,
+    /// Applicants who answered the follow-up visit themselves, and their
+    /// mean satisfaction. Reported beside the official figure, never mixed
+    /// into it: a gap between the two is what a supervisor looks for.
+    pub resident_visit_answers: u64,
+    pub mean_resident_satisfaction: Option<f64>,
+}
+
+/// How many values there are, and their mean (`None` for none).
+fn count_and_mean(values: impl Iterator<Item = i16>) -> (u64, Option<f64>) {
+    let values: Vec<i64> = values.map(i64::from).collect();
+    let n = values.len() as u64;
+    let mean = (n > 0).then(|| values.iter().sum::<i64>() as f64 / n as f64);
+    (n, mean)
 }
 
 pub fn report(rows: &[ReportRow]) -> MediationReport {
@@ -407,10 +559,10 @@ pub fn report(rows: &[ReportRow]) -> MediationReport {
         .filter_map(|r| Some(days_between(r.accepted_on?, r.concluded_on?)))
         .collect();
     days.sort_unstable();
-    let satisfactions: Vec<i64> = rows
-        .iter()
-        .filter_map(|r| r.satisfaction.map(i64::from))
-        .collect();
+    let (visits, mean_satisfaction) = count_and_mean(rows.iter().filter_map(|r| r.satisfaction));
+    let (ratings, mean_rating) = count_and_mean(rows.iter().filter_map(|r| r.rating));
+    let (resident_visit_answers, mean_resident_satisfaction) =
+        count_and_mean(rows.iter().filter_map(|r| r.resident_satisfaction));
     MediationReport {
         bookings: rows.len() as u64,
         accepted: count(&|r| r.accepted_on.is_some()),
@@ -421,9 +573,12 @@ pub fn report(rows: &[ReportRow]) -> MediationReport {
         success_rate: (concluded > 0).then(|| agreements as f64 / concluded as f64),
         median_days_to_conclude: crate::stats::nearest_rank(&days, 50),
         judicial_confirmations: count(&|r| r.confirmation_applied),
-        visits: satisfactions.len() as u64,
-        mean_satisfaction: (!satisfactions.is_empty())
-            .then(|| satisfactions.iter().sum::<i64>() as f64 / satisfactions.len() as f64),
+        visits,
+        mean_satisfaction,
+        ratings,
+        mean_rating,
+        resident_visit_answers,
+        mean_resident_satisfaction,
     }
 }
 
@@ -501,6 +656,7 @@ mod tests {
         (S::Scheduled, A::Schedule, S::Scheduled),
         (S::Heard, A::Schedule, S::Scheduled),
         (S::Scheduled, A::CancelSession, S::Accepted),
+        (S::Scheduled, A::Reschedule, S::Scheduled),
         (S::Scheduled, A::Hold, S::Heard),
         (S::Heard, A::Agree, S::Agreed),
         (S::Accepted, A::Terminate, S::Terminated),
@@ -542,7 +698,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 11 * 22);
+        assert_eq!(checked, 11 * 23);
     }
 
     #[test]
@@ -558,6 +714,45 @@ mod tests {
     fn a_held_session_cannot_be_withdrawn_from() {
         let err = transition(S::Heard, A::Withdraw).unwrap_err();
         assert_eq!(err.to_string(), "a mediation that is heard cannot withdraw");
+    }
+
+    #[test]
+    fn the_applicant_rates_a_concluded_case_and_answers_the_visit_of_an_agreement() {
+        let rate: Vec<S> = S::ALL.into_iter().filter(|s| may_rate(*s)).collect();
+        assert_eq!(rate, [S::Agreed, S::Terminated, S::Closed]);
+        let answer: Vec<S> = S::ALL
+            .into_iter()
+            .filter(|s| may_answer_visit(*s))
+            .collect();
+        assert_eq!(answer, [S::Agreed]);
+    }
+
+    #[test]
+    fn visit_answers_and_attendance_are_parsed_at_the_edge() {
+        let ok = VisitAnswer::parse(Performance::Partly, 3, Some("  只赔了一半 ")).unwrap();
+        assert_eq!(
+            (ok.performance(), ok.satisfaction(), ok.comment()),
+            (Performance::Partly, 3, Some("只赔了一半"))
+        );
+        assert_eq!(Performance::NotPerformed.as_str(), "not_performed");
+        for bad in [0, 6, -1] {
+            let err = VisitAnswer::parse(Performance::Performed, bad, None).unwrap_err();
+            assert_eq!(err.field, "satisfaction");
+        }
+        assert!(VisitAnswer::parse(Performance::Performed, 5, Some(&"长".repeat(501))).is_err());
+        assert_eq!(
+            VisitAnswer::parse(Performance::Performed, 5, Some("   "))
+                .unwrap()
+                .comment(),
+            None
+        );
+        let no = AttendanceAnswer::parse(false, Some("那天要上班")).unwrap();
+        assert_eq!(no.summary(), "cannot attend: 那天要上班");
+        assert_eq!(
+            AttendanceAnswer::parse(true, None).unwrap().summary(),
+            "will attend"
+        );
+        assert!(AttendanceAnswer::parse(false, Some(&"x".repeat(201))).is_err());
     }
 
     #[test]
@@ -668,20 +863,31 @@ mod tests {
                 outcome: outcome.map(str::to_owned),
                 confirmation_applied: false,
                 satisfaction: None,
+                rating: None,
+                resident_satisfaction: None,
             }
         };
         let rows = vec![
             ReportRow {
                 confirmation_applied: true,
                 satisfaction: Some(5),
+                rating: Some(5),
+                resident_satisfaction: Some(4),
                 ..row(S::Closed, Some(2), Some(12), Some("agreement_written"))
             },
             ReportRow {
                 satisfaction: Some(4),
+                rating: Some(2),
                 ..row(S::Closed, Some(3), Some(5), Some("agreement_oral"))
             },
-            row(S::Agreed, Some(4), Some(24), Some("agreement_written")),
-            row(S::Terminated, Some(5), Some(9), Some("terminated")),
+            ReportRow {
+                resident_satisfaction: Some(1),
+                ..row(S::Agreed, Some(4), Some(24), Some("agreement_written"))
+            },
+            ReportRow {
+                rating: Some(3),
+                ..row(S::Terminated, Some(5), Some(9), Some("terminated"))
+            },
             row(S::Scheduled, Some(6), None, None),
             row(S::Refused, None, None, None),
             row(S::Withdrawn, None, None, None),
@@ -697,14 +903,21 @@ mod tests {
         assert_eq!(r.median_days_to_conclude, Some(4));
         assert_eq!((r.judicial_confirmations, r.visits), (1, 2));
         assert_eq!(r.mean_satisfaction, Some(4.5));
+        // Ratings 5, 2, 3 → mean 10/3; the applicants' own visit answers
+        // 4 and 1 stay apart from the visit record's 5 and 4.
+        assert_eq!(r.ratings, 3);
+        assert_eq!(r.mean_rating, Some(10.0 / 3.0));
+        assert_eq!(r.resident_visit_answers, 2);
+        assert_eq!(r.mean_resident_satisfaction, Some(2.5));
         let empty = report(&[]);
         assert_eq!(
             (
                 empty.bookings,
                 empty.success_rate,
-                empty.median_days_to_conclude
+                empty.median_days_to_conclude,
+                empty.mean_rating
             ),
-            (0, None, None)
+            (0, None, None, None)
         );
     }
 }

@@ -53,7 +53,7 @@ macro_rules! string_value {
 
 /// Trimmed text whose length in characters (not bytes: questions are
 /// Chinese) lies in `min..=max`, with no control characters but newlines/tabs.
-fn bounded_text(
+pub(crate) fn bounded_text(
     field: &'static str,
     raw: &str,
     min: usize,

@@ -138,11 +138,33 @@ fn wechat_on(
     Ok(Some(client))
 }
 
+/// The keys that seal personal data: `SANSUO_DATA_KEYS`, or in demo mode
+/// the key file beside the database (made on the first start).
+fn data_keys(config: &Config) -> anyhow::Result<Option<Arc<sansuo_vault::KeyRing>>> {
+    if let Some(keys) = &config.data_keys {
+        return Ok(Some(keys.clone()));
+    }
+    let Some(path) = &config.demo_key_file else {
+        return Ok(None);
+    };
+    let (ring, state) = crate::demo_key::load_or_create(path)?;
+    let verb = match state {
+        crate::demo_key::KeyFileState::Created => "created",
+        crate::demo_key::KeyFileState::Read => "read",
+    };
+    tracing::info!(
+        key_file = %path.display(),
+        "demo data key {verb}: sealed party data of earlier demo runs opens with it; set SANSUO_DATA_KEYS outside the demo"
+    );
+    Ok(Some(Arc::new(ring)))
+}
+
 impl Application {
     /// Everything up and listening; `run_until_stopped` serves.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config).await?;
-        if config.data_keys.is_none() {
+        let vault = data_keys(&config)?;
+        if vault.is_none() {
             tracing::warn!(
                 "SANSUO_DATA_KEYS is not set: residents cannot bind phone numbers nor book mediations (party data is sealed)"
             );
@@ -168,7 +190,7 @@ impl Application {
             store: store.clone(),
             queue: queue.clone(),
             wechat,
-            vault: config.data_keys.clone(),
+            vault,
             tokens: Arc::new(TokenIssuer::new(
                 &config.jwt_secret,
                 config.access_token_ttl,

@@ -42,9 +42,14 @@ pub struct Config {
     pub refresh_token_ttl: chrono::Duration,
     /// `None` when not configured (demo mode only).
     pub wechat: Option<WechatSettings>,
-    /// Seals personal data at rest. `None`: phone binding is refused (a
-    /// demo gets a throw-away key).
+    /// Seals personal data at rest (`SANSUO_DATA_KEYS`). `None`: phone
+    /// binding and mediation bookings are refused, unless a demo key file
+    /// stands in (below).
     pub data_keys: Option<Arc<KeyRing>>,
+    /// `--demo` without `SANSUO_DATA_KEYS`: the key file beside the SQLite
+    /// database, created at start if absent (`demo_key`), so sealed demo data
+    /// survives a restart.
+    pub demo_key_file: Option<std::path::PathBuf>,
     /// Subscribe-message template per event (`SANSUO_WECHAT_TEMPLATES`).
     pub templates: BTreeMap<NotificationEvent, TemplateSettings>,
     pub miniprogram_state: MiniprogramState,
@@ -83,6 +88,7 @@ impl fmt::Debug for Config {
             .field("wechat_configured", &self.wechat.is_some())
             .field("offer_timeout_secs", &self.offer_timeout.num_seconds())
             .field("data_keys", &self.data_keys)
+            .field("demo_key_file", &self.demo_key_file)
             .field("demo", &self.demo)
             .finish()
     }
@@ -233,9 +239,10 @@ impl Config {
                     None
                 }
             },
-            None if demo => Some(Arc::new(KeyRing::ephemeral())),
             None => None,
         };
+        let demo_key_file =
+            (demo && data_keys.is_none()).then(|| crate::demo_key::key_file_beside(&database_url));
 
         let templates = match get("SANSUO_WECHAT_TEMPLATES") {
             None => BTreeMap::new(),
@@ -301,6 +308,7 @@ impl Config {
             offer_timeout: chrono::Duration::seconds(offer_secs as i64),
             reconcile_every: Duration::from_secs(reconcile_secs),
             data_keys,
+            demo_key_file,
             templates,
             miniprogram_state,
             notify_max_attempts,
@@ -342,9 +350,11 @@ mod tests {
         assert!(config.redis_url.is_none());
         assert!(config.wechat.is_none());
         assert!(config.jwt_secret_len() >= 32);
-        assert!(
-            config.data_keys.is_some(),
-            "a throw-away data key in demo mode"
+        assert!(config.data_keys.is_none());
+        assert_eq!(
+            config.demo_key_file,
+            Some(std::path::PathBuf::from("sansuo.key")),
+            "the demo keeps its data key beside its SQLite file"
         );
     }
 
@@ -353,6 +363,10 @@ mod tests {
         let key = "k1:BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
         let config = Config::from_vars(&vars(&[("SANSUO_DATA_KEYS", key)]), true).unwrap();
         assert!(format!("{config:?}").contains("k1"));
+        assert_eq!(
+            config.demo_key_file, None,
+            "configured keys win over the demo file"
+        );
         assert!(
             !format!("{config:?}").contains("BwcH"),
             "keys never appear in Debug"

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod config;
+pub mod demo_key;
 pub mod seed;
 pub mod telemetry;
 

@@ -101,6 +101,21 @@ impl ConsultationRecord {
     }
 }
 
+/// The case behind an offer, as much as an offer list shows of it.
+#[derive(Debug, Clone)]
+pub enum OfferedCase {
+    // Boxed: the rows are wide and of different sizes.
+    Consultation(Box<ConsultationRecord>),
+    Mediation {
+        case: Box<case::Model>,
+        detail: Box<crate::entity::mediation::Model>,
+    },
+    Tip {
+        case: Box<case::Model>,
+        detail: Box<crate::entity::tip::Model>,
+    },
+}
+
 /// Who did something and why, for the history.
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
@@ -652,18 +667,19 @@ impl Store {
             .await?)
     }
 
-    /// Offers waiting for this staff member's answer, with their cases.
+    /// Offers waiting for this staff member's answer, with their cases, of
+    /// any service (whoever the engine offers cases to lists them here).
     pub async fn pending_offers_for(
         &self,
         staff: StaffId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(offer::Model, ConsultationRecord)>, StoreError> {
+    ) -> Result<Vec<(offer::Model, OfferedCase)>, StoreError> {
         let offers = offer::Entity::find()
             .filter(offer::Column::StaffId.eq(staff.as_uuid()))
             .filter(offer::Column::Status.eq(offer_status::PENDING))
             .filter(offer::Column::ExpiresAt.gt(now))
             .order_by_asc(offer::Column::ExpiresAt)
-            // A lawyer answers offers one by one; the soonest hundred is a full screen.
+            // Offers are answered one by one; the soonest hundred is a full screen.
             .limit(MAX_PENDING_OFFERS_SHOWN)
             .all(self.db())
             .await?;
@@ -671,15 +687,61 @@ impl Store {
             .filter(case::Column::Id.is_in(offers.iter().map(|o| o.case_id)))
             .all(self.db())
             .await?;
-        let mut records: HashMap<Uuid, ConsultationRecord> = self
-            .hydrate(cases)
+        let (consultations, others): (Vec<case::Model>, Vec<case::Model>) =
+            cases.into_iter().partition(|c| c.service == SERVICE);
+        let mut offered: HashMap<Uuid, OfferedCase> = self
+            .hydrate(consultations)
             .await?
             .into_iter()
-            .map(|r| (r.case.id, r))
+            .map(|r| (r.case.id, OfferedCase::Consultation(Box::new(r))))
             .collect();
+        let (mediations, tips): (Vec<case::Model>, Vec<case::Model>) = others
+            .into_iter()
+            .partition(|c| c.service == crate::mediations::SERVICE);
+        if !tips.is_empty() {
+            let mut details: HashMap<Uuid, crate::entity::tip::Model> =
+                crate::entity::tip::Entity::find()
+                    .filter(crate::entity::tip::Column::CaseId.is_in(tips.iter().map(|c| c.id)))
+                    .all(self.db())
+                    .await?
+                    .into_iter()
+                    .map(|d| (d.case_id, d))
+                    .collect();
+            for case in tips {
+                if let Some(detail) = details.remove(&case.id) {
+                    let id = case.id;
+                    let (case, detail) = (Box::new(case), Box::new(detail));
+                    offered.insert(id, OfferedCase::Tip { case, detail });
+                }
+            }
+        }
+        if !mediations.is_empty() {
+            let mut details: HashMap<Uuid, crate::entity::mediation::Model> =
+                crate::entity::mediation::Entity::find()
+                    .filter(
+                        crate::entity::mediation::Column::CaseId
+                            .is_in(mediations.iter().map(|c| c.id)),
+                    )
+                    .all(self.db())
+                    .await?
+                    .into_iter()
+                    .map(|d| (d.case_id, d))
+                    .collect();
+            for case in mediations {
+                if let Some(detail) = details.remove(&case.id) {
+                    offered.insert(
+                        case.id,
+                        OfferedCase::Mediation {
+                            case: Box::new(case),
+                            detail: Box::new(detail),
+                        },
+                    );
+                }
+            }
+        }
         Ok(offers
             .into_iter()
-            .filter_map(|o| records.remove(&o.case_id).map(|r| (o, r)))
+            .filter_map(|o| offered.remove(&o.case_id).map(|r| (o, r)))
             .collect())
     }
 
@@ -911,15 +973,34 @@ impl Store {
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
+        self.claim_case(id, staff, Some(SERVICE), ctx).await
+    }
+
+    /// Take a waiting case of any service (`only`: of this service, else
+    /// not found). The same guarded update as every claim, so a pull and a
+    /// push, or two pulls, never both win.
+    pub(crate) async fn claim_case(
+        &self,
+        id: CaseId,
+        staff: StaffId,
+        only: Option<&str>,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
         let txn = self.db().begin().await?;
-        let case = load_case(&txn, id).await?;
+        let case = load_any_case(&txn, id.as_uuid()).await?;
+        if only.is_some_and(|service| service != case.service) {
+            return Err(StoreError::NotFound);
+        }
         move_routed(&txn, &case, RoutingMove::Claim, None, ctx, |u| {
             u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
                 .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
         })
         .await?;
         mark_assigned(&txn, staff, ctx.now).await?;
-        notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
+        // Residents are told of accepted consultations (the only template so far).
+        if case.service == SERVICE {
+            notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
+        }
         txn.commit().await?;
         Ok(())
     }

@@ -13,9 +13,11 @@ use crate::outbox::{self, topic};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::mediation::{
-    MediationAction, MediationStatus, RefusalGround, slots_of, status_after_cancel, transition,
+    AttendanceAnswer, MediationAction, MediationStatus, RefusalGround, VisitAnswer,
+    may_answer_visit, may_rate, slots_of, status_after_cancel, transition,
 };
 use sansuo_domain::moderation::Moderation;
+use sansuo_domain::values::Rating;
 use sansuo_domain::work_order::Move;
 use sansuo_domain::{CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::Expr;
@@ -182,6 +184,7 @@ impl Store {
             satisfaction: Set(None),
             public_order_risk: Set(false),
             concluded_at: Set(None),
+            ..Default::default()
         })
         .exec_without_returning(&txn)
         .await?;
@@ -314,7 +317,6 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let session_id = Uuid::now_v7();
         // The first booking is the first response to the applicant (the
         // SLA's first-response clock stops here).
         move_mediation(&txn, &case, MediationAction::Schedule, None, ctx, |u| {
@@ -324,39 +326,20 @@ impl Store {
             )
         })
         .await?;
-        mediation_session::Entity::insert(mediation_session::ActiveModel {
-            id: Set(session_id),
-            case_id: Set(case.id),
-            room_id: Set(room),
-            mediator_id: Set(mediator.as_uuid()),
-            starts_at: Set(starts_at),
-            ends_at: Set(ends_at),
-            status: Set(session_status::SCHEDULED.to_owned()),
-            attendees: Set(None),
-            minutes: Set(None),
-            cancel_reason: Set(None),
-            created_at: Set(ctx.now),
-        })
-        .exec_without_returning(&txn)
+        let session_id = insert_session(
+            &txn,
+            &case,
+            NewSession {
+                room,
+                mediator,
+                starts_at,
+                ends_at,
+                slots: &slots,
+                rescheduled_from: None,
+            },
+            ctx.now,
+        )
         .await?;
-        let rows = slots.iter().flat_map(|slot| {
-            [("room", room), ("mediator", mediator.as_uuid())].map(|(kind, resource)| {
-                booking_slot::ActiveModel {
-                    resource_kind: Set(kind.to_owned()),
-                    resource_id: Set(resource),
-                    slot_start: Set(*slot),
-                    session_id: Set(session_id),
-                }
-            })
-        });
-        match booking_slot::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await
-        {
-            Ok(_) => {}
-            Err(err) if is_unique_violation(&err) => return Err(StoreError::SlotTaken),
-            Err(err) => return Err(err.into()),
-        }
         txn.commit().await?;
         Ok(session_id)
     }
@@ -739,6 +722,311 @@ impl Store {
     }
 }
 
+/// Where a rescheduled session goes. The room stays the same unless named.
+pub struct NewSlot {
+    pub room: Option<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Move a booked session (改期) in one transaction: the old booking is
+    /// cancelled and its slots freed, the new one booked. If the new time
+    /// is taken (`SlotTaken`) nothing changes: the old session stays booked.
+    /// One `reschedule` event tells the parties, like a cancel and a booking.
+    pub async fn reschedule_session(
+        &self,
+        id: CaseId,
+        session: Uuid,
+        mediator: StaffId,
+        to: NewSlot,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<Uuid, StoreError> {
+        let slots =
+            slots_of(to.starts_at, to.ends_at).map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let txn = self.db().begin().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        let old = mediation_session::Entity::find_by_id(session)
+            .filter(mediation_session::Column::CaseId.eq(case.id))
+            .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let room = to.room.unwrap_or(old.room_id);
+        mediation_room::Entity::find_by_id(room)
+            .filter(mediation_room::Column::Active.eq(true))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        move_mediation(
+            &txn,
+            &case,
+            MediationAction::Reschedule,
+            Some(reason),
+            ctx,
+            |u| u,
+        )
+        .await?;
+        let cancelled = mediation_session::Entity::update_many()
+            .col_expr(
+                mediation_session::Column::Status,
+                Expr::value(session_status::CANCELLED),
+            )
+            .col_expr(mediation_session::Column::CancelReason, Expr::value(reason))
+            .filter(mediation_session::Column::Id.eq(old.id))
+            .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+            .exec(&txn)
+            .await?;
+        if cancelled.rows_affected != 1 {
+            return Err(StoreError::conflict("the session changed meanwhile"));
+        }
+        // Freed first, so a new time overlapping the old one (moved by half
+        // an hour) does not collide with itself.
+        booking_slot::Entity::delete_many()
+            .filter(booking_slot::Column::SessionId.eq(old.id))
+            .exec(&txn)
+            .await?;
+        let new_id = insert_session(
+            &txn,
+            &case,
+            NewSession {
+                room,
+                mediator,
+                starts_at: to.starts_at,
+                ends_at: to.ends_at,
+                slots: &slots,
+                rescheduled_from: Some(old.id),
+            },
+            ctx.now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(new_id)
+    }
+
+    /// The applicant answers whether they will attend a booked session of
+    /// their own case. They may change their mind until it is held; each
+    /// answer is an event, and "cannot attend" is the mediator's cue to
+    /// reschedule.
+    pub async fn confirm_attendance(
+        &self,
+        id: CaseId,
+        session: Uuid,
+        resident: ResidentId,
+        answer: &AttendanceAnswer,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = applicants_case(&txn, id, resident).await?;
+        let row = mediation_session::Entity::find_by_id(session)
+            .filter(mediation_session::Column::CaseId.eq(case.id))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let updated = mediation_session::Entity::update_many()
+            .col_expr(
+                mediation_session::Column::Attending,
+                Expr::value(answer.attending()),
+            )
+            .col_expr(
+                mediation_session::Column::AttendanceNote,
+                Expr::value(answer.note()),
+            )
+            .col_expr(
+                mediation_session::Column::AttendanceAnsweredAt,
+                Expr::value(ctx.now),
+            )
+            .col_expr(
+                mediation_session::Column::AttendanceResidentId,
+                Expr::value(resident.as_uuid()),
+            )
+            .filter(mediation_session::Column::Id.eq(row.id))
+            .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::conflict(format!(
+                "the session is {}, not scheduled",
+                row.status
+            )));
+        }
+        let action = if answer.attending() {
+            "confirm_attendance"
+        } else {
+            "cannot_attend"
+        };
+        append_event(
+            &txn,
+            case.id,
+            action,
+            Some(&case.status),
+            &case.status,
+            true,
+            Some(&answer.summary()),
+            ctx,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The applicant rates the service, once, after an outcome. `false`:
+    /// they had rated it already (the first rating stands).
+    pub async fn rate_mediation(
+        &self,
+        id: CaseId,
+        resident: ResidentId,
+        rating: &Rating,
+        ctx: Context<'_>,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db().begin().await?;
+        let case = applicants_case(&txn, id, resident).await?;
+        let status = status_of(&case)?;
+        if !may_rate(status) {
+            return Err(StoreError::conflict(format!(
+                "a mediation that is {status} cannot be rated yet"
+            )));
+        }
+        let updated = mediation::Entity::update_many()
+            .col_expr(
+                mediation::Column::RatingStars,
+                Expr::value(i16::from(rating.stars())),
+            )
+            .col_expr(
+                mediation::Column::RatingComment,
+                Expr::value(rating.comment()),
+            )
+            .col_expr(mediation::Column::RatedAt, Expr::value(ctx.now))
+            .filter(mediation::Column::CaseId.eq(case.id))
+            .filter(mediation::Column::RatedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Ok(false);
+        }
+        let stars = format!("{} stars", rating.stars());
+        append_event(
+            &txn,
+            case.id,
+            "rate",
+            Some(&case.status),
+            &case.status,
+            true,
+            Some(&stars),
+            ctx,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// The applicant's own answer to the follow-up visit of an agreement,
+    /// once. It is for the mediator, who still records the official visit
+    /// that closes the case. `false`: answered already.
+    pub async fn answer_visit(
+        &self,
+        id: CaseId,
+        resident: ResidentId,
+        answer: &VisitAnswer,
+        ctx: Context<'_>,
+    ) -> Result<bool, StoreError> {
+        let txn = self.db().begin().await?;
+        let case = applicants_case(&txn, id, resident).await?;
+        let status = status_of(&case)?;
+        if !may_answer_visit(status) {
+            return Err(StoreError::conflict(format!(
+                "a mediation that is {status} has no visit to answer"
+            )));
+        }
+        let updated = mediation::Entity::update_many()
+            .col_expr(
+                mediation::Column::VisitAnswerPerformance,
+                Expr::value(answer.performance().as_str()),
+            )
+            .col_expr(
+                mediation::Column::VisitAnswerSatisfaction,
+                Expr::value(answer.satisfaction()),
+            )
+            .col_expr(
+                mediation::Column::VisitAnswerComment,
+                Expr::value(answer.comment()),
+            )
+            .col_expr(mediation::Column::VisitAnsweredAt, Expr::value(ctx.now))
+            .filter(mediation::Column::CaseId.eq(case.id))
+            .filter(mediation::Column::VisitAnsweredAt.is_null())
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Ok(false);
+        }
+        append_event(
+            &txn,
+            case.id,
+            "visit_answer",
+            Some(&case.status),
+            &case.status,
+            true,
+            Some(answer.performance().as_str()),
+            ctx,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(true)
+    }
+
+    /// A closed mediation needs more work (typically: the visit found the
+    /// agreement not performed). It goes back to `accepted` with the
+    /// mediator who had it; the recorded outcome stays until a new one
+    /// replaces it. `owner`: only this mediator may reopen it (`None`: a
+    /// coordinator, who has checked their scope).
+    pub async fn reopen_mediation(
+        &self,
+        id: CaseId,
+        owner: Option<StaffId>,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = match owner {
+            Some(mediator) => owned_case(&txn, id, mediator).await?,
+            None => load_mediation_case(&txn, id).await?,
+        };
+        let none: Option<DateTime<Utc>> = None;
+        move_mediation(
+            &txn,
+            &case,
+            MediationAction::Reopen,
+            Some(reason),
+            ctx,
+            |u| {
+                u.col_expr(case::Column::ClosedAt, Expr::value(none))
+                    .col_expr(case::Column::ResolvedAt, Expr::value(none))
+            },
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+/// The case, if this resident applied for it.
+async fn applicants_case<C: ConnectionTrait>(
+    conn: &C,
+    id: CaseId,
+    resident: ResidentId,
+) -> Result<case::Model, StoreError> {
+    let case = load_mediation_case(conn, id).await?;
+    if case.resident_id != Some(resident.as_uuid()) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(case)
+}
+
+fn status_of(case: &case::Model) -> Result<MediationStatus, StoreError> {
+    case.status.parse().map_err(StoreError::Conflict)
+}
+
 /// An agreement as recorded.
 pub struct Agreement {
     /// agreement_written | agreement_oral
@@ -760,6 +1048,63 @@ async fn owned_case<C: ConnectionTrait>(
         return Err(StoreError::NotFound);
     }
     Ok(case)
+}
+
+/// A session about to be booked.
+struct NewSession<'a> {
+    room: Uuid,
+    mediator: StaffId,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    slots: &'a [DateTime<Utc>],
+    rescheduled_from: Option<Uuid>,
+}
+
+/// Insert a scheduled session and its half-hour slots for the room and the
+/// mediator. A slot already taken fails the insert under the primary key
+/// (`SlotTaken`); the caller's transaction then rolls back whole.
+async fn insert_session<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    new: NewSession<'_>,
+    now: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let session_id = Uuid::now_v7();
+    mediation_session::Entity::insert(mediation_session::ActiveModel {
+        id: Set(session_id),
+        case_id: Set(case.id),
+        room_id: Set(new.room),
+        mediator_id: Set(new.mediator.as_uuid()),
+        starts_at: Set(new.starts_at),
+        ends_at: Set(new.ends_at),
+        status: Set(session_status::SCHEDULED.to_owned()),
+        attendees: Set(None),
+        minutes: Set(None),
+        cancel_reason: Set(None),
+        created_at: Set(now),
+        rescheduled_from: Set(new.rescheduled_from),
+        ..Default::default()
+    })
+    .exec_without_returning(conn)
+    .await?;
+    let rows = new.slots.iter().flat_map(|slot| {
+        [("room", new.room), ("mediator", new.mediator.as_uuid())].map(|(kind, resource)| {
+            booking_slot::ActiveModel {
+                resource_kind: Set(kind.to_owned()),
+                resource_id: Set(resource),
+                slot_start: Set(*slot),
+                session_id: Set(session_id),
+            }
+        })
+    });
+    match booking_slot::Entity::insert_many(rows)
+        .exec_without_returning(conn)
+        .await
+    {
+        Ok(_) => Ok(session_id),
+        Err(err) if is_unique_violation(&err) => Err(StoreError::SlotTaken),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Sessions still booked when the case ends or leaves its mediator: cancelled,
@@ -831,6 +1176,8 @@ impl Store {
                     outcome: d.outcome.clone(),
                     confirmation_applied: d.confirmation_applied_on.is_some(),
                     satisfaction: d.satisfaction,
+                    rating: d.rating_stars,
+                    resident_satisfaction: d.visit_answer_satisfaction,
                 })
             })
             .collect())

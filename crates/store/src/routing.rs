@@ -854,7 +854,7 @@ impl Store {
             if eligibility(step, &routing, &me, &excluded).is_err() {
                 continue;
             }
-            match self.claim_consultation(case.id.into(), staff, ctx).await {
+            match self.claim_case(case.id.into(), staff, None, ctx).await {
                 Ok(()) => return Ok(Some(case.id.into())),
                 // Someone else took it (or it was offered) meanwhile: next one.
                 Err(StoreError::Conflict(_) | StoreError::Transition(_)) => continue,

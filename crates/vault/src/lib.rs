@@ -83,6 +83,16 @@ impl KeyRing {
         }
     }
 
+    /// A new random key written as `parse` reads it (`id:base64(32 bytes)`),
+    /// for a key file the demo keeps beside its database.
+    pub fn random_spec(id: &str) -> String {
+        let mut bytes = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut bytes)
+            .expect("the system RNG works");
+        format!("{id}:{}", STANDARD.encode(bytes))
+    }
+
     fn key(id: &str, bytes: &[u8]) -> Result<Key, VaultError> {
         if bytes.len() != 32 {
             return Err(VaultError::BadKey(id.to_owned(), "must be 32 bytes"));

@@ -2,7 +2,7 @@
 //! with the demo resident login.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, eventually, expect_status};
+use sansuo_tests::{Backend, TestApp, TestOptions, eventually, expect_status};
 use serde_json::json;
 
 #[tokio::test]
@@ -95,4 +95,78 @@ async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
     let mut statuses = [a.status(), b.status()];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+}
+
+#[tokio::test]
+async fn a_restarted_demo_still_opens_the_party_data_it_sealed() {
+    // No SANSUO_DATA_KEYS: the demo keeps its key in a file beside the
+    // SQLite database, and a second start on the same directory reads it.
+    let dir = std::env::temp_dir().join(format!("sansuo-restart-{}", uuid::Uuid::now_v7()));
+    let options = TestOptions {
+        backend: Backend::Embedded,
+        data_keys: false,
+        sqlite_dir: Some(dir.clone()),
+        ..TestOptions::default()
+    };
+    let mut first = TestApp::spawn_with(options.clone()).await;
+    let key_file = dir.join("sansuo.key");
+    assert!(key_file.exists(), "the demo made its key file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "only the server's user reads the key");
+    }
+    let key = std::fs::read(&key_file).unwrap();
+    let resident = first.resident_token("restart").await;
+    let applied = expect_status(
+        first
+            .post(
+                "/api/v1/mediations",
+                &resident,
+                json!({
+                    "community_id": first.demo.community_a.as_uuid(),
+                    "category_code": "LJ02",
+                    "facts": "楼上漏水到我家厨房，物业协调无果",
+                    "claims": "修好漏水",
+                    "parties": [
+                        {"role": "applicant", "name": "王小明", "contact": "13812341234"},
+                        {"role": "respondent", "name": "赵大力", "contact": "13912345678"},
+                    ],
+                }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/staff/mediations/{id}");
+    let chen = first.staff_token("mediator.chen").await;
+    eventually("the offer to the mediator", || async {
+        (first.get(&path, &chen).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    let accepted = expect_status(
+        first
+            .post(&format!("{path}/accept"), &chen, json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(accepted["parties"][1]["name"], "赵大力");
+    first.app.stop().await;
+    drop(first);
+
+    let second = TestApp::spawn_with(options).await;
+    assert_eq!(
+        std::fs::read(&key_file).unwrap(),
+        key,
+        "the key is made once, then only read"
+    );
+    let chen = second.staff_token("mediator.chen").await;
+    let view = expect_status(second.get(&path, &chen).await, StatusCode::OK).await;
+    assert_eq!(view["parties"][1]["name"], "赵大力");
+    assert_eq!(view["parties"][1]["contact"], "13912345678");
+    drop(second);
+    std::fs::remove_dir_all(&dir).unwrap();
 }

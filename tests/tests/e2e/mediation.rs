@@ -886,7 +886,7 @@ async fn seed_mediation(
     outcome: Option<&str>,
     confirmed: bool,
     satisfaction: Option<i16>,
-) {
+) -> uuid::Uuid {
     use sansuo_store::entity::{case, mediation};
     use sea_orm::ActiveValue::Set;
     let t = |s: &str| {
@@ -952,10 +952,44 @@ async fn seed_mediation(
         satisfaction: Set(satisfaction),
         public_order_risk: Set(false),
         concluded_at: Set(concluded.map(t)),
+        ..Default::default()
     })
     .exec_without_returning(app.app.store.db())
     .await
     .unwrap();
+    id
+}
+
+/// What the applicant said of a seeded mediation: a rating, their own
+/// answer to the follow-up visit.
+async fn seed_resident_side(
+    app: &TestApp,
+    id: uuid::Uuid,
+    rating: Option<i16>,
+    resident_satisfaction: Option<i16>,
+) {
+    use sansuo_store::entity::mediation;
+    use sea_orm::sea_query::Expr;
+    let now = chrono::Utc::now();
+    mediation::Entity::update_many()
+        .col_expr(mediation::Column::RatingStars, Expr::value(rating))
+        .col_expr(mediation::Column::RatedAt, Expr::value(rating.map(|_| now)))
+        .col_expr(
+            mediation::Column::VisitAnswerSatisfaction,
+            Expr::value(resident_satisfaction),
+        )
+        .col_expr(
+            mediation::Column::VisitAnswerPerformance,
+            Expr::value(resident_satisfaction.map(|_| "partly")),
+        )
+        .col_expr(
+            mediation::Column::VisitAnsweredAt,
+            Expr::value(resident_satisfaction.map(|_| now)),
+        )
+        .filter(mediation::Column::CaseId.eq(id))
+        .exec(app.app.store.db())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -964,7 +998,7 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
     let a = app.demo.community_a;
     let b = app.demo.community_b;
     // November in community A: 6 bookings. Times are UTC; days count in Beijing.
-    seed_mediation(
+    let first = seed_mediation(
         &app,
         a,
         "closed",
@@ -976,7 +1010,7 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
         Some(5),
     )
     .await; // 7 days
-    seed_mediation(
+    let second = seed_mediation(
         &app,
         a,
         "closed",
@@ -988,7 +1022,7 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
         Some(3),
     )
     .await; // 3 days
-    seed_mediation(
+    let third = seed_mediation(
         &app,
         a,
         "agreed",
@@ -1000,7 +1034,7 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
         None,
     )
     .await; // 12 days
-    seed_mediation(
+    let fourth = seed_mediation(
         &app,
         a,
         "terminated",
@@ -1038,7 +1072,7 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
     )
     .await;
     // Community B, and community A in October: outside the queries below.
-    seed_mediation(
+    let other_community = seed_mediation(
         &app,
         b,
         "closed",
@@ -1062,6 +1096,14 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
         Some(2),
     )
     .await;
+    // What applicants said: ratings 5, 2 and 4 in A (mean 11/3), 1 in B;
+    // their own visit answers 4 (beside the visit record's 5) and 1 (an
+    // agreement not yet visited) in A, 5 in B.
+    seed_resident_side(&app, first, Some(5), Some(4)).await;
+    seed_resident_side(&app, second, Some(2), None).await;
+    seed_resident_side(&app, third, None, Some(1)).await;
+    seed_resident_side(&app, fourth, Some(4), None).await;
+    seed_resident_side(&app, other_community, Some(1), Some(5)).await;
 
     let coordinator = app.staff_token("coordinator.sun").await;
     let path = |unit: sansuo_domain::OrgUnitId| {
@@ -1082,6 +1124,11 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
     assert_eq!(report["judicial_confirmations"], 2);
     assert_eq!(report["visits"], 3);
     assert_eq!(report["mean_satisfaction"], 4.0);
+    assert_eq!(report["ratings"], 3);
+    assert_eq!(report["mean_rating"], 11.0 / 3.0);
+    // The applicants' own answers are reported apart from the visit record.
+    assert_eq!(report["resident_visit_answers"], 2);
+    assert_eq!(report["mean_resident_satisfaction"], 2.5);
 
     // The street holds both communities: 7 bookings, 6 concluded, 4 agreements.
     let street = expect_status(
@@ -1097,6 +1144,11 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
         ),
         (Some(7), Some(6), Some(4))
     );
+    // Ratings 5, 2, 4 and B's 1 → 12/4; answers 4, 1 and B's 5 → 10/3.
+    assert_eq!(street["ratings"], 4);
+    assert_eq!(street["mean_rating"], 3.0);
+    assert_eq!(street["resident_visit_answers"], 3);
+    assert_eq!(street["mean_resident_satisfaction"], 10.0 / 3.0);
     // Scope: the coordinator of the street cannot read the district.
     expect_error(
         app.get(&path(app.demo.district), &coordinator).await,
@@ -1121,4 +1173,850 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
         "validation_failed",
     )
     .await;
+}
+
+/// Apply, have chen accept, book a session in a fresh room: the case id,
+/// the session id, the room.
+async fn scheduled_case(
+    app: &TestApp,
+    resident: &str,
+    chen: &str,
+    facts: &str,
+    starts_at: &str,
+    ends_at: &str,
+) -> (String, String, uuid::Uuid) {
+    let applied = apply(app, resident, facts).await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    accept(app, chen, &id).await;
+    let room = room(app, &format!("调解室 {}", &id[..8])).await;
+    let booked = expect_status(
+        app.post(
+            &format!("/api/v1/staff/mediations/{id}/sessions"),
+            chen,
+            json!({"room_id": room, "starts_at": starts_at, "ends_at": ends_at}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let session = booked["sessions"][0]["id"].as_str().unwrap().to_owned();
+    (id, session, room)
+}
+
+fn session_by_id<'a>(view: &'a Value, id: &str) -> &'a Value {
+    view["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("session {id} in {view}"))
+}
+
+fn history_of(view: &Value) -> Vec<(String, Option<String>)> {
+    view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["reason"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_step() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("busy-applicant").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let (id, session, room) = scheduled_case(
+        &app,
+        &resident,
+        &chen,
+        "楼上每晚跳绳噪音，沟通无效",
+        "2026-12-08T01:00:00Z",
+        "2026-12-08T02:00:00Z",
+    )
+    .await;
+    let attendance = format!("/api/v1/mediations/{id}/sessions/{session}/attendance");
+
+    // Only the applicant answers: not staff, not another resident, not for
+    // a session that is not theirs.
+    expect_error(
+        app.post(&attendance, &chen, json!({"attending": true}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let stranger = app.resident_token("not-a-party").await;
+    expect_error(
+        app.post(&attendance, &stranger, json!({"attending": true}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &format!(
+                "/api/v1/mediations/{id}/sessions/{}/attendance",
+                uuid::Uuid::now_v7()
+            ),
+            &resident,
+            json!({"attending": true}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &attendance,
+            &resident,
+            json!({"attending": false, "note": "长".repeat(201)}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+
+    let yes = expect_status(
+        app.post(&attendance, &resident, json!({"attending": true}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        session_by_id(&yes, &session)["attendance"]["attending"],
+        true
+    );
+    // A change of mind: the latest answer stands, both are in the history.
+    let no = expect_status(
+        app.post(
+            &attendance,
+            &resident,
+            json!({"attending": false, "note": "那天要上班，周末可以"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let answer = &session_by_id(&no, &session)["attendance"];
+    assert_eq!(answer["attending"], false);
+    assert_eq!(answer["note"], "那天要上班，周末可以");
+    assert!(answer["answered_at"].is_string());
+    // The mediator sees the answer and the staff-visible cue to reschedule.
+    let theirs = expect_status(
+        app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        session_by_id(&theirs, &session)["attendance"]["attending"],
+        false
+    );
+    let events = history_of(&theirs);
+    assert!(events.contains(&("confirm_attendance".into(), Some("will attend".into()))));
+    assert!(events.contains(&(
+        "cannot_attend".into(),
+        Some("cannot attend: 那天要上班，周末可以".into())
+    )));
+
+    // Another case of chen's takes Saturday 10:00 in the same room.
+    let applied = apply(&app, &resident, "另一起：楼道堆物堵塞消防通道").await;
+    let other = applied["id"].as_str().unwrap().to_owned();
+    accept(&app, &chen, &other).await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/mediations/{other}/sessions"),
+            &chen,
+            json!({"room_id": room, "starts_at": "2026-12-12T02:00:00Z", "ends_at": "2026-12-12T03:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+
+    let reschedule = format!("/api/v1/staff/mediations/{id}/sessions/{session}/reschedule");
+    // Onto a taken slot: refused whole, the old session stays booked.
+    expect_error(
+        app.post(
+            &reschedule,
+            &chen,
+            json!({"starts_at": "2026-12-12T02:30:00Z", "ends_at": "2026-12-12T03:30:00Z", "reason": "申请人周末有空"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "slot_taken",
+    )
+    .await;
+    let unchanged = expect_status(
+        app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(unchanged["status"], "scheduled");
+    assert_eq!(unchanged["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(session_by_id(&unchanged, &session)["status"], "scheduled");
+    let old_slots = sansuo_store::entity::booking_slot::Entity::find()
+        .filter(
+            sansuo_store::entity::booking_slot::Column::SessionId
+                .eq(session.parse::<uuid::Uuid>().unwrap()),
+        )
+        .all(app.app.store.db())
+        .await
+        .unwrap();
+    assert_eq!(old_slots.len(), 4, "two half hours, room and mediator");
+    // Not the owner, off the grid, no reason: refused.
+    let zhou = second_mediator(&app).await;
+    let to_saturday = json!({"starts_at": "2026-12-12T03:00:00Z", "ends_at": "2026-12-12T04:00:00Z", "reason": "申请人周末有空"});
+    expect_error(
+        app.post(&reschedule, &zhou, to_saturday.clone()).await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &reschedule,
+            &chen,
+            json!({"starts_at": "2026-12-12T03:10:00Z", "ends_at": "2026-12-12T04:00:00Z", "reason": "改期"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &reschedule,
+            &chen,
+            json!({"starts_at": "2026-12-12T03:00:00Z", "ends_at": "2026-12-12T04:00:00Z", "reason": ""}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+
+    // Right after the other case's session, same room: one step.
+    let moved = expect_status(
+        app.post(&reschedule, &chen, to_saturday).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(moved["status"], "scheduled");
+    let old = session_by_id(&moved, &session);
+    assert_eq!(old["status"], "cancelled");
+    assert_eq!(old["cancel_reason"], "申请人周末有空");
+    let new = moved["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "scheduled")
+        .unwrap();
+    assert_eq!(new["rescheduled_from"], session.as_str());
+    assert_eq!(new["starts_at"], "2026-12-12T03:00:00Z");
+    assert_eq!(new["room_id"], room.to_string().as_str());
+    let new_id = new["id"].as_str().unwrap().to_owned();
+    // The old time is free again: the other case can take it.
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/mediations/{other}/sessions"),
+            &chen,
+            json!({"room_id": room, "starts_at": "2026-12-08T01:00:00Z", "ends_at": "2026-12-08T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    // The parties see one reschedule event with its reason; the cancelled
+    // session takes no more answers, the new one does.
+    let mine = expect_status(
+        app.get(&format!("/api/v1/mediations/{id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(history_of(&mine).contains(&("reschedule".into(), Some("申请人周末有空".into()))));
+    expect_error(
+        app.post(&attendance, &resident, json!({"attending": true}))
+            .await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+    expect_error(
+        app.post(&reschedule, &chen, json!({"starts_at": "2026-12-19T03:00:00Z", "ends_at": "2026-12-19T04:00:00Z", "reason": "再改一次"}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    let confirmed = expect_status(
+        app.post(
+            &format!("/api/v1/mediations/{id}/sessions/{new_id}/attendance"),
+            &resident,
+            json!({"attending": true}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        session_by_id(&confirmed, &new_id)["attendance"]["attending"],
+        true
+    );
+}
+
+/// Walk a case to `agreed`: a session held, an agreement recorded.
+async fn agreed_case(app: &TestApp, resident: &str, chen: &str, facts: &str) -> String {
+    let (id, session, _) = scheduled_case(
+        app,
+        resident,
+        chen,
+        facts,
+        "2026-12-09T01:00:00Z",
+        "2026-12-09T02:00:00Z",
+    )
+    .await;
+    let base = format!("/api/v1/staff/mediations/{id}");
+    expect_status(
+        app.post(
+            &format!("{base}/sessions/{session}/held"),
+            chen,
+            json!({"attendees": "双方当事人", "minutes": "双方同意分期赔偿"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_status(
+        app.post(
+            &format!("{base}/agreement"),
+            chen,
+            json!({"kind": "written", "terms": "12月31日前赔偿维修费800元", "performance_method": "分两期转账", "perform_by": "2026-12-31", "effective_on": "2026-12-09"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    id
+}
+
+#[tokio::test]
+async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agreement_is_reopened() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("unpaid").await;
+    let chen = app.staff_token("mediator.chen").await;
+
+    // Nothing to rate or answer before an outcome.
+    let applied = apply(&app, &resident, "装修损坏邻居墙面，赔偿未谈妥").await;
+    let early = applied["id"].as_str().unwrap().to_owned();
+    accept(&app, &chen, &early).await;
+    expect_error(
+        app.post(
+            &format!("/api/v1/mediations/{early}/rating"),
+            &resident,
+            json!({"stars": 5}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &format!("/api/v1/mediations/{early}/visit-answer"),
+            &resident,
+            json!({"performance": "performed", "satisfaction": 5}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+
+    let id = agreed_case(&app, &resident, &chen, "楼上漏水损坏我家吊顶，要求赔偿").await;
+    let answer = format!("/api/v1/mediations/{id}/visit-answer");
+    let rating = format!("/api/v1/mediations/{id}/rating");
+    let stranger = app.resident_token("someone-else").await;
+    expect_error(
+        app.post(
+            &answer,
+            &stranger,
+            json!({"performance": "performed", "satisfaction": 5}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &answer,
+            &chen,
+            json!({"performance": "performed", "satisfaction": 5}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &answer,
+            &resident,
+            json!({"performance": "performed", "satisfaction": 6}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    expect_error(
+        app.post(
+            &answer,
+            &resident,
+            json!({"performance": "maybe", "satisfaction": 3}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    let answered = expect_status(
+        app.post(
+            &answer,
+            &resident,
+            json!({"performance": "not_performed", "satisfaction": 2, "comment": "对方一分钱没付"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(answered["visit_answer"]["performance"], "not_performed");
+    assert_eq!(answered["visit_answer"]["satisfaction"], 2);
+    assert_eq!(answered["visit_answer"]["comment"], "对方一分钱没付");
+    expect_error(
+        app.post(
+            &answer,
+            &resident,
+            json!({"performance": "performed", "satisfaction": 5}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "already_answered",
+    )
+    .await;
+
+    // Rated once (agreed counts as concluded); the first rating stands.
+    expect_error(
+        app.post(&rating, &resident, json!({"stars": 0})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    expect_error(
+        app.post(&rating, &stranger, json!({"stars": 5})).await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    let rated = expect_status(
+        app.post(
+            &rating,
+            &resident,
+            json!({"stars": 4, "comment": "调解员很耐心"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rated["rating"]["stars"], 4);
+    assert_eq!(rated["status"], "agreed", "rating does not move the case");
+    expect_error(
+        app.post(&rating, &resident, json!({"stars": 1})).await,
+        StatusCode::CONFLICT,
+        "already_rated",
+    )
+    .await;
+
+    // The mediator sees the applicant's answer, then records the official
+    // visit, which closes the case.
+    let base = format!("/api/v1/staff/mediations/{id}");
+    let theirs = expect_status(app.get(&base, &chen).await, StatusCode::OK).await;
+    assert_eq!(theirs["visit_answer"]["performance"], "not_performed");
+    assert_eq!(theirs["rating"]["stars"], 4);
+    let closed = expect_status(
+        app.post(
+            &format!("{base}/visit"),
+            &chen,
+            json!({"performance": "not_performed", "satisfaction": 2}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(closed["status"], "closed");
+    // The case file keeps both.
+    let file = expect_status(
+        app.get(&format!("{base}/case-file"), &chen).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(file["mediation"]["rating"]["comment"], "调解员很耐心");
+    assert_eq!(
+        file["mediation"]["visit_answer"]["comment"],
+        "对方一分钱没付"
+    );
+    let html = app
+        .get(&format!("{base}/case-file?format=html"), &chen)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("当事人评价")
+            && html.contains("调解员很耐心")
+            && html.contains("对方一分钱没付"),
+        "{html}"
+    );
+
+    // The agreement was not performed: the mediator reopens it. Nobody
+    // else may: another mediator, a resident, or twice.
+    let reopen = format!("{base}/reopen");
+    let zhou = second_mediator(&app).await;
+    let why = json!({"reason": "回访发现协议未履行，重新组织调解"});
+    expect_error(
+        app.post(&reopen, &zhou, why.clone()).await,
+        StatusCode::NOT_FOUND,
+        "mediation_not_found",
+    )
+    .await;
+    expect_error(
+        app.post(&reopen, &resident, why.clone()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let reopened = expect_status(app.post(&reopen, &chen, why.clone()).await, StatusCode::OK).await;
+    assert_eq!(reopened["status"], "accepted");
+    assert!(history_of(&reopened).contains(&(
+        "reopen".into(),
+        Some("回访发现协议未履行，重新组织调解".into())
+    )));
+    expect_error(
+        app.post(&reopen, &chen, why).await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+    // Work goes on: a new session can be booked.
+    let room = room(&app, "重新调解室").await;
+    let booked = expect_status(
+        app.post(
+            &format!("{base}/sessions"),
+            &chen,
+            json!({"room_id": room, "starts_at": "2027-01-06T01:00:00Z", "ends_at": "2027-01-06T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(booked["status"], "scheduled");
+    let mine = expect_status(
+        app.get(&format!("/api/v1/mediations/{id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["status"], "scheduled");
+
+    // The report counts the applicant's rating and answer of the period.
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let now = chrono::Utc::now();
+    let report = expect_status(
+        app.get(
+            &format!(
+                "/api/v1/admin/reports/mediation?org_unit_id={}&from={}&to={}",
+                app.demo.community_a.as_uuid(),
+                (now - chrono::Duration::hours(1))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                (now + chrono::Duration::hours(1))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            &coordinator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (report["ratings"].as_u64(), report["mean_rating"].as_f64()),
+        (Some(1), Some(4.0))
+    );
+    assert_eq!(
+        (
+            report["resident_visit_answers"].as_u64(),
+            report["mean_resident_satisfaction"].as_f64()
+        ),
+        (Some(1), Some(2.0))
+    );
+}
+
+#[tokio::test]
+async fn a_coordinator_reopens_a_closed_mediation_through_the_admin_endpoint() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("ended").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let applied = apply(&app, &resident, "邻居养狗夜间吠叫，协商不成").await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    accept(&app, &chen, &id).await;
+    let base = format!("/api/v1/staff/mediations/{id}");
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let reopen = format!("/api/v1/admin/cases/{id}/reopen");
+    let why = json!({"reason": "当事人申请重新调解"});
+    // Not closed yet.
+    expect_error(
+        app.post(&reopen, &coordinator, why.clone()).await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+    expect_status(
+        app.post(
+            &format!("{base}/terminate"),
+            &chen,
+            json!({"reason": "被申请人拒绝调解", "routes": ["court"]}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_status(
+        app.post(&format!("{base}/close"), &chen, json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_error(
+        app.post(&reopen, &chen, why.clone()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let reopened = expect_status(app.post(&reopen, &coordinator, why).await, StatusCode::OK).await;
+    assert_eq!(reopened["service"], "mediation");
+    assert_eq!(reopened["status"], "accepted");
+    // Back with the mediator who had it, who can go on.
+    let theirs = expect_status(app.get(&base, &chen).await, StatusCode::OK).await;
+    assert_eq!(theirs["status"], "accepted");
+    assert!(history_of(&theirs).contains(&("reopen".into(), Some("当事人申请重新调解".into()))));
+}
+
+#[tokio::test]
+async fn mediators_see_offers_and_pull_cases_through_the_generic_staff_endpoints() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("generic").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let applied = apply(&app, &resident, "物业费争议，业主与物业各执一词").await;
+    let id = applied["id"].as_str().unwrap().to_owned();
+    // The offer in chen's list says what it is.
+    let offer = eventually("the mediation offer in the list", || async {
+        let list =
+            expect_status(app.get("/api/v1/staff/offers", &chen).await, StatusCode::OK).await;
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["case_id"] == id.as_str())
+            .cloned()
+    })
+    .await;
+    assert_eq!(offer["service"], "mediation");
+    assert_eq!(
+        offer["mediation"]["facts_excerpt"],
+        "物业费争议，业主与物业各执一词"
+    );
+    assert_eq!(offer["mediation"]["private"], true);
+    assert!(offer.get("consultation").is_none(), "{offer}");
+    assert!(
+        !offer.to_string().contains(RESPONDENT_PHONE) && !offer.to_string().contains("赵"),
+        "no party data in an offer list"
+    );
+    // Another's offer is not yours to take.
+    let lawyer = app.staff_token("lawyer.zhang").await;
+    let accept_path = format!(
+        "/api/v1/staff/offers/{}/accept",
+        offer["id"].as_str().unwrap()
+    );
+    expect_error(
+        app.post(&accept_path, &lawyer, json!({})).await,
+        StatusCode::NOT_FOUND,
+        "offer_not_found",
+    )
+    .await;
+    let accepted = expect_status(
+        app.post(&accept_path, &chen, json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(accepted["service"], "mediation");
+    assert_eq!(accepted["id"], id.as_str());
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["parties"][1]["contact"], RESPONDENT_PHONE);
+    expect_error(
+        app.post(&accept_path, &chen, json!({})).await,
+        StatusCode::CONFLICT,
+        "offer_not_pending",
+    )
+    .await;
+
+    // Pull: the community's step waits (no skipping) while chen is away.
+    let admin = app.staff_token("admin").await;
+    expect_status(
+        app.put(
+            "/api/v1/admin/workflows/mediation_three_tier",
+            &admin,
+            json!({
+                "sla": {"accept_minutes": 420, "first_response_minutes": 2100, "resolution_minutes": 12600},
+                "ladder": [{"role": "mediator", "level": "community", "timeout_minutes": 60}],
+            }),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    app.set_presence("mediator.chen", "away").await;
+    let waiting = apply(&app, &resident, "楼下烧烤店油烟扰民，多次投诉未果").await;
+    let waiting_id = waiting["id"].as_str().unwrap().to_owned();
+    eventually("the mediation to wait in the community's queue", || async {
+        let view = expect_status(
+            app.get(&format!("/api/v1/mediations/{waiting_id}"), &resident)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        (view["status"] == "pooled").then_some(())
+    })
+    .await;
+    // The ladder names mediators: a lawyer of the same community pulls nothing.
+    let nothing = app
+        .post("/api/v1/staff/next-case", &lawyer, json!({}))
+        .await;
+    assert_eq!(nothing.status(), StatusCode::NO_CONTENT);
+    let pulled = expect_status(
+        app.post("/api/v1/staff/next-case", &chen, json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(pulled["service"], "mediation");
+    assert_eq!(pulled["id"], waiting_id.as_str());
+    assert_eq!(pulled["status"], "accepted");
+    assert_eq!(pulled["mediator"], "陈调解员");
+    let again = app.post("/api/v1/staff/next-case", &chen, json!({})).await;
+    assert_eq!(again.status(), StatusCode::NO_CONTENT);
+    let mine = expect_status(
+        app.get(&format!("/api/v1/mediations/{waiting_id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(history_of(&mine).iter().any(|(a, _)| a == "claim"));
+}
+
+#[tokio::test]
+async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_in_the_summary() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("slow-case").await;
+    let chen = app.staff_token("mediator.chen").await;
+    // Accepted and a session booked (the accept and first-response clocks
+    // stop), then nothing concluded.
+    let (id, _, _) = scheduled_case(
+        &app,
+        &resident,
+        &chen,
+        "小区车位被长期占用，协商无果",
+        "2026-12-10T01:00:00Z",
+        "2026-12-10T02:00:00Z",
+    )
+    .await;
+    let case_id: sansuo_domain::CaseId = id.parse::<uuid::Uuid>().unwrap().into();
+    let row = sansuo_store::entity::case::Entity::find_by_id(case_id.as_uuid())
+        .one(app.app.store.db())
+        .await
+        .unwrap()
+        .unwrap();
+    let accepted = row.accepted_at.expect("accepted");
+    // The target: 30 working days (of 7 office hours) from the booking.
+    // Three calendar weeks hold at most 15 of them: nothing breached.
+    app.app
+        .worker
+        .check_sla(case_id, accepted + chrono::Duration::days(21))
+        .await
+        .unwrap();
+    assert!(
+        app.app
+            .store
+            .sla_breaches_of(case_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Ten weeks hold more than 30 working days whatever the holidays: the
+    // resolution target passed, recorded once however often the timer runs.
+    let later = accepted + chrono::Duration::days(70);
+    app.app.worker.check_sla(case_id, later).await.unwrap();
+    app.app.worker.check_sla(case_id, later).await.unwrap();
+    let breaches = app.app.store.sla_breaches_of(case_id).await.unwrap();
+    let clocks: Vec<&str> = breaches.iter().map(|b| b.clock.as_str()).collect();
+    assert_eq!(clocks, ["resolution"]);
+    // The case stays with its mediator, scheduled; the breach is on file for staff only.
+    let theirs = expect_status(
+        app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(theirs["status"], "scheduled");
+    let breach_events: Vec<_> = history_of(&theirs)
+        .into_iter()
+        .filter(|(a, _)| a == "sla_breach")
+        .collect();
+    assert_eq!(breach_events.len(), 1, "{breach_events:?}");
+    let mine = expect_status(
+        app.get(&format!("/api/v1/mediations/{id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(!history_of(&mine).iter().any(|(a, _)| a == "sla_breach"));
+
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let summary = expect_status(
+        app.get(
+            &format!(
+                "/api/v1/admin/stats/summary?org_unit_id={}&from={}&to={}",
+                app.demo.community_a.as_uuid(),
+                (accepted - chrono::Duration::days(1))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                (later + chrono::Duration::days(1))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+            &coordinator,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(summary["sla_breaches"]["resolution"], 1, "{summary}");
+    assert_eq!(summary["sla_breaches"]["accept"], 0);
+    assert_eq!(summary["sla_breaches"]["first_response"], 0);
 }

@@ -98,9 +98,25 @@ async fn roles_are_checked_on_every_endpoint() {
         "forbidden",
     )
     .await;
-    // An officer is staff but not a lawyer.
-    expect_error(
+    // An officer handles cases (tips): their offer list is theirs, and
+    // holds nothing of the lawyers'.
+    let officers = expect_status(
         app.get("/api/v1/staff/offers", &officer).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(officers["items"], json!([]));
+    // Coordinators assign by hand; they are offered nothing and pull nothing.
+    let coordinator = app.staff_token("coordinator.sun").await;
+    expect_error(
+        app.get("/api/v1/staff/offers", &coordinator).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        app.post("/api/v1/staff/next-case", &coordinator, json!({}))
+            .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )

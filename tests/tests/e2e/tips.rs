@@ -858,3 +858,50 @@ async fn the_triage_board_orders_filters_and_pages_and_duplicates_are_marked() {
         "finished tips leave the open board"
     );
 }
+
+#[tokio::test]
+async fn officers_see_tip_offers_in_the_common_offer_list_and_accept_them_there() {
+    let app = TestApp::spawn().await;
+    officer_on_duty(&app).await;
+    let resident = app.resident_token("lister").await;
+    let officer = app.staff_token("officer.liu").await;
+    let tip = expect_status(
+        report(&app, &resident, tip_body(&app, "ZP01", true), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = tip["tip"]["id"].as_str().unwrap();
+    let offer = eventually("the tip offer in the officer's list", || async {
+        let list = expect_status(
+            app.get("/api/v1/staff/offers", &officer).await,
+            StatusCode::OK,
+        )
+        .await;
+        list["items"]
+            .as_array()
+            .and_then(|items| items.first().cloned())
+    })
+    .await;
+    assert_eq!(offer["service"], "tip");
+    assert_eq!(offer["tip"]["id"], id);
+    assert_eq!(offer["tip"]["anonymous"], true);
+    assert!(offer.get("consultation").is_none());
+    let accepted = expect_status(
+        app.post(
+            &format!(
+                "/api/v1/staff/offers/{}/accept",
+                offer["id"].as_str().unwrap()
+            ),
+            &officer,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (accepted["service"].as_str(), accepted["status"].as_str()),
+        (Some("tip"), Some("acknowledged"))
+    );
+    assert_eq!(accepted["staff"]["channel"], "app");
+}

@@ -42,6 +42,15 @@ pub struct Model {
     pub satisfaction: Option<i16>,
     pub public_order_risk: bool,
     pub concluded_at: Option<DateTimeUtc>,
+    pub rating_stars: Option<i16>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<DateTimeUtc>,
+    pub visit_answer_performance: Option<String>,
+    pub visit_answer_satisfaction: Option<i16>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub visit_answer_comment: Option<String>,
+    pub visit_answered_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

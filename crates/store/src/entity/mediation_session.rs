@@ -18,6 +18,12 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub cancel_reason: Option<String>,
     pub created_at: DateTimeUtc,
+    pub attending: Option<bool>,
+    #[sea_orm(column_type = "Text", nullable)]
+    pub attendance_note: Option<String>,
+    pub attendance_answered_at: Option<DateTimeUtc>,
+    pub attendance_resident_id: Option<Uuid>,
+    pub rescheduled_from: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

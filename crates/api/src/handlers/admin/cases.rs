@@ -250,14 +250,16 @@ pub struct ReopenCaseRequest {
     pub reason: String,
 }
 
-/// Reopen a resolved case: it goes back to whoever resolved it if they can
-/// take it, otherwise up its ladder from the bottom.
+/// Reopen a resolved consultation or a closed mediation. A consultation
+/// goes back to whoever resolved it if they can take it, otherwise up its
+/// ladder from the bottom; a mediation goes back to `accepted` with the
+/// mediator who had it (reassign it if they cannot go on).
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ReopenCaseRequest, responses(
     (status = 200, body = RoutingCaseView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`case_not_found`"),
-    (status = 409, body = ErrorBody, description = "`state_conflict`: not resolved"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: not resolved (consultation) or not closed (mediation)"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
 ))]
 #[post("/admin/cases/{id}/reopen")]
@@ -270,11 +272,20 @@ pub async fn reopen_case(
 ) -> Result<web::Json<RoutingCaseView>, ApiError> {
     let reason = Reason::parse(&body.reason)?;
     let id = id.into_inner().into();
-    case_in_scope(&state, &admin, id).await?;
-    state
-        .store
-        .reopen_consultation(id, reason.as_str(), context(admin.principal(), &request_id))
-        .await?;
+    let case = case_in_scope(&state, &admin, id).await?;
+    let ctx = context(admin.principal(), &request_id);
+    if case.service == sansuo_store::mediations::SERVICE {
+        state
+            .store
+            .reopen_mediation(id, None, reason.as_str(), ctx)
+            .await?;
+    } else {
+        state
+            .store
+            .reopen_consultation(id, reason.as_str(), ctx)
+            .await?;
+    }
+    tracing::info!(case_id = %id, service = %case.service, "reopened by a coordinator");
     state.outbox_nudge.notify_one();
     let case = case_in_scope(&state, &admin, id).await?;
     Ok(web::Json(view_of(&state, &case).await?))

@@ -41,6 +41,17 @@ pub struct MediationReportView {
     pub visits: u64,
     /// Mean follow-up satisfaction (1–5).
     pub mean_satisfaction: Option<f64>,
+    /// Applicants who rated the service (`POST /mediations/{id}/rating`).
+    pub ratings: u64,
+    /// Their mean stars, 1 to 5.
+    pub mean_rating: Option<f64>,
+    /// Applicants who answered the follow-up visit themselves
+    /// (`POST /mediations/{id}/visit-answer`).
+    pub resident_visit_answers: u64,
+    /// Their mean satisfaction, 1 to 5. Shown beside `mean_satisfaction`
+    /// (the mediator's visit record, the programme's figure), never mixed
+    /// into it: a gap between the two is worth a supervisor's look.
+    pub mean_resident_satisfaction: Option<f64>,
 }
 
 /// Mediation report (调解统计) for a unit and its subtree: bookings,
@@ -88,5 +99,9 @@ pub async fn mediation_report(
         judicial_confirmations: r.judicial_confirmations,
         visits: r.visits,
         mean_satisfaction: r.mean_satisfaction,
+        ratings: r.ratings,
+        mean_rating: r.mean_rating,
+        resident_visit_answers: r.resident_visit_answers,
+        mean_resident_satisfaction: r.mean_resident_satisfaction,
     }))
 }

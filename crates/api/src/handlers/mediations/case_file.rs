@@ -171,6 +171,40 @@ th,td{border:1px solid #444;padding:.3em .5em;text-align:left;vertical-align:top
     } else {
         out += &row("结果", None);
     }
+    out += "</table><h2>当事人意见</h2><table>";
+    for s in &m.sessions {
+        if let Some(a) = &s.attendance {
+            out += &row(
+                &format!("出席确认 {}", s.starts_at.to_rfc3339()),
+                Some(format!(
+                    "{} {}",
+                    if a.attending {
+                        "出席"
+                    } else {
+                        "不能出席"
+                    },
+                    a.note.clone().unwrap_or_default()
+                )),
+            );
+        }
+    }
+    out += &row(
+        "当事人回访答复",
+        m.visit_answer.as_ref().map(|v| {
+            format!(
+                "{}；满意度 {}；{}",
+                v.performance,
+                v.satisfaction,
+                v.comment.clone().unwrap_or_default()
+            )
+        }),
+    );
+    out += &row(
+        "当事人评价",
+        m.rating
+            .as_ref()
+            .map(|r| format!("{} 星；{}", r.stars, r.comment.clone().unwrap_or_default())),
+    );
     out += "</table><h2>流转记录</h2><table>";
     for e in &m.history {
         out += &row(

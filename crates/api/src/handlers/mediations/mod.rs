@@ -4,10 +4,15 @@
 //! who owns the case (they must reach the parties).
 
 pub mod apply;
+pub mod attendance;
 pub mod case_file;
 pub mod get;
 pub mod outcome;
+pub mod rate;
+pub mod reopen;
+pub mod reschedule;
 pub mod staff;
+pub mod visit_answer;
 pub mod withdraw;
 
 use crate::{ApiError, AppState};
@@ -42,6 +47,30 @@ pub struct SessionView {
     pub room_name: Option<String>,
     pub room_address: Option<String>,
     pub cancel_reason: Option<String>,
+    /// The applicant's answer to "will you attend?"; absent until they answer.
+    pub attendance: Option<AttendanceView>,
+    /// The session this one replaced, when it was rescheduled.
+    pub rescheduled_from: Option<Uuid>,
+}
+
+/// The applicant's attendance answer for one session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttendanceView {
+    pub attending: bool,
+    pub note: Option<String>,
+    /// Answered by the applicant (their latest answer) at this time.
+    pub answered_at: DateTime<Utc>,
+}
+
+/// The applicant's own answer to the follow-up visit (回访).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VisitAnswerView {
+    /// `performed`, `partly` or `not_performed`.
+    pub performance: String,
+    /// 1 to 5.
+    pub satisfaction: i16,
+    pub comment: Option<String>,
+    pub answered_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -80,6 +109,11 @@ pub struct MediationView {
     pub conclusion_target: Option<chrono::NaiveDate>,
     /// Flagged as risking a public-order or criminal matter.
     pub public_order_risk: bool,
+    /// The applicant's rating of the service, once concluded.
+    pub rating: Option<crate::views::RatingView>,
+    /// The applicant's own answer to the follow-up visit; the mediator's
+    /// official visit record is in `outcome`.
+    pub visit_answer: Option<VisitAnswerView>,
     pub history: Vec<MediationEventView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -138,6 +172,14 @@ pub(crate) async fn mediation_view(
             room_name: room.as_ref().map(|r| r.name.clone()),
             room_address: room.and_then(|r| r.address),
             cancel_reason: s.cancel_reason.clone(),
+            attendance: s.attending.zip(s.attendance_answered_at).map(
+                |(attending, answered_at)| AttendanceView {
+                    attending,
+                    note: s.attendance_note.clone(),
+                    answered_at,
+                },
+            ),
+            rescheduled_from: s.rescheduled_from,
         });
     }
     let open = |context: &str, sealed: &str| -> Result<String, ApiError> {
@@ -220,6 +262,24 @@ pub(crate) async fn mediation_view(
             .accepted_at
             .map(|a| sansuo_domain::mediation::conclusion_target(local_day(a), &calendar)),
         public_order_risk: d.public_order_risk,
+        rating: d.rating_stars.map(|stars| crate::views::RatingView {
+            stars,
+            comment: d.rating_comment.clone(),
+            rated_at: d.rated_at,
+        }),
+        visit_answer: d
+            .visit_answer_performance
+            .clone()
+            .zip(d.visit_answer_satisfaction)
+            .zip(d.visit_answered_at)
+            .map(
+                |((performance, satisfaction), answered_at)| VisitAnswerView {
+                    performance,
+                    satisfaction,
+                    comment: d.visit_answer_comment.clone(),
+                    answered_at,
+                },
+            ),
         history: events
             .into_iter()
             .map(|e| MediationEventView {
@@ -256,4 +316,27 @@ pub(crate) fn bounded_text(
 
 pub(crate) fn mediation_not_found() -> ApiError {
     ApiError::NotFound("mediation_not_found", "no such mediation".into())
+}
+
+/// The applicant's view of their mediation (parties masked, public history).
+pub(crate) async fn applicant_view(
+    state: &AppState,
+    id: sansuo_domain::CaseId,
+    resident: sansuo_domain::ResidentId,
+) -> Result<MediationView, ApiError> {
+    let record = state
+        .store
+        .mediation(id)
+        .await?
+        .filter(|r| r.case.resident_id == Some(resident.as_uuid()))
+        .ok_or_else(mediation_not_found)?;
+    mediation_view(state, &record, true, PartyDetail::Masked).await
+}
+
+/// Store errors on a case the caller may not see read as "not found".
+pub(crate) fn case_error(err: sansuo_store::StoreError) -> ApiError {
+    match err {
+        sansuo_store::StoreError::NotFound => mediation_not_found(),
+        other => other.into(),
+    }
 }

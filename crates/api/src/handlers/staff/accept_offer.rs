@@ -1,28 +1,28 @@
-use super::{lawyer_view, staff_error};
-use crate::extract::LawyerAuth;
+use super::{StaffCaseView, owned_case_view, staff_error};
+use crate::extract::CaseHandlerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
-use crate::views::ConsultationView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
 use sansuo_store::StoreError;
 use uuid::Uuid;
 
-/// Accept an offer: the consultation becomes yours.
+/// Accept an offer of any service: the case becomes yours. The answer is
+/// the case as you now see it, with `service` saying which kind it is.
 #[utoipa::path(tag = "staff", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The offer id")), responses(
-    (status = 200, body = ConsultationView),
+    (status = 200, body = StaffCaseView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not staff who handle cases"),
     (status = 404, body = ErrorBody, description = "`offer_not_found`: no such offer to you"),
     (status = 409, body = ErrorBody, description = "`offer_not_pending`: already answered, expired or withdrawn"),
 ))]
 #[post("/staff/offers/{id}/accept")]
 pub async fn accept_offer(
     state: web::Data<AppState>,
-    auth: LawyerAuth,
+    auth: CaseHandlerAuth,
     request_id: RequestId,
     id: web::Path<Uuid>,
-) -> Result<web::Json<ConsultationView>, ApiError> {
+) -> Result<web::Json<StaffCaseView>, ApiError> {
     let case_id = state
         .store
         .accept_offer(
@@ -33,7 +33,7 @@ pub async fn accept_offer(
         .await
         .map_err(offer_error)?;
     tracing::info!(%case_id, "offer accepted");
-    Ok(web::Json(lawyer_view(&state, case_id, &auth).await?))
+    Ok(web::Json(owned_case_view(&state, case_id, auth.id).await?))
 }
 
 pub(crate) fn offer_error(err: StoreError) -> ApiError {

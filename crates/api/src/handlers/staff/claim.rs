@@ -1,4 +1,4 @@
-use super::{lawyer_case, lawyer_view, staff_error};
+use super::{lawyer_view, pool_units, staff_error};
 use crate::extract::LawyerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -25,7 +25,18 @@ pub async fn claim_consultation(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ConsultationView>, ApiError> {
     let id = id.into_inner().into();
-    let record = lawyer_case(&state, id, &auth).await?;
+    // Visible as "in a pool you serve" whatever its status now: a lawyer
+    // who lost the race to a colleague learns it was taken (409), not that
+    // it never existed (404).
+    let record = state
+        .store
+        .consultation(id)
+        .await?
+        .ok_or_else(ApiError::consultation_not_found)?;
+    let units = pool_units(&state, &auth).await?;
+    if !record.case.pool_unit_id.is_some_and(|u| units.contains(&u)) {
+        return Err(ApiError::consultation_not_found());
+    }
     if record.status() != ConsultationStatus::Pooled {
         return Err(ApiError::Conflict(
             "state_conflict",

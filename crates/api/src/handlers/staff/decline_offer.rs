@@ -1,5 +1,5 @@
 use super::accept_offer::offer_error;
-use crate::extract::LawyerAuth;
+use crate::extract::CaseHandlerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::views::CaseStatusView;
@@ -19,12 +19,13 @@ pub struct DeclineRequest {
     pub reason: String,
 }
 
-/// Decline an offer, with a reason: the consultation is offered to the next
-/// candidate on its step (you are not asked again there), or climbs its ladder.
+/// Decline an offer of any service, with a reason: the case is offered to
+/// the next candidate on its step (you are not asked again there), or
+/// climbs its ladder. It is `pooled` meanwhile, whatever its service.
 #[utoipa::path(tag = "staff", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The offer id")), request_body = DeclineRequest, responses(
     (status = 200, body = CaseStatusView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not staff who handle cases"),
     (status = 404, body = ErrorBody, description = "`offer_not_found`"),
     (status = 409, body = ErrorBody, description = "`offer_not_pending`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: reason missing or too short"),
@@ -32,7 +33,7 @@ pub struct DeclineRequest {
 #[post("/staff/offers/{id}/decline")]
 pub async fn decline_offer(
     state: web::Data<AppState>,
-    auth: LawyerAuth,
+    auth: CaseHandlerAuth,
     request_id: RequestId,
     id: web::Path<Uuid>,
     body: web::Json<DeclineRequest>,

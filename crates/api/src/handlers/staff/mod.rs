@@ -16,6 +16,8 @@ use crate::views::{self, ConsultationView};
 use crate::{ApiError, AppState};
 use sansuo_domain::{CaseId, ConsultationStatus};
 use sansuo_store::consultations::ConsultationRecord;
+use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// The pools this lawyer serves (through their firm's signings).
@@ -82,5 +84,67 @@ pub(crate) fn staff_error(err: sansuo_store::StoreError) -> ApiError {
     match err {
         sansuo_store::StoreError::NotFound => ApiError::consultation_not_found(),
         other => other.into(),
+    }
+}
+
+/// A case as the staff member who now owns it sees it, whatever its
+/// service: `service` says which. A consultation reads exactly as
+/// `ConsultationView` (plus `service`), a mediation as `MediationView`.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "service", rename_all = "snake_case")]
+pub enum StaffCaseView {
+    // Boxed: the views are wide and of different sizes.
+    Consultation(Box<ConsultationView>),
+    Mediation(Box<crate::handlers::mediations::MediationView>),
+    Tip(Box<crate::handlers::tips::TipView>),
+}
+
+/// The case this staff member owns, as they see it (full thread or parties
+/// opened). Anything else is "not found".
+pub(crate) async fn owned_case_view(
+    state: &AppState,
+    id: CaseId,
+    staff: sansuo_domain::StaffId,
+) -> Result<StaffCaseView, ApiError> {
+    let not_found = || ApiError::NotFound("case_not_found", "no such case of yours".into());
+    let case = state
+        .store
+        .case(id)
+        .await?
+        .filter(|c| c.owner_staff_id == Some(staff.as_uuid()))
+        .ok_or_else(not_found)?;
+    match case.service.as_str() {
+        sansuo_store::consultations::SERVICE => {
+            let record = state.store.consultation(id).await?.ok_or_else(not_found)?;
+            let (messages, events) =
+                tokio::try_join!(state.store.thread(id, true), state.store.history(id, false))?;
+            Ok(StaffCaseView::Consultation(Box::new(views::consultation(
+                &record, messages, events,
+            ))))
+        }
+        sansuo_store::mediations::SERVICE => {
+            let record = state.store.mediation(id).await?.ok_or_else(not_found)?;
+            let view = crate::handlers::mediations::mediation_view(
+                state,
+                &record,
+                false,
+                crate::handlers::mediations::PartyDetail::Opened,
+            )
+            .await?;
+            Ok(StaffCaseView::Mediation(Box::new(view)))
+        }
+        sansuo_store::tips::SERVICE => {
+            let record = state.store.tip(id).await?.ok_or_else(not_found)?;
+            let view = crate::handlers::tips::tip_view(
+                state,
+                record,
+                crate::handlers::tips::Viewer::Staff,
+            )
+            .await?;
+            Ok(StaffCaseView::Tip(Box::new(view)))
+        }
+        other => Err(ApiError::internal(format!(
+            "no staff view of {other} cases"
+        ))),
     }
 }

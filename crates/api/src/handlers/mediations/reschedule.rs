@@ -1,0 +1,72 @@
+use super::staff::staff_mediation_view;
+use super::{MediationView, case_error};
+use crate::extract::MediatorAuth;
+use crate::handlers::context;
+use crate::middleware::RequestId;
+use crate::{ApiError, AppState, ErrorBody};
+use actix_web::{post, web};
+use chrono::{DateTime, Utc};
+use sansuo_domain::values::Reason;
+use sansuo_domain::{CaseId, ValidationError};
+use sansuo_store::mediations::NewSlot;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleRequest {
+    /// On the hour or half hour; at most 8 hours long.
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// Another room; the same room when absent.
+    pub room_id: Option<Uuid>,
+    /// Told to the parties (2 to 500 characters).
+    #[schema(example = "申请人当天需上班，改至周六")]
+    pub reason: String,
+}
+
+/// Move a booked session to another time (and room) in one step: the old
+/// booking is cancelled and the new one made together. If the new time is
+/// taken for the room or for you, nothing changes (409 `slot_taken`) and
+/// the old session stays booked. The parties see one `reschedule` event.
+#[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path), ("session_id" = Uuid, Path)), request_body = RescheduleRequest, responses(
+    (status = 200, body = MediationView),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator"),
+    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours, no such scheduled session, or no such room"),
+    (status = 409, body = ErrorBody, description = "`slot_taken`: the room or you are booked then (the old session stays); `state_conflict`: changed meanwhile"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours; reason missing"),
+))]
+#[post("/staff/mediations/{id}/sessions/{session_id}/reschedule")]
+pub async fn reschedule_session(
+    state: web::Data<AppState>,
+    auth: MediatorAuth,
+    request_id: RequestId,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<RescheduleRequest>,
+) -> Result<web::Json<MediationView>, ApiError> {
+    let reason = Reason::parse(&body.reason)?;
+    sansuo_domain::mediation::slots_of(body.starts_at, body.ends_at)
+        .map_err(|e| ApiError::from(ValidationError::new("starts_at", e.to_string())))?;
+    let (id, session) = path.into_inner();
+    let id: CaseId = id.into();
+    let new_session = state
+        .store
+        .reschedule_session(
+            id,
+            session,
+            auth.id,
+            NewSlot {
+                room: body.room_id,
+                starts_at: body.starts_at,
+                ends_at: body.ends_at,
+            },
+            reason.as_str(),
+            context(auth.principal(), &request_id),
+        )
+        .await
+        .map_err(case_error)?;
+    tracing::info!(case_id = %id, from = %session, to = %new_session, "session rescheduled");
+    Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
+}
