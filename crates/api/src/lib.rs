@@ -101,6 +101,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(tips::triage::action_tip)
                 .service(tips::triage::close_tip)
                 .service(tips::triage::mark_duplicate)
+                .service(tips::triage::convert_tip)
                 .service(staff::me::me)
                 .service(staff::list_offers::list_offers)
                 .service(staff::accept_offer::accept_offer)

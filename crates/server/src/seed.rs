@@ -321,6 +321,17 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
             )
             .await?;
     }
+    // The duty roster (值班表): 刘警官 is the station's duty officer for the
+    // demo's first 90 days, so tips reach someone at once.
+    store
+        .add_duty_shift(
+            station,
+            id_of("officer.liu"),
+            now - chrono::Duration::hours(1),
+            now + chrono::Duration::days(90),
+            now,
+        )
+        .await?;
     Ok(DemoDistrict {
         district,
         street,

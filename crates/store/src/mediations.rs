@@ -121,104 +121,8 @@ impl Store {
         new: NewMediation,
         now: DateTime<Utc>,
     ) -> Result<CaseId, StoreError> {
-        let case_id = CaseId::new();
         let txn = self.db().begin().await?;
-        case::Entity::insert(case::ActiveModel {
-            id: Set(case_id.as_uuid()),
-            service: Set(SERVICE.to_owned()),
-            community_id: Set(new.community.as_uuid()),
-            category_code: Set(new.category.clone()),
-            resident_id: Set(Some(new.resident.as_uuid())),
-            status: Set(MediationStatus::Submitted.as_str().to_owned()),
-            owner_staff_id: Set(None),
-            pool_unit_id: Set(None),
-            version: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            accepted_at: Set(None),
-            answered_at: Set(None),
-            resolved_at: Set(None),
-            closed_at: Set(None),
-            moderation: Set(Moderation::Passed.as_str().to_owned()),
-            workflow: Set(None),
-            ladder_step: Set(0),
-            step_entered_at: Set(None),
-            priority: Set(0),
-            queued_at: Set(Some(now)),
-            unrouted_at: Set(None),
-            // A party may ask for a mediator: offered first if eligible.
-            preferred_staff_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        let ids = |ids: &[StaffId]| {
-            ids.iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        mediation::Entity::insert(mediation::ActiveModel {
-            case_id: Set(case_id.as_uuid()),
-            facts: Set(new.facts),
-            claims: Set(new.claims),
-            preferred_times: Set(new.preferred_times),
-            private: Set(new.private),
-            attendees: Set(new.attendees),
-            requested_mediator_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
-            refused_mediator_ids: Set(ids(&new.refused_mediators)),
-            refusal_ground: Set(None),
-            referral: Set(None),
-            outcome: Set(None),
-            agreement_terms: Set(None),
-            performance_method: Set(None),
-            perform_by: Set(None),
-            effective_on: Set(None),
-            termination_reason: Set(None),
-            other_routes: Set(String::new()),
-            confirmation_applied_on: Set(None),
-            confirmation_court: Set(None),
-            confirmation_ruling: Set(None),
-            visit_due: Set(None),
-            visited_at: Set(None),
-            performance_status: Set(None),
-            satisfaction: Set(None),
-            public_order_risk: Set(false),
-            concluded_at: Set(None),
-            ..Default::default()
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        for party in new.parties {
-            mediation_party::Entity::insert(mediation_party::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                case_id: Set(case_id.as_uuid()),
-                role: Set(party.role.to_owned()),
-                name_sealed: Set(party.name_sealed),
-                name_masked: Set(party.name_masked),
-                contact_sealed: Set(party.contact_sealed),
-                contact_masked: Set(party.contact_masked),
-            })
-            .exec_without_returning(&txn)
-            .await?;
-        }
-        let ctx = Context {
-            actor: sansuo_domain::Actor::Resident(new.resident),
-            request_id: new.request_id.as_deref(),
-            now,
-        };
-        append_event(
-            &txn,
-            case_id.as_uuid(),
-            crate::consultations::SUBMIT_EVENT,
-            None,
-            MediationStatus::Submitted.as_str(),
-            true,
-            None,
-            ctx,
-        )
-        .await?;
-        let route = serde_json::json!({ "case_id": case_id });
-        outbox::append(&txn, topic::ROUTE_CASE, route, ctx.request_id, now).await?;
+        let case_id = insert_mediation(&txn, new, now).await?;
         txn.commit().await?;
         Ok(case_id)
     }
@@ -701,11 +605,40 @@ impl Store {
     ) -> Result<(), StoreError> {
         let txn = self.db().begin().await?;
         let case = owned_case(&txn, id, mediator).await?;
+        let already = mediation::Entity::find_by_id(case.id)
+            .one(&txn)
+            .await?
+            .is_some_and(|m| m.public_order_risk);
         mediation::Entity::update_many()
             .col_expr(mediation::Column::PublicOrderRisk, Expr::value(true))
             .filter(mediation::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
+        // The first flag opens a work order for the community officer (a
+        // tip the engine routes to the officer on duty), in the same
+        // transaction; flagging again only adds to the history.
+        if !already {
+            let tip = crate::tips::NewTip {
+                id: CaseId::new(),
+                resident: None,
+                anonymous: false,
+                submitted_by: ctx.actor,
+                community: case.community_id.into(),
+                category: crate::tips::PUBLIC_ORDER_CATEGORY.to_owned(),
+                description: format!("调解中发现治安风险（由调解员转来）：{reason}"),
+                location: None,
+                datum: None,
+                address: None,
+                reporter_key: None,
+                submission: None,
+                tracking_token_hash: None,
+                flagged: false,
+                channel: crate::tips::channel::MEDIATION,
+                source_case: Some(case.id.into()),
+                request_id: ctx.request_id.map(str::to_owned),
+            };
+            crate::tips::insert_tip(&txn, &tip, ctx.now).await?;
+        }
         append_event(
             &txn,
             case.id,
@@ -1182,4 +1115,112 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The application, its parties, its first event and its routing outbox
+/// row, inside the caller's transaction (a booking, or a tip converted
+/// into a mediation).
+pub(crate) async fn insert_mediation<C: ConnectionTrait>(
+    txn: &C,
+    new: NewMediation,
+    now: DateTime<Utc>,
+) -> Result<CaseId, StoreError> {
+    let case_id = CaseId::new();
+    case::Entity::insert(case::ActiveModel {
+        id: Set(case_id.as_uuid()),
+        service: Set(SERVICE.to_owned()),
+        community_id: Set(new.community.as_uuid()),
+        category_code: Set(new.category.clone()),
+        resident_id: Set(Some(new.resident.as_uuid())),
+        status: Set(MediationStatus::Submitted.as_str().to_owned()),
+        owner_staff_id: Set(None),
+        pool_unit_id: Set(None),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        accepted_at: Set(None),
+        answered_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        moderation: Set(Moderation::Passed.as_str().to_owned()),
+        workflow: Set(None),
+        ladder_step: Set(0),
+        step_entered_at: Set(None),
+        priority: Set(0),
+        queued_at: Set(Some(now)),
+        unrouted_at: Set(None),
+        // A party may ask for a mediator: offered first if eligible.
+        preferred_staff_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let ids = |ids: &[StaffId]| {
+        ids.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    mediation::Entity::insert(mediation::ActiveModel {
+        case_id: Set(case_id.as_uuid()),
+        facts: Set(new.facts),
+        claims: Set(new.claims),
+        preferred_times: Set(new.preferred_times),
+        private: Set(new.private),
+        attendees: Set(new.attendees),
+        requested_mediator_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
+        refused_mediator_ids: Set(ids(&new.refused_mediators)),
+        refusal_ground: Set(None),
+        referral: Set(None),
+        outcome: Set(None),
+        agreement_terms: Set(None),
+        performance_method: Set(None),
+        perform_by: Set(None),
+        effective_on: Set(None),
+        termination_reason: Set(None),
+        other_routes: Set(String::new()),
+        confirmation_applied_on: Set(None),
+        confirmation_court: Set(None),
+        confirmation_ruling: Set(None),
+        visit_due: Set(None),
+        visited_at: Set(None),
+        performance_status: Set(None),
+        satisfaction: Set(None),
+        public_order_risk: Set(false),
+        concluded_at: Set(None),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    for party in new.parties {
+        mediation_party::Entity::insert(mediation_party::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            case_id: Set(case_id.as_uuid()),
+            role: Set(party.role.to_owned()),
+            name_sealed: Set(party.name_sealed),
+            name_masked: Set(party.name_masked),
+            contact_sealed: Set(party.contact_sealed),
+            contact_masked: Set(party.contact_masked),
+        })
+        .exec_without_returning(txn)
+        .await?;
+    }
+    let ctx = Context {
+        actor: sansuo_domain::Actor::Resident(new.resident),
+        request_id: new.request_id.as_deref(),
+        now,
+    };
+    append_event(
+        txn,
+        case_id.as_uuid(),
+        crate::consultations::SUBMIT_EVENT,
+        None,
+        MediationStatus::Submitted.as_str(),
+        true,
+        None,
+        ctx,
+    )
+    .await?;
+    let route = serde_json::json!({ "case_id": case_id });
+    outbox::append(txn, topic::ROUTE_CASE, route, ctx.request_id, now).await?;
+    Ok(case_id)
 }

@@ -33,6 +33,10 @@ use uuid::Uuid;
 
 pub const SERVICE: &str = "tip";
 
+/// The category of the officer's work order opened when a mediator flags
+/// a dispute at risk of becoming a public-order matter (治安纠纷).
+pub const PUBLIC_ORDER_CATEGORY: &str = "ZA";
+
 /// Who added a photo.
 pub mod photo_source {
     pub const REPORTER: &str = "reporter";
@@ -50,8 +54,15 @@ pub mod channel {
 pub struct NewTip {
     /// Chosen by the caller: an anonymous reporter's token is derived from it.
     pub id: CaseId,
-    /// `None` for an anonymous tip: nothing links it to the reporter.
+    /// `None` for an anonymous tip (nothing links it to the reporter) and
+    /// for tips opened by staff or filed through Open311.
     pub resident: Option<ResidentId>,
+    /// The reporter chose anonymity (staff-opened tips are not anonymous,
+    /// they simply have no resident).
+    pub anonymous: bool,
+    /// Who the submit event names: the resident, `AnonymousReporter`, or
+    /// the staff member who opened it.
+    pub submitted_by: Actor,
     pub community: OrgUnitId,
     pub category: String,
     pub description: String,
@@ -211,99 +222,21 @@ impl Store {
         if let Some(found) = self.replayed_tip(&new).await? {
             return Ok(found);
         }
-        let case_id = new.id;
         let txn = self.db().begin().await?;
-        case::Entity::insert(case::ActiveModel {
-            id: Set(case_id.as_uuid()),
-            service: Set(SERVICE.to_owned()),
-            community_id: Set(new.community.as_uuid()),
-            category_code: Set(new.category.clone()),
-            resident_id: Set(new.resident.map(|r| r.as_uuid())),
-            status: Set(TipStatus::Submitted.as_str().to_owned()),
-            owner_staff_id: Set(None),
-            pool_unit_id: Set(None),
-            version: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            accepted_at: Set(None),
-            answered_at: Set(None),
-            resolved_at: Set(None),
-            closed_at: Set(None),
-            // Tips are police reports, seen by officers only: a content
-            // filter would refuse exactly the scams and threats they report.
-            moderation: Set(Moderation::Passed.as_str().to_owned()),
-            workflow: Set(None),
-            ladder_step: Set(0),
-            step_entered_at: Set(None),
-            priority: Set(0),
-            queued_at: Set(Some(now)),
-            unrouted_at: Set(None),
-            preferred_staff_id: Set(None),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        let (lat, lng) = new.location.unzip();
-        let (submission_key, request_hash) = new.submission.clone().unzip();
-        let inserted = tip::Entity::insert(tip::ActiveModel {
-            case_id: Set(case_id.as_uuid()),
-            description: Set(new.description.clone()),
-            lat: Set(lat),
-            lng: Set(lng),
-            datum: Set(new.datum.clone()),
-            address_text: Set(new.address.clone()),
-            anonymous: Set(new.resident.is_none()),
-            reporter_key: Set(new.reporter_key.clone()),
-            submission_key: Set(submission_key),
-            request_hash: Set(request_hash),
-            tracking_token_hash: Set(new.tracking_token_hash.clone()),
-            flagged: Set(new.flagged),
-            triage_verdict: Set(None),
-            triage_note: Set(None),
-            referred_to: Set(None),
-            duplicate_of: Set(None),
-            converted_to: Set(None),
-            source_case_id: Set(new.source_case.map(|c| c.as_uuid())),
-            close_note: Set(None),
-            supporters: Set(0),
-            channel: Set(new.channel.to_owned()),
-        })
-        .exec_without_returning(&txn)
-        .await;
-        match inserted {
-            Ok(_) => {}
+        match insert_tip(&txn, &new, now).await {
+            Ok(()) => {}
             // A concurrent retry with the same key committed first.
-            Err(err) if is_unique_violation(&err) && new.submission.is_some() => {
+            Err(err) if err.is_unique_violation() && new.submission.is_some() => {
                 txn.rollback().await?;
                 return self
                     .replayed_tip(&new)
                     .await?
                     .ok_or(StoreError::conflict("submission key race"));
             }
-            Err(err) => return Err(err.into()),
+            Err(err) => return Err(err),
         }
-        let ctx = Context {
-            actor: match new.resident {
-                Some(resident) => Actor::Resident(resident),
-                None => Actor::AnonymousReporter,
-            },
-            request_id: new.request_id.as_deref(),
-            now,
-        };
-        append_event(
-            &txn,
-            case_id.as_uuid(),
-            crate::consultations::SUBMIT_EVENT,
-            None,
-            TipStatus::Submitted.as_str(),
-            true,
-            None,
-            ctx,
-        )
-        .await?;
-        let route = serde_json::json!({ "case_id": case_id });
-        outbox::append(&txn, topic::ROUTE_CASE, route, ctx.request_id, now).await?;
         txn.commit().await?;
-        Ok(TipSubmission::Created(case_id))
+        Ok(TipSubmission::Created(new.id))
     }
 
     async fn replayed_tip(&self, new: &NewTip) -> Result<Option<TipSubmission>, StoreError> {
@@ -837,6 +770,56 @@ impl Store {
         Ok(())
     }
 
+    /// Turn a tip into a mediation case (a neighbour quarrel, not a police
+    /// matter), in one transaction: the mediation is booked for the named
+    /// reporter and routed to mediators; the tip is finished as `converted`
+    /// and points to it; each history names the other.
+    pub async fn convert_tip_to_mediation(
+        &self,
+        id: CaseId,
+        officer: StaffId,
+        mediation: crate::mediations::NewMediation,
+        ctx: Context<'_>,
+    ) -> Result<CaseId, StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_owned(&txn, id, officer).await?;
+        if case.resident_id != Some(mediation.resident.as_uuid()) {
+            return Err(StoreError::conflict(
+                "only a named reporter's tip becomes their mediation",
+            ));
+        }
+        let mediation_id = crate::mediations::insert_mediation(&txn, mediation, ctx.now).await?;
+        let note = format!("converted into mediation {mediation_id}");
+        move_tip(&txn, &case, TipAction::Convert, Some(&note), ctx, |u| {
+            u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
+                .col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        tip::Entity::update_many()
+            .col_expr(
+                tip::Column::ConvertedTo,
+                Expr::value(mediation_id.as_uuid()),
+            )
+            .filter(tip::Column::CaseId.eq(case.id))
+            .exec(&txn)
+            .await?;
+        let from = format!("converted from tip {}", case.id);
+        append_event(
+            &txn,
+            mediation_id.as_uuid(),
+            "convert_from_tip",
+            None,
+            "submitted",
+            true,
+            Some(&from),
+            ctx,
+        )
+        .await?;
+        staff_freed(&txn, officer, ctx).await?;
+        txn.commit().await?;
+        Ok(mediation_id)
+    }
+
     /// The screening record of a reporter pseudonym.
     pub async fn reporter_record(&self, reporter_key: &str) -> Result<ReporterRecord, StoreError> {
         Ok(tip_reporter::Entity::find_by_id(reporter_key.to_owned())
@@ -933,6 +916,91 @@ impl Store {
     ) -> Result<(), StoreError> {
         cancel_pending_offers(self.db(), id.as_uuid(), now).await
     }
+}
+
+/// The tip, its first event and its routing outbox row, inside the
+/// caller's transaction (a report, or a work order opened by a mediator).
+pub(crate) async fn insert_tip<C: ConnectionTrait>(
+    txn: &C,
+    new: &NewTip,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let case_id = new.id;
+    case::Entity::insert(case::ActiveModel {
+        id: Set(case_id.as_uuid()),
+        service: Set(SERVICE.to_owned()),
+        community_id: Set(new.community.as_uuid()),
+        category_code: Set(new.category.clone()),
+        resident_id: Set(new.resident.map(|r| r.as_uuid())),
+        status: Set(TipStatus::Submitted.as_str().to_owned()),
+        owner_staff_id: Set(None),
+        pool_unit_id: Set(None),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        accepted_at: Set(None),
+        answered_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        // Tips are police reports, seen by officers only: a content
+        // filter would refuse exactly the scams and threats they report.
+        moderation: Set(Moderation::Passed.as_str().to_owned()),
+        workflow: Set(None),
+        ladder_step: Set(0),
+        step_entered_at: Set(None),
+        priority: Set(0),
+        queued_at: Set(Some(now)),
+        unrouted_at: Set(None),
+        preferred_staff_id: Set(None),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let (lat, lng) = new.location.unzip();
+    let (submission_key, request_hash) = new.submission.clone().unzip();
+    tip::Entity::insert(tip::ActiveModel {
+        case_id: Set(case_id.as_uuid()),
+        description: Set(new.description.clone()),
+        lat: Set(lat),
+        lng: Set(lng),
+        datum: Set(new.datum.clone()),
+        address_text: Set(new.address.clone()),
+        anonymous: Set(new.anonymous),
+        reporter_key: Set(new.reporter_key.clone()),
+        submission_key: Set(submission_key),
+        request_hash: Set(request_hash),
+        tracking_token_hash: Set(new.tracking_token_hash.clone()),
+        flagged: Set(new.flagged),
+        triage_verdict: Set(None),
+        triage_note: Set(None),
+        referred_to: Set(None),
+        duplicate_of: Set(None),
+        converted_to: Set(None),
+        source_case_id: Set(new.source_case.map(|c| c.as_uuid())),
+        close_note: Set(None),
+        supporters: Set(0),
+        channel: Set(new.channel.to_owned()),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    let ctx = Context {
+        actor: new.submitted_by,
+        request_id: new.request_id.as_deref(),
+        now,
+    };
+    append_event(
+        txn,
+        case_id.as_uuid(),
+        crate::consultations::SUBMIT_EVENT,
+        None,
+        TipStatus::Submitted.as_str(),
+        true,
+        None,
+        ctx,
+    )
+    .await?;
+    let route = serde_json::json!({ "case_id": case_id });
+    outbox::append(txn, topic::ROUTE_CASE, route, ctx.request_id, now).await?;
+    Ok(())
 }
 
 async fn count_triage<C: ConnectionTrait>(

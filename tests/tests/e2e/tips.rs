@@ -905,3 +905,241 @@ async fn officers_see_tip_offers_in_the_common_offer_list_and_accept_them_there(
     );
     assert_eq!(accepted["staff"]["channel"], "app");
 }
+
+#[tokio::test]
+async fn a_quarrel_reported_as_a_tip_becomes_a_mediation_keeping_both_histories() {
+    let app = TestApp::spawn().await;
+    officer_on_duty(&app).await;
+    let officer = app.staff_token("officer.liu").await;
+    let resident = app.resident_token("quarrel").await;
+    let named = expect_status(
+        report(&app, &resident, tip_body(&app, "ZA05", false), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = named["tip"]["id"].as_str().unwrap().to_owned();
+    acknowledge(&app, &officer, &id).await;
+    let convert = format!("/api/v1/staff/tips/{id}/convert");
+    let body = json!({
+        "category_code": "LJ01",
+        "claims": "请楼上晚上十点后不要再开音响",
+        "parties": [
+            {"role": "applicant", "name": "王小明", "contact": "13812341234"},
+            {"role": "respondent", "name": "赵大力"},
+        ],
+        "note": "现场了解：楼上住户夜间聚会，双方同意调解",
+    });
+    let mut one_party = body.clone();
+    one_party["parties"] = json!([{"role": "applicant", "name": "王小明"}]);
+    expect_error(
+        app.post(&convert, &officer, one_party).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let converted = expect_status(
+        app.post(&convert, &officer, body.clone()).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let mediation_id = converted["mediation_id"].as_str().unwrap();
+    assert_eq!(converted["tip"]["status"], "converted");
+    assert_eq!(converted["tip"]["converted_to"], mediation_id);
+    // Converting again: it already is a mediation.
+    expect_error(
+        app.post(&convert, &officer, body).await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
+
+    // The reporter now has a mediation, routed to the community mediator,
+    // whose history says where it came from.
+    let mediation = expect_status(
+        app.get(&format!("/api/v1/mediations/{mediation_id}"), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(mediation["facts"].as_str().unwrap().contains("现场了解"));
+    let mediator = app.staff_token("mediator.chen").await;
+    eventually(
+        "the converted mediation offered to the community mediator",
+        || async {
+            let r = app
+                .get(
+                    &format!("/api/v1/staff/mediations/{mediation_id}"),
+                    &mediator,
+                )
+                .await;
+            (r.status() == StatusCode::OK).then_some(())
+        },
+    )
+    .await;
+    let tip = expect_status(
+        app.get(&format!("/api/v1/tips/{id}"), &resident).await,
+        StatusCode::OK,
+    )
+    .await;
+    let last = tip["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "convert");
+
+    // An anonymous tip has no applicant: it cannot be converted.
+    let anon = expect_status(
+        report(&app, &resident, tip_body(&app, "ZA05", true), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let anon_id = anon["tip"]["id"].as_str().unwrap();
+    acknowledge(&app, &officer, anon_id).await;
+    let body = json!({
+        "category_code": "LJ01", "claims": "停止噪音",
+        "parties": [{"role": "applicant", "name": "王小明"}, {"role": "respondent", "name": "赵大力"}],
+    });
+    expect_error(
+        app.post(
+            &format!("/api/v1/staff/tips/{anon_id}/convert"),
+            &officer,
+            body,
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "anonymous_tip_not_convertible",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_mediation_flagged_as_a_public_order_risk_opens_one_work_order_for_the_officer() {
+    let app = TestApp::spawn().await;
+    officer_on_duty(&app).await;
+    let officer = app.staff_token("officer.liu").await;
+    let mediator = app.staff_token("mediator.chen").await;
+    let resident = app.resident_token("dispute").await;
+    let applied = expect_status(
+        app.post(
+            "/api/v1/mediations",
+            &resident,
+            json!({
+                "community_id": app.demo.community_a.as_uuid(),
+                "category_code": "LJ02",
+                "facts": "楼上漏水到我家厨房，多次协商对方态度恶劣",
+                "claims": "修好漏水并赔偿",
+                "parties": [
+                    {"role": "applicant", "name": "王小明", "contact": "13812341234"},
+                    {"role": "respondent", "name": "赵大力", "contact": "13912345678"},
+                ],
+            }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let mediation_id = applied["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/staff/mediations/{mediation_id}");
+    eventually("the mediation offered to the mediator", || async {
+        (app.get(&path, &mediator).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    expect_status(
+        app.post(&format!("{path}/accept"), &mediator, json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    for reason in ["对方扬言要动手打人", "对方再次威胁"] {
+        expect_status(
+            app.post(
+                &format!("{path}/flag-public-order-risk"),
+                &mediator,
+                json!({"reason": reason}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    }
+
+    // One work order, offered to the officer on duty, linked to the mediation.
+    let offer = eventually("the officer's work order", || async {
+        let list = expect_status(
+            app.get("/api/v1/staff/offers", &officer).await,
+            StatusCode::OK,
+        )
+        .await;
+        list["items"]
+            .as_array()
+            .and_then(|items| items.first().cloned())
+    })
+    .await;
+    let tip_id = offer["tip"]["id"].as_str().unwrap();
+    let view = expect_status(
+        app.get(&format!("/api/v1/staff/tips/{tip_id}"), &officer)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(view["staff"]["channel"], "mediation");
+    assert_eq!(view["staff"]["source_case_id"], mediation_id.as_str());
+    assert!(
+        view["description"]
+            .as_str()
+            .unwrap()
+            .contains("对方扬言要动手打人")
+    );
+    assert_eq!(view["anonymous"], false);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let list = expect_status(
+        app.get("/api/v1/staff/offers", &officer).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        list["items"].as_array().unwrap().len(),
+        1,
+        "flagging twice opens one work order"
+    );
+}
+
+#[tokio::test]
+async fn every_instance_serves_every_photo() {
+    let app = TestApp::spawn().await;
+    let sibling = app.spawn_sibling().await;
+    let resident = app.resident_token("two-instances").await;
+    let tip = expect_status(
+        report(&app, &resident, tip_body(&app, "AQ01", true), None).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let token = tip["tracking_token"].as_str().unwrap();
+    let receipts = expect_status(
+        upload(
+            &app,
+            "/api/v1/tips/tracked/photos",
+            (TRACKING, token),
+            vec![jpeg_with_gps()],
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let photo_id = receipts["receipts"][0]["id"].as_str().unwrap();
+    // Fetched through the other instance (another process behind the
+    // load balancer would be the same: the bytes are in the database).
+    let fetched = app
+        .http
+        .get(format!(
+            "http://127.0.0.1:{}/api/v1/tips/tracked/photos/{photo_id}",
+            sibling.port
+        ))
+        .header(TRACKING, token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), StatusCode::OK);
+    let bytes = fetched.bytes().await.unwrap();
+    assert_eq!(
+        hex::encode(Sha256::digest(&bytes)),
+        receipts["receipts"][0]["sha256"].as_str().unwrap()
+    );
+}

@@ -99,25 +99,7 @@ pub async fn apply_mediation(
         .as_deref()
         .map(|a| bounded_text("attendees", a, 1, 200))
         .transpose()?;
-    let applicants = body
-        .parties
-        .iter()
-        .filter(|p| p.role == PartyRole::Applicant)
-        .count();
-    let respondents = body
-        .parties
-        .iter()
-        .filter(|p| p.role == PartyRole::Respondent)
-        .count();
-    if applicants != 1 || respondents == 0 || body.parties.len() > MAX_PARTIES {
-        return Err(ValidationError::new(
-            "parties",
-            format!(
-                "exactly one applicant, at least one respondent, at most {MAX_PARTIES} parties"
-            ),
-        )
-        .into());
-    }
+    check_parties(&body.parties)?;
     if body.refused_mediator_ids.len() > 5
         || body
             .requested_mediator_id
@@ -152,34 +134,7 @@ pub async fn apply_mediation(
                 "this category takes no mediation bookings".into(),
             )
         })?;
-    let vault = state.vault.as_ref().ok_or_else(|| {
-        ApiError::Unavailable(
-            "party_data_not_configured",
-            "party names and contacts cannot be stored on this server".into(),
-        )
-    })?;
-    let mut parties = Vec::with_capacity(body.parties.len());
-    for p in &body.parties {
-        let name = bounded_text("parties.name", &p.name, 1, 32)?;
-        let contact = p
-            .contact
-            .as_deref()
-            .map(|c| bounded_text("parties.contact", c, 3, 32))
-            .transpose()?;
-        parties.push(NewParty {
-            role: match p.role {
-                PartyRole::Applicant => "applicant",
-                PartyRole::Respondent => "respondent",
-                PartyRole::Other => "other",
-            },
-            name_sealed: vault.seal(PARTY_NAME_CONTEXT, &name),
-            name_masked: mask_name(&name),
-            contact_sealed: contact
-                .as_deref()
-                .map(|c| vault.seal(PARTY_CONTACT_CONTEXT, c)),
-            contact_masked: contact.as_deref().map(mask_phone),
-        });
-    }
+    let parties = seal_parties(&state, &body.parties)?;
     let preferred_times = serde_json::to_string(&body.preferred_times)
         .map_err(|e| ApiError::internal(format!("preferred times: {e}")))?;
     let id = state
@@ -218,4 +173,62 @@ pub async fn apply_mediation(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/mediations/{id}")))
         .json(view))
+}
+
+/// Exactly one applicant, at least one respondent, at most ten parties.
+pub(crate) fn check_parties(parties: &[PartyRequest]) -> Result<(), ApiError> {
+    let applicants = parties
+        .iter()
+        .filter(|p| p.role == PartyRole::Applicant)
+        .count();
+    let respondents = parties
+        .iter()
+        .filter(|p| p.role == PartyRole::Respondent)
+        .count();
+    if applicants != 1 || respondents == 0 || parties.len() > MAX_PARTIES {
+        return Err(ValidationError::new(
+            "parties",
+            format!(
+                "exactly one applicant, at least one respondent, at most {MAX_PARTIES} parties"
+            ),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Names and contacts sealed at rest, masks in clear.
+pub(crate) fn seal_parties(
+    state: &AppState,
+    requests: &[PartyRequest],
+) -> Result<Vec<NewParty>, ApiError> {
+    let vault = state.vault.as_ref().ok_or_else(|| {
+        ApiError::Unavailable(
+            "party_data_not_configured",
+            "party names and contacts cannot be stored on this server".into(),
+        )
+    })?;
+    let mut parties = Vec::with_capacity(requests.len());
+    for p in requests {
+        let name = bounded_text("parties.name", &p.name, 1, 32)?;
+        let contact = p
+            .contact
+            .as_deref()
+            .map(|c| bounded_text("parties.contact", c, 3, 32))
+            .transpose()?;
+        parties.push(NewParty {
+            role: match p.role {
+                PartyRole::Applicant => "applicant",
+                PartyRole::Respondent => "respondent",
+                PartyRole::Other => "other",
+            },
+            name_sealed: vault.seal(PARTY_NAME_CONTEXT, &name),
+            name_masked: mask_name(&name),
+            contact_sealed: contact
+                .as_deref()
+                .map(|c| vault.seal(PARTY_CONTACT_CONTEXT, c)),
+            contact_masked: contact.as_deref().map(mask_phone),
+        });
+    }
+    Ok(parties)
 }

@@ -11,7 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use sansuo_domain::ValidationError;
 use sansuo_domain::tip::{Datum, GeoPoint, is_flagged, submission_limit};
 use sansuo_domain::values::IdempotencyKey;
-use sansuo_domain::{CaseId, ResidentId};
+use sansuo_domain::{Actor, CaseId, ResidentId};
 use sansuo_store::entity::category;
 use sansuo_store::tips::{NewTip, SERVICE, TipSubmission, channel};
 use serde::{Deserialize, Serialize};
@@ -203,6 +203,12 @@ pub async fn report_tip(
             NewTip {
                 id,
                 resident: (!body.anonymous).then_some(resident),
+                anonymous: body.anonymous,
+                submitted_by: if body.anonymous {
+                    Actor::AnonymousReporter
+                } else {
+                    Actor::Resident(resident)
+                },
                 community: community.id.into(),
                 category: category.code.clone(),
                 description,

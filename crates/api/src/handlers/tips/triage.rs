@@ -4,6 +4,7 @@
 use super::{TipView, Viewer, tip_not_found, tip_view};
 use crate::extract::OfficerAuth;
 use crate::handlers::context;
+use crate::handlers::mediations::apply::{PartyRequest, check_parties, seal_parties};
 use crate::handlers::mediations::bounded_text;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
@@ -11,6 +12,7 @@ use actix_web::{post, web};
 use sansuo_domain::CaseId;
 use sansuo_domain::tip::{TipAction, TriageVerdict};
 use sansuo_store::StoreError;
+use sansuo_store::mediations::NewMediation;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -278,4 +280,120 @@ pub async fn mark_duplicate(
         .map_err(tip_error)?;
     state.outbox_nudge.notify_one();
     answer(&state, id).await
+}
+
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConvertRequest {
+    /// A category that takes mediations (`LJ01` 噪音, `LJ02` 漏水...).
+    #[schema(example = "LJ01")]
+    pub category_code: String,
+    /// What the reporter asks for, 2 to 1000 characters.
+    pub claims: String,
+    /// Exactly one applicant (the reporter) and at least one respondent.
+    pub parties: Vec<PartyRequest>,
+    /// The officer's account of the dispute, added to the tip's description
+    /// as the mediation's facts (up to 1000 characters).
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConvertedView {
+    pub tip: TipView,
+    /// The mediation case it became, routed to the community's mediators.
+    pub mediation_id: Uuid,
+}
+
+/// Turn a tip into a mediation case (a neighbour quarrel rather than a
+/// police matter), keeping history: the tip is finished as `converted` and
+/// points to the mediation; the mediation's history says where it came
+/// from. Only a named reporter's tip (a mediation needs its applicant).
+#[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ConvertRequest, responses(
+    (status = 201, body = ConvertedView),
+    (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: not in a state to convert"),
+    (status = 422, body = ErrorBody, description = "`anonymous_tip_not_convertible`, `category_not_offered`, `validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`party_data_not_configured`"),
+))]
+#[post("/staff/tips/{id}/convert")]
+pub async fn convert_tip(
+    state: web::Data<AppState>,
+    auth: OfficerAuth,
+    request_id: RequestId,
+    id: web::Path<Uuid>,
+    body: web::Json<ConvertRequest>,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let id: CaseId = id.into_inner().into();
+    let record = super::staff::visible_tip(&state, auth.id, id)
+        .await?
+        .filter(|t| t.case.owner_staff_id == Some(auth.id.as_uuid()))
+        .ok_or_else(tip_not_found)?;
+    let reporter = record
+        .case
+        .resident_id
+        .filter(|_| !record.detail.anonymous)
+        .ok_or_else(|| {
+            ApiError::Unprocessable(
+                "anonymous_tip_not_convertible",
+                "an anonymous tip has no applicant for a mediation".into(),
+            )
+        })?;
+    let claims = bounded_text("claims", &body.claims, 2, 1000)?;
+    let note = body
+        .note
+        .as_deref()
+        .map(|n| bounded_text("note", n, 1, 1000))
+        .transpose()?;
+    check_parties(&body.parties)?;
+    let category = state
+        .store
+        .category(&body.category_code)
+        .await?
+        .filter(|c| {
+            sansuo_store::org::split_list(&c.services)
+                .iter()
+                .any(|s| s == sansuo_store::mediations::SERVICE)
+        })
+        .ok_or_else(|| {
+            ApiError::Unprocessable(
+                "category_not_offered",
+                "this category takes no mediation bookings".into(),
+            )
+        })?;
+    let parties = seal_parties(&state, &body.parties)?;
+    let facts = match note {
+        Some(note) => format!("{}\n\n{note}", record.detail.description),
+        None => record.detail.description.clone(),
+    };
+    let mediation_id = state
+        .store
+        .convert_tip_to_mediation(
+            id,
+            auth.id,
+            NewMediation {
+                resident: reporter.into(),
+                community: record.case.community_id.into(),
+                category: category.code,
+                facts,
+                claims,
+                preferred_times: "[]".into(),
+                private: false,
+                attendees: None,
+                requested_mediator: None,
+                refused_mediators: Vec::new(),
+                parties,
+                request_id: Some(request_id.as_str().to_owned()),
+            },
+            context(auth.principal(), &request_id),
+        )
+        .await
+        .map_err(tip_error)?;
+    tracing::info!(case_id = %id, mediation_id = %mediation_id, "tip converted into a mediation");
+    state.outbox_nudge.notify_one();
+    let tip = answer(&state, id).await?.into_inner();
+    Ok(actix_web::HttpResponse::Created().json(ConvertedView {
+        tip,
+        mediation_id: mediation_id.as_uuid(),
+    }))
 }
