@@ -79,6 +79,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(mediations::reopen::reopen_mediation)
                 // `tracked` and `similar` before `{id}`: they are not ids.
                 .service(tips::report::report_tip)
+                .service(tips::report::report_tip_with_photos)
                 .service(tips::resident::list_my_tips)
                 .service(tips::resident::similar_tips)
                 .service(tips::tracked::get_tracked_tip)

@@ -1143,3 +1143,63 @@ async fn every_instance_serves_every_photo() {
         receipts["receipts"][0]["sha256"].as_str().unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_tip_and_its_photos_arrive_in_one_request_or_not_at_all() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("one-shot").await;
+    let send = |photo: Vec<u8>| {
+        let form = Form::new()
+            .text("tip", tip_body(&app, "AQ01", true).to_string())
+            .part("photo", Part::bytes(photo).file_name("p.jpg"));
+        app.http
+            .post(app.url("/api/v1/tips/with-photos"))
+            .bearer_auth(&resident)
+            .multipart(form)
+            .send()
+    };
+    // A bad photo: nothing is recorded.
+    expect_error(
+        send(b"GIF89a....".to_vec()).await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "photo_type_not_allowed",
+    )
+    .await;
+    let db = app.app.store.db();
+    let cases: i64 = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) AS n FROM cases",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    assert_eq!(cases, 0);
+    let receipt = expect_status(send(jpeg_with_gps()).await.unwrap(), StatusCode::CREATED).await;
+    let token = receipt["tracking_token"].as_str().unwrap();
+    let seen = expect_status(tracked(&app, token).await, StatusCode::OK).await;
+    assert_eq!(seen["photos"].as_array().unwrap().len(), 1);
+    // No `tip` field, or not JSON.
+    let form = Form::new().part("photo", Part::bytes(jpeg_with_gps()).file_name("p.jpg"));
+    let r = app
+        .http
+        .post(app.url("/api/v1/tips/with-photos"))
+        .bearer_auth(&resident)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::BAD_REQUEST, "bad_parameter").await;
+    let form = Form::new().text("tip", "{not json");
+    let r = app
+        .http
+        .post(app.url("/api/v1/tips/with-photos"))
+        .bearer_auth(&resident)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::BAD_REQUEST, "malformed_json").await;
+}

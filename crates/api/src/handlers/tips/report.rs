@@ -152,7 +152,73 @@ pub async fn report_tip(
     req: HttpRequest,
     body: web::Json<ReportTipRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
+    file_tip(
+        &state,
+        auth.0,
+        &request_id,
+        &req,
+        body.into_inner(),
+        Vec::new(),
+    )
+    .await
+}
+
+/// Report a tip with its photos in one request (multipart/form-data): a
+/// `tip` field holding the same JSON as `POST /tips`, and up to 6 `photo`
+/// fields. Every photo is checked before anything is recorded: a refused
+/// photo means no tip either, so a retry starts clean.
+#[utoipa::path(tag = "tips", security(("bearer" = [])),
+    request_body(content_type = "multipart/form-data", description = "`tip`: the ReportTipRequest JSON; `photo`: one field per photo"),
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 201, body = TipReceipt),
+        (status = 400, body = ErrorBody, description = "`bad_parameter`: not multipart, or no `tip` field; `malformed_json`"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`"),
+        (status = 409, body = ErrorBody, description = "`too_many_photos`"),
+        (status = 413, body = ErrorBody, description = "`photo_too_large`, `field_too_large`"),
+        (status = 422, body = ErrorBody, description = "`emergency_call_110`, `anonymous_not_allowed`, `photo_type_not_allowed`, `photo_malformed`, `validation_failed`, `invalid_body`, `idempotency_key_reused`"),
+        (status = 429, body = ErrorBody, description = "`rate_limited`"),
+    ))]
+#[post("/tips/with-photos")]
+pub async fn report_tip_with_photos(
+    state: web::Data<AppState>,
+    auth: ResidentAuth,
+    request_id: RequestId,
+    req: HttpRequest,
+    payload: actix_multipart::Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let (photos, fields) =
+        super::photos::read_multipart(&state, payload, state.photo_limits.max_photos_per_tip)
+            .await?;
+    let json = fields
+        .iter()
+        .find(|(name, _)| name == "tip")
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| ApiError::BadParameter("send the report as a `tip` field".into()))?;
+    let body: ReportTipRequest = serde_json::from_str(json).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::MalformedJson(format!("the `tip` field is not JSON: {e}"))
+        } else {
+            ApiError::InvalidBody(format!("the `tip` field: {e}"))
+        }
+    })?;
+    // Refuse a bad photo before the tip exists.
+    for raw in &photos {
+        sansuo_media::process(raw, &state.photo_limits, chrono::Utc::now())?;
+    }
+    file_tip(&state, auth.0, &request_id, &req, body, photos).await
+}
+
+async fn file_tip(
+    state: &AppState,
+    resident: ResidentId,
+    request_id: &RequestId,
+    req: &HttpRequest,
+    body: ReportTipRequest,
+    photos: Vec<Vec<u8>>,
+) -> Result<HttpResponse, ApiError> {
     let category = tip_category(
         state.store.category(&body.category_code).await?,
         body.anonymous,
@@ -164,8 +230,7 @@ pub async fn report_tip(
         .community(body.community_id.into())
         .await?
         .ok_or_else(|| ApiError::NotFound("community_not_found", "no such community".into()))?;
-    let resident: ResidentId = auth.0;
-    let reporter = reporter_key(&state, resident);
+    let reporter = reporter_key(state, resident);
     let submission = match req.headers().get(IDEMPOTENCY_HEADER) {
         None => None,
         Some(value) => {
@@ -189,14 +254,14 @@ pub async fn report_tip(
     };
     if replay.is_none() {
         within_limit(
-            &state,
+            state,
             &format!("{REPORTER_PURPOSE}:{reporter}"),
             submission_limit(flagged),
         )
         .await?;
     }
     let id = CaseId::new();
-    let token_for = |id: CaseId| body.anonymous.then(|| tracking_token(&state, id));
+    let token_for = |id: CaseId| body.anonymous.then(|| tracking_token(state, id));
     let submitted = state
         .store
         .submit_tip(
@@ -231,13 +296,29 @@ pub async fn report_tip(
         // No reporter, place or text in the log: the id says enough.
         tracing::info!(case_id = %id, anonymous = body.anonymous, "tip reported");
         state.outbox_nudge.notify_one();
+        if !photos.is_empty() {
+            let actor = if body.anonymous {
+                Actor::AnonymousReporter
+            } else {
+                Actor::Resident(resident)
+            };
+            super::photos::attach_photos(
+                state,
+                id,
+                photos,
+                sansuo_store::tips::photo_source::REPORTER,
+                actor,
+                request_id,
+            )
+            .await?;
+        }
     }
     let record = state
         .store
         .tip(id)
         .await?
         .ok_or_else(super::tip_not_found)?;
-    let tip = tip_view(&state, record, Viewer::Reporter).await?;
+    let tip = tip_view(state, record, Viewer::Reporter).await?;
     let mut response = HttpResponse::Created();
     if !body.anonymous {
         response.insert_header(("Location", format!("/api/v1/tips/{id}")));
