@@ -88,101 +88,62 @@ impl FromRequest for ResidentAuth {
     }
 }
 
-/// A request by a logged-in lawyer.
-pub struct LawyerAuth {
-    pub id: StaffId,
-    pub scope: OrgUnitId,
-}
-
-impl LawyerAuth {
-    pub fn principal(&self) -> Principal {
-        Principal::Staff {
-            id: self.id,
-            role: StaffRole::Lawyer,
-            scope: self.scope,
+/// An extractor for the staff members of one role: `$name { id, scope }`,
+/// 403 with `$who` named for anyone else.
+macro_rules! role_auth {
+    ($(#[$doc:meta])* $name:ident, $role:ident, $who:literal) => {
+        $(#[$doc])*
+        pub struct $name {
+            pub id: StaffId,
+            pub scope: OrgUnitId,
         }
-    }
-}
 
-impl FromRequest for LawyerAuth {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p {
-            Principal::Staff {
-                id,
-                role: StaffRole::Lawyer,
-                scope,
-            } => Ok(LawyerAuth { id, scope }),
-            _ => Err(ApiError::forbidden("this endpoint is for lawyers")),
-        }))
-    }
-}
-
-/// A request by a logged-in mediator.
-pub struct MediatorAuth {
-    pub id: StaffId,
-    pub scope: OrgUnitId,
-}
-
-impl MediatorAuth {
-    pub fn principal(&self) -> Principal {
-        Principal::Staff {
-            id: self.id,
-            role: StaffRole::Mediator,
-            scope: self.scope,
+        impl $name {
+            pub fn principal(&self) -> Principal {
+                Principal::Staff {
+                    id: self.id,
+                    role: StaffRole::$role,
+                    scope: self.scope,
+                }
+            }
         }
-    }
-}
 
-impl FromRequest for MediatorAuth {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Ready<Result<Self, ApiError>>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p {
-            Principal::Staff {
-                id,
-                role: StaffRole::Mediator,
-                scope,
-            } => Ok(MediatorAuth { id, scope }),
-            _ => Err(ApiError::forbidden("this endpoint is for mediators")),
-        }))
-    }
-}
-
-/// A request by a logged-in community police officer.
-pub struct OfficerAuth {
-    pub id: StaffId,
-    pub scope: OrgUnitId,
-}
-
-impl OfficerAuth {
-    pub fn principal(&self) -> Principal {
-        Principal::Staff {
-            id: self.id,
-            role: StaffRole::Officer,
-            scope: self.scope,
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                ready(principal(req).and_then(|p| match p {
+                    Principal::Staff {
+                        id,
+                        role: StaffRole::$role,
+                        scope,
+                    } => Ok($name { id, scope }),
+                    _ => Err(ApiError::forbidden(concat!("this endpoint is for ", $who))),
+                }))
+            }
         }
-    }
+    };
 }
 
-impl FromRequest for OfficerAuth {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p {
-            Principal::Staff {
-                id,
-                role: StaffRole::Officer,
-                scope,
-            } => Ok(OfficerAuth { id, scope }),
-            _ => Err(ApiError::forbidden("this endpoint is for officers")),
-        }))
-    }
-}
+role_auth!(
+    /// A request by a logged-in lawyer.
+    LawyerAuth,
+    Lawyer,
+    "lawyers"
+);
+role_auth!(
+    /// A request by a logged-in mediator.
+    MediatorAuth,
+    Mediator,
+    "mediators"
+);
+role_auth!(
+    /// A request by a logged-in community police officer.
+    OfficerAuth,
+    Officer,
+    "officers"
+);
 
 /// A staff member the routing engine offers cases to (lawyers, mediators,
 /// officers: `domain::dispatch::is_offered_cases`). Which cases, of which

@@ -124,6 +124,44 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// A new case row as every service writes it: waiting for its first
+/// routing, nobody owns it, the router places it on its workflow's ladder.
+/// Callers override what differs (`pool_unit_id`, `moderation`, ...).
+pub(crate) fn new_case_row(
+    id: CaseId,
+    service: &str,
+    community: OrgUnitId,
+    category: &str,
+    resident: Option<ResidentId>,
+    now: DateTime<Utc>,
+) -> case::ActiveModel {
+    case::ActiveModel {
+        id: Set(id.as_uuid()),
+        service: Set(service.to_owned()),
+        community_id: Set(community.as_uuid()),
+        category_code: Set(category.to_owned()),
+        resident_id: Set(resident.map(|r| r.as_uuid())),
+        status: Set("submitted".to_owned()),
+        owner_staff_id: Set(None),
+        pool_unit_id: Set(None),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        accepted_at: Set(None),
+        answered_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        moderation: Set(Moderation::Passed.as_str().to_owned()),
+        workflow: Set(None),
+        ladder_step: Set(0),
+        step_entered_at: Set(None),
+        priority: Set(0),
+        queued_at: Set(Some(now)),
+        unrouted_at: Set(None),
+        preferred_staff_id: Set(None),
+    }
+}
+
 pub(crate) fn actor_columns(actor: Actor) -> (&'static str, Option<Uuid>) {
     match actor {
         Actor::Resident(id) => ("resident", Some(id.as_uuid())),
@@ -379,30 +417,16 @@ impl Store {
         let case_id = CaseId::new();
         let txn = self.db().begin().await?;
         case::Entity::insert(case::ActiveModel {
-            id: Set(case_id.as_uuid()),
-            service: Set(SERVICE.to_owned()),
-            community_id: Set(new.community.as_uuid()),
-            category_code: Set(new.category.clone()),
-            resident_id: Set(Some(new.resident.as_uuid())),
-            status: Set(ConsultationStatus::Submitted.as_str().to_owned()),
-            owner_staff_id: Set(None),
             pool_unit_id: Set(new.pool_unit.map(Into::into)),
-            version: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            accepted_at: Set(None),
-            answered_at: Set(None),
-            resolved_at: Set(None),
-            closed_at: Set(None),
             moderation: Set(new.moderation.as_str().to_owned()),
-            // The router places the case on its workflow's ladder.
-            workflow: Set(None),
-            ladder_step: Set(0),
-            step_entered_at: Set(None),
-            priority: Set(0),
-            queued_at: Set(Some(now)),
-            unrouted_at: Set(None),
-            preferred_staff_id: Set(None),
+            ..new_case_row(
+                case_id,
+                SERVICE,
+                new.community,
+                &new.category,
+                Some(new.resident),
+                now,
+            )
         })
         .exec_without_returning(&txn)
         .await?;

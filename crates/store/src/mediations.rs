@@ -16,7 +16,6 @@ use sansuo_domain::mediation::{
     AttendanceAnswer, MediationAction, MediationStatus, RefusalGround, VisitAnswer,
     may_answer_visit, may_rate, slots_of, status_after_cancel, transition,
 };
-use sansuo_domain::moderation::Moderation;
 use sansuo_domain::values::Rating;
 use sansuo_domain::work_order::Move;
 use sansuo_domain::{CaseId, OrgUnitId, ResidentId, StaffId};
@@ -1127,30 +1126,16 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
 ) -> Result<CaseId, StoreError> {
     let case_id = CaseId::new();
     case::Entity::insert(case::ActiveModel {
-        id: Set(case_id.as_uuid()),
-        service: Set(SERVICE.to_owned()),
-        community_id: Set(new.community.as_uuid()),
-        category_code: Set(new.category.clone()),
-        resident_id: Set(Some(new.resident.as_uuid())),
-        status: Set(MediationStatus::Submitted.as_str().to_owned()),
-        owner_staff_id: Set(None),
-        pool_unit_id: Set(None),
-        version: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        accepted_at: Set(None),
-        answered_at: Set(None),
-        resolved_at: Set(None),
-        closed_at: Set(None),
-        moderation: Set(Moderation::Passed.as_str().to_owned()),
-        workflow: Set(None),
-        ladder_step: Set(0),
-        step_entered_at: Set(None),
-        priority: Set(0),
-        queued_at: Set(Some(now)),
-        unrouted_at: Set(None),
         // A party may ask for a mediator: offered first if eligible.
         preferred_staff_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
+        ..crate::consultations::new_case_row(
+            case_id,
+            SERVICE,
+            new.community,
+            &new.category,
+            Some(new.resident),
+            now,
+        )
     })
     .exec_without_returning(txn)
     .await?;

@@ -9,7 +9,7 @@
 //! only by `tips.reporter_key`, a keyed hash made by the caller.
 
 use crate::consultations::{
-    Context, append_event, apply_move, cancel_pending_offers, staff_freed, visibility,
+    Context, Submission, append_event, apply_move, cancel_pending_offers, staff_freed, visibility,
 };
 use crate::entity::{
     case, case_event, case_message, staff, tip, tip_photo, tip_reporter, tip_supporter,
@@ -83,21 +83,6 @@ pub struct NewTip {
     pub channel: &'static str,
     pub source_case: Option<CaseId>,
     pub request_id: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TipSubmission {
-    Created(CaseId),
-    /// A retry with the same Idempotency-Key from the same reporter.
-    Replayed(CaseId),
-}
-
-impl TipSubmission {
-    pub fn case_id(&self) -> CaseId {
-        match self {
-            TipSubmission::Created(id) | TipSubmission::Replayed(id) => *id,
-        }
-    }
 }
 
 /// A tip with everything its views need.
@@ -218,7 +203,7 @@ impl Store {
         &self,
         new: NewTip,
         now: DateTime<Utc>,
-    ) -> Result<TipSubmission, StoreError> {
+    ) -> Result<Submission, StoreError> {
         if let Some(found) = self.replayed_tip(&new).await? {
             return Ok(found);
         }
@@ -236,10 +221,10 @@ impl Store {
             Err(err) => return Err(err),
         }
         txn.commit().await?;
-        Ok(TipSubmission::Created(new.id))
+        Ok(Submission::Created(new.id))
     }
 
-    async fn replayed_tip(&self, new: &NewTip) -> Result<Option<TipSubmission>, StoreError> {
+    async fn replayed_tip(&self, new: &NewTip) -> Result<Option<Submission>, StoreError> {
         let Some((key, hash)) = &new.submission else {
             return Ok(None);
         };
@@ -250,7 +235,7 @@ impl Store {
         match found {
             None => Ok(None),
             Some(row) if row.request_hash.as_deref() == Some(hash.as_str()) => {
-                Ok(Some(TipSubmission::Replayed(row.case_id.into())))
+                Ok(Some(Submission::Replayed(row.case_id.into())))
             }
             Some(_) => Err(StoreError::IdempotencyKeyReused),
         }
@@ -926,33 +911,16 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let case_id = new.id;
-    case::Entity::insert(case::ActiveModel {
-        id: Set(case_id.as_uuid()),
-        service: Set(SERVICE.to_owned()),
-        community_id: Set(new.community.as_uuid()),
-        category_code: Set(new.category.clone()),
-        resident_id: Set(new.resident.map(|r| r.as_uuid())),
-        status: Set(TipStatus::Submitted.as_str().to_owned()),
-        owner_staff_id: Set(None),
-        pool_unit_id: Set(None),
-        version: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        accepted_at: Set(None),
-        answered_at: Set(None),
-        resolved_at: Set(None),
-        closed_at: Set(None),
-        // Tips are police reports, seen by officers only: a content
-        // filter would refuse exactly the scams and threats they report.
-        moderation: Set(Moderation::Passed.as_str().to_owned()),
-        workflow: Set(None),
-        ladder_step: Set(0),
-        step_entered_at: Set(None),
-        priority: Set(0),
-        queued_at: Set(Some(now)),
-        unrouted_at: Set(None),
-        preferred_staff_id: Set(None),
-    })
+    // Tips are police reports, seen by officers only: no content filter
+    // (it would refuse exactly the scams and threats they report).
+    case::Entity::insert(crate::consultations::new_case_row(
+        case_id,
+        SERVICE,
+        new.community,
+        &new.category,
+        new.resident,
+        now,
+    ))
     .exec_without_returning(txn)
     .await?;
     let (lat, lng) = new.location.unzip();

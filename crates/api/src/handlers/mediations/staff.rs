@@ -5,6 +5,7 @@
 use super::{MediationView, PartyDetail, mediation_not_found, mediation_view};
 use crate::extract::MediatorAuth;
 use crate::handlers::context;
+use crate::handlers::staff::accept_offer::{OfferAnswer, answer_offer_of_case};
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, get, post, web};
@@ -94,20 +95,15 @@ pub async fn accept_mediation(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<MediationView>, ApiError> {
     let id: CaseId = id.into_inner().into();
-    let offer = state
-        .store
-        .pending_offer_of(id, auth.id, Utc::now())
-        .await?
-        .ok_or_else(mediation_not_found)?;
-    state
-        .store
-        .accept_offer(
-            offer.id.into(),
-            auth.id,
-            context(auth.principal(), &request_id),
-        )
-        .await
-        .map_err(crate::handlers::staff::accept_offer::offer_error)?;
+    answer_offer_of_case(
+        &state,
+        id,
+        auth.id,
+        OfferAnswer::Accept,
+        context(auth.principal(), &request_id),
+        mediation_not_found,
+    )
+    .await?;
     tracing::info!(case_id = %id, "mediation accepted");
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
@@ -138,22 +134,15 @@ pub async fn decline_mediation(
 ) -> Result<HttpResponse, ApiError> {
     let reason = Reason::parse(&body.reason)?;
     let id: CaseId = id.into_inner().into();
-    let offer = state
-        .store
-        .pending_offer_of(id, auth.id, Utc::now())
-        .await?
-        .ok_or_else(mediation_not_found)?;
-    state
-        .store
-        .decline_offer(
-            offer.id.into(),
-            auth.id,
-            reason.as_str(),
-            context(auth.principal(), &request_id),
-        )
-        .await
-        .map_err(crate::handlers::staff::accept_offer::offer_error)?;
-    state.outbox_nudge.notify_one();
+    answer_offer_of_case(
+        &state,
+        id,
+        auth.id,
+        OfferAnswer::Decline(reason.as_str()),
+        context(auth.principal(), &request_id),
+        mediation_not_found,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -45,3 +45,41 @@ pub(crate) fn offer_error(err: StoreError) -> ApiError {
         other => staff_error(other),
     }
 }
+
+/// Answer the live offer of `case` to this person, by case rather than by
+/// offer id (the mediation and tip pages act on the case they show).
+/// No live offer of it to them: `not_found()`.
+pub(crate) async fn answer_offer_of_case(
+    state: &AppState,
+    case: sansuo_domain::CaseId,
+    staff: sansuo_domain::StaffId,
+    answer: OfferAnswer<'_>,
+    ctx: sansuo_store::consultations::Context<'_>,
+    not_found: fn() -> ApiError,
+) -> Result<(), ApiError> {
+    let offer = state
+        .store
+        .pending_offer_of(case, staff, ctx.now)
+        .await?
+        .ok_or_else(not_found)?;
+    match answer {
+        OfferAnswer::Accept => state.store.accept_offer(offer.id.into(), staff, ctx).await,
+        OfferAnswer::Decline(reason) => {
+            let declined = state
+                .store
+                .decline_offer(offer.id.into(), staff, reason, ctx)
+                .await;
+            // The next candidate is asked at once.
+            state.outbox_nudge.notify_one();
+            declined
+        }
+    }
+    .map(|_| ())
+    .map_err(offer_error)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum OfferAnswer<'a> {
+    Accept,
+    Decline(&'a str),
+}

@@ -12,8 +12,9 @@ use sansuo_domain::ValidationError;
 use sansuo_domain::tip::{Datum, GeoPoint, is_flagged, submission_limit};
 use sansuo_domain::values::IdempotencyKey;
 use sansuo_domain::{Actor, CaseId, ResidentId};
+use sansuo_store::consultations::Submission;
 use sansuo_store::entity::category;
-use sansuo_store::tips::{NewTip, SERVICE, TipSubmission, channel};
+use sansuo_store::tips::{NewTip, SERVICE, channel};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
@@ -292,7 +293,7 @@ async fn file_tip(
         )
         .await?;
     let id = submitted.case_id();
-    if let TipSubmission::Created(_) = submitted {
+    if let Submission::Created(_) = submitted {
         // No reporter, place or text in the log: the id says enough.
         tracing::info!(case_id = %id, anonymous = body.anonymous, "tip reported");
         state.outbox_nudge.notify_one();
@@ -323,7 +324,7 @@ async fn file_tip(
     if !body.anonymous {
         response.insert_header(("Location", format!("/api/v1/tips/{id}")));
     }
-    if matches!(submitted, TipSubmission::Replayed(_)) {
+    if matches!(submitted, Submission::Replayed(_)) {
         response.insert_header(("Idempotent-Replayed", "true"));
     }
     Ok(response.json(TipReceipt {

@@ -5,7 +5,7 @@ use super::{TipView, Viewer, tip_not_found, tip_view};
 use crate::extract::OfficerAuth;
 use crate::handlers::context;
 use crate::handlers::mediations::bounded_text;
-use crate::handlers::staff::accept_offer::offer_error;
+use crate::handlers::staff::accept_offer::{OfferAnswer, answer_offer_of_case};
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, get, post, web};
@@ -193,20 +193,15 @@ pub async fn acknowledge_tip(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<TipView>, ApiError> {
     let id: CaseId = id.into_inner().into();
-    let offer = state
-        .store
-        .pending_offer_of(id, auth.id, Utc::now())
-        .await?
-        .ok_or_else(tip_not_found)?;
-    state
-        .store
-        .accept_offer(
-            offer.id.into(),
-            auth.id,
-            context(auth.principal(), &request_id),
-        )
-        .await
-        .map_err(offer_error)?;
+    answer_offer_of_case(
+        &state,
+        id,
+        auth.id,
+        OfferAnswer::Accept,
+        context(auth.principal(), &request_id),
+        tip_not_found,
+    )
+    .await?;
     tracing::info!(case_id = %id, "tip acknowledged");
     let record = state.store.tip(id).await?.ok_or_else(tip_not_found)?;
     Ok(web::Json(tip_view(&state, record, Viewer::Staff).await?))
@@ -238,22 +233,15 @@ pub async fn decline_tip(
 ) -> Result<HttpResponse, ApiError> {
     let reason = Reason::parse(&body.reason)?;
     let id: CaseId = id.into_inner().into();
-    let offer = state
-        .store
-        .pending_offer_of(id, auth.id, Utc::now())
-        .await?
-        .ok_or_else(tip_not_found)?;
-    state
-        .store
-        .decline_offer(
-            offer.id.into(),
-            auth.id,
-            reason.as_str(),
-            context(auth.principal(), &request_id),
-        )
-        .await
-        .map_err(offer_error)?;
-    state.outbox_nudge.notify_one();
+    answer_offer_of_case(
+        &state,
+        id,
+        auth.id,
+        OfferAnswer::Decline(reason.as_str()),
+        context(auth.principal(), &request_id),
+        tip_not_found,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
