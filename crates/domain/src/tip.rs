@@ -331,6 +331,38 @@ impl TriageVerdict {
     }
 }
 
+/// Why a tip is not taken. The order is the rule: an emergency is refused
+/// first, before anything else is looked at or recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TipRefusal {
+    /// Happening now: the client must tell the resident to call 110.
+    Emergency,
+    /// The category takes no tips.
+    NotForTips,
+    /// The category takes tips by name only.
+    AnonymousNotAllowed,
+}
+
+/// What a category says about a tip submitted in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryRules {
+    pub urgent: bool,
+    pub takes_tips: bool,
+    pub anonymous_allowed: bool,
+}
+
+pub fn admit_tip(rules: CategoryRules, anonymous: bool) -> Result<(), TipRefusal> {
+    if rules.urgent {
+        Err(TipRefusal::Emergency)
+    } else if !rules.takes_tips {
+        Err(TipRefusal::NotForTips)
+    } else if anonymous && !rules.anonymous_allowed {
+        Err(TipRefusal::AnonymousNotAllowed)
+    } else {
+        Ok(())
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Where: map datums and distances.
 
@@ -707,6 +739,36 @@ mod tests {
             transition(S::Acknowledged, TriageVerdict::Unfounded.action()),
             Ok(S::Unfounded)
         );
+    }
+
+    #[test]
+    fn emergencies_are_refused_before_anything_else() {
+        let rules = |urgent, takes_tips, anonymous_allowed| CategoryRules {
+            urgent,
+            takes_tips,
+            anonymous_allowed,
+        };
+        // Urgent wins over every other rule, named or anonymous.
+        for (takes, anon_ok, anon) in [
+            (true, true, true),
+            (false, false, true),
+            (true, false, false),
+        ] {
+            assert_eq!(
+                admit_tip(rules(true, takes, anon_ok), anon),
+                Err(TipRefusal::Emergency)
+            );
+        }
+        assert_eq!(
+            admit_tip(rules(false, false, true), false),
+            Err(TipRefusal::NotForTips)
+        );
+        assert_eq!(
+            admit_tip(rules(false, true, false), true),
+            Err(TipRefusal::AnonymousNotAllowed)
+        );
+        assert_eq!(admit_tip(rules(false, true, false), false), Ok(()));
+        assert_eq!(admit_tip(rules(false, true, true), true), Ok(()));
     }
 
     #[test]

@@ -9,7 +9,9 @@ use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use sansuo_domain::ValidationError;
-use sansuo_domain::tip::{Datum, GeoPoint, is_flagged, submission_limit};
+use sansuo_domain::tip::{
+    CategoryRules, Datum, GeoPoint, TipRefusal, admit_tip, is_flagged, submission_limit,
+};
 use sansuo_domain::values::IdempotencyKey;
 use sansuo_domain::{Actor, CaseId, ResidentId};
 use sansuo_store::consultations::Submission;
@@ -69,26 +71,25 @@ pub(crate) fn tip_category(
     category: Option<category::Model>,
     anonymous: bool,
 ) -> Result<category::Model, ApiError> {
-    if category.as_ref().is_some_and(|c| c.urgent) {
-        return Err(ApiError::Emergency);
-    }
-    let category = category
-        .filter(|c| {
-            c.active
-                && sansuo_store::org::split_list(&c.services)
-                    .iter()
-                    .any(|s| s == SERVICE)
-        })
-        .ok_or_else(|| {
-            ApiError::NotFound("category_not_found", "no such category for tips".into())
-        })?;
-    if anonymous && !category.anonymous_allowed {
-        return Err(ApiError::Unprocessable(
+    let not_found = || ApiError::NotFound("category_not_found", "no such category for tips".into());
+    let category = category.ok_or_else(not_found)?;
+    let rules = CategoryRules {
+        urgent: category.urgent,
+        takes_tips: category.active
+            && sansuo_store::org::split_list(&category.services)
+                .iter()
+                .any(|s| s == SERVICE),
+        anonymous_allowed: category.anonymous_allowed,
+    };
+    match admit_tip(rules, anonymous) {
+        Ok(()) => Ok(category),
+        Err(TipRefusal::Emergency) => Err(ApiError::Emergency),
+        Err(TipRefusal::NotForTips) => Err(not_found()),
+        Err(TipRefusal::AnonymousNotAllowed) => Err(ApiError::Unprocessable(
             "anonymous_not_allowed",
             "this category does not take anonymous tips; report it by name".into(),
-        ));
+        )),
     }
-    Ok(category)
 }
 
 /// A location parsed: WGS-84 (lat, lng), the datum it came in, the address.
