@@ -23,6 +23,7 @@ mod m20261124_000014_case_preference;
 mod m20261124_000015_mediations;
 mod m20261124_000016_tips;
 mod m20261124_000017_mediation_resident_side;
+mod m20261124_000018_open311_public;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000015_mediations::Migration),
             Box::new(m20261124_000016_tips::Migration),
             Box::new(m20261124_000017_mediation_resident_side::Migration),
+            Box::new(m20261124_000018_open311_public::Migration),
         ]
     }
 }

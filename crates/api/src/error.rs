@@ -91,7 +91,7 @@ impl ApiError {
         }
     }
 
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             ApiError::MalformedJson(m) | ApiError::BadParameter(m) | ApiError::InvalidBody(m) => {
                 m.clone()

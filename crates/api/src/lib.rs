@@ -139,7 +139,24 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::workflows::update_workflow)
                 .service(admin::stats_live::stats_live)
                 .service(admin::stats_summary::stats_summary)
-                .service(admin::mediation_report::mediation_report),
+                .service(admin::mediation_report::mediation_report)
+                // Open311 GeoReport v2 over tips: the keys (admins), then the
+                // endpoint itself, outside `/api/v1` at the specification's
+                // paths; anything else under `/open311` is its 404, in XML.
+                .service(admin::open311_keys::issue_open311_key)
+                .service(admin::open311_keys::list_open311_keys)
+                .service(admin::open311_keys::revoke_open311_key),
+        )
+        .service(
+            utoipa_actix_web::scope("/open311")
+                .service(open311::discovery::discovery)
+                .service(open311::services::list_services)
+                .service(open311::services::get_service_definition)
+                .service(open311::requests::list_requests)
+                .service(open311::requests::create_request)
+                .service(open311::requests::get_request)
+                .service(open311::tokens::get_token)
+                .default_service(web::to(open311::not_found)),
         );
 }
 

@@ -26,6 +26,7 @@ police station, judicial office and law firms handle them. All times are RFC 333
         (name = "staff", description = "Lawyers: offers, pool, thread, resolution; staff presence"),
         (name = "wechat", description = "WeChat's message push to this server (signed)"),
         (name = "admin", description = "Coordinators and administrators: organisation tree, staff, duty roster, rooms, calendar, routing statistics"),
+        (name = "open311", description = "Open311 GeoReport v2 over tips, outside /api/v1 at the specification's paths: services, service definitions, filing with an api_key (issued by administrators), public reading of tips in public categories. Every response is in the format the extension names (.xml or .json); errors are the specification's list of {code, description} with 400, 403 or 404"),
     )
 )]
 pub struct ApiDoc;

@@ -68,6 +68,11 @@ pub struct CategoryEntry {
     /// An emergency: the API tells the resident to call 110 and queues nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub urgent: Option<bool>,
+    /// Its tips are listed publicly through Open311 (`GET requests`), with
+    /// no reporter data, no free text and a coarsened place. Only for
+    /// matters of public concern (hazards, nuisances): never personal ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open311_public: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workflows: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -93,6 +98,8 @@ pub struct Category {
     pub priority: i32,
     pub anonymous_allowed: bool,
     pub urgent: bool,
+    /// Its tips appear in Open311's public `GET requests` (default false).
+    pub open311_public: bool,
     /// Workflow names, at most one per service.
     pub workflows: Vec<String>,
 }
@@ -141,6 +148,7 @@ impl CatalogFile {
                 priority: top.priority.unwrap_or(0),
                 anonymous_allowed: top.anonymous_allowed.unwrap_or(false),
                 urgent: top.urgent.unwrap_or(false),
+                open311_public: top.open311_public.unwrap_or(false),
                 workflows,
             };
             self.check(&parent, &mut seen)?;
@@ -168,6 +176,7 @@ impl CatalogFile {
                     priority: item.priority.unwrap_or(parent.priority),
                     anonymous_allowed: item.anonymous_allowed.unwrap_or(parent.anonymous_allowed),
                     urgent: item.urgent.unwrap_or(parent.urgent),
+                    open311_public: item.open311_public.unwrap_or(parent.open311_public),
                     workflows: item
                         .workflows
                         .clone()
@@ -295,6 +304,7 @@ mod tests {
             priority: None,
             anonymous_allowed: None,
             urgent: None,
+            open311_public: None,
             workflows: workflows.map(|w| w.into_iter().map(str::to_owned).collect()),
             items,
         }
@@ -342,6 +352,52 @@ mod tests {
         assert_eq!(
             f.services_of(&resolved[0]),
             vec![Service::Consultation, Service::Mediation]
+        );
+    }
+
+    #[test]
+    fn open311_public_is_inherited_and_may_be_withdrawn_per_item() {
+        let mut drugs = entry("AQ09", None, vec![]);
+        drugs.open311_public = Some(false);
+        let mut hazards = entry(
+            "AQ",
+            Some(vec!["ask"]),
+            vec![entry("AQ01", None, vec![]), drugs],
+        );
+        hazards.open311_public = Some(true);
+        let mut noise = entry("ZA05", None, vec![]);
+        noise.open311_public = Some(true);
+        let disputes = entry(
+            "ZA",
+            Some(vec!["ask"]),
+            vec![entry("ZA01", None, vec![]), noise],
+        );
+        let resolved = file(vec![hazards, disputes]).resolve().unwrap();
+        let public: Vec<&str> = resolved
+            .iter()
+            .filter(|c| c.open311_public)
+            .map(|c| c.code.as_str())
+            .collect();
+        assert_eq!(public, ["AQ", "AQ01", "ZA05"]);
+    }
+
+    #[test]
+    fn open311_public_defaults_to_false_and_round_trips() {
+        let parsed: CategoryEntry = serde_json::from_str(
+            r#"{"code": "LJ", "name_zh": "名", "name_en": "n", "workflows": ["ask"]}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.open311_public, None);
+        assert!(!file(vec![parsed.clone()]).resolve().unwrap()[0].open311_public);
+        // Left out when unset, so the file's other entries are unchanged.
+        assert!(!serde_json::to_string(&parsed).unwrap().contains("open311"));
+        let mut public = parsed;
+        public.open311_public = Some(true);
+        let text = serde_json::to_string(&public).unwrap();
+        assert!(text.contains(r#""open311_public":true"#));
+        assert_eq!(
+            serde_json::from_str::<CategoryEntry>(&text).unwrap(),
+            public
         );
     }
 

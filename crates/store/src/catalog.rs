@@ -61,6 +61,7 @@ impl Store {
                 priority: Set(c.priority),
                 anonymous_allowed: Set(c.anonymous_allowed),
                 urgent: Set(c.urgent),
+                open311_public: Set(c.open311_public),
                 workflows: Set(c.workflows.join(",")),
             })
             .on_conflict(
@@ -75,6 +76,7 @@ impl Store {
                         category::Column::Priority,
                         category::Column::AnonymousAllowed,
                         category::Column::Urgent,
+                        category::Column::Open311Public,
                         category::Column::Workflows,
                     ])
                     .to_owned(),

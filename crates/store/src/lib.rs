@@ -17,6 +17,7 @@ pub mod identity;
 pub mod mediations;
 pub mod moderation;
 pub mod notifications;
+pub mod open311;
 pub mod org;
 pub mod outbox;
 pub mod photos;

@@ -12,6 +12,7 @@ mod input;
 mod mediation;
 mod moderation;
 mod notifications;
+mod open311;
 mod phone;
 mod push;
 mod qrcodes;

@@ -5,6 +5,7 @@ pub mod communities;
 pub mod consultations;
 pub mod health;
 pub mod mediations;
+pub mod open311;
 pub mod residents;
 pub mod staff;
 pub mod tips;

@@ -14,6 +14,8 @@ pub struct Model {
     pub priority: i32,
     pub anonymous_allowed: bool,
     pub urgent: bool,
+    /// Its tips are listed by Open311's public `GET requests`.
+    pub open311_public: bool,
     pub workflows: String,
 }
 
