@@ -19,6 +19,8 @@ pub const REFERENCE_TTL: Duration = Duration::from_secs(10);
 #[derive(Debug, Default)]
 pub(crate) struct ReferenceCache {
     workflows: Mutex<HashMap<String, (Instant, Option<WorkflowRules>)>>,
+    /// The workflow a category's list gives a service, by list and service.
+    workflows_for: Mutex<HashMap<String, (Instant, Option<WorkflowRules>)>>,
     calendar: Mutex<Option<(Instant, BusinessCalendar)>>,
     places: Mutex<HashMap<Uuid, (Instant, CasePlace)>>,
 }
@@ -38,6 +40,19 @@ impl ReferenceCache {
     pub(crate) fn put_workflow(&self, name: &str, rules: Option<WorkflowRules>) {
         let mut map = self.workflows.lock().expect("cache lock");
         map.insert(name.to_owned(), (Instant::now(), rules));
+    }
+
+    pub(crate) fn workflow_for(&self, key: &str) -> Option<Option<WorkflowRules>> {
+        let map = self.workflows_for.lock().expect("cache lock");
+        map.get(key)
+            .filter(|(at, _)| fresh(*at))
+            .map(|(_, w)| w.clone())
+    }
+
+    pub(crate) fn put_workflow_for(&self, key: &str, rules: Option<WorkflowRules>) {
+        let mut map = self.workflows_for.lock().expect("cache lock");
+        // Bounded by the distinct workflow lists of the categories (a few dozen).
+        map.insert(key.to_owned(), (Instant::now(), rules));
     }
 
     pub(crate) fn calendar(&self) -> Option<BusinessCalendar> {
@@ -68,6 +83,7 @@ impl ReferenceCache {
     /// Forget everything (an edit through this instance).
     pub(crate) fn clear(&self) {
         self.workflows.lock().expect("cache lock").clear();
+        self.workflows_for.lock().expect("cache lock").clear();
         *self.calendar.lock().expect("cache lock") = None;
         self.places.lock().expect("cache lock").clear();
     }

@@ -23,8 +23,8 @@ use sansuo_domain::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    JoinType, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, UpdateMany,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -149,13 +149,21 @@ impl Store {
         category: &category::Model,
         service: &str,
     ) -> Result<Option<WorkflowRules>, StoreError> {
+        // Cached under the category's list and the service: a category
+        // whose list is edited asks under a new key.
+        let key = format!("{}\u{0}{service}", category.workflows);
+        if let Some(cached) = self.reference().workflow_for(&key) {
+            return Ok(cached);
+        }
         let names = crate::org::split_list(&category.workflows);
         let found = workflow::Entity::find()
             .filter(workflow::Column::Name.is_in(names))
             .filter(workflow::Column::Service.eq(service))
             .one(self.db())
             .await?;
-        found.map(WorkflowRules::from_row).transpose()
+        let rules = found.map(WorkflowRules::from_row).transpose()?;
+        self.reference().put_workflow_for(&key, rules.clone());
+        Ok(rules)
     }
 
     /// The community, its station, street and district.
@@ -197,15 +205,21 @@ impl Store {
         id: CaseId,
         now: DateTime<Utc>,
     ) -> Result<Option<RouteContext>, StoreError> {
-        let Some(case) = case::Entity::find_by_id(id.as_uuid())
+        // The case and its category in one statement.
+        let Some((case, category)) = case::Entity::find_by_id(id.as_uuid())
+            .join(
+                JoinType::LeftJoin,
+                case::Entity::belongs_to(category::Entity)
+                    .from(case::Column::CategoryCode)
+                    .to(category::Column::Code)
+                    .into(),
+            )
+            .select_also(category::Entity)
             .one(self.db())
             .await?
         else {
             return Ok(None);
         };
-        let category = category::Entity::find_by_id(case.category_code.clone())
-            .one(self.db())
-            .await?;
         let workflow = match (&case.workflow, &category) {
             (Some(name), _) => self.workflow_rules(name).await?,
             (None, Some(category)) => self.workflow_for(category, &case.service).await?,
@@ -304,7 +318,12 @@ impl Store {
         // (PostgreSQL), so concurrent offers to one person queue up here
         // and each sees the others' load: capacity holds across routers.
         crate::consultations::mark_assigned(&txn, to, now).await?;
-        if self.load_of(&txn, to).await? >= self.capacity_of(&txn, to).await? {
+        // The re-count is a statement of its own, after the lock: under READ
+        // COMMITTED each statement sees what committed before it began, so
+        // it sees the offer of a router that held the lock before us. (Folded
+        // into the locking UPDATE it would read the snapshot taken before
+        // the wait, and two routers could both fill the last place.)
+        if !room_of(&txn, to).await? {
             return Err(StoreError::AtCapacity);
         }
         let ctx = system(request_id, now);
@@ -329,40 +348,7 @@ impl Store {
 
     /// Whether this person has room for another offer now.
     pub async fn has_room(&self, staff_id: StaffId) -> Result<bool, StoreError> {
-        Ok(
-            self.load_of(self.db(), staff_id).await?
-                < self.capacity_of(self.db(), staff_id).await?,
-        )
-    }
-
-    /// Active cases plus pending offers: what counts against capacity.
-    pub(crate) async fn load_of<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        staff_id: StaffId,
-    ) -> Result<u32, StoreError> {
-        let owned = case::Entity::find()
-            .filter(case::Column::OwnerStaffId.eq(staff_id.as_uuid()))
-            .filter(case::Column::Status.is_not_in(crate::staffing::FINISHED_STATUSES))
-            .count(conn)
-            .await?;
-        let offered = offer::Entity::find()
-            .filter(offer::Column::StaffId.eq(staff_id.as_uuid()))
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .count(conn)
-            .await?;
-        Ok((owned + offered) as u32)
-    }
-
-    async fn capacity_of<C: ConnectionTrait>(
-        &self,
-        conn: &C,
-        staff_id: StaffId,
-    ) -> Result<u32, StoreError> {
-        Ok(staff::Entity::find_by_id(staff_id.as_uuid())
-            .one(conn)
-            .await?
-            .map_or(0, |s| s.capacity.max(0) as u32))
+        room_of(self.db(), staff_id).await
     }
 
     /// Nobody to offer it to now: keep it waiting in its step's queue. A
@@ -863,6 +849,30 @@ impl Store {
         }
         Ok(None)
     }
+}
+
+/// Whether this person's load (active cases plus pending offers) is below
+/// their capacity, in one statement (it was three: two counts and the
+/// account). Nobody by that id has no room.
+async fn room_of<C: ConnectionTrait>(conn: &C, staff_id: StaffId) -> Result<bool, StoreError> {
+    #[derive(FromQueryResult)]
+    struct Room {
+        capacity: i32,
+        load: i64,
+    }
+    let backend = conn.get_database_backend();
+    let sql = format!(
+        "SELECT s.capacity, {load} AS load FROM staff s WHERE s.id = $1",
+        load = crate::staffing::load_sql("s.id")
+    );
+    let room = Room::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        crate::staffing::numbered(backend, sql),
+        [staff_id.as_uuid().into()],
+    ))
+    .one(conn)
+    .await?;
+    Ok(room.is_some_and(|r| r.load < i64::from(r.capacity.max(0))))
 }
 
 /// Owe the case a routing decision, in the same transaction as the change

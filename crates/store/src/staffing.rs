@@ -8,7 +8,8 @@ use sansuo_domain::dispatch::Presence;
 use sansuo_domain::{OrgUnitId, StaffId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, Statement, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -365,132 +366,204 @@ impl Store {
 /// Of every service: what is left is at most a follow-up visit or a rating.
 pub(crate) use sansuo_domain::work_order::FINISHED_STATUSES;
 
+/// A constant of the code as an SQL literal (statuses, kinds: lowercase
+/// words, nothing to escape).
+fn literal(word: &str) -> String {
+    assert!(
+        word.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+        "not a plain word: {word}"
+    );
+    format!("'{word}'")
+}
+
+/// What counts against capacity, for the staff member whose id is the SQL
+/// expression `id`: owned cases not finished plus pending offers (an offer
+/// holds a place). Both counts use an index (`cases_owner`, `offers_staff_status`).
+pub(crate) fn load_sql(id: &str) -> String {
+    let finished = FINISHED_STATUSES.map(literal).join(", ");
+    let pending = literal(crate::consultations::offer_status::PENDING);
+    format!(
+        "(SELECT COUNT(*) FROM cases c WHERE c.owner_staff_id = {id} \
+           AND c.status NOT IN ({finished})) \
+         + (SELECT COUNT(*) FROM offers o WHERE o.staff_id = {id} AND o.status = {pending})"
+    )
+}
+
+/// Hand-written SQL with PostgreSQL's numbered placeholders (`$1`), for
+/// `backend`: SQLite numbers them `?1`. The text has no other `$`.
+pub(crate) fn numbered(backend: DbBackend, sql: String) -> String {
+    match backend {
+        DbBackend::Postgres => sql,
+        _ => sql.replace('$', "?"),
+    }
+}
+
+/// One row of [`Store::dispatch_snapshots`]: a staff member, their lists
+/// folded into comma-separated text, their load counted.
+#[derive(Debug, FromQueryResult)]
+struct SnapshotRow {
+    id: Uuid,
+    org_unit_id: Uuid,
+    active: bool,
+    capacity: i32,
+    presence: String,
+    created_at: DateTime<Utc>,
+    last_assigned_at: Option<DateTime<Utc>>,
+    /// Units beyond the home unit (`staff_units`), UUIDs as text.
+    units: Option<String>,
+    /// Category codes (two capitals and digits: never a comma), sorted.
+    skills: Option<String>,
+    /// Communities whose signed lawyer this is, UUIDs as text.
+    signed: Option<String>,
+    on_duty: i32,
+    load: i64,
+    /// Serves the unit through a firm signed to it (or to the street's
+    /// district), or as the community's signed lawyer: the unit is theirs.
+    serves_here: i32,
+}
+
+fn uuid_list(list: Option<String>) -> Result<Vec<Uuid>, StoreError> {
+    list.iter()
+        .flat_map(|l| l.split(','))
+        .map(|text| {
+            Uuid::parse_str(text).map_err(|e| {
+                StoreError::Db(sea_orm::DbErr::Custom(format!(
+                    "staff snapshot: `{text}` is not a UUID: {e}"
+                )))
+            })
+        })
+        .collect()
+}
+
+/// The staff snapshot of one (role, unit) as ONE statement; it replaced
+/// eight (accounts, units, skills, signings, firms, roster, owned load,
+/// offered load: BENCHMARKS.md, the routing engine). Who works for the
+/// unit: home unit, membership, and for lawyers a firm serving it (signed
+/// to it, or for a street to its district) or the community's signing.
+/// The text serves PostgreSQL and SQLite alike (the bundled SQLite is
+/// ≥ 3.44: `string_agg` with `ORDER BY`) except for two spellings: the
+/// placeholders ([`numbered`]) and UUIDs as text (SQLite stores them as
+/// 16-byte blobs: `hex()`; PostgreSQL casts). The roster and the signings
+/// have no index by staff member, so they are read once for everyone
+/// (`IN (SELECT id FROM who)`), not once per person.
+fn snapshot_sql(backend: DbBackend, lawyers: bool) -> String {
+    let as_text = |column: &str| match backend {
+        DbBackend::Postgres => format!("CAST({column} AS TEXT)"),
+        _ => format!("hex({column})"),
+    };
+    let (pool_firms, signed_here) = if lawyers {
+        (
+            format!(
+                "SELECT fs.firm_id FROM firm_signings fs WHERE fs.org_unit_id = $2 \
+                   OR fs.org_unit_id IN (SELECT u.parent_id FROM org_units u \
+                                         WHERE u.id = $2 AND u.kind = {street})",
+                street = literal(crate::org::kind::STREET)
+            ),
+            "SELECT ls.staff_id FROM lawyer_signings ls WHERE ls.community_id = $2",
+        )
+    } else {
+        // Other roles serve a unit only as its own staff or members.
+        (
+            "SELECT fs.firm_id FROM firm_signings fs WHERE 1 = 0".to_owned(),
+            "SELECT ls.staff_id FROM lawyer_signings ls WHERE 1 = 0",
+        )
+    };
+    let units = as_text("su.org_unit_id");
+    let communities = as_text("ls.community_id");
+    let load = load_sql("w.id");
+    numbered(
+        backend,
+        format!(
+            "WITH pool_firms AS ({pool_firms}), \
+             signed_here AS ({signed_here}), \
+             who AS (\
+               SELECT s.id, s.org_unit_id, s.law_firm_id, s.active, s.capacity, s.presence, \
+                      s.created_at, s.last_assigned_at \
+               FROM staff s \
+               WHERE s.role = $1 AND (s.org_unit_id = $2 \
+                 OR s.id IN (SELECT su.staff_id FROM staff_units su WHERE su.org_unit_id = $2) \
+                 OR s.law_firm_id IN (SELECT firm_id FROM pool_firms) \
+                 OR s.id IN (SELECT staff_id FROM signed_here))), \
+             member_units AS (\
+               SELECT su.staff_id, string_agg({units}, ',') AS list FROM staff_units su \
+               WHERE su.staff_id IN (SELECT id FROM who) GROUP BY su.staff_id), \
+             skills AS (\
+               SELECT sk.staff_id, string_agg(sk.category_code, ',' ORDER BY sk.category_code) AS list \
+               FROM staff_skills sk WHERE sk.staff_id IN (SELECT id FROM who) GROUP BY sk.staff_id), \
+             signings AS (\
+               SELECT ls.staff_id, string_agg({communities}, ',') AS list FROM lawyer_signings ls \
+               WHERE ls.staff_id IN (SELECT id FROM who) GROUP BY ls.staff_id), \
+             duty AS (\
+               SELECT DISTINCT d.staff_id FROM duty_shifts d \
+               WHERE d.staff_id IN (SELECT id FROM who) AND d.starts_at <= $3 AND d.ends_at > $3) \
+             SELECT w.id, w.org_unit_id, w.active, w.capacity, w.presence, w.created_at, \
+                    w.last_assigned_at, member_units.list AS units, skills.list AS skills, \
+                    signings.list AS signed, \
+                    CASE WHEN duty.staff_id IS NULL THEN 0 ELSE 1 END AS on_duty, \
+                    {load} AS load, \
+                    CASE WHEN w.law_firm_id IN (SELECT firm_id FROM pool_firms) \
+                           OR w.id IN (SELECT staff_id FROM signed_here) \
+                         THEN 1 ELSE 0 END AS serves_here \
+             FROM who w \
+             LEFT JOIN member_units ON member_units.staff_id = w.id \
+             LEFT JOIN skills ON skills.staff_id = w.id \
+             LEFT JOIN signings ON signings.staff_id = w.id \
+             LEFT JOIN duty ON duty.staff_id = w.id \
+             ORDER BY w.id"
+        ),
+    )
+}
+
 impl Store {
     /// Everyone of `role` working for `unit` (home unit or membership), as
     /// the dispatch engine sees them at `now`: presence, duty, load, skills.
+    /// One statement (see [`snapshot_sql`]).
     pub async fn dispatch_snapshots(
         &self,
         role: sansuo_domain::StaffRole,
         unit: OrgUnitId,
         now: DateTime<Utc>,
     ) -> Result<Vec<sansuo_domain::dispatch::StaffSnapshot>, StoreError> {
-        use crate::entity::{case, lawyer_signing};
-        use sea_orm::sea_query::Query;
-        use sea_orm::{Condition, FromQueryResult, QuerySelect};
-
-        let members = Query::select()
-            .column(staff_unit::Column::StaffId)
-            .from(staff_unit::Entity)
-            .and_where(staff_unit::Column::OrgUnitId.eq(unit.as_uuid()))
-            .to_owned();
-        // Lawyers also serve a unit through their firm: signed to the unit
-        // itself or to the district above it (the firm pool).
-        let (pool_firms, signed_here) = match role {
-            sansuo_domain::StaffRole::Lawyer => {
-                let signed: Vec<Uuid> = lawyer_signing::Entity::find()
-                    .filter(lawyer_signing::Column::CommunityId.eq(unit.as_uuid()))
-                    .all(self.db())
-                    .await?
-                    .into_iter()
-                    .map(|s| s.staff_id)
-                    .collect();
-                (self.firms_serving(unit).await?, signed)
-            }
-            _ => (Vec::new(), Vec::new()),
-        };
-        let accounts = staff::Entity::find()
-            .filter(staff::Column::Role.eq(role.as_str()))
-            .filter(
-                Condition::any()
-                    .add(staff::Column::OrgUnitId.eq(unit.as_uuid()))
-                    .add(staff::Column::Id.in_subquery(members))
-                    .add(staff::Column::LawFirmId.is_in(pool_firms.clone()))
-                    // A community's signed lawyer serves it by the signing.
-                    .add(staff::Column::Id.is_in(signed_here.clone())),
-            )
+        let backend = self.backend();
+        let statement = Statement::from_sql_and_values(
+            backend,
+            snapshot_sql(backend, role == sansuo_domain::StaffRole::Lawyer),
+            [role.as_str().into(), unit.as_uuid().into(), now.into()],
+        );
+        let rows = SnapshotRow::find_by_statement(statement)
             .all(self.db())
             .await?;
-        let profiles = self.profiles(accounts).await?;
-        let ids: Vec<Uuid> = profiles.iter().map(|p| p.account.id).collect();
-
-        let on_duty: Vec<Uuid> = duty_shift::Entity::find()
-            .filter(duty_shift::Column::StaffId.is_in(ids.clone()))
-            .filter(duty_shift::Column::StartsAt.lte(now))
-            .filter(duty_shift::Column::EndsAt.gt(now))
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|s| s.staff_id)
-            .collect();
-
-        #[derive(FromQueryResult)]
-        struct Load {
-            owner_staff_id: Uuid,
-            active: i64,
-        }
-        let loads: Vec<Load> = case::Entity::find()
-            .select_only()
-            .column(case::Column::OwnerStaffId)
-            .column_as(case::Column::Id.count(), "active")
-            .filter(case::Column::OwnerStaffId.is_in(ids.clone()))
-            .filter(case::Column::Status.is_not_in(FINISHED_STATUSES))
-            .group_by(case::Column::OwnerStaffId)
-            .into_model::<Load>()
-            .all(self.db())
-            .await?;
-        // A pending offer holds a place too, or one router burst could
-        // offer a person far more than their capacity.
-        let offered: Vec<Load> = crate::entity::offer::Entity::find()
-            .select_only()
-            .column_as(crate::entity::offer::Column::StaffId, "owner_staff_id")
-            .column_as(crate::entity::offer::Column::Id.count(), "active")
-            .filter(crate::entity::offer::Column::StaffId.is_in(ids.clone()))
-            .filter(crate::entity::offer::Column::Status.eq("pending"))
-            .group_by(crate::entity::offer::Column::StaffId)
-            .into_model::<Load>()
-            .all(self.db())
-            .await?;
-        let signings = lawyer_signing::Entity::find()
-            .filter(lawyer_signing::Column::StaffId.is_in(ids))
-            .all(self.db())
-            .await?;
-
-        Ok(profiles
-            .into_iter()
-            .map(|p| {
-                let id = p.account.id;
-                let mut units = p.units;
-                units.insert(0, p.account.org_unit_id);
-                if p.account
-                    .law_firm_id
-                    .is_some_and(|f| pool_firms.contains(&f))
-                    || signed_here.contains(&id)
-                {
+        rows.into_iter()
+            .map(|row| {
+                // Home unit first, then memberships, then the unit served
+                // through a firm or signing (the engine only asks `contains`).
+                let mut units = vec![row.org_unit_id];
+                units.extend(uuid_list(row.units)?);
+                if row.serves_here != 0 {
                     units.push(unit.as_uuid());
                 }
-                sansuo_domain::dispatch::StaffSnapshot {
-                    id: id.into(),
+                Ok(sansuo_domain::dispatch::StaffSnapshot {
+                    id: row.id.into(),
                     role,
-                    active: p.account.active,
+                    active: row.active,
                     units: units.into_iter().map(Into::into).collect(),
-                    skills: p.skills,
-                    presence: parse_presence(&p.account.presence).unwrap_or(Presence::OffDuty),
-                    on_duty: on_duty.contains(&id),
-                    active_cases: loads
+                    skills: row
+                        .skills
                         .iter()
-                        .chain(&offered)
-                        .filter(|l| l.owner_staff_id == id)
-                        .map(|l| l.active.max(0) as u32)
-                        .sum(),
-                    capacity: p.account.capacity.max(0) as u32,
-                    signed_communities: signings
-                        .iter()
-                        .filter(|s| s.staff_id == id)
-                        .map(|s| s.community_id.into())
+                        .flat_map(|s| s.split(','))
+                        .map(str::to_owned)
                         .collect(),
-                    idle_since: p.account.last_assigned_at.unwrap_or(p.account.created_at),
-                }
+                    presence: parse_presence(&row.presence).unwrap_or(Presence::OffDuty),
+                    on_duty: row.on_duty != 0,
+                    active_cases: row.load.max(0) as u32,
+                    capacity: row.capacity.max(0) as u32,
+                    signed_communities: uuid_list(row.signed)?
+                        .into_iter()
+                        .map(Into::into)
+                        .collect(),
+                    idle_since: row.last_assigned_at.unwrap_or(row.created_at),
+                })
             })
-            .collect())
+            .collect()
     }
 }

@@ -3,6 +3,7 @@
 
 use futures::future::join_all;
 use reqwest::StatusCode;
+use sansuo_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use sansuo_tests::{TestApp, TestOptions, eventually, expect_status};
 use serde_json::json;
 
@@ -134,4 +135,97 @@ async fn concurrent_retries_with_one_idempotency_key_create_one_case() {
     )
     .await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+}
+
+fn placement(
+    case: &sansuo_store::entity::case::Model,
+    now: chrono::DateTime<chrono::Utc>,
+) -> sansuo_store::routing::LadderPlacement<'_> {
+    sansuo_store::routing::LadderPlacement {
+        workflow: case.workflow.as_deref(),
+        step: case.ladder_step as usize,
+        entered_at: now,
+        priority: case.priority,
+        unit: case.pool_unit_id.map(Into::into),
+    }
+}
+
+/// The offer transaction's guarantee, head on: two offers to one person
+/// with room for exactly one, sent at the same moment over two connections.
+/// One wins; the other finds them at capacity (the person's row lock queues
+/// it, and its re-count, a statement of its own, sees the first offer).
+#[tokio::test]
+async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
+    use sansuo_store::StoreError;
+    use sansuo_store::entity::offer;
+    const ROUNDS: usize = 8;
+    let app = TestApp::spawn().await;
+    let store = &app.app.store;
+    // Everyone away: the submissions wait in their queues, untouched.
+    for lawyer in ["lawyer.zhang", "lawyer.li", "lawyer.wang", "lawyer.zhao"] {
+        app.set_presence(lawyer, "away").await;
+    }
+    let resident = app.resident_token("two-routers").await;
+    let mut ids = Vec::new();
+    for i in 0..2 * ROUNDS {
+        let case = app
+            .submit(&resident, &format!("第{i}件：物业费涨价是否合法？"))
+            .await;
+        let id: uuid::Uuid = case["id"].as_str().unwrap().parse().unwrap();
+        eventually("the case to wait in a queue", || async {
+            store
+                .case(id.into())
+                .await
+                .unwrap()
+                .filter(|c| c.status == "pooled")
+        })
+        .await;
+        ids.push(id);
+    }
+    let zhang = app.demo.account("lawyer.zhang").id;
+    let now = chrono::Utc::now();
+    let expires_at = now + chrono::Duration::hours(1);
+    for round in 0..ROUNDS {
+        // `round` pending offers already: room for exactly one more.
+        store
+            .set_staff_routing(zhang, None, None, Some(round as i32 + 1))
+            .await
+            .unwrap();
+        // Read afresh: the router may have moved them on since.
+        let mut pair = Vec::new();
+        for id in &ids[2 * round..2 * round + 2] {
+            pair.push(store.case((*id).into()).await.unwrap().unwrap());
+        }
+        let (a, b) = tokio::join!(
+            store.offer_case(
+                &pair[0],
+                placement(&pair[0], now),
+                zhang,
+                expires_at,
+                None,
+                now
+            ),
+            store.offer_case(
+                &pair[1],
+                placement(&pair[1], now),
+                zhang,
+                expires_at,
+                None,
+                now
+            ),
+        );
+        let full = |r: &Result<_, StoreError>| matches!(r, Err(StoreError::AtCapacity));
+        assert!(
+            (a.is_ok() && full(&b)) || (full(&a) && b.is_ok()),
+            "round {round}: one offer and one `at capacity`, got {a:?} and {b:?}"
+        );
+        assert!(!store.has_room(zhang).await.unwrap(), "round {round}: full");
+    }
+    let pending = offer::Entity::find()
+        .filter(offer::Column::StaffId.eq(zhang.as_uuid()))
+        .filter(offer::Column::Status.eq("pending"))
+        .all(store.db())
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), ROUNDS, "one offer per round, never two");
 }
