@@ -27,7 +27,7 @@ use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait, UpdateMany,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -349,9 +349,20 @@ impl Store {
         bbox: BoundingBox,
         since: DateTime<Utc>,
     ) -> Result<Vec<NearbyRow>, StoreError> {
+        // The category and age are filtered in the same statement as the
+        // box: a cap applied before them could hide this week's tips
+        // behind older ones in a busy spot.
+        let recent_of_category = case::Entity::find()
+            .select_only()
+            .column(case::Column::Id)
+            .filter(case::Column::Service.eq(SERVICE))
+            .filter(case::Column::CategoryCode.eq(category))
+            .filter(case::Column::CreatedAt.gte(since))
+            .into_query();
         let details = tip::Entity::find()
             .filter(tip::Column::Lat.between(bbox.min_lat, bbox.max_lat))
             .filter(tip::Column::Lng.between(bbox.min_lng, bbox.max_lng))
+            .filter(tip::Column::CaseId.in_subquery(recent_of_category))
             .limit(500)
             .all(self.db())
             .await?;
@@ -360,8 +371,6 @@ impl Store {
         }
         let cases = case::Entity::find()
             .filter(case::Column::Id.is_in(details.iter().map(|d| d.case_id)))
-            .filter(case::Column::CategoryCode.eq(category))
-            .filter(case::Column::CreatedAt.gte(since))
             .all(self.db())
             .await?;
         Ok(cases

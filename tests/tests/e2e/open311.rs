@@ -5,7 +5,7 @@
 //! with a photo), the public reading (only public categories, no free text,
 //! no address, coarse location), and every error as `{code, description}`.
 
-use chrono::{Duration, Utc};
+use crate::tips::{jpeg_with_gps, officer_on_duty};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use sansuo_tests::{TestApp, eventually, expect_error, expect_status};
@@ -15,51 +15,6 @@ use serde_json::{Value, json};
 const LAT: f64 = 31.264_63;
 const LNG: f64 = 121.505_24;
 const STATION: &str = "欧阳路派出所";
-
-/// A minimal well-formed JPEG whose Exif block carries a GPS position and
-/// the owner's name, as a phone would write them (as in `tips.rs`).
-fn jpeg_with_gps() -> Vec<u8> {
-    let mut out = vec![0xFF, 0xD8];
-    let segment = |out: &mut Vec<u8>, marker: u8, body: &[u8]| {
-        out.extend_from_slice(&[0xFF, marker]);
-        out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
-        out.extend_from_slice(body);
-    };
-    segment(
-        &mut out,
-        0xE0,
-        b"JFIF\0\x01\x01\x00\x00\x01\x00\x01\x00\x00",
-    );
-    segment(
-        &mut out,
-        0xE1,
-        b"Exif\0\0MM\0*GPSLatitude=31/1,15/1,52/1;Artist=Wang Xiaoming",
-    );
-    segment(&mut out, 0xDB, &[0u8; 65]);
-    segment(&mut out, 0xC0, &[8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
-    let mut dht = vec![0x00];
-    dht.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
-    dht.push(0);
-    segment(&mut out, 0xC4, &dht);
-    segment(&mut out, 0xDA, &[1, 1, 0x00, 0, 63, 0]);
-    out.extend_from_slice(&[0x12, 0x34, 0x56]);
-    out.extend_from_slice(&[0xFF, 0xD9]);
-    out
-}
-
-async fn officer_on_duty(app: &TestApp) {
-    app.app
-        .store
-        .add_duty_shift(
-            app.demo.police_station,
-            app.demo.account("officer.liu").id,
-            Utc::now() - Duration::hours(1),
-            Utc::now() + Duration::hours(8),
-            Utc::now(),
-        )
-        .await
-        .unwrap();
-}
 
 /// An XML document as (root name, its children as (name, leaf fields)).
 type Leaves = Vec<(String, String)>;

@@ -18,7 +18,7 @@ const LNG: f64 = 121.5052;
 
 /// A minimal well-formed JPEG whose Exif block carries a GPS position and
 /// the owner's name, as a phone would write them.
-fn jpeg_with_gps() -> Vec<u8> {
+pub(crate) fn jpeg_with_gps() -> Vec<u8> {
     let mut out = vec![0xFF, 0xD8];
     let segment = |out: &mut Vec<u8>, marker: u8, body: &[u8]| {
         out.extend_from_slice(&[0xFF, marker]);
@@ -47,7 +47,7 @@ fn jpeg_with_gps() -> Vec<u8> {
     out
 }
 
-async fn officer_on_duty(app: &TestApp) {
+pub(crate) async fn officer_on_duty(app: &TestApp) {
     app.app
         .store
         .add_duty_shift(
