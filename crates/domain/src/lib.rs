@@ -6,6 +6,7 @@
 //! store, queue and HTTP crates load data, call into this crate, and save the
 //! result; they never re-implement a rule.
 
+pub mod account;
 pub mod actor;
 pub mod calendar;
 pub mod catalog;

@@ -2,7 +2,7 @@
 //! background worker and the HTTP server.
 
 use crate::config::PhotoStoreSetting;
-use crate::config::{Config, redact_url};
+use crate::config::{Config, DatabaseSettings, redact_url};
 use actix_web::{App, HttpServer, middleware::from_fn};
 use anyhow::Context;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -33,13 +33,13 @@ pub struct Application {
 
 /// Connect to the database named in the configuration and bring its schema
 /// and reference data up to date.
-pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&config.database_url, config.database_max_connections)
+pub async fn open_store(database: &DatabaseSettings) -> anyhow::Result<Store> {
+    let store = Store::connect(&database.url, database.max_connections)
         .await
         .with_context(|| {
             format!(
                 "cannot connect to the database at {}",
-                redact_url(&config.database_url)
+                redact_url(&database.url)
             )
         })?;
     store.migrate().await.context("migrating the database")?;
@@ -162,7 +162,7 @@ fn data_keys(config: &Config) -> anyhow::Result<Option<Arc<sansuo_vault::KeyRing
 impl Application {
     /// Everything up and listening; `run_until_stopped` serves.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let store = open_store(&config).await?;
+        let store = open_store(&config.database()).await?;
         let vault = data_keys(&config)?;
         if vault.is_none() {
             tracing::warn!(

@@ -18,6 +18,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://sansuo.db?mode=rwc";
 pub const DEFAULT_WECHAT_BASE_URL: &str = "https://api.weixin.qq.com";
 /// The placeholder in `deploy/sansuo.env.example`; refused outside demo mode.
 pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes";
+/// The placeholder of `SANSUO_TIP_KEY` in the example; refused everywhere.
+pub const EXAMPLE_TIP_KEY: &str = "REPLACE-WITH-openssl-rand-hex-32";
 const MIN_JWT_SECRET_BYTES: usize = 32;
 
 #[derive(Clone)]
@@ -120,6 +122,89 @@ impl fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
+/// What `migrate` and `admin create` need: the database and nothing else,
+/// so a district can migrate and create its first administrator before any
+/// secret or WeChat credential exists.
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+impl DatabaseSettings {
+    pub fn from_env() -> Result<Self, ConfigErrors> {
+        Self::from_vars(&std::env::vars().collect())
+    }
+
+    pub fn from_vars(vars: &HashMap<String, String>) -> Result<Self, ConfigErrors> {
+        let mut problems = Vec::new();
+        let settings = Self::read(vars, &mut problems);
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigErrors(problems))
+        }
+    }
+
+    fn read(vars: &HashMap<String, String>, problems: &mut Vec<String>) -> Self {
+        let max_connections =
+            read_number(vars, problems, "SANSUO_DB_MAX_CONNECTIONS", 20, 1, 500) as u32;
+        let url = read_var(vars, "DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !(url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.starts_with("sqlite:"))
+        {
+            problems.push(format!(
+                "DATABASE_URL=`{}` must start with postgres:// (production) or sqlite: (embedded)",
+                redact_url(&url)
+            ));
+        }
+        DatabaseSettings {
+            url,
+            max_connections,
+        }
+    }
+}
+
+/// A variable's trimmed value; empty counts as unset.
+fn read_var(vars: &HashMap<String, String>, name: &str) -> Option<String> {
+    vars.get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// A whole number in `min..=max`, or the default with the problem named.
+fn read_number(
+    vars: &HashMap<String, String>,
+    problems: &mut Vec<String>,
+    name: &str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> u64 {
+    match read_var(vars, name) {
+        None => default,
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                problems.push(format!(
+                    "{name}=`{raw}` must be a whole number from {min} to {max}"
+                ));
+                default
+            }
+        },
+    }
+}
+
 impl Config {
     pub fn from_env(demo: bool) -> Result<Self, ConfigErrors> {
         Self::from_vars(&std::env::vars().collect(), demo)
@@ -127,26 +212,11 @@ impl Config {
 
     pub fn from_vars(vars: &HashMap<String, String>, demo: bool) -> Result<Self, ConfigErrors> {
         let mut problems = Vec::new();
-        let get = |name: &str| {
-            vars.get(name)
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        };
+        let database = DatabaseSettings::read(vars, &mut problems);
+        let get = |name: &str| read_var(vars, name);
         let mut number = |name: &str, default: u64, min: u64, max: u64| -> u64 {
-            match get(name) {
-                None => default,
-                Some(raw) => match raw.parse::<u64>() {
-                    Ok(n) if (min..=max).contains(&n) => n,
-                    _ => {
-                        problems.push(format!(
-                            "{name}=`{raw}` must be a whole number from {min} to {max}"
-                        ));
-                        default
-                    }
-                },
-            }
+            read_number(vars, &mut problems, name, default, min, max)
         };
-        let database_max_connections = number("SANSUO_DB_MAX_CONNECTIONS", 20, 1, 500) as u32;
         let access_secs = number("SANSUO_ACCESS_TOKEN_TTL_SECS", 15 * 60, 60, 24 * 3600);
         let refresh_secs = number(
             "SANSUO_REFRESH_TOKEN_TTL_SECS",
@@ -168,16 +238,10 @@ impl Config {
             SocketAddr::from(([127, 0, 0, 1], 8080))
         });
 
-        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
-        if !(database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://")
-            || database_url.starts_with("sqlite:"))
-        {
-            problems.push(format!(
-                "DATABASE_URL=`{}` must start with postgres:// (production) or sqlite: (embedded)",
-                redact_url(&database_url)
-            ));
-        }
+        let DatabaseSettings {
+            url: database_url,
+            max_connections: database_max_connections,
+        } = database;
         let redis_url = get("REDIS_URL");
         if let Some(url) = &redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
@@ -266,6 +330,10 @@ impl Config {
         };
 
         let tip_key = match get("SANSUO_TIP_KEY") {
+            Some(key) if key == EXAMPLE_TIP_KEY => {
+                problems.push("SANSUO_TIP_KEY is still the example value; set a long random key (e.g. `openssl rand -hex 32`)".into());
+                SecretString::from(key)
+            }
             Some(key) if key.len() < MIN_JWT_SECRET_BYTES => {
                 problems.push(format!("SANSUO_TIP_KEY must be at least {MIN_JWT_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`); changing it invalidates anonymous tippers' tracking tokens"));
                 SecretString::from(key)
@@ -318,6 +386,13 @@ impl Config {
             tip_key,
             photo_store,
         })
+    }
+
+    pub fn database(&self) -> DatabaseSettings {
+        DatabaseSettings {
+            url: self.database_url.clone(),
+            max_connections: self.database_max_connections,
+        }
     }
 
     pub fn jwt_secret_len(&self) -> usize {
@@ -425,6 +500,37 @@ mod tests {
         let mut good = vars(&wx);
         good.insert("SANSUO_JWT_SECRET".into(), "x".repeat(40));
         assert!(Config::from_vars(&good, false).is_ok());
+        let mut example_tip_key = good.clone();
+        example_tip_key.insert("SANSUO_TIP_KEY".into(), EXAMPLE_TIP_KEY.into());
+        assert!(
+            Config::from_vars(&example_tip_key, false)
+                .unwrap_err()
+                .to_string()
+                .contains("SANSUO_TIP_KEY is still the example value")
+        );
+    }
+
+    /// Copying `deploy/sansuo.env.example` without replacing its
+    /// placeholders must not start a server with known secrets.
+    #[test]
+    fn the_example_file_is_refused_until_its_placeholders_are_replaced() {
+        let example = include_str!("../../../deploy/sansuo.env.example");
+        let vars: HashMap<String, String> = example
+            .lines()
+            .filter(|line| !line.trim_start().starts_with('#'))
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+            .collect();
+        for name in ["SANSUO_TIP_KEY", "SANSUO_PHOTO_STORE", "SANSUO_DATA_KEYS"] {
+            assert!(
+                vars.contains_key(name),
+                "{name} is missing from the example"
+            );
+        }
+        let text = Config::from_vars(&vars, false).unwrap_err().to_string();
+        for name in ["SANSUO_JWT_SECRET", "SANSUO_TIP_KEY", "SANSUO_DATA_KEYS"] {
+            assert!(text.contains(name), "{name} not refused: {text}");
+        }
     }
 
     #[test]
@@ -440,6 +546,33 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.0.len(), 4, "{err}");
+    }
+
+    #[test]
+    fn the_database_alone_needs_no_secret_or_wechat_credential() {
+        let settings = DatabaseSettings::from_vars(&vars(&[(
+            "DATABASE_URL",
+            "postgres://u:hunter2@db/sansuo",
+        )]))
+        .unwrap();
+        assert_eq!(settings.max_connections, 20);
+        assert!(!format!("{settings:?}").contains("hunter2"));
+        let err = DatabaseSettings::from_vars(&vars(&[
+            ("DATABASE_URL", "mysql://x"),
+            ("SANSUO_DB_MAX_CONNECTIONS", "0"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.0.len(), 2, "{err}");
+        assert!(
+            err.0.iter().any(|p| p.starts_with("DATABASE_URL=")),
+            "{err}"
+        );
+        assert!(
+            err.0
+                .iter()
+                .any(|p| p.starts_with("SANSUO_DB_MAX_CONNECTIONS=")),
+            "{err}"
+        );
     }
 
     #[test]

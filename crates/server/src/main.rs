@@ -2,13 +2,19 @@
 //!
 //! - `sansuo serve [--demo]`: migrate, then serve the API (and, with
 //!   `--demo`, seed the demo district and allow demo resident logins);
-//! - `sansuo migrate`: apply migrations and reference data, then exit;
+//! - `sansuo migrate`: apply migrations and reference data, then exit (needs
+//!   only `DATABASE_URL`);
+//! - `sansuo admin create`: the district's first administrator on an empty
+//!   database (needs only `DATABASE_URL`);
 //! - `sansuo openapi`: print the OpenAPI document;
 //! - `sansuo seed-demo`: seed the demo district into the configured database.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use sansuo_server::bootstrap::{NewAdministrator, create_administrator};
+use sansuo_server::config::DatabaseSettings;
 use sansuo_server::seed::{DEMO_PASSWORD, DemoDistrict, seed_demo};
 use sansuo_server::{Application, Config, app, telemetry};
+use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -30,8 +36,11 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Apply migrations and reference data, then exit.
+    /// Apply migrations and reference data, then exit. Needs only DATABASE_URL.
     Migrate,
+    /// Staff accounts from the command line (needs only DATABASE_URL).
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Print the OpenAPI document (`sansuo openapi > openapi/openapi.json`).
     Openapi,
     /// Seed the demo district into the configured database.
@@ -50,6 +59,30 @@ fn return_large_allocations_to_the_system() {
     }
 }
 
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a district administrator (migrates first). With
+    /// --password-stdin the password is read from the first line of standard
+    /// input; otherwise one is generated and printed once.
+    Create(CreateAdmin),
+}
+
+#[derive(Args)]
+struct CreateAdmin {
+    /// Login name: 3 to 64 characters of a-z 0-9 . _ -
+    #[arg(long)]
+    username: String,
+    /// The name colleagues see, e.g. 区管理员.
+    #[arg(long = "display-name")]
+    display_name: String,
+    /// The district this administrator runs; made if no district has this name.
+    #[arg(long)]
+    district: String,
+    /// Read the password (at least 10 characters) from standard input.
+    #[arg(long = "password-stdin")]
+    password_stdin: bool,
+}
+
 fn main() -> ExitCode {
     return_large_allocations_to_the_system();
     let cli = Cli::parse();
@@ -64,6 +97,25 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     telemetry::init();
+    if let Command::Migrate | Command::Admin(_) = cli.command {
+        // The database alone: a district migrates and makes its first
+        // administrator before its secrets and WeChat credentials exist.
+        let database = match DatabaseSettings::from_env() {
+            Ok(database) => database,
+            Err(errors) => {
+                eprintln!("{errors}");
+                return ExitCode::from(2);
+            }
+        };
+        let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        return match runtime.block_on(run_database_command(cli.command, database)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let demo = matches!(
         cli.command,
         Command::Serve { demo: true } | Command::SeedDemo
@@ -97,18 +149,68 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tracing::info!(port = application.port(), "listening");
             application.run_until_stopped().await?;
         }
-        Command::Migrate => {
-            app::open_store(&config).await?;
-            println!("migrations and reference data are up to date");
-        }
         Command::SeedDemo => {
-            let store = app::open_store(&config).await?;
+            let store = app::open_store(&config.database()).await?;
             let district = seed_demo(&store).await?;
             print_accounts(&district);
         }
-        Command::Openapi => unreachable!("handled before the runtime starts"),
+        Command::Openapi | Command::Migrate | Command::Admin(_) => {
+            unreachable!("handled before the configuration is read")
+        }
     }
     Ok(())
+}
+
+async fn run_database_command(command: Command, database: DatabaseSettings) -> anyhow::Result<()> {
+    let store = app::open_store(&database).await?;
+    match command {
+        Command::Migrate => println!("migrations and reference data are up to date"),
+        Command::Admin(AdminCommand::Create(args)) => {
+            let password = if args.password_stdin {
+                Some(read_password_line()?)
+            } else {
+                None
+            };
+            let created = create_administrator(
+                &store,
+                NewAdministrator {
+                    username: args.username,
+                    display_name: args.display_name,
+                    district: args.district,
+                    password,
+                },
+            )
+            .await?;
+            println!(
+                "administrator `{}` created (staff id {}) for district {} ({})",
+                created.username,
+                created.staff_id,
+                created.district_id,
+                if created.district_created {
+                    "new"
+                } else {
+                    "existing"
+                }
+            );
+            if let Some(password) = created.generated_password {
+                // Shown once; only its hash is kept.
+                println!("password (shown once, change it after the first login): {password}");
+            }
+        }
+        _ => unreachable!("only database commands come here"),
+    }
+    Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password_line() -> anyhow::Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("password for the new administrator (at least 10 characters): ");
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn print_demo(district: &DemoDistrict, port: u16, redis: bool) {

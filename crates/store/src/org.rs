@@ -74,6 +74,16 @@ impl Store {
         Ok(id)
     }
 
+    /// The district unit with this exact name, if there is one.
+    pub async fn district_named(&self, name: &str) -> Result<Option<OrgUnitId>, StoreError> {
+        Ok(org_unit::Entity::find()
+            .filter(org_unit::Column::Kind.eq(kind::DISTRICT))
+            .filter(org_unit::Column::Name.eq(name))
+            .one(self.db())
+            .await?
+            .map(|unit| unit.id.into()))
+    }
+
     pub async fn insert_law_firm(
         &self,
         name: &str,
