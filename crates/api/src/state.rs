@@ -3,7 +3,6 @@ use sansuo_queue::SharedQueue;
 use sansuo_store::Store;
 use sansuo_wechat::WechatClient;
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// Settings the handlers need, already validated by the server's config.
 #[derive(Debug, Clone)]
@@ -29,8 +28,6 @@ pub struct AppState {
     /// keys are configured, and then nothing personal is accepted.
     pub vault: Option<Arc<sansuo_vault::KeyRing>>,
     pub config: ApiConfig,
-    /// Rung after committing outbox rows so the relay publishes at once.
-    pub outbox_nudge: Arc<Notify>,
     /// Keyed hashes of tip reporters and their tracking tokens.
     pub pseudonyms: Arc<sansuo_vault::Pseudonymiser>,
     /// Where tip photos' bytes live.

@@ -21,6 +21,7 @@ pub mod sla;
 pub mod stats;
 pub mod tip;
 pub mod values;
+pub mod work;
 pub mod work_order;
 
 pub use actor::{Actor, StaffRole};

@@ -179,6 +179,7 @@ impl Application {
             WorkerConfig {
                 offer_timeout: config.offer_timeout,
                 reconcile_every: config.reconcile_every,
+                idle_poll: config.idle_poll,
                 templates: config.templates.clone(),
                 miniprogram_state: config.miniprogram_state,
                 notify_max_attempts: config.notify_max_attempts,
@@ -205,7 +206,6 @@ impl Application {
                     .map(|(e, t)| (e.as_str().to_owned(), t.template_id.clone()))
                     .collect(),
             },
-            outbox_nudge: worker.outbox_nudge(),
             pseudonyms: Arc::new(Pseudonymiser::new(
                 config.tip_key.expose_secret().as_bytes(),
             )),

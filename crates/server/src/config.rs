@@ -63,6 +63,9 @@ pub struct Config {
     pub push_token: Option<SecretString>,
     pub offer_timeout: chrono::Duration,
     pub reconcile_every: Duration,
+    /// Longest sleep of an idle relay or router (`SANSUO_IDLE_POLL_MS`);
+    /// work committed in this instance wakes them at once.
+    pub idle_poll: Duration,
     pub demo: bool,
     /// Keys the pseudonyms of tip reporters and their tracking tokens
     /// (`SANSUO_TIP_KEY`; derived from the JWT secret when unset).
@@ -229,6 +232,7 @@ impl Config {
         let wechat_timeout_ms = number("SANSUO_WECHAT_TIMEOUT_MS", 5000, 100, 60_000);
         let notify_max_attempts = number("SANSUO_NOTIFY_MAX_ATTEMPTS", 5, 1, 20) as i32;
         let routers = number("SANSUO_ROUTERS", 4, 1, 64) as usize;
+        let idle_poll_ms = number("SANSUO_IDLE_POLL_MS", 200, 10, 3_600_000);
 
         let bind = get("SANSUO_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
         let bind = bind.parse().unwrap_or_else(|_| {
@@ -375,6 +379,7 @@ impl Config {
             wechat,
             offer_timeout: chrono::Duration::seconds(offer_secs as i64),
             reconcile_every: Duration::from_secs(reconcile_secs),
+            idle_poll: Duration::from_millis(idle_poll_ms),
             data_keys,
             demo_key_file,
             templates,

@@ -7,7 +7,7 @@
 
 use crate::entity::{case, case_event, case_message, consultation, idempotency_key, offer, staff};
 use crate::error::is_unique_violation;
-use crate::outbox::{self, topic};
+use crate::outbox::{self, ModerationSubject, Work};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -338,15 +338,8 @@ pub(crate) async fn staff_freed<C: ConnectionTrait>(
     staff: StaffId,
     ctx: Context<'_>,
 ) -> Result<(), StoreError> {
-    let payload = serde_json::json!({ "staff_id": staff });
-    outbox::append(
-        conn,
-        topic::STAFF_AVAILABLE,
-        payload,
-        ctx.request_id,
-        ctx.now,
-    )
-    .await
+    let work = Work::StaffAvailable { staff_id: staff };
+    outbox::append(conn, &work, ctx.request_id, ctx.now).await
 }
 
 /// Owe the resident a subscribe message about this event, in the same
@@ -357,8 +350,9 @@ async fn notify_resident<C: ConnectionTrait>(
     case_id: Uuid,
     ctx: Context<'_>,
 ) -> Result<(), StoreError> {
-    let payload = serde_json::json!({ "event": event.as_str(), "case_id": case_id });
-    outbox::append(conn, topic::NOTIFY, payload, ctx.request_id, ctx.now).await
+    let case_id = CaseId::from(case_id);
+    let work = Work::Notify { event, case_id };
+    outbox::append(conn, &work, ctx.request_id, ctx.now).await
 }
 
 async fn load_any_case<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<case::Model, StoreError> {
@@ -482,24 +476,16 @@ impl Store {
         // Routing waits for the content check: a held question reaches no one.
         match new.moderation {
             Moderation::Passed => {
-                let route = serde_json::json!({ "case_id": case_id });
-                outbox::append(
-                    &txn,
-                    topic::ROUTE_CASE,
-                    route,
-                    new.request_id.as_deref(),
-                    now,
-                )
-                .await?;
+                let route = Work::RouteCase { case_id };
+                outbox::append(&txn, &route, new.request_id.as_deref(), now).await?;
             }
             Moderation::Pending => {
-                let check = serde_json::json!({ "kind": "case", "id": case_id });
-                outbox::append(&txn, topic::MODERATE, check, new.request_id.as_deref(), now)
-                    .await?;
+                let check = Work::Moderate(ModerationSubject::Case(case_id));
+                outbox::append(&txn, &check, new.request_id.as_deref(), now).await?;
             }
             Moderation::Review | Moderation::Rejected => {}
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(Submission::Created(case_id))
     }
 
@@ -844,7 +830,7 @@ impl Store {
         if case.service == SERVICE {
             notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(case.id.into())
     }
 
@@ -883,7 +869,7 @@ impl Store {
         // decliner has a place free for something else waiting.
         route_again(&txn, case.id, ctx).await?;
         staff_freed(&txn, staff, ctx).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(case.id.into())
     }
 
@@ -920,7 +906,7 @@ impl Store {
         .await?;
         route_again(&txn, case.id, ctx).await?;
         staff_freed(&txn, staff, ctx).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -951,7 +937,7 @@ impl Store {
         if let Some(previous) = previous.filter(|p| *p != to.as_uuid()) {
             staff_freed(&txn, previous.into(), ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -985,7 +971,7 @@ impl Store {
         })
         .await?;
         route_again(&txn, case.id, ctx).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -1025,7 +1011,7 @@ impl Store {
         if case.service == SERVICE {
             notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -1071,7 +1057,7 @@ impl Store {
         if first_answer {
             notify_resident(&txn, NotificationEvent::ConsultationAnswered, case.id, ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(status)
     }
 
@@ -1091,7 +1077,7 @@ impl Store {
         })
         .await?;
         staff_freed(&txn, staff, ctx).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -1118,10 +1104,10 @@ impl Store {
         )
         .await?;
         if moderation == Moderation::Pending {
-            let check = serde_json::json!({ "kind": "message", "id": message });
-            outbox::append(&txn, topic::MODERATE, check, ctx.request_id, ctx.now).await?;
+            let check = Work::Moderate(ModerationSubject::Message(message.into()));
+            outbox::append(&txn, &check, ctx.request_id, ctx.now).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -1172,7 +1158,7 @@ impl Store {
         if let Some(owner) = case.owner_staff_id {
             staff_freed(&txn, owner.into(), ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 

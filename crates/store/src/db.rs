@@ -2,8 +2,8 @@ use crate::StoreError;
 use sansuo_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, SqlxSqliteConnector,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqlxSqliteConnector, TransactionTrait,
 };
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,6 +16,26 @@ const MIGRATION_LOCK_KEY: i64 = 0x5a_4e_53_55_4f_00_01;
 pub struct Store {
     db: DatabaseConnection,
     reference: std::sync::Arc<crate::cache::ReferenceCache>,
+    work: WorkSignal,
+}
+
+/// Rung after every commit that appended outbox rows, so the relay of this
+/// instance publishes them at once instead of at its next poll. Rows
+/// committed by other instances are found by that poll. The store rings it
+/// itself: no caller can forget.
+#[derive(Clone, Debug, Default)]
+pub struct WorkSignal(std::sync::Arc<tokio::sync::Notify>);
+
+impl WorkSignal {
+    /// Wake the relay (or, if it is busy, make its next wait return at once).
+    pub fn ring(&self) {
+        self.0.notify_one();
+    }
+
+    /// Sleep until rung or `max_wait` passes, whichever is first.
+    pub async fn wait(&self, max_wait: Duration) {
+        let _ = tokio::time::timeout(max_wait, self.0.notified()).await;
+    }
 }
 
 impl Store {
@@ -55,7 +75,23 @@ impl Store {
         Self {
             db,
             reference: Default::default(),
+            work: WorkSignal::default(),
         }
+    }
+
+    /// What the relay waits on (see [`WorkSignal`]).
+    pub fn work_signal(&self) -> WorkSignal {
+        self.work.clone()
+    }
+
+    /// Commit a transaction that (may have) appended outbox rows, then wake
+    /// the relay. Every store method that calls `outbox::append` commits
+    /// through this; a wake for a transaction that appended nothing costs
+    /// the relay one empty look.
+    pub(crate) async fn commit_work(&self, txn: DatabaseTransaction) -> Result<(), StoreError> {
+        txn.commit().await?;
+        self.work.ring();
+        Ok(())
     }
 
     pub fn db(&self) -> &DatabaseConnection {

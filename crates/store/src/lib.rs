@@ -26,6 +26,6 @@ pub mod staffing;
 pub mod stats;
 pub mod tips;
 
-pub use db::Store;
+pub use db::{Store, WorkSignal};
 pub use error::StoreError;
 pub use sea_orm;

@@ -9,7 +9,7 @@ use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
 };
 use crate::error::is_unique_violation;
-use crate::outbox::{self, topic};
+use crate::outbox::{self, Work};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::mediation::{
@@ -122,7 +122,7 @@ impl Store {
     ) -> Result<CaseId, StoreError> {
         let txn = self.db().begin().await?;
         let case_id = insert_mediation(&txn, new, now).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(case_id)
     }
 
@@ -339,7 +339,7 @@ impl Store {
         if let Some(owner) = case.owner_staff_id {
             crate::consultations::staff_freed(&txn, owner.into(), ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -588,7 +588,7 @@ impl Store {
         cancel_scheduled_sessions(&txn, case.id).await?;
         crate::routing::route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
         crate::consultations::staff_freed(&txn, mediator, ctx).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -649,7 +649,7 @@ impl Store {
             ctx,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 }
@@ -1205,7 +1205,7 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
         ctx,
     )
     .await?;
-    let route = serde_json::json!({ "case_id": case_id });
-    outbox::append(txn, topic::ROUTE_CASE, route, ctx.request_id, now).await?;
+    let route = Work::RouteCase { case_id };
+    outbox::append(txn, &route, ctx.request_id, now).await?;
     Ok(case_id)
 }

@@ -3,7 +3,7 @@
 
 use crate::consultations::{Context, SERVICE, move_case};
 use crate::entity::{case, case_message, consultation, resident};
-use crate::outbox::{self, topic};
+use crate::outbox::{self, Work};
 use crate::{Store, StoreError};
 use sansuo_domain::ConsultationAction;
 use sansuo_domain::moderation::{Moderation, Verdict};
@@ -149,8 +149,8 @@ impl Store {
         if let Subject::Case(id) = held.subject {
             match next {
                 Moderation::Passed => {
-                    let route = serde_json::json!({ "case_id": id });
-                    outbox::append(&txn, topic::ROUTE_CASE, route, ctx.request_id, ctx.now).await?;
+                    let route = Work::RouteCase { case_id: id.into() };
+                    outbox::append(&txn, &route, ctx.request_id, ctx.now).await?;
                 }
                 Moderation::Rejected => {
                     let case = case::Entity::find_by_id(id)
@@ -171,7 +171,7 @@ impl Store {
                 Moderation::Pending | Moderation::Review => {}
             }
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(Some(next))
     }
 
@@ -231,16 +231,6 @@ impl Store {
             .map(|c| Subject::Case(c.id))
             .chain(messages.into_iter().map(|m| Subject::Message(m.id)))
             .collect())
-    }
-}
-
-/// Parse a moderation job payload `{"kind": "case" | "message", "id": ...}`.
-pub fn subject_of(payload: &serde_json::Value) -> Option<Subject> {
-    let id = payload.get("id")?.as_str()?.parse().ok()?;
-    match payload.get("kind")?.as_str()? {
-        "case" => Some(Subject::Case(id)),
-        "message" => Some(Subject::Message(id)),
-        _ => None,
     }
 }
 

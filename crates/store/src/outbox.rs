@@ -5,36 +5,26 @@
 use crate::entity::outbox;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+pub use sansuo_domain::work::{ModerationSubject, Work, WorkError};
 use sea_orm::sea_query::{ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
 
-/// Topics the relay knows how to publish.
-pub mod topic {
-    /// Payload `{"case_id": ...}`: route this case.
-    pub const ROUTE_CASE: &str = "route_case";
-    /// Payload `{"kind": "case" | "message", "id": ...}`: check resident text
-    /// that could not be checked when it was written.
-    pub const MODERATE: &str = "moderate";
-    /// Payload `{"event": ..., "case_id": ...}`: tell the resident.
-    pub const NOTIFY: &str = "notify";
-    /// Payload `{"staff_id": ...}`: this person can take more work now;
-    /// route the cases waiting in their queues.
-    pub const STAFF_AVAILABLE: &str = "staff_available";
-}
-
+/// Owe `work`, in the same transaction as the change that calls for it.
+/// The topic column holds its kind, the payload its fields (see
+/// `sansuo_domain::work`). The method that commits this transaction commits
+/// with [`Store::commit_work`], which wakes the relay.
 pub(crate) async fn append<C: ConnectionTrait>(
     conn: &C,
-    topic: &str,
-    payload: serde_json::Value,
+    work: &Work,
     request_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     outbox::Entity::insert(outbox::ActiveModel {
-        topic: Set(topic.to_owned()),
-        payload: Set(payload.to_string()),
+        topic: Set(work.kind().to_owned()),
+        payload: Set(work.encode().to_string()),
         request_id: Set(request_id.map(str::to_owned)),
         created_at: Set(now),
         published_at: Set(None),
@@ -44,6 +34,15 @@ pub(crate) async fn append<C: ConnectionTrait>(
     .exec_without_returning(conn)
     .await?;
     Ok(())
+}
+
+/// The work an outbox row holds.
+pub fn work_of(row: &outbox::Model) -> Result<Work, WorkError> {
+    let payload = serde_json::from_str(&row.payload).map_err(|e| WorkError::Malformed {
+        kind: row.topic.clone(),
+        reason: e.to_string(),
+    })?;
+    Work::decode(&row.topic, &payload)
 }
 
 /// Unpublished rows, locked for this relay until `commit`. On PostgreSQL,

@@ -7,7 +7,7 @@
 
 use crate::consultations::{Context, move_routed, offer_status};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
-use crate::outbox::{self, topic};
+use crate::outbox::{self, Work};
 use crate::staffing::presence_name;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -492,7 +492,7 @@ impl Store {
         )
         .await?;
         route_again(&txn, case.id, request_id, now).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(true)
     }
 
@@ -883,8 +883,10 @@ pub(crate) async fn route_again<C: ConnectionTrait>(
     request_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let payload = serde_json::json!({ "case_id": case_id });
-    outbox::append(conn, topic::ROUTE_CASE, payload, request_id, now).await
+    let route = Work::RouteCase {
+        case_id: case_id.into(),
+    };
+    outbox::append(conn, &route, request_id, now).await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -215,7 +215,7 @@ impl Store {
             };
             crate::consultations::staff_freed(&txn, id, ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use crate::entity::{
     case, case_event, case_message, staff, tip, tip_photo, tip_reporter, tip_supporter,
 };
 use crate::error::is_unique_violation;
-use crate::outbox::{self, topic};
+use crate::outbox::{self, Work};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::moderation::Moderation;
@@ -220,7 +220,7 @@ impl Store {
             }
             Err(err) => return Err(err),
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(Submission::Created(new.id))
     }
 
@@ -551,7 +551,7 @@ impl Store {
             .await?;
         }
         insert_tip_message(&txn, case.id, ctx.actor, body, visibility::PUBLIC, ctx.now).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(reopened)
     }
 
@@ -672,7 +672,7 @@ impl Store {
         if finished {
             staff_freed(&txn, officer, ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(to)
     }
 
@@ -714,7 +714,7 @@ impl Store {
                 .await?;
             staff_freed(&txn, officer, ctx).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(to)
     }
 
@@ -760,7 +760,7 @@ impl Store {
             .exec(&txn)
             .await?;
         staff_freed(&txn, officer, ctx).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -810,7 +810,7 @@ impl Store {
         )
         .await?;
         staff_freed(&txn, officer, ctx).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(mediation_id)
     }
 
@@ -975,8 +975,8 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
         ctx,
     )
     .await?;
-    let route = serde_json::json!({ "case_id": case_id });
-    outbox::append(txn, topic::ROUTE_CASE, route, ctx.request_id, now).await?;
+    let route = Work::RouteCase { case_id };
+    outbox::append(txn, &route, ctx.request_id, now).await?;
     Ok(())
 }
 

@@ -1,105 +1,90 @@
-//! The jobs the router understands, and how they are named on the queue.
+//! How [`Work`] travels on the queue: one job per piece of work, named by
+//! `work.job_id()`, its kind and payload as the outbox holds them.
 
-use sansuo_domain::{CaseId, OfferId, StaffId};
+use sansuo_domain::work::{ModerationSubject, Work, WorkError};
 use sansuo_queue::Job;
 use sansuo_store::moderation::Subject;
 
 /// One queue carries routing work; jobs are told apart by `kind`.
 pub const ROUTING_QUEUE: &str = "routing";
 
-pub mod job_kind {
-    pub const ROUTE_CASE: &str = "route_case";
-    pub const OFFER_TIMEOUT: &str = "offer_timeout";
-    pub const MODERATE: &str = "moderate";
-    pub const NOTIFY: &str = "notify";
-    /// A case's ladder step ends: decide again (escalate if still waiting).
-    pub const STEP_TIMEOUT: &str = "step_timeout";
-    /// A case's earliest SLA deadline: record breaches, escalate.
-    pub const SLA_CHECK: &str = "sla_check";
-    /// Someone can take more work: route what waits in their queues.
-    pub const STAFF_AVAILABLE: &str = "staff_available";
-}
-
-/// Job ids are derived from what they act on, so publishing the same work
-/// twice (relay retry, reconciler) leaves a single job on the queue.
-pub fn route_case(case_id: CaseId, request_id: Option<String>) -> Job {
+/// The job for `work`. Its id is derived from what the work acts on, so
+/// publishing the same work twice (relay retry, reconciler) leaves one job.
+pub fn job(work: &Work, request_id: Option<String>) -> Job {
     Job {
-        id: format!("{}:{case_id}", job_kind::ROUTE_CASE),
-        kind: job_kind::ROUTE_CASE.to_owned(),
-        payload: serde_json::json!({ "case_id": case_id }),
+        id: work.job_id(),
+        kind: work.kind().to_owned(),
+        payload: work.encode(),
         request_id,
     }
 }
 
-/// Wake the router when a case's step ends. One id per step, so it never
-/// displaces a route job that is due sooner.
-pub fn step_timeout(case_id: CaseId, step: usize, request_id: Option<String>) -> Job {
-    Job {
-        id: format!("{}:{case_id}:{step}", job_kind::STEP_TIMEOUT),
-        kind: job_kind::STEP_TIMEOUT.to_owned(),
-        payload: serde_json::json!({ "case_id": case_id }),
-        request_id,
+/// The work a queued job stands for.
+pub fn work_of(job: &Job) -> Result<Work, WorkError> {
+    Work::decode(&job.kind, &job.payload)
+}
+
+/// The store's name for text whose check is owed.
+pub(crate) fn store_subject(subject: ModerationSubject) -> Subject {
+    match subject {
+        ModerationSubject::Case(id) => Subject::Case(id.as_uuid()),
+        ModerationSubject::Message(id) => Subject::Message(id.as_uuid()),
     }
 }
 
-/// One SLA timer per case, re-armed at the next deadline after each check.
-pub fn sla_check(case_id: CaseId) -> Job {
-    Job {
-        id: format!("{}:{case_id}", job_kind::SLA_CHECK),
-        kind: job_kind::SLA_CHECK.to_owned(),
-        payload: serde_json::json!({ "case_id": case_id }),
-        request_id: None,
+/// The work's name for text the store says is still unchecked.
+pub(crate) fn work_subject(subject: Subject) -> ModerationSubject {
+    match subject {
+        Subject::Case(id) => ModerationSubject::Case(id.into()),
+        Subject::Message(id) => ModerationSubject::Message(id.into()),
     }
 }
 
-/// Repeated availability of one person merges into one job.
-pub fn staff_available(staff_id: StaffId, request_id: Option<String>) -> Job {
-    Job {
-        id: format!("{}:{staff_id}", job_kind::STAFF_AVAILABLE),
-        kind: job_kind::STAFF_AVAILABLE.to_owned(),
-        payload: serde_json::json!({ "staff_id": staff_id }),
-        request_id,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sansuo_domain::notify::NotificationEvent;
+    use uuid::Uuid;
 
-/// Check resident text whose check is still owed.
-pub fn moderate(subject: Subject, request_id: Option<String>) -> Job {
-    let (kind, id) = match subject {
-        Subject::Case(id) => ("case", id),
-        Subject::Message(id) => ("message", id),
-    };
-    Job {
-        id: format!("{}:{kind}:{id}", job_kind::MODERATE),
-        kind: job_kind::MODERATE.to_owned(),
-        payload: serde_json::json!({ "kind": kind, "id": id }),
-        request_id,
+    #[test]
+    fn a_job_decodes_to_its_work() {
+        let id = Uuid::now_v7();
+        for work in [
+            Work::RouteCase { case_id: id.into() },
+            Work::Notify {
+                event: NotificationEvent::ConsultationAccepted,
+                case_id: id.into(),
+            },
+            Work::Moderate(ModerationSubject::Message(id.into())),
+            Work::StepTimeout {
+                case_id: id.into(),
+                step: 3,
+            },
+        ] {
+            let job = job(&work, Some("req".into()));
+            assert_eq!(job.id, work.job_id());
+            assert_eq!(job.kind, work.kind());
+            assert_eq!(job.request_id.as_deref(), Some("req"));
+            assert_eq!(work_of(&job), Ok(work));
+        }
     }
-}
 
-/// Send the subscribe message owed for an event of a case.
-pub fn notify(event: &str, case_id: CaseId, request_id: Option<String>) -> Job {
-    Job {
-        id: format!("{}:{event}:{case_id}", job_kind::NOTIFY),
-        kind: job_kind::NOTIFY.to_owned(),
-        payload: serde_json::json!({ "event": event, "case_id": case_id }),
-        request_id,
+    #[test]
+    fn a_malformed_job_is_an_error() {
+        let job = Job {
+            id: "route_case:x".into(),
+            kind: "route_case".into(),
+            payload: serde_json::json!({ "case_id": "x" }),
+            request_id: None,
+        };
+        assert!(matches!(work_of(&job), Err(WorkError::Malformed { .. })));
     }
-}
 
-pub fn offer_timeout(offer_id: OfferId, request_id: Option<String>) -> Job {
-    Job {
-        id: format!("{}:{offer_id}", job_kind::OFFER_TIMEOUT),
-        kind: job_kind::OFFER_TIMEOUT.to_owned(),
-        payload: serde_json::json!({ "offer_id": offer_id }),
-        request_id,
+    #[test]
+    fn subjects_convert_both_ways() {
+        let id = Uuid::now_v7();
+        for subject in [Subject::Case(id), Subject::Message(id)] {
+            assert_eq!(store_subject(work_subject(subject)), subject);
+        }
     }
-}
-
-/// The id in `payload[field]`, if it is there and a UUID.
-pub fn payload_id<T: From<uuid::Uuid>>(payload: &serde_json::Value, field: &str) -> Option<T> {
-    payload
-        .get(field)
-        .and_then(|v| v.as_str())
-        .and_then(|s| s.parse::<uuid::Uuid>().ok())
-        .map(T::from)
 }

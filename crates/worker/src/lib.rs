@@ -1,11 +1,15 @@
 //! Background work that every server instance runs:
 //!
-//! - the **relay** moves committed outbox rows to the queue (at least once);
+//! - the **relay** moves committed outbox rows to the queue (at least once),
+//!   woken by the store's work signal whenever a commit adds work;
 //! - the **router** takes jobs from the queue: it routes new cases (asks the
 //!   domain's routing decision, saves it with a guarded update) and expires
 //!   offers when their timers fire;
 //! - the **reconciler** rebuilds what Redis may have lost (route jobs,
 //!   offer timers) from the database, which is the only source of truth.
+//!
+//! What flows through all three is one type, `sansuo_domain::work::Work`:
+//! encoded once into the outbox (by the store), decoded once by the router.
 //!
 //! Every handler is idempotent: a job delivered twice, or by two instances,
 //! changes the database at most once.
@@ -17,17 +21,17 @@ mod reconcile;
 mod relay;
 mod router;
 
-pub use jobs::{ROUTING_QUEUE, job_kind};
+pub use jobs::{ROUTING_QUEUE, job, work_of};
 pub use reconcile::ReconcileReport;
 
+use chrono::{DateTime, Utc};
 use sansuo_domain::notify::{NotificationEvent, TemplateSettings};
+use sansuo_domain::work::{Work, WorkError};
 use sansuo_queue::SharedQueue;
 use sansuo_store::Store;
 use sansuo_wechat::{MiniprogramState, WechatClient};
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone)]
@@ -35,7 +39,7 @@ pub struct WorkerConfig {
     /// How long a lawyer has to accept an offer before it goes to the pool.
     pub offer_timeout: chrono::Duration,
     /// Longest sleep of an idle relay or router before it looks again
-    /// (work enqueued by this instance wakes them at once).
+    /// (work committed or enqueued by this instance wakes them at once).
     pub idle_poll: Duration,
     /// How often the reconciler compares Redis with the database.
     pub reconcile_every: Duration,
@@ -74,9 +78,6 @@ pub struct Worker {
     /// Checks resident text that could not be checked when written; `None`
     /// without WeChat credentials (demo), where text passes unchecked.
     wechat: Option<WechatClient>,
-    /// Rung by request handlers after they commit an outbox row, so the
-    /// relay publishes at once instead of at its next poll.
-    outbox_nudge: Arc<Notify>,
 }
 
 /// The running tasks; dropping it leaves them running, `shutdown` stops them.
@@ -106,13 +107,20 @@ impl Worker {
             queue,
             config,
             wechat,
-            outbox_nudge: Arc::new(Notify::new()),
         }
     }
 
-    /// Handlers call `notify_one` on this after committing outbox rows.
-    pub fn outbox_nudge(&self) -> Arc<Notify> {
-        self.outbox_nudge.clone()
+    /// Put `work` on the routing queue, due at `at` (timers the worker arms
+    /// itself, and work the reconciler re-publishes).
+    pub(crate) async fn schedule(
+        &self,
+        work: Work,
+        request_id: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), WorkerError> {
+        let job = jobs::job(&work, request_id.map(str::to_owned));
+        self.queue.enqueue(ROUTING_QUEUE, job, at).await?;
+        Ok(())
     }
 
     pub fn spawn(&self) -> WorkerHandle {
@@ -141,6 +149,9 @@ pub enum WorkerError {
     Queue(#[from] sansuo_queue::QueueError),
     #[error("malformed job: {0}")]
     BadJob(String),
+    /// A row or job that does not decode to work: dropped, never retried.
+    #[error(transparent)]
+    Work(#[from] WorkError),
     #[error("WeChat: {0}")]
     Wechat(#[from] sansuo_wechat::WechatError),
 }

@@ -4,10 +4,11 @@
 //! Enqueueing is idempotent (job ids are derived from the case or offer),
 //! so re-publishing work that is still there costs one write and no duplicate.
 
-use crate::jobs::{self, ROUTING_QUEUE};
+use crate::jobs;
 use crate::{Worker, WorkerError};
 use chrono::Utc;
 use sansuo_domain::OfferId;
+use sansuo_domain::work::Work;
 use tracing::{debug, info, warn};
 
 /// What one reconciliation pass found and repaired.
@@ -78,17 +79,15 @@ impl Worker {
             .cases_awaiting_first_route(now - grace, SCAN_LIMIT)
             .await?
         {
-            self.queue
-                .enqueue(ROUTING_QUEUE, jobs::route_case(case_id, None), now)
+            self.schedule(Work::RouteCase { case_id }, None, now)
                 .await?;
             report.republished_cases += 1;
         }
         // Content checks still owed whose job may have been lost. At most one
         // attempt per interval per text while WeChat is down.
         for subject in self.store.pending_checks(SCAN_LIMIT).await? {
-            self.queue
-                .enqueue(ROUTING_QUEUE, jobs::moderate(subject, None), now + grace)
-                .await?;
+            let check = Work::Moderate(jobs::work_subject(subject));
+            self.schedule(check, None, now + grace).await?;
             report.republished_checks += 1;
         }
         Ok(report)
@@ -106,10 +105,10 @@ impl Worker {
         loop {
             let offers = self.store.live_offers(now, after, SCAN_LIMIT).await?;
             for offer in &offers {
-                let timer = jobs::offer_timeout(offer.id.into(), None);
-                self.queue
-                    .enqueue(ROUTING_QUEUE, timer, offer.expires_at)
-                    .await?;
+                let timer = Work::OfferTimeout {
+                    offer_id: offer.id.into(),
+                };
+                self.schedule(timer, None, offer.expires_at).await?;
                 report.rearmed_timers += 1;
             }
             match offers.last() {
@@ -121,12 +120,10 @@ impl Worker {
         loop {
             let cases = self.store.open_cases(after, SCAN_LIMIT).await?;
             for case_id in &cases {
-                self.queue
-                    .enqueue(ROUTING_QUEUE, jobs::route_case(*case_id, None), now)
+                let case_id = *case_id;
+                self.schedule(Work::RouteCase { case_id }, None, now)
                     .await?;
-                self.queue
-                    .enqueue(ROUTING_QUEUE, jobs::sla_check(*case_id), now)
-                    .await?;
+                self.schedule(Work::SlaCheck { case_id }, None, now).await?;
                 report.republished_cases += 1;
             }
             match cases.last() {

@@ -1,11 +1,11 @@
-use crate::jobs::{self, ROUTING_QUEUE, job_kind, payload_id};
+use crate::jobs::{self, ROUTING_QUEUE};
 use crate::{Worker, WorkerError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::{
     Dispatch, EscalationReason, dispatch, priority_on, step_for_previous_owner,
 };
-use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::sla::{SlaKind, SlaMinutes, clocks_of, review};
+use sansuo_domain::work::Work;
 use sansuo_domain::{CaseId, OfferId, StaffId};
 use sansuo_queue::{Delivery, Job};
 use sansuo_store::StoreError;
@@ -61,6 +61,10 @@ impl Worker {
                 warn!(%reason, "dropping malformed job");
                 self.queue.ack(ROUTING_QUEUE, &delivery).await?;
             }
+            Err(WorkerError::Work(err)) => {
+                warn!(error = %err, "dropping a job that is no work we know");
+                self.queue.ack(ROUTING_QUEUE, &delivery).await?;
+            }
             Err(err) => {
                 let delay = backoff(delivery.attempt);
                 warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
@@ -71,43 +75,22 @@ impl Worker {
         Ok(())
     }
 
+    /// Decode the job's work once and do it.
     async fn handle(&self, job: &Job) -> Result<(), WorkerError> {
         let request_id = job.request_id.as_deref();
-        let case_id = || {
-            payload_id::<CaseId>(&job.payload, "case_id")
-                .ok_or_else(|| WorkerError::BadJob(format!("{} without case_id", job.kind)))
-        };
-        match job.kind.as_str() {
-            job_kind::ROUTE_CASE | job_kind::STEP_TIMEOUT => {
-                self.route(case_id()?, request_id).await
+        match jobs::work_of(job)? {
+            // A step's end is decided like any routing: escalate if still waiting.
+            Work::RouteCase { case_id } | Work::StepTimeout { case_id, .. } => {
+                self.route(case_id, request_id).await
             }
-            job_kind::SLA_CHECK => self.check_sla(case_id()?, Utc::now()).await,
-            job_kind::STAFF_AVAILABLE => {
-                let staff: StaffId = payload_id(&job.payload, "staff_id").ok_or_else(|| {
-                    WorkerError::BadJob("staff_available without staff_id".into())
-                })?;
-                self.route_waiting_for(staff, request_id).await
+            Work::SlaCheck { case_id } => self.check_sla(case_id, Utc::now()).await,
+            Work::StaffAvailable { staff_id } => self.route_waiting_for(staff_id, request_id).await,
+            Work::OfferTimeout { offer_id } => self.expire(offer_id, request_id).await,
+            Work::Notify { event, case_id } => self.notify(event, case_id).await,
+            Work::Moderate(subject) => {
+                self.moderate(jobs::store_subject(subject), request_id)
+                    .await
             }
-            job_kind::OFFER_TIMEOUT => {
-                let offer_id: OfferId = payload_id(&job.payload, "offer_id")
-                    .ok_or_else(|| WorkerError::BadJob("offer_timeout without offer_id".into()))?;
-                self.expire(offer_id, request_id).await
-            }
-            job_kind::NOTIFY => {
-                let event = job
-                    .payload
-                    .get("event")
-                    .and_then(|e| e.as_str())
-                    .and_then(NotificationEvent::parse)
-                    .ok_or_else(|| WorkerError::BadJob("notify without a known event".into()))?;
-                self.notify(event, case_id()?).await
-            }
-            job_kind::MODERATE => {
-                let subject = sansuo_store::moderation::subject_of(&job.payload)
-                    .ok_or_else(|| WorkerError::BadJob("moderate without kind and id".into()))?;
-                self.moderate(subject, request_id).await
-            }
-            other => Err(WorkerError::BadJob(format!("unknown job kind `{other}`"))),
         }
     }
 
@@ -208,9 +191,9 @@ impl Worker {
                     .offer_case(&ctx.case, at, to, expires_at, request_id, now)
                     .await?;
                 info!(%case_id, staff_id = %to, %offer_id, step, "offered");
-                let timer = jobs::offer_timeout(offer_id, request_id.map(str::to_owned));
                 // If this enqueue is lost, the reconciler re-arms the timer.
-                self.queue.enqueue(ROUTING_QUEUE, timer, expires_at).await?;
+                self.schedule(Work::OfferTimeout { offer_id }, request_id, expires_at)
+                    .await?;
                 Ok(true)
             }
             Dispatch::Wait { until } => {
@@ -231,8 +214,8 @@ impl Worker {
                 if changed {
                     info!(%case_id, step, "waiting for someone eligible");
                 }
-                let timer = jobs::step_timeout(case_id, step, request_id.map(str::to_owned));
-                self.queue.enqueue(ROUTING_QUEUE, timer, until).await?;
+                self.schedule(Work::StepTimeout { case_id, step }, request_id, until)
+                    .await?;
                 Ok(true)
             }
             Dispatch::Escalate { to_step, reason } => {
@@ -280,8 +263,8 @@ impl Worker {
             .offer_case(&ctx.case, at, owner, expires_at, request_id, now)
             .await?;
         info!(case_id = %ctx.case.id, staff_id = %owner, %offer_id, step, "offered to the case's preferred person");
-        let timer = jobs::offer_timeout(offer_id, request_id.map(str::to_owned));
-        self.queue.enqueue(ROUTING_QUEUE, timer, expires_at).await?;
+        self.schedule(Work::OfferTimeout { offer_id }, request_id, expires_at)
+            .await?;
         Ok(true)
     }
 
@@ -323,10 +306,12 @@ impl Worker {
             && offer.expires_at > now
         {
             // Fired early (clocks of instances differ): arm it again.
-            let timer = jobs::offer_timeout(offer_id, request_id.map(str::to_owned));
-            self.queue
-                .enqueue(ROUTING_QUEUE, timer, offer.expires_at)
-                .await?;
+            self.schedule(
+                Work::OfferTimeout { offer_id },
+                request_id,
+                offer.expires_at,
+            )
+            .await?;
             return Ok(());
         }
         match self.store.expire_offer(offer_id, request_id, now).await {
@@ -353,9 +338,8 @@ impl Worker {
         let times = self.store.case_times(&ctx.case).await?;
         let clocks = clocks_of(&times, sla_minutes(workflow));
         if let Some(at) = review(&clocks, &[], &calendar, now).next_check {
-            self.queue
-                .enqueue(ROUTING_QUEUE, jobs::sla_check(ctx.case.id.into()), at)
-                .await?;
+            let case_id = ctx.case.id.into();
+            self.schedule(Work::SlaCheck { case_id }, None, at).await?;
         }
         Ok(())
     }
@@ -412,9 +396,7 @@ impl Worker {
             self.escalate_one_step(&fresh, now).await?;
         }
         if let Some(at) = found.next_check {
-            self.queue
-                .enqueue(ROUTING_QUEUE, jobs::sla_check(case_id), at)
-                .await?;
+            self.schedule(Work::SlaCheck { case_id }, None, at).await?;
         }
         Ok(())
     }

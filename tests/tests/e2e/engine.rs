@@ -717,3 +717,112 @@ async fn three_instances_route_one_workload_without_double_offers_or_lost_cases(
         sibling.stop().await;
     }
 }
+
+/// Outbox rows: (all, not yet published).
+async fn outbox_counts(app: &TestApp) -> (u64, u64) {
+    use sansuo_store::entity::outbox;
+    use sea_orm::PaginatorTrait;
+    let all = outbox::Entity::find()
+        .count(app.app.store.db())
+        .await
+        .unwrap();
+    (all, app.app.store.outbox_backlog().await.unwrap())
+}
+
+/// `step` must add outbox work and have it published by the relay of this
+/// instance. With the relay's idle poll at an hour, only the store's own
+/// wake-up after the commit can publish it within the test's ten seconds.
+async fn published_at_once<F: std::future::Future<Output = ()>>(
+    app: &TestApp,
+    what: &str,
+    step: F,
+) {
+    let (before, _) = outbox_counts(app).await;
+    step.await;
+    let (after, _) = outbox_counts(app).await;
+    assert!(after > before, "{what} adds outbox work");
+    eventually(&format!("the work of {what} to be published"), || async {
+        (outbox_counts(app).await.1 == 0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_commit_that_adds_work_wakes_the_relay_without_waiting_for_its_poll() {
+    // An hour between polls: nothing here is published by the poll.
+    let app = TestApp::spawn_with(TestOptions {
+        env: vec![("SANSUO_IDLE_POLL_MS", "3600000".into())],
+        ..TestOptions::default()
+    })
+    .await;
+    app.pool_lawyers_away().await;
+    let resident = app.resident_token("prompt").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+
+    // Create: the route job is published and the offer appears.
+    let case = app.submit(&resident, "物业费涨价没有公示合法吗？").await;
+    let id = case["id"].as_str().unwrap().to_owned();
+    let offer = app.wait_for_offer(&zhang, &id).await;
+
+    // Accept: the resident's "accepted" message is owed.
+    published_at_once(&app, "an accept", async {
+        app.accept_offer(&zhang, &offer).await;
+    })
+    .await;
+
+    // A staff reply (the first public one): the "answered" message is owed.
+    published_at_once(&app, "a staff reply", async {
+        expect_status(
+            app.post(
+                &format!("/api/v1/staff/consultations/{id}/messages"),
+                &zhang,
+                json!({ "body": "涨价须经业主大会或公示，可先向物业索要依据。" }),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    })
+    .await;
+
+    // A resident follow-up written while WeChat's checker is down: its
+    // content check is owed.
+    published_at_once(&app, "a resident follow-up", async {
+        app.wechat
+            .fail_next_status(sansuo_wechat_fake::MSG_SEC_CHECK_PATH, 500, 1);
+        expect_status(
+            app.post(
+                &format!("/api/v1/consultations/{id}/messages"),
+                &resident,
+                json!({ "body": "没有公示的话可以拒交吗？" }),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    })
+    .await;
+
+    // Claim: a case waiting in the street's pool, taken by hand.
+    set_ladder(&app, street_only()).await;
+    app.set_presence("lawyer.zhang", "away").await;
+    let waiting = app.submit(&resident, "楼上漏水物业不管怎么办？").await;
+    let waiting_id = waiting["id"].as_str().unwrap().to_owned();
+    app.wait_for_status(&resident, &waiting_id, "pooled").await;
+    let wang = app.staff_token("lawyer.wang").await;
+    published_at_once(&app, "a claim", async {
+        expect_status(
+            app.post(
+                &format!("/api/v1/staff/consultations/{waiting_id}/claim"),
+                &wang,
+                json!({}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+    })
+    .await;
+    app.wait_for_status(&resident, &waiting_id, "assigned")
+        .await;
+}

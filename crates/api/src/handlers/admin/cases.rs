@@ -228,7 +228,6 @@ pub async fn reassign_case(
         )
         .await?;
     tracing::info!(case_id = %id, staff_id = %target.id, "reassigned by a coordinator");
-    state.outbox_nudge.notify_one();
     let case = case_in_scope(&state, &admin, id).await?;
     Ok(web::Json(view_of(&state, &case).await?))
 }
@@ -286,7 +285,6 @@ pub async fn reopen_case(
             .await?;
     }
     tracing::info!(case_id = %id, service = %case.service, "reopened by a coordinator");
-    state.outbox_nudge.notify_one();
     let case = case_in_scope(&state, &admin, id).await?;
     Ok(web::Json(view_of(&state, &case).await?))
 }

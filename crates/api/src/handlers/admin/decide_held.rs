@@ -96,9 +96,6 @@ pub async fn decide_held(
             other => other.into(),
         })?;
     tracing::info!(admin = %admin.id, ?subject, %moderation, "moderation decided");
-    if body.approve {
-        state.outbox_nudge.notify_one();
-    }
     Ok(web::Json(ModerationDecisionView {
         id: body.id,
         moderation: moderation.as_str().into(),

@@ -112,7 +112,6 @@ pub async fn create_consultation(
         .await?;
     if let Submission::Created(id) = submission {
         tracing::info!(case_id = %id, "consultation submitted");
-        state.outbox_nudge.notify_one();
     }
     let view = resident_view(&state, submission.case_id(), resident).await?;
     let mut response = HttpResponse::Created();

@@ -48,6 +48,5 @@ pub async fn reopen_consultation(
         )
         .await
         .map_err(resident_error)?;
-    state.outbox_nudge.notify_one();
     Ok(web::Json(resident_view(&state, id, auth.0).await?))
 }

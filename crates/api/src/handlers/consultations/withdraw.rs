@@ -28,7 +28,5 @@ pub async fn withdraw_consultation(
         .withdraw_consultation(id, auth.0, context(Actor::Resident(auth.0), &request_id))
         .await
         .map_err(resident_error)?;
-    // The owner (if any) has room for another case.
-    state.outbox_nudge.notify_one();
     Ok(web::Json(resident_view(&state, id, auth.0).await?))
 }

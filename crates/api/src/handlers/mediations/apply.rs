@@ -163,7 +163,6 @@ pub async fn apply_mediation(
         )
         .await?;
     tracing::info!(case_id = %id, "mediation booked");
-    state.outbox_nudge.notify_one();
     let record = state
         .store
         .mediation(id)

@@ -378,7 +378,6 @@ pub async fn escalate(
         .await
         .map_err(owner_error)?;
     tracing::info!(case_id = %id, "mediation escalated to the next tier");
-    state.outbox_nudge.notify_one();
     Ok(actix_web::HttpResponse::NoContent().finish())
 }
 

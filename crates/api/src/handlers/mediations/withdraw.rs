@@ -33,7 +33,6 @@ pub async fn withdraw_mediation(
             StoreError::NotFound => mediation_not_found(),
             other => other.into(),
         })?;
-    state.outbox_nudge.notify_one();
     let record = state
         .store
         .mediation(id)

@@ -455,7 +455,6 @@ pub async fn create_request(
         .or_internal(format)?;
     // No client, place or text in the log: the id and the key's name.
     tracing::info!(case_id = %id, open311_key = %key.name, "open311 request filed as a tip");
-    state.outbox_nudge.notify_one();
     if !photos.is_empty() {
         attach_photos(
             &state,

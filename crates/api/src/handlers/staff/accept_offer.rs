@@ -64,14 +64,12 @@ pub(crate) async fn answer_offer_of_case(
         .ok_or_else(not_found)?;
     match answer {
         OfferAnswer::Accept => state.store.accept_offer(offer.id.into(), staff, ctx).await,
+        // The store wakes the relay: the next candidate is asked at once.
         OfferAnswer::Decline(reason) => {
-            let declined = state
+            state
                 .store
                 .decline_offer(offer.id.into(), staff, reason, ctx)
-                .await;
-            // The next candidate is asked at once.
-            state.outbox_nudge.notify_one();
-            declined
+                .await
         }
     }
     .map(|_| ())

@@ -50,8 +50,6 @@ pub async fn decline_offer(
         .await
         .map_err(offer_error)?;
     tracing::info!(%case_id, "offer declined");
-    // The next candidate is asked now, not at the relay's next poll.
-    state.outbox_nudge.notify_one();
     Ok(web::Json(CaseStatusView {
         id: case_id.as_uuid(),
         status: ConsultationStatus::Pooled.into(),

@@ -50,7 +50,6 @@ pub async fn hand_back(
         .await
         .map_err(staff_error)?;
     tracing::info!(case_id = %id, "handed back");
-    state.outbox_nudge.notify_one();
     Ok(web::Json(CaseStatusView {
         id: id.as_uuid(),
         status: ConsultationStatus::Pooled.into(),

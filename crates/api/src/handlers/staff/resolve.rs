@@ -28,7 +28,5 @@ pub async fn resolve_consultation(
         .resolve_consultation(id, auth.id, context(auth.principal(), &request_id))
         .await
         .map_err(staff_error)?;
-    // Room for another case: what waits in this lawyer's queues is routed now.
-    state.outbox_nudge.notify_one();
     Ok(web::Json(lawyer_view(&state, id, &auth).await?))
 }

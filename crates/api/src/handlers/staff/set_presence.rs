@@ -45,8 +45,6 @@ pub async fn set_presence(
         .store
         .set_presence(auth.id, presence, chrono::Utc::now())
         .await?;
-    // Back to available: what waits in their queues is routed now.
-    state.outbox_nudge.notify_one();
     let profile = state
         .store
         .staff_profile(auth.id)

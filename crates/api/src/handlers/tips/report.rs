@@ -297,7 +297,6 @@ async fn file_tip(
     if let Submission::Created(_) = submitted {
         // No reporter, place or text in the log: the id says enough.
         tracing::info!(case_id = %id, anonymous = body.anonymous, "tip reported");
-        state.outbox_nudge.notify_one();
         if !photos.is_empty() {
             let actor = if body.anonymous {
                 Actor::AnonymousReporter

@@ -101,7 +101,6 @@ pub(crate) async fn follow_up(
         })?;
     if reopened {
         tracing::info!(case_id = %id, "tip reopened by a follow-up");
-        state.outbox_nudge.notify_one();
     }
     Ok(())
 }

@@ -117,7 +117,6 @@ pub async fn triage_tip(
         )
         .await
         .map_err(tip_error)?;
-    state.outbox_nudge.notify_one();
     answer(&state, id).await
 }
 
@@ -156,7 +155,6 @@ async fn step(
         )
         .await
         .map_err(tip_error)?;
-    state.outbox_nudge.notify_one();
     answer(state, id).await
 }
 
@@ -278,7 +276,6 @@ pub async fn mark_duplicate(
         )
         .await
         .map_err(tip_error)?;
-    state.outbox_nudge.notify_one();
     answer(&state, id).await
 }
 
@@ -390,7 +387,6 @@ pub async fn convert_tip(
         .await
         .map_err(tip_error)?;
     tracing::info!(case_id = %id, mediation_id = %mediation_id, "tip converted into a mediation");
-    state.outbox_nudge.notify_one();
     let tip = answer(&state, id).await?.into_inner();
     Ok(actix_web::HttpResponse::Created().json(ConvertedView {
         tip,
