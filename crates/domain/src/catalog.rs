@@ -23,7 +23,11 @@ pub enum Service {
 }
 
 impl Service {
-    pub fn as_str(&self) -> &'static str {
+    pub const ALL: [Service; 3] = [Service::Consultation, Service::Mediation, Service::Tip];
+
+    /// The name stored in `cases.service` (`const`: the store names its
+    /// service constants with it).
+    pub const fn as_str(&self) -> &'static str {
         match self {
             Service::Consultation => "consultation",
             Service::Mediation => "mediation",
@@ -35,6 +39,16 @@ impl Service {
 impl fmt::Display for Service {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Service {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Service::ALL
+            .into_iter()
+            .find(|service| service.as_str() == s)
+            .ok_or_else(|| format!("unknown service `{s}`"))
     }
 }
 

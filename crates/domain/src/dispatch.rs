@@ -101,6 +101,29 @@ pub enum Presence {
     OffDuty,
 }
 
+impl Presence {
+    pub const ALL: [Presence; 3] = [Presence::Available, Presence::Away, Presence::OffDuty];
+
+    /// The name stored in `staff.presence`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Presence::Available => "available",
+            Presence::Away => "away",
+            Presence::OffDuty => "off_duty",
+        }
+    }
+}
+
+impl std::str::FromStr for Presence {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Presence::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown presence `{s}`"))
+    }
+}
+
 /// One staff member as the router sees them now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffSnapshot {

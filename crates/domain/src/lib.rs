@@ -16,6 +16,7 @@ pub mod ids;
 pub mod mediation;
 pub mod moderation;
 pub mod notify;
+pub mod offer;
 pub mod privacy;
 pub mod sla;
 pub mod stats;

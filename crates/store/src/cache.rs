@@ -5,7 +5,7 @@
 //! through this instance clears the cache at once; other instances see it
 //! within the time to live.
 
-use crate::routing::WorkflowRules;
+use crate::ladder::WorkflowRules;
 use sansuo_domain::calendar::BusinessCalendar;
 use sansuo_domain::dispatch::CasePlace;
 use std::collections::HashMap;

@@ -1,12 +1,22 @@
-//! Consultations (法律咨询): writing, reading and every state change.
+//! Consultations (法律咨询): writing, reading and the consultation machine's
+//! own moves (reply, resolve, follow-up, rate, withdraw, hand back, reopen).
 //!
 //! Each change loads the case, asks `sansuo_domain::consultation::transition`
-//! whether the move is allowed, and saves it with a guarded update on
-//! `(status, version)`: of two concurrent moves from the same state, exactly
-//! one updates a row and the other gets `StoreError::Conflict`.
+//! whether the move is allowed, and saves it with the engine's guarded
+//! update (`cases::apply_move`). Routing, offers and the shared case parts
+//! are the engine's (`cases`, `offers`); the names they had here are
+//! re-exported so callers outside the crate keep their paths.
 
-use crate::entity::{case, case_event, case_message, consultation, idempotency_key, offer, staff};
+pub use crate::cases::{Context, SUBMIT_EVENT, Submission, visibility};
+pub use crate::offers::{MAX_PENDING_OFFERS_SHOWN, offer_status};
+
+use crate::cases::{
+    append_event, apply_move, insert_message, move_routed, new_case_row, notify_resident,
+    route_again, staff_freed,
+};
+use crate::entity::{case, consultation, idempotency_key, staff};
 use crate::error::is_unique_violation;
+use crate::offers::{cancel_pending_offers, insert_offer};
 use crate::outbox::{self, ModerationSubject, Work};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -14,12 +24,13 @@ use sansuo_domain::catalog::Service;
 use sansuo_domain::consultation::transition;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::notify::NotificationEvent;
+use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::values::{IdempotencyKey, MessageBody, QuestionText, Rating};
-use sansuo_domain::work_order::{Move, MoveError, RoutingMove, routing_move};
+use sansuo_domain::work_order::{Move, RoutingMove};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, ResidentId, StaffId,
 };
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, TransactionTrait, UpdateMany,
@@ -27,27 +38,7 @@ use sea_orm::{
 use std::collections::HashMap;
 use uuid::Uuid;
 
-pub const SERVICE: &str = "consultation";
-/// The most pending offers `pending_offers_for` returns, soonest deadline first.
-pub const MAX_PENDING_OFFERS_SHOWN: u64 = 100;
-/// The event that opens every case file.
-pub const SUBMIT_EVENT: &str = "submit";
-
-pub mod offer_status {
-    pub const PENDING: &str = "pending";
-    pub const ACCEPTED: &str = "accepted";
-    pub const DECLINED: &str = "declined";
-    pub const EXPIRED: &str = "expired";
-    pub const CANCELLED: &str = "cancelled";
-    /// Not an offer: the owner handed the case back (退单). Kept with the
-    /// offers so "who already had it on this step" is one query.
-    pub const RETURNED: &str = "returned";
-}
-
-pub mod visibility {
-    pub const PUBLIC: &str = "public";
-    pub const INTERNAL: &str = "internal";
-}
+pub const SERVICE: &str = Service::Consultation.as_str();
 
 pub struct NewConsultation {
     pub resident: ResidentId,
@@ -62,21 +53,6 @@ pub struct NewConsultation {
     /// Where the content check of the question stands; only a passed
     /// question is routed.
     pub moderation: Moderation,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Submission {
-    Created(CaseId),
-    /// A retry of an earlier submission with the same Idempotency-Key.
-    Replayed(CaseId),
-}
-
-impl Submission {
-    pub fn case_id(&self) -> CaseId {
-        match self {
-            Submission::Created(id) | Submission::Replayed(id) => *id,
-        }
-    }
 }
 
 /// A consultation as read back: the case row, its question and rating, its owner.
@@ -101,7 +77,8 @@ impl ConsultationRecord {
     }
 }
 
-/// The case behind an offer, as much as an offer list shows of it.
+/// The case behind an offer, as much as an offer list shows of it (filled
+/// by `crossings`; declared here, where callers outside the crate find it).
 #[derive(Debug, Clone)]
 pub enum OfferedCase {
     // Boxed: the rows are wide and of different sizes.
@@ -114,91 +91,6 @@ pub enum OfferedCase {
         case: Box<case::Model>,
         detail: Box<crate::entity::tip::Model>,
     },
-}
-
-/// Who did something and why, for the history.
-#[derive(Debug, Clone, Copy)]
-pub struct Context<'a> {
-    pub actor: Actor,
-    pub request_id: Option<&'a str>,
-    pub now: DateTime<Utc>,
-}
-
-/// A new case row as every service writes it: waiting for its first
-/// routing, nobody owns it, the router places it on its workflow's ladder.
-/// Callers override what differs (`pool_unit_id`, `moderation`, ...).
-pub(crate) fn new_case_row(
-    id: CaseId,
-    service: &str,
-    community: OrgUnitId,
-    category: &str,
-    resident: Option<ResidentId>,
-    now: DateTime<Utc>,
-) -> case::ActiveModel {
-    case::ActiveModel {
-        id: Set(id.as_uuid()),
-        service: Set(service.to_owned()),
-        community_id: Set(community.as_uuid()),
-        category_code: Set(category.to_owned()),
-        resident_id: Set(resident.map(|r| r.as_uuid())),
-        status: Set("submitted".to_owned()),
-        owner_staff_id: Set(None),
-        pool_unit_id: Set(None),
-        version: Set(0),
-        created_at: Set(now),
-        updated_at: Set(now),
-        accepted_at: Set(None),
-        answered_at: Set(None),
-        resolved_at: Set(None),
-        closed_at: Set(None),
-        moderation: Set(Moderation::Passed.as_str().to_owned()),
-        workflow: Set(None),
-        ladder_step: Set(0),
-        step_entered_at: Set(None),
-        priority: Set(0),
-        queued_at: Set(Some(now)),
-        unrouted_at: Set(None),
-        preferred_staff_id: Set(None),
-    }
-}
-
-pub(crate) fn actor_columns(actor: Actor) -> (&'static str, Option<Uuid>) {
-    match actor {
-        Actor::Resident(id) => ("resident", Some(id.as_uuid())),
-        Actor::Staff { id, .. } => ("staff", Some(id.as_uuid())),
-        Actor::System => ("system", None),
-        Actor::AnonymousReporter => ("reporter", None),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn append_event<C: ConnectionTrait>(
-    conn: &C,
-    case_id: Uuid,
-    action: &str,
-    from: Option<&str>,
-    to: &str,
-    public: bool,
-    reason: Option<&str>,
-    ctx: Context<'_>,
-) -> Result<(), StoreError> {
-    let (actor_kind, actor_id) = actor_columns(ctx.actor);
-    case_event::Entity::insert(case_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        case_id: Set(case_id),
-        action: Set(action.to_owned()),
-        from_status: Set(from.map(str::to_owned)),
-        to_status: Set(to.to_owned()),
-        actor_kind: Set(actor_kind.to_owned()),
-        actor_id: Set(actor_id),
-        reason: Set(reason.map(str::to_owned)),
-        public: Set(public),
-        request_id: Set(ctx.request_id.map(str::to_owned)),
-        created_at: Set(ctx.now),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
 }
 
 /// Apply `action` to `case` with a guarded update and record the event.
@@ -226,174 +118,12 @@ pub(crate) async fn move_case<C: ConnectionTrait>(
     Ok(to)
 }
 
-/// A routing move on a case of any service: its own machine says where the
-/// move leads (`domain::work_order`), the guarded update applies it.
-pub(crate) async fn move_routed<C: ConnectionTrait>(
-    conn: &C,
-    case: &case::Model,
-    mv: RoutingMove,
-    reason: Option<&str>,
-    ctx: Context<'_>,
-    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
-) -> Result<&'static str, StoreError> {
-    let service = service_of(case)?;
-    let applied = routing_move(service, &case.status, mv).map_err(|e| match e {
-        MoveError::Forbidden(why) => StoreError::Conflict(why),
-        other => StoreError::Conflict(other.to_string()),
-    })?;
-    apply_move(conn, case, applied, reason, ctx, set).await?;
-    Ok(applied.to)
-}
-
-pub(crate) fn service_of(case: &case::Model) -> Result<Service, StoreError> {
-    serde_json::from_value(serde_json::Value::String(case.service.clone()))
-        .map_err(|_| StoreError::conflict(format!("unknown service `{}`", case.service)))
-}
-
-/// `UPDATE cases SET status = to, version = version + 1 ... WHERE id = ? AND
-/// status = from AND version = v`, and the event, on `conn` (the caller's
-/// transaction). Zero rows: someone else moved the case first.
-pub(crate) async fn apply_move<C: ConnectionTrait>(
-    conn: &C,
-    case: &case::Model,
-    applied: Move,
-    reason: Option<&str>,
-    ctx: Context<'_>,
-    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
-) -> Result<(), StoreError> {
-    let update = case::Entity::update_many()
-        .col_expr(case::Column::Status, Expr::value(applied.to))
-        .col_expr(
-            case::Column::Version,
-            Expr::col(case::Column::Version).add(1),
-        )
-        .col_expr(case::Column::UpdatedAt, Expr::value(ctx.now))
-        .filter(case::Column::Id.eq(case.id))
-        .filter(case::Column::Status.eq(applied.from))
-        .filter(case::Column::Version.eq(case.version));
-    let result = set(update).exec(conn).await?;
-    if result.rows_affected != 1 {
-        return Err(StoreError::conflict(format!(
-            "the case changed meanwhile (it was {}); reload it",
-            applied.from
-        )));
-    }
-    append_event(
-        conn,
-        case.id,
-        applied.action,
-        Some(applied.from),
-        applied.to,
-        applied.public,
-        reason,
-        ctx,
-    )
-    .await
-}
-
-/// Restart the fairness clock of someone who just took a case: the
-/// longest idle are offered first.
-pub(crate) async fn mark_assigned<C: ConnectionTrait>(
-    conn: &C,
-    staff: StaffId,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    staff::Entity::update_many()
-        .col_expr(staff::Column::LastAssignedAt, Expr::value(now))
-        .filter(staff::Column::Id.eq(staff.as_uuid()))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-/// A pending offer of a case that was withdrawn or reassigned meanwhile.
-pub(crate) async fn cancel_pending_offers<C: ConnectionTrait>(
-    conn: &C,
-    case_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    offer::Entity::update_many()
-        .col_expr(offer::Column::Status, Expr::value(offer_status::CANCELLED))
-        .col_expr(offer::Column::RespondedAt, Expr::value(now))
-        .filter(offer::Column::CaseId.eq(case_id))
-        .filter(offer::Column::Status.eq(offer_status::PENDING))
-        .exec(conn)
-        .await?;
-    Ok(())
-}
-
-async fn route_again<C: ConnectionTrait>(
-    conn: &C,
-    case_id: Uuid,
-    ctx: Context<'_>,
-) -> Result<(), StoreError> {
-    crate::routing::route_again(conn, case_id, ctx.request_id, ctx.now).await
-}
-
-/// Someone has room for more work (freed capacity, back to available):
-/// cases waiting in their queues are routed to them at once, not at the
-/// next sweep.
-pub(crate) async fn staff_freed<C: ConnectionTrait>(
-    conn: &C,
-    staff: StaffId,
-    ctx: Context<'_>,
-) -> Result<(), StoreError> {
-    let work = Work::StaffAvailable { staff_id: staff };
-    outbox::append(conn, &work, ctx.request_id, ctx.now).await
-}
-
-/// Owe the resident a subscribe message about this event, in the same
-/// transaction as the event itself (sent later by the worker, never inline).
-async fn notify_resident<C: ConnectionTrait>(
-    conn: &C,
-    event: NotificationEvent,
-    case_id: Uuid,
-    ctx: Context<'_>,
-) -> Result<(), StoreError> {
-    let case_id = CaseId::from(case_id);
-    let work = Work::Notify { event, case_id };
-    outbox::append(conn, &work, ctx.request_id, ctx.now).await
-}
-
-async fn load_any_case<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<case::Model, StoreError> {
-    case::Entity::find_by_id(id)
-        .one(conn)
-        .await?
-        .ok_or(StoreError::NotFound)
-}
-
 async fn load_case<C: ConnectionTrait>(conn: &C, id: CaseId) -> Result<case::Model, StoreError> {
     case::Entity::find_by_id(id.as_uuid())
         .filter(case::Column::Service.eq(SERVICE))
         .one(conn)
         .await?
         .ok_or(StoreError::NotFound)
-}
-
-async fn insert_message<C: ConnectionTrait>(
-    conn: &C,
-    case_id: Uuid,
-    author: Actor,
-    body: &MessageBody,
-    visibility: &str,
-    moderation: Moderation,
-    now: DateTime<Utc>,
-) -> Result<Uuid, StoreError> {
-    let (kind, id) = actor_columns(author);
-    let message_id = Uuid::now_v7();
-    case_message::Entity::insert(case_message::ActiveModel {
-        id: Set(message_id),
-        case_id: Set(case_id),
-        author_kind: Set(kind.to_owned()),
-        author_id: Set(id.unwrap_or_default()),
-        body: Set(body.as_str().to_owned()),
-        visibility: Set(visibility.to_owned()),
-        created_at: Set(now),
-        moderation: Set(moderation.as_str().to_owned()),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(message_id)
 }
 
 impl Store {
@@ -415,7 +145,7 @@ impl Store {
             moderation: Set(new.moderation.as_str().to_owned()),
             ..new_case_row(
                 case_id,
-                SERVICE,
+                Service::Consultation,
                 new.community,
                 &new.category,
                 Some(new.resident),
@@ -640,239 +370,6 @@ impl Store {
         self.hydrate(cases).await
     }
 
-    /// The thread of a case, oldest first; internal notes only for staff.
-    pub async fn thread(
-        &self,
-        id: CaseId,
-        include_internal: bool,
-    ) -> Result<Vec<case_message::Model>, StoreError> {
-        let mut query =
-            case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
-        if include_internal {
-            // Staff: internal notes too, but no resident text still held by moderation.
-            query = query.filter(case_message::Column::Moderation.eq(Moderation::Passed.as_str()));
-        } else {
-            query = query.filter(case_message::Column::Visibility.eq(visibility::PUBLIC));
-        }
-        Ok(query
-            .order_by_asc(case_message::Column::Id)
-            .all(self.db())
-            .await?)
-    }
-
-    /// The history of a case, oldest first; routing internals only for staff.
-    pub async fn history(
-        &self,
-        id: CaseId,
-        public_only: bool,
-    ) -> Result<Vec<case_event::Model>, StoreError> {
-        let mut query =
-            case_event::Entity::find().filter(case_event::Column::CaseId.eq(id.as_uuid()));
-        if public_only {
-            query = query.filter(case_event::Column::Public.eq(true));
-        }
-        Ok(query
-            .order_by_asc(case_event::Column::Id)
-            .all(self.db())
-            .await?)
-    }
-
-    /// Offers waiting for this staff member's answer, with their cases, of
-    /// any service (whoever the engine offers cases to lists them here).
-    pub async fn pending_offers_for(
-        &self,
-        staff: StaffId,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<(offer::Model, OfferedCase)>, StoreError> {
-        let offers = offer::Entity::find()
-            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .filter(offer::Column::ExpiresAt.gt(now))
-            .order_by_asc(offer::Column::ExpiresAt)
-            // Offers are answered one by one; the soonest hundred is a full screen.
-            .limit(MAX_PENDING_OFFERS_SHOWN)
-            .all(self.db())
-            .await?;
-        let cases = case::Entity::find()
-            .filter(case::Column::Id.is_in(offers.iter().map(|o| o.case_id)))
-            .all(self.db())
-            .await?;
-        let (consultations, others): (Vec<case::Model>, Vec<case::Model>) =
-            cases.into_iter().partition(|c| c.service == SERVICE);
-        let mut offered: HashMap<Uuid, OfferedCase> = self
-            .hydrate(consultations)
-            .await?
-            .into_iter()
-            .map(|r| (r.case.id, OfferedCase::Consultation(Box::new(r))))
-            .collect();
-        let (mediations, tips): (Vec<case::Model>, Vec<case::Model>) = others
-            .into_iter()
-            .partition(|c| c.service == crate::mediations::SERVICE);
-        if !tips.is_empty() {
-            let mut details: HashMap<Uuid, crate::entity::tip::Model> =
-                crate::entity::tip::Entity::find()
-                    .filter(crate::entity::tip::Column::CaseId.is_in(tips.iter().map(|c| c.id)))
-                    .all(self.db())
-                    .await?
-                    .into_iter()
-                    .map(|d| (d.case_id, d))
-                    .collect();
-            for case in tips {
-                if let Some(detail) = details.remove(&case.id) {
-                    let id = case.id;
-                    let (case, detail) = (Box::new(case), Box::new(detail));
-                    offered.insert(id, OfferedCase::Tip { case, detail });
-                }
-            }
-        }
-        if !mediations.is_empty() {
-            let mut details: HashMap<Uuid, crate::entity::mediation::Model> =
-                crate::entity::mediation::Entity::find()
-                    .filter(
-                        crate::entity::mediation::Column::CaseId
-                            .is_in(mediations.iter().map(|c| c.id)),
-                    )
-                    .all(self.db())
-                    .await?
-                    .into_iter()
-                    .map(|d| (d.case_id, d))
-                    .collect();
-            for case in mediations {
-                if let Some(detail) = details.remove(&case.id) {
-                    offered.insert(
-                        case.id,
-                        OfferedCase::Mediation {
-                            case: Box::new(case),
-                            detail: Box::new(detail),
-                        },
-                    );
-                }
-            }
-        }
-        Ok(offers
-            .into_iter()
-            .filter_map(|o| offered.remove(&o.case_id).map(|r| (o, r)))
-            .collect())
-    }
-
-    /// Whether this staff member holds a live offer for this case.
-    /// The live offer of this case to this person, if any.
-    pub async fn pending_offer_of(
-        &self,
-        case_id: CaseId,
-        staff: StaffId,
-        now: DateTime<Utc>,
-    ) -> Result<Option<offer::Model>, StoreError> {
-        Ok(offer::Entity::find()
-            .filter(offer::Column::CaseId.eq(case_id.as_uuid()))
-            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .filter(offer::Column::ExpiresAt.gt(now))
-            .one(self.db())
-            .await?)
-    }
-
-    pub async fn has_pending_offer(
-        &self,
-        case_id: CaseId,
-        staff: StaffId,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        Ok(self.pending_offer_of(case_id, staff, now).await?.is_some())
-    }
-
-    pub async fn offer(&self, id: OfferId) -> Result<Option<offer::Model>, StoreError> {
-        Ok(offer::Entity::find_by_id(id.as_uuid())
-            .one(self.db())
-            .await?)
-    }
-
-    /// Lawyer accepts an offer made to them. Of two concurrent accepts, one wins.
-    pub async fn accept_offer(
-        &self,
-        offer_id: OfferId,
-        staff: StaffId,
-        ctx: Context<'_>,
-    ) -> Result<CaseId, StoreError> {
-        let txn = self.db().begin().await?;
-        let offer = offer::Entity::find_by_id(offer_id.as_uuid())
-            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if offer.status != offer_status::PENDING {
-            return Err(StoreError::conflict(format!(
-                "the offer is already {}",
-                offer.status
-            )));
-        }
-        if offer.expires_at <= ctx.now {
-            return Err(StoreError::conflict("the offer has expired"));
-        }
-        let updated = offer::Entity::update_many()
-            .col_expr(offer::Column::Status, Expr::value(offer_status::ACCEPTED))
-            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
-            .filter(offer::Column::Id.eq(offer.id))
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(StoreError::conflict("the offer was answered meanwhile"));
-        }
-        // An offer may be of any service's case.
-        let case = load_any_case(&txn, offer.case_id).await?;
-        move_routed(&txn, &case, RoutingMove::Accept, None, ctx, |u| {
-            u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
-                .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
-        })
-        .await?;
-        mark_assigned(&txn, staff, ctx.now).await?;
-        if case.service == SERVICE {
-            notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
-        }
-        self.commit_work(txn).await?;
-        Ok(case.id.into())
-    }
-
-    /// Lawyer declines an offer: the case goes to the pool.
-    pub async fn decline_offer(
-        &self,
-        offer_id: OfferId,
-        staff: StaffId,
-        reason: &str,
-        ctx: Context<'_>,
-    ) -> Result<CaseId, StoreError> {
-        let txn = self.db().begin().await?;
-        let offer = offer::Entity::find_by_id(offer_id.as_uuid())
-            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let updated = offer::Entity::update_many()
-            .col_expr(offer::Column::Status, Expr::value(offer_status::DECLINED))
-            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
-            .col_expr(offer::Column::DeclineReason, Expr::value(reason))
-            .filter(offer::Column::Id.eq(offer.id))
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            return Err(StoreError::conflict(format!(
-                "the offer is already {}",
-                offer.status
-            )));
-        }
-        // An offer may be of any service's case.
-        let case = load_any_case(&txn, offer.case_id).await?;
-        move_routed(&txn, &case, RoutingMove::Decline, Some(reason), ctx, |u| u).await?;
-        // The next candidate on this step, or the next step; and the
-        // decliner has a place free for something else waiting.
-        route_again(&txn, case.id, ctx).await?;
-        staff_freed(&txn, staff, ctx).await?;
-        self.commit_work(txn).await?;
-        Ok(case.id.into())
-    }
-
     /// Owner hands the case back (退单: "not mine", with a reason). It is
     /// routed again, and this person is not asked again on this step.
     pub async fn hand_back_consultation(
@@ -893,50 +390,19 @@ impl Store {
         })
         .await?;
         // Recorded like a declined offer, so the step's exclusions see it.
-        crate::routing::insert_offer(
+        insert_offer(
             &txn,
             OfferId::new(),
             case.id,
             staff,
             Ord::max(case.ladder_step, 0) as usize,
-            offer_status::RETURNED,
+            OfferStatus::Returned,
             ctx.now,
             ctx.now,
         )
         .await?;
-        route_again(&txn, case.id, ctx).await?;
+        route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
         staff_freed(&txn, staff, ctx).await?;
-        self.commit_work(txn).await?;
-        Ok(())
-    }
-
-    /// A coordinator gives the case to a named lawyer, whatever the router
-    /// was doing with it: a pending offer is cancelled.
-    pub async fn reassign_case(
-        &self,
-        id: CaseId,
-        to: StaffId,
-        reason: &str,
-        ctx: Context<'_>,
-    ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
-        // Any service: a coordinator reassigns mediations as well.
-        let case = load_any_case(&txn, id.as_uuid()).await?;
-        let previous = case.owner_staff_id;
-        move_routed(&txn, &case, RoutingMove::Reassign, Some(reason), ctx, |u| {
-            u.col_expr(case::Column::OwnerStaffId, Expr::value(to.as_uuid()))
-                .col_expr(
-                    case::Column::AcceptedAt,
-                    Expr::value(case.accepted_at.unwrap_or(ctx.now)),
-                )
-                .col_expr(case::Column::UnroutedAt, Expr::value(None::<DateTime<Utc>>))
-        })
-        .await?;
-        cancel_pending_offers(&txn, case.id, ctx.now).await?;
-        mark_assigned(&txn, to, ctx.now).await?;
-        if let Some(previous) = previous.filter(|p| *p != to.as_uuid()) {
-            staff_freed(&txn, previous.into(), ctx).await?;
-        }
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -970,7 +436,7 @@ impl Store {
                 )
         })
         .await?;
-        route_again(&txn, case.id, ctx).await?;
+        route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -983,36 +449,8 @@ impl Store {
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        self.claim_case(id, staff, Some(SERVICE), ctx).await
-    }
-
-    /// Take a waiting case of any service (`only`: of this service, else
-    /// not found). The same guarded update as every claim, so a pull and a
-    /// push, or two pulls, never both win.
-    pub(crate) async fn claim_case(
-        &self,
-        id: CaseId,
-        staff: StaffId,
-        only: Option<&str>,
-        ctx: Context<'_>,
-    ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
-        let case = load_any_case(&txn, id.as_uuid()).await?;
-        if only.is_some_and(|service| service != case.service) {
-            return Err(StoreError::NotFound);
-        }
-        move_routed(&txn, &case, RoutingMove::Claim, None, ctx, |u| {
-            u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
-                .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
-        })
-        .await?;
-        mark_assigned(&txn, staff, ctx.now).await?;
-        // Residents are told of accepted consultations (the only template so far).
-        if case.service == SERVICE {
-            notify_resident(&txn, NotificationEvent::ConsultationAccepted, case.id, ctx).await?;
-        }
-        self.commit_work(txn).await?;
-        Ok(())
+        self.claim_case(id, staff, Some(Service::Consultation), ctx)
+            .await
     }
 
     /// Owner replies in the thread (public) or adds an internal note.
@@ -1137,7 +575,7 @@ impl Store {
             .filter(consultation::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 

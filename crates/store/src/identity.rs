@@ -3,6 +3,7 @@
 use crate::entity::{refresh_token, resident, staff};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use sansuo_domain::dispatch::Presence;
 use sansuo_domain::{OrgUnitId, ResidentId, StaffId, StaffRole};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -102,7 +103,7 @@ impl Store {
             active: Set(true),
             created_at: Set(now),
             capacity: Set(DEFAULT_CAPACITY),
-            presence: Set("available".to_owned()),
+            presence: Set(Presence::Available.as_str().to_owned()),
             presence_changed_at: Set(None),
             last_assigned_at: Set(None),
         })

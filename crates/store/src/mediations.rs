@@ -4,14 +4,18 @@
 //! the shared engine's; the moves after acceptance are the mediation
 //! machine's, applied with the same guarded update as every case.
 
-use crate::consultations::{Context, append_event, apply_move};
+use crate::cases::{
+    Context, SUBMIT_EVENT, append_event, apply_move, new_case_row, route_again, staff_freed,
+};
 use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
 };
 use crate::error::is_unique_violation;
+use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::{
     AttendanceAnswer, MediationAction, MediationStatus, RefusalGround, VisitAnswer,
     may_answer_visit, may_rate, slots_of, status_after_cancel, transition,
@@ -26,7 +30,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub const SERVICE: &str = "mediation";
+pub const SERVICE: &str = Service::Mediation.as_str();
 
 pub mod session_status {
     pub const SCHEDULED: &str = "scheduled";
@@ -191,8 +195,8 @@ impl Store {
             .filter(mediation::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
-        crate::consultations::cancel_pending_offers(&txn, case.id, ctx.now).await?;
-        txn.commit().await?;
+        cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -243,7 +247,7 @@ impl Store {
             ctx.now,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(session_id)
     }
 
@@ -313,7 +317,7 @@ impl Store {
             };
             apply_move(&txn, &case, applied, Some(reason), ctx, |u| u).await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -334,10 +338,10 @@ impl Store {
             u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
         })
         .await?;
-        crate::consultations::cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        cancel_pending_offers(&txn, case.id, ctx.now).await?;
         cancel_scheduled_sessions(&txn, case.id).await?;
         if let Some(owner) = case.owner_staff_id {
-            crate::consultations::staff_freed(&txn, owner.into(), ctx).await?;
+            staff_freed(&txn, owner.into(), ctx).await?;
         }
         self.commit_work(txn).await?;
         Ok(())
@@ -386,7 +390,7 @@ impl Store {
             )
             .await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -429,7 +433,7 @@ impl Store {
             .filter(mediation::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -465,7 +469,7 @@ impl Store {
             .exec(&txn)
             .await?;
         cancel_scheduled_sessions(&txn, case.id).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -510,7 +514,7 @@ impl Store {
             ctx,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -539,7 +543,7 @@ impl Store {
             .filter(mediation::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -556,7 +560,7 @@ impl Store {
             u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
         })
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -586,69 +590,8 @@ impl Store {
         )
         .await?;
         cancel_scheduled_sessions(&txn, case.id).await?;
-        crate::routing::route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
-        crate::consultations::staff_freed(&txn, mediator, ctx).await?;
-        self.commit_work(txn).await?;
-        Ok(())
-    }
-
-    /// A dispute that risks turning into a public-order or criminal matter:
-    /// flagged on the case (the officer's linked work order comes with the
-    /// tips service).
-    pub async fn flag_public_order_risk(
-        &self,
-        id: CaseId,
-        mediator: StaffId,
-        reason: &str,
-        ctx: Context<'_>,
-    ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
-        let case = owned_case(&txn, id, mediator).await?;
-        let already = mediation::Entity::find_by_id(case.id)
-            .one(&txn)
-            .await?
-            .is_some_and(|m| m.public_order_risk);
-        mediation::Entity::update_many()
-            .col_expr(mediation::Column::PublicOrderRisk, Expr::value(true))
-            .filter(mediation::Column::CaseId.eq(case.id))
-            .exec(&txn)
-            .await?;
-        // The first flag opens a work order for the community officer (a
-        // tip the engine routes to the officer on duty), in the same
-        // transaction; flagging again only adds to the history.
-        if !already {
-            let tip = crate::tips::NewTip {
-                id: CaseId::new(),
-                resident: None,
-                anonymous: false,
-                submitted_by: ctx.actor,
-                community: case.community_id.into(),
-                category: crate::tips::PUBLIC_ORDER_CATEGORY.to_owned(),
-                description: format!("调解中发现治安风险（由调解员转来）：{reason}"),
-                location: None,
-                datum: None,
-                address: None,
-                reporter_key: None,
-                submission: None,
-                tracking_token_hash: None,
-                flagged: false,
-                channel: crate::tips::channel::MEDIATION,
-                source_case: Some(case.id.into()),
-                request_id: ctx.request_id.map(str::to_owned),
-            };
-            crate::tips::insert_tip(&txn, &tip, ctx.now).await?;
-        }
-        append_event(
-            &txn,
-            case.id,
-            "flag_public_order_risk",
-            Some(&case.status),
-            &case.status,
-            false,
-            Some(reason),
-            ctx,
-        )
-        .await?;
+        route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
+        staff_freed(&txn, mediator, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -733,7 +676,7 @@ impl Store {
             ctx.now,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(new_id)
     }
 
@@ -799,7 +742,7 @@ impl Store {
             ctx,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -849,7 +792,7 @@ impl Store {
             ctx,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(true)
     }
 
@@ -903,7 +846,7 @@ impl Store {
             ctx,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(true)
     }
 
@@ -937,7 +880,7 @@ impl Store {
             },
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 }
@@ -970,7 +913,7 @@ pub struct Agreement {
 }
 
 /// The case, if this mediator owns it.
-async fn owned_case<C: ConnectionTrait>(
+pub(crate) async fn owned_case<C: ConnectionTrait>(
     conn: &C,
     id: CaseId,
     mediator: StaffId,
@@ -1128,9 +1071,9 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
     case::Entity::insert(case::ActiveModel {
         // A party may ask for a mediator: offered first if eligible.
         preferred_staff_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
-        ..crate::consultations::new_case_row(
+        ..new_case_row(
             case_id,
-            SERVICE,
+            Service::Mediation,
             new.community,
             &new.category,
             Some(new.resident),
@@ -1197,7 +1140,7 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
     append_event(
         txn,
         case_id.as_uuid(),
-        crate::consultations::SUBMIT_EVENT,
+        SUBMIT_EVENT,
         None,
         MediationStatus::Submitted.as_str(),
         true,

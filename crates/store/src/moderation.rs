@@ -1,7 +1,8 @@
 //! Moderation of resident text as stored: automatic verdicts arriving late,
 //! coordinators' decisions on held text, and the queue of what is held.
 
-use crate::consultations::{Context, SERVICE, move_case};
+use crate::cases::Context;
+use crate::consultations::{SERVICE, move_case};
 use crate::entity::{case, case_message, consultation, resident};
 use crate::outbox::{self, Work};
 use crate::{Store, StoreError};

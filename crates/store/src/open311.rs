@@ -4,7 +4,7 @@
 //! and never more than the public fields (the API layer picks them).
 
 use crate::entity::{case, open311_key, org_unit, tip};
-use crate::org::{kind, split_list};
+use crate::rows::{kind, split_list};
 use crate::tips::{SERVICE, channel};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};

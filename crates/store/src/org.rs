@@ -8,15 +8,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-/// Kinds of organisation unit (BRIEF §2).
-pub mod kind {
-    pub const DISTRICT: &str = "district";
-    pub const STREET: &str = "street";
-    pub const POLICE_STATION: &str = "police_station";
-    pub const JUDICIAL_OFFICE: &str = "judicial_office";
-    pub const COMMUNITY: &str = "community";
-    pub const GRID: &str = "grid";
-}
+/// Kinds of organisation unit (BRIEF §2); the list helper. Both live with
+/// the other column spellings in `rows` and are re-exported from here.
+pub use crate::rows::{kind, split_list};
 
 pub struct NewOrgUnit<'a> {
     pub kind: &'a str,
@@ -287,14 +281,6 @@ impl Store {
             .one(self.db())
             .await?)
     }
-}
-
-pub fn split_list(csv: &str) -> Vec<String> {
-    csv.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 impl Store {

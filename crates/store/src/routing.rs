@@ -1,21 +1,23 @@
-//! What the routing engine reads and writes. The decisions themselves are
+//! What the routing engine reads and writes (it builds on `cases` and
+//! `offers`, and knows no service module). The decisions themselves are
 //! pure (`sansuo_domain::dispatch`); this module loads the snapshot a
 //! decision needs and applies it with guarded updates (`move_routed`), so two
 //! routers deciding about one case at once cannot both win. A partial
 //! unique index allows one pending offer per case; one owner column allows
 //! one owner.
 
-use crate::consultations::{Context, move_routed, offer_status};
+use crate::cases::{Context, move_routed, route_again};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
-use crate::outbox::{self, Work};
-use crate::staffing::presence_name;
+use crate::offers::{insert_offer, lock_staff_and_restart_fairness_clock, room_of};
+use crate::rows::{kind, split_list};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use sansuo_domain::catalog::SlaTargets;
+use sansuo_domain::catalog::{Service, SlaTargets};
 use sansuo_domain::dispatch::Presence;
 use sansuo_domain::dispatch::{
     CasePlace, CaseRouting, LadderPosition, LadderStep, StaffSnapshot, eligibility,
 };
+use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::sla::{CaseTimes, Pause};
 use sansuo_domain::work_order::RoutingMove;
 use sansuo_domain::{
@@ -23,39 +25,14 @@ use sansuo_domain::{
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    JoinType, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait, UpdateMany,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait, UpdateMany,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// A workflow as the router uses it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkflowRules {
-    pub name: String,
-    pub ladder: Vec<LadderStep>,
-    pub sla: SlaTargets,
-}
-
-impl WorkflowRules {
-    fn from_row(row: workflow::Model) -> Result<Self, StoreError> {
-        let ladder: Vec<LadderStep> = serde_json::from_str(&row.ladder).map_err(|e| {
-            StoreError::conflict(format!(
-                "workflow `{}` has an unreadable ladder: {e}",
-                row.name
-            ))
-        })?;
-        Ok(WorkflowRules {
-            name: row.name,
-            ladder,
-            sla: SlaTargets {
-                accept_minutes: row.sla_accept_minutes.into(),
-                first_response_minutes: row.sla_first_response_minutes.into(),
-                resolution_minutes: row.sla_resolution_minutes.into(),
-            },
-        })
-    }
-}
+/// Re-exported: the type lives in `ladder` (the cache holds it too).
+pub use crate::ladder::WorkflowRules;
 
 /// Everything one routing decision needs about a case.
 #[derive(Debug, Clone)]
@@ -155,7 +132,7 @@ impl Store {
         if let Some(cached) = self.reference().workflow_for(&key) {
             return Ok(cached);
         }
-        let names = crate::org::split_list(&category.workflows);
+        let names = split_list(&category.workflows);
         let found = workflow::Entity::find()
             .filter(workflow::Column::Name.is_in(names))
             .filter(workflow::Column::Service.eq(service))
@@ -190,8 +167,8 @@ impl Store {
             };
             place.station = place.station.or(unit.station_id.map(Into::into));
             match unit.kind.as_str() {
-                crate::org::kind::STREET => place.street = Some(unit.id.into()),
-                crate::org::kind::DISTRICT => place.district = Some(unit.id.into()),
+                kind::STREET => place.street = Some(unit.id.into()),
+                kind::DISTRICT => place.district = Some(unit.id.into()),
                 _ => {}
             }
             next = unit.parent_id;
@@ -264,14 +241,14 @@ impl Store {
 
     /// Mediators a party refused (回避): never offered the case.
     async fn refused_by_parties(&self, case: &case::Model) -> Result<Vec<StaffId>, StoreError> {
-        if case.service != crate::mediations::SERVICE {
+        if case.service != Service::Mediation.as_str() {
             return Ok(Vec::new());
         }
         Ok(crate::entity::mediation::Entity::find_by_id(case.id)
             .one(self.db())
             .await?
             .map(|m| {
-                crate::org::split_list(&m.refused_mediator_ids)
+                split_list(&m.refused_mediator_ids)
                     .iter()
                     .filter_map(|id| id.parse::<Uuid>().ok())
                     .map(StaffId::from)
@@ -289,8 +266,9 @@ impl Store {
                 Condition::any()
                     .add(offer::Column::LadderStep.eq(step as i32))
                     .add(
-                        offer::Column::Status
-                            .is_in([offer_status::DECLINED, offer_status::RETURNED]),
+                        offer::Column::Status.is_in(
+                            [OfferStatus::Declined, OfferStatus::Returned].map(|s| s.as_str()),
+                        ),
                     ),
             )
             .all(self.db())
@@ -317,7 +295,7 @@ impl Store {
         // Restarting the fairness clock first also locks the person's row
         // (PostgreSQL), so concurrent offers to one person queue up here
         // and each sees the others' load: capacity holds across routers.
-        crate::consultations::mark_assigned(&txn, to, now).await?;
+        lock_staff_and_restart_fairness_clock(&txn, to, now).await?;
         // The re-count is a statement of its own, after the lock: under READ
         // COMMITTED each statement sees what committed before it began, so
         // it sees the offer of a router that held the lock before us. (Folded
@@ -337,18 +315,13 @@ impl Store {
             case.id,
             to,
             at.step,
-            offer_status::PENDING,
+            OfferStatus::Pending,
             now,
             expires_at,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(offer_id)
-    }
-
-    /// Whether this person has room for another offer now.
-    pub async fn has_room(&self, staff_id: StaffId) -> Result<bool, StoreError> {
-        room_of(self.db(), staff_id).await
     }
 
     /// Nobody to offer it to now: keep it waiting in its step's queue. A
@@ -451,10 +424,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let txn = self.db().begin().await?;
         let updated = offer::Entity::update_many()
-            .col_expr(offer::Column::Status, Expr::value(offer_status::EXPIRED))
+            .col_expr(
+                offer::Column::Status,
+                Expr::value(OfferStatus::Expired.as_str()),
+            )
             .col_expr(offer::Column::RespondedAt, Expr::value(now))
             .filter(offer::Column::Id.eq(id.as_uuid()))
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
             .filter(offer::Column::ExpiresAt.lte(now))
             .exec(&txn)
             .await?;
@@ -475,11 +451,11 @@ impl Store {
         staff::Entity::update_many()
             .col_expr(
                 staff::Column::Presence,
-                Expr::value(presence_name(Presence::Away)),
+                Expr::value(Presence::Away.as_str()),
             )
             .col_expr(staff::Column::PresenceChangedAt, Expr::value(now))
             .filter(staff::Column::Id.eq(offer.staff_id))
-            .filter(staff::Column::Presence.eq(presence_name(Presence::Available)))
+            .filter(staff::Column::Presence.eq(Presence::Available.as_str()))
             .exec(&txn)
             .await?;
         move_routed(
@@ -530,7 +506,7 @@ impl Store {
             |u| u,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(true)
     }
 
@@ -576,43 +552,6 @@ impl Store {
         Ok(sla_breach::Entity::find()
             .filter(sla_breach::Column::CaseId.eq(id.as_uuid()))
             .order_by_asc(sla_breach::Column::BreachedAt)
-            .all(self.db())
-            .await?)
-    }
-
-    /// Pending offers past their deadline: the reconciler expires these when
-    /// a timer was lost with Redis.
-    pub async fn overdue_offers(
-        &self,
-        now: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<offer::Model>, StoreError> {
-        Ok(offer::Entity::find()
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .filter(offer::Column::ExpiresAt.lte(now))
-            .order_by_asc(offer::Column::ExpiresAt)
-            .limit(limit)
-            .all(self.db())
-            .await?)
-    }
-
-    /// Pending offers still running: their timers are re-armed after Redis
-    /// lost its data.
-    pub async fn live_offers(
-        &self,
-        now: DateTime<Utc>,
-        after: Option<Uuid>,
-        limit: u64,
-    ) -> Result<Vec<offer::Model>, StoreError> {
-        let mut query = offer::Entity::find()
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
-            .filter(offer::Column::ExpiresAt.gt(now));
-        if let Some(after) = after {
-            query = query.filter(offer::Column::Id.gt(after));
-        }
-        Ok(query
-            .order_by_asc(offer::Column::Id)
-            .limit(limit)
             .all(self.db())
             .await?)
     }
@@ -721,13 +660,6 @@ impl Store {
             .order_by_desc(case::Column::Id)
             .limit(limit)
             .all(self.db())
-            .await?)
-    }
-
-    /// Any service's case, by id.
-    pub async fn case(&self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
-        Ok(case::Entity::find_by_id(id.as_uuid())
-            .one(self.db())
             .await?)
     }
 
@@ -849,69 +781,4 @@ impl Store {
         }
         Ok(None)
     }
-}
-
-/// Whether this person's load (active cases plus pending offers) is below
-/// their capacity, in one statement (it was three: two counts and the
-/// account). Nobody by that id has no room.
-async fn room_of<C: ConnectionTrait>(conn: &C, staff_id: StaffId) -> Result<bool, StoreError> {
-    #[derive(FromQueryResult)]
-    struct Room {
-        capacity: i32,
-        load: i64,
-    }
-    let backend = conn.get_database_backend();
-    let sql = format!(
-        "SELECT s.capacity, {load} AS load FROM staff s WHERE s.id = $1",
-        load = crate::staffing::load_sql("s.id")
-    );
-    let room = Room::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        crate::staffing::numbered(backend, sql),
-        [staff_id.as_uuid().into()],
-    ))
-    .one(conn)
-    .await?;
-    Ok(room.is_some_and(|r| r.load < i64::from(r.capacity.max(0))))
-}
-
-/// Owe the case a routing decision, in the same transaction as the change
-/// that calls for it (a decline, a lapse, a hand-back, a reopen).
-pub(crate) async fn route_again<C: ConnectionTrait>(
-    conn: &C,
-    case_id: Uuid,
-    request_id: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let route = Work::RouteCase {
-        case_id: case_id.into(),
-    };
-    outbox::append(conn, &route, request_id, now).await
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn insert_offer<C: ConnectionTrait>(
-    conn: &C,
-    id: OfferId,
-    case_id: Uuid,
-    to: StaffId,
-    step: usize,
-    status: &str,
-    now: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    offer::Entity::insert(offer::ActiveModel {
-        id: Set(id.as_uuid()),
-        case_id: Set(case_id),
-        staff_id: Set(to.as_uuid()),
-        status: Set(status.to_owned()),
-        created_at: Set(now),
-        expires_at: Set(expires_at),
-        responded_at: Set(None),
-        decline_reason: Set(None),
-        ladder_step: Set(step as i32),
-    })
-    .exec_without_returning(conn)
-    .await?;
-    Ok(())
 }

@@ -1,7 +1,10 @@
 //! Staff as the router sees them: units, skills, capacity, presence; the
 //! duty roster; mediation rooms; and scope checks for administrators.
 
+use crate::cases::{Context, staff_freed};
 use crate::entity::{duty_shift, mediation_room, org_unit, staff, staff_skill, staff_unit};
+use crate::offers::load_sql;
+use crate::rows::{kind, literal, numbered};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::Presence;
@@ -13,21 +16,15 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+/// `staff.presence` as written (kept for callers outside the crate;
+/// the names are `Presence::as_str`).
 pub fn presence_name(presence: Presence) -> &'static str {
-    match presence {
-        Presence::Available => "available",
-        Presence::Away => "away",
-        Presence::OffDuty => "off_duty",
-    }
+    presence.as_str()
 }
 
+/// `staff.presence` as read; `None` for a value no code writes.
 pub fn parse_presence(text: &str) -> Option<Presence> {
-    match text {
-        "available" => Some(Presence::Available),
-        "away" => Some(Presence::Away),
-        "off_duty" => Some(Presence::OffDuty),
-        _ => None,
-    }
+    text.parse().ok()
 }
 
 /// A staff account with its routing attributes.
@@ -178,7 +175,7 @@ impl Store {
                 .exec(&txn)
                 .await?;
         }
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -208,12 +205,12 @@ impl Store {
             .exec(&txn)
             .await?;
         if presence == Presence::Available {
-            let ctx = crate::consultations::Context {
+            let ctx = Context {
                 actor: sansuo_domain::Actor::System,
                 request_id: None,
                 now,
             };
-            crate::consultations::staff_freed(&txn, id, ctx).await?;
+            staff_freed(&txn, id, ctx).await?;
         }
         self.commit_work(txn).await?;
         Ok(())
@@ -362,42 +359,6 @@ impl Store {
     }
 }
 
-/// Case statuses that no longer count against a staff member's capacity.
-/// Of every service: what is left is at most a follow-up visit or a rating.
-pub(crate) use sansuo_domain::work_order::FINISHED_STATUSES;
-
-/// A constant of the code as an SQL literal (statuses, kinds: lowercase
-/// words, nothing to escape).
-fn literal(word: &str) -> String {
-    assert!(
-        word.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
-        "not a plain word: {word}"
-    );
-    format!("'{word}'")
-}
-
-/// What counts against capacity, for the staff member whose id is the SQL
-/// expression `id`: owned cases not finished plus pending offers (an offer
-/// holds a place). Both counts use an index (`cases_owner`, `offers_staff_status`).
-pub(crate) fn load_sql(id: &str) -> String {
-    let finished = FINISHED_STATUSES.map(literal).join(", ");
-    let pending = literal(crate::consultations::offer_status::PENDING);
-    format!(
-        "(SELECT COUNT(*) FROM cases c WHERE c.owner_staff_id = {id} \
-           AND c.status NOT IN ({finished})) \
-         + (SELECT COUNT(*) FROM offers o WHERE o.staff_id = {id} AND o.status = {pending})"
-    )
-}
-
-/// Hand-written SQL with PostgreSQL's numbered placeholders (`$1`), for
-/// `backend`: SQLite numbers them `?1`. The text has no other `$`.
-pub(crate) fn numbered(backend: DbBackend, sql: String) -> String {
-    match backend {
-        DbBackend::Postgres => sql,
-        _ => sql.replace('$', "?"),
-    }
-}
-
 /// One row of [`Store::dispatch_snapshots`]: a staff member, their lists
 /// folded into comma-separated text, their load counted.
 #[derive(Debug, FromQueryResult)]
@@ -457,7 +418,7 @@ fn snapshot_sql(backend: DbBackend, lawyers: bool) -> String {
                 "SELECT fs.firm_id FROM firm_signings fs WHERE fs.org_unit_id = $2 \
                    OR fs.org_unit_id IN (SELECT u.parent_id FROM org_units u \
                                          WHERE u.id = $2 AND u.kind = {street})",
-                street = literal(crate::org::kind::STREET)
+                street = literal(kind::STREET)
             ),
             "SELECT ls.staff_id FROM lawyer_signings ls WHERE ls.community_id = $2",
         )

@@ -4,12 +4,11 @@
 //! database (COUNT ... GROUP BY); only durations come back row by row, for
 //! percentiles computed in `sansuo_domain::stats`. No resident data is read.
 
-use crate::consultations::offer_status;
 use crate::entity::{case, firm_signing, offer, org_unit, sla_breach, staff, staff_unit};
-use crate::staffing::parse_presence;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::Presence;
+use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::sla::SlaKind;
 use sansuo_domain::stats::DurationSummary;
 use sansuo_domain::{ConsultationStatus, OrgUnitId, StaffRole};
@@ -183,7 +182,7 @@ impl Store {
 
         let open_offers = offer::Entity::find()
             .join(JoinType::InnerJoin, offer_case())
-            .filter(offer::Column::Status.eq(offer_status::PENDING))
+            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
             .filter(case::Column::CommunityId.is_in(units.clone()))
             .count(self.db())
             .await?;
@@ -322,7 +321,7 @@ impl Store {
             .await?;
         let available: HashSet<Uuid> = people
             .iter()
-            .filter(|(_, _, presence, _)| parse_presence(presence) == Some(Presence::Available))
+            .filter(|(_, _, presence, _)| presence.parse::<Presence>() == Ok(Presence::Available))
             .map(|(id, ..)| *id)
             .collect();
 
@@ -338,7 +337,7 @@ impl Store {
             .column(case::Column::OwnerStaffId)
             .column_as(case::Column::Id.count(), "open")
             .filter(case::Column::OwnerStaffId.is_in(available.iter().copied()))
-            .filter(case::Column::Status.is_not_in(crate::staffing::FINISHED_STATUSES))
+            .filter(case::Column::Status.is_not_in(sansuo_domain::work_order::FINISHED_STATUSES))
             .group_by(case::Column::OwnerStaffId)
             .into_model::<Load>()
             .all(self.db())
@@ -348,7 +347,7 @@ impl Store {
             .column_as(offer::Column::StaffId, "owner_staff_id")
             .column_as(offer::Column::Id.count(), "open")
             .filter(offer::Column::StaffId.is_in(available.iter().copied()))
-            .filter(offer::Column::Status.eq(crate::consultations::offer_status::PENDING))
+            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
             .group_by(offer::Column::StaffId)
             .into_model::<Load>()
             .all(self.db())
@@ -416,17 +415,20 @@ impl Store {
         let mut offers = OfferCounts::default();
         for Tally { key, n } in offers_by_status {
             let n = count(n);
-            let slot = match key.as_str() {
-                offer_status::PENDING => &mut offers.pending,
-                offer_status::ACCEPTED => &mut offers.accepted,
-                offer_status::DECLINED => &mut offers.declined,
-                offer_status::EXPIRED => &mut offers.expired,
-                offer_status::CANCELLED => &mut offers.cancelled,
-                offer_status::RETURNED => {
+            let Ok(status) = key.parse::<OfferStatus>() else {
+                continue;
+            };
+            let slot = match status {
+                OfferStatus::Pending => &mut offers.pending,
+                OfferStatus::Accepted => &mut offers.accepted,
+                OfferStatus::Declined => &mut offers.declined,
+                OfferStatus::Expired => &mut offers.expired,
+                OfferStatus::Cancelled => &mut offers.cancelled,
+                // Not an offer made: a hand-back, counted apart.
+                OfferStatus::Returned => {
                     offers.returned += n;
                     continue;
                 }
-                _ => continue,
             };
             *slot += n;
             offers.created += n;

@@ -8,16 +8,19 @@
 //! written by `Actor::AnonymousReporter` (no id), and the reporter is known
 //! only by `tips.reporter_key`, a keyed hash made by the caller.
 
-use crate::consultations::{
-    Context, Submission, append_event, apply_move, cancel_pending_offers, staff_freed, visibility,
+use crate::cases::{
+    Context, SUBMIT_EVENT, Submission, actor_columns, append_event, apply_move, move_routed,
+    new_case_row, route_again, staff_freed, visibility,
 };
 use crate::entity::{
     case, case_event, case_message, staff, tip, tip_photo, tip_reporter, tip_supporter,
 };
 use crate::error::is_unique_violation;
+use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::tip::{
     BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, transition,
@@ -31,7 +34,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-pub const SERVICE: &str = "tip";
+pub const SERVICE: &str = Service::Tip.as_str();
 
 /// The category of the officer's work order opened when a mediator flags
 /// a dispute at risk of becoming a public-order matter (治安纠纷).
@@ -162,7 +165,7 @@ async fn load_tip_case<C: ConnectionTrait>(
 }
 
 /// A tip the officer owns (anyone else: not found, as if it did not exist).
-async fn load_owned<C: ConnectionTrait>(
+pub(crate) async fn load_owned<C: ConnectionTrait>(
     conn: &C,
     id: CaseId,
     officer: StaffId,
@@ -175,7 +178,7 @@ async fn load_owned<C: ConnectionTrait>(
 }
 
 /// Apply a tip move (after acknowledgement: triage, verify, action, ...).
-async fn move_tip<C: ConnectionTrait>(
+pub(crate) async fn move_tip<C: ConnectionTrait>(
     conn: &C,
     case: &case::Model,
     action: TipAction,
@@ -423,7 +426,7 @@ impl Store {
             .filter(tip::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(true)
     }
 
@@ -475,7 +478,7 @@ impl Store {
             ctx,
         )
         .await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -505,7 +508,7 @@ impl Store {
         let status: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
         let reopened = transition(status, TipAction::Reopen).is_ok();
         if reopened {
-            crate::consultations::move_routed(
+            move_routed(
                 &txn,
                 &case,
                 RoutingMove::Reopen,
@@ -527,7 +530,7 @@ impl Store {
                 },
             )
             .await?;
-            crate::routing::route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
+            route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
         } else if status.is_finished() {
             return Err(StoreError::conflict(format!(
                 "the tip is {status}; it is handled elsewhere now"
@@ -580,7 +583,7 @@ impl Store {
             visibility::PUBLIC
         };
         insert_tip_message(&txn, case.id, ctx.actor, body, vis, ctx.now).await?;
-        txn.commit().await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
@@ -764,56 +767,6 @@ impl Store {
         Ok(())
     }
 
-    /// Turn a tip into a mediation case (a neighbour quarrel, not a police
-    /// matter), in one transaction: the mediation is booked for the named
-    /// reporter and routed to mediators; the tip is finished as `converted`
-    /// and points to it; each history names the other.
-    pub async fn convert_tip_to_mediation(
-        &self,
-        id: CaseId,
-        officer: StaffId,
-        mediation: crate::mediations::NewMediation,
-        ctx: Context<'_>,
-    ) -> Result<CaseId, StoreError> {
-        let txn = self.db().begin().await?;
-        let case = load_owned(&txn, id, officer).await?;
-        if case.resident_id != Some(mediation.resident.as_uuid()) {
-            return Err(StoreError::conflict(
-                "only a named reporter's tip becomes their mediation",
-            ));
-        }
-        let mediation_id = crate::mediations::insert_mediation(&txn, mediation, ctx.now).await?;
-        let note = format!("converted into mediation {mediation_id}");
-        move_tip(&txn, &case, TipAction::Convert, Some(&note), ctx, |u| {
-            u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
-                .col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
-        })
-        .await?;
-        tip::Entity::update_many()
-            .col_expr(
-                tip::Column::ConvertedTo,
-                Expr::value(mediation_id.as_uuid()),
-            )
-            .filter(tip::Column::CaseId.eq(case.id))
-            .exec(&txn)
-            .await?;
-        let from = format!("converted from tip {}", case.id);
-        append_event(
-            &txn,
-            mediation_id.as_uuid(),
-            "convert_from_tip",
-            None,
-            "submitted",
-            true,
-            Some(&from),
-            ctx,
-        )
-        .await?;
-        staff_freed(&txn, officer, ctx).await?;
-        self.commit_work(txn).await?;
-        Ok(mediation_id)
-    }
-
     /// The screening record of a reporter pseudonym.
     pub async fn reporter_record(&self, reporter_key: &str) -> Result<ReporterRecord, StoreError> {
         Ok(tip_reporter::Entity::find_by_id(reporter_key.to_owned())
@@ -922,9 +875,9 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
     let case_id = new.id;
     // Tips are police reports, seen by officers only: no content filter
     // (it would refuse exactly the scams and threats they report).
-    case::Entity::insert(crate::consultations::new_case_row(
+    case::Entity::insert(new_case_row(
         case_id,
-        SERVICE,
+        Service::Tip,
         new.community,
         &new.category,
         new.resident,
@@ -967,7 +920,7 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
     append_event(
         txn,
         case_id.as_uuid(),
-        crate::consultations::SUBMIT_EVENT,
+        SUBMIT_EVENT,
         None,
         TipStatus::Submitted.as_str(),
         true,
@@ -1021,7 +974,7 @@ async fn insert_tip_message<C: ConnectionTrait>(
     vis: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let (kind, id) = crate::consultations::actor_columns(author);
+    let (kind, id) = actor_columns(author);
     case_message::Entity::insert(case_message::ActiveModel {
         id: Set(Uuid::now_v7()),
         case_id: Set(case_id),

@@ -1,0 +1,340 @@
+//! The case engine's core, shared by every service: the change context,
+//! the new case row, the history (events) and the thread (messages), the
+//! guarded move, and the outbox rows every service owes (route again,
+//! someone has room, tell the resident). Consultations, mediations, tips,
+//! offers, routing and staffing build on this module; it imports none of
+//! them.
+//!
+//! Every move loads the case, asks the case's own machine in
+//! `sansuo_domain` whether the move is allowed and where it leads, and
+//! saves it with a guarded update on `(status, version)`: of two concurrent
+//! moves from the same state, exactly one updates a row and the other gets
+//! `StoreError::Conflict`.
+
+use crate::entity::{case, case_event, case_message};
+use crate::outbox::{self, Work};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
+use sansuo_domain::moderation::Moderation;
+use sansuo_domain::notify::NotificationEvent;
+use sansuo_domain::values::MessageBody;
+use sansuo_domain::work_order::{Move, MoveError, RoutingMove, routing_move};
+use sansuo_domain::{Actor, CaseId, ConsultationStatus, OrgUnitId, ResidentId, StaffId};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    UpdateMany,
+};
+use uuid::Uuid;
+
+/// The event that opens every case file.
+pub const SUBMIT_EVENT: &str = "submit";
+
+/// Who sees a thread message (`case_messages.visibility`).
+pub mod visibility {
+    pub const PUBLIC: &str = "public";
+    pub const INTERNAL: &str = "internal";
+}
+
+/// What a submission with an Idempotency-Key led to (any service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submission {
+    Created(CaseId),
+    /// A retry of an earlier submission with the same Idempotency-Key.
+    Replayed(CaseId),
+}
+
+impl Submission {
+    pub fn case_id(&self) -> CaseId {
+        match self {
+            Submission::Created(id) | Submission::Replayed(id) => *id,
+        }
+    }
+}
+
+/// Who did something and why, for the history.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub actor: Actor,
+    pub request_id: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
+
+/// A new case row as every service writes it: waiting for its first
+/// routing, nobody owns it, the router places it on its workflow's ladder.
+/// Callers override what differs (`pool_unit_id`, `moderation`, ...).
+pub(crate) fn new_case_row(
+    id: CaseId,
+    service: Service,
+    community: OrgUnitId,
+    category: &str,
+    resident: Option<ResidentId>,
+    now: DateTime<Utc>,
+) -> case::ActiveModel {
+    case::ActiveModel {
+        id: Set(id.as_uuid()),
+        service: Set(service.as_str().to_owned()),
+        community_id: Set(community.as_uuid()),
+        category_code: Set(category.to_owned()),
+        resident_id: Set(resident.map(|r| r.as_uuid())),
+        // Every service's machine starts at `submitted` (`work_order` tests it).
+        status: Set(ConsultationStatus::Submitted.as_str().to_owned()),
+        owner_staff_id: Set(None),
+        pool_unit_id: Set(None),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+        accepted_at: Set(None),
+        answered_at: Set(None),
+        resolved_at: Set(None),
+        closed_at: Set(None),
+        moderation: Set(Moderation::Passed.as_str().to_owned()),
+        workflow: Set(None),
+        ladder_step: Set(0),
+        step_entered_at: Set(None),
+        priority: Set(0),
+        queued_at: Set(Some(now)),
+        unrouted_at: Set(None),
+        preferred_staff_id: Set(None),
+    }
+}
+
+/// `(actor_kind, actor_id)` of events and `(author_kind, author_id)` of messages.
+pub(crate) fn actor_columns(actor: Actor) -> (&'static str, Option<Uuid>) {
+    match actor {
+        Actor::Resident(id) => ("resident", Some(id.as_uuid())),
+        Actor::Staff { id, .. } => ("staff", Some(id.as_uuid())),
+        Actor::System => ("system", None),
+        Actor::AnonymousReporter => ("reporter", None),
+    }
+}
+
+/// Append one `case_events` row on `conn` (the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn append_event<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    action: &str,
+    from: Option<&str>,
+    to: &str,
+    public: bool,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let (actor_kind, actor_id) = actor_columns(ctx.actor);
+    case_event::Entity::insert(case_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        case_id: Set(case_id),
+        action: Set(action.to_owned()),
+        from_status: Set(from.map(str::to_owned)),
+        to_status: Set(to.to_owned()),
+        actor_kind: Set(actor_kind.to_owned()),
+        actor_id: Set(actor_id),
+        reason: Set(reason.map(str::to_owned)),
+        public: Set(public),
+        request_id: Set(ctx.request_id.map(str::to_owned)),
+        created_at: Set(ctx.now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// A routing move on a case of any service: its own machine says where the
+/// move leads (`domain::work_order`), the guarded update applies it.
+pub(crate) async fn move_routed<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    mv: RoutingMove,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<&'static str, StoreError> {
+    let service = service_of(case)?;
+    let applied = routing_move(service, &case.status, mv).map_err(|e| match e {
+        MoveError::Forbidden(why) => StoreError::Conflict(why),
+        other => StoreError::Conflict(other.to_string()),
+    })?;
+    apply_move(conn, case, applied, reason, ctx, set).await?;
+    Ok(applied.to)
+}
+
+/// The case's service, read from its column.
+pub(crate) fn service_of(case: &case::Model) -> Result<Service, StoreError> {
+    case.service.parse().map_err(StoreError::Conflict)
+}
+
+/// `UPDATE cases SET status = to, version = version + 1 ... WHERE id = ? AND
+/// status = from AND version = v`, and the event, on `conn` (the caller's
+/// transaction). Zero rows: someone else moved the case first.
+pub(crate) async fn apply_move<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    applied: Move,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<(), StoreError> {
+    let update = case::Entity::update_many()
+        .col_expr(case::Column::Status, Expr::value(applied.to))
+        .col_expr(
+            case::Column::Version,
+            Expr::col(case::Column::Version).add(1),
+        )
+        .col_expr(case::Column::UpdatedAt, Expr::value(ctx.now))
+        .filter(case::Column::Id.eq(case.id))
+        .filter(case::Column::Status.eq(applied.from))
+        .filter(case::Column::Version.eq(case.version));
+    let result = set(update).exec(conn).await?;
+    if result.rows_affected != 1 {
+        return Err(StoreError::conflict(format!(
+            "the case changed meanwhile (it was {}); reload it",
+            applied.from
+        )));
+    }
+    append_event(
+        conn,
+        case.id,
+        applied.action,
+        Some(applied.from),
+        applied.to,
+        applied.public,
+        reason,
+        ctx,
+    )
+    .await
+}
+
+/// Someone has room for more work (freed capacity, back to available):
+/// cases waiting in their queues are routed to them at once, not at the
+/// next sweep.
+pub(crate) async fn staff_freed<C: ConnectionTrait>(
+    conn: &C,
+    staff: StaffId,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let work = Work::StaffAvailable { staff_id: staff };
+    outbox::append(conn, &work, ctx.request_id, ctx.now).await
+}
+
+/// Owe the resident a subscribe message about this event, in the same
+/// transaction as the event itself (sent later by the worker, never inline).
+pub(crate) async fn notify_resident<C: ConnectionTrait>(
+    conn: &C,
+    event: NotificationEvent,
+    case_id: Uuid,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let case_id = CaseId::from(case_id);
+    let work = Work::Notify { event, case_id };
+    outbox::append(conn, &work, ctx.request_id, ctx.now).await
+}
+
+/// A case of any service, by id.
+pub(crate) async fn load_any_case<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<case::Model, StoreError> {
+    case::Entity::find_by_id(id)
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// A message in the case's thread.
+pub(crate) async fn insert_message<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    author: Actor,
+    body: &MessageBody,
+    visibility: &str,
+    moderation: Moderation,
+    now: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let (kind, id) = actor_columns(author);
+    let message_id = Uuid::now_v7();
+    case_message::Entity::insert(case_message::ActiveModel {
+        id: Set(message_id),
+        case_id: Set(case_id),
+        author_kind: Set(kind.to_owned()),
+        author_id: Set(id.unwrap_or_default()),
+        body: Set(body.as_str().to_owned()),
+        visibility: Set(visibility.to_owned()),
+        created_at: Set(now),
+        moderation: Set(moderation.as_str().to_owned()),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(message_id)
+}
+
+/// Which subscribe message, if any, tells the resident that someone took
+/// their case (accepted an offer or claimed it from the queue): only
+/// consultations have a template so far.
+pub(crate) fn notice_on_accept(service: Service) -> Option<NotificationEvent> {
+    match service {
+        Service::Consultation => Some(NotificationEvent::ConsultationAccepted),
+        Service::Mediation | Service::Tip => None,
+    }
+}
+
+/// Owe the case a routing decision, in the same transaction as the change
+/// that calls for it (a decline, a lapse, a hand-back, a reopen).
+pub(crate) async fn route_again<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let route = Work::RouteCase {
+        case_id: case_id.into(),
+    };
+    outbox::append(conn, &route, request_id, now).await
+}
+
+impl Store {
+    /// The thread of a case, oldest first; internal notes only for staff.
+    pub async fn thread(
+        &self,
+        id: CaseId,
+        include_internal: bool,
+    ) -> Result<Vec<case_message::Model>, StoreError> {
+        let mut query =
+            case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
+        if include_internal {
+            // Staff: internal notes too, but no resident text still held by moderation.
+            query = query.filter(case_message::Column::Moderation.eq(Moderation::Passed.as_str()));
+        } else {
+            query = query.filter(case_message::Column::Visibility.eq(visibility::PUBLIC));
+        }
+        Ok(query
+            .order_by_asc(case_message::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// The history of a case, oldest first; routing internals only for staff.
+    pub async fn history(
+        &self,
+        id: CaseId,
+        public_only: bool,
+    ) -> Result<Vec<case_event::Model>, StoreError> {
+        let mut query =
+            case_event::Entity::find().filter(case_event::Column::CaseId.eq(id.as_uuid()));
+        if public_only {
+            query = query.filter(case_event::Column::Public.eq(true));
+        }
+        Ok(query
+            .order_by_asc(case_event::Column::Id)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Any service's case, by id.
+    pub async fn case(&self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
+        Ok(case::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?)
+    }
+}

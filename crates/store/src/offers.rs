@@ -1,0 +1,375 @@
+//! Offers: one person asked to take one case on one ladder step, and the
+//! other ways a case gets (or loses) an owner through the engine: accept,
+//! decline, claim from the queue, reassign by hand. Also what counts
+//! against a person's capacity and the lock that keeps capacity true across
+//! routers ([`lock_staff_and_restart_fairness_clock`]). Offer statuses are
+//! `sansuo_domain::offer::OfferStatus`; strings only at the row.
+
+use crate::cases::{
+    Context, load_any_case, move_routed, notice_on_accept, notify_resident, route_again,
+    service_of, staff_freed,
+};
+use crate::entity::{case, offer, staff};
+use crate::rows::{literal, numbered};
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
+use sansuo_domain::offer::OfferStatus;
+use sansuo_domain::work_order::{FINISHED_STATUSES, RoutingMove};
+use sansuo_domain::{CaseId, OfferId, StaffId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+/// `offers.status` as the code spelled it before the enum; kept for
+/// callers outside the crate that compare the column.
+pub mod offer_status {
+    use sansuo_domain::offer::OfferStatus;
+    pub const PENDING: &str = OfferStatus::Pending.as_str();
+    pub const ACCEPTED: &str = OfferStatus::Accepted.as_str();
+    pub const DECLINED: &str = OfferStatus::Declined.as_str();
+    pub const EXPIRED: &str = OfferStatus::Expired.as_str();
+    pub const CANCELLED: &str = OfferStatus::Cancelled.as_str();
+    /// Not an offer: the owner handed the case back (退单).
+    pub const RETURNED: &str = OfferStatus::Returned.as_str();
+}
+
+/// The most pending offers `pending_offers_for` returns, soonest deadline first.
+pub const MAX_PENDING_OFFERS_SHOWN: u64 = 100;
+
+/// Restart the fairness clock of someone who was just offered or given a
+/// case (the longest idle are offered first). Being an UPDATE of their
+/// `staff` row, it also locks that row (PostgreSQL) until the transaction
+/// ends: concurrent offers to one person queue up here, and each re-counts
+/// the load after the others committed, so capacity holds across routers.
+/// Call it before [`room_of`] when the count must be exact.
+pub(crate) async fn lock_staff_and_restart_fairness_clock<C: ConnectionTrait>(
+    conn: &C,
+    staff: StaffId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    staff::Entity::update_many()
+        .col_expr(staff::Column::LastAssignedAt, Expr::value(now))
+        .filter(staff::Column::Id.eq(staff.as_uuid()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// A pending offer of a case that was withdrawn or reassigned meanwhile.
+pub(crate) async fn cancel_pending_offers<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    offer::Entity::update_many()
+        .col_expr(
+            offer::Column::Status,
+            Expr::value(OfferStatus::Cancelled.as_str()),
+        )
+        .col_expr(offer::Column::RespondedAt, Expr::value(now))
+        .filter(offer::Column::CaseId.eq(case_id))
+        .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// An offer row (or a `returned` row recording a hand-back).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn insert_offer<C: ConnectionTrait>(
+    conn: &C,
+    id: OfferId,
+    case_id: Uuid,
+    to: StaffId,
+    step: usize,
+    status: OfferStatus,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    offer::Entity::insert(offer::ActiveModel {
+        id: Set(id.as_uuid()),
+        case_id: Set(case_id),
+        staff_id: Set(to.as_uuid()),
+        status: Set(status.as_str().to_owned()),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        responded_at: Set(None),
+        decline_reason: Set(None),
+        ladder_step: Set(step as i32),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether this person's load (active cases plus pending offers) is below
+/// their capacity, in one statement (it was three: two counts and the
+/// account). Nobody by that id has no room.
+pub(crate) async fn room_of<C: ConnectionTrait>(
+    conn: &C,
+    staff_id: StaffId,
+) -> Result<bool, StoreError> {
+    #[derive(FromQueryResult)]
+    struct Room {
+        capacity: i32,
+        load: i64,
+    }
+    let backend = conn.get_database_backend();
+    let sql = format!(
+        "SELECT s.capacity, {load} AS load FROM staff s WHERE s.id = $1",
+        load = load_sql("s.id")
+    );
+    let room = Room::find_by_statement(Statement::from_sql_and_values(
+        backend,
+        numbered(backend, sql),
+        [staff_id.as_uuid().into()],
+    ))
+    .one(conn)
+    .await?;
+    Ok(room.is_some_and(|r| r.load < i64::from(r.capacity.max(0))))
+}
+
+/// What counts against capacity, for the staff member whose id is the SQL
+/// expression `id`: owned cases not finished plus pending offers (an offer
+/// holds a place). Both counts use an index (`cases_owner`, `offers_staff_status`).
+pub(crate) fn load_sql(id: &str) -> String {
+    let finished = FINISHED_STATUSES.map(literal).join(", ");
+    let pending = literal(OfferStatus::Pending.as_str());
+    format!(
+        "(SELECT COUNT(*) FROM cases c WHERE c.owner_staff_id = {id} \
+           AND c.status NOT IN ({finished})) \
+         + (SELECT COUNT(*) FROM offers o WHERE o.staff_id = {id} AND o.status = {pending})"
+    )
+}
+
+impl Store {
+    /// Whether this staff member holds a live offer for this case.
+    /// The live offer of this case to this person, if any.
+    pub async fn pending_offer_of(
+        &self,
+        case_id: CaseId,
+        staff: StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<offer::Model>, StoreError> {
+        Ok(offer::Entity::find()
+            .filter(offer::Column::CaseId.eq(case_id.as_uuid()))
+            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
+            .filter(offer::Column::ExpiresAt.gt(now))
+            .one(self.db())
+            .await?)
+    }
+
+    pub async fn has_pending_offer(
+        &self,
+        case_id: CaseId,
+        staff: StaffId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Ok(self.pending_offer_of(case_id, staff, now).await?.is_some())
+    }
+
+    pub async fn offer(&self, id: OfferId) -> Result<Option<offer::Model>, StoreError> {
+        Ok(offer::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?)
+    }
+
+    /// Lawyer accepts an offer made to them. Of two concurrent accepts, one wins.
+    pub async fn accept_offer(
+        &self,
+        offer_id: OfferId,
+        staff: StaffId,
+        ctx: Context<'_>,
+    ) -> Result<CaseId, StoreError> {
+        let txn = self.db().begin().await?;
+        let offer = offer::Entity::find_by_id(offer_id.as_uuid())
+            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if offer.status.parse::<OfferStatus>() != Ok(OfferStatus::Pending) {
+            return Err(StoreError::conflict(format!(
+                "the offer is already {}",
+                offer.status
+            )));
+        }
+        if offer.expires_at <= ctx.now {
+            return Err(StoreError::conflict("the offer has expired"));
+        }
+        let updated = offer::Entity::update_many()
+            .col_expr(
+                offer::Column::Status,
+                Expr::value(OfferStatus::Accepted.as_str()),
+            )
+            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
+            .filter(offer::Column::Id.eq(offer.id))
+            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::conflict("the offer was answered meanwhile"));
+        }
+        // An offer may be of any service's case.
+        let case = load_any_case(&txn, offer.case_id).await?;
+        move_routed(&txn, &case, RoutingMove::Accept, None, ctx, |u| {
+            u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
+                .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        lock_staff_and_restart_fairness_clock(&txn, staff, ctx.now).await?;
+        if let Some(notice) = notice_on_accept(service_of(&case)?) {
+            notify_resident(&txn, notice, case.id, ctx).await?;
+        }
+        self.commit_work(txn).await?;
+        Ok(case.id.into())
+    }
+
+    /// Lawyer declines an offer: the case goes to the pool.
+    pub async fn decline_offer(
+        &self,
+        offer_id: OfferId,
+        staff: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<CaseId, StoreError> {
+        let txn = self.db().begin().await?;
+        let offer = offer::Entity::find_by_id(offer_id.as_uuid())
+            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let updated = offer::Entity::update_many()
+            .col_expr(
+                offer::Column::Status,
+                Expr::value(OfferStatus::Declined.as_str()),
+            )
+            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
+            .col_expr(offer::Column::DeclineReason, Expr::value(reason))
+            .filter(offer::Column::Id.eq(offer.id))
+            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::conflict(format!(
+                "the offer is already {}",
+                offer.status
+            )));
+        }
+        // An offer may be of any service's case.
+        let case = load_any_case(&txn, offer.case_id).await?;
+        move_routed(&txn, &case, RoutingMove::Decline, Some(reason), ctx, |u| u).await?;
+        // The next candidate on this step, or the next step; and the
+        // decliner has a place free for something else waiting.
+        route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
+        staff_freed(&txn, staff, ctx).await?;
+        self.commit_work(txn).await?;
+        Ok(case.id.into())
+    }
+
+    /// A coordinator gives the case to a named lawyer, whatever the router
+    /// was doing with it: a pending offer is cancelled.
+    pub async fn reassign_case(
+        &self,
+        id: CaseId,
+        to: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        // Any service: a coordinator reassigns mediations as well.
+        let case = load_any_case(&txn, id.as_uuid()).await?;
+        let previous = case.owner_staff_id;
+        move_routed(&txn, &case, RoutingMove::Reassign, Some(reason), ctx, |u| {
+            u.col_expr(case::Column::OwnerStaffId, Expr::value(to.as_uuid()))
+                .col_expr(
+                    case::Column::AcceptedAt,
+                    Expr::value(case.accepted_at.unwrap_or(ctx.now)),
+                )
+                .col_expr(case::Column::UnroutedAt, Expr::value(None::<DateTime<Utc>>))
+        })
+        .await?;
+        cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        lock_staff_and_restart_fairness_clock(&txn, to, ctx.now).await?;
+        if let Some(previous) = previous.filter(|p| *p != to.as_uuid()) {
+            staff_freed(&txn, previous.into(), ctx).await?;
+        }
+        self.commit_work(txn).await?;
+        Ok(())
+    }
+
+    /// Take a waiting case of any service (`only`: of this service, else
+    /// not found). The same guarded update as every claim, so a pull and a
+    /// push, or two pulls, never both win.
+    pub(crate) async fn claim_case(
+        &self,
+        id: CaseId,
+        staff: StaffId,
+        only: Option<Service>,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        let case = load_any_case(&txn, id.as_uuid()).await?;
+        let service = service_of(&case)?;
+        if only.is_some_and(|only| only != service) {
+            return Err(StoreError::NotFound);
+        }
+        move_routed(&txn, &case, RoutingMove::Claim, None, ctx, |u| {
+            u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
+                .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
+        })
+        .await?;
+        lock_staff_and_restart_fairness_clock(&txn, staff, ctx.now).await?;
+        if let Some(notice) = notice_on_accept(service) {
+            notify_resident(&txn, notice, case.id, ctx).await?;
+        }
+        self.commit_work(txn).await?;
+        Ok(())
+    }
+
+    /// Whether this person has room for another offer now.
+    pub async fn has_room(&self, staff_id: StaffId) -> Result<bool, StoreError> {
+        room_of(self.db(), staff_id).await
+    }
+
+    /// Pending offers past their deadline: the reconciler expires these when
+    /// a timer was lost with Redis.
+    pub async fn overdue_offers(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<offer::Model>, StoreError> {
+        Ok(offer::Entity::find()
+            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
+            .filter(offer::Column::ExpiresAt.lte(now))
+            .order_by_asc(offer::Column::ExpiresAt)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+
+    /// Pending offers still running: their timers are re-armed after Redis
+    /// lost its data.
+    pub async fn live_offers(
+        &self,
+        now: DateTime<Utc>,
+        after: Option<Uuid>,
+        limit: u64,
+    ) -> Result<Vec<offer::Model>, StoreError> {
+        let mut query = offer::Entity::find()
+            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
+            .filter(offer::Column::ExpiresAt.gt(now));
+        if let Some(after) = after {
+            query = query.filter(offer::Column::Id.gt(after));
+        }
+        Ok(query
+            .order_by_asc(offer::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?)
+    }
+}
