@@ -68,7 +68,7 @@ async fn an_emergency_is_answered_with_call_110_and_nothing_is_recorded() {
         "emergency_call_110",
     )
     .await;
-    assert!(error["error"]["message"].as_str().unwrap().contains("110"));
+    assert!(error.error.message.contains("110"));
     let mine = expect_status(
         app.get("/api/v1/consultations", &resident).await,
         StatusCode::OK,
