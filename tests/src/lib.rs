@@ -10,17 +10,24 @@
 //! `redis://127.0.0.1:6379`).
 
 use reqwest::{Response, StatusCode};
+use sansuo_api::ErrorBody;
+use sansuo_api::views::{
+    ConsultationStatusView, ConsultationView, OfferList, OfferView, StaffCaseView, TokenResponse,
+};
 use sansuo_server::app::RunningApplication;
 use sansuo_server::seed::{DemoDistrict, seed_demo};
 use sansuo_server::{Application, Config};
 use sansuo_wechat_fake::FakeWechat;
 use sea_orm::{ConnectionTrait, Database};
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+/// The API's response types, to read bodies as what the server wrote.
+pub use sansuo_api::views;
 pub use sansuo_server::seed::DEMO_PASSWORD;
 
 /// The data key of every test server (base64 of 32 bytes of 0x07).
@@ -328,8 +335,9 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let body = expect_status(response, StatusCode::OK).await;
-        body["access_token"].as_str().unwrap().to_owned()
+        expect_json::<TokenResponse>(response, StatusCode::OK)
+            .await
+            .access_token
     }
 
     pub async fn staff_token(&self, username: &str) -> String {
@@ -340,8 +348,9 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        let body = expect_status(response, StatusCode::OK).await;
-        body["access_token"].as_str().unwrap().to_owned()
+        expect_json::<TokenResponse>(response, StatusCode::OK)
+            .await
+            .access_token
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
@@ -373,8 +382,18 @@ impl TestApp {
             .unwrap()
     }
 
+    /// GET `path`, expect 200 and read the body as `T`.
+    pub async fn get_as<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        expect_json(self.get(path, token).await, StatusCode::OK).await
+    }
+
+    /// POST `body` to `path`, expect 200 and read the answer as `T`.
+    pub async fn post_as<T: DeserializeOwned>(&self, path: &str, token: &str, body: Value) -> T {
+        expect_json(self.post(path, token, body).await, StatusCode::OK).await
+    }
+
     /// Submit a consultation to community A (signed lawyer: lawyer.zhang).
-    pub async fn submit(&self, resident: &str, question: &str) -> Value {
+    pub async fn submit(&self, resident: &str, question: &str) -> ConsultationView {
         let body = json!({ "community_id": self.demo.community_a.as_uuid(), "category_code": "LJ01", "question": question });
         let response = self
             .http
@@ -385,34 +404,22 @@ impl TestApp {
             .send()
             .await
             .unwrap();
-        expect_status(response, StatusCode::CREATED).await
+        expect_json(response, StatusCode::CREATED).await
     }
 
     /// The pending offer for `case_id` shown to this lawyer, waiting for the router.
-    pub async fn wait_for_offer(&self, lawyer: &str, case_id: &str) -> Value {
+    pub async fn wait_for_offer(&self, lawyer: &str, case_id: &Uuid) -> OfferView {
         eventually("an offer to appear", || async {
-            let offers = expect_status(
-                self.get("/api/v1/staff/offers", lawyer).await,
-                StatusCode::OK,
-            )
-            .await;
-            offers["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|o| o["case_id"] == case_id)
-                .cloned()
+            let offers: OfferList = self.get_as("/api/v1/staff/offers", lawyer).await;
+            offers.items.into_iter().find(|o| o.case_id == *case_id)
         })
         .await
     }
 
     /// Accept an offer as `lawyer`; returns the case as the lawyer now sees it.
-    pub async fn accept_offer(&self, lawyer: &str, offer: &Value) -> Value {
-        let path = format!(
-            "/api/v1/staff/offers/{}/accept",
-            offer["id"].as_str().unwrap()
-        );
-        expect_status(self.post(&path, lawyer, json!({})).await, StatusCode::OK).await
+    pub async fn accept_offer(&self, lawyer: &str, offer: &OfferView) -> StaffCaseView {
+        let path = format!("/api/v1/staff/offers/{}/accept", offer.id);
+        self.post_as(&path, lawyer, json!({})).await
     }
 
     /// Set a staff member's presence through the API (`available`, `away`, `off_duty`).
@@ -439,18 +446,19 @@ impl TestApp {
     }
 
     /// The status of a case as its resident sees it.
-    pub async fn status_of(&self, resident: &str, case_id: &str) -> String {
-        let body = expect_status(
-            self.get(&format!("/api/v1/consultations/{case_id}"), resident)
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        body["status"].as_str().unwrap().to_owned()
+    pub async fn status_of(&self, resident: &str, case_id: &Uuid) -> ConsultationStatusView {
+        self.get_as::<ConsultationView>(&format!("/api/v1/consultations/{case_id}"), resident)
+            .await
+            .status
     }
 
-    pub async fn wait_for_status(&self, resident: &str, case_id: &str, status: &str) {
-        eventually(&format!("case {case_id} to become {status}"), || async {
+    pub async fn wait_for_status(
+        &self,
+        resident: &str,
+        case_id: &Uuid,
+        status: ConsultationStatusView,
+    ) {
+        eventually(&format!("case {case_id} to become {status:?}"), || async {
             (self.status_of(resident, case_id).await == status).then_some(())
         })
         .await
@@ -500,15 +508,44 @@ pub async fn expect_status(response: Response, status: StatusCode) -> Value {
     }
 }
 
-/// Assert an error response: status and stable code.
-pub async fn expect_error(response: Response, status: StatusCode, code: &str) -> Value {
-    let body = expect_status(response, status).await;
-    assert_eq!(body["error"]["code"], code, "error body: {body}");
+/// Assert the status and read the body as `T` (one of [`views`]); a body
+/// that is not a `T` fails the test with the body in the message.
+pub async fn expect_json<T: DeserializeOwned>(response: Response, status: StatusCode) -> T {
+    let got = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "unexpected status; body: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "body is not a {}: {e}; body: {text}",
+            std::any::type_name::<T>()
+        )
+    })
+}
+
+/// Read a body already fetched as JSON as `T`: for a test that checks the
+/// wire format (a field absent, an exact shape) and reads the rest typed.
+pub fn read_as<T: DeserializeOwned>(body: &Value) -> T {
+    serde_json::from_value(body.clone()).unwrap_or_else(|e| {
+        panic!(
+            "body is not a {}: {e}; body: {body}",
+            std::any::type_name::<T>()
+        )
+    })
+}
+
+/// Assert an error response: status and stable code; returns the typed body.
+pub async fn expect_error(response: Response, status: StatusCode, code: &str) -> ErrorBody {
+    let body: ErrorBody = expect_json(response, status).await;
+    // Compared as serialised, so the check holds whether the code is a
+    // string or an enum that serialises to one.
+    assert_eq!(
+        serde_json::to_value(&body.error.code).unwrap(),
+        code,
+        "error body: {body:?}"
+    );
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "error has a message: {body}"
+        !body.error.message.is_empty(),
+        "error has a message: {body:?}"
     );
     body
 }

@@ -7,17 +7,17 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use sansuo_domain::{TransitionError, ValidationError};
 use sansuo_store::StoreError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use utoipa::ToSchema;
 
 /// `{"error": {"code": "...", "message": "..."}}`
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable: `validation_failed`, `not_found`, `state_conflict`, ...
     #[schema(example = "validation_failed")]

@@ -6,12 +6,12 @@ use sansuo_domain::ConsultationStatus;
 use sansuo_store::consultations::{ConsultationRecord, OfferedCase};
 use sansuo_store::entity::{case_event, case_message, category, offer, staff};
 use sansuo_store::org::{CommunityCard, split_list};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 /// Tokens returned by every login and by refresh.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TokenResponse {
     /// JWT to send as `Authorization: Bearer ...`.
     pub access_token: String,
@@ -29,7 +29,7 @@ pub struct TokenResponse {
 }
 
 /// The public card of a community, shown after scanning its QR code.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CommunityCardView {
     pub id: Uuid,
     pub name: String,
@@ -63,13 +63,13 @@ impl From<CommunityCard> for CommunityCardView {
 }
 
 /// A lawyer as residents see them: display name and firm, nothing else.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LawyerView {
     pub display_name: String,
     pub firm: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CategoryView {
     #[schema(example = "LJ")]
     pub code: String,
@@ -103,13 +103,13 @@ impl From<category::Model> for CategoryView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CategoryList {
     pub items: Vec<CategoryView>,
 }
 
 /// Where a consultation stands.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsultationStatusView {
     Submitted,
@@ -141,7 +141,7 @@ impl From<ConsultationStatus> for ConsultationStatusView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RatingView {
     pub stars: i16,
     pub comment: Option<String>,
@@ -149,7 +149,7 @@ pub struct RatingView {
 }
 
 /// One entry of a case thread.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MessageView {
     pub id: Uuid,
     /// `resident` or `lawyer`.
@@ -166,7 +166,7 @@ pub struct MessageView {
 }
 
 /// One entry of a case history.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
     /// `submit`, `accept`, `reply`, `resolve`, ... (staff also see `offer`, `decline`, `pool`, `expire_offer`, `note`).
     pub action: String,
@@ -179,7 +179,7 @@ pub struct EventView {
 }
 
 /// A consultation with its thread and history.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConsultationView {
     pub id: Uuid,
     pub community_id: Uuid,
@@ -203,7 +203,7 @@ pub struct ConsultationView {
 }
 
 /// A line in a list of consultations.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConsultationSummary {
     pub id: Uuid,
     pub community_id: Uuid,
@@ -216,7 +216,7 @@ pub struct ConsultationSummary {
     pub lawyer: Option<LawyerView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConsultationPage {
     pub items: Vec<ConsultationSummary>,
     /// Pass as `cursor` for the next page; absent on the last page.
@@ -225,7 +225,7 @@ pub struct ConsultationPage {
 
 /// A case offered to the caller, to accept or decline before `expires_at`.
 /// `service` says which summary is present.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OfferView {
     pub id: Uuid,
     pub case_id: Uuid,
@@ -246,7 +246,7 @@ pub struct OfferView {
 }
 
 /// A tip as an offer list shows it: what and where, never who reported it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TipSummary {
     pub id: Uuid,
     pub community_id: Uuid,
@@ -261,7 +261,7 @@ pub struct TipSummary {
 }
 
 /// A mediation as an offer list shows it: what it is about, not who.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MediationSummary {
     pub id: Uuid,
     pub community_id: Uuid,
@@ -274,13 +274,13 @@ pub struct MediationSummary {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OfferList {
     pub items: Vec<OfferView>,
 }
 
 /// The calling staff member.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StaffView {
     pub id: Uuid,
     pub username: String,
@@ -304,7 +304,7 @@ impl From<staff::Model> for StaffView {
 }
 
 /// The answer of a state change: the case id and where it stands now.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CaseStatusView {
     pub id: Uuid,
     pub status: ConsultationStatusView,
@@ -445,7 +445,7 @@ pub fn offer_view(offer: &offer::Model, offered: &OfferedCase) -> OfferView {
 }
 
 /// A unit of the organisation tree.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrgUnitView {
     pub id: Uuid,
     /// `district`, `street`, `police_station`, `judicial_office`, `community`, `grid`.
@@ -476,13 +476,13 @@ impl From<sansuo_store::entity::org_unit::Model> for OrgUnitView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OrgUnitList {
     pub items: Vec<OrgUnitView>,
 }
 
 /// A staff account with what the router uses.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StaffProfileView {
     pub id: Uuid,
     pub username: String,
@@ -521,13 +521,13 @@ impl From<sansuo_store::staffing::StaffProfile> for StaffProfileView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StaffList {
     pub items: Vec<StaffProfileView>,
 }
 
 /// Someone on duty for a unit from `starts_at` to `ends_at`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DutyShiftView {
     pub id: Uuid,
     pub org_unit_id: Uuid,
@@ -548,12 +548,12 @@ impl From<sansuo_store::entity::duty_shift::Model> for DutyShiftView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct DutyShiftList {
     pub items: Vec<DutyShiftView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RoomView {
     pub id: Uuid,
     pub org_unit_id: Uuid,
@@ -576,13 +576,13 @@ impl From<sansuo_store::entity::mediation_room::Model> for RoomView {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RoomList {
     pub items: Vec<RoomView>,
 }
 
 /// A date that differs from its weekday's schedule.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CalendarDayView {
     pub day: chrono::NaiveDate,
     /// `holiday` or `workday` (a make-up working day, 调休).
@@ -590,13 +590,13 @@ pub struct CalendarDayView {
     pub source: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CalendarDayList {
     pub items: Vec<CalendarDayView>,
 }
 
 /// Resident text waiting for a person's decision.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HeldTextView {
     /// `case` (a question) or `message` (a follow-up).
     pub kind: String,
@@ -609,12 +609,12 @@ pub struct HeldTextView {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HeldTextList {
     pub items: Vec<HeldTextView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ModerationDecisionView {
     pub id: Uuid,
     /// `passed` or `rejected`.
@@ -622,7 +622,7 @@ pub struct ModerationDecisionView {
 }
 
 /// The calling resident.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ResidentView {
     pub id: Uuid,
     /// `138****1234`; absent until a number is bound.
@@ -631,7 +631,7 @@ pub struct ResidentView {
 }
 
 /// A generated community QR code.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct QrCodeView {
     pub community_id: Uuid,
     pub scene: String,
@@ -643,31 +643,61 @@ pub struct QrCodeView {
     pub url: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct QrCodeList {
     pub items: Vec<QrCodeView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TemplateView {
     /// `consultation_accepted`, `consultation_answered`.
     pub event: String,
     pub template_id: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TemplateList {
     pub items: Vec<TemplateView>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CreditView {
     pub template_id: String,
     /// Messages of this template the resident will still receive.
     pub credits: i32,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CreditList {
     pub items: Vec<CreditView>,
 }
+
+// The response types defined beside their handlers, re-exported so clients
+// in Rust (the end-to-end tests) read one path: `sansuo_api::views::*`.
+pub use crate::handlers::admin::cases::{RoutingCasePage, RoutingCaseView};
+pub use crate::handlers::admin::mediation_report::MediationReportView;
+pub use crate::handlers::admin::open311_keys::{IssuedOpen311Key, Open311KeyList, Open311KeyView};
+pub use crate::handlers::admin::stats_live::{
+    LiveCountsView, LiveStatsView, PriorityWaitingView, QueueView, RoleStaffingView,
+};
+pub use crate::handlers::admin::stats_summary::{
+    CategoryCountView, DurationStatsView, OfferCountsView, SlaBreachCountsView, StaffCountView,
+    StatusCountView, SummaryStatsView,
+};
+pub use crate::handlers::admin::workflows::{
+    LadderStepBody, SlaTargetsBody, WorkflowList, WorkflowView,
+};
+pub use crate::handlers::mediations::case_file::{CaseFileView, SessionRecordView};
+pub use crate::handlers::mediations::{
+    AttendanceView, MediationEventView, MediationView, OutcomeView, PartyView, SessionView,
+    VisitAnswerView,
+};
+pub use crate::handlers::staff::StaffCaseView;
+pub use crate::handlers::tips::photos::PhotoReceipts;
+pub use crate::handlers::tips::report::TipReceipt;
+pub use crate::handlers::tips::resident::{SimilarTip, SupportResult, TipPage};
+pub use crate::handlers::tips::staff::TipBoard;
+pub use crate::handlers::tips::triage::ConvertedView;
+pub use crate::handlers::tips::{
+    LocationView, PhotoReceiptView, TipEventView, TipMessageView, TipStaffDetail, TipView,
+};

@@ -1,12 +1,12 @@
 //! A district set up through the API alone, and the scope rules around it.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, expect_error, expect_status};
-use serde_json::{Value, json};
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().unwrap().to_owned()
-}
+use sansuo_tests::views::{
+    CalendarDayList, CalendarDayView, CommunityCardView, DutyShiftList, DutyShiftView, OrgUnitView,
+    RoomList, StaffList, StaffProfileView, TokenResponse,
+};
+use sansuo_tests::{TestApp, expect_error, expect_json, expect_status};
+use serde_json::json;
 
 #[tokio::test]
 async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
@@ -14,7 +14,7 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
     let admin = app.staff_token("admin").await;
     let district = app.demo.district.as_uuid();
 
-    let street = expect_status(
+    let street: OrgUnitView = expect_json(
         app.post(
             "/api/v1/admin/org-units",
             &admin,
@@ -24,7 +24,7 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
         StatusCode::CREATED,
     )
     .await;
-    let station = expect_status(
+    let station: OrgUnitView = expect_json(
         app.post(
             "/api/v1/admin/org-units",
             &admin,
@@ -34,11 +34,11 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
         StatusCode::CREATED,
     )
     .await;
-    let community = expect_status(
+    let community: OrgUnitView = expect_json(
         app.post(
             "/api/v1/admin/org-units",
             &admin,
-            json!({"kind": "community", "parent_id": id(&street), "station_id": id(&station), "name": "新港居委", "scene": "hk-xg", "services": ["consultation", "mediation", "tip"]}),
+            json!({"kind": "community", "parent_id": street.id, "station_id": station.id, "name": "新港居委", "scene": "hk-xg", "services": ["consultation", "mediation", "tip"]}),
         )
         .await,
         StatusCode::CREATED,
@@ -48,14 +48,14 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
         app.post(
             "/api/v1/admin/org-units",
             &admin,
-            json!({"kind": "grid", "parent_id": id(&community), "name": "第一网格"}),
+            json!({"kind": "grid", "parent_id": community.id, "name": "第一网格"}),
         )
         .await,
         StatusCode::CREATED,
     )
     .await;
     // The QR code now opens the new community.
-    let card = expect_status(
+    let card: CommunityCardView = expect_json(
         app.http
             .get(app.url("/api/v1/communities/by-scene/hk-xg"))
             .send()
@@ -65,12 +65,12 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
     )
     .await;
     assert_eq!(
-        (card["street"].as_str(), card["police_station"].as_str()),
+        (card.street.as_deref(), card.police_station.as_deref()),
         (Some("嘉兴路街道"), Some("嘉兴路派出所"))
     );
 
     // A coordinator for the street, who then staffs it.
-    let coordinator = json!({"username": "coord.jxl", "password": "a-long-password", "display_name": "嘉兴路协调员", "role": "coordinator", "org_unit_id": id(&street)});
+    let coordinator = json!({"username": "coord.jxl", "password": "a-long-password", "display_name": "嘉兴路协调员", "role": "coordinator", "org_unit_id": street.id});
     expect_status(
         app.post("/api/v1/admin/staff", &admin, coordinator).await,
         StatusCode::CREATED,
@@ -83,27 +83,26 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
         .send()
         .await
         .unwrap();
-    let coord = expect_status(login, StatusCode::OK).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let coord = expect_json::<TokenResponse>(login, StatusCode::OK)
+        .await
+        .access_token;
 
     let mediator = json!({
         "username": "mediator.wu", "password": "another-long-one", "display_name": "吴调解员", "role": "mediator",
-        "org_unit_id": id(&community), "capacity": 3, "skills": ["lj", "HY01"], "units": [id(&street)]
+        "org_unit_id": community.id, "capacity": 3, "skills": ["lj", "HY01"], "units": [street.id]
     });
-    let created = expect_status(
+    let created: StaffProfileView = expect_json(
         app.post("/api/v1/admin/staff", &coord, mediator).await,
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(created["skills"], json!(["HY01", "LJ"]));
-    assert_eq!(created["capacity"], 3);
-    assert_eq!(created["units"], json!([id(&street)]));
-    assert_eq!(created["presence"], "available");
-    let changed = expect_status(
+    assert_eq!(created.skills, ["HY01", "LJ"]);
+    assert_eq!(created.capacity, 3);
+    assert_eq!(created.units, [street.id]);
+    assert_eq!(created.presence, "available");
+    let changed: StaffProfileView = expect_json(
         app.http
-            .patch(app.url(&format!("/api/v1/admin/staff/{}", id(&created))))
+            .patch(app.url(&format!("/api/v1/admin/staff/{}", created.id)))
             .bearer_auth(&coord)
             .json(&json!({"capacity": 8, "skills": ["LJ"]}))
             .send()
@@ -112,20 +111,15 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(
-        (changed["capacity"].as_i64(), changed["skills"].clone()),
-        (Some(8), json!(["LJ"]))
-    );
-    let listed = expect_status(
-        app.get(
-            &format!("/api/v1/admin/staff?org_unit_id={}", id(&community)),
+    assert_eq!(changed.capacity, 8);
+    assert_eq!(changed.skills, ["LJ"]);
+    let listed: StaffList = app
+        .get_as(
+            &format!("/api/v1/admin/staff?org_unit_id={}", community.id),
             &coord,
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+        .await;
+    assert_eq!(listed.items.len(), 1);
 
     // The mediator goes away and comes back.
     let login = app
@@ -135,11 +129,10 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
         .send()
         .await
         .unwrap();
-    let wu = expect_status(login, StatusCode::OK).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let away = expect_status(
+    let wu = expect_json::<TokenResponse>(login, StatusCode::OK)
+        .await
+        .access_token;
+    let away: StaffProfileView = expect_json(
         app.http
             .put(app.url("/api/v1/staff/me/presence"))
             .bearer_auth(&wu)
@@ -150,36 +143,33 @@ async fn an_administrator_and_a_coordinator_set_up_a_street_through_the_api() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(away["presence"], "away");
+    assert_eq!(away.presence, "away");
 
     // A night duty shift crossing midnight, a room, and the roster read back.
-    let shift = json!({"org_unit_id": id(&community), "staff_id": id(&created), "starts_at": "2026-11-24T12:00:00Z", "ends_at": "2026-11-25T00:00:00Z"});
-    let shift = expect_status(
+    let shift = json!({"org_unit_id": community.id, "staff_id": created.id, "starts_at": "2026-11-24T12:00:00Z", "ends_at": "2026-11-25T00:00:00Z"});
+    let shift: DutyShiftView = expect_json(
         app.post("/api/v1/admin/duty-shifts", &coord, shift).await,
         StatusCode::CREATED,
     )
     .await;
-    let roster = expect_status(app.get(&format!("/api/v1/admin/duty-shifts?org_unit_id={}&from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z", id(&community)), &coord).await, StatusCode::OK).await;
-    assert_eq!(roster["items"][0]["id"], shift["id"]);
-    let room = json!({"org_unit_id": id(&community), "name": "新港居委调解室", "opening_hours": "周一至周五 09:00–17:00"});
+    let roster: DutyShiftList = app.get_as(&format!("/api/v1/admin/duty-shifts?org_unit_id={}&from=2026-11-24T00:00:00Z&to=2026-11-25T00:00:00Z", community.id), &coord).await;
+    assert_eq!(roster.items[0].id, shift.id);
+    let room = json!({"org_unit_id": community.id, "name": "新港居委调解室", "opening_hours": "周一至周五 09:00–17:00"});
     expect_status(
         app.post("/api/v1/admin/rooms", &coord, room).await,
         StatusCode::CREATED,
     )
     .await;
-    let rooms = expect_status(
-        app.get(
-            &format!("/api/v1/admin/rooms?org_unit_id={}", id(&community)),
+    let rooms: RoomList = app
+        .get_as(
+            &format!("/api/v1/admin/rooms?org_unit_id={}", community.id),
             &coord,
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(rooms["items"][0]["name"], "新港居委调解室");
+        .await;
+    assert_eq!(rooms.items[0].name, "新港居委调解室");
     let removed = app
         .http
-        .delete(app.url(&format!("/api/v1/admin/duty-shifts/{}", id(&shift))))
+        .delete(app.url(&format!("/api/v1/admin/duty-shifts/{}", shift.id)))
         .bearer_auth(&coord)
         .send()
         .await
@@ -194,7 +184,7 @@ async fn administration_stays_inside_the_callers_subtree() {
     let coordinator = app.staff_token("coordinator.sun").await; // street 欧阳路街道
     let lawyer = app.staff_token("lawyer.zhang").await;
     let district = app.demo.district.as_uuid();
-    let other_street = expect_status(
+    let other_street: OrgUnitView = expect_json(
         app.post(
             "/api/v1/admin/org-units",
             &admin,
@@ -206,8 +196,7 @@ async fn administration_stays_inside_the_callers_subtree() {
     .await;
 
     // The street coordinator cannot reach a sibling street or the district.
-    let outside =
-        json!({"kind": "community", "parent_id": id(&other_street), "name": "外面的居委"});
+    let outside = json!({"kind": "community", "parent_id": other_street.id, "name": "外面的居委"});
     expect_error(
         app.post("/api/v1/admin/org-units", &coordinator, outside)
             .await,
@@ -225,7 +214,7 @@ async fn administration_stays_inside_the_callers_subtree() {
         "forbidden",
     )
     .await;
-    let staff_outside = json!({"username": "x.outside", "password": "long-enough-pw", "display_name": "X", "role": "mediator", "org_unit_id": id(&other_street)});
+    let staff_outside = json!({"username": "x.outside", "password": "long-enough-pw", "display_name": "X", "role": "mediator", "org_unit_id": other_street.id});
     expect_error(
         app.post("/api/v1/admin/staff", &coordinator, staff_outside)
             .await,
@@ -256,15 +245,15 @@ async fn administration_stays_inside_the_callers_subtree() {
     )
     .await;
     // Staff of another street are invisible to this coordinator.
-    let theirs = json!({"username": "mediator.far", "password": "long-enough-pw", "display_name": "远", "role": "mediator", "org_unit_id": id(&other_street)});
-    let theirs = expect_status(
+    let theirs = json!({"username": "mediator.far", "password": "long-enough-pw", "display_name": "远", "role": "mediator", "org_unit_id": other_street.id});
+    let theirs: StaffProfileView = expect_json(
         app.post("/api/v1/admin/staff", &admin, theirs).await,
         StatusCode::CREATED,
     )
     .await;
     let patch = app
         .http
-        .patch(app.url(&format!("/api/v1/admin/staff/{}", id(&theirs))))
+        .patch(app.url(&format!("/api/v1/admin/staff/{}", theirs.id)))
         .bearer_auth(&coordinator)
         .json(&json!({"active": false}))
         .send()
@@ -408,27 +397,23 @@ async fn bad_administrative_input_is_refused_with_codes() {
 async fn the_calendar_is_seeded_and_next_years_notice_is_entered_through_the_api() {
     let app = TestApp::spawn().await;
     let admin = app.staff_token("admin").await;
-    let days = expect_status(
-        app.get(
+    let days: CalendarDayList = app
+        .get_as(
             "/api/v1/admin/calendar?from=2026-10-01&to=2026-10-31",
             &admin,
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    let kinds: Vec<(&str, &str)> = days["items"]
-        .as_array()
-        .unwrap()
+        .await;
+    let kinds: Vec<(chrono::NaiveDate, &str)> = days
+        .items
         .iter()
-        .map(|d| (d["day"].as_str().unwrap(), d["kind"].as_str().unwrap()))
+        .map(|d| (d.day, d.kind.as_str()))
         .collect();
     assert_eq!(
         kinds.len(),
         8,
         "National Day week plus the make-up Saturday: {kinds:?}"
     );
-    assert!(kinds.contains(&("2026-10-10", "workday")));
+    assert!(kinds.contains(&("2026-10-10".parse().unwrap(), "workday")));
 
     let new_year = json!({"kind": "holiday", "source": "2027 notice"});
     let set = app
@@ -439,7 +424,12 @@ async fn the_calendar_is_seeded_and_next_years_notice_is_entered_through_the_api
         .send()
         .await
         .unwrap();
-    assert_eq!(expect_status(set, StatusCode::OK).await["kind"], "holiday");
+    assert_eq!(
+        expect_json::<CalendarDayView>(set, StatusCode::OK)
+            .await
+            .kind,
+        "holiday"
+    );
     let calendar = app.app.store.business_calendar().await.unwrap();
     assert_eq!(
         calendar.working_time_on(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),

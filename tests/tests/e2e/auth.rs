@@ -1,7 +1,8 @@
 //! Identity: WeChat login and its error codes, staff login, token refresh.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, expect_error, expect_status};
+use sansuo_tests::views::{StaffView, TokenResponse};
+use sansuo_tests::{TestApp, expect_error, expect_json, expect_status, read_as};
 use serde_json::json;
 
 #[tokio::test]
@@ -9,7 +10,8 @@ async fn wechat_login_upserts_one_resident_per_openid_and_never_returns_the_sess
     let app = TestApp::spawn().await;
     app.wechat.accept_code("code-a", "openid-same").await;
     app.wechat.accept_code("code-b", "openid-same").await;
-    let first = expect_status(
+    // Raw as well: no session key or openid anywhere on the wire.
+    let first_raw = expect_status(
         app.http
             .post(app.url("/api/v1/auth/wechat"))
             .json(&json!({"code": "code-a"}))
@@ -19,7 +21,8 @@ async fn wechat_login_upserts_one_resident_per_openid_and_never_returns_the_sess
         StatusCode::OK,
     )
     .await;
-    let second = expect_status(
+    let first: TokenResponse = read_as(&first_raw);
+    let second: TokenResponse = expect_json(
         app.http
             .post(app.url("/api/v1/auth/wechat"))
             .json(&json!({"code": "code-b"}))
@@ -30,11 +33,11 @@ async fn wechat_login_upserts_one_resident_per_openid_and_never_returns_the_sess
     )
     .await;
     assert_eq!(
-        first["subject_id"], second["subject_id"],
+        first.subject_id, second.subject_id,
         "same openid, same resident"
     );
-    assert_eq!(first["token_type"], "Bearer");
-    let text = first.to_string();
+    assert_eq!(first.token_type, "Bearer");
+    let text = first_raw.to_string();
     assert!(
         !text.contains("session_key") && !text.contains("openid"),
         "{text}"
@@ -128,15 +131,18 @@ async fn staff_login_refuses_wrong_passwords_and_unknown_users_alike() {
         .unwrap();
     let unknown = expect_error(unknown, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
     assert_eq!(
-        wrong, unknown,
+        (wrong.error.code, wrong.error.message),
+        (unknown.error.code, unknown.error.message),
         "the answer does not reveal which usernames exist"
     );
 
     let token = app.staff_token("lawyer.zhang").await;
-    let me = expect_status(app.get("/api/v1/staff/me", &token).await, StatusCode::OK).await;
-    assert_eq!(me["username"], "lawyer.zhang");
-    assert_eq!(me["role"], "lawyer");
-    assert!(me.get("password_hash").is_none());
+    // Raw as well: the password hash must be absent from the wire.
+    let me_raw = expect_status(app.get("/api/v1/staff/me", &token).await, StatusCode::OK).await;
+    let me: StaffView = read_as(&me_raw);
+    assert_eq!(me.username, "lawyer.zhang");
+    assert_eq!(me.role, "lawyer");
+    assert!(me_raw.get("password_hash").is_none());
 
     // A deactivated account can no longer log in.
     app.app
@@ -164,8 +170,8 @@ async fn refresh_tokens_rotate_and_a_replayed_one_is_refused() {
         .send()
         .await
         .unwrap();
-    let login = expect_status(login, StatusCode::OK).await;
-    let refresh_token = login["refresh_token"].as_str().unwrap();
+    let login: TokenResponse = expect_json(login, StatusCode::OK).await;
+    let refresh_token = login.refresh_token.as_str();
 
     let refreshed = app
         .http
@@ -174,15 +180,10 @@ async fn refresh_tokens_rotate_and_a_replayed_one_is_refused() {
         .send()
         .await
         .unwrap();
-    let refreshed = expect_status(refreshed, StatusCode::OK).await;
-    assert_ne!(refreshed["refresh_token"], login["refresh_token"]);
-    assert_eq!(refreshed["role"], "lawyer");
-    let me = app
-        .get(
-            "/api/v1/staff/me",
-            refreshed["access_token"].as_str().unwrap(),
-        )
-        .await;
+    let refreshed: TokenResponse = expect_json(refreshed, StatusCode::OK).await;
+    assert_ne!(refreshed.refresh_token, login.refresh_token);
+    assert_eq!(refreshed.role.as_deref(), Some("lawyer"));
+    let me = app.get("/api/v1/staff/me", &refreshed.access_token).await;
     expect_status(me, StatusCode::OK).await;
 
     let replay = app

@@ -1,7 +1,8 @@
 //! The category catalogue as the mini-program loads it, and emergencies.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, expect_error, expect_status};
+use sansuo_tests::views::{CategoryList, ConsultationPage};
+use sansuo_tests::{TestApp, expect_error, expect_json};
 use serde_json::json;
 
 #[tokio::test]
@@ -21,20 +22,15 @@ async fn the_catalogue_is_served_with_an_etag_and_revalidates_to_304() {
         .unwrap()
         .to_owned();
     assert!(first.headers().get("cache-control").is_some());
-    let body = expect_status(first, StatusCode::OK).await;
-    let items = body["items"].as_array().unwrap();
-    assert_eq!(
-        items.iter().filter(|c| c["parent_code"].is_null()).count(),
-        15
-    );
-    assert!(items.iter().filter(|c| !c["parent_code"].is_null()).count() >= 100);
-    let fight = items.iter().find(|c| c["code"] == "ZA08").unwrap();
-    assert_eq!(
-        (fight["urgent"].as_bool(), fight["services"].clone()),
-        (Some(true), json!(["tip"]))
-    );
-    let scam = items.iter().find(|c| c["code"] == "ZP01").unwrap();
-    assert_eq!(scam["anonymous_allowed"], true);
+    let body: CategoryList = expect_json(first, StatusCode::OK).await;
+    let items = &body.items;
+    assert_eq!(items.iter().filter(|c| c.parent_code.is_none()).count(), 15);
+    assert!(items.iter().filter(|c| c.parent_code.is_some()).count() >= 100);
+    let fight = items.iter().find(|c| c.code == "ZA08").unwrap();
+    assert!(fight.urgent);
+    assert_eq!(fight.services, ["tip"]);
+    let scam = items.iter().find(|c| c.code == "ZP01").unwrap();
+    assert!(scam.anonymous_allowed);
 
     let again = app
         .http
@@ -68,12 +64,8 @@ async fn an_emergency_is_answered_with_call_110_and_nothing_is_recorded() {
         "emergency_call_110",
     )
     .await;
-    assert!(error["error"]["message"].as_str().unwrap().contains("110"));
-    let mine = expect_status(
-        app.get("/api/v1/consultations", &resident).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(mine["items"].as_array().unwrap().is_empty());
+    assert!(error.error.message.contains("110"));
+    let mine: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
+    assert!(mine.items.is_empty());
     assert_eq!(app.app.store.outbox_backlog().await.unwrap(), 0);
 }

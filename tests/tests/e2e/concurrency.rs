@@ -4,7 +4,8 @@
 use futures::future::join_all;
 use reqwest::StatusCode;
 use sansuo_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use sansuo_tests::{TestApp, TestOptions, eventually, expect_status};
+use sansuo_tests::views::{ConsultationPage, ConsultationStatusView as Status, ConsultationView};
+use sansuo_tests::{TestApp, TestOptions, eventually, expect_error, expect_json};
 use serde_json::json;
 
 #[tokio::test]
@@ -24,10 +25,10 @@ async fn two_lawyers_claiming_one_pooled_case_yield_one_owner_and_one_409() {
         let case = app
             .submit(&resident, &format!("第{i}次：装修公司卷款跑路如何追讨？"))
             .await;
-        ids.push(case["id"].as_str().unwrap().to_owned());
+        ids.push(case.id);
     }
     for id in &ids {
-        app.wait_for_status(&resident, id, "pooled").await;
+        app.wait_for_status(&resident, id, Status::Pooled).await;
         // Pooled on zhang's step first; the router then lifts it to the
         // street's pool, which wang and zhao serve.
         eventually("the case to reach the street's pool", || async {
@@ -57,24 +58,15 @@ async fn two_lawyers_claiming_one_pooled_case_yield_one_owner_and_one_409() {
         } else {
             b
         };
-        let body = expect_status(loser, StatusCode::CONFLICT).await;
-        assert_eq!(body["error"]["code"], "state_conflict");
+        expect_error(loser, StatusCode::CONFLICT, "state_conflict").await;
     }
     // Exactly one owner each, recorded once in the history.
     for id in &ids {
-        let case = expect_status(
-            app.get(&format!("/api/v1/consultations/{id}"), &resident)
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        assert_eq!(case["status"], "assigned");
-        let claims = case["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["action"] == "claim")
-            .count();
+        let case: ConsultationView = app
+            .get_as(&format!("/api/v1/consultations/{id}"), &resident)
+            .await;
+        assert_eq!(case.status, Status::Assigned);
+        let claims = case.history.iter().filter(|e| e.action == "claim").count();
         assert_eq!(claims, 1);
     }
 }
@@ -88,13 +80,8 @@ async fn a_double_clicked_accept_is_one_acceptance() {
         let case = app
             .submit(&resident, &format!("问题{i}：公司不签劳动合同怎么办？"))
             .await;
-        let offer = app
-            .wait_for_offer(&zhang, case["id"].as_str().unwrap())
-            .await;
-        let path = format!(
-            "/api/v1/staff/offers/{}/accept",
-            offer["id"].as_str().unwrap()
-        );
+        let offer = app.wait_for_offer(&zhang, &case.id).await;
+        let path = format!("/api/v1/staff/offers/{}/accept", offer.id);
         let results = join_all((0..4).map(|_| app.post(&path, &zhang, json!({})))).await;
         let ok = results
             .iter()
@@ -124,17 +111,13 @@ async fn concurrent_retries_with_one_idempotency_key_create_one_case() {
     let responses = join_all(requests).await;
     let mut ids = Vec::new();
     for response in responses {
-        let body = expect_status(response.unwrap(), StatusCode::CREATED).await;
-        ids.push(body["id"].as_str().unwrap().to_owned());
+        let body: ConsultationView = expect_json(response.unwrap(), StatusCode::CREATED).await;
+        ids.push(body.id);
     }
     ids.dedup();
     assert_eq!(ids.len(), 1, "every retry answered with the one case");
-    let mine = expect_status(
-        app.get("/api/v1/consultations", &resident).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let mine: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
+    assert_eq!(mine.items.len(), 1);
 }
 
 fn placement(
@@ -171,7 +154,7 @@ async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
         let case = app
             .submit(&resident, &format!("第{i}件：物业费涨价是否合法？"))
             .await;
-        let id: uuid::Uuid = case["id"].as_str().unwrap().parse().unwrap();
+        let id = case.id;
         eventually("the case to wait in a queue", || async {
             store
                 .case(id.into())

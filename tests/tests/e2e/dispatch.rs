@@ -51,9 +51,7 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
     let case = app
         .submit(&resident, "邻居装修把我家墙震裂了怎么办？")
         .await;
-    let offer = app
-        .wait_for_offer(&token, case["id"].as_str().unwrap())
-        .await;
+    let offer = app.wait_for_offer(&token, &case.id).await;
     app.accept_offer(&token, &offer).await;
 
     let lawyers = store
@@ -309,15 +307,12 @@ async fn varied_district(app: &TestApp) {
         "邻居在楼道堆放杂物，屡次沟通无果怎么办？",
     ] {
         let case = app.submit(&resident, question).await;
-        offers.push(
-            app.wait_for_offer(&token, case["id"].as_str().unwrap())
-                .await,
-        );
+        offers.push(app.wait_for_offer(&token, &case.id).await);
     }
     for offer in &offers[..2] {
         app.accept_offer(&token, offer).await;
     }
-    let closed: Uuid = offers[1]["case_id"].as_str().unwrap().parse().unwrap();
+    let closed: Uuid = offers[1].case_id;
     case::Entity::update_many()
         .col_expr(case::Column::Status, Expr::value("closed"))
         .filter(case::Column::Id.eq(closed))

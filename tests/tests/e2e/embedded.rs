@@ -2,7 +2,10 @@
 //! with the demo resident login.
 
 use reqwest::StatusCode;
-use sansuo_tests::{Backend, TestApp, TestOptions, eventually, expect_status};
+use sansuo_tests::views::{
+    ConsultationStatusView as Status, ConsultationView, MediationView, TokenResponse,
+};
+use sansuo_tests::{Backend, TestApp, TestOptions, eventually, expect_json, expect_status};
 use serde_json::json;
 
 #[tokio::test]
@@ -15,10 +18,9 @@ async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
         .send()
         .await
         .unwrap();
-    let resident = expect_status(login, StatusCode::OK).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let resident = expect_json::<TokenResponse>(login, StatusCode::OK)
+        .await
+        .access_token;
     let ready = expect_status(
         app.http.get(app.url("/readyz")).send().await.unwrap(),
         StatusCode::OK,
@@ -29,9 +31,9 @@ async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
     let case = app
         .submit(&resident, "楼下餐馆油烟太大，可以要求他们整改吗？")
         .await;
-    let id = case["id"].as_str().unwrap();
+    let id = case.id;
     let zhang = app.staff_token("lawyer.zhang").await;
-    let offer = app.wait_for_offer(&zhang, id).await;
+    let offer = app.wait_for_offer(&zhang, &id).await;
     app.accept_offer(&zhang, &offer).await;
     expect_status(
         app.post(
@@ -43,32 +45,26 @@ async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(app.status_of(&resident, id).await, "answered");
-    let rated = expect_status(
-        app.post(
+    assert_eq!(app.status_of(&resident, &id).await, Status::Answered);
+    let rated: ConsultationView = app
+        .post_as(
             &format!("/api/v1/consultations/{id}/rating"),
             &resident,
             json!({"stars": 4}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(rated["status"], "closed");
+        .await;
+    assert_eq!(rated.status, Status::Closed);
 
     // Two lawyers racing for a pooled case on SQLite: still one owner.
     let second = app
         .submit(&resident, "第二个问题：小区公共收益归谁所有？")
         .await;
-    let second_id = second["id"].as_str().unwrap();
-    let offer = app.wait_for_offer(&zhang, second_id).await;
+    let second_id = second.id;
+    let offer = app.wait_for_offer(&zhang, &second_id).await;
     app.pool_lawyers_away().await;
     expect_status(
         app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/decline",
-                offer["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/staff/offers/{}/decline", offer.id),
             &zhang,
             json!({"reason": "利益冲突"}),
         )
@@ -119,7 +115,7 @@ async fn a_restarted_demo_still_opens_the_party_data_it_sealed() {
     }
     let key = std::fs::read(&key_file).unwrap();
     let resident = first.resident_token("restart").await;
-    let applied = expect_status(
+    let applied: MediationView = expect_json(
         first
             .post(
                 "/api/v1/mediations",
@@ -139,21 +135,17 @@ async fn a_restarted_demo_still_opens_the_party_data_it_sealed() {
         StatusCode::CREATED,
     )
     .await;
-    let id = applied["id"].as_str().unwrap().to_owned();
+    let id = applied.id;
     let path = format!("/api/v1/staff/mediations/{id}");
     let chen = first.staff_token("mediator.chen").await;
     eventually("the offer to the mediator", || async {
         (first.get(&path, &chen).await.status() == StatusCode::OK).then_some(())
     })
     .await;
-    let accepted = expect_status(
-        first
-            .post(&format!("{path}/accept"), &chen, json!({}))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(accepted["parties"][1]["name"], "赵大力");
+    let accepted: MediationView = first
+        .post_as(&format!("{path}/accept"), &chen, json!({}))
+        .await;
+    assert_eq!(accepted.parties[1].name, "赵大力");
     first.app.stop().await;
     drop(first);
 
@@ -164,9 +156,9 @@ async fn a_restarted_demo_still_opens_the_party_data_it_sealed() {
         "the key is made once, then only read"
     );
     let chen = second.staff_token("mediator.chen").await;
-    let view = expect_status(second.get(&path, &chen).await, StatusCode::OK).await;
-    assert_eq!(view["parties"][1]["name"], "赵大力");
-    assert_eq!(view["parties"][1]["contact"], "13912345678");
+    let view: MediationView = second.get_as(&path, &chen).await;
+    assert_eq!(view.parties[1].name, "赵大力");
+    assert_eq!(view.parties[1].contact.as_deref(), Some("13912345678"));
     drop(second);
     std::fs::remove_dir_all(&dir).unwrap();
 }

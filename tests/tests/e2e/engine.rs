@@ -4,12 +4,18 @@
 
 use reqwest::StatusCode;
 use sansuo_store::entity::{case, offer};
+use sansuo_tests::views::{
+    ConsultationStatusView as Status, ConsultationView, OfferList, OfferView, RoutingCasePage,
+    RoutingCaseView, StaffCaseView,
+};
 use sansuo_tests::{
-    PrivateRedis, TestApp, TestOptions, eventually, eventually_within, expect_error, expect_status,
+    PrivateRedis, TestApp, TestOptions, eventually, eventually_within, expect_error, expect_json,
+    expect_status,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
+use uuid::Uuid;
 
 /// Replace the consultation workflow's ladder (SLA targets stay generous).
 async fn set_ladder(app: &TestApp, ladder: Value) {
@@ -31,37 +37,31 @@ fn street_only() -> Value {
     json!([{ "role": "lawyer", "level": "street", "timeout_minutes": 10 }])
 }
 
-async fn offers_of(app: &TestApp, case_id: &str) -> Vec<offer::Model> {
+async fn offers_of(app: &TestApp, case_id: &Uuid) -> Vec<offer::Model> {
     offer::Entity::find()
-        .filter(offer::Column::CaseId.eq(case_id.parse::<uuid::Uuid>().unwrap()))
+        .filter(offer::Column::CaseId.eq(*case_id))
         .order_by_asc(offer::Column::CreatedAt)
         .all(app.app.store.db())
         .await
         .unwrap()
 }
 
-async fn case_row(app: &TestApp, case_id: &str) -> case::Model {
-    case::Entity::find_by_id(case_id.parse::<uuid::Uuid>().unwrap())
+async fn case_row(app: &TestApp, case_id: &Uuid) -> case::Model {
+    case::Entity::find_by_id(*case_id)
         .one(app.app.store.db())
         .await
         .unwrap()
         .unwrap()
 }
 
-fn actions(view: &Value) -> Vec<String> {
-    view["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap().to_owned())
-        .collect()
+fn actions(view: &ConsultationView) -> Vec<String> {
+    view.history.iter().map(|e| e.action.clone()).collect()
 }
 
-async fn pending_offers(app: &TestApp, token: &str) -> Vec<Value> {
-    expect_status(app.get("/api/v1/staff/offers", token).await, StatusCode::OK).await["items"]
-        .as_array()
-        .unwrap()
-        .clone()
+async fn pending_offers(app: &TestApp, token: &str) -> Vec<OfferView> {
+    app.get_as::<OfferList>("/api/v1/staff/offers", token)
+        .await
+        .items
 }
 
 const LAWYERS: [&str; 4] = ["lawyer.zhang", "lawyer.li", "lawyer.wang", "lawyer.zhao"];
@@ -84,32 +84,19 @@ async fn a_case_nobody_takes_climbs_three_steps_then_waits_with_the_coordinators
     let case = app
         .submit(&resident, "房东不退押金还扣了清洁费，合理吗？")
         .await;
-    let id = case["id"].as_str().unwrap().to_owned();
+    let id = case.id;
     let zhang = app.staff_token("lawyer.zhang").await;
     app.wait_for_offer(&zhang, &id).await;
 
     let coordinator = app.staff_token("coordinator.sun").await;
     let unrouted = eventually_within(20, "the case to reach the unrouted queue", || async {
-        let page = expect_status(
-            app.get("/api/v1/admin/unrouted", &coordinator).await,
-            StatusCode::OK,
-        )
-        .await;
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["id"] == id.as_str())
-            .cloned()
+        let page: RoutingCasePage = app.get_as("/api/v1/admin/unrouted", &coordinator).await;
+        page.items.into_iter().find(|c| c.id == id)
     })
     .await;
-    assert_eq!(unrouted["ladder_step"], 2);
-    assert_eq!(
-        unrouted["priority"],
-        2 + 1 + 2,
-        "category 2, boosts 1 and 2"
-    );
-    assert!(unrouted["unrouted_at"].is_string());
+    assert_eq!(unrouted.ladder_step, 2);
+    assert_eq!(unrouted.priority, 2 + 1 + 2, "category 2, boosts 1 and 2");
+    assert!(unrouted.unrouted_at.is_some());
 
     let row = case_row(&app, &id).await;
     let offers = offers_of(&app, &id).await;
@@ -130,42 +117,32 @@ async fn a_case_nobody_takes_climbs_three_steps_then_waits_with_the_coordinators
     assert_eq!(row.status, "pooled");
 
     let admin = app.staff_token("admin").await;
-    let view = expect_status(
+    expect_error(
         app.get(&format!("/api/v1/staff/consultations/{id}"), &zhang)
             .await,
         StatusCode::NOT_FOUND,
+        "consultation_not_found",
     )
     .await;
-    assert_eq!(view["error"]["code"], "consultation_not_found");
 
     // The coordinator gives it to wang by hand; it leaves the unrouted queue.
     let wang = app.demo.account("lawyer.wang").id;
-    let reassigned = expect_status(
-        app.post(
+    let reassigned: RoutingCaseView = app
+        .post_as(
             &format!("/api/v1/admin/cases/{id}/reassign"),
             &coordinator,
             json!({"staff_id": wang.as_uuid(), "reason": "熟悉租赁纠纷，请王律师跟进"}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(reassigned["status"], "assigned");
-    assert_eq!(reassigned["owner_staff_id"], wang.as_uuid().to_string());
-    assert!(reassigned["unrouted_at"].is_null());
-    let page = expect_status(
-        app.get("/api/v1/admin/unrouted", &admin).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(page["items"].as_array().unwrap().is_empty(), "{page}");
+        .await;
+    assert_eq!(reassigned.status, "assigned");
+    assert_eq!(reassigned.owner_staff_id, Some(wang.as_uuid()));
+    assert!(reassigned.unrouted_at.is_none());
+    let page: RoutingCasePage = app.get_as("/api/v1/admin/unrouted", &admin).await;
+    assert!(page.items.is_empty(), "{page:?}");
     let wang_token = app.staff_token("lawyer.wang").await;
-    let view = expect_status(
-        app.get(&format!("/api/v1/staff/consultations/{id}"), &wang_token)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let view: ConsultationView = app
+        .get_as(&format!("/api/v1/staff/consultations/{id}"), &wang_token)
+        .await;
     assert_eq!(
         actions(&view),
         [
@@ -199,7 +176,7 @@ async fn twenty_cases_over_four_equal_lawyers_land_five_each_and_capacity_holds(
         let case = app
             .submit(&resident, &format!("第{i}户：电梯加装费用怎么分摊才合法？"))
             .await;
-        ids.push(case["id"].as_str().unwrap().to_owned());
+        ids.push(case.id);
     }
     let tokens: Vec<String> =
         futures::future::join_all(LAWYERS.iter().map(|l| app.staff_token(l))).await;
@@ -213,29 +190,26 @@ async fn twenty_cases_over_four_equal_lawyers_land_five_each_and_capacity_holds(
     })
     .await;
     assert_eq!(per_lawyer, [5, 5, 5, 5], "fair and within capacity");
-    let waiting: Vec<&String> = {
+    let waiting: Vec<&Uuid> = {
         let mut waiting = Vec::new();
         for id in &ids {
-            if app.status_of(&resident, id).await == "pooled" {
+            if app.status_of(&resident, id).await == Status::Pooled {
                 waiting.push(id);
             }
         }
         waiting
     };
     assert_eq!(waiting.len(), 1, "one case waits for room");
-    let last = waiting[0].clone();
+    let last = *waiting[0];
 
     // wang declines one: his place goes to the waiting case at once, and
     // the declined case waits (everyone else is full, wang said no to it).
     let wang = &tokens[2];
     let offers = pending_offers(&app, wang).await;
-    let declined_case = offers[0]["case_id"].as_str().unwrap().to_owned();
+    let declined_case = offers[0].case_id;
     expect_status(
         app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/decline",
-                offers[0]["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/staff/offers/{}/decline", offers[0].id),
             wang,
             json!({"reason": "与当事人存在利益冲突"}),
         )
@@ -247,11 +221,11 @@ async fn twenty_cases_over_four_equal_lawyers_land_five_each_and_capacity_holds(
         pending_offers(&app, wang)
             .await
             .iter()
-            .any(|o| o["case_id"] == last.as_str())
+            .any(|o| o.case_id == last)
             .then_some(())
     })
     .await;
-    app.wait_for_status(&resident, &declined_case, "pooled")
+    app.wait_for_status(&resident, &declined_case, Status::Pooled)
         .await;
     let total: usize = {
         let mut total = 0;
@@ -269,7 +243,7 @@ async fn twenty_cases_over_four_equal_lawyers_land_five_each_and_capacity_holds(
             app.accept_offer(token, &offer).await;
         }
     }
-    let mut owners: BTreeMap<uuid::Uuid, usize> = BTreeMap::new();
+    let mut owners: BTreeMap<Uuid, usize> = BTreeMap::new();
     for id in &ids {
         if let Some(owner) = case_row(&app, id).await.owner_staff_id {
             *owners.entry(owner).or_default() += 1;
@@ -286,14 +260,11 @@ async fn a_decline_goes_to_the_next_candidate_and_never_back_to_the_decliner() {
     let case = app
         .submit(&resident, "物业费上涨没有开业主大会，合法吗？")
         .await;
-    let id = case["id"].as_str().unwrap().to_owned();
+    let id = case.id;
     let offer = app.wait_for_offer(&zhang, &id).await;
     expect_status(
         app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/decline",
-                offer["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/staff/offers/{}/decline", offer.id),
             &zhang,
             json!({"reason": "本人是该小区业委会成员，需回避"}),
         )
@@ -322,7 +293,7 @@ async fn a_hand_back_reroutes_and_a_reopened_case_returns_to_its_lawyer() {
     let case = app
         .submit(&resident, "公司让签自愿放弃社保的协议，有效吗？")
         .await;
-    let id = case["id"].as_str().unwrap().to_owned();
+    let id = case.id;
     let first = eventually("an offer", || async {
         offers_of(&app, &id).await.into_iter().next()
     })
@@ -356,17 +327,14 @@ async fn a_hand_back_reroutes_and_a_reopened_case_returns_to_its_lawyer() {
         "consultation_not_found",
     )
     .await;
-    let handed = expect_status(
-        app.post(
+    let handed: sansuo_tests::views::CaseStatusView = app
+        .post_as(
             &hand_back,
             &token,
             json!({"reason": "劳动争议非本人擅长，请同事处理"}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(handed["status"], "pooled");
+        .await;
+    assert_eq!(handed.status, Status::Pooled);
     let second = eventually("the case offered to someone else", || async {
         offers_of(&app, &id)
             .await
@@ -416,20 +384,17 @@ async fn a_hand_back_reroutes_and_a_reopened_case_returns_to_its_lawyer() {
         "consultation_not_found",
     )
     .await;
-    let reopened = expect_status(
-        app.post(
+    let reopened: ConsultationView = app
+        .post_as(
             &reopen,
             &resident,
             json!({"reason": "公司仍不缴纳，想问下一步怎么投诉"}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(reopened["status"], "pooled");
+        .await;
+    assert_eq!(reopened.status, Status::Pooled);
     let back = app.wait_for_offer(&second_token, &id).await;
     app.accept_offer(&second_token, &back).await;
-    assert_eq!(app.status_of(&resident, &id).await, "assigned");
+    assert_eq!(app.status_of(&resident, &id).await, Status::Assigned);
     // Reopening twice, or a case that is not resolved, is refused.
     expect_error(
         app.post(&reopen, &resident, json!({"reason": "再次重开"}))
@@ -453,32 +418,33 @@ async fn pulling_the_next_case_takes_each_waiting_case_once_highest_priority_fir
         let case = app
             .submit(&resident, &format!("第{i}个：小区车位只租不售合法吗？"))
             .await;
-        ids.insert(case["id"].as_str().unwrap().to_owned());
+        ids.insert(case.id);
     }
     // A higher-priority category (婚姻家庭 HY, priority 3 in the catalogue is
     // not guaranteed; set one case's priority directly to make the order visible).
     for id in &ids {
-        app.wait_for_status(&resident, id, "pooled").await;
+        app.wait_for_status(&resident, id, Status::Pooled).await;
     }
-    let urgent = ids.iter().next().unwrap().clone();
+    let urgent = *ids.iter().next().unwrap();
     case::Entity::update_many()
         .col_expr(case::Column::Priority, sea_orm::sea_query::Expr::value(9))
-        .filter(case::Column::Id.eq(urgent.parse::<uuid::Uuid>().unwrap()))
+        .filter(case::Column::Id.eq(urgent))
         .exec(app.app.store.db())
         .await
         .unwrap();
 
     let wang = app.staff_token("lawyer.wang").await;
     let zhao = app.staff_token("lawyer.zhao").await;
-    let first = expect_status(
-        app.post("/api/v1/staff/next-case", &wang, json!({})).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(first["id"], urgent.as_str(), "highest priority first");
-    assert_eq!(first["status"], "assigned");
+    let first: StaffCaseView = app
+        .post_as("/api/v1/staff/next-case", &wang, json!({}))
+        .await;
+    let StaffCaseView::Consultation(first) = first else {
+        panic!("a consultation: {first:?}")
+    };
+    assert_eq!(first.id, urgent, "highest priority first");
+    assert_eq!(first.status, Status::Assigned);
     // Two lawyers pulling at once until nothing is left: each case once.
-    let mut taken = vec![urgent.clone()];
+    let mut taken = vec![urgent];
     loop {
         let (a, b) = tokio::join!(
             app.post("/api/v1/staff/next-case", &wang, json!({})),
@@ -488,8 +454,11 @@ async fn pulling_the_next_case_takes_each_waiting_case_once_highest_priority_fir
         for response in [a, b] {
             match response.status() {
                 StatusCode::OK => {
-                    let body: Value = response.json().await.unwrap();
-                    taken.push(body["id"].as_str().unwrap().to_owned());
+                    let body: StaffCaseView = expect_json(response, StatusCode::OK).await;
+                    let StaffCaseView::Consultation(body) = body else {
+                        panic!("a consultation: {body:?}")
+                    };
+                    taken.push(body.id);
                 }
                 StatusCode::NO_CONTENT => empty += 1,
                 other => panic!("unexpected {other}"),
@@ -499,7 +468,7 @@ async fn pulling_the_next_case_takes_each_waiting_case_once_highest_priority_fir
             break;
         }
     }
-    let unique: HashSet<String> = taken.iter().cloned().collect();
+    let unique: HashSet<Uuid> = taken.iter().copied().collect();
     assert_eq!(taken.len(), 6, "{taken:?}");
     assert_eq!(unique, ids);
     let resident_token = app.resident_token("pull").await;
@@ -524,8 +493,8 @@ async fn coming_back_to_available_brings_the_waiting_case_at_once() {
     let case = app
         .submit(&resident, "业主群里被人辱骂，可以起诉吗？")
         .await;
-    let id = case["id"].as_str().unwrap().to_owned();
-    app.wait_for_status(&resident, &id, "pooled").await;
+    let id = case.id;
+    app.wait_for_status(&resident, &id, Status::Pooled).await;
     app.set_presence("lawyer.zhao", "available").await;
     let zhao = app.staff_token("lawyer.zhao").await;
     app.wait_for_offer(&zhao, &id).await;
@@ -538,8 +507,8 @@ async fn a_missed_accept_target_is_recorded_once_and_escalates_the_case() {
     app.set_presence("lawyer.zhang", "away").await;
     let resident = app.resident_token("slow-day").await;
     let case = app.submit(&resident, "遗嘱没有公证，还有效吗？").await;
-    let id = case["id"].as_str().unwrap().to_owned();
-    app.wait_for_status(&resident, &id, "pooled").await;
+    let id = case.id;
+    app.wait_for_status(&resident, &id, Status::Pooled).await;
     let before = case_row(&app, &id).await;
     assert_eq!(
         before.ladder_step, 1,
@@ -549,7 +518,7 @@ async fn a_missed_accept_target_is_recorded_once_and_escalates_the_case() {
     // Ten days on (business time counts working hours only; ten calendar
     // days always hold more than the four-hour accept target).
     let later = chrono::Utc::now() + chrono::Duration::days(10);
-    let case_id = id.parse::<uuid::Uuid>().unwrap().into();
+    let case_id = id.into();
     app.app.worker.check_sla(case_id, later).await.unwrap();
     app.app.worker.check_sla(case_id, later).await.unwrap();
     let breaches = app.app.store.sla_breaches_of(case_id).await.unwrap();
@@ -589,15 +558,12 @@ fn accept_everything(app: &TestApp, tokens: Vec<String>) -> tokio::task::JoinHan
                 else {
                     continue;
                 };
-                let Ok(body) = response.json::<Value>().await else {
+                let Ok(body) = response.json::<OfferList>().await else {
                     continue;
                 };
-                for offer in body["items"].as_array().cloned().unwrap_or_default() {
+                for offer in body.items {
                     let _ = http
-                        .post(format!(
-                            "{base}/api/v1/staff/offers/{}/accept",
-                            offer["id"].as_str().unwrap()
-                        ))
+                        .post(format!("{base}/api/v1/staff/offers/{}/accept", offer.id))
                         .bearer_auth(token)
                         .json(&json!({}))
                         .send()
@@ -611,7 +577,7 @@ fn accept_everything(app: &TestApp, tokens: Vec<String>) -> tokio::task::JoinHan
 
 /// Each case owned exactly once, by one accepted offer, and never two
 /// offers pending at the same time.
-async fn assert_each_case_owned_once(app: &TestApp, ids: &[String]) {
+async fn assert_each_case_owned_once(app: &TestApp, ids: &[Uuid]) {
     for id in ids {
         let row = case_row(app, id).await;
         assert_eq!(row.status, "assigned", "{id}");
@@ -659,14 +625,14 @@ async fn redis_flushed_mid_run_every_case_still_reaches_one_owner() {
                 &format!("第{i}宗：快递丢件平台只赔三倍运费合理吗？"),
             )
             .await;
-        ids.push(case["id"].as_str().unwrap().to_owned());
+        ids.push(case.id);
     }
     let tokens: Vec<String> =
         futures::future::join_all(LAWYERS.iter().map(|l| app.staff_token(l))).await;
     let acceptors = accept_everything(&app, tokens);
     for id in &ids {
         eventually_within(30, "every case to be owned", || async {
-            (app.status_of(&resident, id).await == "assigned").then_some(())
+            (app.status_of(&resident, id).await == Status::Assigned).then_some(())
         })
         .await;
     }
@@ -699,15 +665,15 @@ async fn three_instances_route_one_workload_without_double_offers_or_lost_cases(
             .send()
             .await
             .unwrap();
-        let case = expect_status(response, StatusCode::CREATED).await;
-        ids.push(case["id"].as_str().unwrap().to_owned());
+        let case: ConsultationView = expect_json(response, StatusCode::CREATED).await;
+        ids.push(case.id);
     }
     let tokens: Vec<String> =
         futures::future::join_all(LAWYERS.iter().map(|l| app.staff_token(l))).await;
     let acceptors = accept_everything(&app, tokens);
     for id in &ids {
         eventually_within(30, "every case to be owned", || async {
-            (app.status_of(&resident, id).await == "assigned").then_some(())
+            (app.status_of(&resident, id).await == Status::Assigned).then_some(())
         })
         .await;
     }
@@ -761,7 +727,7 @@ async fn every_commit_that_adds_work_wakes_the_relay_without_waiting_for_its_pol
 
     // Create: the route job is published and the offer appears.
     let case = app.submit(&resident, "物业费涨价没有公示合法吗？").await;
-    let id = case["id"].as_str().unwrap().to_owned();
+    let id = case.id;
     let offer = app.wait_for_offer(&zhang, &id).await;
 
     // Accept: the resident's "accepted" message is owed.
@@ -807,8 +773,9 @@ async fn every_commit_that_adds_work_wakes_the_relay_without_waiting_for_its_pol
     set_ladder(&app, street_only()).await;
     app.set_presence("lawyer.zhang", "away").await;
     let waiting = app.submit(&resident, "楼上漏水物业不管怎么办？").await;
-    let waiting_id = waiting["id"].as_str().unwrap().to_owned();
-    app.wait_for_status(&resident, &waiting_id, "pooled").await;
+    let waiting_id = waiting.id;
+    app.wait_for_status(&resident, &waiting_id, Status::Pooled)
+        .await;
     let wang = app.staff_token("lawyer.wang").await;
     published_at_once(&app, "a claim", async {
         expect_status(
@@ -823,6 +790,6 @@ async fn every_commit_that_adds_work_wakes_the_relay_without_waiting_for_its_pol
         .await;
     })
     .await;
-    app.wait_for_status(&resident, &waiting_id, "assigned")
+    app.wait_for_status(&resident, &waiting_id, Status::Assigned)
         .await;
 }

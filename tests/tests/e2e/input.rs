@@ -1,7 +1,8 @@
 //! Bad input gets a clear JSON error with a stable code, and writes nothing.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, expect_error, expect_status};
+use sansuo_tests::views::{ConsultationPage, ConsultationView};
+use sansuo_tests::{TestApp, expect_error, expect_json};
 use serde_json::json;
 
 #[tokio::test]
@@ -76,13 +77,7 @@ async fn malformed_unknown_oversized_and_invalid_bodies_are_refused_with_codes()
         "validation_failed",
     )
     .await;
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("question:"),
-        "{body}"
-    );
+    assert!(body.error.message.starts_with("question:"), "{body:?}");
     let long = json!({ "community_id": community, "category_code": "LJ01", "question": "问".repeat(2001) });
     expect_error(
         app.post("/api/v1/consultations", &resident, long).await,
@@ -122,12 +117,8 @@ async fn malformed_unknown_oversized_and_invalid_bodies_are_refused_with_codes()
     .await;
 
     // None of it wrote anything.
-    let mine = expect_status(
-        app.get("/api/v1/consultations", &resident).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(mine["items"].as_array().unwrap().is_empty(), "{mine}");
+    let mine: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
+    assert!(mine.items.is_empty(), "{mine:?}");
     assert_eq!(app.app.store.outbox_backlog().await.unwrap(), 0);
 }
 
@@ -210,7 +201,7 @@ async fn bad_paths_queries_and_scenes_are_refused_with_codes() {
 
     let rating = json!({ "stars": 9 });
     let case = app.submit(&resident, "请问房东可以随时涨房租吗？").await;
-    let id = case["id"].as_str().unwrap();
+    let id = case.id;
     expect_error(
         app.post(
             &format!("/api/v1/consultations/{id}/rating"),
@@ -250,11 +241,11 @@ async fn a_replayed_idempotency_key_returns_the_same_case_and_a_reused_one_is_re
     };
     let first = send(body.clone(), "key-0001-retry").await.unwrap();
     assert!(first.headers().get("idempotent-replayed").is_none());
-    let first = expect_status(first, StatusCode::CREATED).await;
+    let first: ConsultationView = expect_json(first, StatusCode::CREATED).await;
     let again = send(body.clone(), "key-0001-retry").await.unwrap();
     assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
-    let again = expect_status(again, StatusCode::CREATED).await;
-    assert_eq!(first["id"], again["id"]);
+    let again: ConsultationView = expect_json(again, StatusCode::CREATED).await;
+    assert_eq!(first.id, again.id);
 
     let mut other = body.clone();
     other["question"] = json!("换了一个问题，但是用了同一个幂等键");
@@ -282,17 +273,9 @@ async fn a_replayed_idempotency_key_returns_the_same_case_and_a_reused_one_is_re
         .send()
         .await
         .unwrap();
-    let theirs = expect_status(theirs, StatusCode::CREATED).await;
-    assert_ne!(theirs["id"], first["id"]);
+    let theirs: ConsultationView = expect_json(theirs, StatusCode::CREATED).await;
+    assert_ne!(theirs.id, first.id);
 
-    let mine = expect_status(
-        app.get("/api/v1/consultations", &resident).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(
-        mine["items"].as_array().unwrap().len(),
-        1,
-        "one case despite the retries"
-    );
+    let mine: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
+    assert_eq!(mine.items.len(), 1, "one case despite the retries");
 }

@@ -5,13 +5,26 @@
 use reqwest::StatusCode;
 use sansuo_store::entity::mediation_party;
 use sansuo_store::staffing::NewRoom;
-use sansuo_tests::{TestApp, eventually, expect_error, expect_status};
+use sansuo_tests::views::{
+    CaseFileView, MediationReportView, MediationView, OfferView, RoutingCasePage, RoutingCaseView,
+    SessionView, StaffCaseView, SummaryStatsView,
+};
+use sansuo_tests::{TestApp, eventually, expect_error, expect_json, expect_status, read_as};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 const RESPONDENT_PHONE: &str = "13912345678";
 
-async fn apply(app: &TestApp, resident: &str, facts: &str) -> Value {
+fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    rfc3339.parse().unwrap()
+}
+
+fn date(iso: &str) -> chrono::NaiveDate {
+    iso.parse().unwrap()
+}
+
+async fn apply(app: &TestApp, resident: &str, facts: &str) -> MediationView {
     let body = json!({
         "community_id": app.demo.community_a.as_uuid(),
         "category_code": "LJ02",
@@ -24,7 +37,7 @@ async fn apply(app: &TestApp, resident: &str, facts: &str) -> Value {
         "preferred_times": [{"from": "2026-12-01T01:00:00Z", "to": "2026-12-01T04:00:00Z"}],
         "private": true,
     });
-    expect_status(
+    expect_json(
         app.post("/api/v1/mediations", resident, body).await,
         StatusCode::CREATED,
     )
@@ -32,18 +45,14 @@ async fn apply(app: &TestApp, resident: &str, facts: &str) -> Value {
 }
 
 /// The mediator waits for the offer of this case, then accepts it.
-async fn accept(app: &TestApp, mediator: &str, id: &str) -> Value {
+async fn accept(app: &TestApp, mediator: &str, id: &Uuid) -> MediationView {
     let path = format!("/api/v1/staff/mediations/{id}");
     eventually("the mediation to be offered", || async {
         (app.get(&path, mediator).await.status() == StatusCode::OK).then_some(())
     })
     .await;
-    expect_status(
-        app.post(&format!("{path}/accept"), mediator, json!({}))
-            .await,
-        StatusCode::OK,
-    )
-    .await
+    app.post_as(&format!("{path}/accept"), mediator, json!({}))
+        .await
 }
 
 async fn room(app: &TestApp, name: &str) -> uuid::Uuid {
@@ -89,11 +98,11 @@ async fn a_booking_reaches_the_community_mediator_who_sees_the_parties_in_full()
     let app = TestApp::spawn().await;
     let resident = app.resident_token("leaky-ceiling").await;
     let applied = apply(&app, &resident, "楼上卫生间漏水三个月，多次沟通无果").await;
-    let id = applied["id"].as_str().unwrap().to_owned();
-    assert_eq!(applied["status"], "submitted");
+    let id = applied.id;
+    assert_eq!(applied.status, "submitted");
     // Masked for the applicant too: the view travels over phones and screenshots.
-    assert_eq!(applied["parties"][1]["name"], "赵**");
-    assert_eq!(applied["parties"][1]["contact"], "139****5678");
+    assert_eq!(applied.parties[1].name, "赵**");
+    assert_eq!(applied.parties[1].contact.as_deref(), Some("139****5678"));
 
     let chen = app.staff_token("mediator.chen").await;
     // Offered: the mediator sees the case, parties still masked.
@@ -104,32 +113,37 @@ async fn a_booking_reaches_the_community_mediator_who_sees_the_parties_in_full()
         (response.status() == StatusCode::OK).then_some(())
     })
     .await;
-    let view = expect_status(
+    let view: MediationView = expect_json(
         app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(view["status"], "offered");
-    assert_eq!(view["parties"][1]["contact"], "139****5678");
+    assert_eq!(view.status, "offered");
+    assert_eq!(view.parties[1].contact.as_deref(), Some("139****5678"));
 
     let accepted = accept(&app, &chen, &id).await;
-    assert_eq!(accepted["status"], "accepted");
-    assert_eq!(accepted["parties"][1]["name"], "赵大力");
-    assert_eq!(accepted["parties"][1]["contact"], RESPONDENT_PHONE);
+    assert_eq!(accepted.status, "accepted");
+    assert_eq!(accepted.parties[1].name, "赵大力");
+    assert_eq!(
+        accepted.parties[1].contact.as_deref(),
+        Some(RESPONDENT_PHONE)
+    );
 
-    // The resident sees who mediates, and still only masks.
-    let mine = expect_status(
+    // The resident sees who mediates, and still only masks. Raw as well:
+    // the contact must appear nowhere on the wire.
+    let mine_raw = expect_status(
         app.get(&format!("/api/v1/mediations/{id}"), &resident)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(mine["status"], "accepted");
-    assert_eq!(mine["mediator"], "陈调解员");
-    assert_eq!(mine["parties"][1]["contact"], "139****5678");
+    let mine: MediationView = read_as(&mine_raw);
+    assert_eq!(mine.status, "accepted");
+    assert_eq!(mine.mediator.as_deref(), Some("陈调解员"));
+    assert_eq!(mine.parties[1].contact.as_deref(), Some("139****5678"));
     assert!(
-        !mine.to_string().contains(RESPONDENT_PHONE),
+        !mine_raw.to_string().contains(RESPONDENT_PHONE),
         "no unmasked contact in the resident's view"
     );
 
@@ -160,7 +174,7 @@ async fn a_booking_reaches_the_community_mediator_who_sees_the_parties_in_full()
     )
     .await;
     let rows = mediation_party::Entity::find()
-        .filter(mediation_party::Column::CaseId.eq(id.parse::<uuid::Uuid>().unwrap()))
+        .filter(mediation_party::Column::CaseId.eq(id))
         .all(app.app.store.db())
         .await
         .unwrap();
@@ -177,7 +191,7 @@ async fn a_refused_booking_tells_the_applicant_why_and_where_to_go() {
     let app = TestApp::spawn().await;
     let resident = app.resident_token("already-in-court").await;
     let applied = apply(&app, &resident, "邻居占用公共走廊堆放杂物，已起诉").await;
-    let id = applied["id"].as_str().unwrap().to_owned();
+    let id = applied.id;
     let chen = app.staff_token("mediator.chen").await;
     eventually("the offer", || async {
         (app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
@@ -209,15 +223,18 @@ async fn a_refused_booking_tells_the_applicant_why_and_where_to_go() {
         StatusCode::OK,
     )
     .await;
-    let mine = expect_status(
+    let mine: MediationView = expect_json(
         app.get(&format!("/api/v1/mediations/{id}"), &resident)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(mine["status"], "refused");
-    assert_eq!(mine["refusal_ground"], "already_handled");
-    assert_eq!(mine["referral"], "该纠纷已由区法院立案，请关注法院通知");
+    assert_eq!(mine.status, "refused");
+    assert_eq!(mine.refusal_ground.as_deref(), Some("already_handled"));
+    assert_eq!(
+        mine.referral.as_deref(),
+        Some("该纠纷已由区法院立案，请关注法院通知")
+    );
     // Refused is final: no booking can follow.
     expect_error(
         app.post(
@@ -240,7 +257,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
     let zhou = second_mediator(&app).await;
     // Two cases for chen, one for zhou (both serve community A; each takes
     // what is offered to them).
-    let mut cases: Vec<(String, String)> = Vec::new();
+    let mut cases: Vec<(Uuid, String)> = Vec::new();
     for (i, token) in [&chen, &chen, &zhou].into_iter().enumerate() {
         let applied = apply(
             &app,
@@ -248,7 +265,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
             &format!("第{i}起：楼上噪音扰民，深夜仍在施工"),
         )
         .await;
-        let id = applied["id"].as_str().unwrap().to_owned();
+        let id = applied.id;
         // Whoever it was offered to passes it on until the right one has it.
         let other = if token == &chen { &zhou } else { &chen };
         let owner = eventually("the case to be offered to a mediator", || async {
@@ -335,8 +352,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         } else {
             b
         };
-        let body: Value = loser.json().await.unwrap();
-        assert_eq!(body["error"]["code"], "slot_taken");
+        expect_error(loser, StatusCode::CONFLICT, "slot_taken").await;
     }
 
     // Off the grid, or a room that does not exist.
@@ -365,7 +381,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
     .await;
 
     // Cancelling frees the slot at once; the resident sees the session.
-    let booked = expect_status(
+    let booked: MediationView = expect_json(
         app.post(
             &path,
             &chen,
@@ -375,17 +391,14 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(booked["status"], "scheduled");
-    let session = booked["sessions"]
-        .as_array()
-        .unwrap()
+    assert_eq!(booked.status, "scheduled");
+    let session = booked
+        .sessions
         .iter()
-        .find(|s| s["starts_at"] == "2026-12-21T01:00:00Z")
-        .unwrap()["id"]
-        .as_str()
+        .find(|s| s.starts_at == at("2026-12-21T01:00:00Z"))
         .unwrap()
-        .to_owned();
-    let cancelled = expect_status(
+        .id;
+    let cancelled: MediationView = expect_json(
         app.post(
             &format!("{path}/{session}/cancel"),
             &chen,
@@ -395,17 +408,17 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         StatusCode::OK,
     )
     .await;
-    let sessions = cancelled["sessions"].as_array().unwrap();
+    let sessions = &cancelled.sessions;
     assert!(
         sessions
             .iter()
-            .any(|s| s["id"] == session.as_str() && s["status"] == "cancelled")
+            .any(|s| s.id == session && s.status == "cancelled")
     );
     // Scheduled while other sessions of the case remain (it may have won
     // some of the races above), back to accepted otherwise.
-    let others = sessions.iter().any(|s| s["status"] == "scheduled");
+    let others = sessions.iter().any(|s| s.status == "scheduled");
     assert_eq!(
-        cancelled["status"],
+        cancelled.status,
         if others { "scheduled" } else { "accepted" }
     );
     expect_status(
@@ -426,9 +439,9 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
     let resident = app.resident_token("settled").await;
     let chen = app.staff_token("mediator.chen").await;
     let applied = apply(&app, &resident, "楼上空调外机滴水到我家阳台，协商未果").await;
-    let id = applied["id"].as_str().unwrap().to_owned();
+    let id = applied.id;
     let accepted = accept(&app, &chen, &id).await;
-    assert!(accepted["conclusion_target"].is_string(), "{accepted}");
+    assert!(accepted.conclusion_target.is_some(), "{accepted:?}");
     let room = room(&app, "蒋家桥居委调解室").await;
     let base = format!("/api/v1/staff/mediations/{id}");
 
@@ -447,7 +460,7 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         "state_conflict",
     )
     .await;
-    let booked = expect_status(
+    let booked: MediationView = expect_json(
         app.post(
             &format!("{base}/sessions"),
             &chen,
@@ -457,18 +470,24 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         StatusCode::CREATED,
     )
     .await;
-    let session = booked["sessions"][0]["id"].as_str().unwrap().to_owned();
-    let mine = expect_status(
+    let session = booked.sessions[0].id;
+    let mine: MediationView = expect_json(
         app.get(&format!("/api/v1/mediations/{id}"), &resident)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(mine["status"], "scheduled");
-    assert_eq!(mine["sessions"][0]["room_name"], "蒋家桥居委调解室");
-    assert_eq!(mine["sessions"][0]["room_address"], "欧阳路 100 号 2 楼");
+    assert_eq!(mine.status, "scheduled");
+    assert_eq!(
+        mine.sessions[0].room_name.as_deref(),
+        Some("蒋家桥居委调解室")
+    );
+    assert_eq!(
+        mine.sessions[0].room_address.as_deref(),
+        Some("欧阳路 100 号 2 楼")
+    );
 
-    let held = expect_status(
+    let held: MediationView = expect_json(
         app.post(
             &format!("{base}/sessions/{session}/held"),
             &chen,
@@ -478,17 +497,18 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(held["status"], "heard");
-    let agreed = expect_status(
+    assert_eq!(held.status, "heard");
+    let agreed: MediationView = expect_json(
         app.post(&format!("{base}/agreement"), &chen, agreement)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(agreed["status"], "agreed");
+    assert_eq!(agreed.status, "agreed");
     // Effective Tue 8 Dec 2026: +30 days is Thu 7 Jan 2027, a working day.
-    assert_eq!(agreed["outcome"]["confirmation_deadline"], "2027-01-07");
-    assert_eq!(agreed["outcome"]["visit_due"], "2026-12-27");
+    let outcome = agreed.outcome.unwrap();
+    assert_eq!(outcome.confirmation_deadline, Some(date("2027-01-07")));
+    assert_eq!(outcome.visit_due, Some(date("2026-12-27")));
 
     expect_error(
         app.post(
@@ -501,7 +521,7 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         "confirmation_deadline_passed",
     )
     .await;
-    let confirmed = expect_status(
+    let confirmed: MediationView = expect_json(
         app.post(
             &format!("{base}/confirmation"),
             &chen,
@@ -511,7 +531,10 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(confirmed["outcome"]["confirmation_court"], "虹口区人民法院");
+    assert_eq!(
+        confirmed.outcome.unwrap().confirmation_court.as_deref(),
+        Some("虹口区人民法院")
+    );
 
     expect_error(
         app.post(
@@ -524,7 +547,7 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         "validation_failed",
     )
     .await;
-    let closed = expect_status(
+    let closed: MediationView = expect_json(
         app.post(
             &format!("{base}/visit"),
             &chen,
@@ -534,14 +557,9 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(closed["status"], "closed");
-    assert_eq!(closed["outcome"]["satisfaction"], 5);
-    let actions: Vec<&str> = closed["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    assert_eq!(closed.status, "closed");
+    assert_eq!(closed.outcome.as_ref().unwrap().satisfaction, Some(5));
+    let actions: Vec<&str> = closed.history.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
         [
@@ -556,34 +574,27 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         ]
     );
     // The resident sees the outcome but not the routing internals.
-    let mine = expect_status(
+    let mine: MediationView = expect_json(
         app.get(&format!("/api/v1/mediations/{id}"), &resident)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(mine["status"], "closed");
-    assert!(
-        mine["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["action"] != "offer")
-    );
+    assert_eq!(mine.status, "closed");
+    assert!(mine.history.iter().all(|e| e.action != "offer"));
 
     // The case file for the archive: JSON with the minutes, and a page to print.
-    let file = expect_status(
-        app.get(&format!("{base}/case-file"), &chen).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(file["mediation"]["parties"][1]["contact"], RESPONDENT_PHONE);
+    let file: CaseFileView = app.get_as(&format!("{base}/case-file"), &chen).await;
     assert_eq!(
-        file["session_records"][0]["minutes"],
-        "双方同意加装冷凝水管，赔偿金额协商一致"
+        file.mediation.parties[1].contact.as_deref(),
+        Some(RESPONDENT_PHONE)
     );
     assert_eq!(
-        file["mediation"]["history"][1]["action"], "offer",
+        file.session_records[0].minutes.as_deref(),
+        Some("双方同意加装冷凝水管，赔偿金额协商一致")
+    );
+    assert_eq!(
+        file.mediation.history[1].action, "offer",
         "staff copy keeps routing events"
     );
     let page = app
@@ -645,7 +656,7 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
         body
     };
     // Refusing chen: the case goes to zhou, never to chen.
-    let refused = expect_status(
+    let refused: MediationView = expect_json(
         app.post(
             "/api/v1/mediations",
             &resident,
@@ -655,7 +666,7 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
         StatusCode::CREATED,
     )
     .await;
-    let id = refused["id"].as_str().unwrap().to_owned();
+    let id = refused.id;
     accept(&app, &zhou, &id).await;
     expect_error(
         app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
@@ -665,7 +676,7 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
     )
     .await;
     // Asking for chen: chen is offered it first.
-    let asked = expect_status(
+    let asked: MediationView = expect_json(
         app.post(
             "/api/v1/mediations",
             &resident,
@@ -675,7 +686,7 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
         StatusCode::CREATED,
     )
     .await;
-    let asked_id = asked["id"].as_str().unwrap().to_owned();
+    let asked_id = asked.id;
     accept(&app, &chen, &asked_id).await;
     expect_error(
         app.post(
@@ -701,7 +712,7 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
         StatusCode::CREATED,
     )
     .await;
-    let withdrawn = expect_status(
+    let withdrawn: MediationView = expect_json(
         app.post(
             &format!("/api/v1/mediations/{asked_id}/withdraw"),
             &resident,
@@ -711,8 +722,8 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
         StatusCode::OK,
     )
     .await;
-    assert_eq!(withdrawn["status"], "withdrawn");
-    assert_eq!(withdrawn["sessions"][0]["status"], "cancelled");
+    assert_eq!(withdrawn.status, "withdrawn");
+    assert_eq!(withdrawn.sessions[0].status, "cancelled");
     // The slot is free again for another case of the room.
     expect_status(
         app.post(
@@ -743,10 +754,10 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
     let resident = app.resident_token("hard-case").await;
     let chen = app.staff_token("mediator.chen").await;
     let applied = apply(&app, &resident, "与房东就押金和维修费用争执多次，情绪激动").await;
-    let id = applied["id"].as_str().unwrap().to_owned();
+    let id = applied.id;
     accept(&app, &chen, &id).await;
     let base = format!("/api/v1/staff/mediations/{id}");
-    let flagged = expect_status(
+    let flagged: MediationView = expect_json(
         app.post(
             &format!("{base}/flag-public-order-risk"),
             &chen,
@@ -756,7 +767,7 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
         StatusCode::OK,
     )
     .await;
-    assert_eq!(flagged["public_order_risk"], true);
+    assert!(flagged.public_order_risk);
     expect_status(
         app.post(
             &format!("{base}/escalate"),
@@ -770,7 +781,7 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
     // No professional mediator at the station in the demo district: the
     // tier is skipped and the case reaches the coordinators (公调对接).
     eventually("the case to reach the coordinators", || async {
-        let row = sansuo_store::entity::case::Entity::find_by_id(id.parse::<uuid::Uuid>().unwrap())
+        let row = sansuo_store::entity::case::Entity::find_by_id(id)
             .one(app.app.store.db())
             .await
             .unwrap()
@@ -787,20 +798,14 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
     // The coordinators see it in their queue and give it to a mediator by
     // hand (a lawyer cannot take a mediation).
     let coordinator = app.staff_token("coordinator.sun").await;
-    let queue = expect_status(
-        app.get("/api/v1/admin/unrouted", &coordinator).await,
-        StatusCode::OK,
-    )
-    .await;
-    let item = queue["items"]
-        .as_array()
-        .unwrap()
+    let queue: RoutingCasePage = app.get_as("/api/v1/admin/unrouted", &coordinator).await;
+    let item = queue
+        .items
         .iter()
-        .find(|c| c["id"] == id.as_str())
-        .cloned()
+        .find(|c| c.id == id)
         .expect("the mediation is in the coordinators' queue");
-    assert_eq!(item["service"], "mediation");
-    assert_eq!(item["question"], "与房东就押金和维修费用争执多次，情绪激动");
+    assert_eq!(item.service, "mediation");
+    assert_eq!(item.question, "与房东就押金和维修费用争执多次，情绪激动");
     let zhou = second_mediator(&app).await;
     let zhou_id = app
         .app
@@ -822,22 +827,19 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
         "staff_not_found",
     )
     .await;
-    let given = expect_status(
-        app.post(
+    let given: RoutingCaseView = app
+        .post_as(
             &reassign,
             &coordinator,
             json!({"staff_id": zhou_id, "reason": "公调对接：交由周调解员牵头"}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(given["status"], "accepted");
+        .await;
+    assert_eq!(given.status, "accepted");
     expect_status(app.get(&base, &zhou).await, StatusCode::OK).await;
 
     // Another case: no agreement, the parties told where to go.
     let applied = apply(&app, &resident, "邻居违章搭建遮挡采光，协商无果").await;
-    let id = applied["id"].as_str().unwrap().to_owned();
+    let id = applied.id;
     accept(&app, &chen, &id).await;
     let base = format!("/api/v1/staff/mediations/{id}");
     expect_error(
@@ -851,7 +853,7 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
         "validation_failed",
     )
     .await;
-    let ended = expect_status(
+    let ended: MediationView = expect_json(
         app.post(
             &format!("{base}/terminate"),
             &chen,
@@ -861,17 +863,17 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
         StatusCode::OK,
     )
     .await;
-    assert_eq!(ended["status"], "terminated");
+    assert_eq!(ended.status, "terminated");
     assert_eq!(
-        ended["outcome"]["other_routes"],
-        json!(["administrative", "court"])
+        ended.outcome.as_ref().unwrap().other_routes,
+        ["administrative", "court"]
     );
-    let closed = expect_status(
+    let closed: MediationView = expect_json(
         app.post(&format!("{base}/close"), &chen, json!({})).await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed.status, "closed");
 }
 
 /// One mediation written straight to the database, as the report reads it.
@@ -1112,43 +1114,35 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
             unit.as_uuid()
         )
     };
-    let report = expect_status(app.get(&path(a), &coordinator).await, StatusCode::OK).await;
-    assert_eq!(report["bookings"], 6);
-    assert_eq!(report["accepted"], 5);
-    assert_eq!(report["refused"], 1);
-    assert_eq!(report["concluded"], 5);
-    assert_eq!(report["agreements"], 4);
-    assert_eq!(report["success_rate"], 0.8);
+    let report: MediationReportView = app.get_as(&path(a), &coordinator).await;
+    assert_eq!(report.bookings, 6);
+    assert_eq!(report.accepted, 5);
+    assert_eq!(report.refused, 1);
+    assert_eq!(report.concluded, 5);
+    assert_eq!(report.agreements, 4);
+    assert_eq!(report.success_rate, Some(0.8));
     // Days: 7, 3, 12, 5, 1 → sorted 1, 3, 5, 7, 12 → median 5.
-    assert_eq!(report["median_days_to_conclude"], 5);
-    assert_eq!(report["judicial_confirmations"], 2);
-    assert_eq!(report["visits"], 3);
-    assert_eq!(report["mean_satisfaction"], 4.0);
-    assert_eq!(report["ratings"], 3);
-    assert_eq!(report["mean_rating"], 11.0 / 3.0);
+    assert_eq!(report.median_days_to_conclude, Some(5));
+    assert_eq!(report.judicial_confirmations, 2);
+    assert_eq!(report.visits, 3);
+    assert_eq!(report.mean_satisfaction, Some(4.0));
+    assert_eq!(report.ratings, 3);
+    assert_eq!(report.mean_rating, Some(11.0 / 3.0));
     // The applicants' own answers are reported apart from the visit record.
-    assert_eq!(report["resident_visit_answers"], 2);
-    assert_eq!(report["mean_resident_satisfaction"], 2.5);
+    assert_eq!(report.resident_visit_answers, 2);
+    assert_eq!(report.mean_resident_satisfaction, Some(2.5));
 
     // The street holds both communities: 7 bookings, 6 concluded, 4 agreements.
-    let street = expect_status(
-        app.get(&path(app.demo.street), &coordinator).await,
-        StatusCode::OK,
-    )
-    .await;
+    let street: MediationReportView = app.get_as(&path(app.demo.street), &coordinator).await;
     assert_eq!(
-        (
-            street["bookings"].as_u64(),
-            street["concluded"].as_u64(),
-            street["agreements"].as_u64()
-        ),
-        (Some(7), Some(6), Some(4))
+        (street.bookings, street.concluded, street.agreements),
+        (7, 6, 4)
     );
     // Ratings 5, 2, 4 and B's 1 → 12/4; answers 4, 1 and B's 5 → 10/3.
-    assert_eq!(street["ratings"], 4);
-    assert_eq!(street["mean_rating"], 3.0);
-    assert_eq!(street["resident_visit_answers"], 3);
-    assert_eq!(street["mean_resident_satisfaction"], 10.0 / 3.0);
+    assert_eq!(street.ratings, 4);
+    assert_eq!(street.mean_rating, Some(3.0));
+    assert_eq!(street.resident_visit_answers, 3);
+    assert_eq!(street.mean_resident_satisfaction, Some(10.0 / 3.0));
     // Scope: the coordinator of the street cannot read the district.
     expect_error(
         app.get(&path(app.demo.district), &coordinator).await,
@@ -1184,12 +1178,12 @@ async fn scheduled_case(
     facts: &str,
     starts_at: &str,
     ends_at: &str,
-) -> (String, String, uuid::Uuid) {
+) -> (Uuid, Uuid, Uuid) {
     let applied = apply(app, resident, facts).await;
-    let id = applied["id"].as_str().unwrap().to_owned();
+    let id = applied.id;
     accept(app, chen, &id).await;
-    let room = room(app, &format!("调解室 {}", &id[..8])).await;
-    let booked = expect_status(
+    let room = room(app, &format!("调解室 {}", &id.to_string()[..8])).await;
+    let booked: MediationView = expect_json(
         app.post(
             &format!("/api/v1/staff/mediations/{id}/sessions"),
             chen,
@@ -1199,30 +1193,21 @@ async fn scheduled_case(
         StatusCode::CREATED,
     )
     .await;
-    let session = booked["sessions"][0]["id"].as_str().unwrap().to_owned();
+    let session = booked.sessions[0].id;
     (id, session, room)
 }
 
-fn session_by_id<'a>(view: &'a Value, id: &str) -> &'a Value {
-    view["sessions"]
-        .as_array()
-        .unwrap()
+fn session_by_id<'a>(view: &'a MediationView, id: &Uuid) -> &'a SessionView {
+    view.sessions
         .iter()
-        .find(|s| s["id"] == id)
-        .unwrap_or_else(|| panic!("session {id} in {view}"))
+        .find(|s| s.id == *id)
+        .unwrap_or_else(|| panic!("session {id} in {view:?}"))
 }
 
-fn history_of(view: &Value) -> Vec<(String, Option<String>)> {
-    view["history"]
-        .as_array()
-        .unwrap()
+fn history_of(view: &MediationView) -> Vec<(String, Option<String>)> {
+    view.history
         .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap().to_owned(),
-                e["reason"].as_str().map(str::to_owned),
-            )
-        })
+        .map(|e| (e.action.clone(), e.reason.clone()))
         .collect()
 }
 
@@ -1285,18 +1270,21 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
     )
     .await;
 
-    let yes = expect_status(
+    let yes: MediationView = expect_json(
         app.post(&attendance, &resident, json!({"attending": true}))
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(
-        session_by_id(&yes, &session)["attendance"]["attending"],
-        true
+    assert!(
+        session_by_id(&yes, &session)
+            .attendance
+            .as_ref()
+            .unwrap()
+            .attending
     );
     // A change of mind: the latest answer stands, both are in the history.
-    let no = expect_status(
+    let no: MediationView = expect_json(
         app.post(
             &attendance,
             &resident,
@@ -1306,20 +1294,23 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         StatusCode::OK,
     )
     .await;
-    let answer = &session_by_id(&no, &session)["attendance"];
-    assert_eq!(answer["attending"], false);
-    assert_eq!(answer["note"], "那天要上班，周末可以");
-    assert!(answer["answered_at"].is_string());
+    // Typed: `answered_at` is read as a time, not only as some string.
+    let answer = session_by_id(&no, &session).attendance.as_ref().unwrap();
+    assert!(!answer.attending);
+    assert_eq!(answer.note.as_deref(), Some("那天要上班，周末可以"));
     // The mediator sees the answer and the staff-visible cue to reschedule.
-    let theirs = expect_status(
+    let theirs: MediationView = expect_json(
         app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(
-        session_by_id(&theirs, &session)["attendance"]["attending"],
-        false
+    assert!(
+        !session_by_id(&theirs, &session)
+            .attendance
+            .as_ref()
+            .unwrap()
+            .attending
     );
     let events = history_of(&theirs);
     assert!(events.contains(&("confirm_attendance".into(), Some("will attend".into()))));
@@ -1330,7 +1321,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
 
     // Another case of chen's takes Saturday 10:00 in the same room.
     let applied = apply(&app, &resident, "另一起：楼道堆物堵塞消防通道").await;
-    let other = applied["id"].as_str().unwrap().to_owned();
+    let other = applied.id;
     accept(&app, &chen, &other).await;
     expect_status(
         app.post(
@@ -1356,20 +1347,17 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         "slot_taken",
     )
     .await;
-    let unchanged = expect_status(
+    let unchanged: MediationView = expect_json(
         app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(unchanged["status"], "scheduled");
-    assert_eq!(unchanged["sessions"].as_array().unwrap().len(), 1);
-    assert_eq!(session_by_id(&unchanged, &session)["status"], "scheduled");
+    assert_eq!(unchanged.status, "scheduled");
+    assert_eq!(unchanged.sessions.len(), 1);
+    assert_eq!(session_by_id(&unchanged, &session).status, "scheduled");
     let old_slots = sansuo_store::entity::booking_slot::Entity::find()
-        .filter(
-            sansuo_store::entity::booking_slot::Column::SessionId
-                .eq(session.parse::<uuid::Uuid>().unwrap()),
-        )
+        .filter(sansuo_store::entity::booking_slot::Column::SessionId.eq(session))
         .all(app.app.store.db())
         .await
         .unwrap();
@@ -1407,25 +1395,24 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
     .await;
 
     // Right after the other case's session, same room: one step.
-    let moved = expect_status(
+    let moved: MediationView = expect_json(
         app.post(&reschedule, &chen, to_saturday).await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(moved["status"], "scheduled");
+    assert_eq!(moved.status, "scheduled");
     let old = session_by_id(&moved, &session);
-    assert_eq!(old["status"], "cancelled");
-    assert_eq!(old["cancel_reason"], "申请人周末有空");
-    let new = moved["sessions"]
-        .as_array()
-        .unwrap()
+    assert_eq!(old.status, "cancelled");
+    assert_eq!(old.cancel_reason.as_deref(), Some("申请人周末有空"));
+    let new = moved
+        .sessions
         .iter()
-        .find(|s| s["status"] == "scheduled")
+        .find(|s| s.status == "scheduled")
         .unwrap();
-    assert_eq!(new["rescheduled_from"], session.as_str());
-    assert_eq!(new["starts_at"], "2026-12-12T03:00:00Z");
-    assert_eq!(new["room_id"], room.to_string().as_str());
-    let new_id = new["id"].as_str().unwrap().to_owned();
+    assert_eq!(new.rescheduled_from, Some(session));
+    assert_eq!(new.starts_at, at("2026-12-12T03:00:00Z"));
+    assert_eq!(new.room_id, room);
+    let new_id = new.id;
     // The old time is free again: the other case can take it.
     expect_status(
         app.post(
@@ -1439,7 +1426,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
     .await;
     // The parties see one reschedule event with its reason; the cancelled
     // session takes no more answers, the new one does.
-    let mine = expect_status(
+    let mine: MediationView = expect_json(
         app.get(&format!("/api/v1/mediations/{id}"), &resident)
             .await,
         StatusCode::OK,
@@ -1460,7 +1447,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         "mediation_not_found",
     )
     .await;
-    let confirmed = expect_status(
+    let confirmed: MediationView = expect_json(
         app.post(
             &format!("/api/v1/mediations/{id}/sessions/{new_id}/attendance"),
             &resident,
@@ -1470,14 +1457,17 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         StatusCode::OK,
     )
     .await;
-    assert_eq!(
-        session_by_id(&confirmed, &new_id)["attendance"]["attending"],
-        true
+    assert!(
+        session_by_id(&confirmed, &new_id)
+            .attendance
+            .as_ref()
+            .unwrap()
+            .attending
     );
 }
 
 /// Walk a case to `agreed`: a session held, an agreement recorded.
-async fn agreed_case(app: &TestApp, resident: &str, chen: &str, facts: &str) -> String {
+async fn agreed_case(app: &TestApp, resident: &str, chen: &str, facts: &str) -> Uuid {
     let (id, session, _) = scheduled_case(
         app,
         resident,
@@ -1519,7 +1509,7 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
 
     // Nothing to rate or answer before an outcome.
     let applied = apply(&app, &resident, "装修损坏邻居墙面，赔偿未谈妥").await;
-    let early = applied["id"].as_str().unwrap().to_owned();
+    let early = applied.id;
     accept(&app, &chen, &early).await;
     expect_error(
         app.post(
@@ -1592,7 +1582,7 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         "invalid_body",
     )
     .await;
-    let answered = expect_status(
+    let answered: MediationView = expect_json(
         app.post(
             &answer,
             &resident,
@@ -1602,9 +1592,10 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         StatusCode::OK,
     )
     .await;
-    assert_eq!(answered["visit_answer"]["performance"], "not_performed");
-    assert_eq!(answered["visit_answer"]["satisfaction"], 2);
-    assert_eq!(answered["visit_answer"]["comment"], "对方一分钱没付");
+    let visit_answer = answered.visit_answer.unwrap();
+    assert_eq!(visit_answer.performance, "not_performed");
+    assert_eq!(visit_answer.satisfaction, 2);
+    assert_eq!(visit_answer.comment.as_deref(), Some("对方一分钱没付"));
     expect_error(
         app.post(
             &answer,
@@ -1630,7 +1621,7 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         "mediation_not_found",
     )
     .await;
-    let rated = expect_status(
+    let rated: MediationView = expect_json(
         app.post(
             &rating,
             &resident,
@@ -1640,8 +1631,8 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         StatusCode::OK,
     )
     .await;
-    assert_eq!(rated["rating"]["stars"], 4);
-    assert_eq!(rated["status"], "agreed", "rating does not move the case");
+    assert_eq!(rated.rating.as_ref().unwrap().stars, 4);
+    assert_eq!(rated.status, "agreed", "rating does not move the case");
     expect_error(
         app.post(&rating, &resident, json!({"stars": 1})).await,
         StatusCode::CONFLICT,
@@ -1652,10 +1643,13 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
     // The mediator sees the applicant's answer, then records the official
     // visit, which closes the case.
     let base = format!("/api/v1/staff/mediations/{id}");
-    let theirs = expect_status(app.get(&base, &chen).await, StatusCode::OK).await;
-    assert_eq!(theirs["visit_answer"]["performance"], "not_performed");
-    assert_eq!(theirs["rating"]["stars"], 4);
-    let closed = expect_status(
+    let theirs: MediationView = expect_json(app.get(&base, &chen).await, StatusCode::OK).await;
+    assert_eq!(
+        theirs.visit_answer.as_ref().unwrap().performance,
+        "not_performed"
+    );
+    assert_eq!(theirs.rating.as_ref().unwrap().stars, 4);
+    let closed: MediationView = expect_json(
         app.post(
             &format!("{base}/visit"),
             &chen,
@@ -1665,17 +1659,16 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         StatusCode::OK,
     )
     .await;
-    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed.status, "closed");
     // The case file keeps both.
-    let file = expect_status(
-        app.get(&format!("{base}/case-file"), &chen).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(file["mediation"]["rating"]["comment"], "调解员很耐心");
+    let file: CaseFileView = app.get_as(&format!("{base}/case-file"), &chen).await;
     assert_eq!(
-        file["mediation"]["visit_answer"]["comment"],
-        "对方一分钱没付"
+        file.mediation.rating.unwrap().comment.as_deref(),
+        Some("调解员很耐心")
+    );
+    assert_eq!(
+        file.mediation.visit_answer.unwrap().comment.as_deref(),
+        Some("对方一分钱没付")
     );
     let html = app
         .get(&format!("{base}/case-file?format=html"), &chen)
@@ -1707,8 +1700,8 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         "forbidden",
     )
     .await;
-    let reopened = expect_status(app.post(&reopen, &chen, why.clone()).await, StatusCode::OK).await;
-    assert_eq!(reopened["status"], "accepted");
+    let reopened: MediationView = app.post_as(&reopen, &chen, why.clone()).await;
+    assert_eq!(reopened.status, "accepted");
     assert!(history_of(&reopened).contains(&(
         "reopen".into(),
         Some("回访发现协议未履行，重新组织调解".into())
@@ -1721,7 +1714,7 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
     .await;
     // Work goes on: a new session can be booked.
     let room = room(&app, "重新调解室").await;
-    let booked = expect_status(
+    let booked: MediationView = expect_json(
         app.post(
             &format!("{base}/sessions"),
             &chen,
@@ -1731,19 +1724,19 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(booked["status"], "scheduled");
-    let mine = expect_status(
+    assert_eq!(booked.status, "scheduled");
+    let mine: MediationView = expect_json(
         app.get(&format!("/api/v1/mediations/{id}"), &resident)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(mine["status"], "scheduled");
+    assert_eq!(mine.status, "scheduled");
 
     // The report counts the applicant's rating and answer of the period.
     let coordinator = app.staff_token("coordinator.sun").await;
     let now = chrono::Utc::now();
-    let report = expect_status(
+    let report: MediationReportView = expect_json(
         app.get(
             &format!(
                 "/api/v1/admin/reports/mediation?org_unit_id={}&from={}&to={}",
@@ -1759,16 +1752,13 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         StatusCode::OK,
     )
     .await;
-    assert_eq!(
-        (report["ratings"].as_u64(), report["mean_rating"].as_f64()),
-        (Some(1), Some(4.0))
-    );
+    assert_eq!((report.ratings, report.mean_rating), (1, Some(4.0)));
     assert_eq!(
         (
-            report["resident_visit_answers"].as_u64(),
-            report["mean_resident_satisfaction"].as_f64()
+            report.resident_visit_answers,
+            report.mean_resident_satisfaction
         ),
-        (Some(1), Some(2.0))
+        (1, Some(2.0))
     );
 }
 
@@ -1778,7 +1768,7 @@ async fn a_coordinator_reopens_a_closed_mediation_through_the_admin_endpoint() {
     let resident = app.resident_token("ended").await;
     let chen = app.staff_token("mediator.chen").await;
     let applied = apply(&app, &resident, "邻居养狗夜间吠叫，协商不成").await;
-    let id = applied["id"].as_str().unwrap().to_owned();
+    let id = applied.id;
     accept(&app, &chen, &id).await;
     let base = format!("/api/v1/staff/mediations/{id}");
     let coordinator = app.staff_token("coordinator.sun").await;
@@ -1812,12 +1802,12 @@ async fn a_coordinator_reopens_a_closed_mediation_through_the_admin_endpoint() {
         "forbidden",
     )
     .await;
-    let reopened = expect_status(app.post(&reopen, &coordinator, why).await, StatusCode::OK).await;
-    assert_eq!(reopened["service"], "mediation");
-    assert_eq!(reopened["status"], "accepted");
+    let reopened: RoutingCaseView = app.post_as(&reopen, &coordinator, why).await;
+    assert_eq!(reopened.service, "mediation");
+    assert_eq!(reopened.status, "accepted");
     // Back with the mediator who had it, who can go on.
-    let theirs = expect_status(app.get(&base, &chen).await, StatusCode::OK).await;
-    assert_eq!(theirs["status"], "accepted");
+    let theirs: MediationView = expect_json(app.get(&base, &chen).await, StatusCode::OK).await;
+    assert_eq!(theirs.status, "accepted");
     assert!(history_of(&theirs).contains(&("reopen".into(), Some("当事人申请重新调解".into()))));
 }
 
@@ -1827,51 +1817,49 @@ async fn mediators_see_offers_and_pull_cases_through_the_generic_staff_endpoints
     let resident = app.resident_token("generic").await;
     let chen = app.staff_token("mediator.chen").await;
     let applied = apply(&app, &resident, "物业费争议，业主与物业各执一词").await;
-    let id = applied["id"].as_str().unwrap().to_owned();
+    let id = applied.id;
     // The offer in chen's list says what it is.
-    let offer = eventually("the mediation offer in the list", || async {
+    // Raw as well: no other summary and no party data on the wire.
+    let offer_raw = eventually("the mediation offer in the list", || async {
         let list =
             expect_status(app.get("/api/v1/staff/offers", &chen).await, StatusCode::OK).await;
         list["items"]
             .as_array()
             .unwrap()
             .iter()
-            .find(|o| o["case_id"] == id.as_str())
+            .find(|o| o["case_id"] == id.to_string())
             .cloned()
     })
     .await;
-    assert_eq!(offer["service"], "mediation");
-    assert_eq!(
-        offer["mediation"]["facts_excerpt"],
-        "物业费争议，业主与物业各执一词"
-    );
-    assert_eq!(offer["mediation"]["private"], true);
-    assert!(offer.get("consultation").is_none(), "{offer}");
+    let offer: OfferView = read_as(&offer_raw);
+    assert_eq!(offer.service, "mediation");
+    let summary = offer.mediation.as_ref().unwrap();
+    assert_eq!(summary.facts_excerpt, "物业费争议，业主与物业各执一词");
+    assert!(summary.private);
+    assert!(offer_raw.get("consultation").is_none(), "{offer_raw}");
     assert!(
-        !offer.to_string().contains(RESPONDENT_PHONE) && !offer.to_string().contains("赵"),
+        !offer_raw.to_string().contains(RESPONDENT_PHONE) && !offer_raw.to_string().contains("赵"),
         "no party data in an offer list"
     );
     // Another's offer is not yours to take.
     let lawyer = app.staff_token("lawyer.zhang").await;
-    let accept_path = format!(
-        "/api/v1/staff/offers/{}/accept",
-        offer["id"].as_str().unwrap()
-    );
+    let accept_path = format!("/api/v1/staff/offers/{}/accept", offer.id);
     expect_error(
         app.post(&accept_path, &lawyer, json!({})).await,
         StatusCode::NOT_FOUND,
         "offer_not_found",
     )
     .await;
-    let accepted = expect_status(
-        app.post(&accept_path, &chen, json!({})).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(accepted["service"], "mediation");
-    assert_eq!(accepted["id"], id.as_str());
-    assert_eq!(accepted["status"], "accepted");
-    assert_eq!(accepted["parties"][1]["contact"], RESPONDENT_PHONE);
+    let accepted: StaffCaseView = app.post_as(&accept_path, &chen, json!({})).await;
+    let StaffCaseView::Mediation(accepted) = accepted else {
+        panic!("the accepted case is a mediation: {accepted:?}")
+    };
+    assert_eq!(accepted.id, id);
+    assert_eq!(accepted.status, "accepted");
+    assert_eq!(
+        accepted.parties[1].contact.as_deref(),
+        Some(RESPONDENT_PHONE)
+    );
     expect_error(
         app.post(&accept_path, &chen, json!({})).await,
         StatusCode::CONFLICT,
@@ -1896,15 +1884,12 @@ async fn mediators_see_offers_and_pull_cases_through_the_generic_staff_endpoints
     .await;
     app.set_presence("mediator.chen", "away").await;
     let waiting = apply(&app, &resident, "楼下烧烤店油烟扰民，多次投诉未果").await;
-    let waiting_id = waiting["id"].as_str().unwrap().to_owned();
+    let waiting_id = waiting.id;
     eventually("the mediation to wait in the community's queue", || async {
-        let view = expect_status(
-            app.get(&format!("/api/v1/mediations/{waiting_id}"), &resident)
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        (view["status"] == "pooled").then_some(())
+        let view: MediationView = app
+            .get_as(&format!("/api/v1/mediations/{waiting_id}"), &resident)
+            .await;
+        (view.status == "pooled").then_some(())
     })
     .await;
     // The ladder names mediators: a lawyer of the same community pulls nothing.
@@ -1912,18 +1897,18 @@ async fn mediators_see_offers_and_pull_cases_through_the_generic_staff_endpoints
         .post("/api/v1/staff/next-case", &lawyer, json!({}))
         .await;
     assert_eq!(nothing.status(), StatusCode::NO_CONTENT);
-    let pulled = expect_status(
-        app.post("/api/v1/staff/next-case", &chen, json!({})).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(pulled["service"], "mediation");
-    assert_eq!(pulled["id"], waiting_id.as_str());
-    assert_eq!(pulled["status"], "accepted");
-    assert_eq!(pulled["mediator"], "陈调解员");
+    let pulled: StaffCaseView = app
+        .post_as("/api/v1/staff/next-case", &chen, json!({}))
+        .await;
+    let StaffCaseView::Mediation(pulled) = pulled else {
+        panic!("the pulled case is a mediation: {pulled:?}")
+    };
+    assert_eq!(pulled.id, waiting_id);
+    assert_eq!(pulled.status, "accepted");
+    assert_eq!(pulled.mediator.as_deref(), Some("陈调解员"));
     let again = app.post("/api/v1/staff/next-case", &chen, json!({})).await;
     assert_eq!(again.status(), StatusCode::NO_CONTENT);
-    let mine = expect_status(
+    let mine: MediationView = expect_json(
         app.get(&format!("/api/v1/mediations/{waiting_id}"), &resident)
             .await,
         StatusCode::OK,
@@ -1948,7 +1933,7 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
         "2026-12-10T02:00:00Z",
     )
     .await;
-    let case_id: sansuo_domain::CaseId = id.parse::<uuid::Uuid>().unwrap().into();
+    let case_id: sansuo_domain::CaseId = id.into();
     let row = sansuo_store::entity::case::Entity::find_by_id(case_id.as_uuid())
         .one(app.app.store.db())
         .await
@@ -1979,19 +1964,19 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
     let clocks: Vec<&str> = breaches.iter().map(|b| b.clock.as_str()).collect();
     assert_eq!(clocks, ["resolution"]);
     // The case stays with its mediator, scheduled; the breach is on file for staff only.
-    let theirs = expect_status(
+    let theirs: MediationView = expect_json(
         app.get(&format!("/api/v1/staff/mediations/{id}"), &chen)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(theirs["status"], "scheduled");
+    assert_eq!(theirs.status, "scheduled");
     let breach_events: Vec<_> = history_of(&theirs)
         .into_iter()
         .filter(|(a, _)| a == "sla_breach")
         .collect();
     assert_eq!(breach_events.len(), 1, "{breach_events:?}");
-    let mine = expect_status(
+    let mine: MediationView = expect_json(
         app.get(&format!("/api/v1/mediations/{id}"), &resident)
             .await,
         StatusCode::OK,
@@ -2000,7 +1985,7 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
     assert!(!history_of(&mine).iter().any(|(a, _)| a == "sla_breach"));
 
     let coordinator = app.staff_token("coordinator.sun").await;
-    let summary = expect_status(
+    let summary: SummaryStatsView = expect_json(
         app.get(
             &format!(
                 "/api/v1/admin/stats/summary?org_unit_id={}&from={}&to={}",
@@ -2016,7 +2001,7 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
         StatusCode::OK,
     )
     .await;
-    assert_eq!(summary["sla_breaches"]["resolution"], 1, "{summary}");
-    assert_eq!(summary["sla_breaches"]["accept"], 0);
-    assert_eq!(summary["sla_breaches"]["first_response"], 0);
+    assert_eq!(summary.sla_breaches.resolution, 1, "{summary:?}");
+    assert_eq!(summary.sla_breaches.accept, 0);
+    assert_eq!(summary.sla_breaches.first_response, 0);
 }

@@ -3,7 +3,11 @@
 //! written while the checker is down is held and checked later, never lost.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, eventually, expect_error, expect_status};
+use sansuo_tests::views::{
+    ConsultationPage, ConsultationStatusView as Status, ConsultationView, HeldTextList,
+    ModerationDecisionView, OfferList,
+};
+use sansuo_tests::{TestApp, eventually, expect_error, expect_json, expect_status};
 use sansuo_wechat_fake::MSG_SEC_CHECK_PATH;
 use serde_json::json;
 use std::time::Duration;
@@ -26,12 +30,8 @@ async fn risky_text_is_refused_and_never_reaches_a_lawyer() {
         )
         .await;
     expect_error(refused, StatusCode::UNPROCESSABLE_ENTITY, "content_risky").await;
-    let mine = expect_status(
-        app.get("/api/v1/consultations", &resident).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(mine["items"].as_array().unwrap().is_empty());
+    let mine: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
+    assert!(mine.items.is_empty());
     let checks = app.wechat.msg_sec_checks().await;
     assert_eq!(checks.len(), 1);
     assert_eq!(checks[0]["openid"], "openid-risky");
@@ -41,8 +41,8 @@ async fn risky_text_is_refused_and_never_reaches_a_lawyer() {
     let case = app
         .submit(&resident, "邻居在楼道里堆放杂物怎么处理？")
         .await;
-    let id = case["id"].as_str().unwrap();
-    app.wait_for_offer(&zhang, id).await;
+    let id = case.id;
+    app.wait_for_offer(&zhang, &id).await;
     let follow = app
         .post(
             &format!("/api/v1/consultations/{id}/messages"),
@@ -60,7 +60,7 @@ async fn doubtful_text_waits_for_a_coordinator_before_it_is_routed() {
     let resident = app.resident_token("doubtful").await;
     let zhang = app.staff_token("lawyer.zhang").await;
     let coordinator = app.staff_token("coordinator.sun").await;
-    let created = expect_status(
+    let created: ConsultationView = expect_json(
         app.post(
             "/api/v1/consultations",
             &resident,
@@ -70,34 +70,17 @@ async fn doubtful_text_waits_for_a_coordinator_before_it_is_routed() {
         StatusCode::CREATED,
     )
     .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    assert_eq!(created["moderation"], "review");
+    let id = created.id;
+    assert_eq!(created.moderation, "review");
     tokio::time::sleep(Duration::from_millis(400)).await;
-    let offers = expect_status(
-        app.get("/api/v1/staff/offers", &zhang).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
-        offers["items"].as_array().unwrap().is_empty(),
-        "a held question is not routed"
-    );
+    let offers: OfferList = app.get_as("/api/v1/staff/offers", &zhang).await;
+    assert!(offers.items.is_empty(), "a held question is not routed");
 
-    let held = expect_status(
-        app.get("/api/v1/admin/moderation", &coordinator).await,
-        StatusCode::OK,
-    )
-    .await;
-    let item = held["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["case_id"] == id.as_str())
-        .expect("held")
-        .clone();
+    let held: HeldTextList = app.get_as("/api/v1/admin/moderation", &coordinator).await;
+    let item = held.items.iter().find(|i| i.case_id == id).expect("held");
     assert_eq!(
-        (item["kind"].as_str(), item["moderation"].as_str()),
-        (Some("case"), Some("review"))
+        (item.kind.as_str(), item.moderation.as_str()),
+        ("case", "review")
     );
     // A rejection needs a reason; an approval routes the question, once.
     let decide = |approve: bool| json!({"kind": "case", "id": id, "approve": approve});
@@ -112,17 +95,14 @@ async fn doubtful_text_waits_for_a_coordinator_before_it_is_routed() {
         "validation_failed",
     )
     .await;
-    let approved = expect_status(
-        app.post(
+    let approved: ModerationDecisionView = app
+        .post_as(
             "/api/v1/admin/moderation/decisions",
             &coordinator,
             decide(true),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(approved["moderation"], "passed");
+        .await;
+    assert_eq!(approved.moderation, "passed");
     expect_error(
         app.post(
             "/api/v1/admin/moderation/decisions",
@@ -149,23 +129,14 @@ async fn doubtful_text_waits_for_a_coordinator_before_it_is_routed() {
         StatusCode::CREATED,
     )
     .await;
-    let mine = expect_status(
-        app.get(&format!("/api/v1/consultations/{id}"), &resident)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(mine["messages"][0]["moderation"], "review");
-    let theirs = expect_status(
-        app.get(&format!("/api/v1/staff/consultations/{id}"), &zhang)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
-        theirs["messages"].as_array().unwrap().is_empty(),
-        "{theirs}"
-    );
+    let mine: ConsultationView = app
+        .get_as(&format!("/api/v1/consultations/{id}"), &resident)
+        .await;
+    assert_eq!(mine.messages[0].moderation, "review");
+    let theirs: ConsultationView = app
+        .get_as(&format!("/api/v1/staff/consultations/{id}"), &zhang)
+        .await;
+    assert!(theirs.messages.is_empty(), "{theirs:?}");
 }
 
 #[tokio::test]
@@ -174,7 +145,7 @@ async fn a_rejected_question_is_closed_with_the_reason() {
     app.wechat.set_verdict("广告", "review", 20003);
     let resident = app.resident_token("advert").await;
     let coordinator = app.staff_token("coordinator.sun").await;
-    let created = expect_status(
+    let created: ConsultationView = expect_json(
         app.post(
             "/api/v1/consultations",
             &resident,
@@ -184,31 +155,19 @@ async fn a_rejected_question_is_closed_with_the_reason() {
         StatusCode::CREATED,
     )
     .await;
-    let id = created["id"].as_str().unwrap();
+    let id = created.id;
     let reject =
         json!({"kind": "case", "id": id, "approve": false, "reason": "与法律咨询无关的广告"});
-    let rejected = expect_status(
-        app.post("/api/v1/admin/moderation/decisions", &coordinator, reject)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(rejected["moderation"], "rejected");
-    let seen = expect_status(
-        app.get(&format!("/api/v1/consultations/{id}"), &resident)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(seen["status"], "rejected");
-    let reject_event = seen["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["action"] == "reject")
-        .unwrap()
-        .clone();
-    assert_eq!(reject_event["reason"], "与法律咨询无关的广告");
+    let rejected: ModerationDecisionView = app
+        .post_as("/api/v1/admin/moderation/decisions", &coordinator, reject)
+        .await;
+    assert_eq!(rejected.moderation, "rejected");
+    let seen: ConsultationView = app
+        .get_as(&format!("/api/v1/consultations/{id}"), &resident)
+        .await;
+    assert_eq!(seen.status, Status::Rejected);
+    let reject_event = seen.history.iter().find(|e| e.action == "reject").unwrap();
+    assert_eq!(reject_event.reason.as_deref(), Some("与法律咨询无关的广告"));
 }
 
 #[tokio::test]
@@ -217,7 +176,7 @@ async fn text_written_while_the_checker_is_down_is_held_then_checked_and_routed(
     app.wechat.fail_next_status(MSG_SEC_CHECK_PATH, 500, 1);
     let resident = app.resident_token("patient-writer").await;
     let zhang = app.staff_token("lawyer.zhang").await;
-    let created = expect_status(
+    let created: ConsultationView = expect_json(
         app.post(
             "/api/v1/consultations",
             &resident,
@@ -227,20 +186,14 @@ async fn text_written_while_the_checker_is_down_is_held_then_checked_and_routed(
         StatusCode::CREATED,
     )
     .await;
-    let id = created["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        created["moderation"], "pending",
-        "accepted and held, not lost"
-    );
+    let id = created.id;
+    assert_eq!(created.moderation, "pending", "accepted and held, not lost");
     // The worker checks it again (WeChat answers now) and routes it.
     app.wait_for_offer(&zhang, &id).await;
-    let seen = expect_status(
-        app.get(&format!("/api/v1/consultations/{id}"), &resident)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(seen["moderation"], "passed");
+    let seen: ConsultationView = app
+        .get_as(&format!("/api/v1/consultations/{id}"), &resident)
+        .await;
+    assert_eq!(seen.moderation, "passed");
     eventually("two checks: the failed one and the late one", || async {
         (app.wechat.msg_sec_checks().await.len() >= 2).then_some(())
     })

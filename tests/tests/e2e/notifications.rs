@@ -3,6 +3,7 @@
 //! failures retried, hopeless ones given up, one message per event.
 
 use reqwest::StatusCode;
+use sansuo_tests::views::{CreditList, ResidentView, TemplateList};
 use sansuo_tests::{TestApp, TestOptions, eventually, expect_error, expect_status};
 use sansuo_wechat_fake::SUBSCRIBE_SEND_PATH;
 use serde_json::{Value, json};
@@ -33,12 +34,12 @@ async fn spawn(max_attempts: u32) -> TestApp {
 }
 
 /// Submit, let lawyer.zhang accept and answer; returns the case id.
-async fn accepted_and_answered(app: &TestApp, resident: &str) -> String {
+async fn accepted_and_answered(app: &TestApp, resident: &str) -> uuid::Uuid {
     let zhang = app.staff_token("lawyer.zhang").await;
     let case = app
         .submit(resident, "楼上每晚十一点以后还在跳绳，噪音怎么处理？")
         .await;
-    let id = case["id"].as_str().unwrap().to_owned();
+    let id = case.id;
     let offer = app.wait_for_offer(&zhang, &id).await;
     app.accept_offer(&zhang, &offer).await;
     for body in [
@@ -71,29 +72,18 @@ async fn delivered(app: &TestApp, count: usize) -> Vec<Value> {
 async fn a_consultations_life_sends_exactly_the_expected_messages() {
     let app = spawn(5).await;
     let resident = app.resident_token("notified").await;
-    let listed = expect_status(
-        app.get("/api/v1/notifications/templates", &resident).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(listed["items"].as_array().unwrap().len(), 2);
-    let granted = expect_status(
-        app.post(
+    let listed: TemplateList = app
+        .get_as("/api/v1/notifications/templates", &resident)
+        .await;
+    assert_eq!(listed.items.len(), 2);
+    let granted: CreditList = app
+        .post_as(
             "/api/v1/me/subscriptions",
             &resident,
             json!({"template_ids": [ACCEPTED, ANSWERED]}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
-        granted["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["credits"] == 1)
-    );
+        .await;
+    assert!(granted.items.iter().all(|c| c.credits == 1));
     expect_error(
         app.post(
             "/api/v1/me/subscriptions",
@@ -130,20 +120,13 @@ async fn a_consultations_life_sends_exactly_the_expected_messages() {
         .iter()
         .find(|m| m["template_id"] == ANSWERED)
         .unwrap();
-    assert_eq!(answered["data"]["character_string3"]["value"], &id[..8]);
-    // Both credits spent.
-    let resident_id = sansuo_domain::ResidentId::from(
-        uuid::Uuid::parse_str(
-            app.get("/api/v1/me", &resident)
-                .await
-                .json::<Value>()
-                .await
-                .unwrap()["id"]
-                .as_str()
-                .unwrap(),
-        )
-        .unwrap(),
+    assert_eq!(
+        answered["data"]["character_string3"]["value"],
+        &id.to_string()[..8]
     );
+    // Both credits spent.
+    let me: ResidentView = app.get_as("/api/v1/me", &resident).await;
+    let resident_id = sansuo_domain::ResidentId::from(me.id);
     assert_eq!(
         app.app.store.credits(resident_id, ACCEPTED).await.unwrap(),
         0

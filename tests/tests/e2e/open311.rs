@@ -8,7 +8,8 @@
 use crate::tips::{jpeg_with_gps, officer_on_duty};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use sansuo_tests::{TestApp, eventually, expect_error, expect_status};
+use sansuo_tests::views::{IssuedOpen311Key, Open311KeyList, TipReceipt, TipView};
+use sansuo_tests::{TestApp, eventually, expect_error, expect_json, expect_status, read_as};
 use serde_json::{Value, json};
 
 /// Hongkou, near 蒋家桥 (WGS-84).
@@ -100,20 +101,20 @@ fn assert_errors(body: &Value, code: u16, mentions: &str) {
 }
 
 async fn issue_key(app: &TestApp, admin: &str, name: &str) -> (String, String) {
-    let issued = expect_status(
+    let issued: IssuedOpen311Key = expect_json(
         app.post("/api/v1/admin/open311-keys", admin, json!({"name": name}))
             .await,
         StatusCode::CREATED,
     )
     .await;
-    let key = issued["api_key"].as_str().unwrap().to_owned();
+    let key = issued.api_key;
     assert!(key.len() >= 43, "32+ random bytes: {key}");
     assert!(
         key.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
         "URL-safe: {key}"
     );
-    (issued["id"].as_str().unwrap().to_owned(), key)
+    (issued.id.to_string(), key)
 }
 
 async fn post_form(app: &TestApp, extension: &str, fields: &[(&str, &str)]) -> reqwest::Response {
@@ -367,23 +368,21 @@ async fn a_client_files_a_request_which_the_officer_on_duty_triages_and_anyone_r
         (app.get(&path, &officer).await.status() == StatusCode::OK).then_some(())
     })
     .await;
-    let view = expect_status(app.get(&path, &officer).await, StatusCode::OK).await;
-    assert_eq!(view["staff"]["channel"], "open311");
-    assert_eq!(view["anonymous"], true);
-    assert_eq!(view["category_code"], "AQ01");
-    assert_eq!(
-        view["community_id"],
-        app.demo.community_a.as_uuid().to_string()
-    );
-    let description = view["description"].as_str().unwrap();
+    let view: TipView = app.get_as(&path, &officer).await;
+    assert_eq!(view.staff.as_ref().unwrap().channel, "open311");
+    assert!(view.anonymous);
+    assert_eq!(view.category_code, "AQ01");
+    assert_eq!(view.community_id, app.demo.community_a.as_uuid());
+    let description = view.description.as_str();
     assert!(
         description.starts_with("消防通道被杂物堵死"),
         "{description}"
     );
     assert!(description.contains("still going on"), "{description}");
-    assert_eq!(view["location"]["address"], "3号楼东侧消防通道");
-    assert_eq!(view["location"]["datum_sent"], "wgs84");
-    assert!((view["location"]["lat"].as_f64().unwrap() - LAT).abs() < 1e-9);
+    let location = view.location.as_ref().unwrap();
+    assert_eq!(location.address.as_deref(), Some("3号楼东侧消防通道"));
+    assert_eq!(location.datum_sent, "wgs84");
+    assert!((location.lat - LAT).abs() < 1e-9);
     let db = app.app.store.db();
     for needle in [
         "Xiaoming",
@@ -643,15 +642,12 @@ async fn a_client_files_a_request_which_the_officer_on_duty_triages_and_anyone_r
         (app.get(&path, &officer).await.status() == StatusCode::OK).then_some(())
     })
     .await;
-    let view = expect_status(app.get(&path, &officer).await, StatusCode::OK).await;
-    let photos = view["photos"].as_array().unwrap();
+    let view: TipView = app.get_as(&path, &officer).await;
+    let photos = &view.photos;
     assert_eq!(photos.len(), 1);
-    assert_eq!(photos[0]["content_type"], "image/jpeg");
+    assert_eq!(photos[0].content_type, "image/jpeg");
     let photo = app
-        .get(
-            &format!("{path}/photos/{}", photos[0]["id"].as_str().unwrap()),
-            &officer,
-        )
+        .get(&format!("{path}/photos/{}", photos[0].id), &officer)
         .await;
     assert_eq!(photo.status(), StatusCode::OK);
     let stored = photo.bytes().await.unwrap();
@@ -834,22 +830,24 @@ async fn every_error_is_the_specifications_list_with_400_403_or_404() {
         "validation_failed",
     )
     .await;
-    let keys = expect_status(
+    // Raw as well: the key itself must be nowhere on the wire.
+    let keys_raw = expect_status(
         app.get("/api/v1/admin/open311-keys", &admin).await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(keys["items"].as_array().unwrap().len(), 1);
-    let listed = &keys["items"][0];
+    let keys: Open311KeyList = read_as(&keys_raw);
+    assert_eq!(keys.items.len(), 1);
+    let listed = &keys.items[0];
     assert_eq!(
         (
-            listed["id"].as_str(),
-            listed["name"].as_str(),
-            &listed["revoked_at"]
+            listed.id.to_string(),
+            listed.name.as_str(),
+            listed.revoked_at
         ),
-        (Some(key_id.as_str()), Some("测试客户端"), &Value::Null)
+        (key_id.clone(), "测试客户端", None)
     );
-    assert!(listed.get("api_key").is_none() && !keys.to_string().contains(&key));
+    assert!(keys_raw["items"][0].get("api_key").is_none() && !keys_raw.to_string().contains(&key));
     // The key works until revoked; then 403.
     expect_status(post_form(&app, "json", &good).await, StatusCode::CREATED).await;
     expect_status(
@@ -871,12 +869,8 @@ async fn every_error_is_the_specifications_list_with_400_403_or_404() {
     )
     .await;
     expect(StatusCode::FORBIDDEN, 403, "api_key")(post_form(&app, "json", &good).await).await;
-    let keys = expect_status(
-        app.get("/api/v1/admin/open311-keys", &admin).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(keys["items"][0]["revoked_at"].is_string());
+    let keys: Open311KeyList = app.get_as("/api/v1/admin/open311-keys", &admin).await;
+    assert!(keys.items[0].revoked_at.is_some());
 }
 
 #[tokio::test]
@@ -894,12 +888,12 @@ async fn only_tips_of_public_categories_are_read_and_never_their_text_or_address
         let resident = resident.clone();
         let app = &app;
         async move {
-            let receipt = expect_status(
+            let receipt: TipReceipt = expect_json(
                 app.post("/api/v1/tips", &resident, body).await,
                 StatusCode::CREATED,
             )
             .await;
-            receipt["tip"]["id"].as_str().unwrap().to_owned()
+            receipt.tip.id.to_string()
         }
     };
     let fraud = report("ZP01", false).await;

@@ -1,7 +1,8 @@
 //! Phone binding: through WeChat, sealed at rest, masked on display.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TEST_DATA_KEY, TestApp, expect_error, expect_status};
+use sansuo_tests::views::ResidentView;
+use sansuo_tests::{TEST_DATA_KEY, TestApp, expect_error, expect_status, read_as};
 use sansuo_vault::KeyRing;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
@@ -12,20 +13,19 @@ async fn a_bound_phone_number_is_sealed_in_the_database_and_masked_on_screen() {
     let resident = app.resident_token("with-phone").await;
     app.wechat
         .set_phone_number("phone-code-1", "13812341234", "86");
-    let bound = expect_status(
-        app.post(
+    let bound: ResidentView = app
+        .post_as(
             "/api/v1/me/phone",
             &resident,
             json!({"code": "phone-code-1"}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(bound["phone_masked"], "138****1234");
-    let me = expect_status(app.get("/api/v1/me", &resident).await, StatusCode::OK).await;
-    assert_eq!(me["phone_masked"], "138****1234");
-    assert!(!me.to_string().contains("13812341234"));
+        .await;
+    assert_eq!(bound.phone_masked.as_deref(), Some("138****1234"));
+    // Raw as well: the plain number must be nowhere on the wire.
+    let me_raw = expect_status(app.get("/api/v1/me", &resident).await, StatusCode::OK).await;
+    let me: ResidentView = read_as(&me_raw);
+    assert_eq!(me.phone_masked.as_deref(), Some("138****1234"));
+    assert!(!me_raw.to_string().contains("13812341234"));
 
     // The plain number is nowhere in the residents table ...
     let db = app.app.store.db();
@@ -41,20 +41,7 @@ async fn a_bound_phone_number_is_sealed_in_the_database_and_masked_on_screen() {
         .unwrap();
     assert_eq!(hits, 0);
     // ... but the sealed value opens with the deployment's key (for the roles that must call back).
-    let stored = app
-        .app
-        .store
-        .resident(
-            me["id"]
-                .as_str()
-                .unwrap()
-                .parse::<uuid::Uuid>()
-                .unwrap()
-                .into(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = app.app.store.resident(me.id.into()).await.unwrap().unwrap();
     let ring = KeyRing::parse(&format!("k1:{TEST_DATA_KEY}")).unwrap();
     assert_eq!(
         ring.open("resident.phone", stored.phone_sealed.as_deref().unwrap())
@@ -78,8 +65,8 @@ async fn bad_phone_codes_and_wrong_callers_are_refused() {
         "phone_code_invalid",
     )
     .await;
-    let me = expect_status(app.get("/api/v1/me", &resident).await, StatusCode::OK).await;
-    assert!(me["phone_masked"].is_null());
+    let me: ResidentView = app.get_as("/api/v1/me", &resident).await;
+    assert!(me.phone_masked.is_none());
     let lawyer = app.staff_token("lawyer.zhang").await;
     expect_error(
         app.post("/api/v1/me/phone", &lawyer, json!({"code": "x"}))

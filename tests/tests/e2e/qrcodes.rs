@@ -1,7 +1,8 @@
 //! Community QR codes: WeChat mini-program codes, or local ones without WeChat.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, TestOptions, expect_error, expect_status};
+use sansuo_tests::views::QrCodeList;
+use sansuo_tests::{TestApp, TestOptions, expect_error};
 use serde_json::json;
 
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -33,8 +34,8 @@ async fn community_codes_come_from_wechat_once_and_are_served_from_the_store() {
         StatusCode::OK
     );
     assert_eq!(app.wechat.qrcode_requests().await.len(), 2);
-    let batch = expect_status(
-        app.post(
+    let batch: QrCodeList = app
+        .post_as(
             &format!(
                 "/api/v1/admin/org-units/{}/qrcodes",
                 app.demo.street.as_uuid()
@@ -42,16 +43,8 @@ async fn community_codes_come_from_wechat_once_and_are_served_from_the_store() {
             &admin,
             json!({}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    let scenes: Vec<&str> = batch["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["scene"].as_str().unwrap())
-        .collect();
+        .await;
+    let scenes: Vec<&str> = batch.items.iter().map(|i| i.scene.as_str()).collect();
     assert_eq!(scenes.len(), 2);
     assert!(scenes.contains(&"hk-jjq") && scenes.contains(&"hk-sq"));
 

@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 use sansuo_store::Store;
+use sansuo_tests::views::ConsultationStatusView as Status;
 use sansuo_tests::{
     PrivateRedis, TestApp, TestOptions, create_database, drop_database, eventually, expect_status,
 };
@@ -21,7 +22,7 @@ async fn submissions_survive_a_redis_restart_and_are_routed_when_it_returns() {
     let before = app
         .submit(&resident, "停电前提交的问题：物业乱收停车费怎么办？")
         .await;
-    let before_id = before["id"].as_str().unwrap().to_owned();
+    let before_id = before.id;
     let offer = app.wait_for_offer(&zhang, &before_id).await;
 
     redis.stop();
@@ -34,9 +35,12 @@ async fn submissions_survive_a_redis_restart_and_are_routed_when_it_returns() {
     let during = app
         .submit(&resident, "Redis 宕机期间提交的问题：邻居占用楼道堆物")
         .await;
-    let during_id = during["id"].as_str().unwrap().to_owned();
+    let during_id = during.id;
     app.accept_offer(&zhang, &offer).await;
-    assert_eq!(app.status_of(&resident, &during_id).await, "submitted");
+    assert_eq!(
+        app.status_of(&resident, &during_id).await,
+        Status::Submitted
+    );
 
     redis.restart().await;
     eventually("readiness to recover", || async {
@@ -45,7 +49,7 @@ async fn submissions_survive_a_redis_restart_and_are_routed_when_it_returns() {
     })
     .await;
     app.wait_for_offer(&zhang, &during_id).await;
-    assert_eq!(app.status_of(&resident, &before_id).await, "assigned");
+    assert_eq!(app.status_of(&resident, &before_id).await, Status::Assigned);
 }
 
 #[tokio::test]

@@ -2,8 +2,12 @@
 //! Redis losing its data, several instances, the request id's journey.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, TestOptions, eventually, expect_error, expect_status};
+use sansuo_tests::views::{
+    CaseStatusView, ConsultationPage, ConsultationStatusView as Status, ConsultationView, OfferList,
+};
+use sansuo_tests::{TestApp, TestOptions, eventually, expect_error, expect_json, expect_status};
 use serde_json::json;
+use uuid::Uuid;
 
 #[tokio::test]
 async fn an_offer_nobody_answers_times_out_into_the_firm_pool() {
@@ -19,16 +23,13 @@ async fn an_offer_nobody_answers_times_out_into_the_firm_pool() {
     let case = app
         .submit(&resident, "单位拖欠三个月工资，去哪里投诉最快？")
         .await;
-    let id = case["id"].as_str().unwrap();
-    let offer = app.wait_for_offer(&zhang, id).await;
+    let id = case.id;
+    let offer = app.wait_for_offer(&zhang, &id).await;
 
-    app.wait_for_status(&resident, id, "pooled").await;
+    app.wait_for_status(&resident, &id, Status::Pooled).await;
     expect_error(
         app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/staff/offers/{}/accept", offer.id),
             &zhang,
             json!({}),
         )
@@ -39,56 +40,31 @@ async fn an_offer_nobody_answers_times_out_into_the_firm_pool() {
     .await;
     // The router climbs from zhang's step to the street's pool.
     eventually("the case to reach the street's pool", || async {
-        let pool = expect_status(
-            app.get("/api/v1/staff/consultations?view=pool", &wang)
-                .await,
-            StatusCode::OK,
-        )
-        .await;
-        pool["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["id"] == id)
-            .then_some(())
+        let pool: ConsultationPage = app
+            .get_as("/api/v1/staff/consultations?view=pool", &wang)
+            .await;
+        pool.items.iter().any(|c| c.id == id).then_some(())
     })
     .await;
-    let claimed = expect_status(
-        app.post(
+    let claimed: ConsultationView = app
+        .post_as(
             &format!("/api/v1/staff/consultations/{id}/claim"),
             &wang,
             json!({}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(claimed["lawyer"]["display_name"], "王律师");
-    let actions: Vec<&str> = claimed["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+        .await;
+    assert_eq!(claimed.lawyer.unwrap().display_name, "王律师");
+    let actions: Vec<&str> = claimed.history.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
         ["submit", "offer", "expire_offer", "escalate", "claim"],
         "the signed lawyer's step ends with them; the street's pool takes it"
     );
     // Gone from the pool once claimed.
-    let pool = expect_status(
-        app.get("/api/v1/staff/consultations?view=pool", &wang)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(
-        !pool["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|c| c["id"] == id)
-    );
+    let pool: ConsultationPage = app
+        .get_as("/api/v1/staff/consultations?view=pool", &wang)
+        .await;
+    assert!(!pool.items.iter().any(|c| c.id == id));
 }
 
 #[tokio::test]
@@ -101,12 +77,9 @@ async fn a_declined_offer_goes_to_the_pool_with_its_reason_kept_for_staff() {
     let case = app
         .submit(&resident, "网购商品有质量问题，商家拒绝退货怎么办？")
         .await;
-    let id = case["id"].as_str().unwrap();
-    let offer = app.wait_for_offer(&zhang, id).await;
-    let decline = format!(
-        "/api/v1/staff/offers/{}/decline",
-        offer["id"].as_str().unwrap()
-    );
+    let id = case.id;
+    let offer = app.wait_for_offer(&zhang, &id).await;
+    let decline = format!("/api/v1/staff/offers/{}/decline", offer.id);
     expect_error(
         app.post(&decline, &zhang, json!({})).await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -119,13 +92,10 @@ async fn a_declined_offer_goes_to_the_pool_with_its_reason_kept_for_staff() {
         "validation_failed",
     )
     .await;
-    let declined = expect_status(
-        app.post(&decline, &zhang, json!({"reason": "本周在外地开庭"}))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(declined["status"], "pooled");
+    let declined: CaseStatusView = app
+        .post_as(&decline, &zhang, json!({"reason": "本周在外地开庭"}))
+        .await;
+    assert_eq!(declined.status, Status::Pooled);
     expect_error(
         app.post(&decline, &zhang, json!({"reason": "再拒一次"}))
             .await,
@@ -139,28 +109,28 @@ async fn a_declined_offer_goes_to_the_pool_with_its_reason_kept_for_staff() {
             .get(&format!("/api/v1/staff/consultations/{id}"), &zhao)
             .await;
         match response.status() {
-            StatusCode::OK => Some(response.json::<serde_json::Value>().await.unwrap()),
+            StatusCode::OK => Some(expect_json::<ConsultationView>(response, StatusCode::OK).await),
             _ => None,
         }
     })
     .await;
-    let decline_event = staff_view["history"]
-        .as_array()
-        .unwrap()
+    let decline_event = staff_view
+        .history
         .iter()
-        .find(|e| e["action"] == "decline")
-        .unwrap()
-        .clone();
-    assert_eq!(decline_event["reason"], "本周在外地开庭");
-    let resident_view = expect_status(
+        .find(|e| e.action == "decline")
+        .unwrap();
+    assert_eq!(decline_event.reason.as_deref(), Some("本周在外地开庭"));
+    // Raw as well: the reason must appear nowhere on the resident's wire.
+    let resident_raw = expect_status(
         app.get(&format!("/api/v1/consultations/{id}"), &resident)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(resident_view["status"], "pooled");
+    let resident_view: ConsultationView = sansuo_tests::read_as(&resident_raw);
+    assert_eq!(resident_view.status, Status::Pooled);
     assert!(
-        !resident_view.to_string().contains("开庭"),
+        !resident_raw.to_string().contains("开庭"),
         "the resident does not see why a lawyer declined"
     );
 }
@@ -178,22 +148,22 @@ async fn a_community_without_a_signed_lawyer_goes_straight_to_the_pool() {
         .unwrap();
     let resident = app.resident_token("no-lawyer").await;
     let body = json!({ "community_id": app.demo.community_b.as_uuid(), "category_code": "HY01", "question": "离婚时孩子抚养权一般怎么判？" });
-    let case = expect_status(
+    let case: ConsultationView = expect_json(
         app.post("/api/v1/consultations", &resident, body).await,
         StatusCode::CREATED,
     )
     .await;
-    let id = case["id"].as_str().unwrap();
-    app.wait_for_status(&resident, id, "pooled").await;
+    let id = case.id;
+    app.wait_for_status(&resident, &id, Status::Pooled).await;
     let wang = app.staff_token("lawyer.wang").await;
-    let view = expect_status(
-        app.get(&format!("/api/v1/staff/consultations/{id}"), &wang)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(view["history"][1]["action"], "escalate");
-    assert_eq!(view["history"][1]["reason"], "nobody eligible on this step");
+    let view: ConsultationView = app
+        .get_as(&format!("/api/v1/staff/consultations/{id}"), &wang)
+        .await;
+    assert_eq!(view.history[1].action, "escalate");
+    assert_eq!(
+        view.history[1].reason.as_deref(),
+        Some("nobody eligible on this step")
+    );
 }
 
 #[tokio::test]
@@ -217,7 +187,7 @@ async fn losing_all_redis_data_mid_flight_loses_no_case() {
         let case = app
             .submit(&resident, &format!("第{i}件：共有产权房的继承怎么办理？"))
             .await;
-        ids.push(case["id"].as_str().unwrap().to_owned());
+        ids.push(case.id);
         // Redis forgets everything between submissions: route jobs are lost.
         app.lose_redis_data().await;
     }
@@ -225,41 +195,29 @@ async fn losing_all_redis_data_mid_flight_loses_no_case() {
     for id in &ids {
         eventually("each case to be offered or pooled", || async {
             let status = app.status_of(&resident, id).await;
-            (status == "offered" || status == "pooled").then_some(())
+            (status == Status::Offered || status == Status::Pooled).then_some(())
         })
         .await;
     }
     // Redis forgets the offer timers too; the reconciler expires the offers from the database.
     app.lose_redis_data().await;
     for id in &ids {
-        app.wait_for_status(&resident, id, "pooled").await;
+        app.wait_for_status(&resident, id, Status::Pooled).await;
     }
     // Nothing happened twice.
     let zhang = app.staff_token("lawyer.zhang").await;
     for id in &ids {
-        let view = expect_status(
-            app.get(
+        let view: ConsultationView = app
+            .get_as(
                 &format!("/api/v1/staff/consultations/{id}"),
                 &app.staff_token("lawyer.wang").await,
             )
-            .await,
-            StatusCode::OK,
-        )
-        .await;
-        let offers = view["history"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["action"] == "offer")
-            .count();
-        assert_eq!(offers, 1, "exactly one offer for {id}: {view}");
+            .await;
+        let offers = view.history.iter().filter(|e| e.action == "offer").count();
+        assert_eq!(offers, 1, "exactly one offer for {id}: {view:?}");
     }
-    let offers = expect_status(
-        app.get("/api/v1/staff/offers", &zhang).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(offers["items"].as_array().unwrap().is_empty());
+    let offers: OfferList = app.get_as("/api/v1/staff/offers", &zhang).await;
+    assert!(offers.items.is_empty());
 }
 
 #[tokio::test]
@@ -293,32 +251,18 @@ async fn two_instances_route_one_workload_without_double_offers() {
             .await
             .unwrap();
         ids.push(
-            expect_status(response, StatusCode::CREATED).await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
+            expect_json::<ConsultationView>(response, StatusCode::CREATED)
+                .await
+                .id,
         );
     }
     for id in &ids {
         app.wait_for_offer(&zhang, id).await;
     }
-    let offers = expect_status(
-        app.get("/api/v1/staff/offers", &zhang).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(
-        offers["items"].as_array().unwrap().len(),
-        ids.len(),
-        "one live offer per case"
-    );
+    let offers: OfferList = app.get_as("/api/v1/staff/offers", &zhang).await;
+    assert_eq!(offers.items.len(), ids.len(), "one live offer per case");
     for id in &ids {
-        let history = app
-            .app
-            .store
-            .history(uuid::Uuid::parse_str(id).unwrap().into(), false)
-            .await
-            .unwrap();
+        let history = app.app.store.history((*id).into(), false).await.unwrap();
         assert_eq!(
             history.iter().filter(|e| e.action == "offer").count(),
             1,
@@ -347,15 +291,10 @@ async fn the_request_id_travels_from_http_through_the_queue_to_the_router() {
         response.headers().get("x-request-id").unwrap(),
         "req-trace-0001"
     );
-    let case = expect_status(response, StatusCode::CREATED).await;
-    let id = case["id"].as_str().unwrap();
-    app.wait_for_offer(&zhang, id).await;
-    let history = app
-        .app
-        .store
-        .history(uuid::Uuid::parse_str(id).unwrap().into(), false)
-        .await
-        .unwrap();
+    let case: ConsultationView = expect_json(response, StatusCode::CREATED).await;
+    let id = case.id;
+    app.wait_for_offer(&zhang, &id).await;
+    let history = app.app.store.history(id.into(), false).await.unwrap();
     let traced: Vec<(&str, Option<&str>)> = history
         .iter()
         .map(|e| (e.action.as_str(), e.request_id.as_deref()))
@@ -384,7 +323,7 @@ async fn the_request_id_travels_from_http_through_the_queue_to_the_router() {
         .unwrap()
         .to_owned();
     assert_ne!(echoed, "evil id; with spaces=\"quoted\"");
-    assert!(uuid::Uuid::parse_str(&echoed).is_ok());
+    assert!(Uuid::parse_str(&echoed).is_ok());
 }
 
 #[tokio::test]
@@ -471,29 +410,23 @@ async fn a_firm_serving_two_streets_sees_one_merged_pool_newest_first() {
             app.demo.community_b.as_uuid()
         };
         let body = json!({ "community_id": community_id, "category_code": "ZW01", "question": format!("第{i}笔：朋友借钱不还，有转账记录怎么办？") });
-        let case = expect_status(
+        let case: ConsultationView = expect_json(
             app.post("/api/v1/consultations", &resident, body).await,
             StatusCode::CREATED,
         )
         .await;
-        ids.push(case["id"].as_str().unwrap().to_owned());
+        ids.push(case.id);
     }
     for id in &ids {
-        app.wait_for_status(&resident, id, "pooled").await;
+        app.wait_for_status(&resident, id, Status::Pooled).await;
     }
     let token = app.staff_token("lawyer.wang").await;
     let mut seen = Vec::new();
     let mut path = "/api/v1/staff/consultations?view=pool&limit=4".to_owned();
     loop {
-        let page = expect_status(app.get(&path, &token).await, StatusCode::OK).await;
-        seen.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["id"].as_str().unwrap().to_owned()),
-        );
-        match page["next_cursor"].as_str() {
+        let page: ConsultationPage = app.get_as(&path, &token).await;
+        seen.extend(page.items.iter().map(|c| c.id));
+        match page.next_cursor.as_deref() {
             Some(cursor) => {
                 path = format!("/api/v1/staff/consultations?view=pool&limit=4&cursor={cursor}")
             }

@@ -1,6 +1,7 @@
 //! Deny by default: wrong role, someone else's case, another community.
 
 use reqwest::StatusCode;
+use sansuo_tests::views::{ConsultationPage, ConsultationStatusView as Status, OfferList};
 use sansuo_tests::{TestApp, expect_error, expect_status};
 use serde_json::json;
 
@@ -12,7 +13,7 @@ async fn residents_see_only_their_own_consultations() {
     let case = app
         .submit(&alice, "邻居家的狗每天半夜叫，影响休息怎么办？")
         .await;
-    let id = case["id"].as_str().unwrap();
+    let id = case.id;
 
     expect_error(
         app.get(&format!("/api/v1/consultations/{id}"), &bob).await,
@@ -42,10 +43,10 @@ async fn residents_see_only_their_own_consultations() {
         "consultation_not_found",
     )
     .await;
-    let bobs = expect_status(app.get("/api/v1/consultations", &bob).await, StatusCode::OK).await;
-    assert!(bobs["items"].as_array().unwrap().is_empty());
+    let bobs: ConsultationPage = app.get_as("/api/v1/consultations", &bob).await;
+    assert!(bobs.items.is_empty());
     // Alice's case is untouched.
-    assert_ne!(app.status_of(&alice, id).await, "withdrawn");
+    assert_ne!(app.status_of(&alice, &id).await, Status::Withdrawn);
 }
 
 #[tokio::test]
@@ -57,7 +58,7 @@ async fn roles_are_checked_on_every_endpoint() {
     let case = app
         .submit(&resident, "我想咨询一下遗产继承的顺序问题")
         .await;
-    let id = case["id"].as_str().unwrap();
+    let id = case.id;
 
     // A resident on staff endpoints.
     expect_error(
@@ -100,12 +101,8 @@ async fn roles_are_checked_on_every_endpoint() {
     .await;
     // An officer handles cases (tips): their offer list is theirs, and
     // holds nothing of the lawyers'.
-    let officers = expect_status(
-        app.get("/api/v1/staff/offers", &officer).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(officers["items"], json!([]));
+    let officers: OfferList = app.get_as("/api/v1/staff/offers", &officer).await;
+    assert!(officers.items.is_empty());
     // Coordinators assign by hand; they are offered nothing and pull nothing.
     let coordinator = app.staff_token("coordinator.sun").await;
     expect_error(
@@ -133,9 +130,9 @@ async fn a_lawyer_cannot_touch_another_communitys_offer_or_case() {
     let case = app
         .submit(&resident, "小区电梯长期故障，物业不修怎么办？")
         .await;
-    let id = case["id"].as_str().unwrap();
-    let offer = app.wait_for_offer(&zhang, id).await;
-    let offer_id = offer["id"].as_str().unwrap();
+    let id = case.id;
+    let offer = app.wait_for_offer(&zhang, &id).await;
+    let offer_id = offer.id;
 
     // lawyer.li is signed to the other community: the offer is not theirs.
     expect_error(

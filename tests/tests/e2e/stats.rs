@@ -8,8 +8,12 @@ use sansuo_domain::OrgUnitId;
 use sansuo_store::entity::{case, offer, sla_breach};
 use sansuo_store::org::{NewOrgUnit, kind};
 use sansuo_store::sea_orm::{ActiveValue::Set, EntityTrait};
-use sansuo_tests::{TestApp, eventually, expect_error, expect_status};
-use serde_json::{Value, json};
+use sansuo_tests::views::{
+    CategoryCountView, DurationStatsView, LiveCountsView, LiveStatsView, OfferCountsView,
+    PriorityWaitingView, QueueView, RoleStaffingView, SlaBreachCountsView, StaffCountView,
+    SummaryStatsView,
+};
+use sansuo_tests::{TestApp, eventually, expect_error, expect_status, read_as};
 use uuid::Uuid;
 
 fn at(rfc3339: &str) -> DateTime<Utc> {
@@ -164,31 +168,70 @@ fn summary_path(unit: OrgUnitId, from: &str, to: &str) -> String {
     )
 }
 
-fn queue_of(live: &Value, unit: OrgUnitId) -> &Value {
-    live["queues"]
-        .as_array()
-        .unwrap()
+fn queue_of(live: &LiveStatsView, unit: OrgUnitId) -> &QueueView {
+    live.queues
         .iter()
-        .find(|q| q["org_unit_id"] == unit.as_uuid().to_string())
-        .unwrap_or_else(|| panic!("a queue for {unit:?} in {live}"))
+        .find(|q| q.org_unit_id == unit.as_uuid())
+        .unwrap_or_else(|| panic!("a queue for {unit:?} in {live:?}"))
 }
 
-fn queue_units(live: &Value) -> Vec<String> {
-    live["queues"]
-        .as_array()
-        .unwrap()
+fn queue_units(live: &LiveStatsView) -> Vec<Uuid> {
+    live.queues.iter().map(|q| q.org_unit_id).collect()
+}
+
+fn staff_of<'a>(live: &'a LiveStatsView, role: &str) -> &'a RoleStaffingView {
+    live.staff
         .iter()
-        .map(|q| q["org_unit_id"].as_str().unwrap().to_owned())
+        .find(|s| s.role == role)
+        .unwrap_or_else(|| panic!("a {role} row in {live:?}"))
+}
+
+fn staffing(role: &str, active: u64, available: u64, below_capacity: u64) -> RoleStaffingView {
+    RoleStaffingView {
+        role: role.into(),
+        active,
+        available,
+        available_below_capacity: below_capacity,
+    }
+}
+
+fn counts(open_offers: u64, unrouted_cases: u64, owned_cases: u64) -> LiveCountsView {
+    LiveCountsView {
+        open_offers,
+        unrouted_cases,
+        owned_cases,
+    }
+}
+
+fn waiting_by_priority(rows: &[(i32, u64)]) -> Vec<PriorityWaitingView> {
+    rows.iter()
+        .map(|&(priority, waiting)| PriorityWaitingView { priority, waiting })
         .collect()
 }
 
-fn staff_of<'a>(live: &'a Value, role: &str) -> &'a Value {
-    live["staff"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["role"] == role)
-        .unwrap_or_else(|| panic!("a {role} row in {live}"))
+fn durations(count: u64, median_secs: Option<i64>, p90_secs: Option<i64>) -> DurationStatsView {
+    DurationStatsView {
+        count,
+        median_secs,
+        p90_secs,
+    }
+}
+
+fn breaches(accept: u64, first_response: u64, resolution: u64) -> SlaBreachCountsView {
+    SlaBreachCountsView {
+        accept,
+        first_response,
+        resolution,
+    }
+}
+
+fn by_category(rows: &[(&str, u64)]) -> Vec<CategoryCountView> {
+    rows.iter()
+        .map(|&(code, cases)| CategoryCountView {
+            category_code: code.into(),
+            cases,
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -319,8 +362,7 @@ async fn the_live_view_counts_queues_offers_and_staff_of_the_subtree() {
     let submitted = app
         .submit(&resident, "物业费涨价没有经过业主大会，合法吗？")
         .await;
-    app.wait_for_offer(&zhang, submitted["id"].as_str().unwrap())
-        .await;
+    app.wait_for_offer(&zhang, &submitted.id).await;
     reconciler_settled(&app).await;
 
     let now = Utc::now();
@@ -376,38 +418,32 @@ async fn the_live_view_counts_queues_offers_and_staff_of_the_subtree() {
     insert_offer(&app, offered_c, "lawyer.li", "pending", now).await;
 
     let coordinator = app.staff_token("coordinator.sun").await;
-    let street = expect_status(
+    // Raw as well: nothing personal may be on the wire (checked below).
+    let street_raw = expect_status(
         app.get(&live_path(demo.street), &coordinator).await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(street["org_unit_id"], demo.street.as_uuid().to_string());
-    let as_of: DateTime<Utc> = street["as_of"].as_str().unwrap().parse().unwrap();
-    assert!(as_of >= now, "{street}");
+    let street: LiveStatsView = read_as(&street_raw);
+    assert_eq!(street.org_unit_id, demo.street.as_uuid());
+    assert!(street.as_of >= now, "{street:?}");
 
     // Longest wait first: the street's queue, then community B's.
     assert_eq!(
         queue_units(&street),
-        [
-            demo.street.as_uuid().to_string(),
-            demo.community_b.as_uuid().to_string()
-        ],
-        "{street}"
+        [demo.street.as_uuid(), demo.community_b.as_uuid()],
+        "{street:?}"
     );
     let street_queue = queue_of(&street, demo.street);
-    assert_eq!(street_queue["org_unit_name"], "欧阳路街道");
-    assert_eq!(street_queue["waiting"], 3);
+    assert_eq!(street_queue.org_unit_name, "欧阳路街道");
+    assert_eq!(street_queue.waiting, 3);
     assert_eq!(
-        street_queue["by_priority"],
-        json!([{"priority": 5, "waiting": 2}, {"priority": 0, "waiting": 1}])
+        street_queue.by_priority,
+        waiting_by_priority(&[(5, 2), (0, 1)])
     );
-    let longest = street_queue["longest_wait_secs"].as_i64().unwrap();
-    assert!((600..600 + 60).contains(&longest), "{street_queue}");
-    let oldest: DateTime<Utc> = street_queue["oldest_queued_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let longest = street_queue.longest_wait_secs.unwrap();
+    assert!((600..600 + 60).contains(&longest), "{street_queue:?}");
+    let oldest = street_queue.oldest_queued_at.unwrap();
     assert!(
         (oldest - (now - Duration::seconds(600)))
             .num_milliseconds()
@@ -416,108 +452,76 @@ async fn the_live_view_counts_queues_offers_and_staff_of_the_subtree() {
         "{oldest} is the first case's queue time"
     );
     let queue_b = queue_of(&street, demo.community_b);
-    assert_eq!(queue_b["org_unit_name"], "商丘居委");
-    assert_eq!(queue_b["waiting"], 1);
-    assert_eq!(
-        queue_b["by_priority"],
-        json!([{"priority": 0, "waiting": 1}])
-    );
-    let oldest: DateTime<Utc> = queue_b["oldest_queued_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    assert_eq!(queue_b.org_unit_name, "商丘居委");
+    assert_eq!(queue_b.waiting, 1);
+    assert_eq!(queue_b.by_priority, waiting_by_priority(&[(0, 1)]));
+    let oldest = queue_b.oldest_queued_at.unwrap();
     assert!((oldest - oldest_b).num_milliseconds().abs() < 1);
 
-    assert_eq!(
-        street["counts"],
-        json!({"open_offers": 1, "unrouted_cases": 1, "owned_cases": 2})
-    );
+    assert_eq!(street.counts, counts(1, 1, 2));
     // Lawyers: zhao inactive; of zhang, li and wang only zhang is
     // available, and he is at capacity.
-    assert_eq!(
-        staff_of(&street, "lawyer"),
-        &json!({"role": "lawyer", "active": 3, "available": 1, "available_below_capacity": 0})
-    );
+    assert_eq!(staff_of(&street, "lawyer"), &staffing("lawyer", 3, 1, 0));
     assert_eq!(
         staff_of(&street, "mediator"),
-        &json!({"role": "mediator", "active": 1, "available": 0, "available_below_capacity": 0})
+        &staffing("mediator", 1, 0, 0)
     );
-    assert_eq!(
-        staff_of(&street, "officer"),
-        &json!({"role": "officer", "active": 1, "available": 1, "available_below_capacity": 1})
-    );
+    assert_eq!(staff_of(&street, "officer"), &staffing("officer", 1, 1, 1));
     assert_eq!(
         staff_of(&street, "coordinator"),
-        &json!({"role": "coordinator", "active": 1, "available": 1, "available_below_capacity": 1})
+        &staffing("coordinator", 1, 1, 1)
     );
-    assert_eq!(
-        staff_of(&street, "admin"),
-        &json!({"role": "admin", "active": 0, "available": 0, "available_below_capacity": 0})
-    );
+    assert_eq!(staff_of(&street, "admin"), &staffing("admin", 0, 0, 0));
 
     // The police station: its own queue and community B's; the street's
     // queue is not below it. Its lawyers are the firm's (homed in the street).
     let admin = app.staff_token("admin").await;
-    let station = expect_status(
+    let station_raw = expect_status(
         app.get(&live_path(demo.police_station), &admin).await,
         StatusCode::OK,
     )
     .await;
+    let station: LiveStatsView = read_as(&station_raw);
     assert_eq!(
         queue_units(&station),
-        [
-            demo.police_station.as_uuid().to_string(),
-            demo.community_b.as_uuid().to_string()
-        ],
-        "{station}"
+        [demo.police_station.as_uuid(), demo.community_b.as_uuid()],
+        "{station:?}"
     );
     assert_eq!(
-        queue_of(&station, demo.police_station)["by_priority"],
-        json!([{"priority": 2, "waiting": 1}])
+        queue_of(&station, demo.police_station).by_priority,
+        waiting_by_priority(&[(2, 1)])
     );
-    assert_eq!(
-        station["counts"],
-        json!({"open_offers": 1, "unrouted_cases": 1, "owned_cases": 2})
-    );
-    assert_eq!(
-        staff_of(&station, "lawyer"),
-        &json!({"role": "lawyer", "active": 3, "available": 1, "available_below_capacity": 0})
-    );
-    assert_eq!(staff_of(&station, "coordinator")["active"], 0);
-    assert_eq!(staff_of(&station, "officer")["active"], 1);
-    assert_eq!(staff_of(&station, "mediator")["active"], 1);
+    assert_eq!(station.counts, counts(1, 1, 2));
+    assert_eq!(staff_of(&station, "lawyer"), &staffing("lawyer", 3, 1, 0));
+    assert_eq!(staff_of(&station, "coordinator").active, 0);
+    assert_eq!(staff_of(&station, "officer").active, 1);
+    assert_eq!(staff_of(&station, "mediator").active, 1);
 
     // The district: everything.
-    let district = expect_status(
+    let district_raw = expect_status(
         app.get(&live_path(demo.district), &admin).await,
         StatusCode::OK,
     )
     .await;
+    let district: LiveStatsView = read_as(&district_raw);
     assert_eq!(
         queue_units(&district),
         [
-            demo.police_station.as_uuid().to_string(),
-            demo.street.as_uuid().to_string(),
-            street_2.as_uuid().to_string(),
-            demo.community_b.as_uuid().to_string()
+            demo.police_station.as_uuid(),
+            demo.street.as_uuid(),
+            street_2.as_uuid(),
+            demo.community_b.as_uuid()
         ],
-        "{district}"
+        "{district:?}"
     );
-    assert_eq!(
-        district["counts"],
-        json!({"open_offers": 2, "unrouted_cases": 1, "owned_cases": 3})
-    );
-    assert_eq!(
-        staff_of(&district, "admin"),
-        &json!({"role": "admin", "active": 1, "available": 1, "available_below_capacity": 1})
-    );
+    assert_eq!(district.counts, counts(2, 1, 3));
+    assert_eq!(staff_of(&district, "admin"), &staffing("admin", 1, 1, 1));
     // Lawyers reach the district through their home street and through
     // their firm's signing; each counts once.
-    assert_eq!(staff_of(&district, "lawyer")["active"], 3);
+    assert_eq!(staff_of(&district, "lawyer").active, 3);
 
     // Nothing personal: no resident, no question text.
-    for body in [&street, &station, &district] {
+    for body in [&street_raw, &station_raw, &district_raw] {
         let text = body.to_string();
         assert!(!text.contains("物业费"), "{text}");
         assert!(!text.contains("resident"), "{text}");
@@ -637,17 +641,11 @@ async fn seed_march(app: &TestApp, community_c: OrgUnitId) {
     insert_breach(app, c8, "accept", march).await;
 }
 
-fn status_counts(summary: &Value) -> Vec<(String, u64)> {
-    summary["by_status"]
-        .as_array()
-        .unwrap()
+fn status_counts(summary: &SummaryStatsView) -> Vec<(String, u64)> {
+    summary
+        .by_status
         .iter()
-        .map(|s| {
-            (
-                s["status"].as_str().unwrap().to_owned(),
-                s["cases"].as_u64().unwrap(),
-            )
-        })
+        .map(|s| (s.status.clone(), s.cases))
         .collect()
 }
 
@@ -658,50 +656,51 @@ async fn the_summary_reports_offers_durations_breaches_and_cases_of_the_period()
     reconciler_settled(&app).await;
     seed_march(&app, community_c).await;
     let demo = &app.demo;
-    let id = |name: &str| demo.account(name).id.as_uuid().to_string();
+    let staff = |name: &str, display_name: &str, cases, resolved| StaffCountView {
+        staff_id: demo.account(name).id.as_uuid(),
+        display_name: display_name.into(),
+        cases,
+        resolved,
+    };
 
     let coordinator = app.staff_token("coordinator.sun").await;
-    let street = expect_status(
-        app.get(&summary_path(demo.street, FROM, TO), &coordinator)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(street["org_unit_id"], demo.street.as_uuid().to_string());
-    assert_eq!(street["from"], FROM);
-    assert_eq!(street["to"], TO);
+    let street: SummaryStatsView = app
+        .get_as(&summary_path(demo.street, FROM, TO), &coordinator)
+        .await;
+    assert_eq!(street.org_unit_id, demo.street.as_uuid());
+    assert_eq!(street.from, at(FROM));
+    assert_eq!(street.to, at(TO));
     // Made in March for the street's cases (c7's included, its February
     // offer not); the hand-back is not an offer.
     assert_eq!(
-        street["offers"],
-        json!({"created": 9, "pending": 1, "accepted": 5, "declined": 1, "expired": 1, "cancelled": 1, "returned": 1})
+        street.offers,
+        OfferCountsView {
+            created: 9,
+            pending: 1,
+            accepted: 5,
+            declined: 1,
+            expired: 1,
+            cancelled: 1,
+            returned: 1
+        }
     );
     // Accepted after 60, 120, 300, 30 s: sorted 30 60 120 300; the median
     // is rank ⌈0.5·4⌉ = 2, p90 rank ⌈0.9·4⌉ = 4. c7 was created in February.
-    assert_eq!(
-        street["time_to_accept"],
-        json!({"count": 4, "median_secs": 60, "p90_secs": 300})
-    );
+    assert_eq!(street.time_to_accept, durations(4, Some(60), Some(300)));
     // Answered 600, 300, 1200 s after acceptance: 300 600 1200.
     assert_eq!(
-        street["time_to_first_response"],
-        json!({"count": 3, "median_secs": 600, "p90_secs": 1200})
+        street.time_to_first_response,
+        durations(3, Some(600), Some(1200))
     );
+    assert_eq!(street.sla_breaches, breaches(2, 1, 1));
+    assert_eq!(street.cases, 6);
+    assert_eq!(street.by_category, by_category(&[("LJ01", 4), ("HY01", 2)]));
     assert_eq!(
-        street["sla_breaches"],
-        json!({"accept": 2, "first_response": 1, "resolution": 1})
-    );
-    assert_eq!(street["cases"], 6);
-    assert_eq!(
-        street["by_category"],
-        json!([{"category_code": "LJ01", "cases": 4}, {"category_code": "HY01", "cases": 2}])
-    );
-    assert_eq!(
-        street["by_staff"],
-        json!([
-            {"staff_id": id("lawyer.zhang"), "display_name": "张律师", "cases": 3, "resolved": 2},
-            {"staff_id": id("lawyer.li"), "display_name": "李律师", "cases": 2, "resolved": 0},
-        ])
+        street.by_staff,
+        [
+            staff("lawyer.zhang", "张律师", 3, 2),
+            staff("lawyer.li", "李律师", 2, 0),
+        ]
     );
     let statuses = status_counts(&street);
     assert_eq!(
@@ -726,92 +725,70 @@ async fn the_summary_reports_offers_durations_breaches_and_cases_of_the_period()
 
     // The district adds the second street's case, offer and breach.
     let admin = app.staff_token("admin").await;
-    let district = expect_status(
-        app.get(&summary_path(demo.district, FROM, TO), &admin)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(district["offers"]["created"], 10);
-    assert_eq!(district["offers"]["accepted"], 6);
+    let district: SummaryStatsView = app
+        .get_as(&summary_path(demo.district, FROM, TO), &admin)
+        .await;
+    assert_eq!(district.offers.created, 10);
+    assert_eq!(district.offers.accepted, 6);
     // 30 60 120 300 1000: rank 3 and rank ⌈4.5⌉ = 5.
+    assert_eq!(district.time_to_accept, durations(5, Some(120), Some(1000)));
+    assert_eq!(district.time_to_first_response.count, 3);
+    assert_eq!(district.sla_breaches, breaches(3, 1, 1));
+    assert_eq!(district.cases, 7);
     assert_eq!(
-        district["time_to_accept"],
-        json!({"count": 5, "median_secs": 120, "p90_secs": 1000})
+        district.by_category,
+        by_category(&[("LJ01", 5), ("HY01", 2)])
     );
-    assert_eq!(district["time_to_first_response"]["count"], 3);
-    assert_eq!(
-        district["sla_breaches"],
-        json!({"accept": 3, "first_response": 1, "resolution": 1})
-    );
-    assert_eq!(district["cases"], 7);
-    assert_eq!(
-        district["by_category"],
-        json!([{"category_code": "LJ01", "cases": 5}, {"category_code": "HY01", "cases": 2}])
-    );
-    assert_eq!(
-        district["by_staff"][2],
-        json!({"staff_id": id("lawyer.zhao"), "display_name": "赵律师", "cases": 1, "resolved": 0})
-    );
+    assert_eq!(district.by_staff[2], staff("lawyer.zhao", "赵律师", 1, 0));
 
     // Community B alone: c3 and c4.
-    let b = expect_status(
-        app.get(&summary_path(demo.community_b, FROM, TO), &coordinator)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let b: SummaryStatsView = app
+        .get_as(&summary_path(demo.community_b, FROM, TO), &coordinator)
+        .await;
+    assert_eq!(b.time_to_accept, durations(2, Some(30), Some(300)));
     assert_eq!(
-        b["time_to_accept"],
-        json!({"count": 2, "median_secs": 30, "p90_secs": 300})
+        b.time_to_first_response,
+        durations(1, Some(1200), Some(1200))
     );
-    assert_eq!(
-        b["time_to_first_response"],
-        json!({"count": 1, "median_secs": 1200, "p90_secs": 1200})
-    );
-    assert_eq!(b["cases"], 2);
+    assert_eq!(b.cases, 2);
 
     // February: only c7 was created then, accepted an hour later; its
     // expired offer and accept breach are February's.
-    let february = expect_status(
-        app.get(
+    let february: SummaryStatsView = app
+        .get_as(
             &summary_path(demo.street, "2026-02-01T00:00:00Z", FROM),
             &coordinator,
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(
-        february["offers"],
-        json!({"created": 1, "pending": 0, "accepted": 0, "declined": 0, "expired": 1, "cancelled": 0, "returned": 0})
+        february.offers,
+        OfferCountsView {
+            created: 1,
+            pending: 0,
+            accepted: 0,
+            declined: 0,
+            expired: 1,
+            cancelled: 0,
+            returned: 0
+        }
     );
     assert_eq!(
-        february["time_to_accept"],
-        json!({"count": 1, "median_secs": 3600, "p90_secs": 3600})
+        february.time_to_accept,
+        durations(1, Some(3600), Some(3600))
     );
-    assert_eq!(
-        february["sla_breaches"],
-        json!({"accept": 1, "first_response": 0, "resolution": 0})
-    );
+    assert_eq!(february.sla_breaches, breaches(1, 0, 0));
 
     // A period with nothing in it: zeros and nulls, not errors.
-    let empty = expect_status(
-        app.get(
+    let empty: SummaryStatsView = app
+        .get_as(
             &summary_path(demo.street, "2025-01-01T00:00:00Z", "2025-02-01T00:00:00Z"),
             &coordinator,
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(
-        empty["time_to_accept"],
-        json!({"count": 0, "median_secs": null, "p90_secs": null})
-    );
-    assert_eq!(empty["cases"], 0);
-    assert_eq!(empty["by_category"], json!([]));
-    assert_eq!(empty["by_staff"], json!([]));
+        .await;
+    assert_eq!(empty.time_to_accept, durations(0, None, None));
+    assert_eq!(empty.cases, 0);
+    assert!(empty.by_category.is_empty());
+    assert!(empty.by_staff.is_empty());
     assert!(status_counts(&empty).iter().all(|(_, n)| *n == 0));
 }
 
@@ -949,44 +926,28 @@ async fn the_stats_queries_run_on_sqlite() {
     .await;
 
     let admin = app.staff_token("admin").await;
-    let summary = expect_status(
-        app.get(&summary_path(demo.street, FROM, TO), &admin).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(summary["offers"]["created"], 9);
-    assert_eq!(summary["offers"]["returned"], 1);
+    let summary: SummaryStatsView = app
+        .get_as(&summary_path(demo.street, FROM, TO), &admin)
+        .await;
+    assert_eq!(summary.offers.created, 9);
+    assert_eq!(summary.offers.returned, 1);
+    assert_eq!(summary.time_to_accept, durations(4, Some(60), Some(300)));
     assert_eq!(
-        summary["time_to_accept"],
-        json!({"count": 4, "median_secs": 60, "p90_secs": 300})
+        summary.time_to_first_response,
+        durations(3, Some(600), Some(1200))
     );
-    assert_eq!(
-        summary["time_to_first_response"],
-        json!({"count": 3, "median_secs": 600, "p90_secs": 1200})
-    );
-    assert_eq!(
-        summary["sla_breaches"],
-        json!({"accept": 2, "first_response": 1, "resolution": 1})
-    );
-    assert_eq!(summary["cases"], 7);
-    assert_eq!(summary["by_staff"][0]["cases"], 3);
-    assert_eq!(summary["by_staff"][0]["resolved"], 2);
+    assert_eq!(summary.sla_breaches, breaches(2, 1, 1));
+    assert_eq!(summary.cases, 7);
+    assert_eq!(summary.by_staff[0].cases, 3);
+    assert_eq!(summary.by_staff[0].resolved, 2);
 
-    let live = expect_status(
-        app.get(&live_path(demo.street), &admin).await,
-        StatusCode::OK,
-    )
-    .await;
+    let live: LiveStatsView = app.get_as(&live_path(demo.street), &admin).await;
     // c5 (pooled in March, no queue unit) is in no queue; the case above is.
     let queue = queue_of(&live, demo.street);
-    assert_eq!(queue["by_priority"], json!([{"priority": 3, "waiting": 1}]));
-    let oldest: DateTime<Utc> = queue["oldest_queued_at"].as_str().unwrap().parse().unwrap();
-    assert_eq!(oldest, queued_at);
-    assert!(queue["longest_wait_secs"].as_i64().unwrap() > 0);
+    assert_eq!(queue.by_priority, waiting_by_priority(&[(3, 1)]));
+    assert_eq!(queue.oldest_queued_at, Some(queued_at));
+    assert!(queue.longest_wait_secs.unwrap() > 0);
     // c5's pending offer; owned: c3 answered, c4 and c7 assigned.
-    assert_eq!(
-        live["counts"],
-        json!({"open_offers": 1, "unrouted_cases": 0, "owned_cases": 3})
-    );
-    assert_eq!(staff_of(&live, "lawyer")["active"], 4);
+    assert_eq!(live.counts, counts(1, 0, 3));
+    assert_eq!(staff_of(&live, "lawyer").active, 4);
 }

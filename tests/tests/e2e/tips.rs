@@ -6,10 +6,15 @@
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use sansuo_tests::{TestApp, eventually, expect_error, expect_status};
+use sansuo_tests::views::{
+    MediationView, OfferList, PhotoReceipts, ResidentView, SimilarTip, StaffCaseView, TipBoard,
+    TipPage, TipReceipt, TipView,
+};
+use sansuo_tests::{TestApp, eventually, expect_error, expect_json, expect_status, read_as};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use uuid::Uuid;
 
 const TRACKING: &str = "X-Tracking-Token";
 /// Hongkou, near 蒋家桥 (WGS-84).
@@ -116,18 +121,14 @@ async fn upload(
 }
 
 /// The officer waits for the tip's offer, then signs for it.
-async fn acknowledge(app: &TestApp, officer: &str, id: &str) -> Value {
+async fn acknowledge(app: &TestApp, officer: &str, id: Uuid) -> TipView {
     let path = format!("/api/v1/staff/tips/{id}");
     eventually("the tip to be offered to the officer", || async {
         (app.get(&path, officer).await.status() == StatusCode::OK).then_some(())
     })
     .await;
-    expect_status(
-        app.post(&format!("{path}/acknowledge"), officer, json!({}))
-            .await,
-        StatusCode::OK,
-    )
-    .await
+    app.post_as(&format!("{path}/acknowledge"), officer, json!({}))
+        .await
 }
 
 async fn count_rows_mentioning(app: &TestApp, needle: &str) -> Vec<(String, i64)> {
@@ -171,35 +172,33 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
     let (glat, glng) = sansuo_domain::tip::wgs84_to_gcj02(LAT, LNG);
     let mut body = tip_body(&app, "ZP01", true);
     body["location"] = json!({"lat": glat, "lng": glng, "datum": "gcj02", "address": "小区门口"});
-    let receipt = expect_status(
+    let receipt: TipReceipt = expect_json(
         report(&app, &resident, body.clone(), Some("tip-key-0001")).await,
         StatusCode::CREATED,
     )
     .await;
-    let token = receipt["tracking_token"].as_str().unwrap().to_owned();
-    let tip = &receipt["tip"];
-    let id = tip["id"].as_str().unwrap().to_owned();
-    assert_eq!(tip["anonymous"], true);
-    assert_eq!(tip["location"]["datum_sent"], "gcj02");
-    let lat = tip["location"]["lat"].as_f64().unwrap();
+    let token = receipt.tracking_token.unwrap();
+    let tip = &receipt.tip;
+    let id = tip.id;
+    assert!(tip.anonymous);
+    let location = tip.location.as_ref().unwrap();
+    assert_eq!(location.datum_sent, "gcj02");
+    let lat = location.lat;
     assert!((lat - LAT).abs() < 1e-6, "stored as WGS-84: {lat}");
 
     // A retry on a slow network: the same tip and the same token.
     let again = report(&app, &resident, body, Some("tip-key-0001")).await;
     assert_eq!(again.headers()["Idempotent-Replayed"], "true");
-    let again = expect_status(again, StatusCode::CREATED).await;
+    let again: TipReceipt = expect_json(again, StatusCode::CREATED).await;
     assert_eq!(
-        (
-            again["tip"]["id"].as_str(),
-            again["tracking_token"].as_str()
-        ),
-        (Some(id.as_str()), Some(token.as_str()))
+        (again.tip.id, again.tracking_token.as_deref()),
+        (id, Some(token.as_str()))
     );
 
     // Nothing in the database points back to the reporter: not the
     // resident id, not the openid — anywhere but their own account rows.
-    let me = expect_status(app.get("/api/v1/me", &resident).await, StatusCode::OK).await;
-    let resident_id = me["id"].as_str().unwrap().to_owned();
+    let me: ResidentView = app.get_as("/api/v1/me", &resident).await;
+    let resident_id = me.id.to_string();
     for needle in [resident_id.as_str(), "openid-tipper"] {
         let hits = count_rows_mentioning(&app, needle).await;
         let unexpected: Vec<_> = hits
@@ -209,12 +208,12 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
         assert!(unexpected.is_empty(), "{needle} found in {unexpected:?}");
     }
     // ... and the named "my tips" list does not have it.
-    let mine = expect_status(app.get("/api/v1/tips", &resident).await, StatusCode::OK).await;
-    assert_eq!(mine["items"], json!([]));
+    let mine: TipPage = app.get_as("/api/v1/tips", &resident).await;
+    assert!(mine.items.is_empty());
 
     // The token is the only way back.
-    let seen = expect_status(tracked(&app, &token).await, StatusCode::OK).await;
-    assert_eq!(seen["id"], id.as_str());
+    let seen: TipView = expect_json(tracked(&app, &token).await, StatusCode::OK).await;
+    assert_eq!(seen.id, id);
     expect_error(
         tracked(&app, "not-the-token-at-all-000000").await,
         StatusCode::NOT_FOUND,
@@ -231,7 +230,7 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
 
     // A photo with GPS in its Exif: stored without it, with a receipt.
     let original = jpeg_with_gps();
-    let receipts = expect_status(
+    let receipts: PhotoReceipts = expect_json(
         upload(
             &app,
             "/api/v1/tips/tracked/photos",
@@ -242,9 +241,9 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
         StatusCode::CREATED,
     )
     .await;
-    let receipt = &receipts["receipts"][0];
-    assert_eq!(receipt["content_type"], "image/jpeg");
-    let photo_id = receipt["id"].as_str().unwrap();
+    let receipt = &receipts.receipts[0];
+    assert_eq!(receipt.content_type, "image/jpeg");
+    let photo_id = receipt.id;
     let stored = app
         .http
         .get(app.url(&format!("/api/v1/tips/tracked/photos/{photo_id}")))
@@ -255,10 +254,7 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
     assert_eq!(stored.status(), StatusCode::OK);
     assert_eq!(stored.headers()["content-type"], "image/jpeg");
     let stored = stored.bytes().await.unwrap().to_vec();
-    assert_eq!(
-        hex::encode(Sha256::digest(&stored)),
-        receipt["sha256"].as_str().unwrap()
-    );
+    assert_eq!(hex::encode(Sha256::digest(&stored)), receipt.sha256);
     assert!(stored.len() < original.len());
     let text = String::from_utf8_lossy(&stored);
     assert!(
@@ -272,10 +268,10 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
 
     // The duty officer (station step: nobody is on duty in the community)
     // signs for it and walks it through triage.
-    let view = acknowledge(&app, &officer, &id).await;
-    assert_eq!(view["status"], "acknowledged");
-    assert_eq!(view["staff"]["flagged"], false);
-    assert_eq!(view["photos"].as_array().unwrap().len(), 1);
+    let view = acknowledge(&app, &officer, id).await;
+    assert_eq!(view.status, "acknowledged");
+    assert!(!view.staff.unwrap().flagged);
+    assert_eq!(view.photos.len(), 1);
     let staff_photo = app
         .get(
             &format!("/api/v1/staff/tips/{id}/photos/{photo_id}"),
@@ -312,23 +308,20 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
         "validation_failed",
     )
     .await;
-    let closed = expect_status(
+    let closed: TipView = expect_json(
         step("close", json!({"note": "通道已清理，感谢您的举报"})).await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed.status, "closed");
 
     // The reporter sees the outcome and the public history, no routing.
-    let seen = expect_status(tracked(&app, &token).await, StatusCode::OK).await;
-    assert_eq!(seen["status"], "closed");
-    assert_eq!(seen["close_note"], "通道已清理，感谢您的举报");
-    let actions: Vec<&str> = seen["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    // Read raw as well: the staff block must be absent from the wire.
+    let seen_raw = expect_status(tracked(&app, &token).await, StatusCode::OK).await;
+    let seen: TipView = read_as(&seen_raw);
+    assert_eq!(seen.status, "closed");
+    assert_eq!(seen.close_note.as_deref(), Some("通道已清理，感谢您的举报"));
+    let actions: Vec<&str> = seen.history.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
         [
@@ -341,7 +334,7 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
             "close"
         ]
     );
-    assert!(seen.get("staff").is_none());
+    assert!(seen_raw.get("staff").is_none());
 
     // "It is back": a follow-up reopens it and it goes back to the officer.
     let followed = app
@@ -352,16 +345,16 @@ async fn an_anonymous_tip_with_a_photo_is_triaged_and_followed_with_its_token_on
         .send()
         .await
         .unwrap();
-    let followed = expect_status(followed, StatusCode::OK).await;
-    assert_ne!(followed["status"], "closed");
-    let view = acknowledge(&app, &officer, &id).await;
-    assert_eq!(view["status"], "acknowledged");
-    let last = view["messages"].as_array().unwrap().last().unwrap().clone();
+    let followed: TipView = expect_json(followed, StatusCode::OK).await;
+    assert_ne!(followed.status, "closed");
+    let view = acknowledge(&app, &officer, id).await;
+    assert_eq!(view.status, "acknowledged");
+    let last = view.messages.last().unwrap();
     assert_eq!(
-        (last["author"].as_str(), last["body"].as_str()),
-        (Some("reporter"), Some("今晚又堵上了"))
+        (last.author.as_str(), last.body.as_str()),
+        ("reporter", "今晚又堵上了")
     );
-    assert!(view["staff"]["last_reporter_message_at"].is_string());
+    assert!(view.staff.unwrap().last_reporter_message_at.is_some());
 }
 
 #[tokio::test]
@@ -433,7 +426,7 @@ async fn urgent_categories_say_call_110_and_rules_on_anonymity_and_input_hold() 
     .await;
 
     // A named tip: in "my tips", readable by its reporter only.
-    let named = expect_status(
+    let named: TipReceipt = expect_json(
         report(
             &app,
             &resident,
@@ -444,10 +437,10 @@ async fn urgent_categories_say_call_110_and_rules_on_anonymity_and_input_hold() 
         StatusCode::CREATED,
     )
     .await;
-    assert!(named["tracking_token"].is_null());
-    let id = named["tip"]["id"].as_str().unwrap();
-    let mine = expect_status(app.get("/api/v1/tips", &resident).await, StatusCode::OK).await;
-    assert_eq!(mine["items"][0]["id"], id);
+    assert!(named.tracking_token.is_none());
+    let id = named.tip.id;
+    let mine: TipPage = app.get_as("/api/v1/tips", &resident).await;
+    assert_eq!(mine.items[0].id, id);
     let other = app.resident_token("neighbour").await;
     expect_error(
         app.get(&format!("/api/v1/tips/{id}"), &other).await,
@@ -506,15 +499,12 @@ async fn urgent_categories_say_call_110_and_rules_on_anonymity_and_input_hold() 
 async fn photos_are_accepted_by_content_within_count_and_size_limits() {
     let app = TestApp::spawn().await;
     let resident = app.resident_token("photographer").await;
-    let named = expect_status(
+    let named: TipReceipt = expect_json(
         report(&app, &resident, tip_body(&app, "AQ01", false), None).await,
         StatusCode::CREATED,
     )
     .await;
-    let path = format!(
-        "/api/v1/tips/{}/photos",
-        named["tip"]["id"].as_str().unwrap()
-    );
+    let path = format!("/api/v1/tips/{}/photos", named.tip.id);
     let auth = ("bearer", resident.as_str());
 
     // A GIF named .jpg, an HTML page, a truncated JPEG.
@@ -554,12 +544,12 @@ async fn photos_are_accepted_by_content_within_count_and_size_limits() {
     )
     .await;
     // Nothing was stored by the refusals; then 5 + 1 fill the tip, a 7th is refused.
-    let five = expect_status(
+    let five: PhotoReceipts = expect_json(
         upload(&app, &path, auth, vec![jpeg.clone(); 5]).await,
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(five["receipts"].as_array().unwrap().len(), 5);
+    assert_eq!(five.receipts.len(), 5);
     expect_status(
         upload(&app, &path, auth, vec![jpeg.clone()]).await,
         StatusCode::CREATED,
@@ -571,23 +561,12 @@ async fn photos_are_accepted_by_content_within_count_and_size_limits() {
         "too_many_photos",
     )
     .await;
-    let tip = expect_status(
-        app.get(
-            &format!("/api/v1/tips/{}", named["tip"]["id"].as_str().unwrap()),
-            &resident,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(tip["photos"].as_array().unwrap().len(), 6);
+    let tip: TipView = app
+        .get_as(&format!("/api/v1/tips/{}", named.tip.id), &resident)
+        .await;
+    assert_eq!(tip.photos.len(), 6);
     // Identical uploads get identical receipts (the hash is of the content).
-    let hashes: std::collections::BTreeSet<_> = tip["photos"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["sha256"].as_str().unwrap().to_owned())
-        .collect();
+    let hashes: std::collections::BTreeSet<_> = tip.photos.iter().map(|p| &p.sha256).collect();
     assert_eq!(hashes.len(), 1);
 }
 
@@ -596,12 +575,12 @@ async fn likely_duplicates_are_nearby_open_tips_of_the_category_and_me_too_count
     let app = TestApp::spawn().await;
     let first = app.resident_token("first").await;
     let second = app.resident_token("second").await;
-    let tip = expect_status(
+    let tip: TipReceipt = expect_json(
         report(&app, &first, tip_body(&app, "AQ02", false), None).await,
         StatusCode::CREATED,
     )
     .await;
-    let id = tip["tip"]["id"].as_str().unwrap();
+    let id = tip.tip.id;
 
     let similar = |lat: f64, category: &str| {
         let path = format!("/api/v1/tips/similar?category_code={category}&lat={lat}&lng={LNG}");
@@ -610,11 +589,13 @@ async fn likely_duplicates_are_nearby_open_tips_of_the_category_and_me_too_count
         async move { expect_status(app.get(&path, second).await, StatusCode::OK).await }
     };
     // ~120 m north: found, distance rounded to 50 m, nothing personal.
-    let near = similar(LAT + 120.0 / 111_195.0, "AQ02").await;
-    assert_eq!(near.as_array().unwrap().len(), 1, "{near}");
-    assert_eq!(near[0]["id"], id);
-    assert_eq!(near[0]["distance_m"], 100);
-    assert!(near[0].get("description").is_none());
+    // Read raw as well: nothing personal may be on the wire.
+    let near_raw = similar(LAT + 120.0 / 111_195.0, "AQ02").await;
+    let near: Vec<SimilarTip> = read_as(&near_raw);
+    assert_eq!(near.len(), 1, "{near_raw}");
+    assert_eq!(near[0].id, id);
+    assert_eq!(near[0].distance_m, 100);
+    assert!(near_raw[0].get("description").is_none());
     // ~800 m: too far. Another category: not the same thing.
     assert_eq!(similar(LAT + 800.0 / 111_195.0, "AQ02").await, json!([]));
     assert_eq!(similar(LAT, "AQ01").await, json!([]));
@@ -634,10 +615,13 @@ async fn likely_duplicates_are_nearby_open_tips_of_the_category_and_me_too_count
     assert_eq!(once, json!({"counted": true, "supporters": 1}));
     let twice = expect_status(app.post(&me_too, &second, json!({})).await, StatusCode::OK).await;
     assert_eq!(twice, json!({"counted": false, "supporters": 1}));
-    assert_eq!(similar(LAT, "AQ02").await[0]["supporters"], 1);
+    assert_eq!(
+        read_as::<Vec<SimilarTip>>(&similar(LAT, "AQ02").await)[0].supporters,
+        1
+    );
     expect_error(
         app.post(
-            &format!("/api/v1/tips/{}/me-too", uuid::Uuid::now_v7()),
+            &format!("/api/v1/tips/{}/me-too", Uuid::now_v7()),
             &second,
             json!({}),
         )
@@ -656,12 +640,12 @@ async fn submissions_are_rate_limited_and_mostly_unfounded_reporters_are_flagged
     let officer = app.staff_token("officer.liu").await;
     let mut ids = Vec::new();
     for _ in 0..5 {
-        let tip = expect_status(
+        let tip: TipReceipt = expect_json(
             report(&app, &resident, tip_body(&app, "ZP01", true), None).await,
             StatusCode::CREATED,
         )
         .await;
-        ids.push(tip["tip"]["id"].as_str().unwrap().to_owned());
+        ids.push(tip.tip.id);
     }
     let limited = report(&app, &resident, tip_body(&app, "ZP01", false), None).await;
     let retry_after: u64 = limited.headers()["Retry-After"]
@@ -681,7 +665,7 @@ async fn submissions_are_rate_limited_and_mostly_unfounded_reporters_are_flagged
 
     // Three of the anonymous tips are unfounded: counted on the pseudonym.
     for id in &ids[..3] {
-        acknowledge(&app, &officer, id).await;
+        acknowledge(&app, &officer, *id).await;
         expect_status(
             app.post(
                 &format!("/api/v1/staff/tips/{id}/triage"),
@@ -714,7 +698,7 @@ async fn submissions_are_rate_limited_and_mostly_unfounded_reporters_are_flagged
         !keys.is_empty(),
         "limits live in Redis under the test's prefix"
     );
-    let flagged = expect_status(
+    let flagged: TipReceipt = expect_json(
         report(&app, &resident, tip_body(&app, "ZP01", false), None).await,
         StatusCode::CREATED,
     )
@@ -725,9 +709,8 @@ async fn submissions_are_rate_limited_and_mostly_unfounded_reporters_are_flagged
         "rate_limited",
     )
     .await;
-    let id = flagged["tip"]["id"].as_str().unwrap();
-    let view = acknowledge(&app, &officer, id).await;
-    assert_eq!(view["staff"]["flagged"], true);
+    let view = acknowledge(&app, &officer, flagged.tip.id).await;
+    assert!(view.staff.unwrap().flagged);
 }
 
 #[tokio::test]
@@ -738,55 +721,40 @@ async fn the_triage_board_orders_filters_and_pages_and_duplicates_are_marked() {
     let mut ids = Vec::new();
     for (i, category) in ["AQ01", "ZP01", "AQ02", "ZP02"].into_iter().enumerate() {
         let resident = app.resident_token(&format!("r{i}")).await;
-        let tip = expect_status(
+        let tip: TipReceipt = expect_json(
             report(&app, &resident, tip_body(&app, category, false), None).await,
             StatusCode::CREATED,
         )
         .await;
-        let id = tip["tip"]["id"].as_str().unwrap().to_owned();
-        acknowledge(&app, &officer, &id).await;
+        let id = tip.tip.id;
+        acknowledge(&app, &officer, id).await;
         ids.push(id);
     }
     let board = |query: &str| {
         let path = format!("/api/v1/staff/tips{query}");
         let app = &app;
         let officer = &officer;
-        async move { expect_status(app.get(&path, officer).await, StatusCode::OK).await }
+        async move { app.get_as::<TipBoard>(&path, officer).await }
     };
     // ZP (priority 3) before AQ (priority 2); oldest first within a priority.
     let all = board("").await;
-    let order: Vec<&str> = all["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(order, [&ids[1], &ids[3], &ids[0], &ids[2]]);
+    let order: Vec<Uuid> = all.items.iter().map(|t| t.id).collect();
+    assert_eq!(order, [ids[1], ids[3], ids[0], ids[2]]);
     // Two pages of two, the same order.
     let first = board("?limit=2").await;
-    let cursor = first["next_cursor"].as_str().unwrap();
+    let cursor = first.next_cursor.as_deref().unwrap();
     let second = board(&format!("?limit=2&cursor={cursor}")).await;
-    let paged: Vec<&str> = first["items"]
-        .as_array()
-        .unwrap()
+    let paged: Vec<Uuid> = first
+        .items
         .iter()
-        .chain(second["items"].as_array().unwrap())
-        .map(|t| t["id"].as_str().unwrap())
+        .chain(&second.items)
+        .map(|t| t.id)
         .collect();
     assert_eq!(paged, order);
-    assert!(second["next_cursor"].is_null());
-    assert_eq!(
-        board("?category=AQ").await["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert!(second.next_cursor.is_none());
+    assert_eq!(board("?category=AQ").await.items.len(), 2);
     let tomorrow = (Utc::now() + Duration::days(1)).format("%Y-%m-%dT%H:%M:%SZ");
-    assert_eq!(
-        board(&format!("?from={tomorrow}")).await["items"],
-        json!([])
-    );
+    assert!(board(&format!("?from={tomorrow}")).await.items.is_empty());
     expect_error(
         app.get("/api/v1/staff/tips?status=bogus", &officer).await,
         StatusCode::BAD_REQUEST,
@@ -809,23 +777,17 @@ async fn the_triage_board_orders_filters_and_pages_and_duplicates_are_marked() {
         "state_conflict",
     )
     .await;
-    let marked = expect_status(
-        app.post(&dup, &officer, json!({"original_id": ids[0]}))
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    let marked: TipView = app
+        .post_as(&dup, &officer, json!({"original_id": ids[0]}))
+        .await;
     assert_eq!(
-        (marked["status"].as_str(), marked["duplicate_of"].as_str()),
-        (Some("duplicate"), Some(ids[0].as_str()))
+        (marked.status.as_str(), marked.duplicate_of),
+        ("duplicate", Some(ids[0]))
     );
-    let original = expect_status(
-        app.get(&format!("/api/v1/staff/tips/{}", ids[0]), &officer)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(original["supporters"], 1);
+    let original: TipView = app
+        .get_as(&format!("/api/v1/staff/tips/{}", ids[0]), &officer)
+        .await;
+    assert_eq!(original.supporters, 1);
     // Not a police matter: referred, with the body named.
     let refer = format!("/api/v1/staff/tips/{}/triage", ids[3]);
     expect_error(
@@ -835,25 +797,19 @@ async fn the_triage_board_orders_filters_and_pages_and_duplicates_are_marked() {
         "validation_failed",
     )
     .await;
-    let referred = expect_status(
-        app.post(
+    let referred: TipView = app
+        .post_as(
             &refer,
             &officer,
             json!({"verdict": "not_police_matter", "referred_to": "12315 市场监管投诉热线"}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
+        .await;
     assert_eq!(
-        (
-            referred["status"].as_str(),
-            referred["referred_to"].as_str()
-        ),
-        (Some("referred"), Some("12315 市场监管投诉热线"))
+        (referred.status.as_str(), referred.referred_to.as_deref()),
+        ("referred", Some("12315 市场监管投诉热线"))
     );
     assert_eq!(
-        board("").await["items"].as_array().unwrap().len(),
+        board("").await.items.len(),
         2,
         "finished tips leave the open board"
     );
@@ -865,13 +821,14 @@ async fn officers_see_tip_offers_in_the_common_offer_list_and_accept_them_there(
     officer_on_duty(&app).await;
     let resident = app.resident_token("lister").await;
     let officer = app.staff_token("officer.liu").await;
-    let tip = expect_status(
+    let tip: TipReceipt = expect_json(
         report(&app, &resident, tip_body(&app, "ZP01", true), None).await,
         StatusCode::CREATED,
     )
     .await;
-    let id = tip["tip"]["id"].as_str().unwrap();
-    let offer = eventually("the tip offer in the officer's list", || async {
+    let id = tip.tip.id;
+    // Raw: the summaries of other services must be absent from the wire.
+    let offer_raw = eventually("the tip offer in the officer's list", || async {
         let list = expect_status(
             app.get("/api/v1/staff/offers", &officer).await,
             StatusCode::OK,
@@ -882,28 +839,24 @@ async fn officers_see_tip_offers_in_the_common_offer_list_and_accept_them_there(
             .and_then(|items| items.first().cloned())
     })
     .await;
-    assert_eq!(offer["service"], "tip");
-    assert_eq!(offer["tip"]["id"], id);
-    assert_eq!(offer["tip"]["anonymous"], true);
-    assert!(offer.get("consultation").is_none());
-    let accepted = expect_status(
-        app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
+    let offer: sansuo_tests::views::OfferView = read_as(&offer_raw);
+    assert_eq!(offer.service, "tip");
+    let summary = offer.tip.as_ref().unwrap();
+    assert_eq!(summary.id, id);
+    assert!(summary.anonymous);
+    assert!(offer_raw.get("consultation").is_none());
+    let accepted: StaffCaseView = app
+        .post_as(
+            &format!("/api/v1/staff/offers/{}/accept", offer.id),
             &officer,
             json!({}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(
-        (accepted["service"].as_str(), accepted["status"].as_str()),
-        (Some("tip"), Some("acknowledged"))
-    );
-    assert_eq!(accepted["staff"]["channel"], "app");
+        .await;
+    let StaffCaseView::Tip(accepted) = accepted else {
+        panic!("the accepted case is a tip: {accepted:?}")
+    };
+    assert_eq!(accepted.status, "acknowledged");
+    assert_eq!(accepted.staff.unwrap().channel, "app");
 }
 
 #[tokio::test]
@@ -912,13 +865,13 @@ async fn a_quarrel_reported_as_a_tip_becomes_a_mediation_keeping_both_histories(
     officer_on_duty(&app).await;
     let officer = app.staff_token("officer.liu").await;
     let resident = app.resident_token("quarrel").await;
-    let named = expect_status(
+    let named: TipReceipt = expect_json(
         report(&app, &resident, tip_body(&app, "ZA05", false), None).await,
         StatusCode::CREATED,
     )
     .await;
-    let id = named["tip"]["id"].as_str().unwrap().to_owned();
-    acknowledge(&app, &officer, &id).await;
+    let id = named.tip.id;
+    acknowledge(&app, &officer, id).await;
     let convert = format!("/api/v1/staff/tips/{id}/convert");
     let body = json!({
         "category_code": "LJ01",
@@ -937,14 +890,14 @@ async fn a_quarrel_reported_as_a_tip_becomes_a_mediation_keeping_both_histories(
         "validation_failed",
     )
     .await;
-    let converted = expect_status(
+    let converted: sansuo_tests::views::ConvertedView = expect_json(
         app.post(&convert, &officer, body.clone()).await,
         StatusCode::CREATED,
     )
     .await;
-    let mediation_id = converted["mediation_id"].as_str().unwrap();
-    assert_eq!(converted["tip"]["status"], "converted");
-    assert_eq!(converted["tip"]["converted_to"], mediation_id);
+    let mediation_id = converted.mediation_id;
+    assert_eq!(converted.tip.status, "converted");
+    assert_eq!(converted.tip.converted_to, Some(mediation_id));
     // Converting again: it already is a mediation.
     expect_error(
         app.post(&convert, &officer, body).await,
@@ -955,13 +908,10 @@ async fn a_quarrel_reported_as_a_tip_becomes_a_mediation_keeping_both_histories(
 
     // The reporter now has a mediation, routed to the community mediator,
     // whose history says where it came from.
-    let mediation = expect_status(
-        app.get(&format!("/api/v1/mediations/{mediation_id}"), &resident)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(mediation["facts"].as_str().unwrap().contains("现场了解"));
+    let mediation: MediationView = app
+        .get_as(&format!("/api/v1/mediations/{mediation_id}"), &resident)
+        .await;
+    assert!(mediation.facts.contains("现场了解"));
     let mediator = app.staff_token("mediator.chen").await;
     eventually(
         "the converted mediation offered to the community mediator",
@@ -976,21 +926,16 @@ async fn a_quarrel_reported_as_a_tip_becomes_a_mediation_keeping_both_histories(
         },
     )
     .await;
-    let tip = expect_status(
-        app.get(&format!("/api/v1/tips/{id}"), &resident).await,
-        StatusCode::OK,
-    )
-    .await;
-    let last = tip["history"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["action"], "convert");
+    let tip: TipView = app.get_as(&format!("/api/v1/tips/{id}"), &resident).await;
+    assert_eq!(tip.history.last().unwrap().action, "convert");
 
     // An anonymous tip has no applicant: it cannot be converted.
-    let anon = expect_status(
+    let anon: TipReceipt = expect_json(
         report(&app, &resident, tip_body(&app, "ZA05", true), None).await,
         StatusCode::CREATED,
     )
     .await;
-    let anon_id = anon["tip"]["id"].as_str().unwrap();
+    let anon_id = anon.tip.id;
     acknowledge(&app, &officer, anon_id).await;
     let body = json!({
         "category_code": "LJ01", "claims": "停止噪音",
@@ -1016,7 +961,7 @@ async fn a_mediation_flagged_as_a_public_order_risk_opens_one_work_order_for_the
     let officer = app.staff_token("officer.liu").await;
     let mediator = app.staff_token("mediator.chen").await;
     let resident = app.resident_token("dispute").await;
-    let applied = expect_status(
+    let applied: MediationView = expect_json(
         app.post(
             "/api/v1/mediations",
             &resident,
@@ -1035,7 +980,7 @@ async fn a_mediation_flagged_as_a_public_order_risk_opens_one_work_order_for_the
         StatusCode::CREATED,
     )
     .await;
-    let mediation_id = applied["id"].as_str().unwrap().to_owned();
+    let mediation_id = applied.id;
     let path = format!("/api/v1/staff/mediations/{mediation_id}");
     eventually("the mediation offered to the mediator", || async {
         (app.get(&path, &mediator).await.status() == StatusCode::OK).then_some(())
@@ -1062,43 +1007,22 @@ async fn a_mediation_flagged_as_a_public_order_risk_opens_one_work_order_for_the
 
     // One work order, offered to the officer on duty, linked to the mediation.
     let offer = eventually("the officer's work order", || async {
-        let list = expect_status(
-            app.get("/api/v1/staff/offers", &officer).await,
-            StatusCode::OK,
-        )
-        .await;
-        list["items"]
-            .as_array()
-            .and_then(|items| items.first().cloned())
+        let mut list: OfferList = app.get_as("/api/v1/staff/offers", &officer).await;
+        (!list.items.is_empty()).then(|| list.items.remove(0))
     })
     .await;
-    let tip_id = offer["tip"]["id"].as_str().unwrap();
-    let view = expect_status(
-        app.get(&format!("/api/v1/staff/tips/{tip_id}"), &officer)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(view["staff"]["channel"], "mediation");
-    assert_eq!(view["staff"]["source_case_id"], mediation_id.as_str());
-    assert!(
-        view["description"]
-            .as_str()
-            .unwrap()
-            .contains("对方扬言要动手打人")
-    );
-    assert_eq!(view["anonymous"], false);
+    let tip_id = offer.tip.unwrap().id;
+    let view: TipView = app
+        .get_as(&format!("/api/v1/staff/tips/{tip_id}"), &officer)
+        .await;
+    let staff = view.staff.unwrap();
+    assert_eq!(staff.channel, "mediation");
+    assert_eq!(staff.source_case_id, Some(mediation_id));
+    assert!(view.description.contains("对方扬言要动手打人"));
+    assert!(!view.anonymous);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let list = expect_status(
-        app.get("/api/v1/staff/offers", &officer).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(
-        list["items"].as_array().unwrap().len(),
-        1,
-        "flagging twice opens one work order"
-    );
+    let list: OfferList = app.get_as("/api/v1/staff/offers", &officer).await;
+    assert_eq!(list.items.len(), 1, "flagging twice opens one work order");
 }
 
 #[tokio::test]
@@ -1106,13 +1030,13 @@ async fn every_instance_serves_every_photo() {
     let app = TestApp::spawn().await;
     let sibling = app.spawn_sibling().await;
     let resident = app.resident_token("two-instances").await;
-    let tip = expect_status(
+    let tip: TipReceipt = expect_json(
         report(&app, &resident, tip_body(&app, "AQ01", true), None).await,
         StatusCode::CREATED,
     )
     .await;
-    let token = tip["tracking_token"].as_str().unwrap();
-    let receipts = expect_status(
+    let token = tip.tracking_token.as_deref().unwrap();
+    let receipts: PhotoReceipts = expect_json(
         upload(
             &app,
             "/api/v1/tips/tracked/photos",
@@ -1123,7 +1047,7 @@ async fn every_instance_serves_every_photo() {
         StatusCode::CREATED,
     )
     .await;
-    let photo_id = receipts["receipts"][0]["id"].as_str().unwrap();
+    let photo_id = receipts.receipts[0].id;
     // Fetched through the other instance (another process behind the
     // load balancer would be the same: the bytes are in the database).
     let fetched = app
@@ -1140,7 +1064,7 @@ async fn every_instance_serves_every_photo() {
     let bytes = fetched.bytes().await.unwrap();
     assert_eq!(
         hex::encode(Sha256::digest(&bytes)),
-        receipts["receipts"][0]["sha256"].as_str().unwrap()
+        receipts.receipts[0].sha256
     );
 }
 
@@ -1177,10 +1101,11 @@ async fn a_tip_and_its_photos_arrive_in_one_request_or_not_at_all() {
         .try_get("", "n")
         .unwrap();
     assert_eq!(cases, 0);
-    let receipt = expect_status(send(jpeg_with_gps()).await.unwrap(), StatusCode::CREATED).await;
-    let token = receipt["tracking_token"].as_str().unwrap();
-    let seen = expect_status(tracked(&app, token).await, StatusCode::OK).await;
-    assert_eq!(seen["photos"].as_array().unwrap().len(), 1);
+    let receipt: TipReceipt =
+        expect_json(send(jpeg_with_gps()).await.unwrap(), StatusCode::CREATED).await;
+    let token = receipt.tracking_token.as_deref().unwrap();
+    let seen: TipView = expect_json(tracked(&app, token).await, StatusCode::OK).await;
+    assert_eq!(seen.photos.len(), 1);
     // No `tip` field, or not JSON.
     let form = Form::new().part("photo", Part::bytes(jpeg_with_gps()).file_name("p.jpg"));
     let r = app

@@ -1,7 +1,11 @@
 //! The whole consultation walk of a resident and a lawyer.
 
 use reqwest::StatusCode;
-use sansuo_tests::{TestApp, expect_error, expect_status};
+use sansuo_tests::views::{
+    CategoryList, CommunityCardView, ConsultationPage, ConsultationStatusView as Status,
+    ConsultationView, OfferList, StaffCaseView,
+};
+use sansuo_tests::{TestApp, expect_error, expect_json, expect_status, read_as};
 use serde_json::json;
 
 #[tokio::test]
@@ -9,7 +13,7 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
     let app = TestApp::spawn().await;
 
     // Scan the QR code: the community card names the signed lawyer.
-    let card = expect_status(
+    let card: CommunityCardView = expect_json(
         app.http
             .get(app.url("/api/v1/communities/by-scene/hk-jjq"))
             .send()
@@ -18,18 +22,13 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(card["name"], "蒋家桥居委");
-    assert_eq!(card["street"], "欧阳路街道");
-    assert_eq!(card["police_station"], "欧阳路派出所");
-    assert_eq!(card["signed_lawyer"]["display_name"], "张律师");
-    assert!(
-        card["services"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("consultation"))
-    );
+    assert_eq!(card.name, "蒋家桥居委");
+    assert_eq!(card.street.as_deref(), Some("欧阳路街道"));
+    assert_eq!(card.police_station.as_deref(), Some("欧阳路派出所"));
+    assert_eq!(card.signed_lawyer.unwrap().display_name, "张律师");
+    assert!(card.services.iter().any(|s| s == "consultation"));
 
-    let categories = expect_status(
+    let categories: CategoryList = expect_json(
         app.http
             .get(app.url("/api/v1/categories"))
             .send()
@@ -39,11 +38,10 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
     )
     .await;
     assert!(
-        categories["items"]
-            .as_array()
-            .unwrap()
+        categories
+            .items
             .iter()
-            .any(|c| c["code"] == "LJ01" && c["parent_code"] == "LJ")
+            .any(|c| c.code == "LJ01" && c.parent_code.as_deref() == Some("LJ"))
     );
 
     let resident = app.resident_token("walker").await;
@@ -53,38 +51,34 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
             "楼上邻居装修噪音每天持续到晚上十点，我可以怎么维权？",
         )
         .await;
-    let case_id = created["id"].as_str().unwrap().to_owned();
-    assert_eq!(created["status"], "submitted");
-    assert_eq!(created["history"][0]["action"], "submit");
+    let case_id = created.id;
+    assert_eq!(created.status, Status::Submitted);
+    assert_eq!(created.history[0].action, "submit");
 
     // Routed through the outbox and Redis to the signed lawyer.
     let zhang = app.staff_token("lawyer.zhang").await;
     let offer = app.wait_for_offer(&zhang, &case_id).await;
-    assert_eq!(offer["consultation"]["status"], "offered");
-    let offer_id = offer["id"].as_str().unwrap();
+    assert_eq!(offer.consultation.unwrap().status, Status::Offered);
+    let offer_id = offer.id;
 
-    let accepted = expect_status(
-        app.post(
+    let accepted: StaffCaseView = app
+        .post_as(
             &format!("/api/v1/staff/offers/{offer_id}/accept"),
             &zhang,
             json!({}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(accepted["status"], "assigned");
-    assert_eq!(accepted["lawyer"]["display_name"], "张律师");
-    let mine = expect_status(
-        app.get("/api/v1/staff/consultations", &zhang).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(mine["items"][0]["id"], case_id.as_str());
+        .await;
+    let StaffCaseView::Consultation(accepted) = accepted else {
+        panic!("a consultation: {accepted:?}")
+    };
+    assert_eq!(accepted.status, Status::Assigned);
+    assert_eq!(accepted.lawyer.unwrap().display_name, "张律师");
+    let mine: ConsultationPage = app.get_as("/api/v1/staff/consultations", &zhang).await;
+    assert_eq!(mine.items[0].id, case_id);
 
     // An internal note, then the public answer.
     let note = json!({ "body": "居民情绪较急，先电话安抚", "visibility": "internal" });
-    let noted = expect_status(
+    let noted: ConsultationView = expect_json(
         app.post(
             &format!("/api/v1/staff/consultations/{case_id}/messages"),
             &zhang,
@@ -95,11 +89,12 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
     )
     .await;
     assert_eq!(
-        noted["status"], "assigned",
+        noted.status,
+        Status::Assigned,
         "an internal note is not an answer"
     );
     let reply = json!({ "body": "根据《民法典》第二百九十四条，可先与物业沟通，再申请居委调解。" });
-    let answered = expect_status(
+    let answered: ConsultationView = expect_json(
         app.post(
             &format!("/api/v1/staff/consultations/{case_id}/messages"),
             &zhang,
@@ -109,52 +104,45 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
         StatusCode::CREATED,
     )
     .await;
-    assert_eq!(answered["status"], "answered");
+    assert_eq!(answered.status, Status::Answered);
     assert_eq!(
-        answered["messages"].as_array().unwrap().len(),
+        answered.messages.len(),
         2,
         "staff see the note and the reply"
     );
 
     // The resident reads the answer, not the note, and no routing internals.
-    let seen = expect_status(
+    // Raw as well: the note must appear nowhere on the wire.
+    let seen_raw = expect_status(
         app.get(&format!("/api/v1/consultations/{case_id}"), &resident)
             .await,
         StatusCode::OK,
     )
     .await;
-    assert_eq!(seen["status"], "answered");
-    let messages = seen["messages"].as_array().unwrap();
+    let seen: ConsultationView = read_as(&seen_raw);
+    assert_eq!(seen.status, Status::Answered);
+    let messages = &seen.messages;
     assert_eq!(messages.len(), 1);
-    assert_eq!(messages[0]["author"], "lawyer");
-    assert_eq!(messages[0]["author_name"], "张律师");
+    assert_eq!(messages[0].author, "lawyer");
+    assert_eq!(messages[0].author_name.as_deref(), Some("张律师"));
     assert!(
-        !seen.to_string().contains("先电话安抚"),
-        "internal note leaked: {seen}"
+        !seen_raw.to_string().contains("先电话安抚"),
+        "internal note leaked: {seen_raw}"
     );
-    let actions: Vec<&str> = seen["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = seen.history.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["submit", "accept", "reply"]);
 
     // Staff history has everything, with who did what.
-    let staff_view = expect_status(
-        app.get(&format!("/api/v1/staff/consultations/{case_id}"), &zhang)
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    let actions: Vec<&str> = staff_view["history"]
-        .as_array()
-        .unwrap()
+    let staff_view: ConsultationView = app
+        .get_as(&format!("/api/v1/staff/consultations/{case_id}"), &zhang)
+        .await;
+    let actions: Vec<&str> = staff_view
+        .history
         .iter()
-        .map(|e| e["action"].as_str().unwrap())
+        .map(|e| e.action.as_str())
         .collect();
     assert_eq!(actions, ["submit", "offer", "accept", "note", "reply"]);
-    assert_eq!(staff_view["history"][1]["actor"], "system");
+    assert_eq!(staff_view.history[1].actor, "system");
 
     // A follow-up question, and the lawyer marks it resolved.
     let follow = json!({ "body": "如果物业不管怎么办？" });
@@ -168,32 +156,27 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
         StatusCode::CREATED,
     )
     .await;
-    let resolved = expect_status(
-        app.post(
+    let resolved: ConsultationView = app
+        .post_as(
             &format!("/api/v1/staff/consultations/{case_id}/resolve"),
             &zhang,
             json!({}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(resolved["status"], "resolved");
+        .await;
+    assert_eq!(resolved.status, Status::Resolved);
 
     // The resident rates the answer; that closes it, once.
-    let rated = expect_status(
-        app.post(
+    let rated: ConsultationView = app
+        .post_as(
             &format!("/api/v1/consultations/{case_id}/rating"),
             &resident,
             json!({ "stars": 5, "comment": "很专业" }),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(rated["status"], "closed");
-    assert_eq!(rated["rating"]["stars"], 5);
-    assert_eq!(rated["rating"]["comment"], "很专业");
+        .await;
+    assert_eq!(rated.status, Status::Closed);
+    let rating = rated.rating.unwrap();
+    assert_eq!(rating.stars, 5);
+    assert_eq!(rating.comment.as_deref(), Some("很专业"));
     expect_error(
         app.post(
             &format!("/api/v1/consultations/{case_id}/rating"),
@@ -218,13 +201,9 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
     )
     .await;
 
-    let list = expect_status(
-        app.get("/api/v1/consultations", &resident).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(list["items"][0]["status"], "closed");
-    assert_eq!(list["next_cursor"], serde_json::Value::Null);
+    let list: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
+    assert_eq!(list.items[0].status, Status::Closed);
+    assert_eq!(list.next_cursor, None);
 }
 
 #[tokio::test]
@@ -236,26 +215,20 @@ async fn a_resident_can_withdraw_before_the_answer_but_not_after() {
     let first = app
         .submit(&resident, "想咨询一下租房押金不退的问题该怎么处理")
         .await;
-    let first_id = first["id"].as_str().unwrap();
-    let offer = app.wait_for_offer(&zhang, first_id).await;
-    let withdrawn = expect_status(
-        app.post(
+    let first_id = first.id;
+    let offer = app.wait_for_offer(&zhang, &first_id).await;
+    let withdrawn: ConsultationView = app
+        .post_as(
             &format!("/api/v1/consultations/{first_id}/withdraw"),
             &resident,
             json!({}),
         )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(withdrawn["status"], "withdrawn");
+        .await;
+    assert_eq!(withdrawn.status, Status::Withdrawn);
     // Its offer is cancelled with it.
     expect_error(
         app.post(
-            &format!(
-                "/api/v1/staff/offers/{}/accept",
-                offer["id"].as_str().unwrap()
-            ),
+            &format!("/api/v1/staff/offers/{}/accept", offer.id),
             &zhang,
             json!({}),
         )
@@ -264,18 +237,14 @@ async fn a_resident_can_withdraw_before_the_answer_but_not_after() {
         "offer_not_pending",
     )
     .await;
-    let offers = expect_status(
-        app.get("/api/v1/staff/offers", &zhang).await,
-        StatusCode::OK,
-    )
-    .await;
-    assert!(offers["items"].as_array().unwrap().is_empty());
+    let offers: OfferList = app.get_as("/api/v1/staff/offers", &zhang).await;
+    assert!(offers.items.is_empty());
 
     let second = app
         .submit(&resident, "物业费上涨没有公示，我可以拒交吗？")
         .await;
-    let second_id = second["id"].as_str().unwrap();
-    let offer = app.wait_for_offer(&zhang, second_id).await;
+    let second_id = second.id;
+    let offer = app.wait_for_offer(&zhang, &second_id).await;
     app.accept_offer(&zhang, &offer).await;
     expect_status(
         app.post(
@@ -321,7 +290,7 @@ async fn pages_of_my_consultations_cover_everything_once() {
         let case = app
             .submit(&resident, &format!("第{i}个问题：关于小区停车位的归属问题"))
             .await;
-        created.push(case["id"].as_str().unwrap().to_owned());
+        created.push(case.id);
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -330,12 +299,11 @@ async fn pages_of_my_consultations_cover_everything_once() {
             Some(c) => format!("/api/v1/consultations?limit=3&cursor={c}"),
             None => "/api/v1/consultations?limit=3".to_owned(),
         };
-        let page = expect_status(app.get(&path, &resident).await, StatusCode::OK).await;
-        let items = page["items"].as_array().unwrap();
-        assert!(items.len() <= 3);
-        seen.extend(items.iter().map(|i| i["id"].as_str().unwrap().to_owned()));
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
+        let page: ConsultationPage = app.get_as(&path, &resident).await;
+        assert!(page.items.len() <= 3);
+        seen.extend(page.items.iter().map(|i| i.id));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
             None => break,
         }
     }

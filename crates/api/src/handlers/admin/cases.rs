@@ -19,7 +19,7 @@ use uuid::Uuid;
 /// A case as coordinators route it: where it stands on its ladder. The
 /// question is shown (coordinators decide who should answer it); the
 /// resident's identity is not.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RoutingCaseView {
     pub id: Uuid,
     #[schema(example = "consultation")]
@@ -79,7 +79,7 @@ async fn view_of(state: &AppState, case: &case::Model) -> Result<RoutingCaseView
     Ok(routing_view(case, case_text(state, case).await?))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RoutingCasePage {
     pub items: Vec<RoutingCaseView>,
     pub next_cursor: Option<String>,

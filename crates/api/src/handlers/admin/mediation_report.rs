@@ -21,7 +21,7 @@ pub struct ReportQuery {
 }
 
 /// The mediation figures a programme publishes, for bookings made in the period.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MediationReportView {
     pub org_unit_id: Uuid,
     pub from: DateTime<Utc>,

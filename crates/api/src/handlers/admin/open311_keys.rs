@@ -37,7 +37,7 @@ pub struct IssueOpen311KeyRequest {
 }
 
 /// A key as listed: never the key itself.
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct Open311KeyView {
     pub id: Uuid,
     pub name: String,
@@ -57,7 +57,7 @@ impl From<open311_key::Model> for Open311KeyView {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct IssuedOpen311Key {
     pub id: Uuid,
     pub name: String,
@@ -66,7 +66,7 @@ pub struct IssuedOpen311Key {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct Open311KeyList {
     pub items: Vec<Open311KeyView>,
 }

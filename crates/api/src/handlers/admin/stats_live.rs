@@ -17,7 +17,7 @@ pub struct LiveStatsQuery {
 }
 
 /// Routing right now in one subtree. No resident data.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LiveStatsView {
     pub org_unit_id: Uuid,
     /// The moment the figures describe.
@@ -30,7 +30,7 @@ pub struct LiveStatsView {
 }
 
 /// The cases waiting for an owner in one unit's queue (`pooled`, not with the coordinator).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct QueueView {
     pub org_unit_id: Uuid,
     #[schema(example = "欧阳路街道")]
@@ -43,14 +43,14 @@ pub struct QueueView {
     pub oldest_queued_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct PriorityWaitingView {
     pub priority: i32,
     pub waiting: u64,
 }
 
 /// Cases of the subtree's communities.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct LiveCountsView {
     /// Offers waiting for the lawyer's answer.
     pub open_offers: u64,
@@ -62,7 +62,7 @@ pub struct LiveCountsView {
 
 /// Active staff of one role in the subtree (home unit, unit membership, or
 /// for lawyers a firm signed to one of its units).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RoleStaffingView {
     /// `lawyer`, `mediator`, `officer`, `coordinator` or `admin`.
     #[schema(example = "lawyer")]

@@ -29,7 +29,7 @@ pub struct SummaryStatsQuery {
 /// breaches count when they happened in the period (for cases of the
 /// subtree's communities); durations and the per-category, per-staff and
 /// per-status counts are of the cases created in the period. No resident data.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SummaryStatsView {
     pub org_unit_id: Uuid,
     pub from: DateTime<Utc>,
@@ -51,7 +51,7 @@ pub struct SummaryStatsView {
 }
 
 /// Offers made in the period, by what became of them.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct OfferCountsView {
     /// Every offer made: the sum of the five outcomes below (hand-backs are not offers).
     pub created: u64,
@@ -68,7 +68,7 @@ pub struct OfferCountsView {
 }
 
 /// Nearest-rank percentiles: every figure is a duration some case really took.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct DurationStatsView {
     pub count: u64,
     /// `null` without data. For an even count, the lower middle value.
@@ -78,21 +78,21 @@ pub struct DurationStatsView {
 }
 
 /// SLA breaches recorded in the period, by clock.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SlaBreachCountsView {
     pub accept: u64,
     pub first_response: u64,
     pub resolution: u64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct CategoryCountView {
     #[schema(example = "LJ01")]
     pub category_code: String,
     pub cases: u64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StaffCountView {
     pub staff_id: Uuid,
     #[schema(example = "张律师")]
@@ -102,7 +102,7 @@ pub struct StaffCountView {
     pub resolved: u64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StatusCountView {
     #[schema(example = "assigned")]
     pub status: String,

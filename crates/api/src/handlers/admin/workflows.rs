@@ -48,7 +48,7 @@ pub struct LadderStepBody {
     pub signed_lawyer_only: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowView {
     #[schema(example = "consultation_lawyer")]
     pub name: String,
@@ -58,7 +58,7 @@ pub struct WorkflowView {
     pub ladder: Vec<LadderStepBody>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowList {
     pub items: Vec<WorkflowView>,
 }

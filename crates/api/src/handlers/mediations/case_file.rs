@@ -21,7 +21,7 @@ pub struct CaseFileQuery {
 }
 
 /// A session as the record keeps it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionRecordView {
     pub id: Uuid,
     pub starts_at: DateTime<Utc>,
@@ -31,7 +31,7 @@ pub struct SessionRecordView {
     pub minutes: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CaseFileView {
     pub exported_at: DateTime<Utc>,
     pub mediation: MediationView,

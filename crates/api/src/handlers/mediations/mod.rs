@@ -18,7 +18,7 @@ pub mod withdraw;
 use crate::{ApiError, AppState};
 use chrono::{DateTime, Utc};
 use sansuo_store::mediations::MediationRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -26,7 +26,7 @@ use uuid::Uuid;
 pub(crate) const PARTY_NAME_CONTEXT: &str = "mediation-party-name";
 pub(crate) const PARTY_CONTACT_CONTEXT: &str = "mediation-party-contact";
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PartyView {
     /// `applicant`, `respondent` or `other`.
     pub role: String,
@@ -36,7 +36,7 @@ pub struct PartyView {
     pub contact: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SessionView {
     pub id: Uuid,
     pub starts_at: DateTime<Utc>,
@@ -54,7 +54,7 @@ pub struct SessionView {
 }
 
 /// The applicant's attendance answer for one session.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AttendanceView {
     pub attending: bool,
     pub note: Option<String>,
@@ -63,7 +63,7 @@ pub struct AttendanceView {
 }
 
 /// The applicant's own answer to the follow-up visit (回访).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct VisitAnswerView {
     /// `performed`, `partly` or `not_performed`.
     pub performance: String,
@@ -73,7 +73,7 @@ pub struct VisitAnswerView {
     pub answered_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MediationEventView {
     pub action: String,
     pub from_status: Option<String>,
@@ -84,7 +84,7 @@ pub struct MediationEventView {
 }
 
 /// A mediation as the applicant or its mediator sees it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MediationView {
     pub id: Uuid,
     pub community_id: Uuid,
@@ -120,7 +120,7 @@ pub struct MediationView {
 }
 
 /// The outcome and what follows it.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct OutcomeView {
     /// `agreement_written`, `agreement_oral` or `terminated`.
     pub kind: String,

@@ -16,7 +16,7 @@ use crate::views::{self, ConsultationView};
 use crate::{ApiError, AppState};
 use sansuo_domain::{CaseId, ConsultationStatus};
 use sansuo_store::consultations::ConsultationRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -90,7 +90,7 @@ pub(crate) fn staff_error(err: sansuo_store::StoreError) -> ApiError {
 /// A case as the staff member who now owns it sees it, whatever its
 /// service: `service` says which. A consultation reads exactly as
 /// `ConsultationView` (plus `service`), a mediation as `MediationView`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "service", rename_all = "snake_case")]
 pub enum StaffCaseView {
     // Boxed: the views are wide and of different sizes.

@@ -19,7 +19,7 @@ use sansuo_domain::{CaseId, ResidentId};
 use sansuo_queue::RateDecision;
 use sansuo_store::entity::{case_event, case_message};
 use sansuo_store::tips::TipRecord;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use utoipa::ToSchema;
@@ -84,7 +84,7 @@ pub(crate) async fn within_limit(
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LocationView {
     /// WGS-84.
     pub lat: f64,
@@ -96,7 +96,7 @@ pub struct LocationView {
 
 /// A photo's receipt: the SHA-256 of the stored (metadata-stripped) bytes
 /// and when the server received it — tamper-evident evidence.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PhotoReceiptView {
     pub id: Uuid,
     pub sha256: String,
@@ -108,7 +108,7 @@ pub struct PhotoReceiptView {
     pub added_by: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TipEventView {
     pub action: String,
     pub from_status: Option<String>,
@@ -119,7 +119,7 @@ pub struct TipEventView {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TipMessageView {
     /// `reporter` (the resident, named or not) or `officer`.
     pub author: String,
@@ -130,7 +130,7 @@ pub struct TipMessageView {
 }
 
 /// What only staff see.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TipStaffDetail {
     /// The reporter's earlier tips were mostly unfounded (screening).
     pub flagged: bool,
@@ -143,7 +143,7 @@ pub struct TipStaffDetail {
     pub last_reporter_message_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TipView {
     pub id: Uuid,
     pub community_id: Uuid,

@@ -15,7 +15,7 @@ use sansuo_domain::tip::FOLLOW_UP_LIMIT;
 use sansuo_domain::{Actor, CaseId};
 use sansuo_media::{MediaError, photo_key, process};
 use sansuo_store::tips::{NewPhoto, TipRecord, photo_source};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -151,7 +151,7 @@ pub(crate) async fn attach_photos(
     Ok(receipts)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PhotoReceipts {
     pub receipts: Vec<PhotoReceiptView>,
 }

@@ -55,7 +55,7 @@ pub struct ReportTipRequest {
     pub anonymous: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TipReceipt {
     pub tip: TipView,
     /// Anonymous tips only: keep it private; send it as `X-Tracking-Token`

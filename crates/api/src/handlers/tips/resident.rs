@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TipPage {
     pub items: Vec<TipView>,
     pub next_cursor: Option<String>,
@@ -148,7 +148,7 @@ pub struct SimilarQuery {
 }
 
 /// An open tip that may be what you are about to report.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SimilarTip {
     pub id: Uuid,
     pub category_code: String,
@@ -223,7 +223,7 @@ pub async fn similar_tips(
     ))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SupportResult {
     /// `false` when you had already said "me too" (nothing changed).
     pub counted: bool,

@@ -58,7 +58,7 @@ pub struct BoardQuery {
     pub limit: Option<u64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TipBoard {
     pub items: Vec<TipView>,
     pub next_cursor: Option<String>,

@@ -294,7 +294,7 @@ pub struct ConvertRequest {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ConvertedView {
     pub tip: TipView,
     /// The mediation case it became, routed to the community's mediators.
