@@ -1,10 +1,10 @@
 //! Workflows (SLA targets and escalation ladders) as data an administrator
 //! edits. The catalogue file seeds them; an edit here outlives restarts.
+use crate::error::ErrorCode;
 
-use crate::extract::AdminAuth;
+use crate::extract::{AdminAuth, AdministratorAuth};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, put, web};
-use sansuo_domain::StaffRole;
 use sansuo_domain::ValidationError;
 use sansuo_domain::catalog::{Service, SlaTargets, Workflow, validate_workflow};
 use sansuo_domain::dispatch::LadderStep;
@@ -134,17 +134,12 @@ pub async fn list_workflows(
 #[put("/admin/workflows/{name}")]
 pub async fn update_workflow(
     state: web::Data<AppState>,
-    admin: AdminAuth,
+    _admin: AdministratorAuth,
     name: web::Path<String>,
     body: web::Json<UpdateWorkflowRequest>,
 ) -> Result<web::Json<WorkflowView>, ApiError> {
-    if admin.role != StaffRole::Admin {
-        return Err(ApiError::forbidden(
-            "workflows serve the whole district; only an administrator may change them",
-        ));
-    }
     let name = name.into_inner();
-    let not_found = || ApiError::NotFound("workflow_not_found", format!("no workflow `{name}`"));
+    let not_found = || ApiError::new(ErrorCode::WorkflowNotFound, format!("no workflow `{name}`"));
     let (_, service, _) = state
         .store
         .workflows()

@@ -57,7 +57,7 @@ pub async fn case_file(
         None | Some("json") => false,
         Some("html") => true,
         Some(other) => {
-            return Err(ApiError::BadParameter(format!(
+            return Err(ApiError::bad_parameter(format!(
                 "format `{other}`: use json or html"
             )));
         }

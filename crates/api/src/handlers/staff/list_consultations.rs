@@ -22,10 +22,12 @@ pub enum StaffListView {
 #[into_params(parameter_in = Query)]
 pub struct StaffListQuery {
     /// `mine` (default) or `pool`.
+    #[param(inline)]
     pub view: Option<StaffListView>,
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 

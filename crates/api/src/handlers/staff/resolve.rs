@@ -1,4 +1,5 @@
-use super::{lawyer_view, staff_error};
+use super::lawyer_view;
+use crate::error::ErrorCode;
 use crate::extract::LawyerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -27,7 +28,7 @@ pub async fn resolve_consultation(
         .store
         .resolve_consultation(id, auth.id, context(auth.principal(), &request_id))
         .await
-        .map_err(staff_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
     // Room for another case: what waits in this lawyer's queues is routed now.
     state.outbox_nudge.notify_one();
     Ok(web::Json(lawyer_view(&state, id, &auth).await?))

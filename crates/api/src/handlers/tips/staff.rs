@@ -55,6 +55,7 @@ pub struct BoardQuery {
     /// `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
@@ -104,9 +105,7 @@ pub async fn triage_board(
 ) -> Result<web::Json<TipBoard>, ApiError> {
     let limit = query.limit.unwrap_or(crate::pagination::DEFAULT_LIMIT);
     if !(1..=crate::pagination::MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadParameter(
-            "limit must be between 1 and 100".into(),
-        ));
+        return Err(ApiError::bad_parameter("limit must be between 1 and 100"));
     }
     let statuses: Vec<String> = match &query.status {
         None => ["acknowledged", "valid", "verifying", "actioned"]
@@ -118,15 +117,15 @@ pub async fn triage_board(
                 s.trim()
                     .parse::<TipStatus>()
                     .map(|st| st.as_str().to_owned())
-                    .map_err(ApiError::BadParameter)
+                    .map_err(ApiError::bad_parameter)
             })
             .collect::<Result<_, _>>()?,
     };
     let after = match &query.cursor {
         None => None,
-        Some(c) => Some(
-            decode_cursor(c).ok_or_else(|| ApiError::BadParameter("cursor is not valid".into()))?,
-        ),
+        Some(c) => {
+            Some(decode_cursor(c).ok_or_else(|| ApiError::bad_parameter("cursor is not valid"))?)
+        }
     };
     let filter = BoardFilter {
         statuses,
