@@ -101,6 +101,7 @@ error_codes! {
     CalendarDayNotFound = ("calendar_day_not_found", NOT_FOUND, "that date has no override"),
     HeldTextNotFound = ("held_text_not_found", NOT_FOUND, "no such held text"),
     Open311KeyNotFound = ("open311_key_not_found", NOT_FOUND, "no such Open311 key"),
+    PushNotConfigured = ("push_not_configured", NOT_FOUND, "WeChat message push is not configured here"),
     // 405: a known path, another method.
     MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "this path does not take that method; see the Allow header"),
     // 409: the state moved on, or the thing exists already.
@@ -141,7 +142,6 @@ error_codes! {
     // 503, with Retry-After: a dependency is down or not configured.
     WechatUnavailable = ("wechat_unavailable", SERVICE_UNAVAILABLE, "WeChat is busy or unreachable; try again"),
     WechatNotConfigured = ("wechat_not_configured", SERVICE_UNAVAILABLE, "WeChat is not configured on this server"),
-    PushNotConfigured = ("push_not_configured", SERVICE_UNAVAILABLE, "WeChat push is not configured on this server"),
     PhoneBindingNotConfigured = ("phone_binding_not_configured", SERVICE_UNAVAILABLE, "phone numbers cannot be stored on this server"),
     PartyDataNotConfigured = ("party_data_not_configured", SERVICE_UNAVAILABLE, "party names and contacts cannot be stored on this server"),
 }

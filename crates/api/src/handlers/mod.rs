@@ -20,7 +20,14 @@ use sansuo_store::consultations::Context;
 /// The methods every documented path answers, read from the OpenAPI
 /// document generated from the route table (so `Allow` lists the path's
 /// real methods, and cannot drift from them).
-pub struct KnownPaths(Vec<(actix_web::dev::ResourceDef, Vec<&'static str>)>);
+pub struct KnownPaths(Vec<KnownPath>);
+
+struct KnownPath {
+    def: actix_web::dev::ResourceDef,
+    /// No `{parameter}`: `/tips/tracked` rather than `/tips/{id}`.
+    literal: bool,
+    methods: Vec<&'static str>,
+}
 
 impl KnownPaths {
     pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> Self {
@@ -43,20 +50,26 @@ impl KnownPaths {
                     .into_iter()
                     .filter_map(|(m, present)| present.then_some(m))
                     .collect();
-                (actix_web::dev::ResourceDef::new(path.as_str()), methods)
+                KnownPath {
+                    def: actix_web::dev::ResourceDef::new(path.as_str()),
+                    literal: !path.contains('{'),
+                    methods,
+                }
             })
             .collect();
         KnownPaths(paths)
     }
 
-    /// The methods some route on `path` answers (several templates may
-    /// match one path: `/tips/tracked` and `/tips/{id}`), in a fixed order.
+    /// The methods documented for `path`, in a fixed order. A literal path
+    /// is its own resource (`/tips/with-photos` is not the tip `{id}`);
+    /// otherwise every template that matches counts.
     pub fn allowed(&self, path: &str) -> Vec<&'static str> {
-        let mut methods: Vec<&'static str> = self
-            .0
-            .iter()
-            .filter(|(def, _)| def.is_match(path))
-            .flat_map(|(_, methods)| methods.iter().copied())
+        let matching: Vec<&KnownPath> = self.0.iter().filter(|k| k.def.is_match(path)).collect();
+        let literal = matching.iter().any(|k| k.literal);
+        let mut methods: Vec<&'static str> = matching
+            .into_iter()
+            .filter(|k| k.literal || !literal)
+            .flat_map(|k| k.methods.iter().copied())
             .collect();
         methods.sort_unstable();
         methods.dedup();

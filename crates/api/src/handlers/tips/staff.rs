@@ -53,6 +53,7 @@ pub struct BoardQuery {
     /// Reported before.
     pub to: Option<DateTime<Utc>>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^b1\.[A-Za-z0-9_-]+$")]
     pub cursor: Option<String>,
     /// 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
