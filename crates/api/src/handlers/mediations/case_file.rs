@@ -17,6 +17,7 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct CaseFileQuery {
     /// `json` (default) or `html` (a printable page).
+    #[param(pattern = "^(json|html)$")]
     pub format: Option<String>,
 }
 

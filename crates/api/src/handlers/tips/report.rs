@@ -36,6 +36,18 @@ pub struct LocationRequest {
     pub address: Option<String>,
 }
 
+/// The multipart form of `POST /tips/with-photos`, for the spec: the
+/// handler reads it field by field (`photos::read_multipart`).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReportTipForm {
+    /// The report as `POST /tips` takes it, as JSON.
+    tip: ReportTipRequest,
+    /// Photos (JPEG, PNG or WebP), one `photo` field each.
+    #[schema(value_type = Option<Vec<String>>)]
+    photo: Option<Vec<Vec<u8>>>,
+}
+
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportTipRequest {
@@ -162,7 +174,7 @@ pub async fn report_tip(
 /// fields. Every photo is checked before anything is recorded: a refused
 /// photo means no tip either, so a retry starts clean.
 #[utoipa::path(tag = "tips", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "`tip`: the ReportTipRequest JSON; `photo`: one field per photo"),
+    request_body(content = ReportTipForm, content_type = "multipart/form-data", description = "`tip`: the ReportTipRequest JSON; `photo`: one field per photo"),
     params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters (a UUID is ideal); a retry with the same key and body replays the first answer", min_length = 8, max_length = 128, pattern = r"^[!-~]{8,128}$")),
     responses(
         (status = 201, body = TipReceipt),
