@@ -36,8 +36,17 @@ fn json_error(err: JsonPayloadError) -> ApiError {
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err: PathError, _req| {
-        ApiError::bad_parameter(format!("bad path parameter: {err}")).into()
+    web::PathConfig::default().error_handler(|err: PathError, req| {
+        // `GET /tips/with-photos` reaches `GET /tips/{id}`, but the literal
+        // path is its own resource, which takes only POST: 405, not 400.
+        match crate::handlers::KnownPaths::method_not_allowed(req) {
+            Some(allow) => actix_web::error::InternalError::from_response(
+                err,
+                crate::handlers::method_not_allowed(req, &allow),
+            )
+            .into(),
+            None => ApiError::bad_parameter(format!("bad path parameter: {err}")).into(),
+        }
     })
 }
 

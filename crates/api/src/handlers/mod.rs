@@ -85,28 +85,36 @@ impl KnownPaths {
     }
 }
 
+/// 405 for `req`, naming the methods its path takes in `Allow`, in the
+/// JSON error shape.
+pub(crate) fn method_not_allowed(
+    req: &actix_web::HttpRequest,
+    allow: &str,
+) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    let mut response = ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!(
+            "{} does not take {}; it takes {allow}",
+            req.path(),
+            req.method()
+        ),
+    )
+    .error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allow) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
+}
+
 /// What no route answered: 405 with `Allow` for a known path and another
 /// method, else 404; both in the same JSON error shape as everything else.
 pub async fn not_found(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
     use actix_web::ResponseError;
     match KnownPaths::method_not_allowed(&req) {
-        Some(allow) => {
-            let mut response = ApiError::new(
-                ErrorCode::MethodNotAllowed,
-                format!(
-                    "{} does not take {}; it takes {allow}",
-                    req.path(),
-                    req.method()
-                ),
-            )
-            .error_response();
-            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
-                response
-                    .headers_mut()
-                    .insert(actix_web::http::header::ALLOW, value);
-            }
-            response
-        }
+        Some(allow) => method_not_allowed(&req, &allow),
         None => ApiError::from(ErrorCode::RouteNotFound).error_response(),
     }
 }

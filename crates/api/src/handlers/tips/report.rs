@@ -38,7 +38,8 @@ pub struct LocationRequest {
 
 /// The multipart form of `POST /tips/with-photos`, for the spec: the
 /// handler reads it field by field (`photos::read_multipart`).
-#[derive(ToSchema)]
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ReportTipForm {
     /// The report as `POST /tips` takes it, as JSON.
