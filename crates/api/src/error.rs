@@ -1,7 +1,12 @@
-//! The one error type of the API. Each variant has a stable `code` that
-//! clients may switch on and an explicit HTTP status; the message is for
+//! The one error type of the API. Every failure carries an [`ErrorCode`]:
+//! a stable snake_case string clients may switch on, and the HTTP status it
+//! is answered with, both fixed in one table here. The message is for
 //! people. Unexpected failures are logged with their cause and answered
 //! with an opaque 500, so internals never leak to clients.
+//!
+//! The OpenAPI document's error responses are generated from the same
+//! table (`crate::openapi`), so the spec and the server cannot disagree on
+//! which code comes with which status.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -27,210 +32,338 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// The table: `Variant = ("code", STATUS, "default message")`, one line per
+/// code. Adding a code here is all it takes to use it and document it.
+macro_rules! error_codes {
+    ($($variant:ident = ($code:literal, $status:ident, $message:literal)),* $(,)?) => {
+        /// Every error code the API answers with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ErrorCode {
+            $($variant),*
+        }
+
+        impl ErrorCode {
+            /// Every code, in table order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The stable string clients switch on.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code),*
+                }
+            }
+
+            /// The HTTP status this code is always answered with.
+            pub const fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status),*
+                }
+            }
+
+            /// The message used when the caller has nothing more specific to say.
+            pub const fn default_message(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $message),*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // 400: the request could not be read.
+    MalformedJson = ("malformed_json", BAD_REQUEST, "the body is not valid JSON"),
+    BadParameter = ("bad_parameter", BAD_REQUEST, "a path, query or header parameter could not be read"),
+    // 401: no or bad credentials.
+    Unauthenticated = ("unauthenticated", UNAUTHORIZED, "send `Authorization: Bearer <access token>`"),
+    TokenExpired = ("token_expired", UNAUTHORIZED, "the access token has expired; refresh it"),
+    InvalidCredentials = ("invalid_credentials", UNAUTHORIZED, "wrong username or password"),
+    InvalidRefreshToken = ("invalid_refresh_token", UNAUTHORIZED, "the refresh token is unknown, expired or already used; log in again"),
+    WechatCodeInvalid = ("wechat_code_invalid", UNAUTHORIZED, "the login code is invalid, expired or already used; call wx.login() again"),
+    // 403: authenticated, but this role may not do this.
+    Forbidden = ("forbidden", FORBIDDEN, "you may not do this"),
+    // 404: nothing there, or nothing the caller may see (ids reveal nothing).
+    NotFound = ("not_found", NOT_FOUND, "no such resource"),
+    RouteNotFound = ("route_not_found", NOT_FOUND, "no such endpoint; see /docs"),
+    DemoLoginDisabled = ("demo_login_disabled", NOT_FOUND, "demo login is only available in demo mode"),
+    CommunityNotFound = ("community_not_found", NOT_FOUND, "no such community"),
+    CategoryNotFound = ("category_not_found", NOT_FOUND, "no such category"),
+    ConsultationNotFound = ("consultation_not_found", NOT_FOUND, "no such consultation"),
+    MediationNotFound = ("mediation_not_found", NOT_FOUND, "no such mediation"),
+    TipNotFound = ("tip_not_found", NOT_FOUND, "no such tip"),
+    PhotoNotFound = ("photo_not_found", NOT_FOUND, "no such photo"),
+    CaseNotFound = ("case_not_found", NOT_FOUND, "no such case"),
+    OfferNotFound = ("offer_not_found", NOT_FOUND, "no such offer to you"),
+    StaffNotFound = ("staff_not_found", NOT_FOUND, "no such staff account"),
+    OrgUnitNotFound = ("org_unit_not_found", NOT_FOUND, "no such organisation unit"),
+    ShiftNotFound = ("shift_not_found", NOT_FOUND, "no such shift"),
+    WorkflowNotFound = ("workflow_not_found", NOT_FOUND, "no such workflow"),
+    CalendarDayNotFound = ("calendar_day_not_found", NOT_FOUND, "that date has no override"),
+    HeldTextNotFound = ("held_text_not_found", NOT_FOUND, "no such held text"),
+    Open311KeyNotFound = ("open311_key_not_found", NOT_FOUND, "no such Open311 key"),
+    PushNotConfigured = ("push_not_configured", NOT_FOUND, "WeChat message push is not configured here"),
+    // 405: a known path, another method.
+    MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "this path does not take that method; see the Allow header"),
+    // 409: the state moved on, or the thing exists already.
+    StateConflict = ("state_conflict", CONFLICT, "the case has moved on; reload it"),
+    OfferNotPending = ("offer_not_pending", CONFLICT, "the offer is no longer pending"),
+    SlotTaken = ("slot_taken", CONFLICT, "the room or the mediator is already booked for part of that time"),
+    SceneTaken = ("scene_taken", CONFLICT, "another community already has this QR scene"),
+    NoScene = ("no_scene", CONFLICT, "this community has no QR scene yet"),
+    UsernameTaken = ("username_taken", CONFLICT, "that username is taken"),
+    TipNotOpen = ("tip_not_open", CONFLICT, "the tip is closed"),
+    AlreadyRated = ("already_rated", CONFLICT, "you have rated this already"),
+    AlreadyAnswered = ("already_answered", CONFLICT, "you have answered the follow-up visit already"),
+    TooManyPhotos = ("too_many_photos", CONFLICT, "the tip has as many photos as it may have"),
+    // 413
+    BodyTooLarge = ("body_too_large", PAYLOAD_TOO_LARGE, "the body is too large"),
+    FieldTooLarge = ("field_too_large", PAYLOAD_TOO_LARGE, "a multipart field is too large"),
+    PhotoTooLarge = ("photo_too_large", PAYLOAD_TOO_LARGE, "the photo is too large"),
+    // 415
+    UnsupportedMediaType = ("unsupported_media_type", UNSUPPORTED_MEDIA_TYPE, "send the body as application/json"),
+    // 422: readable, but not acceptable.
+    InvalidBody = ("invalid_body", UNPROCESSABLE_ENTITY, "the body does not have the expected shape"),
+    ValidationFailed = ("validation_failed", UNPROCESSABLE_ENTITY, "a value breaks a rule"),
+    IdempotencyKeyReused = ("idempotency_key_reused", UNPROCESSABLE_ENTITY, "this Idempotency-Key was already used for a different request"),
+    EmergencyCall110 = ("emergency_call_110", UNPROCESSABLE_ENTITY, "这是紧急情况，请立即拨打 110。This is an emergency: call 110 now."),
+    ContentRisky = ("content_risky", UNPROCESSABLE_ENTITY, "the text breaks the platform's content rules; please rephrase it"),
+    CategoryNotOffered = ("category_not_offered", UNPROCESSABLE_ENTITY, "this category does not take this service"),
+    AnonymousNotAllowed = ("anonymous_not_allowed", UNPROCESSABLE_ENTITY, "this category does not take anonymous tips; report it by name"),
+    AnonymousTipNotConvertible = ("anonymous_tip_not_convertible", UNPROCESSABLE_ENTITY, "an anonymous tip has no applicant for a mediation"),
+    ConfirmationDeadlinePassed = ("confirmation_deadline_passed", UNPROCESSABLE_ENTITY, "the deadline for judicial confirmation has passed"),
+    PhoneCodeInvalid = ("phone_code_invalid", UNPROCESSABLE_ENTITY, "the phone code is invalid or expired"),
+    PhotoTypeNotAllowed = ("photo_type_not_allowed", UNPROCESSABLE_ENTITY, "photos must be JPEG, PNG or WebP"),
+    PhotoMalformed = ("photo_malformed", UNPROCESSABLE_ENTITY, "the photo could not be read"),
+    // 429, with Retry-After.
+    RateLimited = ("rate_limited", TOO_MANY_REQUESTS, "too many requests; try again later"),
+    WechatRateLimited = ("wechat_rate_limited", TOO_MANY_REQUESTS, "WeChat is limiting logins; try again shortly"),
+    // 500: logged with its cause; the client learns nothing more.
+    InternalError = ("internal_error", INTERNAL_SERVER_ERROR, "something went wrong on our side; it has been logged"),
+    // 503, with Retry-After: a dependency is down or not configured.
+    WechatUnavailable = ("wechat_unavailable", SERVICE_UNAVAILABLE, "WeChat is busy or unreachable; try again"),
+    WechatNotConfigured = ("wechat_not_configured", SERVICE_UNAVAILABLE, "WeChat is not configured on this server"),
+    PhoneBindingNotConfigured = ("phone_binding_not_configured", SERVICE_UNAVAILABLE, "phone numbers cannot be stored on this server"),
+    PartyDataNotConfigured = ("party_data_not_configured", SERVICE_UNAVAILABLE, "party names and contacts cannot be stored on this server"),
+}
+
+impl ErrorCode {
+    /// The codes answered with `status`, in table order.
+    pub fn with_status(status: StatusCode) -> impl Iterator<Item = ErrorCode> {
+        Self::ALL
+            .iter()
+            .copied()
+            .filter(move |c| c.status() == status)
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure: its code (and so its status), a message for people, and for
+/// 429 the seconds to wait. A 500's message is the logged cause, never sent.
 #[derive(Debug)]
-pub enum ApiError {
-    /// 400: the body is not JSON at all.
-    MalformedJson(String),
-    /// 400: a path or query parameter could not be read.
-    BadParameter(String),
-    /// 413
-    BodyTooLarge,
-    /// 413 with a specific code (`photo_too_large`, ...).
-    TooLarge(&'static str, String),
-    /// 415
-    UnsupportedMediaType,
-    /// 422: JSON, but not the shape we expect (unknown field, wrong type).
-    InvalidBody(String),
-    /// 422: the right shape, but a value breaks a rule.
-    Validation(ValidationError),
-    /// 422 with a specific code (`phone_code_invalid`, ...).
-    Unprocessable(&'static str, String),
-    /// 422: the Idempotency-Key was used before for a different request.
-    IdempotencyKeyReused,
-    /// 422: an emergency category: call 110 now; nothing was recorded.
-    Emergency,
-    /// 422: the content check refused the text; nothing was recorded.
-    ContentRisky,
-    /// 401: no or bad credentials.
-    Unauthenticated(&'static str, String),
-    /// 403: authenticated, but this role may not do this.
-    Forbidden(String),
-    /// 404 with a specific code (`community_not_found`, ...).
-    NotFound(&'static str, String),
-    /// 409: the state moved on (`state_conflict`, `offer_not_pending`, ...).
-    Conflict(&'static str, String),
-    /// 429, with the seconds to wait.
-    RateLimited(&'static str, String, u64),
-    /// 503: a dependency is down; the client may retry.
-    Unavailable(&'static str, String),
-    /// 500: logged with its cause; the client learns nothing more.
-    Internal(String),
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::MalformedJson(_) => "malformed_json",
-            ApiError::BadParameter(_) => "bad_parameter",
-            ApiError::BodyTooLarge => "body_too_large",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
-            ApiError::InvalidBody(_) => "invalid_body",
-            ApiError::Validation(_) => "validation_failed",
-            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
-            ApiError::Emergency => "emergency_call_110",
-            ApiError::ContentRisky => "content_risky",
-            ApiError::Unauthenticated(code, _)
-            | ApiError::Unprocessable(code, _)
-            | ApiError::NotFound(code, _)
-            | ApiError::Conflict(code, _)
-            | ApiError::RateLimited(code, _, _)
-            | ApiError::TooLarge(code, _)
-            | ApiError::Unavailable(code, _) => code,
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::Internal(_) => "internal_error",
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The body this error is answered with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str().to_owned(),
+                message: self.message(),
+            },
         }
     }
 
     pub(crate) fn message(&self) -> String {
-        match self {
-            ApiError::MalformedJson(m) | ApiError::BadParameter(m) | ApiError::InvalidBody(m) => {
-                m.clone()
-            }
-            ApiError::BodyTooLarge => {
-                format!("the body is larger than {} bytes", crate::MAX_JSON_BODY)
-            }
-            ApiError::UnsupportedMediaType => "send the body as application/json".into(),
-            ApiError::Validation(e) => e.to_string(),
-            ApiError::ContentRisky => {
-                "the text breaks the platform's content rules; please rephrase it".into()
-            }
-            ApiError::Emergency => {
-                "这是紧急情况，请立即拨打 110。This is an emergency: call 110 now.".into()
-            }
-            ApiError::IdempotencyKeyReused => {
-                "this Idempotency-Key was already used for a different request".into()
-            }
-            ApiError::Unauthenticated(_, m)
-            | ApiError::Forbidden(m)
-            | ApiError::Unprocessable(_, m)
-            | ApiError::NotFound(_, m)
-            | ApiError::Conflict(_, m)
-            | ApiError::RateLimited(_, m, _)
-            | ApiError::TooLarge(_, m)
-            | ApiError::Unavailable(_, m) => m.clone(),
-            ApiError::Internal(_) => "something went wrong on our side; it has been logged".into(),
+        match self.code {
+            ErrorCode::InternalError => self.code.default_message().to_owned(),
+            _ => self.message.clone(),
         }
     }
 
+    pub fn malformed_json(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::MalformedJson, message)
+    }
+
+    pub fn bad_parameter(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadParameter, message)
+    }
+
+    pub fn invalid_body(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidBody, message)
+    }
+
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        ApiError::Unauthenticated("unauthenticated", message.into())
+        Self::new(ErrorCode::Unauthenticated, message)
     }
 
     pub fn forbidden(message: impl Into<String>) -> Self {
-        ApiError::Forbidden(message.into())
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
+    /// 429 with `Retry-After: secs`.
+    pub fn rate_limited(code: ErrorCode, message: impl Into<String>, secs: u64) -> Self {
+        ApiError {
+            retry_after: Some(secs),
+            ..Self::new(code, message)
+        }
     }
 
     pub fn internal(cause: impl fmt::Display) -> Self {
-        ApiError::Internal(cause.to_string())
+        Self::new(ErrorCode::InternalError, cause.to_string())
     }
 
     /// The not-found answer for a consultation, used also when the case
     /// exists but belongs to someone else, so ids reveal nothing.
     pub fn consultation_not_found() -> Self {
-        ApiError::NotFound("consultation_not_found", "no such consultation".into())
+        ErrorCode::ConsultationNotFound.into()
+    }
+
+    /// A mapper for store errors on a resource the caller may not see: its
+    /// absence reads as `not_found` (so ids reveal nothing); the rest as
+    /// [`From<StoreError>`].
+    pub fn store_not_found(not_found: ErrorCode) -> impl Fn(StoreError) -> ApiError {
+        move |err| match err {
+            StoreError::NotFound => not_found.into(),
+            other => other.into(),
+        }
+    }
+
+    /// As [`ApiError::store_not_found`], and a lost guarded update answers
+    /// with `conflict` instead of `state_conflict`.
+    pub fn store_codes(
+        not_found: ErrorCode,
+        conflict: ErrorCode,
+    ) -> impl Fn(StoreError) -> ApiError {
+        move |err| match err {
+            StoreError::NotFound => not_found.into(),
+            StoreError::Conflict(message) => ApiError::new(conflict, message),
+            other => other.into(),
+        }
+    }
+}
+
+/// A code with its default message.
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        ApiError::new(code, code.default_message())
     }
 }
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message())
+        write!(f, "{}: {}", self.code, self.message)
     }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::MalformedJson(_) | ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
-            ApiError::BodyTooLarge | ApiError::TooLarge(..) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::InvalidBody(_)
-            | ApiError::Validation(_)
-            | ApiError::IdempotencyKeyReused
-            | ApiError::Emergency
-            | ApiError::ContentRisky
-            | ApiError::Unprocessable(..) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthenticated(..) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(..) => StatusCode::NOT_FOUND,
-            ApiError::Conflict(..) => StatusCode::CONFLICT,
-            ApiError::RateLimited(..) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code.status()
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
-            tracing::error!(%cause, "internal error");
+        if self.code == ErrorCode::InternalError {
+            tracing::error!(cause = %self.message, "internal error");
         }
         let mut response = HttpResponse::build(self.status_code());
-        match self {
-            ApiError::RateLimited(_, _, secs) => {
-                response.insert_header(("Retry-After", secs.to_string()));
-            }
-            ApiError::Unavailable(..) => {
-                response.insert_header(("Retry-After", "5"));
-            }
-            _ => {}
+        if let Some(secs) = self.retry_after {
+            response.insert_header(("Retry-After", secs.to_string()));
+        } else if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header(("Retry-After", "5"));
         }
-        response.json(ErrorBody {
-            error: ErrorDetail {
-                code: self.code().to_owned(),
-                message: self.message(),
-            },
-        })
+        response.json(self.body())
     }
 }
 
 impl From<sansuo_media::MediaError> for ApiError {
     fn from(err: sansuo_media::MediaError) -> Self {
         use sansuo_media::MediaError as M;
-        let code = err.code();
-        match err {
-            M::TooLarge { .. } => ApiError::TooLarge(code, err.to_string()),
-            M::TooManyPhotos { .. } => ApiError::Conflict(code, err.to_string()),
-            M::TypeNotAllowed | M::Malformed(_) => ApiError::Unprocessable(code, err.to_string()),
-        }
+        let code = match err {
+            M::TooLarge { .. } => ErrorCode::PhotoTooLarge,
+            M::TooManyPhotos { .. } => ErrorCode::TooManyPhotos,
+            M::TypeNotAllowed => ErrorCode::PhotoTypeNotAllowed,
+            M::Malformed(_) => ErrorCode::PhotoMalformed,
+        };
+        // The media crate names its codes too; they must be ours.
+        debug_assert_eq!(code.as_str(), err.code());
+        ApiError::new(code, err.to_string())
     }
 }
 
 impl From<ValidationError> for ApiError {
     fn from(err: ValidationError) -> Self {
-        ApiError::Validation(err)
+        ApiError::new(ErrorCode::ValidationFailed, err.to_string())
     }
 }
 
 impl From<TransitionError> for ApiError {
     fn from(err: TransitionError) -> Self {
-        ApiError::Conflict("state_conflict", err.to_string())
+        ApiError::new(ErrorCode::StateConflict, err.to_string())
     }
 }
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::NotFound => ApiError::NotFound("not_found", "no such resource".into()),
-            StoreError::Conflict(message) => ApiError::Conflict("state_conflict", message),
-            StoreError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            StoreError::NotFound => ErrorCode::NotFound.into(),
+            StoreError::Conflict(message) => ApiError::new(ErrorCode::StateConflict, message),
+            StoreError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused.into(),
             StoreError::Transition(e) => e.into(),
-            StoreError::SlotTaken => ApiError::Conflict(
-                "slot_taken",
-                "the room or the mediator is already booked for part of that time".into(),
-            ),
+            StoreError::SlotTaken => ErrorCode::SlotTaken.into(),
             StoreError::AtCapacity => {
-                ApiError::Conflict("state_conflict", "that person is at capacity".into())
+                ApiError::new(ErrorCode::StateConflict, "that person is at capacity")
             }
             StoreError::Db(e) => ApiError::internal(format!("database: {e}")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case_errors() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "{s} twice");
+            assert!(
+                s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                "{s}"
+            );
+            assert!(
+                code.status().is_client_error() || code.status().is_server_error(),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_internal_error_says_nothing_of_its_cause() {
+        let err = ApiError::internal("database: password=hunter2");
+        assert_eq!(err.message(), ErrorCode::InternalError.default_message());
     }
 }

@@ -1,6 +1,7 @@
 //! Extractors: the edge where raw requests become typed values. Body,
 //! path and query failures are turned into `ApiError`s with stable codes
 //! here, so no handler ever sees a malformed request.
+use crate::error::ErrorCode;
 
 use crate::ApiError;
 use crate::auth::{Principal, TokenIssuer};
@@ -20,26 +21,38 @@ pub fn json_config() -> web::JsonConfig {
 fn json_error(err: JsonPayloadError) -> ApiError {
     match err {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::BodyTooLarge
+            ApiError::new(
+                ErrorCode::BodyTooLarge,
+                format!("the body is larger than {} bytes", crate::MAX_JSON_BODY),
+            )
         }
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::InvalidBody(e.to_string()),
+        JsonPayloadError::ContentType => ErrorCode::UnsupportedMediaType.into(),
+        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::invalid_body(e.to_string()),
         JsonPayloadError::Deserialize(e) => {
-            ApiError::MalformedJson(format!("the body is not valid JSON: {e}"))
+            ApiError::malformed_json(format!("the body is not valid JSON: {e}"))
         }
-        other => ApiError::MalformedJson(other.to_string()),
+        other => ApiError::malformed_json(other.to_string()),
     }
 }
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err: PathError, _req| {
-        ApiError::BadParameter(format!("bad path parameter: {err}")).into()
+    web::PathConfig::default().error_handler(|err: PathError, req| {
+        // `GET /tips/with-photos` reaches `GET /tips/{id}`, but the literal
+        // path is its own resource, which takes only POST: 405, not 400.
+        match crate::handlers::KnownPaths::method_not_allowed(req) {
+            Some(allow) => actix_web::error::InternalError::from_response(
+                err,
+                crate::handlers::method_not_allowed(req, &allow),
+            )
+            .into(),
+            None => ApiError::bad_parameter(format!("bad path parameter: {err}")).into(),
+        }
     })
 }
 
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
-        ApiError::BadParameter(format!("bad query parameter: {err}")).into()
+        ApiError::bad_parameter(format!("bad query parameter: {err}")).into()
     })
 }
 
@@ -63,9 +76,9 @@ fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
         })?;
     let tokens: &TokenIssuer = &state(req)?.tokens;
     tokens.verify(token.trim()).map_err(|e| match e {
-        crate::auth::TokenError::Expired => ApiError::Unauthenticated(
-            "token_expired",
-            "the access token has expired; refresh it".into(),
+        crate::auth::TokenError::Expired => ApiError::new(
+            ErrorCode::TokenExpired,
+            "the access token has expired; refresh it",
         ),
         crate::auth::TokenError::Invalid => {
             ApiError::unauthenticated("the access token is not valid")
@@ -244,6 +257,71 @@ impl FromRequest for AdminAuth {
             _ => Err(ApiError::forbidden(
                 "this endpoint is for coordinators and administrators",
             )),
+        }))
+    }
+}
+
+/// The header a client names a retry with.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// The optional `Idempotency-Key` header, parsed once: absent is `None`;
+/// anything but 8 to 128 visible ASCII characters is 422
+/// `validation_failed` (the spec documents the same pattern).
+pub struct Idempotency(pub Option<sansuo_domain::values::IdempotencyKey>);
+
+impl Idempotency {
+    /// The key with the request's meaning hashed (SHA-256 of the body's
+    /// canonical JSON): the same key with a different body is refused later
+    /// as `idempotency_key_reused`.
+    pub fn with_body<T: serde::Serialize>(
+        self,
+        body: &T,
+    ) -> Result<Option<(sansuo_domain::values::IdempotencyKey, String)>, ApiError> {
+        use sha2::{Digest, Sha256};
+        match self.0 {
+            None => Ok(None),
+            Some(key) => {
+                let canonical = serde_json::to_vec(body).map_err(ApiError::internal)?;
+                Ok(Some((key, hex::encode(Sha256::digest(canonical)))))
+            }
+        }
+    }
+}
+
+impl FromRequest for Idempotency {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match req.headers().get(IDEMPOTENCY_HEADER) {
+            None => Ok(Idempotency(None)),
+            Some(value) => {
+                sansuo_domain::values::IdempotencyKey::parse(value.to_str().unwrap_or(""))
+                    .map(|key| Idempotency(Some(key)))
+                    .map_err(ApiError::from)
+            }
+        })
+    }
+}
+
+/// An administrator (not a coordinator): district-wide settings such as the
+/// calendar, workflows and Open311 keys. 403 `forbidden` for everyone else.
+pub struct AdministratorAuth {
+    pub id: StaffId,
+}
+
+impl FromRequest for AdministratorAuth {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| match p {
+            Principal::Staff {
+                id,
+                role: StaffRole::Admin,
+                ..
+            } => Ok(AdministratorAuth { id }),
+            _ => Err(ApiError::forbidden("this endpoint is for administrators")),
         }))
     }
 }

@@ -17,7 +17,7 @@ mod qr;
 mod state;
 pub mod views;
 
-pub use error::{ApiError, ErrorBody};
+pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use openapi::{ApiDoc, openapi};
 pub use state::{ApiConfig, AppState};
 
@@ -161,9 +161,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 /// Mount the API on an actix app: state, body limits with JSON errors, the
-/// routes, the spec and the offline docs page, and a JSON 404 for the rest.
+/// routes, the spec and the offline docs page, and a JSON 404 for the rest
+/// (405 with `Allow` for a known path and another method).
 pub fn mount(cfg: &mut web::ServiceConfig, state: AppState, spec: utoipa::openapi::OpenApi) {
+    let known_paths = handlers::KnownPaths::from_spec(&spec);
     cfg.app_data(web::Data::new(state))
+        .app_data(web::Data::new(known_paths))
         .app_data(extract::json_config())
         .app_data(extract::path_config())
         .app_data(extract::query_config())

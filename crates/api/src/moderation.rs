@@ -1,4 +1,5 @@
 //! Screening resident text before anyone sees it (WeChat `msg_sec_check`).
+use crate::error::ErrorCode;
 
 use crate::{ApiError, AppState};
 use sansuo_domain::ResidentId;
@@ -33,7 +34,7 @@ pub async fn screen(
     {
         Ok(ContentVerdict::Pass) => Ok(Moderation::Passed),
         Ok(ContentVerdict::Review { .. }) => Ok(Moderation::Review),
-        Ok(ContentVerdict::Risky { .. }) => Err(ApiError::ContentRisky),
+        Ok(ContentVerdict::Risky { .. }) => Err(ErrorCode::ContentRisky.into()),
         Err(e) if e.is_retryable() => {
             tracing::warn!(error = %e, "content check unavailable; holding the text until it answers");
             Ok(Moderation::Pending)

@@ -1,4 +1,8 @@
+use crate::error::ErrorCode;
+use actix_web::http::StatusCode;
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
@@ -48,14 +52,158 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The error responses every operation can give by its shape, generated
+/// from [`ErrorCode`] so no operation forgets one: 401 and 403 when it needs
+/// a token (every secured operation is for one kind of caller), 400 when
+/// it reads path, query or header parameters or a body, 413/415/422 when it
+/// reads a JSON body (413/422 for multipart), 422 when it reads an
+/// `Idempotency-Key`. Every error response then gets the `ErrorBody`
+/// schema; statuses an operation documents by hand keep their description.
+/// Open311 answers in its own format and documents its own errors.
+struct ErrorResponses;
+
+/// The codes a status family is documented with when generated.
+fn generated(status: StatusCode, codes: &[ErrorCode]) -> Response {
+    let list: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+    let mut response = Response::new(list.join(", "));
+    response
+        .content
+        .insert("application/json".into(), RefOr::T(error_content()));
+    debug_assert!(codes.iter().all(|c| c.status() == status));
+    response
+}
+
+fn error_content() -> Content {
+    Content::new(Some(Ref::from_schema_name("ErrorBody")))
+}
+
+/// The operations of a path item, with their methods.
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.options.as_mut(),
+        item.head.as_mut(),
+        item.patch.as_mut(),
+        item.trace.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// What an operation can be refused for, by its shape: (status, codes).
+fn statuses_by_shape(operation: &Operation) -> Vec<(StatusCode, Vec<ErrorCode>)> {
+    use ErrorCode::*;
+    let params = operation.parameters.as_deref().unwrap_or_default();
+    let param_in = |place: ParameterIn| {
+        params
+            .iter()
+            .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+    };
+    let header = |name: &str| {
+        params.iter().any(
+            |p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Header && p.name == name),
+        )
+    };
+    let body_types: Vec<&str> = match &operation.request_body {
+        Some(RefOr::T(body)) => body.content.keys().map(String::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let json_body = body_types.contains(&"application/json");
+    let multipart = body_types.contains(&"multipart/form-data");
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+
+    let mut out = Vec::new();
+    let mut bad_request = Vec::new();
+    if param_in(ParameterIn::Path) || param_in(ParameterIn::Query) {
+        bad_request.push(BadParameter);
+    }
+    if json_body {
+        bad_request.push(MalformedJson);
+    }
+    if multipart {
+        bad_request.extend([BadParameter, MalformedJson]);
+    }
+    bad_request.dedup();
+    if !bad_request.is_empty() {
+        out.push((StatusCode::BAD_REQUEST, bad_request));
+    }
+    if secured {
+        out.push((
+            StatusCode::UNAUTHORIZED,
+            vec![Unauthenticated, TokenExpired],
+        ));
+        out.push((StatusCode::FORBIDDEN, vec![Forbidden]));
+    }
+    if json_body {
+        out.push((StatusCode::PAYLOAD_TOO_LARGE, vec![BodyTooLarge]));
+        out.push((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            vec![UnsupportedMediaType],
+        ));
+    }
+    if multipart {
+        out.push((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            vec![PhotoTooLarge, FieldTooLarge],
+        ));
+    }
+    let mut unprocessable = Vec::new();
+    if json_body || multipart {
+        unprocessable.extend([InvalidBody, ValidationFailed]);
+    }
+    if header(crate::extract::IDEMPOTENCY_HEADER) {
+        unprocessable.extend([ValidationFailed, IdempotencyKeyReused]);
+    }
+    unprocessable.sort();
+    unprocessable.dedup();
+    if !unprocessable.is_empty() {
+        out.push((StatusCode::UNPROCESSABLE_ENTITY, unprocessable));
+    }
+    out
+}
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.starts_with("/open311/") {
+                continue;
+            }
+            for operation in operations_mut(item) {
+                for (status, codes) in statuses_by_shape(operation) {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.as_u16().to_string())
+                        .or_insert_with(|| RefOr::T(generated(status, &codes)));
+                }
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let error = status.starts_with('4') || status.starts_with('5');
+                    if let (true, RefOr::T(response)) = (error, response)
+                        && response.content.is_empty()
+                    {
+                        response
+                            .content
+                            .insert("application/json".into(), RefOr::T(error_content()));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The complete OpenAPI document, generated from the same route table the
 /// server runs. `sansuo openapi` prints it; a test compares it with the
 /// checked-in `openapi/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, spec) = actix_web::App::new()
+    let (_, mut spec) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::routes)
         .split_for_parts();
+    // After the routes are in: the error responses are derived from them.
+    ErrorResponses.modify(&mut spec);
     spec
 }

@@ -15,8 +15,10 @@ pub const MAX_LIMIT: u64 = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// `next_cursor` of the previous page; omit for the first page.
+    #[param(pattern = r"^c1\.[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
@@ -29,7 +31,7 @@ impl PageQuery {
     pub fn parse<T: From<Uuid>>(&self) -> Result<PageRequest<T>, ApiError> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::BadParameter(format!(
+            return Err(ApiError::bad_parameter(format!(
                 "limit must be between 1 and {MAX_LIMIT}"
             )));
         }
@@ -37,7 +39,7 @@ impl PageQuery {
             None => None,
             Some(c) => Some(
                 decode_cursor(c)
-                    .ok_or_else(|| ApiError::BadParameter("cursor is not valid".into()))?
+                    .ok_or_else(|| ApiError::bad_parameter("cursor is not valid"))?
                     .into(),
             ),
         };

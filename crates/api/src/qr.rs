@@ -1,6 +1,7 @@
 //! QR codes of communities: WeChat mini-program codes when credentials are
 //! configured, otherwise a plain QR code of the scene made locally (the
 //! embedded default), so posters can be printed either way.
+use crate::error::ErrorCode;
 
 use crate::{ApiError, AppState};
 use sansuo_domain::OrgUnitId;
@@ -20,10 +21,10 @@ pub async fn community_code(
         .store
         .community(community)
         .await?
-        .ok_or_else(|| ApiError::NotFound("community_not_found", "no such community".into()))?;
-    let scene = unit.scene.ok_or_else(|| {
-        ApiError::Conflict("no_scene", "this community has no QR scene yet".into())
-    })?;
+        .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
+    let scene = unit
+        .scene
+        .ok_or_else(|| ApiError::new(ErrorCode::NoScene, "this community has no QR scene yet"))?;
     if !refresh
         && let Some(stored) = state.store.qr_code(community).await?
         && stored.scene == scene
@@ -41,13 +42,13 @@ pub async fn community_code(
                 .get_unlimited_qrcode(&scene, &options)
                 .await
                 .map_err(|e| match e {
-                    e if e.is_retryable() => ApiError::Unavailable(
-                        "wechat_unavailable",
-                        "WeChat is busy or unreachable; try again".into(),
+                    e if e.is_retryable() => ApiError::new(
+                        ErrorCode::WechatUnavailable,
+                        "WeChat is busy or unreachable; try again",
                     ),
-                    WechatError::InvalidScene => ApiError::Conflict(
-                        "no_scene",
-                        "the community's scene is not valid for WeChat".into(),
+                    WechatError::InvalidScene => ApiError::new(
+                        ErrorCode::NoScene,
+                        "the community's scene is not valid for WeChat",
                     ),
                     e => ApiError::internal(format!("wechat: {e}")),
                 })?;

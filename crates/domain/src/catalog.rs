@@ -284,8 +284,85 @@ pub fn validate_workflow(name: &str, workflow: &Workflow) -> Result<(), CatalogE
     Ok(())
 }
 
+impl Service {
+    /// The service a stored name stands for (`None` for a name we do not know).
+    pub fn parse(name: &str) -> Option<Service> {
+        match name.trim() {
+            "consultation" => Some(Service::Consultation),
+            "mediation" => Some(Service::Mediation),
+            "tip" => Some(Service::Tip),
+            _ => None,
+        }
+    }
+}
+
+/// Why a request naming a category for a service is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CategoryRefusal {
+    /// No such (active) category: the request names nothing (404).
+    Unknown,
+    /// Happening now: nothing is recorded, the client says "call 110" (422).
+    Emergency,
+    /// The category exists but does not take this service (422): the
+    /// client chose from the catalogue and chose wrongly, which is not a
+    /// missing resource.
+    NotOffered,
+}
+
+/// What a request needs to know of the category it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CategoryTerms<'a> {
+    pub urgent: bool,
+    pub services: &'a [Service],
+}
+
+/// "Does this category take this service?", the one rule for consultations,
+/// mediations and tips alike. An urgent category is refused before anything
+/// else (no request about something happening now is queued), then the
+/// category must list the service.
+pub fn admits(
+    category: Option<CategoryTerms<'_>>,
+    service: Service,
+) -> Result<(), CategoryRefusal> {
+    let category = category.ok_or(CategoryRefusal::Unknown)?;
+    if category.urgent {
+        Err(CategoryRefusal::Emergency)
+    } else if !category.services.contains(&service) {
+        Err(CategoryRefusal::NotOffered)
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn admits_refuses_unknown_then_urgent_then_not_offered() {
+        use Service::*;
+        fn terms(urgent: bool, services: &[Service]) -> Option<CategoryTerms<'_>> {
+            Some(CategoryTerms { urgent, services })
+        }
+        for service in [Consultation, Mediation, Tip] {
+            assert_eq!(admits(None, service), Err(CategoryRefusal::Unknown));
+            // Urgent wins, whatever the category takes.
+            assert_eq!(
+                admits(terms(true, &[Consultation, Mediation, Tip]), service),
+                Err(CategoryRefusal::Emergency)
+            );
+            assert_eq!(
+                admits(terms(false, &[]), service),
+                Err(CategoryRefusal::NotOffered)
+            );
+            assert_eq!(admits(terms(false, &[service]), service), Ok(()));
+        }
+        assert_eq!(
+            admits(terms(false, &[Tip]), Mediation),
+            Err(CategoryRefusal::NotOffered)
+        );
+        assert_eq!(Service::parse(" mediation"), Some(Mediation));
+        assert_eq!(Service::parse("visit"), None);
+    }
+
     use super::*;
     use crate::dispatch::ScopeLevel;
 

@@ -171,6 +171,7 @@ impl ServerUnderTest {
     }
 
     /// SIGTERM (graceful: in-flight requests finish), SIGKILL after 15 s.
+    #[allow(unsafe_code)]
     pub async fn stop(&mut self) {
         match std::mem::replace(&mut self.running, Running::Stopped) {
             Running::Process(mut child) => {

@@ -51,6 +51,7 @@ enum Command {
 /// blocks in its heaps after they are freed, so 140 logins grew the server
 /// from 35 MB to 250 MB (BENCHMARKS.md). Serving allocations this large
 /// from mmap returns them to the system at once.
+#[allow(unsafe_code)]
 fn return_large_allocations_to_the_system() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only tunes the allocator; called before any thread starts.

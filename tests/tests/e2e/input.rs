@@ -107,12 +107,12 @@ async fn malformed_unknown_oversized_and_invalid_bodies_are_refused_with_codes()
         "category_not_found",
     )
     .await;
-    // AQ (hazard tips) takes no consultations.
+    // AQ (hazard tips) takes no consultations: it exists, so 422, not 404.
     let tip_only = json!({ "community_id": community, "category_code": "AQ", "question": "有一个足够长的问题在这里" });
     expect_error(
         app.post("/api/v1/consultations", &resident, tip_only).await,
-        StatusCode::NOT_FOUND,
-        "category_not_found",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "category_not_offered",
     )
     .await;
 
@@ -196,8 +196,14 @@ async fn bad_paths_queries_and_scenes_are_refused_with_codes() {
         .send()
         .await
         .unwrap();
-    // Routes match on method and path, so a wrong method is an unknown route.
-    expect_error(wrong_method, StatusCode::NOT_FOUND, "route_not_found").await;
+    // A known path with a wrong method: 405, naming the methods it takes.
+    assert_eq!(wrong_method.headers()["allow"], "GET");
+    expect_error(
+        wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    )
+    .await;
 
     let rating = json!({ "stars": 9 });
     let case = app.submit(&resident, "请问房东可以随时涨房租吗？").await;

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod catalog;
 mod concurrency;
+mod contract;
 mod dispatch;
 mod embedded;
 mod engine;

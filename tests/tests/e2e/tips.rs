@@ -387,8 +387,8 @@ async fn urgent_categories_say_call_110_and_rules_on_anonymity_and_input_hold() 
     // Categories that take no anonymous tips, or no tips at all.
     expect_error(
         report(&app, &resident, tip_body(&app, "HY01", false), None).await,
-        StatusCode::NOT_FOUND,
-        "category_not_found",
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "category_not_offered",
     )
     .await;
     // Bad input.

@@ -1,4 +1,5 @@
 use super::ensure_within;
+use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
 use crate::views::DutyShiftView;
 use crate::{ApiError, AppState, ErrorBody};
@@ -48,9 +49,7 @@ pub async fn add_shift(
         .staff(body.staff_id.into())
         .await?
         .filter(|s| s.active)
-        .ok_or_else(|| {
-            ApiError::NotFound("staff_not_found", "no such active staff account".into())
-        })?;
+        .ok_or_else(|| ApiError::new(ErrorCode::StaffNotFound, "no such active staff account"))?;
     let shift = state
         .store
         .add_duty_shift(

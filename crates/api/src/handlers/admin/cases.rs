@@ -1,6 +1,7 @@
 //! The coordinators' side of routing: the unrouted queue, reassignment and
 //! reopening. A case is visible to a coordinator whose subtree holds its
 //! community; anything else reads as "not found".
+use crate::error::ErrorCode;
 
 use super::super::context;
 use crate::extract::AdminAuth;
@@ -86,7 +87,7 @@ pub struct RoutingCasePage {
 }
 
 fn case_not_found() -> ApiError {
-    ApiError::NotFound("case_not_found", "no such case in your organisation".into())
+    ApiError::new(ErrorCode::CaseNotFound, "no such case in your organisation")
 }
 
 /// The case (any service), if its community lies in the coordinator's subtree.
@@ -186,9 +187,9 @@ pub async fn reassign_case(
     let id = id.into_inner().into();
     let case = case_in_scope(&state, &admin, id).await?;
     let staff_not_found = || {
-        ApiError::NotFound(
-            "staff_not_found",
-            "no such active lawyer or mediator serving the case's community".into(),
+        ApiError::new(
+            ErrorCode::StaffNotFound,
+            "no such active lawyer or mediator serving the case's community",
         )
     };
     let target = state

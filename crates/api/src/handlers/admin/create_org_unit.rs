@@ -1,4 +1,5 @@
 use super::ensure_within;
+use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
 use crate::views::OrgUnitView;
 use crate::{ApiError, AppState, ErrorBody};
@@ -111,9 +112,10 @@ pub async fn create_org_unit(
         .into());
     }
     if let Some(station) = body.station_id {
-        let station = state.store.org_unit(station.into()).await?.ok_or_else(|| {
-            ApiError::NotFound("org_unit_not_found", "no such police station".into())
-        })?;
+        let station =
+            state.store.org_unit(station.into()).await?.ok_or_else(|| {
+                ApiError::new(ErrorCode::OrgUnitNotFound, "no such police station")
+            })?;
         if station.kind != kind::POLICE_STATION {
             return Err(ValidationError::new("station_id", "must be a police station").into());
         }
@@ -125,9 +127,9 @@ pub async fn create_org_unit(
             .await?
             .is_some()
     {
-        return Err(ApiError::Conflict(
-            "scene_taken",
-            "another community already has this QR scene".into(),
+        return Err(ApiError::new(
+            ErrorCode::SceneTaken,
+            "another community already has this QR scene",
         ));
     }
     let services: Vec<&str> = body

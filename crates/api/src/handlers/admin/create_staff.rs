@@ -1,5 +1,6 @@
 use super::ensure_within;
 use crate::auth::hash_password;
+use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
 use crate::views::StaffProfileView;
 use crate::{ApiError, AppState, ErrorBody};
@@ -103,9 +104,9 @@ pub async fn create_staff(
         ensure_within(&state, &admin, (*unit).into()).await?;
     }
     if state.store.staff_by_username(&username).await?.is_some() {
-        return Err(ApiError::Conflict(
-            "username_taken",
-            "that username is taken".into(),
+        return Err(ApiError::new(
+            ErrorCode::UsernameTaken,
+            "that username is taken",
         ));
     }
     let password = body.password;
@@ -131,7 +132,7 @@ pub async fn create_staff(
                 // Two admins creating the same username at once.
                 sansuo_store::StoreError::Db(db) => match db.sql_err() {
                     Some(SqlErr::UniqueConstraintViolation(_)) => {
-                        ApiError::Conflict("username_taken", "that username is taken".into())
+                        ApiError::new(ErrorCode::UsernameTaken, "that username is taken")
                     }
                     Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
                         ValidationError::new("law_firm_id", "no such law firm").into()

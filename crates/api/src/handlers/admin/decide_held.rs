@@ -1,3 +1,4 @@
+use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -48,7 +49,7 @@ pub async fn decide_held(
     request_id: RequestId,
     body: web::Json<DecisionRequest>,
 ) -> Result<web::Json<ModerationDecisionView>, ApiError> {
-    let not_found = || ApiError::NotFound("held_text_not_found", "no such held text".into());
+    let not_found = || ApiError::new(ErrorCode::HeldTextNotFound, "no such held text");
     let reason = match (&body.reason, body.approve) {
         (Some(r), _) => Some(Reason::parse(r)?),
         (None, false) => {

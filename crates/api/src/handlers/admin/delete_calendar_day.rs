@@ -1,8 +1,8 @@
-use crate::extract::AdminAuth;
+use crate::error::ErrorCode;
+use crate::extract::AdministratorAuth;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, delete, web};
 use chrono::NaiveDate;
-use sansuo_domain::StaffRole;
 
 /// Return a date to its weekday's schedule.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("day" = NaiveDate, Path, description = "YYYY-MM-DD")), responses(
@@ -15,18 +15,13 @@ use sansuo_domain::StaffRole;
 #[delete("/admin/calendar/{day}")]
 pub async fn delete_calendar_day(
     state: web::Data<AppState>,
-    admin: AdminAuth,
+    _admin: AdministratorAuth,
     day: web::Path<NaiveDate>,
 ) -> Result<HttpResponse, ApiError> {
-    if admin.role != StaffRole::Admin {
-        return Err(ApiError::forbidden(
-            "the calendar is district-wide; only administrators change it",
-        ));
-    }
     if !state.store.delete_calendar_day(*day).await? {
-        return Err(ApiError::NotFound(
-            "calendar_day_not_found",
-            "that date has no override".into(),
+        return Err(ApiError::new(
+            ErrorCode::CalendarDayNotFound,
+            "that date has no override",
         ));
     }
     Ok(HttpResponse::NoContent().finish())

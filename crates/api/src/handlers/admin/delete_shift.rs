@@ -1,3 +1,4 @@
+use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, delete, web};
@@ -16,7 +17,7 @@ pub async fn delete_shift(
     admin: AdminAuth,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let not_found = || ApiError::NotFound("shift_not_found", "no such shift".into());
+    let not_found = || ApiError::new(ErrorCode::ShiftNotFound, "no such shift");
     let shift = state.store.duty_shift(*id).await?.ok_or_else(not_found)?;
     if !state
         .store

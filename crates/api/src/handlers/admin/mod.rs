@@ -4,6 +4,7 @@
 //! hand what the engine could not (the unrouted queue, reassignment,
 //! reopening), read the routing statistics, and administrators edit the
 //! workflows. Every read and write is confined to the caller's own subtree.
+use crate::error::ErrorCode;
 
 pub mod add_shift;
 pub mod cases;
@@ -40,9 +41,9 @@ pub(crate) async fn ensure_within(
     unit: OrgUnitId,
 ) -> Result<(), ApiError> {
     if state.store.org_unit(unit).await?.is_none() {
-        return Err(ApiError::NotFound(
-            "org_unit_not_found",
-            "no such organisation unit".into(),
+        return Err(ApiError::new(
+            ErrorCode::OrgUnitNotFound,
+            "no such organisation unit",
         ));
     }
     if !state.store.unit_within(unit, admin.scope).await? {

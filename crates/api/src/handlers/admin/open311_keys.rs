@@ -1,8 +1,9 @@
 //! Open311 client keys: administrators issue one per client (a dashboard,
 //! a civic app), see which exist, and revoke them. The key is shown once;
 //! only its SHA-256 is stored.
+use crate::error::ErrorCode;
 
-use crate::extract::AdminAuth;
+use crate::extract::AdministratorAuth;
 use crate::handlers::tips::token_hash;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, delete, get, post, web};
@@ -10,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use sansuo_domain::{StaffRole, ValidationError};
+use sansuo_domain::ValidationError;
 use sansuo_store::entity::open311_key;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,15 +19,6 @@ use uuid::Uuid;
 
 /// Random bytes in a key (43 characters of URL-safe base64).
 const KEY_BYTES: usize = 32;
-
-fn admins_only(admin: &AdminAuth) -> Result<(), ApiError> {
-    if admin.role != StaffRole::Admin {
-        return Err(ApiError::forbidden(
-            "Open311 keys open the district's tips to outside clients; only administrators manage them",
-        ));
-    }
-    Ok(())
-}
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -81,10 +73,9 @@ pub struct Open311KeyList {
 #[post("/admin/open311-keys")]
 pub async fn issue_open311_key(
     state: web::Data<AppState>,
-    admin: AdminAuth,
+    admin: AdministratorAuth,
     body: web::Json<IssueOpen311KeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    admins_only(&admin)?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(ValidationError::new("name", "must be 1 to 64 characters").into());
@@ -114,9 +105,8 @@ pub async fn issue_open311_key(
 #[get("/admin/open311-keys")]
 pub async fn list_open311_keys(
     state: web::Data<AppState>,
-    admin: AdminAuth,
+    _admin: AdministratorAuth,
 ) -> Result<web::Json<Open311KeyList>, ApiError> {
-    admins_only(&admin)?;
     let items = state
         .store
         .open311_keys()
@@ -139,15 +129,14 @@ pub async fn list_open311_keys(
 #[delete("/admin/open311-keys/{id}")]
 pub async fn revoke_open311_key(
     state: web::Data<AppState>,
-    admin: AdminAuth,
+    admin: AdministratorAuth,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    admins_only(&admin)?;
     let id = id.into_inner();
     if !state.store.revoke_open311_key(id, Utc::now()).await? {
-        return Err(ApiError::NotFound(
-            "open311_key_not_found",
-            "no such Open311 key".into(),
+        return Err(ApiError::new(
+            ErrorCode::Open311KeyNotFound,
+            "no such Open311 key",
         ));
     }
     tracing::info!(key_id = %id, by = %admin.id, "open311 key revoked");

@@ -1,9 +1,8 @@
-use crate::extract::AdminAuth;
+use crate::extract::AdministratorAuth;
 use crate::views::CalendarDayView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{put, web};
 use chrono::NaiveDate;
-use sansuo_domain::StaffRole;
 use sansuo_domain::ValidationError;
 use sansuo_domain::calendar::DayOverride;
 use serde::Deserialize;
@@ -38,15 +37,10 @@ pub struct CalendarDayRequest {
 #[put("/admin/calendar/{day}")]
 pub async fn set_calendar_day(
     state: web::Data<AppState>,
-    admin: AdminAuth,
+    admin: AdministratorAuth,
     day: web::Path<NaiveDate>,
     body: web::Json<CalendarDayRequest>,
 ) -> Result<web::Json<CalendarDayView>, ApiError> {
-    if admin.role != StaffRole::Admin {
-        return Err(ApiError::forbidden(
-            "the calendar is district-wide; only administrators change it",
-        ));
-    }
     let source = body.source.trim();
     if source.is_empty() || source.chars().count() > 256 {
         return Err(ValidationError::new("source", "must be 1 to 256 characters").into());

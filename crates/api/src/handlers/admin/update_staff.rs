@@ -1,5 +1,6 @@
 use super::create_staff::validate_capacity;
 use super::ensure_within;
+use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
 use crate::views::StaffProfileView;
 use crate::{ApiError, AppState, ErrorBody};
@@ -38,7 +39,7 @@ pub async fn update_staff(
     body: web::Json<UpdateStaffRequest>,
 ) -> Result<web::Json<StaffProfileView>, ApiError> {
     let id = id.into_inner().into();
-    let not_found = || ApiError::NotFound("staff_not_found", "no such staff account".into());
+    let not_found = || ApiError::new(ErrorCode::StaffNotFound, "no such staff account");
     let account = state.store.staff(id).await?.ok_or_else(not_found)?;
     if !state
         .store

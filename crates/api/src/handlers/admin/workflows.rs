@@ -1,10 +1,10 @@
 //! Workflows (SLA targets and escalation ladders) as data an administrator
 //! edits. The catalogue file seeds them; an edit here outlives restarts.
+use crate::error::ErrorCode;
 
-use crate::extract::AdminAuth;
+use crate::extract::{AdminAuth, AdministratorAuth};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, put, web};
-use sansuo_domain::StaffRole;
 use sansuo_domain::ValidationError;
 use sansuo_domain::catalog::{Service, SlaTargets, Workflow, validate_workflow};
 use sansuo_domain::dispatch::LadderStep;
@@ -15,10 +15,13 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct SlaTargetsBody {
     /// Business minutes from submission until someone takes the case.
+    #[schema(minimum = 0, maximum = 527040)]
     pub accept_minutes: i64,
     /// Business minutes from taking it until the first public answer.
+    #[schema(minimum = 0, maximum = 527040)]
     pub first_response_minutes: i64,
     /// Business minutes from submission until resolved (paused while waiting on the resident).
+    #[schema(minimum = 0, maximum = 527040)]
     pub resolution_minutes: i64,
 }
 
@@ -31,9 +34,12 @@ pub struct LadderStepBody {
     /// `community`, `station`, `street` or `district`.
     #[schema(example = "street")]
     pub level: String,
+    /// 0 to 527040 (a year); the step's effective timeout must be positive.
+    #[schema(minimum = 0, maximum = 527040)]
     pub timeout_minutes: i64,
     /// Finer grain for drills: replaces `timeout_minutes` when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, maximum = 31622400)]
     pub timeout_seconds: Option<i64>,
     #[serde(default)]
     pub priority_boost: i32,
@@ -134,17 +140,12 @@ pub async fn list_workflows(
 #[put("/admin/workflows/{name}")]
 pub async fn update_workflow(
     state: web::Data<AppState>,
-    admin: AdminAuth,
+    _admin: AdministratorAuth,
     name: web::Path<String>,
     body: web::Json<UpdateWorkflowRequest>,
 ) -> Result<web::Json<WorkflowView>, ApiError> {
-    if admin.role != StaffRole::Admin {
-        return Err(ApiError::forbidden(
-            "workflows serve the whole district; only an administrator may change them",
-        ));
-    }
     let name = name.into_inner();
-    let not_found = || ApiError::NotFound("workflow_not_found", format!("no workflow `{name}`"));
+    let not_found = || ApiError::new(ErrorCode::WorkflowNotFound, format!("no workflow `{name}`"));
     let (_, service, _) = state
         .store
         .workflows()
@@ -152,6 +153,7 @@ pub async fn update_workflow(
         .into_iter()
         .find(|(n, _, _)| *n == name)
         .ok_or_else(not_found)?;
+    check_bounds(&body)?;
     let ladder = body
         .ladder
         .iter()
@@ -180,4 +182,41 @@ pub async fn update_workflow(
         .await?;
     tracing::info!(workflow = %name, "workflow edited");
     Ok(web::Json(view(name, service, sla, &workflow.ladder)))
+}
+
+/// A year of minutes: no real target or step is longer, and the bound keeps
+/// the duration arithmetic downstream in range (an `i64` of minutes or
+/// seconds near its limit overflows a `chrono::Duration`).
+const MAX_MINUTES: i64 = 366 * 24 * 60;
+
+fn check_bounds(body: &UpdateWorkflowRequest) -> Result<(), ApiError> {
+    let minutes = [
+        ("sla.accept_minutes", body.sla.accept_minutes),
+        (
+            "sla.first_response_minutes",
+            body.sla.first_response_minutes,
+        ),
+        ("sla.resolution_minutes", body.sla.resolution_minutes),
+    ]
+    .into_iter()
+    .chain(
+        body.ladder
+            .iter()
+            .map(|s| ("ladder.timeout_minutes", s.timeout_minutes)),
+    );
+    for (field, value) in minutes {
+        if !(0..=MAX_MINUTES).contains(&value) {
+            return Err(ValidationError::new(field, format!("must be 0 to {MAX_MINUTES}")).into());
+        }
+    }
+    for seconds in body.ladder.iter().filter_map(|s| s.timeout_seconds) {
+        if !(0..=MAX_MINUTES * 60).contains(&seconds) {
+            return Err(ValidationError::new(
+                "ladder.timeout_seconds",
+                format!("must be 0 to {}", MAX_MINUTES * 60),
+            )
+            .into());
+        }
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 use super::issue_tokens;
 use crate::auth::Principal;
+use crate::error::ErrorCode;
 use crate::views::TokenResponse;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
@@ -9,8 +10,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DemoLoginRequest {
-    /// Any name; the same name is the same demo resident.
-    #[schema(example = "xiaoming")]
+    /// Any name of 1 to 32 characters, not all blank (the name is trimmed);
+    /// the same name is the same demo resident.
+    #[schema(example = "xiaoming", min_length = 1, max_length = 32, pattern = r"\S")]
     pub name: String,
 }
 
@@ -26,13 +28,14 @@ pub async fn demo_login(
     body: web::Json<DemoLoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     if !state.config.demo_login {
-        return Err(ApiError::NotFound(
-            "demo_login_disabled",
-            "demo login is only available in demo mode".into(),
+        return Err(ApiError::new(
+            ErrorCode::DemoLoginDisabled,
+            "demo login is only available in demo mode",
         ));
     }
+    // The length is the sent name's, as the spec's maxLength counts it.
     let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 32 {
+    if name.is_empty() || body.name.chars().count() > 32 {
         return Err(
             sansuo_domain::ValidationError::new("name", "must be 1 to 32 characters").into(),
         );

@@ -1,5 +1,6 @@
 use super::issue_tokens;
 use crate::auth::{Principal, hash_refresh_token};
+use crate::error::ErrorCode;
 use crate::views::TokenResponse;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
@@ -25,9 +26,9 @@ pub async fn refresh(
     body: web::Json<RefreshRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let invalid = || {
-        ApiError::Unauthenticated(
-            "invalid_refresh_token",
-            "the refresh token is unknown, expired or already used; log in again".into(),
+        ApiError::new(
+            ErrorCode::InvalidRefreshToken,
+            "the refresh token is unknown, expired or already used; log in again",
         )
     };
     let hash = hash_refresh_token(body.refresh_token.trim());

@@ -1,5 +1,6 @@
 use super::issue_tokens;
 use crate::auth::{Principal, hash_password, verify_password};
+use crate::error::ErrorCode;
 use crate::views::TokenResponse;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
@@ -55,9 +56,9 @@ pub async fn staff_login(
     let account = match account {
         Some(a) if matches && a.active => a,
         _ => {
-            return Err(ApiError::Unauthenticated(
-                "invalid_credentials",
-                "wrong username or password".into(),
+            return Err(ApiError::new(
+                ErrorCode::InvalidCredentials,
+                "wrong username or password",
             ));
         }
     };

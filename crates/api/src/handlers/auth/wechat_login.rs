@@ -1,5 +1,6 @@
 use super::issue_tokens;
 use crate::auth::Principal;
+use crate::error::ErrorCode;
 use crate::views::TokenResponse;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
@@ -33,32 +34,32 @@ pub async fn wechat_login(
     body: web::Json<WechatLoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let wechat = state.wechat.as_ref().ok_or_else(|| {
-        ApiError::Unavailable(
-            "wechat_not_configured",
-            "WeChat login is not configured on this server".into(),
+        ApiError::new(
+            ErrorCode::WechatNotConfigured,
+            "WeChat login is not configured on this server",
         )
     })?;
     let session = wechat
         .code_to_session(body.code.trim())
         .await
         .map_err(|e| match e {
-            WechatError::InvalidCode => ApiError::Unauthenticated(
-                "wechat_code_invalid",
-                "the login code is invalid, expired or already used; call wx.login() again".into(),
+            WechatError::InvalidCode => ApiError::new(
+                ErrorCode::WechatCodeInvalid,
+                "the login code is invalid, expired or already used; call wx.login() again",
             ),
-            WechatError::RateLimited => ApiError::RateLimited(
-                "wechat_rate_limited",
-                "WeChat is limiting logins; try again shortly".into(),
+            WechatError::RateLimited => ApiError::rate_limited(
+                ErrorCode::WechatRateLimited,
+                "WeChat is limiting logins; try again shortly",
                 10,
             ),
-            WechatError::RiskyUser => ApiError::Forbidden(
-                "WeChat flagged this account as high-risk; login refused".into(),
-            ),
+            WechatError::RiskyUser => {
+                ApiError::forbidden("WeChat flagged this account as high-risk; login refused")
+            }
             e if e.is_retryable() => {
                 tracing::warn!(error = %e, "wechat unavailable");
-                ApiError::Unavailable(
-                    "wechat_unavailable",
-                    "WeChat is busy or unreachable; try again".into(),
+                ApiError::new(
+                    ErrorCode::WechatUnavailable,
+                    "WeChat is busy or unreachable; try again",
                 )
             }
             e => ApiError::internal(format!("wechat: {e}")),

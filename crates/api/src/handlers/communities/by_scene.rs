@@ -1,10 +1,11 @@
+use crate::error::ErrorCode;
 use crate::views::CommunityCardView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
 use sansuo_domain::values::Scene;
 
 /// The community behind a QR code `scene`: its public card.
-#[utoipa::path(tag = "communities", params(("scene" = String, Path, description = "The QR code scene (≤ 32 characters)")), responses(
+#[utoipa::path(tag = "communities", params(("scene" = String, Path, description = "The QR code scene: 1 to 32 of 0-9 A-Z a-z !#$&'()*+,/:;=?@-._~", min_length = 1, max_length = 32, pattern = r"^[0-9A-Za-z!#$&'()*+,/:;=?@._~-]{1,32}$")), responses(
     (status = 200, body = CommunityCardView),
     (status = 404, body = ErrorBody, description = "`community_not_found`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: not a valid WeChat scene"),
@@ -20,9 +21,9 @@ pub async fn community_by_scene(
         .community_by_scene(scene.as_str())
         .await?
         .ok_or_else(|| {
-            ApiError::NotFound(
-                "community_not_found",
-                "no community has this QR code".into(),
+            ApiError::new(
+                ErrorCode::CommunityNotFound,
+                "no community has this QR code",
             )
         })?;
     Ok(web::Json(card.into()))

@@ -1,17 +1,16 @@
 use super::resident_view;
-use crate::extract::ResidentAuth;
+use crate::error::ErrorCode;
+use crate::extract::{Idempotency, ResidentAuth};
 use crate::middleware::RequestId;
 use crate::views::ConsultationView;
 use crate::{ApiError, AppState, ErrorBody};
-use actix_web::{HttpRequest, HttpResponse, post, web};
-use sansuo_domain::values::{IdempotencyKey, QuestionText};
+use actix_web::{HttpResponse, post, web};
+use sansuo_domain::catalog::Service;
+use sansuo_domain::values::QuestionText;
 use sansuo_store::consultations::{NewConsultation, SERVICE, Submission};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,7 +31,7 @@ pub struct CreateConsultationRequest {
 /// body returns the same consultation (with `Idempotent-Replayed: true`)
 /// instead of creating a second one.
 #[utoipa::path(tag = "consultations", security(("bearer" = [])), request_body = CreateConsultationRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters; a UUID is ideal")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters (a UUID is ideal); a retry with the same key and body replays the first answer", min_length = 8, max_length = 128, pattern = r"^[!-~]{8,128}$")),
     responses(
         (status = 201, body = ConsultationView, description = "Created, or replayed for a repeated Idempotency-Key"),
         (status = 400, body = ErrorBody, description = "`malformed_json`"),
@@ -40,57 +39,37 @@ pub struct CreateConsultationRequest {
         (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
         (status = 404, body = ErrorBody, description = "`community_not_found` / `category_not_found`"),
         (status = 413, body = ErrorBody, description = "`body_too_large`"),
-        (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`, or `emergency_call_110` (an urgent category: call 110 now; nothing is recorded)"),
+        (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`, `category_not_offered` (the category takes no consultations), or `emergency_call_110` (an urgent category: call 110 now; nothing is recorded)"),
     ))]
 #[post("/consultations")]
 pub async fn create_consultation(
     state: web::Data<AppState>,
     auth: ResidentAuth,
     request_id: RequestId,
-    req: HttpRequest,
     body: web::Json<CreateConsultationRequest>,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
     let resident = auth.0;
     let body = body.into_inner();
-    let idempotency = match req.headers().get(IDEMPOTENCY_HEADER) {
-        None => None,
-        Some(value) => {
-            let key = IdempotencyKey::parse(value.to_str().unwrap_or(""))?;
-            // The request's meaning, hashed: same key + different body is an error.
-            let canonical = serde_json::to_vec(&body).map_err(ApiError::internal)?;
-            Some((key, hex::encode(Sha256::digest(canonical))))
-        }
-    };
-    let category = state.store.category(&body.category_code).await?;
-    if category.as_ref().is_some_and(|c| c.urgent) {
-        // An emergency is never queued: the client shows "call 110 now".
-        return Err(ApiError::Emergency);
-    }
-    let category = category
-        .filter(|c| {
-            sansuo_store::org::split_list(&c.services)
-                .iter()
-                .any(|s| s == SERVICE)
-        })
-        .ok_or_else(|| {
-            ApiError::NotFound(
-                "category_not_found",
-                "no such category for consultations".into(),
-            )
-        })?;
+    let idempotency = idempotency.with_body(&body)?;
+    // Urgent: never queued, the client shows "call 110 now".
+    let category = crate::handlers::admit_category(
+        state.store.category(&body.category_code).await?,
+        Service::Consultation,
+    )?;
     let question = QuestionText::parse(&body.question)?;
     let community = state
         .store
         .community(body.community_id.into())
         .await?
-        .ok_or_else(|| ApiError::NotFound("community_not_found", "no such community".into()))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
     if !sansuo_store::org::split_list(&community.services)
         .iter()
         .any(|s| s == SERVICE)
     {
-        return Err(ApiError::NotFound(
-            "community_not_found",
-            "this community does not offer consultations".into(),
+        return Err(ApiError::new(
+            ErrorCode::CommunityNotFound,
+            "this community does not offer consultations",
         ));
     }
     let moderation = crate::moderation::screen(&state, resident, question.as_str()).await?;

@@ -28,11 +28,3 @@ pub(crate) async fn resident_view(
         tokio::try_join!(state.store.thread(id, false), state.store.history(id, true))?;
     Ok(views::consultation(&record, messages, events))
 }
-
-/// Resident-side store errors: a missing or foreign case reads as not found.
-pub(crate) fn resident_error(err: sansuo_store::StoreError) -> ApiError {
-    match err {
-        sansuo_store::StoreError::NotFound => ApiError::consultation_not_found(),
-        other => other.into(),
-    }
-}

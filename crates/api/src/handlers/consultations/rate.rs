@@ -1,4 +1,5 @@
-use super::{resident_error, resident_view};
+use super::resident_view;
+use crate::error::ErrorCode;
 use crate::extract::ResidentAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -48,6 +49,6 @@ pub async fn rate_consultation(
             context(Actor::Resident(auth.0), &request_id),
         )
         .await
-        .map_err(resident_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
     Ok(web::Json(resident_view(&state, id, auth.0).await?))
 }

@@ -2,6 +2,7 @@ use super::{
     MediationView, PARTY_CONTACT_CONTEXT, PARTY_NAME_CONTEXT, PartyDetail, bounded_text,
     mediation_view,
 };
+use crate::error::ErrorCode;
 use crate::extract::ResidentAuth;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
@@ -80,7 +81,7 @@ const MAX_PARTIES: usize = 10;
     (status = 201, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`community_not_found`"),
+    (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`, `category_not_offered`: the category takes no mediations"),
     (status = 503, body = ErrorBody, description = "`party_data_not_configured`: no data keys on this server"),
 ))]
@@ -122,18 +123,11 @@ pub async fn apply_mediation(
         .store
         .community(body.community_id.into())
         .await?
-        .ok_or_else(|| ApiError::NotFound("community_not_found", "no such community".into()))?;
-    let category = state
-        .store
-        .category(&body.category_code)
-        .await?
-        .filter(|c| c.services.split(',').any(|s| s == "mediation"))
-        .ok_or_else(|| {
-            ApiError::Unprocessable(
-                "category_not_offered",
-                "this category takes no mediation bookings".into(),
-            )
-        })?;
+        .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
+    let category = crate::handlers::admit_category(
+        state.store.category(&body.category_code).await?,
+        sansuo_domain::catalog::Service::Mediation,
+    )?;
     let parties = seal_parties(&state, &body.parties)?;
     let preferred_times = serde_json::to_string(&body.preferred_times)
         .map_err(|e| ApiError::internal(format!("preferred times: {e}")))?;
@@ -202,9 +196,9 @@ pub(crate) fn seal_parties(
     requests: &[PartyRequest],
 ) -> Result<Vec<NewParty>, ApiError> {
     let vault = state.vault.as_ref().ok_or_else(|| {
-        ApiError::Unavailable(
-            "party_data_not_configured",
-            "party names and contacts cannot be stored on this server".into(),
+        ApiError::new(
+            ErrorCode::PartyDataNotConfigured,
+            "party names and contacts cannot be stored on this server",
         )
     })?;
     let mut parties = Vec::with_capacity(requests.len());

@@ -1,4 +1,5 @@
-use super::{MediationView, applicant_view, case_error};
+use super::{MediationView, applicant_view};
+use crate::error::ErrorCode;
 use crate::extract::ResidentAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -52,7 +53,7 @@ pub async fn confirm_attendance(
             context(Actor::Resident(auth.0), &request_id),
         )
         .await
-        .map_err(case_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     tracing::info!(case_id = %id, session_id = %session, attending = answer.attending(), "attendance answered");
     Ok(web::Json(applicant_view(&state, id, auth.0).await?))
 }

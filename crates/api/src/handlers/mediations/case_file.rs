@@ -17,6 +17,7 @@ use uuid::Uuid;
 #[into_params(parameter_in = Query)]
 pub struct CaseFileQuery {
     /// `json` (default) or `html` (a printable page).
+    #[param(pattern = "^(json|html)$")]
     pub format: Option<String>,
 }
 
@@ -57,7 +58,7 @@ pub async fn case_file(
         None | Some("json") => false,
         Some("html") => true,
         Some(other) => {
-            return Err(ApiError::BadParameter(format!(
+            return Err(ApiError::bad_parameter(format!(
                 "format `{other}`: use json or html"
             )));
         }

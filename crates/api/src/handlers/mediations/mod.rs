@@ -2,6 +2,7 @@
 //! mediators accept or refuse and book sessions in rooms. Parties' names
 //! and contacts are sealed at rest and shown masked, except to the mediator
 //! who owns the case (they must reach the parties).
+use crate::error::ErrorCode;
 
 pub mod apply;
 pub mod attendance;
@@ -315,7 +316,7 @@ pub(crate) fn bounded_text(
 }
 
 pub(crate) fn mediation_not_found() -> ApiError {
-    ApiError::NotFound("mediation_not_found", "no such mediation".into())
+    ApiError::new(ErrorCode::MediationNotFound, "no such mediation")
 }
 
 /// The applicant's view of their mediation (parties masked, public history).
@@ -331,12 +332,4 @@ pub(crate) async fn applicant_view(
         .filter(|r| r.case.resident_id == Some(resident.as_uuid()))
         .ok_or_else(mediation_not_found)?;
     mediation_view(state, &record, true, PartyDetail::Masked).await
-}
-
-/// Store errors on a case the caller may not see read as "not found".
-pub(crate) fn case_error(err: sansuo_store::StoreError) -> ApiError {
-    match err {
-        sansuo_store::StoreError::NotFound => mediation_not_found(),
-        other => other.into(),
-    }
 }

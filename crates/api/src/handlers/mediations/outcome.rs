@@ -1,6 +1,7 @@
 //! After the first session: record sessions held, the outcome (agreement or
 //! termination), judicial confirmation, the follow-up visit; escalate to the
 //! next tier or flag a public-order risk. All by the mediator who owns it.
+use crate::error::ErrorCode;
 
 use super::staff::staff_mediation_view;
 use super::{MediationView, bounded_text, mediation_not_found};
@@ -12,18 +13,10 @@ use actix_web::{post, web};
 use chrono::NaiveDate;
 use sansuo_domain::values::Reason;
 use sansuo_domain::{CaseId, ValidationError};
-use sansuo_store::StoreError;
 use sansuo_store::mediations::Agreement;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-fn owner_error(err: StoreError) -> ApiError {
-    match err {
-        StoreError::NotFound => mediation_not_found(),
-        other => other.into(),
-    }
-}
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +57,7 @@ pub async fn session_held(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(owner_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
 
@@ -126,7 +119,7 @@ pub async fn record_agreement(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(owner_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
 
@@ -188,7 +181,7 @@ pub async fn terminate(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(owner_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
 
@@ -237,8 +230,8 @@ pub async fn record_confirmation(
         let calendar = state.store.business_calendar().await?;
         let deadline = sansuo_domain::mediation::confirmation_deadline(effective, &calendar);
         if body.applied_on > deadline {
-            return Err(ApiError::Unprocessable(
-                "confirmation_deadline_passed",
+            return Err(ApiError::new(
+                ErrorCode::ConfirmationDeadlinePassed,
                 format!("judicial confirmation had to be applied for by {deadline}"),
             ));
         }
@@ -259,7 +252,7 @@ pub async fn record_confirmation(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(owner_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
 
@@ -314,7 +307,7 @@ pub async fn record_visit(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(owner_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
 
@@ -337,7 +330,7 @@ pub async fn close(
         .store
         .close_mediation(id, auth.id, context(auth.principal(), &request_id))
         .await
-        .map_err(owner_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }
 
@@ -376,7 +369,7 @@ pub async fn escalate(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(owner_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     tracing::info!(case_id = %id, "mediation escalated to the next tier");
     Ok(actix_web::HttpResponse::NoContent().finish())
 }
@@ -407,6 +400,6 @@ pub async fn flag_public_order_risk(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(owner_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }

@@ -1,4 +1,5 @@
-use super::{MediationView, applicant_view, case_error};
+use super::{MediationView, applicant_view};
+use crate::error::ErrorCode;
 use crate::extract::ResidentAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -50,11 +51,11 @@ pub async fn rate_mediation(
             context(Actor::Resident(auth.0), &request_id),
         )
         .await
-        .map_err(case_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     if !recorded {
-        return Err(ApiError::Conflict(
-            "already_rated",
-            "you have rated this mediation already".into(),
+        return Err(ApiError::new(
+            ErrorCode::AlreadyRated,
+            "you have rated this mediation already",
         ));
     }
     tracing::info!(case_id = %id, "mediation rated");

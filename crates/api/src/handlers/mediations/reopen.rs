@@ -1,6 +1,7 @@
+use super::MediationView;
 use super::outcome::ReasonRequest;
 use super::staff::staff_mediation_view;
-use super::{MediationView, case_error};
+use crate::error::ErrorCode;
 use crate::extract::MediatorAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -42,7 +43,7 @@ pub async fn reopen_mediation(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(case_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     tracing::info!(case_id = %id, "mediation reopened by its mediator");
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }

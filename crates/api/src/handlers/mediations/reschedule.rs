@@ -1,5 +1,6 @@
+use super::MediationView;
 use super::staff::staff_mediation_view;
-use super::{MediationView, case_error};
+use crate::error::ErrorCode;
 use crate::extract::MediatorAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -66,7 +67,7 @@ pub async fn reschedule_session(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(case_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     tracing::info!(case_id = %id, from = %session, to = %new_session, "session rescheduled");
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }

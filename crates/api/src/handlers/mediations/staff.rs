@@ -1,6 +1,7 @@
 //! The mediator's side: see an offered or owned mediation, accept or
 //! decline the offer, refuse with a ground and a referral, book and cancel
 //! sessions.
+use crate::error::ErrorCode;
 
 use super::{MediationView, PartyDetail, mediation_not_found, mediation_view};
 use crate::extract::MediatorAuth;
@@ -13,7 +14,6 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::CaseId;
 use sansuo_domain::mediation::RefusalGround;
 use sansuo_domain::values::Reason;
-use sansuo_store::StoreError;
 use sansuo_store::mediations::MediationRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -51,13 +51,6 @@ pub(crate) async fn staff_mediation_view(
 ) -> Result<MediationView, ApiError> {
     let (record, detail) = mediator_case(state, id, auth).await?;
     mediation_view(state, &record, false, detail).await
-}
-
-fn mediation_error(err: StoreError) -> ApiError {
-    match err {
-        StoreError::NotFound => mediation_not_found(),
-        other => other.into(),
-    }
 }
 
 /// A mediation offered to you or handled by you, with the full history.
@@ -210,7 +203,7 @@ pub async fn refuse_mediation(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(mediation_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     let record = state
         .store
         .mediation(id)
@@ -267,7 +260,7 @@ pub async fn book_session(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(mediation_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(HttpResponse::Created().json(staff_mediation_view(&state, id, &auth).await?))
 }
 
@@ -307,6 +300,6 @@ pub async fn cancel_session(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(mediation_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
 }

@@ -1,4 +1,5 @@
-use super::{MediationView, applicant_view, case_error};
+use super::{MediationView, applicant_view};
+use crate::error::ErrorCode;
 use crate::extract::ResidentAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -76,11 +77,11 @@ pub async fn answer_visit(
             context(Actor::Resident(auth.0), &request_id),
         )
         .await
-        .map_err(case_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     if !recorded {
-        return Err(ApiError::Conflict(
-            "already_answered",
-            "you have answered the follow-up visit already".into(),
+        return Err(ApiError::new(
+            ErrorCode::AlreadyAnswered,
+            "you have answered the follow-up visit already",
         ));
     }
     tracing::info!(case_id = %id, performance = answer.performance().as_str(), "visit answered by the applicant");

@@ -82,11 +82,13 @@ impl Open311Failure {
     /// An error from the JSON API's helpers (multipart reading, photo
     /// checks): Open311 has no 413/422/409, so a client's fault is a 400.
     pub fn from_api(format: Format, err: ApiError) -> Self {
-        match err {
-            ApiError::Internal(cause) => Self::internal(format, cause),
-            ApiError::Unavailable(_, message) => Self::internal(format, message),
-            ApiError::NotFound(_, message) => Self::one(format, Open311Error::not_found(message)),
-            other => Self::one(format, Open311Error::bad_request(other.message())),
+        let status = err.code().status();
+        if status.is_server_error() {
+            Self::internal(format, err)
+        } else if status == StatusCode::NOT_FOUND {
+            Self::one(format, Open311Error::not_found(err.message()))
+        } else {
+            Self::one(format, Open311Error::bad_request(err.message()))
         }
     }
 }
@@ -166,14 +168,36 @@ impl<T> OrInternal<T> for Result<T, StoreError> {
     }
 }
 
-/// Any other path under `/open311`: the specification's 404, in XML.
-pub async fn not_found() -> Result<HttpResponse, Open311Failure> {
-    Err(Open311Failure::one(
-        Format::Xml,
-        Open311Error::not_found(
-            "no such Open311 resource; see /open311/v2/discovery.xml".to_owned(),
-        ),
-    ))
+/// Any other path under `/open311`: the specification's 404, in XML; a
+/// known path with another method is 405 with `Allow`, in the same XML.
+pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    match super::KnownPaths::method_not_allowed(&req) {
+        Some(allow) => {
+            let failure = Open311Failure {
+                format: Format::Xml,
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                errors: vec![Open311Error {
+                    code: 405,
+                    description: format!("this resource takes {allow}"),
+                }],
+                retry_after: None,
+            };
+            let mut response = failure.error_response();
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::ALLOW, value);
+            }
+            response
+        }
+        None => Open311Failure::one(
+            Format::Xml,
+            Open311Error::not_found(
+                "no such Open311 resource; see /open311/v2/discovery.xml".to_owned(),
+            ),
+        )
+        .error_response(),
+    }
 }
 
 /// `AppState` is all the handlers need; re-exported for the submodules.

@@ -1,3 +1,4 @@
+use crate::error::ErrorCode;
 use crate::extract::ResidentAuth;
 use crate::views::ResidentView;
 use crate::{ApiError, AppState, ErrorBody};
@@ -32,23 +33,21 @@ pub async fn bind_phone(
     body: web::Json<BindPhoneRequest>,
 ) -> Result<web::Json<ResidentView>, ApiError> {
     let vault = state.vault.as_ref().ok_or_else(|| {
-        ApiError::Unavailable(
-            "phone_binding_not_configured",
-            "phone numbers cannot be stored on this server".into(),
+        ApiError::new(
+            ErrorCode::PhoneBindingNotConfigured,
+            "phone numbers cannot be stored on this server",
         )
     })?;
     let wechat = state.wechat.as_ref().ok_or_else(|| {
-        ApiError::Unavailable(
-            "wechat_not_configured",
-            "WeChat is not configured on this server".into(),
+        ApiError::new(
+            ErrorCode::WechatNotConfigured,
+            "WeChat is not configured on this server",
         )
     })?;
     let phone = wechat.get_phone_number(body.code.trim()).await.map_err(|e| match e {
-        WechatError::InvalidCode | WechatError::InvalidArgument(_) => ApiError::Unprocessable(
-            "phone_code_invalid",
-            "the phone-number code is wrong, used or expired; ask the resident to tap the button again".into(),
+        WechatError::InvalidCode | WechatError::InvalidArgument(_) => ApiError::new(ErrorCode::PhoneCodeInvalid, "the phone-number code is wrong, used or expired; ask the resident to tap the button again",
         ),
-        e if e.is_retryable() => ApiError::Unavailable("wechat_unavailable", "WeChat is busy or unreachable; try again".into()),
+        e if e.is_retryable() => ApiError::new(ErrorCode::WechatUnavailable, "WeChat is busy or unreachable; try again"),
         e => ApiError::internal(format!("wechat: {e}")),
     })?;
     let sealed = vault.seal(PHONE_CONTEXT, phone.expose_pure_phone_number());

@@ -1,10 +1,10 @@
-use super::{StaffCaseView, owned_case_view, staff_error};
+use super::{StaffCaseView, owned_case_view};
+use crate::error::ErrorCode;
 use crate::extract::CaseHandlerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
-use sansuo_store::StoreError;
 use uuid::Uuid;
 
 /// Accept an offer of any service: the case becomes yours. The answer is
@@ -31,19 +31,12 @@ pub async fn accept_offer(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(offer_error)?;
+        .map_err(ApiError::store_codes(
+            ErrorCode::OfferNotFound,
+            ErrorCode::OfferNotPending,
+        ))?;
     tracing::info!(%case_id, "offer accepted");
     Ok(web::Json(owned_case_view(&state, case_id, auth.id).await?))
-}
-
-pub(crate) fn offer_error(err: StoreError) -> ApiError {
-    match err {
-        StoreError::NotFound => {
-            ApiError::NotFound("offer_not_found", "no such offer to you".into())
-        }
-        StoreError::Conflict(message) => ApiError::Conflict("offer_not_pending", message),
-        other => staff_error(other),
-    }
 }
 
 /// Answer the live offer of `case` to this person, by case rather than by
@@ -73,7 +66,10 @@ pub(crate) async fn answer_offer_of_case(
         }
     }
     .map(|_| ())
-    .map_err(offer_error)
+    .map_err(ApiError::store_codes(
+        ErrorCode::OfferNotFound,
+        ErrorCode::OfferNotPending,
+    ))
 }
 
 #[derive(Debug, Clone, Copy)]

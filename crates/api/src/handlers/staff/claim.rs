@@ -1,4 +1,5 @@
-use super::{lawyer_view, pool_units, staff_error};
+use super::{lawyer_view, pool_units};
+use crate::error::ErrorCode;
 use crate::extract::LawyerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -38,8 +39,8 @@ pub async fn claim_consultation(
         return Err(ApiError::consultation_not_found());
     }
     if record.status() != ConsultationStatus::Pooled {
-        return Err(ApiError::Conflict(
-            "state_conflict",
+        return Err(ApiError::new(
+            ErrorCode::StateConflict,
             format!("the consultation is {}, not in the pool", record.status()),
         ));
     }
@@ -47,7 +48,7 @@ pub async fn claim_consultation(
         .store
         .claim_consultation(id, auth.id, context(auth.principal(), &request_id))
         .await
-        .map_err(staff_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
     tracing::info!(case_id = %id, "claimed from pool");
     Ok(web::Json(lawyer_view(&state, id, &auth).await?))
 }

@@ -1,4 +1,4 @@
-use super::accept_offer::offer_error;
+use crate::error::ErrorCode;
 use crate::extract::CaseHandlerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -48,7 +48,10 @@ pub async fn decline_offer(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(offer_error)?;
+        .map_err(ApiError::store_codes(
+            ErrorCode::OfferNotFound,
+            ErrorCode::OfferNotPending,
+        ))?;
     tracing::info!(%case_id, "offer declined");
     Ok(web::Json(CaseStatusView {
         id: case_id.as_uuid(),

@@ -1,4 +1,4 @@
-use super::staff_error;
+use crate::error::ErrorCode;
 use crate::extract::LawyerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -48,7 +48,7 @@ pub async fn hand_back(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(staff_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
     tracing::info!(case_id = %id, "handed back");
     Ok(web::Json(CaseStatusView {
         id: id.as_uuid(),

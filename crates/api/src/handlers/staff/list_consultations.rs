@@ -22,10 +22,13 @@ pub enum StaffListView {
 #[into_params(parameter_in = Query)]
 pub struct StaffListQuery {
     /// `mine` (default) or `pool`.
+    #[param(inline)]
     pub view: Option<StaffListView>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^c1\.[0-9a-fA-F]{32}$")]
     pub cursor: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 

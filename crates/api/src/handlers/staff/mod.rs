@@ -1,3 +1,4 @@
+use crate::error::ErrorCode;
 pub mod accept_offer;
 pub mod claim;
 pub mod decline_offer;
@@ -79,14 +80,6 @@ pub(crate) async fn lawyer_view(
     Ok(views::consultation(&record, messages, events))
 }
 
-/// Staff-side store errors: an invisible case reads as not found.
-pub(crate) fn staff_error(err: sansuo_store::StoreError) -> ApiError {
-    match err {
-        sansuo_store::StoreError::NotFound => ApiError::consultation_not_found(),
-        other => other.into(),
-    }
-}
-
 /// A case as the staff member who now owns it sees it, whatever its
 /// service: `service` says which. A consultation reads exactly as
 /// `ConsultationView` (plus `service`), a mediation as `MediationView`.
@@ -106,7 +99,7 @@ pub(crate) async fn owned_case_view(
     id: CaseId,
     staff: sansuo_domain::StaffId,
 ) -> Result<StaffCaseView, ApiError> {
-    let not_found = || ApiError::NotFound("case_not_found", "no such case of yours".into());
+    let not_found = || ApiError::new(ErrorCode::CaseNotFound, "no such case of yours");
     let case = state
         .store
         .case(id)

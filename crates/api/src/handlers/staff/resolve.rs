@@ -1,4 +1,5 @@
-use super::{lawyer_view, staff_error};
+use super::lawyer_view;
+use crate::error::ErrorCode;
 use crate::extract::LawyerAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -27,6 +28,6 @@ pub async fn resolve_consultation(
         .store
         .resolve_consultation(id, auth.id, context(auth.principal(), &request_id))
         .await
-        .map_err(staff_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
     Ok(web::Json(lawyer_view(&state, id, &auth).await?))
 }

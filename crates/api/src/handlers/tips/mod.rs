@@ -3,6 +3,7 @@
 //! follow-ups; the officer on duty triages. Nothing in an anonymous tip
 //! links back to the reporter: the reporter is a keyed pseudonym, used
 //! only to count (rate limits, screening).
+use crate::error::ErrorCode;
 
 pub mod photos;
 pub mod report;
@@ -37,7 +38,7 @@ pub(crate) const TRACKING_PURPOSE: &str = "tip-tracking";
 pub(crate) const SUPPORTER_PURPOSE: &str = "tip-supporter";
 
 pub(crate) fn tip_not_found() -> ApiError {
-    ApiError::NotFound("tip_not_found", "no such tip".into())
+    ApiError::new(ErrorCode::TipNotFound, "no such tip")
 }
 
 /// The reporter's pseudonym: the same for their named and anonymous tips,
@@ -69,8 +70,8 @@ pub(crate) async fn within_limit(
     let window = Duration::from_secs(limit.window_seconds);
     match state.limiter.hit(key, limit.max, window).await {
         Ok(RateDecision::Allowed { .. }) => Ok(()),
-        Ok(RateDecision::Limited { retry_after }) => Err(ApiError::RateLimited(
-            "rate_limited",
+        Ok(RateDecision::Limited { retry_after }) => Err(ApiError::rate_limited(
+            ErrorCode::RateLimited,
             format!(
                 "too many submissions; try again in {} seconds",
                 retry_after.as_secs()

@@ -1,6 +1,7 @@
 //! Photos of a tip: uploaded as multipart (`photo` fields), accepted by
 //! content (JPEG, PNG, WebP), stripped of metadata (no GPS, no device, no
 //! owner), fingerprinted, stored; the reporter gets a receipt per photo.
+use crate::error::ErrorCode;
 
 use super::{PhotoReceiptView, own_tip, photo_view, tip_not_found, tracked_tip, within_limit};
 use crate::extract::{ResidentAuth, StaffAuth};
@@ -36,7 +37,7 @@ pub(crate) async fn read_multipart(
     let mut photos = Vec::new();
     let mut fields = Vec::new();
     let bad = |e: actix_multipart::MultipartError| {
-        ApiError::BadParameter(format!("the multipart body is not readable: {e}"))
+        ApiError::bad_parameter(format!("the multipart body is not readable: {e}"))
     };
     while let Some(mut field) = payload.try_next().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -63,8 +64,8 @@ pub(crate) async fn read_multipart(
                     }
                     .into()
                 } else {
-                    ApiError::TooLarge(
-                        "field_too_large",
+                    ApiError::new(
+                        ErrorCode::FieldTooLarge,
                         format!("the field `{name}` is larger than {cap} bytes"),
                     )
                 });
@@ -75,7 +76,7 @@ pub(crate) async fn read_multipart(
             photos.push(bytes);
         } else {
             let text = String::from_utf8(bytes).map_err(|_| {
-                ApiError::BadParameter(format!("the field `{name}` is not UTF-8 text"))
+                ApiError::bad_parameter(format!("the field `{name}` is not UTF-8 text"))
             })?;
             fields.push((name, text));
         }
@@ -258,7 +259,7 @@ pub(crate) async fn photo_response(
         .photos
         .iter()
         .find(|p| p.id == photo_id)
-        .ok_or_else(|| ApiError::NotFound("photo_not_found", "no such photo".into()))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::PhotoNotFound, "no such photo"))?;
     let bytes = state
         .photos
         .get(&photo.storage_key)

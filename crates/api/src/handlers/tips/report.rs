@@ -2,23 +2,22 @@ use super::{
     REPORTER_PURPOSE, SUBMISSION_PURPOSE, TipView, Viewer, reporter_key, tip_view, token_hash,
     tracking_token, within_limit,
 };
-use crate::extract::ResidentAuth;
-use crate::handlers::consultations::create::IDEMPOTENCY_HEADER;
+use crate::error::ErrorCode;
+use crate::extract::{Idempotency, ResidentAuth};
 use crate::handlers::mediations::bounded_text;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
-use actix_web::{HttpRequest, HttpResponse, post, web};
+use actix_web::{HttpResponse, post, web};
 use sansuo_domain::ValidationError;
+use sansuo_domain::catalog::Service;
 use sansuo_domain::tip::{
     CategoryRules, Datum, GeoPoint, TipRefusal, admit_tip, is_flagged, submission_limit,
 };
-use sansuo_domain::values::IdempotencyKey;
 use sansuo_domain::{Actor, CaseId, ResidentId};
 use sansuo_store::consultations::Submission;
 use sansuo_store::entity::category;
-use sansuo_store::tips::{NewTip, SERVICE, channel};
+use sansuo_store::tips::{NewTip, channel};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -35,6 +34,19 @@ pub struct LocationRequest {
     pub datum: Option<String>,
     /// Where, in words (up to 200 characters), e.g. "3号楼东侧消防通道".
     pub address: Option<String>,
+}
+
+/// The multipart form of `POST /tips/with-photos`, for the spec: the
+/// handler reads it field by field (`photos::read_multipart`).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct ReportTipForm {
+    /// The report as `POST /tips` takes it, as JSON.
+    tip: ReportTipRequest,
+    /// Photos (JPEG, PNG or WebP), one `photo` field each.
+    #[schema(value_type = Option<Vec<String>>)]
+    photo: Option<Vec<Vec<u8>>>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -71,24 +83,17 @@ pub(crate) fn tip_category(
     category: Option<category::Model>,
     anonymous: bool,
 ) -> Result<category::Model, ApiError> {
-    let not_found = || ApiError::NotFound("category_not_found", "no such category for tips".into());
-    let category = category.ok_or_else(not_found)?;
+    let category = crate::handlers::admit_category(category, Service::Tip)?;
     let rules = CategoryRules {
         urgent: category.urgent,
-        takes_tips: category.active
-            && sansuo_store::org::split_list(&category.services)
-                .iter()
-                .any(|s| s == SERVICE),
+        takes_tips: true,
         anonymous_allowed: category.anonymous_allowed,
     };
     match admit_tip(rules, anonymous) {
         Ok(()) => Ok(category),
-        Err(TipRefusal::Emergency) => Err(ApiError::Emergency),
-        Err(TipRefusal::NotForTips) => Err(not_found()),
-        Err(TipRefusal::AnonymousNotAllowed) => Err(ApiError::Unprocessable(
-            "anonymous_not_allowed",
-            "this category does not take anonymous tips; report it by name".into(),
-        )),
+        Err(TipRefusal::Emergency) => Err(ErrorCode::EmergencyCall110.into()),
+        Err(TipRefusal::NotForTips) => Err(ErrorCode::CategoryNotOffered.into()),
+        Err(TipRefusal::AnonymousNotAllowed) => Err(ErrorCode::AnonymousNotAllowed.into()),
     }
 }
 
@@ -136,14 +141,14 @@ pub(crate) fn parse_location(
 /// tracking token). At most 5 tips an hour per resident (1 for a reporter
 /// whose tips were mostly unfounded).
 #[utoipa::path(tag = "tips", security(("bearer" = [])), request_body = ReportTipRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters; a UUID is ideal")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters (a UUID is ideal); a retry with the same key and body replays the first answer", min_length = 8, max_length = 128, pattern = r"^[!-~]{8,128}$")),
     responses(
         (status = 201, body = TipReceipt, description = "Reported, or replayed for a repeated Idempotency-Key"),
         (status = 400, body = ErrorBody, description = "`malformed_json`"),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
         (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`"),
-        (status = 422, body = ErrorBody, description = "`emergency_call_110` (call 110 now; nothing recorded), `anonymous_not_allowed`, `validation_failed`, `invalid_body`, `idempotency_key_reused`"),
+        (status = 422, body = ErrorBody, description = "`emergency_call_110` (call 110 now; nothing recorded), `category_not_offered`, `anonymous_not_allowed`, `validation_failed`, `invalid_body`, `idempotency_key_reused`"),
         (status = 429, body = ErrorBody, description = "`rate_limited`, with Retry-After"),
     ))]
 #[post("/tips")]
@@ -151,14 +156,14 @@ pub async fn report_tip(
     state: web::Data<AppState>,
     auth: ResidentAuth,
     request_id: RequestId,
-    req: HttpRequest,
     body: web::Json<ReportTipRequest>,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
     file_tip(
         &state,
         auth.0,
         &request_id,
-        &req,
+        idempotency,
         body.into_inner(),
         Vec::new(),
     )
@@ -170,8 +175,8 @@ pub async fn report_tip(
 /// fields. Every photo is checked before anything is recorded: a refused
 /// photo means no tip either, so a retry starts clean.
 #[utoipa::path(tag = "tips", security(("bearer" = [])),
-    request_body(content_type = "multipart/form-data", description = "`tip`: the ReportTipRequest JSON; `photo`: one field per photo"),
-    params(("Idempotency-Key" = Option<String>, Header)),
+    request_body(content = ReportTipForm, content_type = "multipart/form-data", description = "`tip`: the ReportTipRequest JSON; `photo`: one field per photo"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters (a UUID is ideal); a retry with the same key and body replays the first answer", min_length = 8, max_length = 128, pattern = r"^[!-~]{8,128}$")),
     responses(
         (status = 201, body = TipReceipt),
         (status = 400, body = ErrorBody, description = "`bad_parameter`: not multipart, or no `tip` field; `malformed_json`"),
@@ -180,7 +185,7 @@ pub async fn report_tip(
         (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`"),
         (status = 409, body = ErrorBody, description = "`too_many_photos`"),
         (status = 413, body = ErrorBody, description = "`photo_too_large`, `field_too_large`"),
-        (status = 422, body = ErrorBody, description = "`emergency_call_110`, `anonymous_not_allowed`, `photo_type_not_allowed`, `photo_malformed`, `validation_failed`, `invalid_body`, `idempotency_key_reused`"),
+        (status = 422, body = ErrorBody, description = "`emergency_call_110`, `category_not_offered`, `anonymous_not_allowed`, `photo_type_not_allowed`, `photo_malformed`, `validation_failed`, `invalid_body`, `idempotency_key_reused`"),
         (status = 429, body = ErrorBody, description = "`rate_limited`"),
     ))]
 #[post("/tips/with-photos")]
@@ -188,8 +193,8 @@ pub async fn report_tip_with_photos(
     state: web::Data<AppState>,
     auth: ResidentAuth,
     request_id: RequestId,
-    req: HttpRequest,
     payload: actix_multipart::Multipart,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
     let (photos, fields) =
         super::photos::read_multipart(&state, payload, state.photo_limits.max_photos_per_tip)
@@ -198,26 +203,26 @@ pub async fn report_tip_with_photos(
         .iter()
         .find(|(name, _)| name == "tip")
         .map(|(_, v)| v.as_str())
-        .ok_or_else(|| ApiError::BadParameter("send the report as a `tip` field".into()))?;
+        .ok_or_else(|| ApiError::bad_parameter("send the report as a `tip` field"))?;
     let body: ReportTipRequest = serde_json::from_str(json).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
-            ApiError::MalformedJson(format!("the `tip` field is not JSON: {e}"))
+            ApiError::malformed_json(format!("the `tip` field is not JSON: {e}"))
         } else {
-            ApiError::InvalidBody(format!("the `tip` field: {e}"))
+            ApiError::invalid_body(format!("the `tip` field: {e}"))
         }
     })?;
     // Refuse a bad photo before the tip exists.
     for raw in &photos {
         sansuo_media::process(raw, &state.photo_limits, chrono::Utc::now())?;
     }
-    file_tip(&state, auth.0, &request_id, &req, body, photos).await
+    file_tip(&state, auth.0, &request_id, idempotency, body, photos).await
 }
 
 async fn file_tip(
     state: &AppState,
     resident: ResidentId,
     request_id: &RequestId,
-    req: &HttpRequest,
+    idempotency: Idempotency,
     body: ReportTipRequest,
     photos: Vec<Vec<u8>>,
 ) -> Result<HttpResponse, ApiError> {
@@ -231,23 +236,18 @@ async fn file_tip(
         .store
         .community(body.community_id.into())
         .await?
-        .ok_or_else(|| ApiError::NotFound("community_not_found", "no such community".into()))?;
+        .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
     let reporter = reporter_key(state, resident);
-    let submission = match req.headers().get(IDEMPOTENCY_HEADER) {
-        None => None,
-        Some(value) => {
-            let key = IdempotencyKey::parse(value.to_str().unwrap_or(""))?;
-            let canonical = serde_json::to_vec(&body).map_err(ApiError::internal)?;
-            Some((
-                state.pseudonyms.pseudonym_of_pair(
-                    SUBMISSION_PURPOSE,
-                    reporter.as_bytes(),
-                    key.as_str().as_bytes(),
-                ),
-                hex::encode(Sha256::digest(canonical)),
-            ))
-        }
-    };
+    let submission = idempotency.with_body(&body)?.map(|(key, hash)| {
+        (
+            state.pseudonyms.pseudonym_of_pair(
+                SUBMISSION_PURPOSE,
+                reporter.as_bytes(),
+                key.as_str().as_bytes(),
+            ),
+            hash,
+        )
+    });
     let flagged = is_flagged(&state.store.reporter_record(&reporter).await?);
     // A replay is not a new submission: only count fresh ones.
     let replay = match &submission {

@@ -1,5 +1,6 @@
 //! A named reporter's side: my tips, one tip, follow-ups; and for every
 //! resident, likely duplicates and "me too".
+use crate::error::ErrorCode;
 
 use super::{
     SUPPORTER_PURPOSE, TipView, Viewer, own_tip, reporter_key, tip_not_found, tip_view,
@@ -96,7 +97,7 @@ pub(crate) async fn follow_up(
         .follow_up_tip(id, &text, context(actor, request_id))
         .await
         .map_err(|e| match e {
-            sansuo_store::StoreError::Conflict(m) => ApiError::Conflict("tip_not_open", m),
+            sansuo_store::StoreError::Conflict(m) => ApiError::new(ErrorCode::TipNotOpen, m),
             other => other.into(),
         })?;
     if reopened {
@@ -255,7 +256,7 @@ pub async fn me_too(
         .await
         .map_err(|e| match e {
             sansuo_store::StoreError::NotFound => tip_not_found(),
-            sansuo_store::StoreError::Conflict(m) => ApiError::Conflict("tip_not_open", m),
+            sansuo_store::StoreError::Conflict(m) => ApiError::new(ErrorCode::TipNotOpen, m),
             other => other.into(),
         })?;
     let supporters = state

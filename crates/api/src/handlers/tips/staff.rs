@@ -44,6 +44,9 @@ pub(crate) async fn visible_tip(
 pub struct BoardQuery {
     /// Comma-separated statuses (default: the open ones — acknowledged,
     /// valid, verifying, actioned).
+    #[param(
+        pattern = r"^ *(submitted|offered|pooled|acknowledged|valid|verifying|actioned|closed|unfounded|referred|duplicate|converted) *( *, *(submitted|offered|pooled|acknowledged|valid|verifying|actioned|closed|unfounded|referred|duplicate|converted) *)*$"
+    )]
     pub status: Option<String>,
     /// A category code or its two-letter parent (`AQ` matches `AQ01`...).
     pub category: Option<String>,
@@ -53,8 +56,10 @@ pub struct BoardQuery {
     /// Reported before.
     pub to: Option<DateTime<Utc>>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^b2\.-?[0-9]{1,9}\.-?[0-9]{1,15}\.[0-9a-f]{32}$")]
     pub cursor: Option<String>,
     /// 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u64>,
 }
 
@@ -64,19 +69,26 @@ pub struct TipBoard {
     pub next_cursor: Option<String>,
 }
 
+/// `b2.{priority}.{created_at in µs}.{id}`: plain enough that the spec's
+/// pattern describes every cursor the server reads (the earlier base64 `b1.`
+/// form is still read, so pages already handed out keep working).
 fn encode_cursor(c: &BoardCursor) -> String {
-    let raw = format!(
-        "{}|{}|{}",
+    format!(
+        "b2.{}.{}.{}",
         c.priority,
         c.created_at.timestamp_micros(),
         c.id.simple()
-    );
-    format!("b1.{}", URL_SAFE_NO_PAD.encode(raw))
+    )
 }
 
 fn decode_cursor(cursor: &str) -> Option<BoardCursor> {
-    let raw = URL_SAFE_NO_PAD.decode(cursor.strip_prefix("b1.")?).ok()?;
-    let raw = String::from_utf8(raw).ok()?;
+    let raw = match cursor.strip_prefix("b2.") {
+        Some(plain) => plain.replacen('.', "|", 2),
+        None => {
+            let raw = URL_SAFE_NO_PAD.decode(cursor.strip_prefix("b1.")?).ok()?;
+            String::from_utf8(raw).ok()?
+        }
+    };
     let mut parts = raw.split('|');
     let priority = parts.next()?.parse().ok()?;
     let created_at = DateTime::from_timestamp_micros(parts.next()?.parse().ok()?)?;
@@ -104,9 +116,7 @@ pub async fn triage_board(
 ) -> Result<web::Json<TipBoard>, ApiError> {
     let limit = query.limit.unwrap_or(crate::pagination::DEFAULT_LIMIT);
     if !(1..=crate::pagination::MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::BadParameter(
-            "limit must be between 1 and 100".into(),
-        ));
+        return Err(ApiError::bad_parameter("limit must be between 1 and 100"));
     }
     let statuses: Vec<String> = match &query.status {
         None => ["acknowledged", "valid", "verifying", "actioned"]
@@ -118,15 +128,15 @@ pub async fn triage_board(
                 s.trim()
                     .parse::<TipStatus>()
                     .map(|st| st.as_str().to_owned())
-                    .map_err(ApiError::BadParameter)
+                    .map_err(ApiError::bad_parameter)
             })
             .collect::<Result<_, _>>()?,
     };
     let after = match &query.cursor {
         None => None,
-        Some(c) => Some(
-            decode_cursor(c).ok_or_else(|| ApiError::BadParameter("cursor is not valid".into()))?,
-        ),
+        Some(c) => {
+            Some(decode_cursor(c).ok_or_else(|| ApiError::bad_parameter("cursor is not valid"))?)
+        }
     };
     let filter = BoardFilter {
         statuses,
@@ -303,8 +313,22 @@ mod tests {
             created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap(),
             id: Uuid::now_v7(),
         };
-        assert_eq!(decode_cursor(&encode_cursor(&c)), Some(c));
+        // The earlier form is still read.
+        let b1 = format!(
+            "b1.{}",
+            URL_SAFE_NO_PAD.encode(format!(
+                "{}|{}|{}",
+                c.priority,
+                c.created_at.timestamp_micros(),
+                c.id.simple()
+            ))
+        );
+        let encoded = encode_cursor(&c);
+        assert!(encoded.starts_with("b2.5.1790000000123456."), "{encoded}");
+        assert_eq!(decode_cursor(&b1), decode_cursor(&encoded));
+        assert_eq!(decode_cursor(&encoded), Some(c));
         assert_eq!(decode_cursor("b1.bm9wZQ"), None);
+        assert_eq!(decode_cursor("b2.1.2"), None);
         assert_eq!(decode_cursor("c1.abc"), None);
         assert_eq!(decode_cursor(""), None);
     }

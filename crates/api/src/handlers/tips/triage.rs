@@ -1,5 +1,6 @@
 //! Triage verbs: valid / unfounded / not a police matter (referred), then
 //! verify, action, close with a note to the reporter; or mark a duplicate.
+use crate::error::ErrorCode;
 
 use super::{TipView, Viewer, tip_not_found, tip_view};
 use crate::extract::OfficerAuth;
@@ -11,7 +12,6 @@ use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
 use sansuo_domain::CaseId;
 use sansuo_domain::tip::{TipAction, TriageVerdict};
-use sansuo_store::StoreError;
 use sansuo_store::mediations::NewMediation;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,14 +46,6 @@ pub struct TriageRequest {
     /// 12315, ...), 2 to 100 characters; shown to the reporter.
     #[schema(example = "12315 市场监管投诉热线")]
     pub referred_to: Option<String>,
-}
-
-fn tip_error(err: StoreError) -> ApiError {
-    match err {
-        StoreError::NotFound => tip_not_found(),
-        StoreError::Conflict(m) => ApiError::Conflict("state_conflict", m),
-        other => other.into(),
-    }
 }
 
 async fn answer(state: &AppState, id: CaseId) -> Result<web::Json<TipView>, ApiError> {
@@ -116,7 +108,7 @@ pub async fn triage_tip(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(tip_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::TipNotFound))?;
     answer(&state, id).await
 }
 
@@ -154,7 +146,7 @@ async fn step(
             context(auth.principal(), request_id),
         )
         .await
-        .map_err(tip_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::TipNotFound))?;
     answer(state, id).await
 }
 
@@ -275,7 +267,7 @@ pub async fn mark_duplicate(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(tip_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::TipNotFound))?;
     answer(&state, id).await
 }
 
@@ -308,7 +300,7 @@ pub struct ConvertedView {
 #[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ConvertRequest, responses(
     (status = 201, body = ConvertedView),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours"),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours; `category_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: not in a state to convert"),
     (status = 422, body = ErrorBody, description = "`anonymous_tip_not_convertible`, `category_not_offered`, `validation_failed`"),
     (status = 503, body = ErrorBody, description = "`party_data_not_configured`"),
@@ -331,9 +323,9 @@ pub async fn convert_tip(
         .resident_id
         .filter(|_| !record.detail.anonymous)
         .ok_or_else(|| {
-            ApiError::Unprocessable(
-                "anonymous_tip_not_convertible",
-                "an anonymous tip has no applicant for a mediation".into(),
+            ApiError::new(
+                ErrorCode::AnonymousTipNotConvertible,
+                "an anonymous tip has no applicant for a mediation",
             )
         })?;
     let claims = bounded_text("claims", &body.claims, 2, 1000)?;
@@ -343,21 +335,10 @@ pub async fn convert_tip(
         .map(|n| bounded_text("note", n, 1, 1000))
         .transpose()?;
     check_parties(&body.parties)?;
-    let category = state
-        .store
-        .category(&body.category_code)
-        .await?
-        .filter(|c| {
-            sansuo_store::org::split_list(&c.services)
-                .iter()
-                .any(|s| s == sansuo_store::mediations::SERVICE)
-        })
-        .ok_or_else(|| {
-            ApiError::Unprocessable(
-                "category_not_offered",
-                "this category takes no mediation bookings".into(),
-            )
-        })?;
+    let category = crate::handlers::admit_category(
+        state.store.category(&body.category_code).await?,
+        sansuo_domain::catalog::Service::Mediation,
+    )?;
     let parties = seal_parties(&state, &body.parties)?;
     let facts = match note {
         Some(note) => format!("{}\n\n{note}", record.detail.description),
@@ -385,7 +366,7 @@ pub async fn convert_tip(
             context(auth.principal(), &request_id),
         )
         .await
-        .map_err(tip_error)?;
+        .map_err(ApiError::store_not_found(ErrorCode::TipNotFound))?;
     tracing::info!(case_id = %id, mediation_id = %mediation_id, "tip converted into a mediation");
     let tip = answer(&state, id).await?.into_inner();
     Ok(actix_web::HttpResponse::Created().json(ConvertedView {

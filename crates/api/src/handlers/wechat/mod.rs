@@ -1,6 +1,7 @@
 //! WeChat's message push (消息推送) to this server: URL verification and
 //! asynchronous check results. Every request must carry a valid signature
 //! over the configured push token and a fresh timestamp.
+use crate::error::ErrorCode;
 
 pub mod push_receive;
 pub mod push_verify;
@@ -27,9 +28,9 @@ const MAX_SKEW_SECS: i64 = 300;
 
 pub(crate) fn verify(state: &AppState, query: &PushQuery) -> Result<(), ApiError> {
     let token = state.config.push_token.as_ref().ok_or_else(|| {
-        ApiError::NotFound(
-            "push_not_configured",
-            "WeChat message push is not configured here".into(),
+        ApiError::new(
+            ErrorCode::PushNotConfigured,
+            "WeChat message push is not configured here",
         )
     })?;
     let forged = || ApiError::forbidden("the push signature is not valid");

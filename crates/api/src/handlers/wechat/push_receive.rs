@@ -40,7 +40,7 @@ pub async fn push_receive(
             }
         }
         Err(PushError::OtherEvent) => {}
-        Err(e @ PushError::Malformed(..)) => return Err(ApiError::MalformedJson(e.to_string())),
+        Err(e @ PushError::Malformed(..)) => return Err(ApiError::malformed_json(e.to_string())),
     }
     Ok(HttpResponse::Ok()
         .content_type("text/plain")
