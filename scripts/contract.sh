@@ -20,7 +20,14 @@ SPEC=openapi/openapi.json
 
 if [ ! -x "$VENV/bin/schemathesis" ]; then
   log "installing schemathesis 4.x into $VENV"
-  python3 -m venv "$VENV"
+  if ! python3 -m venv "$VENV" >/dev/null 2>&1; then
+    # Debian splits venv (ensurepip) out of python3.
+    log "installing python3-venv"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv curl >/dev/null
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+  fi
   "$VENV/bin/pip" install -q 'schemathesis>=4,<5'
 fi
 

@@ -160,6 +160,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         );
 }
 
+async fn docs_with_slash() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
+}
+
 /// Mount the API on an actix app: state, body limits with JSON errors, the
 /// routes, the spec and the offline docs page, and a JSON 404 for the rest
 /// (405 with `Allow` for a known path and another method).
@@ -172,8 +178,16 @@ pub fn mount(cfg: &mut web::ServiceConfig, state: AppState, spec: utoipa::openap
         .app_data(extract::query_config())
         // Before the routes: the `/api/v1` scope would otherwise claim
         // `/api/v1/openapi.json` and answer 404 for it.
+        // `/docs` (no slash) is what people type; the page lives at `/docs/`.
+        .route("/docs", web::get().to(docs_with_slash))
         .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", spec),
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}")
+                .url("/api/v1/openapi.json", spec)
+                // Swagger UI otherwise sends the document to an external
+                // validator whenever the page is opened under a host name
+                // other than localhost: the docs must work offline, and the
+                // document stays on this server.
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
         .configure(|c| routes(&mut ServiceConfig::new(c)))
         .default_service(web::to(handlers::not_found));

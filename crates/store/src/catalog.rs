@@ -6,9 +6,7 @@ use chrono::NaiveDate;
 use sansuo_domain::calendar::{BusinessCalendar, DayOverride, PublishedYear};
 use sansuo_domain::catalog::{CatalogError, CatalogFile};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 impl Store {
     /// Bring the catalogue in line with its checked-in file, in one
@@ -18,7 +16,7 @@ impl Store {
         let categories = file
             .resolve()
             .map_err(|e: CatalogError| StoreError::Conflict(e.to_string()))?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         for (name, flow) in &file.workflows {
             let ladder = serde_json::to_string(&flow.ladder).expect("ladders serialise");
             workflow::Entity::insert(workflow::ActiveModel {

@@ -33,7 +33,7 @@ use sansuo_domain::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, UpdateMany,
+    QuerySelect, UpdateMany,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -139,7 +139,7 @@ impl Store {
             return Ok(found);
         }
         let case_id = CaseId::new();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         case::Entity::insert(case::ActiveModel {
             pool_unit_id: Set(new.pool_unit.map(Into::into)),
             moderation: Set(new.moderation.as_str().to_owned()),
@@ -379,7 +379,7 @@ impl Store {
         reason: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_case(&txn, id).await?;
         if case.owner_staff_id != Some(staff.as_uuid()) {
             return Err(StoreError::NotFound);
@@ -415,7 +415,7 @@ impl Store {
         reason: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_case(&txn, id).await?;
         if let Actor::Resident(resident) = ctx.actor
             && case.resident_id != Some(resident.as_uuid())
@@ -462,7 +462,7 @@ impl Store {
         internal: bool,
         ctx: Context<'_>,
     ) -> Result<ConsultationStatus, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_case(&txn, id).await?;
         if case.owner_staff_id != Some(staff.as_uuid()) {
             return Err(StoreError::NotFound);
@@ -505,7 +505,7 @@ impl Store {
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_case(&txn, id).await?;
         if case.owner_staff_id != Some(staff.as_uuid()) {
             return Err(StoreError::NotFound);
@@ -528,7 +528,7 @@ impl Store {
         moderation: Moderation,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = self.resident_case(&txn, id, resident).await?;
         move_case(&txn, &case, ConsultationAction::FollowUp, None, ctx, |u| u).await?;
         let message = insert_message(
@@ -556,7 +556,7 @@ impl Store {
         rating: &Rating,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = self.resident_case(&txn, id, resident).await?;
         move_case(&txn, &case, ConsultationAction::Rate, None, ctx, |u| {
             u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
@@ -586,7 +586,7 @@ impl Store {
         resident: ResidentId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = self.resident_case(&txn, id, resident).await?;
         move_case(&txn, &case, ConsultationAction::Withdraw, None, ctx, |u| {
             u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))

@@ -17,7 +17,7 @@ use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::tip::TipAction;
 use sansuo_domain::{CaseId, StaffId};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 use uuid::Uuid;
 
@@ -106,7 +106,7 @@ impl Store {
         reason: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         let already = mediation::Entity::find_by_id(case.id)
             .one(&txn)
@@ -168,7 +168,7 @@ impl Store {
         mediation: NewMediation,
         ctx: Context<'_>,
     ) -> Result<CaseId, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_owned(&txn, id, officer).await?;
         if case.resident_id != Some(mediation.resident.as_uuid()) {
             return Err(StoreError::conflict(

@@ -3,7 +3,7 @@ use sansuo_migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    SqlxSqliteConnector, TransactionTrait,
+    SqliteTransactionMode, SqlxSqliteConnector, TransactionOptions, TransactionTrait,
 };
 use std::str::FromStr;
 use std::time::Duration;
@@ -82,6 +82,21 @@ impl Store {
     /// What the relay waits on (see [`WorkSignal`]).
     pub fn work_signal(&self) -> WorkSignal {
         self.work.clone()
+    }
+
+    /// A transaction that writes. On SQLite (the embedded default) it starts
+    /// `IMMEDIATE`, taking the one write lock at `BEGIN` and waiting for it
+    /// under the busy timeout. A deferred transaction that read first would
+    /// instead fail at its first write whenever another writer (the relay,
+    /// a router, another request) had committed since its read
+    /// (`SQLITE_BUSY_SNAPSHOT`), and a resident would be told their request
+    /// lost a race it never ran. PostgreSQL ignores the mode.
+    pub(crate) async fn begin_write(&self) -> Result<DatabaseTransaction, StoreError> {
+        let options = TransactionOptions {
+            sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+            ..TransactionOptions::default()
+        };
+        Ok(self.db.begin_with_options(options).await?)
     }
 
     /// Commit a transaction that (may have) appended outbox rows, then wake

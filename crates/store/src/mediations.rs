@@ -26,7 +26,7 @@ use sansuo_domain::{CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait, UpdateMany,
+    UpdateMany,
 };
 use uuid::Uuid;
 
@@ -124,7 +124,7 @@ impl Store {
         new: NewMediation,
         now: DateTime<Utc>,
     ) -> Result<CaseId, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case_id = insert_mediation(&txn, new, now).await?;
         self.commit_work(txn).await?;
         Ok(case_id)
@@ -174,7 +174,7 @@ impl Store {
         referral: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_mediation_case(&txn, id).await?;
         let ground_name = serde_json::to_value(ground)
             .ok()
@@ -214,7 +214,7 @@ impl Store {
     ) -> Result<Uuid, StoreError> {
         let slots =
             slots_of(starts_at, ends_at).map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_mediation_case(&txn, id).await?;
         if case.owner_staff_id != Some(mediator.as_uuid()) {
             return Err(StoreError::NotFound);
@@ -261,7 +261,7 @@ impl Store {
         reason: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_mediation_case(&txn, id).await?;
         if case.owner_staff_id != Some(mediator.as_uuid()) {
             return Err(StoreError::NotFound);
@@ -329,7 +329,7 @@ impl Store {
         resident: ResidentId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_mediation_case(&txn, id).await?;
         if case.resident_id != Some(resident.as_uuid()) {
             return Err(StoreError::NotFound);
@@ -357,7 +357,7 @@ impl Store {
         minutes: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         let held = mediation_session::Entity::update_many()
             .col_expr(
@@ -403,7 +403,7 @@ impl Store {
         agreement: &Agreement,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         move_mediation(&txn, &case, MediationAction::Agree, None, ctx, |u| {
             u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
@@ -446,7 +446,7 @@ impl Store {
         routes: &[&str],
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         move_mediation(
             &txn,
@@ -484,7 +484,7 @@ impl Store {
         ruling: Option<&str>,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         let detail = mediation::Entity::find_by_id(case.id)
             .one(&txn)
@@ -527,7 +527,7 @@ impl Store {
         satisfaction: i16,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         move_mediation(&txn, &case, MediationAction::Visit, None, ctx, |u| {
             u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
@@ -554,7 +554,7 @@ impl Store {
         mediator: StaffId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         move_mediation(&txn, &case, MediationAction::Close, None, ctx, |u| {
             u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
@@ -573,7 +573,7 @@ impl Store {
         reason: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         move_mediation(
             &txn,
@@ -620,7 +620,7 @@ impl Store {
     ) -> Result<Uuid, StoreError> {
         let slots =
             slots_of(to.starts_at, to.ends_at).map_err(|e| StoreError::Conflict(e.to_string()))?;
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
         let old = mediation_session::Entity::find_by_id(session)
             .filter(mediation_session::Column::CaseId.eq(case.id))
@@ -692,7 +692,7 @@ impl Store {
         answer: &AttendanceAnswer,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = applicants_case(&txn, id, resident).await?;
         let row = mediation_session::Entity::find_by_id(session)
             .filter(mediation_session::Column::CaseId.eq(case.id))
@@ -755,7 +755,7 @@ impl Store {
         rating: &Rating,
         ctx: Context<'_>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = applicants_case(&txn, id, resident).await?;
         let status = status_of(&case)?;
         if !may_rate(status) {
@@ -806,7 +806,7 @@ impl Store {
         answer: &VisitAnswer,
         ctx: Context<'_>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = applicants_case(&txn, id, resident).await?;
         let status = status_of(&case)?;
         if !may_answer_visit(status) {
@@ -862,7 +862,7 @@ impl Store {
         reason: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = match owner {
             Some(mediator) => owned_case(&txn, id, mediator).await?,
             None => load_mediation_case(&txn, id).await?,

@@ -9,7 +9,7 @@ use crate::{Store, StoreError};
 use sansuo_domain::ConsultationAction;
 use sansuo_domain::moderation::{Moderation, Verdict};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 /// What is being moderated.
@@ -124,7 +124,7 @@ impl Store {
         reason: Option<&str>,
         ctx: Context<'_>,
     ) -> Result<Option<Moderation>, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let from = held.moderation.as_str();
         let updated = match held.subject {
             Subject::Case(id) => {

@@ -226,3 +226,24 @@ fn every_write_that_can_add_work_commits_through_commit_work() {
         );
     }
 }
+
+/// Every transaction starts through `Store::begin_write` (IMMEDIATE on
+/// SQLite, so a request that read first never loses its write to the relay
+/// committing in between); only `db` opens one directly (migrations).
+#[test]
+fn every_transaction_begins_through_begin_write() {
+    for (module, text) in SOURCES {
+        if *module == "db" {
+            continue;
+        }
+        let direct = text
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .filter(|line| line.contains(".begin()"))
+            .count();
+        assert_eq!(
+            direct, 0,
+            "{module}.rs opens a transaction with `.begin()`: use `self.begin_write()`"
+        );
+    }
+}

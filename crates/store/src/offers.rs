@@ -20,7 +20,7 @@ use sansuo_domain::{CaseId, OfferId, StaffId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Statement, TransactionTrait,
+    QueryOrder, QuerySelect, Statement,
 };
 use uuid::Uuid;
 
@@ -186,7 +186,7 @@ impl Store {
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<CaseId, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let offer = offer::Entity::find_by_id(offer_id.as_uuid())
             .filter(offer::Column::StaffId.eq(staff.as_uuid()))
             .one(&txn)
@@ -237,7 +237,7 @@ impl Store {
         reason: &str,
         ctx: Context<'_>,
     ) -> Result<CaseId, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let offer = offer::Entity::find_by_id(offer_id.as_uuid())
             .filter(offer::Column::StaffId.eq(staff.as_uuid()))
             .one(&txn)
@@ -280,7 +280,7 @@ impl Store {
         reason: &str,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         // Any service: a coordinator reassigns mediations as well.
         let case = load_any_case(&txn, id.as_uuid()).await?;
         let previous = case.owner_staff_id;
@@ -312,7 +312,7 @@ impl Store {
         only: Option<Service>,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_any_case(&txn, id.as_uuid()).await?;
         let service = service_of(&case)?;
         if only.is_some_and(|only| only != service) {

@@ -9,7 +9,7 @@ pub use sansuo_domain::work::{ModerationSubject, Work, WorkError};
 use sea_orm::sea_query::{ExprTrait, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 /// Owe `work`, in the same transaction as the change that calls for it.
@@ -86,7 +86,7 @@ impl OutboxBatch {
 
 impl Store {
     pub async fn claim_outbox_batch(&self, limit: u64) -> Result<OutboxBatch, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let rows = outbox::Entity::find()
             .filter(outbox::Column::PublishedAt.is_null())
             .order_by_asc(outbox::Column::Id)

@@ -26,7 +26,7 @@ use sansuo_domain::{
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait, UpdateMany,
+    QuerySelect, UpdateMany,
 };
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -291,7 +291,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<OfferId, StoreError> {
         let offer_id = OfferId::new();
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         // Restarting the fairness clock first also locks the person's row
         // (PostgreSQL), so concurrent offers to one person queue up here
         // and each sees the others' load: capacity holds across routers.
@@ -422,7 +422,7 @@ impl Store {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let updated = offer::Entity::update_many()
             .col_expr(
                 offer::Column::Status,
@@ -481,7 +481,7 @@ impl Store {
         due_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let inserted = sla_breach::Entity::insert(sla_breach::ActiveModel {
             case_id: Set(case.id),
             clock: Set(clock.to_owned()),

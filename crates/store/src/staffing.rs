@@ -12,7 +12,7 @@ use sansuo_domain::{OrgUnitId, StaffId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, Statement, TransactionTrait,
+    QueryOrder, Statement,
 };
 use uuid::Uuid;
 
@@ -137,7 +137,7 @@ impl Store {
         skills: Option<&[String]>,
         capacity: Option<i32>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         if let Some(units) = units {
             staff_unit::Entity::delete_many()
                 .filter(staff_unit::Column::StaffId.eq(id.as_uuid()))
@@ -194,7 +194,7 @@ impl Store {
         presence: Presence,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         staff::Entity::update_many()
             .col_expr(
                 staff::Column::Presence,

@@ -30,7 +30,7 @@ use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, TransactionTrait, UpdateMany,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -210,7 +210,7 @@ impl Store {
         if let Some(found) = self.replayed_tip(&new).await? {
             return Ok(found);
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         match insert_tip(&txn, &new, now).await {
             Ok(()) => {}
             // A concurrent retry with the same key committed first.
@@ -400,7 +400,7 @@ impl Store {
         supporter_key: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_tip_case(&txn, id).await?;
         let status: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
         if status.is_finished() {
@@ -439,7 +439,7 @@ impl Store {
         max_photos: usize,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_tip_case(&txn, id).await?;
         // Serialise uploads of one tip: bump the case row first (a row lock
         // on PostgreSQL; SQLite has one writer anyway).
@@ -503,7 +503,7 @@ impl Store {
         body: &str,
         ctx: Context<'_>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_tip_case(&txn, id).await?;
         let status: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
         let reopened = transition(status, TipAction::Reopen).is_ok();
@@ -567,7 +567,7 @@ impl Store {
         internal: bool,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_owned(&txn, id, officer).await?;
         let first_answer = !internal && case.answered_at.is_none();
         if first_answer {
@@ -630,7 +630,7 @@ impl Store {
         referred_to: Option<&str>,
         ctx: Context<'_>,
     ) -> Result<TipStatus, StoreError> {
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_owned(&txn, id, officer).await?;
         let finished = verdict != TriageVerdict::Valid;
         let to = move_tip(
@@ -697,7 +697,7 @@ impl Store {
                 "{action} is not a step of triage"
             )));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_owned(&txn, id, officer).await?;
         let closing = action == TipAction::Close;
         let to = move_tip(&txn, &case, action, note, ctx, |u| {
@@ -733,7 +733,7 @@ impl Store {
         if id == original {
             return Err(StoreError::conflict("a tip cannot duplicate itself"));
         }
-        let txn = self.db().begin().await?;
+        let txn = self.begin_write().await?;
         let case = load_owned(&txn, id, officer).await?;
         let original_case = load_tip_case(&txn, original).await?;
         let reason = format!("duplicate of {}", original_case.id);

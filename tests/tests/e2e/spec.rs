@@ -76,4 +76,29 @@ async fn the_server_serves_its_spec_and_an_offline_docs_page() {
         .unwrap();
     assert_eq!(bundle.status(), StatusCode::OK);
     assert!(!html.contains("cdn.jsdelivr") && !html.contains("unpkg.com"));
+    // Swagger UI posts the document to an external validator when opened
+    // under any host name but localhost, unless told not to.
+    let initializer = app
+        .http
+        .get(app.url("/docs/swagger-initializer.js"))
+        .header("host", "sansuo.district.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let compact: String = initializer.split_whitespace().collect();
+    assert!(
+        compact.contains(r#""validatorUrl":"none""#),
+        "the docs page must not call an external validator: {initializer}"
+    );
+    // `/docs` without the slash is what people type.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let bare = no_redirects.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(bare.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(bare.headers()["location"], "/docs/");
 }
