@@ -4,11 +4,13 @@
 //! and never more than the public fields (the API layer picks them).
 
 use crate::entity::{case, open311_key, org_unit, tip};
-use crate::rows::{kind, split_list};
+use crate::records::{self, OrgUnitRecord};
+use crate::rows::kind;
 use crate::tips::{SERVICE, channel};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::StaffId;
+use sansuo_domain::catalog::Service;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -116,16 +118,19 @@ impl Store {
 
     /// The communities that take tips and have a QR scene (the key Open311
     /// clients name them by), by name.
-    pub async fn tip_communities(&self) -> Result<Vec<org_unit::Model>, StoreError> {
-        Ok(org_unit::Entity::find()
-            .filter(org_unit::Column::Kind.eq(kind::COMMUNITY))
-            .filter(org_unit::Column::Scene.is_not_null())
-            .order_by_asc(org_unit::Column::Name)
-            .order_by_asc(org_unit::Column::Id)
-            .all(self.db())
-            .await?
+    pub async fn tip_communities(&self) -> Result<Vec<OrgUnitRecord>, StoreError> {
+        let units: Vec<OrgUnitRecord> = records::all(
+            org_unit::Entity::find()
+                .filter(org_unit::Column::Kind.eq(kind::COMMUNITY))
+                .filter(org_unit::Column::Scene.is_not_null())
+                .order_by_asc(org_unit::Column::Name)
+                .order_by_asc(org_unit::Column::Id)
+                .all(self.db())
+                .await?,
+        )?;
+        Ok(units
             .into_iter()
-            .filter(|unit| split_list(&unit.services).iter().any(|s| s == SERVICE))
+            .filter(|unit| unit.offers(Service::Tip))
             .collect())
     }
 

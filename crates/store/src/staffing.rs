@@ -4,6 +4,7 @@
 use crate::cases::{Context, staff_freed};
 use crate::entity::{duty_shift, mediation_room, org_unit, staff, staff_skill, staff_unit};
 use crate::offers::load_sql;
+use crate::records::{self, OrgUnitRecord};
 use crate::rows::{kind, literal, numbered};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -71,15 +72,17 @@ impl Store {
     pub async fn org_units_under(
         &self,
         parent: Option<OrgUnitId>,
-    ) -> Result<Vec<org_unit::Model>, StoreError> {
+    ) -> Result<Vec<OrgUnitRecord>, StoreError> {
         let query = match parent {
             Some(p) => org_unit::Entity::find().filter(org_unit::Column::ParentId.eq(p.as_uuid())),
             None => org_unit::Entity::find().filter(org_unit::Column::ParentId.is_null()),
         };
-        Ok(query
-            .order_by_asc(org_unit::Column::Name)
-            .all(self.db())
-            .await?)
+        Ok(records::all(
+            query
+                .order_by_asc(org_unit::Column::Name)
+                .all(self.db())
+                .await?,
+        )?)
     }
 
     pub async fn staff_profile(&self, id: StaffId) -> Result<Option<StaffProfile>, StoreError> {
