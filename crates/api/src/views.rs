@@ -542,8 +542,8 @@ pub struct DutyShiftView {
     pub ends_at: DateTime<Utc>,
 }
 
-impl From<sansuo_store::entity::duty_shift::Model> for DutyShiftView {
-    fn from(s: sansuo_store::entity::duty_shift::Model) -> Self {
+impl From<sansuo_store::records::DutyShiftRecord> for DutyShiftView {
+    fn from(s: sansuo_store::records::DutyShiftRecord) -> Self {
         Self {
             id: s.id,
             org_unit_id: s.org_unit_id,
@@ -569,8 +569,8 @@ pub struct RoomView {
     pub active: bool,
 }
 
-impl From<sansuo_store::entity::mediation_room::Model> for RoomView {
-    fn from(r: sansuo_store::entity::mediation_room::Model) -> Self {
+impl From<sansuo_store::records::RoomRecord> for RoomView {
+    fn from(r: sansuo_store::records::RoomRecord) -> Self {
         Self {
             id: r.id,
             org_unit_id: r.org_unit_id,

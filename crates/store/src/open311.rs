@@ -4,7 +4,7 @@
 //! and never more than the public fields (the API layer picks them).
 
 use crate::entity::{case, open311_key, org_unit, tip};
-use crate::records::{self, OrgUnitRecord};
+use crate::records::{self, Open311KeyRecord, OrgUnitRecord};
 use crate::rows::kind;
 use crate::tips::{SERVICE, channel};
 use crate::{Store, StoreError};
@@ -50,7 +50,7 @@ impl Store {
         key_hash: &str,
         created_by: StaffId,
         now: DateTime<Utc>,
-    ) -> Result<open311_key::Model, StoreError> {
+    ) -> Result<Open311KeyRecord, StoreError> {
         let row = open311_key::Model {
             id: Uuid::now_v7(),
             name: name.to_owned(),
@@ -69,16 +69,19 @@ impl Store {
         })
         .exec_without_returning(self.db())
         .await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Every key ever issued, oldest first, revoked ones included.
-    pub async fn open311_keys(&self) -> Result<Vec<open311_key::Model>, StoreError> {
+    pub async fn open311_keys(&self) -> Result<Vec<Open311KeyRecord>, StoreError> {
         Ok(open311_key::Entity::find()
             .order_by_asc(open311_key::Column::CreatedAt)
             .order_by_asc(open311_key::Column::Id)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Revoke a key (revoking it again keeps the first time). `false` when
@@ -108,12 +111,13 @@ impl Store {
     pub async fn active_open311_key(
         &self,
         key_hash: &str,
-    ) -> Result<Option<open311_key::Model>, StoreError> {
+    ) -> Result<Option<Open311KeyRecord>, StoreError> {
         Ok(open311_key::Entity::find()
             .filter(open311_key::Column::KeyHash.eq(key_hash))
             .filter(open311_key::Column::RevokedAt.is_null())
             .one(self.db())
-            .await?)
+            .await?
+            .map(Into::into))
     }
 
     /// The communities that take tips and have a QR scene (the key Open311

@@ -1,7 +1,7 @@
 //! The organisation tree, law firms, signings and the category tree.
 
 use crate::entity::{category, firm_signing, law_firm, lawyer_signing, org_unit, staff};
-use crate::records::{self, CategoryRecord, OrgUnitRecord};
+use crate::records::{self, CategoryRecord, OrgUnitRecord, QrCodeRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::org::UnitKind;
@@ -292,13 +292,11 @@ impl Store {
 }
 
 impl Store {
-    pub async fn qr_code(
-        &self,
-        unit: OrgUnitId,
-    ) -> Result<Option<crate::entity::qr_code::Model>, StoreError> {
+    pub async fn qr_code(&self, unit: OrgUnitId) -> Result<Option<QrCodeRecord>, StoreError> {
         Ok(crate::entity::qr_code::Entity::find_by_id(unit.as_uuid())
             .one(self.db())
-            .await?)
+            .await?
+            .map(Into::into))
     }
 
     /// Keep (or replace) the generated QR code of a unit.

@@ -2,7 +2,7 @@
 //! from its row once, here, so list columns are split and kinds parsed in
 //! one place and no caller ever sees a column's spelling.
 
-use crate::entity::{category, org_unit};
+use crate::entity::{category, duty_shift, mediation_room, open311_key, org_unit, qr_code};
 use crate::rows::split_list;
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -111,6 +111,103 @@ impl TryFrom<org_unit::Model> for OrgUnitRecord {
             office_hours: u.office_hours,
             created_at: u.created_at,
         })
+    }
+}
+
+/// Someone on duty for a unit from `starts_at` to `ends_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyShiftRecord {
+    pub id: Uuid,
+    pub org_unit_id: Uuid,
+    pub staff_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<duty_shift::Model> for DutyShiftRecord {
+    fn from(s: duty_shift::Model) -> Self {
+        Self {
+            id: s.id,
+            org_unit_id: s.org_unit_id,
+            staff_id: s.staff_id,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// A mediation room of a unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomRecord {
+    pub id: Uuid,
+    pub org_unit_id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub opening_hours: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<mediation_room::Model> for RoomRecord {
+    fn from(r: mediation_room::Model) -> Self {
+        Self {
+            id: r.id,
+            org_unit_id: r.org_unit_id,
+            name: r.name,
+            address: r.address,
+            opening_hours: r.opening_hours,
+            active: r.active,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// An Open311 client key, by its hash (the key itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open311KeyRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub key_hash: String,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<open311_key::Model> for Open311KeyRecord {
+    fn from(k: open311_key::Model) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            key_hash: k.key_hash,
+            created_by: k.created_by,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// The stored QR code of a community.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrCodeRecord {
+    pub org_unit_id: Uuid,
+    pub scene: String,
+    pub png: Vec<u8>,
+    /// Who made it: `wechat` or `local`.
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<qr_code::Model> for QrCodeRecord {
+    fn from(q: qr_code::Model) -> Self {
+        Self {
+            org_unit_id: q.org_unit_id,
+            scene: q.scene,
+            png: q.png,
+            source: q.source,
+            created_at: q.created_at,
+        }
     }
 }
 
