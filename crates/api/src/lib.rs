@@ -14,6 +14,8 @@ mod moderation;
 mod openapi;
 mod pagination;
 mod qr;
+#[cfg(test)]
+mod row_boundary;
 mod state;
 pub mod views;
 

@@ -5,7 +5,7 @@ use crate::error::ErrorCode;
 
 use crate::{ApiError, AppState};
 use sansuo_domain::OrgUnitId;
-use sansuo_store::entity::qr_code;
+use sansuo_store::records::QrCodeRecord;
 use sansuo_wechat::{QrCodeOptions, WechatError};
 
 /// The mini-program page a community code opens.
@@ -16,7 +16,7 @@ pub async fn community_code(
     state: &AppState,
     community: OrgUnitId,
     refresh: bool,
-) -> Result<qr_code::Model, ApiError> {
+) -> Result<QrCodeRecord, ApiError> {
     let unit = state
         .store
         .community(community)

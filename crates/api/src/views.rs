@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use sansuo_domain::ConsultationStatus;
 use sansuo_store::consultations::{ConsultationRecord, OfferedCase};
-use sansuo_store::entity::{case_event, case_message, category, offer, staff};
-use sansuo_store::org::{CommunityCard, split_list};
+use sansuo_store::entity::{case_event, case_message, offer, staff};
+use sansuo_store::org::CommunityCard;
+use sansuo_store::records::{CategoryRecord, OrgUnitRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -88,10 +89,10 @@ pub struct CategoryView {
     pub urgent: bool,
 }
 
-impl From<category::Model> for CategoryView {
-    fn from(c: category::Model) -> Self {
+impl From<CategoryRecord> for CategoryView {
+    fn from(c: CategoryRecord) -> Self {
         Self {
-            services: split_list(&c.services),
+            services: service_names(&c.services),
             code: c.code,
             parent_code: c.parent_code,
             name_zh: c.name_zh,
@@ -101,6 +102,11 @@ impl From<category::Model> for CategoryView {
             urgent: c.urgent,
         }
     }
+}
+
+/// Services as the wire names them.
+fn service_names(services: &[sansuo_domain::catalog::Service]) -> Vec<String> {
+    services.iter().map(|s| s.as_str().to_owned()).collect()
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -460,12 +466,12 @@ pub struct OrgUnitView {
     pub services: Vec<String>,
 }
 
-impl From<sansuo_store::entity::org_unit::Model> for OrgUnitView {
-    fn from(u: sansuo_store::entity::org_unit::Model) -> Self {
+impl From<OrgUnitRecord> for OrgUnitView {
+    fn from(u: OrgUnitRecord) -> Self {
         Self {
-            services: split_list(&u.services),
+            services: service_names(&u.services),
             id: u.id,
-            kind: u.kind,
+            kind: u.kind.as_str().to_owned(),
             parent_id: u.parent_id,
             station_id: u.station_id,
             name: u.name,
@@ -536,8 +542,8 @@ pub struct DutyShiftView {
     pub ends_at: DateTime<Utc>,
 }
 
-impl From<sansuo_store::entity::duty_shift::Model> for DutyShiftView {
-    fn from(s: sansuo_store::entity::duty_shift::Model) -> Self {
+impl From<sansuo_store::records::DutyShiftRecord> for DutyShiftView {
+    fn from(s: sansuo_store::records::DutyShiftRecord) -> Self {
         Self {
             id: s.id,
             org_unit_id: s.org_unit_id,
@@ -563,8 +569,8 @@ pub struct RoomView {
     pub active: bool,
 }
 
-impl From<sansuo_store::entity::mediation_room::Model> for RoomView {
-    fn from(r: sansuo_store::entity::mediation_room::Model) -> Self {
+impl From<sansuo_store::records::RoomRecord> for RoomView {
+    fn from(r: sansuo_store::records::RoomRecord) -> Self {
         Self {
             id: r.id,
             org_unit_id: r.org_unit_id,

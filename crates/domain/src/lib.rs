@@ -17,6 +17,7 @@ pub mod mediation;
 pub mod moderation;
 pub mod notify;
 pub mod offer;
+pub mod org;
 pub mod privacy;
 pub mod sla;
 pub mod stats;

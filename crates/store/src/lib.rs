@@ -29,6 +29,7 @@ pub mod open311;
 pub mod org;
 pub mod outbox;
 pub mod photos;
+pub mod records;
 pub mod routing;
 mod rows;
 pub mod staffing;

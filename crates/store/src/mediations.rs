@@ -72,6 +72,9 @@ pub struct MediationRecord {
     pub parties: Vec<mediation_party::Model>,
     pub sessions: Vec<mediation_session::Model>,
     pub owner: Option<staff::Model>,
+    /// The other routes the parties were told of on termination
+    /// (`mediations.other_routes`, read once here).
+    pub other_routes: Vec<String>,
 }
 
 impl MediationRecord {
@@ -156,7 +159,16 @@ impl Store {
             Some(owner) => staff::Entity::find_by_id(owner).one(self.db()).await?,
             None => None,
         };
+        // Written as `routes.join(",")` by `terminate_mediation`; blanks
+        // dropped, items kept as written.
+        let other_routes = detail
+            .other_routes
+            .split(',')
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned)
+            .collect();
         Ok(Some(MediationRecord {
+            other_routes,
             case,
             detail,
             parties,

@@ -28,6 +28,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("outbox", include_str!("outbox.rs")),
     ("photos", include_str!("photos.rs")),
     ("routing", include_str!("routing.rs")),
+    ("records", include_str!("records.rs")),
     ("rows", include_str!("rows.rs")),
     ("staffing", include_str!("staffing.rs")),
     ("stats", include_str!("stats.rs")),

@@ -4,11 +4,13 @@
 //! and never more than the public fields (the API layer picks them).
 
 use crate::entity::{case, open311_key, org_unit, tip};
-use crate::rows::{kind, split_list};
+use crate::records::{self, Open311KeyRecord, OrgUnitRecord};
+use crate::rows::kind;
 use crate::tips::{SERVICE, channel};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::StaffId;
+use sansuo_domain::catalog::Service;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -48,7 +50,7 @@ impl Store {
         key_hash: &str,
         created_by: StaffId,
         now: DateTime<Utc>,
-    ) -> Result<open311_key::Model, StoreError> {
+    ) -> Result<Open311KeyRecord, StoreError> {
         let row = open311_key::Model {
             id: Uuid::now_v7(),
             name: name.to_owned(),
@@ -67,16 +69,19 @@ impl Store {
         })
         .exec_without_returning(self.db())
         .await?;
-        Ok(row)
+        Ok(row.into())
     }
 
     /// Every key ever issued, oldest first, revoked ones included.
-    pub async fn open311_keys(&self) -> Result<Vec<open311_key::Model>, StoreError> {
+    pub async fn open311_keys(&self) -> Result<Vec<Open311KeyRecord>, StoreError> {
         Ok(open311_key::Entity::find()
             .order_by_asc(open311_key::Column::CreatedAt)
             .order_by_asc(open311_key::Column::Id)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Revoke a key (revoking it again keeps the first time). `false` when
@@ -106,26 +111,30 @@ impl Store {
     pub async fn active_open311_key(
         &self,
         key_hash: &str,
-    ) -> Result<Option<open311_key::Model>, StoreError> {
+    ) -> Result<Option<Open311KeyRecord>, StoreError> {
         Ok(open311_key::Entity::find()
             .filter(open311_key::Column::KeyHash.eq(key_hash))
             .filter(open311_key::Column::RevokedAt.is_null())
             .one(self.db())
-            .await?)
+            .await?
+            .map(Into::into))
     }
 
     /// The communities that take tips and have a QR scene (the key Open311
     /// clients name them by), by name.
-    pub async fn tip_communities(&self) -> Result<Vec<org_unit::Model>, StoreError> {
-        Ok(org_unit::Entity::find()
-            .filter(org_unit::Column::Kind.eq(kind::COMMUNITY))
-            .filter(org_unit::Column::Scene.is_not_null())
-            .order_by_asc(org_unit::Column::Name)
-            .order_by_asc(org_unit::Column::Id)
-            .all(self.db())
-            .await?
+    pub async fn tip_communities(&self) -> Result<Vec<OrgUnitRecord>, StoreError> {
+        let units: Vec<OrgUnitRecord> = records::all(
+            org_unit::Entity::find()
+                .filter(org_unit::Column::Kind.eq(kind::COMMUNITY))
+                .filter(org_unit::Column::Scene.is_not_null())
+                .order_by_asc(org_unit::Column::Name)
+                .order_by_asc(org_unit::Column::Id)
+                .all(self.db())
+                .await?,
+        )?;
+        Ok(units
             .into_iter()
-            .filter(|unit| split_list(&unit.services).iter().any(|s| s == SERVICE))
+            .filter(|unit| unit.offers(Service::Tip))
             .collect())
     }
 

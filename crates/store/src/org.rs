@@ -1,8 +1,10 @@
 //! The organisation tree, law firms, signings and the category tree.
 
 use crate::entity::{category, firm_signing, law_firm, lawyer_signing, org_unit, staff};
+use crate::records::{self, CategoryRecord, OrgUnitRecord, QrCodeRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use sansuo_domain::org::UnitKind;
 use sansuo_domain::{OrgUnitId, StaffId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -131,17 +133,19 @@ impl Store {
         Ok(())
     }
 
-    pub async fn org_unit(&self, id: OrgUnitId) -> Result<Option<org_unit::Model>, StoreError> {
+    pub async fn org_unit(&self, id: OrgUnitId) -> Result<Option<OrgUnitRecord>, StoreError> {
         Ok(org_unit::Entity::find_by_id(id.as_uuid())
             .one(self.db())
-            .await?)
+            .await?
+            .map(OrgUnitRecord::try_from)
+            .transpose()?)
     }
 
-    pub async fn community(&self, id: OrgUnitId) -> Result<Option<org_unit::Model>, StoreError> {
+    pub async fn community(&self, id: OrgUnitId) -> Result<Option<OrgUnitRecord>, StoreError> {
         Ok(self
             .org_unit(id)
             .await?
-            .filter(|unit| unit.kind == kind::COMMUNITY))
+            .filter(|unit| unit.kind == UnitKind::Community))
     }
 
     pub async fn community_by_scene(
@@ -267,30 +271,32 @@ impl Store {
             .collect())
     }
 
-    pub async fn active_categories(&self) -> Result<Vec<category::Model>, StoreError> {
-        Ok(category::Entity::find()
-            .filter(category::Column::Active.eq(true))
-            .order_by_asc(category::Column::SortOrder)
-            .all(self.db())
-            .await?)
+    pub async fn active_categories(&self) -> Result<Vec<CategoryRecord>, StoreError> {
+        Ok(records::all(
+            category::Entity::find()
+                .filter(category::Column::Active.eq(true))
+                .order_by_asc(category::Column::SortOrder)
+                .all(self.db())
+                .await?,
+        )?)
     }
 
-    pub async fn category(&self, code: &str) -> Result<Option<category::Model>, StoreError> {
+    pub async fn category(&self, code: &str) -> Result<Option<CategoryRecord>, StoreError> {
         Ok(category::Entity::find_by_id(code.to_owned())
             .filter(category::Column::Active.eq(true))
             .one(self.db())
-            .await?)
+            .await?
+            .map(CategoryRecord::try_from)
+            .transpose()?)
     }
 }
 
 impl Store {
-    pub async fn qr_code(
-        &self,
-        unit: OrgUnitId,
-    ) -> Result<Option<crate::entity::qr_code::Model>, StoreError> {
+    pub async fn qr_code(&self, unit: OrgUnitId) -> Result<Option<QrCodeRecord>, StoreError> {
         Ok(crate::entity::qr_code::Entity::find_by_id(unit.as_uuid())
             .one(self.db())
-            .await?)
+            .await?
+            .map(Into::into))
     }
 
     /// Keep (or replace) the generated QR code of a unit.

@@ -4,6 +4,7 @@
 use crate::cases::{Context, staff_freed};
 use crate::entity::{duty_shift, mediation_room, org_unit, staff, staff_skill, staff_unit};
 use crate::offers::load_sql;
+use crate::records::{self, DutyShiftRecord, OrgUnitRecord, RoomRecord};
 use crate::rows::{kind, literal, numbered};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -71,15 +72,17 @@ impl Store {
     pub async fn org_units_under(
         &self,
         parent: Option<OrgUnitId>,
-    ) -> Result<Vec<org_unit::Model>, StoreError> {
+    ) -> Result<Vec<OrgUnitRecord>, StoreError> {
         let query = match parent {
             Some(p) => org_unit::Entity::find().filter(org_unit::Column::ParentId.eq(p.as_uuid())),
             None => org_unit::Entity::find().filter(org_unit::Column::ParentId.is_null()),
         };
-        Ok(query
-            .order_by_asc(org_unit::Column::Name)
-            .all(self.db())
-            .await?)
+        Ok(records::all(
+            query
+                .order_by_asc(org_unit::Column::Name)
+                .all(self.db())
+                .await?,
+        )?)
     }
 
     pub async fn staff_profile(&self, id: StaffId) -> Result<Option<StaffProfile>, StoreError> {
@@ -263,7 +266,7 @@ impl Store {
         starts_at: DateTime<Utc>,
         ends_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<duty_shift::Model, StoreError> {
+    ) -> Result<DutyShiftRecord, StoreError> {
         let shift = duty_shift::Model {
             id: Uuid::now_v7(),
             org_unit_id: unit.as_uuid(),
@@ -282,7 +285,7 @@ impl Store {
         })
         .exec_without_returning(self.db())
         .await?;
-        Ok(shift)
+        Ok(shift.into())
     }
 
     /// Shifts of a unit overlapping `[from, to)`, in start order.
@@ -291,18 +294,24 @@ impl Store {
         unit: OrgUnitId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<duty_shift::Model>, StoreError> {
+    ) -> Result<Vec<DutyShiftRecord>, StoreError> {
         Ok(duty_shift::Entity::find()
             .filter(duty_shift::Column::OrgUnitId.eq(unit.as_uuid()))
             .filter(duty_shift::Column::StartsAt.lt(to))
             .filter(duty_shift::Column::EndsAt.gt(from))
             .order_by_asc(duty_shift::Column::StartsAt)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
-    pub async fn duty_shift(&self, id: Uuid) -> Result<Option<duty_shift::Model>, StoreError> {
-        Ok(duty_shift::Entity::find_by_id(id).one(self.db()).await?)
+    pub async fn duty_shift(&self, id: Uuid) -> Result<Option<DutyShiftRecord>, StoreError> {
+        Ok(duty_shift::Entity::find_by_id(id)
+            .one(self.db())
+            .await?
+            .map(Into::into))
     }
 
     pub async fn delete_duty_shift(&self, id: Uuid) -> Result<bool, StoreError> {
@@ -317,7 +326,7 @@ impl Store {
         &self,
         room: NewRoom<'_>,
         now: DateTime<Utc>,
-    ) -> Result<mediation_room::Model, StoreError> {
+    ) -> Result<RoomRecord, StoreError> {
         let model = mediation_room::Model {
             id: Uuid::now_v7(),
             org_unit_id: room.unit.as_uuid(),
@@ -338,24 +347,25 @@ impl Store {
         })
         .exec_without_returning(self.db())
         .await?;
-        Ok(model)
+        Ok(model.into())
     }
 
-    pub async fn room(&self, id: Uuid) -> Result<Option<mediation_room::Model>, StoreError> {
+    pub async fn room(&self, id: Uuid) -> Result<Option<RoomRecord>, StoreError> {
         Ok(mediation_room::Entity::find_by_id(id)
             .one(self.db())
-            .await?)
+            .await?
+            .map(Into::into))
     }
 
-    pub async fn rooms_of(
-        &self,
-        unit: OrgUnitId,
-    ) -> Result<Vec<mediation_room::Model>, StoreError> {
+    pub async fn rooms_of(&self, unit: OrgUnitId) -> Result<Vec<RoomRecord>, StoreError> {
         Ok(mediation_room::Entity::find()
             .filter(mediation_room::Column::OrgUnitId.eq(unit.as_uuid()))
             .order_by_asc(mediation_room::Column::Name)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 }
 

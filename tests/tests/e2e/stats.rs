@@ -244,7 +244,7 @@ async fn subtrees_follow_parents_and_police_stations() {
         .await
         .unwrap()
         .into_iter()
-        .find(|u| u.kind == kind::JUDICIAL_OFFICE)
+        .find(|u| u.kind == sansuo_domain::org::UnitKind::JudicialOffice)
         .unwrap()
         .id;
     let grid = store

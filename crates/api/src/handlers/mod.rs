@@ -133,23 +133,14 @@ pub fn context<'a>(actor: impl Into<Actor>, request_id: &'a RequestId) -> Contex
 /// every service: unknown 404 `category_not_found`, urgent 422
 /// `emergency_call_110`, not taking it 422 `category_not_offered`.
 pub(crate) fn admit_category(
-    category: Option<sansuo_store::entity::category::Model>,
+    category: Option<sansuo_store::records::CategoryRecord>,
     service: sansuo_domain::catalog::Service,
-) -> Result<sansuo_store::entity::category::Model, ApiError> {
+) -> Result<sansuo_store::records::CategoryRecord, ApiError> {
     use crate::error::ErrorCode;
-    use sansuo_domain::catalog::{CategoryRefusal, CategoryTerms, Service, admits};
-    let services: Vec<Service> = category
-        .as_ref()
-        .map(|c| {
-            sansuo_store::org::split_list(&c.services)
-                .iter()
-                .filter_map(|s| Service::parse(s))
-                .collect()
-        })
-        .unwrap_or_default();
+    use sansuo_domain::catalog::{CategoryRefusal, CategoryTerms, admits};
     let terms = category.as_ref().map(|c| CategoryTerms {
         urgent: c.urgent,
-        services: &services,
+        services: &c.services,
     });
     match admits(terms, service) {
         Ok(()) => category.ok_or_else(|| ErrorCode::CategoryNotFound.into()),

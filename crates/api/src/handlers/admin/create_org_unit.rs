@@ -5,8 +5,9 @@ use crate::views::OrgUnitView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
 use sansuo_domain::ValidationError;
+use sansuo_domain::org::UnitKind;
 use sansuo_domain::values::Scene;
-use sansuo_store::org::{NewOrgUnit, kind};
+use sansuo_store::org::NewOrgUnit;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -22,23 +23,27 @@ pub enum OrgUnitKind {
 }
 
 impl OrgUnitKind {
-    fn name(self) -> &'static str {
+    fn unit(self) -> UnitKind {
         match self {
-            OrgUnitKind::Street => kind::STREET,
-            OrgUnitKind::PoliceStation => kind::POLICE_STATION,
-            OrgUnitKind::JudicialOffice => kind::JUDICIAL_OFFICE,
-            OrgUnitKind::Community => kind::COMMUNITY,
-            OrgUnitKind::Grid => kind::GRID,
+            OrgUnitKind::Street => UnitKind::Street,
+            OrgUnitKind::PoliceStation => UnitKind::PoliceStation,
+            OrgUnitKind::JudicialOffice => UnitKind::JudicialOffice,
+            OrgUnitKind::Community => UnitKind::Community,
+            OrgUnitKind::Grid => UnitKind::Grid,
         }
+    }
+
+    fn name(self) -> &'static str {
+        self.unit().as_str()
     }
 
     /// The tree's shape: district → street and police station; street →
     /// judicial office and community; community → grid.
-    fn parent_kind(self) -> &'static str {
+    fn parent_kind(self) -> UnitKind {
         match self {
-            OrgUnitKind::Street | OrgUnitKind::PoliceStation => kind::DISTRICT,
-            OrgUnitKind::JudicialOffice | OrgUnitKind::Community => kind::STREET,
-            OrgUnitKind::Grid => kind::COMMUNITY,
+            OrgUnitKind::Street | OrgUnitKind::PoliceStation => UnitKind::District,
+            OrgUnitKind::JudicialOffice | OrgUnitKind::Community => UnitKind::Street,
+            OrgUnitKind::Grid => UnitKind::Community,
         }
     }
 }
@@ -116,7 +121,7 @@ pub async fn create_org_unit(
             state.store.org_unit(station.into()).await?.ok_or_else(|| {
                 ApiError::new(ErrorCode::OrgUnitNotFound, "no such police station")
             })?;
-        if station.kind != kind::POLICE_STATION {
+        if station.kind != UnitKind::PoliceStation {
             return Err(ValidationError::new("station_id", "must be a police station").into());
         }
     }

@@ -3,7 +3,7 @@ use crate::extract::AdminAuth;
 use crate::views::{QrCodeList, QrCodeView};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
-use sansuo_store::org::kind;
+use sansuo_domain::org::UnitKind;
 use uuid::Uuid;
 
 /// Generate (again) the QR codes of every community of a street, for a
@@ -25,7 +25,7 @@ pub async fn generate_qrcodes(
     ensure_within(&state, &admin, street).await?;
     let mut items = Vec::new();
     for unit in state.store.org_units_under(Some(street)).await? {
-        if unit.kind != kind::COMMUNITY || unit.scene.is_none() {
+        if unit.kind != UnitKind::Community || unit.scene.is_none() {
             continue;
         }
         let code = crate::qr::community_code(&state, unit.id.into(), true).await?;

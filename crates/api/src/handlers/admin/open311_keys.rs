@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use rand::RngCore;
 use sansuo_domain::ValidationError;
-use sansuo_store::entity::open311_key;
+use sansuo_store::records::Open311KeyRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -38,8 +38,8 @@ pub struct Open311KeyView {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-impl From<open311_key::Model> for Open311KeyView {
-    fn from(row: open311_key::Model) -> Self {
+impl From<Open311KeyRecord> for Open311KeyView {
+    fn from(row: Open311KeyRecord) -> Self {
         Self {
             id: row.id,
             name: row.name,

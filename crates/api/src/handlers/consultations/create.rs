@@ -7,7 +7,7 @@ use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::values::QuestionText;
-use sansuo_store::consultations::{NewConsultation, SERVICE, Submission};
+use sansuo_store::consultations::{NewConsultation, Submission};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -63,10 +63,7 @@ pub async fn create_consultation(
         .community(body.community_id.into())
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
-    if !sansuo_store::org::split_list(&community.services)
-        .iter()
-        .any(|s| s == SERVICE)
-    {
+    if !community.offers(Service::Consultation) {
         return Err(ApiError::new(
             ErrorCode::CommunityNotFound,
             "this community does not offer consultations",

@@ -230,12 +230,7 @@ pub(crate) async fn mediation_view(
         confirmation_court: d.confirmation_court.clone(),
         confirmation_ruling: d.confirmation_ruling.clone(),
         termination_reason: d.termination_reason.clone(),
-        other_routes: d
-            .other_routes
-            .split(',')
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        other_routes: record.other_routes.clone(),
         visit_due: d.visit_due,
         visited_at: d.visited_at,
         performance_status: d.performance_status.clone(),

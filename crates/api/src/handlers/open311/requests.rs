@@ -22,8 +22,8 @@ use sansuo_open311::{
     validate_attributes,
 };
 use sansuo_queue::RateDecision;
-use sansuo_store::entity::category;
 use sansuo_store::open311::{PublicTipFilter, PublicTipRow};
+use sansuo_store::records::CategoryRecord;
 use sansuo_store::tips::{NewTip, channel, photo_source};
 use std::time::Duration;
 use uuid::Uuid;
@@ -36,7 +36,7 @@ const MAX_FORM_BODY: usize = 64 * 1024;
 async fn public_categories(
     state: &AppState,
     format: Format,
-) -> Result<Vec<category::Model>, Open311Failure> {
+) -> Result<Vec<CategoryRecord>, Open311Failure> {
     Ok(state
         .store
         .active_categories()
@@ -61,7 +61,7 @@ fn coarse(degrees: f64) -> f64 {
 
 /// A tip as anyone may read it: no reporter, no free text, no address, no
 /// photo, a coarsened place, our status in plain words.
-fn public_request(row: PublicTipRow, categories: &[category::Model]) -> ServiceRequest {
+fn public_request(row: PublicTipRow, categories: &[CategoryRecord]) -> ServiceRequest {
     // `cases.status` of a tip only ever holds a tip status.
     let status: TipStatus = row.case.status.parse().unwrap_or(TipStatus::Submitted);
     let updated = if status.is_finished() {

@@ -3,13 +3,12 @@ use super::{Open311Failure, OrInternal, State, document, format_of, split_segmen
 use crate::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
+use sansuo_domain::catalog::Service;
 use sansuo_open311::{
     Attribute, AttributeValue, Datatype, Format, Open311Error, Render, ServiceDef,
     ServiceDefinition, ServiceType,
 };
-use sansuo_store::entity::category;
-use sansuo_store::org::split_list;
-use sansuo_store::tips::SERVICE;
+use sansuo_store::records::CategoryRecord;
 
 /// The attribute naming the community a request belongs to: a tip is
 /// handled by its community's police, and we have no boundaries to place
@@ -20,11 +19,11 @@ pub const ONGOING_ATTRIBUTE: &str = "ongoing";
 
 /// A category as an Open311 service: an active sub-category that takes
 /// tips and is not an emergency (those are never queued: call 110).
-pub(crate) fn is_service(category: &category::Model) -> bool {
+pub(crate) fn is_service(category: &CategoryRecord) -> bool {
     category.active
         && category.parent_code.is_some()
         && !category.urgent
-        && split_list(&category.services).iter().any(|s| s == SERVICE)
+        && category.takes(Service::Tip)
 }
 
 /// The services, in catalogue order, each with its parent's English name.
@@ -113,7 +112,7 @@ pub(crate) async fn service_category(
     state: &AppState,
     code: &str,
     format: Format,
-) -> Result<Option<category::Model>, Open311Failure> {
+) -> Result<Option<CategoryRecord>, Open311Failure> {
     Ok(state
         .store
         .category(code)

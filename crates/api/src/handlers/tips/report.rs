@@ -15,7 +15,7 @@ use sansuo_domain::tip::{
 };
 use sansuo_domain::{Actor, CaseId, ResidentId};
 use sansuo_store::consultations::Submission;
-use sansuo_store::entity::category;
+use sansuo_store::records::CategoryRecord;
 use sansuo_store::tips::{NewTip, channel};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -80,9 +80,9 @@ pub struct TipReceipt {
 /// now" before anything else (nothing recorded); then it must take tips,
 /// and anonymity must be allowed if asked for.
 pub(crate) fn tip_category(
-    category: Option<category::Model>,
+    category: Option<CategoryRecord>,
     anonymous: bool,
-) -> Result<category::Model, ApiError> {
+) -> Result<CategoryRecord, ApiError> {
     let category = crate::handlers::admit_category(category, Service::Tip)?;
     let rules = CategoryRules {
         urgent: category.urgent,

@@ -1,0 +1,248 @@
+//! What the store hands its callers instead of rows: each record is read
+//! from its row once, here, so list columns are split and kinds parsed in
+//! one place and no caller ever sees a column's spelling.
+
+use crate::entity::{category, duty_shift, mediation_room, open311_key, org_unit, qr_code};
+use crate::rows::split_list;
+use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
+use sansuo_domain::org::UnitKind;
+use sea_orm::DbErr;
+use uuid::Uuid;
+
+/// A row whose column holds what the code never writes: corrupt data, so
+/// a database error rather than a caller's mistake.
+fn corrupt(table: &str, column: &str, why: String) -> DbErr {
+    DbErr::Type(format!("{table}.{column}: {why}"))
+}
+
+/// A list column of service names as services.
+fn services(table: &str, csv: &str) -> Result<Vec<Service>, DbErr> {
+    split_list(csv)
+        .iter()
+        .map(|s| s.parse().map_err(|e| corrupt(table, "services", e)))
+        .collect()
+}
+
+/// A category of the catalogue, as callers read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryRecord {
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub name_zh: String,
+    pub name_en: String,
+    /// The services that take this category, in the column's order.
+    pub services: Vec<Service>,
+    pub sort_order: i32,
+    pub active: bool,
+    pub priority: i32,
+    pub anonymous_allowed: bool,
+    pub urgent: bool,
+    /// Its tips are listed by Open311's public `GET requests`.
+    pub open311_public: bool,
+    /// The names of the workflows it accepts.
+    pub workflows: Vec<String>,
+}
+
+impl CategoryRecord {
+    pub fn takes(&self, service: Service) -> bool {
+        self.services.contains(&service)
+    }
+}
+
+impl TryFrom<category::Model> for CategoryRecord {
+    type Error = DbErr;
+    fn try_from(c: category::Model) -> Result<Self, DbErr> {
+        Ok(Self {
+            services: services("categories", &c.services)?,
+            workflows: split_list(&c.workflows),
+            code: c.code,
+            parent_code: c.parent_code,
+            name_zh: c.name_zh,
+            name_en: c.name_en,
+            sort_order: c.sort_order,
+            active: c.active,
+            priority: c.priority,
+            anonymous_allowed: c.anonymous_allowed,
+            urgent: c.urgent,
+            open311_public: c.open311_public,
+        })
+    }
+}
+
+/// A unit of the organisation tree, as callers read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgUnitRecord {
+    pub id: Uuid,
+    pub kind: UnitKind,
+    pub parent_id: Option<Uuid>,
+    /// For a community: its police station.
+    pub station_id: Option<Uuid>,
+    pub name: String,
+    pub scene: Option<String>,
+    pub address: Option<String>,
+    pub office_hours: Option<String>,
+    /// The services offered here, in the column's order.
+    pub services: Vec<Service>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl OrgUnitRecord {
+    pub fn offers(&self, service: Service) -> bool {
+        self.services.contains(&service)
+    }
+}
+
+impl TryFrom<org_unit::Model> for OrgUnitRecord {
+    type Error = DbErr;
+    fn try_from(u: org_unit::Model) -> Result<Self, DbErr> {
+        Ok(Self {
+            kind: u
+                .kind
+                .parse()
+                .map_err(|e| corrupt("org_units", "kind", e))?,
+            services: services("org_units", &u.services)?,
+            id: u.id,
+            parent_id: u.parent_id,
+            station_id: u.station_id,
+            name: u.name,
+            scene: u.scene,
+            address: u.address,
+            office_hours: u.office_hours,
+            created_at: u.created_at,
+        })
+    }
+}
+
+/// Someone on duty for a unit from `starts_at` to `ends_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DutyShiftRecord {
+    pub id: Uuid,
+    pub org_unit_id: Uuid,
+    pub staff_id: Uuid,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<duty_shift::Model> for DutyShiftRecord {
+    fn from(s: duty_shift::Model) -> Self {
+        Self {
+            id: s.id,
+            org_unit_id: s.org_unit_id,
+            staff_id: s.staff_id,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            created_at: s.created_at,
+        }
+    }
+}
+
+/// A mediation room of a unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomRecord {
+    pub id: Uuid,
+    pub org_unit_id: Uuid,
+    pub name: String,
+    pub address: Option<String>,
+    pub opening_hours: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<mediation_room::Model> for RoomRecord {
+    fn from(r: mediation_room::Model) -> Self {
+        Self {
+            id: r.id,
+            org_unit_id: r.org_unit_id,
+            name: r.name,
+            address: r.address,
+            opening_hours: r.opening_hours,
+            active: r.active,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// An Open311 client key, by its hash (the key itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open311KeyRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub key_hash: String,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<open311_key::Model> for Open311KeyRecord {
+    fn from(k: open311_key::Model) -> Self {
+        Self {
+            id: k.id,
+            name: k.name,
+            key_hash: k.key_hash,
+            created_by: k.created_by,
+            created_at: k.created_at,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// The stored QR code of a community.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrCodeRecord {
+    pub org_unit_id: Uuid,
+    pub scene: String,
+    pub png: Vec<u8>,
+    /// Who made it: `wechat` or `local`.
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<qr_code::Model> for QrCodeRecord {
+    fn from(q: qr_code::Model) -> Self {
+        Self {
+            org_unit_id: q.org_unit_id,
+            scene: q.scene,
+            png: q.png,
+            source: q.source,
+            created_at: q.created_at,
+        }
+    }
+}
+
+/// Rows to records, failing on the first corrupt one.
+pub(crate) fn all<M, R: TryFrom<M, Error = DbErr>>(rows: Vec<M>) -> Result<Vec<R>, DbErr> {
+    rows.into_iter().map(R::try_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_category_row_reads_its_lists() {
+        let row = category::Model {
+            code: "LJ".into(),
+            parent_code: None,
+            name_zh: "邻里纠纷".into(),
+            name_en: "Neighbours".into(),
+            services: "consultation, mediation,".into(),
+            sort_order: 1,
+            active: true,
+            priority: 0,
+            anonymous_allowed: false,
+            urgent: false,
+            open311_public: false,
+            workflows: "a,b".into(),
+        };
+        let record = CategoryRecord::try_from(row.clone()).unwrap();
+        assert_eq!(record.services, [Service::Consultation, Service::Mediation]);
+        assert_eq!(record.workflows, ["a", "b"]);
+        let bad = category::Model {
+            services: "fax".into(),
+            ..row
+        };
+        assert!(CategoryRecord::try_from(bad).is_err());
+    }
+}
