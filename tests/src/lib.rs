@@ -206,13 +206,14 @@ impl TestApp {
         let wechat = FakeWechat::start().await;
         let test_id = Uuid::now_v7().simple().to_string();
         let redis_prefix = format!("test:{test_id}:");
-        let (sandbox, database_url, redis) = match options.backend {
+        let (sandbox, database_url, redis, photo_dir) = match options.backend {
             Backend::Production => {
                 let (url, database) = create_database().await;
                 (
                     Sandbox::Postgres { database },
                     url,
                     Some(options.redis_url.clone().unwrap_or_else(redis_url)),
+                    None,
                 )
             }
             Backend::Embedded => {
@@ -226,7 +227,15 @@ impl TestApp {
                 };
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.join("sansuo.db").display());
-                (Sandbox::Sqlite { dir: sandbox_dir }, url, None)
+                // The embedded default keeps photos in ./sansuo-photos; a
+                // test keeps them in its own directory, removed with it.
+                let photos = format!("dir:{}", dir.join("photos").display());
+                (
+                    Sandbox::Sqlite { dir: sandbox_dir },
+                    url,
+                    None,
+                    Some(photos),
+                )
             }
         };
         let mut vars: HashMap<String, String> = HashMap::from([
@@ -257,6 +266,9 @@ impl TestApp {
         ]);
         if let Some(redis) = redis {
             vars.insert("REDIS_URL".into(), redis);
+        }
+        if let Some(photos) = photo_dir {
+            vars.insert("SANSUO_PHOTO_STORE".into(), photos);
         }
         if !options.data_keys {
             vars.remove("SANSUO_DATA_KEYS");
