@@ -8,7 +8,7 @@
 //! re-exported so callers outside the crate keep their paths.
 
 pub use crate::cases::{Context, SUBMIT_EVENT, Submission, visibility};
-pub use crate::offers::{MAX_PENDING_OFFERS_SHOWN, offer_status};
+pub use crate::offers::MAX_PENDING_OFFERS_SHOWN;
 
 use crate::cases::{
     append_event, apply_move, insert_message, move_routed, new_case_row, notify_resident,

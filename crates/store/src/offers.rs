@@ -24,19 +24,6 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-/// `offers.status` as the code spelled it before the enum; kept for
-/// callers outside the crate that compare the column.
-pub mod offer_status {
-    use sansuo_domain::offer::OfferStatus;
-    pub const PENDING: &str = OfferStatus::Pending.as_str();
-    pub const ACCEPTED: &str = OfferStatus::Accepted.as_str();
-    pub const DECLINED: &str = OfferStatus::Declined.as_str();
-    pub const EXPIRED: &str = OfferStatus::Expired.as_str();
-    pub const CANCELLED: &str = OfferStatus::Cancelled.as_str();
-    /// Not an offer: the owner handed the case back (退单).
-    pub const RETURNED: &str = OfferStatus::Returned.as_str();
-}
-
 /// The most pending offers `pending_offers_for` returns, soonest deadline first.
 pub const MAX_PENDING_OFFERS_SHOWN: u64 = 100;
 

@@ -302,7 +302,7 @@ impl Worker {
                 "offer {offer_id} does not exist"
             )));
         };
-        if offer.status == sansuo_store::consultations::offer_status::PENDING
+        if offer.status == sansuo_domain::offer::OfferStatus::Pending.as_str()
             && offer.expires_at > now
         {
             // Fired early (clocks of instances differ): arm it again.
