@@ -21,6 +21,7 @@ pub async fn screen(
     };
     let openid = state
         .store
+        .identity()
         .resident(resident)
         .await?
         .map(|r| r.openid)

@@ -19,6 +19,7 @@ pub async fn community_code(
 ) -> Result<QrCodeRecord, ApiError> {
     let unit = state
         .store
+        .org()
         .community(community)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
@@ -26,7 +27,7 @@ pub async fn community_code(
         .scene
         .ok_or_else(|| ApiError::new(ErrorCode::NoScene, "this community has no QR scene yet"))?;
     if !refresh
-        && let Some(stored) = state.store.qr_code(community).await?
+        && let Some(stored) = state.store.org().qr_code(community).await?
         && stored.scene == scene
     {
         return Ok(stored);
@@ -58,10 +59,12 @@ pub async fn community_code(
     };
     state
         .store
+        .org()
         .save_qr_code(community, &scene, png, source, chrono::Utc::now())
         .await?;
     state
         .store
+        .org()
         .qr_code(community)
         .await?
         .ok_or_else(|| ApiError::internal("QR code vanished"))

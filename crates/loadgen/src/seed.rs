@@ -127,6 +127,7 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
     let mut firms = Vec::new();
     for f in 0..shape.firms {
         let firm = store
+            .org()
             .insert_law_firm(&format!("基准律师事务所{f}"), now)
             .await?;
         let mut served = vec![streets[f % streets.len()]];
@@ -134,7 +135,7 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
             served.push(streets[(f + 3) % streets.len()]);
         }
         for street in &served {
-            store.sign_firm(firm, *street).await?;
+            store.org().sign_firm(firm, *street).await?;
         }
         firms.push(firm);
         firm_streets.push(served);
@@ -146,6 +147,7 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
         let f = l % firms.len();
         let username = format!("bench.lawyer.{l:03}");
         let id = store
+            .identity()
             .insert_staff(
                 NewStaff {
                     username: &username,
@@ -181,7 +183,7 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
             .get(&street)
             .context("every street has a firm (shape.firms >= shape.streets)")?;
         let lawyer = candidates[(c / streets.len()) % candidates.len()];
-        store.sign_lawyer(community, lawyer, now).await?;
+        store.org().sign_lawyer(community, lawyer, now).await?;
         communities.push(community.as_uuid());
     }
     let probe_community = insert_unit(
@@ -195,6 +197,7 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
     .await?;
     let probe_username = "bench.probe".to_owned();
     let probe_id = store
+        .identity()
         .insert_staff(
             NewStaff {
                 username: &probe_username,
@@ -207,13 +210,17 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
             now,
         )
         .await?;
-    store.sign_lawyer(probe_community, probe_id, now).await?;
+    store
+        .org()
+        .sign_lawyer(probe_community, probe_id, now)
+        .await?;
     // The benchmark measures routing to the signed lawyer: with the default
     // capacity (5, pending offers included) the seeded offers would fill
     // every lawyer and each submission would climb to the street's pool.
     for lawyer in lawyers.iter().map(|l: &Lawyer| l.id).chain([probe_id]) {
         store
-            .set_staff_routing(lawyer, None, None, Some(BENCH_CAPACITY))
+            .staffing()
+            .set_routing(lawyer, None, None, Some(BENCH_CAPACITY))
             .await?;
     }
     Ok(District {
@@ -237,7 +244,8 @@ async fn insert_unit(
 ) -> anyhow::Result<OrgUnitId> {
     let community = scene.is_some();
     Ok(store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             NewOrgUnit {
                 kind,
                 parent,

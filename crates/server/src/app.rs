@@ -44,11 +44,13 @@ pub async fn open_store(database: &DatabaseSettings) -> anyhow::Result<Store> {
         })?;
     store.migrate().await.context("migrating the database")?;
     store
-        .sync_catalog(&crate::catalog())
+        .catalog()
+        .sync(&crate::catalog())
         .await
         .context("loading the category catalogue")?;
     for year in crate::published_calendars() {
         store
+            .catalog()
             .seed_calendar_year(&year)
             .await
             .context("loading the public-holiday calendar")?;

@@ -75,34 +75,41 @@ pub async fn create_administrator(
     };
     // Checked before the slow hash and before a district is made, so a
     // taken name changes nothing; the unique index still decides a race.
-    if store.staff_by_username(username.as_str()).await?.is_some() {
+    if store
+        .identity()
+        .staff_by_username(username.as_str())
+        .await?
+        .is_some()
+    {
         return Err(BootstrapError::UsernameTaken(username.as_str().to_owned()));
     }
     let hash = sansuo_api::auth::hash_password(password.expose()).map_err(BootstrapError::Hash)?;
     let now = Utc::now();
-    let (district_id, district_created) = match store.district_named(district_name.as_str()).await?
-    {
-        Some(id) => (id, false),
-        None => {
-            let id = store
-                .insert_org_unit(
-                    NewOrgUnit {
-                        kind: kind::DISTRICT,
-                        parent: None,
-                        station: None,
-                        name: district_name.as_str(),
-                        scene: None,
-                        address: None,
-                        office_hours: None,
-                        services: &[],
-                    },
-                    now,
-                )
-                .await?;
-            (id, true)
-        }
-    };
+    let (district_id, district_created) =
+        match store.org().district_named(district_name.as_str()).await? {
+            Some(id) => (id, false),
+            None => {
+                let id = store
+                    .org()
+                    .insert_unit(
+                        NewOrgUnit {
+                            kind: kind::DISTRICT,
+                            parent: None,
+                            station: None,
+                            name: district_name.as_str(),
+                            scene: None,
+                            address: None,
+                            office_hours: None,
+                            services: &[],
+                        },
+                        now,
+                    )
+                    .await?;
+                (id, true)
+            }
+        };
     let staff_id = store
+        .identity()
         .insert_staff(
             NewStaff {
                 username: username.as_str(),

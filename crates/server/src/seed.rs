@@ -160,7 +160,7 @@ impl DemoDistrict {
 }
 
 pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
-    if let Some(card) = store.community_by_scene(SCENE_JIANGJIAQIAO).await? {
+    if let Some(card) = store.org().community_by_scene(SCENE_JIANGJIAQIAO).await? {
         return existing(store, card.id).await;
     }
     let now = Utc::now();
@@ -181,7 +181,8 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
         }
     };
     let district = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             unit(
                 kind::DISTRICT,
                 None,
@@ -195,7 +196,8 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
         )
         .await?;
     let street = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             unit(
                 kind::STREET,
                 Some(district),
@@ -209,7 +211,8 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
         )
         .await?;
     let station = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             unit(
                 kind::POLICE_STATION,
                 Some(district),
@@ -223,7 +226,8 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
         )
         .await?;
     store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             unit(
                 kind::JUDICIAL_OFFICE,
                 Some(street),
@@ -238,7 +242,8 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
         .await?;
     let services: &[&str] = &["consultation", "mediation", "tip"];
     let community_a = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             unit(
                 kind::COMMUNITY,
                 Some(street),
@@ -252,7 +257,8 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
         )
         .await?;
     let community_b = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             unit(
                 kind::COMMUNITY,
                 Some(street),
@@ -266,9 +272,10 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
         )
         .await?;
     let firm = store
+        .org()
         .insert_law_firm("三所联动律师事务所（演示）", now)
         .await?;
-    store.sign_firm(firm, street).await?;
+    store.org().sign_firm(firm, street).await?;
 
     // One hash for every demo account: they share the printed password.
     let hash = sansuo_api::auth::hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
@@ -288,7 +295,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
             org_unit,
             law_firm: spec.in_firm.then_some(firm),
         };
-        let id = store.insert_staff(new, now).await?;
+        let id = store.identity().insert_staff(new, now).await?;
         accounts.push(spec.account(id));
     }
     let id_of = |name: &str| {
@@ -299,9 +306,11 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
             .expect("seeded")
     };
     store
+        .org()
         .sign_lawyer(community_a, id_of("lawyer.zhang"), now)
         .await?;
     store
+        .org()
         .sign_lawyer(community_b, id_of("lawyer.li"), now)
         .await?;
     // Mediation rooms: the community's own and the police station's.
@@ -310,6 +319,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
         (station, "欧阳路派出所警民联调室", "欧阳路 100 号 2 楼"),
     ] {
         store
+            .staffing()
             .add_room(
                 sansuo_store::staffing::NewRoom {
                     unit,
@@ -324,6 +334,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
     // The duty roster (值班表): 刘警官 is the station's duty officer for the
     // demo's first 90 days, so tips reach someone at once.
     store
+        .staffing()
         .add_duty_shift(
             station,
             id_of("officer.liu"),
@@ -345,10 +356,12 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
 
 async fn existing(store: &Store, community_a: OrgUnitId) -> anyhow::Result<DemoDistrict> {
     let a = store
-        .org_unit(community_a)
+        .org()
+        .unit(community_a)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo community vanished"))?;
     let b = store
+        .org()
         .community_by_scene(SCENE_SHANGQIU)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo community hk-sq missing"))?;
@@ -356,12 +369,13 @@ async fn existing(store: &Store, community_a: OrgUnitId) -> anyhow::Result<DemoD
         .parent_id
         .ok_or_else(|| anyhow::anyhow!("demo community has no street"))?;
     let street_unit = store
-        .org_unit(street.into())
+        .org()
+        .unit(street.into())
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo street missing"))?;
     let mut accounts = Vec::with_capacity(DEMO_STAFF.len());
     for spec in DEMO_STAFF {
-        if let Some(s) = store.staff_by_username(spec.username).await? {
+        if let Some(s) = store.identity().staff_by_username(spec.username).await? {
             accounts.push(spec.account(s.id.into()));
         }
     }

@@ -102,6 +102,7 @@ async fn walk_the_bootstrap(database_url: &str) {
 
     let store = Store::connect(database_url, 2).await.unwrap();
     let root = store
+        .identity()
         .staff_by_username("root.admin")
         .await
         .unwrap()
@@ -113,6 +114,7 @@ async fn walk_the_bootstrap(database_url: &str) {
         &root.password_hash
     ));
     let second = store
+        .identity()
         .staff_by_username("second.admin")
         .await
         .unwrap()
@@ -125,6 +127,7 @@ async fn walk_the_bootstrap(database_url: &str) {
     assert!(!second.password_hash.contains(&shown));
     assert!(
         store
+            .identity()
             .staff_by_username("second.admin.x")
             .await
             .unwrap()

@@ -293,10 +293,30 @@ pub(crate) async fn route_again<C: ConnectionTrait>(
     outbox::append(conn, &route, request_id, now).await
 }
 
+/// The case engine's reads shared by every service: a case, its thread and history.
+///
+/// Reached as `store.cases()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Cases<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Cases<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// The case engine's reads shared by every service: a case, its thread and history.
+    pub fn cases(&self) -> Cases<'_> {
+        Cases(self)
+    }
+}
+
+impl Cases<'_> {
     /// The thread of a case, oldest first; internal notes only for staff.
     pub async fn thread(
-        &self,
+        self,
         id: CaseId,
         include_internal: bool,
     ) -> Result<Vec<case_message::Model>, StoreError> {
@@ -316,7 +336,7 @@ impl Store {
 
     /// The history of a case, oldest first; routing internals only for staff.
     pub async fn history(
-        &self,
+        self,
         id: CaseId,
         public_only: bool,
     ) -> Result<Vec<case_event::Model>, StoreError> {
@@ -332,7 +352,7 @@ impl Store {
     }
 
     /// Any service's case, by id.
-    pub async fn case(&self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
+    pub async fn get(self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
         Ok(case::Entity::find_by_id(id.as_uuid())
             .one(self.db())
             .await?)

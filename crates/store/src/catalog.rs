@@ -8,11 +8,31 @@ use sansuo_domain::catalog::{CatalogError, CatalogFile};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
+/// The category catalogue and the business calendar.
+///
+/// Reached as `store.catalog()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Catalog<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Catalog<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// The category catalogue and the business calendar.
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog(self)
+    }
+}
+
+impl Catalog<'_> {
     /// Bring the catalogue in line with its checked-in file, in one
     /// transaction: workflows and categories are upserted; categories no
     /// longer in the file are deactivated, never deleted (cases point at them).
-    pub async fn sync_catalog(&self, file: &CatalogFile) -> Result<(), StoreError> {
+    pub async fn sync(self, file: &CatalogFile) -> Result<(), StoreError> {
         let categories = file
             .resolve()
             .map_err(|e: CatalogError| StoreError::Conflict(e.to_string()))?;
@@ -95,7 +115,7 @@ impl Store {
 
     /// Record a published year's holidays and make-up working days. Dates
     /// already entered (through the admin API, say) are left as they are.
-    pub async fn seed_calendar_year(&self, year: &PublishedYear) -> Result<(), StoreError> {
+    pub async fn seed_calendar_year(self, year: &PublishedYear) -> Result<(), StoreError> {
         for (day, kind) in year.overrides() {
             calendar_day::Entity::insert(calendar_day::ActiveModel {
                 day: Set(day),
@@ -112,7 +132,7 @@ impl Store {
 
     /// Enter or change one date (a newly published holiday, say).
     pub async fn set_calendar_day(
-        &self,
+        self,
         day: NaiveDate,
         kind: DayOverride,
         source: &str,
@@ -133,7 +153,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn delete_calendar_day(&self, day: NaiveDate) -> Result<bool, StoreError> {
+    pub async fn delete_calendar_day(self, day: NaiveDate) -> Result<bool, StoreError> {
         let deleted = calendar_day::Entity::delete_by_id(day)
             .exec(self.db())
             .await?
@@ -144,7 +164,7 @@ impl Store {
     }
 
     pub async fn calendar_days(
-        &self,
+        self,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<calendar_day::Model>, StoreError> {
@@ -157,7 +177,7 @@ impl Store {
 
     /// The business calendar: office hours plus every stored override
     /// (cached per instance for a few seconds, see `cache`).
-    pub async fn business_calendar(&self) -> Result<BusinessCalendar, StoreError> {
+    pub async fn business_calendar(self) -> Result<BusinessCalendar, StoreError> {
         if let Some(calendar) = self.reference().calendar() {
             return Ok(calendar);
         }
@@ -166,7 +186,7 @@ impl Store {
         Ok(calendar)
     }
 
-    async fn read_business_calendar(&self) -> Result<BusinessCalendar, StoreError> {
+    async fn read_business_calendar(self) -> Result<BusinessCalendar, StoreError> {
         let mut calendar = BusinessCalendar::china_office_hours();
         for day in calendar_day::Entity::find().all(self.db()).await? {
             let kind = match day.kind.as_str() {

@@ -126,12 +126,32 @@ async fn load_case<C: ConnectionTrait>(conn: &C, id: CaseId) -> Result<case::Mod
         .ok_or(StoreError::NotFound)
 }
 
+/// Consultations (法律咨询): submit, claim, answer, resolve, rate.
+///
+/// Reached as `store.consultations()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Consultations<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Consultations<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Consultations (法律咨询): submit, claim, answer, resolve, rate.
+    pub fn consultations(&self) -> Consultations<'_> {
+        Consultations(self)
+    }
+}
+
+impl Consultations<'_> {
     /// Write a consultation, its first event and its routing outbox row in
     /// one transaction. A retry with the same Idempotency-Key (and the same
     /// request) returns the first case; with a different request it is refused.
-    pub async fn submit_consultation(
-        &self,
+    pub async fn submit(
+        self,
         new: NewConsultation,
         now: DateTime<Utc>,
     ) -> Result<Submission, StoreError> {
@@ -220,7 +240,7 @@ impl Store {
     }
 
     async fn replayed_submission(
-        &self,
+        self,
         new: &NewConsultation,
     ) -> Result<Option<Submission>, StoreError> {
         let Some((key, hash)) = &new.idempotency else {
@@ -239,7 +259,7 @@ impl Store {
         }
     }
 
-    pub async fn consultation(&self, id: CaseId) -> Result<Option<ConsultationRecord>, StoreError> {
+    pub async fn get(self, id: CaseId) -> Result<Option<ConsultationRecord>, StoreError> {
         let Some(case) = case::Entity::find_by_id(id.as_uuid())
             .filter(case::Column::Service.eq(SERVICE))
             .one(self.db())
@@ -252,7 +272,7 @@ impl Store {
 
     /// Join question text and owners onto case rows: three queries for a page.
     pub(crate) async fn hydrate(
-        &self,
+        self,
         cases: Vec<case::Model>,
     ) -> Result<Vec<ConsultationRecord>, StoreError> {
         let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
@@ -290,7 +310,7 @@ impl Store {
     }
 
     async fn page(
-        &self,
+        self,
         filter: sea_orm::Select<case::Entity>,
         before: Option<CaseId>,
         limit: u64,
@@ -308,8 +328,8 @@ impl Store {
     }
 
     /// A resident's consultations, newest first; `before` is the cursor.
-    pub async fn consultations_of_resident(
-        &self,
+    pub async fn of_resident(
+        self,
         resident: ResidentId,
         before: Option<CaseId>,
         limit: u64,
@@ -323,8 +343,8 @@ impl Store {
     }
 
     /// Consultations a lawyer owns, newest first.
-    pub async fn consultations_owned_by(
-        &self,
+    pub async fn owned_by(
+        self,
         staff: StaffId,
         before: Option<CaseId>,
         limit: u64,
@@ -338,8 +358,8 @@ impl Store {
     }
 
     /// Consultations waiting in the pools of these units, newest first.
-    pub async fn pooled_consultations(
-        &self,
+    pub async fn pooled(
+        self,
         pool_units: Vec<Uuid>,
         before: Option<CaseId>,
         limit: u64,
@@ -372,8 +392,8 @@ impl Store {
 
     /// Owner hands the case back (退单: "not mine", with a reason). It is
     /// routed again, and this person is not asked again on this step.
-    pub async fn hand_back_consultation(
-        &self,
+    pub async fn hand_back(
+        self,
         id: CaseId,
         staff: StaffId,
         reason: &str,
@@ -409,8 +429,8 @@ impl Store {
 
     /// A resolved case needs more work: back to routing from the bottom of
     /// its ladder, offered first to whoever resolved it if they still can.
-    pub async fn reopen_consultation(
-        &self,
+    pub async fn reopen(
+        self,
         id: CaseId,
         reason: &str,
         ctx: Context<'_>,
@@ -443,19 +463,20 @@ impl Store {
 
     /// Lawyer takes a pooled case. The caller has checked the lawyer serves
     /// the case's pool; the guarded update settles races between lawyers.
-    pub async fn claim_consultation(
-        &self,
+    pub async fn claim(
+        self,
         id: CaseId,
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
-        self.claim_case(id, staff, Some(Service::Consultation), ctx)
+        self.offers()
+            .claim_case(id, staff, Some(Service::Consultation), ctx)
             .await
     }
 
     /// Owner replies in the thread (public) or adds an internal note.
     pub async fn post_staff_message(
-        &self,
+        self,
         id: CaseId,
         staff: StaffId,
         body: &MessageBody,
@@ -499,8 +520,8 @@ impl Store {
         Ok(status)
     }
 
-    pub async fn resolve_consultation(
-        &self,
+    pub async fn resolve(
+        self,
         id: CaseId,
         staff: StaffId,
         ctx: Context<'_>,
@@ -521,7 +542,7 @@ impl Store {
 
     /// Resident adds to their question.
     pub async fn post_follow_up(
-        &self,
+        self,
         id: CaseId,
         resident: ResidentId,
         body: &MessageBody,
@@ -549,8 +570,8 @@ impl Store {
         Ok(())
     }
 
-    pub async fn rate_consultation(
-        &self,
+    pub async fn rate(
+        self,
         id: CaseId,
         resident: ResidentId,
         rating: &Rating,
@@ -580,8 +601,8 @@ impl Store {
     }
 
     /// Resident withdraws; a live offer is cancelled with it.
-    pub async fn withdraw_consultation(
-        &self,
+    pub async fn withdraw(
+        self,
         id: CaseId,
         resident: ResidentId,
         ctx: Context<'_>,
@@ -603,7 +624,7 @@ impl Store {
     /// The case, if it is this resident's; otherwise "not found", so ids of
     /// other people's cases reveal nothing.
     async fn resident_case<C: ConnectionTrait>(
-        &self,
+        self,
         conn: &C,
         id: CaseId,
         resident: ResidentId,

@@ -3,13 +3,13 @@
 //! every service with their cases. Here rather than in either service, so
 //! consultations, mediations and tips never import each other.
 
+use crate::StoreError;
 use crate::cases::{Context, append_event, staff_freed};
 use crate::consultations::OfferedCase;
 use crate::entity::{case, mediation, offer, tip};
-use crate::mediations::{NewMediation, insert_mediation, owned_case};
-use crate::offers::MAX_PENDING_OFFERS_SHOWN;
-use crate::tips::{NewTip, PUBLIC_ORDER_CATEGORY, channel, insert_tip, load_owned, move_tip};
-use crate::{Store, StoreError};
+use crate::mediations::{Mediations, NewMediation, insert_mediation, owned_case};
+use crate::offers::{MAX_PENDING_OFFERS_SHOWN, Offers};
+use crate::tips::{NewTip, PUBLIC_ORDER_CATEGORY, Tips, channel, insert_tip, load_owned, move_tip};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::MediationStatus;
@@ -21,11 +21,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-impl Store {
+impl Offers<'_> {
     /// Offers waiting for this staff member's answer, with their cases, of
     /// any service (whoever the engine offers cases to lists them here).
-    pub async fn pending_offers_for(
-        &self,
+    pub async fn pending_for(
+        self,
         staff: StaffId,
         now: DateTime<Utc>,
     ) -> Result<Vec<(offer::Model, OfferedCase)>, StoreError> {
@@ -46,6 +46,7 @@ impl Store {
             .into_iter()
             .partition(|c| c.service == Service::Consultation.as_str());
         let mut offered: HashMap<Uuid, OfferedCase> = self
+            .consultations()
             .hydrate(consultations)
             .await?
             .into_iter()
@@ -95,12 +96,14 @@ impl Store {
             .filter_map(|o| offered.remove(&o.case_id).map(|r| (o, r)))
             .collect())
     }
+}
 
+impl Mediations<'_> {
     /// A dispute that risks turning into a public-order or criminal matter:
     /// flagged on the case (the officer's linked work order comes with the
     /// tips service).
     pub async fn flag_public_order_risk(
-        &self,
+        self,
         id: CaseId,
         mediator: StaffId,
         reason: &str,
@@ -156,13 +159,15 @@ impl Store {
         self.commit_work(txn).await?;
         Ok(())
     }
+}
 
+impl Tips<'_> {
     /// Turn a tip into a mediation case (a neighbour quarrel, not a police
     /// matter), in one transaction: the mediation is booked for the named
     /// reporter and routed to mediators; the tip is finished as `converted`
     /// and points to it; each history names the other.
-    pub async fn convert_tip_to_mediation(
-        &self,
+    pub async fn convert_to_mediation(
+        self,
         id: CaseId,
         officer: StaffId,
         mediation: NewMediation,

@@ -28,10 +28,30 @@ pub enum Subject {
     Staff(StaffId),
 }
 
+/// Residents, staff accounts and refresh tokens.
+///
+/// Reached as `store.identity()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Identity<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Identity<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Residents, staff accounts and refresh tokens.
+    pub fn identity(&self) -> Identity<'_> {
+        Identity(self)
+    }
+}
+
+impl Identity<'_> {
     /// Find or create the resident behind a WeChat openid, recording the login.
     pub async fn upsert_resident(
-        &self,
+        self,
         openid: &str,
         unionid: Option<&str>,
         now: DateTime<Utc>,
@@ -63,7 +83,7 @@ impl Store {
     /// Bind a phone number: the caller seals it (sansuo-vault); the plain
     /// number never reaches the database.
     pub async fn bind_phone(
-        &self,
+        self,
         id: ResidentId,
         sealed: &str,
         masked: &str,
@@ -80,14 +100,14 @@ impl Store {
         Ok(())
     }
 
-    pub async fn resident(&self, id: ResidentId) -> Result<Option<resident::Model>, StoreError> {
+    pub async fn resident(self, id: ResidentId) -> Result<Option<resident::Model>, StoreError> {
         Ok(resident::Entity::find_by_id(id.as_uuid())
             .one(self.db())
             .await?)
     }
 
     pub async fn insert_staff(
-        &self,
+        self,
         new: NewStaff<'_>,
         now: DateTime<Utc>,
     ) -> Result<StaffId, StoreError> {
@@ -113,7 +133,7 @@ impl Store {
     }
 
     pub async fn staff_by_username(
-        &self,
+        self,
         username: &str,
     ) -> Result<Option<staff::Model>, StoreError> {
         Ok(staff::Entity::find()
@@ -122,13 +142,13 @@ impl Store {
             .await?)
     }
 
-    pub async fn staff(&self, id: StaffId) -> Result<Option<staff::Model>, StoreError> {
+    pub async fn staff(self, id: StaffId) -> Result<Option<staff::Model>, StoreError> {
         Ok(staff::Entity::find_by_id(id.as_uuid())
             .one(self.db())
             .await?)
     }
 
-    pub async fn set_staff_active(&self, id: StaffId, active: bool) -> Result<(), StoreError> {
+    pub async fn set_staff_active(self, id: StaffId, active: bool) -> Result<(), StoreError> {
         staff::Entity::update_many()
             .col_expr(staff::Column::Active, active.into())
             .filter(staff::Column::Id.eq(id.as_uuid()))
@@ -138,7 +158,7 @@ impl Store {
     }
 
     pub async fn insert_refresh_token(
-        &self,
+        self,
         token_hash: &str,
         subject: Subject,
         expires_at: DateTime<Utc>,
@@ -165,7 +185,7 @@ impl Store {
     /// Use a refresh token once. Rotation means a token works exactly one
     /// time: the guarded update lets only one of two concurrent uses win.
     pub async fn consume_refresh_token(
-        &self,
+        self,
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Subject>, StoreError> {

@@ -119,21 +119,37 @@ async fn load_mediation_case<C: ConnectionTrait>(
         .ok_or(StoreError::NotFound)
 }
 
+/// Mediations (人民调解): sessions, agreements, visits, the report.
+///
+/// Reached as `store.mediations()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Mediations<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Mediations<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Mediations (人民调解): sessions, agreements, visits, the report.
+    pub fn mediations(&self) -> Mediations<'_> {
+        Mediations(self)
+    }
+}
+
+impl Mediations<'_> {
     /// Write the application, its parties, its first event and its routing
     /// outbox row in one transaction.
-    pub async fn submit_mediation(
-        &self,
-        new: NewMediation,
-        now: DateTime<Utc>,
-    ) -> Result<CaseId, StoreError> {
+    pub async fn submit(self, new: NewMediation, now: DateTime<Utc>) -> Result<CaseId, StoreError> {
         let txn = self.begin_write().await?;
         let case_id = insert_mediation(&txn, new, now).await?;
         self.commit_work(txn).await?;
         Ok(case_id)
     }
 
-    pub async fn mediation(&self, id: CaseId) -> Result<Option<MediationRecord>, StoreError> {
+    pub async fn get(self, id: CaseId) -> Result<Option<MediationRecord>, StoreError> {
         let Some(case) = case::Entity::find_by_id(id.as_uuid())
             .filter(case::Column::Service.eq(SERVICE))
             .one(self.db())
@@ -179,8 +195,8 @@ impl Store {
 
     /// Not accepted (不予受理), with the ground and where to go instead. The
     /// owner, or the mediator holding the offer, decides.
-    pub async fn refuse_mediation(
-        &self,
+    pub async fn refuse(
+        self,
         id: CaseId,
         ground: RefusalGround,
         referral: &str,
@@ -216,7 +232,7 @@ impl Store {
     /// mediator's half-hour slots are inserted under their primary key: of
     /// two bookings touching one slot, exactly one commits (`SlotTaken`).
     pub async fn book_session(
-        &self,
+        self,
         id: CaseId,
         mediator: StaffId,
         room: Uuid,
@@ -266,7 +282,7 @@ impl Store {
     /// Cancel a scheduled session (notice to the parties is the event):
     /// its slots are free again at once.
     pub async fn cancel_session(
-        &self,
+        self,
         id: CaseId,
         session: Uuid,
         mediator: StaffId,
@@ -335,8 +351,8 @@ impl Store {
 
     /// The applicant withdraws before any session was held: offers and
     /// booked sessions are cancelled, the mediator has room again.
-    pub async fn withdraw_mediation(
-        &self,
+    pub async fn withdraw(
+        self,
         id: CaseId,
         resident: ResidentId,
         ctx: Context<'_>,
@@ -361,7 +377,7 @@ impl Store {
 
     /// Record a held session: who attended, the minutes (笔录).
     pub async fn hold_session(
-        &self,
+        self,
         id: CaseId,
         session: Uuid,
         mediator: StaffId,
@@ -409,7 +425,7 @@ impl Store {
     /// The outcome: an agreement. The follow-up visit falls due from its
     /// performance deadline (`domain::mediation::visit_due`).
     pub async fn record_agreement(
-        &self,
+        self,
         id: CaseId,
         mediator: StaffId,
         agreement: &Agreement,
@@ -450,8 +466,8 @@ impl Store {
     }
 
     /// The outcome: no agreement; the parties were told their other routes.
-    pub async fn terminate_mediation(
-        &self,
+    pub async fn terminate(
+        self,
         id: CaseId,
         mediator: StaffId,
         reason: &str,
@@ -488,7 +504,7 @@ impl Store {
     /// Judicial confirmation (司法确认) applied for; the caller checked the
     /// 30-day deadline. The ruling may follow later (a second call).
     pub async fn record_confirmation(
-        &self,
+        self,
         id: CaseId,
         mediator: StaffId,
         applied_on: chrono::NaiveDate,
@@ -532,7 +548,7 @@ impl Store {
 
     /// The follow-up visit (回访): performance and satisfaction; the case closes.
     pub async fn record_visit(
-        &self,
+        self,
         id: CaseId,
         mediator: StaffId,
         performance: &str,
@@ -560,8 +576,8 @@ impl Store {
     }
 
     /// Close a terminated mediation (nothing to follow up).
-    pub async fn close_mediation(
-        &self,
+    pub async fn close(
+        self,
         id: CaseId,
         mediator: StaffId,
         ctx: Context<'_>,
@@ -579,7 +595,7 @@ impl Store {
     /// By hand, with a reason: to the next tier (专业助调 → 公调对接). The
     /// case leaves its mediator, climbs one ladder step and is routed there.
     pub async fn escalate_tier(
-        &self,
+        self,
         id: CaseId,
         mediator: StaffId,
         reason: &str,
@@ -616,13 +632,13 @@ pub struct NewSlot {
     pub ends_at: DateTime<Utc>,
 }
 
-impl Store {
+impl Mediations<'_> {
     /// Move a booked session (改期) in one transaction: the old booking is
     /// cancelled and its slots freed, the new one booked. If the new time
     /// is taken (`SlotTaken`) nothing changes: the old session stays booked.
     /// One `reschedule` event tells the parties, like a cancel and a booking.
     pub async fn reschedule_session(
-        &self,
+        self,
         id: CaseId,
         session: Uuid,
         mediator: StaffId,
@@ -697,7 +713,7 @@ impl Store {
     /// answer is an event, and "cannot attend" is the mediator's cue to
     /// reschedule.
     pub async fn confirm_attendance(
-        &self,
+        self,
         id: CaseId,
         session: Uuid,
         resident: ResidentId,
@@ -760,8 +776,8 @@ impl Store {
 
     /// The applicant rates the service, once, after an outcome. `false`:
     /// they had rated it already (the first rating stands).
-    pub async fn rate_mediation(
-        &self,
+    pub async fn rate(
+        self,
         id: CaseId,
         resident: ResidentId,
         rating: &Rating,
@@ -812,7 +828,7 @@ impl Store {
     /// once. It is for the mediator, who still records the official visit
     /// that closes the case. `false`: answered already.
     pub async fn answer_visit(
-        &self,
+        self,
         id: CaseId,
         resident: ResidentId,
         answer: &VisitAnswer,
@@ -867,8 +883,8 @@ impl Store {
     /// mediator who had it; the recorded outcome stays until a new one
     /// replaces it. `owner`: only this mediator may reopen it (`None`: a
     /// coordinator, who has checked their scope).
-    pub async fn reopen_mediation(
-        &self,
+    pub async fn reopen(
+        self,
         id: CaseId,
         owner: Option<StaffId>,
         reason: &str,
@@ -1026,11 +1042,11 @@ async fn cancel_scheduled_sessions<C: ConnectionTrait>(
     Ok(())
 }
 
-impl Store {
+impl Mediations<'_> {
     /// The rows of the programme report: mediations booked in `[from, to)`
     /// in these communities (and other units), with what the report counts.
-    pub async fn mediation_report_rows(
-        &self,
+    pub async fn report_rows(
+        self,
         units: &[Uuid],
         from: DateTime<Utc>,
         to: DateTime<Utc>,

@@ -33,8 +33,28 @@ pub struct HeldText {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// Moderation of stored resident text and media.
+///
+/// Reached as `store.moderation()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Checks<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Checks<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
-    pub async fn held_text(&self, subject: Subject) -> Result<Option<HeldText>, StoreError> {
+    /// Moderation of stored resident text and media.
+    pub fn moderation(&self) -> Checks<'_> {
+        Checks(self)
+    }
+}
+
+impl Checks<'_> {
+    pub async fn held_text(self, subject: Subject) -> Result<Option<HeldText>, StoreError> {
         let (case_id, text, moderation, author, created_at) = match subject {
             Subject::Case(id) => {
                 let Some(c) = case::Entity::find_by_id(id).one(self.db()).await? else {
@@ -84,7 +104,7 @@ impl Store {
     /// Apply an automatic verdict to text that was waiting for one.
     /// Returns the new state, or `None` when nothing was waiting (a repeat).
     pub async fn apply_check(
-        &self,
+        self,
         subject: Subject,
         verdict: Verdict,
         ctx: Context<'_>,
@@ -100,7 +120,7 @@ impl Store {
 
     /// A coordinator approves or rejects held text.
     pub async fn decide(
-        &self,
+        self,
         subject: Subject,
         approve: bool,
         reason: Option<&str>,
@@ -118,7 +138,7 @@ impl Store {
     /// One transaction: a guarded change of the moderation state, and what
     /// follows it — a passed question is routed, a rejected one closed.
     async fn moderate(
-        &self,
+        self,
         held: HeldText,
         next: Moderation,
         reason: Option<&str>,
@@ -177,7 +197,7 @@ impl Store {
     }
 
     /// Text held for a person to look at (or still unchecked), oldest first.
-    pub async fn held_for_review(&self, limit: u64) -> Result<Vec<HeldText>, StoreError> {
+    pub async fn held_for_review(self, limit: u64) -> Result<Vec<HeldText>, StoreError> {
         let held = [Moderation::Review.as_str(), Moderation::Pending.as_str()];
         let cases: Vec<Uuid> = case::Entity::find()
             .filter(case::Column::Service.eq(SERVICE))
@@ -215,7 +235,7 @@ impl Store {
 
     /// Text whose check is still owed (the checker was down): the
     /// reconciler re-publishes these if their outbox job was lost.
-    pub async fn pending_checks(&self, limit: u64) -> Result<Vec<Subject>, StoreError> {
+    pub async fn pending_checks(self, limit: u64) -> Result<Vec<Subject>, StoreError> {
         let pending = Moderation::Pending.as_str();
         let cases = case::Entity::find()
             .filter(case::Column::Moderation.eq(pending))
@@ -236,10 +256,10 @@ impl Store {
 }
 
 /// Image checks pushed back by WeChat.
-impl Store {
+impl Checks<'_> {
     /// Remember what an asynchronous image check is about.
     pub async fn register_media_check(
-        &self,
+        self,
         trace_id: &str,
         subject: &str,
         now: chrono::DateTime<chrono::Utc>,
@@ -263,7 +283,7 @@ impl Store {
     /// Record WeChat's verdict once (a repeated push changes nothing).
     /// Returns the checked subject when this push settled it.
     pub async fn record_media_verdict(
-        &self,
+        self,
         trace_id: &str,
         verdict: &str,
         label: i64,
@@ -285,7 +305,7 @@ impl Store {
     }
 
     pub async fn media_check(
-        &self,
+        self,
         trace_id: &str,
     ) -> Result<Option<crate::entity::media_check::Model>, StoreError> {
         Ok(

@@ -21,11 +21,31 @@ pub mod status {
 /// it over (the first one crashed mid-send).
 const CLAIM_TTL: Duration = Duration::seconds(60);
 
+/// Subscribe-message credits and the notifications sent with them.
+///
+/// Reached as `store.notifications()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Notifications<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Notifications<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Subscribe-message credits and the notifications sent with them.
+    pub fn notifications(&self) -> Notifications<'_> {
+        Notifications(self)
+    }
+}
+
+impl Notifications<'_> {
     /// The resident allowed one more message of each template (WeChat
     /// one-time subscriptions add up).
     pub async fn grant_subscriptions(
-        &self,
+        self,
         resident: ResidentId,
         template_ids: &[String],
         now: DateTime<Utc>,
@@ -59,11 +79,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn credits(
-        &self,
-        resident: ResidentId,
-        template_id: &str,
-    ) -> Result<i32, StoreError> {
+    pub async fn credits(self, resident: ResidentId, template_id: &str) -> Result<i32, StoreError> {
         Ok(
             subscription_credit::Entity::find_by_id((resident.as_uuid(), template_id.to_owned()))
                 .one(self.db())
@@ -75,7 +91,7 @@ impl Store {
     /// Spend one credit; false when there is none (guarded, so two senders
     /// cannot spend the same credit).
     pub async fn take_credit(
-        &self,
+        self,
         resident: ResidentId,
         template_id: &str,
         now: DateTime<Utc>,
@@ -96,7 +112,7 @@ impl Store {
 
     /// Give back a credit whose message was not delivered (transient failure).
     pub async fn refund_credit(
-        &self,
+        self,
         resident: ResidentId,
         template_id: &str,
         now: DateTime<Utc>,
@@ -107,7 +123,7 @@ impl Store {
 
     /// WeChat says there is no credit (43101): ours was out of step.
     pub async fn clear_credits(
-        &self,
+        self,
         resident: ResidentId,
         template_id: &str,
         now: DateTime<Utc>,
@@ -125,8 +141,8 @@ impl Store {
     /// Claim the message owed for an event: creates its row on first sight,
     /// then moves it to `sending` only if it is pending (or a stale claim).
     /// `None`: another instance has it, or it is finished.
-    pub async fn claim_notification(
-        &self,
+    pub async fn claim(
+        self,
         id: &str,
         event: &str,
         case_id: uuid::Uuid,
@@ -178,8 +194,8 @@ impl Store {
     }
 
     /// Record the outcome of a claimed send.
-    pub async fn finish_notification(
-        &self,
+    pub async fn finish(
+        self,
         id: &str,
         status: &str,
         error: Option<&str>,
@@ -199,7 +215,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn notification(&self, id: &str) -> Result<Option<notification::Model>, StoreError> {
+    pub async fn get(self, id: &str) -> Result<Option<notification::Model>, StoreError> {
         Ok(notification::Entity::find_by_id(id.to_owned())
             .one(self.db())
             .await?)

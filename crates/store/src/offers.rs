@@ -133,11 +133,31 @@ pub(crate) fn load_sql(id: &str) -> String {
     )
 }
 
+/// Offers of a case to a staff member: accept, decline, reassign, timers.
+///
+/// Reached as `store.offers()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Offers<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Offers<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Offers of a case to a staff member: accept, decline, reassign, timers.
+    pub fn offers(&self) -> Offers<'_> {
+        Offers(self)
+    }
+}
+
+impl Offers<'_> {
     /// Whether this staff member holds a live offer for this case.
     /// The live offer of this case to this person, if any.
-    pub async fn pending_offer_of(
-        &self,
+    pub async fn pending_of(
+        self,
         case_id: CaseId,
         staff: StaffId,
         now: DateTime<Utc>,
@@ -151,24 +171,24 @@ impl Store {
             .await?)
     }
 
-    pub async fn has_pending_offer(
-        &self,
+    pub async fn has_pending(
+        self,
         case_id: CaseId,
         staff: StaffId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        Ok(self.pending_offer_of(case_id, staff, now).await?.is_some())
+        Ok(self.pending_of(case_id, staff, now).await?.is_some())
     }
 
-    pub async fn offer(&self, id: OfferId) -> Result<Option<offer::Model>, StoreError> {
+    pub async fn get(self, id: OfferId) -> Result<Option<offer::Model>, StoreError> {
         Ok(offer::Entity::find_by_id(id.as_uuid())
             .one(self.db())
             .await?)
     }
 
     /// Lawyer accepts an offer made to them. Of two concurrent accepts, one wins.
-    pub async fn accept_offer(
-        &self,
+    pub async fn accept(
+        self,
         offer_id: OfferId,
         staff: StaffId,
         ctx: Context<'_>,
@@ -217,8 +237,8 @@ impl Store {
     }
 
     /// Lawyer declines an offer: the case goes to the pool.
-    pub async fn decline_offer(
-        &self,
+    pub async fn decline(
+        self,
         offer_id: OfferId,
         staff: StaffId,
         reason: &str,
@@ -261,7 +281,7 @@ impl Store {
     /// A coordinator gives the case to a named lawyer, whatever the router
     /// was doing with it: a pending offer is cancelled.
     pub async fn reassign_case(
-        &self,
+        self,
         id: CaseId,
         to: StaffId,
         reason: &str,
@@ -293,7 +313,7 @@ impl Store {
     /// not found). The same guarded update as every claim, so a pull and a
     /// push, or two pulls, never both win.
     pub(crate) async fn claim_case(
-        &self,
+        self,
         id: CaseId,
         staff: StaffId,
         only: Option<Service>,
@@ -319,14 +339,14 @@ impl Store {
     }
 
     /// Whether this person has room for another offer now.
-    pub async fn has_room(&self, staff_id: StaffId) -> Result<bool, StoreError> {
+    pub async fn has_room(self, staff_id: StaffId) -> Result<bool, StoreError> {
         room_of(self.db(), staff_id).await
     }
 
     /// Pending offers past their deadline: the reconciler expires these when
     /// a timer was lost with Redis.
-    pub async fn overdue_offers(
-        &self,
+    pub async fn overdue(
+        self,
         now: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<offer::Model>, StoreError> {
@@ -341,8 +361,8 @@ impl Store {
 
     /// Pending offers still running: their timers are re-armed after Redis
     /// lost its data.
-    pub async fn live_offers(
-        &self,
+    pub async fn live(
+        self,
         now: DateTime<Utc>,
         after: Option<Uuid>,
         limit: u64,

@@ -42,10 +42,30 @@ pub struct PublicTipRow {
     pub police_station: Option<String>,
 }
 
+/// Open311 client keys and the public tip reading.
+///
+/// Reached as `store.open311()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Open311<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Open311<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Open311 client keys and the public tip reading.
+    pub fn open311(&self) -> Open311<'_> {
+        Open311(self)
+    }
+}
+
+impl Open311<'_> {
     /// Record a new client key by its hash; the key itself is never stored.
-    pub async fn issue_open311_key(
-        &self,
+    pub async fn issue_key(
+        self,
         name: &str,
         key_hash: &str,
         created_by: StaffId,
@@ -73,7 +93,7 @@ impl Store {
     }
 
     /// Every key ever issued, oldest first, revoked ones included.
-    pub async fn open311_keys(&self) -> Result<Vec<Open311KeyRecord>, StoreError> {
+    pub async fn keys(self) -> Result<Vec<Open311KeyRecord>, StoreError> {
         Ok(open311_key::Entity::find()
             .order_by_asc(open311_key::Column::CreatedAt)
             .order_by_asc(open311_key::Column::Id)
@@ -86,11 +106,7 @@ impl Store {
 
     /// Revoke a key (revoking it again keeps the first time). `false` when
     /// there is no such key.
-    pub async fn revoke_open311_key(
-        &self,
-        id: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    pub async fn revoke_key(self, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
         if open311_key::Entity::find_by_id(id)
             .one(self.db())
             .await?
@@ -108,10 +124,7 @@ impl Store {
     }
 
     /// The key with this hash, unless it was revoked.
-    pub async fn active_open311_key(
-        &self,
-        key_hash: &str,
-    ) -> Result<Option<Open311KeyRecord>, StoreError> {
+    pub async fn active_key(self, key_hash: &str) -> Result<Option<Open311KeyRecord>, StoreError> {
         Ok(open311_key::Entity::find()
             .filter(open311_key::Column::KeyHash.eq(key_hash))
             .filter(open311_key::Column::RevokedAt.is_null())
@@ -122,7 +135,7 @@ impl Store {
 
     /// The communities that take tips and have a QR scene (the key Open311
     /// clients name them by), by name.
-    pub async fn tip_communities(&self) -> Result<Vec<OrgUnitRecord>, StoreError> {
+    pub async fn tip_communities(self) -> Result<Vec<OrgUnitRecord>, StoreError> {
         let units: Vec<OrgUnitRecord> = records::all(
             org_unit::Entity::find()
                 .filter(org_unit::Column::Kind.eq(kind::COMMUNITY))
@@ -140,10 +153,7 @@ impl Store {
 
     /// Tips for the public reading, newest first. Tips opened from a
     /// mediation (a private dispute) are never among them.
-    pub async fn open311_tips(
-        &self,
-        filter: &PublicTipFilter,
-    ) -> Result<Vec<PublicTipRow>, StoreError> {
+    pub async fn tips(self, filter: &PublicTipFilter) -> Result<Vec<PublicTipRow>, StoreError> {
         if filter.categories.is_empty() || filter.ids.as_ref().is_some_and(Vec::is_empty) {
             return Ok(Vec::new());
         }
@@ -210,7 +220,7 @@ impl Store {
     }
 
     /// Whether `id` is a tip filed through Open311 (whatever its category).
-    pub async fn filed_through_open311(&self, id: Uuid) -> Result<bool, StoreError> {
+    pub async fn filed_through(self, id: Uuid) -> Result<bool, StoreError> {
         Ok(tip::Entity::find_by_id(id)
             .filter(tip::Column::Channel.eq(channel::OPEN311))
             .one(self.db())

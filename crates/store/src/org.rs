@@ -45,9 +45,29 @@ pub struct LawyerCard {
     pub firm: Option<String>,
 }
 
+/// The organisation tree, law firms, communities and their QR codes.
+///
+/// Reached as `store.org()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Org<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Org<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
-    pub async fn insert_org_unit(
-        &self,
+    /// The organisation tree, law firms, communities and their QR codes.
+    pub fn org(&self) -> Org<'_> {
+        Org(self)
+    }
+}
+
+impl Org<'_> {
+    pub async fn insert_unit(
+        self,
         unit: NewOrgUnit<'_>,
         now: DateTime<Utc>,
     ) -> Result<OrgUnitId, StoreError> {
@@ -71,7 +91,7 @@ impl Store {
     }
 
     /// The district unit with this exact name, if there is one.
-    pub async fn district_named(&self, name: &str) -> Result<Option<OrgUnitId>, StoreError> {
+    pub async fn district_named(self, name: &str) -> Result<Option<OrgUnitId>, StoreError> {
         Ok(org_unit::Entity::find()
             .filter(org_unit::Column::Kind.eq(kind::DISTRICT))
             .filter(org_unit::Column::Name.eq(name))
@@ -80,11 +100,7 @@ impl Store {
             .map(|unit| unit.id.into()))
     }
 
-    pub async fn insert_law_firm(
-        &self,
-        name: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Uuid, StoreError> {
+    pub async fn insert_law_firm(self, name: &str, now: DateTime<Utc>) -> Result<Uuid, StoreError> {
         let id = Uuid::now_v7();
         law_firm::Entity::insert(law_firm::ActiveModel {
             id: Set(id),
@@ -97,7 +113,7 @@ impl Store {
     }
 
     /// The firm's lawyers form the consultation pool of `unit` (a street or district).
-    pub async fn sign_firm(&self, firm_id: Uuid, unit: OrgUnitId) -> Result<(), StoreError> {
+    pub async fn sign_firm(self, firm_id: Uuid, unit: OrgUnitId) -> Result<(), StoreError> {
         firm_signing::Entity::insert(firm_signing::ActiveModel {
             firm_id: Set(firm_id),
             org_unit_id: Set(unit.as_uuid()),
@@ -110,7 +126,7 @@ impl Store {
 
     /// Make `lawyer` the signed lawyer of `community`, replacing any other.
     pub async fn sign_lawyer(
-        &self,
+        self,
         community: OrgUnitId,
         lawyer: StaffId,
         now: DateTime<Utc>,
@@ -133,7 +149,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn org_unit(&self, id: OrgUnitId) -> Result<Option<OrgUnitRecord>, StoreError> {
+    pub async fn unit(self, id: OrgUnitId) -> Result<Option<OrgUnitRecord>, StoreError> {
         Ok(org_unit::Entity::find_by_id(id.as_uuid())
             .one(self.db())
             .await?
@@ -141,15 +157,15 @@ impl Store {
             .transpose()?)
     }
 
-    pub async fn community(&self, id: OrgUnitId) -> Result<Option<OrgUnitRecord>, StoreError> {
+    pub async fn community(self, id: OrgUnitId) -> Result<Option<OrgUnitRecord>, StoreError> {
         Ok(self
-            .org_unit(id)
+            .unit(id)
             .await?
             .filter(|unit| unit.kind == UnitKind::Community))
     }
 
     pub async fn community_by_scene(
-        &self,
+        self,
         scene: &str,
     ) -> Result<Option<CommunityCard>, StoreError> {
         let Some(community) = org_unit::Entity::find()
@@ -185,7 +201,7 @@ impl Store {
         }))
     }
 
-    async fn signed_lawyer_card(&self, community: Uuid) -> Result<Option<LawyerCard>, StoreError> {
+    async fn signed_lawyer_card(self, community: Uuid) -> Result<Option<LawyerCard>, StoreError> {
         let Some(signing) = lawyer_signing::Entity::find_by_id(community)
             .one(self.db())
             .await?
@@ -215,7 +231,7 @@ impl Store {
     /// Every unit whose staff have a say over this community: the community
     /// itself, its street and district, its police station. A staff member
     /// whose scope is one of these may act on the community's cases.
-    pub async fn units_covering(&self, community: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
+    pub async fn units_covering(self, community: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
         let mut covering = Vec::with_capacity(4);
         let mut next = Some(community.as_uuid());
         let mut station = None;
@@ -233,7 +249,7 @@ impl Store {
 
     /// The units whose consultation pool this firm serves: the units it is
     /// signed to, and the streets of a district it is signed to.
-    pub async fn pool_units_of_firm(&self, firm_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    pub async fn pool_units_of_firm(self, firm_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
         let signed: Vec<Uuid> = firm_signing::Entity::find()
             .filter(firm_signing::Column::FirmId.eq(firm_id))
             .all(self.db())
@@ -255,7 +271,7 @@ impl Store {
     /// Firms whose lawyers serve `unit`: signed to it, or, for a street,
     /// to its district (a firm signed to a district serves each street).
     /// A community's own step is its signed lawyer's, not the whole pool's.
-    pub async fn firms_serving(&self, unit: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
+    pub async fn firms_serving(self, unit: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
         let parent = org_unit::Entity::find_by_id(unit.as_uuid())
             .one(self.db())
             .await?
@@ -271,7 +287,7 @@ impl Store {
             .collect())
     }
 
-    pub async fn active_categories(&self) -> Result<Vec<CategoryRecord>, StoreError> {
+    pub async fn active_categories(self) -> Result<Vec<CategoryRecord>, StoreError> {
         Ok(records::all(
             category::Entity::find()
                 .filter(category::Column::Active.eq(true))
@@ -281,7 +297,7 @@ impl Store {
         )?)
     }
 
-    pub async fn category(&self, code: &str) -> Result<Option<CategoryRecord>, StoreError> {
+    pub async fn category(self, code: &str) -> Result<Option<CategoryRecord>, StoreError> {
         Ok(category::Entity::find_by_id(code.to_owned())
             .filter(category::Column::Active.eq(true))
             .one(self.db())
@@ -291,8 +307,8 @@ impl Store {
     }
 }
 
-impl Store {
-    pub async fn qr_code(&self, unit: OrgUnitId) -> Result<Option<QrCodeRecord>, StoreError> {
+impl Org<'_> {
+    pub async fn qr_code(self, unit: OrgUnitId) -> Result<Option<QrCodeRecord>, StoreError> {
         Ok(crate::entity::qr_code::Entity::find_by_id(unit.as_uuid())
             .one(self.db())
             .await?
@@ -301,7 +317,7 @@ impl Store {
 
     /// Keep (or replace) the generated QR code of a unit.
     pub async fn save_qr_code(
-        &self,
+        self,
         unit: OrgUnitId,
         scene: &str,
         png: Vec<u8>,

@@ -84,8 +84,28 @@ impl OutboxBatch {
     }
 }
 
+/// The outbox as the relay reads it.
+///
+/// Reached as `store.outbox()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Outbox<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Outbox<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
-    pub async fn claim_outbox_batch(&self, limit: u64) -> Result<OutboxBatch, StoreError> {
+    /// The outbox as the relay reads it.
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox(self)
+    }
+}
+
+impl Outbox<'_> {
+    pub async fn claim_batch(self, limit: u64) -> Result<OutboxBatch, StoreError> {
         let txn = self.begin_write().await?;
         let rows = outbox::Entity::find()
             .filter(outbox::Column::PublishedAt.is_null())
@@ -98,7 +118,7 @@ impl Store {
     }
 
     /// Rows waiting to be relayed (for readiness and statistics).
-    pub async fn outbox_backlog(&self) -> Result<u64, StoreError> {
+    pub async fn backlog(self) -> Result<u64, StoreError> {
         use sea_orm::PaginatorTrait;
         Ok(outbox::Entity::find()
             .filter(outbox::Column::PublishedAt.is_null())

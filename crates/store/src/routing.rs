@@ -106,8 +106,28 @@ fn system(request_id: Option<&str>, now: DateTime<Utc>) -> Context<'_> {
     }
 }
 
+/// Routing: route contexts, offers, queues, escalation, SLA clocks, workflows.
+///
+/// Reached as `store.routing()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Routing<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Routing<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
-    pub async fn workflow_rules(&self, name: &str) -> Result<Option<WorkflowRules>, StoreError> {
+    /// Routing: route contexts, offers, queues, escalation, SLA clocks, workflows.
+    pub fn routing(&self) -> Routing<'_> {
+        Routing(self)
+    }
+}
+
+impl Routing<'_> {
+    pub async fn workflow_rules(self, name: &str) -> Result<Option<WorkflowRules>, StoreError> {
         if let Some(cached) = self.reference().workflow(name) {
             return Ok(cached);
         }
@@ -122,7 +142,7 @@ impl Store {
 
     /// The workflow a category uses for a service (its own list, else its parent's).
     async fn workflow_for(
-        &self,
+        self,
         category: &category::Model,
         service: &str,
     ) -> Result<Option<WorkflowRules>, StoreError> {
@@ -144,7 +164,7 @@ impl Store {
     }
 
     /// The community, its station, street and district.
-    pub async fn case_place(&self, community: OrgUnitId) -> Result<CasePlace, StoreError> {
+    pub async fn case_place(self, community: OrgUnitId) -> Result<CasePlace, StoreError> {
         if let Some(place) = self.reference().place(community.as_uuid()) {
             return Ok(place);
         }
@@ -153,7 +173,7 @@ impl Store {
         Ok(place)
     }
 
-    async fn walk_place(&self, community: OrgUnitId) -> Result<CasePlace, StoreError> {
+    async fn walk_place(self, community: OrgUnitId) -> Result<CasePlace, StoreError> {
         let mut place = CasePlace {
             community,
             station: None,
@@ -177,8 +197,8 @@ impl Store {
     }
 
     /// The case and everything the engine needs to decide about it now.
-    pub async fn route_context(
-        &self,
+    pub async fn context(
+        self,
         id: CaseId,
         now: DateTime<Utc>,
     ) -> Result<Option<RouteContext>, StoreError> {
@@ -222,7 +242,11 @@ impl Store {
                     .chain(self.refused_by_parties(&case).await?)
                     .collect(),
                 match routing.place.unit_at(step.level) {
-                    Some(unit) => self.dispatch_snapshots(step.role, unit, now).await?,
+                    Some(unit) => {
+                        self.staffing()
+                            .dispatch_snapshots(step.role, unit, now)
+                            .await?
+                    }
                     None => Vec::new(),
                 },
             ),
@@ -240,7 +264,7 @@ impl Store {
     }
 
     /// Mediators a party refused (回避): never offered the case.
-    async fn refused_by_parties(&self, case: &case::Model) -> Result<Vec<StaffId>, StoreError> {
+    async fn refused_by_parties(self, case: &case::Model) -> Result<Vec<StaffId>, StoreError> {
         if case.service != Service::Mediation.as_str() {
             return Ok(Vec::new());
         }
@@ -259,7 +283,7 @@ impl Store {
 
     /// Staff not to ask again: whoever had the case on this step, and
     /// whoever said "not me" (declined, handed back) on any step.
-    async fn excluded_on_step(&self, id: CaseId, step: usize) -> Result<Vec<StaffId>, StoreError> {
+    async fn excluded_on_step(self, id: CaseId, step: usize) -> Result<Vec<StaffId>, StoreError> {
         Ok(offer::Entity::find()
             .filter(offer::Column::CaseId.eq(id.as_uuid()))
             .filter(
@@ -282,7 +306,7 @@ impl Store {
     /// index on pending offers makes a second live offer impossible even if
     /// two routers got past the status guard.
     pub async fn offer_case(
-        &self,
+        self,
         case: &case::Model,
         at: LadderPlacement<'_>,
         to: StaffId,
@@ -327,7 +351,7 @@ impl Store {
     /// Nobody to offer it to now: keep it waiting in its step's queue. A
     /// case already waiting there is left as it is (no write).
     pub async fn queue_case(
-        &self,
+        self,
         case: &case::Model,
         at: LadderPlacement<'_>,
         reason: &str,
@@ -368,7 +392,7 @@ impl Store {
 
     /// Climb to the next step (its timeout passed, or nobody there now).
     pub async fn escalate_case(
-        &self,
+        self,
         case: &case::Model,
         at: LadderPlacement<'_>,
         reason: &str,
@@ -390,7 +414,7 @@ impl Store {
     /// Past the last step: into the coordinator's unrouted queue. The event
     /// is the alarm; coordinators list these cases and assign them by hand.
     pub async fn unroute_case(
-        &self,
+        self,
         case: &case::Model,
         at: LadderPlacement<'_>,
         reason: &str,
@@ -417,7 +441,7 @@ impl Store {
     /// nothing to do (answered meanwhile, not yet due, or already expired by
     /// another instance): timers are at-least-once.
     pub async fn expire_offer(
-        &self,
+        self,
         id: OfferId,
         request_id: Option<&str>,
         now: DateTime<Utc>,
@@ -475,7 +499,7 @@ impl Store {
     /// Record that a response-time clock ran out. Returns false when it was
     /// already recorded (timers are at-least-once; the key makes it once).
     pub async fn record_sla_breach(
-        &self,
+        self,
         case: &case::Model,
         clock: &str,
         due_at: DateTime<Utc>,
@@ -513,7 +537,7 @@ impl Store {
     /// The moments that start, stop and pause the case's SLA clocks. The
     /// case waits on the resident from a public reply until their next
     /// follow-up.
-    pub async fn case_times(&self, case: &case::Model) -> Result<CaseTimes, StoreError> {
+    pub async fn case_times(self, case: &case::Model) -> Result<CaseTimes, StoreError> {
         let events = case_event::Entity::find()
             .filter(case_event::Column::CaseId.eq(case.id))
             .filter(case_event::Column::Action.is_in([
@@ -548,7 +572,7 @@ impl Store {
         })
     }
 
-    pub async fn sla_breaches_of(&self, id: CaseId) -> Result<Vec<sla_breach::Model>, StoreError> {
+    pub async fn sla_breaches_of(self, id: CaseId) -> Result<Vec<sla_breach::Model>, StoreError> {
         Ok(sla_breach::Entity::find()
             .filter(sla_breach::Column::CaseId.eq(id.as_uuid()))
             .order_by_asc(sla_breach::Column::BreachedAt)
@@ -559,7 +583,7 @@ impl Store {
     /// Cases still waiting for their first routing decision since before
     /// `submitted_before`: their route job may have been lost.
     pub async fn cases_awaiting_first_route(
-        &self,
+        self,
         submitted_before: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<CaseId>, StoreError> {
@@ -582,7 +606,7 @@ impl Store {
     /// owned and not yet finished), in id order from `after`: after Redis
     /// lost its data, each gets its route job and SLA timer back.
     pub async fn open_cases(
-        &self,
+        self,
         after: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<CaseId>, StoreError> {
@@ -616,7 +640,7 @@ impl Store {
     /// the coordinator), highest priority then oldest first: who to route
     /// when someone there becomes available.
     pub async fn waiting_in_units(
-        &self,
+        self,
         units: &[OrgUnitId],
         limit: u64,
     ) -> Result<Vec<case::Model>, StoreError> {
@@ -642,11 +666,11 @@ impl Store {
     }
 }
 
-impl Store {
+impl Routing<'_> {
     /// The coordinators' unrouted queue (every service), newest first, one
     /// page from `before`.
     pub async fn unrouted_page(
-        &self,
+        self,
         before: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<case::Model>, StoreError> {
@@ -664,7 +688,7 @@ impl Store {
     }
 
     /// Every workflow, by name.
-    pub async fn workflows(&self) -> Result<Vec<(String, String, WorkflowRules)>, StoreError> {
+    pub async fn workflows(self) -> Result<Vec<(String, String, WorkflowRules)>, StoreError> {
         workflow::Entity::find()
             .order_by_asc(workflow::Column::Name)
             .all(self.db())
@@ -681,7 +705,7 @@ impl Store {
     /// with the catalogue's rules). Cases already on it follow the new
     /// ladder from their current step on.
     pub async fn update_workflow(
-        &self,
+        self,
         name: &str,
         sla: SlaTargets,
         ladder: &[LadderStep],
@@ -719,16 +743,20 @@ impl Store {
 /// How many waiting cases "next case" looks at before saying there is none.
 const NEXT_CASE_SCAN: u64 = 50;
 
-impl Store {
+impl Routing<'_> {
     /// "Give me the next case": the highest-priority, oldest waiting case
     /// this person is eligible for now, taken with the same guarded update
     /// as an accept, so pull and push never both win.
     pub async fn claim_next_case(
-        &self,
+        self,
         staff: StaffId,
         ctx: Context<'_>,
     ) -> Result<Option<CaseId>, StoreError> {
-        let Some(mut me) = self.own_dispatch_snapshot(staff, ctx.now).await? else {
+        let Some(mut me) = self
+            .staffing()
+            .own_dispatch_snapshot(staff, ctx.now)
+            .await?
+        else {
             return Ok(None);
         };
         // Asking for work says "I am here", whatever the presence switch says.
@@ -772,7 +800,11 @@ impl Store {
             if eligibility(step, &routing, &me, &excluded).is_err() {
                 continue;
             }
-            match self.claim_case(case.id.into(), staff, None, ctx).await {
+            match self
+                .offers()
+                .claim_case(case.id.into(), staff, None, ctx)
+                .await
+            {
                 Ok(()) => return Ok(Some(case.id.into())),
                 // Someone else took it (or it was offered) meanwhile: next one.
                 Err(StoreError::Conflict(_) | StoreError::Transition(_)) => continue,

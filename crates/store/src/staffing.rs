@@ -43,10 +43,30 @@ pub struct NewRoom<'a> {
     pub opening_hours: Option<&'a str>,
 }
 
+/// Staff profiles, presence, duty shifts and rooms; dispatch snapshots.
+///
+/// Reached as `store.staffing()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Staffing<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Staffing<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Staff profiles, presence, duty shifts and rooms; dispatch snapshots.
+    pub fn staffing(&self) -> Staffing<'_> {
+        Staffing(self)
+    }
+}
+
+impl Staffing<'_> {
     /// Whether `unit` lies inside `scope`: the same unit, below it in the
     /// tree, or a community whose police station is `scope`.
-    pub async fn unit_within(&self, unit: OrgUnitId, scope: OrgUnitId) -> Result<bool, StoreError> {
+    pub async fn unit_within(self, unit: OrgUnitId, scope: OrgUnitId) -> Result<bool, StoreError> {
         let mut next = Some(unit.as_uuid());
         let mut hops = 0;
         while let Some(id) = next {
@@ -70,7 +90,7 @@ impl Store {
     }
 
     pub async fn org_units_under(
-        &self,
+        self,
         parent: Option<OrgUnitId>,
     ) -> Result<Vec<OrgUnitRecord>, StoreError> {
         let query = match parent {
@@ -85,8 +105,8 @@ impl Store {
         )?)
     }
 
-    pub async fn staff_profile(&self, id: StaffId) -> Result<Option<StaffProfile>, StoreError> {
-        let Some(account) = self.staff(id).await? else {
+    pub async fn profile(self, id: StaffId) -> Result<Option<StaffProfile>, StoreError> {
+        let Some(account) = self.identity().staff(id).await? else {
             return Ok(None);
         };
         let mut profiles = self.profiles(vec![account]).await?;
@@ -94,7 +114,7 @@ impl Store {
     }
 
     /// Staff whose home unit is `unit`, with their attributes.
-    pub async fn staff_of_unit(&self, unit: OrgUnitId) -> Result<Vec<StaffProfile>, StoreError> {
+    pub async fn of_unit(self, unit: OrgUnitId) -> Result<Vec<StaffProfile>, StoreError> {
         let accounts = staff::Entity::find()
             .filter(staff::Column::OrgUnitId.eq(unit.as_uuid()))
             .order_by_asc(staff::Column::Username)
@@ -103,7 +123,7 @@ impl Store {
         self.profiles(accounts).await
     }
 
-    async fn profiles(&self, accounts: Vec<staff::Model>) -> Result<Vec<StaffProfile>, StoreError> {
+    async fn profiles(self, accounts: Vec<staff::Model>) -> Result<Vec<StaffProfile>, StoreError> {
         let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
         let units = staff_unit::Entity::find()
             .filter(staff_unit::Column::StaffId.is_in(ids.clone()))
@@ -133,8 +153,8 @@ impl Store {
     }
 
     /// Replace a staff member's units and skills (each `None` leaves it as it is).
-    pub async fn set_staff_routing(
-        &self,
+    pub async fn set_routing(
+        self,
         id: StaffId,
         units: Option<&[OrgUnitId]>,
         skills: Option<&[String]>,
@@ -182,7 +202,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn set_display_name(&self, id: StaffId, name: &str) -> Result<(), StoreError> {
+    pub async fn set_display_name(self, id: StaffId, name: &str) -> Result<(), StoreError> {
         staff::Entity::update_many()
             .col_expr(staff::Column::DisplayName, Expr::value(name))
             .filter(staff::Column::Id.eq(id.as_uuid()))
@@ -192,7 +212,7 @@ impl Store {
     }
 
     pub async fn set_presence(
-        &self,
+        self,
         id: StaffId,
         presence: Presence,
         now: DateTime<Utc>,
@@ -222,7 +242,7 @@ impl Store {
     /// One person as the dispatch engine sees them, with every unit they
     /// serve (home, memberships, and for lawyers their firm's pool units).
     pub async fn own_dispatch_snapshot(
-        &self,
+        self,
         id: StaffId,
         now: DateTime<Utc>,
     ) -> Result<Option<sansuo_domain::dispatch::StaffSnapshot>, StoreError> {
@@ -250,7 +270,7 @@ impl Store {
             }
         }
         if let Some(firm) = account.law_firm_id {
-            for unit in self.pool_units_of_firm(firm).await? {
+            for unit in self.org().pool_units_of_firm(firm).await? {
                 if !me.units.contains(&unit.into()) {
                     me.units.push(unit.into());
                 }
@@ -260,7 +280,7 @@ impl Store {
     }
 
     pub async fn add_duty_shift(
-        &self,
+        self,
         unit: OrgUnitId,
         staff: StaffId,
         starts_at: DateTime<Utc>,
@@ -290,7 +310,7 @@ impl Store {
 
     /// Shifts of a unit overlapping `[from, to)`, in start order.
     pub async fn duty_shifts(
-        &self,
+        self,
         unit: OrgUnitId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -307,14 +327,14 @@ impl Store {
             .collect())
     }
 
-    pub async fn duty_shift(&self, id: Uuid) -> Result<Option<DutyShiftRecord>, StoreError> {
+    pub async fn duty_shift(self, id: Uuid) -> Result<Option<DutyShiftRecord>, StoreError> {
         Ok(duty_shift::Entity::find_by_id(id)
             .one(self.db())
             .await?
             .map(Into::into))
     }
 
-    pub async fn delete_duty_shift(&self, id: Uuid) -> Result<bool, StoreError> {
+    pub async fn delete_duty_shift(self, id: Uuid) -> Result<bool, StoreError> {
         Ok(duty_shift::Entity::delete_by_id(id)
             .exec(self.db())
             .await?
@@ -323,7 +343,7 @@ impl Store {
     }
 
     pub async fn add_room(
-        &self,
+        self,
         room: NewRoom<'_>,
         now: DateTime<Utc>,
     ) -> Result<RoomRecord, StoreError> {
@@ -350,14 +370,14 @@ impl Store {
         Ok(model.into())
     }
 
-    pub async fn room(&self, id: Uuid) -> Result<Option<RoomRecord>, StoreError> {
+    pub async fn room(self, id: Uuid) -> Result<Option<RoomRecord>, StoreError> {
         Ok(mediation_room::Entity::find_by_id(id)
             .one(self.db())
             .await?
             .map(Into::into))
     }
 
-    pub async fn rooms_of(&self, unit: OrgUnitId) -> Result<Vec<RoomRecord>, StoreError> {
+    pub async fn rooms_of(self, unit: OrgUnitId) -> Result<Vec<RoomRecord>, StoreError> {
         Ok(mediation_room::Entity::find()
             .filter(mediation_room::Column::OrgUnitId.eq(unit.as_uuid()))
             .order_by_asc(mediation_room::Column::Name)
@@ -485,12 +505,12 @@ fn snapshot_sql(backend: DbBackend, lawyers: bool) -> String {
     )
 }
 
-impl Store {
+impl Staffing<'_> {
     /// Everyone of `role` working for `unit` (home unit or membership), as
     /// the dispatch engine sees them at `now`: presence, duty, load, skills.
     /// One statement (see [`snapshot_sql`]).
     pub async fn dispatch_snapshots(
-        &self,
+        self,
         role: sansuo_domain::StaffRole,
         unit: OrgUnitId,
         now: DateTime<Utc>,

@@ -147,12 +147,32 @@ fn count(n: i64) -> u64 {
     n.max(0) as u64
 }
 
+/// Routing statistics for coordinators and administrators.
+///
+/// Reached as `store.stats()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Stats<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Stats<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Routing statistics for coordinators and administrators.
+    pub fn stats(&self) -> Stats<'_> {
+        Stats(self)
+    }
+}
+
+impl Stats<'_> {
     /// Every unit in the subtree of `unit`: the unit itself, its
     /// descendants through `parent_id`, and the communities whose police
     /// station is one of those (with their own descendants). One query per
     /// level of the tree.
-    pub async fn subtree_units(&self, unit: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
+    pub async fn subtree_units(self, unit: OrgUnitId) -> Result<Vec<Uuid>, StoreError> {
         let mut seen: HashSet<Uuid> = HashSet::from([unit.as_uuid()]);
         let mut all = vec![unit.as_uuid()];
         let mut frontier = all.clone();
@@ -176,7 +196,7 @@ impl Store {
     }
 
     /// The real-time picture of the subtree of `unit`.
-    pub async fn live_stats(&self, unit: OrgUnitId) -> Result<LiveStats, StoreError> {
+    pub async fn live(self, unit: OrgUnitId) -> Result<LiveStats, StoreError> {
         let units = self.subtree_units(unit).await?;
         let queues = self.queues(&units).await?;
 
@@ -209,7 +229,7 @@ impl Store {
 
     /// Waiting cases (pooled, not with the coordinator) of every queue
     /// whose unit is in `units`.
-    async fn queues(&self, units: &[Uuid]) -> Result<Vec<QueueStats>, StoreError> {
+    async fn queues(self, units: &[Uuid]) -> Result<Vec<QueueStats>, StoreError> {
         #[derive(FromQueryResult)]
         struct Level {
             pool_unit_id: Uuid,
@@ -286,7 +306,7 @@ impl Store {
     /// Active staff of the subtree by role. A person belongs to the
     /// subtree through their home unit, a unit membership, or (lawyers) a
     /// firm signed to one of its units. Each counts once per role.
-    async fn staffing(&self, units: &[Uuid]) -> Result<Vec<RoleStaffing>, StoreError> {
+    async fn staffing(self, units: &[Uuid]) -> Result<Vec<RoleStaffing>, StoreError> {
         let members = Query::select()
             .column(staff_unit::Column::StaffId)
             .from(staff_unit::Entity)
@@ -386,8 +406,8 @@ impl Store {
     /// and SLA breaches recorded in the period (of the subtree's cases,
     /// whenever those were created), and durations and counts of the cases
     /// created in the period.
-    pub async fn summary_stats(
-        &self,
+    pub async fn summary(
+        self,
         unit: OrgUnitId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
@@ -532,7 +552,7 @@ impl Store {
     }
 
     /// Cases matching `cases` per current owner, and how many of those are resolved.
-    async fn cases_by_owner(&self, cases: Condition) -> Result<Vec<StaffCases>, StoreError> {
+    async fn cases_by_owner(self, cases: Condition) -> Result<Vec<StaffCases>, StoreError> {
         #[derive(FromQueryResult)]
         struct OwnerStatus {
             owner_staff_id: Uuid,

@@ -198,15 +198,31 @@ pub(crate) async fn move_tip<C: ConnectionTrait>(
     Ok(to)
 }
 
+/// Tips (随手拍): submit, support, photos, messages, triage, the board.
+///
+/// Reached as `store.tips()`; see [`Store`].
+#[derive(Clone, Copy)]
+pub struct Tips<'a>(pub(crate) &'a Store);
+
+impl std::ops::Deref for Tips<'_> {
+    type Target = Store;
+    fn deref(&self) -> &Store {
+        self.0
+    }
+}
+
 impl Store {
+    /// Tips (随手拍): submit, support, photos, messages, triage, the board.
+    pub fn tips(&self) -> Tips<'_> {
+        Tips(self)
+    }
+}
+
+impl Tips<'_> {
     /// Write the tip, its first event and its routing outbox row in one
     /// transaction. A retry with the same submission key returns the first
     /// tip; with a different request it is refused.
-    pub async fn submit_tip(
-        &self,
-        new: NewTip,
-        now: DateTime<Utc>,
-    ) -> Result<Submission, StoreError> {
+    pub async fn submit(self, new: NewTip, now: DateTime<Utc>) -> Result<Submission, StoreError> {
         if let Some(found) = self.replayed_tip(&new).await? {
             return Ok(found);
         }
@@ -227,7 +243,7 @@ impl Store {
         Ok(Submission::Created(new.id))
     }
 
-    async fn replayed_tip(&self, new: &NewTip) -> Result<Option<Submission>, StoreError> {
+    async fn replayed_tip(self, new: &NewTip) -> Result<Option<Submission>, StoreError> {
         let Some((key, hash)) = &new.submission else {
             return Ok(None);
         };
@@ -245,7 +261,7 @@ impl Store {
     }
 
     /// The tip a submission key (reporter + Idempotency-Key) created, if any.
-    pub async fn tip_by_submission_key(&self, key: &str) -> Result<Option<CaseId>, StoreError> {
+    pub async fn by_submission_key(self, key: &str) -> Result<Option<CaseId>, StoreError> {
         Ok(tip::Entity::find()
             .filter(tip::Column::SubmissionKey.eq(key))
             .one(self.db())
@@ -253,7 +269,7 @@ impl Store {
             .map(|t| t.case_id.into()))
     }
 
-    pub async fn tip(&self, id: CaseId) -> Result<Option<TipRecord>, StoreError> {
+    pub async fn get(self, id: CaseId) -> Result<Option<TipRecord>, StoreError> {
         let Some(case) = case::Entity::find_by_id(id.as_uuid())
             .filter(case::Column::Service.eq(SERVICE))
             .one(self.db())
@@ -265,10 +281,7 @@ impl Store {
     }
 
     /// The tip an anonymous reporter's tracking token belongs to.
-    pub async fn tip_by_token_hash(
-        &self,
-        token_hash: &str,
-    ) -> Result<Option<TipRecord>, StoreError> {
+    pub async fn by_token_hash(self, token_hash: &str) -> Result<Option<TipRecord>, StoreError> {
         let Some(detail) = tip::Entity::find()
             .filter(tip::Column::TrackingTokenHash.eq(token_hash))
             .one(self.db())
@@ -276,10 +289,10 @@ impl Store {
         else {
             return Ok(None);
         };
-        self.tip(detail.case_id.into()).await
+        self.get(detail.case_id.into()).await
     }
 
-    async fn hydrate_tips(&self, cases: Vec<case::Model>) -> Result<Vec<TipRecord>, StoreError> {
+    async fn hydrate_tips(self, cases: Vec<case::Model>) -> Result<Vec<TipRecord>, StoreError> {
         let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
         let details = tip::Entity::find()
             .filter(tip::Column::CaseId.is_in(ids.clone()))
@@ -324,8 +337,8 @@ impl Store {
     }
 
     /// A named reporter's tips, newest first.
-    pub async fn tips_of(
-        &self,
+    pub async fn of_resident(
+        self,
         resident: ResidentId,
         before: Option<CaseId>,
         limit: u64,
@@ -346,8 +359,8 @@ impl Store {
 
     /// Open tips of a category inside a box, reported since `since` (the
     /// exact radius is the domain's to apply).
-    pub async fn tips_in_box(
-        &self,
+    pub async fn in_box(
+        self,
         category: &str,
         bbox: BoundingBox,
         since: DateTime<Utc>,
@@ -394,8 +407,8 @@ impl Store {
     }
 
     /// "Me too": one supporter per pseudonym; `false` when already counted.
-    pub async fn support_tip(
-        &self,
+    pub async fn support(
+        self,
         id: CaseId,
         supporter_key: &str,
         now: DateTime<Utc>,
@@ -432,8 +445,8 @@ impl Store {
 
     /// Record a stored photo; refused past `max_photos` for the tip (counted
     /// in the same transaction, so two uploads at once cannot both slip past).
-    pub async fn add_tip_photo(
-        &self,
+    pub async fn add_photo(
+        self,
         id: CaseId,
         photo: NewPhoto,
         max_photos: usize,
@@ -482,8 +495,8 @@ impl Store {
         Ok(())
     }
 
-    pub async fn tip_photo(
-        &self,
+    pub async fn photo(
+        self,
         id: CaseId,
         photo: Uuid,
     ) -> Result<Option<tip_photo::Model>, StoreError> {
@@ -497,8 +510,8 @@ impl Store {
     /// message is on the case, and a closed or unfounded tip is reopened and
     /// routed again, offered first to the officer who had it.
     /// Returns whether the tip was reopened.
-    pub async fn follow_up_tip(
-        &self,
+    pub async fn follow_up(
+        self,
         id: CaseId,
         body: &str,
         ctx: Context<'_>,
@@ -559,8 +572,8 @@ impl Store {
     }
 
     /// The officer writes to the reporter (public) or adds an internal note.
-    pub async fn tip_message(
-        &self,
+    pub async fn message(
+        self,
         id: CaseId,
         officer: StaffId,
         body: &str,
@@ -587,8 +600,8 @@ impl Store {
         Ok(())
     }
 
-    pub async fn tip_messages(
-        &self,
+    pub async fn messages(
+        self,
         id: CaseId,
         include_internal: bool,
     ) -> Result<Vec<case_message::Model>, StoreError> {
@@ -603,8 +616,8 @@ impl Store {
             .await?)
     }
 
-    pub async fn tip_events(
-        &self,
+    pub async fn events(
+        self,
         id: CaseId,
         include_internal: bool,
     ) -> Result<Vec<case_event::Model>, StoreError> {
@@ -621,8 +634,8 @@ impl Store {
 
     /// The triage verdict. An unfounded tip counts against its reporter's
     /// screening record (by pseudonym); every verdict counts as triaged.
-    pub async fn triage_tip(
-        &self,
+    pub async fn triage(
+        self,
         id: CaseId,
         officer: StaffId,
         verdict: TriageVerdict,
@@ -681,8 +694,8 @@ impl Store {
 
     /// verify / action / close: the owner moves the tip along, with a note
     /// (for close, the note to the reporter).
-    pub async fn advance_tip(
-        &self,
+    pub async fn advance(
+        self,
         id: CaseId,
         officer: StaffId,
         action: TipAction,
@@ -723,8 +736,8 @@ impl Store {
 
     /// The same matter as `original` (another open or closed tip): this one
     /// is finished, the original gains a supporter.
-    pub async fn mark_tip_duplicate(
-        &self,
+    pub async fn mark_duplicate(
+        self,
         id: CaseId,
         officer: StaffId,
         original: CaseId,
@@ -768,7 +781,7 @@ impl Store {
     }
 
     /// The screening record of a reporter pseudonym.
-    pub async fn reporter_record(&self, reporter_key: &str) -> Result<ReporterRecord, StoreError> {
+    pub async fn reporter_record(self, reporter_key: &str) -> Result<ReporterRecord, StoreError> {
         Ok(tip_reporter::Entity::find_by_id(reporter_key.to_owned())
             .one(self.db())
             .await?
@@ -780,8 +793,8 @@ impl Store {
     }
 
     /// The officers' triage board: tips they own, by priority then age.
-    pub async fn tip_board(
-        &self,
+    pub async fn board(
+        self,
         officer: StaffId,
         filter: &BoardFilter,
         after: Option<BoardCursor>,
@@ -835,7 +848,7 @@ impl Store {
 
     /// When the reporter last wrote, per tip (for "new from the reporter").
     pub async fn last_reporter_messages(
-        &self,
+        self,
         ids: &[Uuid],
     ) -> Result<Vec<(Uuid, DateTime<Utc>)>, StoreError> {
         let rows = case_message::Entity::find()
@@ -856,11 +869,7 @@ impl Store {
 
     /// Cancel whatever the router was doing with a tip that leaves triage
     /// some other way (converted into a mediation, closed by a coordinator).
-    pub async fn cancel_tip_offers(
-        &self,
-        id: CaseId,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    pub async fn cancel_offers(self, id: CaseId, now: DateTime<Utc>) -> Result<(), StoreError> {
         cancel_pending_offers(self.db(), id.as_uuid(), now).await
     }
 }

@@ -16,7 +16,7 @@ impl Worker {
         subject: Subject,
         request_id: Option<&str>,
     ) -> Result<(), WorkerError> {
-        let Some(held) = self.store.held_text(subject).await? else {
+        let Some(held) = self.store.moderation().held_text(subject).await? else {
             return Err(WorkerError::BadJob(format!("{subject:?} does not exist")));
         };
         if held.moderation != Moderation::Pending {
@@ -45,7 +45,12 @@ impl Worker {
             request_id,
             now: Utc::now(),
         };
-        if let Some(state) = self.store.apply_check(subject, verdict, ctx).await? {
+        if let Some(state) = self
+            .store
+            .moderation()
+            .apply_check(subject, verdict, ctx)
+            .await?
+        {
             info!(?subject, moderation = %state, "late content check applied");
         }
         Ok(())

@@ -20,7 +20,7 @@ impl Worker {
         else {
             return Ok(()); // this event has no template here (or no WeChat): nothing to send
         };
-        let Some(record) = self.store.consultation(case_id).await? else {
+        let Some(record) = self.store.consultations().get(case_id).await? else {
             return Err(WorkerError::BadJob(format!(
                 "case {case_id} does not exist"
             )));
@@ -28,7 +28,7 @@ impl Worker {
         let Some(resident_id) = record.case.resident_id.map(ResidentId::from) else {
             return Ok(());
         };
-        let Some(resident) = self.store.resident(resident_id).await? else {
+        let Some(resident) = self.store.identity().resident(resident_id).await? else {
             return Ok(());
         };
         if resident.openid.starts_with("demo:") {
@@ -38,7 +38,8 @@ impl Worker {
         let id = format!("{}:{case_id}", event.as_str());
         let Some(claim) = self
             .store
-            .claim_notification(
+            .notifications()
+            .claim(
                 &id,
                 event.as_str(),
                 case_id.as_uuid(),
@@ -52,16 +53,19 @@ impl Worker {
         };
         if !self
             .store
+            .notifications()
             .take_credit(resident_id, &template.template_id, now)
             .await?
         {
             self.store
-                .finish_notification(&id, status::NO_CREDIT, None, now)
+                .notifications()
+                .finish(&id, status::NO_CREDIT, None, now)
                 .await?;
             return Ok(());
         }
         let category = self
             .store
+            .org()
             .category(&record.case.category_code)
             .await?
             .map_or_else(|| record.case.category_code.clone(), |c| c.name_zh);
@@ -87,7 +91,8 @@ impl Worker {
         match wechat.send_subscribe_message(&message).await {
             Ok(()) => {
                 self.store
-                    .finish_notification(&id, status::SENT, None, Utc::now())
+                    .notifications()
+                    .finish(&id, status::SENT, None, Utc::now())
                     .await?;
                 info!(%case_id, event = event.as_str(), "subscribe message sent");
                 Ok(())
@@ -95,29 +100,35 @@ impl Worker {
             Err(WechatError::NoSubscriptionCredit) => {
                 // Our count was ahead of WeChat's: trust WeChat, do not retry.
                 self.store
+                    .notifications()
                     .clear_credits(resident_id, &template.template_id, Utc::now())
                     .await?;
                 self.store
-                    .finish_notification(&id, status::NO_CREDIT, Some("43101"), Utc::now())
+                    .notifications()
+                    .finish(&id, status::NO_CREDIT, Some("43101"), Utc::now())
                     .await?;
                 Ok(())
             }
             Err(e) if e.is_retryable() && claim.attempts < self.config.notify_max_attempts => {
                 self.store
+                    .notifications()
                     .refund_credit(resident_id, &template.template_id, Utc::now())
                     .await?;
                 self.store
-                    .finish_notification(&id, status::PENDING, Some(&e.to_string()), Utc::now())
+                    .notifications()
+                    .finish(&id, status::PENDING, Some(&e.to_string()), Utc::now())
                     .await?;
                 warn!(%case_id, attempt = claim.attempts, error = %e, "subscribe message failed; will retry");
                 Err(e.into())
             }
             Err(e) => {
                 self.store
+                    .notifications()
                     .refund_credit(resident_id, &template.template_id, Utc::now())
                     .await?;
                 self.store
-                    .finish_notification(&id, status::DEAD, Some(&e.to_string()), Utc::now())
+                    .notifications()
+                    .finish(&id, status::DEAD, Some(&e.to_string()), Utc::now())
                     .await?;
                 warn!(%case_id, attempts = claim.attempts, error = %e, "subscribe message given up (dead letter)");
                 Ok(())

@@ -46,9 +46,10 @@ impl Worker {
         let now = Utc::now();
         let mut report = ReconcileReport::default();
         // Offers whose timer never fired (lost, or the router was down).
-        for offer in self.store.overdue_offers(now, SCAN_LIMIT).await? {
+        for offer in self.store.offers().overdue(now, SCAN_LIMIT).await? {
             if self
                 .store
+                .routing()
                 .expire_offer(OfferId::from(offer.id), None, now)
                 .await
                 .unwrap_or(false)
@@ -76,6 +77,7 @@ impl Worker {
         let grace = chrono::Duration::from_std(self.config.reconcile_every).unwrap_or_default();
         for case_id in self
             .store
+            .routing()
             .cases_awaiting_first_route(now - grace, SCAN_LIMIT)
             .await?
         {
@@ -85,7 +87,7 @@ impl Worker {
         }
         // Content checks still owed whose job may have been lost. At most one
         // attempt per interval per text while WeChat is down.
-        for subject in self.store.pending_checks(SCAN_LIMIT).await? {
+        for subject in self.store.moderation().pending_checks(SCAN_LIMIT).await? {
             let check = Work::Moderate(jobs::work_subject(subject));
             self.schedule(check, None, now + grace).await?;
             report.republished_checks += 1;
@@ -103,7 +105,7 @@ impl Worker {
     ) -> Result<(), WorkerError> {
         let mut after = None;
         loop {
-            let offers = self.store.live_offers(now, after, SCAN_LIMIT).await?;
+            let offers = self.store.offers().live(now, after, SCAN_LIMIT).await?;
             for offer in &offers {
                 let timer = Work::OfferTimeout {
                     offer_id: offer.id.into(),
@@ -118,7 +120,7 @@ impl Worker {
         }
         let mut after = None;
         loop {
-            let cases = self.store.open_cases(after, SCAN_LIMIT).await?;
+            let cases = self.store.routing().open_cases(after, SCAN_LIMIT).await?;
             for case_id in &cases {
                 let case_id = *case_id;
                 self.schedule(Work::RouteCase { case_id }, None, now)

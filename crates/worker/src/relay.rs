@@ -24,7 +24,7 @@ impl Worker {
     /// The relay knows no kind of work: each row becomes the job its work
     /// names.
     pub async fn relay_once(&self) -> Result<usize, WorkerError> {
-        let batch = self.store.claim_outbox_batch(BATCH).await?;
+        let batch = self.store.outbox().claim_batch(BATCH).await?;
         let mut published = Vec::with_capacity(batch.rows.len());
         for row in &batch.rows {
             let span = info_span!("relay", outbox_id = row.id, topic = %row.topic, request_id = row.request_id.as_deref().unwrap_or(""));

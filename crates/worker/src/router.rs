@@ -105,7 +105,7 @@ impl Worker {
         // Each pass either settles the case or climbs one step; a ladder is short.
         for _ in 0..MAX_CLIMB {
             let now = Utc::now();
-            let Some(ctx) = self.store.route_context(case_id, now).await? else {
+            let Some(ctx) = self.store.routing().context(case_id, now).await? else {
                 return Err(WorkerError::BadJob(format!(
                     "case {case_id} does not exist"
                 )));
@@ -159,6 +159,7 @@ impl Worker {
         let Some(workflow) = ctx.workflow.as_ref() else {
             let at = placement(ctx, ctx.position.step, now);
             self.store
+                .routing()
                 .unroute_case(
                     &ctx.case,
                     at,
@@ -188,6 +189,7 @@ impl Worker {
                 };
                 let offer_id = self
                     .store
+                    .routing()
                     .offer_case(&ctx.case, at, to, expires_at, request_id, now)
                     .await?;
                 info!(%case_id, staff_id = %to, %offer_id, step, "offered");
@@ -203,6 +205,7 @@ impl Worker {
                 };
                 let changed = self
                     .store
+                    .routing()
                     .queue_case(
                         &ctx.case,
                         at,
@@ -221,6 +224,7 @@ impl Worker {
             Dispatch::Escalate { to_step, reason } => {
                 let at = placement(ctx, to_step, now);
                 self.store
+                    .routing()
                     .escalate_case(&ctx.case, at, reason_text(reason), request_id, now)
                     .await?;
                 info!(%case_id, from = step, to = to_step, reason = reason_text(reason), "escalated");
@@ -229,6 +233,7 @@ impl Worker {
             Dispatch::Unrouted { reason } => {
                 let at = placement(ctx, step, now);
                 self.store
+                    .routing()
                     .unroute_case(&ctx.case, at, reason_text(reason), request_id, now)
                     .await?;
                 warn!(alarm = "unrouted", %case_id, reason = reason_text(reason), "past the last step; case is with the coordinators");
@@ -250,7 +255,12 @@ impl Worker {
         let Some(workflow) = ctx.workflow.as_ref() else {
             return Ok(false);
         };
-        let Some(snapshot) = self.store.own_dispatch_snapshot(owner, now).await? else {
+        let Some(snapshot) = self
+            .store
+            .staffing()
+            .own_dispatch_snapshot(owner, now)
+            .await?
+        else {
             return Ok(false);
         };
         let Some(step) = step_for_previous_owner(&workflow.ladder, &ctx.routing, &snapshot) else {
@@ -260,6 +270,7 @@ impl Worker {
         let at = placement(ctx, step, now);
         let offer_id = self
             .store
+            .routing()
             .offer_case(&ctx.case, at, owner, expires_at, request_id, now)
             .await?;
         info!(case_id = %ctx.case.id, staff_id = %owner, %offer_id, step, "offered to the case's preferred person");
@@ -278,16 +289,22 @@ impl Worker {
         staff: StaffId,
         request_id: Option<&str>,
     ) -> Result<(), WorkerError> {
-        let Some(me) = self.store.own_dispatch_snapshot(staff, Utc::now()).await? else {
+        let Some(me) = self
+            .store
+            .staffing()
+            .own_dispatch_snapshot(staff, Utc::now())
+            .await?
+        else {
             return Ok(());
         };
         let waiting = self
             .store
+            .routing()
             .waiting_in_units(&me.units, AVAILABILITY_SCAN)
             .await?;
         debug!(%staff, waiting = waiting.len(), "routing waiting cases for someone available");
         for case in waiting {
-            if !self.store.has_room(staff).await? {
+            if !self.store.offers().has_room(staff).await? {
                 break;
             }
             self.route(case.id.into(), request_id).await?;
@@ -297,7 +314,7 @@ impl Worker {
 
     async fn expire(&self, offer_id: OfferId, request_id: Option<&str>) -> Result<(), WorkerError> {
         let now = Utc::now();
-        let Some(offer) = self.store.offer(offer_id).await? else {
+        let Some(offer) = self.store.offers().get(offer_id).await? else {
             return Err(WorkerError::BadJob(format!(
                 "offer {offer_id} does not exist"
             )));
@@ -314,7 +331,12 @@ impl Worker {
             .await?;
             return Ok(());
         }
-        match self.store.expire_offer(offer_id, request_id, now).await {
+        match self
+            .store
+            .routing()
+            .expire_offer(offer_id, request_id, now)
+            .await
+        {
             Ok(true) => {
                 info!(%offer_id, case_id = %offer.case_id, "offer expired; routing to the next candidate");
                 // The outbox also carries this; routing now saves a relay hop.
@@ -334,8 +356,8 @@ impl Worker {
         let Some(workflow) = ctx.workflow.as_ref() else {
             return Ok(());
         };
-        let calendar = self.store.business_calendar().await?;
-        let times = self.store.case_times(&ctx.case).await?;
+        let calendar = self.store.catalog().business_calendar().await?;
+        let times = self.store.routing().case_times(&ctx.case).await?;
         let clocks = clocks_of(&times, sla_minutes(workflow));
         if let Some(at) = review(&clocks, &[], &calendar, now).next_check {
             let case_id = ctx.case.id.into();
@@ -348,17 +370,18 @@ impl Worker {
     /// for an owner by one step, and arm the timer for the next deadline.
     /// Public with `now` so tests can look at a case days ahead.
     pub async fn check_sla(&self, case_id: CaseId, now: DateTime<Utc>) -> Result<(), WorkerError> {
-        let Some(ctx) = self.store.route_context(case_id, now).await? else {
+        let Some(ctx) = self.store.routing().context(case_id, now).await? else {
             return Ok(());
         };
         let Some(workflow) = ctx.workflow.as_ref() else {
             return Ok(());
         };
-        let calendar = self.store.business_calendar().await?;
-        let times = self.store.case_times(&ctx.case).await?;
+        let calendar = self.store.catalog().business_calendar().await?;
+        let times = self.store.routing().case_times(&ctx.case).await?;
         let clocks = clocks_of(&times, sla_minutes(workflow));
         let already: Vec<SlaKind> = self
             .store
+            .routing()
             .sla_breaches_of(case_id)
             .await?
             .iter()
@@ -375,6 +398,7 @@ impl Worker {
                 .unwrap_or(now);
             match self
                 .store
+                .routing()
                 .record_sla_breach(&case, kind.as_str(), due, now)
                 .await
             {
@@ -385,12 +409,12 @@ impl Worker {
                 Err(err) => return Err(err.into()),
             }
             // The breach event moved the version on; the next guarded move needs it.
-            if let Some(fresh) = self.store.case(case_id).await? {
+            if let Some(fresh) = self.store.cases().get(case_id).await? {
                 case = fresh;
             }
         }
         if !found.breached.is_empty()
-            && let Some(fresh) = self.store.route_context(case_id, now).await?
+            && let Some(fresh) = self.store.routing().context(case_id, now).await?
             && fresh.is_routable()
         {
             self.escalate_one_step(&fresh, now).await?;
@@ -414,6 +438,7 @@ impl Worker {
         let next = ctx.position.step + 1;
         let result = if next < workflow.ladder.len() {
             self.store
+                .routing()
                 .escalate_case(
                     &ctx.case,
                     placement(ctx, next, now),
@@ -424,6 +449,7 @@ impl Worker {
                 .await
         } else {
             self.store
+                .routing()
                 .unroute_case(
                     &ctx.case,
                     placement(ctx, ctx.position.step, now),

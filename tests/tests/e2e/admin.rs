@@ -430,7 +430,7 @@ async fn the_calendar_is_seeded_and_next_years_notice_is_entered_through_the_api
             .kind,
         "holiday"
     );
-    let calendar = app.app.store.business_calendar().await.unwrap();
+    let calendar = app.app.store.catalog().business_calendar().await.unwrap();
     assert_eq!(
         calendar.working_time_on(chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
         chrono::Duration::zero()

@@ -147,6 +147,7 @@ async fn staff_login_refuses_wrong_passwords_and_unknown_users_alike() {
     // A deactivated account can no longer log in.
     app.app
         .store
+        .identity()
         .set_staff_active(app.demo.account("lawyer.zhao").id, false)
         .await
         .unwrap();

@@ -67,5 +67,5 @@ async fn an_emergency_is_answered_with_call_110_and_nothing_is_recorded() {
     assert!(error.error.message.contains("110"));
     let mine: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
     assert!(mine.items.is_empty());
-    assert_eq!(app.app.store.outbox_backlog().await.unwrap(), 0);
+    assert_eq!(app.app.store.outbox().backlog().await.unwrap(), 0);
 }

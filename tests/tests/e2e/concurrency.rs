@@ -157,7 +157,8 @@ async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
         let id = case.id;
         eventually("the case to wait in a queue", || async {
             store
-                .case(id.into())
+                .cases()
+                .get(id.into())
                 .await
                 .unwrap()
                 .filter(|c| c.status == "pooled")
@@ -171,16 +172,17 @@ async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
     for round in 0..ROUNDS {
         // `round` pending offers already: room for exactly one more.
         store
-            .set_staff_routing(zhang, None, None, Some(round as i32 + 1))
+            .staffing()
+            .set_routing(zhang, None, None, Some(round as i32 + 1))
             .await
             .unwrap();
         // Read afresh: the router may have moved them on since.
         let mut pair = Vec::new();
         for id in &ids[2 * round..2 * round + 2] {
-            pair.push(store.case((*id).into()).await.unwrap().unwrap());
+            pair.push(store.cases().get((*id).into()).await.unwrap().unwrap());
         }
         let (a, b) = tokio::join!(
-            store.offer_case(
+            store.routing().offer_case(
                 &pair[0],
                 placement(&pair[0], now),
                 zhang,
@@ -188,7 +190,7 @@ async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
                 None,
                 now
             ),
-            store.offer_case(
+            store.routing().offer_case(
                 &pair[1],
                 placement(&pair[1], now),
                 zhang,
@@ -202,7 +204,10 @@ async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
             (a.is_ok() && full(&b)) || (full(&a) && b.is_ok()),
             "round {round}: one offer and one `at capacity`, got {a:?} and {b:?}"
         );
-        assert!(!store.has_room(zhang).await.unwrap(), "round {round}: full");
+        assert!(
+            !store.offers().has_room(zhang).await.unwrap(),
+            "round {round}: full"
+        );
     }
     let pending = offer::Entity::find()
         .filter(offer::Column::StaffId.eq(zhang.as_uuid()))

@@ -21,7 +21,8 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
     let officer = app.demo.account("officer.liu").id;
     for lawyer in [zhang, wang] {
         store
-            .set_staff_routing(lawyer, None, Some(&["LJ".to_owned()]), Some(2))
+            .staffing()
+            .set_routing(lawyer, None, Some(&["LJ".to_owned()]), Some(2))
             .await
             .unwrap();
     }
@@ -30,11 +31,13 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
     for other in ["lawyer.li", "lawyer.zhao"] {
         let id = app.demo.account(other).id;
         store
-            .set_staff_routing(id, None, Some(&["ZW".to_owned()]), None)
+            .staffing()
+            .set_routing(id, None, Some(&["ZW".to_owned()]), None)
             .await
             .unwrap();
     }
     store
+        .staffing()
         .add_duty_shift(
             app.demo.police_station,
             officer,
@@ -55,6 +58,7 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
     app.accept_offer(&token, &offer).await;
 
     let lawyers = store
+        .staffing()
         .dispatch_snapshots(StaffRole::Lawyer, app.demo.street, Utc::now())
         .await
         .unwrap();
@@ -73,6 +77,7 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
     assert_eq!(z.skills, vec!["LJ".to_owned()]);
     assert!(z.units.contains(&app.demo.street));
     let officers = store
+        .staffing()
         .dispatch_snapshots(StaffRole::Officer, app.demo.police_station, Utc::now())
         .await
         .unwrap();
@@ -109,10 +114,12 @@ async fn snapshots_carry_units_skills_duty_load_and_the_fairness_clock() {
         "only the two with the LJ skill, longest idle first"
     );
     store
+        .staffing()
         .set_presence(wang, Presence::Away, Utc::now())
         .await
         .unwrap();
     let lawyers = store
+        .staffing()
         .dispatch_snapshots(StaffRole::Lawyer, app.demo.street, Utc::now())
         .await
         .unwrap();
@@ -147,7 +154,7 @@ async fn reference_snapshots(
         .to_owned();
     let (pool_firms, signed_here): (Vec<Uuid>, Vec<Uuid>) = match role {
         StaffRole::Lawyer => (
-            store.firms_serving(unit).await.unwrap(),
+            store.org().firms_serving(unit).await.unwrap(),
             lawyer_signing::Entity::find()
                 .filter(lawyer_signing::Column::CommunityId.eq(unit.as_uuid()))
                 .all(db)
@@ -339,7 +346,8 @@ async fn varied_district(app: &TestApp) {
 
     // Skills stored out of order; memberships beyond the home unit.
     store
-        .set_staff_routing(
+        .staffing()
+        .set_routing(
             id("lawyer.zhang"),
             Some(&[app.demo.community_b]),
             Some(&["ZW".to_owned(), "LJ".to_owned()]),
@@ -348,7 +356,8 @@ async fn varied_district(app: &TestApp) {
         .await
         .unwrap();
     store
-        .set_staff_routing(
+        .staffing()
+        .set_routing(
             id("mediator.chen"),
             Some(&[app.demo.community_b, app.demo.street]),
             Some(&["LJ".to_owned()]),
@@ -357,14 +366,24 @@ async fn varied_district(app: &TestApp) {
         .await
         .unwrap();
     store
-        .set_staff_routing(id("officer.liu"), Some(&[app.demo.community_a]), None, None)
+        .staffing()
+        .set_routing(id("officer.liu"), Some(&[app.demo.community_a]), None, None)
         .await
         .unwrap();
 
     // A second firm signed to the district serves its streets' pools.
-    let firm = store.insert_law_firm("区级律师事务所", now).await.unwrap();
-    store.sign_firm(firm, app.demo.district).await.unwrap();
+    let firm = store
+        .org()
+        .insert_law_firm("区级律师事务所", now)
+        .await
+        .unwrap();
+    store
+        .org()
+        .sign_firm(firm, app.demo.district)
+        .await
+        .unwrap();
     let qian = store
+        .identity()
         .insert_staff(
             NewStaff {
                 username: "lawyer.qian",
@@ -398,6 +417,7 @@ async fn varied_district(app: &TestApp) {
         (id("lawyer.wang"), app.demo.street, hours(-2), hours(2)),
     ] {
         store
+            .staffing()
             .add_duty_shift(unit, who, now + from, now + to, now)
             .await
             .unwrap();
@@ -405,10 +425,12 @@ async fn varied_district(app: &TestApp) {
 
     // Presence of each kind; an inactive account.
     store
+        .staffing()
         .set_presence(id("lawyer.wang"), Presence::Away, now)
         .await
         .unwrap();
     store
+        .staffing()
         .set_presence(qian, Presence::OffDuty, now)
         .await
         .unwrap();
@@ -433,7 +455,11 @@ async fn single_statement_matches_the_reference(app: &TestApp) {
     for unit in &units {
         for role in StaffRole::ALL {
             let unit = OrgUnitId::from(unit.id);
-            let new = store.dispatch_snapshots(role, unit, now).await.unwrap();
+            let new = store
+                .staffing()
+                .dispatch_snapshots(role, unit, now)
+                .await
+                .unwrap();
             let old = reference_snapshots(store, role, unit, now).await;
             assert_eq!(normalised(new), normalised(old), "{role:?} of unit {unit}");
             compared += 1;
@@ -443,6 +469,7 @@ async fn single_statement_matches_the_reference(app: &TestApp) {
 
     // And the values themselves, where each kind of fact shows.
     let lawyers = store
+        .staffing()
         .dispatch_snapshots(StaffRole::Lawyer, app.demo.street, now)
         .await
         .unwrap();
@@ -481,6 +508,7 @@ async fn single_statement_matches_the_reference(app: &TestApp) {
         "through the district's firm"
     );
     let mediators = store
+        .staffing()
         .dispatch_snapshots(StaffRole::Mediator, app.demo.community_b, now)
         .await
         .unwrap();
@@ -489,6 +517,7 @@ async fn single_statement_matches_the_reference(app: &TestApp) {
     assert_eq!(mediators[0].skills, vec!["LJ".to_owned()]);
     // A community's own lawyer step: only its signed lawyer (and members).
     let community = store
+        .staffing()
         .dispatch_snapshots(StaffRole::Lawyer, app.demo.community_a, now)
         .await
         .unwrap();

@@ -166,7 +166,8 @@ async fn twenty_cases_over_four_equal_lawyers_land_five_each_and_capacity_holds(
     let store = &app.app.store;
     for lawyer in LAWYERS {
         store
-            .set_staff_routing(app.demo.account(lawyer).id, None, None, Some(5))
+            .staffing()
+            .set_routing(app.demo.account(lawyer).id, None, None, Some(5))
             .await
             .unwrap();
     }
@@ -521,7 +522,13 @@ async fn a_missed_accept_target_is_recorded_once_and_escalates_the_case() {
     let case_id = id.into();
     app.app.worker.check_sla(case_id, later).await.unwrap();
     app.app.worker.check_sla(case_id, later).await.unwrap();
-    let breaches = app.app.store.sla_breaches_of(case_id).await.unwrap();
+    let breaches = app
+        .app
+        .store
+        .routing()
+        .sla_breaches_of(case_id)
+        .await
+        .unwrap();
     let clocks: Vec<&str> = breaches.iter().map(|b| b.clock.as_str()).collect();
     assert_eq!(clocks, ["accept", "resolution"], "each clock once");
     let after = case_row(&app, &id).await;
@@ -692,7 +699,7 @@ async fn outbox_counts(app: &TestApp) -> (u64, u64) {
         .count(app.app.store.db())
         .await
         .unwrap();
-    (all, app.app.store.outbox_backlog().await.unwrap())
+    (all, app.app.store.outbox().backlog().await.unwrap())
 }
 
 /// `step` must add outbox work and have it published by the relay of this

@@ -119,7 +119,7 @@ async fn malformed_unknown_oversized_and_invalid_bodies_are_refused_with_codes()
     // None of it wrote anything.
     let mine: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
     assert!(mine.items.is_empty(), "{mine:?}");
-    assert_eq!(app.app.store.outbox_backlog().await.unwrap(), 0);
+    assert_eq!(app.app.store.outbox().backlog().await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -58,6 +58,7 @@ async fn accept(app: &TestApp, mediator: &str, id: &Uuid) -> MediationView {
 async fn room(app: &TestApp, name: &str) -> uuid::Uuid {
     app.app
         .store
+        .staffing()
         .add_room(
             NewRoom {
                 unit: app.demo.community_a,
@@ -810,6 +811,7 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
     let zhou_id = app
         .app
         .store
+        .identity()
         .staff_by_username("mediator.zhou")
         .await
         .unwrap()
@@ -1950,6 +1952,7 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
     assert!(
         app.app
             .store
+            .routing()
             .sla_breaches_of(case_id)
             .await
             .unwrap()
@@ -1960,7 +1963,13 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
     let later = accepted + chrono::Duration::days(70);
     app.app.worker.check_sla(case_id, later).await.unwrap();
     app.app.worker.check_sla(case_id, later).await.unwrap();
-    let breaches = app.app.store.sla_breaches_of(case_id).await.unwrap();
+    let breaches = app
+        .app
+        .store
+        .routing()
+        .sla_breaches_of(case_id)
+        .await
+        .unwrap();
     let clocks: Vec<&str> = breaches.iter().map(|b| b.clock.as_str()).collect();
     assert_eq!(clocks, ["resolution"]);
     // The case stays with its mediator, scheduled; the breach is on file for staff only.

@@ -128,7 +128,12 @@ async fn a_consultations_life_sends_exactly_the_expected_messages() {
     let me: ResidentView = app.get_as("/api/v1/me", &resident).await;
     let resident_id = sansuo_domain::ResidentId::from(me.id);
     assert_eq!(
-        app.app.store.credits(resident_id, ACCEPTED).await.unwrap(),
+        app.app
+            .store
+            .notifications()
+            .credits(resident_id, ACCEPTED)
+            .await
+            .unwrap(),
         0
     );
 }
@@ -141,7 +146,8 @@ async fn without_a_credit_nothing_is_sent_and_43101_is_not_retried() {
     let no_credit = eventually("the accepted message to be settled", || async {
         app.app
             .store
-            .notification(&format!("consultation_accepted:{id}"))
+            .notifications()
+            .get(&format!("consultation_accepted:{id}"))
             .await
             .unwrap()
             .filter(|n| n.status != "pending" && n.status != "sending")
@@ -170,7 +176,8 @@ async fn without_a_credit_nothing_is_sent_and_43101_is_not_retried() {
     let settled = eventually("43101 to be recorded", || async {
         app.app
             .store
-            .notification(&format!("consultation_accepted:{id}"))
+            .notifications()
+            .get(&format!("consultation_accepted:{id}"))
             .await
             .unwrap()
             .filter(|n| n.status == "no_credit")
@@ -210,7 +217,8 @@ async fn transient_failures_are_retried_and_hopeless_ones_given_up() {
     let sent = eventually("the message to be recorded as sent", || async {
         app.app
             .store
-            .notification(&format!("consultation_accepted:{id}"))
+            .notifications()
+            .get(&format!("consultation_accepted:{id}"))
             .await
             .unwrap()
             .filter(|n| n.status == "sent")
@@ -235,7 +243,8 @@ async fn transient_failures_are_retried_and_hopeless_ones_given_up() {
     let dead = eventually("the message to be dead-lettered", || async {
         app.app
             .store
-            .notification(&format!("consultation_accepted:{id}"))
+            .notifications()
+            .get(&format!("consultation_accepted:{id}"))
             .await
             .unwrap()
             .filter(|n| n.status == "dead")

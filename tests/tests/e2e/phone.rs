@@ -41,7 +41,14 @@ async fn a_bound_phone_number_is_sealed_in_the_database_and_masked_on_screen() {
         .unwrap();
     assert_eq!(hits, 0);
     // ... but the sealed value opens with the deployment's key (for the roles that must call back).
-    let stored = app.app.store.resident(me.id.into()).await.unwrap().unwrap();
+    let stored = app
+        .app
+        .store
+        .identity()
+        .resident(me.id.into())
+        .await
+        .unwrap()
+        .unwrap();
     let ring = KeyRing::parse(&format!("k1:{TEST_DATA_KEY}")).unwrap();
     assert_eq!(
         ring.open("resident.phone", stored.phone_sealed.as_deref().unwrap())

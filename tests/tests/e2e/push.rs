@@ -38,6 +38,7 @@ async fn a_signed_media_check_result_is_recorded_once_and_forgeries_are_refused(
 
     app.app
         .store
+        .moderation()
         .register_media_check("trace-1", "photo:test", chrono::Utc::now())
         .await
         .unwrap();
@@ -66,6 +67,7 @@ async fn a_signed_media_check_result_is_recorded_once_and_forgeries_are_refused(
     assert_eq!(
         app.app
             .store
+            .moderation()
             .media_check("trace-1")
             .await
             .unwrap()
@@ -77,7 +79,14 @@ async fn a_signed_media_check_result_is_recorded_once_and_forgeries_are_refused(
     let ok = post(signed(now), event.clone()).await.unwrap();
     assert_eq!(ok.status(), StatusCode::OK);
     assert_eq!(ok.text().await.unwrap(), "success");
-    let check = app.app.store.media_check("trace-1").await.unwrap().unwrap();
+    let check = app
+        .app
+        .store
+        .moderation()
+        .media_check("trace-1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((check.status.as_str(), check.label), ("risky", Some(20002)));
     // A repeated push (WeChat retries) does not overwrite the verdict.
     let pass = FakeWechat::media_check_event("trace-1", "pass", 100);
@@ -88,6 +97,7 @@ async fn a_signed_media_check_result_is_recorded_once_and_forgeries_are_refused(
     assert_eq!(
         app.app
             .store
+            .moderation()
             .media_check("trace-1")
             .await
             .unwrap()

@@ -65,7 +65,14 @@ async fn instances_starting_together_migrate_once() {
         result.expect("every instance's migration succeeds");
     }
     // And the schema works.
-    assert!(stores[0].active_categories().await.unwrap().is_empty());
+    assert!(
+        stores[0]
+            .org()
+            .active_categories()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     for store in stores {
         store.close().await.unwrap();
     }

@@ -143,6 +143,7 @@ async fn a_community_without_a_signed_lawyer_goes_straight_to_the_pool() {
     // Deactivate community B's signed lawyer: nobody to offer it to.
     app.app
         .store
+        .identity()
         .set_staff_active(app.demo.account("lawyer.li").id, false)
         .await
         .unwrap();
@@ -178,7 +179,8 @@ async fn losing_all_redis_data_mid_flight_loses_no_case() {
     // Pending offers count against capacity; zhang takes the whole run.
     app.app
         .store
-        .set_staff_routing(app.demo.account("lawyer.zhang").id, None, None, Some(20))
+        .staffing()
+        .set_routing(app.demo.account("lawyer.zhang").id, None, None, Some(20))
         .await
         .unwrap();
     let resident = app.resident_token("unlucky").await;
@@ -228,7 +230,8 @@ async fn two_instances_route_one_workload_without_double_offers() {
     // Pending offers count against capacity; zhang takes the whole run.
     app.app
         .store
-        .set_staff_routing(app.demo.account("lawyer.zhang").id, None, None, Some(20))
+        .staffing()
+        .set_routing(app.demo.account("lawyer.zhang").id, None, None, Some(20))
         .await
         .unwrap();
     let resident = app.resident_token("busy-district").await;
@@ -262,7 +265,13 @@ async fn two_instances_route_one_workload_without_double_offers() {
     let offers: OfferList = app.get_as("/api/v1/staff/offers", &zhang).await;
     assert_eq!(offers.items.len(), ids.len(), "one live offer per case");
     for id in &ids {
-        let history = app.app.store.history((*id).into(), false).await.unwrap();
+        let history = app
+            .app
+            .store
+            .cases()
+            .history((*id).into(), false)
+            .await
+            .unwrap();
         assert_eq!(
             history.iter().filter(|e| e.action == "offer").count(),
             1,
@@ -294,7 +303,13 @@ async fn the_request_id_travels_from_http_through_the_queue_to_the_router() {
     let case: ConsultationView = expect_json(response, StatusCode::CREATED).await;
     let id = case.id;
     app.wait_for_offer(&zhang, &id).await;
-    let history = app.app.store.history(id.into(), false).await.unwrap();
+    let history = app
+        .app
+        .store
+        .cases()
+        .history(id.into(), false)
+        .await
+        .unwrap();
     let traced: Vec<(&str, Option<&str>)> = history
         .iter()
         .map(|e| (e.action.as_str(), e.request_id.as_deref()))
@@ -353,7 +368,8 @@ async fn a_firm_serving_two_streets_sees_one_merged_pool_newest_first() {
     let now = chrono::Utc::now();
     // A second street, its community, and the demo firm signed to it too.
     let street = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             NewOrgUnit {
                 kind: kind::STREET,
                 parent: Some(app.demo.district),
@@ -370,7 +386,8 @@ async fn a_firm_serving_two_streets_sees_one_merged_pool_newest_first() {
         .unwrap();
     let services: &[&str] = &["consultation"];
     let community = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             NewOrgUnit {
                 kind: kind::COMMUNITY,
                 parent: Some(street),
@@ -387,17 +404,19 @@ async fn a_firm_serving_two_streets_sees_one_merged_pool_newest_first() {
         .unwrap();
     let wang = app.demo.account("lawyer.wang").id;
     let firm = store
+        .identity()
         .staff(wang)
         .await
         .unwrap()
         .unwrap()
         .law_firm_id
         .unwrap();
-    store.sign_firm(firm, street).await.unwrap();
+    store.org().sign_firm(firm, street).await.unwrap();
 
     // No signed lawyer in the new community: its cases go straight to the pool.
     app.app
         .store
+        .identity()
         .set_staff_active(app.demo.account("lawyer.li").id, false)
         .await
         .unwrap();

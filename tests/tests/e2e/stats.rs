@@ -144,14 +144,16 @@ async fn second_street(app: &TestApp) -> (OrgUnitId, OrgUnitId) {
         services: &["consultation"],
     };
     let street = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             unit(kind::STREET, app.demo.district, "嘉兴路街道"),
             Utc::now(),
         )
         .await
         .unwrap();
     let community = store
-        .insert_org_unit(unit(kind::COMMUNITY, street, "新港居委"), Utc::now())
+        .org()
+        .insert_unit(unit(kind::COMMUNITY, street, "新港居委"), Utc::now())
         .await
         .unwrap();
     (street, community)
@@ -240,6 +242,7 @@ async fn subtrees_follow_parents_and_police_stations() {
     let store = &app.app.store;
     let demo = &app.demo;
     let judicial_office = store
+        .staffing()
         .org_units_under(Some(demo.street))
         .await
         .unwrap()
@@ -248,7 +251,8 @@ async fn subtrees_follow_parents_and_police_stations() {
         .unwrap()
         .id;
     let grid = store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             NewOrgUnit {
                 kind: kind::GRID,
                 parent: Some(demo.community_a),
@@ -270,7 +274,7 @@ async fn subtrees_follow_parents_and_police_stations() {
     let a = demo.community_a.as_uuid();
     let b = demo.community_b.as_uuid();
 
-    let street = store.subtree_units(demo.street).await.unwrap();
+    let street = store.stats().subtree_units(demo.street).await.unwrap();
     assert_eq!(
         sorted(street),
         sorted(vec![
@@ -283,13 +287,17 @@ async fn subtrees_follow_parents_and_police_stations() {
     );
     // The station has no children by parent: its communities come through
     // their station_id, and their grids with them.
-    let station = store.subtree_units(demo.police_station).await.unwrap();
+    let station = store
+        .stats()
+        .subtree_units(demo.police_station)
+        .await
+        .unwrap();
     assert_eq!(
         sorted(station),
         sorted(vec![demo.police_station.as_uuid(), a, b, grid.as_uuid()])
     );
     // The communities are reachable both ways; each is listed once.
-    let district = store.subtree_units(demo.district).await.unwrap();
+    let district = store.stats().subtree_units(demo.district).await.unwrap();
     assert_eq!(district.len(), 7, "{district:?}");
     assert_eq!(
         sorted(district),
@@ -304,12 +312,18 @@ async fn subtrees_follow_parents_and_police_stations() {
         ])
     );
     assert_eq!(
-        store.subtree_units(grid).await.unwrap(),
+        store.stats().subtree_units(grid).await.unwrap(),
         vec![grid.as_uuid()]
     );
     // Every unit listed passes the scope check the endpoints use.
-    for unit in store.subtree_units(demo.district).await.unwrap() {
-        assert!(store.unit_within(unit.into(), demo.district).await.unwrap());
+    for unit in store.stats().subtree_units(demo.district).await.unwrap() {
+        assert!(
+            store
+                .staffing()
+                .unit_within(unit.into(), demo.district)
+                .await
+                .unwrap()
+        );
     }
 }
 
@@ -325,18 +339,21 @@ async fn the_live_view_counts_queues_offers_and_staff_of_the_subtree() {
     app.pool_lawyers_away().await;
     app.set_presence("mediator.chen", "away").await;
     store
+        .identity()
         .set_staff_active(demo.account("lawyer.zhao").id, false)
         .await
         .unwrap();
     // Zhang can carry two open cases; the two owned below fill him up.
     store
-        .set_staff_routing(demo.account("lawyer.zhang").id, None, None, Some(2))
+        .staffing()
+        .set_routing(demo.account("lawyer.zhang").id, None, None, Some(2))
         .await
         .unwrap();
     // The officer's home is the station (outside the street); a
     // membership of community B brings him into the street's subtree.
     store
-        .set_staff_routing(
+        .staffing()
+        .set_routing(
             demo.account("officer.liu").id,
             Some(&[demo.community_b]),
             None,
@@ -347,13 +364,18 @@ async fn the_live_view_counts_queues_offers_and_staff_of_the_subtree() {
     // The demo firm serves the street; signing it to the police station
     // too brings its lawyers into the station's subtree.
     let firm = store
+        .identity()
         .staff(demo.account("lawyer.wang").id)
         .await
         .unwrap()
         .unwrap()
         .law_firm_id
         .unwrap();
-    store.sign_firm(firm, demo.police_station).await.unwrap();
+    store
+        .org()
+        .sign_firm(firm, demo.police_station)
+        .await
+        .unwrap();
 
     // One real offer, through the router: the resident's case goes to
     // community A's signed lawyer.

@@ -55,6 +55,7 @@ pub(crate) fn jpeg_with_gps() -> Vec<u8> {
 pub(crate) async fn officer_on_duty(app: &TestApp) {
     app.app
         .store
+        .staffing()
         .add_duty_shift(
             app.demo.police_station,
             app.demo.account("officer.liu").id,

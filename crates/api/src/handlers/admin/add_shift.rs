@@ -46,12 +46,14 @@ pub async fn add_shift(
     ensure_within(&state, &admin, body.org_unit_id.into()).await?;
     let staff = state
         .store
+        .identity()
         .staff(body.staff_id.into())
         .await?
         .filter(|s| s.active)
         .ok_or_else(|| ApiError::new(ErrorCode::StaffNotFound, "no such active staff account"))?;
     let shift = state
         .store
+        .staffing()
         .add_duty_shift(
             body.org_unit_id.into(),
             staff.id.into(),

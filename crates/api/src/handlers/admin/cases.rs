@@ -65,11 +65,17 @@ fn routing_view(case: &case::Model, text: String) -> RoutingCaseView {
 async fn case_text(state: &AppState, case: &case::Model) -> Result<String, ApiError> {
     let id: CaseId = case.id.into();
     Ok(if case.service == sansuo_store::mediations::SERVICE {
-        state.store.mediation(id).await?.map(|m| m.detail.facts)
+        state
+            .store
+            .mediations()
+            .get(id)
+            .await?
+            .map(|m| m.detail.facts)
     } else {
         state
             .store
-            .consultation(id)
+            .consultations()
+            .get(id)
             .await?
             .map(|c| c.detail.question)
     }
@@ -96,9 +102,15 @@ async fn case_in_scope(
     admin: &AdminAuth,
     id: CaseId,
 ) -> Result<case::Model, ApiError> {
-    let case = state.store.case(id).await?.ok_or_else(case_not_found)?;
+    let case = state
+        .store
+        .cases()
+        .get(id)
+        .await?
+        .ok_or_else(case_not_found)?;
     if !state
         .store
+        .staffing()
         .unit_within(case.community_id.into(), admin.scope)
         .await?
     {
@@ -130,12 +142,17 @@ pub async fn list_unrouted(
     let mut before = page.before;
     let mut rows = Vec::new();
     for _ in 0..UNROUTED_SCAN_PAGES {
-        let batch = state.store.unrouted_page(before, page.limit + 1).await?;
+        let batch = state
+            .store
+            .routing()
+            .unrouted_page(before, page.limit + 1)
+            .await?;
         let exhausted = (batch.len() as u64) <= page.limit;
         before = batch.last().map(|c| c.id);
         for case in batch {
             if state
                 .store
+                .staffing()
                 .unit_within(case.community_id.into(), admin.scope)
                 .await?
             {
@@ -194,15 +211,21 @@ pub async fn reassign_case(
     };
     let target = state
         .store
+        .identity()
         .staff(body.staff_id.into())
         .await?
         .filter(|s| s.active && s.role == role_for(&case).as_str())
         .ok_or_else(staff_not_found)?;
     // They must serve the case's community: through their units, their
     // signing or their firm's signings, as the router would see it.
-    let place = state.store.case_place(case.community_id.into()).await?;
+    let place = state
+        .store
+        .routing()
+        .case_place(case.community_id.into())
+        .await?;
     let serves = state
         .store
+        .staffing()
         .own_dispatch_snapshot(target.id.into(), Utc::now())
         .await?
         .is_some_and(|me| {
@@ -221,6 +244,7 @@ pub async fn reassign_case(
     }
     state
         .store
+        .offers()
         .reassign_case(
             id,
             target.id.into(),
@@ -277,12 +301,14 @@ pub async fn reopen_case(
     if case.service == sansuo_store::mediations::SERVICE {
         state
             .store
-            .reopen_mediation(id, None, reason.as_str(), ctx)
+            .mediations()
+            .reopen(id, None, reason.as_str(), ctx)
             .await?;
     } else {
         state
             .store
-            .reopen_consultation(id, reason.as_str(), ctx)
+            .consultations()
+            .reopen(id, reason.as_str(), ctx)
             .await?;
     }
     tracing::info!(case_id = %id, service = %case.service, "reopened by a coordinator");

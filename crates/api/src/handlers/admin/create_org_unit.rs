@@ -102,7 +102,8 @@ pub async fn create_org_unit(
     ensure_within(&state, &admin, body.parent_id.into()).await?;
     let parent = state
         .store
-        .org_unit(body.parent_id.into())
+        .org()
+        .unit(body.parent_id.into())
         .await?
         .expect("checked above");
     if parent.kind != body.kind.parent_kind() {
@@ -117,10 +118,12 @@ pub async fn create_org_unit(
         .into());
     }
     if let Some(station) = body.station_id {
-        let station =
-            state.store.org_unit(station.into()).await?.ok_or_else(|| {
-                ApiError::new(ErrorCode::OrgUnitNotFound, "no such police station")
-            })?;
+        let station = state
+            .store
+            .org()
+            .unit(station.into())
+            .await?
+            .ok_or_else(|| ApiError::new(ErrorCode::OrgUnitNotFound, "no such police station"))?;
         if station.kind != UnitKind::PoliceStation {
             return Err(ValidationError::new("station_id", "must be a police station").into());
         }
@@ -128,6 +131,7 @@ pub async fn create_org_unit(
     if let Some(scene) = &scene
         && state
             .store
+            .org()
             .community_by_scene(scene.as_str())
             .await?
             .is_some()
@@ -148,7 +152,8 @@ pub async fn create_org_unit(
         .collect();
     let id = state
         .store
-        .insert_org_unit(
+        .org()
+        .insert_unit(
             NewOrgUnit {
                 kind: body.kind.name(),
                 parent: Some(body.parent_id.into()),
@@ -165,7 +170,8 @@ pub async fn create_org_unit(
     tracing::info!(admin = %admin.id, unit = %id, kind = body.kind.name(), "org unit created");
     let unit = state
         .store
-        .org_unit(id)
+        .org()
+        .unit(id)
         .await?
         .ok_or_else(|| ApiError::internal("unit vanished"))?;
     Ok(HttpResponse::Created().json(OrgUnitView::from(unit)))

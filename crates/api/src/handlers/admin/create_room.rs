@@ -42,6 +42,7 @@ pub async fn create_room(
     ensure_within(&state, &admin, body.org_unit_id.into()).await?;
     let room = state
         .store
+        .staffing()
         .add_room(
             NewRoom {
                 unit: body.org_unit_id.into(),

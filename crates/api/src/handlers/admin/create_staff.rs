@@ -103,7 +103,13 @@ pub async fn create_staff(
     for unit in &body.units {
         ensure_within(&state, &admin, (*unit).into()).await?;
     }
-    if state.store.staff_by_username(&username).await?.is_some() {
+    if state
+        .store
+        .identity()
+        .staff_by_username(&username)
+        .await?
+        .is_some()
+    {
         return Err(ApiError::new(
             ErrorCode::UsernameTaken,
             "that username is taken",
@@ -124,6 +130,7 @@ pub async fn create_staff(
     };
     let id = state
         .store
+        .identity()
         .insert_staff(new, chrono::Utc::now())
         .await
         .map_err(|e| {
@@ -146,11 +153,13 @@ pub async fn create_staff(
     let units: Vec<_> = body.units.iter().map(|u| (*u).into()).collect();
     state
         .store
-        .set_staff_routing(id, Some(&units), Some(&skills), capacity)
+        .staffing()
+        .set_routing(id, Some(&units), Some(&skills), capacity)
         .await?;
     let profile = state
         .store
-        .staff_profile(id)
+        .staffing()
+        .profile(id)
         .await?
         .ok_or_else(|| ApiError::internal("staff vanished"))?;
     Ok(HttpResponse::Created().json(StaffProfileView::from(profile)))

@@ -67,11 +67,13 @@ pub async fn decide_held(
     };
     let held = state
         .store
+        .moderation()
         .held_text(subject)
         .await?
         .ok_or_else(not_found)?;
     if !state
         .store
+        .staffing()
         .unit_within(held.community_id.into(), admin.scope)
         .await?
     {
@@ -85,6 +87,7 @@ pub async fn decide_held(
     let ctx = context(actor, &request_id);
     let moderation = state
         .store
+        .moderation()
         .decide(
             subject,
             body.approve,

@@ -18,7 +18,7 @@ pub async fn delete_calendar_day(
     _admin: AdministratorAuth,
     day: web::Path<NaiveDate>,
 ) -> Result<HttpResponse, ApiError> {
-    if !state.store.delete_calendar_day(*day).await? {
+    if !state.store.catalog().delete_calendar_day(*day).await? {
         return Err(ApiError::new(
             ErrorCode::CalendarDayNotFound,
             "that date has no override",

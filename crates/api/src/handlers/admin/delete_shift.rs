@@ -18,15 +18,21 @@ pub async fn delete_shift(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::new(ErrorCode::ShiftNotFound, "no such shift");
-    let shift = state.store.duty_shift(*id).await?.ok_or_else(not_found)?;
+    let shift = state
+        .store
+        .staffing()
+        .duty_shift(*id)
+        .await?
+        .ok_or_else(not_found)?;
     if !state
         .store
+        .staffing()
         .unit_within(shift.org_unit_id.into(), admin.scope)
         .await?
     {
         return Err(not_found());
     }
-    state.store.delete_duty_shift(shift.id).await?;
+    state.store.staffing().delete_duty_shift(shift.id).await?;
     tracing::info!(admin = %admin.id, shift = %shift.id, "duty shift removed");
     Ok(HttpResponse::NoContent().finish())
 }

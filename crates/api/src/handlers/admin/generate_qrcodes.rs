@@ -24,7 +24,7 @@ pub async fn generate_qrcodes(
     let street = id.into_inner().into();
     ensure_within(&state, &admin, street).await?;
     let mut items = Vec::new();
-    for unit in state.store.org_units_under(Some(street)).await? {
+    for unit in state.store.staffing().org_units_under(Some(street)).await? {
         if unit.kind != UnitKind::Community || unit.scene.is_none() {
             continue;
         }

@@ -37,6 +37,7 @@ pub async fn list_calendar(
     }
     let items = state
         .store
+        .catalog()
         .calendar_days(query.from, query.to)
         .await?
         .into_iter()

@@ -17,9 +17,10 @@ pub async fn list_held(
     admin: AdminAuth,
 ) -> Result<web::Json<HeldTextList>, ApiError> {
     let mut items = Vec::new();
-    for held in state.store.held_for_review(200).await? {
+    for held in state.store.moderation().held_for_review(200).await? {
         if !state
             .store
+            .staffing()
             .unit_within(held.community_id.into(), admin.scope)
             .await?
         {

@@ -32,6 +32,7 @@ pub async fn list_org_units(
     ensure_within(&state, &admin, parent).await?;
     let items = state
         .store
+        .staffing()
         .org_units_under(Some(parent))
         .await?
         .into_iter()

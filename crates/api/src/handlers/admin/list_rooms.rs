@@ -32,6 +32,7 @@ pub async fn list_rooms(
     ensure_within(&state, &admin, unit).await?;
     let items = state
         .store
+        .staffing()
         .rooms_of(unit)
         .await?
         .into_iter()

@@ -43,6 +43,7 @@ pub async fn list_shifts(
     ensure_within(&state, &admin, query.org_unit_id.into()).await?;
     let items = state
         .store
+        .staffing()
         .duty_shifts(query.org_unit_id.into(), query.from, query.to)
         .await?
         .into_iter()

@@ -32,7 +32,8 @@ pub async fn list_staff(
     ensure_within(&state, &admin, unit).await?;
     let items = state
         .store
-        .staff_of_unit(unit)
+        .staffing()
+        .of_unit(unit)
         .await?
         .into_iter()
         .map(Into::into)

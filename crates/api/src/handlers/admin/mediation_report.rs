@@ -78,10 +78,15 @@ pub async fn mediation_report(
         );
     }
     ensure_within(&state, &admin, query.org_unit_id.into()).await?;
-    let units = state.store.subtree_units(query.org_unit_id.into()).await?;
+    let units = state
+        .store
+        .stats()
+        .subtree_units(query.org_unit_id.into())
+        .await?;
     let rows = state
         .store
-        .mediation_report_rows(&units, query.from, query.to)
+        .mediations()
+        .report_rows(&units, query.from, query.to)
         .await?;
     let r = sansuo_domain::mediation::report(&rows);
     Ok(web::Json(MediationReportView {

@@ -40,13 +40,18 @@ pub(crate) async fn ensure_within(
     admin: &AdminAuth,
     unit: OrgUnitId,
 ) -> Result<(), ApiError> {
-    if state.store.org_unit(unit).await?.is_none() {
+    if state.store.org().unit(unit).await?.is_none() {
         return Err(ApiError::new(
             ErrorCode::OrgUnitNotFound,
             "no such organisation unit",
         ));
     }
-    if !state.store.unit_within(unit, admin.scope).await? {
+    if !state
+        .store
+        .staffing()
+        .unit_within(unit, admin.scope)
+        .await?
+    {
         return Err(ApiError::forbidden(
             "that unit is outside your organisation",
         ));

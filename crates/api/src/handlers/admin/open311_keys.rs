@@ -85,7 +85,8 @@ pub async fn issue_open311_key(
     let api_key = URL_SAFE_NO_PAD.encode(raw);
     let row = state
         .store
-        .issue_open311_key(name, &token_hash(&api_key), admin.id, Utc::now())
+        .open311()
+        .issue_key(name, &token_hash(&api_key), admin.id, Utc::now())
         .await?;
     tracing::info!(key_id = %row.id, by = %admin.id, "open311 key issued");
     Ok(HttpResponse::Created().json(IssuedOpen311Key {
@@ -109,7 +110,8 @@ pub async fn list_open311_keys(
 ) -> Result<web::Json<Open311KeyList>, ApiError> {
     let items = state
         .store
-        .open311_keys()
+        .open311()
+        .keys()
         .await?
         .into_iter()
         .map(Open311KeyView::from)
@@ -133,7 +135,7 @@ pub async fn revoke_open311_key(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    if !state.store.revoke_open311_key(id, Utc::now()).await? {
+    if !state.store.open311().revoke_key(id, Utc::now()).await? {
         return Err(ApiError::new(
             ErrorCode::Open311KeyNotFound,
             "no such Open311 key",

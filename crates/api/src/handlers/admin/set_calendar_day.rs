@@ -49,7 +49,11 @@ pub async fn set_calendar_day(
         DayKind::Holiday => DayOverride::Holiday,
         DayKind::Workday => DayOverride::Workday,
     };
-    state.store.set_calendar_day(*day, kind, source).await?;
+    state
+        .store
+        .catalog()
+        .set_calendar_day(*day, kind, source)
+        .await?;
     tracing::info!(admin = %admin.id, day = %day, "calendar day set");
     let kind = match body.kind {
         DayKind::Holiday => "holiday",

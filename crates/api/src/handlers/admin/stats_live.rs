@@ -143,7 +143,7 @@ pub async fn stats_live(
     query: web::Query<LiveStatsQuery>,
 ) -> Result<web::Json<LiveStatsView>, ApiError> {
     ensure_within(&state, &admin, query.org_unit_id.into()).await?;
-    let stats = state.store.live_stats(query.org_unit_id.into()).await?;
+    let stats = state.store.stats().live(query.org_unit_id.into()).await?;
     // Read after the queries, so every queue time seen lies in the past
     // (other instances' clocks aside: `QueueView` clamps at zero).
     let now = Utc::now();

@@ -214,7 +214,8 @@ pub async fn stats_summary(
     ensure_within(&state, &admin, query.org_unit_id.into()).await?;
     let stats = state
         .store
-        .summary_stats(query.org_unit_id.into(), query.from, query.to)
+        .stats()
+        .summary(query.org_unit_id.into(), query.from, query.to)
         .await?;
     Ok(web::Json(SummaryStatsView::new(&query, stats)))
 }

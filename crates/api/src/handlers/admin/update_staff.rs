@@ -40,9 +40,15 @@ pub async fn update_staff(
 ) -> Result<web::Json<StaffProfileView>, ApiError> {
     let id = id.into_inner().into();
     let not_found = || ApiError::new(ErrorCode::StaffNotFound, "no such staff account");
-    let account = state.store.staff(id).await?.ok_or_else(not_found)?;
+    let account = state
+        .store
+        .identity()
+        .staff(id)
+        .await?
+        .ok_or_else(not_found)?;
     if !state
         .store
+        .staffing()
         .unit_within(account.org_unit_id.into(), admin.scope)
         .await?
     {
@@ -69,18 +75,24 @@ pub async fn update_staff(
         if name.is_empty() || name.chars().count() > 64 {
             return Err(ValidationError::new("display_name", "must be 1 to 64 characters").into());
         }
-        state.store.set_display_name(id, name).await?;
+        state.store.staffing().set_display_name(id, name).await?;
     }
     let units: Option<Vec<_>> = body.units.map(|u| u.into_iter().map(Into::into).collect());
     state
         .store
-        .set_staff_routing(id, units.as_deref(), skills.as_deref(), capacity)
+        .staffing()
+        .set_routing(id, units.as_deref(), skills.as_deref(), capacity)
         .await?;
     if let Some(active) = body.active {
-        state.store.set_staff_active(id, active).await?;
+        state.store.identity().set_staff_active(id, active).await?;
     }
     tracing::info!(admin = %admin.id, staff = %id, "staff account changed");
-    let profile = state.store.staff_profile(id).await?.ok_or_else(not_found)?;
+    let profile = state
+        .store
+        .staffing()
+        .profile(id)
+        .await?
+        .ok_or_else(not_found)?;
     Ok(web::Json(profile.into()))
 }
 
@@ -92,7 +104,7 @@ pub(crate) async fn validate_skills(
     let mut out = Vec::with_capacity(skills.len());
     for code in skills {
         let code = code.trim().to_uppercase();
-        if state.store.category(&code).await?.is_none() {
+        if state.store.org().category(&code).await?.is_none() {
             return Err(
                 ValidationError::new("skills", format!("`{code}` is not a category code")).into(),
             );

@@ -119,6 +119,7 @@ pub async fn list_workflows(
 ) -> Result<web::Json<WorkflowList>, ApiError> {
     let items = state
         .store
+        .routing()
         .workflows()
         .await?
         .into_iter()
@@ -148,6 +149,7 @@ pub async fn update_workflow(
     let not_found = || ApiError::new(ErrorCode::WorkflowNotFound, format!("no workflow `{name}`"));
     let (_, service, _) = state
         .store
+        .routing()
         .workflows()
         .await?
         .into_iter()
@@ -178,6 +180,7 @@ pub async fn update_workflow(
         .map_err(|e| ValidationError::new("workflow", e.to_string()))?;
     state
         .store
+        .routing()
         .update_workflow(&name, sla, &workflow.ladder, chrono::Utc::now())
         .await?;
     tracing::info!(workflow = %name, "workflow edited");

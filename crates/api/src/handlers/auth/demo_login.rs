@@ -44,6 +44,7 @@ pub async fn demo_login(
     let openid = format!("demo:{name}");
     let resident = state
         .store
+        .identity()
         .upsert_resident(&openid, None, chrono::Utc::now())
         .await?;
     Ok(web::Json(

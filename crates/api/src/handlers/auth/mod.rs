@@ -28,6 +28,7 @@ pub(crate) async fn issue_tokens(
     };
     state
         .store
+        .identity()
         .insert_refresh_token(
             &pair.refresh_token_hash,
             subject,

@@ -34,6 +34,7 @@ pub async fn refresh(
     let hash = hash_refresh_token(body.refresh_token.trim());
     let subject = state
         .store
+        .identity()
         .consume_refresh_token(&hash, chrono::Utc::now())
         .await?
         .ok_or_else(invalid)?;
@@ -44,6 +45,7 @@ pub async fn refresh(
             // must not keep old powers through refreshes.
             let account = state
                 .store
+                .identity()
                 .staff(id)
                 .await?
                 .filter(|a| a.active)

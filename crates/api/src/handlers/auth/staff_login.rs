@@ -37,7 +37,11 @@ pub async fn staff_login(
     body: web::Json<StaffLoginRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let body = body.into_inner();
-    let account = state.store.staff_by_username(body.username.trim()).await?;
+    let account = state
+        .store
+        .identity()
+        .staff_by_username(body.username.trim())
+        .await?;
     let hash = account
         .as_ref()
         .map(|a| a.password_hash.clone())

@@ -66,6 +66,7 @@ pub async fn wechat_login(
         })?;
     let resident = state
         .store
+        .identity()
         .upsert_resident(
             &session.openid,
             session.unionid.as_deref(),

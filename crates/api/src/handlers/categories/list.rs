@@ -22,6 +22,7 @@ pub async fn list_categories(
 ) -> Result<HttpResponse, ApiError> {
     let items = state
         .store
+        .org()
         .active_categories()
         .await?
         .into_iter()

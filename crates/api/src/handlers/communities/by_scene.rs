@@ -18,6 +18,7 @@ pub async fn community_by_scene(
     let scene = Scene::parse(&scene)?;
     let card = state
         .store
+        .org()
         .community_by_scene(scene.as_str())
         .await?
         .ok_or_else(|| {

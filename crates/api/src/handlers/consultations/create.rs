@@ -54,12 +54,13 @@ pub async fn create_consultation(
     let idempotency = idempotency.with_body(&body)?;
     // Urgent: never queued, the client shows "call 110 now".
     let category = crate::handlers::admit_category(
-        state.store.category(&body.category_code).await?,
+        state.store.org().category(&body.category_code).await?,
         Service::Consultation,
     )?;
     let question = QuestionText::parse(&body.question)?;
     let community = state
         .store
+        .org()
         .community(body.community_id.into())
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
@@ -72,7 +73,8 @@ pub async fn create_consultation(
     let moderation = crate::moderation::screen(&state, resident, question.as_str()).await?;
     let submission = state
         .store
-        .submit_consultation(
+        .consultations()
+        .submit(
             NewConsultation {
                 resident,
                 community: community.id.into(),

@@ -40,6 +40,7 @@ pub async fn post_follow_up(
     let moderation = crate::moderation::screen(&state, auth.0, body.as_str()).await?;
     state
         .store
+        .consultations()
         .post_follow_up(
             id,
             auth.0,

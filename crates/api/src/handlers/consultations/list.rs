@@ -20,7 +20,8 @@ pub async fn list_consultations(
     let page = query.parse()?;
     let rows = state
         .store
-        .consultations_of_resident(auth.0, page.before, page.limit + 1)
+        .consultations()
+        .of_resident(auth.0, page.before, page.limit + 1)
         .await?;
     let (rows, next_cursor) = split_page(rows, page.limit, |r| r.case.id);
     Ok(web::Json(ConsultationPage {

@@ -20,11 +20,14 @@ pub(crate) async fn resident_view(
 ) -> Result<ConsultationView, ApiError> {
     let record = state
         .store
-        .consultation(id)
+        .consultations()
+        .get(id)
         .await?
         .filter(|r| r.case.resident_id == Some(resident.as_uuid()))
         .ok_or_else(ApiError::consultation_not_found)?;
-    let (messages, events) =
-        tokio::try_join!(state.store.thread(id, false), state.store.history(id, true))?;
+    let (messages, events) = tokio::try_join!(
+        state.store.cases().thread(id, false),
+        state.store.cases().history(id, true)
+    )?;
     Ok(views::consultation(&record, messages, events))
 }

@@ -42,7 +42,8 @@ pub async fn rate_consultation(
     let id = id.into_inner().into();
     state
         .store
-        .rate_consultation(
+        .consultations()
+        .rate(
             id,
             auth.0,
             &rating,

@@ -42,7 +42,8 @@ pub async fn reopen_consultation(
     let id = id.into_inner().into();
     state
         .store
-        .reopen_consultation(
+        .consultations()
+        .reopen(
             id,
             reason.as_str(),
             context(Actor::Resident(auth.0), &request_id),

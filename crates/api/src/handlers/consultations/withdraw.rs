@@ -26,7 +26,8 @@ pub async fn withdraw_consultation(
     let id = id.into_inner().into();
     state
         .store
-        .withdraw_consultation(id, auth.0, context(Actor::Resident(auth.0), &request_id))
+        .consultations()
+        .withdraw(id, auth.0, context(Actor::Resident(auth.0), &request_id))
         .await
         .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
     Ok(web::Json(resident_view(&state, id, auth.0).await?))

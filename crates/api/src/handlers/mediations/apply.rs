@@ -121,11 +121,12 @@ pub async fn apply_mediation(
     }
     let community = state
         .store
+        .org()
         .community(body.community_id.into())
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
     let category = crate::handlers::admit_category(
-        state.store.category(&body.category_code).await?,
+        state.store.org().category(&body.category_code).await?,
         sansuo_domain::catalog::Service::Mediation,
     )?;
     let parties = seal_parties(&state, &body.parties)?;
@@ -133,7 +134,8 @@ pub async fn apply_mediation(
         .map_err(|e| ApiError::internal(format!("preferred times: {e}")))?;
     let id = state
         .store
-        .submit_mediation(
+        .mediations()
+        .submit(
             NewMediation {
                 resident: auth.0,
                 community: community.id.into(),
@@ -159,7 +161,8 @@ pub async fn apply_mediation(
     tracing::info!(case_id = %id, "mediation booked");
     let record = state
         .store
-        .mediation(id)
+        .mediations()
+        .get(id)
         .await?
         .ok_or_else(super::mediation_not_found)?;
     let view = mediation_view(&state, &record, true, PartyDetail::Masked).await?;

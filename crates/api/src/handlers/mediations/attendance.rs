@@ -45,6 +45,7 @@ pub async fn confirm_attendance(
     let id: CaseId = id.into();
     state
         .store
+        .mediations()
         .confirm_attendance(
             id,
             session,

@@ -20,7 +20,8 @@ pub async fn get_mediation(
 ) -> Result<web::Json<MediationView>, ApiError> {
     let record = state
         .store
-        .mediation(id.into_inner().into())
+        .mediations()
+        .get(id.into_inner().into())
         .await?
         .filter(|r| r.case.resident_id == Some(auth.0.as_uuid()))
         .ok_or_else(mediation_not_found)?;

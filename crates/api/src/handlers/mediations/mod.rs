@@ -159,11 +159,12 @@ pub(crate) async fn mediation_view(
 ) -> Result<MediationView, ApiError> {
     let events = state
         .store
+        .cases()
         .history(record.case.id.into(), public_only)
         .await?;
     let mut sessions = Vec::with_capacity(record.sessions.len());
     for s in &record.sessions {
-        let room = state.store.room(s.room_id).await?;
+        let room = state.store.staffing().room(s.room_id).await?;
         sessions.push(SessionView {
             id: s.id,
             starts_at: s.starts_at,
@@ -212,7 +213,7 @@ pub(crate) async fn mediation_view(
     }
     let d = &record.detail;
     let c = &record.case;
-    let calendar = state.store.business_calendar().await?;
+    let calendar = state.store.catalog().business_calendar().await?;
     let local_day = |t: DateTime<Utc>| {
         t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
             .date_naive()
@@ -322,7 +323,8 @@ pub(crate) async fn applicant_view(
 ) -> Result<MediationView, ApiError> {
     let record = state
         .store
-        .mediation(id)
+        .mediations()
+        .get(id)
         .await?
         .filter(|r| r.case.resident_id == Some(resident.as_uuid()))
         .ok_or_else(mediation_not_found)?;

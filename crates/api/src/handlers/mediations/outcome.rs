@@ -48,6 +48,7 @@ pub async fn session_held(
     let minutes = bounded_text("minutes", &body.minutes, 2, 5000)?;
     state
         .store
+        .mediations()
         .hold_session(
             id,
             session,
@@ -112,6 +113,7 @@ pub async fn record_agreement(
     };
     state
         .store
+        .mediations()
         .record_agreement(
             id,
             auth.id,
@@ -173,7 +175,8 @@ pub async fn terminate(
     .collect();
     state
         .store
-        .terminate_mediation(
+        .mediations()
+        .terminate(
             id,
             auth.id,
             reason.as_str(),
@@ -223,11 +226,12 @@ pub async fn record_confirmation(
         .transpose()?;
     let record = state
         .store
-        .mediation(id)
+        .mediations()
+        .get(id)
         .await?
         .ok_or_else(mediation_not_found)?;
     if let Some(effective) = record.detail.effective_on {
-        let calendar = state.store.business_calendar().await?;
+        let calendar = state.store.catalog().business_calendar().await?;
         let deadline = sansuo_domain::mediation::confirmation_deadline(effective, &calendar);
         if body.applied_on > deadline {
             return Err(ApiError::new(
@@ -243,6 +247,7 @@ pub async fn record_confirmation(
     }
     state
         .store
+        .mediations()
         .record_confirmation(
             id,
             auth.id,
@@ -299,6 +304,7 @@ pub async fn record_visit(
     };
     state
         .store
+        .mediations()
         .record_visit(
             id,
             auth.id,
@@ -328,7 +334,8 @@ pub async fn close(
     let id: CaseId = id.into_inner().into();
     state
         .store
-        .close_mediation(id, auth.id, context(auth.principal(), &request_id))
+        .mediations()
+        .close(id, auth.id, context(auth.principal(), &request_id))
         .await
         .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     Ok(web::Json(staff_mediation_view(&state, id, &auth).await?))
@@ -362,6 +369,7 @@ pub async fn escalate(
     let reason = Reason::parse(&body.reason)?;
     state
         .store
+        .mediations()
         .escalate_tier(
             id,
             auth.id,
@@ -393,6 +401,7 @@ pub async fn flag_public_order_risk(
     let reason = Reason::parse(&body.reason)?;
     state
         .store
+        .mediations()
         .flag_public_order_risk(
             id,
             auth.id,

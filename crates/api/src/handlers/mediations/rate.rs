@@ -44,7 +44,8 @@ pub async fn rate_mediation(
     let id: CaseId = id.into_inner().into();
     let recorded = state
         .store
-        .rate_mediation(
+        .mediations()
+        .rate(
             id,
             auth.0,
             &rating,

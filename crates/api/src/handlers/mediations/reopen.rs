@@ -36,7 +36,8 @@ pub async fn reopen_mediation(
     let id: CaseId = id.into_inner().into();
     state
         .store
-        .reopen_mediation(
+        .mediations()
+        .reopen(
             id,
             Some(auth.id),
             reason.as_str(),

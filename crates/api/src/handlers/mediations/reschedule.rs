@@ -54,6 +54,7 @@ pub async fn reschedule_session(
     let id: CaseId = id.into();
     let new_session = state
         .store
+        .mediations()
         .reschedule_session(
             id,
             session,

@@ -28,7 +28,8 @@ pub(crate) async fn mediator_case(
 ) -> Result<(MediationRecord, PartyDetail), ApiError> {
     let record = state
         .store
-        .mediation(id)
+        .mediations()
+        .get(id)
         .await?
         .ok_or_else(mediation_not_found)?;
     if record.case.owner_staff_id == Some(auth.id.as_uuid()) {
@@ -36,7 +37,8 @@ pub(crate) async fn mediator_case(
     }
     if state
         .store
-        .has_pending_offer(id, auth.id, Utc::now())
+        .offers()
+        .has_pending(id, auth.id, Utc::now())
         .await?
     {
         return Ok((record, PartyDetail::Masked));
@@ -196,7 +198,8 @@ pub async fn refuse_mediation(
     let (record, _) = mediator_case(&state, id, &auth).await?;
     state
         .store
-        .refuse_mediation(
+        .mediations()
+        .refuse(
             record.case.id.into(),
             body.ground.into(),
             referral.as_str(),
@@ -206,7 +209,8 @@ pub async fn refuse_mediation(
         .map_err(ApiError::store_not_found(ErrorCode::MediationNotFound))?;
     let record = state
         .store
-        .mediation(id)
+        .mediations()
+        .get(id)
         .await?
         .ok_or_else(mediation_not_found)?;
     Ok(web::Json(
@@ -251,6 +255,7 @@ pub async fn book_session(
     let id: CaseId = id.into_inner().into();
     state
         .store
+        .mediations()
         .book_session(
             id,
             auth.id,
@@ -292,6 +297,7 @@ pub async fn cancel_session(
     let id: CaseId = id.into();
     state
         .store
+        .mediations()
         .cancel_session(
             id,
             session,

@@ -70,6 +70,7 @@ pub async fn answer_visit(
     let id: CaseId = id.into_inner().into();
     let recorded = state
         .store
+        .mediations()
         .answer_visit(
             id,
             auth.0,

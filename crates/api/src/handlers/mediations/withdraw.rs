@@ -27,7 +27,8 @@ pub async fn withdraw_mediation(
     let id: CaseId = id.into_inner().into();
     state
         .store
-        .withdraw_mediation(id, auth.0, context(Actor::Resident(auth.0), &request_id))
+        .mediations()
+        .withdraw(id, auth.0, context(Actor::Resident(auth.0), &request_id))
         .await
         .map_err(|e| match e {
             StoreError::NotFound => mediation_not_found(),
@@ -35,7 +36,8 @@ pub async fn withdraw_mediation(
         })?;
     let record = state
         .store
-        .mediation(id)
+        .mediations()
+        .get(id)
         .await?
         .ok_or_else(mediation_not_found)?;
     Ok(web::Json(

@@ -39,6 +39,7 @@ async fn public_categories(
 ) -> Result<Vec<CategoryRecord>, Open311Failure> {
     Ok(state
         .store
+        .org()
         .active_categories()
         .await
         .or_internal(format)?
@@ -138,7 +139,8 @@ async fn find_public(
     };
     let rows = state
         .store
-        .open311_tips(&filter)
+        .open311()
+        .tips(&filter)
         .await
         .or_internal(format)?;
     Ok(rows
@@ -369,7 +371,8 @@ pub async fn create_request(
     let key = require_api_key(&fields).map_err(one)?;
     let key = state
         .store
-        .active_open311_key(&token_hash(key))
+        .open311()
+        .active_key(&token_hash(key))
         .await
         .or_internal(format)?
         .ok_or_else(|| one(Open311Error::invalid_api_key()))?;
@@ -381,7 +384,7 @@ pub async fn create_request(
         .find(|(name, value)| name == "service_code" && !value.trim().is_empty())
         .map(|(_, value)| value.trim());
     if let Some(code) = asked {
-        let urgent = state.store.category(code).await.or_internal(format)?;
+        let urgent = state.store.org().category(code).await.or_internal(format)?;
         if urgent.is_some_and(|c| c.urgent) {
             return Err(one(Open311Error::bad_request(format!(
                 "service_code {code:?} is an emergency: 这是紧急情况，请立即拨打 110 — call 110 now. Nothing was recorded."
@@ -407,6 +410,7 @@ pub async fn create_request(
         })?;
     let community = state
         .store
+        .org()
         .community_by_scene(scene)
         .await
         .or_internal(format)?
@@ -428,7 +432,8 @@ pub async fn create_request(
     let id = CaseId::new();
     state
         .store
-        .submit_tip(
+        .tips()
+        .submit(
             NewTip {
                 id,
                 resident: None,

@@ -31,7 +31,12 @@ pub(crate) async fn service_list(
     state: &AppState,
     format: Format,
 ) -> Result<Vec<ServiceDef>, Open311Failure> {
-    let categories = state.store.active_categories().await.or_internal(format)?;
+    let categories = state
+        .store
+        .org()
+        .active_categories()
+        .await
+        .or_internal(format)?;
     Ok(categories
         .iter()
         .filter(|c| is_service(c))
@@ -58,7 +63,12 @@ pub(crate) async fn definition(
     service_code: &str,
     format: Format,
 ) -> Result<ServiceDefinition, Open311Failure> {
-    let communities = state.store.tip_communities().await.or_internal(format)?;
+    let communities = state
+        .store
+        .open311()
+        .tip_communities()
+        .await
+        .or_internal(format)?;
     Ok(ServiceDefinition {
         service_code: service_code.to_owned(),
         attributes: vec![
@@ -115,6 +125,7 @@ pub(crate) async fn service_category(
 ) -> Result<Option<CategoryRecord>, Open311Failure> {
     Ok(state
         .store
+        .org()
         .category(code)
         .await
         .or_internal(format)?

@@ -33,7 +33,8 @@ pub async fn get_token(
         Ok(id)
             if state
                 .store
-                .filed_through_open311(id)
+                .open311()
+                .filed_through(id)
                 .await
                 .or_internal(format)? =>
         {

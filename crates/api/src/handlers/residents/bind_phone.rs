@@ -53,6 +53,7 @@ pub async fn bind_phone(
     let sealed = vault.seal(PHONE_CONTEXT, phone.expose_pure_phone_number());
     state
         .store
+        .identity()
         .bind_phone(auth.0, &sealed, &phone.masked(), chrono::Utc::now())
         .await?;
     tracing::info!(resident = %auth.0, "phone number bound");

@@ -14,6 +14,7 @@ pub(crate) async fn resident_view(
 ) -> Result<ResidentView, ApiError> {
     let resident = state
         .store
+        .identity()
         .resident(id)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("this resident no longer exists"))?;

@@ -41,13 +41,14 @@ pub async fn subscribe(
     }
     state
         .store
+        .notifications()
         .grant_subscriptions(auth.0, &body.template_ids, chrono::Utc::now())
         .await?;
     let mut items = Vec::new();
     for id in &body.template_ids {
         items.push(CreditView {
             template_id: id.clone(),
-            credits: state.store.credits(auth.0, id).await?,
+            credits: state.store.notifications().credits(auth.0, id).await?,
         });
     }
     Ok(web::Json(CreditList { items }))

@@ -25,7 +25,8 @@ pub async fn accept_offer(
 ) -> Result<web::Json<StaffCaseView>, ApiError> {
     let case_id = state
         .store
-        .accept_offer(
+        .offers()
+        .accept(
             id.into_inner().into(),
             auth.id,
             context(auth.principal(), &request_id),
@@ -52,16 +53,24 @@ pub(crate) async fn answer_offer_of_case(
 ) -> Result<(), ApiError> {
     let offer = state
         .store
-        .pending_offer_of(case, staff, ctx.now)
+        .offers()
+        .pending_of(case, staff, ctx.now)
         .await?
         .ok_or_else(not_found)?;
     match answer {
-        OfferAnswer::Accept => state.store.accept_offer(offer.id.into(), staff, ctx).await,
+        OfferAnswer::Accept => {
+            state
+                .store
+                .offers()
+                .accept(offer.id.into(), staff, ctx)
+                .await
+        }
         // The store wakes the relay: the next candidate is asked at once.
         OfferAnswer::Decline(reason) => {
             state
                 .store
-                .decline_offer(offer.id.into(), staff, reason, ctx)
+                .offers()
+                .decline(offer.id.into(), staff, reason, ctx)
                 .await
         }
     }

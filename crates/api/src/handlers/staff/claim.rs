@@ -31,7 +31,8 @@ pub async fn claim_consultation(
     // it never existed (404).
     let record = state
         .store
-        .consultation(id)
+        .consultations()
+        .get(id)
         .await?
         .ok_or_else(ApiError::consultation_not_found)?;
     let units = pool_units(&state, &auth).await?;
@@ -46,7 +47,8 @@ pub async fn claim_consultation(
     }
     state
         .store
-        .claim_consultation(id, auth.id, context(auth.principal(), &request_id))
+        .consultations()
+        .claim(id, auth.id, context(auth.principal(), &request_id))
         .await
         .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
     tracing::info!(case_id = %id, "claimed from pool");

@@ -41,7 +41,8 @@ pub async fn decline_offer(
     let reason = Reason::parse(&body.reason)?;
     let case_id = state
         .store
-        .decline_offer(
+        .offers()
+        .decline(
             id.into_inner().into(),
             auth.id,
             reason.as_str(),

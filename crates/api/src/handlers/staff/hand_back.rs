@@ -41,7 +41,8 @@ pub async fn hand_back(
     let id = id.into_inner().into();
     state
         .store
-        .hand_back_consultation(
+        .consultations()
+        .hand_back(
             id,
             auth.id,
             reason.as_str(),

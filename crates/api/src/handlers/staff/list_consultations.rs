@@ -55,14 +55,16 @@ pub async fn list_staff_consultations(
         StaffListView::Mine => {
             state
                 .store
-                .consultations_owned_by(auth.id, page.before, page.limit + 1)
+                .consultations()
+                .owned_by(auth.id, page.before, page.limit + 1)
                 .await?
         }
         StaffListView::Pool => {
             let units = pool_units(&state, &auth).await?;
             state
                 .store
-                .pooled_consultations(units, page.before, page.limit + 1)
+                .consultations()
+                .pooled(units, page.before, page.limit + 1)
                 .await?
         }
     };

@@ -17,7 +17,8 @@ pub async fn list_offers(
 ) -> Result<web::Json<OfferList>, ApiError> {
     let offers = state
         .store
-        .pending_offers_for(auth.id, chrono::Utc::now())
+        .offers()
+        .pending_for(auth.id, chrono::Utc::now())
         .await?;
     Ok(web::Json(OfferList {
         items: offers

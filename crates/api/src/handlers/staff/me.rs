@@ -16,6 +16,7 @@ pub async fn me(
 ) -> Result<web::Json<StaffView>, ApiError> {
     let account = state
         .store
+        .identity()
         .staff(auth.id)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("account no longer exists"))?;

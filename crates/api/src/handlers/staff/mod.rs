@@ -28,11 +28,12 @@ pub(crate) async fn pool_units(
 ) -> Result<Vec<Uuid>, ApiError> {
     let account = state
         .store
+        .identity()
         .staff(lawyer.id)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("account no longer exists"))?;
     match account.law_firm_id {
-        Some(firm) => Ok(state.store.pool_units_of_firm(firm).await?),
+        Some(firm) => Ok(state.store.org().pool_units_of_firm(firm).await?),
         None => Ok(Vec::new()),
     }
 }
@@ -46,7 +47,8 @@ pub(crate) async fn lawyer_case(
 ) -> Result<ConsultationRecord, ApiError> {
     let record = state
         .store
-        .consultation(id)
+        .consultations()
+        .get(id)
         .await?
         .ok_or_else(ApiError::consultation_not_found)?;
     if record.case.owner_staff_id == Some(lawyer.id.as_uuid()) {
@@ -54,7 +56,8 @@ pub(crate) async fn lawyer_case(
     }
     if state
         .store
-        .has_pending_offer(id, lawyer.id, chrono::Utc::now())
+        .offers()
+        .has_pending(id, lawyer.id, chrono::Utc::now())
         .await?
     {
         return Ok(record);
@@ -75,8 +78,10 @@ pub(crate) async fn lawyer_view(
     lawyer: &LawyerAuth,
 ) -> Result<ConsultationView, ApiError> {
     let record = lawyer_case(state, id, lawyer).await?;
-    let (messages, events) =
-        tokio::try_join!(state.store.thread(id, true), state.store.history(id, false))?;
+    let (messages, events) = tokio::try_join!(
+        state.store.cases().thread(id, true),
+        state.store.cases().history(id, false)
+    )?;
     Ok(views::consultation(&record, messages, events))
 }
 
@@ -102,21 +107,34 @@ pub(crate) async fn owned_case_view(
     let not_found = || ApiError::new(ErrorCode::CaseNotFound, "no such case of yours");
     let case = state
         .store
-        .case(id)
+        .cases()
+        .get(id)
         .await?
         .filter(|c| c.owner_staff_id == Some(staff.as_uuid()))
         .ok_or_else(not_found)?;
     match case.service.as_str() {
         sansuo_store::consultations::SERVICE => {
-            let record = state.store.consultation(id).await?.ok_or_else(not_found)?;
-            let (messages, events) =
-                tokio::try_join!(state.store.thread(id, true), state.store.history(id, false))?;
+            let record = state
+                .store
+                .consultations()
+                .get(id)
+                .await?
+                .ok_or_else(not_found)?;
+            let (messages, events) = tokio::try_join!(
+                state.store.cases().thread(id, true),
+                state.store.cases().history(id, false)
+            )?;
             Ok(StaffCaseView::Consultation(Box::new(views::consultation(
                 &record, messages, events,
             ))))
         }
         sansuo_store::mediations::SERVICE => {
-            let record = state.store.mediation(id).await?.ok_or_else(not_found)?;
+            let record = state
+                .store
+                .mediations()
+                .get(id)
+                .await?
+                .ok_or_else(not_found)?;
             let view = crate::handlers::mediations::mediation_view(
                 state,
                 &record,
@@ -127,7 +145,7 @@ pub(crate) async fn owned_case_view(
             Ok(StaffCaseView::Mediation(Box::new(view)))
         }
         sansuo_store::tips::SERVICE => {
-            let record = state.store.tip(id).await?.ok_or_else(not_found)?;
+            let record = state.store.tips().get(id).await?.ok_or_else(not_found)?;
             let view = crate::handlers::tips::tip_view(
                 state,
                 record,

@@ -25,6 +25,7 @@ pub async fn next_case(
 ) -> Result<HttpResponse, ApiError> {
     let taken = state
         .store
+        .routing()
         .claim_next_case(auth.id, context(auth.principal(), &request_id))
         .await?;
     match taken {

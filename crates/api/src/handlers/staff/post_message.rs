@@ -53,6 +53,7 @@ pub async fn post_staff_message(
     let id = id.into_inner().into();
     state
         .store
+        .consultations()
         .post_staff_message(
             id,
             auth.id,

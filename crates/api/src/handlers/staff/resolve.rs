@@ -26,7 +26,8 @@ pub async fn resolve_consultation(
     let id = id.into_inner().into();
     state
         .store
-        .resolve_consultation(id, auth.id, context(auth.principal(), &request_id))
+        .consultations()
+        .resolve(id, auth.id, context(auth.principal(), &request_id))
         .await
         .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
     Ok(web::Json(lawyer_view(&state, id, &auth).await?))

@@ -43,11 +43,13 @@ pub async fn set_presence(
     };
     state
         .store
+        .staffing()
         .set_presence(auth.id, presence, chrono::Utc::now())
         .await?;
     let profile = state
         .store
-        .staff_profile(auth.id)
+        .staffing()
+        .profile(auth.id)
         .await?
         .ok_or_else(|| ApiError::unauthenticated("account no longer exists"))?;
     Ok(web::Json(profile.into()))

@@ -236,14 +236,16 @@ pub(crate) async fn tip_view(
     let staff = viewer == Viewer::Staff;
     let history = state
         .store
-        .tip_events(id, staff)
+        .tips()
+        .events(id, staff)
         .await?
         .into_iter()
         .map(event_view)
         .collect();
     let messages: Vec<TipMessageView> = state
         .store
-        .tip_messages(id, staff)
+        .tips()
+        .messages(id, staff)
         .await?
         .into_iter()
         .map(message_view)
@@ -253,6 +255,7 @@ pub(crate) async fn tip_view(
     let staff_detail = if staff {
         let last = state
             .store
+            .tips()
             .last_reporter_messages(&[record.case.id])
             .await?
             .first()
@@ -318,7 +321,8 @@ pub(crate) async fn tracked_tip(
         })?;
     state
         .store
-        .tip_by_token_hash(&token_hash(token))
+        .tips()
+        .by_token_hash(&token_hash(token))
         .await?
         .ok_or_else(tip_not_found)
 }
@@ -331,7 +335,8 @@ pub(crate) async fn own_tip(
 ) -> Result<TipRecord, ApiError> {
     state
         .store
-        .tip(id)
+        .tips()
+        .get(id)
         .await?
         .filter(|t| t.case.resident_id == Some(resident.as_uuid()))
         .ok_or_else(tip_not_found)

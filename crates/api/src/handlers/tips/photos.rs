@@ -121,7 +121,8 @@ pub(crate) async fn attach_photos(
         };
         let added = state
             .store
-            .add_tip_photo(
+            .tips()
+            .add_photo(
                 id,
                 record,
                 state.photo_limits.max_photos_per_tip,

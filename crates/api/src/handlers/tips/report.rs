@@ -227,13 +227,14 @@ async fn file_tip(
     photos: Vec<Vec<u8>>,
 ) -> Result<HttpResponse, ApiError> {
     let category = tip_category(
-        state.store.category(&body.category_code).await?,
+        state.store.org().category(&body.category_code).await?,
         body.anonymous,
     )?;
     let description = bounded_text("description", &body.description, 5, 2000)?;
     let place = parse_location(body.location.as_ref())?;
     let community = state
         .store
+        .org()
         .community(body.community_id.into())
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
@@ -248,10 +249,10 @@ async fn file_tip(
             hash,
         )
     });
-    let flagged = is_flagged(&state.store.reporter_record(&reporter).await?);
+    let flagged = is_flagged(&state.store.tips().reporter_record(&reporter).await?);
     // A replay is not a new submission: only count fresh ones.
     let replay = match &submission {
-        Some((key, _)) => state.store.tip_by_submission_key(key).await?,
+        Some((key, _)) => state.store.tips().by_submission_key(key).await?,
         None => None,
     };
     if replay.is_none() {
@@ -266,7 +267,8 @@ async fn file_tip(
     let token_for = |id: CaseId| body.anonymous.then(|| tracking_token(state, id));
     let submitted = state
         .store
-        .submit_tip(
+        .tips()
+        .submit(
             NewTip {
                 id,
                 resident: (!body.anonymous).then_some(resident),
@@ -316,7 +318,8 @@ async fn file_tip(
     }
     let record = state
         .store
-        .tip(id)
+        .tips()
+        .get(id)
         .await?
         .ok_or_else(super::tip_not_found)?;
     let tip = tip_view(state, record, Viewer::Reporter).await?;

@@ -46,7 +46,8 @@ pub async fn list_my_tips(
     let page = query.parse::<CaseId>()?;
     let rows = state
         .store
-        .tips_of(auth.0, page.before, page.limit + 1)
+        .tips()
+        .of_resident(auth.0, page.before, page.limit + 1)
         .await?;
     let (rows, next_cursor) = split_page(rows, page.limit, |r| r.case.id);
     let mut items = Vec::with_capacity(rows.len());
@@ -94,7 +95,8 @@ pub(crate) async fn follow_up(
     within_limit(state, &format!("tip-follow-up:{id}"), FOLLOW_UP_LIMIT).await?;
     let reopened = state
         .store
-        .follow_up_tip(id, &text, context(actor, request_id))
+        .tips()
+        .follow_up(id, &text, context(actor, request_id))
         .await
         .map_err(|e| match e {
             sansuo_store::StoreError::Conflict(m) => ApiError::new(ErrorCode::TipNotOpen, m),
@@ -188,7 +190,8 @@ pub async fn similar_tips(
     let since = Utc::now() - Duration::days(DUPLICATE_WINDOW_DAYS);
     let rows = state
         .store
-        .tips_in_box(
+        .tips()
+        .in_box(
             &query.category_code,
             here.bounding_box(DUPLICATE_RADIUS_M),
             since,
@@ -252,7 +255,8 @@ pub async fn me_too(
         .pseudonym(SUPPORTER_PURPOSE, reporter_key(&state, auth.0).as_bytes());
     let counted = state
         .store
-        .support_tip(id, &supporter, Utc::now())
+        .tips()
+        .support(id, &supporter, Utc::now())
         .await
         .map_err(|e| match e {
             sansuo_store::StoreError::NotFound => tip_not_found(),
@@ -261,7 +265,8 @@ pub async fn me_too(
         })?;
     let supporters = state
         .store
-        .tip(id)
+        .tips()
+        .get(id)
         .await?
         .map(|t| t.detail.supporters)
         .ok_or_else(tip_not_found)?;

@@ -26,11 +26,15 @@ pub(crate) async fn visible_tip(
     staff: StaffId,
     id: CaseId,
 ) -> Result<Option<TipRecord>, ApiError> {
-    let Some(record) = state.store.tip(id).await? else {
+    let Some(record) = state.store.tips().get(id).await? else {
         return Ok(None);
     };
     if record.case.owner_staff_id == Some(staff.as_uuid())
-        || state.store.has_pending_offer(id, staff, Utc::now()).await?
+        || state
+            .store
+            .offers()
+            .has_pending(id, staff, Utc::now())
+            .await?
     {
         Ok(Some(record))
     } else {
@@ -147,7 +151,8 @@ pub async fn triage_board(
     };
     let mut rows = state
         .store
-        .tip_board(auth.id, &filter, after, limit + 1)
+        .tips()
+        .board(auth.id, &filter, after, limit + 1)
         .await?;
     let next_cursor = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
@@ -213,7 +218,12 @@ pub async fn acknowledge_tip(
     )
     .await?;
     tracing::info!(case_id = %id, "tip acknowledged");
-    let record = state.store.tip(id).await?.ok_or_else(tip_not_found)?;
+    let record = state
+        .store
+        .tips()
+        .get(id)
+        .await?
+        .ok_or_else(tip_not_found)?;
     Ok(web::Json(tip_view(&state, record, Viewer::Staff).await?))
 }
 
@@ -286,7 +296,8 @@ pub async fn message_tip(
     let text = bounded_text("body", &body.body, 1, 2000)?;
     state
         .store
-        .tip_message(
+        .tips()
+        .message(
             id,
             auth.id,
             &text,
@@ -298,7 +309,12 @@ pub async fn message_tip(
             sansuo_store::StoreError::NotFound => tip_not_found(),
             other => other.into(),
         })?;
-    let record = state.store.tip(id).await?.ok_or_else(tip_not_found)?;
+    let record = state
+        .store
+        .tips()
+        .get(id)
+        .await?
+        .ok_or_else(tip_not_found)?;
     Ok(web::Json(tip_view(&state, record, Viewer::Staff).await?))
 }
 

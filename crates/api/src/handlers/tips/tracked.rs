@@ -45,7 +45,8 @@ pub async fn follow_up_tracked_tip(
     follow_up(&state, id, &body, Actor::AnonymousReporter, &request_id).await?;
     let record = state
         .store
-        .tip(id)
+        .tips()
+        .get(id)
         .await?
         .ok_or_else(super::tip_not_found)?;
     Ok(web::Json(tip_view(&state, record, Viewer::Reporter).await?))

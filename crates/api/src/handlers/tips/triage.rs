@@ -49,7 +49,12 @@ pub struct TriageRequest {
 }
 
 async fn answer(state: &AppState, id: CaseId) -> Result<web::Json<TipView>, ApiError> {
-    let record = state.store.tip(id).await?.ok_or_else(tip_not_found)?;
+    let record = state
+        .store
+        .tips()
+        .get(id)
+        .await?
+        .ok_or_else(tip_not_found)?;
     Ok(web::Json(tip_view(state, record, Viewer::Staff).await?))
 }
 
@@ -99,7 +104,8 @@ pub async fn triage_tip(
     };
     state
         .store
-        .triage_tip(
+        .tips()
+        .triage(
             id,
             auth.id,
             body.verdict.into(),
@@ -138,7 +144,8 @@ async fn step(
     }
     state
         .store
-        .advance_tip(
+        .tips()
+        .advance(
             id,
             auth.id,
             action,
@@ -260,7 +267,8 @@ pub async fn mark_duplicate(
     let id: CaseId = id.into_inner().into();
     state
         .store
-        .mark_tip_duplicate(
+        .tips()
+        .mark_duplicate(
             id,
             auth.id,
             body.original_id.into(),
@@ -336,7 +344,7 @@ pub async fn convert_tip(
         .transpose()?;
     check_parties(&body.parties)?;
     let category = crate::handlers::admit_category(
-        state.store.category(&body.category_code).await?,
+        state.store.org().category(&body.category_code).await?,
         sansuo_domain::catalog::Service::Mediation,
     )?;
     let parties = seal_parties(&state, &body.parties)?;
@@ -346,7 +354,8 @@ pub async fn convert_tip(
     };
     let mediation_id = state
         .store
-        .convert_tip_to_mediation(
+        .tips()
+        .convert_to_mediation(
             id,
             auth.id,
             NewMediation {

@@ -28,6 +28,7 @@ pub async fn push_receive(
             };
             if let Some(subject) = state
                 .store
+                .moderation()
                 .record_media_verdict(
                     &event.trace_id,
                     verdict,
