@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use sansuo_domain::ConsultationStatus;
 use sansuo_store::consultations::{ConsultationRecord, OfferedCase};
-use sansuo_store::entity::{case_event, case_message, offer, staff};
+use sansuo_store::entity::{offer, staff};
 use sansuo_store::org::CommunityCard;
+use sansuo_store::records::{CaseEventRecord, CaseMessageRecord};
 use sansuo_store::records::{CategoryRecord, OrgUnitRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -339,8 +340,8 @@ pub fn summary(record: &ConsultationRecord) -> ConsultationSummary {
 
 pub fn consultation(
     record: &ConsultationRecord,
-    messages: Vec<case_message::Model>,
-    events: Vec<case_event::Model>,
+    messages: Vec<CaseMessageRecord>,
+    events: Vec<CaseEventRecord>,
 ) -> ConsultationView {
     let owner = record.owner.as_ref();
     let messages = messages

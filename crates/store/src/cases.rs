@@ -13,6 +13,7 @@
 
 use crate::entity::{case, case_event, case_message};
 use crate::outbox::{self, Work};
+use crate::records::{CaseEventRecord, CaseMessageRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -319,7 +320,7 @@ impl Cases<'_> {
         self,
         id: CaseId,
         include_internal: bool,
-    ) -> Result<Vec<case_message::Model>, StoreError> {
+    ) -> Result<Vec<CaseMessageRecord>, StoreError> {
         let mut query =
             case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
         if include_internal {
@@ -331,7 +332,10 @@ impl Cases<'_> {
         Ok(query
             .order_by_asc(case_message::Column::Id)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// The history of a case, oldest first; routing internals only for staff.
@@ -339,7 +343,7 @@ impl Cases<'_> {
         self,
         id: CaseId,
         public_only: bool,
-    ) -> Result<Vec<case_event::Model>, StoreError> {
+    ) -> Result<Vec<CaseEventRecord>, StoreError> {
         let mut query =
             case_event::Entity::find().filter(case_event::Column::CaseId.eq(id.as_uuid()));
         if public_only {
@@ -348,7 +352,10 @@ impl Cases<'_> {
         Ok(query
             .order_by_asc(case_event::Column::Id)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Any service's case, by id.

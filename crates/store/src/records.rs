@@ -2,7 +2,10 @@
 //! from its row once, here, so list columns are split and kinds parsed in
 //! one place and no caller ever sees a column's spelling.
 
-use crate::entity::{category, duty_shift, mediation_room, open311_key, org_unit, qr_code};
+use crate::entity::{
+    case_event, case_message, category, duty_shift, mediation_room, open311_key, org_unit, qr_code,
+    tip_photo,
+};
 use crate::rows::split_list;
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -244,5 +247,99 @@ mod tests {
             ..row
         };
         assert!(CategoryRecord::try_from(bad).is_err());
+    }
+}
+
+/// One message of a case's thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseMessageRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    /// `resident` or `staff`.
+    pub author_kind: String,
+    pub author_id: Uuid,
+    pub body: String,
+    /// `public` or `internal`.
+    pub visibility: String,
+    pub created_at: DateTime<Utc>,
+    pub moderation: String,
+}
+
+impl From<case_message::Model> for CaseMessageRecord {
+    fn from(m: case_message::Model) -> Self {
+        Self {
+            id: m.id,
+            case_id: m.case_id,
+            author_kind: m.author_kind,
+            author_id: m.author_id,
+            body: m.body,
+            visibility: m.visibility,
+            created_at: m.created_at,
+            moderation: m.moderation,
+        }
+    }
+}
+
+/// One event of a case's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseEventRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub actor_kind: String,
+    pub actor_id: Option<Uuid>,
+    pub reason: Option<String>,
+    pub public: bool,
+    /// The `X-Request-Id` of the request that made the move.
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<case_event::Model> for CaseEventRecord {
+    fn from(e: case_event::Model) -> Self {
+        Self {
+            id: e.id,
+            case_id: e.case_id,
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            actor_kind: e.actor_kind,
+            actor_id: e.actor_id,
+            reason: e.reason,
+            public: e.public,
+            request_id: e.request_id,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// A tip photo's receipt (the bytes live in the photo store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TipPhotoRecord {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    /// The stored type: `jpg`, `png`, …
+    pub kind: String,
+    pub bytes: i32,
+    pub sha256: String,
+    pub received_at: DateTime<Utc>,
+    pub added_by: String,
+    pub storage_key: String,
+}
+
+impl From<tip_photo::Model> for TipPhotoRecord {
+    fn from(p: tip_photo::Model) -> Self {
+        Self {
+            id: p.id,
+            case_id: p.case_id,
+            kind: p.kind,
+            bytes: p.bytes,
+            sha256: p.sha256,
+            received_at: p.received_at,
+            added_by: p.added_by,
+            storage_key: p.storage_key,
+        }
     }
 }

@@ -18,6 +18,7 @@ use crate::entity::{
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
+use crate::records::{CaseEventRecord, CaseMessageRecord, TipPhotoRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -93,7 +94,7 @@ pub struct NewTip {
 pub struct TipRecord {
     pub case: case::Model,
     pub detail: tip::Model,
-    pub photos: Vec<tip_photo::Model>,
+    pub photos: Vec<TipPhotoRecord>,
     pub owner: Option<staff::Model>,
 }
 
@@ -324,6 +325,7 @@ impl Tips<'_> {
                     .iter()
                     .filter(|p| p.case_id == case.id)
                     .cloned()
+                    .map(Into::into)
                     .collect(),
                 owner: owners
                     .iter()
@@ -499,11 +501,12 @@ impl Tips<'_> {
         self,
         id: CaseId,
         photo: Uuid,
-    ) -> Result<Option<tip_photo::Model>, StoreError> {
+    ) -> Result<Option<TipPhotoRecord>, StoreError> {
         Ok(tip_photo::Entity::find_by_id(photo)
             .filter(tip_photo::Column::CaseId.eq(id.as_uuid()))
             .one(self.db())
-            .await?)
+            .await?
+            .map(Into::into))
     }
 
     /// The reporter adds to their tip. It reaches the handler at once: the
@@ -604,7 +607,7 @@ impl Tips<'_> {
         self,
         id: CaseId,
         include_internal: bool,
-    ) -> Result<Vec<case_message::Model>, StoreError> {
+    ) -> Result<Vec<CaseMessageRecord>, StoreError> {
         let mut query =
             case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
         if !include_internal {
@@ -613,14 +616,17 @@ impl Tips<'_> {
         Ok(query
             .order_by_asc(case_message::Column::Id)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     pub async fn events(
         self,
         id: CaseId,
         include_internal: bool,
-    ) -> Result<Vec<case_event::Model>, StoreError> {
+    ) -> Result<Vec<CaseEventRecord>, StoreError> {
         let mut query =
             case_event::Entity::find().filter(case_event::Column::CaseId.eq(id.as_uuid()));
         if !include_internal {
@@ -629,7 +635,10 @@ impl Tips<'_> {
         Ok(query
             .order_by_asc(case_event::Column::Id)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// The triage verdict. An unfounded tip counts against its reporter's

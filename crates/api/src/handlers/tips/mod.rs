@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::tip::{SubmissionLimit, TipStatus};
 use sansuo_domain::{CaseId, ResidentId};
 use sansuo_queue::RateDecision;
-use sansuo_store::entity::{case_event, case_message};
+use sansuo_store::records::{CaseEventRecord, CaseMessageRecord, TipPhotoRecord};
 use sansuo_store::tips::TipRecord;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -185,7 +185,7 @@ pub(crate) enum Viewer {
     Staff,
 }
 
-pub(crate) fn photo_view(p: &sansuo_store::entity::tip_photo::Model) -> PhotoReceiptView {
+pub(crate) fn photo_view(p: &TipPhotoRecord) -> PhotoReceiptView {
     PhotoReceiptView {
         id: p.id,
         sha256: p.sha256.clone(),
@@ -203,7 +203,7 @@ pub(crate) fn photo_view(p: &sansuo_store::entity::tip_photo::Model) -> PhotoRec
     }
 }
 
-fn event_view(e: case_event::Model) -> TipEventView {
+fn event_view(e: CaseEventRecord) -> TipEventView {
     TipEventView {
         action: e.action,
         from_status: e.from_status,
@@ -214,7 +214,7 @@ fn event_view(e: case_event::Model) -> TipEventView {
     }
 }
 
-fn message_view(m: case_message::Model) -> TipMessageView {
+fn message_view(m: CaseMessageRecord) -> TipMessageView {
     TipMessageView {
         author: if m.author_kind == "staff" {
             "officer".into()
