@@ -248,3 +248,40 @@ fn every_transaction_begins_through_begin_write() {
         );
     }
 }
+
+/// `Store` stays narrow: outside `db` (construction, connection, health),
+/// an `impl Store` block holds one public method, the accessor of its
+/// module's handle (`pub fn offers(&self) -> Offers<'_>`). A service method
+/// put back on `Store` fails here.
+#[test]
+fn store_itself_has_only_connection_health_and_area_accessors() {
+    for (module, text) in SOURCES {
+        if *module == "db" {
+            continue;
+        }
+        let mut inside = false;
+        let mut public = Vec::new();
+        for line in text.lines() {
+            if line.starts_with("impl Store {") {
+                inside = true;
+                continue;
+            }
+            if inside && line.starts_with('}') {
+                inside = false;
+                continue;
+            }
+            let trimmed = line.trim_start();
+            if inside && trimmed.starts_with("pub") && trimmed.contains("fn ") {
+                public.push(trimmed.to_owned());
+            }
+        }
+        assert!(
+            public.len() <= 1
+                && public.iter().all(|f| f.starts_with("pub fn ")
+                    && f.contains("(&self) -> ")
+                    && f.contains("<'_>")),
+            "{module}: public methods on Store other than the area accessor: {public:?} \
+             (put them on the module's handle)"
+        );
+    }
+}
