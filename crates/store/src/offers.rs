@@ -133,6 +133,42 @@ pub(crate) fn load_sql(id: &str) -> String {
     )
 }
 
+/// The staff member's own offer (someone else's is "not found").
+async fn own_offer<C: ConnectionTrait>(
+    conn: &C,
+    offer_id: OfferId,
+    staff: StaffId,
+) -> Result<offer::Model, StoreError> {
+    offer::Entity::find_by_id(offer_id.as_uuid())
+        .filter(offer::Column::StaffId.eq(staff.as_uuid()))
+        .one(conn)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Answer a still-pending offer (`accepted` or `declined`, with the
+/// decline's reason). False when it was answered meanwhile.
+async fn answer_pending<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    answer: OfferStatus,
+    decline_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut update = offer::Entity::update_many()
+        .col_expr(offer::Column::Status, Expr::value(answer.as_str()))
+        .col_expr(offer::Column::RespondedAt, Expr::value(now));
+    if let Some(reason) = decline_reason {
+        update = update.col_expr(offer::Column::DeclineReason, Expr::value(reason));
+    }
+    let updated = update
+        .filter(offer::Column::Id.eq(id))
+        .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected == 1)
+}
+
 /// Offers of a case to a staff member: accept, decline, reassign, timers.
 ///
 /// Reached as `store.offers()`; see [`Store`].
@@ -194,11 +230,7 @@ impl Offers<'_> {
         ctx: Context<'_>,
     ) -> Result<CaseId, StoreError> {
         let txn = self.begin_write().await?;
-        let offer = offer::Entity::find_by_id(offer_id.as_uuid())
-            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let offer = own_offer(&txn, offer_id, staff).await?;
         if offer.status.parse::<OfferStatus>() != Ok(OfferStatus::Pending) {
             return Err(StoreError::conflict(format!(
                 "the offer is already {}",
@@ -208,17 +240,7 @@ impl Offers<'_> {
         if offer.expires_at <= ctx.now {
             return Err(StoreError::conflict("the offer has expired"));
         }
-        let updated = offer::Entity::update_many()
-            .col_expr(
-                offer::Column::Status,
-                Expr::value(OfferStatus::Accepted.as_str()),
-            )
-            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
-            .filter(offer::Column::Id.eq(offer.id))
-            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
+        if !answer_pending(&txn, offer.id, OfferStatus::Accepted, None, ctx.now).await? {
             return Err(StoreError::conflict("the offer was answered meanwhile"));
         }
         // An offer may be of any service's case.
@@ -245,23 +267,8 @@ impl Offers<'_> {
         ctx: Context<'_>,
     ) -> Result<CaseId, StoreError> {
         let txn = self.begin_write().await?;
-        let offer = offer::Entity::find_by_id(offer_id.as_uuid())
-            .filter(offer::Column::StaffId.eq(staff.as_uuid()))
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let updated = offer::Entity::update_many()
-            .col_expr(
-                offer::Column::Status,
-                Expr::value(OfferStatus::Declined.as_str()),
-            )
-            .col_expr(offer::Column::RespondedAt, Expr::value(ctx.now))
-            .col_expr(offer::Column::DeclineReason, Expr::value(reason))
-            .filter(offer::Column::Id.eq(offer.id))
-            .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
+        let offer = own_offer(&txn, offer_id, staff).await?;
+        if !answer_pending(&txn, offer.id, OfferStatus::Declined, Some(reason), ctx.now).await? {
             return Err(StoreError::conflict(format!(
                 "the offer is already {}",
                 offer.status
