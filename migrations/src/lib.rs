@@ -24,6 +24,7 @@ mod m20261124_000015_mediations;
 mod m20261124_000016_tips;
 mod m20261124_000017_mediation_resident_side;
 mod m20261124_000018_open311_public;
+mod m20261202_000001_tip_anonymity;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000016_tips::Migration),
             Box::new(m20261124_000017_mediation_resident_side::Migration),
             Box::new(m20261124_000018_open311_public::Migration),
+            Box::new(m20261202_000001_tip_anonymity::Migration),
         ]
     }
 }

@@ -247,6 +247,10 @@ impl TestApp {
                 "SANSUO_JWT_SECRET".into(),
                 format!("test-secret-{}", Uuid::now_v7()),
             ),
+            (
+                "SANSUO_TIP_KEY".into(),
+                format!("test-tip-key-{}", Uuid::new_v4()),
+            ),
             ("SANSUO_WECHAT_APP_ID".into(), FakeWechat::APP_ID.into()),
             (
                 "SANSUO_WECHAT_APP_SECRET".into(),

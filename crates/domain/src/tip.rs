@@ -594,6 +594,32 @@ pub fn is_flagged(record: &ReporterRecord) -> bool {
     record.unfounded >= SCREENING_MIN_UNFOUNDED && record.unfounded * 2 >= record.triaged
 }
 
+/// The screening window: an anonymous reporter's pseudonym, its counts
+/// and the link from their tips to it live one window (a week, on fixed
+/// boundaries since the Unix epoch) and are deleted when it ends.
+pub const SCREENING_WINDOW_SECONDS: i64 = 7 * 24 * 3600;
+
+/// The number of the screening window `at` falls in.
+pub fn screening_window(at: chrono::DateTime<chrono::Utc>) -> i64 {
+    at.timestamp().div_euclid(SCREENING_WINDOW_SECONDS)
+}
+
+/// When screening window `window` began.
+pub fn screening_window_start(window: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(window * SCREENING_WINDOW_SECONDS, 0)
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+}
+
+/// A reporter's standing: their named record (by resident, for ever) and
+/// their anonymous record (by this window's pseudonym), judged together
+/// only in memory, never stored side by side.
+pub fn combined(named: ReporterRecord, anonymous: ReporterRecord) -> ReporterRecord {
+    ReporterRecord {
+        triaged: named.triaged.saturating_add(anonymous.triaged),
+        unfounded: named.unfounded.saturating_add(anonymous.unfounded),
+    }
+}
+
 /// How many tips a reporter may file per window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SubmissionLimit {
@@ -887,6 +913,19 @@ mod tests {
         assert!(!flagged(7, 3), "mostly right");
         assert!(!flagged(40, 10));
         assert_eq!(submission_limit(true).max, 1);
+        let now = chrono::Utc::now();
+        let w = screening_window(now);
+        assert!(screening_window_start(w) <= now && now < screening_window_start(w + 1));
+        assert!(is_flagged(&combined(
+            ReporterRecord {
+                triaged: 2,
+                unfounded: 2
+            },
+            ReporterRecord {
+                triaged: 1,
+                unfounded: 1
+            }
+        )));
         assert!(submission_limit(false).max > submission_limit(true).max);
     }
 }

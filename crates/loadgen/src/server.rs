@@ -34,12 +34,18 @@ impl ServerEnv<'_> {
             .take(48)
             .map(char::from)
             .collect();
+        let tip_key: String = rand::rng()
+            .sample_iter(Alphanumeric)
+            .take(48)
+            .map(char::from)
+            .collect();
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", self.database_url),
             ("REDIS_URL", self.redis_url),
             ("SANSUO_REDIS_PREFIX", self.redis_prefix),
             ("SANSUO_BIND", bind),
             ("SANSUO_JWT_SECRET", &secret),
+            ("SANSUO_TIP_KEY", &tip_key),
             (
                 "SANSUO_WECHAT_APP_ID",
                 sansuo_wechat_fake::FakeWechat::APP_ID,

@@ -68,7 +68,7 @@ pub struct Config {
     pub idle_poll: Duration,
     pub demo: bool,
     /// Keys the pseudonyms of tip reporters and their tracking tokens
-    /// (`SANSUO_TIP_KEY`; derived from the JWT secret when unset).
+    /// (`SANSUO_TIP_KEY`; required in production, random in the demo).
     pub tip_key: SecretString,
     pub photo_store: PhotoStoreSetting,
 }
@@ -343,10 +343,22 @@ impl Config {
                 SecretString::from(key)
             }
             Some(key) => SecretString::from(key),
-            // One secret less to manage; the pseudonymiser derives its own
-            // key from it under a label, so the two uses never collide.
-            None => jwt_secret.clone(),
+            // Never derived from another secret: whoever holds the JWT
+            // secret must not be able to recompute reporter pseudonyms.
+            // The demo makes a fresh random key (tracking tokens of demo
+            // tips die with the process).
+            None if demo => SecretString::from(hex_random()),
+            None => {
+                problems.push("SANSUO_TIP_KEY is not set; set a long random key of its own (e.g. `openssl rand -hex 32`), never a copy of another secret, or run with --demo".into());
+                SecretString::from(String::new())
+            }
         };
+        if !demo
+            && !tip_key.expose_secret().is_empty()
+            && tip_key.expose_secret() == jwt_secret.expose_secret()
+        {
+            problems.push("SANSUO_TIP_KEY must differ from SANSUO_JWT_SECRET: a key of its own, so the JWT secret cannot link anonymous tips".into());
+        }
         let photo_store = match get("SANSUO_PHOTO_STORE").as_deref() {
             Some("database") => PhotoStoreSetting::Database,
             Some(dir) if dir.starts_with("dir:") && dir.len() > 4 => {
@@ -458,6 +470,7 @@ mod tests {
             ("SANSUO_WECHAT_APP_ID", "wx1"),
             ("SANSUO_WECHAT_APP_SECRET", "s"),
             ("SANSUO_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("SANSUO_TIP_KEY", "fedcba9876543210fedcba9876543210"),
         ];
         assert!(
             Config::from_vars(&vars(&wx), false)
@@ -477,7 +490,8 @@ mod tests {
             text.contains("SANSUO_WECHAT_APP_SECRET is not set"),
             "{text}"
         );
-        assert_eq!(err.0.len(), 3);
+        assert!(text.contains("SANSUO_TIP_KEY is not set"), "{text}");
+        assert_eq!(err.0.len(), 4);
     }
 
     #[test]
@@ -504,6 +518,13 @@ mod tests {
         );
         let mut good = vars(&wx);
         good.insert("SANSUO_JWT_SECRET".into(), "x".repeat(40));
+        let err = Config::from_vars(&good, false).unwrap_err().to_string();
+        assert!(err.contains("SANSUO_TIP_KEY is not set"), "{err}");
+        // Never a copy of the JWT secret.
+        good.insert("SANSUO_TIP_KEY".into(), "x".repeat(40));
+        let err = Config::from_vars(&good, false).unwrap_err().to_string();
+        assert!(err.contains("must differ from SANSUO_JWT_SECRET"), "{err}");
+        good.insert("SANSUO_TIP_KEY".into(), "t".repeat(40));
         assert!(Config::from_vars(&good, false).is_ok());
         let mut example_tip_key = good.clone();
         example_tip_key.insert("SANSUO_TIP_KEY".into(), EXAMPLE_TIP_KEY.into());

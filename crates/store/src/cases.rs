@@ -62,6 +62,18 @@ pub struct Context<'a> {
     pub now: DateTime<Utc>,
 }
 
+impl<'a> Context<'a> {
+    /// The request id as the history and the outbox may keep it: none for
+    /// an anonymous reporter, whose client's `X-Request-Id` could carry
+    /// (or repeat) something that identifies them (docs/anonymity.md).
+    pub fn recorded_request_id(&self) -> Option<&'a str> {
+        match self.actor {
+            Actor::AnonymousReporter => None,
+            _ => self.request_id,
+        }
+    }
+}
+
 /// A new case row as every service writes it: waiting for its first
 /// routing, nobody owns it, the router places it on its workflow's ladder.
 /// Callers override what differs (`pool_unit_id`, `moderation`, ...).
@@ -134,7 +146,7 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
         actor_id: Set(actor_id),
         reason: Set(reason.map(str::to_owned)),
         public: Set(public),
-        request_id: Set(ctx.request_id.map(str::to_owned)),
+        request_id: Set(ctx.recorded_request_id().map(str::to_owned)),
         created_at: Set(ctx.now),
     })
     .exec_without_returning(conn)
@@ -216,7 +228,7 @@ pub(crate) async fn staff_freed<C: ConnectionTrait>(
     ctx: Context<'_>,
 ) -> Result<(), StoreError> {
     let work = Work::StaffAvailable { staff_id: staff };
-    outbox::append(conn, &work, ctx.request_id, ctx.now).await
+    outbox::append(conn, &work, ctx.recorded_request_id(), ctx.now).await
 }
 
 /// Owe the resident a subscribe message about this event, in the same
@@ -229,7 +241,7 @@ pub(crate) async fn notify_resident<C: ConnectionTrait>(
 ) -> Result<(), StoreError> {
     let case_id = CaseId::from(case_id);
     let work = Work::Notify { event, case_id };
-    outbox::append(conn, &work, ctx.request_id, ctx.now).await
+    outbox::append(conn, &work, ctx.recorded_request_id(), ctx.now).await
 }
 
 /// A case of any service, by id.

@@ -135,7 +135,7 @@ impl Mediations<'_> {
                 location: None,
                 datum: None,
                 address: None,
-                reporter_key: None,
+                screening: None,
                 submission: None,
                 tracking_token_hash: None,
                 flagged: false,

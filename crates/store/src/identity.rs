@@ -21,6 +21,14 @@ pub struct NewStaff<'a> {
     pub law_firm: Option<Uuid>,
 }
 
+/// Rows tied to a resident keep day-granular times and random (not
+/// time-ordered) ids: a fine-grained login or refresh time could be set
+/// beside an anonymous tip's time and name its reporter
+/// (docs/anonymity.md). Midnight UTC of `at`'s day.
+pub fn resident_day(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.date_naive().and_time(chrono::NaiveTime::MIN).and_utc()
+}
+
 /// Who a refresh token was issued to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject {
@@ -56,12 +64,13 @@ impl Identity<'_> {
         unionid: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<resident::Model, StoreError> {
+        let day = resident_day(now);
         resident::Entity::insert(resident::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(Uuid::new_v4()),
             openid: Set(openid.to_owned()),
             unionid: Set(unionid.map(str::to_owned)),
-            created_at: Set(now),
-            last_login_at: Set(now),
+            created_at: Set(day),
+            last_login_at: Set(day),
             phone_sealed: Set(None),
             phone_masked: Set(None),
             phone_bound_at: Set(None),
@@ -93,7 +102,10 @@ impl Identity<'_> {
         resident::Entity::update_many()
             .col_expr(resident::Column::PhoneSealed, Expr::value(sealed))
             .col_expr(resident::Column::PhoneMasked, Expr::value(masked))
-            .col_expr(resident::Column::PhoneBoundAt, Expr::value(now))
+            .col_expr(
+                resident::Column::PhoneBoundAt,
+                Expr::value(resident_day(now)),
+            )
             .filter(resident::Column::Id.eq(id.as_uuid()))
             .exec(self.db())
             .await?;
@@ -168,8 +180,18 @@ impl Identity<'_> {
             Subject::Resident(id) => ("resident", id.as_uuid()),
             Subject::Staff(id) => ("staff", id.as_uuid()),
         };
+        // A resident's token: issued "that day", expiring at the end of
+        // the day it would expire (never earlier), a random row id.
+        let (row_id, expires_at, now) = match subject {
+            Subject::Resident(_) => (
+                Uuid::new_v4(),
+                resident_day(expires_at) + chrono::Duration::days(1),
+                resident_day(now),
+            ),
+            Subject::Staff(_) => (Uuid::now_v7(), expires_at, now),
+        };
         refresh_token::Entity::insert(refresh_token::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(row_id),
             token_hash: Set(token_hash.to_owned()),
             subject_kind: Set(kind.to_owned()),
             subject_id: Set(id),
@@ -190,7 +212,8 @@ impl Identity<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<Subject>, StoreError> {
         let updated = refresh_token::Entity::update_many()
-            .col_expr(refresh_token::Column::UsedAt, now.into())
+            // A marker, not a clock: day-granular (resident rows).
+            .col_expr(refresh_token::Column::UsedAt, resident_day(now).into())
             .filter(refresh_token::Column::TokenHash.eq(token_hash))
             .filter(refresh_token::Column::UsedAt.is_null())
             .filter(refresh_token::Column::ExpiresAt.gt(now))

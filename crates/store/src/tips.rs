@@ -5,15 +5,18 @@
 //! guarded update as every case.
 //!
 //! Anonymous tips: the case row has no resident, events and messages are
-//! written by `Actor::AnonymousReporter` (no id), and the reporter is known
-//! only by `tips.reporter_key`, a keyed hash made by the caller.
+//! written by `Actor::AnonymousReporter` (no id, no request id), and the
+//! reporter is known only by this screening window's pseudonym, kept in
+//! `tip_screening` beside the tip until the window ends (then deleted, with
+//! the window's counts in `tip_reporters`). See docs/anonymity.md.
 
 use crate::cases::{
     Context, SUBMIT_EVENT, Submission, actor_columns, append_event, apply_move, move_routed,
     new_case_row, route_again, staff_freed, visibility,
 };
 use crate::entity::{
-    case, case_event, case_message, staff, tip, tip_photo, tip_reporter, tip_supporter,
+    case, case_event, case_message, staff, tip, tip_photo, tip_reporter, tip_screening,
+    tip_supporter,
 };
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
@@ -24,7 +27,8 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::tip::{
-    BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, transition,
+    BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, screening_window,
+    screening_window_start, transition,
 };
 use sansuo_domain::work_order::{Move, RoutingMove};
 use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
@@ -75,9 +79,10 @@ pub struct NewTip {
     /// The datum the client sent the location in.
     pub datum: Option<String>,
     pub address: Option<String>,
-    /// Keyed hash of the reporter (screening, limits); `None` for tips
-    /// filed by staff or an Open311 client without a reporter.
-    pub reporter_key: Option<String>,
+    /// Anonymous tips only: the reporter's pseudonym of this screening
+    /// window. Named tips are screened by their resident, so nothing
+    /// stored is shared between a resident's named and anonymous tips.
+    pub screening: Option<Screening>,
     /// Keyed hash of (reporter, Idempotency-Key) and a hash of the request.
     pub submission: Option<(String, String)>,
     /// SHA-256 of the tracking token (anonymous tips).
@@ -87,6 +92,14 @@ pub struct NewTip {
     pub channel: &'static str,
     pub source_case: Option<CaseId>,
     pub request_id: Option<String>,
+}
+
+/// An anonymous reporter as screening knows them: a pseudonym that lives
+/// one window (`sansuo_domain::tip::screening_window`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screening {
+    pub reporter_key: String,
+    pub window: i64,
 }
 
 /// A tip with everything its views need.
@@ -408,7 +421,9 @@ impl Tips<'_> {
             .collect())
     }
 
-    /// "Me too": one supporter per pseudonym; `false` when already counted.
+    /// "Me too": one supporter per pseudonym (of the resident and this tip,
+    /// in this screening window); `false` when already counted. The rows go
+    /// when the window ends; the count stays on the tip.
     pub async fn support(
         self,
         id: CaseId,
@@ -424,7 +439,7 @@ impl Tips<'_> {
         let inserted = tip_supporter::Entity::insert(tip_supporter::ActiveModel {
             case_id: Set(case.id),
             supporter_key: Set(supporter_key.to_owned()),
-            created_at: Set(now),
+            screening_window: Set(screening_window(now)),
         })
         .exec_without_returning(&txn)
         .await;
@@ -546,7 +561,7 @@ impl Tips<'_> {
                 },
             )
             .await?;
-            route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
+            route_again(&txn, case.id, ctx.recorded_request_id(), ctx.now).await?;
         } else if status.is_finished() {
             return Err(StoreError::conflict(format!(
                 "the tip is {status}; it is handled elsewhere now"
@@ -687,12 +702,16 @@ impl Tips<'_> {
             .filter(tip::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
-        let detail = tip::Entity::find_by_id(case.id)
-            .one(&txn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if let Some(key) = &detail.reporter_key {
-            count_triage(&txn, key, verdict == TriageVerdict::Unfounded, ctx.now).await?;
+        let window = screening_window(ctx.now);
+        forget_ended_windows(&txn, window).await?;
+        if let Some(screened) = tip_screening::Entity::find_by_id(case.id).one(&txn).await? {
+            count_triage(
+                &txn,
+                &screened.reporter_key,
+                window,
+                verdict == TriageVerdict::Unfounded,
+            )
+            .await?;
         }
         if finished {
             staff_freed(&txn, officer, ctx).await?;
@@ -789,9 +808,15 @@ impl Tips<'_> {
         Ok(())
     }
 
-    /// The screening record of a reporter pseudonym.
-    pub async fn reporter_record(self, reporter_key: &str) -> Result<ReporterRecord, StoreError> {
+    /// The screening record of an anonymous reporter's pseudonym in
+    /// `window` (empty once the window has ended).
+    pub async fn reporter_record(
+        self,
+        reporter_key: &str,
+        window: i64,
+    ) -> Result<ReporterRecord, StoreError> {
         Ok(tip_reporter::Entity::find_by_id(reporter_key.to_owned())
+            .filter(tip_reporter::Column::ScreeningWindow.eq(window))
             .one(self.db())
             .await?
             .map(|r| ReporterRecord {
@@ -799,6 +824,46 @@ impl Tips<'_> {
                 unfounded: u32::try_from(r.unfounded).unwrap_or(0),
             })
             .unwrap_or_default())
+    }
+
+    /// The screening record of a named reporter: the verdicts on their
+    /// named tips (they carry the resident anyway).
+    pub async fn named_reporter_record(
+        self,
+        resident: ResidentId,
+    ) -> Result<ReporterRecord, StoreError> {
+        let theirs = case::Entity::find()
+            .select_only()
+            .column(case::Column::Id)
+            .filter(case::Column::Service.eq(SERVICE))
+            .filter(case::Column::ResidentId.eq(resident.as_uuid()))
+            .into_query();
+        let verdicts: Vec<Option<String>> = tip::Entity::find()
+            .select_only()
+            .column(tip::Column::TriageVerdict)
+            .filter(tip::Column::CaseId.in_subquery(theirs))
+            .filter(tip::Column::TriageVerdict.is_not_null())
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let unfounded = verdicts
+            .iter()
+            .filter(|v| v.as_deref() == Some("unfounded"))
+            .count();
+        Ok(ReporterRecord {
+            triaged: u32::try_from(verdicts.len()).unwrap_or(u32::MAX),
+            unfounded: u32::try_from(unfounded).unwrap_or(u32::MAX),
+        })
+    }
+
+    /// Delete what links anonymous tips to reporters once its screening
+    /// window has ended (the worker calls this; every report and verdict
+    /// does it too). Returns the rows deleted or cleared.
+    pub async fn end_screening_windows(self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let txn = self.begin_write().await?;
+        let n = forget_ended_windows(&txn, screening_window(now)).await?;
+        self.commit_work(txn).await?;
+        Ok(n)
     }
 
     /// The officers' triage board: tips they own, by priority then age.
@@ -913,7 +978,6 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
         datum: Set(new.datum.clone()),
         address_text: Set(new.address.clone()),
         anonymous: Set(new.anonymous),
-        reporter_key: Set(new.reporter_key.clone()),
         submission_key: Set(submission_key),
         request_hash: Set(request_hash),
         tracking_token_hash: Set(new.tracking_token_hash.clone()),
@@ -930,6 +994,16 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
     })
     .exec_without_returning(txn)
     .await?;
+    if let Some(screening) = &new.screening {
+        forget_ended_windows(txn, screening.window).await?;
+        tip_screening::Entity::insert(tip_screening::ActiveModel {
+            case_id: Set(case_id.as_uuid()),
+            reporter_key: Set(screening.reporter_key.clone()),
+            screening_window: Set(screening.window),
+        })
+        .exec_without_returning(txn)
+        .await?;
+    }
     let ctx = Context {
         actor: new.submitted_by,
         request_id: new.request_id.as_deref(),
@@ -947,15 +1021,56 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
     )
     .await?;
     let route = Work::RouteCase { case_id };
-    outbox::append(txn, &route, ctx.request_id, now).await?;
+    outbox::append(txn, &route, ctx.recorded_request_id(), now).await?;
     Ok(())
+}
+
+/// Delete the screening rows of windows before `window`, and the
+/// submission keys of anonymous tips filed before it (a retry is long
+/// over; the key was made from that window's pseudonym). After this no
+/// stored value links those tips to anyone, even with the server's key.
+async fn forget_ended_windows<C: ConnectionTrait>(
+    conn: &C,
+    window: i64,
+) -> Result<u64, StoreError> {
+    let mut n = tip_screening::Entity::delete_many()
+        .filter(tip_screening::Column::ScreeningWindow.lt(window))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    n += tip_reporter::Entity::delete_many()
+        .filter(tip_reporter::Column::ScreeningWindow.lt(window))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    n += tip_supporter::Entity::delete_many()
+        .filter(tip_supporter::Column::ScreeningWindow.lt(window))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    let earlier = case::Entity::find()
+        .select_only()
+        .column(case::Column::Id)
+        .filter(case::Column::Service.eq(SERVICE))
+        .filter(case::Column::CreatedAt.lt(screening_window_start(window)))
+        .into_query();
+    n += tip::Entity::update_many()
+        .col_expr(tip::Column::SubmissionKey, Expr::value(None::<String>))
+        .col_expr(tip::Column::RequestHash, Expr::value(None::<String>))
+        .filter(tip::Column::Anonymous.eq(true))
+        .filter(tip::Column::SubmissionKey.is_not_null())
+        .filter(tip::Column::CaseId.in_subquery(earlier))
+        .exec(conn)
+        .await?
+        .rows_affected;
+    Ok(n)
 }
 
 async fn count_triage<C: ConnectionTrait>(
     conn: &C,
     reporter_key: &str,
+    window: i64,
     unfounded: bool,
-    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let add = i32::from(unfounded);
     let updated = tip_reporter::Entity::update_many()
@@ -967,16 +1082,15 @@ async fn count_triage<C: ConnectionTrait>(
             tip_reporter::Column::Unfounded,
             Expr::col(tip_reporter::Column::Unfounded).add(add),
         )
-        .col_expr(tip_reporter::Column::UpdatedAt, Expr::value(now))
         .filter(tip_reporter::Column::ReporterKey.eq(reporter_key))
         .exec(conn)
         .await?;
     if updated.rows_affected == 0 {
         tip_reporter::Entity::insert(tip_reporter::ActiveModel {
             reporter_key: Set(reporter_key.to_owned()),
+            screening_window: Set(window),
             triaged: Set(1),
             unfounded: Set(add),
-            updated_at: Set(now),
         })
         .exec_without_returning(conn)
         .await?;

@@ -21,6 +21,8 @@ pub struct ReconcileReport {
     pub rearmed_timers: usize,
     pub republished_cases: usize,
     pub republished_checks: usize,
+    /// Screening rows of ended windows deleted (docs/anonymity.md).
+    pub forgotten_screening: u64,
 }
 
 const SCAN_LIMIT: u64 = 1000;
@@ -92,6 +94,9 @@ impl Worker {
             self.schedule(check, None, now + grace).await?;
             report.republished_checks += 1;
         }
+        // An ended screening window's pseudonyms go, so that from then on
+        // not even the server's key links those anonymous tips.
+        report.forgotten_screening = self.store.tips().end_screening_windows(now).await?;
         Ok(report)
     }
 

@@ -2,6 +2,7 @@
 //! and a fake WeChat. One binary, one module per concern.
 
 mod admin;
+mod anonymity;
 mod auth;
 mod catalog;
 mod concurrency;

@@ -35,5 +35,6 @@ pub mod subscription_credit;
 pub mod tip;
 pub mod tip_photo;
 pub mod tip_reporter;
+pub mod tip_screening;
 pub mod tip_supporter;
 pub mod workflow;

@@ -13,7 +13,6 @@ pub struct Model {
     #[sea_orm(column_type = "Text", nullable)]
     pub address_text: Option<String>,
     pub anonymous: bool,
-    pub reporter_key: Option<String>,
     pub submission_key: Option<String>,
     pub request_hash: Option<String>,
     pub tracking_token_hash: Option<String>,

@@ -446,7 +446,7 @@ pub async fn create_request(
                 location: point,
                 datum: point.map(|_| "wgs84".to_owned()),
                 address: new.location.address_string,
-                reporter_key: None,
+                screening: None,
                 submission: None,
                 tracking_token_hash: None,
                 flagged: false,

@@ -1,8 +1,9 @@
 //! Tip reports (线索举报): residents report, named or anonymously (then
 //! they follow the tip with a private tracking token), add photos and
-//! follow-ups; the officer on duty triages. Nothing in an anonymous tip
-//! links back to the reporter: the reporter is a keyed pseudonym, used
-//! only to count (rate limits, screening).
+//! follow-ups; the officer on duty triages. Nothing stored with an
+//! anonymous tip links back to the reporter or to their named tips
+//! (docs/anonymity.md): screening knows them by a pseudonym that lives one
+//! window, and no request id or fine-grained resident time is kept.
 use crate::error::ErrorCode;
 
 pub mod photos;
@@ -32,7 +33,8 @@ use uuid::Uuid;
 pub const TRACKING_HEADER: &str = "X-Tracking-Token";
 
 /// Pseudonym purposes: one secret, separate namespaces.
-pub(crate) const REPORTER_PURPOSE: &str = "tip-reporter";
+pub(crate) const SCREENING_PURPOSE: &str = "tip-screening";
+pub(crate) const LIMIT_PURPOSE: &str = "tip-limit";
 pub(crate) const SUBMISSION_PURPOSE: &str = "tip-submission";
 pub(crate) const TRACKING_PURPOSE: &str = "tip-tracking";
 pub(crate) const SUPPORTER_PURPOSE: &str = "tip-supporter";
@@ -41,12 +43,18 @@ pub(crate) fn tip_not_found() -> ApiError {
     ApiError::new(ErrorCode::TipNotFound, "no such tip")
 }
 
-/// The reporter's pseudonym: the same for their named and anonymous tips,
-/// so screening sees one person without knowing who.
-pub(crate) fn reporter_key(state: &AppState, resident: ResidentId) -> String {
+/// A resident's pseudonym for `purpose` in screening window `window`
+/// (`domain::tip::screening_window`): stable within the window, unrelated
+/// across windows, and stored only in rows deleted when the window ends.
+pub(crate) fn window_key(
+    state: &AppState,
+    purpose: &str,
+    resident: ResidentId,
+    window: i64,
+) -> String {
     state
         .pseudonyms
-        .pseudonym(REPORTER_PURPOSE, resident.as_uuid().as_bytes())
+        .window_pseudonym(purpose, window, resident.as_uuid().as_bytes())
 }
 
 pub(crate) fn tracking_token(state: &AppState, id: CaseId) -> String {

@@ -1,6 +1,6 @@
 use super::{
-    REPORTER_PURPOSE, SUBMISSION_PURPOSE, TipView, Viewer, reporter_key, tip_view, token_hash,
-    tracking_token, within_limit,
+    LIMIT_PURPOSE, SCREENING_PURPOSE, SUBMISSION_PURPOSE, TipView, Viewer, tip_view, token_hash,
+    tracking_token, window_key, within_limit,
 };
 use crate::error::ErrorCode;
 use crate::extract::{Idempotency, ResidentAuth};
@@ -11,12 +11,13 @@ use actix_web::{HttpResponse, post, web};
 use sansuo_domain::ValidationError;
 use sansuo_domain::catalog::Service;
 use sansuo_domain::tip::{
-    CategoryRules, Datum, GeoPoint, TipRefusal, admit_tip, is_flagged, submission_limit,
+    CategoryRules, Datum, GeoPoint, TipRefusal, admit_tip, combined, is_flagged, screening_window,
+    submission_limit,
 };
 use sansuo_domain::{Actor, CaseId, ResidentId};
 use sansuo_store::consultations::Submission;
 use sansuo_store::records::CategoryRecord;
-use sansuo_store::tips::{NewTip, channel};
+use sansuo_store::tips::{NewTip, Screening, channel};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -238,27 +239,52 @@ async fn file_tip(
         .community(body.community_id.into())
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::CommunityNotFound, "no such community"))?;
-    let reporter = reporter_key(state, resident);
+    // Screening (docs/anonymity.md): a named reporter by their resident, an
+    // anonymous one by this window's pseudonym, stored beside the tip only
+    // until the window ends. The two records are judged together here,
+    // in memory; nothing stored joins them.
+    let now = chrono::Utc::now();
+    let window = screening_window(now);
+    let screening_key = window_key(state, SCREENING_PURPOSE, resident, window);
+    let record = combined(
+        state.store.tips().named_reporter_record(resident).await?,
+        state
+            .store
+            .tips()
+            .reporter_record(&screening_key, window)
+            .await?,
+    );
+    let flagged = is_flagged(&record);
+    // A retried anonymous report finds its tip by a key made from the
+    // window pseudonym (cleared when the window ends), a named one by the
+    // resident.
+    let submitter = if body.anonymous {
+        screening_key.clone().into_bytes()
+    } else {
+        resident.as_uuid().as_bytes().to_vec()
+    };
     let submission = idempotency.with_body(&body)?.map(|(key, hash)| {
         (
             state.pseudonyms.pseudonym_of_pair(
                 SUBMISSION_PURPOSE,
-                reporter.as_bytes(),
+                &submitter,
                 key.as_str().as_bytes(),
             ),
             hash,
         )
     });
-    let flagged = is_flagged(&state.store.tips().reporter_record(&reporter).await?);
     // A replay is not a new submission: only count fresh ones.
     let replay = match &submission {
         Some((key, _)) => state.store.tips().by_submission_key(key).await?,
         None => None,
     };
     if replay.is_none() {
+        // Named and anonymous reports share one hourly limit; its key
+        // lives in the limiter (Redis) for the hour, never in the database.
+        let limit_key = window_key(state, LIMIT_PURPOSE, resident, window);
         within_limit(
             state,
-            &format!("{REPORTER_PURPOSE}:{reporter}"),
+            &format!("{LIMIT_PURPOSE}:{limit_key}"),
             submission_limit(flagged),
         )
         .await?;
@@ -284,15 +310,20 @@ async fn file_tip(
                 location: place.point,
                 datum: place.datum,
                 address: place.address,
-                reporter_key: Some(reporter),
+                screening: body.anonymous.then(|| Screening {
+                    reporter_key: screening_key.clone(),
+                    window,
+                }),
                 submission,
                 tracking_token_hash: token_for(id).map(|t| token_hash(&t)),
                 flagged,
                 channel: channel::APP,
                 source_case: None,
-                request_id: Some(request_id.as_str().to_owned()),
+                // Never kept for an anonymous report (the store drops it
+                // too: `Context::recorded_request_id`).
+                request_id: (!body.anonymous).then(|| request_id.as_str().to_owned()),
             },
-            chrono::Utc::now(),
+            now,
         )
         .await?;
     let id = submitted.case_id();

@@ -2,10 +2,7 @@
 //! resident, likely duplicates and "me too".
 use crate::error::ErrorCode;
 
-use super::{
-    SUPPORTER_PURPOSE, TipView, Viewer, own_tip, reporter_key, tip_not_found, tip_view,
-    within_limit,
-};
+use super::{SUPPORTER_PURPOSE, TipView, Viewer, own_tip, tip_not_found, tip_view, within_limit};
 use crate::extract::ResidentAuth;
 use crate::handlers::context;
 use crate::handlers::mediations::bounded_text;
@@ -235,7 +232,8 @@ pub struct SupportResult {
 }
 
 /// "Me too": you see the same thing. Counted once per resident, and
-/// without linking you to the tip (a pseudonym is stored).
+/// without linking you to the tip or your other "me too"s (a pseudonym of
+/// you and this tip is stored for the week, different on every tip).
 #[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = SupportResult),
     (status = 401, body = ErrorBody),
@@ -250,13 +248,19 @@ pub async fn me_too(
     id: web::Path<Uuid>,
 ) -> Result<web::Json<SupportResult>, ApiError> {
     let id: CaseId = id.into_inner().into();
-    let supporter = state
-        .pseudonyms
-        .pseudonym(SUPPORTER_PURPOSE, reporter_key(&state, auth.0).as_bytes());
+    // A pseudonym of (resident, tip) in this screening window: different
+    // on every tip, and deleted with the window (docs/anonymity.md).
+    let now = Utc::now();
+    let subject = [*id.as_uuid().as_bytes(), *auth.0.as_uuid().as_bytes()].concat();
+    let supporter = state.pseudonyms.window_pseudonym(
+        SUPPORTER_PURPOSE,
+        sansuo_domain::tip::screening_window(now),
+        &subject,
+    );
     let counted = state
         .store
         .tips()
-        .support(id, &supporter, Utc::now())
+        .support(id, &supporter, now)
         .await
         .map_err(|e| match e {
             sansuo_store::StoreError::NotFound => tip_not_found(),
