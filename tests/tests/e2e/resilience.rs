@@ -1,12 +1,18 @@
 //! Redis going away and coming back; several instances migrating at once.
 
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
-use sansuo_store::Store;
+use sansuo_store::entity::case;
+use sansuo_store::routing::LadderPlacement;
+use sansuo_store::{Fault, Store};
 use sansuo_tests::views::ConsultationStatusView as Status;
 use sansuo_tests::{
     PrivateRedis, TestApp, TestOptions, create_database, drop_database, eventually, expect_status,
 };
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
+use uuid::Uuid;
 
 #[tokio::test]
 async fn submissions_survive_a_redis_restart_and_are_routed_when_it_returns() {
@@ -77,4 +83,95 @@ async fn instances_starting_together_migrate_once() {
         store.close().await.unwrap();
     }
     drop_database(&database).await;
+}
+
+async fn case_row(app: &TestApp, id: Uuid) -> case::Model {
+    case::Entity::find_by_id(id)
+        .one(app.app.store.db())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+fn placement(case: &case::Model, now: DateTime<Utc>) -> LadderPlacement<'_> {
+    LadderPlacement {
+        workflow: case.workflow.as_deref(),
+        step: case.ladder_step as usize,
+        entered_at: now,
+        priority: case.priority,
+        unit: case.pool_unit_id.map(Into::into),
+    }
+}
+
+/// Every lawyer of the demo steps away: cases wait in their queues.
+async fn everyone_away(app: &TestApp) {
+    for lawyer in ["lawyer.zhang", "lawyer.li", "lawyer.wang", "lawyer.zhao"] {
+        app.set_presence(lawyer, "away").await;
+    }
+}
+
+/// Issue 19, 1: pool, escalate and unroute interrupted between the case
+/// change and its event (a database restart there) leave neither; the case
+/// file never disagrees with the case. Once the fault is gone, the same
+/// move goes through with its event.
+#[tokio::test]
+async fn an_interrupted_routing_move_leaves_the_case_and_its_history_together() {
+    let app = TestApp::spawn().await;
+    let store = &app.app.store;
+    everyone_away(&app).await;
+    let resident = app.resident_token("interrupted-move").await;
+    let id = app
+        .submit(&resident, "路由中断测试：小区车位只租不售是否合法？")
+        .await
+        .id;
+    eventually("the router to pool the case", || async {
+        (case_row(&app, id).await.status == "pooled").then_some(())
+    })
+    .await;
+    // `pool` starts from `submitted`: put the case back there (its route
+    // job is done; nothing else moves it).
+    case::Entity::update_many()
+        .col_expr(case::Column::Status, Expr::value("submitted"))
+        .filter(case::Column::Id.eq(id))
+        .exec(store.db())
+        .await
+        .unwrap();
+    for name in ["pool", "escalate", "unroute"] {
+        let now = Utc::now();
+        let before = case_row(&app, id).await;
+        let history = store.history(id.into(), false).await.unwrap().len();
+        let attempt = || async {
+            let at = placement(&before, now);
+            match name {
+                "pool" => store
+                    .queue_case(&before, at, "test", None, now)
+                    .await
+                    .map(|_| ()),
+                "escalate" => store.escalate_case(&before, at, "test", None, now).await,
+                _ => store.unroute_case(&before, at, "test", None, now).await,
+            }
+        };
+        store
+            .faults()
+            .arm(Fault::BetweenMoveAndEvent { case: id }, 1);
+        let failed = attempt().await;
+        assert!(failed.is_err(), "{name}: the injected fault fails the move");
+        let after = case_row(&app, id).await;
+        assert_eq!(
+            (after.status.as_str(), after.version),
+            (before.status.as_str(), before.version),
+            "{name}: the case is unchanged when its event could not be written"
+        );
+        assert_eq!(
+            store.history(id.into(), false).await.unwrap().len(),
+            history,
+            "{name}: no event either"
+        );
+        attempt()
+            .await
+            .unwrap_or_else(|e| panic!("{name} without the fault: {e}"));
+        let events = store.history(id.into(), false).await.unwrap();
+        assert_eq!(events.len(), history + 1, "{name}: the move and its event");
+        assert_eq!(events.last().unwrap().action, name);
+    }
 }
