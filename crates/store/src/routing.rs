@@ -8,7 +8,7 @@
 
 use crate::cases::{Context, move_routed, route_again};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
-use crate::offers::{insert_offer, lock_staff_and_restart_fairness_clock, room_of};
+use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
 use crate::rows::{kind, split_list};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -444,7 +444,15 @@ impl Routing<'_> {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let Some(found) = offer::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?
+        else {
+            return Ok(false);
+        };
         let txn = self.begin_write().await?;
+        // The person's row first, then the offer and the case (see `offers::lock_staff`).
+        lock_staff(&txn, found.staff_id.into()).await?;
         let updated = offer::Entity::update_many()
             .col_expr(
                 offer::Column::Status,
