@@ -29,8 +29,9 @@ pub struct Store {
 pub enum Fault {
     /// In a move of this case, after the `UPDATE cases` and before its event.
     BetweenMoveAndEvent { case: uuid::Uuid },
-    /// Reading back a submission of this resident after it committed.
-    ReadAfterSubmit { resident: uuid::Uuid },
+    /// Reading a consultation, mediation or tip of this resident (as the
+    /// answer to a submission reads back what it just committed).
+    ReadCaseOf { resident: uuid::Uuid },
 }
 
 static FAULTS: Faults = Faults {
@@ -94,6 +95,14 @@ impl WorkSignal {
 /// [`Faults::trip`] on this process's faults.
 pub(crate) fn trip(fault: Fault) -> Result<(), StoreError> {
     FAULTS.trip(fault)
+}
+
+/// [`Fault::ReadCaseOf`] for a case just read.
+pub(crate) fn trip_read(case: &crate::entity::case::Model) -> Result<(), StoreError> {
+    match case.resident_id {
+        Some(resident) => trip(Fault::ReadCaseOf { resident }),
+        None => Ok(()),
+    }
 }
 
 impl Store {

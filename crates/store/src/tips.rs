@@ -278,6 +278,7 @@ impl Tips<'_> {
         else {
             return Ok(None);
         };
+        crate::db::trip_read(&case)?;
         Ok(self.hydrate_tips(vec![case]).await?.pop())
     }
 

@@ -7,7 +7,8 @@ use sansuo_store::routing::LadderPlacement;
 use sansuo_store::{Fault, Store};
 use sansuo_tests::views::ConsultationStatusView as Status;
 use sansuo_tests::{
-    PrivateRedis, TestApp, TestOptions, create_database, drop_database, eventually, expect_status,
+    PrivateRedis, TestApp, TestOptions, create_database, drop_database, eventually, expect_error,
+    expect_status,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -202,4 +203,98 @@ async fn an_interrupted_routing_move_leaves_the_case_and_its_history_together() 
         assert_eq!(events.len(), history + 1, "{name}: the move and its event");
         assert_eq!(events.last().unwrap().action, name);
     }
+}
+
+/// Issue 19, 3: a submission that committed, and whose read-back for the
+/// answer failed (the database restarting right after the commit), is
+/// answered as stored, never with a 500: 503 `submission_stored` with its
+/// Location, and a retry with the same Idempotency-Key gets the one case.
+/// A mediation application (no Idempotency-Key) says where to read it.
+#[tokio::test]
+async fn a_committed_submission_whose_read_back_fails_is_answered_as_stored() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("read-back").await;
+    let me: sansuo_tests::views::ResidentView = app.get_as("/api/v1/me", &resident).await;
+    let arm = || {
+        app.app
+            .store
+            .faults()
+            .arm(Fault::ReadCaseOf { resident: me.id }, 1)
+    };
+    let send = |path: &'static str, body: serde_json::Value, key: Option<&'static str>| {
+        let mut request = app
+            .http
+            .post(app.url(path))
+            .bearer_auth(&resident)
+            .json(&body);
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send()
+    };
+    let stored = |response: reqwest::Response| async move {
+        let location = response
+            .headers()
+            .get("Location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        expect_error(
+            response,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "submission_stored",
+        )
+        .await;
+        location
+    };
+    let consultation = json!({ "community_id": app.demo.community_a.as_uuid(), "category_code": "LJ01", "question": "读回失败测试：楼上漏水物业不管怎么办？" });
+    let tip = json!({
+        "community_id": app.demo.community_a.as_uuid(),
+        "category_code": "AQ01",
+        "description": "3号楼东侧消防通道被电动车和杂物堵死了，晚上有人在楼道充电",
+        "location": {"lat": 31.2646, "lng": 121.5052, "address": "3号楼东侧"},
+        "anonymous": false,
+    });
+    for (path, body, key) in [
+        (
+            "/api/v1/consultations",
+            consultation,
+            "read-back-consultation-1",
+        ),
+        ("/api/v1/tips", tip, "read-back-tip-1"),
+    ] {
+        arm();
+        let location = stored(send(path, body.clone(), Some(key)).await.unwrap())
+            .await
+            .unwrap_or_else(|| panic!("{path}: a Location"));
+        let again = send(path, body, Some(key)).await.unwrap();
+        assert_eq!(
+            again.headers().get("Idempotent-Replayed").unwrap(),
+            "true",
+            "{path}: the retry finds the stored submission"
+        );
+        let again: serde_json::Value = expect_status(again, StatusCode::CREATED).await;
+        let id = again
+            .get("id")
+            .or_else(|| again["tip"].get("id"))
+            .and_then(|id| id.as_str())
+            .unwrap()
+            .to_owned();
+        assert!(location.ends_with(&id), "{path}: {location} is {id}");
+    }
+    let mediation = json!({
+        "community_id": app.demo.community_a.as_uuid(),
+        "category_code": "LJ02",
+        "facts": "楼上卫生间漏水三个月，天花板发霉，多次沟通无果",
+        "claims": "请对方修好漏水并赔偿天花板维修费",
+        "parties": [
+            {"role": "applicant", "name": "王小明", "contact": "13812341234"},
+            {"role": "respondent", "name": "赵大力", "contact": "13900001111"},
+        ],
+        "preferred_times": [{"from": "2026-12-01T01:00:00Z", "to": "2026-12-01T04:00:00Z"}],
+        "private": true,
+    });
+    arm();
+    let location = stored(send("/api/v1/mediations", mediation, None).await.unwrap())
+        .await
+        .expect("a Location for the mediation");
+    expect_status(app.get(&location, &resident).await, StatusCode::OK).await;
 }
