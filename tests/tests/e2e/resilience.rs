@@ -11,7 +11,7 @@ use sansuo_tests::{
     expect_status,
 };
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -297,4 +297,93 @@ async fn a_committed_submission_whose_read_back_fails_is_answered_as_stored() {
         .await
         .expect("a Location for the mediation");
     expect_status(app.get(&location, &resident).await, StatusCode::OK).await;
+}
+
+/// Issue 19, 4: after Redis lost its data, three instances' reconcilers
+/// asking at once rebuild once between them (a lease), not once each.
+#[tokio::test]
+async fn after_redis_loses_its_data_three_instances_rebuild_once() {
+    let app = TestApp::spawn().await;
+    let second = app.spawn_sibling().await;
+    let third = app.spawn_sibling().await;
+    let resident = app.resident_token("rebuild-once").await;
+    app.submit(&resident, "重建测试：小区停车费突然上涨是否合法？")
+        .await;
+    app.lose_redis_data().await;
+    let (a, b, c) = tokio::join!(
+        app.app.worker.reconcile_once(),
+        second.worker.reconcile_once(),
+        third.worker.reconcile_once(),
+    );
+    let rebuilt = [a.unwrap(), b.unwrap(), c.unwrap()]
+        .iter()
+        .filter(|r| r.rebuilt)
+        .count();
+    assert_eq!(
+        rebuilt, 1,
+        "one instance rebuilds, the others leave it to it"
+    );
+    // And once it is done, nobody rebuilds again.
+    assert!(!app.app.worker.reconcile_once().await.unwrap().rebuilt);
+}
+
+/// Issue 19, 4: a rebuild of many open cases does not hold up new work.
+/// With 2,000 open cases and Redis flushed, a new consultation is offered
+/// within a second while the rebuild's backlog is still draining.
+#[tokio::test]
+async fn a_new_submission_is_offered_within_a_second_while_a_big_rebuild_runs() {
+    const OPEN: usize = 2000;
+    let app = TestApp::spawn_with(TestOptions {
+        reconcile_secs: 1,
+        ..TestOptions::default()
+    })
+    .await;
+    let store = &app.app.store;
+    let resident = app.resident_token("behind-the-rebuild").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let first = app
+        .submit(&resident, "重建压力测试：物业不退装修押金怎么办？")
+        .await;
+    app.wait_for_offer(&zhang, &first.id).await;
+    // 2,000 open cases owned by lawyer.li, copies of that one.
+    let li = app.demo.account("lawyer.li").id.as_uuid();
+    store
+        .db()
+        .execute_unprepared(&format!(
+            "INSERT INTO cases SELECT (jsonb_populate_record(c, jsonb_build_object( \
+               'id', gen_random_uuid(), 'status', 'assigned', 'owner_staff_id', '{li}'))).* \
+             FROM cases c, generate_series(1, {OPEN}) WHERE c.id = '{}'",
+            first.id
+        ))
+        .await
+        .unwrap();
+    app.lose_redis_data().await;
+    let queue = &app.app.queue;
+    let backlog = || async {
+        let mut due = 0;
+        for name in [sansuo_worker::ROUTING_QUEUE, sansuo_worker::REBUILD_QUEUE] {
+            let stats = queue.stats(name).await.unwrap();
+            due += stats.due + stats.leased;
+        }
+        due
+    };
+    eventually("the rebuild to queue its work", || async {
+        (backlog().await > 200).then_some(())
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let fresh = app
+        .submit(&resident, "重建期间提交：邻居装修占用消防通道怎么办？")
+        .await;
+    app.wait_for_offer(&zhang, &fresh.id).await;
+    let waited = started.elapsed();
+    let left = backlog().await;
+    assert!(
+        left > 0,
+        "the rebuild still runs (else this proves nothing): {left} jobs left"
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(1),
+        "the new consultation waited {waited:?} for its offer behind the rebuild"
+    );
 }
