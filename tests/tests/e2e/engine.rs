@@ -817,7 +817,8 @@ async fn the_router_offering_and_next_case_racing_on_one_person_never_deadlock()
     }
     let wang_id = app.demo.account("lawyer.wang").id;
     store
-        .set_staff_routing(wang_id, None, None, Some(1000))
+        .staffing()
+        .set_routing(wang_id, None, None, Some(1000))
         .await
         .unwrap();
     let wang = app.staff_token("lawyer.wang").await;
@@ -859,6 +860,7 @@ async fn the_router_offering_and_next_case_racing_on_one_person_never_deadlock()
             async {
                 tokio::time::sleep(delay).await;
                 store
+                    .routing()
                     .offer_case(
                         &next,
                         at,

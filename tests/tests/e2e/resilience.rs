@@ -168,16 +168,27 @@ async fn an_interrupted_routing_move_leaves_the_case_and_its_history_together() 
     for name in ["pool", "escalate", "unroute"] {
         let now = Utc::now();
         let before = case_row(&app, id).await;
-        let history = store.history(id.into(), false).await.unwrap().len();
+        let history = store.cases().history(id.into(), false).await.unwrap().len();
         let attempt = || async {
             let at = placement(&before, now);
             match name {
                 "pool" => store
+                    .routing()
                     .queue_case(&before, at, "test", None, now)
                     .await
                     .map(|_| ()),
-                "escalate" => store.escalate_case(&before, at, "test", None, now).await,
-                _ => store.unroute_case(&before, at, "test", None, now).await,
+                "escalate" => {
+                    store
+                        .routing()
+                        .escalate_case(&before, at, "test", None, now)
+                        .await
+                }
+                _ => {
+                    store
+                        .routing()
+                        .unroute_case(&before, at, "test", None, now)
+                        .await
+                }
             }
         };
         store
@@ -192,14 +203,14 @@ async fn an_interrupted_routing_move_leaves_the_case_and_its_history_together() 
             "{name}: the case is unchanged when its event could not be written"
         );
         assert_eq!(
-            store.history(id.into(), false).await.unwrap().len(),
+            store.cases().history(id.into(), false).await.unwrap().len(),
             history,
             "{name}: no event either"
         );
         attempt()
             .await
             .unwrap_or_else(|e| panic!("{name} without the fault: {e}"));
-        let events = store.history(id.into(), false).await.unwrap();
+        let events = store.cases().history(id.into(), false).await.unwrap();
         assert_eq!(events.len(), history + 1, "{name}: the move and its event");
         assert_eq!(events.last().unwrap().action, name);
     }
