@@ -144,6 +144,7 @@ error_codes! {
     WechatNotConfigured = ("wechat_not_configured", SERVICE_UNAVAILABLE, "WeChat is not configured on this server"),
     PhoneBindingNotConfigured = ("phone_binding_not_configured", SERVICE_UNAVAILABLE, "phone numbers cannot be stored on this server"),
     PartyDataNotConfigured = ("party_data_not_configured", SERVICE_UNAVAILABLE, "party names and contacts cannot be stored on this server"),
+    SubmissionStored = ("submission_stored", SERVICE_UNAVAILABLE, "您的提交已保存，但暂时无法显示结果。请勿重新填写：稍后用同一 Idempotency-Key 重试即可取回。"),
 }
 
 impl ErrorCode {
@@ -169,6 +170,8 @@ pub struct ApiError {
     code: ErrorCode,
     message: String,
     retry_after: Option<u64>,
+    /// Sent as `Location` (where what was stored can be read).
+    location: Option<String>,
 }
 
 impl ApiError {
@@ -177,6 +180,17 @@ impl ApiError {
             code,
             message: message.into(),
             retry_after: None,
+            location: None,
+        }
+    }
+
+    /// 503 `submission_stored`: the submission committed, reading it back
+    /// for the answer failed. Never a 500, which reads as "lost" and makes
+    /// people submit again.
+    pub fn submission_stored(message: impl Into<String>, location: Option<String>) -> Self {
+        ApiError {
+            location,
+            ..Self::new(ErrorCode::SubmissionStored, message)
         }
     }
 
@@ -290,6 +304,9 @@ impl ResponseError for ApiError {
             response.insert_header(("Retry-After", secs.to_string()));
         } else if self.status_code() == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header(("Retry-After", "5"));
+        }
+        if let Some(location) = &self.location {
+            response.insert_header(("Location", location.as_str()));
         }
         response.json(self.body())
     }

@@ -202,6 +202,14 @@ pub trait WorkQueue: Send + Sync + 'static {
     /// instance dying half-way leaves the next pass to rebuild again; two
     /// instances rebuilding at once is harmless (enqueue dedupes by id).
     async fn mark_rebuilt(&self) -> Result<(), QueueError>;
+
+    /// Take the rebuild lease for `lease`: true for exactly one caller among
+    /// instances sharing the backend until it expires (it is not released:
+    /// the marker of [`mark_rebuilt`](Self::mark_rebuilt) stops the others
+    /// after a rebuild; a rebuilder that dies half-way leaves the next
+    /// rebuild to whoever asks after the lease ran out). A backend that
+    /// lost its data lost the lease with it.
+    async fn claim_rebuild(&self, lease: Duration) -> Result<bool, QueueError>;
 }
 
 /// The queue as shared by the API (enqueue) and the worker (consume).

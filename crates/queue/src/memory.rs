@@ -339,4 +339,9 @@ impl WorkQueue for MemoryQueue {
             .store(true, std::sync::atomic::Ordering::Release);
         Ok(())
     }
+
+    /// One process, one reconciler: nobody to share the rebuild with.
+    async fn claim_rebuild(&self, _lease: Duration) -> Result<bool, QueueError> {
+        Ok(true)
+    }
 }

@@ -382,9 +382,26 @@ impl WorkQueue for RedisQueue {
             .await?;
         Ok(())
     }
+
+    async fn claim_rebuild(&self, lease: Duration) -> Result<bool, QueueError> {
+        let taken: Option<String> = redis::cmd("SET")
+            .arg(self.rebuild_lease_key())
+            .arg(Utc::now().to_rfc3339())
+            .arg("NX")
+            .arg("PX")
+            .arg(lease_ms(lease))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        Ok(taken.is_some())
+    }
 }
 
 impl RedisQueue {
+    /// Held by the instance rebuilding the queues (`SET NX PX`).
+    fn rebuild_lease_key(&self) -> String {
+        format!("{}rebuild_lease", self.prefix)
+    }
+
     /// Present while Redis still holds what the reconciler last rebuilt.
     fn rebuilt_key(&self) -> String {
         format!("{}rebuilt_at", self.prefix)

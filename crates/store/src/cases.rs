@@ -206,6 +206,7 @@ pub(crate) async fn apply_move<C: ConnectionTrait>(
             applied.from
         )));
     }
+    crate::db::trip(crate::db::Fault::BetweenMoveAndEvent { case: case.id })?;
     append_event(
         conn,
         case.id,

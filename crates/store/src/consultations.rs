@@ -267,6 +267,7 @@ impl Consultations<'_> {
         else {
             return Ok(None);
         };
+        crate::db::trip_read(&case)?;
         Ok(self.hydrate(vec![case]).await?.pop())
     }
 

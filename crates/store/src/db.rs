@@ -19,6 +19,60 @@ pub struct Store {
     work: WorkSignal,
 }
 
+/// A place in the store where a test can make an operation fail, to prove
+/// that a fault there leaves the data whole (a database restart between two
+/// statements, a read-back that fails after a commit). Each names the case
+/// or resident it hits, so tests running side by side in one process do not
+/// trip each other's. Nothing arms one outside tests: there is no setting
+/// for it, and an unarmed check is one atomic load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// In a move of this case, after the `UPDATE cases` and before its event.
+    BetweenMoveAndEvent { case: uuid::Uuid },
+    /// Reading a consultation, mediation or tip of this resident (as the
+    /// answer to a submission reads back what it just committed).
+    ReadCaseOf { resident: uuid::Uuid },
+}
+
+static FAULTS: Faults = Faults {
+    any: std::sync::atomic::AtomicBool::new(false),
+    armed: std::sync::Mutex::new(Vec::new()),
+};
+
+/// The armed faults of this process ([`Store::faults`]).
+#[derive(Debug)]
+pub struct Faults {
+    any: std::sync::atomic::AtomicBool,
+    armed: std::sync::Mutex<Vec<Fault>>,
+}
+
+impl Faults {
+    /// Make the next `times` passes through `fault` fail.
+    pub fn arm(&self, fault: Fault, times: usize) {
+        let mut armed = self.armed.lock().unwrap_or_else(|e| e.into_inner());
+        armed.extend(std::iter::repeat_n(fault, times));
+        self.any.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Fail here if a test armed this fault (as a lost connection would).
+    pub fn trip(&self, fault: Fault) -> Result<(), StoreError> {
+        if !self.any.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut armed = self.armed.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(at) = armed.iter().position(|f| *f == fault) else {
+            return Ok(());
+        };
+        armed.remove(at);
+        if armed.is_empty() {
+            self.any.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        Err(StoreError::Db(sea_orm::DbErr::Custom(format!(
+            "injected fault: {fault:?}"
+        ))))
+    }
+}
+
 /// Rung after every commit that appended outbox rows, so the relay of this
 /// instance publishes them at once instead of at its next poll. Rows
 /// committed by other instances are found by that poll. The store rings it
@@ -35,6 +89,19 @@ impl WorkSignal {
     /// Sleep until rung or `max_wait` passes, whichever is first.
     pub async fn wait(&self, max_wait: Duration) {
         let _ = tokio::time::timeout(max_wait, self.0.notified()).await;
+    }
+}
+
+/// [`Faults::trip`] on this process's faults.
+pub(crate) fn trip(fault: Fault) -> Result<(), StoreError> {
+    FAULTS.trip(fault)
+}
+
+/// [`Fault::ReadCaseOf`] for a case just read.
+pub(crate) fn trip_read(case: &crate::entity::case::Model) -> Result<(), StoreError> {
+    match case.resident_id {
+        Some(resident) => trip(Fault::ReadCaseOf { resident }),
+        None => Ok(()),
     }
 }
 
@@ -77,6 +144,11 @@ impl Store {
             reference: Default::default(),
             work: WorkSignal::default(),
         }
+    }
+
+    /// The fault points tests arm (see [`Fault`]).
+    pub fn faults(&self) -> &'static Faults {
+        &FAULTS
     }
 
     /// What the relay waits on (see [`WorkSignal`]).

@@ -33,8 +33,32 @@ impl From<sea_orm::DbErr> for StoreError {
                 "another change to the same data won; reload and retry".into(),
             );
         }
+        if is_pg_retryable(&err) {
+            // With one lock order (staff row, then case) PostgreSQL has no
+            // deadlock of ours to break; should one happen anyway (or a
+            // serialization failure), the transaction was rolled back whole
+            // and lost a race: a retry is the answer, never a 500.
+            return StoreError::Conflict(
+                "another change to the same data won; reload and retry".into(),
+            );
+        }
         StoreError::Db(err)
     }
+}
+
+/// PostgreSQL broke a deadlock (40P01) or a serialization conflict (40001)
+/// by rolling this transaction back.
+fn is_pg_retryable(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Exec(RuntimeErr::SqlxError(e))
+    | DbErr::Query(RuntimeErr::SqlxError(e))
+    | DbErr::Conn(RuntimeErr::SqlxError(e))) = err
+    else {
+        return false;
+    };
+    e.as_database_error()
+        .and_then(|db| db.code())
+        .is_some_and(|code| code == "40P01" || code == "40001")
 }
 
 /// SQLITE_BUSY and its extended codes (5, 261, 517, ...).

@@ -36,6 +36,6 @@ pub mod staffing;
 pub mod stats;
 pub mod tips;
 
-pub use db::{Store, WorkSignal};
+pub use db::{Fault, Faults, Store, WorkSignal};
 pub use error::StoreError;
 pub use sea_orm;

@@ -157,6 +157,7 @@ impl Mediations<'_> {
         else {
             return Ok(None);
         };
+        crate::db::trip_read(&case)?;
         let detail = mediation::Entity::find_by_id(case.id)
             .one(self.db())
             .await?

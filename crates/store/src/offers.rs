@@ -46,6 +46,25 @@ pub(crate) async fn lock_staff_and_restart_fairness_clock<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Lock this person's row without changing it (`SELECT … FOR UPDATE` on
+/// PostgreSQL; SQLite has one writer at a time and needs none).
+///
+/// **Lock order**: a transaction that touches both a person's `staff` row
+/// and a case's row takes the person's row first (this, or
+/// [`lock_staff_and_restart_fairness_clock`]), then the case. The router
+/// offering a case and that person pulling it with "next case" once took
+/// them in opposite orders and deadlocked.
+pub(crate) async fn lock_staff<C: ConnectionTrait>(
+    conn: &C,
+    staff: StaffId,
+) -> Result<(), StoreError> {
+    staff::Entity::find_by_id(staff.as_uuid())
+        .lock_exclusive()
+        .one(conn)
+        .await?;
+    Ok(())
+}
+
 /// A pending offer of a case that was withdrawn or reassigned meanwhile.
 pub(crate) async fn cancel_pending_offers<C: ConnectionTrait>(
     conn: &C,
@@ -230,6 +249,8 @@ impl Offers<'_> {
         ctx: Context<'_>,
     ) -> Result<CaseId, StoreError> {
         let txn = self.begin_write().await?;
+        // The person's row first, then the case (see `lock_staff`).
+        lock_staff_and_restart_fairness_clock(&txn, staff, ctx.now).await?;
         let offer = own_offer(&txn, offer_id, staff).await?;
         if offer.status.parse::<OfferStatus>() != Ok(OfferStatus::Pending) {
             return Err(StoreError::conflict(format!(
@@ -250,7 +271,6 @@ impl Offers<'_> {
                 .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
         })
         .await?;
-        lock_staff_and_restart_fairness_clock(&txn, staff, ctx.now).await?;
         if let Some(notice) = notice_on_accept(service_of(&case)?) {
             notify_resident(&txn, notice, case.id, ctx).await?;
         }
@@ -295,6 +315,8 @@ impl Offers<'_> {
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
+        // The person's row first, then the case (see `lock_staff`).
+        lock_staff_and_restart_fairness_clock(&txn, to, ctx.now).await?;
         // Any service: a coordinator reassigns mediations as well.
         let case = load_any_case(&txn, id.as_uuid()).await?;
         let previous = case.owner_staff_id;
@@ -308,7 +330,6 @@ impl Offers<'_> {
         })
         .await?;
         cancel_pending_offers(&txn, case.id, ctx.now).await?;
-        lock_staff_and_restart_fairness_clock(&txn, to, ctx.now).await?;
         if let Some(previous) = previous.filter(|p| *p != to.as_uuid()) {
             staff_freed(&txn, previous.into(), ctx).await?;
         }
@@ -327,6 +348,9 @@ impl Offers<'_> {
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
+        // The person's row first, then the case (see `lock_staff`): the
+        // router offering this case to this person takes them in that order.
+        lock_staff_and_restart_fairness_clock(&txn, staff, ctx.now).await?;
         let case = load_any_case(&txn, id.as_uuid()).await?;
         let service = service_of(&case)?;
         if only.is_some_and(|only| only != service) {
@@ -337,7 +361,6 @@ impl Offers<'_> {
                 .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
         })
         .await?;
-        lock_staff_and_restart_fairness_clock(&txn, staff, ctx.now).await?;
         if let Some(notice) = notice_on_accept(service) {
             notify_resident(&txn, notice, case.id, ctx).await?;
         }

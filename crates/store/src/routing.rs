@@ -8,7 +8,7 @@
 
 use crate::cases::{Context, move_routed, route_again};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
-use crate::offers::{insert_offer, lock_staff_and_restart_fairness_clock, room_of};
+use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
 use crate::rows::{kind, split_list};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -366,7 +366,8 @@ impl Routing<'_> {
             return Ok(false);
         }
         if case.status == ConsultationStatus::Pooled.as_str() {
-            // Back on the queue after a decline or lapse: only the placement changes.
+            // Back on the queue after a decline or lapse: only the placement
+            // changes (one statement, no move, so no event).
             let updated = place_on_ladder(case::Entity::update_many(), case, at, now)
                 .col_expr(case::Column::Version, Expr::value(case.version + 1))
                 .filter(case::Column::Id.eq(case.id))
@@ -378,16 +379,28 @@ impl Routing<'_> {
             }
             return Ok(true);
         }
-        move_routed(
-            self.db(),
-            case,
-            RoutingMove::Pool,
-            Some(reason),
-            system(request_id, now),
-            |u| place_on_ladder(u, case, at, now),
-        )
+        self.routing_move(case, RoutingMove::Pool, reason, request_id, now, |u| {
+            place_on_ladder(u, case, at, now)
+        })
         .await?;
         Ok(true)
+    }
+
+    /// A move the router decides on its own (pool, escalate, unroute): the
+    /// case change and its event in one transaction, so a fault between
+    /// them (a lost connection, a restarted database) leaves neither.
+    async fn routing_move(
+        &self,
+        case: &case::Model,
+        mv: RoutingMove,
+        reason: &str,
+        request_id: Option<&str>,
+        now: DateTime<Utc>,
+        set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        move_routed(&txn, case, mv, Some(reason), system(request_id, now), set).await?;
+        self.commit_work(txn).await
     }
 
     /// Climb to the next step (its timeout passed, or nobody there now).
@@ -399,16 +412,10 @@ impl Routing<'_> {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        move_routed(
-            self.db(),
-            case,
-            RoutingMove::Escalate,
-            Some(reason),
-            system(request_id, now),
-            |u| place_on_ladder(u, case, at, now),
-        )
-        .await?;
-        Ok(())
+        self.routing_move(case, RoutingMove::Escalate, reason, request_id, now, |u| {
+            place_on_ladder(u, case, at, now)
+        })
+        .await
     }
 
     /// Past the last step: into the coordinator's unrouted queue. The event
@@ -421,19 +428,10 @@ impl Routing<'_> {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        move_routed(
-            self.db(),
-            case,
-            RoutingMove::Unroute,
-            Some(reason),
-            system(request_id, now),
-            |u| {
-                place_on_ladder(u, case, at, now)
-                    .col_expr(case::Column::UnroutedAt, Expr::value(now))
-            },
-        )
-        .await?;
-        Ok(())
+        self.routing_move(case, RoutingMove::Unroute, reason, request_id, now, |u| {
+            place_on_ladder(u, case, at, now).col_expr(case::Column::UnroutedAt, Expr::value(now))
+        })
+        .await
     }
 
     /// Expire an offer whose deadline has passed; the case waits on its step
@@ -446,7 +444,15 @@ impl Routing<'_> {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let Some(found) = offer::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?
+        else {
+            return Ok(false);
+        };
         let txn = self.begin_write().await?;
+        // The person's row first, then the offer and the case (see `offers::lock_staff`).
+        lock_staff(&txn, found.staff_id.into()).await?;
         let updated = offer::Entity::update_many()
             .col_expr(
                 offer::Column::Status,

@@ -291,6 +291,7 @@ impl Tips<'_> {
         else {
             return Ok(None);
         };
+        crate::db::trip_read(&case)?;
         Ok(self.hydrate_tips(vec![case]).await?.pop())
     }
 

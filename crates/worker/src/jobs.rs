@@ -8,6 +8,12 @@ use sansuo_store::moderation::Subject;
 /// One queue carries routing work; jobs are told apart by `kind`.
 pub const ROUTING_QUEUE: &str = "routing";
 
+/// What a rebuild after Redis lost its data puts back for every open case
+/// (a routing decision, an SLA check). Routers take from it only when
+/// [`ROUTING_QUEUE`] has nothing due, so new work never waits behind a
+/// rebuild of a thousand cases.
+pub const REBUILD_QUEUE: &str = "routing.rebuild";
+
 /// The job for `work`. Its id is derived from what the work acts on, so
 /// publishing the same work twice (relay retry, reconciler) leaves one job.
 pub fn job(work: &Work, request_id: Option<String>) -> Job {

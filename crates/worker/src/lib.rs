@@ -21,7 +21,7 @@ mod reconcile;
 mod relay;
 mod router;
 
-pub use jobs::{ROUTING_QUEUE, job, work_of};
+pub use jobs::{REBUILD_QUEUE, ROUTING_QUEUE, job, work_of};
 pub use reconcile::ReconcileReport;
 
 use chrono::{DateTime, Utc};
@@ -118,8 +118,18 @@ impl Worker {
         request_id: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<(), WorkerError> {
+        self.schedule_on(ROUTING_QUEUE, work, request_id, at).await
+    }
+
+    pub(crate) async fn schedule_on(
+        &self,
+        queue: &str,
+        work: Work,
+        request_id: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), WorkerError> {
         let job = jobs::job(&work, request_id.map(str::to_owned));
-        self.queue.enqueue(ROUTING_QUEUE, job, at).await?;
+        self.queue.enqueue(queue, job, at).await?;
         Ok(())
     }
 

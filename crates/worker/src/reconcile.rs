@@ -4,7 +4,7 @@
 //! Enqueueing is idempotent (job ids are derived from the case or offer),
 //! so re-publishing work that is still there costs one write and no duplicate.
 
-use crate::jobs;
+use crate::jobs::{self, REBUILD_QUEUE};
 use crate::{Worker, WorkerError};
 use chrono::Utc;
 use sansuo_domain::OfferId;
@@ -26,6 +26,11 @@ pub struct ReconcileReport {
 }
 
 const SCAN_LIMIT: u64 = 1000;
+
+/// How long the instance that rebuilds holds the lease. A rebuild of a few
+/// thousand cases takes seconds; one that dies half-way is redone by
+/// whoever asks after this.
+const REBUILD_LEASE: std::time::Duration = std::time::Duration::from_secs(120);
 
 impl Worker {
     pub(crate) async fn run_reconciler(self) {
@@ -62,7 +67,9 @@ impl Worker {
                 }
             }
         }
-        if self.queue.needs_rebuild().await? {
+        // One instance rebuilds: the others find the lease taken (and, once
+        // it is done, the marker set).
+        if self.queue.needs_rebuild().await? && self.queue.claim_rebuild(REBUILD_LEASE).await? {
             self.rebuild(now, &mut report).await?;
             self.queue.mark_rebuilt().await?;
             report.rebuilt = true;
@@ -102,7 +109,9 @@ impl Worker {
 
     /// Put back what only Redis held: every live offer's timer, and for every
     /// open case a routing decision (waiting cases get their step timer back
-    /// from it) and an SLA check (which re-arms the case's SLA timer).
+    /// from it) and an SLA check (which re-arms the case's SLA timer), on
+    /// the rebuild queue, behind new work. Runs on one instance (the lease),
+    /// O(open cases) once.
     async fn rebuild(
         &self,
         now: chrono::DateTime<Utc>,
@@ -128,9 +137,12 @@ impl Worker {
             let cases = self.store.routing().open_cases(after, SCAN_LIMIT).await?;
             for case_id in &cases {
                 let case_id = *case_id;
-                self.schedule(Work::RouteCase { case_id }, None, now)
+                // Behind fresh work (`REBUILD_QUEUE`): new submissions are
+                // routed while this backlog drains.
+                self.schedule_on(REBUILD_QUEUE, Work::RouteCase { case_id }, None, now)
                     .await?;
-                self.schedule(Work::SlaCheck { case_id }, None, now).await?;
+                self.schedule_on(REBUILD_QUEUE, Work::SlaCheck { case_id }, None, now)
+                    .await?;
                 report.republished_cases += 1;
             }
             match cases.last() {

@@ -1,4 +1,4 @@
-use crate::jobs::{self, ROUTING_QUEUE};
+use crate::jobs::{self, REBUILD_QUEUE, ROUTING_QUEUE};
 use crate::{Worker, WorkerError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::{
@@ -36,8 +36,17 @@ impl Worker {
 
     /// Take one due job, handle it, acknowledge it. Returns whether there
     /// was a job. Tests call this to drain the queue deterministically.
+    /// Fresh work first: the rebuild queue only when nothing is due on
+    /// the routing queue.
     pub async fn process_one(&self) -> Result<bool, WorkerError> {
-        let Some(delivery) = self.queue.reserve(ROUTING_QUEUE, self.config.lease).await? else {
+        let mut taken = None;
+        for queue in [ROUTING_QUEUE, REBUILD_QUEUE] {
+            if let Some(delivery) = self.queue.reserve(queue, self.config.lease).await? {
+                taken = Some((queue, delivery));
+                break;
+            }
+        }
+        let Some((queue, delivery)) = taken else {
             return Ok(false);
         };
         let span = info_span!(
@@ -47,29 +56,29 @@ impl Worker {
             attempt = delivery.attempt,
             request_id = delivery.job.request_id.as_deref().unwrap_or(""),
         );
-        self.finish(delivery).instrument(span).await?;
+        self.finish(queue, delivery).instrument(span).await?;
         Ok(true)
     }
 
-    async fn finish(&self, delivery: Delivery) -> Result<(), WorkerError> {
+    async fn finish(&self, queue: &str, delivery: Delivery) -> Result<(), WorkerError> {
         match self.handle(&delivery.job).await {
             Ok(()) => {
-                self.queue.ack(ROUTING_QUEUE, &delivery).await?;
+                self.queue.ack(queue, &delivery).await?;
             }
             Err(WorkerError::BadJob(reason)) => {
                 // Retrying cannot fix a malformed job; keep the evidence in the log.
                 warn!(%reason, "dropping malformed job");
-                self.queue.ack(ROUTING_QUEUE, &delivery).await?;
+                self.queue.ack(queue, &delivery).await?;
             }
             Err(WorkerError::Work(err)) => {
                 warn!(error = %err, "dropping a job that is no work we know");
-                self.queue.ack(ROUTING_QUEUE, &delivery).await?;
+                self.queue.ack(queue, &delivery).await?;
             }
             Err(err) => {
                 let delay = backoff(delivery.attempt);
                 warn!(error = %err, retry_in_ms = delay.as_millis() as u64, "job failed; will retry");
                 let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
-                self.queue.retry_at(ROUTING_QUEUE, &delivery, at).await?;
+                self.queue.retry_at(queue, &delivery, at).await?;
             }
         }
         Ok(())

@@ -800,3 +800,106 @@ async fn every_commit_that_adds_work_wakes_the_relay_without_waiting_for_its_pol
     app.wait_for_status(&resident, &waiting_id, Status::Assigned)
         .await;
 }
+
+/// Issue 19, 2: the router offering a case to someone while that person
+/// pulls the same case with "next case". Both touch the person's row and
+/// the case's row; taken in opposite orders they deadlocked (PostgreSQL
+/// killed one and the lawyer got a 500). Many rounds, with the router a
+/// little earlier or later each time: no deadlock, no 500, one owner.
+#[tokio::test]
+async fn the_router_offering_and_next_case_racing_on_one_person_never_deadlock() {
+    const ROUNDS: usize = 120;
+    let app = TestApp::spawn().await;
+    let store = &app.app.store;
+    set_ladder(&app, street_only()).await;
+    for lawyer in LAWYERS {
+        app.set_presence(lawyer, "away").await;
+    }
+    let wang_id = app.demo.account("lawyer.wang").id;
+    store
+        .staffing()
+        .set_routing(wang_id, None, None, Some(1000))
+        .await
+        .unwrap();
+    let wang = app.staff_token("lawyer.wang").await;
+    let resident = app.resident_token("race").await;
+    let mut ids = Vec::new();
+    for i in 0..ROUNDS {
+        let case = app
+            .submit(&resident, &format!("第{i}个：物业能否停水催缴物业费？"))
+            .await;
+        ids.push(case.id);
+    }
+    for id in &ids {
+        app.wait_for_status(&resident, id, Status::Pooled).await;
+    }
+    let mut deadlocks = 0;
+    for round in 0..ROUNDS {
+        // The case "next case" takes first: highest priority, oldest.
+        let Some(next) = case::Entity::find()
+            .filter(case::Column::Status.eq("pooled"))
+            .order_by_desc(case::Column::Priority)
+            .order_by_asc(case::Column::QueuedAt)
+            .one(store.db())
+            .await
+            .unwrap()
+        else {
+            break;
+        };
+        let now = chrono::Utc::now();
+        let at = sansuo_store::routing::LadderPlacement {
+            workflow: next.workflow.as_deref(),
+            step: next.ladder_step as usize,
+            entered_at: now,
+            priority: next.priority,
+            unit: next.pool_unit_id.map(Into::into),
+        };
+        // 0 to 12 ms in steps of 0.1 ms, so some round lands in the window.
+        let delay = std::time::Duration::from_micros((round as u64 * 100) % 12_000);
+        let (offered, pulled) = tokio::join!(
+            async {
+                tokio::time::sleep(delay).await;
+                store
+                    .routing()
+                    .offer_case(
+                        &next,
+                        at,
+                        wang_id,
+                        now + chrono::Duration::hours(1),
+                        None,
+                        now,
+                    )
+                    .await
+            },
+            app.post("/api/v1/staff/next-case", &wang, json!({}))
+        );
+        match offered {
+            Ok(_) | Err(sansuo_store::StoreError::Conflict(_)) => {}
+            Err(err) => {
+                deadlocks += 1;
+                eprintln!("round {round}: the offer failed: {err}");
+            }
+        }
+        let status = pulled.status();
+        let body = pulled.text().await.unwrap();
+        if !(status == StatusCode::OK || status == StatusCode::NO_CONTENT) {
+            deadlocks += 1;
+            eprintln!("round {round}: next-case answered {status}: {body}");
+        }
+    }
+    assert_eq!(deadlocks, 0, "no round deadlocked or failed");
+    // Every case has at most one owner-or-offer.
+    for id in &ids {
+        let row = case_row(&app, id).await;
+        let pending = offers_of(&app, id)
+            .await
+            .iter()
+            .filter(|o| o.status == "pending")
+            .count();
+        assert!(
+            pending + usize::from(row.owner_staff_id.is_some()) <= 1,
+            "case {id}: {} with {pending} pending offers",
+            row.status
+        );
+    }
+}

@@ -15,6 +15,9 @@ pub struct Readiness {
     pub database: &'static str,
     /// `ok` or `unavailable`
     pub queue: &'static str,
+    /// `ok`, or `degraded` while the queue is unreachable: requests are
+    /// served and stored, and routing catches up when the queue is back.
+    pub routing: &'static str,
 }
 
 /// The process is up.
@@ -24,10 +27,14 @@ pub async fn healthz() -> web::Json<Health> {
     web::Json(Health { status: "ok" })
 }
 
-/// The database and the queue answer: send traffic here.
+/// This instance can serve requests: its database answers. The queue
+/// (Redis) is a detail, not the verdict: without it every request still
+/// works (the database is the system of record) and only routing waits,
+/// so a Redis outage shows as `routing: degraded` and a log line, and the
+/// load balancer keeps sending traffic.
 #[utoipa::path(tag = "health", responses(
-    (status = 200, body = Readiness),
-    (status = 503, body = Readiness, description = "The database or the queue is unreachable"),
+    (status = 200, body = Readiness, description = "The database answers (`routing` says whether the queue does)"),
+    (status = 503, body = Readiness, description = "The database is unreachable"),
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
@@ -36,16 +43,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let body = Readiness {
         database: word(db.is_ok()),
         queue: word(queue.is_ok()),
+        routing: if queue.is_ok() { "ok" } else { "degraded" },
     };
-    if db.is_ok() && queue.is_ok() {
-        HttpResponse::Ok().json(body)
-    } else {
-        if let Err(e) = &db {
+    if let Err(e) = &queue {
+        tracing::warn!(error = %e, "readiness: queue unavailable, routing degraded (requests still served)");
+    }
+    match &db {
+        Ok(()) => HttpResponse::Ok().json(body),
+        Err(e) => {
             tracing::warn!(error = %e, "readiness: database unavailable");
+            HttpResponse::ServiceUnavailable().json(body)
         }
-        if let Err(e) = &queue {
-            tracing::warn!(error = %e, "readiness: queue unavailable");
-        }
-        HttpResponse::ServiceUnavailable().json(body)
     }
 }

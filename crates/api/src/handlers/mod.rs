@@ -154,3 +154,21 @@ pub(crate) fn admit_category(
         }),
     }
 }
+
+/// Read back what a submission has just committed, for its answer. If that
+/// read fails (the database restarting right after the commit), the
+/// submission is stored all the same: the answer says so (503
+/// `submission_stored`, with `message` telling the resident what to do and
+/// `location` where the case can be read) instead of a 500 that reads as
+/// "lost" and makes people submit twice.
+pub(crate) async fn read_back<T>(
+    id: sansuo_domain::CaseId,
+    location: Option<String>,
+    message: &str,
+    read: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    read.await.map_err(|err| {
+        tracing::warn!(case_id = %id, error = %err, "submission stored, but reading it back failed");
+        ApiError::submission_stored(message, location)
+    })
+}

@@ -40,6 +40,7 @@ pub struct CreateConsultationRequest {
         (status = 404, body = ErrorBody, description = "`community_not_found` / `category_not_found`"),
         (status = 413, body = ErrorBody, description = "`body_too_large`"),
         (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`, `category_not_offered` (the category takes no consultations), or `emergency_call_110` (an urgent category: call 110 now; nothing is recorded)"),
+        (status = 503, body = ErrorBody, description = "`submission_stored`: the consultation is stored (see Location) but could not be read back; retry with the same Idempotency-Key to get it, never submit it anew"),
     ))]
 #[post("/consultations")]
 pub async fn create_consultation(
@@ -91,9 +92,19 @@ pub async fn create_consultation(
     if let Submission::Created(id) = submission {
         tracing::info!(case_id = %id, "consultation submitted");
     }
-    let view = resident_view(&state, submission.case_id(), resident).await?;
+    let id = submission.case_id();
+    let location = format!("/api/v1/consultations/{id}");
+    let view = crate::handlers::read_back(
+        id,
+        Some(location.clone()),
+        &format!(
+            "您的咨询已保存（编号 {id}），但暂时无法显示。请勿重新提交：稍后用同一 Idempotency-Key 重试即可取回。"
+        ),
+        resident_view(&state, id, resident),
+    )
+    .await?;
     let mut response = HttpResponse::Created();
-    response.insert_header(("Location", format!("/api/v1/consultations/{}", view.id)));
+    response.insert_header(("Location", location));
     if matches!(submission, Submission::Replayed(_)) {
         response.insert_header(("Idempotent-Replayed", "true"));
     }

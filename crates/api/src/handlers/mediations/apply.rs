@@ -83,7 +83,7 @@ const MAX_PARTIES: usize = 10;
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`, `category_not_offered`: the category takes no mediations"),
-    (status = 503, body = ErrorBody, description = "`party_data_not_configured`: no data keys on this server"),
+    (status = 503, body = ErrorBody, description = "`party_data_not_configured`: no data keys on this server; `submission_stored`: the application is stored (see Location) but could not be read back: do not apply again, read it there"),
 ))]
 #[post("/mediations")]
 pub async fn apply_mediation(
@@ -159,13 +159,23 @@ pub async fn apply_mediation(
         )
         .await?;
     tracing::info!(case_id = %id, "mediation booked");
-    let record = state
-        .store
-        .mediations()
-        .get(id)
-        .await?
-        .ok_or_else(super::mediation_not_found)?;
-    let view = mediation_view(&state, &record, true, PartyDetail::Masked).await?;
+    let view = crate::handlers::read_back(
+        id,
+        Some(format!("/api/v1/mediations/{id}")),
+        &format!(
+            "您的调解申请已保存（编号 {id}），但暂时无法显示。请勿重新申请：稍后可在“我的调解”中查看。"
+        ),
+        async {
+            let record = state
+                .store
+                .mediations()
+                .get(id)
+                .await?
+                .ok_or_else(super::mediation_not_found)?;
+            mediation_view(&state, &record, true, PartyDetail::Masked).await
+        },
+    )
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/mediations/{id}")))
         .json(view))

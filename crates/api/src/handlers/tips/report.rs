@@ -151,6 +151,7 @@ pub(crate) fn parse_location(
         (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`"),
         (status = 422, body = ErrorBody, description = "`emergency_call_110` (call 110 now; nothing recorded), `category_not_offered`, `anonymous_not_allowed`, `validation_failed`, `invalid_body`, `idempotency_key_reused`"),
         (status = 429, body = ErrorBody, description = "`rate_limited`, with Retry-After"),
+        (status = 503, body = ErrorBody, description = "`submission_stored`: the tip is stored but could not be read back; retry with the same Idempotency-Key to get it (and an anonymous tip's tracking token), never report it anew"),
     ))]
 #[post("/tips")]
 pub async fn report_tip(
@@ -188,6 +189,7 @@ pub async fn report_tip(
         (status = 413, body = ErrorBody, description = "`photo_too_large`, `field_too_large`"),
         (status = 422, body = ErrorBody, description = "`emergency_call_110`, `category_not_offered`, `anonymous_not_allowed`, `photo_type_not_allowed`, `photo_malformed`, `validation_failed`, `invalid_body`, `idempotency_key_reused`"),
         (status = 429, body = ErrorBody, description = "`rate_limited`"),
+        (status = 503, body = ErrorBody, description = "`submission_stored`: the tip is stored but could not be read back; retry with the same Idempotency-Key to get it, never report it anew"),
     ))]
 #[post("/tips/with-photos")]
 pub async fn report_tip_with_photos(
@@ -347,13 +349,21 @@ async fn file_tip(
             .await?;
         }
     }
-    let record = state
-        .store
-        .tips()
-        .get(id)
-        .await?
-        .ok_or_else(super::tip_not_found)?;
-    let tip = tip_view(state, record, Viewer::Reporter).await?;
+    let tip = crate::handlers::read_back(
+        id,
+        (!body.anonymous).then(|| format!("/api/v1/tips/{id}")),
+        "您的线索已保存，但暂时无法显示。请勿重新提交：稍后用同一 Idempotency-Key 重试即可取回（匿名线索的查询码也在其中）。",
+        async {
+            let record = state
+                .store
+                .tips()
+                .get(id)
+                .await?
+                .ok_or_else(super::tip_not_found)?;
+            tip_view(state, record, Viewer::Reporter).await
+        },
+    )
+    .await?;
     let mut response = HttpResponse::Created();
     if !body.anonymous {
         response.insert_header(("Location", format!("/api/v1/tips/{id}")));
