@@ -593,6 +593,29 @@ mod tests {
     }
 
     #[test]
+    fn trusted_proxies_are_addresses_or_networks_and_a_bad_one_is_named() {
+        let config = Config::from_vars(
+            &vars(&[("SANSUO_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1")]),
+            true,
+        )
+        .unwrap();
+        let shown: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert_eq!(config.staff_refresh_token_ttl, chrono::Duration::hours(12));
+        let err = Config::from_vars(
+            &vars(&[("SANSUO_TRUSTED_PROXIES", "10.0.0.0/8,proxy")]),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("SANSUO_TRUSTED_PROXIES: `proxy`"), "{err}");
+    }
+
+    #[test]
     fn bad_values_are_reported_together() {
         let err = Config::from_vars(
             &vars(&[
