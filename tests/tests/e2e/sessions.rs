@@ -484,3 +484,37 @@ async fn a_switched_off_feature_answers_a_4xx_that_says_so() {
     assert!(response.headers().get("retry-after").is_none());
     expect_error(response, StatusCode::NOT_FOUND, "feature_disabled").await;
 }
+
+#[tokio::test]
+async fn expired_refresh_tokens_are_forgotten_and_live_ones_kept() {
+    let app = TestApp::spawn().await;
+    let staff = tokens(&app, "lawyer.zhang").await;
+    let code = "code-prune";
+    app.wechat.accept_code(code, "openid-prune").await;
+    let resident: TokenResponse = expect_json(
+        app.http
+            .post(app.url("/api/v1/auth/wechat"))
+            .json(&json!({ "code": code }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    // Thirteen hours on: the staff token has expired, the resident's not.
+    let later = chrono::Utc::now() + chrono::Duration::hours(13);
+    let gone = app
+        .app
+        .store
+        .identity()
+        .delete_expired_refresh_tokens(later)
+        .await
+        .unwrap();
+    assert_eq!(gone, 1);
+    expect_status(
+        refresh(&app, &staff.refresh_token).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    expect_status(refresh(&app, &resident.refresh_token).await, StatusCode::OK).await;
+}
