@@ -25,6 +25,7 @@ mod m20261124_000016_tips;
 mod m20261124_000017_mediation_resident_side;
 mod m20261124_000018_open311_public;
 mod m20261202_000001_tip_anonymity;
+mod m20261202_090000_sessions;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000017_mediation_resident_side::Migration),
             Box::new(m20261124_000018_open311_public::Migration),
             Box::new(m20261202_000001_tip_anonymity::Migration),
+            Box::new(m20261202_090000_sessions::Migration),
         ]
     }
 }

@@ -15,7 +15,7 @@ use sansuo_api::views::{
     ConsultationStatusView, ConsultationView, OfferList, OfferView, StaffCaseView, TokenResponse,
 };
 use sansuo_server::app::RunningApplication;
-use sansuo_server::seed::{DemoDistrict, seed_demo};
+use sansuo_server::seed::{DemoDistrict, seed_demo, seed_fixture};
 use sansuo_server::{Application, Config};
 use sansuo_wechat_fake::FakeWechat;
 use sea_orm::{ConnectionTrait, Database};
@@ -294,9 +294,14 @@ impl TestApp {
         let application = Application::build(config.clone())
             .await
             .expect("the application starts");
-        let demo = seed_demo(&application.store)
-            .await
-            .expect("seed the demo district");
+        // A demo-mode server gets the demo (its accounts marked as the
+        // demo's); a production-mode one the same district as a fixture.
+        let demo = if demo_login {
+            seed_demo(&application.store, false).await
+        } else {
+            seed_fixture(&application.store).await
+        }
+        .expect("seed the demo district");
         let app = application.spawn();
         let base_url = format!("http://127.0.0.1:{}", app.port);
         let http = reqwest::Client::builder()

@@ -79,6 +79,7 @@ error_codes! {
     TokenExpired = ("token_expired", UNAUTHORIZED, "the access token has expired; refresh it"),
     InvalidCredentials = ("invalid_credentials", UNAUTHORIZED, "wrong username or password"),
     InvalidRefreshToken = ("invalid_refresh_token", UNAUTHORIZED, "the refresh token is unknown, expired or already used; log in again"),
+    SessionEnded = ("session_ended", UNAUTHORIZED, "this session has ended (the account was deactivated or changed, or its password changed); log in again"),
     WechatCodeInvalid = ("wechat_code_invalid", UNAUTHORIZED, "the login code is invalid, expired or already used; call wx.login() again"),
     // 403: authenticated, but this role may not do this.
     Forbidden = ("forbidden", FORBIDDEN, "you may not do this"),
@@ -102,6 +103,7 @@ error_codes! {
     HeldTextNotFound = ("held_text_not_found", NOT_FOUND, "no such held text"),
     Open311KeyNotFound = ("open311_key_not_found", NOT_FOUND, "no such Open311 key"),
     PushNotConfigured = ("push_not_configured", NOT_FOUND, "WeChat message push is not configured here"),
+    FeatureDisabled = ("feature_disabled", NOT_FOUND, "this feature is switched off on this server"),
     // 405: a known path, another method.
     MethodNotAllowed = ("method_not_allowed", METHOD_NOT_ALLOWED, "this path does not take that method; see the Allow header"),
     // 409: the state moved on, or the thing exists already.
@@ -126,6 +128,7 @@ error_codes! {
     ValidationFailed = ("validation_failed", UNPROCESSABLE_ENTITY, "a value breaks a rule"),
     IdempotencyKeyReused = ("idempotency_key_reused", UNPROCESSABLE_ENTITY, "this Idempotency-Key was already used for a different request"),
     EmergencyCall110 = ("emergency_call_110", UNPROCESSABLE_ENTITY, "这是紧急情况，请立即拨打 110。This is an emergency: call 110 now."),
+    CurrentPasswordWrong = ("current_password_wrong", UNPROCESSABLE_ENTITY, "the current password is not right"),
     ContentRisky = ("content_risky", UNPROCESSABLE_ENTITY, "the text breaks the platform's content rules; please rephrase it"),
     CategoryNotOffered = ("category_not_offered", UNPROCESSABLE_ENTITY, "this category does not take this service"),
     AnonymousNotAllowed = ("anonymous_not_allowed", UNPROCESSABLE_ENTITY, "this category does not take anonymous tips; report it by name"),
@@ -139,11 +142,9 @@ error_codes! {
     WechatRateLimited = ("wechat_rate_limited", TOO_MANY_REQUESTS, "WeChat is limiting logins; try again shortly"),
     // 500: logged with its cause; the client learns nothing more.
     InternalError = ("internal_error", INTERNAL_SERVER_ERROR, "something went wrong on our side; it has been logged"),
-    // 503, with Retry-After: a dependency is down or not configured.
+    // 503, with Retry-After: a dependency is down (a feature switched off
+    // for good is 404 `feature_disabled`: retrying will not help).
     WechatUnavailable = ("wechat_unavailable", SERVICE_UNAVAILABLE, "WeChat is busy or unreachable; try again"),
-    WechatNotConfigured = ("wechat_not_configured", SERVICE_UNAVAILABLE, "WeChat is not configured on this server"),
-    PhoneBindingNotConfigured = ("phone_binding_not_configured", SERVICE_UNAVAILABLE, "phone numbers cannot be stored on this server"),
-    PartyDataNotConfigured = ("party_data_not_configured", SERVICE_UNAVAILABLE, "party names and contacts cannot be stored on this server"),
     SubmissionStored = ("submission_stored", SERVICE_UNAVAILABLE, "您的提交已保存，但暂时无法显示结果。请勿重新填写：稍后用同一 Idempotency-Key 重试即可取回。"),
 }
 

@@ -4,13 +4,14 @@
 use crate::error::ErrorCode;
 
 use crate::ApiError;
-use crate::auth::{Principal, TokenIssuer};
+use crate::auth::{Principal, TokenIssuer, Verified};
 use crate::middleware::RequestId;
 use crate::state::AppState;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use sansuo_domain::{OrgUnitId, ResidentId, StaffId, StaffRole};
-use std::future::{Ready, ready};
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
 
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
@@ -62,7 +63,7 @@ fn state(req: &HttpRequest) -> Result<&AppState, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))
 }
 
-fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
+fn verified(req: &HttpRequest) -> Result<Verified, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)
@@ -86,18 +87,60 @@ fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
     })
 }
 
+/// Whether a verified token's session still stands. A resident's always
+/// does (until it expires). A staff member's holds while the account is
+/// active, its epoch is the token's (a deactivation, password change or
+/// new role or unit moved it on), it has the token's role and unit, and it
+/// is not a demo account on a server outside the demo. The account is read
+/// at most once a second per instance (`Store::staff_session`).
+pub(crate) async fn session_stands(state: &AppState, verified: Verified) -> Result<(), ApiError> {
+    let Principal::Staff { id, role, scope } = verified.principal else {
+        return Ok(());
+    };
+    match state.store.identity().staff_session(id).await? {
+        Some(s)
+            if s.active
+                && s.epoch == verified.epoch
+                && s.role == role
+                && s.scope == scope
+                && (!s.demo || state.config.demo_login) =>
+        {
+            Ok(())
+        }
+        _ => Err(ErrorCode::SessionEnded.into()),
+    }
+}
+
+type AuthFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// The caller's principal, its session checked, handed to `accept` (which
+/// says whether this extractor takes it).
+fn authenticated<T: 'static>(
+    req: &HttpRequest,
+    accept: impl FnOnce(Principal) -> Result<T, ApiError> + 'static,
+) -> AuthFuture<T> {
+    let verified = verified(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Box::pin(async move {
+        let verified = verified?;
+        let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+        session_stands(&state, verified).await?;
+        accept(verified.principal)
+    })
+}
+
 /// A request by a logged-in resident.
 pub struct ResidentAuth(pub ResidentId);
 
 impl FromRequest for ResidentAuth {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p {
+        authenticated(req, |p| match p {
             Principal::Resident(id) => Ok(ResidentAuth(id)),
             Principal::Staff { .. } => Err(ApiError::forbidden("this endpoint is for residents")),
-        }))
+        })
     }
 }
 
@@ -123,17 +166,17 @@ macro_rules! role_auth {
 
         impl FromRequest for $name {
             type Error = ApiError;
-            type Future = Ready<Result<Self, ApiError>>;
+            type Future = AuthFuture<Self>;
 
             fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-                ready(principal(req).and_then(|p| match p {
+                authenticated(req, |p| match p {
                     Principal::Staff {
                         id,
                         role: StaffRole::$role,
                         scope,
                     } => Ok($name { id, scope }),
                     _ => Err(ApiError::forbidden(concat!("this endpoint is for ", $who))),
-                }))
+                })
             }
         }
     };
@@ -179,10 +222,10 @@ impl CaseHandlerAuth {
 
 impl FromRequest for CaseHandlerAuth {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p {
+        authenticated(req, |p| match p {
             Principal::Staff { id, role, scope }
                 if sansuo_domain::dispatch::is_offered_cases(role) =>
             {
@@ -191,7 +234,7 @@ impl FromRequest for CaseHandlerAuth {
             _ => Err(ApiError::forbidden(
                 "this endpoint is for staff who handle cases (lawyers, mediators, officers)",
             )),
-        }))
+        })
     }
 }
 
@@ -202,13 +245,13 @@ pub struct StaffAuth {
 
 impl FromRequest for StaffAuth {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p {
+        authenticated(req, |p| match p {
             Principal::Staff { id, .. } => Ok(StaffAuth { id }),
             Principal::Resident(_) => Err(ApiError::forbidden("this endpoint is for staff")),
-        }))
+        })
     }
 }
 
@@ -245,10 +288,10 @@ impl AdminAuth {
 
 impl FromRequest for AdminAuth {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p {
+        authenticated(req, |p| match p {
             Principal::Staff {
                 id,
                 role: role @ (StaffRole::Coordinator | StaffRole::Admin),
@@ -257,7 +300,7 @@ impl FromRequest for AdminAuth {
             _ => Err(ApiError::forbidden(
                 "this endpoint is for coordinators and administrators",
             )),
-        }))
+        })
     }
 }
 
@@ -312,16 +355,16 @@ pub struct AdministratorAuth {
 
 impl FromRequest for AdministratorAuth {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| match p {
+        authenticated(req, |p| match p {
             Principal::Staff {
                 id,
                 role: StaffRole::Admin,
                 ..
             } => Ok(AdministratorAuth { id }),
             _ => Err(ApiError::forbidden("this endpoint is for administrators")),
-        }))
+        })
     }
 }

@@ -17,6 +17,7 @@ mod qr;
 #[cfg(test)]
 mod row_boundary;
 mod state;
+pub mod throttle;
 pub mod views;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
@@ -41,6 +42,9 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::demo_login::demo_login)
                 .service(auth::staff_login::staff_login)
                 .service(auth::refresh::refresh)
+                .service(auth::logout::logout)
+                .service(auth::password::change_password)
+                .service(auth::password::reset_password)
                 .service(communities::by_scene::community_by_scene)
                 .service(residents::me::me)
                 .service(residents::bind_phone::bind_phone)

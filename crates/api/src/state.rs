@@ -14,6 +14,9 @@ pub struct ApiConfig {
     pub templates: Vec<(String, String)>,
     /// The message-push token set in the mini-program's admin console.
     pub push_token: Option<secrecy::SecretString>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`SANSUO_TRUSTED_PROXIES`); empty: the peer address is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Shared by every handler; cheap to clone.

@@ -27,6 +27,10 @@ pub enum RateDecision {
 pub trait RateLimiter: Send + Sync {
     /// Count one hit on `key` and say whether it is within `max` per `window`.
     async fn hit(&self, key: &str, max: u32, window: Duration) -> Result<RateDecision, QueueError>;
+
+    /// The hits `key` has in its current window and the time that window
+    /// has left, without counting one; `(0, 0)` when it has none.
+    async fn peek(&self, key: &str) -> Result<(u64, Duration), QueueError>;
 }
 
 pub type SharedLimiter = Arc<dyn RateLimiter>;
@@ -74,6 +78,20 @@ impl RateLimiter for RedisRateLimiter {
             .await?;
         Ok(decide(count, max, Duration::from_millis(ttl_ms)))
     }
+
+    async fn peek(&self, key: &str) -> Result<(u64, Duration), QueueError> {
+        let mut conn = self.conn.clone();
+        let key = format!("{}rl:{}", self.prefix, key);
+        let (count, ttl_ms): (Option<u64>, i64) = redis::pipe()
+            .get(&key)
+            .pttl(&key)
+            .query_async(&mut conn)
+            .await?;
+        Ok(match count {
+            Some(n) if ttl_ms > 0 => (n, Duration::from_millis(ttl_ms as u64)),
+            _ => (0, Duration::ZERO),
+        })
+    }
 }
 
 fn decide(count: u64, max: u32, left: Duration) -> RateDecision {
@@ -117,6 +135,15 @@ impl RateLimiter for MemoryRateLimiter {
         }
         entry.0 += 1;
         Ok(decide(entry.0, max, entry.1 - now))
+    }
+
+    async fn peek(&self, key: &str) -> Result<(u64, Duration), QueueError> {
+        let now = Instant::now();
+        let windows = self.windows.lock().expect("rate-limit map poisoned");
+        Ok(match windows.get(key) {
+            Some((n, ends)) if *ends > now => (*n, *ends - now),
+            _ => (0, Duration::ZERO),
+        })
     }
 }
 

@@ -198,10 +198,12 @@ impl Application {
                 &config.jwt_secret,
                 config.access_token_ttl,
                 config.refresh_token_ttl,
+                config.staff_refresh_token_ttl,
             )),
             config: ApiConfig {
                 demo_login: config.demo,
                 push_token: config.push_token.clone(),
+                trusted_proxies: config.trusted_proxies.clone(),
                 templates: config
                     .templates
                     .iter()

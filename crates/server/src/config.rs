@@ -41,7 +41,15 @@ pub struct Config {
     pub redis_prefix: String,
     pub jwt_secret: SecretString,
     pub access_token_ttl: chrono::Duration,
+    /// A resident's refresh token (`SANSUO_REFRESH_TOKEN_TTL_SECS`, 30 days).
     pub refresh_token_ttl: chrono::Duration,
+    /// A staff member's (`SANSUO_STAFF_REFRESH_TOKEN_TTL_SECS`, 12 hours):
+    /// a staff session reaches many residents' data, often from a shared
+    /// office computer, so it lasts a working day, not a month.
+    pub staff_refresh_token_ttl: chrono::Duration,
+    /// Reverse proxies whose `X-Forwarded-For` is believed
+    /// (`SANSUO_TRUSTED_PROXIES`: addresses or CIDR networks, comma-separated).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `None` when not configured (demo mode only).
     pub wechat: Option<WechatSettings>,
     /// Seals personal data at rest (`SANSUO_DATA_KEYS`). `None`: phone
@@ -227,6 +235,12 @@ impl Config {
             3600,
             365 * 24 * 3600,
         );
+        let staff_refresh_secs = number(
+            "SANSUO_STAFF_REFRESH_TOKEN_TTL_SECS",
+            12 * 3600,
+            600,
+            7 * 24 * 3600,
+        );
         let offer_secs = number("SANSUO_OFFER_TIMEOUT_SECS", 30 * 60, 1, 7 * 24 * 3600);
         let reconcile_secs = number("SANSUO_RECONCILE_SECS", 10, 1, 3600);
         let wechat_timeout_ms = number("SANSUO_WECHAT_TIMEOUT_MS", 5000, 100, 60_000);
@@ -359,6 +373,23 @@ impl Config {
         {
             problems.push("SANSUO_TIP_KEY must differ from SANSUO_JWT_SECRET: a key of its own, so the JWT secret cannot link anonymous tips".into());
         }
+        let mut trusted_proxies = Vec::new();
+        for part in get("SANSUO_TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let parsed = part
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from));
+            match parsed {
+                Ok(net) => trusted_proxies.push(net),
+                Err(_) => problems.push(format!(
+                    "SANSUO_TRUSTED_PROXIES: `{part}` is not an address or a network like 10.0.0.0/8"
+                )),
+            }
+        }
         let photo_store = match get("SANSUO_PHOTO_STORE").as_deref() {
             Some("database") => PhotoStoreSetting::Database,
             Some(dir) if dir.starts_with("dir:") && dir.len() > 4 => {
@@ -388,6 +419,8 @@ impl Config {
             jwt_secret,
             access_token_ttl: chrono::Duration::seconds(access_secs as i64),
             refresh_token_ttl: chrono::Duration::seconds(refresh_secs as i64),
+            staff_refresh_token_ttl: chrono::Duration::seconds(staff_refresh_secs as i64),
+            trusted_proxies,
             wechat,
             offer_timeout: chrono::Duration::seconds(offer_secs as i64),
             reconcile_every: Duration::from_secs(reconcile_secs),
@@ -557,6 +590,29 @@ mod tests {
         for name in ["SANSUO_JWT_SECRET", "SANSUO_TIP_KEY", "SANSUO_DATA_KEYS"] {
             assert!(text.contains(name), "{name} not refused: {text}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks_and_a_bad_one_is_named() {
+        let config = Config::from_vars(
+            &vars(&[("SANSUO_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1,::1")]),
+            true,
+        )
+        .unwrap();
+        let shown: Vec<String> = config
+            .trusted_proxies
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        assert_eq!(shown, ["10.0.0.0/8", "127.0.0.1/32", "::1/128"]);
+        assert_eq!(config.staff_refresh_token_ttl, chrono::Duration::hours(12));
+        let err = Config::from_vars(
+            &vars(&[("SANSUO_TRUSTED_PROXIES", "10.0.0.0/8,proxy")]),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("SANSUO_TRUSTED_PROXIES: `proxy`"), "{err}");
     }
 
     #[test]

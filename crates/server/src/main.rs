@@ -43,8 +43,14 @@ enum Command {
     Admin(AdminCommand),
     /// Print the OpenAPI document (`sansuo openapi > openapi/openapi.json`).
     Openapi,
-    /// Seed the demo district into the configured database.
-    SeedDemo,
+    /// Seed the demo district into the configured database (a demo or an
+    /// empty one; `--force` for any other).
+    SeedDemo {
+        /// Seed even into a database with accounts or units that are not
+        /// the demo's (they get the demo's published passwords beside them).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Each staff login's Argon2 check allocates 19 MiB; glibc keeps such
@@ -119,7 +125,7 @@ fn main() -> ExitCode {
     }
     let demo = matches!(
         cli.command,
-        Command::Serve { demo: true } | Command::SeedDemo
+        Command::Serve { demo: true } | Command::SeedDemo { .. }
     );
     let config = match Config::from_env(demo) {
         Ok(config) => config,
@@ -144,15 +150,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             tracing::info!(?config, "starting");
             let application = Application::build(config.clone()).await?;
             if demo {
-                let district = seed_demo(&application.store).await?;
+                let district = seed_demo(&application.store, false).await?;
                 print_demo(&district, application.port(), config.redis_url.is_some());
             }
             tracing::info!(port = application.port(), "listening");
             application.run_until_stopped().await?;
         }
-        Command::SeedDemo => {
+        Command::SeedDemo { force } => {
             let store = app::open_store(&config.database()).await?;
-            let district = seed_demo(&store).await?;
+            let district = seed_demo(&store, force).await?;
             print_accounts(&district);
         }
         Command::Openapi | Command::Migrate | Command::Admin(_) => {

@@ -1,5 +1,9 @@
 //! The demo district: enough organisation and staff to walk every flow.
 //! Idempotent: a second run finds the district and changes nothing.
+//!
+//! Its accounts share a published password, so they are marked as the
+//! demo's: a server not running `--demo` refuses them. And `seed_demo`
+//! writes only into a demo database or an empty one, unless forced.
 
 use chrono::Utc;
 use sansuo_domain::{OrgUnitId, StaffId, StaffRole};
@@ -159,7 +163,38 @@ impl DemoDistrict {
     }
 }
 
-pub async fn seed_demo(store: &Store) -> anyhow::Result<DemoDistrict> {
+/// Seed the demo district and mark its accounts as the demo's. Refused on
+/// a database with accounts or units that are not the demo's, unless
+/// `force`: the demo's passwords are published.
+pub async fn seed_demo(store: &Store, force: bool) -> anyhow::Result<DemoDistrict> {
+    use sansuo_store::identity::DemoSeedTarget;
+    match store.identity().demo_seed_target().await? {
+        DemoSeedTarget::Demo | DemoSeedTarget::Empty => {}
+        DemoSeedTarget::NotDemo if force => {
+            tracing::warn!(
+                "seeding the demo district into a database that is not a demo's (--force)"
+            );
+        }
+        DemoSeedTarget::NotDemo => anyhow::bail!(
+            "this database holds accounts or units that are not the demo's; seed-demo would add \
+             accounts with the demo's published password. Point DATABASE_URL at a demo or empty \
+             database, or pass --force if you mean it"
+        ),
+    }
+    let district = seed_district(store).await?;
+    let ids: Vec<StaffId> = district.accounts.iter().map(|a| a.id).collect();
+    store.identity().mark_demo_staff(&ids).await?;
+    Ok(district)
+}
+
+/// The same district with its accounts NOT marked as the demo's: the
+/// end-to-end tests' fixture, logged into on servers in production mode.
+/// Never reachable from the command line.
+pub async fn seed_fixture(store: &Store) -> anyhow::Result<DemoDistrict> {
+    seed_district(store).await
+}
+
+async fn seed_district(store: &Store) -> anyhow::Result<DemoDistrict> {
     if let Some(card) = store.org().community_by_scene(SCENE_JIANGJIAQIAO).await? {
         return existing(store, card.id).await;
     }

@@ -23,7 +23,27 @@ pub(crate) struct ReferenceCache {
     workflows_for: Mutex<HashMap<String, (Instant, Option<WorkflowRules>)>>,
     calendar: Mutex<Option<(Instant, BusinessCalendar)>>,
     places: Mutex<HashMap<Uuid, (Instant, CasePlace)>>,
+    /// What every staff request checks its token against (`Store::staff_session`).
+    sessions: Mutex<HashMap<Uuid, (Instant, Option<StaffSession>)>>,
 }
+
+/// A staff account as its tokens are checked against it
+/// (`Store::staff_session`, re-exported by `identity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffSession {
+    /// The epoch every valid token of the account carries.
+    pub epoch: i32,
+    pub active: bool,
+    /// A `seed-demo` account: valid only on a server running `--demo`.
+    pub demo: bool,
+    pub role: sansuo_domain::StaffRole,
+    pub scope: sansuo_domain::OrgUnitId,
+}
+
+/// How long a staff account's session state is trusted: the most an
+/// instance lags behind a deactivation, role change or password change
+/// made through another instance.
+pub const SESSION_TTL: Duration = Duration::from_secs(1);
 
 fn fresh(at: Instant) -> bool {
     at.elapsed() < REFERENCE_TTL
@@ -78,6 +98,28 @@ impl ReferenceCache {
         let mut map = self.places.lock().expect("cache lock");
         // Bounded by the number of communities of a district (a few hundred).
         map.insert(community, (Instant::now(), place));
+    }
+
+    pub(crate) fn session(&self, staff: Uuid) -> Option<Option<StaffSession>> {
+        let map = self.sessions.lock().expect("cache lock");
+        map.get(&staff)
+            .filter(|(at, _)| at.elapsed() < SESSION_TTL)
+            .map(|(_, s)| *s)
+    }
+
+    pub(crate) fn put_session(&self, staff: Uuid, session: Option<StaffSession>) {
+        let mut map = self.sessions.lock().expect("cache lock");
+        // Ended entries go now and then, so the map stays as small as the
+        // staff who were active in the last second.
+        if map.len() > 10_000 {
+            map.retain(|_, (at, _)| at.elapsed() < SESSION_TTL);
+        }
+        map.insert(staff, (Instant::now(), session));
+    }
+
+    /// A change through this instance is seen by its next request.
+    pub(crate) fn forget_session(&self, staff: Uuid) {
+        self.sessions.lock().expect("cache lock").remove(&staff);
     }
 
     /// Forget everything (an edit through this instance).

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::Presence;
 use sansuo_domain::{OrgUnitId, ResidentId, StaffId, StaffRole};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+
+pub use crate::cache::{SESSION_TTL, StaffSession};
 use uuid::Uuid;
 
 /// Active cases a staff member may hold unless an admin says otherwise.
@@ -138,6 +140,8 @@ impl Identity<'_> {
             presence: Set(Presence::Available.as_str().to_owned()),
             presence_changed_at: Set(None),
             last_assigned_at: Set(None),
+            session_epoch: Set(0),
+            demo: Set(false),
         })
         .exec_without_returning(self.db())
         .await?;
@@ -160,77 +164,303 @@ impl Identity<'_> {
             .await?)
     }
 
+    /// Activate or deactivate an account. Deactivating ends every session
+    /// of it (`end_staff_sessions`) in the same transaction.
     pub async fn set_staff_active(self, id: StaffId, active: bool) -> Result<(), StoreError> {
-        staff::Entity::update_many()
+        let txn = self.begin_write().await?;
+        let changed = staff::Entity::update_many()
             .col_expr(staff::Column::Active, active.into())
             .filter(staff::Column::Id.eq(id.as_uuid()))
-            .exec(self.db())
+            .filter(staff::Column::Active.eq(!active))
+            .exec(&txn)
             .await?;
+        if changed.rows_affected > 0 && !active {
+            end_sessions(&txn, id).await?;
+        }
+        self.commit_work(txn).await?;
+        self.reference().forget_session(id.as_uuid());
         Ok(())
     }
 
+    /// A new password hash; every session of the account ends.
+    pub async fn set_staff_password(
+        self,
+        id: StaffId,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        let changed = staff::Entity::update_many()
+            .col_expr(staff::Column::PasswordHash, password_hash.into())
+            .filter(staff::Column::Id.eq(id.as_uuid()))
+            .exec(&txn)
+            .await?;
+        if changed.rows_affected == 0 {
+            return Err(StoreError::NotFound);
+        }
+        end_sessions(&txn, id).await?;
+        self.commit_work(txn).await?;
+        self.reference().forget_session(id.as_uuid());
+        Ok(())
+    }
+
+    /// End every session of an account now: its access tokens (they carry
+    /// the old epoch) and its refresh tokens. Called on any change of what
+    /// a token says (role, unit) or of how one is obtained (password).
+    pub async fn end_staff_sessions(self, id: StaffId) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        end_sessions(&txn, id).await?;
+        self.commit_work(txn).await?;
+        self.reference().forget_session(id.as_uuid());
+        Ok(())
+    }
+
+    /// What a staff access token is checked against on every request: read
+    /// at most once a second per instance, so a change made anywhere is
+    /// seen everywhere within [`crate::cache::SESSION_TTL`], and at once
+    /// through the instance that made it. `None`: no such account.
+    pub async fn staff_session(self, id: StaffId) -> Result<Option<StaffSession>, StoreError> {
+        if let Some(cached) = self.reference().session(id.as_uuid()) {
+            return Ok(cached);
+        }
+        let session = staff::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?
+            .and_then(|row| {
+                Some(StaffSession {
+                    epoch: row.session_epoch,
+                    active: row.active,
+                    demo: row.demo,
+                    role: row.role.parse().ok()?,
+                    scope: row.org_unit_id.into(),
+                })
+            });
+        self.reference().put_session(id.as_uuid(), session);
+        Ok(session)
+    }
+
+    /// Mark accounts as the demo's (`seed-demo`): refused outside `--demo`.
+    pub async fn mark_demo_staff(self, ids: &[StaffId]) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        staff::Entity::update_many()
+            .col_expr(staff::Column::Demo, true.into())
+            .filter(staff::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+            .exec(&txn)
+            .await?;
+        self.commit_work(txn).await?;
+        for id in ids {
+            self.reference().forget_session(id.as_uuid());
+        }
+        Ok(())
+    }
+
+    /// What `seed-demo` may write into: a database with demo accounts, or
+    /// one with no staff and no organisation yet.
+    pub async fn demo_seed_target(self) -> Result<DemoSeedTarget, StoreError> {
+        use crate::entity::org_unit;
+        use sea_orm::PaginatorTrait;
+        if staff::Entity::find()
+            .filter(staff::Column::Demo.eq(true))
+            .count(self.db())
+            .await?
+            > 0
+        {
+            return Ok(DemoSeedTarget::Demo);
+        }
+        let staff = staff::Entity::find().count(self.db()).await?;
+        let units = org_unit::Entity::find().count(self.db()).await?;
+        Ok(if staff == 0 && units == 0 {
+            DemoSeedTarget::Empty
+        } else {
+            DemoSeedTarget::NotDemo
+        })
+    }
+
+    /// Remember a new refresh token of `family` (a login starts a family;
+    /// each rotation adds to it).
     pub async fn insert_refresh_token(
         self,
         token_hash: &str,
+        family: Uuid,
         subject: Subject,
         expires_at: DateTime<Utc>,
-        now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let (kind, id) = match subject {
-            Subject::Resident(id) => ("resident", id.as_uuid()),
-            Subject::Staff(id) => ("staff", id.as_uuid()),
-        };
-        // A resident's token: issued "that day", expiring at the end of
-        // the day it would expire (never earlier), a random row id.
-        let (row_id, expires_at, now) = match subject {
-            Subject::Resident(_) => (
-                Uuid::new_v4(),
-                resident_day(expires_at) + chrono::Duration::days(1),
-                resident_day(now),
-            ),
-            Subject::Staff(_) => (Uuid::now_v7(), expires_at, now),
-        };
-        refresh_token::Entity::insert(refresh_token::ActiveModel {
-            id: Set(row_id),
-            token_hash: Set(token_hash.to_owned()),
-            subject_kind: Set(kind.to_owned()),
-            subject_id: Set(id),
-            expires_at: Set(expires_at),
-            used_at: Set(None),
-            created_at: Set(now),
-        })
-        .exec_without_returning(self.db())
-        .await?;
+        let txn = self.begin_write().await?;
+        insert_token(&txn, token_hash, family, subject, expires_at).await?;
+        self.commit_work(txn).await?;
         Ok(())
     }
 
-    /// Use a refresh token once. Rotation means a token works exactly one
-    /// time: the guarded update lets only one of two concurrent uses win.
-    pub async fn consume_refresh_token(
+    /// Trade a refresh token for a new one of the same family, in one
+    /// transaction. A token works once: presenting one already used means
+    /// it was copied, and the whole family (the thief's and the owner's
+    /// tokens alike) ends. `expiry` gives the new token's expiry by subject.
+    pub async fn rotate_refresh_token(
         self,
         token_hash: &str,
+        new_hash: &str,
+        expiry: impl Fn(Subject) -> DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<Option<Subject>, StoreError> {
-        let updated = refresh_token::Entity::update_many()
-            // A marker, not a clock: day-granular (resident rows).
-            .col_expr(refresh_token::Column::UsedAt, resident_day(now).into())
+    ) -> Result<Rotation, StoreError> {
+        let txn = self.begin_write().await?;
+        // The guarded update: of two concurrent uses only one wins; the
+        // other then reads a used token, a reuse.
+        let won = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::Used, true.into())
             .filter(refresh_token::Column::TokenHash.eq(token_hash))
-            .filter(refresh_token::Column::UsedAt.is_null())
+            .filter(refresh_token::Column::Used.eq(false))
             .filter(refresh_token::Column::ExpiresAt.gt(now))
-            .exec(self.db())
-            .await?;
-        if updated.rows_affected != 1 {
-            return Ok(None);
-        }
+            .exec(&txn)
+            .await?
+            .rows_affected
+            == 1;
         let token = refresh_token::Entity::find()
             .filter(refresh_token::Column::TokenHash.eq(token_hash))
-            .one(self.db())
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(match token.subject_kind.as_str() {
-            "resident" => Some(Subject::Resident(token.subject_id.into())),
-            "staff" => Some(Subject::Staff(token.subject_id.into())),
-            _ => None,
-        })
+            .one(&txn)
+            .await?;
+        let outcome = match token {
+            None => Rotation::Unknown,
+            Some(token) if won => match subject_of(&token) {
+                Some(subject) => {
+                    insert_token(&txn, new_hash, token.family_id, subject, expiry(subject)).await?;
+                    Rotation::Rotated {
+                        subject,
+                        family: token.family_id,
+                    }
+                }
+                None => Rotation::Unknown,
+            },
+            Some(token) if token.used => {
+                refresh_token::Entity::delete_many()
+                    .filter(refresh_token::Column::FamilyId.eq(token.family_id))
+                    .exec(&txn)
+                    .await?;
+                Rotation::Reused
+            }
+            // Expired: gone with its family's other expired tokens.
+            Some(_) => Rotation::Unknown,
+        };
+        self.commit_work(txn).await?;
+        Ok(outcome)
     }
+
+    /// Log out: end the family of this refresh token. False when the token
+    /// was not known (already ended).
+    pub async fn end_refresh_family(self, token_hash: &str) -> Result<bool, StoreError> {
+        let txn = self.begin_write().await?;
+        let token = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(token_hash))
+            .one(&txn)
+            .await?;
+        if let Some(token) = &token {
+            refresh_token::Entity::delete_many()
+                .filter(refresh_token::Column::FamilyId.eq(token.family_id))
+                .exec(&txn)
+                .await?;
+        }
+        self.commit_work(txn).await?;
+        Ok(token.is_some())
+    }
+
+    /// End a family by id (a refresh that turned out to be for an account
+    /// that may no longer have sessions).
+    pub async fn end_refresh_family_id(self, family: Uuid) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        refresh_token::Entity::delete_many()
+            .filter(refresh_token::Column::FamilyId.eq(family))
+            .exec(&txn)
+            .await?;
+        self.commit_work(txn).await?;
+        Ok(())
+    }
+
+    /// Forget refresh tokens that expired (they can neither be used nor
+    /// reused: an expired token is simply unknown).
+    pub async fn delete_expired_refresh_tokens(
+        self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let txn = self.begin_write().await?;
+        let gone = refresh_token::Entity::delete_many()
+            .filter(refresh_token::Column::ExpiresAt.lte(now))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        self.commit_work(txn).await?;
+        Ok(gone)
+    }
+}
+
+/// What presenting a refresh token came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was good; a new one of `family` is stored.
+    Rotated { subject: Subject, family: Uuid },
+    /// The token had been used before: its family has ended.
+    Reused,
+    /// Unknown or expired.
+    Unknown,
+}
+
+/// Whose database `seed-demo` was pointed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoSeedTarget {
+    /// Demo accounts are there: seeding again changes nothing.
+    Demo,
+    /// No staff, no organisation: a fresh database.
+    Empty,
+    /// Real accounts or units, no demo: refused unless forced.
+    NotDemo,
+}
+
+fn subject_of(token: &refresh_token::Model) -> Option<Subject> {
+    match token.subject_kind.as_str() {
+        "resident" => Some(Subject::Resident(token.subject_id.into())),
+        "staff" => Some(Subject::Staff(token.subject_id.into())),
+        _ => None,
+    }
+}
+
+async fn insert_token(
+    txn: &DatabaseTransaction,
+    token_hash: &str,
+    family: Uuid,
+    subject: Subject,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let (kind, id) = match subject {
+        Subject::Resident(id) => ("resident", id.as_uuid()),
+        Subject::Staff(id) => ("staff", id.as_uuid()),
+    };
+    refresh_token::Entity::insert(refresh_token::ActiveModel {
+        // Random, not time-ordered: the id must not date the row.
+        id: Set(Uuid::new_v4()),
+        token_hash: Set(token_hash.to_owned()),
+        family_id: Set(family),
+        subject_kind: Set(kind.to_owned()),
+        subject_id: Set(id),
+        expires_at: Set(expires_at),
+        used: Set(false),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// Bump the epoch (every access token dies) and drop the refresh tokens.
+async fn end_sessions(txn: &DatabaseTransaction, id: StaffId) -> Result<(), StoreError> {
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    staff::Entity::update_many()
+        .col_expr(
+            staff::Column::SessionEpoch,
+            Expr::col(staff::Column::SessionEpoch).add(1),
+        )
+        .filter(staff::Column::Id.eq(id.as_uuid()))
+        .exec(txn)
+        .await?;
+    refresh_token::Entity::delete_many()
+        .filter(refresh_token::Column::SubjectKind.eq("staff"))
+        .filter(refresh_token::Column::SubjectId.eq(id.as_uuid()))
+        .exec(txn)
+        .await?;
+    Ok(())
 }

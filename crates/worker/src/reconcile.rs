@@ -104,7 +104,29 @@ impl Worker {
         // An ended screening window's pseudonyms go, so that from then on
         // not even the server's key links those anonymous tips.
         report.forgotten_screening = self.store.tips().end_screening_windows(now).await?;
+        self.prune_refresh_tokens(now).await;
         Ok(report)
+    }
+
+    /// Forget expired refresh tokens, at most once an hour per instance:
+    /// an expired token can be neither used nor reused (it is unknown), so
+    /// keeping it only grows the table.
+    async fn prune_refresh_tokens(&self, now: chrono::DateTime<Utc>) {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+        let hour = now.timestamp() / 3600;
+        if LAST.swap(hour, Ordering::Relaxed) == hour {
+            return;
+        }
+        match self
+            .store
+            .identity()
+            .delete_expired_refresh_tokens(now)
+            .await
+        {
+            Ok(gone) => debug!(gone, "expired refresh tokens forgotten"),
+            Err(err) => warn!(error = %err, "forgetting expired refresh tokens failed"),
+        }
     }
 
     /// Put back what only Redis held: every live offer's timer, and for every

@@ -21,6 +21,7 @@ mod qrcodes;
 mod resilience;
 mod routing;
 mod scoping;
+mod sessions;
 mod spec;
 mod stats;
 mod tips;

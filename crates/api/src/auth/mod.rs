@@ -4,4 +4,6 @@ mod password;
 mod tokens;
 
 pub use password::{hash_password, verify_password};
-pub use tokens::{AccessClaims, Principal, TokenError, TokenIssuer, TokenPair, hash_refresh_token};
+pub use tokens::{
+    AccessClaims, Principal, RefreshToken, TokenError, TokenIssuer, Verified, hash_refresh_token,
+};

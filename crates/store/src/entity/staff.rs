@@ -17,6 +17,10 @@ pub struct Model {
     pub presence: String,
     pub presence_changed_at: Option<DateTimeUtc>,
     pub last_assigned_at: Option<DateTimeUtc>,
+    /// Bumped whenever every token of this account must stop working.
+    pub session_epoch: i32,
+    /// Seeded by `sansuo seed-demo`: refused unless the server runs `--demo`.
+    pub demo: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

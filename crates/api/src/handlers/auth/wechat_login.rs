@@ -26,7 +26,8 @@ pub struct WechatLoginRequest {
     (status = 403, body = ErrorBody, description = "`wechat_risky_user`: WeChat refused this user"),
     (status = 422, body = ErrorBody, description = "`invalid_body`"),
     (status = 429, body = ErrorBody, description = "`wechat_rate_limited`: too many logins; see Retry-After"),
-    (status = 503, body = ErrorBody, description = "`wechat_unavailable` (retry) or `wechat_not_configured`"),
+    (status = 404, body = ErrorBody, description = "`feature_disabled`: WeChat is not configured on this server"),
+    (status = 503, body = ErrorBody, description = "`wechat_unavailable` (retry)"),
 ))]
 #[post("/auth/wechat")]
 pub async fn wechat_login(
@@ -35,8 +36,8 @@ pub async fn wechat_login(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let wechat = state.wechat.as_ref().ok_or_else(|| {
         ApiError::new(
-            ErrorCode::WechatNotConfigured,
-            "WeChat login is not configured on this server",
+            ErrorCode::FeatureDisabled,
+            "WeChat login is switched off on this server (no WeChat credentials); demo servers log in at /auth/demo",
         )
     })?;
     let session = wechat
@@ -74,6 +75,6 @@ pub async fn wechat_login(
         )
         .await?;
     Ok(web::Json(
-        issue_tokens(&state, Principal::Resident(resident.id.into())).await?,
+        issue_tokens(&state, Principal::Resident(resident.id.into()), 0).await?,
     ))
 }

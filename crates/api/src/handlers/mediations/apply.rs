@@ -81,9 +81,9 @@ const MAX_PARTIES: usize = 10;
     (status = 201, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`"),
+    (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`; `feature_disabled`: no data keys on this server, so no bookings"),
     (status = 422, body = ErrorBody, description = "`validation_failed`, `category_not_offered`: the category takes no mediations"),
-    (status = 503, body = ErrorBody, description = "`party_data_not_configured`: no data keys on this server; `submission_stored`: the application is stored (see Location) but could not be read back: do not apply again, read it there"),
+    (status = 503, body = ErrorBody, description = "`submission_stored`: the application is stored (see Location) but could not be read back: do not apply again, read it there"),
 ))]
 #[post("/mediations")]
 pub async fn apply_mediation(
@@ -210,8 +210,8 @@ pub(crate) fn seal_parties(
 ) -> Result<Vec<NewParty>, ApiError> {
     let vault = state.vault.as_ref().ok_or_else(|| {
         ApiError::new(
-            ErrorCode::PartyDataNotConfigured,
-            "party names and contacts cannot be stored on this server",
+            ErrorCode::FeatureDisabled,
+            "party names and contacts cannot be stored on this server (no data keys): mediation bookings are switched off",
         )
     })?;
     let mut parties = Vec::with_capacity(requests.len());

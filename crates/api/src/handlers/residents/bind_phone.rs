@@ -24,7 +24,8 @@ pub struct BindPhoneRequest {
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
     (status = 422, body = ErrorBody, description = "`phone_code_invalid`: the code is wrong, used or expired"),
-    (status = 503, body = ErrorBody, description = "`wechat_unavailable` (retry), `wechat_not_configured` or `phone_binding_not_configured`"),
+    (status = 404, body = ErrorBody, description = "`feature_disabled`: this server keeps no phone numbers (no data keys or no WeChat)"),
+    (status = 503, body = ErrorBody, description = "`wechat_unavailable` (retry)"),
 ))]
 #[post("/me/phone")]
 pub async fn bind_phone(
@@ -34,14 +35,14 @@ pub async fn bind_phone(
 ) -> Result<web::Json<ResidentView>, ApiError> {
     let vault = state.vault.as_ref().ok_or_else(|| {
         ApiError::new(
-            ErrorCode::PhoneBindingNotConfigured,
-            "phone numbers cannot be stored on this server",
+            ErrorCode::FeatureDisabled,
+            "phone numbers cannot be stored on this server (no data keys): phone binding is switched off",
         )
     })?;
     let wechat = state.wechat.as_ref().ok_or_else(|| {
         ApiError::new(
-            ErrorCode::WechatNotConfigured,
-            "WeChat is not configured on this server",
+            ErrorCode::FeatureDisabled,
+            "WeChat is not configured on this server: phone binding is switched off",
         )
     })?;
     let phone = wechat.get_phone_number(body.code.trim()).await.map_err(|e| match e {

@@ -308,10 +308,9 @@ pub struct ConvertedView {
 #[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ConvertRequest, responses(
     (status = 201, body = ConvertedView),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours; `category_not_found`"),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours; `category_not_found`; `feature_disabled`: no data keys on this server, so no mediations"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: not in a state to convert"),
     (status = 422, body = ErrorBody, description = "`anonymous_tip_not_convertible`, `category_not_offered`, `validation_failed`"),
-    (status = 503, body = ErrorBody, description = "`party_data_not_configured`"),
 ))]
 #[post("/staff/tips/{id}/convert")]
 pub async fn convert_tip(
