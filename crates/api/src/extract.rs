@@ -62,7 +62,7 @@ fn state(req: &HttpRequest) -> Result<&AppState, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))
 }
 
-fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
+pub(crate) fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
     let header = req
         .headers()
         .get(actix_web::http::header::AUTHORIZATION)

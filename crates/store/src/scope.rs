@@ -1,5 +1,5 @@
 //! Scope as structure: every id a caller names (in a path, a query or a
-//! body) resolves here, against a unit of the organisation tree, to an
+//! body) resolves here (`store.org().resolve_in_scope(scope, id)`), against a unit of the organisation tree, to an
 //! [`InScope`] value or to [`StoreError::NotFound`]. Nothing outside this
 //! module can make an `InScope`, so a function that takes one cannot be
 //! handed an id nobody checked; and "outside your scope" and "does not
@@ -20,6 +20,7 @@
 //! Categories are global: they need no scope.
 
 use crate::entity::{case, duty_shift, firm_signing, law_firm, mediation_room, org_unit, staff};
+use crate::org::Org;
 use crate::rows::kind;
 use crate::{Store, StoreError};
 use sansuo_domain::{CaseId, OrgUnitId, StaffId};
@@ -55,6 +56,17 @@ pub struct ShiftId(pub Uuid);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirmId(pub Uuid);
 
+macro_rules! from_uuid {
+    ($($name:ident),*) => {$(
+        impl From<Uuid> for $name {
+            fn from(id: Uuid) -> Self {
+                $name(id)
+            }
+        }
+    )*};
+}
+from_uuid!(RoomId, ShiftId, FirmId);
+
 /// A kind of id a caller can name, and its rule (see the module table).
 pub trait Scoped: Copy + Sized {
     fn within(
@@ -64,14 +76,14 @@ pub trait Scoped: Copy + Sized {
     ) -> impl Future<Output = Result<bool, StoreError>>;
 }
 
-impl Store {
+impl Org<'_> {
     /// `id` if it exists within `scope`, else [`StoreError::NotFound`].
     pub async fn resolve_in_scope<T: Scoped>(
-        &self,
+        self,
         scope: OrgUnitId,
         id: T,
     ) -> Result<InScope<T>, StoreError> {
-        if id.within(self, scope).await? {
+        if id.within(self.0, scope).await? {
             Ok(InScope { id })
         } else {
             Err(StoreError::NotFound)
@@ -81,7 +93,7 @@ impl Store {
 
 impl Scoped for OrgUnitId {
     async fn within(self, store: &Store, scope: OrgUnitId) -> Result<bool, StoreError> {
-        store.unit_within(self, scope).await
+        store.staffing().unit_within(self, scope).await
     }
 }
 
@@ -96,7 +108,7 @@ impl Scoped for Station {
         if unit.kind != kind::POLICE_STATION {
             return Ok(false);
         }
-        if store.unit_within(self.0, scope).await? {
+        if store.staffing().unit_within(self.0, scope).await? {
             return Ok(true);
         }
         let served = org_unit::Entity::find()
@@ -104,7 +116,11 @@ impl Scoped for Station {
             .all(store.db())
             .await?;
         for community in served {
-            if store.unit_within(community.id.into(), scope).await? {
+            if store
+                .staffing()
+                .unit_within(community.id.into(), scope)
+                .await?
+            {
                 return Ok(true);
             }
         }
@@ -118,7 +134,12 @@ impl Scoped for StaffId {
             .one(store.db())
             .await?
         {
-            Some(s) => store.unit_within(s.org_unit_id.into(), scope).await,
+            Some(s) => {
+                store
+                    .staffing()
+                    .unit_within(s.org_unit_id.into(), scope)
+                    .await
+            }
             None => Ok(false),
         }
     }
@@ -134,7 +155,7 @@ impl Scoped for RoomId {
             return Ok(false);
         };
         let unit: OrgUnitId = room.org_unit_id.into();
-        if store.unit_within(unit, scope).await? {
+        if store.staffing().unit_within(unit, scope).await? {
             return Ok(true);
         }
         // A community may use its street's (or district's, or police
@@ -143,7 +164,7 @@ impl Scoped for RoomId {
             .one(store.db())
             .await?;
         if community.is_some_and(|c| c.kind == kind::COMMUNITY) {
-            return store.unit_within(scope, unit).await;
+            return store.staffing().unit_within(scope, unit).await;
         }
         Ok(false)
     }
@@ -155,7 +176,12 @@ impl Scoped for ShiftId {
             .one(store.db())
             .await?
         {
-            Some(s) => store.unit_within(s.org_unit_id.into(), scope).await,
+            Some(s) => {
+                store
+                    .staffing()
+                    .unit_within(s.org_unit_id.into(), scope)
+                    .await
+            }
             None => Ok(false),
         }
     }
@@ -176,7 +202,9 @@ impl Scoped for FirmId {
             .await?;
         for signing in signings {
             let unit: OrgUnitId = signing.org_unit_id.into();
-            if store.unit_within(unit, scope).await? || store.unit_within(scope, unit).await? {
+            if store.staffing().unit_within(unit, scope).await?
+                || store.staffing().unit_within(scope, unit).await?
+            {
                 return Ok(true);
             }
         }
@@ -190,7 +218,12 @@ impl Scoped for CaseId {
             .one(store.db())
             .await?
         {
-            Some(c) => store.unit_within(c.community_id.into(), scope).await,
+            Some(c) => {
+                store
+                    .staffing()
+                    .unit_within(c.community_id.into(), scope)
+                    .await
+            }
             None => Ok(false),
         }
     }

@@ -106,7 +106,7 @@ fn every_operation_has_a_row_and_every_row_an_operation() {
     );
     for (key, row) in &rows {
         assert!(
-            row.public != !row.allow.is_empty(),
+            row.public == row.allow.is_empty(),
             "{key}: either public or an allow list"
         );
         for param in key.split('{').skip(1) {
