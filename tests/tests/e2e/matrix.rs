@@ -233,9 +233,14 @@ async fn mediation(
     (id, Some(booked.sessions[0].id.to_string()))
 }
 
-/// Two tips of this world, the first acknowledged by `officer` when it was
-/// offered to them in time.
-async fn tips(app: &TestApp, resident: &str, community: &str, officer: &str) -> (String, String) {
+/// Two tips of this world, the first with a photo and acknowledged by
+/// `officer` when it was offered to them in time.
+async fn tips(
+    app: &TestApp,
+    resident: &str,
+    community: &str,
+    officer: &str,
+) -> (String, String, String) {
     let tip = created_id(
         app,
         "/api/v1/tips",
@@ -252,6 +257,22 @@ async fn tips(app: &TestApp, resident: &str, community: &str, officer: &str) -> 
         "/tip/id",
     )
     .await;
+    let form = reqwest::multipart::Form::new().part(
+        "photo",
+        reqwest::multipart::Part::bytes(super::tips::jpeg_with_gps()).file_name("p.jpg"),
+    );
+    let receipts: Value = expect_json(
+        app.http
+            .post(app.url(&format!("/api/v1/tips/{tip}/photos")))
+            .bearer_auth(resident)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let photo = receipts["receipts"][0]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/staff/tips/{tip}");
     if poll(10, async || {
         app.get(&path, officer).await.status() == StatusCode::OK
@@ -265,7 +286,7 @@ async fn tips(app: &TestApp, resident: &str, community: &str, officer: &str) -> 
         )
         .await;
     }
-    (tip, tip2)
+    (tip, tip2, photo)
 }
 
 async fn world_a(app: &TestApp, resident: &str, admin: &str) -> World {
@@ -316,7 +337,7 @@ async fn world_a(app: &TestApp, resident: &str, admin: &str) -> World {
         .await;
     let offer = app.wait_for_offer(&zhang, &pending.id).await;
     let (mediation, session) = mediation(app, resident, &community, &chen, &room).await;
-    let (tip, tip2) = tips(app, resident, &community, &liu).await;
+    let (tip, tip2, photo) = tips(app, resident, &community, &liu).await;
 
     let id = |name: &str| demo.account(name).id.as_uuid().to_string();
     World::from([
@@ -338,6 +359,7 @@ async fn world_a(app: &TestApp, resident: &str, admin: &str) -> World {
         ),
         ("tip", tip),
         ("tip2", tip2),
+        ("photo", photo),
     ])
 }
 
@@ -355,7 +377,7 @@ async fn world_b(app: &TestApp, b: &StreetB, resident: &str) -> World {
     .await;
     let (mediation, session) =
         mediation(app, resident, &community, &mediator, &b.room.to_string()).await;
-    let (tip, tip2) = tips(app, resident, &community, &officer).await;
+    let (tip, tip2, photo) = tips(app, resident, &community, &officer).await;
     World::from([
         ("community", community.clone()),
         ("street", b.street.to_string()),
@@ -376,6 +398,7 @@ async fn world_b(app: &TestApp, b: &StreetB, resident: &str) -> World {
         ),
         ("tip", tip),
         ("tip2", tip2),
+        ("photo", photo),
     ])
 }
 
@@ -573,20 +596,25 @@ async fn the_authorization_matrix() {
             if let Some(body) = &row.body {
                 request = request.json(&fill_value(body, world, &mut counter));
             }
-            let status = request.send().await.unwrap().status();
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            let code = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|b| b.pointer("/error/code").cloned())
+                .map(|c| format!(" {c}"))
+                .unwrap_or_default();
             tally.requests += 1;
             let other_world = with_ids
                 && identity.home != Home::Both
                 && (world_name == WorldName::A) != (identity.home == Home::A);
-            let what = format!(
-                "{key} as {} with {} ids → {status}",
-                identity.name,
-                if with_ids {
-                    if other_world { "other" } else { "own" }
-                } else {
-                    "no"
-                }
-            );
+            let ids = match (with_ids, other_world, identity.home) {
+                (false, _, _) => "no",
+                (true, true, _) => "other",
+                (true, false, Home::Both) if world_name == WorldName::B => "own (street B's)",
+                (true, false, _) => "own",
+            };
+            let what = format!("{key} as {} with {ids} ids → {status}{code}", identity.name);
             let denial = [
                 StatusCode::UNAUTHORIZED,
                 StatusCode::FORBIDDEN,
