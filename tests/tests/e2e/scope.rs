@@ -265,6 +265,14 @@ async fn a_case_is_reassigned_only_to_its_services_role() {
     let resident = app.resident_token("reassign").await;
     let coordinator = app.staff_token("coordinator.sun").await;
     let tip = report_tip(&app, &resident, app.demo.community_a.as_uuid()).await;
+    // Routed first (offered to the duty officer), so the move below does
+    // not race the router.
+    let liu_token = app.staff_token("officer.liu").await;
+    let path = format!("/api/v1/staff/tips/{tip}");
+    eventually("the tip to be offered to the officer", || async {
+        (app.get(&path, &liu_token).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
     let zhang = app.demo.account("lawyer.zhang").id.as_uuid();
     // A tip goes to an officer, never to a lawyer (who would then read
     // the reporter's evidence photos).
