@@ -30,6 +30,9 @@ use uuid::Uuid;
 pub use sansuo_api::views;
 pub use sansuo_server::seed::DEMO_PASSWORD;
 
+/// A second street, built through the admin API, for scope tests.
+pub mod world;
+
 /// The data key of every test server (base64 of 32 bytes of 0x07).
 pub const TEST_DATA_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
 

@@ -98,6 +98,8 @@ error_codes! {
     StaffNotFound = ("staff_not_found", NOT_FOUND, "no such staff account"),
     OrgUnitNotFound = ("org_unit_not_found", NOT_FOUND, "no such organisation unit"),
     ShiftNotFound = ("shift_not_found", NOT_FOUND, "no such shift"),
+    RoomNotFound = ("room_not_found", NOT_FOUND, "no such mediation room"),
+    LawFirmNotFound = ("law_firm_not_found", NOT_FOUND, "no such law firm"),
     WorkflowNotFound = ("workflow_not_found", NOT_FOUND, "no such workflow"),
     CalendarDayNotFound = ("calendar_day_not_found", NOT_FOUND, "that date has no override"),
     HeldTextNotFound = ("held_text_not_found", NOT_FOUND, "no such held text"),

@@ -115,7 +115,7 @@ type AuthFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
 
 /// The caller's principal, its session checked, handed to `accept` (which
 /// says whether this extractor takes it).
-fn authenticated<T: 'static>(
+pub(crate) fn authenticated<T: 'static>(
     req: &HttpRequest,
     accept: impl FnOnce(Principal) -> Result<T, ApiError> + 'static,
 ) -> AuthFuture<T> {

@@ -16,6 +16,7 @@ mod pagination;
 mod qr;
 #[cfg(test)]
 mod row_boundary;
+mod scoped;
 mod state;
 pub mod throttle;
 pub mod views;

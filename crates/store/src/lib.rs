@@ -32,6 +32,7 @@ pub mod photos;
 pub mod records;
 pub mod routing;
 mod rows;
+pub mod scope;
 pub mod staffing;
 pub mod stats;
 pub mod tips;

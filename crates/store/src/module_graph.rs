@@ -30,6 +30,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("routing", include_str!("routing.rs")),
     ("records", include_str!("records.rs")),
     ("rows", include_str!("rows.rs")),
+    ("scope", include_str!("scope.rs")),
     ("staffing", include_str!("staffing.rs")),
     ("stats", include_str!("stats.rs")),
     ("tips", include_str!("tips.rs")),

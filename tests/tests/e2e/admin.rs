@@ -195,13 +195,14 @@ async fn administration_stays_inside_the_callers_subtree() {
     )
     .await;
 
-    // The street coordinator cannot reach a sibling street or the district.
+    // The street coordinator cannot reach a sibling street or the district:
+    // outside their subtree, units read as absent (ids reveal nothing).
     let outside = json!({"kind": "community", "parent_id": other_street.id, "name": "外面的居委"});
     expect_error(
         app.post("/api/v1/admin/org-units", &coordinator, outside)
             .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "org_unit_not_found",
     )
     .await;
     expect_error(
@@ -210,16 +211,16 @@ async fn administration_stays_inside_the_callers_subtree() {
             &coordinator,
         )
         .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "org_unit_not_found",
     )
     .await;
     let staff_outside = json!({"username": "x.outside", "password": "long-enough-pw", "display_name": "X", "role": "mediator", "org_unit_id": other_street.id});
     expect_error(
         app.post("/api/v1/admin/staff", &coordinator, staff_outside)
             .await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "org_unit_not_found",
     )
     .await;
     // Nor create administrators, nor touch the calendar.

@@ -377,7 +377,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         )
         .await,
         StatusCode::NOT_FOUND,
-        "mediation_not_found",
+        "room_not_found",
     )
     .await;
 
@@ -1145,11 +1145,12 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
     assert_eq!(street.mean_rating, Some(3.0));
     assert_eq!(street.resident_visit_answers, 3);
     assert_eq!(street.mean_resident_satisfaction, Some(10.0 / 3.0));
-    // Scope: the coordinator of the street cannot read the district.
+    // Scope: the coordinator of the street cannot read the district (it
+    // reads as absent).
     expect_error(
         app.get(&path(app.demo.district), &coordinator).await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
+        StatusCode::NOT_FOUND,
+        "org_unit_not_found",
     )
     .await;
     let lawyer = app.staff_token("lawyer.zhang").await;

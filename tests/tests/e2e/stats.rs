@@ -838,13 +838,13 @@ async fn stats_are_for_coordinators_and_administrators_within_their_subtree() {
         expect_status(app.get(&path, &coordinator).await, StatusCode::OK).await;
     }
     // The street coordinator's scope is the street: the district above it
-    // and the police station beside it are someone else's.
+    // and the police station beside it are someone else's, and read as absent.
     for unit in [demo.district, demo.police_station] {
         for path in [live_path(unit), summary(unit)] {
             expect_error(
                 app.get(&path, &coordinator).await,
-                StatusCode::FORBIDDEN,
-                "forbidden",
+                StatusCode::NOT_FOUND,
+                "org_unit_not_found",
             )
             .await;
         }

@@ -5,6 +5,7 @@ use crate::views::DutyShiftView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
+use sansuo_domain::StaffId;
 use sansuo_domain::ValidationError;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -26,7 +27,7 @@ pub struct AddShiftRequest {
     (status = 201, body = DutyShiftView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`org_unit_not_found` / `staff_not_found`"),
+    (status = 404, body = ErrorBody, description = "`org_unit_not_found`: no such unit in your organisation; `staff_not_found`: no active account of that unit"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: the band is empty or longer than a day"),
 ))]
 #[post("/admin/duty-shifts")]
@@ -43,11 +44,19 @@ pub async fn add_shift(
         )
         .into());
     }
-    ensure_within(&state, &admin, body.org_unit_id.into()).await?;
+    let unit = ensure_within(&state, &admin, body.org_unit_id.into()).await?;
+    // On that unit's roster: someone whose home is that unit (or below).
+    let staff = crate::scoped::resolve(
+        &state,
+        unit.id(),
+        StaffId::from(body.staff_id),
+        ErrorCode::StaffNotFound,
+    )
+    .await?;
     let staff = state
         .store
         .identity()
-        .staff(body.staff_id.into())
+        .staff(staff.id())
         .await?
         .filter(|s| s.active)
         .ok_or_else(|| ApiError::new(ErrorCode::StaffNotFound, "no such active staff account"))?;

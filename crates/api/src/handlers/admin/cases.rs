@@ -7,9 +7,11 @@ use super::super::context;
 use crate::extract::AdminAuth;
 use crate::middleware::RequestId;
 use crate::pagination::{PageQuery, split_page};
+use crate::scoped::Scoped;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
 use sansuo_domain::values::Reason;
 use sansuo_domain::{CaseId, StaffRole};
 use sansuo_store::entity::case;
@@ -97,31 +99,15 @@ fn case_not_found() -> ApiError {
 }
 
 /// The case (any service), if its community lies in the coordinator's subtree.
-async fn case_in_scope(
-    state: &AppState,
-    admin: &AdminAuth,
-    id: CaseId,
-) -> Result<case::Model, ApiError> {
-    let case = state
+async fn case_in_scope(state: &AppState, id: &Scoped<CaseId>) -> Result<case::Model, ApiError> {
+    state
         .store
         .cases()
-        .get(id)
+        .get(id.id())
         .await?
-        .ok_or_else(case_not_found)?;
-    if !state
-        .store
-        .staffing()
-        .unit_within(case.community_id.into(), admin.scope)
-        .await?
-    {
-        return Err(case_not_found());
-    }
-    Ok(case)
+        .ok_or_else(case_not_found)
 }
 
-/// Most rows looked at to fill one page of the unrouted queue. Unrouted
-/// cases are rare (an alarm each), so scanning past other organisations'
-/// is cheap; the bound keeps a pathological backlog from stalling a request.
 const UNROUTED_SCAN_PAGES: usize = 20;
 
 /// The unrouted queue: cases that passed the end of their ladder with
@@ -188,7 +174,7 @@ pub struct ReassignRequest {
     (status = 200, body = RoutingCaseView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`case_not_found`, or `staff_not_found`: no such active lawyer (consultation) or mediator (mediation) serving the case's community"),
+    (status = 404, body = ErrorBody, description = "`case_not_found`: not in your organisation; or `staff_not_found`: no such active lawyer (consultation), mediator (mediation) or officer (tip) serving the case's community"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: already answered or finished, or changed meanwhile"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
 ))]
@@ -197,24 +183,25 @@ pub async fn reassign_case(
     state: web::Data<AppState>,
     admin: AdminAuth,
     request_id: RequestId,
-    id: web::Path<Uuid>,
+    scoped: Scoped<CaseId>,
     body: web::Json<ReassignRequest>,
 ) -> Result<web::Json<RoutingCaseView>, ApiError> {
+    let id = scoped.id();
+    let case = case_in_scope(&state, &scoped).await?;
     let reason = Reason::parse(&body.reason)?;
-    let id = id.into_inner().into();
-    let case = case_in_scope(&state, &admin, id).await?;
     let staff_not_found = || {
         ApiError::new(
             ErrorCode::StaffNotFound,
-            "no such active lawyer or mediator serving the case's community",
+            "no such active lawyer (consultation), mediator (mediation) or officer (tip) serving the case's community",
         )
     };
+    let role = role_for(&case).ok_or_else(case_not_found)?;
     let target = state
         .store
         .identity()
         .staff(body.staff_id.into())
         .await?
-        .filter(|s| s.active && s.role == role_for(&case).as_str())
+        .filter(|s| s.active && s.role == role.as_str())
         .ok_or_else(staff_not_found)?;
     // They must serve the case's community: through their units, their
     // signing or their firm's signings, as the router would see it.
@@ -253,18 +240,20 @@ pub async fn reassign_case(
         )
         .await?;
     tracing::info!(case_id = %id, staff_id = %target.id, "reassigned by a coordinator");
-    let case = case_in_scope(&state, &admin, id).await?;
+    let case = case_in_scope(&state, &scoped).await?;
     Ok(web::Json(view_of(&state, &case).await?))
 }
 
 /// Who takes a case of this service by hand: lawyers answer consultations,
 /// mediators mediate.
-fn role_for(case: &case::Model) -> StaffRole {
-    if case.service == sansuo_store::mediations::SERVICE {
-        StaffRole::Mediator
-    } else {
-        StaffRole::Lawyer
-    }
+/// Who handles a case of this service: the role a reassignment must go to.
+fn role_for(case: &case::Model) -> Option<StaffRole> {
+    let service: Service = case.service.parse().ok()?;
+    Some(match service {
+        Service::Consultation => StaffRole::Lawyer,
+        Service::Mediation => StaffRole::Mediator,
+        Service::Tip => StaffRole::Officer,
+    })
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -291,12 +280,12 @@ pub async fn reopen_case(
     state: web::Data<AppState>,
     admin: AdminAuth,
     request_id: RequestId,
-    id: web::Path<Uuid>,
+    scoped: Scoped<CaseId>,
     body: web::Json<ReopenCaseRequest>,
 ) -> Result<web::Json<RoutingCaseView>, ApiError> {
+    let id = scoped.id();
+    let case = case_in_scope(&state, &scoped).await?;
     let reason = Reason::parse(&body.reason)?;
-    let id = id.into_inner().into();
-    let case = case_in_scope(&state, &admin, id).await?;
     let ctx = context(admin.principal(), &request_id);
     if case.service == sansuo_store::mediations::SERVICE {
         state
@@ -312,6 +301,6 @@ pub async fn reopen_case(
             .await?;
     }
     tracing::info!(case_id = %id, service = %case.service, "reopened by a coordinator");
-    let case = case_in_scope(&state, &admin, id).await?;
+    let case = case_in_scope(&state, &scoped).await?;
     Ok(web::Json(view_of(&state, &case).await?))
 }

@@ -1,11 +1,11 @@
-use super::ensure_within;
 use crate::extract::AdminAuth;
+use crate::scoped::Scoped;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION};
 use actix_web::{HttpResponse, get, web};
+use sansuo_domain::OrgUnitId;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use uuid::Uuid;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -30,12 +30,11 @@ pub struct QrQuery {
 #[get("/admin/communities/{id}/qrcode")]
 pub async fn community_qrcode(
     state: web::Data<AppState>,
-    admin: AdminAuth,
-    id: web::Path<Uuid>,
+    _admin: AdminAuth,
+    id: Scoped<OrgUnitId>,
     query: web::Query<QrQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let community = id.into_inner().into();
-    ensure_within(&state, &admin, community).await?;
+    let community = id.id();
     let code = crate::qr::community_code(&state, community, query.refresh).await?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")

@@ -8,6 +8,7 @@ use sansuo_domain::ValidationError;
 use sansuo_domain::org::UnitKind;
 use sansuo_domain::values::Scene;
 use sansuo_store::org::NewOrgUnit;
+use sansuo_store::scope::Station;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -79,8 +80,8 @@ pub struct CreateOrgUnitRequest {
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = CreateOrgUnitRequest, responses(
     (status = 201, body = OrgUnitView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: not an administrator, or the parent is outside your organisation"),
-    (status = 404, body = ErrorBody, description = "`org_unit_not_found`: no such parent or station"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a coordinator or administrator"),
+    (status = 404, body = ErrorBody, description = "`org_unit_not_found`: no such parent in your organisation, or no such police station serving it"),
     (status = 409, body = ErrorBody, description = "`scene_taken`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: wrong parent kind, bad scene or name"),
 ))]
@@ -117,16 +118,17 @@ pub async fn create_org_unit(
         )
         .into());
     }
+    // A police station within the caller's subtree, or already serving a
+    // community of it: another street's station would get this
+    // community's tips.
     if let Some(station) = body.station_id {
-        let station = state
-            .store
-            .org()
-            .unit(station.into())
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::OrgUnitNotFound, "no such police station"))?;
-        if station.kind != UnitKind::PoliceStation {
-            return Err(ValidationError::new("station_id", "must be a police station").into());
-        }
+        crate::scoped::resolve(
+            &state,
+            admin.scope,
+            Station(station.into()),
+            ErrorCode::OrgUnitNotFound,
+        )
+        .await?;
     }
     if let Some(scene) = &scene
         && state

@@ -7,6 +7,7 @@ use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
 use sansuo_domain::{StaffRole, ValidationError};
 use sansuo_store::identity::NewStaff;
+use sansuo_store::scope::FirmId;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -60,8 +61,8 @@ pub struct CreateStaffRequest {
 #[utoipa::path(tag = "admin", security(("bearer" = [])), request_body = CreateStaffRequest, responses(
     (status = 201, body = StaffProfileView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: outside your organisation, or only an admin may create admins"),
-    (status = 404, body = ErrorBody, description = "`org_unit_not_found`"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: only an admin may create admins"),
+    (status = 404, body = ErrorBody, description = "`org_unit_not_found`: no such unit in your organisation; `law_firm_not_found`: no such firm serving your organisation and the account's unit"),
     (status = 409, body = ErrorBody, description = "`username_taken`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: username, password, capacity or an unknown skill"),
 ))]
@@ -99,9 +100,17 @@ pub async fn create_staff(
     }
     let capacity = validate_capacity(body.capacity)?;
     let skills = super::update_staff::validate_skills(&state, &body.skills).await?;
-    ensure_within(&state, &admin, body.org_unit_id.into()).await?;
+    let home = ensure_within(&state, &admin, body.org_unit_id.into()).await?;
     for unit in &body.units {
         ensure_within(&state, &admin, (*unit).into()).await?;
+    }
+    // The firm serves the caller's subtree and the account's home: a
+    // lawyer of one street in another street's firm would be offered that
+    // street's cases.
+    if let Some(firm) = body.law_firm_id {
+        for scope in [admin.scope, home.id()] {
+            crate::scoped::resolve(&state, scope, FirmId(firm), ErrorCode::LawFirmNotFound).await?;
+        }
     }
     if state
         .store

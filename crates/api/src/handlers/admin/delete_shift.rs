@@ -1,8 +1,9 @@
 use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
+use crate::scoped::Scoped;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, delete, web};
-use uuid::Uuid;
+use sansuo_store::scope::ShiftId;
 
 /// Take a shift off the roster.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
@@ -15,23 +16,15 @@ use uuid::Uuid;
 pub async fn delete_shift(
     state: web::Data<AppState>,
     admin: AdminAuth,
-    id: web::Path<Uuid>,
+    id: Scoped<ShiftId>,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::new(ErrorCode::ShiftNotFound, "no such shift");
     let shift = state
         .store
         .staffing()
-        .duty_shift(*id)
+        .duty_shift(id.id().0)
         .await?
         .ok_or_else(not_found)?;
-    if !state
-        .store
-        .staffing()
-        .unit_within(shift.org_unit_id.into(), admin.scope)
-        .await?
-    {
-        return Err(not_found());
-    }
     state.store.staffing().delete_duty_shift(shift.id).await?;
     tracing::info!(admin = %admin.id, shift = %shift.id, "duty shift removed");
     Ok(HttpResponse::NoContent().finish())

@@ -1,10 +1,10 @@
-use super::ensure_within;
 use crate::extract::AdminAuth;
+use crate::scoped::Scoped;
 use crate::views::{QrCodeList, QrCodeView};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
+use sansuo_domain::OrgUnitId;
 use sansuo_domain::org::UnitKind;
-use uuid::Uuid;
 
 /// Generate (again) the QR codes of every community of a street, for a
 /// poster run. Each is then served by `GET /admin/communities/{id}/qrcode`.
@@ -19,10 +19,9 @@ use uuid::Uuid;
 pub async fn generate_qrcodes(
     state: web::Data<AppState>,
     admin: AdminAuth,
-    id: web::Path<Uuid>,
+    id: Scoped<OrgUnitId>,
 ) -> Result<web::Json<QrCodeList>, ApiError> {
-    let street = id.into_inner().into();
-    ensure_within(&state, &admin, street).await?;
+    let street = id.id();
     let mut items = Vec::new();
     for unit in state.store.staffing().org_units_under(Some(street)).await? {
         if unit.kind != UnitKind::Community || unit.scene.is_none() {

@@ -33,28 +33,14 @@ pub mod workflows;
 use crate::extract::AdminAuth;
 use crate::{ApiError, AppState};
 use sansuo_domain::OrgUnitId;
+use sansuo_store::scope::InScope;
 
-/// 404 for a unit that does not exist, 403 for one outside the caller's subtree.
+/// The unit, resolved within the caller's subtree: 404 `org_unit_not_found`
+/// whether it does not exist or lies outside (ids reveal nothing).
 pub(crate) async fn ensure_within(
     state: &AppState,
     admin: &AdminAuth,
     unit: OrgUnitId,
-) -> Result<(), ApiError> {
-    if state.store.org().unit(unit).await?.is_none() {
-        return Err(ApiError::new(
-            ErrorCode::OrgUnitNotFound,
-            "no such organisation unit",
-        ));
-    }
-    if !state
-        .store
-        .staffing()
-        .unit_within(unit, admin.scope)
-        .await?
-    {
-        return Err(ApiError::forbidden(
-            "that unit is outside your organisation",
-        ));
-    }
-    Ok(())
+) -> Result<InScope<OrgUnitId>, ApiError> {
+    crate::scoped::resolve(state, admin.scope, unit, ErrorCode::OrgUnitNotFound).await
 }

@@ -133,7 +133,7 @@ impl LiveStatsView {
     (status = 200, body = LiveStatsView),
     (status = 400, body = ErrorBody, description = "`bad_parameter`"),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: not a coordinator or administrator, or the unit is outside the caller's subtree"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`org_unit_not_found`"),
 ))]
 #[get("/admin/stats/live")]

@@ -193,7 +193,7 @@ impl SummaryStatsView {
     (status = 200, body = SummaryStatsView),
     (status = 400, body = ErrorBody, description = "`bad_parameter`"),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: not a coordinator or administrator, or the unit is outside the caller's subtree"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`org_unit_not_found`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: the period is empty or longer than 366 days"),
 ))]

@@ -2,9 +2,11 @@ use super::create_staff::validate_capacity;
 use super::ensure_within;
 use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
+use crate::scoped::Scoped;
 use crate::views::StaffProfileView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{patch, web};
+use sansuo_domain::StaffId;
 use sansuo_domain::{StaffRole, ValidationError};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -27,18 +29,18 @@ pub struct UpdateStaffRequest {
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = UpdateStaffRequest, responses(
     (status = 200, body = StaffProfileView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: the account or a unit is outside your organisation"),
-    (status = 404, body = ErrorBody, description = "`staff_not_found`"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: only an administrator may change administrators"),
+    (status = 404, body = ErrorBody, description = "`staff_not_found`: no such account in your organisation; `org_unit_not_found`: a unit outside it"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
 ))]
 #[patch("/admin/staff/{id}")]
 pub async fn update_staff(
     state: web::Data<AppState>,
     admin: AdminAuth,
-    id: web::Path<Uuid>,
+    id: Scoped<StaffId>,
     body: web::Json<UpdateStaffRequest>,
 ) -> Result<web::Json<StaffProfileView>, ApiError> {
-    let id = id.into_inner().into();
+    let id = id.id();
     let not_found = || ApiError::new(ErrorCode::StaffNotFound, "no such staff account");
     let account = state
         .store
@@ -46,14 +48,6 @@ pub async fn update_staff(
         .staff(id)
         .await?
         .ok_or_else(not_found)?;
-    if !state
-        .store
-        .staffing()
-        .unit_within(account.org_unit_id.into(), admin.scope)
-        .await?
-    {
-        return Err(not_found());
-    }
     if account.role == StaffRole::Admin.as_str() && admin.role != StaffRole::Admin {
         return Err(ApiError::forbidden(
             "only an administrator may change administrators",

@@ -3,8 +3,8 @@
 //! next tier or flag a public-order risk. All by the mediator who owns it.
 use crate::error::ErrorCode;
 
-use super::staff::staff_mediation_view;
-use super::{MediationView, bounded_text, mediation_not_found};
+use super::staff::{owned_mediation, staff_mediation_view};
+use super::{MediationView, bounded_text};
 use crate::extract::MediatorAuth;
 use crate::handlers::context;
 use crate::middleware::RequestId;
@@ -218,18 +218,14 @@ pub async fn record_confirmation(
     body: web::Json<ConfirmationRequest>,
 ) -> Result<web::Json<MediationView>, ApiError> {
     let id: CaseId = id.into_inner().into();
+    // Yours first: the deadline is the case's business, not a stranger's.
+    let record = owned_mediation(&state, id, &auth).await?;
     let court = bounded_text("court", &body.court, 2, 100)?;
     let ruling = body
         .ruling
         .as_deref()
         .map(|r| bounded_text("ruling", r, 2, 2000))
         .transpose()?;
-    let record = state
-        .store
-        .mediations()
-        .get(id)
-        .await?
-        .ok_or_else(mediation_not_found)?;
     if let Some(effective) = record.detail.effective_on {
         let calendar = state.store.catalog().business_calendar().await?;
         let deadline = sansuo_domain::mediation::confirmation_deadline(effective, &calendar);

@@ -1,5 +1,5 @@
 use super::MediationView;
-use super::staff::staff_mediation_view;
+use super::staff::{owned_mediation, room_for, staff_mediation_view};
 use crate::error::ErrorCode;
 use crate::extract::MediatorAuth;
 use crate::handlers::context;
@@ -35,7 +35,7 @@ pub struct RescheduleRequest {
     (status = 200, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator"),
-    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours, no such scheduled session, or no such room"),
+    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours, or no such scheduled session; `room_not_found`: no such room near the case's community"),
     (status = 409, body = ErrorBody, description = "`slot_taken`: the room or you are booked then (the old session stays); `state_conflict`: changed meanwhile"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours; reason missing"),
 ))]
@@ -47,11 +47,16 @@ pub async fn reschedule_session(
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<RescheduleRequest>,
 ) -> Result<web::Json<MediationView>, ApiError> {
+    let (id, session) = path.into_inner();
+    let id: CaseId = id.into();
+    let record = owned_mediation(&state, id, &auth).await?;
+    let room = match body.room_id {
+        Some(room) => Some(room_for(&state, &record, room).await?),
+        None => None,
+    };
     let reason = Reason::parse(&body.reason)?;
     sansuo_domain::mediation::slots_of(body.starts_at, body.ends_at)
         .map_err(|e| ApiError::from(ValidationError::new("starts_at", e.to_string())))?;
-    let (id, session) = path.into_inner();
-    let id: CaseId = id.into();
     let new_session = state
         .store
         .mediations()
@@ -60,7 +65,7 @@ pub async fn reschedule_session(
             session,
             auth.id,
             NewSlot {
-                room: body.room_id,
+                room,
                 starts_at: body.starts_at,
                 ends_at: body.ends_at,
             },

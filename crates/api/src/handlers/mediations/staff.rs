@@ -15,6 +15,7 @@ use sansuo_domain::CaseId;
 use sansuo_domain::mediation::RefusalGround;
 use sansuo_domain::values::Reason;
 use sansuo_store::mediations::MediationRecord;
+use sansuo_store::scope::RoomId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -44,6 +45,43 @@ pub(crate) async fn mediator_case(
         return Ok((record, PartyDetail::Masked));
     }
     Err(mediation_not_found())
+}
+
+/// A mediation you own, or 404 `mediation_not_found`: checked before any
+/// rule on the input or the case's state, so a non-owner learns nothing.
+pub(crate) async fn owned_mediation(
+    state: &AppState,
+    id: CaseId,
+    auth: &MediatorAuth,
+) -> Result<MediationRecord, ApiError> {
+    let record = state
+        .store
+        .mediations()
+        .get(id)
+        .await?
+        .ok_or_else(mediation_not_found)?;
+    if record.case.owner_staff_id != Some(auth.id.as_uuid()) {
+        return Err(mediation_not_found());
+    }
+    Ok(record)
+}
+
+/// A room for a session of this mediation, resolved near its community
+/// (the community's own, its street's, district's or police station's):
+/// 404 `room_not_found` for another street's room.
+pub(crate) async fn room_for(
+    state: &AppState,
+    record: &MediationRecord,
+    room: Uuid,
+) -> Result<Uuid, ApiError> {
+    let room = crate::scoped::resolve(
+        state,
+        record.case.community_id.into(),
+        RoomId(room),
+        ErrorCode::RoomNotFound,
+    )
+    .await?;
+    Ok(room.id().0)
 }
 
 pub(crate) async fn staff_mediation_view(
@@ -234,7 +272,7 @@ pub struct BookSessionRequest {
     (status = 201, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours; or the room does not exist"),
+    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours; `room_not_found`: no such room near the case's community"),
     (status = 409, body = ErrorBody, description = "`slot_taken`: the room or you are booked then; `state_conflict`: concluded or withdrawn"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours"),
 ))]
@@ -246,20 +284,22 @@ pub async fn book_session(
     id: web::Path<Uuid>,
     body: web::Json<BookSessionRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let id: CaseId = id.into_inner().into();
+    let record = owned_mediation(&state, id, &auth).await?;
+    let room = room_for(&state, &record, body.room_id).await?;
     sansuo_domain::mediation::slots_of(body.starts_at, body.ends_at).map_err(|e| {
         ApiError::from(sansuo_domain::ValidationError::new(
             "starts_at",
             e.to_string(),
         ))
     })?;
-    let id: CaseId = id.into_inner().into();
     state
         .store
         .mediations()
         .book_session(
             id,
             auth.id,
-            body.room_id,
+            room,
             body.starts_at,
             body.ends_at,
             context(auth.principal(), &request_id),

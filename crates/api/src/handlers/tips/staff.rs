@@ -2,6 +2,7 @@
 //! offer (签收) or declining it, writing to the reporter.
 
 use super::{TipView, Viewer, tip_not_found, tip_view};
+use crate::error::ErrorCode;
 use crate::extract::OfficerAuth;
 use crate::handlers::context;
 use crate::handlers::mediations::bounded_text;
@@ -14,7 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use sansuo_domain::tip::TipStatus;
 use sansuo_domain::values::Reason;
-use sansuo_domain::{CaseId, StaffId};
+use sansuo_domain::{CaseId, OrgUnitId, StaffId};
 use sansuo_store::tips::{BoardCursor, BoardFilter, TipRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -111,6 +112,7 @@ fn decode_cursor(cursor: &str) -> Option<BoardCursor> {
     (status = 400, body = ErrorBody, description = "`bad_parameter`: a bad cursor, limit or status"),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not an officer"),
+    (status = 404, body = ErrorBody, description = "`community_not_found`: `community_id` names no community within your reach"),
 ))]
 #[get("/staff/tips")]
 pub async fn triage_board(
@@ -142,10 +144,25 @@ pub async fn triage_board(
             Some(decode_cursor(c).ok_or_else(|| ApiError::bad_parameter("cursor is not valid"))?)
         }
     };
+    // A community named in the query resolves within your reach, like any
+    // id: another station's community does not exist for you.
+    let community = match query.community_id {
+        Some(id) => Some(
+            crate::scoped::resolve(
+                &state,
+                auth.scope,
+                OrgUnitId::from(id),
+                ErrorCode::CommunityNotFound,
+            )
+            .await?
+            .id(),
+        ),
+        None => None,
+    };
     let filter = BoardFilter {
         statuses,
         category_prefix: query.category.clone(),
-        community: query.community_id.map(Into::into),
+        community,
         from: query.from,
         to: query.to,
     };

@@ -253,7 +253,7 @@ pub struct DuplicateRequest {
 #[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = DuplicateRequest, responses(
     (status = 200, body = TipView),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`tip_not_found`: this tip is not yours, or the original is no tip"),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: this tip is not yours, or the original is no tip within your reach"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: itself, or not in a state to be marked"),
 ))]
 #[post("/staff/tips/{id}/duplicate")]
@@ -265,13 +265,22 @@ pub async fn mark_duplicate(
     body: web::Json<DuplicateRequest>,
 ) -> Result<web::Json<TipView>, ApiError> {
     let id: CaseId = id.into_inner().into();
+    // The original is a tip within your reach (your station's), or it does
+    // not exist for you.
+    let original = crate::scoped::resolve(
+        &state,
+        auth.scope,
+        CaseId::from(body.original_id),
+        ErrorCode::TipNotFound,
+    )
+    .await?;
     state
         .store
         .tips()
         .mark_duplicate(
             id,
             auth.id,
-            body.original_id.into(),
+            original.id(),
             context(auth.principal(), &request_id),
         )
         .await

@@ -1,0 +1,301 @@
+//! Issue #13's scope findings, each as an attack: ids of another street
+//! named in a path or a body answer 404, as if they did not exist, and a
+//! non-owner learns nothing about a case's state.
+
+use reqwest::StatusCode;
+use sansuo_tests::views::{MediationView, StaffList};
+use sansuo_tests::world::StreetB;
+use sansuo_tests::{TestApp, eventually, expect_error, expect_json, expect_status};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+async fn demo_firm(app: &TestApp, admin: &str) -> Uuid {
+    let staff: StaffList = app
+        .get_as(
+            &format!(
+                "/api/v1/admin/staff?org_unit_id={}",
+                app.demo.street.as_uuid()
+            ),
+            admin,
+        )
+        .await;
+    staff
+        .items
+        .iter()
+        .find(|s| s.username == "lawyer.wang")
+        .and_then(|s| s.law_firm_id)
+        .expect("the demo firm")
+}
+
+#[tokio::test]
+async fn a_coordinator_names_no_body_id_of_another_street() {
+    let app = TestApp::spawn().await;
+    let b = StreetB::build(&app).await;
+    let admin = app.staff_token("admin").await;
+    let coordinator_b = StreetB::token(&app, StreetB::COORDINATOR).await;
+    let firm_a = demo_firm(&app, &admin).await;
+
+    // Street A's firm, for a lawyer of street B: that lawyer would join
+    // street A's pool and be offered its residents' cases.
+    let lawyer = json!({"username": "lawyer.b2", "password": "a-long-password", "display_name": "乙律师",
+                        "role": "lawyer", "org_unit_id": b.street, "law_firm_id": firm_a});
+    expect_error(
+        app.post("/api/v1/admin/staff", &coordinator_b, lawyer)
+            .await,
+        StatusCode::NOT_FOUND,
+        "law_firm_not_found",
+    )
+    .await;
+    // Street A's police station, for a community of street B: its tips
+    // would reach street A's officers.
+    let community = json!({"kind": "community", "parent_id": b.street, "station_id": app.demo.police_station.as_uuid(),
+                           "name": "越界居委"});
+    expect_error(
+        app.post("/api/v1/admin/org-units", &coordinator_b, community)
+            .await,
+        StatusCode::NOT_FOUND,
+        "org_unit_not_found",
+    )
+    .await;
+    // A home unit in street A reads as absent, not as forbidden.
+    let outside = json!({"username": "x.outside", "password": "a-long-password", "display_name": "X",
+                         "role": "mediator", "org_unit_id": app.demo.community_a.as_uuid()});
+    expect_error(
+        app.post("/api/v1/admin/staff", &coordinator_b, outside)
+            .await,
+        StatusCode::NOT_FOUND,
+        "org_unit_not_found",
+    )
+    .await;
+    // Its own station and its own street's firm-less lawyer are fine.
+    let own = json!({"kind": "community", "parent_id": b.street, "station_id": b.station, "name": "界内居委"});
+    expect_status(
+        app.post("/api/v1/admin/org-units", &coordinator_b, own)
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_duty_shift_is_for_an_officer_of_that_station() {
+    let app = TestApp::spawn().await;
+    let b = StreetB::build(&app).await;
+    let admin = app.staff_token("admin").await;
+    let now = chrono::Utc::now();
+    let shift = json!({"org_unit_id": app.demo.police_station.as_uuid(), "staff_id": b.officer,
+                       "starts_at": now, "ends_at": now + chrono::Duration::hours(8)});
+    expect_error(
+        app.post("/api/v1/admin/duty-shifts", &admin, shift).await,
+        StatusCode::NOT_FOUND,
+        "staff_not_found",
+    )
+    .await;
+}
+
+async fn accepted_mediation(app: &TestApp, resident: &str, chen: &str) -> Uuid {
+    let body = json!({
+        "community_id": app.demo.community_a.as_uuid(),
+        "category_code": "LJ02",
+        "facts": "楼上卫生间漏水，我家天花板发霉，多次沟通没有结果",
+        "claims": "请对方修好漏水并赔偿天花板维修费",
+        "parties": [
+            {"role": "applicant", "name": "王小明", "contact": "13812341234"},
+            {"role": "respondent", "name": "赵大力", "contact": "13912345678"},
+        ],
+        "preferred_times": [{"from": "2026-12-01T01:00:00Z", "to": "2026-12-01T04:00:00Z"}],
+        "private": true,
+    });
+    let applied: MediationView = expect_json(
+        app.post("/api/v1/mediations", resident, body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = format!("/api/v1/staff/mediations/{}", applied.id);
+    eventually("the mediation to be offered", || async {
+        (app.get(&path, chen).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    expect_status(
+        app.post(&format!("{path}/accept"), chen, json!({})).await,
+        StatusCode::OK,
+    )
+    .await;
+    applied.id
+}
+
+#[tokio::test]
+async fn a_mediator_books_no_room_of_another_street() {
+    let app = TestApp::spawn().await;
+    let b = StreetB::build(&app).await;
+    let resident = app.resident_token("room-booker").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let id = accepted_mediation(&app, &resident, &chen).await;
+    expect_error(
+        app.post(
+            &format!("/api/v1/staff/mediations/{id}/sessions"),
+            &chen,
+            json!({"room_id": b.room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "room_not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_non_owner_learns_nothing_of_a_mediations_state() {
+    let app = TestApp::spawn().await;
+    StreetB::build(&app).await;
+    let resident = app.resident_token("oracle").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let mediator_b = StreetB::token(&app, StreetB::MEDIATOR).await;
+    let id = accepted_mediation(&app, &resident, &chen).await;
+    let base = format!("/api/v1/staff/mediations/{id}");
+    let rooms: Value = app
+        .get_as(
+            &format!(
+                "/api/v1/admin/rooms?org_unit_id={}",
+                app.demo.community_a.as_uuid()
+            ),
+            &app.staff_token("admin").await,
+        )
+        .await;
+    let room = rooms["items"][0]["id"].as_str().unwrap().to_owned();
+    let booked: MediationView = expect_json(
+        app.post(
+            &format!("{base}/sessions"),
+            &chen,
+            json!({"room_id": room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let session = booked.sessions[0].id;
+    expect_status(
+        app.post(
+            &format!("{base}/sessions/{session}/held"),
+            &chen,
+            json!({"attendees": "双方当事人", "minutes": "双方同意分期赔偿"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_status(
+        app.post(
+            &format!("{base}/agreement"),
+            &chen,
+            json!({"kind": "written", "terms": "12月31日前赔偿维修费800元", "performance_method": "分两期转账",
+                   "perform_by": "2026-12-31", "effective_on": "2026-12-09"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    // Past the deadline, and not theirs: "not found", not "deadline passed".
+    for body in [
+        json!({"applied_on": "2027-03-01", "court": "虹口区人民法院"}),
+        json!({"applied_on": "2026-12-15", "court": "虹口区人民法院"}),
+    ] {
+        expect_error(
+            app.post(&format!("{base}/confirmation"), &mediator_b, body)
+                .await,
+            StatusCode::NOT_FOUND,
+            "mediation_not_found",
+        )
+        .await;
+    }
+}
+
+async fn report_tip(app: &TestApp, resident: &str, community: Uuid) -> Uuid {
+    let body = json!({
+        "community_id": community,
+        "category_code": "ZP01",
+        "description": "3号楼东侧消防通道被电动车和杂物堵死了，晚上有人在楼道充电",
+        "location": {"lat": 31.2646, "lng": 121.5052, "address": "3号楼东侧"},
+        "anonymous": false,
+    });
+    let receipt: Value = expect_json(
+        app.post("/api/v1/tips", resident, body).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    receipt["tip"]["id"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_tip_is_no_duplicate_of_another_stations_tip() {
+    let app = TestApp::spawn().await;
+    let b = StreetB::build(&app).await;
+    let alice = app.resident_token("dup-a").await;
+    let bob = app.resident_token("dup-b").await;
+    let liu = app.staff_token("officer.liu").await;
+    let ours = report_tip(&app, &alice, app.demo.community_a.as_uuid()).await;
+    let theirs = report_tip(&app, &bob, b.community).await;
+    let path = format!("/api/v1/staff/tips/{ours}");
+    eventually("the tip to be offered to the officer", || async {
+        (app.get(&path, &liu).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    expect_status(
+        app.post(&format!("{path}/acknowledge"), &liu, json!({}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_error(
+        app.post(
+            &format!("{path}/duplicate"),
+            &liu,
+            json!({"original_id": theirs}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "tip_not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_case_is_reassigned_only_to_its_services_role() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("reassign").await;
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let tip = report_tip(&app, &resident, app.demo.community_a.as_uuid()).await;
+    // Routed first (offered to the duty officer), so the move below does
+    // not race the router.
+    let liu_token = app.staff_token("officer.liu").await;
+    let path = format!("/api/v1/staff/tips/{tip}");
+    eventually("the tip to be offered to the officer", || async {
+        (app.get(&path, &liu_token).await.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+    let zhang = app.demo.account("lawyer.zhang").id.as_uuid();
+    // A tip goes to an officer, never to a lawyer (who would then read
+    // the reporter's evidence photos).
+    expect_error(
+        app.post(
+            &format!("/api/v1/admin/cases/{tip}/reassign"),
+            &coordinator,
+            json!({"staff_id": zhang, "reason": "试试把举报交给律师"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "staff_not_found",
+    )
+    .await;
+    let liu = app.demo.account("officer.liu").id.as_uuid();
+    expect_status(
+        app.post(
+            &format!("/api/v1/admin/cases/{tip}/reassign"),
+            &coordinator,
+            json!({"staff_id": liu, "reason": "值班民警直接处理"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+}
