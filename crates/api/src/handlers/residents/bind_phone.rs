@@ -54,7 +54,12 @@ pub async fn bind_phone(
     state
         .store
         .identity()
-        .bind_phone(auth.0, &sealed, &phone.masked(), chrono::Utc::now())
+        .bind_phone(
+            auth.0,
+            &sealed,
+            &sansuo_domain::privacy::mask_phone(phone.expose_pure_phone_number()),
+            chrono::Utc::now(),
+        )
         .await?;
     tracing::info!(resident = %auth.0, "phone number bound");
     Ok(web::Json(super::resident_view(&state, auth.0).await?))
