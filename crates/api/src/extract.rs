@@ -26,6 +26,10 @@ fn json_error(err: JsonPayloadError) -> ApiError {
                 format!("the body is larger than {} bytes", crate::MAX_JSON_BODY),
             )
         }
+        // Cut off while streaming by `middleware::body_limit`.
+        JsonPayloadError::Payload(actix_web::error::PayloadError::Overflow) => {
+            crate::middleware::body_too_large()
+        }
         JsonPayloadError::ContentType => ErrorCode::UnsupportedMediaType.into(),
         JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::invalid_body(e.to_string()),
         JsonPayloadError::Deserialize(e) => {

@@ -10,6 +10,7 @@ mod contract;
 mod dispatch;
 mod embedded;
 mod engine;
+mod hygiene;
 mod input;
 mod mediation;
 mod moderation;
