@@ -18,6 +18,8 @@ mod qr;
 mod row_boundary;
 mod state;
 pub mod views;
+#[cfg(test)]
+mod write_limits;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use openapi::{ApiDoc, openapi};

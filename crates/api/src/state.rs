@@ -14,6 +14,8 @@ pub struct ApiConfig {
     pub templates: Vec<(String, String)>,
     /// The message-push token set in the mini-program's admin console.
     pub push_token: Option<secrecy::SecretString>,
+    /// How often a resident may write, per action (`SANSUO_RATE_LIMITS`).
+    pub write_limits: sansuo_domain::limits::WritePolicies,
 }
 
 /// Shared by every handler; cheap to clone.

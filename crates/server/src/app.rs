@@ -226,6 +226,7 @@ impl Application {
             config: ApiConfig {
                 demo_login: config.demo,
                 push_token: config.push_token.clone(),
+                write_limits: config.write_limits.clone(),
                 templates: config
                     .templates
                     .iter()

@@ -74,6 +74,9 @@ pub struct Config {
     /// Browser origins allowed to call the API across origins
     /// (`SANSUO_CORS_ORIGINS`, comma-separated; none by default).
     pub cors_origins: Vec<String>,
+    /// Per-action overrides of the resident write limits
+    /// (`SANSUO_RATE_LIMITS`; the defaults are `domain::limits`).
+    pub write_limits: sansuo_domain::limits::WritePolicies,
 }
 
 /// Where tip photos' bytes live.
@@ -380,6 +383,13 @@ impl Config {
         };
 
         let cors_origins = read_origins(get("SANSUO_CORS_ORIGINS"), &mut problems);
+        let write_limits = match get("SANSUO_RATE_LIMITS") {
+            None => Default::default(),
+            Some(spec) => sansuo_domain::limits::WritePolicies::parse(&spec).unwrap_or_else(|e| {
+                problems.push(format!("SANSUO_RATE_LIMITS: {e}"));
+                Default::default()
+            }),
+        };
 
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
@@ -408,6 +418,7 @@ impl Config {
             tip_key,
             photo_store,
             cors_origins,
+            write_limits,
         })
     }
 

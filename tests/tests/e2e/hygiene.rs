@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use sansuo_tests::{TestApp, TestOptions, expect_error, expect_json};
 use serde_json::{Map, Value, json};
 
-fn spec() -> Value {
+pub(crate) fn spec() -> Value {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../openapi/openapi.json"
@@ -31,7 +31,7 @@ fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
 
 /// A value for `schema` in which the string at position `target` (counting
 /// strings in document order) holds a U+0000; `counter` counts them.
-fn instance(spec: &Value, schema: &Value, target: usize, counter: &mut usize) -> Value {
+pub(crate) fn instance(spec: &Value, schema: &Value, target: usize, counter: &mut usize) -> Value {
     let schema = resolve(spec, schema);
     for combinator in ["allOf", "oneOf", "anyOf"] {
         if let Some(options) = schema.get(combinator).and_then(Value::as_array) {

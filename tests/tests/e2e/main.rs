@@ -26,3 +26,4 @@ mod spec;
 mod stats;
 mod tips;
 mod walk;
+mod write_limits;

@@ -1,5 +1,5 @@
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::views::ResidentView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
@@ -20,6 +20,7 @@ pub struct BindPhoneRequest {
 /// Bind the resident's phone number through WeChat. The number is sealed
 /// at rest and only ever shown masked (`138****1234`).
 #[utoipa::path(tag = "residents", security(("bearer" = [])), request_body = BindPhoneRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = ResidentView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -29,7 +30,7 @@ pub struct BindPhoneRequest {
 #[post("/me/phone")]
 pub async fn bind_phone(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::BindPhone>,
     body: web::Json<BindPhoneRequest>,
 ) -> Result<web::Json<ResidentView>, ApiError> {
     let vault = state.vault.as_ref().ok_or_else(|| {

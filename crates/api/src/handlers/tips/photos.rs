@@ -5,6 +5,7 @@ use crate::error::ErrorCode;
 
 use super::{PhotoReceiptView, own_tip, photo_view, tip_not_found, tracked_tip, within_limit};
 use crate::extract::{ResidentAuth, StaffAuth};
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
@@ -237,7 +238,7 @@ async fn upload(
 #[post("/tips/{id}/photos")]
 pub async fn upload_my_tip_photos(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::TipPhotos>,
     request_id: RequestId,
     id: web::Path<Uuid>,
     payload: Multipart,
