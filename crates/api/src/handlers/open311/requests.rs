@@ -384,7 +384,9 @@ fn tip_description(description: Option<String>, ongoing: Option<&str>) -> String
 
 /// File a tip (form-encoded, or multipart with photos as `media` parts).
 ///
-/// Arguments: `api_key` (required: 403 when missing, unknown or revoked),
+/// Arguments: `api_key` (required: 403 when missing, unknown or revoked;
+/// checked before any photo is read, so send it in the query string or as
+/// a part before the `media` parts),
 /// `service_code`, a location (`lat`+`long` in WGS-84, or `address_string`;
 /// `address_id` is accepted but we keep no address ids), `description`,
 /// `attribute[community]` (required: a key from the service definition)
@@ -411,6 +413,8 @@ fn tip_description(description: Option<String>, ongoing: Option<&str>) -> String
         (status = 403, description = "api_key missing, unknown or revoked; or over its hourly limit (with Retry-After)", content(
             (Vec<Open311ErrorDoc> = "application/json"), (String = "text/xml"))),
         (status = 404, description = "Unknown service_code, or format extension", content(
+            (Vec<Open311ErrorDoc> = "application/json"), (String = "text/xml"))),
+        (status = 413, description = "The body is larger than 6 photos of 8 MiB and 1 MiB more (a declared Content-Length over it is answered with the JSON `body_too_large` before reading), or its text parts than 256 KiB", content(
             (Vec<Open311ErrorDoc> = "application/json"), (String = "text/xml"))),
     ))]
 #[post("/v2/requests.{format}")]
