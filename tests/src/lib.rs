@@ -270,6 +270,10 @@ impl TestApp {
                 options.reconcile_secs.to_string(),
             ),
             ("SANSUO_DATA_KEYS".into(), format!("k1:{TEST_DATA_KEY}")),
+            // Engine tests submit a few dozen consultations from one
+            // resident; the write limits' own tests set this to "" (the
+            // defaults of `domain::limits`).
+            ("SANSUO_RATE_LIMITS".into(), "ask_question=1000/3600".into()),
         ]);
         if let Some(redis) = redis {
             vars.insert("REDIS_URL".into(), redis);

@@ -128,6 +128,7 @@ error_codes! {
     // 422: readable, but not acceptable.
     InvalidBody = ("invalid_body", UNPROCESSABLE_ENTITY, "the body does not have the expected shape"),
     ValidationFailed = ("validation_failed", UNPROCESSABLE_ENTITY, "a value breaks a rule"),
+    InvalidText = ("invalid_text", UNPROCESSABLE_ENTITY, "text may not contain U+0000 or a lone surrogate"),
     IdempotencyKeyReused = ("idempotency_key_reused", UNPROCESSABLE_ENTITY, "this Idempotency-Key was already used for a different request"),
     EmergencyCall110 = ("emergency_call_110", UNPROCESSABLE_ENTITY, "这是紧急情况，请立即拨打 110。This is an emergency: call 110 now."),
     CurrentPasswordWrong = ("current_password_wrong", UNPROCESSABLE_ENTITY, "the current password is not right"),

@@ -20,6 +20,8 @@ mod scoped;
 mod state;
 pub mod throttle;
 pub mod views;
+#[cfg(test)]
+mod write_limits;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use openapi::{ApiDoc, openapi};

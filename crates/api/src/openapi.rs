@@ -56,8 +56,8 @@ impl Modify for BearerAuth {
 /// from [`ErrorCode`] so no operation forgets one: 401 and 403 when it needs
 /// a token (every secured operation is for one kind of caller), 400 when
 /// it reads path, query or header parameters or a body, 413/415/422 when it
-/// reads a JSON body (413/422 for multipart), 422 when it reads an
-/// `Idempotency-Key`. Every error response then gets the `ErrorBody`
+/// reads a JSON body (413/422 for multipart), 422 `invalid_text` when it
+/// reads any text, 422 when it reads an `Idempotency-Key`. Every error response then gets the `ErrorBody`
 /// schema; statuses an operation documents by hand keep their description.
 /// Open311 answers in its own format and documents its own errors.
 struct ErrorResponses;
@@ -147,12 +147,16 @@ fn statuses_by_shape(operation: &Operation) -> Vec<(StatusCode, Vec<ErrorCode>)>
     if multipart {
         out.push((
             StatusCode::PAYLOAD_TOO_LARGE,
-            vec![PhotoTooLarge, FieldTooLarge],
+            vec![BodyTooLarge, PhotoTooLarge, FieldTooLarge],
         ));
     }
     let mut unprocessable = Vec::new();
     if json_body || multipart {
         unprocessable.extend([InvalidBody, ValidationFailed]);
+    }
+    // `middleware::input_hygiene`: U+0000 or a lone surrogate anywhere.
+    if json_body || multipart || param_in(ParameterIn::Path) || param_in(ParameterIn::Query) {
+        unprocessable.push(InvalidText);
     }
     if header(crate::extract::IDEMPOTENCY_HEADER) {
         unprocessable.extend([ValidationFailed, IdempotencyKeyReused]);

@@ -17,6 +17,8 @@ pub struct ApiConfig {
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (`SANSUO_TRUSTED_PROXIES`); empty: the peer address is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How often a resident may write, per action (`SANSUO_RATE_LIMITS`).
+    pub write_limits: sansuo_domain::limits::WritePolicies,
 }
 
 /// Shared by every handler; cheap to clone.

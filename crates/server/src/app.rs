@@ -161,6 +161,30 @@ fn data_keys(config: &Config) -> anyhow::Result<Option<Arc<sansuo_vault::KeyRing
     Ok(Some(Arc::new(ring)))
 }
 
+/// CORS from `SANSUO_CORS_ORIGINS` (none by default): only those origins
+/// get the CORS headers; any other origin's request is served without them
+/// (so the browser withholds the answer) rather than refused, which keeps
+/// same-origin pages such as `/docs` working.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "x-request-id",
+            "x-tracking-token",
+            "if-none-match",
+        ])
+        .expose_headers(["retry-after", "x-request-id", "etag", "location"])
+        .max_age(600)
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 impl Application {
     /// Everything up and listening; `run_until_stopped` serves.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
@@ -204,6 +228,7 @@ impl Application {
                 demo_login: config.demo,
                 push_token: config.push_token.clone(),
                 trusted_proxies: config.trusted_proxies.clone(),
+                write_limits: config.write_limits.clone(),
                 templates: config
                     .templates
                     .iter()
@@ -221,9 +246,19 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let cors_origins = config.cors_origins.clone();
         let server = HttpServer::new(move || {
+            use sansuo_api::middleware as mw;
+            // The last `wrap` is the outermost: request id and its log line,
+            // headers, CORS, body limits, text hygiene, then panics caught nearest
+            // the routes.
             App::new()
-                .wrap(from_fn(sansuo_api::middleware::request_id))
+                .wrap(from_fn(mw::catch_panic))
+                .wrap(from_fn(mw::input_hygiene))
+                .wrap(from_fn(mw::body_limit))
+                .wrap(cors(&cors_origins))
+                .wrap(from_fn(mw::security_headers))
+                .wrap(from_fn(mw::request_id))
                 .configure(|cfg| sansuo_api::mount(cfg, state.clone(), spec.clone()))
         })
         .listen(listener)?

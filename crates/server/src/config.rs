@@ -79,6 +79,12 @@ pub struct Config {
     /// (`SANSUO_TIP_KEY`; required in production, random in the demo).
     pub tip_key: SecretString,
     pub photo_store: PhotoStoreSetting,
+    /// Browser origins allowed to call the API across origins
+    /// (`SANSUO_CORS_ORIGINS`, comma-separated; none by default).
+    pub cors_origins: Vec<String>,
+    /// Per-action overrides of the resident write limits
+    /// (`SANSUO_RATE_LIMITS`; the defaults are `domain::limits`).
+    pub write_limits: sansuo_domain::limits::WritePolicies,
 }
 
 /// Where tip photos' bytes live.
@@ -407,6 +413,15 @@ impl Config {
             }
         };
 
+        let cors_origins = read_origins(get("SANSUO_CORS_ORIGINS"), &mut problems);
+        let write_limits = match get("SANSUO_RATE_LIMITS") {
+            None => Default::default(),
+            Some(spec) => sansuo_domain::limits::WritePolicies::parse(&spec).unwrap_or_else(|e| {
+                problems.push(format!("SANSUO_RATE_LIMITS: {e}"));
+                Default::default()
+            }),
+        };
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -435,6 +450,8 @@ impl Config {
             demo,
             tip_key,
             photo_store,
+            cors_origins,
+            write_limits,
         })
     }
 
@@ -450,6 +467,35 @@ impl Config {
     }
 }
 
+/// `SANSUO_CORS_ORIGINS`: `https://console.example.org,http://localhost:5173`.
+/// Each must be an origin (scheme `http`/`https`, a host, an optional port;
+/// no path, no `*`): a wildcard would hand residents' data to any page.
+fn read_origins(raw: Option<String>, problems: &mut Vec<String>) -> Vec<String> {
+    let Some(raw) = raw else {
+        return Vec::new();
+    };
+    let mut origins = Vec::new();
+    for origin in raw.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let ok = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        });
+        if ok {
+            origins.push(origin.to_owned());
+        } else {
+            problems.push(format!(
+                "SANSUO_CORS_ORIGINS: `{origin}` is not an origin; write scheme://host[:port] (e.g. https://console.example.org), comma-separated, no paths and no `*`"
+            ));
+        }
+    }
+    origins
+}
+
 fn hex_random() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
@@ -460,6 +506,37 @@ fn hex_random() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cors_origins_are_origins() {
+        let config = Config::from_vars(
+            &vars(&[(
+                "SANSUO_CORS_ORIGINS",
+                "https://console.example.org, http://localhost:5173",
+            )]),
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            config.cors_origins,
+            ["https://console.example.org", "http://localhost:5173"]
+        );
+        assert!(
+            Config::from_vars(&vars(&[]), true)
+                .unwrap()
+                .cors_origins
+                .is_empty()
+        );
+        for bad in ["*", "https://x.org/path", "console.example.org", "https://"] {
+            let err = Config::from_vars(&vars(&[("SANSUO_CORS_ORIGINS", bad)]), true)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("SANSUO_CORS_ORIGINS") && err.contains(bad),
+                "{err}"
+            );
+        }
+    }
 
     fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs

@@ -44,19 +44,6 @@ impl PhoneNumber {
     pub fn country_code(&self) -> &str {
         &self.country_code
     }
-
-    /// The number masked for display: `138****8000` (first 3 and last 4
-    /// digits; shorter numbers keep only the last 2).
-    pub fn masked(&self) -> String {
-        let chars: Vec<char> = self.expose_pure_phone_number().chars().collect();
-        let n = chars.len();
-        let (head, tail) = if n >= 8 { (3, 4) } else { (0, n.min(2)) };
-        chars
-            .iter()
-            .enumerate()
-            .map(|(i, c)| if i < head || i >= n - tail { *c } else { '*' })
-            .collect()
-    }
 }
 
 impl fmt::Debug for PhoneNumber {
@@ -155,13 +142,6 @@ mod tests {
             pure_phone_number: SecretString::from(pure),
             country_code: "86".to_owned(),
         }
-    }
-
-    #[test]
-    fn masking() {
-        assert_eq!(number("13800138000").masked(), "138****8000");
-        assert_eq!(number("12345").masked(), "***45");
-        assert_eq!(number("").masked(), "");
     }
 
     #[test]

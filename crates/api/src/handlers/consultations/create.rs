@@ -1,6 +1,6 @@
 use super::resident_view;
 use crate::error::ErrorCode;
-use crate::extract::{Idempotency, ResidentAuth};
+use crate::extract::{Idempotency, ResidentWrite, write};
 use crate::middleware::RequestId;
 use crate::views::ConsultationView;
 use crate::{ApiError, AppState, ErrorBody};
@@ -33,6 +33,7 @@ pub struct CreateConsultationRequest {
 #[utoipa::path(tag = "consultations", security(("bearer" = [])), request_body = CreateConsultationRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters (a UUID is ideal); a retry with the same key and body replays the first answer", min_length = 8, max_length = 128, pattern = r"^[!-~]{8,128}$")),
     responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
         (status = 201, body = ConsultationView, description = "Created, or replayed for a repeated Idempotency-Key"),
         (status = 400, body = ErrorBody, description = "`malformed_json`"),
         (status = 401, body = ErrorBody, description = "`unauthenticated` / `token_expired`"),
@@ -45,7 +46,7 @@ pub struct CreateConsultationRequest {
 #[post("/consultations")]
 pub async fn create_consultation(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::AskQuestion>,
     request_id: RequestId,
     body: web::Json<CreateConsultationRequest>,
     idempotency: Idempotency,

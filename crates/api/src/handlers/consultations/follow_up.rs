@@ -1,6 +1,6 @@
 use super::resident_view;
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::views::ConsultationView;
@@ -21,6 +21,7 @@ pub struct FollowUpRequest {
 
 /// Add a follow-up question or detail to the thread.
 #[utoipa::path(tag = "consultations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = FollowUpRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 201, body = ConsultationView),
     (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`consultation_not_found`"),
@@ -30,7 +31,7 @@ pub struct FollowUpRequest {
 #[post("/consultations/{id}/messages")]
 pub async fn post_follow_up(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::ConsultationMessage>,
     request_id: RequestId,
     id: web::Path<Uuid>,
     body: web::Json<FollowUpRequest>,

@@ -1,6 +1,6 @@
 use super::resident_view;
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::views::ConsultationView;
@@ -24,6 +24,7 @@ pub struct RateRequest {
 
 /// Rate the answer (once it is answered); this closes the consultation.
 #[utoipa::path(tag = "consultations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = RateRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = ConsultationView),
     (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`consultation_not_found`"),
@@ -33,7 +34,7 @@ pub struct RateRequest {
 #[post("/consultations/{id}/rating")]
 pub async fn rate_consultation(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::RateService>,
     request_id: RequestId,
     id: web::Path<Uuid>,
     body: web::Json<RateRequest>,

@@ -1,6 +1,6 @@
 use super::resident_view;
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::views::ConsultationView;
@@ -23,6 +23,7 @@ pub struct ReopenRequest {
 /// Reopen a resolved consultation you have not rated yet. It goes back to
 /// the lawyer who resolved it if they can take it, otherwise to routing.
 #[utoipa::path(tag = "consultations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ReopenRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = ConsultationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -33,7 +34,7 @@ pub struct ReopenRequest {
 #[post("/consultations/{id}/reopen")]
 pub async fn reopen_consultation(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::ChangeCase>,
     request_id: RequestId,
     id: web::Path<Uuid>,
     body: web::Json<ReopenRequest>,

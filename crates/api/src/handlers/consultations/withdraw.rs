@@ -1,6 +1,6 @@
 use super::resident_view;
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::views::ConsultationView;
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 /// Withdraw a consultation that has not been answered yet.
 #[utoipa::path(tag = "consultations", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = ConsultationView),
     (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`consultation_not_found`"),
@@ -19,7 +20,7 @@ use uuid::Uuid;
 #[post("/consultations/{id}/withdraw")]
 pub async fn withdraw_consultation(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::ChangeCase>,
     request_id: RequestId,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ConsultationView>, ApiError> {

@@ -3,7 +3,7 @@ use super::{
     mediation_view,
 };
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
@@ -78,6 +78,7 @@ const MAX_PARTIES: usize = 10;
 /// sealed at rest and shown masked; the mediator who accepts the case sees
 /// them in full.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), request_body = ApplyMediationRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 201, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -88,7 +89,7 @@ const MAX_PARTIES: usize = 10;
 #[post("/mediations")]
 pub async fn apply_mediation(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::BookMediation>,
     request_id: RequestId,
     body: web::Json<ApplyMediationRequest>,
 ) -> Result<HttpResponse, ApiError> {

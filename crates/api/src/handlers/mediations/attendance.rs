@@ -1,6 +1,6 @@
 use super::{MediationView, applicant_view};
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
@@ -25,6 +25,7 @@ pub struct AttendanceRequest {
 /// may change your answer until the session is held; "cannot attend" tells
 /// the mediator to reschedule. Only the applicant answers.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path), ("session_id" = Uuid, Path)), request_body = AttendanceRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
@@ -35,7 +36,7 @@ pub struct AttendanceRequest {
 #[post("/mediations/{id}/sessions/{session_id}/attendance")]
 pub async fn confirm_attendance(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::AnswerMediation>,
     request_id: RequestId,
     path: web::Path<(Uuid, Uuid)>,
     body: web::Json<AttendanceRequest>,

@@ -1,6 +1,6 @@
 use super::{MediationView, applicant_view};
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
@@ -25,6 +25,7 @@ pub struct RateMediationRequest {
 /// or closed). The rating is shown to the mediator, in the case file and
 /// in the programme report's `mean_rating`.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = RateMediationRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
@@ -35,7 +36,7 @@ pub struct RateMediationRequest {
 #[post("/mediations/{id}/rating")]
 pub async fn rate_mediation(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::RateService>,
     request_id: RequestId,
     id: web::Path<Uuid>,
     body: web::Json<RateMediationRequest>,

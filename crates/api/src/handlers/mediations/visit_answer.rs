@@ -1,6 +1,6 @@
 use super::{MediationView, applicant_view};
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
@@ -47,6 +47,7 @@ pub struct VisitAnswerRequest {
 /// closes the case; the report shows both (`mean_satisfaction` from the
 /// visit record, `mean_resident_satisfaction` from answers like this one).
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = VisitAnswerRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
@@ -57,7 +58,7 @@ pub struct VisitAnswerRequest {
 #[post("/mediations/{id}/visit-answer")]
 pub async fn answer_visit(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::AnswerMediation>,
     request_id: RequestId,
     id: web::Path<Uuid>,
     body: web::Json<VisitAnswerRequest>,

@@ -1,5 +1,5 @@
 use super::{MediationView, PartyDetail, mediation_not_found, mediation_view};
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
@@ -11,6 +11,7 @@ use uuid::Uuid;
 /// Withdraw your mediation before any session was held: booked sessions
 /// are cancelled and the mediator is told.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -20,7 +21,7 @@ use uuid::Uuid;
 #[post("/mediations/{id}/withdraw")]
 pub async fn withdraw_mediation(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::ChangeCase>,
     request_id: RequestId,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<MediationView>, ApiError> {

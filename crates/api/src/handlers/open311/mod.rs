@@ -85,6 +85,16 @@ impl Open311Failure {
         let status = err.code().status();
         if status.is_server_error() {
             Self::internal(format, err)
+        } else if status == StatusCode::PAYLOAD_TOO_LARGE {
+            Self {
+                format,
+                status,
+                errors: vec![Open311Error {
+                    code: 413,
+                    description: err.message(),
+                }],
+                retry_after: None,
+            }
         } else if status == StatusCode::NOT_FOUND {
             Self::one(format, Open311Error::not_found(err.message()))
         } else {

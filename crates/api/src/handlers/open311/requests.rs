@@ -5,7 +5,7 @@ use super::{
     split_segment,
 };
 use crate::AppState;
-use crate::handlers::tips::photos::{attach_photos, read_multipart};
+use crate::handlers::tips::photos::{attach_photos, read_multipart_gated};
 use crate::handlers::tips::token_hash;
 use crate::middleware::RequestId;
 use actix_multipart::Multipart;
@@ -237,6 +237,7 @@ async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     format: Format,
+    authenticated: bool,
 ) -> Result<(Vec<Vec<u8>>, Vec<(String, String)>), Open311Failure> {
     let content_type = req
         .headers()
@@ -247,9 +248,33 @@ async fn read_body(
     let bad = |text: String| Open311Failure::one(format, Open311Error::bad_request(text));
     if content_type.starts_with("multipart/form-data") {
         let multipart = Multipart::new(req.headers(), payload);
-        return read_multipart(state, multipart, state.photo_limits.max_photos_per_tip)
-            .await
-            .map_err(|e| Open311Failure::from_api(format, e));
+        // The key comes before any photo is read: a `media` part ahead of a
+        // valid `api_key` part is refused without reading it.
+        let mut refused = None;
+        let gate = async |fields: &[(String, String)]| {
+            if authenticated {
+                return Ok(());
+            }
+            match authenticate(state, fields, format).await {
+                Ok(_) => Ok(()),
+                Err(failure) => {
+                    refused = Some(failure);
+                    Err(crate::ApiError::from(crate::ErrorCode::Forbidden))
+                }
+            }
+        };
+        let read = read_multipart_gated(
+            state,
+            multipart,
+            state.photo_limits.max_photos_per_tip,
+            gate,
+        )
+        .await;
+        return match (read, refused) {
+            (Ok(read), _) => Ok(read),
+            (Err(_), Some(failure)) => Err(failure),
+            (Err(e), None) => Err(Open311Failure::from_api(format, e)),
+        };
     }
     if !(content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded")) {
         return Err(bad(
@@ -258,7 +283,12 @@ async fn read_body(
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| bad(format!("the body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| match e {
+            actix_web::error::PayloadError::Overflow => {
+                Open311Failure::from_api(format, crate::middleware::body_too_large())
+            }
+            e => bad(format!("the body could not be read: {e}")),
+        })?;
         if body.len() + chunk.len() > MAX_FORM_BODY {
             return Err(bad(format!(
                 "the body is larger than {MAX_FORM_BODY} bytes"
@@ -267,7 +297,34 @@ async fn read_body(
         body.extend_from_slice(&chunk);
     }
     let text = std::str::from_utf8(&body).map_err(|_| bad("the body is not UTF-8".into()))?;
-    Ok((Vec::new(), decode_pairs(text, format)?))
+    let fields = decode_pairs(text, format)?;
+    if fields
+        .iter()
+        .any(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(bad(
+            "an argument contains U+0000, which no text may hold".into()
+        ));
+    }
+    Ok((Vec::new(), fields))
+}
+
+/// The active key named by `api_key` in `fields`: 403 when missing,
+/// unknown or revoked.
+async fn authenticate(
+    state: &AppState,
+    fields: &[(String, String)],
+    format: Format,
+) -> Result<sansuo_store::records::Open311KeyRecord, Open311Failure> {
+    let one = |error| Open311Failure::one(format, error);
+    let key = require_api_key(fields).map_err(one)?;
+    state
+        .store
+        .open311()
+        .active_key(&token_hash(key))
+        .await
+        .or_internal(format)?
+        .ok_or_else(|| one(Open311Error::invalid_api_key()))
 }
 
 /// Count one keyed POST against the key's hourly limit. The specification
@@ -327,7 +384,9 @@ fn tip_description(description: Option<String>, ongoing: Option<&str>) -> String
 
 /// File a tip (form-encoded, or multipart with photos as `media` parts).
 ///
-/// Arguments: `api_key` (required: 403 when missing, unknown or revoked),
+/// Arguments: `api_key` (required: 403 when missing, unknown or revoked;
+/// checked before any photo is read, so send it in the query string or as
+/// a part before the `media` parts),
 /// `service_code`, a location (`lat`+`long` in WGS-84, or `address_string`;
 /// `address_id` is accepted but we keep no address ids), `description`,
 /// `attribute[community]` (required: a key from the service definition)
@@ -355,6 +414,8 @@ fn tip_description(description: Option<String>, ongoing: Option<&str>) -> String
             (Vec<Open311ErrorDoc> = "application/json"), (String = "text/xml"))),
         (status = 404, description = "Unknown service_code, or format extension", content(
             (Vec<Open311ErrorDoc> = "application/json"), (String = "text/xml"))),
+        (status = 413, description = "The body is larger than 6 photos of 8 MiB and 1 MiB more (a declared Content-Length over it is answered with the JSON `body_too_large` before reading), or its text parts than 256 KiB", content(
+            (Vec<Open311ErrorDoc> = "application/json"), (String = "text/xml"))),
     ))]
 #[post("/v2/requests.{format}")]
 pub async fn create_request(
@@ -366,16 +427,18 @@ pub async fn create_request(
 ) -> Result<HttpResponse, Open311Failure> {
     let format = format_of("requests", &format)?;
     let one = |error| Open311Failure::one(format, error);
-    let (photos, fields) = read_body(&state, &req, payload, format).await?;
-
-    let key = require_api_key(&fields).map_err(one)?;
-    let key = state
-        .store
-        .open311()
-        .active_key(&token_hash(key))
-        .await
-        .or_internal(format)?
-        .ok_or_else(|| one(Open311Error::invalid_api_key()))?;
+    // An `api_key` in the query string is checked before the body is read.
+    let query = decode_pairs(req.query_string(), format)?;
+    let early = if require_api_key(&query).is_ok() {
+        Some(authenticate(&state, &query, format).await?)
+    } else {
+        None
+    };
+    let (photos, fields) = read_body(&state, &req, payload, format, early.is_some()).await?;
+    let key = match early {
+        Some(key) => key,
+        None => authenticate(&state, &fields, format).await?,
+    };
     within_key_limit(&state, key.id, format).await?;
 
     // An emergency is answered before anything else, and nothing is kept.

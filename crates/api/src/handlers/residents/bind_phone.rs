@@ -1,5 +1,5 @@
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::views::ResidentView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
@@ -20,6 +20,7 @@ pub struct BindPhoneRequest {
 /// Bind the resident's phone number through WeChat. The number is sealed
 /// at rest and only ever shown masked (`138****1234`).
 #[utoipa::path(tag = "residents", security(("bearer" = [])), request_body = BindPhoneRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = ResidentView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -30,7 +31,7 @@ pub struct BindPhoneRequest {
 #[post("/me/phone")]
 pub async fn bind_phone(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::BindPhone>,
     body: web::Json<BindPhoneRequest>,
 ) -> Result<web::Json<ResidentView>, ApiError> {
     let vault = state.vault.as_ref().ok_or_else(|| {
@@ -55,7 +56,12 @@ pub async fn bind_phone(
     state
         .store
         .identity()
-        .bind_phone(auth.0, &sealed, &phone.masked(), chrono::Utc::now())
+        .bind_phone(
+            auth.0,
+            &sealed,
+            &sansuo_domain::privacy::mask_phone(phone.expose_pure_phone_number()),
+            chrono::Utc::now(),
+        )
         .await?;
     tracing::info!(resident = %auth.0, "phone number bound");
     Ok(web::Json(super::resident_view(&state, auth.0).await?))

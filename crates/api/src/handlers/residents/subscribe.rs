@@ -1,4 +1,4 @@
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::views::{CreditList, CreditView};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
@@ -16,6 +16,7 @@ pub struct SubscribeRequest {
 
 /// Record one-time subscriptions the resident granted; each allows one message.
 #[utoipa::path(tag = "residents", security(("bearer" = [])), request_body = SubscribeRequest, responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = CreditList),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -24,7 +25,7 @@ pub struct SubscribeRequest {
 #[post("/me/subscriptions")]
 pub async fn subscribe(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::Subscribe>,
     body: web::Json<SubscribeRequest>,
 ) -> Result<web::Json<CreditList>, ApiError> {
     if body.template_ids.is_empty() || body.template_ids.len() > 10 {

@@ -5,6 +5,7 @@ use crate::error::ErrorCode;
 
 use super::{PhotoReceiptView, own_tip, photo_view, tip_not_found, tracked_tip, within_limit};
 use crate::extract::{ResidentAuth, StaffAuth};
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
@@ -24,24 +25,49 @@ use uuid::Uuid;
 const PHOTO_FIELDS: [&str; 3] = ["photo", "photos", "media"];
 /// Any other field is read and dropped, up to this size.
 const MAX_OTHER_FIELD: usize = 64 * 1024;
+/// All other fields together, at most.
+const MAX_OTHER_FIELDS: usize = 256 * 1024;
 
 /// Read the photos of a multipart body, at most `room` of them, each
 /// within the size limit (checked while it streams in, so an oversized
 /// upload is cut off, not buffered). Other fields are returned as text.
 pub(crate) async fn read_multipart(
     state: &AppState,
-    mut payload: Multipart,
+    payload: Multipart,
     room: usize,
 ) -> Result<(Vec<Vec<u8>>, Vec<(String, String)>), ApiError> {
+    read_multipart_gated(state, payload, room, async |_| Ok(())).await
+}
+
+/// [`read_multipart`], asking `before_photos` (with the text fields read
+/// so far) once, before the first photo's bytes are read: a caller whose
+/// credentials travel in the body (Open311's `api_key`) refuses there, so
+/// an unauthenticated request never has a photo buffered.
+pub(crate) async fn read_multipart_gated(
+    state: &AppState,
+    mut payload: Multipart,
+    room: usize,
+    mut before_photos: impl AsyncFnMut(&[(String, String)]) -> Result<(), ApiError>,
+) -> Result<(Vec<Vec<u8>>, Vec<(String, String)>), ApiError> {
+    let mut gated = false;
+    let mut text_bytes = 0usize;
     let limits = state.photo_limits;
     let mut photos = Vec::new();
     let mut fields = Vec::new();
-    let bad = |e: actix_multipart::MultipartError| {
-        ApiError::bad_parameter(format!("the multipart body is not readable: {e}"))
+    let bad = |e: actix_multipart::MultipartError| match e {
+        // Cut off while streaming by `middleware::body_limit`.
+        actix_multipart::MultipartError::Payload(actix_web::error::PayloadError::Overflow) => {
+            crate::middleware::body_too_large()
+        }
+        e => ApiError::bad_parameter(format!("the multipart body is not readable: {e}")),
     };
     while let Some(mut field) = payload.try_next().await.map_err(bad)? {
         let name = field.name().unwrap_or_default().to_owned();
         let is_photo = PHOTO_FIELDS.contains(&name.as_str());
+        if is_photo && !gated {
+            before_photos(&fields).await?;
+            gated = true;
+        }
         // `room` already counts the tip's existing photos.
         if is_photo && photos.len() >= room {
             return Err(MediaError::TooManyPhotos {
@@ -52,7 +78,7 @@ pub(crate) async fn read_multipart(
         let cap = if is_photo {
             limits.max_bytes
         } else {
-            MAX_OTHER_FIELD
+            MAX_OTHER_FIELD.min(MAX_OTHER_FIELDS - text_bytes)
         };
         let mut bytes = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(bad)? {
@@ -66,7 +92,9 @@ pub(crate) async fn read_multipart(
                 } else {
                     ApiError::new(
                         ErrorCode::FieldTooLarge,
-                        format!("the field `{name}` is larger than {cap} bytes"),
+                        format!(
+                            "the field `{name}` is larger than {MAX_OTHER_FIELD} bytes, or the text fields together than {MAX_OTHER_FIELDS}"
+                        ),
                     )
                 });
             }
@@ -75,9 +103,16 @@ pub(crate) async fn read_multipart(
         if is_photo {
             photos.push(bytes);
         } else {
+            text_bytes += bytes.len();
             let text = String::from_utf8(bytes).map_err(|_| {
                 ApiError::bad_parameter(format!("the field `{name}` is not UTF-8 text"))
             })?;
+            if text.contains('\0') || name.contains('\0') {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidText,
+                    format!("the field `{}` contains U+0000", name.replace('\0', "")),
+                ));
+            }
             fields.push((name, text));
         }
     }
@@ -203,7 +238,7 @@ async fn upload(
 #[post("/tips/{id}/photos")]
 pub async fn upload_my_tip_photos(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::TipPhotos>,
     request_id: RequestId,
     id: web::Path<Uuid>,
     payload: Multipart,

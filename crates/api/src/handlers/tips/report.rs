@@ -207,6 +207,7 @@ pub async fn report_tip_with_photos(
         .find(|(name, _)| name == "tip")
         .map(|(_, v)| v.as_str())
         .ok_or_else(|| ApiError::bad_parameter("send the report as a `tip` field"))?;
+    crate::middleware::check_json_text(json.as_bytes(), "the `tip` field")?;
     let body: ReportTipRequest = serde_json::from_str(json).map_err(|e| {
         if e.is_syntax() || e.is_eof() {
             ApiError::malformed_json(format!("the `tip` field is not JSON: {e}"))

@@ -4,6 +4,7 @@ use crate::error::ErrorCode;
 
 use super::{SUPPORTER_PURPOSE, TipView, Viewer, own_tip, tip_not_found, tip_view, within_limit};
 use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::handlers::mediations::bounded_text;
 use crate::middleware::RequestId;
@@ -117,7 +118,7 @@ pub(crate) async fn follow_up(
 #[post("/tips/{id}/follow-ups")]
 pub async fn follow_up_my_tip(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::TipFollowUp>,
     request_id: RequestId,
     id: web::Path<Uuid>,
     body: web::Json<FollowUpRequest>,
@@ -235,6 +236,7 @@ pub struct SupportResult {
 /// without linking you to the tip or your other "me too"s (a pseudonym of
 /// you and this tip is stored for the week, different on every tip).
 #[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
     (status = 200, body = SupportResult),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
@@ -244,7 +246,7 @@ pub struct SupportResult {
 #[post("/tips/{id}/me-too")]
 pub async fn me_too(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::MeToo>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<SupportResult>, ApiError> {
     let id: CaseId = id.into_inner().into();
