@@ -109,8 +109,8 @@ pub(crate) async fn move_case<C: ConnectionTrait>(
         .map_err(|e: String| StoreError::conflict(e))?;
     let to = transition(from, action)?;
     let applied = Move {
-        from: from.as_str(),
-        to: to.as_str(),
+        from: from.into(),
+        to: to.into(),
         action: action.as_str(),
         public: action.is_public(),
     };

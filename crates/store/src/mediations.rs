@@ -99,8 +99,8 @@ async fn move_mediation<C: ConnectionTrait>(
     let from: MediationStatus = case.status.parse().map_err(StoreError::Conflict)?;
     let to = transition(from, action).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let applied = Move {
-        from: from.as_str(),
-        to: to.as_str(),
+        from: from.into(),
+        to: to.into(),
         action: action.as_str(),
         public: action.is_public(),
     };
@@ -323,7 +323,8 @@ impl Mediations<'_> {
             .count();
         let held = sessions.iter().any(|s| s.status == session_status::HELD);
         let to = status_after_cancel(upcoming, held);
-        if to.as_str() == case.status || case.status != MediationStatus::Scheduled.as_str() {
+        let from = status_of(&case)?;
+        if to == from || from != MediationStatus::Scheduled {
             // Other sessions remain, or a session was already held: record
             // the cancellation, status unchanged.
             append_event(
@@ -339,8 +340,8 @@ impl Mediations<'_> {
             .await?;
         } else {
             let applied = Move {
-                from: MediationStatus::Scheduled.as_str(),
-                to: to.as_str(),
+                from: MediationStatus::Scheduled.into(),
+                to: to.into(),
                 action: MediationAction::CancelSession.as_str(),
                 public: true,
             };
@@ -403,7 +404,7 @@ impl Mediations<'_> {
         if held.rows_affected != 1 {
             return Err(StoreError::NotFound);
         }
-        if case.status == MediationStatus::Scheduled.as_str() {
+        if status_of(&case)? == MediationStatus::Scheduled {
             move_mediation(&txn, &case, MediationAction::Hold, None, ctx, |u| u).await?;
         } else {
             // Already heard: another session of the same case.

@@ -6,7 +6,7 @@
 //! unique index allows one pending offer per case; one owner column allows
 //! one owner.
 
-use crate::cases::{Context, move_routed, route_again};
+use crate::cases::{Context, move_routed, route_again, status_of};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
 use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
 use crate::rows::{kind, split_list};
@@ -19,7 +19,7 @@ use sansuo_domain::dispatch::{
 };
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::sla::{CaseTimes, Pause};
-use sansuo_domain::work_order::RoutingMove;
+use sansuo_domain::work_order::{CaseStatus, RoutingMove};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, StaffId,
 };
@@ -38,6 +38,8 @@ pub use crate::ladder::WorkflowRules;
 #[derive(Debug, Clone)]
 pub struct RouteContext {
     pub case: case::Model,
+    /// The case's status, typed by its service.
+    pub status: CaseStatus,
     /// `None` when the category has no workflow for the case's service: the
     /// case goes straight to the coordinator rather than nowhere.
     pub workflow: Option<WorkflowRules>,
@@ -58,7 +60,7 @@ impl RouteContext {
     /// Whether the router has anything to do: waiting for an owner, content
     /// passed, not yet in the coordinator's hands.
     pub fn is_routable(&self) -> bool {
-        sansuo_domain::work_order::is_waiting(&self.case.status)
+        self.status.is_waiting()
             && self.case.unrouted_at.is_none()
             && self.case.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
     }
@@ -253,6 +255,7 @@ impl Routing<'_> {
             None => (Vec::new(), Vec::new()),
         };
         Ok(Some(RouteContext {
+            status: status_of(&case)?,
             base_priority: category.as_ref().map_or(0, |c| c.priority),
             case,
             workflow,
@@ -358,14 +361,15 @@ impl Routing<'_> {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        if case.status == ConsultationStatus::Pooled.as_str()
+        let pooled = status_of(case)?.is_pooled();
+        if pooled
             && case.ladder_step == at.step as i32
             && case.step_entered_at.is_some()
             && case.workflow.as_deref() == at.workflow
         {
             return Ok(false);
         }
-        if case.status == ConsultationStatus::Pooled.as_str() {
+        if pooled {
             // Back on the queue after a decline or lapse: only the placement
             // changes (one statement, no move, so no event).
             let updated = place_on_ladder(case::Entity::update_many(), case, at, now)

@@ -203,8 +203,8 @@ pub(crate) async fn move_tip<C: ConnectionTrait>(
     let from: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
     let to = transition(from, action).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let applied = Move {
-        from: from.as_str(),
-        to: to.as_str(),
+        from: from.into(),
+        to: to.into(),
         action: action.as_str(),
         public: action.is_public(),
     };
