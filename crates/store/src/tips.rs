@@ -15,13 +15,12 @@ use crate::cases::{
     new_case_row, route_again, staff_freed, visibility,
 };
 use crate::entity::{
-    case, case_event, case_message, staff, tip, tip_photo, tip_reporter, tip_screening,
-    tip_supporter,
+    case, case_message, staff, tip, tip_photo, tip_reporter, tip_screening, tip_supporter,
 };
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
-use crate::records::{CaseEventRecord, CaseMessageRecord, TipPhotoRecord};
+use crate::records::TipPhotoRecord;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -617,44 +616,6 @@ impl Tips<'_> {
         insert_tip_message(&txn, case.id, ctx.actor, body, vis, ctx.now).await?;
         self.commit_work(txn).await?;
         Ok(())
-    }
-
-    pub async fn messages(
-        self,
-        id: CaseId,
-        include_internal: bool,
-    ) -> Result<Vec<CaseMessageRecord>, StoreError> {
-        let mut query =
-            case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
-        if !include_internal {
-            query = query.filter(case_message::Column::Visibility.eq(visibility::PUBLIC));
-        }
-        Ok(query
-            .order_by_asc(case_message::Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    pub async fn events(
-        self,
-        id: CaseId,
-        include_internal: bool,
-    ) -> Result<Vec<CaseEventRecord>, StoreError> {
-        let mut query =
-            case_event::Entity::find().filter(case_event::Column::CaseId.eq(id.as_uuid()));
-        if !include_internal {
-            query = query.filter(case_event::Column::Public.eq(true));
-        }
-        Ok(query
-            .order_by_asc(case_event::Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
     }
 
     /// The triage verdict. An unfounded tip counts against its reporter's
