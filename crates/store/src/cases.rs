@@ -13,7 +13,7 @@
 
 use crate::entity::{case, case_event, case_message};
 use crate::outbox::{self, Work};
-use crate::records::{CaseEventRecord, CaseMessageRecord};
+use crate::records::{CaseEventRecord, CaseMessageRecord, CaseRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -376,9 +376,11 @@ impl Cases<'_> {
     }
 
     /// Any service's case, by id.
-    pub async fn get(self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
+    pub async fn get(self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
         Ok(case::Entity::find_by_id(id.as_uuid())
             .one(self.db())
-            .await?)
+            .await?
+            .map(CaseRecord::try_from)
+            .transpose()?)
     }
 }

@@ -9,6 +9,7 @@
 use crate::cases::{Context, move_routed, route_again, status_of};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
 use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
+use crate::records::CaseRecord;
 use crate::rows::{kind, split_list};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -506,6 +507,14 @@ impl Routing<'_> {
         Ok(true)
     }
 
+    /// The case as the engine moves it (with its version), reloaded between
+    /// two guarded moves.
+    pub async fn case(self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
+        Ok(case::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?)
+    }
+
     /// Record that a response-time clock ran out. Returns false when it was
     /// already recorded (timers are at-least-once; the key makes it once).
     pub async fn record_sla_breach(
@@ -683,18 +692,21 @@ impl Routing<'_> {
         self,
         before: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<case::Model>, StoreError> {
+    ) -> Result<Vec<CaseRecord>, StoreError> {
         let mut query = case::Entity::find()
             .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
             .filter(case::Column::UnroutedAt.is_not_null());
         if let Some(before) = before {
             query = query.filter(case::Column::Id.lt(before));
         }
-        Ok(query
+        query
             .order_by_desc(case::Column::Id)
             .limit(limit)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(|c| Ok(CaseRecord::try_from(c)?))
+            .collect()
     }
 
     /// Every workflow, by name.

@@ -20,6 +20,7 @@ use crate::entity::{
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
+use crate::records::CaseRecord;
 use crate::records::TipPhotoRecord;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -29,7 +30,7 @@ use sansuo_domain::tip::{
     BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, screening_window,
     screening_window_start, transition,
 };
-use sansuo_domain::work_order::{Move, RoutingMove};
+use sansuo_domain::work_order::{CaseStatus, Move, RoutingMove};
 use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -104,7 +105,7 @@ pub struct Screening {
 /// A tip with everything its views need.
 #[derive(Debug, Clone)]
 pub struct TipRecord {
-    pub case: case::Model,
+    pub case: CaseRecord,
     pub detail: tip::Model,
     pub photos: Vec<TipPhotoRecord>,
     pub owner: Option<staff::Model>,
@@ -116,11 +117,11 @@ impl TipRecord {
     }
 
     pub fn status(&self) -> TipStatus {
-        // The column only ever holds values written from TipStatus.
-        self.case
-            .status
-            .parse()
-            .expect("cases.status of a tip holds a tip status")
+        match self.case.status {
+            CaseStatus::Tip(s) => s,
+            // Tip records are read from tip rows only.
+            other => unreachable!("a tip record of a {} case", other.service()),
+        }
     }
 }
 
@@ -345,7 +346,7 @@ impl Tips<'_> {
                     .find(|o| Some(o.id) == case.owner_staff_id)
                     .cloned(),
                 detail,
-                case,
+                case: case.try_into()?,
             });
         }
         Ok(out)

@@ -418,7 +418,7 @@ impl Worker {
                 Err(err) => return Err(err.into()),
             }
             // The breach event moved the version on; the next guarded move needs it.
-            if let Some(fresh) = self.store.cases().get(case_id).await? {
+            if let Some(fresh) = self.store.routing().case(case_id).await? {
                 case = fresh;
             }
         }

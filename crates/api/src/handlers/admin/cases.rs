@@ -10,9 +10,10 @@ use crate::pagination::{PageQuery, split_page};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
 use sansuo_domain::values::Reason;
 use sansuo_domain::{CaseId, StaffRole};
-use sansuo_store::entity::case;
+use sansuo_store::records::CaseRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -43,13 +44,13 @@ pub struct RoutingCaseView {
     pub created_at: DateTime<Utc>,
 }
 
-fn routing_view(case: &case::Model, text: String) -> RoutingCaseView {
+fn routing_view(case: &CaseRecord, text: String) -> RoutingCaseView {
     RoutingCaseView {
         id: case.id,
-        service: case.service.clone(),
+        service: case.service.to_string(),
         community_id: case.community_id,
         category_code: case.category_code.clone(),
-        status: case.status.clone(),
+        status: case.status.to_string(),
         question: text,
         workflow: case.workflow.clone(),
         ladder_step: case.ladder_step,
@@ -62,9 +63,9 @@ fn routing_view(case: &case::Model, text: String) -> RoutingCaseView {
 }
 
 /// What the coordinator reads to decide: the question or the facts.
-async fn case_text(state: &AppState, case: &case::Model) -> Result<String, ApiError> {
+async fn case_text(state: &AppState, case: &CaseRecord) -> Result<String, ApiError> {
     let id: CaseId = case.id.into();
-    Ok(if case.service == sansuo_store::mediations::SERVICE {
+    Ok(if case.service == Service::Mediation {
         state
             .store
             .mediations()
@@ -82,7 +83,7 @@ async fn case_text(state: &AppState, case: &case::Model) -> Result<String, ApiEr
     .unwrap_or_default())
 }
 
-async fn view_of(state: &AppState, case: &case::Model) -> Result<RoutingCaseView, ApiError> {
+async fn view_of(state: &AppState, case: &CaseRecord) -> Result<RoutingCaseView, ApiError> {
     Ok(routing_view(case, case_text(state, case).await?))
 }
 
@@ -101,7 +102,7 @@ async fn case_in_scope(
     state: &AppState,
     admin: &AdminAuth,
     id: CaseId,
-) -> Result<case::Model, ApiError> {
+) -> Result<CaseRecord, ApiError> {
     let case = state
         .store
         .cases()
@@ -259,8 +260,8 @@ pub async fn reassign_case(
 
 /// Who takes a case of this service by hand: lawyers answer consultations,
 /// mediators mediate.
-fn role_for(case: &case::Model) -> StaffRole {
-    if case.service == sansuo_store::mediations::SERVICE {
+fn role_for(case: &CaseRecord) -> StaffRole {
+    if case.service == Service::Mediation {
         StaffRole::Mediator
     } else {
         StaffRole::Lawyer
@@ -298,7 +299,7 @@ pub async fn reopen_case(
     let id = id.into_inner().into();
     let case = case_in_scope(&state, &admin, id).await?;
     let ctx = context(admin.principal(), &request_id);
-    if case.service == sansuo_store::mediations::SERVICE {
+    if case.service == Service::Mediation {
         state
             .store
             .mediations()
