@@ -8,6 +8,7 @@ use crate::catalog::Service;
 use crate::consultation::{self, ConsultationAction, ConsultationStatus};
 use crate::mediation::{self, MediationAction, MediationStatus};
 use crate::tip::{self, TipAction, TipStatus};
+use std::fmt;
 
 /// The moves the routing engine, its timers and staff make on any case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -28,11 +29,118 @@ pub enum RoutingMove {
     SlaBreach,
 }
 
+/// The status of a case of any service: one `cases.status` column is shared
+/// by the three services, so the same word (`submitted`) means a state of
+/// whichever machine the case's service runs. Parsed with its service at the
+/// row boundary ([`CaseStatus::parse`]); everything past it compares enums.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseStatus {
+    Consultation(ConsultationStatus),
+    Mediation(MediationStatus),
+    Tip(TipStatus),
+}
+
+impl CaseStatus {
+    /// Where every service's machine starts (`work_order` tests it).
+    pub fn submitted(service: Service) -> CaseStatus {
+        match service {
+            Service::Consultation => ConsultationStatus::Submitted.into(),
+            Service::Mediation => MediationStatus::Submitted.into(),
+            Service::Tip => TipStatus::Submitted.into(),
+        }
+    }
+
+    /// The status column `status` of a case of `service`.
+    pub fn parse(service: Service, status: &str) -> Result<CaseStatus, MoveError> {
+        let unknown = |_| MoveError::UnknownStatus {
+            service,
+            status: status.to_owned(),
+        };
+        Ok(match service {
+            Service::Consultation => CaseStatus::Consultation(status.parse().map_err(unknown)?),
+            Service::Mediation => CaseStatus::Mediation(status.parse().map_err(unknown)?),
+            Service::Tip => CaseStatus::Tip(status.parse().map_err(unknown)?),
+        })
+    }
+
+    pub fn service(&self) -> Service {
+        match self {
+            CaseStatus::Consultation(_) => Service::Consultation,
+            CaseStatus::Mediation(_) => Service::Mediation,
+            CaseStatus::Tip(_) => Service::Tip,
+        }
+    }
+
+    /// The name stored in `cases.status`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CaseStatus::Consultation(s) => s.as_str(),
+            CaseStatus::Mediation(s) => s.as_str(),
+            CaseStatus::Tip(s) => s.as_str(),
+        }
+    }
+
+    /// Not yet routed for the first time (its `RouteCase` is still owed).
+    pub fn is_submitted(&self) -> bool {
+        matches!(
+            self,
+            CaseStatus::Consultation(ConsultationStatus::Submitted)
+                | CaseStatus::Mediation(MediationStatus::Submitted)
+                | CaseStatus::Tip(TipStatus::Submitted)
+        )
+    }
+
+    /// Waiting in a queue on its ladder step (after a first routing, a
+    /// decline, a lapse, a hand-back).
+    pub fn is_pooled(&self) -> bool {
+        matches!(
+            self,
+            CaseStatus::Consultation(ConsultationStatus::Pooled)
+                | CaseStatus::Mediation(MediationStatus::Pooled)
+                | CaseStatus::Tip(TipStatus::Pooled)
+        )
+    }
+
+    /// Waiting for the engine (not offered, not owned).
+    pub fn is_waiting(&self) -> bool {
+        self.is_submitted() || self.is_pooled()
+    }
+
+    /// No longer counts against its owner's capacity ([`FINISHED_STATUSES`]).
+    pub fn is_finished(&self) -> bool {
+        FINISHED_STATUSES.contains(&self.as_str())
+    }
+}
+
+impl fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<ConsultationStatus> for CaseStatus {
+    fn from(s: ConsultationStatus) -> Self {
+        CaseStatus::Consultation(s)
+    }
+}
+
+impl From<MediationStatus> for CaseStatus {
+    fn from(s: MediationStatus) -> Self {
+        CaseStatus::Mediation(s)
+    }
+}
+
+impl From<TipStatus> for CaseStatus {
+    fn from(s: TipStatus) -> Self {
+        CaseStatus::Tip(s)
+    }
+}
+
 /// A move as it is applied: the new status and the event to record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Move {
-    pub from: &'static str,
-    pub to: &'static str,
+    pub from: CaseStatus,
+    pub to: CaseStatus,
     /// The event's action name.
     pub action: &'static str,
     /// Whether the resident (or party) sees the event.
@@ -47,50 +155,34 @@ pub enum MoveError {
     UnknownStatus { service: Service, status: String },
 }
 
-/// Where `mv` takes a case of `service` that is `from`.
-pub fn routing_move(service: Service, from: &str, mv: RoutingMove) -> Result<Move, MoveError> {
-    let unknown = || MoveError::UnknownStatus {
-        service,
-        status: from.to_owned(),
-    };
-    match service {
-        Service::Consultation => {
-            let from: ConsultationStatus = from.parse().map_err(|_| unknown())?;
+/// Where `mv` takes a case that is `from` (its own service's machine decides).
+pub fn routing_move(from: CaseStatus, mv: RoutingMove) -> Result<Move, MoveError> {
+    let (to, action, public): (CaseStatus, &'static str, bool) = match from {
+        CaseStatus::Consultation(from) => {
             let action = consultation_action(mv);
             let to = consultation::transition(from, action)
                 .map_err(|e| MoveError::Forbidden(e.to_string()))?;
-            Ok(Move {
-                from: from.as_str(),
-                to: to.as_str(),
-                action: action.as_str(),
-                public: action.is_public(),
-            })
+            (to.into(), action.as_str(), action.is_public())
         }
-        Service::Mediation => {
-            let from: MediationStatus = from.parse().map_err(|_| unknown())?;
+        CaseStatus::Mediation(from) => {
             let action = mediation_action(mv);
             let to = mediation::transition(from, action)
                 .map_err(|e| MoveError::Forbidden(e.to_string()))?;
-            Ok(Move {
-                from: from.as_str(),
-                to: to.as_str(),
-                action: action.as_str(),
-                public: action.is_public(),
-            })
+            (to.into(), action.as_str(), action.is_public())
         }
-        Service::Tip => {
-            let from: TipStatus = from.parse().map_err(|_| unknown())?;
+        CaseStatus::Tip(from) => {
             let action = tip_action(mv);
             let to =
                 tip::transition(from, action).map_err(|e| MoveError::Forbidden(e.to_string()))?;
-            Ok(Move {
-                from: from.as_str(),
-                to: to.as_str(),
-                action: action.as_str(),
-                public: action.is_public(),
-            })
+            (to.into(), action.as_str(), action.is_public())
         }
-    }
+    };
+    Ok(Move {
+        from,
+        to,
+        action,
+        public,
+    })
 }
 
 fn tip_action(mv: RoutingMove) -> TipAction {
@@ -162,11 +254,6 @@ pub const FINISHED_STATUSES: [&str; 12] = [
     "converted",
 ];
 
-/// Statuses in which a case waits for the engine (not offered, not owned).
-pub fn is_waiting(status: &str) -> bool {
-    matches!(status, "submitted" | "pooled")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,8 +280,9 @@ mod tests {
         for other in [Service::Mediation, Service::Tip] {
             for from in ["submitted", "offered", "pooled"] {
                 for mv in MOVES {
-                    let c = routing_move(Service::Consultation, from, mv).map(|m| m.to);
-                    let m = routing_move(other, from, mv).map(|m| m.to);
+                    let at = |service| CaseStatus::parse(service, from).unwrap();
+                    let c = routing_move(at(Service::Consultation), mv).map(|m| m.to.as_str());
+                    let m = routing_move(at(other), mv).map(|m| m.to.as_str());
                     let owned = |to: &str| matches!(to, "assigned" | "accepted" | "acknowledged");
                     match (c, m) {
                         (Ok(a), Ok(b)) => assert!(
@@ -233,25 +321,53 @@ mod tests {
     }
 
     #[test]
+    fn a_case_status_reads_back_as_its_own_service_and_name() {
+        for service in Service::ALL {
+            assert!(CaseStatus::submitted(service).is_submitted());
+            assert_eq!(CaseStatus::submitted(service).service(), service);
+        }
+        let all = ConsultationStatus::ALL
+            .map(CaseStatus::from)
+            .into_iter()
+            .chain(MediationStatus::ALL.map(CaseStatus::from))
+            .chain(TipStatus::ALL.map(CaseStatus::from));
+        for status in all {
+            assert_eq!(
+                CaseStatus::parse(status.service(), status.as_str()),
+                Ok(status)
+            );
+            assert_eq!(
+                status.is_waiting(),
+                matches!(status.as_str(), "submitted" | "pooled"),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
     fn moves_carry_the_event_name_and_its_visibility() {
-        let accept = routing_move(Service::Mediation, "offered", RoutingMove::Accept).unwrap();
+        let accept = routing_move(MediationStatus::Offered.into(), RoutingMove::Accept).unwrap();
         assert_eq!(
             accept,
             Move {
-                from: "offered",
-                to: "accepted",
+                from: MediationStatus::Offered.into(),
+                to: MediationStatus::Accepted.into(),
                 action: "accept",
                 public: true
             }
         );
-        let offer = routing_move(Service::Consultation, "pooled", RoutingMove::Offer).unwrap();
+        let offer = routing_move(ConsultationStatus::Pooled.into(), RoutingMove::Offer).unwrap();
         assert!(!offer.public, "who was offered a case is staff-only");
         assert!(matches!(
-            routing_move(Service::Consultation, "sideways", RoutingMove::Offer),
+            CaseStatus::parse(Service::Consultation, "sideways"),
             Err(MoveError::UnknownStatus { .. })
         ));
         assert!(matches!(
-            routing_move(Service::Mediation, "closed", RoutingMove::Offer),
+            CaseStatus::parse(Service::Consultation, "agreed"),
+            Err(MoveError::UnknownStatus { .. })
+        ));
+        assert!(matches!(
+            routing_move(MediationStatus::Closed.into(), RoutingMove::Offer),
             Err(MoveError::Forbidden(_))
         ));
     }

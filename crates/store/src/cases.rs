@@ -13,15 +13,15 @@
 
 use crate::entity::{case, case_event, case_message};
 use crate::outbox::{self, Work};
-use crate::records::{CaseEventRecord, CaseMessageRecord};
+use crate::records::{CaseEventRecord, CaseMessageRecord, CaseRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::values::MessageBody;
-use sansuo_domain::work_order::{Move, MoveError, RoutingMove, routing_move};
-use sansuo_domain::{Actor, CaseId, ConsultationStatus, OrgUnitId, ResidentId, StaffId};
+use sansuo_domain::work_order::{CaseStatus, Move, MoveError, RoutingMove, routing_move};
+use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -91,8 +91,7 @@ pub(crate) fn new_case_row(
         community_id: Set(community.as_uuid()),
         category_code: Set(category.to_owned()),
         resident_id: Set(resident.map(|r| r.as_uuid())),
-        // Every service's machine starts at `submitted` (`work_order` tests it).
-        status: Set(ConsultationStatus::Submitted.as_str().to_owned()),
+        status: Set(CaseStatus::submitted(service).as_str().to_owned()),
         owner_staff_id: Set(None),
         pool_unit_id: Set(None),
         version: Set(0),
@@ -163,9 +162,8 @@ pub(crate) async fn move_routed<C: ConnectionTrait>(
     reason: Option<&str>,
     ctx: Context<'_>,
     set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
-) -> Result<&'static str, StoreError> {
-    let service = service_of(case)?;
-    let applied = routing_move(service, &case.status, mv).map_err(|e| match e {
+) -> Result<CaseStatus, StoreError> {
+    let applied = routing_move(status_of(case)?, mv).map_err(|e| match e {
         MoveError::Forbidden(why) => StoreError::Conflict(why),
         other => StoreError::Conflict(other.to_string()),
     })?;
@@ -176,6 +174,12 @@ pub(crate) async fn move_routed<C: ConnectionTrait>(
 /// The case's service, read from its column.
 pub(crate) fn service_of(case: &case::Model) -> Result<Service, StoreError> {
     case.service.parse().map_err(StoreError::Conflict)
+}
+
+/// The case's status, read from its service and status columns.
+pub(crate) fn status_of(case: &case::Model) -> Result<CaseStatus, StoreError> {
+    CaseStatus::parse(service_of(case)?, &case.status)
+        .map_err(|e| StoreError::Conflict(e.to_string()))
 }
 
 /// `UPDATE cases SET status = to, version = version + 1 ... WHERE id = ? AND
@@ -190,14 +194,14 @@ pub(crate) async fn apply_move<C: ConnectionTrait>(
     set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
 ) -> Result<(), StoreError> {
     let update = case::Entity::update_many()
-        .col_expr(case::Column::Status, Expr::value(applied.to))
+        .col_expr(case::Column::Status, Expr::value(applied.to.as_str()))
         .col_expr(
             case::Column::Version,
             Expr::col(case::Column::Version).add(1),
         )
         .col_expr(case::Column::UpdatedAt, Expr::value(ctx.now))
         .filter(case::Column::Id.eq(case.id))
-        .filter(case::Column::Status.eq(applied.from))
+        .filter(case::Column::Status.eq(applied.from.as_str()))
         .filter(case::Column::Version.eq(case.version));
     let result = set(update).exec(conn).await?;
     if result.rows_affected != 1 {
@@ -211,8 +215,8 @@ pub(crate) async fn apply_move<C: ConnectionTrait>(
         conn,
         case.id,
         applied.action,
-        Some(applied.from),
-        applied.to,
+        Some(applied.from.as_str()),
+        applied.to.as_str(),
         applied.public,
         reason,
         ctx,
@@ -372,9 +376,11 @@ impl Cases<'_> {
     }
 
     /// Any service's case, by id.
-    pub async fn get(self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
+    pub async fn get(self, id: CaseId) -> Result<Option<CaseRecord>, StoreError> {
         Ok(case::Entity::find_by_id(id.as_uuid())
             .one(self.db())
-            .await?)
+            .await?
+            .map(CaseRecord::try_from)
+            .transpose()?)
     }
 }

@@ -18,6 +18,7 @@ use crate::entity::{case, consultation, idempotency_key, staff};
 use crate::error::is_unique_violation;
 use crate::offers::{cancel_pending_offers, insert_offer};
 use crate::outbox::{self, ModerationSubject, Work};
+use crate::records::CaseRecord;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -26,7 +27,7 @@ use sansuo_domain::moderation::Moderation;
 use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::values::{IdempotencyKey, MessageBody, QuestionText, Rating};
-use sansuo_domain::work_order::{Move, RoutingMove};
+use sansuo_domain::work_order::{CaseStatus, Move, RoutingMove};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, ResidentId, StaffId,
 };
@@ -58,7 +59,7 @@ pub struct NewConsultation {
 /// A consultation as read back: the case row, its question and rating, its owner.
 #[derive(Debug, Clone)]
 pub struct ConsultationRecord {
-    pub case: case::Model,
+    pub case: CaseRecord,
     pub detail: consultation::Model,
     pub owner: Option<staff::Model>,
 }
@@ -69,11 +70,11 @@ impl ConsultationRecord {
     }
 
     pub fn status(&self) -> ConsultationStatus {
-        // The column only ever holds values written from ConsultationStatus.
-        self.case
-            .status
-            .parse()
-            .expect("cases.status holds a valid consultation status")
+        match self.case.status {
+            CaseStatus::Consultation(s) => s,
+            // `hydrate` reads only consultation rows.
+            other => unreachable!("a consultation record of a {} case", other.service()),
+        }
     }
 }
 
@@ -84,11 +85,11 @@ pub enum OfferedCase {
     // Boxed: the rows are wide and of different sizes.
     Consultation(Box<ConsultationRecord>),
     Mediation {
-        case: Box<case::Model>,
+        case: Box<CaseRecord>,
         detail: Box<crate::entity::mediation::Model>,
     },
     Tip {
-        case: Box<case::Model>,
+        case: Box<CaseRecord>,
         detail: Box<crate::entity::tip::Model>,
     },
 }
@@ -109,8 +110,8 @@ pub(crate) async fn move_case<C: ConnectionTrait>(
         .map_err(|e: String| StoreError::conflict(e))?;
     let to = transition(from, action)?;
     let applied = Move {
-        from: from.as_str(),
-        to: to.as_str(),
+        from: from.into(),
+        to: to.into(),
         action: action.as_str(),
         public: action.is_public(),
     };
@@ -302,7 +303,7 @@ impl Consultations<'_> {
                 let detail = details.remove(&case.id).ok_or(StoreError::NotFound)?;
                 let owner = case.owner_staff_id.and_then(|id| owners.get(&id).cloned());
                 Ok(ConsultationRecord {
-                    case,
+                    case: case.try_into()?,
                     detail,
                     owner,
                 })

@@ -66,7 +66,7 @@ impl Offers<'_> {
             for case in tips {
                 if let Some(detail) = details.remove(&case.id) {
                     let id = case.id;
-                    let (case, detail) = (Box::new(case), Box::new(detail));
+                    let (case, detail) = (Box::new(case.try_into()?), Box::new(detail));
                     offered.insert(id, OfferedCase::Tip { case, detail });
                 }
             }
@@ -84,7 +84,7 @@ impl Offers<'_> {
                     offered.insert(
                         case.id,
                         OfferedCase::Mediation {
-                            case: Box::new(case),
+                            case: Box::new(case.try_into()?),
                             detail: Box::new(detail),
                         },
                     );

@@ -13,6 +13,7 @@ use crate::entity::{
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
+use crate::records::CaseRecord;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -21,7 +22,7 @@ use sansuo_domain::mediation::{
     may_answer_visit, may_rate, slots_of, status_after_cancel, transition,
 };
 use sansuo_domain::values::Rating;
-use sansuo_domain::work_order::Move;
+use sansuo_domain::work_order::{CaseStatus, Move};
 use sansuo_domain::{CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -67,7 +68,7 @@ pub struct NewMediation {
 /// A mediation with everything its views need.
 #[derive(Debug, Clone)]
 pub struct MediationRecord {
-    pub case: case::Model,
+    pub case: CaseRecord,
     pub detail: mediation::Model,
     pub parties: Vec<mediation_party::Model>,
     pub sessions: Vec<mediation_session::Model>,
@@ -79,11 +80,11 @@ pub struct MediationRecord {
 
 impl MediationRecord {
     pub fn status(&self) -> MediationStatus {
-        // The column only ever holds values written from MediationStatus.
-        self.case
-            .status
-            .parse()
-            .expect("cases.status of a mediation holds a mediation status")
+        match self.case.status {
+            CaseStatus::Mediation(s) => s,
+            // Mediation records are read from mediation rows only.
+            other => unreachable!("a mediation record of a {} case", other.service()),
+        }
     }
 }
 
@@ -99,8 +100,8 @@ async fn move_mediation<C: ConnectionTrait>(
     let from: MediationStatus = case.status.parse().map_err(StoreError::Conflict)?;
     let to = transition(from, action).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let applied = Move {
-        from: from.as_str(),
-        to: to.as_str(),
+        from: from.into(),
+        to: to.into(),
         action: action.as_str(),
         public: action.is_public(),
     };
@@ -186,7 +187,7 @@ impl Mediations<'_> {
             .collect();
         Ok(Some(MediationRecord {
             other_routes,
-            case,
+            case: case.try_into()?,
             detail,
             parties,
             sessions,
@@ -323,7 +324,8 @@ impl Mediations<'_> {
             .count();
         let held = sessions.iter().any(|s| s.status == session_status::HELD);
         let to = status_after_cancel(upcoming, held);
-        if to.as_str() == case.status || case.status != MediationStatus::Scheduled.as_str() {
+        let from = status_of(&case)?;
+        if to == from || from != MediationStatus::Scheduled {
             // Other sessions remain, or a session was already held: record
             // the cancellation, status unchanged.
             append_event(
@@ -339,8 +341,8 @@ impl Mediations<'_> {
             .await?;
         } else {
             let applied = Move {
-                from: MediationStatus::Scheduled.as_str(),
-                to: to.as_str(),
+                from: MediationStatus::Scheduled.into(),
+                to: to.into(),
                 action: MediationAction::CancelSession.as_str(),
                 public: true,
             };
@@ -403,7 +405,7 @@ impl Mediations<'_> {
         if held.rows_affected != 1 {
             return Err(StoreError::NotFound);
         }
-        if case.status == MediationStatus::Scheduled.as_str() {
+        if status_of(&case)? == MediationStatus::Scheduled {
             move_mediation(&txn, &case, MediationAction::Hold, None, ctx, |u| u).await?;
         } else {
             // Already heard: another session of the same case.

@@ -3,13 +3,15 @@
 //! one place and no caller ever sees a column's spelling.
 
 use crate::entity::{
-    case_event, case_message, category, duty_shift, mediation_room, open311_key, org_unit, qr_code,
-    tip_photo,
+    case, case_event, case_message, category, duty_shift, mediation_room, open311_key, org_unit,
+    qr_code, tip_photo,
 };
 use crate::rows::split_list;
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
+use sansuo_domain::moderation::Moderation;
 use sansuo_domain::org::UnitKind;
+use sansuo_domain::work_order::CaseStatus;
 use sea_orm::DbErr;
 use uuid::Uuid;
 
@@ -25,6 +27,68 @@ fn services(table: &str, csv: &str) -> Result<Vec<Service>, DbErr> {
         .iter()
         .map(|s| s.parse().map_err(|e| corrupt(table, "services", e)))
         .collect()
+}
+
+/// A case of any service, as callers read it: its service and status are
+/// the domain's enums (the status typed by the service's own machine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub id: Uuid,
+    pub service: Service,
+    pub status: CaseStatus,
+    pub community_id: Uuid,
+    pub category_code: String,
+    pub resident_id: Option<Uuid>,
+    pub moderation: Moderation,
+    pub owner_staff_id: Option<Uuid>,
+    pub pool_unit_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub workflow: Option<String>,
+    pub ladder_step: i32,
+    pub priority: i32,
+    pub queued_at: Option<DateTime<Utc>>,
+    pub unrouted_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<case::Model> for CaseRecord {
+    type Error = DbErr;
+    fn try_from(c: case::Model) -> Result<Self, DbErr> {
+        let service: Service = c
+            .service
+            .parse()
+            .map_err(|e| corrupt("cases", "service", e))?;
+        let status = CaseStatus::parse(service, &c.status)
+            .map_err(|e| corrupt("cases", "status", e.to_string()))?;
+        let moderation = Moderation::parse(&c.moderation)
+            .ok_or_else(|| corrupt("cases", "moderation", format!("unknown `{}`", c.moderation)))?;
+        Ok(Self {
+            id: c.id,
+            service,
+            moderation,
+            status,
+            community_id: c.community_id,
+            category_code: c.category_code,
+            resident_id: c.resident_id,
+            owner_staff_id: c.owner_staff_id,
+            pool_unit_id: c.pool_unit_id,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            accepted_at: c.accepted_at,
+            answered_at: c.answered_at,
+            resolved_at: c.resolved_at,
+            closed_at: c.closed_at,
+            workflow: c.workflow,
+            ladder_step: c.ladder_step,
+            priority: c.priority,
+            queued_at: c.queued_at,
+            unrouted_at: c.unrouted_at,
+        })
+    }
 }
 
 /// A category of the catalogue, as callers read it.

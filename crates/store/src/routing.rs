@@ -6,9 +6,10 @@
 //! unique index allows one pending offer per case; one owner column allows
 //! one owner.
 
-use crate::cases::{Context, move_routed, route_again};
+use crate::cases::{Context, move_routed, route_again, status_of};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
 use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
+use crate::records::CaseRecord;
 use crate::rows::{kind, split_list};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -19,7 +20,7 @@ use sansuo_domain::dispatch::{
 };
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::sla::{CaseTimes, Pause};
-use sansuo_domain::work_order::RoutingMove;
+use sansuo_domain::work_order::{CaseStatus, RoutingMove};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, StaffId,
 };
@@ -38,6 +39,8 @@ pub use crate::ladder::WorkflowRules;
 #[derive(Debug, Clone)]
 pub struct RouteContext {
     pub case: case::Model,
+    /// The case's status, typed by its service.
+    pub status: CaseStatus,
     /// `None` when the category has no workflow for the case's service: the
     /// case goes straight to the coordinator rather than nowhere.
     pub workflow: Option<WorkflowRules>,
@@ -58,7 +61,7 @@ impl RouteContext {
     /// Whether the router has anything to do: waiting for an owner, content
     /// passed, not yet in the coordinator's hands.
     pub fn is_routable(&self) -> bool {
-        sansuo_domain::work_order::is_waiting(&self.case.status)
+        self.status.is_waiting()
             && self.case.unrouted_at.is_none()
             && self.case.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
     }
@@ -253,6 +256,7 @@ impl Routing<'_> {
             None => (Vec::new(), Vec::new()),
         };
         Ok(Some(RouteContext {
+            status: status_of(&case)?,
             base_priority: category.as_ref().map_or(0, |c| c.priority),
             case,
             workflow,
@@ -358,14 +362,15 @@ impl Routing<'_> {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        if case.status == ConsultationStatus::Pooled.as_str()
+        let pooled = status_of(case)?.is_pooled();
+        if pooled
             && case.ladder_step == at.step as i32
             && case.step_entered_at.is_some()
             && case.workflow.as_deref() == at.workflow
         {
             return Ok(false);
         }
-        if case.status == ConsultationStatus::Pooled.as_str() {
+        if pooled {
             // Back on the queue after a decline or lapse: only the placement
             // changes (one statement, no move, so no event).
             let updated = place_on_ladder(case::Entity::update_many(), case, at, now)
@@ -500,6 +505,14 @@ impl Routing<'_> {
         route_again(&txn, case.id, request_id, now).await?;
         self.commit_work(txn).await?;
         Ok(true)
+    }
+
+    /// The case as the engine moves it (with its version), reloaded between
+    /// two guarded moves.
+    pub async fn case(self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
+        Ok(case::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?)
     }
 
     /// Record that a response-time clock ran out. Returns false when it was
@@ -679,18 +692,21 @@ impl Routing<'_> {
         self,
         before: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<case::Model>, StoreError> {
+    ) -> Result<Vec<CaseRecord>, StoreError> {
         let mut query = case::Entity::find()
             .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
             .filter(case::Column::UnroutedAt.is_not_null());
         if let Some(before) = before {
             query = query.filter(case::Column::Id.lt(before));
         }
-        Ok(query
+        query
             .order_by_desc(case::Column::Id)
             .limit(limit)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(|c| Ok(CaseRecord::try_from(c)?))
+            .collect()
     }
 
     /// Every workflow, by name.

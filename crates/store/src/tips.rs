@@ -15,13 +15,13 @@ use crate::cases::{
     new_case_row, route_again, staff_freed, visibility,
 };
 use crate::entity::{
-    case, case_event, case_message, staff, tip, tip_photo, tip_reporter, tip_screening,
-    tip_supporter,
+    case, case_message, staff, tip, tip_photo, tip_reporter, tip_screening, tip_supporter,
 };
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
-use crate::records::{CaseEventRecord, CaseMessageRecord, TipPhotoRecord};
+use crate::records::CaseRecord;
+use crate::records::TipPhotoRecord;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -30,7 +30,7 @@ use sansuo_domain::tip::{
     BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, screening_window,
     screening_window_start, transition,
 };
-use sansuo_domain::work_order::{Move, RoutingMove};
+use sansuo_domain::work_order::{CaseStatus, Move, RoutingMove};
 use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -105,7 +105,7 @@ pub struct Screening {
 /// A tip with everything its views need.
 #[derive(Debug, Clone)]
 pub struct TipRecord {
-    pub case: case::Model,
+    pub case: CaseRecord,
     pub detail: tip::Model,
     pub photos: Vec<TipPhotoRecord>,
     pub owner: Option<staff::Model>,
@@ -117,11 +117,11 @@ impl TipRecord {
     }
 
     pub fn status(&self) -> TipStatus {
-        // The column only ever holds values written from TipStatus.
-        self.case
-            .status
-            .parse()
-            .expect("cases.status of a tip holds a tip status")
+        match self.case.status {
+            CaseStatus::Tip(s) => s,
+            // Tip records are read from tip rows only.
+            other => unreachable!("a tip record of a {} case", other.service()),
+        }
     }
 }
 
@@ -203,8 +203,8 @@ pub(crate) async fn move_tip<C: ConnectionTrait>(
     let from: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
     let to = transition(from, action).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let applied = Move {
-        from: from.as_str(),
-        to: to.as_str(),
+        from: from.into(),
+        to: to.into(),
         action: action.as_str(),
         public: action.is_public(),
     };
@@ -346,7 +346,7 @@ impl Tips<'_> {
                     .find(|o| Some(o.id) == case.owner_staff_id)
                     .cloned(),
                 detail,
-                case,
+                case: case.try_into()?,
             });
         }
         Ok(out)
@@ -617,44 +617,6 @@ impl Tips<'_> {
         insert_tip_message(&txn, case.id, ctx.actor, body, vis, ctx.now).await?;
         self.commit_work(txn).await?;
         Ok(())
-    }
-
-    pub async fn messages(
-        self,
-        id: CaseId,
-        include_internal: bool,
-    ) -> Result<Vec<CaseMessageRecord>, StoreError> {
-        let mut query =
-            case_message::Entity::find().filter(case_message::Column::CaseId.eq(id.as_uuid()));
-        if !include_internal {
-            query = query.filter(case_message::Column::Visibility.eq(visibility::PUBLIC));
-        }
-        Ok(query
-            .order_by_asc(case_message::Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    pub async fn events(
-        self,
-        id: CaseId,
-        include_internal: bool,
-    ) -> Result<Vec<CaseEventRecord>, StoreError> {
-        let mut query =
-            case_event::Entity::find().filter(case_event::Column::CaseId.eq(id.as_uuid()));
-        if !include_internal {
-            query = query.filter(case_event::Column::Public.eq(true));
-        }
-        Ok(query
-            .order_by_asc(case_event::Column::Id)
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
     }
 
     /// The triage verdict. An unfounded tip counts against its reporter's

@@ -120,10 +120,10 @@ impl Worker {
                 )));
             };
             if !ctx.is_routable() {
-                debug!(%case_id, status = %ctx.case.status, "nothing to route");
+                debug!(%case_id, status = %ctx.status, "nothing to route");
                 return Ok(());
             }
-            if ctx.case.status == "submitted" {
+            if ctx.status.is_submitted() {
                 // The case's SLA clocks start now; one timer watches them all.
                 self.arm_sla_check(&ctx, now).await?;
             }
@@ -418,7 +418,7 @@ impl Worker {
                 Err(err) => return Err(err.into()),
             }
             // The breach event moved the version on; the next guarded move needs it.
-            if let Some(fresh) = self.store.cases().get(case_id).await? {
+            if let Some(fresh) = self.store.routing().case(case_id).await? {
                 case = fresh;
             }
         }

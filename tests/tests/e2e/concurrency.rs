@@ -161,7 +161,7 @@ async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
                 .get(id.into())
                 .await
                 .unwrap()
-                .filter(|c| c.status == "pooled")
+                .filter(|c| c.status.is_pooled())
         })
         .await;
         ids.push(id);
@@ -179,7 +179,7 @@ async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
         // Read afresh: the router may have moved them on since.
         let mut pair = Vec::new();
         for id in &ids[2 * round..2 * round + 2] {
-            pair.push(store.cases().get((*id).into()).await.unwrap().unwrap());
+            pair.push(store.routing().case((*id).into()).await.unwrap().unwrap());
         }
         let (a, b) = tokio::join!(
             store.routing().offer_case(

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::values::Reason;
 use sansuo_domain::{CaseId, StaffRole};
-use sansuo_store::entity::case;
+use sansuo_store::records::CaseRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -45,13 +45,13 @@ pub struct RoutingCaseView {
     pub created_at: DateTime<Utc>,
 }
 
-fn routing_view(case: &case::Model, text: String) -> RoutingCaseView {
+fn routing_view(case: &CaseRecord, text: String) -> RoutingCaseView {
     RoutingCaseView {
         id: case.id,
-        service: case.service.clone(),
+        service: case.service.to_string(),
         community_id: case.community_id,
         category_code: case.category_code.clone(),
-        status: case.status.clone(),
+        status: case.status.to_string(),
         question: text,
         workflow: case.workflow.clone(),
         ladder_step: case.ladder_step,
@@ -64,9 +64,9 @@ fn routing_view(case: &case::Model, text: String) -> RoutingCaseView {
 }
 
 /// What the coordinator reads to decide: the question or the facts.
-async fn case_text(state: &AppState, case: &case::Model) -> Result<String, ApiError> {
+async fn case_text(state: &AppState, case: &CaseRecord) -> Result<String, ApiError> {
     let id: CaseId = case.id.into();
-    Ok(if case.service == sansuo_store::mediations::SERVICE {
+    Ok(if case.service == Service::Mediation {
         state
             .store
             .mediations()
@@ -84,7 +84,7 @@ async fn case_text(state: &AppState, case: &case::Model) -> Result<String, ApiEr
     .unwrap_or_default())
 }
 
-async fn view_of(state: &AppState, case: &case::Model) -> Result<RoutingCaseView, ApiError> {
+async fn view_of(state: &AppState, case: &CaseRecord) -> Result<RoutingCaseView, ApiError> {
     Ok(routing_view(case, case_text(state, case).await?))
 }
 
@@ -99,7 +99,7 @@ fn case_not_found() -> ApiError {
 }
 
 /// The case (any service), if its community lies in the coordinator's subtree.
-async fn case_in_scope(state: &AppState, id: &Scoped<CaseId>) -> Result<case::Model, ApiError> {
+async fn case_in_scope(state: &AppState, id: &Scoped<CaseId>) -> Result<CaseRecord, ApiError> {
     state
         .store
         .cases()
@@ -195,7 +195,7 @@ pub async fn reassign_case(
             "no such active lawyer (consultation), mediator (mediation) or officer (tip) serving the case's community",
         )
     };
-    let role = role_for(&case).ok_or_else(case_not_found)?;
+    let role = role_for(&case);
     let target = state
         .store
         .identity()
@@ -244,16 +244,15 @@ pub async fn reassign_case(
     Ok(web::Json(view_of(&state, &case).await?))
 }
 
-/// Who takes a case of this service by hand: lawyers answer consultations,
-/// mediators mediate.
-/// Who handles a case of this service: the role a reassignment must go to.
-fn role_for(case: &case::Model) -> Option<StaffRole> {
-    let service: Service = case.service.parse().ok()?;
-    Some(match service {
+/// Who takes a case of this service by hand (a reassignment goes to this
+/// role only): lawyers answer consultations, mediators mediate, officers
+/// triage tips.
+fn role_for(case: &CaseRecord) -> StaffRole {
+    match case.service {
         Service::Consultation => StaffRole::Lawyer,
         Service::Mediation => StaffRole::Mediator,
         Service::Tip => StaffRole::Officer,
-    })
+    }
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -287,7 +286,7 @@ pub async fn reopen_case(
     let case = case_in_scope(&state, &scoped).await?;
     let reason = Reason::parse(&body.reason)?;
     let ctx = context(admin.principal(), &request_id);
-    if case.service == sansuo_store::mediations::SERVICE {
+    if case.service == Service::Mediation {
         state
             .store
             .mediations()

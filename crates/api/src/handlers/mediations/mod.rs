@@ -242,7 +242,7 @@ pub(crate) async fn mediation_view(
         id: c.id,
         community_id: c.community_id,
         category_code: c.category_code.clone(),
-        status: c.status.clone(),
+        status: c.status.to_string(),
         facts: d.facts.clone(),
         claims: d.claims.clone(),
         preferred_times: serde_json::from_str(&d.preferred_times)

@@ -244,16 +244,16 @@ pub(crate) async fn tip_view(
     let staff = viewer == Viewer::Staff;
     let history = state
         .store
-        .tips()
-        .events(id, staff)
+        .cases()
+        .history(id, !staff)
         .await?
         .into_iter()
         .map(event_view)
         .collect();
     let messages: Vec<TipMessageView> = state
         .store
-        .tips()
-        .messages(id, staff)
+        .cases()
+        .thread(id, staff)
         .await?
         .into_iter()
         .map(message_view)
