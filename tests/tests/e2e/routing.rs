@@ -349,7 +349,10 @@ async fn readiness_reports_database_and_queue() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(ready, json!({ "database": "ok", "queue": "ok" }));
+    assert_eq!(
+        ready,
+        json!({ "database": "ok", "queue": "ok", "routing": "ok" })
+    );
     let health = expect_status(
         app.http.get(app.url("/healthz")).send().await.unwrap(),
         StatusCode::OK,

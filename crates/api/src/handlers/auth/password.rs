@@ -7,15 +7,15 @@ use super::staff_login::{PASSWORD_CHECKS, password_matches};
 use crate::auth::{Principal, hash_password};
 use crate::error::ErrorCode;
 use crate::extract::{AdminAuth, StaffAuth};
+use crate::scoped::Scoped;
 use crate::throttle::{self, LoginKeys};
 use crate::views::TokenResponse;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use sansuo_domain::StaffRole;
 use sansuo_domain::account::StaffPassword;
+use sansuo_domain::{StaffId, StaffRole};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -118,25 +118,16 @@ pub async fn change_password(
 pub async fn reset_password(
     state: web::Data<AppState>,
     admin: AdminAuth,
-    id: web::Path<Uuid>,
+    scoped: Scoped<StaffId>,
     body: web::Json<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner().into();
-    let not_found = || ApiError::from(ErrorCode::StaffNotFound);
+    let id = scoped.id();
     let account = state
         .store
         .identity()
         .staff(id)
         .await?
-        .ok_or_else(not_found)?;
-    if !state
-        .store
-        .staffing()
-        .unit_within(account.org_unit_id.into(), admin.scope)
-        .await?
-    {
-        return Err(not_found());
-    }
+        .ok_or_else(|| ApiError::from(ErrorCode::StaffNotFound))?;
     if id == admin.id {
         return Err(ApiError::forbidden(
             "change your own password with POST /staff/me/password",
