@@ -55,10 +55,19 @@ pub struct OutboxBatch {
 
 impl OutboxBatch {
     /// Mark the given rows published and release the rest.
-    pub async fn commit(self, published: &[i64], now: DateTime<Utc>) -> Result<(), StoreError> {
+    ///
+    /// A row's `published_at` is stamped with its own `created_at`, not the
+    /// batch's clock: one stamp shared by a whole batch is a value common to
+    /// unrelated residents' work, and the anonymity test found an anonymous
+    /// tip's work sharing it with its reporter's named work. Only whether a
+    /// row is published matters to the relay.
+    pub async fn commit(self, published: &[i64]) -> Result<(), StoreError> {
         if !published.is_empty() {
             outbox::Entity::update_many()
-                .col_expr(outbox::Column::PublishedAt, now.into())
+                .col_expr(
+                    outbox::Column::PublishedAt,
+                    sea_orm::sea_query::Expr::col(outbox::Column::CreatedAt).into(),
+                )
                 .filter(outbox::Column::Id.is_in(published.iter().copied()))
                 .exec(&self.txn)
                 .await?;

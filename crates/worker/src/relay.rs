@@ -42,7 +42,7 @@ impl Worker {
             }
         }
         let count = published.len();
-        batch.commit(&published, Utc::now()).await?;
+        batch.commit(&published).await?;
         Ok(count)
     }
 }
