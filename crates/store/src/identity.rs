@@ -1,6 +1,7 @@
 //! Residents, staff accounts and refresh tokens.
 
 use crate::entity::{refresh_token, resident, staff};
+use crate::records::StaffRecord;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::Presence;
@@ -158,7 +159,16 @@ impl Identity<'_> {
             .await?)
     }
 
-    pub async fn staff(self, id: StaffId) -> Result<Option<staff::Model>, StoreError> {
+    pub async fn staff(self, id: StaffId) -> Result<Option<StaffRecord>, StoreError> {
+        Ok(self
+            .staff_row(id)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()?)
+    }
+
+    /// The row itself, for the store's own joins.
+    pub(crate) async fn staff_row(self, id: StaffId) -> Result<Option<staff::Model>, StoreError> {
         Ok(staff::Entity::find_by_id(id.as_uuid())
             .one(self.db())
             .await?)
