@@ -152,11 +152,13 @@ impl Identity<'_> {
     pub async fn staff_by_username(
         self,
         username: &str,
-    ) -> Result<Option<staff::Model>, StoreError> {
+    ) -> Result<Option<StaffRecord>, StoreError> {
         Ok(staff::Entity::find()
             .filter(staff::Column::Username.eq(username))
             .one(self.db())
-            .await?)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()?)
     }
 
     pub async fn staff(self, id: StaffId) -> Result<Option<StaffRecord>, StoreError> {

@@ -374,7 +374,6 @@ const ROWS_STILL_HANDED_OUT: &[(&str, &str)] = &[
     ("consultations", "detail"),
     ("consultations", "owner"),
     ("identity", "resident"),
-    ("identity", "staff_by_username"),
     ("identity", "upsert_resident"),
     ("mediations", "detail"),
     ("mediations", "owner"),
