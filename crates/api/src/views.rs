@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use sansuo_domain::ConsultationStatus;
 use sansuo_store::consultations::{ConsultationRecord, OfferedCase};
-use sansuo_store::entity::{offer, staff};
 use sansuo_store::org::CommunityCard;
 use sansuo_store::records::{CaseEventRecord, CaseMessageRecord};
 use sansuo_store::records::{CategoryRecord, OrgUnitRecord};
+use sansuo_store::records::{OfferRecord, StaffRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -297,14 +297,14 @@ pub struct StaffView {
     pub law_firm_id: Option<Uuid>,
 }
 
-impl From<staff::Model> for StaffView {
-    fn from(s: staff::Model) -> Self {
+impl From<StaffRecord> for StaffView {
+    fn from(s: StaffRecord) -> Self {
         Self {
-            id: s.id,
+            id: s.id.as_uuid(),
             username: s.username,
             display_name: s.display_name,
-            role: s.role,
-            org_unit_id: s.org_unit_id,
+            role: s.role.as_str().to_owned(),
+            org_unit_id: s.org_unit_id.as_uuid(),
             law_firm_id: s.law_firm_id,
         }
     }
@@ -401,7 +401,7 @@ pub fn consultation(
     }
 }
 
-pub fn offer_view(offer: &offer::Model, offered: &OfferedCase) -> OfferView {
+pub fn offer_view(offer: &OfferRecord, offered: &OfferedCase) -> OfferView {
     let (service, consultation, mediation, tip) = match offered {
         OfferedCase::Consultation(record) => (
             sansuo_store::consultations::SERVICE,
@@ -440,8 +440,8 @@ pub fn offer_view(offer: &offer::Model, offered: &OfferedCase) -> OfferView {
         ),
     };
     OfferView {
-        id: offer.id,
-        case_id: offer.case_id,
+        id: offer.id.as_uuid(),
+        case_id: offer.case_id.as_uuid(),
         service: service.to_owned(),
         created_at: offer.created_at,
         expires_at: offer.expires_at,

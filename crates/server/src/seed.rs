@@ -411,7 +411,7 @@ async fn existing(store: &Store, community_a: OrgUnitId) -> anyhow::Result<DemoD
     let mut accounts = Vec::with_capacity(DEMO_STAFF.len());
     for spec in DEMO_STAFF {
         if let Some(s) = store.identity().staff_by_username(spec.username).await? {
-            accounts.push(spec.account(s.id.into()));
+            accounts.push(spec.account(s.id));
         }
     }
     Ok(DemoDistrict {

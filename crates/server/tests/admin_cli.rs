@@ -107,7 +107,7 @@ async fn walk_the_bootstrap(database_url: &str) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(root.role, "admin");
+    assert_eq!(root.role, sansuo_domain::StaffRole::Admin);
     assert!(root.active);
     assert!(verify_password(
         "correct horse battery",

@@ -9,6 +9,7 @@ use crate::consultations::OfferedCase;
 use crate::entity::{case, mediation, offer, tip};
 use crate::mediations::{Mediations, NewMediation, insert_mediation, owned_case};
 use crate::offers::{MAX_PENDING_OFFERS_SHOWN, Offers};
+use crate::records::OfferRecord;
 use crate::tips::{NewTip, PUBLIC_ORDER_CATEGORY, Tips, channel, insert_tip, load_owned, move_tip};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -28,7 +29,7 @@ impl Offers<'_> {
         self,
         staff: StaffId,
         now: DateTime<Utc>,
-    ) -> Result<Vec<(offer::Model, OfferedCase)>, StoreError> {
+    ) -> Result<Vec<(OfferRecord, OfferedCase)>, StoreError> {
         let offers = offer::Entity::find()
             .filter(offer::Column::StaffId.eq(staff.as_uuid()))
             .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
@@ -91,10 +92,13 @@ impl Offers<'_> {
                 }
             }
         }
-        Ok(offers
-            .into_iter()
-            .filter_map(|o| offered.remove(&o.case_id).map(|r| (o, r)))
-            .collect())
+        let mut pending = Vec::with_capacity(offers.len());
+        for o in offers {
+            if let Some(r) = offered.remove(&o.case_id) {
+                pending.push((o.try_into()?, r));
+            }
+        }
+        Ok(pending)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Residents, staff accounts and refresh tokens.
 
 use crate::entity::{refresh_token, resident, staff};
+use crate::records::StaffRecord;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::Presence;
@@ -151,14 +152,25 @@ impl Identity<'_> {
     pub async fn staff_by_username(
         self,
         username: &str,
-    ) -> Result<Option<staff::Model>, StoreError> {
+    ) -> Result<Option<StaffRecord>, StoreError> {
         Ok(staff::Entity::find()
             .filter(staff::Column::Username.eq(username))
             .one(self.db())
-            .await?)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()?)
     }
 
-    pub async fn staff(self, id: StaffId) -> Result<Option<staff::Model>, StoreError> {
+    pub async fn staff(self, id: StaffId) -> Result<Option<StaffRecord>, StoreError> {
+        Ok(self
+            .staff_row(id)
+            .await?
+            .map(TryInto::try_into)
+            .transpose()?)
+    }
+
+    /// The row itself, for the store's own joins.
+    pub(crate) async fn staff_row(self, id: StaffId) -> Result<Option<staff::Model>, StoreError> {
         Ok(staff::Entity::find_by_id(id.as_uuid())
             .one(self.db())
             .await?)

@@ -3,15 +3,18 @@
 //! one place and no caller ever sees a column's spelling.
 
 use crate::entity::{
-    case, case_event, case_message, category, duty_shift, mediation_room, open311_key, org_unit,
-    qr_code, tip_photo,
+    case, case_event, case_message, category, duty_shift, mediation_room, offer, open311_key,
+    org_unit, qr_code, staff, tip_photo,
 };
 use crate::rows::split_list;
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
+use sansuo_domain::dispatch::Presence;
 use sansuo_domain::moderation::Moderation;
+use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::org::UnitKind;
 use sansuo_domain::work_order::CaseStatus;
+use sansuo_domain::{CaseId, OfferId, OrgUnitId, StaffId, StaffRole};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
@@ -87,6 +90,103 @@ impl TryFrom<case::Model> for CaseRecord {
             priority: c.priority,
             queued_at: c.queued_at,
             unrouted_at: c.unrouted_at,
+        })
+    }
+}
+
+/// A staff account, as callers read it: role and presence are the
+/// domain's enums. The password hash is here for the password checks and
+/// never printed (`Debug` leaves it out).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaffRecord {
+    pub id: StaffId,
+    pub username: String,
+    pub password_hash: String,
+    pub display_name: String,
+    pub role: StaffRole,
+    pub org_unit_id: OrgUnitId,
+    pub law_firm_id: Option<Uuid>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub presence: Presence,
+    pub presence_changed_at: Option<DateTime<Utc>>,
+    pub last_assigned_at: Option<DateTime<Utc>>,
+    pub session_epoch: i32,
+    pub demo: bool,
+}
+
+impl std::fmt::Debug for StaffRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffRecord")
+            .field("id", &self.id)
+            .field("role", &self.role)
+            .field("org_unit_id", &self.org_unit_id)
+            .field("active", &self.active)
+            .field("presence", &self.presence)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TryFrom<staff::Model> for StaffRecord {
+    type Error = DbErr;
+    fn try_from(s: staff::Model) -> Result<Self, DbErr> {
+        let role: StaffRole = s.role.parse().map_err(|e| corrupt("staff", "role", e))?;
+        let presence: Presence = s
+            .presence
+            .parse()
+            .map_err(|e| corrupt("staff", "presence", e))?;
+        Ok(Self {
+            id: s.id.into(),
+            username: s.username,
+            password_hash: s.password_hash,
+            display_name: s.display_name,
+            role,
+            org_unit_id: s.org_unit_id.into(),
+            law_firm_id: s.law_firm_id,
+            active: s.active,
+            created_at: s.created_at,
+            capacity: s.capacity,
+            presence,
+            presence_changed_at: s.presence_changed_at,
+            last_assigned_at: s.last_assigned_at,
+            session_epoch: s.session_epoch,
+            demo: s.demo,
+        })
+    }
+}
+
+/// An offer of a case to one person, as callers read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferRecord {
+    pub id: OfferId,
+    pub case_id: CaseId,
+    pub staff_id: StaffId,
+    pub status: OfferStatus,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub decline_reason: Option<String>,
+    pub ladder_step: i32,
+}
+
+impl TryFrom<offer::Model> for OfferRecord {
+    type Error = DbErr;
+    fn try_from(o: offer::Model) -> Result<Self, DbErr> {
+        let status: OfferStatus = o
+            .status
+            .parse()
+            .map_err(|e| corrupt("offers", "status", e))?;
+        Ok(Self {
+            id: o.id.into(),
+            case_id: o.case_id.into(),
+            staff_id: o.staff_id.into(),
+            status,
+            created_at: o.created_at,
+            expires_at: o.expires_at,
+            responded_at: o.responded_at,
+            decline_reason: o.decline_reason,
+            ladder_step: o.ladder_step,
         })
     }
 }
@@ -311,6 +411,65 @@ mod tests {
             ..row
         };
         assert!(CategoryRecord::try_from(bad).is_err());
+    }
+
+    #[test]
+    fn a_staff_row_reads_its_enums_and_never_prints_its_hash() {
+        let row = staff::Model {
+            id: Uuid::nil(),
+            username: "lawyer.wang".into(),
+            password_hash: "$argon2id$secret".into(),
+            display_name: "王律师".into(),
+            role: "lawyer".into(),
+            org_unit_id: Uuid::nil(),
+            law_firm_id: None,
+            active: true,
+            created_at: Utc::now(),
+            capacity: 5,
+            presence: "off_duty".into(),
+            presence_changed_at: None,
+            last_assigned_at: None,
+            session_epoch: 0,
+            demo: false,
+        };
+        let record = StaffRecord::try_from(row.clone()).unwrap();
+        assert_eq!(record.role, StaffRole::Lawyer);
+        assert_eq!(record.presence, Presence::OffDuty);
+        assert!(!format!("{record:?}").contains("secret"));
+        let bad_role = staff::Model {
+            role: "judge".into(),
+            ..row.clone()
+        };
+        assert!(StaffRecord::try_from(bad_role).is_err());
+        let bad_presence = staff::Model {
+            presence: "asleep".into(),
+            ..row
+        };
+        assert!(StaffRecord::try_from(bad_presence).is_err());
+    }
+
+    #[test]
+    fn an_offer_row_reads_its_status() {
+        let row = offer::Model {
+            id: Uuid::nil(),
+            case_id: Uuid::nil(),
+            staff_id: Uuid::nil(),
+            status: "pending".into(),
+            created_at: Utc::now(),
+            expires_at: Utc::now(),
+            responded_at: None,
+            decline_reason: None,
+            ladder_step: 0,
+        };
+        assert_eq!(
+            OfferRecord::try_from(row.clone()).unwrap().status,
+            OfferStatus::Pending
+        );
+        let bad = offer::Model {
+            status: "maybe".into(),
+            ..row
+        };
+        assert!(OfferRecord::try_from(bad).is_err());
     }
 }
 

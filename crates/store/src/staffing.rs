@@ -106,7 +106,7 @@ impl Staffing<'_> {
     }
 
     pub async fn profile(self, id: StaffId) -> Result<Option<StaffProfile>, StoreError> {
-        let Some(account) = self.identity().staff(id).await? else {
+        let Some(account) = self.identity().staff_row(id).await? else {
             return Ok(None);
         };
         let mut profiles = self.profiles(vec![account]).await?;

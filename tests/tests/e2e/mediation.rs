@@ -816,7 +816,8 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
         .await
         .unwrap()
         .unwrap()
-        .id;
+        .id
+        .as_uuid();
     let reassign = format!("/api/v1/admin/cases/{id}/reassign");
     expect_error(
         app.post(

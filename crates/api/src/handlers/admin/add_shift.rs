@@ -65,7 +65,7 @@ pub async fn add_shift(
         .staffing()
         .add_duty_shift(
             body.org_unit_id.into(),
-            staff.id.into(),
+            staff.id,
             body.starts_at,
             body.ends_at,
             Utc::now(),

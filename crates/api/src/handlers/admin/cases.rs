@@ -201,7 +201,7 @@ pub async fn reassign_case(
         .identity()
         .staff(body.staff_id.into())
         .await?
-        .filter(|s| s.active && s.role == role.as_str())
+        .filter(|s| s.active && s.role == role)
         .ok_or_else(staff_not_found)?;
     // They must serve the case's community: through their units, their
     // signing or their firm's signings, as the router would see it.
@@ -213,7 +213,7 @@ pub async fn reassign_case(
     let serves = state
         .store
         .staffing()
-        .own_dispatch_snapshot(target.id.into(), Utc::now())
+        .own_dispatch_snapshot(target.id, Utc::now())
         .await?
         .is_some_and(|me| {
             [
@@ -234,7 +234,7 @@ pub async fn reassign_case(
         .offers()
         .reassign_case(
             id,
-            target.id.into(),
+            target.id,
             reason.as_str(),
             context(admin.principal(), &request_id),
         )

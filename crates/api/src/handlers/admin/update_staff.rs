@@ -48,7 +48,7 @@ pub async fn update_staff(
         .staff(id)
         .await?
         .ok_or_else(not_found)?;
-    if account.role == StaffRole::Admin.as_str() && admin.role != StaffRole::Admin {
+    if account.role == StaffRole::Admin && admin.role != StaffRole::Admin {
         return Err(ApiError::forbidden(
             "only an administrator may change administrators",
         ));

@@ -133,7 +133,7 @@ pub async fn reset_password(
             "change your own password with POST /staff/me/password",
         ));
     }
-    if account.role == StaffRole::Admin.as_str() && admin.role != StaffRole::Admin {
+    if account.role == StaffRole::Admin && admin.role != StaffRole::Admin {
         return Err(ApiError::forbidden(
             "only an administrator may reset an administrator's password",
         ));

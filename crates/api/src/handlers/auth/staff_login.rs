@@ -91,11 +91,10 @@ pub async fn staff_login(
         }
     };
     drop(_permit);
-    let role = account.role.parse().map_err(ApiError::internal)?;
     let principal = Principal::Staff {
-        id: account.id.into(),
-        role,
-        scope: account.org_unit_id.into(),
+        id: account.id,
+        role: account.role,
+        scope: account.org_unit_id,
     };
     Ok(web::Json(
         issue_tokens(&state, principal, account.session_epoch).await?,
