@@ -66,7 +66,7 @@ impl OutboxBatch {
             outbox::Entity::update_many()
                 .col_expr(
                     outbox::Column::PublishedAt,
-                    sea_orm::sea_query::Expr::col(outbox::Column::CreatedAt).into(),
+                    sea_orm::sea_query::Expr::col(outbox::Column::CreatedAt),
                 )
                 .filter(outbox::Column::Id.is_in(published.iter().copied()))
                 .exec(&self.txn)
