@@ -189,6 +189,11 @@ pub trait WorkQueue: Send + Sync + 'static {
     /// Counts for one queue.
     async fn stats(&self, queue: &str) -> Result<QueueStats, QueueError>;
 
+    /// How long the earliest due job has been due (now minus its run_at,
+    /// a taken-back lease counting from its expiry); `None` when nothing is
+    /// due. A job that waits long here means the routers cannot keep up.
+    async fn oldest_due(&self, queue: &str) -> Result<Option<Duration>, QueueError>;
+
     /// Is the backend reachable (used by /readyz).
     async fn ping(&self) -> Result<(), QueueError>;
 

@@ -322,6 +322,19 @@ impl WorkQueue for MemoryQueue {
         })
     }
 
+    async fn oldest_due(&self, queue: &str) -> Result<Option<Duration>, QueueError> {
+        let now = now_ms();
+        let mut state = self.lock();
+        let Some(q) = state.queues.get_mut(queue) else {
+            return Ok(None);
+        };
+        q.reclaim(now);
+        Ok(q.due
+            .first()
+            .filter(|(at, _)| *at <= now)
+            .map(|(at, _)| until(*at, now)))
+    }
+
     async fn ping(&self) -> Result<(), QueueError> {
         Ok(())
     }

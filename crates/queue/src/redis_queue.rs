@@ -188,6 +188,20 @@ return {
     )
 });
 
+/// Returns how many ms the earliest due job has been due, or -1 if none.
+/// Takes back expired leases first (due from their expiry).
+static OLDEST_DUE: LazyLock<Script> = LazyLock::new(|| {
+    script(
+        r#"
+local now = now_ms()
+reclaim(now)
+local head = redis.call('ZRANGEBYSCORE', due, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1)
+if head[2] then return now - tonumber(head[2]) end
+return -1
+"#,
+    )
+});
+
 /// Returns {now} or {now, earliest of next run_at and next lease expiry},
 /// both by the server clock so the client can compute a skew-free delay.
 static NEXT_DUE: LazyLock<Script> = LazyLock::new(|| {
@@ -357,6 +371,14 @@ impl WorkQueue for RedisQueue {
             scheduled,
             leased,
         })
+    }
+
+    async fn oldest_due(&self, queue: &str) -> Result<Option<Duration>, QueueError> {
+        let ms: i64 = self
+            .invocation(&OLDEST_DUE, queue)
+            .invoke_async(&mut self.conn.clone())
+            .await?;
+        Ok(u64::try_from(ms).ok().map(Duration::from_millis))
     }
 
     async fn ping(&self) -> Result<(), QueueError> {

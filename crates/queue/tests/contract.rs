@@ -526,6 +526,28 @@ where
     .await;
 }
 
+async fn oldest_due_is_the_earliest_due_jobs_wait(Ctx { q, .. }: Ctx) {
+    assert_eq!(q.oldest_due(Q).await.unwrap(), None, "an empty queue");
+    q.enqueue(Q, job("later"), at(60_000)).await.unwrap();
+    assert_eq!(
+        q.oldest_due(Q).await.unwrap(),
+        None,
+        "a scheduled job is not waiting yet"
+    );
+    q.enqueue(Q, job("new"), at(-1_000)).await.unwrap();
+    q.enqueue(Q, job("old"), at(-5_000)).await.unwrap();
+    let age = q.oldest_due(Q).await.unwrap().expect("two jobs are due");
+    assert!(
+        age >= Duration::from_millis(5_000) && age < Duration::from_secs(60),
+        "the oldest is 5 s overdue, not {age:?}"
+    );
+    // Taken by a router, it no longer waits; the next one does.
+    let d = q.reserve(Q, LONG).await.unwrap().unwrap();
+    assert_eq!(d.job.id, "old");
+    let age = q.oldest_due(Q).await.unwrap().expect("one job is due");
+    assert!(age >= Duration::from_millis(1_000) && age < Duration::from_millis(5_000));
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod memory {
@@ -560,6 +582,7 @@ contract!(
     enqueue_during_lease_is_parked,
     concurrent_reservers_exactly_once,
     stats_counts,
+    oldest_due_is_the_earliest_due_jobs_wait,
     wait_wakes_on_local_enqueue,
     wait_returns_by_next_due,
     wait_returns_by_lease_expiry,

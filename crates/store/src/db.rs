@@ -105,6 +105,14 @@ pub(crate) fn trip_read(case: &crate::entity::case::Model) -> Result<(), StoreEr
     }
 }
 
+/// A connection pool's use at one moment ([`Store::pool_use`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolUse {
+    pub in_use: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 impl Store {
     /// Connect to `postgres://...` or `sqlite://path?mode=rwc`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
@@ -211,6 +219,36 @@ impl Store {
             _ => Migrator::up(&self.db, None).await?,
         }
         Ok(())
+    }
+
+    /// This instance's connections: in use, idle, and the most it opens
+    /// (for the metrics; no round trip).
+    pub fn pool_use(&self) -> PoolUse {
+        let (size, idle, max) = match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.db.get_postgres_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            DbBackend::Sqlite => {
+                let pool = self.db.get_sqlite_connection_pool();
+                (
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                )
+            }
+            _ => (0, 0, 0),
+        };
+        let idle = u32::try_from(idle).unwrap_or(u32::MAX).min(size);
+        PoolUse {
+            in_use: size - idle,
+            idle,
+            max,
+        }
     }
 
     /// A round trip to the database, for readiness checks.

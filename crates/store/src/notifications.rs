@@ -6,6 +6,7 @@ use crate::entity::{notification, subscription_credit};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use sansuo_domain::ResidentId;
+use sansuo_metrics::NotificationResult;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 
@@ -212,6 +213,16 @@ impl Notifications<'_> {
             .filter(notification::Column::Status.eq(status::SENDING))
             .exec(self.db())
             .await?;
+        let result = match status {
+            status::SENT => Some(NotificationResult::sent),
+            status::PENDING => Some(NotificationResult::retried),
+            status::DEAD => Some(NotificationResult::dead),
+            status::NO_CREDIT => Some(NotificationResult::no_credit),
+            _ => None,
+        };
+        if let Some(result) = result {
+            sansuo_metrics::notification(result);
+        }
         Ok(())
     }
 

@@ -17,6 +17,7 @@ use sansuo_domain::catalog::Service;
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::work_order::{FINISHED_STATUSES, RoutingMove};
 use sansuo_domain::{CaseId, OfferId, StaffId};
+use sansuo_metrics::OfferOutcome;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
@@ -275,6 +276,7 @@ impl Offers<'_> {
             notify_resident(&txn, notice, case.id, ctx).await?;
         }
         self.commit_work(txn).await?;
+        sansuo_metrics::offer(OfferOutcome::accepted);
         Ok(case.id.into())
     }
 
@@ -302,6 +304,7 @@ impl Offers<'_> {
         route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
         staff_freed(&txn, staff, ctx).await?;
         self.commit_work(txn).await?;
+        sansuo_metrics::offer(OfferOutcome::declined);
         Ok(case.id.into())
     }
 
@@ -365,6 +368,7 @@ impl Offers<'_> {
             notify_resident(&txn, notice, case.id, ctx).await?;
         }
         self.commit_work(txn).await?;
+        sansuo_metrics::offer(OfferOutcome::claimed);
         Ok(())
     }
 

@@ -134,4 +134,19 @@ impl Outbox<'_> {
             .count(self.db())
             .await?)
     }
+
+    /// How many rows wait to be relayed, and when the oldest was committed
+    /// (for the metrics' outbox lag). Both read the partial index of
+    /// unpublished rows, never the published history.
+    pub async fn lag(self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        let backlog = self.backlog().await?;
+        let oldest = outbox::Entity::find()
+            .filter(outbox::Column::PublishedAt.is_null())
+            .order_by_asc(outbox::Column::Id)
+            .limit(1)
+            .one(self.db())
+            .await?
+            .map(|row| row.created_at);
+        Ok((backlog, oldest))
+    }
 }

@@ -24,6 +24,7 @@ use sansuo_domain::work_order::{CaseStatus, RoutingMove};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, StaffId,
 };
+use sansuo_metrics::OfferOutcome;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, JoinType, QueryFilter, QueryOrder,
@@ -349,6 +350,7 @@ impl Routing<'_> {
         )
         .await?;
         self.commit_work(txn).await?;
+        sansuo_metrics::offer(OfferOutcome::offered);
         Ok(offer_id)
     }
 
@@ -436,7 +438,9 @@ impl Routing<'_> {
         self.routing_move(case, RoutingMove::Unroute, reason, request_id, now, |u| {
             place_on_ladder(u, case, at, now).col_expr(case::Column::UnroutedAt, Expr::value(now))
         })
-        .await
+        .await?;
+        sansuo_metrics::case_unrouted();
+        Ok(())
     }
 
     /// Expire an offer whose deadline has passed; the case waits on its step
@@ -504,6 +508,7 @@ impl Routing<'_> {
         .await?;
         route_again(&txn, case.id, request_id, now).await?;
         self.commit_work(txn).await?;
+        sansuo_metrics::offer(OfferOutcome::expired);
         Ok(true)
     }
 
@@ -550,6 +555,7 @@ impl Routing<'_> {
         )
         .await?;
         self.commit_work(txn).await?;
+        sansuo_metrics::sla_breach(clock);
         Ok(true)
     }
 
@@ -707,6 +713,17 @@ impl Routing<'_> {
             .into_iter()
             .map(|c| Ok(CaseRecord::try_from(c)?))
             .collect()
+    }
+
+    /// How many cases wait in the coordinators' unrouted queue (for the
+    /// metrics; the status index narrows it to pooled cases).
+    pub async fn unrouted_count(self) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        Ok(case::Entity::find()
+            .filter(case::Column::Status.eq(ConsultationStatus::Pooled.as_str()))
+            .filter(case::Column::UnroutedAt.is_not_null())
+            .count(self.db())
+            .await?)
     }
 
     /// Every workflow, by name.
