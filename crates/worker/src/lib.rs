@@ -27,12 +27,16 @@ pub use reconcile::ReconcileReport;
 use chrono::{DateTime, Utc};
 use sansuo_domain::notify::{NotificationEvent, TemplateSettings};
 use sansuo_domain::work::{Work, WorkError};
-use sansuo_queue::SharedQueue;
+use sansuo_queue::{Delivery, SharedQueue};
 use sansuo_store::Store;
 use sansuo_wechat::{MiniprogramState, WechatClient};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tracing::{info, warn};
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -78,20 +82,82 @@ pub struct Worker {
     /// Checks resident text that could not be checked when written; `None`
     /// without WeChat credentials (demo), where text passes unchecked.
     wechat: Option<WechatClient>,
+    life: Arc<Life>,
 }
 
-/// The running tasks; dropping it leaves them running, `shutdown` stops them.
+/// What the clones of one worker share to stop together: the stop signal
+/// and the deliveries its routers hold at this moment.
+struct Life {
+    stop: watch::Sender<bool>,
+    held: Mutex<HashMap<u64, (&'static str, Delivery)>>,
+    next: AtomicU64,
+}
+
+impl Life {
+    fn new() -> Self {
+        Self {
+            stop: watch::Sender::new(false),
+            held: Mutex::default(),
+            next: AtomicU64::new(0),
+        }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (&'static str, Delivery)>> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The running tasks; dropping it leaves them running. `stop` ends them
+/// gracefully (what SIGTERM does), `shutdown` at once (a crash).
 pub struct WorkerHandle {
     tasks: Vec<JoinHandle<()>>,
+    worker: Worker,
+}
+
+/// What a graceful stop did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct StopReport {
+    /// Tasks that finished their step and ended by themselves.
+    pub finished: usize,
+    /// Tasks still busy when the grace ran out, ended mid-step.
+    pub aborted: usize,
+    /// Job leases those tasks held, given back due now.
+    pub released: usize,
 }
 
 impl WorkerHandle {
-    /// Stop the tasks. Safe at any point: every step is a transaction or an
-    /// at-least-once delivery that another instance or the reconciler redoes.
+    /// Stop the tasks at once, leases and all. Safe at any point: every
+    /// step is a transaction or an at-least-once delivery that another
+    /// instance or the reconciler redoes (a held job after its lease).
     pub fn shutdown(self) {
         for task in self.tasks {
             task.abort();
         }
+    }
+
+    /// Stop gracefully: no task starts another step (job, relay batch,
+    /// reconciliation); each gets until `grace` to finish the one it is
+    /// in. A job still running then is abandoned and its lease given back
+    /// due now, so another instance runs it at once instead of after the
+    /// lease (its handler is idempotent, like every redelivery).
+    pub async fn stop(self, grace: Duration) -> StopReport {
+        let WorkerHandle { tasks, worker } = self;
+        worker.life.stop.send_replace(true);
+        let deadline = tokio::time::Instant::now() + grace;
+        let mut report = StopReport::default();
+        for mut task in tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_ok() {
+                report.finished += 1;
+            } else {
+                task.abort();
+                let _ = task.await;
+                report.aborted += 1;
+            }
+        }
+        report.released = worker.release_held().await;
+        sansuo_metrics::leases_released(report.released as u64);
+        info!(?report, "worker stopped");
+        report
     }
 }
 
@@ -107,7 +173,44 @@ impl Worker {
             queue,
             config,
             wechat,
+            life: Arc::new(Life::new()),
         }
+    }
+
+    /// Whether a graceful stop was asked for (see [`WorkerHandle::stop`]).
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.life.stop.subscribe()
+    }
+
+    /// Remember a delivery while its handler runs (released if the handler
+    /// is abandoned at a stop); returns the key to forget it by.
+    pub(crate) fn hold(&self, queue: &'static str, delivery: &Delivery) -> u64 {
+        let key = self.life.next.fetch_add(1, Ordering::Relaxed);
+        self.life.held().insert(key, (queue, delivery.clone()));
+        key
+    }
+
+    pub(crate) fn forget(&self, key: u64) {
+        self.life.held().remove(&key);
+    }
+
+    /// Give back every lease still held (their handlers were abandoned):
+    /// due now, for whichever router asks first. Returns how many were.
+    async fn release_held(&self) -> usize {
+        let held: Vec<(&'static str, Delivery)> =
+            self.life.held().drain().map(|(_, held)| held).collect();
+        let mut released = 0;
+        for (queue, delivery) in held {
+            match self.queue.retry_at(queue, &delivery, Utc::now()).await {
+                Ok(true) => released += 1,
+                // Acked or taken back meanwhile: nothing is held any more.
+                Ok(false) => {}
+                Err(err) => {
+                    warn!(job_id = %delivery.job.id, error = %err, "could not release a job lease; it runs again after the lease")
+                }
+            }
+        }
+        released
     }
 
     /// Put `work` on the routing queue, due at `at` (timers the worker arms
@@ -134,6 +237,8 @@ impl Worker {
     }
 
     pub fn spawn(&self) -> WorkerHandle {
+        // A worker stopped before may be started again (tests do).
+        self.life.stop.send_replace(false);
         let relay = self.clone();
         let reconciler = self.clone();
         let mut tasks = vec![
@@ -147,7 +252,10 @@ impl Worker {
             let router = self.clone();
             tasks.push(tokio::spawn(async move { router.run_router().await }));
         }
-        WorkerHandle { tasks }
+        WorkerHandle {
+            tasks,
+            worker: self.clone(),
+        }
     }
 }
 

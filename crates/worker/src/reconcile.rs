@@ -36,8 +36,15 @@ impl Worker {
     pub(crate) async fn run_reconciler(self) {
         let mut tick = tokio::time::interval(self.config.reconcile_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut stop = self.stop_signal();
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow_and_update() {
+                return;
+            }
             match self.reconcile_once().await {
                 // A first rebuild at start-up is routine; finding lost work is news.
                 Ok(report) if report.expired_offers + report.republished_cases > 0 => {

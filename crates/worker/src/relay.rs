@@ -8,15 +8,20 @@ const BATCH: u64 = 100;
 impl Worker {
     pub(crate) async fn run_relay(self) {
         let signal = self.store.work_signal();
-        loop {
+        let mut stop = self.stop_signal();
+        while !*stop.borrow_and_update() {
             match self.relay_once().await {
                 Ok(n) if n as u64 == BATCH => continue,
                 Ok(_) => {}
                 Err(err) => warn!(error = %err, "outbox relay failed; retrying"),
             }
             // Sleep until the store commits new work in this instance, or
-            // the poll interval passes (rows committed by other instances).
-            signal.wait(self.config.idle_poll).await;
+            // the poll interval passes (rows committed by other instances),
+            // or the worker stops (rows left are another instance's).
+            tokio::select! {
+                () = signal.wait(self.config.idle_poll) => {}
+                _ = stop.changed() => {}
+            }
         }
     }
 

@@ -21,15 +21,21 @@ fn backoff(attempt: u32) -> Duration {
 
 impl Worker {
     pub(crate) async fn run_router(self) {
-        loop {
+        let mut stop = self.stop_signal();
+        while !*stop.borrow_and_update() {
             match self.process_one().await {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(err) => warn!(error = %err, "router could not reach the queue"),
             }
-            if let Err(err) = self.queue.wait(ROUTING_QUEUE, self.config.idle_poll).await {
-                warn!(error = %err, "router could not wait on the queue");
-                tokio::time::sleep(self.config.idle_poll).await;
+            tokio::select! {
+                waited = self.queue.wait(ROUTING_QUEUE, self.config.idle_poll) => {
+                    if let Err(err) = waited {
+                        warn!(error = %err, "router could not wait on the queue");
+                        tokio::time::sleep(self.config.idle_poll).await;
+                    }
+                }
+                _ = stop.changed() => {}
             }
         }
     }
@@ -56,7 +62,12 @@ impl Worker {
             attempt = delivery.attempt,
             request_id = delivery.job.request_id.as_deref().unwrap_or(""),
         );
-        self.finish(queue, delivery).instrument(span).await?;
+        // Held while it runs: a stop that abandons the handler gives the
+        // lease back instead of leaving it to expire.
+        let held = self.hold(queue, &delivery);
+        let finished = self.finish(queue, delivery).instrument(span).await;
+        self.forget(held);
+        finished?;
         Ok(true)
     }
 
