@@ -1,8 +1,8 @@
 //! Start-up: connect, migrate, wire the queue, the WeChat client, the
 //! background worker and the HTTP server.
 
-use crate::config::PhotoStoreSetting;
-use crate::config::{Config, DatabaseSettings, redact_url};
+use crate::config::{Config, DatabaseSettings, MetricsExposure, PhotoStoreSetting, redact_url};
+use crate::metrics::MetricsState;
 use actix_web::{App, HttpServer, middleware::from_fn};
 use anyhow::Context;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -15,15 +15,23 @@ use sansuo_store::Store;
 use sansuo_store::photos::DbPhotoStore;
 use sansuo_vault::Pseudonymiser;
 use sansuo_wechat::{MemoryTokenCache, RedisTokenCache, TokenCache, WechatClient, WechatConfig};
-use sansuo_worker::{Worker, WorkerConfig, WorkerHandle};
+use sansuo_worker::{StopReport, Worker, WorkerConfig, WorkerHandle};
 use secrecy::ExposeSecret;
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How long a stopping worker's jobs get to finish before their leases are
+/// given back (after the HTTP server drained for up to [`DRAIN_SECS`]).
+pub const WORKER_STOP_GRACE: Duration = Duration::from_secs(5);
+/// How long in-flight requests get to finish after SIGTERM or SIGINT.
+pub const DRAIN_SECS: u64 = 10;
+
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
+    /// The listener of `SANSUO_METRICS_ADDR`, if set, and its port.
+    metrics_server: Option<(u16, actix_web::dev::Server)>,
     worker_handle: WorkerHandle,
     pub store: Store,
     pub queue: SharedQueue,
@@ -247,11 +255,27 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let cors_origins = config.cors_origins.clone();
+        // `/metrics` on the API port only when configured so (see
+        // `MetricsExposure`); on a port of its own, below.
+        let metrics_on_api_port = match &config.metrics {
+            MetricsExposure::ApiPort { token } => Some(MetricsState::new(
+                store.clone(),
+                queue.clone(),
+                token.clone(),
+            )),
+            MetricsExposure::Off => {
+                tracing::info!(
+                    "metrics are not served: set SANSUO_METRICS_ADDR (a port of their own) or SANSUO_METRICS_TOKEN"
+                );
+                None
+            }
+            MetricsExposure::OwnPort { .. } => None,
+        };
         let server = HttpServer::new(move || {
             use sansuo_api::middleware as mw;
-            // The last `wrap` is the outermost: request id and its log line,
-            // headers, CORS, body limits, text hygiene, then panics caught nearest
-            // the routes.
+            // The last `wrap` is the outermost: the request's timing, request
+            // id and its log line, headers, CORS, body limits, text hygiene,
+            // then panics caught nearest the routes.
             App::new()
                 .wrap(from_fn(mw::catch_panic))
                 .wrap(from_fn(mw::input_hygiene))
@@ -259,15 +283,45 @@ impl Application {
                 .wrap(cors(&cors_origins))
                 .wrap(from_fn(mw::security_headers))
                 .wrap(from_fn(mw::request_id))
+                .wrap(from_fn(crate::metrics::track))
+                .configure(|cfg| {
+                    if let Some(metrics) = &metrics_on_api_port {
+                        crate::metrics::mount(cfg, metrics.clone());
+                    }
+                })
                 .configure(|cfg| sansuo_api::mount(cfg, state.clone(), spec.clone()))
         })
         .listen(listener)?
-        .shutdown_timeout(10)
+        // SIGTERM/SIGINT: stop accepting, give in-flight requests this long,
+        // then `run_until_stopped` stops the worker.
+        .shutdown_timeout(DRAIN_SECS)
         .run();
+        let metrics_server = match &config.metrics {
+            MetricsExposure::OwnPort { addr, token } => {
+                let listener = TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on SANSUO_METRICS_ADDR {addr}"))?;
+                let metrics_port = listener.local_addr()?.port();
+                let metrics = MetricsState::new(store.clone(), queue.clone(), token.clone());
+                let server = HttpServer::new(move || {
+                    App::new().configure(|cfg| crate::metrics::mount(cfg, metrics.clone()))
+                })
+                .workers(1)
+                .listen(listener)?
+                // Stopped with the API server, not by the signal itself, so
+                // the instance stays observable while it drains.
+                .disable_signals()
+                .shutdown_timeout(1)
+                .run();
+                tracing::info!(port = metrics_port, "metrics listening");
+                Some((metrics_port, server))
+            }
+            _ => None,
+        };
         let worker_handle = worker.spawn();
         Ok(Self {
             port,
             server,
+            metrics_server,
             worker_handle,
             store,
             queue,
@@ -279,11 +333,35 @@ impl Application {
         self.port
     }
 
-    /// Serve until SIGINT/SIGTERM (or the server handle stops it), then stop
-    /// the background tasks. In-flight requests get ten seconds to finish.
+    /// The port of `SANSUO_METRICS_ADDR`, when metrics have one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Serve until SIGTERM or SIGINT (or the server handle stops it), then
+    /// stop gracefully: the listener closes at once, in-flight requests get
+    /// [`DRAIN_SECS`] to finish (what they commit is in the outbox, relayed
+    /// by this worker meanwhile or by any other instance), then the worker
+    /// stops taking jobs, gets [`WORKER_STOP_GRACE`] to finish the ones it
+    /// runs, and gives back the leases of any still running, so another
+    /// instance takes them at once instead of after the lease.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics_server.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let result = self.server.await;
-        self.worker_handle.shutdown();
+        tracing::info!("requests drained; stopping the worker");
+        let report = self.worker_handle.stop(WORKER_STOP_GRACE).await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
+        tracing::info!(
+            released_leases = report.released,
+            abandoned_jobs = report.aborted,
+            "stopped"
+        );
         result
     }
 
@@ -293,14 +371,20 @@ impl Application {
         let Application {
             port,
             server,
+            metrics_server,
             worker_handle,
             store,
             queue,
             worker,
         } = self;
         tokio::spawn(server);
+        let metrics_port = metrics_server.map(|(port, server)| {
+            tokio::spawn(server);
+            port
+        });
         RunningApplication {
             port,
+            metrics_port,
             server_handle,
             worker_handle: Some(worker_handle),
             store,
@@ -313,6 +397,8 @@ impl Application {
 /// A server running in the background.
 pub struct RunningApplication {
     pub port: u16,
+    /// The port of `SANSUO_METRICS_ADDR`, when metrics have one.
+    pub metrics_port: Option<u16>,
     server_handle: actix_web::dev::ServerHandle,
     worker_handle: Option<WorkerHandle>,
     pub store: Store,
@@ -328,5 +414,21 @@ impl RunningApplication {
             worker.shutdown();
         }
         self.server_handle.stop(false).await;
+    }
+
+    /// Stop the background worker as SIGTERM does (see
+    /// [`WorkerHandle::stop`]); the API keeps serving.
+    pub async fn stop_worker(&mut self, grace: Duration) -> Option<StopReport> {
+        match self.worker_handle.take() {
+            Some(worker) => Some(worker.stop(grace).await),
+            None => None,
+        }
+    }
+
+    /// Start the background worker again after [`Self::stop_worker`].
+    pub fn start_worker(&mut self) {
+        if self.worker_handle.is_none() {
+            self.worker_handle = Some(self.worker.spawn());
+        }
     }
 }

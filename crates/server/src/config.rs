@@ -21,6 +21,7 @@ pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes";
 /// The placeholder of `SANSUO_TIP_KEY` in the example; refused everywhere.
 pub const EXAMPLE_TIP_KEY: &str = "REPLACE-WITH-openssl-rand-hex-32";
 const MIN_JWT_SECRET_BYTES: usize = 32;
+const MIN_METRICS_TOKEN_BYTES: usize = 16;
 
 #[derive(Clone)]
 pub struct WechatSettings {
@@ -85,6 +86,83 @@ pub struct Config {
     /// Per-action overrides of the resident write limits
     /// (`SANSUO_RATE_LIMITS`; the defaults are `domain::limits`).
     pub write_limits: sansuo_domain::limits::WritePolicies,
+    /// Who may read `/metrics`, and where (`SANSUO_METRICS_ADDR`,
+    /// `SANSUO_METRICS_TOKEN`).
+    pub metrics: MetricsExposure,
+}
+
+/// Where the Prometheus metrics are served. They hold no personal data, but
+/// they show the district's workload, so production never serves them to
+/// anyone who asks on the public port.
+#[derive(Clone)]
+pub enum MetricsExposure {
+    /// Production without either setting: not served (a start-up line says
+    /// how to turn them on).
+    Off,
+    /// `/metrics` on the API port: in the demo without a token, or with
+    /// `SANSUO_METRICS_TOKEN` (a bearer token the scraper sends).
+    ApiPort { token: Option<SecretString> },
+    /// `SANSUO_METRICS_ADDR`: a listener of its own that serves only
+    /// `/metrics` (a port the load balancer does not forward, reachable as
+    /// the network policy allows), with the token too if one is set.
+    OwnPort {
+        addr: SocketAddr,
+        token: Option<SecretString>,
+    },
+}
+
+impl MetricsExposure {
+    fn read(
+        addr: Option<String>,
+        token: Option<String>,
+        bind: SocketAddr,
+        demo: bool,
+        problems: &mut Vec<String>,
+    ) -> Self {
+        let token = token.and_then(|token| {
+            if token.len() < MIN_METRICS_TOKEN_BYTES || token.chars().any(char::is_whitespace) {
+                problems.push(format!(
+                    "SANSUO_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_BYTES} bytes without spaces (e.g. `openssl rand -hex 32`)"
+                ));
+                None
+            } else {
+                Some(SecretString::from(token))
+            }
+        });
+        match addr {
+            Some(raw) => match raw.parse::<SocketAddr>() {
+                Ok(addr) if addr.port() != 0 && addr.port() == bind.port() => {
+                    problems.push(format!(
+                        "SANSUO_METRICS_ADDR=`{raw}` must use another port than SANSUO_BIND ({bind})"
+                    ));
+                    MetricsExposure::Off
+                }
+                Ok(addr) => MetricsExposure::OwnPort { addr, token },
+                Err(_) => {
+                    problems.push(format!(
+                        "SANSUO_METRICS_ADDR=`{raw}` must be an address like 0.0.0.0:9090"
+                    ));
+                    MetricsExposure::Off
+                }
+            },
+            None if token.is_some() || demo => MetricsExposure::ApiPort { token },
+            None => MetricsExposure::Off,
+        }
+    }
+}
+
+impl fmt::Debug for MetricsExposure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetricsExposure::Off => f.write_str("off"),
+            MetricsExposure::ApiPort { token } => {
+                write!(f, "api port (token: {})", token.is_some())
+            }
+            MetricsExposure::OwnPort { addr, token } => {
+                write!(f, "{addr} (token: {})", token.is_some())
+            }
+        }
+    }
 }
 
 /// Where tip photos' bytes live.
@@ -109,6 +187,7 @@ impl fmt::Debug for Config {
             .field("data_keys", &self.data_keys)
             .field("demo_key_file", &self.demo_key_file)
             .field("demo", &self.demo)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -422,6 +501,14 @@ impl Config {
             }),
         };
 
+        let metrics = MetricsExposure::read(
+            get("SANSUO_METRICS_ADDR"),
+            get("SANSUO_METRICS_TOKEN"),
+            bind,
+            demo,
+            &mut problems,
+        );
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -452,6 +539,7 @@ impl Config {
             photo_store,
             cors_origins,
             write_limits,
+            metrics,
         })
     }
 
@@ -690,6 +778,60 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("SANSUO_TRUSTED_PROXIES: `proxy`"), "{err}");
+    }
+
+    #[test]
+    fn metrics_are_off_in_production_unless_a_port_or_token_is_set_and_bad_ones_are_named() {
+        let mut vars = vars(&[
+            ("SANSUO_WECHAT_APP_ID", "wx1"),
+            ("SANSUO_WECHAT_APP_SECRET", "s"),
+            ("SANSUO_JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("SANSUO_TIP_KEY", "fedcba9876543210fedcba9876543210"),
+        ]);
+        let config = Config::from_vars(&vars, false).unwrap();
+        assert!(matches!(config.metrics, MetricsExposure::Off));
+        let demo = Config::from_vars(&HashMap::new(), true).unwrap();
+        assert!(matches!(
+            demo.metrics,
+            MetricsExposure::ApiPort { token: None }
+        ));
+
+        vars.insert("SANSUO_METRICS_TOKEN".into(), "0123456789abcdef0123".into());
+        let config = Config::from_vars(&vars, false).unwrap();
+        assert!(matches!(
+            config.metrics,
+            MetricsExposure::ApiPort { token: Some(_) }
+        ));
+        assert!(
+            !format!("{config:?}").contains("0123456789abcdef0123"),
+            "the token stays out of logs"
+        );
+        vars.insert("SANSUO_METRICS_ADDR".into(), "127.0.0.1:9090".into());
+        let config = Config::from_vars(&vars, false).unwrap();
+        assert!(matches!(
+            config.metrics,
+            MetricsExposure::OwnPort { token: Some(_), .. }
+        ));
+
+        vars.insert("SANSUO_METRICS_TOKEN".into(), "short".into());
+        vars.insert("SANSUO_METRICS_ADDR".into(), "nine-oh-nine-oh".into());
+        let errors = Config::from_vars(&vars, false).unwrap_err().to_string();
+        assert!(
+            errors.contains("SANSUO_METRICS_TOKEN must be at least 16 bytes"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("SANSUO_METRICS_ADDR=`nine-oh-nine-oh`"),
+            "{errors}"
+        );
+        vars.remove("SANSUO_METRICS_TOKEN");
+        vars.insert("SANSUO_BIND".into(), "0.0.0.0:8080".into());
+        vars.insert("SANSUO_METRICS_ADDR".into(), "0.0.0.0:8080".into());
+        let errors = Config::from_vars(&vars, false).unwrap_err().to_string();
+        assert!(
+            errors.contains("must use another port than SANSUO_BIND"),
+            "{errors}"
+        );
     }
 
     #[test]

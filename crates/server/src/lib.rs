@@ -6,6 +6,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod config;
 pub mod demo_key;
+pub mod metrics;
 pub mod seed;
 pub mod telemetry;
 
