@@ -197,6 +197,7 @@ pub struct TestApp {
     pub redis_prefix: String,
     sandbox: Sandbox,
     config: Config,
+    vars: HashMap<String, String>,
 }
 
 impl TestApp {
@@ -324,6 +325,7 @@ impl TestApp {
             redis_prefix,
             sandbox,
             config,
+            vars,
         }
     }
 
@@ -344,6 +346,13 @@ impl TestApp {
             .await
             .expect("sibling starts")
             .spawn()
+    }
+
+    /// The environment this server was configured from: another instance
+    /// started as a process (`sansuo serve`) with it shares this test's
+    /// database, Redis prefix, secrets and fake WeChat.
+    pub fn server_env(&self) -> HashMap<String, String> {
+        self.vars.clone()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -17,6 +17,7 @@ mod mediation;
 mod moderation;
 mod notifications;
 mod open311;
+mod ops;
 mod phone;
 mod push;
 mod qrcodes;
