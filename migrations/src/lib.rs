@@ -26,6 +26,7 @@ mod m20261124_000017_mediation_resident_side;
 mod m20261124_000018_open311_public;
 mod m20261202_000001_tip_anonymity;
 mod m20261202_090000_sessions;
+mod m20261202_120000_setup_edits;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000018_open311_public::Migration),
             Box::new(m20261202_000001_tip_anonymity::Migration),
             Box::new(m20261202_090000_sessions::Migration),
+            Box::new(m20261202_120000_setup_edits::Migration),
         ]
     }
 }
