@@ -27,6 +27,7 @@ mod m20261124_000018_open311_public;
 mod m20261202_000001_tip_anonymity;
 mod m20261202_090000_sessions;
 mod m20261202_120000_outbox_unpublished;
+mod m20261202_120000_setup_edits;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_tip_anonymity::Migration),
             Box::new(m20261202_090000_sessions::Migration),
             Box::new(m20261202_120000_outbox_unpublished::Migration),
+            Box::new(m20261202_120000_setup_edits::Migration),
         ]
     }
 }

@@ -419,6 +419,25 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Response {
+        self.http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// GET `path`, expect 200 and read the body as `T`.
     pub async fn get_as<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
         expect_json(self.get(path, token).await, StatusCode::OK).await

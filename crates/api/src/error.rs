@@ -100,6 +100,7 @@ error_codes! {
     ShiftNotFound = ("shift_not_found", NOT_FOUND, "no such shift"),
     RoomNotFound = ("room_not_found", NOT_FOUND, "no such mediation room"),
     LawFirmNotFound = ("law_firm_not_found", NOT_FOUND, "no such law firm"),
+    SigningNotFound = ("signing_not_found", NOT_FOUND, "no such signing"),
     WorkflowNotFound = ("workflow_not_found", NOT_FOUND, "no such workflow"),
     CalendarDayNotFound = ("calendar_day_not_found", NOT_FOUND, "that date has no override"),
     HeldTextNotFound = ("held_text_not_found", NOT_FOUND, "no such held text"),
@@ -119,6 +120,8 @@ error_codes! {
     AlreadyRated = ("already_rated", CONFLICT, "you have rated this already"),
     AlreadyAnswered = ("already_answered", CONFLICT, "you have answered the follow-up visit already"),
     TooManyPhotos = ("too_many_photos", CONFLICT, "the tip has as many photos as it may have"),
+    UnitInUse = ("unit_in_use", CONFLICT, "the unit still holds open work (units, staff, communities, cases or booked sessions); move or finish it first"),
+    RoomInUse = ("room_in_use", CONFLICT, "the room has sessions booked ahead; move or cancel them first"),
     // 413
     BodyTooLarge = ("body_too_large", PAYLOAD_TOO_LARGE, "the body is too large"),
     FieldTooLarge = ("field_too_large", PAYLOAD_TOO_LARGE, "a multipart field is too large"),

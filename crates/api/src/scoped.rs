@@ -21,7 +21,7 @@ use crate::{ApiError, auth::Principal};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use futures::future::LocalBoxFuture;
 use sansuo_domain::{CaseId, OrgUnitId, StaffId};
-use sansuo_store::scope::{InScope, ShiftId};
+use sansuo_store::scope::{FirmId, InScope, ManagedRoom, ShiftId};
 use std::ops::Deref;
 use uuid::Uuid;
 
@@ -55,6 +55,14 @@ impl PathId for OrgUnitId {
 
 impl PathId for StaffId {
     const NOT_FOUND: ErrorCode = ErrorCode::StaffNotFound;
+}
+
+impl PathId for ManagedRoom {
+    const NOT_FOUND: ErrorCode = ErrorCode::RoomNotFound;
+}
+
+impl PathId for FirmId {
+    const NOT_FOUND: ErrorCode = ErrorCode::LawFirmNotFound;
 }
 
 impl PathId for ShiftId {

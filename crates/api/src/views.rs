@@ -465,6 +465,8 @@ pub struct OrgUnitView {
     pub address: Option<String>,
     pub office_hours: Option<String>,
     pub services: Vec<String>,
+    /// False: deactivated (takes no new work; its history stays).
+    pub active: bool,
 }
 
 impl From<OrgUnitRecord> for OrgUnitView {
@@ -479,6 +481,7 @@ impl From<OrgUnitRecord> for OrgUnitView {
             scene: u.scene,
             address: u.address,
             office_hours: u.office_hours,
+            active: u.active,
         }
     }
 }
@@ -682,6 +685,9 @@ pub struct CreditList {
 // The response types defined beside their handlers, re-exported so clients
 // in Rust (the end-to-end tests) read one path: `sansuo_api::views::*`.
 pub use crate::handlers::admin::cases::{RoutingCasePage, RoutingCaseView};
+pub use crate::handlers::admin::categories::{CategoryDetailList, CategoryDetailView};
+pub use crate::handlers::admin::law_firms::{LawFirmList, LawFirmView};
+pub use crate::handlers::admin::lawyer_signings::{LawyerSigningList, LawyerSigningView};
 pub use crate::handlers::admin::mediation_report::MediationReportView;
 pub use crate::handlers::admin::open311_keys::{IssuedOpen311Key, Open311KeyList, Open311KeyView};
 pub use crate::handlers::admin::stats_live::{

@@ -1,12 +1,25 @@
 //! The category catalogue and the public-holiday calendar, as stored.
 
 use crate::entity::{calendar_day, category, workflow};
+use crate::records::CategoryRecord;
 use crate::{Store, StoreError};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use sansuo_domain::calendar::{BusinessCalendar, DayOverride, PublishedYear};
 use sansuo_domain::catalog::{CatalogError, CatalogFile};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+/// An administrator's change to a category: each `Some` replaces the value.
+#[derive(Debug, Default)]
+pub struct CategoryEdit<'a> {
+    pub name_zh: Option<&'a str>,
+    pub name_en: Option<&'a str>,
+    pub anonymous_allowed: Option<bool>,
+    pub urgent: Option<bool>,
+    pub open311_public: Option<bool>,
+    /// The workflow names and the services they bring, checked by the caller.
+    pub workflows: Option<(&'a [String], &'a [&'a str])>,
+}
 
 /// The category catalogue and the business calendar.
 ///
@@ -81,6 +94,7 @@ impl Catalog<'_> {
                 urgent: Set(c.urgent),
                 open311_public: Set(c.open311_public),
                 workflows: Set(c.workflows.join(",")),
+                edited_at: Set(None),
             })
             .on_conflict(
                 OnConflict::column(category::Column::Code)
@@ -97,6 +111,10 @@ impl Catalog<'_> {
                         category::Column::Open311Public,
                         category::Column::Workflows,
                     ])
+                    // An administrator's edit outlives restarts.
+                    .action_and_where(
+                        Expr::col((category::Entity, category::Column::EditedAt)).is_null(),
+                    )
                     .to_owned(),
             )
             .exec_without_returning(&txn)
@@ -111,6 +129,93 @@ impl Catalog<'_> {
         txn.commit().await?;
         self.reference().clear();
         Ok(())
+    }
+
+    /// An administrator's edit of one category (each `Some` replaces the
+    /// value), stamped so the start-up sync leaves it alone. A new
+    /// workflow list brings its services (`services`, from the workflows).
+    /// Sub-items that inherited the old list or flag (had the parent's
+    /// value) inherit the new one; their own names and differing values stay.
+    pub async fn edit_category(
+        self,
+        code: &str,
+        edit: CategoryEdit<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        use category::Column;
+        let txn = self.begin_write().await?;
+        let Some(current) = category::Entity::find_by_id(code.to_owned())
+            .one(&txn)
+            .await?
+        else {
+            return Err(StoreError::NotFound);
+        };
+        let mut update = category::Entity::update_many()
+            .col_expr(Column::EditedAt, Expr::value(now))
+            .filter(Column::Code.eq(code));
+        if let Some(name) = edit.name_zh {
+            update = update.col_expr(Column::NameZh, Expr::value(name));
+        }
+        if let Some(name) = edit.name_en {
+            update = update.col_expr(Column::NameEn, Expr::value(name));
+        }
+        // A flag a sub-item inherited (it had the parent's value) follows
+        // the parent's new one; a sub-item's own differing value stays.
+        let flags = [
+            (Column::AnonymousAllowed, edit.anonymous_allowed, current.anonymous_allowed),
+            (Column::Urgent, edit.urgent, current.urgent),
+            (Column::Open311Public, edit.open311_public, current.open311_public),
+        ];
+        for (column, new, old) in flags {
+            let Some(new) = new else { continue };
+            update = update.col_expr(column, Expr::value(new));
+            if new != old {
+                category::Entity::update_many()
+                    .col_expr(column, Expr::value(new))
+                    .col_expr(Column::EditedAt, Expr::value(now))
+                    .filter(Column::ParentCode.eq(code))
+                    .filter(column.eq(old))
+                    .exec(&txn)
+                    .await?;
+            }
+        }
+        if let Some((workflows, services)) = edit.workflows {
+            let (workflows, services) = (workflows.join(","), services.join(","));
+            update = update
+                .col_expr(Column::Workflows, Expr::value(workflows.clone()))
+                .col_expr(Column::Services, Expr::value(services.clone()));
+            category::Entity::update_many()
+                .col_expr(Column::Workflows, Expr::value(workflows))
+                .col_expr(Column::Services, Expr::value(services))
+                .col_expr(Column::EditedAt, Expr::value(now))
+                .filter(Column::ParentCode.eq(code))
+                .filter(Column::Workflows.eq(current.workflows))
+                .exec(&txn)
+                .await?;
+        }
+        update.exec(&txn).await?;
+        txn.commit().await?;
+        self.reference().clear();
+        Ok(())
+    }
+
+    /// Every category, active or not, in catalogue order (for administrators).
+    pub async fn all_categories(self) -> Result<Vec<CategoryRecord>, StoreError> {
+        Ok(crate::records::all(
+            category::Entity::find()
+                .order_by_asc(category::Column::SortOrder)
+                .all(self.db())
+                .await?,
+        )?)
+    }
+
+    /// One category, active or not.
+    pub async fn any_category(self, code: &str) -> Result<Option<CategoryRecord>, StoreError> {
+        Ok(category::Entity::find_by_id(code.to_owned())
+            .one(self.db())
+            .await?
+            .map(CategoryRecord::try_from)
+            .transpose()?)
     }
 
     /// Record a published year's holidays and make-up working days. Dates

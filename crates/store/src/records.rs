@@ -252,6 +252,8 @@ pub struct OrgUnitRecord {
     /// The services offered here, in the column's order.
     pub services: Vec<Service>,
     pub created_at: DateTime<Utc>,
+    /// False: deactivated (takes no new work; its history stays).
+    pub active: bool,
 }
 
 impl OrgUnitRecord {
@@ -277,6 +279,7 @@ impl TryFrom<org_unit::Model> for OrgUnitRecord {
             address: u.address,
             office_hours: u.office_hours,
             created_at: u.created_at,
+            active: u.active,
         })
     }
 }
@@ -329,6 +332,26 @@ impl From<mediation_room::Model> for RoomRecord {
             created_at: r.created_at,
         }
     }
+}
+
+/// A law firm and the units (streets or districts) it is signed to: its
+/// lawyers form the consultation pool there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LawFirmRecord {
+    pub id: Uuid,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub signed_units: Vec<Uuid>,
+}
+
+/// A community's signed lawyer (签约律师): offered the community's
+/// consultations first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LawyerSigningRecord {
+    pub community_id: Uuid,
+    pub staff_id: Uuid,
+    pub display_name: String,
+    pub since: DateTime<Utc>,
 }
 
 /// An Open311 client key, by its hash (the key itself is never stored).
@@ -402,6 +425,7 @@ mod tests {
             urgent: false,
             open311_public: false,
             workflows: "a,b".into(),
+            edited_at: None,
         };
         let record = CategoryRecord::try_from(row.clone()).unwrap();
         assert_eq!(record.services, [Service::Consultation, Service::Mediation]);

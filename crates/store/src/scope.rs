@@ -13,6 +13,7 @@
 //! | [`Station`] | a police station within `scope`, or the station of a community within it |
 //! | [`StaffId`] | the account's home unit is within `scope` |
 //! | [`RoomId`] | the room's unit is within `scope`, or (for a community `scope`) is one of the units over it: its street, district or police station |
+//! | [`ManagedRoom`] | a room, active or not, whose unit is within `scope` (to edit it, not to book it) |
 //! | [`ShiftId`] | the shift's unit is within `scope` |
 //! | [`FirmId`] | the firm is signed to a unit within `scope`, or to a unit `scope` lies within |
 //! | [`CaseId`] | the case's community is within `scope` |
@@ -48,6 +49,13 @@ pub struct Station(pub OrgUnitId);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoomId(pub Uuid);
 
+/// A mediation room to edit or switch on or off: unlike [`RoomId`] (a
+/// room to book), a deactivated one is found, and only within the room's
+/// own unit's subtree (a community's coordinator does not edit the
+/// street's rooms it may book).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagedRoom(pub Uuid);
+
 /// A duty shift.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShiftId(pub Uuid);
@@ -65,7 +73,7 @@ macro_rules! from_uuid {
         }
     )*};
 }
-from_uuid!(RoomId, ShiftId, FirmId);
+from_uuid!(RoomId, ManagedRoom, ShiftId, FirmId);
 
 /// A kind of id a caller can name, and its rule (see the module table).
 pub trait Scoped: Copy + Sized {
@@ -167,6 +175,23 @@ impl Scoped for RoomId {
             return store.staffing().unit_within(scope, unit).await;
         }
         Ok(false)
+    }
+}
+
+impl Scoped for ManagedRoom {
+    async fn within(self, store: &Store, scope: OrgUnitId) -> Result<bool, StoreError> {
+        match mediation_room::Entity::find_by_id(self.0)
+            .one(store.db())
+            .await?
+        {
+            Some(room) => {
+                store
+                    .staffing()
+                    .unit_within(room.org_unit_id.into(), scope)
+                    .await
+            }
+            None => Ok(false),
+        }
     }
 }
 

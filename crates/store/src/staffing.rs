@@ -4,6 +4,7 @@
 use crate::cases::{Context, staff_freed};
 use crate::entity::{duty_shift, mediation_room, org_unit, staff, staff_skill, staff_unit};
 use crate::offers::load_sql;
+use crate::org::{InUse, booked_sessions};
 use crate::records::{self, DutyShiftRecord, OrgUnitRecord, RoomRecord};
 use crate::rows::{kind, literal, numbered};
 use crate::{Store, StoreError};
@@ -34,6 +35,15 @@ pub struct StaffProfile {
     pub account: staff::Model,
     pub units: Vec<Uuid>,
     pub skills: Vec<String>,
+}
+
+/// A change to a room: each `Some` replaces the value (`Some(None)`
+/// clears an optional one), each `None` leaves it.
+#[derive(Debug, Default)]
+pub struct RoomEdit<'a> {
+    pub name: Option<&'a str>,
+    pub address: Option<Option<&'a str>>,
+    pub opening_hours: Option<Option<&'a str>>,
 }
 
 pub struct NewRoom<'a> {
@@ -375,6 +385,57 @@ impl Staffing<'_> {
             .one(self.db())
             .await?
             .map(Into::into))
+    }
+
+    pub async fn edit_room(self, id: Uuid, edit: RoomEdit<'_>) -> Result<(), StoreError> {
+        use mediation_room::Column;
+        let mut update = mediation_room::Entity::update_many().filter(Column::Id.eq(id));
+        let mut changed = false;
+        if let Some(name) = edit.name {
+            update = update.col_expr(Column::Name, Expr::value(name));
+            changed = true;
+        }
+        if let Some(address) = edit.address {
+            update = update.col_expr(Column::Address, Expr::value(address.map(str::to_owned)));
+            changed = true;
+        }
+        if let Some(hours) = edit.opening_hours {
+            update = update.col_expr(Column::OpeningHours, Expr::value(hours.map(str::to_owned)));
+            changed = true;
+        }
+        if changed {
+            update.exec(self.db()).await?;
+        }
+        Ok(())
+    }
+
+    /// Switch a room on or off. Off is refused while sessions are booked
+    /// ahead in it (the answer says how many; nothing changes): they are
+    /// moved or cancelled first. Held sessions keep their room.
+    pub async fn set_room_active(
+        self,
+        id: Uuid,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> Result<InUse, StoreError> {
+        let txn = self.begin_write().await?;
+        if !active {
+            let booked = booked_sessions(&txn, vec![id], now).await?;
+            if booked > 0 {
+                txn.rollback().await?;
+                return Ok(InUse {
+                    booked_sessions: booked,
+                    ..InUse::default()
+                });
+            }
+        }
+        mediation_room::Entity::update_many()
+            .col_expr(mediation_room::Column::Active, Expr::value(active))
+            .filter(mediation_room::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        self.commit_work(txn).await?;
+        Ok(InUse::default())
     }
 
     pub async fn rooms_of(self, unit: OrgUnitId) -> Result<Vec<RoomRecord>, StoreError> {

@@ -25,6 +25,7 @@ mod resilience;
 mod routing;
 mod scope;
 mod scoping;
+mod setup;
 mod sessions;
 mod spec;
 mod stats;

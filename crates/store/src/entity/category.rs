@@ -17,6 +17,8 @@ pub struct Model {
     /// Its tips are listed by Open311's public `GET requests`.
     pub open311_public: bool,
     pub workflows: String,
+    /// Set by an administrator's edit: the start-up sync leaves the row alone.
+    pub edited_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

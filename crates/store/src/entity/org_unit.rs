@@ -14,6 +14,8 @@ pub struct Model {
     pub office_hours: Option<String>,
     pub services: String,
     pub created_at: DateTimeUtc,
+    /// False: deactivated (no new work; history kept).
+    pub active: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -57,6 +57,17 @@ pub enum ServiceName {
     Tip,
 }
 
+impl ServiceName {
+    /// The spelling in `org_units.services`.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ServiceName::Consultation => "consultation",
+            ServiceName::Mediation => "mediation",
+            ServiceName::Tip => "tip",
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrgUnitRequest {
@@ -83,7 +94,7 @@ pub struct CreateOrgUnitRequest {
     (status = 403, body = ErrorBody, description = "`forbidden`: not a coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`org_unit_not_found`: no such parent in your organisation, or no such police station serving it"),
     (status = 409, body = ErrorBody, description = "`scene_taken`"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`: wrong parent kind, bad scene or name"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: wrong parent kind, a deactivated parent, bad scene or name"),
 ))]
 #[post("/admin/org-units")]
 pub async fn create_org_unit(
@@ -107,6 +118,9 @@ pub async fn create_org_unit(
         .unit(body.parent_id.into())
         .await?
         .expect("checked above");
+    if !parent.active {
+        return Err(ValidationError::new("parent_id", "that unit is deactivated").into());
+    }
     if parent.kind != body.kind.parent_kind() {
         return Err(ValidationError::new(
             "parent_id",
@@ -131,27 +145,14 @@ pub async fn create_org_unit(
         .await?;
     }
     if let Some(scene) = &scene
-        && state
-            .store
-            .org()
-            .community_by_scene(scene.as_str())
-            .await?
-            .is_some()
+        && state.store.org().scene_taken(scene.as_str()).await?
     {
         return Err(ApiError::new(
             ErrorCode::SceneTaken,
             "another community already has this QR scene",
         ));
     }
-    let services: Vec<&str> = body
-        .services
-        .iter()
-        .map(|s| match s {
-            ServiceName::Consultation => "consultation",
-            ServiceName::Mediation => "mediation",
-            ServiceName::Tip => "tip",
-        })
-        .collect();
+    let services: Vec<&str> = body.services.iter().map(|s| s.as_str()).collect();
     let id = state
         .store
         .org()

@@ -27,7 +27,7 @@ pub struct CreateRoomRequest {
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`org_unit_not_found`"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: a bad name, a deactivated unit"),
 ))]
 #[post("/admin/rooms")]
 pub async fn create_room(
@@ -40,6 +40,15 @@ pub async fn create_room(
         return Err(ValidationError::new("name", "must be 1 to 128 characters").into());
     }
     ensure_within(&state, &admin, body.org_unit_id.into()).await?;
+    let unit_active = state
+        .store
+        .org()
+        .unit(body.org_unit_id.into())
+        .await?
+        .is_some_and(|u| u.active);
+    if !unit_active {
+        return Err(ValidationError::new("org_unit_id", "that unit is deactivated").into());
+    }
     let room = state
         .store
         .staffing()

@@ -8,6 +8,7 @@ use crate::error::ErrorCode;
 
 pub mod add_shift;
 pub mod cases;
+pub mod categories;
 pub mod community_qrcode;
 pub mod create_org_unit;
 pub mod create_room;
@@ -16,6 +17,8 @@ pub mod decide_held;
 pub mod delete_calendar_day;
 pub mod delete_shift;
 pub mod generate_qrcodes;
+pub mod law_firms;
+pub mod lawyer_signings;
 pub mod list_calendar;
 pub mod list_held;
 pub mod list_org_units;
@@ -27,6 +30,8 @@ pub mod open311_keys;
 pub mod set_calendar_day;
 pub mod stats_live;
 pub mod stats_summary;
+pub mod update_org_unit;
+pub mod update_room;
 pub mod update_staff;
 pub mod workflows;
 
@@ -43,4 +48,41 @@ pub(crate) async fn ensure_within(
     unit: OrgUnitId,
 ) -> Result<InScope<OrgUnitId>, ApiError> {
     crate::scoped::resolve(state, admin.scope, unit, ErrorCode::OrgUnitNotFound).await
+}
+
+/// An optional free-text field of a PATCH: absent leaves it, an empty (or
+/// blank) string clears it, otherwise at most `max` characters, trimmed.
+pub(crate) fn optional_text(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<Option<String>>, ApiError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(Some(None));
+    }
+    if text.chars().count() > max {
+        return Err(sansuo_domain::ValidationError::new(
+            field,
+            format!("must be at most {max} characters"),
+        )
+        .into());
+    }
+    Ok(Some(Some(text.to_owned())))
+}
+
+/// A required name: 1 to `max` characters, trimmed.
+pub(crate) fn name_text(field: &'static str, raw: &str, max: usize) -> Result<String, ApiError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > max {
+        return Err(sansuo_domain::ValidationError::new(
+            field,
+            format!("must be 1 to {max} characters"),
+        )
+        .into());
+    }
+    Ok(name.to_owned())
 }
