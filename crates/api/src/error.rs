@@ -172,7 +172,7 @@ impl fmt::Display for ErrorCode {
 
 /// A failure: its code (and so its status), a message for people, and for
 /// 429 the seconds to wait. A 500's message is the logged cause, never sent.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     code: ErrorCode,
     message: String,

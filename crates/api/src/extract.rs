@@ -11,7 +11,6 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use sansuo_domain::{OrgUnitId, ResidentId, StaffId, StaffRole};
 use std::future::{Future, Ready, ready};
-use std::pin::Pin;
 
 pub fn json_config() -> web::JsonConfig {
     web::JsonConfig::default()
@@ -97,7 +96,7 @@ fn verified(req: &HttpRequest) -> Result<Verified, ApiError> {
 /// new role or unit moved it on), it has the token's role and unit, and it
 /// is not a demo account on a server outside the demo. The account is read
 /// at most once a second per instance (`Store::staff_session`).
-pub(crate) async fn session_stands(state: &AppState, verified: Verified) -> Result<(), ApiError> {
+async fn session_stands(state: &AppState, verified: Verified) -> Result<(), ApiError> {
     let Principal::Staff { id, role, scope } = verified.principal else {
         return Ok(());
     };
@@ -115,23 +114,51 @@ pub(crate) async fn session_stands(state: &AppState, verified: Verified) -> Resu
     }
 }
 
-type AuthFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+/// What [`crate::middleware::authenticate`] found for a request: the
+/// principal of a valid token whose session stands, or the 401 (or the
+/// store's failure) it met. Kept in the request's extensions, where the
+/// role extractors read it without waiting.
+#[derive(Clone)]
+pub(crate) struct Authentication(Result<Principal, ApiError>);
 
-/// The caller's principal, its session checked, handed to `accept` (which
-/// says whether this extractor takes it).
-pub(crate) fn authenticated<T: 'static>(
-    req: &HttpRequest,
-    accept: impl FnOnce(Principal) -> Result<T, ApiError> + 'static,
-) -> AuthFuture<T> {
+/// The asynchronous half of authentication, once per request: decode the
+/// bearer token and check its session. The future owns what it needs, so
+/// the middleware can hand the request on after it.
+pub(crate) fn authentication(req: &HttpRequest) -> impl Future<Output = Authentication> + 'static {
     let verified = verified(req);
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    Box::pin(async move {
-        let verified = verified?;
-        let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-        session_stands(&state, verified).await?;
-        accept(verified.principal)
-    })
+    async move {
+        let checked = async {
+            let verified = verified?;
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            session_stands(&state, verified).await?;
+            Ok(verified.principal)
+        };
+        Authentication(checked.await)
+    }
 }
+
+/// The caller's principal as the middleware found it, handed to `accept`
+/// (which says whether this extractor takes it). Synchronous: a role
+/// extractor answers 401/403 on its first poll, before any body, path or
+/// query extractor of the same handler can answer 400/422.
+pub(crate) fn authenticated<T>(
+    req: &HttpRequest,
+    accept: impl FnOnce(Principal) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let found = req
+        .extensions()
+        .get::<Authentication>()
+        .map(|found| found.0.clone());
+    match found {
+        Some(principal) => principal.and_then(accept),
+        None => Err(ApiError::internal(
+            "no authentication for this request: `middleware::authenticate` is not wrapped on its scope",
+        )),
+    }
+}
+
+type AuthFuture<T> = Ready<Result<T, ApiError>>;
 
 /// A request by a logged-in resident.
 pub struct ResidentAuth(pub ResidentId);
@@ -141,10 +168,10 @@ impl FromRequest for ResidentAuth {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticated(req, |p| match p {
+        ready(authenticated(req, |p| match p {
             Principal::Resident(id) => Ok(ResidentAuth(id)),
             Principal::Staff { .. } => Err(ApiError::forbidden("this endpoint is for residents")),
-        })
+        }))
     }
 }
 
@@ -173,14 +200,14 @@ macro_rules! role_auth {
             type Future = AuthFuture<Self>;
 
             fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-                authenticated(req, |p| match p {
+                ready(authenticated(req, |p| match p {
                     Principal::Staff {
                         id,
                         role: StaffRole::$role,
                         scope,
                     } => Ok($name { id, scope }),
                     _ => Err(ApiError::forbidden(concat!("this endpoint is for ", $who))),
-                })
+                }))
             }
         }
     };
@@ -229,7 +256,7 @@ impl FromRequest for CaseHandlerAuth {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticated(req, |p| match p {
+        ready(authenticated(req, |p| match p {
             Principal::Staff { id, role, scope }
                 if sansuo_domain::dispatch::is_offered_cases(role) =>
             {
@@ -238,7 +265,7 @@ impl FromRequest for CaseHandlerAuth {
             _ => Err(ApiError::forbidden(
                 "this endpoint is for staff who handle cases (lawyers, mediators, officers)",
             )),
-        })
+        }))
     }
 }
 
@@ -252,10 +279,10 @@ impl FromRequest for StaffAuth {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticated(req, |p| match p {
+        ready(authenticated(req, |p| match p {
             Principal::Staff { id, .. } => Ok(StaffAuth { id }),
             Principal::Resident(_) => Err(ApiError::forbidden("this endpoint is for staff")),
-        })
+        }))
     }
 }
 
@@ -295,7 +322,7 @@ impl FromRequest for AdminAuth {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticated(req, |p| match p {
+        ready(authenticated(req, |p| match p {
             Principal::Staff {
                 id,
                 role: role @ (StaffRole::Coordinator | StaffRole::Admin),
@@ -304,7 +331,7 @@ impl FromRequest for AdminAuth {
             _ => Err(ApiError::forbidden(
                 "this endpoint is for coordinators and administrators",
             )),
-        })
+        }))
     }
 }
 
@@ -362,14 +389,14 @@ impl FromRequest for AdministratorAuth {
     type Future = AuthFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        authenticated(req, |p| match p {
+        ready(authenticated(req, |p| match p {
             Principal::Staff {
                 id,
                 role: StaffRole::Admin,
                 ..
             } => Ok(AdministratorAuth { id }),
             _ => Err(ApiError::forbidden("this endpoint is for administrators")),
-        })
+        }))
     }
 }
 
@@ -459,8 +486,10 @@ impl<A: WriteAction + 'static> FromRequest for ResidentWrite<A> {
             Principal::Staff { .. } => Err(ApiError::forbidden("this endpoint is for residents")),
         });
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // A wrong role or no session is answered on the first poll; only
+        // the count waits.
         Box::pin(async move {
-            let resident = resident.await?;
+            let resident = resident?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             within_write_limit(&state, A::ACTION, resident).await?;
             Ok(ResidentWrite(resident, std::marker::PhantomData))

@@ -165,7 +165,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 // paths; anything else under `/open311` is its 404, in XML.
                 .service(admin::open311_keys::issue_open311_key)
                 .service(admin::open311_keys::list_open311_keys)
-                .service(admin::open311_keys::revoke_open311_key),
+                .service(admin::open311_keys::revoke_open311_key)
+                .wrap(actix_web::middleware::from_fn(middleware::authenticate)),
         )
         .service(
             utoipa_actix_web::scope("/open311")

@@ -53,7 +53,15 @@ pub async fn request_id(
     let mut response = match next.call(req).instrument(span.clone()).await {
         Ok(response) => response,
         Err(e) => {
-            let status = e.as_response_error().status_code().as_u16();
+            // An error no inner layer rendered (a panic caught by
+            // `catch_panic`): rendered here, so it carries the id too.
+            let mut response = e.error_response();
+            let status = response.status().as_u16();
+            if let Ok(value) = HeaderValue::from_str(&id.0) {
+                response
+                    .headers_mut()
+                    .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+            }
             span.in_scope(|| {
                 tracing::info!(
                     status,
@@ -61,7 +69,11 @@ pub async fn request_id(
                     "request"
                 )
             });
-            return Err(e);
+            return Err(actix_web::error::InternalError::from_response(
+                "rendered with its request id",
+                response,
+            )
+            .into());
         }
     };
     if let Ok(value) = HeaderValue::from_str(&id.0) {
@@ -78,6 +90,23 @@ pub async fn request_id(
         )
     });
     Ok(response)
+}
+
+/// Authentication, once per request of the `/api/v1` scope (wrapped there
+/// in [`crate::routes`]): the bearer token is decoded and its session
+/// checked (`staff.session_epoch`, read at most once a second), and what
+/// was found, a principal or the 401 to answer, is stored in the
+/// request's extensions. The role extractors (`ResidentAuth`, `AdminAuth`,
+/// `Scoped<Id>`, `ResidentWrite<A>`, …) read it synchronously, so a
+/// wrong role's 403 or a missing token's 401 always comes before any
+/// answer about the body, path or query. Public operations ignore it.
+pub async fn authenticate(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let found = crate::extract::authentication(req.request()).await;
+    req.extensions_mut().insert(found);
+    next.call(req).await
 }
 
 /// The largest body of any request that is not a photo upload: the JSON
@@ -383,7 +412,12 @@ mod tests {
     }
 
     fn get(stream: &mut std::net::TcpStream, path: &str) -> String {
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nX-Request-Id: req-{}\r\n\r\n",
+            path.trim_start_matches('/')
+        )
+        .unwrap();
         let mut raw = Vec::new();
         let mut buf = [0u8; 4096];
         // One response: headers, then Content-Length bytes.
@@ -409,13 +443,15 @@ mod tests {
     }
 
     /// A handler that panics (here, as `timeout_minutes = i64::MAX` did, in
-    /// chrono's arithmetic) answers 500 `internal_error` as JSON, and the
-    /// same connection then serves the next request.
+    /// chrono's arithmetic) answers 500 `internal_error` as JSON, with its
+    /// `X-Request-Id` like every other answer, and the same connection then
+    /// serves the next request.
     #[actix_web::test]
     async fn a_panic_is_a_json_500_and_the_connection_lives_on() {
         let server = HttpServer::new(|| {
             App::new()
                 .wrap(actix_web::middleware::from_fn(catch_panic))
+                .wrap(actix_web::middleware::from_fn(request_id))
                 .route("/panic", web::get().to(panics))
                 .route("/ok", web::get().to(HttpResponse::Ok))
         })
@@ -444,10 +480,20 @@ mod tests {
             assert!(answer.starts_with("HTTP/1.1 500"), "{answer}");
             assert!(answer.contains(r#""code":"internal_error""#), "{answer}");
             assert!(
+                answer
+                    .to_ascii_lowercase()
+                    .contains("\r\nx-request-id: req-panic\r\n"),
+                "a caught panic's 500 carries the request id: {answer}"
+            );
+            assert!(
                 !answer.contains("overflow"),
                 "the cause stays in the log: {answer}"
             );
         }
         assert!(second.starts_with("HTTP/1.1 200"), "{second}");
+        assert!(
+            second.to_ascii_lowercase().contains("x-request-id: req-ok"),
+            "{second}"
+        );
     }
 }

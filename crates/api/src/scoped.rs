@@ -92,8 +92,8 @@ impl<T: PathId> FromRequest for Scoped<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // The session is checked (a deactivated account's token ends here)
-        // before any id is looked up.
+        // The session was checked by `middleware::authenticate` (a
+        // deactivated account's token ends there), before any id is looked up.
         let scope = authenticated(req, |p| match p {
             Principal::Staff { scope, .. } => Ok(scope),
             Principal::Resident(_) => Err(ApiError::forbidden("this endpoint is for staff")),
@@ -105,8 +105,10 @@ impl<T: PathId> FromRequest for Scoped<T> {
             .parse::<Uuid>()
             .map_err(|e| ApiError::bad_parameter(format!("bad path parameter: {e}")));
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        // A wrong role or no session is answered on the first poll; only
+        // the lookup waits.
         Box::pin(async move {
-            let scope = scope.await?;
+            let scope = scope?;
             let id = id?;
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             resolve(&state, scope, T::from(id), T::NOT_FOUND)

@@ -356,7 +356,7 @@ pub fn consultation(
                     m.author_kind.clone()
                 },
                 author_name: owner
-                    .filter(|o| by_staff && o.id == m.author_id)
+                    .filter(|o| by_staff && o.id.as_uuid() == m.author_id)
                     .map(|o| o.display_name.clone()),
                 body: m.body,
                 visibility: m.visibility,

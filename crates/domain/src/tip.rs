@@ -322,12 +322,37 @@ pub enum TriageVerdict {
 }
 
 impl TriageVerdict {
+    pub const ALL: [TriageVerdict; 3] = [
+        TriageVerdict::Valid,
+        TriageVerdict::Unfounded,
+        TriageVerdict::NotPoliceMatter,
+    ];
+
+    /// As stored and shown.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TriageVerdict::Valid => "valid",
+            TriageVerdict::Unfounded => "unfounded",
+            TriageVerdict::NotPoliceMatter => "not_police_matter",
+        }
+    }
+
     pub fn action(&self) -> TipAction {
         match self {
             TriageVerdict::Valid => TipAction::TriageValid,
             TriageVerdict::Unfounded => TipAction::TriageUnfounded,
             TriageVerdict::NotPoliceMatter => TipAction::Refer,
         }
+    }
+}
+
+impl FromStr for TriageVerdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown triage verdict `{s}`"))
     }
 }
 

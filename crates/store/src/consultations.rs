@@ -18,7 +18,7 @@ use crate::entity::{case, consultation, idempotency_key, staff};
 use crate::error::is_unique_violation;
 use crate::offers::{cancel_pending_offers, insert_offer};
 use crate::outbox::{self, ModerationSubject, Work};
-use crate::records::CaseRecord;
+use crate::records::{CaseRecord, ConsultationDetail, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -60,8 +60,8 @@ pub struct NewConsultation {
 #[derive(Debug, Clone)]
 pub struct ConsultationRecord {
     pub case: CaseRecord,
-    pub detail: consultation::Model,
-    pub owner: Option<staff::Model>,
+    pub detail: ConsultationDetail,
+    pub owner: Option<StaffRecord>,
 }
 
 impl ConsultationRecord {
@@ -286,7 +286,7 @@ impl Consultations<'_> {
             .map(|d| (d.case_id, d))
             .collect();
         let owner_ids: Vec<Uuid> = cases.iter().filter_map(|c| c.owner_staff_id).collect();
-        let owners: HashMap<Uuid, staff::Model> = if owner_ids.is_empty() {
+        let owners: HashMap<Uuid, StaffRecord> = if owner_ids.is_empty() {
             HashMap::new()
         } else {
             staff::Entity::find()
@@ -294,8 +294,8 @@ impl Consultations<'_> {
                 .all(self.db())
                 .await?
                 .into_iter()
-                .map(|s| (s.id, s))
-                .collect()
+                .map(|s| Ok((s.id, StaffRecord::try_from(s)?)))
+                .collect::<Result<_, sea_orm::DbErr>>()?
         };
         cases
             .into_iter()
@@ -304,7 +304,7 @@ impl Consultations<'_> {
                 let owner = case.owner_staff_id.and_then(|id| owners.get(&id).cloned());
                 Ok(ConsultationRecord {
                     case: case.try_into()?,
-                    detail,
+                    detail: detail.into(),
                     owner,
                 })
             })

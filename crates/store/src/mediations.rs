@@ -13,7 +13,7 @@ use crate::entity::{
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
-use crate::records::CaseRecord;
+use crate::records::{CaseRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -72,7 +72,7 @@ pub struct MediationRecord {
     pub detail: mediation::Model,
     pub parties: Vec<mediation_party::Model>,
     pub sessions: Vec<mediation_session::Model>,
-    pub owner: Option<staff::Model>,
+    pub owner: Option<StaffRecord>,
     /// The other routes the parties were told of on termination
     /// (`mediations.other_routes`, read once here).
     pub other_routes: Vec<String>,
@@ -174,7 +174,11 @@ impl Mediations<'_> {
             .all(self.db())
             .await?;
         let owner = match case.owner_staff_id {
-            Some(owner) => staff::Entity::find_by_id(owner).one(self.db()).await?,
+            Some(owner) => staff::Entity::find_by_id(owner)
+                .one(self.db())
+                .await?
+                .map(StaffRecord::try_from)
+                .transpose()?,
             None => None,
         };
         // Written as `routes.join(",")` by `terminate_mediation`; blanks

@@ -371,12 +371,9 @@ fn rows_handed_out(module: &str, text: &str) -> Vec<(String, String)> {
 const ROWS_STILL_HANDED_OUT: &[(&str, &str)] = &[
     ("catalog", "calendar_days"),
     ("consultations", "OfferedCase"),
-    ("consultations", "detail"),
-    ("consultations", "owner"),
     ("identity", "resident"),
     ("identity", "upsert_resident"),
     ("mediations", "detail"),
-    ("mediations", "owner"),
     ("mediations", "parties"),
     ("mediations", "sessions"),
     ("moderation", "media_check"),
@@ -392,8 +389,6 @@ const ROWS_STILL_HANDED_OUT: &[(&str, &str)] = &[
     ("routing", "sla_breaches_of"),
     ("routing", "waiting_in_units"),
     ("staffing", "account"),
-    ("tips", "detail"),
-    ("tips", "owner"),
 ];
 
 #[test]

@@ -3,8 +3,8 @@
 //! one place and no caller ever sees a column's spelling.
 
 use crate::entity::{
-    case, case_event, case_message, category, duty_shift, mediation_room, offer, open311_key,
-    org_unit, qr_code, staff, tip_photo,
+    case, case_event, case_message, category, consultation, duty_shift, mediation_room, offer,
+    open311_key, org_unit, qr_code, staff, tip, tip_photo,
 };
 use crate::rows::split_list;
 use chrono::{DateTime, Utc};
@@ -13,6 +13,7 @@ use sansuo_domain::dispatch::Presence;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::org::UnitKind;
+use sansuo_domain::tip::{Datum, TriageVerdict};
 use sansuo_domain::work_order::CaseStatus;
 use sansuo_domain::{CaseId, OfferId, OrgUnitId, StaffId, StaffRole};
 use sea_orm::DbErr;
@@ -588,5 +589,80 @@ impl From<tip_photo::Model> for TipPhotoRecord {
             added_by: p.added_by,
             storage_key: p.storage_key,
         }
+    }
+}
+
+/// A consultation's own columns: the question and the resident's rating.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsultationDetail {
+    pub question: String,
+    pub rating_stars: Option<i16>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<DateTime<Utc>>,
+}
+
+impl From<consultation::Model> for ConsultationDetail {
+    fn from(c: consultation::Model) -> Self {
+        Self {
+            question: c.question,
+            rating_stars: c.rating_stars,
+            rating_comment: c.rating_comment,
+            rated_at: c.rated_at,
+        }
+    }
+}
+
+/// A tip's own columns, as callers read them: the datum and the triage
+/// verdict are the domain's enums. The keys that screen and track its
+/// reporter stay in the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TipDetail {
+    pub description: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    /// The datum the reporter's client sent (the point is stored in WGS-84).
+    pub datum: Option<Datum>,
+    pub address_text: Option<String>,
+    pub anonymous: bool,
+    pub flagged: bool,
+    pub triage_verdict: Option<TriageVerdict>,
+    pub triage_note: Option<String>,
+    pub referred_to: Option<String>,
+    pub duplicate_of: Option<Uuid>,
+    pub converted_to: Option<Uuid>,
+    pub source_case_id: Option<Uuid>,
+    pub close_note: Option<String>,
+    pub supporters: i32,
+    /// How it came in: `tips::channel`.
+    pub channel: String,
+}
+
+impl TryFrom<tip::Model> for TipDetail {
+    type Error = DbErr;
+    fn try_from(t: tip::Model) -> Result<Self, DbErr> {
+        Ok(Self {
+            datum: t
+                .datum
+                .map(|d| d.parse().map_err(|e| corrupt("tips", "datum", e)))
+                .transpose()?,
+            triage_verdict: t
+                .triage_verdict
+                .map(|v| v.parse().map_err(|e| corrupt("tips", "triage_verdict", e)))
+                .transpose()?,
+            description: t.description,
+            lat: t.lat,
+            lng: t.lng,
+            address_text: t.address_text,
+            anonymous: t.anonymous,
+            flagged: t.flagged,
+            triage_note: t.triage_note,
+            referred_to: t.referred_to,
+            duplicate_of: t.duplicate_of,
+            converted_to: t.converted_to,
+            source_case_id: t.source_case_id,
+            close_note: t.close_note,
+            supporters: t.supporters,
+            channel: t.channel,
+        })
     }
 }

@@ -17,6 +17,7 @@
 //! | [`ShiftId`] | the shift's unit is within `scope` |
 //! | [`FirmId`] | the firm is signed to a unit within `scope`, or to a unit `scope` lies within |
 //! | [`CaseId`] | the case's community is within `scope` |
+//! | [`MediatorId`] | (`scope` a community) a mediator whose home unit is within the community's street, or is a unit over the community (its street or district) |
 //!
 //! Categories are global: they need no scope.
 
@@ -24,7 +25,7 @@ use crate::entity::{case, duty_shift, firm_signing, law_firm, mediation_room, or
 use crate::org::Org;
 use crate::rows::kind;
 use crate::{Store, StoreError};
-use sansuo_domain::{CaseId, OrgUnitId, StaffId};
+use sansuo_domain::{CaseId, OrgUnitId, StaffId, StaffRole};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::future::Future;
 use uuid::Uuid;
@@ -63,6 +64,11 @@ pub struct ShiftId(pub Uuid);
 /// A law firm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirmId(pub Uuid);
+
+/// A mediator named for a community's mediation (asked for, or refused,
+/// by the applicant): within the community's street, or over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediatorId(pub StaffId);
 
 macro_rules! from_uuid {
     ($($name:ident),*) => {$(
@@ -249,6 +255,43 @@ impl Scoped for CaseId {
                     .unit_within(c.community_id.into(), scope)
                     .await
             }
+            None => Ok(false),
+        }
+    }
+}
+
+impl Scoped for MediatorId {
+    async fn within(self, store: &Store, scope: OrgUnitId) -> Result<bool, StoreError> {
+        let Some(mediator) = staff::Entity::find_by_id(self.0.as_uuid())
+            .one(store.db())
+            .await?
+        else {
+            return Ok(false);
+        };
+        if mediator.role.parse::<StaffRole>().ok() != Some(StaffRole::Mediator) {
+            return Ok(false);
+        }
+        let home: OrgUnitId = mediator.org_unit_id.into();
+        // A unit over the community (its street, its district) serves it.
+        if store.staffing().unit_within(scope, home).await? {
+            return Ok(true);
+        }
+        // Below the community's street: the street's other communities too.
+        let mut street = None;
+        let mut next = Some(scope.as_uuid());
+        for _ in 0..16 {
+            let Some(id) = next else { break };
+            let Some(unit) = org_unit::Entity::find_by_id(id).one(store.db()).await? else {
+                break;
+            };
+            if unit.kind == kind::STREET {
+                street = Some(unit.id);
+                break;
+            }
+            next = unit.parent_id;
+        }
+        match street {
+            Some(street) => store.staffing().unit_within(home, street.into()).await,
             None => Ok(false),
         }
     }

@@ -20,8 +20,8 @@ use crate::entity::{
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
-use crate::records::CaseRecord;
 use crate::records::TipPhotoRecord;
+use crate::records::{CaseRecord, StaffRecord, TipDetail};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -106,9 +106,9 @@ pub struct Screening {
 #[derive(Debug, Clone)]
 pub struct TipRecord {
     pub case: CaseRecord,
-    pub detail: tip::Model,
+    pub detail: TipDetail,
     pub photos: Vec<TipPhotoRecord>,
-    pub owner: Option<staff::Model>,
+    pub owner: Option<StaffRecord>,
 }
 
 impl TipRecord {
@@ -326,6 +326,9 @@ impl Tips<'_> {
                 .filter(staff::Column::Id.is_in(owner_ids))
                 .all(self.db())
                 .await?
+                .into_iter()
+                .map(StaffRecord::try_from)
+                .collect::<Result<Vec<_>, sea_orm::DbErr>>()?
         };
         let mut out = Vec::with_capacity(cases.len());
         for case in cases {
@@ -343,9 +346,9 @@ impl Tips<'_> {
                     .collect(),
                 owner: owners
                     .iter()
-                    .find(|o| Some(o.id) == case.owner_staff_id)
+                    .find(|o| Some(o.id.as_uuid()) == case.owner_staff_id)
                     .cloned(),
-                detail,
+                detail: detail.try_into()?,
                 case: case.try_into()?,
             });
         }
@@ -653,11 +656,7 @@ impl Tips<'_> {
             },
         )
         .await?;
-        let verdict_name = match verdict {
-            TriageVerdict::Valid => "valid",
-            TriageVerdict::Unfounded => "unfounded",
-            TriageVerdict::NotPoliceMatter => "not_police_matter",
-        };
+        let verdict_name = verdict.as_str();
         tip::Entity::update_many()
             .col_expr(tip::Column::TriageVerdict, Expr::value(verdict_name))
             .col_expr(tip::Column::TriageNote, Expr::value(note))

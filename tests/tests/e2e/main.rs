@@ -4,6 +4,7 @@
 mod admin;
 mod anonymity;
 mod auth;
+mod auth_first;
 mod catalog;
 mod concurrency;
 mod contract;

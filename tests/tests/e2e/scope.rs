@@ -299,3 +299,79 @@ async fn a_case_is_reassigned_only_to_its_services_role() {
     )
     .await;
 }
+
+/// The mediators a resident asks for or refuses are body ids like any
+/// other: one of another street, someone who is not a mediator, or no one
+/// at all is 404 `staff_not_found`; the community's own mediators and one
+/// over its street (the district's) are taken.
+#[tokio::test]
+async fn a_resident_names_no_mediator_of_another_street() {
+    let app = TestApp::spawn().await;
+    let b = StreetB::build(&app).await;
+    let admin = app.staff_token("admin").await;
+    let district_mediator = expect_json::<sansuo_api::views::StaffProfileView>(
+        app.post(
+            "/api/v1/admin/staff",
+            &admin,
+            json!({
+                "username": "mediator.district", "password": "long-enough-pw",
+                "display_name": "区调解员", "role": "mediator",
+                "org_unit_id": app.demo.district.as_uuid(),
+            }),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await
+    .id;
+    let chen = app.demo.account("mediator.chen").id.as_uuid();
+    let zhang = app.demo.account("lawyer.zhang").id.as_uuid();
+    let app = &app;
+    // A resident per application: bookings are limited to five an hour.
+    let applications = std::sync::atomic::AtomicUsize::new(0);
+    let apply = |extra: Value| {
+        let n = applications.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut body = json!({
+            "community_id": app.demo.community_a.as_uuid(),
+            "category_code": "LJ02",
+            "facts": "楼道堆放杂物影响通行，多次劝说无效",
+            "claims": "请对方清理楼道杂物",
+            "parties": [
+                {"role": "applicant", "name": "钱一", "contact": "13700001111"},
+                {"role": "respondent", "name": "孙二"},
+            ],
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        async move {
+            let resident = app.resident_token(&format!("mediator-chooser-{n}")).await;
+            app.post("/api/v1/mediations", &resident, body).await
+        }
+    };
+    for absent in [b.mediator, zhang, Uuid::now_v7()] {
+        expect_error(
+            apply(json!({"requested_mediator_id": absent})).await,
+            StatusCode::NOT_FOUND,
+            "staff_not_found",
+        )
+        .await;
+        expect_error(
+            apply(json!({"refused_mediator_ids": [chen, absent]})).await,
+            StatusCode::NOT_FOUND,
+            "staff_not_found",
+        )
+        .await;
+    }
+    expect_json::<MediationView>(
+        apply(json!({"requested_mediator_id": chen, "refused_mediator_ids": [district_mediator]}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_json::<MediationView>(
+        apply(json!({"requested_mediator_id": district_mediator})).await,
+        StatusCode::CREATED,
+    )
+    .await;
+}

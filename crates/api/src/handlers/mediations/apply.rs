@@ -8,9 +8,11 @@ use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
+use sansuo_domain::OrgUnitId;
 use sansuo_domain::ValidationError;
 use sansuo_domain::privacy::{mask_name, mask_phone};
 use sansuo_store::mediations::{NewMediation, NewParty};
+use sansuo_store::scope::MediatorId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -82,7 +84,7 @@ const MAX_PARTIES: usize = 10;
     (status = 201, body = MediationView),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`; `feature_disabled`: no data keys on this server, so no bookings"),
+    (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`; `staff_not_found`: a requested or refused mediator who is not a mediator of the community's street (or over it); `feature_disabled`: no data keys on this server, so no bookings"),
     (status = 422, body = ErrorBody, description = "`validation_failed`, `category_not_offered`: the category takes no mediations"),
     (status = 503, body = ErrorBody, description = "`submission_stored`: the application is stored (see Location) but could not be read back: do not apply again, read it there"),
 ))]
@@ -130,6 +132,25 @@ pub async fn apply_mediation(
         state.store.org().category(&body.category_code).await?,
         sansuo_domain::catalog::Service::Mediation,
     )?;
+    // The mediators named, asked for or refused, resolve like every body
+    // id: a mediator of another street reads as absent.
+    let community_scope: OrgUnitId = community.id.into();
+    let mediator = |id: Uuid| {
+        crate::scoped::resolve(
+            &state,
+            community_scope,
+            MediatorId(id.into()),
+            ErrorCode::StaffNotFound,
+        )
+    };
+    let requested_mediator = match body.requested_mediator_id {
+        Some(id) => Some(mediator(id).await?.id().0),
+        None => None,
+    };
+    let mut refused_mediators = Vec::with_capacity(body.refused_mediator_ids.len());
+    for id in &body.refused_mediator_ids {
+        refused_mediators.push(mediator(*id).await?.id().0);
+    }
     let parties = seal_parties(&state, &body.parties)?;
     let preferred_times = serde_json::to_string(&body.preferred_times)
         .map_err(|e| ApiError::internal(format!("preferred times: {e}")))?;
@@ -146,13 +167,8 @@ pub async fn apply_mediation(
                 preferred_times,
                 private: body.private,
                 attendees,
-                requested_mediator: body.requested_mediator_id.map(Into::into),
-                refused_mediators: body
-                    .refused_mediator_ids
-                    .iter()
-                    .copied()
-                    .map(Into::into)
-                    .collect(),
+                requested_mediator,
+                refused_mediators,
                 parties,
                 request_id: Some(request_id.as_str().to_owned()),
             },
