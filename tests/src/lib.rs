@@ -145,6 +145,26 @@ impl PrivateRedis {
         }
     }
 
+    /// SIGSTOP: the server keeps its connections open and answers nothing,
+    /// as a Redis host that hangs (or whose network drops packets) does.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// SIGCONT after [`PrivateRedis::freeze`].
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("the private Redis is running");
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill(1)");
+        assert!(status.success(), "kill {signal} {}", child.id());
+    }
+
     /// Start it again on the same port, empty.
     pub async fn restart(&mut self) {
         self.stop();

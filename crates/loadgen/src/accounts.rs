@@ -98,7 +98,7 @@ impl Api {
     }
 }
 
-async fn resident_login(
+pub async fn resident_login(
     api: &Api,
     wechat: &FakeWechat,
     openid: String,
@@ -117,7 +117,7 @@ async fn resident_login(
     })
 }
 
-async fn staff_login(api: &Api, id: Uuid, username: String) -> anyhow::Result<LawyerSession> {
+pub async fn staff_login(api: &Api, id: Uuid, username: String) -> anyhow::Result<LawyerSession> {
     let body = api
         .post_json(
             "/api/v1/auth/staff",

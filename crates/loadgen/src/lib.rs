@@ -16,9 +16,11 @@
 //! | [`references`] | pgbench and /healthz |
 //! | [`report`] | JSON, ratios, targets, the table |
 //! | [`run`] | the order of it all |
+//! | [`drill`] | the cluster drill: instances behind haproxy, faults, checks |
 
 pub mod accounts;
 pub mod cli;
+pub mod drill;
 pub mod load;
 pub mod references;
 pub mod report;

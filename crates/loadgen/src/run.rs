@@ -11,7 +11,7 @@ use crate::report::{Machine, References, Report, Setup, SizeComparison, git_info
 use crate::sandbox::Sandbox;
 use crate::scenarios::{Bench, ItemCounts, Known, ScenarioResult, board, intake, mixed, route};
 use crate::seed;
-use crate::server::{ServerEnv, ServerUnderTest};
+use crate::server::{Secrets, ServerEnv, ServerUnderTest};
 use anyhow::Context;
 use chrono::Utc;
 use sansuo_wechat_fake::FakeWechat;
@@ -67,6 +67,8 @@ async fn run_in(options: &Options, sandbox: &Sandbox) -> anyhow::Result<Report> 
         redis_prefix: &sandbox.redis_prefix,
         wechat_base_url: &wechat.base_url(),
         db_max_connections: options.db_max_connections,
+        secrets: Secrets::random(),
+        extra: Vec::new(),
     };
     note(format!(
         "starting the server ({})",

@@ -54,6 +54,16 @@ impl Shape {
         lawyers: 140,
         offers_per_community: 5,
     };
+    /// The cluster drill's: small enough that the debug binary seeds it
+    /// in seconds, with two streets so pools and firms span streets.
+    pub const DRILL: Shape = Shape {
+        streets: 2,
+        stations: 1,
+        communities: 8,
+        firms: 2,
+        lawyers: 8,
+        offers_per_community: 0,
+    };
     pub const SMOKE: Shape = Shape {
         streets: 2,
         stations: 1,
@@ -73,6 +83,7 @@ pub struct Lawyer {
 #[derive(Debug, Clone)]
 pub struct District {
     pub communities: Vec<Uuid>,
+    pub stations: Vec<OrgUnitId>,
     pub lawyers: Vec<Lawyer>,
     pub probe_community: Uuid,
     pub probe_lawyer: Lawyer,
@@ -225,6 +236,7 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
     }
     Ok(District {
         communities,
+        stations,
         lawyers,
         probe_community: probe_community.as_uuid(),
         probe_lawyer: Lawyer {

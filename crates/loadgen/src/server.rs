@@ -24,28 +24,47 @@ pub struct ServerEnv<'a> {
     pub redis_prefix: &'a str,
     pub wechat_base_url: &'a str,
     pub db_max_connections: Option<u32>,
+    /// Shared by every instance started with this environment, so a token
+    /// one instance signed is good on the others.
+    pub secrets: Secrets,
+    /// More variables, set after (so over) the ones above.
+    pub extra: Vec<(&'static str, String)>,
+}
+
+/// The JWT secret and the tip key, random per run, never equal.
+#[derive(Debug, Clone)]
+pub struct Secrets {
+    jwt_secret: String,
+    tip_key: String,
+}
+
+impl Secrets {
+    pub fn random() -> Self {
+        let random = || -> String {
+            rand::rng()
+                .sample_iter(Alphanumeric)
+                .take(48)
+                .map(char::from)
+                .collect()
+        };
+        Self {
+            jwt_secret: random(),
+            tip_key: random(),
+        }
+    }
 }
 
 impl ServerEnv<'_> {
     /// The production configuration, as environment variables.
     fn vars(&self, bind: &str) -> HashMap<String, String> {
-        let secret: String = rand::rng()
-            .sample_iter(Alphanumeric)
-            .take(48)
-            .map(char::from)
-            .collect();
-        let tip_key: String = rand::rng()
-            .sample_iter(Alphanumeric)
-            .take(48)
-            .map(char::from)
-            .collect();
+        let (secret, tip_key) = (&self.secrets.jwt_secret, &self.secrets.tip_key);
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", self.database_url),
             ("REDIS_URL", self.redis_url),
             ("SANSUO_REDIS_PREFIX", self.redis_prefix),
             ("SANSUO_BIND", bind),
-            ("SANSUO_JWT_SECRET", &secret),
-            ("SANSUO_TIP_KEY", &tip_key),
+            ("SANSUO_JWT_SECRET", secret),
+            ("SANSUO_TIP_KEY", tip_key),
             (
                 "SANSUO_WECHAT_APP_ID",
                 sansuo_wechat_fake::FakeWechat::APP_ID,
@@ -66,6 +85,9 @@ impl ServerEnv<'_> {
         .collect();
         if let Some(n) = self.db_max_connections {
             vars.insert("SANSUO_DB_MAX_CONNECTIONS".into(), n.to_string());
+        }
+        for (name, value) in &self.extra {
+            vars.insert((*name).to_owned(), value.clone());
         }
         vars
     }
@@ -93,14 +115,28 @@ impl ServerUnderTest {
         env: &ServerEnv<'_>,
         log_path: PathBuf,
     ) -> anyhow::Result<Self> {
+        Self::spawn_process_on(binary, env, log_path, free_port()?).await
+    }
+
+    /// The same on a given port (an instance restarted behind a load
+    /// balancer comes back where the balancer looks for it). The log is
+    /// appended to, so a restart keeps what the killed process wrote.
+    pub async fn spawn_process_on(
+        binary: &Path,
+        env: &ServerEnv<'_>,
+        log_path: PathBuf,
+        port: u16,
+    ) -> anyhow::Result<Self> {
         if !binary.exists() {
             bail!(
                 "the server binary {} does not exist; build it first (scripts/bench.sh does)",
                 binary.display()
             );
         }
-        let port = free_port()?;
-        let log = std::fs::File::create(&log_path)
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
             .with_context(|| format!("cannot create {}", log_path.display()))?;
         let child = Command::new(binary)
             .arg("serve")
@@ -179,6 +215,16 @@ impl ServerUnderTest {
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
+    /// SIGKILL at once, as a crashing host would (no drain, no lease
+    /// released); the process is reaped.
+    pub fn sigkill(&mut self) {
+        if let Running::Process(mut child) = std::mem::replace(&mut self.running, Running::Stopped)
+        {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// SIGTERM (graceful: in-flight requests finish), SIGKILL after 15 s.
     #[allow(unsafe_code)]
     pub async fn stop(&mut self) {
@@ -212,7 +258,7 @@ impl Drop for ServerUnderTest {
     }
 }
 
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> anyhow::Result<u16> {
     // The kernel hands out a free port; the tiny window before the server
     // binds it again is harmless on a benchmark machine.
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?

@@ -87,6 +87,49 @@ async fn readiness_stays_200_with_redis_down_while_the_database_answers() {
     }
 }
 
+/// The cluster drill's finding: with Redis restarting, every instance's
+/// `/readyz` waited on the queue's PING (the connection manager holds
+/// commands while it reconnects), so the load balancer's checks (500 ms)
+/// timed out on all three at once and it answered 503 itself, although
+/// each instance could serve. A hung Redis (SIGSTOP: connections open,
+/// nothing answered) is the hardest case: readiness must still answer,
+/// with the queue a detail. The client's 2 s budget is four of haproxy's
+/// check timeouts; without a bound the PING waits for ever.
+#[tokio::test]
+async fn readiness_answers_while_redis_hangs() {
+    let redis = PrivateRedis::start().await;
+    let app = TestApp::spawn_with(TestOptions {
+        redis_url: Some(redis.url()),
+        ..TestOptions::default()
+    })
+    .await;
+    let check = || {
+        app.http
+            .get(app.url("/readyz"))
+            .timeout(std::time::Duration::from_secs(2))
+            .send()
+    };
+    assert_eq!(
+        expect_status(check().await.unwrap(), StatusCode::OK).await,
+        json!({"database": "ok", "queue": "ok", "routing": "ok"})
+    );
+    redis.freeze();
+    for _ in 0..3 {
+        let ready = check().await.expect("/readyz answers while Redis hangs");
+        assert_eq!(
+            expect_status(ready, StatusCode::OK).await,
+            json!({"database": "ok", "queue": "unavailable", "routing": "degraded"})
+        );
+    }
+    redis.thaw();
+    eventually("the queue to answer again", || async {
+        let ready = check().await.ok()?;
+        let body: serde_json::Value = ready.json().await.ok()?;
+        (body["queue"] == "ok").then_some(())
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn instances_starting_together_migrate_once() {
     let (url, database) = create_database().await;

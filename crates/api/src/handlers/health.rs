@@ -1,7 +1,14 @@
 use crate::AppState;
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
+use std::time::Duration;
 use utoipa::ToSchema;
+
+/// How long readiness waits for the queue's PING. A load balancer's check
+/// has a deadline of its own (haproxy's 500 ms in the cluster drill): a
+/// Redis that hangs or is reconnecting must read as `unavailable` well
+/// within it, not make the whole answer late.
+const QUEUE_PING_BUDGET: Duration = Duration::from_millis(250);
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {
@@ -38,7 +45,16 @@ pub async fn healthz() -> web::Json<Health> {
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let (db, queue) = tokio::join!(state.store.ping(), state.queue.ping());
+    let queue_ping = async {
+        match tokio::time::timeout(QUEUE_PING_BUDGET, state.queue.ping()).await {
+            Ok(answer) => answer.map_err(|e| e.to_string()),
+            Err(_) => Err(format!(
+                "no answer within {} ms",
+                QUEUE_PING_BUDGET.as_millis()
+            )),
+        }
+    };
+    let (db, queue) = tokio::join!(state.store.ping(), queue_ping);
     let word = |ok: bool| if ok { "ok" } else { "unavailable" };
     let body = Readiness {
         database: word(db.is_ok()),
