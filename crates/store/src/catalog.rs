@@ -162,9 +162,17 @@ impl Catalog<'_> {
         // A flag a sub-item inherited (it had the parent's value) follows
         // the parent's new one; a sub-item's own differing value stays.
         let flags = [
-            (Column::AnonymousAllowed, edit.anonymous_allowed, current.anonymous_allowed),
+            (
+                Column::AnonymousAllowed,
+                edit.anonymous_allowed,
+                current.anonymous_allowed,
+            ),
             (Column::Urgent, edit.urgent, current.urgent),
-            (Column::Open311Public, edit.open311_public, current.open311_public),
+            (
+                Column::Open311Public,
+                edit.open311_public,
+                current.open311_public,
+            ),
         ];
         for (column, new, old) in flags {
             let Some(new) = new else { continue };

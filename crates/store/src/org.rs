@@ -574,7 +574,10 @@ impl Org<'_> {
 
     /// Firms serving `scope`: signed to a unit within it, or to a unit it
     /// lies within (the rule of `scope::FirmId`), by name.
-    pub async fn law_firms_serving(self, scope: OrgUnitId) -> Result<Vec<LawFirmRecord>, StoreError> {
+    pub async fn law_firms_serving(
+        self,
+        scope: OrgUnitId,
+    ) -> Result<Vec<LawFirmRecord>, StoreError> {
         let signings = firm_signing::Entity::find().all(self.db()).await?;
         let mut ids: Vec<Uuid> = Vec::new();
         for signing in signings {

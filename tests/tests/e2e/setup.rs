@@ -26,7 +26,12 @@ async fn login(app: &TestApp, username: &str, password: &str) -> String {
         .access_token
 }
 
-async fn consult(app: &TestApp, resident: &str, community: Uuid, question: &str) -> reqwest::Response {
+async fn consult(
+    app: &TestApp,
+    resident: &str,
+    community: Uuid,
+    question: &str,
+) -> reqwest::Response {
     app.http
         .post(app.url("/api/v1/consultations"))
         .bearer_auth(resident)
@@ -95,7 +100,13 @@ async fn units_and_rooms_are_edited_and_deactivated_only_when_no_open_work_is_or
     // and a coordinator, the station polices the community, the community
     // has its mediator and, soon, an open consultation.
     let open: ConsultationView = expect_json(
-        consult(&app, &resident, b.community, "停用测试：楼上漏水物业不管怎么办？").await,
+        consult(
+            &app,
+            &resident,
+            b.community,
+            "停用测试：楼上漏水物业不管怎么办？",
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;
@@ -130,7 +141,11 @@ async fn units_and_rooms_are_edited_and_deactivated_only_when_no_open_work_is_or
         "unit_in_use",
     )
     .await;
-    assert!(held.error.message.contains("1 open cases"), "{}", held.error.message);
+    assert!(
+        held.error.message.contains("1 open cases"),
+        "{}",
+        held.error.message
+    );
     expect_status(
         app.post(
             &format!("/api/v1/consultations/{}/withdraw", open.id),
@@ -151,12 +166,19 @@ async fn units_and_rooms_are_edited_and_deactivated_only_when_no_open_work_is_or
     .await;
     assert!(!off.active);
     expect_status(
-        app.get("/api/v1/communities/by-scene/hk-xg", &resident).await,
+        app.get("/api/v1/communities/by-scene/hk-xg", &resident)
+            .await,
         StatusCode::NOT_FOUND,
     )
     .await;
     expect_error(
-        consult(&app, &resident, b.community, "停用之后：还能向这个居委提问吗？").await,
+        consult(
+            &app,
+            &resident,
+            b.community,
+            "停用之后：还能向这个居委提问吗？",
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "community_not_found",
     )
@@ -221,12 +243,19 @@ async fn units_and_rooms_are_edited_and_deactivated_only_when_no_open_work_is_or
     assert_eq!(room.name, "新港居委一号调解室");
     assert_eq!(room.opening_hours.as_deref(), Some("周六 09:00–12:00"));
     expect_status(
-        app.get("/api/v1/communities/by-scene/hk-xg", &resident).await,
+        app.get("/api/v1/communities/by-scene/hk-xg", &resident)
+            .await,
         StatusCode::OK,
     )
     .await;
     expect_status(
-        consult(&app, &resident, b.community, "恢复之后：这个居委又能提问了吗？").await,
+        consult(
+            &app,
+            &resident,
+            b.community,
+            "恢复之后：这个居委又能提问了吗？",
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;
@@ -254,8 +283,12 @@ async fn edits_and_signings_stay_inside_the_callers_street() {
     }
     // Another street's id in the body, with one's own in the path: absent too.
     expect_error(
-        app.patch(&unit_path(community_a), &sun, json!({"station_id": b.station}))
-            .await,
+        app.patch(
+            &unit_path(community_a),
+            &sun,
+            json!({"station_id": b.station}),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "org_unit_not_found",
     )
@@ -301,8 +334,12 @@ async fn edits_and_signings_stay_inside_the_callers_street() {
     .await;
     // A coordinator cannot deactivate their own street: they are at home there.
     expect_error(
-        app.patch(&unit_path(app.demo.street.as_uuid()), &sun, json!({"active": false}))
-            .await,
+        app.patch(
+            &unit_path(app.demo.street.as_uuid()),
+            &sun,
+            json!({"active": false}),
+        )
+        .await,
         StatusCode::CONFLICT,
         "unit_in_use",
     )
@@ -401,13 +438,18 @@ async fn a_lawyer_signed_through_the_api_is_offered_the_communitys_consultations
     let card: CommunityCardView = app
         .get_as("/api/v1/communities/by-scene/hk-xg", &resident)
         .await;
-    let signed = card.signed_lawyer.expect("the card names the signed lawyer");
+    let signed = card
+        .signed_lawyer
+        .expect("the card names the signed lawyer");
     assert_eq!(signed.display_name, "新律师");
     assert_eq!(signed.firm.as_deref(), Some("嘉兴路律师事务所"));
 
     // Signed: the community's consultations go to the newcomer, twice
     // (the pool would have given both to lawyer.b).
-    for question in ["签约测试一：房东不退押金怎么办？", "签约测试二：装修噪音扰民能投诉吗？"] {
+    for question in [
+        "签约测试一：房东不退押金怎么办？",
+        "签约测试二：装修噪音扰民能投诉吗？",
+    ] {
         let case: ConsultationView = expect_json(
             consult(&app, &resident, b.community, question).await,
             StatusCode::CREATED,
@@ -437,7 +479,13 @@ async fn a_lawyer_signed_through_the_api_is_offered_the_communitys_consultations
     )
     .await;
     let case: ConsultationView = expect_json(
-        consult(&app, &resident, b.community, "签约结束：邻居占用车位怎么处理？").await,
+        consult(
+            &app,
+            &resident,
+            b.community,
+            "签约结束：邻居占用车位怎么处理？",
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;
@@ -490,8 +538,12 @@ async fn an_edited_category_changes_the_etag_takes_effect_and_outlives_a_restart
     // Only an administrator edits the global catalogue.
     let sun = app.staff_token("coordinator.sun").await;
     expect_error(
-        app.patch("/api/v1/admin/categories/LJ", &sun, json!({"name_zh": "越权"}))
-            .await,
+        app.patch(
+            "/api/v1/admin/categories/LJ",
+            &sun,
+            json!({"name_zh": "越权"}),
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -510,8 +562,12 @@ async fn an_edited_category_changes_the_etag_takes_effect_and_outlives_a_restart
         .await;
     }
     expect_error(
-        app.patch("/api/v1/admin/categories/XX99", &admin, json!({"urgent": true}))
-            .await,
+        app.patch(
+            "/api/v1/admin/categories/XX99",
+            &admin,
+            json!({"urgent": true}),
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "category_not_found",
     )
@@ -554,13 +610,23 @@ async fn an_edited_category_changes_the_etag_takes_effect_and_outlives_a_restart
     // Urgency on the parent reaches the sub-items that inherited it:
     // a consultation in LJ01 is now a 110 emergency, refused.
     expect_status(
-        app.patch("/api/v1/admin/categories/LJ", &admin, json!({"urgent": true}))
-            .await,
+        app.patch(
+            "/api/v1/admin/categories/LJ",
+            &admin,
+            json!({"urgent": true}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
     expect_error(
-        consult(&app, &resident, community, "紧急测试：楼下有人打架，怎么办？").await,
+        consult(
+            &app,
+            &resident,
+            community,
+            "紧急测试：楼下有人打架，怎么办？",
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "emergency_call_110",
     )
@@ -570,7 +636,10 @@ async fn an_edited_category_changes_the_etag_takes_effect_and_outlives_a_restart
     let sibling = app.spawn_sibling().await;
     let listed: Value = app
         .http
-        .get(format!("http://127.0.0.1:{}/api/v1/admin/categories", sibling.port))
+        .get(format!(
+            "http://127.0.0.1:{}/api/v1/admin/categories",
+            sibling.port
+        ))
         .bearer_auth(&admin)
         .send()
         .await
@@ -592,13 +661,23 @@ async fn an_edited_category_changes_the_etag_takes_effect_and_outlives_a_restart
     assert_eq!(find("LJ")["urgent"], true);
     // Back to normal: consultations in LJ01 are taken again.
     expect_status(
-        app.patch("/api/v1/admin/categories/LJ", &admin, json!({"urgent": false}))
-            .await,
+        app.patch(
+            "/api/v1/admin/categories/LJ",
+            &admin,
+            json!({"urgent": false}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
     expect_status(
-        consult(&app, &resident, community, "恢复之后：楼上噪音扰民可以投诉吗？").await,
+        consult(
+            &app,
+            &resident,
+            community,
+            "恢复之后：楼上噪音扰民可以投诉吗？",
+        )
+        .await,
         StatusCode::CREATED,
     )
     .await;

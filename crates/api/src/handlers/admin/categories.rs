@@ -96,7 +96,11 @@ pub async fn list_admin_categories(
     Ok(web::Json(CategoryDetailList { items }))
 }
 
-fn bounded(field: &'static str, raw: &Option<String>, max: usize) -> Result<Option<String>, ApiError> {
+fn bounded(
+    field: &'static str,
+    raw: &Option<String>,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
     raw.as_deref()
         .map(|text| super::name_text(field, text, max))
         .transpose()

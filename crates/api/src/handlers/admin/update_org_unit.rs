@@ -95,9 +95,11 @@ pub async fn update_org_unit(
     });
     if let Some(station) = body.station_id {
         if !community {
-            return Err(
-                ValidationError::new("station_id", "only communities have a police station").into(),
-            );
+            return Err(ValidationError::new(
+                "station_id",
+                "only communities have a police station",
+            )
+            .into());
         }
         let active = state
             .store
