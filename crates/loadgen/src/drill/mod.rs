@@ -626,8 +626,8 @@ fn render(
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:<9} {:>8} {:>8} {:>6} {:>6} {:>9}  {}",
-        "window", "from s", "requests", "2xx", "4xx", "no answer", "5xx by status and code"
+        "{:<9} {:>8} {:>8} {:>6} {:>6} {:>9}  5xx by status and code",
+        "window", "from s", "requests", "2xx", "4xx", "no answer"
     );
     let windows: Vec<(&str, f64)> = std::iter::once(("steady", 0.0))
         .chain(faults.iter().map(|f| (f.name, f.at)))
