@@ -32,6 +32,8 @@ pub enum Fault {
     /// Reading a consultation, mediation or tip of this resident (as the
     /// answer to a submission reads back what it just committed).
     ReadCaseOf { resident: uuid::Uuid },
+    /// Writing the record of a photo of a tip this resident reported.
+    RecordPhotoOf { resident: uuid::Uuid },
 }
 
 static FAULTS: Faults = Faults {
