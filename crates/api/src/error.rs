@@ -151,6 +151,7 @@ error_codes! {
     // 503, with Retry-After: a dependency is down (a feature switched off
     // for good is 404 `feature_disabled`: retrying will not help).
     WechatUnavailable = ("wechat_unavailable", SERVICE_UNAVAILABLE, "WeChat is busy or unreachable; try again"),
+    DatabaseBusy = ("database_busy", SERVICE_UNAVAILABLE, "系统繁忙，请稍等几秒后重试；您的操作尚未完成（带同一 Idempotency-Key 重试不会重复提交）。"),
     SubmissionStored = ("submission_stored", SERVICE_UNAVAILABLE, "您的提交已保存，但暂时无法显示结果。请勿重新填写：稍后用同一 Idempotency-Key 重试即可取回。"),
 }
 
@@ -198,6 +199,19 @@ impl ApiError {
         ApiError {
             location,
             ..Self::new(ErrorCode::SubmissionStored, message)
+        }
+    }
+
+    /// 503 `database_busy` with `Retry-After: 2`: the database could not
+    /// serve this now (a connection lost or not to be had, a deadlock or
+    /// serialization failure, SQLite's write lock held past the busy
+    /// timeout). Nothing is wrong with the request; the same request in a
+    /// moment will likely pass. The cause is logged, never sent.
+    pub fn database_busy(cause: impl fmt::Display) -> Self {
+        tracing::warn!(cause = %cause, "database busy");
+        ApiError {
+            retry_after: Some(DATABASE_BUSY_RETRY_SECS),
+            ..ErrorCode::DatabaseBusy.into()
         }
     }
 
@@ -284,6 +298,10 @@ impl ApiError {
     }
 }
 
+/// `Retry-After` of a 503 `database_busy`: a restarted connection or a
+/// released lock is a matter of a second or two.
+pub const DATABASE_BUSY_RETRY_SECS: u64 = 2;
+
 /// A code with its default message.
 impl From<ErrorCode> for ApiError {
     fn from(code: ErrorCode) -> Self {
@@ -357,6 +375,7 @@ impl From<StoreError> for ApiError {
             StoreError::AtCapacity => {
                 ApiError::new(ErrorCode::StateConflict, "that person is at capacity")
             }
+            StoreError::Busy(e) => ApiError::database_busy(e),
             StoreError::Db(e) => ApiError::internal(format!("database: {e}")),
         }
     }

@@ -169,6 +169,31 @@ fn statuses_by_shape(operation: &Operation) -> Vec<(StatusCode, Vec<ErrorCode>)>
     out
 }
 
+/// Every operation of the API reads or writes the database (a token's
+/// session at least), so each can answer 503 `database_busy` with
+/// `Retry-After`. A 503 the operation documents by hand
+/// (`submission_stored`, `wechat_unavailable`) keeps its words and gains
+/// this code.
+fn document_database_busy(operation: &mut Operation) {
+    const BUSY: &str = "`database_busy`: the database is restarting, unreachable or busy for a moment; nothing was done, retry after Retry-After (with the same Idempotency-Key, if any)";
+    let responses = &mut operation.responses.responses;
+    match responses.get_mut("503") {
+        Some(RefOr::T(response)) => {
+            if !response.description.contains("`database_busy`") {
+                response.description = format!("{}; {BUSY}", response.description);
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let mut response = Response::new(BUSY);
+            response
+                .content
+                .insert("application/json".into(), RefOr::T(error_content()));
+            responses.insert("503".into(), RefOr::T(response));
+        }
+    }
+}
+
 impl Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in openapi.paths.paths.iter_mut() {
@@ -182,6 +207,9 @@ impl Modify for ErrorResponses {
                         .responses
                         .entry(status.as_u16().to_string())
                         .or_insert_with(|| RefOr::T(generated(status, &codes)));
+                }
+                if path.starts_with("/api/v1/") {
+                    document_database_busy(operation);
                 }
                 for (status, response) in operation.responses.responses.iter_mut() {
                     let error = status.starts_with('4') || status.starts_with('5');

@@ -42,14 +42,18 @@ pub struct Application {
 /// Connect to the database named in the configuration and bring its schema
 /// and reference data up to date.
 pub async fn open_store(database: &DatabaseSettings) -> anyhow::Result<Store> {
-    let store = Store::connect(&database.url, database.max_connections)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot connect to the database at {}",
-                redact_url(&database.url)
-            )
-        })?;
+    let store = Store::connect_with(
+        &database.url,
+        database.max_connections,
+        database.busy_timeout,
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "cannot connect to the database at {}",
+            redact_url(&database.url)
+        )
+    })?;
     store.migrate().await.context("migrating the database")?;
     store
         .catalog()

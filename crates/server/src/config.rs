@@ -20,6 +20,8 @@ pub const DEFAULT_WECHAT_BASE_URL: &str = "https://api.weixin.qq.com";
 pub const EXAMPLE_JWT_SECRET: &str = "change-me-to-at-least-32-random-bytes";
 /// The placeholder of `SANSUO_TIP_KEY` in the example; refused everywhere.
 pub const EXAMPLE_TIP_KEY: &str = "REPLACE-WITH-openssl-rand-hex-32";
+/// `SANSUO_DB_BUSY_TIMEOUT_MS` unless set: as the store's own default.
+pub const DEFAULT_BUSY_TIMEOUT_MS: u64 = sansuo_store::DEFAULT_BUSY_TIMEOUT.as_millis() as u64;
 const MIN_JWT_SECRET_BYTES: usize = 32;
 const MIN_METRICS_TOKEN_BYTES: usize = 16;
 
@@ -36,6 +38,9 @@ pub struct Config {
     pub bind: SocketAddr,
     pub database_url: String,
     pub database_max_connections: u32,
+    /// `SANSUO_DB_BUSY_TIMEOUT_MS`: how long a SQLite write waits for the
+    /// write lock before answering 503 `database_busy`.
+    pub database_busy_timeout: Duration,
     /// `None`: the in-process queue (embedded default, one instance only).
     pub redis_url: Option<String>,
     /// Every Redis key starts with this, so environments can share a server.
@@ -225,6 +230,8 @@ impl std::error::Error for ConfigErrors {}
 pub struct DatabaseSettings {
     pub url: String,
     pub max_connections: u32,
+    /// SQLite only: how long a write waits for the one write lock.
+    pub busy_timeout: Duration,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -232,6 +239,7 @@ impl fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &redact_url(&self.url))
             .field("max_connections", &self.max_connections)
+            .field("busy_timeout", &self.busy_timeout)
             .finish()
     }
 }
@@ -254,6 +262,14 @@ impl DatabaseSettings {
     fn read(vars: &HashMap<String, String>, problems: &mut Vec<String>) -> Self {
         let max_connections =
             read_number(vars, problems, "SANSUO_DB_MAX_CONNECTIONS", 20, 1, 500) as u32;
+        let busy_timeout = Duration::from_millis(read_number(
+            vars,
+            problems,
+            "SANSUO_DB_BUSY_TIMEOUT_MS",
+            DEFAULT_BUSY_TIMEOUT_MS,
+            0,
+            60_000,
+        ));
         let url = read_var(vars, "DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
         if !(url.starts_with("postgres://")
             || url.starts_with("postgresql://")
@@ -267,6 +283,7 @@ impl DatabaseSettings {
         DatabaseSettings {
             url,
             max_connections,
+            busy_timeout,
         }
     }
 }
@@ -344,6 +361,7 @@ impl Config {
         let DatabaseSettings {
             url: database_url,
             max_connections: database_max_connections,
+            busy_timeout: database_busy_timeout,
         } = database;
         let redis_url = get("REDIS_URL");
         if let Some(url) = &redis_url
@@ -516,6 +534,7 @@ impl Config {
             bind,
             database_url,
             database_max_connections,
+            database_busy_timeout,
             redis_url,
             redis_prefix,
             jwt_secret,
@@ -547,6 +566,7 @@ impl Config {
         DatabaseSettings {
             url: self.database_url.clone(),
             max_connections: self.database_max_connections,
+            busy_timeout: self.database_busy_timeout,
         }
     }
 
@@ -874,6 +894,27 @@ mod tests {
                 .any(|p| p.starts_with("SANSUO_DB_MAX_CONNECTIONS=")),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_sqlite_busy_timeout_is_a_setting_checked_at_start_up() {
+        let default = DatabaseSettings::from_vars(&vars(&[])).unwrap();
+        assert_eq!(
+            default.busy_timeout,
+            Duration::from_millis(DEFAULT_BUSY_TIMEOUT_MS)
+        );
+        let set =
+            DatabaseSettings::from_vars(&vars(&[("SANSUO_DB_BUSY_TIMEOUT_MS", "250")])).unwrap();
+        assert_eq!(set.busy_timeout, Duration::from_millis(250));
+        for bad in ["soon", "-1", "60001", "1.5"] {
+            let err = DatabaseSettings::from_vars(&vars(&[("SANSUO_DB_BUSY_TIMEOUT_MS", bad)]))
+                .unwrap_err();
+            assert_eq!(err.0.len(), 1, "{err}");
+            assert!(
+                err.0[0].starts_with(&format!("SANSUO_DB_BUSY_TIMEOUT_MS=`{bad}`")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! moves from the same state, exactly one updates a row and the other gets
 //! `StoreError::Conflict`.
 
-use crate::entity::{case, case_event, case_message};
+use crate::entity::{case, case_event, case_message, idempotency_key};
+use crate::error::is_unique_violation;
 use crate::outbox::{self, Work};
 use crate::records::{CaseEventRecord, CaseMessageRecord, CaseRecord};
 use crate::{Store, StoreError};
@@ -19,7 +20,7 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::notify::NotificationEvent;
-use sansuo_domain::values::MessageBody;
+use sansuo_domain::values::{IdempotencyKey, MessageBody};
 use sansuo_domain::work_order::{CaseStatus, Move, MoveError, RoutingMove, routing_move};
 use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -51,6 +52,58 @@ impl Submission {
         match self {
             Submission::Created(id) | Submission::Replayed(id) => *id,
         }
+    }
+}
+
+/// The earlier submission a resident made under this Idempotency-Key, if
+/// any: the same request hash replays its case; another hash is refused
+/// (`IdempotencyKeyReused`). Keys are the resident's, across services.
+pub(crate) async fn replayed_submission<C: ConnectionTrait>(
+    conn: &C,
+    resident: ResidentId,
+    idempotency: Option<&(IdempotencyKey, String)>,
+) -> Result<Option<Submission>, StoreError> {
+    let Some((key, hash)) = idempotency else {
+        return Ok(None);
+    };
+    let found = idempotency_key::Entity::find_by_id((resident.as_uuid(), key.as_str().to_owned()))
+        .one(conn)
+        .await?;
+    match found {
+        None => Ok(None),
+        Some(row) if &row.request_hash == hash => {
+            Ok(Some(Submission::Replayed(row.case_id.into())))
+        }
+        Some(_) => Err(StoreError::IdempotencyKeyReused),
+    }
+}
+
+/// Record the Idempotency-Key of a new case, in the case's own
+/// transaction. `false`: a concurrent retry with the same key committed
+/// first; the caller rolls back and answers with [`replayed_submission`].
+pub(crate) async fn claim_idempotency_key<C: ConnectionTrait>(
+    txn: &C,
+    resident: ResidentId,
+    idempotency: Option<&(IdempotencyKey, String)>,
+    case_id: CaseId,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some((key, hash)) = idempotency else {
+        return Ok(true);
+    };
+    let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+        resident_id: Set(resident.as_uuid()),
+        key: Set(key.as_str().to_owned()),
+        request_hash: Set(hash.clone()),
+        case_id: Set(case_id.as_uuid()),
+        created_at: Set(now),
+    })
+    .exec_without_returning(txn)
+    .await;
+    match inserted {
+        Ok(_) => Ok(true),
+        Err(err) if is_unique_violation(&err) => Ok(false),
+        Err(err) => Err(err.into()),
     }
 }
 

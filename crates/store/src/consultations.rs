@@ -11,11 +11,10 @@ pub use crate::cases::{Context, SUBMIT_EVENT, Submission, visibility};
 pub use crate::offers::MAX_PENDING_OFFERS_SHOWN;
 
 use crate::cases::{
-    append_event, apply_move, insert_message, move_routed, new_case_row, notify_resident,
-    route_again, staff_freed,
+    append_event, apply_move, claim_idempotency_key, insert_message, move_routed, new_case_row,
+    notify_resident, replayed_submission, route_again, staff_freed,
 };
-use crate::entity::{case, consultation, idempotency_key, staff};
-use crate::error::is_unique_violation;
+use crate::entity::{case, consultation, staff};
 use crate::offers::{cancel_pending_offers, insert_offer};
 use crate::outbox::{self, ModerationSubject, Work};
 use crate::records::{CaseRecord, ConsultationDetail, StaffRecord};
@@ -184,29 +183,16 @@ impl Consultations<'_> {
         })
         .exec_without_returning(&txn)
         .await?;
-        if let Some((key, hash)) = &new.idempotency {
-            let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-                resident_id: Set(new.resident.as_uuid()),
-                key: Set(key.as_str().to_owned()),
-                request_hash: Set(hash.clone()),
-                case_id: Set(case_id.as_uuid()),
-                created_at: Set(now),
-            })
-            .exec_without_returning(&txn)
-            .await;
-            match inserted {
-                Ok(_) => {}
-                // A concurrent retry with the same key committed first: drop
-                // ours and answer with theirs.
-                Err(err) if is_unique_violation(&err) => {
-                    txn.rollback().await?;
-                    return self
-                        .replayed_submission(&new)
-                        .await?
-                        .ok_or(StoreError::conflict("idempotency key race"));
-                }
-                Err(err) => return Err(err.into()),
-            }
+        if !claim_idempotency_key(&txn, new.resident, new.idempotency.as_ref(), case_id, now)
+            .await?
+        {
+            // A concurrent retry with the same key committed first: drop
+            // ours and answer with theirs.
+            txn.rollback().await?;
+            return self
+                .replayed_submission(&new)
+                .await?
+                .ok_or(StoreError::conflict("idempotency key race"));
         }
         let ctx = Context {
             actor: Actor::Resident(new.resident),
@@ -244,20 +230,7 @@ impl Consultations<'_> {
         self,
         new: &NewConsultation,
     ) -> Result<Option<Submission>, StoreError> {
-        let Some((key, hash)) = &new.idempotency else {
-            return Ok(None);
-        };
-        let found =
-            idempotency_key::Entity::find_by_id((new.resident.as_uuid(), key.as_str().to_owned()))
-                .one(self.db())
-                .await?;
-        match found {
-            None => Ok(None),
-            Some(row) if &row.request_hash == hash => {
-                Ok(Some(Submission::Replayed(row.case_id.into())))
-            }
-            Some(_) => Err(StoreError::IdempotencyKeyReused),
-        }
+        replayed_submission(self.db(), new.resident, new.idempotency.as_ref()).await
     }
 
     pub async fn get(self, id: CaseId) -> Result<Option<ConsultationRecord>, StoreError> {

@@ -11,6 +11,9 @@ use std::time::Duration;
 /// Arbitrary, fixed: the advisory lock that serialises migrations.
 const MIGRATION_LOCK_KEY: i64 = 0x5a_4e_53_55_4f_00_01;
 
+/// How long a SQLite write waits for the one write lock by default.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
+
 /// A handle on the database: cheap to clone (a pool inside).
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -32,6 +35,8 @@ pub enum Fault {
     /// Reading a consultation, mediation or tip of this resident (as the
     /// answer to a submission reads back what it just committed).
     ReadCaseOf { resident: uuid::Uuid },
+    /// Writing the record of a photo of a tip this resident reported.
+    RecordPhotoOf { resident: uuid::Uuid },
 }
 
 static FAULTS: Faults = Faults {
@@ -114,8 +119,20 @@ pub struct PoolUse {
 }
 
 impl Store {
-    /// Connect to `postgres://...` or `sqlite://path?mode=rwc`.
+    /// Connect to `postgres://...` or `sqlite://path?mode=rwc`, with the
+    /// default SQLite busy timeout ([`DEFAULT_BUSY_TIMEOUT`]).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        Self::connect_with(url, max_connections, DEFAULT_BUSY_TIMEOUT).await
+    }
+
+    /// [`Store::connect`], with SQLite waiting up to `busy_timeout` for the
+    /// write lock (`SANSUO_DB_BUSY_TIMEOUT_MS`) before a write answers
+    /// [`StoreError::Busy`]. PostgreSQL ignores it.
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        busy_timeout: Duration,
+    ) -> Result<Self, StoreError> {
         let db = if url.starts_with("sqlite:") {
             // WAL lets readers run beside the single writer; the busy timeout
             // makes concurrent writers wait instead of failing at once.
@@ -123,7 +140,7 @@ impl Store {
                 .map_err(|e| sea_orm::DbErr::Custom(format!("bad SQLite URL: {e}")))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(busy_timeout)
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections.clamp(1, 8))

@@ -37,6 +37,6 @@ pub mod staffing;
 pub mod stats;
 pub mod tips;
 
-pub use db::{Fault, Faults, PoolUse, Store, WorkSignal};
-pub use error::StoreError;
+pub use db::{DEFAULT_BUSY_TIMEOUT, Fault, Faults, PoolUse, Store, WorkSignal};
+pub use error::{StoreError, is_transient};
 pub use sea_orm;

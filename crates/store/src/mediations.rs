@@ -5,7 +5,8 @@
 //! machine's, applied with the same guarded update as every case.
 
 use crate::cases::{
-    Context, SUBMIT_EVENT, append_event, apply_move, new_case_row, route_again, staff_freed,
+    Context, SUBMIT_EVENT, Submission, append_event, apply_move, claim_idempotency_key,
+    new_case_row, replayed_submission, route_again, staff_freed,
 };
 use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
@@ -21,7 +22,7 @@ use sansuo_domain::mediation::{
     AttendanceAnswer, MediationAction, MediationStatus, RefusalGround, VisitAnswer,
     may_answer_visit, may_rate, slots_of, status_after_cancel, transition,
 };
-use sansuo_domain::values::Rating;
+use sansuo_domain::values::{IdempotencyKey, Rating};
 use sansuo_domain::work_order::{CaseStatus, Move};
 use sansuo_domain::{CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::Expr;
@@ -142,12 +143,32 @@ impl Store {
 
 impl Mediations<'_> {
     /// Write the application, its parties, its first event and its routing
-    /// outbox row in one transaction.
-    pub async fn submit(self, new: NewMediation, now: DateTime<Utc>) -> Result<CaseId, StoreError> {
+    /// outbox row in one transaction. A retry with the same Idempotency-Key
+    /// (and the same request hash) returns the first case; with a different
+    /// request it is refused, as for consultations.
+    pub async fn submit(
+        self,
+        new: NewMediation,
+        idempotency: Option<(IdempotencyKey, String)>,
+        now: DateTime<Utc>,
+    ) -> Result<Submission, StoreError> {
+        let resident = new.resident;
+        let idempotency = idempotency.as_ref();
+        if let Some(found) = replayed_submission(self.db(), resident, idempotency).await? {
+            return Ok(found);
+        }
         let txn = self.begin_write().await?;
         let case_id = insert_mediation(&txn, new, now).await?;
+        if !claim_idempotency_key(&txn, resident, idempotency, case_id, now).await? {
+            // A concurrent retry with the same key committed first: drop
+            // ours and answer with theirs.
+            txn.rollback().await?;
+            return replayed_submission(self.db(), resident, idempotency)
+                .await?
+                .ok_or(StoreError::conflict("idempotency key race"));
+        }
         self.commit_work(txn).await?;
-        Ok(case_id)
+        Ok(Submission::Created(case_id))
     }
 
     pub async fn get(self, id: CaseId) -> Result<Option<MediationRecord>, StoreError> {

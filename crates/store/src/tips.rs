@@ -237,11 +237,41 @@ impl Tips<'_> {
     /// transaction. A retry with the same submission key returns the first
     /// tip; with a different request it is refused.
     pub async fn submit(self, new: NewTip, now: DateTime<Utc>) -> Result<Submission, StoreError> {
+        self.submit_with_photos(new, Vec::new(), now).await
+    }
+
+    /// [`Tips::submit`] with the reporter's photos (their bytes already
+    /// stored): the photo records and their events are written in the
+    /// tip's own transaction, so the tip and its photos are saved together
+    /// or not at all, on every backend, and a replay returns the tip with
+    /// its photos. A replay (or a failure) records none of `photos`: the
+    /// caller discards their bytes.
+    pub async fn submit_with_photos(
+        self,
+        new: NewTip,
+        photos: Vec<NewPhoto>,
+        now: DateTime<Utc>,
+    ) -> Result<Submission, StoreError> {
         if let Some(found) = self.replayed_tip(&new).await? {
             return Ok(found);
         }
         let txn = self.begin_write().await?;
-        match insert_tip(&txn, &new, now).await {
+        let inserted = async {
+            insert_tip(&txn, &new, now).await?;
+            let ctx = Context {
+                actor: new.submitted_by,
+                request_id: new.request_id.as_deref(),
+                now,
+            };
+            let submitted = TipStatus::Submitted.as_str();
+            let reporter = new.resident.map(|r| r.as_uuid());
+            for photo in photos {
+                insert_photo(&txn, new.id.as_uuid(), reporter, submitted, photo, ctx).await?;
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        match inserted {
             Ok(()) => {}
             // A concurrent retry with the same key committed first.
             Err(err) if err.is_unique_violation() && new.submission.is_some() => {
@@ -489,29 +519,7 @@ impl Tips<'_> {
         if count as usize >= max_photos {
             return Err(StoreError::conflict("too many photos"));
         }
-        tip_photo::Entity::insert(tip_photo::ActiveModel {
-            id: Set(photo.id),
-            case_id: Set(case.id),
-            kind: Set(photo.kind.to_owned()),
-            bytes: Set(photo.bytes),
-            sha256: Set(photo.sha256.clone()),
-            received_at: Set(photo.received_at),
-            added_by: Set(photo.added_by.to_owned()),
-            storage_key: Set(photo.storage_key),
-        })
-        .exec_without_returning(&txn)
-        .await?;
-        append_event(
-            &txn,
-            case.id,
-            "add_photo",
-            Some(&case.status),
-            &case.status,
-            true,
-            Some(&photo.sha256),
-            ctx,
-        )
-        .await?;
+        insert_photo(&txn, case.id, case.resident_id, &case.status, photo, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -984,6 +992,44 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
     .await?;
     let route = Work::RouteCase { case_id };
     outbox::append(txn, &route, ctx.recorded_request_id(), now).await?;
+    Ok(())
+}
+
+/// A photo's record and its `add_photo` event (the status unchanged).
+async fn insert_photo<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    reporter: Option<Uuid>,
+    status: &str,
+    photo: NewPhoto,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    if let Some(resident) = reporter {
+        crate::db::trip(crate::db::Fault::RecordPhotoOf { resident })?;
+    }
+    tip_photo::Entity::insert(tip_photo::ActiveModel {
+        id: Set(photo.id),
+        case_id: Set(case_id),
+        kind: Set(photo.kind.to_owned()),
+        bytes: Set(photo.bytes),
+        sha256: Set(photo.sha256.clone()),
+        received_at: Set(photo.received_at),
+        added_by: Set(photo.added_by.to_owned()),
+        storage_key: Set(photo.storage_key),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    append_event(
+        conn,
+        case_id,
+        "add_photo",
+        Some(status),
+        status,
+        true,
+        Some(&photo.sha256),
+        ctx,
+    )
+    .await?;
     Ok(())
 }
 

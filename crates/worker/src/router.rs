@@ -19,6 +19,10 @@ fn backoff(attempt: u32) -> Duration {
     Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(Duration::from_secs(60))
 }
 
+/// The longest a job waits after the database was busy (restarting, a
+/// lock held): it is no failure of the job, so it does not back off long.
+const BUSY_RETRY: Duration = Duration::from_secs(2);
+
 impl Worker {
     pub(crate) async fn run_router(self) {
         let mut stop = self.stop_signal();
@@ -84,6 +88,15 @@ impl Worker {
             Err(WorkerError::Work(err)) => {
                 warn!(error = %err, "dropping a job that is no work we know");
                 self.queue.ack(queue, &delivery).await?;
+            }
+            Err(WorkerError::Store(StoreError::Busy(err))) => {
+                // Not a failed job: the database could not serve it now (a
+                // restart, a lost connection, a lock held). It runs again
+                // in a moment, like a redelivery after a lost lease.
+                let delay = backoff(delivery.attempt).min(BUSY_RETRY);
+                info!(error = %err, retry_in_ms = delay.as_millis() as u64, "database busy; the job runs again");
+                let at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                self.queue.retry_at(queue, &delivery, at).await?;
             }
             Err(err) => {
                 let delay = backoff(delivery.attempt);

@@ -2016,3 +2016,81 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
     assert_eq!(summary.sla_breaches.accept, 0);
     assert_eq!(summary.sla_breaches.first_response, 0);
 }
+
+/// Issue 19 (the drill's doubled mediations): a booking retried after a
+/// lost answer (a killed instance) with the same Idempotency-Key is the
+/// one booking, also when the retries race; the same key with another
+/// body is refused as for consultations. Failed on the old code: the
+/// header was ignored and every retry stored a second mediation.
+#[tokio::test]
+async fn a_retried_booking_with_one_idempotency_key_is_one_mediation() {
+    use sansuo_store::entity::case;
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("retried-booking").await;
+    let body = json!({
+        "community_id": app.demo.community_a.as_uuid(),
+        "category_code": "LJ02",
+        "facts": "楼上卫生间漏水三个月，天花板发霉，多次沟通无果",
+        "claims": "请对方修好漏水并赔偿天花板维修费",
+        "parties": [
+            {"role": "applicant", "name": "王小明", "contact": "13812341234"},
+            {"role": "respondent", "name": "赵大力", "contact": RESPONDENT_PHONE},
+        ],
+    });
+    let send_as = |resident: &str, body: Value, key: &'static str| {
+        app.http
+            .post(app.url("/api/v1/mediations"))
+            .bearer_auth(resident)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let send = |body: Value, key: &'static str| send_as(&resident, body, key);
+    let first = send(body.clone(), "booking-key-0001").await.unwrap();
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: MediationView = expect_json(first, StatusCode::CREATED).await;
+    let again = send(body.clone(), "booking-key-0001").await.unwrap();
+    assert_eq!(again.headers().get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(
+        again.headers().get("location").unwrap().to_str().unwrap(),
+        format!("/api/v1/mediations/{}", first.id)
+    );
+    let again: MediationView = expect_json(again, StatusCode::CREATED).await;
+    assert_eq!(again.id, first.id, "the retry is the first booking");
+
+    let mut other = body.clone();
+    other["claims"] = json!("换了诉求，但用了同一个幂等键");
+    expect_error(
+        send(other, "booking-key-0001").await.unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+    )
+    .await;
+
+    // Retries racing one another (a phone resending on a flaky network);
+    // another resident, as every try counts against the hourly limit of 5.
+    let racer = app.resident_token("racing-booking").await;
+    let racing = futures::future::join_all(
+        (0..4).map(|_| send_as(&racer, body.clone(), "booking-key-0001")),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for response in racing {
+        let view: MediationView = expect_json(response.unwrap(), StatusCode::CREATED).await;
+        ids.push(view.id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "every racing retry answered with one case");
+    assert_ne!(ids[0], first.id, "keys are each resident's own");
+
+    for token in [&resident, &racer] {
+        let me: sansuo_tests::views::ResidentView = app.get_as("/api/v1/me", token).await;
+        let stored = case::Entity::find()
+            .filter(case::Column::ResidentId.eq(me.id))
+            .filter(case::Column::Service.eq("mediation"))
+            .all(app.app.store.db())
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 1, "one mediation each, no doubles");
+    }
+}

@@ -441,3 +441,75 @@ async fn a_new_submission_is_offered_within_a_second_while_a_big_rebuild_runs() 
         "the new consultation waited {waited:?} for its offer behind the rebuild"
     );
 }
+
+/// Issue 14, 7 / issue 19: a connection broken mid-request (PostgreSQL
+/// terminating the backend, as a restart or a failover does) answers 503
+/// `database_busy` with `Retry-After: 2`, never 500 `internal_error`, and
+/// stores nothing; the retry with the same Idempotency-Key stores the one
+/// case. Failed on the old code: the broken connection answered 500.
+#[tokio::test]
+async fn a_connection_broken_mid_request_answers_503_database_busy_never_500() {
+    use sea_orm::{DbBackend, Statement, TransactionTrait};
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("broken-connection").await;
+    let me: sansuo_tests::views::ResidentView = app.get_as("/api/v1/me", &resident).await;
+    let admin = sea_orm::Database::connect(app.server_env()["DATABASE_URL"].as_str())
+        .await
+        .unwrap();
+    let body = json!({ "community_id": app.demo.community_a.as_uuid(), "category_code": "LJ01", "question": "断线测试：楼上漏水物业不管怎么办？" });
+    let send = || {
+        app.http
+            .post(app.url("/api/v1/consultations"))
+            .bearer_auth(&resident)
+            .header("Idempotency-Key", "broken-connection-1")
+            .json(&body)
+            .send()
+    };
+    // Hold the cases table: the submission waits inside its transaction,
+    // at its INSERT, until its connection is cut.
+    let lock = admin.begin().await.unwrap();
+    lock.execute_unprepared("LOCK TABLE cases IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let cut = async {
+        eventually(
+            "the submission to wait on the lock, then its connection cut",
+            || async {
+                let cut = admin
+                    .query_all_raw(Statement::from_string(
+                        DbBackend::Postgres,
+                        "SELECT pg_terminate_backend(pid) AS cut FROM pg_stat_activity
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'
+                       AND query LIKE 'INSERT INTO \"cases\"%'",
+                    ))
+                    .await
+                    .unwrap();
+                (!cut.is_empty()).then_some(())
+            },
+        )
+        .await;
+        lock.rollback().await.unwrap();
+    };
+    let (response, ()) = tokio::join!(send(), cut);
+    let response = response.unwrap();
+    assert_eq!(
+        response
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        Some("2".to_owned())
+    );
+    expect_error(response, StatusCode::SERVICE_UNAVAILABLE, "database_busy").await;
+    let stored = || async {
+        case::Entity::find()
+            .filter(case::Column::ResidentId.eq(me.id))
+            .all(app.app.store.db())
+            .await
+            .unwrap()
+            .len()
+    };
+    assert_eq!(stored().await, 0, "nothing was stored");
+    expect_status(send().await.unwrap(), StatusCode::CREATED).await;
+    expect_status(send().await.unwrap(), StatusCode::CREATED).await;
+    assert_eq!(stored().await, 1, "the retries store the one case");
+}

@@ -3,7 +3,7 @@ use super::{
     mediation_view,
 };
 use crate::error::ErrorCode;
-use crate::extract::{ResidentWrite, write};
+use crate::extract::{Idempotency, ResidentWrite, write};
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::OrgUnitId;
 use sansuo_domain::ValidationError;
 use sansuo_domain::privacy::{mask_name, mask_phone};
+use sansuo_store::consultations::Submission;
 use sansuo_store::mediations::{NewMediation, NewParty};
 use sansuo_store::scope::MediatorId;
 use serde::{Deserialize, Serialize};
@@ -79,14 +80,20 @@ const MAX_PARTIES: usize = 10;
 /// Book a mediation (预约调解). The other party's name and contact are
 /// sealed at rest and shown masked; the mediator who accepts the case sees
 /// them in full.
-#[utoipa::path(tag = "mediations", security(("bearer" = [])), request_body = ApplyMediationRequest, responses(
+///
+/// Send an `Idempotency-Key` header (a UUID): a retry with the same key and
+/// body returns the same mediation (with `Idempotent-Replayed: true`)
+/// instead of booking a second one.
+#[utoipa::path(tag = "mediations", security(("bearer" = [])), request_body = ApplyMediationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters (a UUID is ideal); a retry with the same key and body replays the first answer", min_length = 8, max_length = 128, pattern = r"^[!-~]{8,128}$")),
+    responses(
     (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
-    (status = 201, body = MediationView),
+    (status = 201, body = MediationView, description = "Booked, or replayed for a repeated Idempotency-Key"),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`; `staff_not_found`: a requested or refused mediator who is not a mediator of the community's street (or over it); `feature_disabled`: no data keys on this server, so no bookings"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`, `category_not_offered`: the category takes no mediations"),
-    (status = 503, body = ErrorBody, description = "`submission_stored`: the application is stored (see Location) but could not be read back: do not apply again, read it there"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`, `category_not_offered`: the category takes no mediations"),
+    (status = 503, body = ErrorBody, description = "`submission_stored`: the application is stored (see Location) but could not be read back: do not apply again, read it there (or retry with the same Idempotency-Key)"),
 ))]
 #[post("/mediations")]
 pub async fn apply_mediation(
@@ -94,8 +101,10 @@ pub async fn apply_mediation(
     auth: ResidentWrite<write::BookMediation>,
     request_id: RequestId,
     body: web::Json<ApplyMediationRequest>,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let idempotency = idempotency.with_body(&body)?;
     let facts = bounded_text("facts", &body.facts, 10, 2000)?;
     let claims = bounded_text("claims", &body.claims, 2, 1000)?;
     let attendees = body
@@ -154,7 +163,7 @@ pub async fn apply_mediation(
     let parties = seal_parties(&state, &body.parties)?;
     let preferred_times = serde_json::to_string(&body.preferred_times)
         .map_err(|e| ApiError::internal(format!("preferred times: {e}")))?;
-    let id = state
+    let submission = state
         .store
         .mediations()
         .submit(
@@ -172,15 +181,19 @@ pub async fn apply_mediation(
                 parties,
                 request_id: Some(request_id.as_str().to_owned()),
             },
+            idempotency,
             Utc::now(),
         )
         .await?;
-    tracing::info!(case_id = %id, "mediation booked");
+    if let Submission::Created(id) = submission {
+        tracing::info!(case_id = %id, "mediation booked");
+    }
+    let id = submission.case_id();
     let view = crate::handlers::read_back(
         id,
         Some(format!("/api/v1/mediations/{id}")),
         &format!(
-            "您的调解申请已保存（编号 {id}），但暂时无法显示。请勿重新申请：稍后可在“我的调解”中查看。"
+            "您的调解申请已保存（编号 {id}），但暂时无法显示。请勿重新申请：稍后可在“我的调解”中查看，或用同一 Idempotency-Key 重试取回。"
         ),
         async {
             let record = state
@@ -193,9 +206,12 @@ pub async fn apply_mediation(
         },
     )
     .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/mediations/{id}")))
-        .json(view))
+    let mut response = HttpResponse::Created();
+    response.insert_header(("Location", format!("/api/v1/mediations/{id}")));
+    if matches!(submission, Submission::Replayed(_)) {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(view))
 }
 
 /// Exactly one applicant, at least one respondent, at most ten parties.

@@ -5,7 +5,7 @@ use super::{
     split_segment,
 };
 use crate::AppState;
-use crate::handlers::tips::photos::{attach_photos, read_multipart_gated};
+use crate::handlers::tips::photos::{discard_photos, read_multipart_gated, store_photos};
 use crate::handlers::tips::token_hash;
 use crate::middleware::RequestId;
 use actix_multipart::Multipart;
@@ -493,10 +493,15 @@ pub async fn create_request(
         .map(String::as_str);
     let point = new.location.lat_long.map(|p| (p.lat, p.long));
     let id = CaseId::new();
-    state
+    // The photos' bytes first; their records in the tip's own transaction.
+    let stored = store_photos(&state, photos, photo_source::REPORTER)
+        .await
+        .map_err(|e| Open311Failure::from_api(format, e))?;
+    let photo_keys = stored.keys();
+    let filed = state
         .store
         .tips()
-        .submit(
+        .submit_with_photos(
             NewTip {
                 id,
                 resident: None,
@@ -517,24 +522,16 @@ pub async fn create_request(
                 source_case: None,
                 request_id: Some(request_id.as_str().to_owned()),
             },
+            stored.records,
             now,
         )
-        .await
-        .or_internal(format)?;
+        .await;
+    if filed.is_err() {
+        discard_photos(&state, photo_keys).await;
+    }
+    filed.or_internal(format)?;
     // No client, place or text in the log: the id and the key's name.
     tracing::info!(case_id = %id, open311_key = %key.name, "open311 request filed as a tip");
-    if !photos.is_empty() {
-        attach_photos(
-            &state,
-            id,
-            photos,
-            photo_source::REPORTER,
-            Actor::AnonymousReporter,
-            &request_id,
-        )
-        .await
-        .map_err(|e| Open311Failure::from_api(format, e))?;
-    }
 
     let station = community
         .police_station

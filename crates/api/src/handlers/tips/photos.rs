@@ -119,9 +119,78 @@ pub(crate) async fn read_multipart_gated(
     Ok((photos, fields))
 }
 
-/// Process, store and record each photo; the receipts in upload order.
-/// A photo is stored before its record, so a record never points at
-/// nothing; a crash in between leaves an unreferenced blob, never a lie.
+/// Photos checked and their bytes stored, not yet recorded: the records to
+/// write (with a new tip, in its transaction, or on an existing one) and
+/// the receipts, in upload order.
+pub(crate) struct StoredPhotos {
+    pub records: Vec<NewPhoto>,
+    pub receipts: Vec<PhotoReceiptView>,
+}
+
+impl StoredPhotos {
+    /// The storage keys, to discard the bytes if the records are not written.
+    pub fn keys(&self) -> Vec<String> {
+        self.records.iter().map(|r| r.storage_key.clone()).collect()
+    }
+}
+
+/// Process each photo (all are checked before any is stored: all or
+/// nothing per request) and store its bytes. A photo is stored before its
+/// record, so a record never points at nothing; bytes whose record is
+/// never written are discarded ([`discard_photos`]), and a crash in
+/// between leaves an unreferenced blob, never a lie.
+pub(crate) async fn store_photos(
+    state: &AppState,
+    photos: Vec<Vec<u8>>,
+    added_by: &'static str,
+) -> Result<StoredPhotos, ApiError> {
+    let now = Utc::now();
+    let mut processed = Vec::with_capacity(photos.len());
+    for raw in &photos {
+        processed.push(process(raw, &state.photo_limits, now)?);
+    }
+    let mut stored = StoredPhotos {
+        records: Vec::with_capacity(processed.len()),
+        receipts: Vec::with_capacity(processed.len()),
+    };
+    for (bytes, receipt) in processed {
+        let photo_id = Uuid::now_v7();
+        let key = photo_key(photo_id, receipt.kind);
+        if let Err(e) = state.photos.put(&key, &bytes).await {
+            discard_photos(state, stored.keys()).await;
+            return Err(ApiError::internal(format!("photo storage: {e}")));
+        }
+        let size = i32::try_from(receipt.bytes).unwrap_or(i32::MAX);
+        stored.records.push(NewPhoto {
+            id: photo_id,
+            kind: receipt.kind.extension(),
+            bytes: size,
+            sha256: receipt.sha256_hex.clone(),
+            received_at: receipt.received_at,
+            added_by,
+            storage_key: key,
+        });
+        stored.receipts.push(PhotoReceiptView {
+            id: photo_id,
+            sha256: receipt.sha256_hex,
+            bytes: size,
+            content_type: receipt.kind.mime().to_owned(),
+            received_at: receipt.received_at,
+            added_by: added_by.to_owned(),
+        });
+    }
+    Ok(stored)
+}
+
+/// Best effort: bytes stored for records that were not written.
+pub(crate) async fn discard_photos(state: &AppState, keys: Vec<String>) {
+    for key in keys {
+        let _ = state.photos.delete(&key).await;
+    }
+}
+
+/// Process, store and record each photo on an existing tip; the receipts
+/// in upload order.
 pub(crate) async fn attach_photos(
     state: &AppState,
     id: CaseId,
@@ -130,30 +199,10 @@ pub(crate) async fn attach_photos(
     actor: Actor,
     request_id: &RequestId,
 ) -> Result<Vec<PhotoReceiptView>, ApiError> {
-    // Check every photo before storing any: all or nothing per request.
-    let now = Utc::now();
-    let mut processed = Vec::with_capacity(photos.len());
-    for raw in &photos {
-        processed.push(process(raw, &state.photo_limits, now)?);
-    }
-    let mut receipts = Vec::with_capacity(processed.len());
-    for (stored, receipt) in processed {
-        let photo_id = Uuid::now_v7();
-        let key = photo_key(photo_id, receipt.kind);
-        state
-            .photos
-            .put(&key, &stored)
-            .await
-            .map_err(|e| ApiError::internal(format!("photo storage: {e}")))?;
-        let record = NewPhoto {
-            id: photo_id,
-            kind: receipt.kind.extension(),
-            bytes: i32::try_from(receipt.bytes).unwrap_or(i32::MAX),
-            sha256: receipt.sha256_hex.clone(),
-            received_at: receipt.received_at,
-            added_by,
-            storage_key: key.clone(),
-        };
+    let stored = store_photos(state, photos, added_by).await?;
+    let mut keys = stored.keys();
+    for record in stored.records {
+        let photo_id = record.id;
         let added = state
             .store
             .tips()
@@ -165,8 +214,8 @@ pub(crate) async fn attach_photos(
             )
             .await;
         if let Err(e) = added {
-            // Best effort: the record was refused, the bytes are not needed.
-            let _ = state.photos.delete(&key).await;
+            // The record was refused: its bytes and the rest are not needed.
+            discard_photos(state, keys).await;
             return Err(match e {
                 sansuo_store::StoreError::Conflict(_) => MediaError::TooManyPhotos {
                     max: state.photo_limits.max_photos_per_tip,
@@ -175,17 +224,10 @@ pub(crate) async fn attach_photos(
                 other => other.into(),
             });
         }
+        keys.remove(0);
         tracing::info!(case_id = %id, photo_id = %photo_id, "tip photo stored");
-        receipts.push(PhotoReceiptView {
-            id: photo_id,
-            sha256: receipt.sha256_hex,
-            bytes: i32::try_from(receipt.bytes).unwrap_or(i32::MAX),
-            content_type: receipt.kind.mime().to_owned(),
-            received_at: receipt.received_at,
-            added_by: added_by.to_owned(),
-        });
     }
-    Ok(receipts)
+    Ok(stored.receipts)
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -294,10 +294,21 @@ async fn file_tip(
     }
     let id = CaseId::new();
     let token_for = |id: CaseId| body.anonymous.then(|| tracking_token(state, id));
+    // The photos' bytes first (a replay needs none); their records go in
+    // the tip's own transaction: the tip and its photos are one unit.
+    let stored = match replay {
+        None if !photos.is_empty() => Some(
+            super::photos::store_photos(state, photos, sansuo_store::tips::photo_source::REPORTER)
+                .await?,
+        ),
+        _ => None,
+    };
+    let photo_keys = stored.as_ref().map(|s| s.keys()).unwrap_or_default();
+    let photo_records = stored.map(|s| s.records).unwrap_or_default();
     let submitted = state
         .store
         .tips()
-        .submit(
+        .submit_with_photos(
             NewTip {
                 id,
                 resident: (!body.anonymous).then_some(resident),
@@ -326,30 +337,27 @@ async fn file_tip(
                 // too: `Context::recorded_request_id`).
                 request_id: (!body.anonymous).then(|| request_id.as_str().to_owned()),
             },
+            photo_records,
             now,
         )
-        .await?;
-    let id = submitted.case_id();
-    if let Submission::Created(_) = submitted {
-        // No reporter, place or text in the log: the id says enough.
-        tracing::info!(case_id = %id, anonymous = body.anonymous, "tip reported");
-        if !photos.is_empty() {
-            let actor = if body.anonymous {
-                Actor::AnonymousReporter
-            } else {
-                Actor::Resident(resident)
-            };
-            super::photos::attach_photos(
-                state,
-                id,
-                photos,
-                sansuo_store::tips::photo_source::REPORTER,
-                actor,
-                request_id,
-            )
-            .await?;
+        .await;
+    let submitted = match submitted {
+        Ok(Submission::Created(id)) => {
+            // No reporter, place or text in the log: the id says enough.
+            tracing::info!(case_id = %id, anonymous = body.anonymous, photos = photo_keys.len(), "tip reported");
+            Submission::Created(id)
         }
-    }
+        Ok(replayed) => {
+            // A racing retry stored the tip and its photos first.
+            super::photos::discard_photos(state, photo_keys).await;
+            replayed
+        }
+        Err(err) => {
+            super::photos::discard_photos(state, photo_keys).await;
+            return Err(err.into());
+        }
+    };
+    let id = submitted.case_id();
     let tip = crate::handlers::read_back(
         id,
         (!body.anonymous).then(|| format!("/api/v1/tips/{id}")),
