@@ -516,15 +516,15 @@ impl From<sansuo_store::staffing::StaffProfile> for StaffProfileView {
     fn from(p: sansuo_store::staffing::StaffProfile) -> Self {
         let a = p.account;
         Self {
-            id: a.id,
+            id: a.id.as_uuid(),
             username: a.username,
             display_name: a.display_name,
-            role: a.role,
-            org_unit_id: a.org_unit_id,
+            role: a.role.as_str().to_owned(),
+            org_unit_id: a.org_unit_id.as_uuid(),
             units: p.units,
             skills: p.skills,
             capacity: a.capacity,
-            presence: a.presence,
+            presence: a.presence.as_str().to_owned(),
             law_firm_id: a.law_firm_id,
             active: a.active,
         }

@@ -52,6 +52,22 @@ pub enum DayOverride {
     Workday,
 }
 
+impl DayOverride {
+    /// The name stored in `calendar_days.kind` (its serde tag).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DayOverride::Holiday => "holiday",
+            DayOverride::Workday => "workday",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [DayOverride::Holiday, DayOverride::Workday]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
     #[error("interval {0}–{1} is empty")]

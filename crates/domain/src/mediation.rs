@@ -313,12 +313,28 @@ pub enum Performance {
 }
 
 impl Performance {
+    pub const ALL: [Performance; 3] = [
+        Performance::Performed,
+        Performance::Partly,
+        Performance::NotPerformed,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Performance::Performed => "performed",
             Performance::Partly => "partly",
             Performance::NotPerformed => "not_performed",
         }
+    }
+}
+
+impl FromStr for Performance {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Performance::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown performance `{s}`"))
     }
 }
 
@@ -421,6 +437,146 @@ pub enum RefusalGround {
     PartyRefuses,
     /// Not a civil dispute (a crime, an administrative act).
     NotMediable,
+}
+
+impl RefusalGround {
+    pub const ALL: [RefusalGround; 4] = [
+        RefusalGround::AlreadyHandled,
+        RefusalGround::SpecialisedBody,
+        RefusalGround::PartyRefuses,
+        RefusalGround::NotMediable,
+    ];
+
+    /// The name stored in `mediations.refusal_ground` (its serde name).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RefusalGround::AlreadyHandled => "already_handled",
+            RefusalGround::SpecialisedBody => "specialised_body",
+            RefusalGround::PartyRefuses => "party_refuses",
+            RefusalGround::NotMediable => "not_mediable",
+        }
+    }
+}
+
+impl FromStr for RefusalGround {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RefusalGround::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| format!("unknown refusal ground `{s}`"))
+    }
+}
+
+/// What a concluded mediation came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A written agreement (调解协议书).
+    AgreementWritten,
+    /// An oral agreement, recorded by the mediator.
+    AgreementOral,
+    /// No agreement; the parties were told their other routes.
+    Terminated,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 3] = [
+        Outcome::AgreementWritten,
+        Outcome::AgreementOral,
+        Outcome::Terminated,
+    ];
+
+    /// The name stored in `mediations.outcome`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::AgreementWritten => "agreement_written",
+            Outcome::AgreementOral => "agreement_oral",
+            Outcome::Terminated => "terminated",
+        }
+    }
+}
+
+impl FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Outcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == s)
+            .ok_or_else(|| format!("unknown outcome `{s}`"))
+    }
+}
+
+/// A party's place in the dispute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyRole {
+    Applicant,
+    Respondent,
+    Other,
+}
+
+impl PartyRole {
+    pub const ALL: [PartyRole; 3] = [
+        PartyRole::Applicant,
+        PartyRole::Respondent,
+        PartyRole::Other,
+    ];
+
+    /// The name stored in `mediation_parties.role`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PartyRole::Applicant => "applicant",
+            PartyRole::Respondent => "respondent",
+            PartyRole::Other => "other",
+        }
+    }
+}
+
+impl FromStr for PartyRole {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PartyRole::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown party role `{s}`"))
+    }
+}
+
+/// Where a booked session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    Scheduled,
+    Held,
+    Cancelled,
+}
+
+impl SessionStatus {
+    pub const ALL: [SessionStatus; 3] = [
+        SessionStatus::Scheduled,
+        SessionStatus::Held,
+        SessionStatus::Cancelled,
+    ];
+
+    /// The name stored in `mediation_sessions.status`.
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            SessionStatus::Scheduled => "scheduled",
+            SessionStatus::Held => "held",
+            SessionStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl FromStr for SessionStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SessionStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown session status `{s}`"))
+    }
 }
 
 /// How a terminated mediation leaves the parties: the routes they were told.
@@ -735,6 +891,9 @@ mod tests {
             (Performance::Partly, 3, Some("只赔了一半"))
         );
         assert_eq!(Performance::NotPerformed.as_str(), "not_performed");
+        for p in Performance::ALL {
+            assert_eq!(p.as_str().parse::<Performance>(), Ok(p));
+        }
         for bad in [0, 6, -1] {
             let err = VisitAnswer::parse(Performance::Performed, bad, None).unwrap_err();
             assert_eq!(err.field, "satisfaction");
@@ -760,6 +919,26 @@ mod tests {
         assert_eq!(status_after_cancel(1, false), S::Scheduled);
         assert_eq!(status_after_cancel(0, false), S::Accepted);
         assert_eq!(status_after_cancel(0, true), S::Heard);
+    }
+
+    /// The stored names read back, and are the serde names the API uses.
+    #[test]
+    fn stored_names_round_trip_and_match_serde() {
+        fn check<T>(all: &[T], name: fn(&T) -> &'static str)
+        where
+            T: Copy + PartialEq + std::fmt::Debug + Serialize + FromStr<Err = String>,
+        {
+            for v in all {
+                assert_eq!(name(v).parse::<T>(), Ok(*v));
+                assert_eq!(serde_json::to_value(v).unwrap(), name(v));
+            }
+            assert!("nonsense".parse::<T>().is_err());
+        }
+        check(&RefusalGround::ALL, RefusalGround::as_str);
+        check(&Outcome::ALL, Outcome::as_str);
+        check(&PartyRole::ALL, PartyRole::as_str);
+        check(&SessionStatus::ALL, SessionStatus::as_str);
+        check(&Performance::ALL, Performance::as_str);
     }
 
     #[test]

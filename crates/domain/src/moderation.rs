@@ -26,6 +26,23 @@ pub enum Verdict {
     Risky,
 }
 
+impl Verdict {
+    pub const ALL: [Verdict; 3] = [Verdict::Pass, Verdict::Review, Verdict::Risky];
+
+    /// The name an image check's verdict is stored under.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Review => "review",
+            Verdict::Risky => "risky",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+}
+
 impl Moderation {
     pub const ALL: [Moderation; 4] = [
         Moderation::Passed,

@@ -40,6 +40,44 @@ impl NotificationEvent {
     }
 }
 
+/// Where the one message owed for an event stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotificationStatus {
+    /// Owed, not yet sent (or to be retried).
+    Pending,
+    /// Claimed by an instance that is sending it.
+    Sending,
+    Sent,
+    /// The resident had no credit for the template left: not sent.
+    NoCredit,
+    /// Given up after the configured attempts.
+    Dead,
+}
+
+impl NotificationStatus {
+    pub const ALL: [NotificationStatus; 5] = [
+        NotificationStatus::Pending,
+        NotificationStatus::Sending,
+        NotificationStatus::Sent,
+        NotificationStatus::NoCredit,
+        NotificationStatus::Dead,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NotificationStatus::Pending => "pending",
+            NotificationStatus::Sending => "sending",
+            NotificationStatus::Sent => "sent",
+            NotificationStatus::NoCredit => "no_credit",
+            NotificationStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// What a template field shows. Only these: nothing personal can be
 /// configured into a message by mistake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +144,14 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notification_statuses_read_back_as_written() {
+        for status in NotificationStatus::ALL {
+            assert_eq!(NotificationStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(NotificationStatus::parse("queued"), None);
+    }
 
     #[test]
     fn messages_are_rendered_from_configured_placeholders_only() {

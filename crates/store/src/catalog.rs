@@ -280,12 +280,21 @@ impl Catalog<'_> {
         self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<calendar_day::Model>, StoreError> {
-        Ok(calendar_day::Entity::find()
+    ) -> Result<Vec<CalendarDayRecord>, StoreError> {
+        calendar_day::Entity::find()
             .filter(calendar_day::Column::Day.between(from, to))
             .order_by_asc(calendar_day::Column::Day)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(|day| {
+                Ok(CalendarDayRecord {
+                    kind: day_kind(&day)?,
+                    day: day.day,
+                    source: day.source,
+                })
+            })
+            .collect()
     }
 
     /// The business calendar: office hours plus every stored override
@@ -302,25 +311,30 @@ impl Catalog<'_> {
     async fn read_business_calendar(self) -> Result<BusinessCalendar, StoreError> {
         let mut calendar = BusinessCalendar::china_office_hours();
         for day in calendar_day::Entity::find().all(self.db()).await? {
-            let kind = match day.kind.as_str() {
-                "holiday" => DayOverride::Holiday,
-                "workday" => DayOverride::Workday,
-                other => {
-                    return Err(StoreError::Conflict(format!(
-                        "calendar day {} has unknown kind {other}",
-                        day.day
-                    )));
-                }
-            };
-            calendar.set_override(day.day, kind);
+            calendar.set_override(day.day, day_kind(&day)?);
         }
         Ok(calendar)
     }
 }
 
 fn kind_name(kind: &DayOverride) -> &'static str {
-    match kind {
-        DayOverride::Holiday => "holiday",
-        DayOverride::Workday => "workday",
-    }
+    kind.as_str()
+}
+
+fn day_kind(day: &calendar_day::Model) -> Result<DayOverride, StoreError> {
+    DayOverride::parse(&day.kind).ok_or_else(|| {
+        StoreError::Conflict(format!(
+            "calendar day {} has unknown kind {}",
+            day.day, day.kind
+        ))
+    })
+}
+
+/// A date overriding its weekday's schedule, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarDayRecord {
+    pub day: NaiveDate,
+    pub kind: DayOverride,
+    /// Where the override came from (a published year, or by hand).
+    pub source: String,
 }

@@ -17,7 +17,7 @@ use crate::cases::{
 use crate::entity::{case, consultation, staff};
 use crate::offers::{cancel_pending_offers, insert_offer};
 use crate::outbox::{self, ModerationSubject, Work};
-use crate::records::{CaseRecord, ConsultationDetail, StaffRecord};
+use crate::records::{CaseRecord, ConsultationDetail, MediationDetail, StaffRecord, TipDetail};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -85,11 +85,11 @@ pub enum OfferedCase {
     Consultation(Box<ConsultationRecord>),
     Mediation {
         case: Box<CaseRecord>,
-        detail: Box<crate::entity::mediation::Model>,
+        detail: Box<MediationDetail>,
     },
     Tip {
         case: Box<CaseRecord>,
-        detail: Box<crate::entity::tip::Model>,
+        detail: Box<TipDetail>,
     },
 }
 

@@ -9,7 +9,7 @@ use crate::consultations::OfferedCase;
 use crate::entity::{case, mediation, offer, tip};
 use crate::mediations::{Mediations, NewMediation, insert_mediation, owned_case};
 use crate::offers::{MAX_PENDING_OFFERS_SHOWN, Offers};
-use crate::records::OfferRecord;
+use crate::records::{MediationDetail, OfferRecord, TipDetail};
 use crate::tips::{NewTip, PUBLIC_ORDER_CATEGORY, Tips, channel, insert_tip, load_owned, move_tip};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -67,7 +67,10 @@ impl Offers<'_> {
             for case in tips {
                 if let Some(detail) = details.remove(&case.id) {
                     let id = case.id;
-                    let (case, detail) = (Box::new(case.try_into()?), Box::new(detail));
+                    let (case, detail) = (
+                        Box::new(case.try_into()?),
+                        Box::new(TipDetail::try_from(detail)?),
+                    );
                     offered.insert(id, OfferedCase::Tip { case, detail });
                 }
             }
@@ -86,7 +89,7 @@ impl Offers<'_> {
                         case.id,
                         OfferedCase::Mediation {
                             case: Box::new(case.try_into()?),
-                            detail: Box::new(detail),
+                            detail: Box::new(MediationDetail::try_from(detail)?),
                         },
                     );
                 }

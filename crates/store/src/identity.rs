@@ -1,7 +1,7 @@
 //! Residents, staff accounts and refresh tokens.
 
 use crate::entity::{refresh_token, resident, staff};
-use crate::records::StaffRecord;
+use crate::records::{ResidentRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::Presence;
@@ -66,7 +66,7 @@ impl Identity<'_> {
         openid: &str,
         unionid: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<resident::Model, StoreError> {
+    ) -> Result<ResidentRecord, StoreError> {
         let day = resident_day(now);
         resident::Entity::insert(resident::ActiveModel {
             id: Set(Uuid::new_v4()),
@@ -89,6 +89,7 @@ impl Identity<'_> {
             .filter(resident::Column::Openid.eq(openid))
             .one(self.db())
             .await?
+            .map(ResidentRecord::from)
             .ok_or(StoreError::NotFound)
     }
 
@@ -115,10 +116,11 @@ impl Identity<'_> {
         Ok(())
     }
 
-    pub async fn resident(self, id: ResidentId) -> Result<Option<resident::Model>, StoreError> {
+    pub async fn resident(self, id: ResidentId) -> Result<Option<ResidentRecord>, StoreError> {
         Ok(resident::Entity::find_by_id(id.as_uuid())
             .one(self.db())
-            .await?)
+            .await?
+            .map(ResidentRecord::from))
     }
 
     pub async fn insert_staff(

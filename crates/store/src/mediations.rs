@@ -14,13 +14,13 @@ use crate::entity::{
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
-use crate::records::{CaseRecord, StaffRecord};
+use crate::records::{CaseRecord, MediationDetail, PartyRecord, SessionRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::{
-    AttendanceAnswer, MediationAction, MediationStatus, RefusalGround, VisitAnswer,
-    may_answer_visit, may_rate, slots_of, status_after_cancel, transition,
+    AttendanceAnswer, MediationAction, MediationStatus, Outcome, Performance, RefusalGround,
+    VisitAnswer, may_answer_visit, may_rate, slots_of, status_after_cancel, transition,
 };
 use sansuo_domain::values::{IdempotencyKey, Rating};
 use sansuo_domain::work_order::{CaseStatus, Move};
@@ -34,10 +34,12 @@ use uuid::Uuid;
 
 pub const SERVICE: &str = Service::Mediation.as_str();
 
+/// `mediation_sessions.status` as written: `SessionStatus`'s names.
 pub mod session_status {
-    pub const SCHEDULED: &str = "scheduled";
-    pub const HELD: &str = "held";
-    pub const CANCELLED: &str = "cancelled";
+    use sansuo_domain::mediation::SessionStatus;
+    pub const SCHEDULED: &str = SessionStatus::Scheduled.as_str();
+    pub const HELD: &str = SessionStatus::Held.as_str();
+    pub const CANCELLED: &str = SessionStatus::Cancelled.as_str();
 }
 
 /// One party as the caller prepared it: sealed values and their masks.
@@ -70,13 +72,11 @@ pub struct NewMediation {
 #[derive(Debug, Clone)]
 pub struct MediationRecord {
     pub case: CaseRecord,
-    pub detail: mediation::Model,
-    pub parties: Vec<mediation_party::Model>,
-    pub sessions: Vec<mediation_session::Model>,
+    pub detail: MediationDetail,
+    pub parties: Vec<PartyRecord>,
+    /// In start order.
+    pub sessions: Vec<SessionRecord>,
     pub owner: Option<StaffRecord>,
-    /// The other routes the parties were told of on termination
-    /// (`mediations.other_routes`, read once here).
-    pub other_routes: Vec<String>,
 }
 
 impl MediationRecord {
@@ -183,17 +183,24 @@ impl Mediations<'_> {
         let detail = mediation::Entity::find_by_id(case.id)
             .one(self.db())
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .ok_or(StoreError::NotFound)?
+            .try_into()?;
         let parties = mediation_party::Entity::find()
             .filter(mediation_party::Column::CaseId.eq(case.id))
             .order_by_asc(mediation_party::Column::Id)
             .all(self.db())
-            .await?;
+            .await?
+            .into_iter()
+            .map(PartyRecord::try_from)
+            .collect::<Result<_, _>>()?;
         let sessions = mediation_session::Entity::find()
             .filter(mediation_session::Column::CaseId.eq(case.id))
             .order_by_asc(mediation_session::Column::StartsAt)
             .all(self.db())
-            .await?;
+            .await?
+            .into_iter()
+            .map(SessionRecord::try_from)
+            .collect::<Result<_, _>>()?;
         let owner = match case.owner_staff_id {
             Some(owner) => staff::Entity::find_by_id(owner)
                 .one(self.db())
@@ -202,16 +209,7 @@ impl Mediations<'_> {
                 .transpose()?,
             None => None,
         };
-        // Written as `routes.join(",")` by `terminate_mediation`; blanks
-        // dropped, items kept as written.
-        let other_routes = detail
-            .other_routes
-            .split(',')
-            .filter(|r| !r.is_empty())
-            .map(str::to_owned)
-            .collect();
         Ok(Some(MediationRecord {
-            other_routes,
             case: case.try_into()?,
             detail,
             parties,
@@ -231,10 +229,6 @@ impl Mediations<'_> {
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
         let case = load_mediation_case(&txn, id).await?;
-        let ground_name = serde_json::to_value(ground)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         move_mediation(
             &txn,
             &case,
@@ -245,7 +239,10 @@ impl Mediations<'_> {
         )
         .await?;
         mediation::Entity::update_many()
-            .col_expr(mediation::Column::RefusalGround, Expr::value(ground_name))
+            .col_expr(
+                mediation::Column::RefusalGround,
+                Expr::value(ground.as_str()),
+            )
             .col_expr(mediation::Column::Referral, Expr::value(referral))
             .filter(mediation::Column::CaseId.eq(case.id))
             .exec(&txn)
@@ -467,7 +464,10 @@ impl Mediations<'_> {
         .await?;
         let due = sansuo_domain::mediation::visit_due(agreement.effective_on, agreement.perform_by);
         mediation::Entity::update_many()
-            .col_expr(mediation::Column::Outcome, Expr::value(agreement.kind))
+            .col_expr(
+                mediation::Column::Outcome,
+                Expr::value(agreement.kind.as_str()),
+            )
             .col_expr(
                 mediation::Column::AgreementTerms,
                 Expr::value(agreement.terms.as_str()),
@@ -514,7 +514,10 @@ impl Mediations<'_> {
         )
         .await?;
         mediation::Entity::update_many()
-            .col_expr(mediation::Column::Outcome, Expr::value("terminated"))
+            .col_expr(
+                mediation::Column::Outcome,
+                Expr::value(Outcome::Terminated.as_str()),
+            )
             .col_expr(mediation::Column::TerminationReason, Expr::value(reason))
             .col_expr(
                 mediation::Column::OtherRoutes,
@@ -579,7 +582,7 @@ impl Mediations<'_> {
         self,
         id: CaseId,
         mediator: StaffId,
-        performance: &str,
+        performance: Performance,
         satisfaction: i16,
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
@@ -593,7 +596,7 @@ impl Mediations<'_> {
             .col_expr(mediation::Column::VisitedAt, Expr::value(ctx.now))
             .col_expr(
                 mediation::Column::PerformanceStatus,
-                Expr::value(performance),
+                Expr::value(performance.as_str()),
             )
             .col_expr(mediation::Column::Satisfaction, Expr::value(satisfaction))
             .filter(mediation::Column::CaseId.eq(case.id))
@@ -960,8 +963,8 @@ fn status_of(case: &case::Model) -> Result<MediationStatus, StoreError> {
 
 /// An agreement as recorded.
 pub struct Agreement {
-    /// agreement_written | agreement_oral
-    pub kind: &'static str,
+    /// `AgreementWritten` or `AgreementOral`.
+    pub kind: Outcome,
     pub terms: String,
     pub performance_method: String,
     pub perform_by: Option<chrono::NaiveDate>,

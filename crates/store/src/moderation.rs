@@ -255,6 +255,23 @@ impl Checks<'_> {
     }
 }
 
+/// `media_checks.status` of a check WeChat has not answered yet; once it
+/// has, the status is the verdict's name.
+const MEDIA_CHECK_PENDING: &str = "pending";
+
+/// An asynchronous image check, as callers read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaCheck {
+    pub trace_id: String,
+    /// What was checked (`photo:<id>`, ...).
+    pub subject: String,
+    /// `None` until WeChat pushes its verdict.
+    pub verdict: Option<Verdict>,
+    pub label: Option<i64>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub checked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Image checks pushed back by WeChat.
 impl Checks<'_> {
     /// Remember what an asynchronous image check is about.
@@ -269,7 +286,7 @@ impl Checks<'_> {
         media_check::Entity::insert(media_check::ActiveModel {
             trace_id: Set(trace_id.to_owned()),
             subject: Set(subject.to_owned()),
-            status: Set("pending".to_owned()),
+            status: Set(MEDIA_CHECK_PENDING.to_owned()),
             label: Set(None),
             created_at: Set(now),
             checked_at: Set(None),
@@ -285,17 +302,17 @@ impl Checks<'_> {
     pub async fn record_media_verdict(
         self,
         trace_id: &str,
-        verdict: &str,
+        verdict: Verdict,
         label: i64,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<Option<String>, StoreError> {
         use crate::entity::media_check;
         let updated = media_check::Entity::update_many()
-            .col_expr(media_check::Column::Status, Expr::value(verdict))
+            .col_expr(media_check::Column::Status, Expr::value(verdict.as_str()))
             .col_expr(media_check::Column::Label, Expr::value(label))
             .col_expr(media_check::Column::CheckedAt, Expr::value(now))
             .filter(media_check::Column::TraceId.eq(trace_id))
-            .filter(media_check::Column::Status.eq("pending"))
+            .filter(media_check::Column::Status.eq(MEDIA_CHECK_PENDING))
             .exec(self.db())
             .await?;
         if updated.rows_affected != 1 {
@@ -304,14 +321,28 @@ impl Checks<'_> {
         Ok(self.media_check(trace_id).await?.map(|m| m.subject))
     }
 
-    pub async fn media_check(
-        self,
-        trace_id: &str,
-    ) -> Result<Option<crate::entity::media_check::Model>, StoreError> {
-        Ok(
-            crate::entity::media_check::Entity::find_by_id(trace_id.to_owned())
-                .one(self.db())
-                .await?,
-        )
+    pub async fn media_check(self, trace_id: &str) -> Result<Option<MediaCheck>, StoreError> {
+        let Some(row) = crate::entity::media_check::Entity::find_by_id(trace_id.to_owned())
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let verdict = match row.status.as_str() {
+            MEDIA_CHECK_PENDING => None,
+            other => Some(Verdict::parse(other).ok_or_else(|| {
+                StoreError::from(sea_orm::DbErr::Type(format!(
+                    "media_checks.status: unknown `{other}`"
+                )))
+            })?),
+        };
+        Ok(Some(MediaCheck {
+            trace_id: row.trace_id,
+            subject: row.subject,
+            verdict,
+            label: row.label,
+            created_at: row.created_at,
+            checked_at: row.checked_at,
+        }))
     }
 }

@@ -5,17 +5,53 @@
 use crate::entity::{notification, subscription_credit};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use sansuo_domain::ResidentId;
+use sansuo_domain::notify::{NotificationEvent, NotificationStatus};
+use sansuo_domain::{CaseId, ResidentId};
 use sansuo_metrics::NotificationResult;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
 
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const SENDING: &str = "sending";
-    pub const SENT: &str = "sent";
-    pub const NO_CREDIT: &str = "no_credit";
-    pub const DEAD: &str = "dead";
+/// The message owed for one event of a case, as callers read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRecord {
+    /// `event:case_id`: one message per event, however often it is handled.
+    pub id: String,
+    pub event: NotificationEvent,
+    pub case_id: CaseId,
+    pub resident_id: ResidentId,
+    pub template_id: String,
+    pub status: NotificationStatus,
+    /// Sends tried, this one included once claimed.
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<notification::Model> for NotificationRecord {
+    type Error = StoreError;
+    fn try_from(n: notification::Model) -> Result<Self, StoreError> {
+        let corrupt = |column: &str, value: &str| {
+            StoreError::from(sea_orm::DbErr::Type(format!(
+                "notifications.{column}: unknown `{value}`"
+            )))
+        };
+        Ok(Self {
+            event: NotificationEvent::parse(&n.event).ok_or_else(|| corrupt("event", &n.event))?,
+            status: NotificationStatus::parse(&n.status)
+                .ok_or_else(|| corrupt("status", &n.status))?,
+            id: n.id,
+            case_id: n.case_id.into(),
+            resident_id: n.resident_id.into(),
+            template_id: n.template_id,
+            attempts: n.attempts,
+            last_error: n.last_error,
+            claimed_at: n.claimed_at,
+            created_at: n.created_at,
+            updated_at: n.updated_at,
+        })
+    }
 }
 
 /// How long a claim on a message holds before another instance may take
@@ -145,19 +181,19 @@ impl Notifications<'_> {
     pub async fn claim(
         self,
         id: &str,
-        event: &str,
-        case_id: uuid::Uuid,
+        event: NotificationEvent,
+        case_id: CaseId,
         resident: ResidentId,
         template_id: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<notification::Model>, StoreError> {
+    ) -> Result<Option<NotificationRecord>, StoreError> {
         notification::Entity::insert(notification::ActiveModel {
             id: Set(id.to_owned()),
-            event: Set(event.to_owned()),
-            case_id: Set(case_id),
+            event: Set(event.as_str().to_owned()),
+            case_id: Set(case_id.as_uuid()),
             resident_id: Set(resident.as_uuid()),
             template_id: Set(template_id.to_owned()),
-            status: Set(status::PENDING.to_owned()),
+            status: Set(NotificationStatus::Pending.as_str().to_owned()),
             attempts: Set(0),
             last_error: Set(None),
             claimed_at: Set(None),
@@ -168,14 +204,17 @@ impl Notifications<'_> {
         .exec_without_returning(self.db())
         .await?;
         let claimable = Condition::any()
-            .add(notification::Column::Status.eq(status::PENDING))
+            .add(notification::Column::Status.eq(NotificationStatus::Pending.as_str()))
             .add(
                 Condition::all()
-                    .add(notification::Column::Status.eq(status::SENDING))
+                    .add(notification::Column::Status.eq(NotificationStatus::Sending.as_str()))
                     .add(notification::Column::ClaimedAt.lt(now - CLAIM_TTL)),
             );
         let claimed = notification::Entity::update_many()
-            .col_expr(notification::Column::Status, Expr::value(status::SENDING))
+            .col_expr(
+                notification::Column::Status,
+                Expr::value(NotificationStatus::Sending.as_str()),
+            )
             .col_expr(notification::Column::ClaimedAt, Expr::value(now))
             .col_expr(
                 notification::Column::Attempts,
@@ -189,36 +228,34 @@ impl Notifications<'_> {
         if claimed.rows_affected != 1 {
             return Ok(None);
         }
-        Ok(notification::Entity::find_by_id(id.to_owned())
-            .one(self.db())
-            .await?)
+        self.get(id).await
     }
 
     /// Record the outcome of a claimed send.
     pub async fn finish(
         self,
         id: &str,
-        status: &str,
+        status: NotificationStatus,
         error: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         notification::Entity::update_many()
-            .col_expr(notification::Column::Status, Expr::value(status))
+            .col_expr(notification::Column::Status, Expr::value(status.as_str()))
             .col_expr(
                 notification::Column::LastError,
                 Expr::value(error.map(str::to_owned)),
             )
             .col_expr(notification::Column::UpdatedAt, Expr::value(now))
             .filter(notification::Column::Id.eq(id))
-            .filter(notification::Column::Status.eq(status::SENDING))
+            .filter(notification::Column::Status.eq(NotificationStatus::Sending.as_str()))
             .exec(self.db())
             .await?;
         let result = match status {
-            status::SENT => Some(NotificationResult::sent),
-            status::PENDING => Some(NotificationResult::retried),
-            status::DEAD => Some(NotificationResult::dead),
-            status::NO_CREDIT => Some(NotificationResult::no_credit),
-            _ => None,
+            NotificationStatus::Sent => Some(NotificationResult::sent),
+            NotificationStatus::Pending => Some(NotificationResult::retried),
+            NotificationStatus::Dead => Some(NotificationResult::dead),
+            NotificationStatus::NoCredit => Some(NotificationResult::no_credit),
+            NotificationStatus::Sending => None,
         };
         if let Some(result) = result {
             sansuo_metrics::notification(result);
@@ -226,9 +263,11 @@ impl Notifications<'_> {
         Ok(())
     }
 
-    pub async fn get(self, id: &str) -> Result<Option<notification::Model>, StoreError> {
-        Ok(notification::Entity::find_by_id(id.to_owned())
+    pub async fn get(self, id: &str) -> Result<Option<NotificationRecord>, StoreError> {
+        notification::Entity::find_by_id(id.to_owned())
             .one(self.db())
-            .await?)
+            .await?
+            .map(NotificationRecord::try_from)
+            .transpose()
     }
 }

@@ -10,6 +10,7 @@ use crate::cases::{
     service_of, staff_freed,
 };
 use crate::entity::{case, offer, staff};
+use crate::records::OfferRecord;
 use crate::rows::{literal, numbered};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -217,14 +218,16 @@ impl Offers<'_> {
         case_id: CaseId,
         staff: StaffId,
         now: DateTime<Utc>,
-    ) -> Result<Option<offer::Model>, StoreError> {
+    ) -> Result<Option<OfferRecord>, StoreError> {
         Ok(offer::Entity::find()
             .filter(offer::Column::CaseId.eq(case_id.as_uuid()))
             .filter(offer::Column::StaffId.eq(staff.as_uuid()))
             .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
             .filter(offer::Column::ExpiresAt.gt(now))
             .one(self.db())
-            .await?)
+            .await?
+            .map(OfferRecord::try_from)
+            .transpose()?)
     }
 
     pub async fn has_pending(
@@ -236,10 +239,12 @@ impl Offers<'_> {
         Ok(self.pending_of(case_id, staff, now).await?.is_some())
     }
 
-    pub async fn get(self, id: OfferId) -> Result<Option<offer::Model>, StoreError> {
+    pub async fn get(self, id: OfferId) -> Result<Option<OfferRecord>, StoreError> {
         Ok(offer::Entity::find_by_id(id.as_uuid())
             .one(self.db())
-            .await?)
+            .await?
+            .map(OfferRecord::try_from)
+            .transpose()?)
     }
 
     /// Lawyer accepts an offer made to them. Of two concurrent accepts, one wins.
@@ -383,14 +388,15 @@ impl Offers<'_> {
         self,
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<Vec<offer::Model>, StoreError> {
-        Ok(offer::Entity::find()
+    ) -> Result<Vec<OfferRecord>, StoreError> {
+        let rows = offer::Entity::find()
             .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
             .filter(offer::Column::ExpiresAt.lte(now))
             .order_by_asc(offer::Column::ExpiresAt)
             .limit(limit)
             .all(self.db())
-            .await?)
+            .await?;
+        records(rows)
     }
 
     /// Pending offers still running: their timers are re-armed after Redis
@@ -400,17 +406,26 @@ impl Offers<'_> {
         now: DateTime<Utc>,
         after: Option<Uuid>,
         limit: u64,
-    ) -> Result<Vec<offer::Model>, StoreError> {
+    ) -> Result<Vec<OfferRecord>, StoreError> {
         let mut query = offer::Entity::find()
             .filter(offer::Column::Status.eq(OfferStatus::Pending.as_str()))
             .filter(offer::Column::ExpiresAt.gt(now));
         if let Some(after) = after {
             query = query.filter(offer::Column::Id.gt(after));
         }
-        Ok(query
+        let rows = query
             .order_by_asc(offer::Column::Id)
             .limit(limit)
             .all(self.db())
-            .await?)
+            .await?;
+        records(rows)
     }
+}
+
+/// Offer rows as records (a status the code never writes is corrupt data).
+fn records(rows: Vec<offer::Model>) -> Result<Vec<OfferRecord>, StoreError> {
+    Ok(rows
+        .into_iter()
+        .map(OfferRecord::try_from)
+        .collect::<Result<_, _>>()?)
 }

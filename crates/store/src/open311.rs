@@ -4,13 +4,15 @@
 //! and never more than the public fields (the API layer picks them).
 
 use crate::entity::{case, open311_key, org_unit, tip};
-use crate::records::{self, Open311KeyRecord, OrgUnitRecord};
+use crate::records::{self, CaseRecord, Open311KeyRecord, OrgUnitRecord};
 use crate::rows::kind;
 use crate::tips::{SERVICE, channel};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::StaffId;
 use sansuo_domain::catalog::Service;
+use sansuo_domain::tip::TipStatus;
+use sansuo_domain::work_order::CaseStatus;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
@@ -32,11 +34,13 @@ pub struct PublicTipFilter {
     pub limit: u64,
 }
 
-/// A tip as the public reading sees it: the case row, the exact point (the
+/// A tip as the public reading sees it: the case, the exact point (the
 /// API coarsens it) and the name of the community's police station.
 #[derive(Debug, Clone)]
 pub struct PublicTipRow {
-    pub case: case::Model,
+    pub case: CaseRecord,
+    /// The case's status: a tip's case holds only a tip status.
+    pub status: TipStatus,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
     pub police_station: Option<String>,
@@ -199,9 +203,17 @@ impl Open311<'_> {
             .filter(org_unit::Column::Id.is_in(communities.iter().filter_map(|c| c.station_id)))
             .all(self.db())
             .await?;
-        Ok(cases
+        cases
             .into_iter()
             .map(|case| {
+                let case = CaseRecord::try_from(case)?;
+                let CaseStatus::Tip(status) = case.status else {
+                    return Err(StoreError::Conflict(format!(
+                        "case {} of the tips service holds a {} status",
+                        case.id,
+                        case.status.service()
+                    )));
+                };
                 let detail = details.iter().find(|d| d.case_id == case.id);
                 let police_station = communities
                     .iter()
@@ -209,14 +221,15 @@ impl Open311<'_> {
                     .and_then(|c| c.station_id)
                     .and_then(|station| stations.iter().find(|s| s.id == station))
                     .map(|s| s.name.clone());
-                PublicTipRow {
+                Ok(PublicTipRow {
                     lat: detail.and_then(|d| d.lat),
                     lng: detail.and_then(|d| d.lng),
                     police_station,
+                    status,
                     case,
-                }
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Whether `id` is a tip filed through Open311 (whatever its category).

@@ -36,13 +36,41 @@ pub(crate) async fn append<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The work an outbox row holds.
-pub fn work_of(row: &outbox::Model) -> Result<Work, WorkError> {
-    let payload = serde_json::from_str(&row.payload).map_err(|e| WorkError::Malformed {
-        kind: row.topic.clone(),
-        reason: e.to_string(),
-    })?;
-    Work::decode(&row.topic, &payload)
+/// One unpublished outbox row, as the relay reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub id: i64,
+    /// The work's kind.
+    pub topic: String,
+    pub request_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// Publications tried and failed.
+    pub attempts: i32,
+    payload: String,
+}
+
+impl OutboxEntry {
+    /// The work the row holds, decoded once here.
+    pub fn work(&self) -> Result<Work, WorkError> {
+        let payload = serde_json::from_str(&self.payload).map_err(|e| WorkError::Malformed {
+            kind: self.topic.clone(),
+            reason: e.to_string(),
+        })?;
+        Work::decode(&self.topic, &payload)
+    }
+}
+
+impl From<outbox::Model> for OutboxEntry {
+    fn from(row: outbox::Model) -> Self {
+        Self {
+            id: row.id,
+            topic: row.topic,
+            request_id: row.request_id,
+            created_at: row.created_at,
+            attempts: row.attempts,
+            payload: row.payload,
+        }
+    }
 }
 
 /// Unpublished rows, locked for this relay until `commit`. On PostgreSQL,
@@ -50,7 +78,7 @@ pub fn work_of(row: &outbox::Model) -> Result<Work, WorkError> {
 /// batches; SQLite has one writer and no row locks, so the clause is omitted.
 pub struct OutboxBatch {
     txn: DatabaseTransaction,
-    pub rows: Vec<outbox::Model>,
+    pub rows: Vec<OutboxEntry>,
 }
 
 impl OutboxBatch {
@@ -122,7 +150,10 @@ impl Outbox<'_> {
             .limit(limit)
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
             .all(&txn)
-            .await?;
+            .await?
+            .into_iter()
+            .map(OutboxEntry::from)
+            .collect();
         Ok(OutboxBatch { txn, rows })
     }
 

@@ -3,19 +3,22 @@
 //! one place and no caller ever sees a column's spelling.
 
 use crate::entity::{
-    case, case_event, case_message, category, consultation, duty_shift, mediation_room, offer,
-    open311_key, org_unit, qr_code, staff, tip, tip_photo,
+    case, case_event, case_message, category, consultation, duty_shift, mediation, mediation_party,
+    mediation_room, mediation_session, offer, open311_key, org_unit, qr_code, resident, sla_breach,
+    staff, tip, tip_photo,
 };
 use crate::rows::split_list;
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::dispatch::Presence;
+use sansuo_domain::mediation::{Outcome, PartyRole, Performance, RefusalGround, SessionStatus};
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::org::UnitKind;
+use sansuo_domain::sla::SlaKind;
 use sansuo_domain::tip::{Datum, TriageVerdict};
 use sansuo_domain::work_order::CaseStatus;
-use sansuo_domain::{CaseId, OfferId, OrgUnitId, StaffId, StaffRole};
+use sansuo_domain::{CaseId, OfferId, OrgUnitId, ResidentId, StaffId, StaffRole};
 use sea_orm::DbErr;
 use uuid::Uuid;
 
@@ -663,6 +666,246 @@ impl TryFrom<tip::Model> for TipDetail {
             close_note: t.close_note,
             supporters: t.supporters,
             channel: t.channel,
+        })
+    }
+}
+
+/// A response-time clock that ran out on a case, recorded once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaBreachRecord {
+    pub case_id: CaseId,
+    pub clock: SlaKind,
+    pub ladder_step: i32,
+    pub due_at: DateTime<Utc>,
+    pub breached_at: DateTime<Utc>,
+}
+
+impl TryFrom<sla_breach::Model> for SlaBreachRecord {
+    type Error = DbErr;
+    fn try_from(b: sla_breach::Model) -> Result<Self, DbErr> {
+        let clock = SlaKind::parse(&b.clock)
+            .ok_or_else(|| corrupt("sla_breaches", "clock", format!("unknown `{}`", b.clock)))?;
+        Ok(Self {
+            case_id: b.case_id.into(),
+            clock,
+            ladder_step: b.ladder_step,
+            due_at: b.due_at,
+            breached_at: b.breached_at,
+        })
+    }
+}
+
+/// A resident, as callers read it. The phone is sealed (sansuo-vault) and
+/// masked; the plain number is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResidentRecord {
+    pub id: ResidentId,
+    pub openid: String,
+    pub unionid: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub last_login_at: DateTime<Utc>,
+    pub phone_sealed: Option<String>,
+    pub phone_masked: Option<String>,
+    pub phone_bound_at: Option<DateTime<Utc>>,
+}
+
+impl From<resident::Model> for ResidentRecord {
+    fn from(r: resident::Model) -> Self {
+        Self {
+            id: r.id.into(),
+            openid: r.openid,
+            unionid: r.unionid,
+            created_at: r.created_at,
+            last_login_at: r.last_login_at,
+            phone_sealed: r.phone_sealed,
+            phone_masked: r.phone_masked,
+            phone_bound_at: r.phone_bound_at,
+        }
+    }
+}
+
+/// An optional kind column, parsed: a value the code never writes is corrupt.
+fn kind_of<T: std::str::FromStr<Err = String>>(
+    table: &str,
+    column: &str,
+    value: Option<String>,
+) -> Result<Option<T>, DbErr> {
+    value
+        .map(|v| v.parse().map_err(|e| corrupt(table, column, e)))
+        .transpose()
+}
+
+/// A mediation's own columns, as callers read them: the refusal ground,
+/// the outcome and the performance found are the domain's enums, the
+/// list columns are split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediationDetail {
+    pub facts: String,
+    pub claims: String,
+    /// The applicant's time windows, as the JSON text they sent.
+    pub preferred_times: String,
+    pub private: bool,
+    pub attendees: Option<String>,
+    pub requested_mediator: Option<StaffId>,
+    pub refused_mediators: Vec<StaffId>,
+    pub refusal_ground: Option<RefusalGround>,
+    pub referral: Option<String>,
+    pub outcome: Option<Outcome>,
+    pub agreement_terms: Option<String>,
+    pub performance_method: Option<String>,
+    pub perform_by: Option<chrono::NaiveDate>,
+    pub effective_on: Option<chrono::NaiveDate>,
+    pub termination_reason: Option<String>,
+    /// The other routes the parties were told of on termination, as written.
+    pub other_routes: Vec<String>,
+    pub confirmation_applied_on: Option<chrono::NaiveDate>,
+    pub confirmation_court: Option<String>,
+    pub confirmation_ruling: Option<String>,
+    pub visit_due: Option<chrono::NaiveDate>,
+    pub visited_at: Option<DateTime<Utc>>,
+    /// What the mediator's follow-up visit found.
+    pub performance_status: Option<Performance>,
+    pub satisfaction: Option<i16>,
+    pub public_order_risk: bool,
+    pub concluded_at: Option<DateTime<Utc>>,
+    pub rating_stars: Option<i16>,
+    pub rating_comment: Option<String>,
+    pub rated_at: Option<DateTime<Utc>>,
+    /// The applicant's own answer to the follow-up visit.
+    pub visit_answer_performance: Option<Performance>,
+    pub visit_answer_satisfaction: Option<i16>,
+    pub visit_answer_comment: Option<String>,
+    pub visit_answered_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<mediation::Model> for MediationDetail {
+    type Error = DbErr;
+    fn try_from(m: mediation::Model) -> Result<Self, DbErr> {
+        const T: &str = "mediations";
+        let refused_mediators = split_list(&m.refused_mediator_ids)
+            .iter()
+            .map(|id| {
+                id.parse::<Uuid>()
+                    .map(StaffId::from)
+                    .map_err(|e| corrupt(T, "refused_mediator_ids", e.to_string()))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            refusal_ground: kind_of(T, "refusal_ground", m.refusal_ground)?,
+            outcome: kind_of(T, "outcome", m.outcome)?,
+            performance_status: kind_of(T, "performance_status", m.performance_status)?,
+            visit_answer_performance: kind_of(
+                T,
+                "visit_answer_performance",
+                m.visit_answer_performance,
+            )?,
+            other_routes: split_list(&m.other_routes),
+            refused_mediators,
+            requested_mediator: m.requested_mediator_id.map(StaffId::from),
+            facts: m.facts,
+            claims: m.claims,
+            preferred_times: m.preferred_times,
+            private: m.private,
+            attendees: m.attendees,
+            referral: m.referral,
+            agreement_terms: m.agreement_terms,
+            performance_method: m.performance_method,
+            perform_by: m.perform_by,
+            effective_on: m.effective_on,
+            termination_reason: m.termination_reason,
+            confirmation_applied_on: m.confirmation_applied_on,
+            confirmation_court: m.confirmation_court,
+            confirmation_ruling: m.confirmation_ruling,
+            visit_due: m.visit_due,
+            visited_at: m.visited_at,
+            satisfaction: m.satisfaction,
+            public_order_risk: m.public_order_risk,
+            concluded_at: m.concluded_at,
+            rating_stars: m.rating_stars,
+            rating_comment: m.rating_comment,
+            rated_at: m.rated_at,
+            visit_answer_satisfaction: m.visit_answer_satisfaction,
+            visit_answer_comment: m.visit_answer_comment,
+            visit_answered_at: m.visit_answered_at,
+        })
+    }
+}
+
+/// A party to a mediation. Name and contact are sealed (sansuo-vault) and
+/// masked; only the owner's mediator sees them opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartyRecord {
+    pub id: Uuid,
+    pub role: PartyRole,
+    pub name_sealed: String,
+    pub name_masked: String,
+    pub contact_sealed: Option<String>,
+    pub contact_masked: Option<String>,
+}
+
+impl TryFrom<mediation_party::Model> for PartyRecord {
+    type Error = DbErr;
+    fn try_from(p: mediation_party::Model) -> Result<Self, DbErr> {
+        Ok(Self {
+            id: p.id,
+            role: p
+                .role
+                .parse()
+                .map_err(|e| corrupt("mediation_parties", "role", e))?,
+            name_sealed: p.name_sealed,
+            name_masked: p.name_masked,
+            contact_sealed: p.contact_sealed,
+            contact_masked: p.contact_masked,
+        })
+    }
+}
+
+/// A session of a mediation booked in a room, with the applicant's answer
+/// about attending it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub case_id: CaseId,
+    pub room_id: Uuid,
+    pub mediator_id: StaffId,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: SessionStatus,
+    pub attendees: Option<String>,
+    pub minutes: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub attending: Option<bool>,
+    pub attendance_note: Option<String>,
+    pub attendance_answered_at: Option<DateTime<Utc>>,
+    pub attendance_resident_id: Option<ResidentId>,
+    /// The session this one replaced, when it was rescheduled.
+    pub rescheduled_from: Option<Uuid>,
+}
+
+impl TryFrom<mediation_session::Model> for SessionRecord {
+    type Error = DbErr;
+    fn try_from(s: mediation_session::Model) -> Result<Self, DbErr> {
+        Ok(Self {
+            status: s
+                .status
+                .parse()
+                .map_err(|e| corrupt("mediation_sessions", "status", e))?,
+            id: s.id,
+            case_id: s.case_id.into(),
+            room_id: s.room_id,
+            mediator_id: s.mediator_id.into(),
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            attendees: s.attendees,
+            minutes: s.minutes,
+            cancel_reason: s.cancel_reason,
+            created_at: s.created_at,
+            attending: s.attending,
+            attendance_note: s.attendance_note,
+            attendance_answered_at: s.attendance_answered_at,
+            attendance_resident_id: s.attendance_resident_id.map(ResidentId::from),
+            rescheduled_from: s.rescheduled_from,
         })
     }
 }

@@ -9,7 +9,7 @@
 use crate::cases::{Context, move_routed, route_again, status_of};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
 use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
-use crate::records::CaseRecord;
+use crate::records::{CaseRecord, SlaBreachRecord};
 use crate::rows::{kind, split_list};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -36,10 +36,46 @@ use uuid::Uuid;
 /// Re-exported: the type lives in `ladder` (the cache holds it too).
 pub use crate::ladder::WorkflowRules;
 
+/// A case as the engine moves it. The row stays inside the store: each
+/// guarded move checks the version it was read at, so a caller hands the
+/// case back rather than its id; callers read it through typed accessors.
+#[derive(Debug, Clone)]
+pub struct EngineCase(case::Model);
+
+impl EngineCase {
+    pub fn id(&self) -> CaseId {
+        self.0.id.into()
+    }
+
+    /// Whom the case is offered to first (a reopened case's previous
+    /// owner, the mediator a party asked for), once.
+    pub fn preferred_staff(&self) -> Option<StaffId> {
+        self.0.preferred_staff_id.map(Into::into)
+    }
+
+    /// The workflow whose ladder the case climbs, if it was placed on one.
+    pub fn workflow(&self) -> Option<&str> {
+        self.0.workflow.as_deref()
+    }
+
+    pub fn ladder_step(&self) -> usize {
+        self.0.ladder_step.max(0) as usize
+    }
+
+    pub fn priority(&self) -> i32 {
+        self.0.priority
+    }
+
+    /// The unit whose queue the case waits in.
+    pub fn pool_unit(&self) -> Option<OrgUnitId> {
+        self.0.pool_unit_id.map(Into::into)
+    }
+}
+
 /// Everything one routing decision needs about a case.
 #[derive(Debug, Clone)]
 pub struct RouteContext {
-    pub case: case::Model,
+    pub case: EngineCase,
     /// The case's status, typed by its service.
     pub status: CaseStatus,
     /// `None` when the category has no workflow for the case's service: the
@@ -63,8 +99,8 @@ impl RouteContext {
     /// passed, not yet in the coordinator's hands.
     pub fn is_routable(&self) -> bool {
         self.status.is_waiting()
-            && self.case.unrouted_at.is_none()
-            && self.case.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
+            && self.case.0.unrouted_at.is_none()
+            && self.case.0.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
     }
 }
 
@@ -259,7 +295,7 @@ impl Routing<'_> {
         Ok(Some(RouteContext {
             status: status_of(&case)?,
             base_priority: category.as_ref().map_or(0, |c| c.priority),
-            case,
+            case: EngineCase(case),
             workflow,
             routing,
             position,
@@ -312,13 +348,14 @@ impl Routing<'_> {
     /// two routers got past the status guard.
     pub async fn offer_case(
         self,
-        case: &case::Model,
+        case: &EngineCase,
         at: LadderPlacement<'_>,
         to: StaffId,
         expires_at: DateTime<Utc>,
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<OfferId, StoreError> {
+        let case = &case.0;
         let offer_id = OfferId::new();
         let txn = self.begin_write().await?;
         // Restarting the fairness clock first also locks the person's row
@@ -358,12 +395,13 @@ impl Routing<'_> {
     /// case already waiting there is left as it is (no write).
     pub async fn queue_case(
         self,
-        case: &case::Model,
+        case: &EngineCase,
         at: LadderPlacement<'_>,
         reason: &str,
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let case = &case.0;
         let pooled = status_of(case)?.is_pooled();
         if pooled
             && case.ladder_step == at.step as i32
@@ -413,12 +451,13 @@ impl Routing<'_> {
     /// Climb to the next step (its timeout passed, or nobody there now).
     pub async fn escalate_case(
         self,
-        case: &case::Model,
+        case: &EngineCase,
         at: LadderPlacement<'_>,
         reason: &str,
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let case = &case.0;
         self.routing_move(case, RoutingMove::Escalate, reason, request_id, now, |u| {
             place_on_ladder(u, case, at, now)
         })
@@ -429,12 +468,13 @@ impl Routing<'_> {
     /// is the alarm; coordinators list these cases and assign them by hand.
     pub async fn unroute_case(
         self,
-        case: &case::Model,
+        case: &EngineCase,
         at: LadderPlacement<'_>,
         reason: &str,
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let case = &case.0;
         self.routing_move(case, RoutingMove::Unroute, reason, request_id, now, |u| {
             place_on_ladder(u, case, at, now).col_expr(case::Column::UnroutedAt, Expr::value(now))
         })
@@ -514,21 +554,23 @@ impl Routing<'_> {
 
     /// The case as the engine moves it (with its version), reloaded between
     /// two guarded moves.
-    pub async fn case(self, id: CaseId) -> Result<Option<case::Model>, StoreError> {
+    pub async fn case(self, id: CaseId) -> Result<Option<EngineCase>, StoreError> {
         Ok(case::Entity::find_by_id(id.as_uuid())
             .one(self.db())
-            .await?)
+            .await?
+            .map(EngineCase))
     }
 
     /// Record that a response-time clock ran out. Returns false when it was
     /// already recorded (timers are at-least-once; the key makes it once).
     pub async fn record_sla_breach(
         self,
-        case: &case::Model,
+        case: &EngineCase,
         clock: &str,
         due_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        let case = &case.0;
         let txn = self.begin_write().await?;
         let inserted = sla_breach::Entity::insert(sla_breach::ActiveModel {
             case_id: Set(case.id),
@@ -562,7 +604,8 @@ impl Routing<'_> {
     /// The moments that start, stop and pause the case's SLA clocks. The
     /// case waits on the resident from a public reply until their next
     /// follow-up.
-    pub async fn case_times(self, case: &case::Model) -> Result<CaseTimes, StoreError> {
+    pub async fn case_times(self, case: &EngineCase) -> Result<CaseTimes, StoreError> {
+        let case = &case.0;
         let events = case_event::Entity::find()
             .filter(case_event::Column::CaseId.eq(case.id))
             .filter(case_event::Column::Action.is_in([
@@ -597,12 +640,15 @@ impl Routing<'_> {
         })
     }
 
-    pub async fn sla_breaches_of(self, id: CaseId) -> Result<Vec<sla_breach::Model>, StoreError> {
-        Ok(sla_breach::Entity::find()
+    pub async fn sla_breaches_of(self, id: CaseId) -> Result<Vec<SlaBreachRecord>, StoreError> {
+        sla_breach::Entity::find()
             .filter(sla_breach::Column::CaseId.eq(id.as_uuid()))
             .order_by_asc(sla_breach::Column::BreachedAt)
             .all(self.db())
-            .await?)
+            .await?
+            .into_iter()
+            .map(|b| Ok(SlaBreachRecord::try_from(b)?))
+            .collect()
     }
 
     /// Cases still waiting for their first routing decision since before
@@ -668,7 +714,7 @@ impl Routing<'_> {
         self,
         units: &[OrgUnitId],
         limit: u64,
-    ) -> Result<Vec<case::Model>, StoreError> {
+    ) -> Result<Vec<CaseRecord>, StoreError> {
         let mut waiting = Vec::new();
         // One indexed range per unit rather than an IN list (see `pooled_consultations`).
         for unit in units {
@@ -687,7 +733,10 @@ impl Routing<'_> {
         waiting.sort_by_key(|c| (std::cmp::Reverse(c.priority), c.queued_at, c.id));
         waiting.dedup_by_key(|c| c.id);
         waiting.truncate(limit as usize);
-        Ok(waiting)
+        waiting
+            .into_iter()
+            .map(|c| Ok(CaseRecord::try_from(c)?))
+            .collect()
     }
 }
 

@@ -5,7 +5,7 @@ use crate::cases::{Context, staff_freed};
 use crate::entity::{duty_shift, mediation_room, org_unit, staff, staff_skill, staff_unit};
 use crate::offers::load_sql;
 use crate::org::{InUse, booked_sessions};
-use crate::records::{self, DutyShiftRecord, OrgUnitRecord, RoomRecord};
+use crate::records::{self, DutyShiftRecord, OrgUnitRecord, RoomRecord, StaffRecord};
 use crate::rows::{kind, literal, numbered};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -32,7 +32,7 @@ pub fn parse_presence(text: &str) -> Option<Presence> {
 /// A staff account with its routing attributes.
 #[derive(Debug, Clone)]
 pub struct StaffProfile {
-    pub account: staff::Model,
+    pub account: StaffRecord,
     pub units: Vec<Uuid>,
     pub skills: Vec<String>,
 }
@@ -144,22 +144,26 @@ impl Staffing<'_> {
             .order_by_asc(staff_skill::Column::CategoryCode)
             .all(self.db())
             .await?;
-        Ok(accounts
+        accounts
             .into_iter()
-            .map(|account| StaffProfile {
-                units: units
-                    .iter()
-                    .filter(|u| u.staff_id == account.id)
-                    .map(|u| u.org_unit_id)
-                    .collect(),
-                skills: skills
-                    .iter()
-                    .filter(|s| s.staff_id == account.id)
-                    .map(|s| s.category_code.clone())
-                    .collect(),
-                account,
+            .map(|row| -> Result<StaffProfile, StoreError> {
+                let account = StaffRecord::try_from(row)?;
+                let id = account.id.as_uuid();
+                Ok(StaffProfile {
+                    units: units
+                        .iter()
+                        .filter(|u| u.staff_id == id)
+                        .map(|u| u.org_unit_id)
+                        .collect(),
+                    skills: skills
+                        .iter()
+                        .filter(|s| s.staff_id == id)
+                        .map(|s| s.category_code.clone())
+                        .collect(),
+                    account,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Replace a staff member's units and skills (each `None` leaves it as it is).

@@ -4,9 +4,8 @@
 
 use crate::{Worker, WorkerError};
 use chrono::{FixedOffset, Utc};
-use sansuo_domain::notify::{MessageFacts, NotificationEvent, render};
+use sansuo_domain::notify::{MessageFacts, NotificationEvent, NotificationStatus, render};
 use sansuo_domain::{CaseId, ResidentId};
-use sansuo_store::notifications::status;
 use sansuo_wechat::{SubscribeMessage, WechatError};
 use tracing::{info, warn};
 
@@ -39,14 +38,7 @@ impl Worker {
         let Some(claim) = self
             .store
             .notifications()
-            .claim(
-                &id,
-                event.as_str(),
-                case_id.as_uuid(),
-                resident_id,
-                &template.template_id,
-                now,
-            )
+            .claim(&id, event, case_id, resident_id, &template.template_id, now)
             .await?
         else {
             return Ok(()); // sent, given up, or being sent by another instance
@@ -59,7 +51,7 @@ impl Worker {
         {
             self.store
                 .notifications()
-                .finish(&id, status::NO_CREDIT, None, now)
+                .finish(&id, NotificationStatus::NoCredit, None, now)
                 .await?;
             return Ok(());
         }
@@ -92,7 +84,7 @@ impl Worker {
             Ok(()) => {
                 self.store
                     .notifications()
-                    .finish(&id, status::SENT, None, Utc::now())
+                    .finish(&id, NotificationStatus::Sent, None, Utc::now())
                     .await?;
                 info!(%case_id, event = event.as_str(), "subscribe message sent");
                 Ok(())
@@ -105,7 +97,7 @@ impl Worker {
                     .await?;
                 self.store
                     .notifications()
-                    .finish(&id, status::NO_CREDIT, Some("43101"), Utc::now())
+                    .finish(&id, NotificationStatus::NoCredit, Some("43101"), Utc::now())
                     .await?;
                 Ok(())
             }
@@ -116,7 +108,12 @@ impl Worker {
                     .await?;
                 self.store
                     .notifications()
-                    .finish(&id, status::PENDING, Some(&e.to_string()), Utc::now())
+                    .finish(
+                        &id,
+                        NotificationStatus::Pending,
+                        Some(&e.to_string()),
+                        Utc::now(),
+                    )
                     .await?;
                 warn!(%case_id, attempt = claim.attempts, error = %e, "subscribe message failed; will retry");
                 Err(e.into())
@@ -128,7 +125,12 @@ impl Worker {
                     .await?;
                 self.store
                     .notifications()
-                    .finish(&id, status::DEAD, Some(&e.to_string()), Utc::now())
+                    .finish(
+                        &id,
+                        NotificationStatus::Dead,
+                        Some(&e.to_string()),
+                        Utc::now(),
+                    )
                     .await?;
                 warn!(%case_id, attempts = claim.attempts, error = %e, "subscribe message given up (dead letter)");
                 Ok(())

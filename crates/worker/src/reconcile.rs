@@ -7,7 +7,6 @@
 use crate::jobs::{self, REBUILD_QUEUE};
 use crate::{Worker, WorkerError};
 use chrono::Utc;
-use sansuo_domain::OfferId;
 use sansuo_domain::work::Work;
 use tracing::{debug, info, warn};
 
@@ -64,12 +63,12 @@ impl Worker {
             if self
                 .store
                 .routing()
-                .expire_offer(OfferId::from(offer.id), None, now)
+                .expire_offer(offer.id, None, now)
                 .await
                 .unwrap_or(false)
             {
                 report.expired_offers += 1;
-                if let Err(err) = self.route(offer.case_id.into(), None).await {
+                if let Err(err) = self.route(offer.case_id, None).await {
                     warn!(error = %err, case_id = %offer.case_id, "routing after a lapsed offer failed; the outbox retries it");
                 }
             }
@@ -150,14 +149,12 @@ impl Worker {
         loop {
             let offers = self.store.offers().live(now, after, SCAN_LIMIT).await?;
             for offer in &offers {
-                let timer = Work::OfferTimeout {
-                    offer_id: offer.id.into(),
-                };
+                let timer = Work::OfferTimeout { offer_id: offer.id };
                 self.schedule(timer, None, offer.expires_at).await?;
                 report.rearmed_timers += 1;
             }
             match offers.last() {
-                Some(last) if offers.len() as u64 == SCAN_LIMIT => after = Some(last.id),
+                Some(last) if offers.len() as u64 == SCAN_LIMIT => after = Some(last.id.as_uuid()),
                 _ => break,
             }
         }

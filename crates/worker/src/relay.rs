@@ -34,7 +34,7 @@ impl Worker {
         for row in &batch.rows {
             let span = info_span!("relay", outbox_id = row.id, topic = %row.topic, request_id = row.request_id.as_deref().unwrap_or(""));
             let result = async {
-                let work = sansuo_store::outbox::work_of(row)?;
+                let work = row.work()?;
                 let job = jobs::job(&work, row.request_id.clone());
                 self.queue.enqueue(ROUTING_QUEUE, job, Utc::now()).await?;
                 Ok::<(), WorkerError>(())

@@ -153,9 +153,9 @@ impl Worker {
             }
             // A preferred person (a reopened case's previous owner, the
             // mediator a party asked for) is offered it first, once.
-            let outcome = match ctx.case.preferred_staff_id {
+            let outcome = match ctx.case.preferred_staff() {
                 Some(owner) => {
-                    self.offer_to_previous_owner(&ctx, owner.into(), request_id, now)
+                    self.offer_to_previous_owner(&ctx, owner, request_id, now)
                         .await
                 }
                 None => Ok(false),
@@ -188,7 +188,7 @@ impl Worker {
         request_id: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, WorkerError> {
-        let case_id: CaseId = ctx.case.id.into();
+        let case_id: CaseId = ctx.case.id();
         let Some(workflow) = ctx.workflow.as_ref() else {
             let at = placement(ctx, ctx.position.step, now);
             self.store
@@ -306,7 +306,7 @@ impl Worker {
             .routing()
             .offer_case(&ctx.case, at, owner, expires_at, request_id, now)
             .await?;
-        info!(case_id = %ctx.case.id, staff_id = %owner, %offer_id, step, "offered to the case's preferred person");
+        info!(case_id = %ctx.case.id(), staff_id = %owner, %offer_id, step, "offered to the case's preferred person");
         self.schedule(Work::OfferTimeout { offer_id }, request_id, expires_at)
             .await?;
         Ok(true)
@@ -352,9 +352,7 @@ impl Worker {
                 "offer {offer_id} does not exist"
             )));
         };
-        if offer.status == sansuo_domain::offer::OfferStatus::Pending.as_str()
-            && offer.expires_at > now
-        {
+        if offer.status == sansuo_domain::offer::OfferStatus::Pending && offer.expires_at > now {
             // Fired early (clocks of instances differ): arm it again.
             self.schedule(
                 Work::OfferTimeout { offer_id },
@@ -373,7 +371,7 @@ impl Worker {
             Ok(true) => {
                 info!(%offer_id, case_id = %offer.case_id, "offer expired; routing to the next candidate");
                 // The outbox also carries this; routing now saves a relay hop.
-                self.route(offer.case_id.into(), request_id).await
+                self.route(offer.case_id, request_id).await
             }
             Ok(false) | Err(StoreError::Conflict(_)) => Ok(()),
             Err(err) => Err(err.into()),
@@ -393,7 +391,7 @@ impl Worker {
         let times = self.store.routing().case_times(&ctx.case).await?;
         let clocks = clocks_of(&times, sla_minutes(workflow));
         if let Some(at) = review(&clocks, &[], &calendar, now).next_check {
-            let case_id = ctx.case.id.into();
+            let case_id = ctx.case.id();
             self.schedule(Work::SlaCheck { case_id }, None, at).await?;
         }
         Ok(())
@@ -418,7 +416,7 @@ impl Worker {
             .sla_breaches_of(case_id)
             .await?
             .iter()
-            .filter_map(|b| SlaKind::parse(&b.clock))
+            .map(|b| b.clock)
             .collect();
         let found = review(&clocks, &already, &calendar, now);
         let mut case = ctx.case;
@@ -493,7 +491,7 @@ impl Worker {
                 .await
         };
         match result {
-            Ok(()) => self.route(ctx.case.id.into(), None).await,
+            Ok(()) => self.route(ctx.case.id(), None).await,
             Err(StoreError::Conflict(_)) => Ok(()),
             Err(err) => Err(err.into()),
         }

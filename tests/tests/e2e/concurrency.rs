@@ -121,15 +121,15 @@ async fn concurrent_retries_with_one_idempotency_key_create_one_case() {
 }
 
 fn placement(
-    case: &sansuo_store::entity::case::Model,
+    case: &sansuo_store::routing::EngineCase,
     now: chrono::DateTime<chrono::Utc>,
 ) -> sansuo_store::routing::LadderPlacement<'_> {
     sansuo_store::routing::LadderPlacement {
-        workflow: case.workflow.as_deref(),
-        step: case.ladder_step as usize,
+        workflow: case.workflow(),
+        step: case.ladder_step(),
         entered_at: now,
-        priority: case.priority,
-        unit: case.pool_unit_id.map(Into::into),
+        priority: case.priority(),
+        unit: case.pool_unit(),
     }
 }
 

@@ -847,12 +847,13 @@ async fn the_router_offering_and_next_case_racing_on_one_person_never_deadlock()
             break;
         };
         let now = chrono::Utc::now();
+        let next = store.routing().case(next.id.into()).await.unwrap().unwrap();
         let at = sansuo_store::routing::LadderPlacement {
-            workflow: next.workflow.as_deref(),
-            step: next.ladder_step as usize,
+            workflow: next.workflow(),
+            step: next.ladder_step(),
             entered_at: now,
-            priority: next.priority,
-            unit: next.pool_unit_id.map(Into::into),
+            priority: next.priority(),
+            unit: next.pool_unit(),
         };
         // 0 to 12 ms in steps of 0.1 ms, so some round lands in the window.
         let delay = std::time::Duration::from_micros((round as u64 * 100) % 12_000);

@@ -3,6 +3,7 @@
 //! failures retried, hopeless ones given up, one message per event.
 
 use reqwest::StatusCode;
+use sansuo_domain::notify::NotificationStatus;
 use sansuo_tests::views::{CreditList, ResidentView, TemplateList};
 use sansuo_tests::{TestApp, TestOptions, eventually, expect_error, expect_status};
 use sansuo_wechat_fake::SUBSCRIBE_SEND_PATH;
@@ -150,10 +151,12 @@ async fn without_a_credit_nothing_is_sent_and_43101_is_not_retried() {
             .get(&format!("consultation_accepted:{id}"))
             .await
             .unwrap()
-            .filter(|n| n.status != "pending" && n.status != "sending")
+            .filter(|n| {
+                n.status != NotificationStatus::Pending && n.status != NotificationStatus::Sending
+            })
     })
     .await;
-    assert_eq!(no_credit.status, "no_credit");
+    assert_eq!(no_credit.status, NotificationStatus::NoCredit);
     assert!(
         app.wechat.subscribe_sends().await.is_empty(),
         "nothing was sent without a credit"
@@ -180,7 +183,7 @@ async fn without_a_credit_nothing_is_sent_and_43101_is_not_retried() {
             .get(&format!("consultation_accepted:{id}"))
             .await
             .unwrap()
-            .filter(|n| n.status == "no_credit")
+            .filter(|n| n.status == NotificationStatus::NoCredit)
     })
     .await;
     assert_eq!(settled.last_error.as_deref(), Some("43101"));
@@ -221,7 +224,7 @@ async fn transient_failures_are_retried_and_hopeless_ones_given_up() {
             .get(&format!("consultation_accepted:{id}"))
             .await
             .unwrap()
-            .filter(|n| n.status == "sent")
+            .filter(|n| n.status == NotificationStatus::Sent)
     })
     .await;
     assert_eq!(sent.attempts, 2);
@@ -247,7 +250,7 @@ async fn transient_failures_are_retried_and_hopeless_ones_given_up() {
             .get(&format!("consultation_accepted:{id}"))
             .await
             .unwrap()
-            .filter(|n| n.status == "dead")
+            .filter(|n| n.status == NotificationStatus::Dead)
     })
     .await;
     assert_eq!(dead.attempts, 2);

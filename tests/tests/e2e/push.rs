@@ -1,6 +1,7 @@
 //! WeChat's message push: signed, fresh, recorded once; forgeries refused.
 
 use reqwest::StatusCode;
+use sansuo_domain::moderation::Verdict;
 use sansuo_tests::{TestApp, TestOptions, expect_error};
 use sansuo_wechat_fake::FakeWechat;
 
@@ -72,8 +73,8 @@ async fn a_signed_media_check_result_is_recorded_once_and_forgeries_are_refused(
             .await
             .unwrap()
             .unwrap()
-            .status,
-        "pending"
+            .verdict,
+        None
     );
 
     let ok = post(signed(now), event.clone()).await.unwrap();
@@ -87,7 +88,10 @@ async fn a_signed_media_check_result_is_recorded_once_and_forgeries_are_refused(
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((check.status.as_str(), check.label), ("risky", Some(20002)));
+    assert_eq!(
+        (check.verdict, check.label),
+        (Some(Verdict::Risky), Some(20002))
+    );
     // A repeated push (WeChat retries) does not overwrite the verdict.
     let pass = FakeWechat::media_check_event("trace-1", "pass", 100);
     assert_eq!(
@@ -102,8 +106,8 @@ async fn a_signed_media_check_result_is_recorded_once_and_forgeries_are_refused(
             .await
             .unwrap()
             .unwrap()
-            .status,
-        "risky"
+            .verdict,
+        Some(Verdict::Risky)
     );
     // Other events are acknowledged and ignored; garbage is refused.
     let other = serde_json::json!({"MsgType": "event", "Event": "subscribe_msg_popup_event"});

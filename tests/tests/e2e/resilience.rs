@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use sansuo_store::entity::case;
-use sansuo_store::routing::LadderPlacement;
+use sansuo_store::routing::{EngineCase, LadderPlacement};
 use sansuo_store::{Fault, Store};
 use sansuo_tests::views::ConsultationStatusView as Status;
 use sansuo_tests::{
@@ -165,13 +165,13 @@ async fn case_row(app: &TestApp, id: Uuid) -> case::Model {
         .unwrap()
 }
 
-fn placement(case: &case::Model, now: DateTime<Utc>) -> LadderPlacement<'_> {
+fn placement(case: &EngineCase, now: DateTime<Utc>) -> LadderPlacement<'_> {
     LadderPlacement {
-        workflow: case.workflow.as_deref(),
-        step: case.ladder_step as usize,
+        workflow: case.workflow(),
+        step: case.ladder_step(),
         entered_at: now,
-        priority: case.priority,
-        unit: case.pool_unit_id.map(Into::into),
+        priority: case.priority(),
+        unit: case.pool_unit(),
     }
 }
 
@@ -211,25 +211,26 @@ async fn an_interrupted_routing_move_leaves_the_case_and_its_history_together() 
     for name in ["pool", "escalate", "unroute"] {
         let now = Utc::now();
         let before = case_row(&app, id).await;
+        let engine_case = store.routing().case(id.into()).await.unwrap().unwrap();
         let history = store.cases().history(id.into(), false).await.unwrap().len();
         let attempt = || async {
-            let at = placement(&before, now);
+            let at = placement(&engine_case, now);
             match name {
                 "pool" => store
                     .routing()
-                    .queue_case(&before, at, "test", None, now)
+                    .queue_case(&engine_case, at, "test", None, now)
                     .await
                     .map(|_| ()),
                 "escalate" => {
                     store
                         .routing()
-                        .escalate_case(&before, at, "test", None, now)
+                        .escalate_case(&engine_case, at, "test", None, now)
                         .await
                 }
                 _ => {
                     store
                         .routing()
-                        .unroute_case(&before, at, "test", None, now)
+                        .unroute_case(&engine_case, at, "test", None, now)
                         .await
                 }
             }

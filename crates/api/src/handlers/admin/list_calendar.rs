@@ -43,7 +43,7 @@ pub async fn list_calendar(
         .into_iter()
         .map(|d| CalendarDayView {
             day: d.day,
-            kind: d.kind,
+            kind: d.kind.as_str().to_owned(),
             source: d.source,
         })
         .collect();

@@ -48,6 +48,6 @@ pub async fn demo_login(
         .upsert_resident(&openid, None, chrono::Utc::now())
         .await?;
     Ok(web::Json(
-        issue_tokens(&state, Principal::Resident(resident.id.into()), 0).await?,
+        issue_tokens(&state, Principal::Resident(resident.id), 0).await?,
     ))
 }

@@ -75,6 +75,6 @@ pub async fn wechat_login(
         )
         .await?;
     Ok(web::Json(
-        issue_tokens(&state, Principal::Resident(resident.id.into()), 0).await?,
+        issue_tokens(&state, Principal::Resident(resident.id), 0).await?,
     ))
 }

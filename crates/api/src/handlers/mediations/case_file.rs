@@ -78,7 +78,7 @@ pub async fn case_file(
                 id: s.id,
                 starts_at: s.starts_at,
                 ends_at: s.ends_at,
-                status: s.status.clone(),
+                status: s.status.as_str().to_owned(),
                 attendees: s.attendees.clone(),
                 minutes: s.minutes.clone(),
             })

@@ -169,7 +169,7 @@ pub(crate) async fn mediation_view(
             id: s.id,
             starts_at: s.starts_at,
             ends_at: s.ends_at,
-            status: s.status.clone(),
+            status: s.status.as_str().to_owned(),
             room_id: s.room_id,
             room_name: room.as_ref().map(|r| r.name.clone()),
             room_address: room.and_then(|r| r.address),
@@ -206,7 +206,7 @@ pub(crate) async fn mediation_view(
             ),
         };
         parties.push(PartyView {
-            role: p.role.clone(),
+            role: p.role.as_str().to_owned(),
             name,
             contact,
         });
@@ -218,8 +218,8 @@ pub(crate) async fn mediation_view(
         t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
             .date_naive()
     };
-    let outcome = d.outcome.as_ref().map(|kind| OutcomeView {
-        kind: kind.clone(),
+    let outcome = d.outcome.map(|kind| OutcomeView {
+        kind: kind.as_str().to_owned(),
         agreement_terms: d.agreement_terms.clone(),
         performance_method: d.performance_method.clone(),
         perform_by: d.perform_by,
@@ -231,10 +231,10 @@ pub(crate) async fn mediation_view(
         confirmation_court: d.confirmation_court.clone(),
         confirmation_ruling: d.confirmation_ruling.clone(),
         termination_reason: d.termination_reason.clone(),
-        other_routes: record.other_routes.clone(),
+        other_routes: d.other_routes.clone(),
         visit_due: d.visit_due,
         visited_at: d.visited_at,
-        performance_status: d.performance_status.clone(),
+        performance_status: d.performance_status.map(|p| p.as_str().to_owned()),
         satisfaction: d.satisfaction,
         concluded_at: d.concluded_at,
     });
@@ -252,7 +252,7 @@ pub(crate) async fn mediation_view(
         parties,
         sessions,
         mediator: record.owner.as_ref().map(|o| o.display_name.clone()),
-        refusal_ground: d.refusal_ground.clone(),
+        refusal_ground: d.refusal_ground.map(|g| g.as_str().to_owned()),
         referral: d.referral.clone(),
         outcome,
         conclusion_target: c
@@ -266,7 +266,7 @@ pub(crate) async fn mediation_view(
         }),
         visit_answer: d
             .visit_answer_performance
-            .clone()
+            .map(|p| p.as_str().to_owned())
             .zip(d.visit_answer_satisfaction)
             .zip(d.visit_answered_at)
             .map(

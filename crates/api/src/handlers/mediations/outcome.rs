@@ -11,6 +11,7 @@ use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{post, web};
 use chrono::NaiveDate;
+use sansuo_domain::mediation::{Outcome, Performance as Found};
 use sansuo_domain::values::Reason;
 use sansuo_domain::{CaseId, ValidationError};
 use sansuo_store::mediations::Agreement;
@@ -103,8 +104,8 @@ pub async fn record_agreement(
     let id: CaseId = id.into_inner().into();
     let agreement = Agreement {
         kind: match body.kind {
-            AgreementKind::Written => "agreement_written",
-            AgreementKind::Oral => "agreement_oral",
+            AgreementKind::Written => Outcome::AgreementWritten,
+            AgreementKind::Oral => Outcome::AgreementOral,
         },
         terms: bounded_text("terms", &body.terms, 2, 5000)?,
         performance_method: bounded_text("performance_method", &body.performance_method, 2, 500)?,
@@ -294,9 +295,9 @@ pub async fn record_visit(
         return Err(ValidationError::new("satisfaction", "must be 1 to 5").into());
     }
     let performance = match body.performance {
-        Performance::Performed => "performed",
-        Performance::Partly => "partly",
-        Performance::NotPerformed => "not_performed",
+        Performance::Performed => Found::Performed,
+        Performance::Partly => Found::Partly,
+        Performance::NotPerformed => Found::NotPerformed,
     };
     state
         .store

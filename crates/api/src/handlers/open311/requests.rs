@@ -63,8 +63,7 @@ fn coarse(degrees: f64) -> f64 {
 /// A tip as anyone may read it: no reporter, no free text, no address, no
 /// photo, a coarsened place, our status in plain words.
 fn public_request(row: PublicTipRow, categories: &[CategoryRecord]) -> ServiceRequest {
-    // `cases.status` of a tip only ever holds a tip status.
-    let status: TipStatus = row.case.status.parse().unwrap_or(TipStatus::Submitted);
+    let status = row.status;
     let updated = if status.is_finished() {
         row.case.closed_at.unwrap_or(row.case.updated_at)
     } else {

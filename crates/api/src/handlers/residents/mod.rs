@@ -19,7 +19,7 @@ pub(crate) async fn resident_view(
         .await?
         .ok_or_else(|| ApiError::unauthenticated("this resident no longer exists"))?;
     Ok(ResidentView {
-        id: resident.id,
+        id: resident.id.as_uuid(),
         phone_masked: resident.phone_masked,
         phone_bound_at: resident.phone_bound_at,
     })

@@ -58,19 +58,13 @@ pub(crate) async fn answer_offer_of_case(
         .await?
         .ok_or_else(not_found)?;
     match answer {
-        OfferAnswer::Accept => {
-            state
-                .store
-                .offers()
-                .accept(offer.id.into(), staff, ctx)
-                .await
-        }
+        OfferAnswer::Accept => state.store.offers().accept(offer.id, staff, ctx).await,
         // The store wakes the relay: the next candidate is asked at once.
         OfferAnswer::Decline(reason) => {
             state
                 .store
                 .offers()
-                .decline(offer.id.into(), staff, reason, ctx)
+                .decline(offer.id, staff, reason, ctx)
                 .await
         }
     }

@@ -1,6 +1,7 @@
 use super::{PushQuery, verify};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
+use sansuo_domain::moderation::Verdict;
 use sansuo_wechat::{MediaCheckEvent, PushError, Suggest};
 
 /// WeChat pushes an event (JSON mode). `wxa_media_check` results are
@@ -22,9 +23,9 @@ pub async fn push_receive(
     match MediaCheckEvent::parse(&body) {
         Ok(event) => {
             let verdict = match event.result.suggest {
-                Suggest::Pass => "pass",
-                Suggest::Review => "review",
-                Suggest::Risky => "risky",
+                Suggest::Pass => Verdict::Pass,
+                Suggest::Review => Verdict::Review,
+                Suggest::Risky => Verdict::Risky,
             };
             if let Some(subject) = state
                 .store
@@ -37,7 +38,7 @@ pub async fn push_receive(
                 )
                 .await?
             {
-                tracing::info!(trace_id = %event.trace_id, %subject, verdict, "media check settled");
+                tracing::info!(trace_id = %event.trace_id, %subject, verdict = verdict.as_str(), "media check settled");
             }
         }
         Err(PushError::OtherEvent) => {}
