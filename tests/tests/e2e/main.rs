@@ -5,6 +5,7 @@ mod admin;
 mod anonymity;
 mod auth;
 mod auth_first;
+mod calendar;
 mod catalog;
 mod concurrency;
 mod contract;
