@@ -3,6 +3,7 @@
 //! same `Application` on port 0.
 
 pub mod app;
+pub mod backup;
 pub mod bootstrap;
 pub mod config;
 pub mod demo_key;

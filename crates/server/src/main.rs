@@ -8,6 +8,8 @@
 //!   database (needs only `DATABASE_URL`);
 //! - `sansuo calendar import FILE`: import a year's public-holiday notice
 //!   (the JSON of `data/calendar/2026.json`; needs only `DATABASE_URL`);
+//! - `sansuo backup DIR` / `sansuo restore [--force] DIR`: the embedded
+//!   default's database, photos and key files (deploy/BACKUP.md);
 //! - `sansuo openapi`: print the OpenAPI document;
 //! - `sansuo seed-demo`: seed the demo district into the configured database.
 
@@ -47,6 +49,20 @@ enum Command {
     /// The business calendar (needs only DATABASE_URL).
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// Back up the embedded default (SQLite) while it runs: an online copy
+    /// of the database, the photo directory and the key files, with a
+    /// manifest of SHA-256 sums, into a new or empty DIR. PostgreSQL: see
+    /// deploy/BACKUP.md.
+    Backup { dir: std::path::PathBuf },
+    /// Restore a backup made by `sansuo backup` (server stopped): the
+    /// manifest is verified first; an existing database is only replaced
+    /// with --force.
+    Restore {
+        /// Replace an existing database, photo directory and key files.
+        #[arg(long)]
+        force: bool,
+        dir: std::path::PathBuf,
+    },
     /// Print the OpenAPI document (`sansuo openapi > openapi/openapi.json`).
     Openapi,
     /// Seed the demo district into the configured database (a demo or an
@@ -122,6 +138,16 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     telemetry::init();
+    if let Command::Backup { .. } | Command::Restore { .. } = cli.command {
+        let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        return match runtime.block_on(run_backup_command(cli.command)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Migrate | Command::Admin(_) | Command::Calendar(_) = cli.command {
         // The database alone: a district migrates and makes its first
         // administrator before its secrets and WeChat credentials exist.
@@ -179,7 +205,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let district = seed_demo(&store, force).await?;
             print_accounts(&district);
         }
-        Command::Openapi | Command::Migrate | Command::Admin(_) | Command::Calendar(_) => {
+        Command::Openapi
+        | Command::Migrate
+        | Command::Admin(_)
+        | Command::Calendar(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
             unreachable!("handled before the configuration is read")
         }
     }
@@ -254,6 +285,39 @@ async fn run_database_command(command: Command, database: DatabaseSettings) -> a
             }
         }
         _ => unreachable!("only database commands come here"),
+    }
+    Ok(())
+}
+
+/// `backup` and `restore`: the database URL and the photo store only.
+async fn run_backup_command(command: Command) -> anyhow::Result<()> {
+    let database = DatabaseSettings::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let photos = PhotoStoreSetting::read(
+        std::env::var("SANSUO_PHOTO_STORE").ok().as_deref(),
+        &database.url,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let data = EmbeddedData::from_settings(&database.url, &photos)?;
+    match command {
+        Command::Backup { dir } => {
+            let manifest = backup::backup(&data, &dir).await?;
+            println!(
+                "backed up {} files ({} bytes) into {}; keep it as private as the keys it holds",
+                manifest.files.len(),
+                manifest.bytes(),
+                dir.display()
+            );
+        }
+        Command::Restore { force, dir } => {
+            let manifest = backup::restore(&data, &dir, force)?;
+            println!(
+                "restored {} files from the backup of {} into {}",
+                manifest.files.len(),
+                manifest.created_at,
+                data.database.display()
+            );
+        }
+        _ => unreachable!("only backup and restore come here"),
     }
     Ok(())
 }
