@@ -93,6 +93,9 @@ pub struct TestOptions {
     /// Set `SANSUO_DATA_KEYS` (a fixed test key). Without it a demo-mode
     /// server keeps its key in a file beside its database.
     pub data_keys: bool,
+    /// Set `SANSUO_TIP_KEY` (a fresh random key). Without it a demo-mode
+    /// server keeps its tip key in a file beside its database.
+    pub tip_key: bool,
     /// Embedded backend: use this directory for the SQLite file and keep it
     /// when the test app is dropped (to start a second server on the same
     /// data); the test removes it. A fresh temporary directory otherwise.
@@ -109,6 +112,7 @@ impl Default for TestOptions {
             wechat: true,
             env: Vec::new(),
             data_keys: true,
+            tip_key: true,
             sqlite_dir: None,
         }
     }
@@ -304,6 +308,9 @@ impl TestApp {
         }
         if !options.data_keys {
             vars.remove("SANSUO_DATA_KEYS");
+        }
+        if !options.tip_key {
+            vars.remove("SANSUO_TIP_KEY");
         }
         for (name, value) in &options.env {
             vars.insert((*name).to_owned(), value.clone());

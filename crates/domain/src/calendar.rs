@@ -251,14 +251,216 @@ impl BusinessCalendar {
 }
 
 /// A public calendar year as published (e.g. the State Council notice):
-/// holiday ranges and make-up working days, as checked-in data.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// holiday ranges and make-up working days, as checked-in data
+/// (`data/calendar/<year>.json`) or imported by an administrator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedYear {
     pub year: i32,
     pub source: String,
+    /// Not yet the official notice (e.g. statutory holidays only, before the
+    /// State Council publishes the year): counted as a warning by
+    /// [`coverage`] until the notice is imported over it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// Inclusive ranges `[first, last]`.
     pub holidays: Vec<(NaiveDate, NaiveDate)>,
     pub workdays: Vec<NaiveDate>,
+}
+
+/// A year's notice as written in a file or a request body, before it is
+/// checked: dates are text, so that every bad one can be named at once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedYearText {
+    pub year: i32,
+    pub source: String,
+    #[serde(default)]
+    pub provisional: bool,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Inclusive ranges `["first", "last"]`, `YYYY-MM-DD`.
+    pub holidays: Vec<(String, String)>,
+    /// Make-up working days (调休), `YYYY-MM-DD`.
+    #[serde(default)]
+    pub workdays: Vec<String>,
+}
+
+/// The longest holiday range a notice may hold (the Spring Festival break is
+/// at most nine days; a month means a typo).
+const MAX_HOLIDAY_RANGE_DAYS: i64 = 31;
+const MAX_SOURCE_CHARS: usize = 256;
+const MAX_NOTE_CHARS: usize = 2000;
+
+impl PublishedYearText {
+    /// Check the whole notice; `Err` lists every problem, each naming its
+    /// entry (`holidays[3]`, `workdays[1]`), and nothing is half-accepted.
+    /// The year that comes out is canonical: ranges and workdays sorted, so
+    /// the same notice always reads the same (imports compare it).
+    pub fn check(self) -> Result<PublishedYear, Vec<String>> {
+        let mut problems = Vec::new();
+        let year = self.year;
+        if !(2000..=2100).contains(&year) {
+            problems.push(format!("year: {year} is not between 2000 and 2100"));
+        }
+        let source = self.source.trim().to_owned();
+        if source.is_empty() || source.chars().count() > MAX_SOURCE_CHARS {
+            problems.push(format!(
+                "source: must be 1 to {MAX_SOURCE_CHARS} characters (the notice's title and date)"
+            ));
+        }
+        let note = self
+            .note
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        if note
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS)
+        {
+            problems.push(format!("note: at most {MAX_NOTE_CHARS} characters"));
+        }
+        let date = |text: &str, at: &str, problems: &mut Vec<String>| -> Option<NaiveDate> {
+            match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                Ok(d) if d.year() == year => Some(d),
+                Ok(_) => {
+                    problems.push(format!("{at}: {text} is not in {year}"));
+                    None
+                }
+                Err(_) => {
+                    problems.push(format!("{at}: `{text}` is not a date (YYYY-MM-DD)"));
+                    None
+                }
+            }
+        };
+        if self.holidays.is_empty() {
+            problems.push("holidays: a notice has at least one holiday".to_owned());
+        }
+        let mut holidays: Vec<(usize, NaiveDate, NaiveDate)> = Vec::new();
+        for (i, (first, last)) in self.holidays.iter().enumerate() {
+            let at = format!("holidays[{i}]");
+            let (Some(a), Some(b)) = (
+                date(first, &at, &mut problems),
+                date(last, &at, &mut problems),
+            ) else {
+                continue;
+            };
+            if a > b {
+                problems.push(format!("{at}: {a} is after {b}"));
+                continue;
+            }
+            if (b - a).num_days() >= MAX_HOLIDAY_RANGE_DAYS {
+                problems.push(format!(
+                    "{at}: {a} to {b} is longer than {MAX_HOLIDAY_RANGE_DAYS} days"
+                ));
+                continue;
+            }
+            if let Some((j, _, _)) = holidays.iter().find(|(_, c, d)| a <= *d && *c <= b) {
+                problems.push(format!("{at}: {a} to {b} overlaps holidays[{j}]"));
+                continue;
+            }
+            holidays.push((i, a, b));
+        }
+        let mut workdays: Vec<(usize, NaiveDate)> = Vec::new();
+        for (i, text) in self.workdays.iter().enumerate() {
+            let at = format!("workdays[{i}]");
+            let Some(d) = date(text, &at, &mut problems) else {
+                continue;
+            };
+            if let Some((j, _)) = workdays.iter().find(|(_, w)| *w == d) {
+                problems.push(format!("{at}: {d} is already workdays[{j}]"));
+            } else if let Some((j, _, _)) = holidays.iter().find(|(_, a, b)| *a <= d && d <= *b) {
+                problems.push(format!("{at}: {d} lies inside holidays[{j}]"));
+            } else if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+                problems.push(format!(
+                    "{at}: {d} is a {:?}, a working day already; a make-up working day (调休) is a Saturday or Sunday",
+                    d.weekday()
+                ));
+            } else {
+                workdays.push((i, d));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let mut holidays: Vec<(NaiveDate, NaiveDate)> =
+            holidays.into_iter().map(|(_, a, b)| (a, b)).collect();
+        holidays.sort();
+        let mut workdays: Vec<NaiveDate> = workdays.into_iter().map(|(_, d)| d).collect();
+        workdays.sort();
+        Ok(PublishedYear {
+            year,
+            source,
+            provisional: self.provisional,
+            note,
+            holidays,
+            workdays,
+        })
+    }
+}
+
+/// Warn when the confirmed calendar ends in fewer days than this: the next
+/// year's notice is usually published in November.
+pub const CALENDAR_WARNING_DAYS: i64 = 60;
+
+/// How far ahead the business calendar is known, as of a local date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// The last day of the last confirmed year in an unbroken run from
+    /// today's year; `None` when today's own year is not confirmed.
+    pub covered_until: Option<NaiveDate>,
+    /// Days from today to `covered_until` (0 when not covered).
+    pub days_left: i64,
+    /// How far the calendar reaches when provisional years (right after
+    /// the confirmed ones) count too; `None` when none follow.
+    pub provisional_until: Option<NaiveDate>,
+    /// Set when fewer than [`CALENDAR_WARNING_DAYS`] days are left.
+    pub warning: Option<String>,
+}
+
+/// The local (Beijing) date of an instant: the calendar's own date.
+pub fn china_date(t: DateTime<Utc>) -> NaiveDate {
+    t.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive()
+}
+
+/// How far the calendar reaches from `today`, given the stored years and
+/// whether each is provisional. Pure, so "today" is the caller's.
+pub fn coverage(years: &[(i32, bool)], today: NaiveDate) -> Coverage {
+    let confirmed = |y: i32| years.iter().any(|(year, prov)| *year == y && !prov);
+    let known = |y: i32| years.iter().any(|(year, _)| *year == y);
+    let last_day = |y: i32| NaiveDate::from_ymd_opt(y, 12, 31).expect("a valid year");
+    let this_year = today.year();
+    let mut next = this_year;
+    while confirmed(next) {
+        next += 1;
+    }
+    let covered_until = (next > this_year).then(|| last_day(next - 1));
+    let mut after = next;
+    while known(after) {
+        after += 1;
+    }
+    let provisional_until = (after > next).then(|| last_day(after - 1));
+    let days_left = covered_until.map_or(0, |end| (end - today).num_days());
+    let warning = (days_left < CALENDAR_WARNING_DAYS).then(|| {
+        let until = match covered_until {
+            Some(end) => format!("the business calendar is confirmed only until {end} ({days_left} days left)"),
+            None => format!("the business calendar has no confirmed notice for {this_year}: SLA clocks see only weekends"),
+        };
+        let provisional = match provisional_until {
+            Some(_) => format!("; {next} is provisional (statutory holidays only, no make-up working days)"),
+            None => String::new(),
+        };
+        format!(
+            "{until}{provisional}; import the State Council notice for {next} (`sansuo calendar import FILE` or POST /api/v1/admin/calendar/import)"
+        )
+    });
+    Coverage {
+        covered_until,
+        days_left,
+        provisional_until,
+        warning,
+    }
 }
 
 impl PublishedYear {
@@ -287,6 +489,8 @@ mod tests {
         let year: PublishedYear = PublishedYear {
             year: 2026,
             source: "test".into(),
+            provisional: false,
+            note: None,
             holidays: vec![
                 (d(2026, 1, 1), d(2026, 1, 3)),
                 (d(2026, 10, 1), d(2026, 10, 7)),
@@ -452,6 +656,110 @@ mod tests {
             only_one_day.add(bj(2026, 1, 1, 9, 0), Duration::hours(1)),
             None
         );
+    }
+
+    fn text(holidays: &[(&str, &str)], workdays: &[&str]) -> PublishedYearText {
+        PublishedYearText {
+            year: 2027,
+            source: "test notice".into(),
+            provisional: false,
+            note: None,
+            holidays: holidays
+                .iter()
+                .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+                .collect(),
+            workdays: workdays.iter().map(|d| (*d).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_notice_is_checked_whole_and_every_bad_entry_is_named() {
+        let good = text(
+            &[("2027-10-01", "2027-10-07"), ("2027-01-01", "2027-01-01")],
+            &["2027-10-09"],
+        )
+        .check()
+        .unwrap();
+        assert_eq!(
+            good.holidays[0],
+            (d(2027, 1, 1), d(2027, 1, 1)),
+            "sorted: the same notice always reads the same"
+        );
+        assert_eq!(good.overrides().len(), 7 + 1 + 1);
+
+        let problems = text(
+            &[
+                ("2027-01-01", "2027-01-01"),
+                ("2027-02-30", "2027-03-01"),
+                ("2027-05-05", "2027-05-01"),
+                ("2026-12-31", "2027-01-02"),
+                ("2027-09-15", "2027-09-15"),
+                ("2027-09-14", "2027-09-16"),
+            ],
+            &["2027-09-15", "2027-06-09", "2027-06-12", "2027-06-12"],
+        )
+        .check()
+        .unwrap_err();
+        let all = problems.join("\n");
+        for expected in [
+            "holidays[1]: `2027-02-30` is not a date",
+            "holidays[2]: 2027-05-05 is after 2027-05-01",
+            "holidays[3]: 2026-12-31 is not in 2027",
+            "holidays[5]: 2027-09-14 to 2027-09-16 overlaps holidays[4]",
+            "workdays[0]: 2027-09-15 lies inside holidays[4]",
+            "workdays[1]: 2027-06-09 is a Wed",
+            "workdays[3]: 2027-06-12 is already workdays[2]",
+        ] {
+            assert!(all.contains(expected), "missing {expected} in\n{all}");
+        }
+        assert_eq!(problems.len(), 7, "{all}");
+        let empty = text(&[], &[]).check().unwrap_err();
+        assert!(empty[0].starts_with("holidays:"), "{empty:?}");
+    }
+
+    #[test]
+    fn coverage_warns_under_sixty_days_and_not_above() {
+        let years = [(2026, false)];
+        let early = coverage(&years, d(2026, 11, 1));
+        assert_eq!(early.covered_until, Some(d(2026, 12, 31)));
+        assert_eq!(early.days_left, 60);
+        assert_eq!(early.warning, None, "60 days left: no warning yet");
+        let late = coverage(&years, d(2026, 11, 2));
+        assert_eq!(late.days_left, 59);
+        let warning = late.warning.expect("59 days left warns");
+        assert!(
+            warning.contains("2026-12-31") && warning.contains("2027"),
+            "{warning}"
+        );
+
+        // A provisional next year does not count as covered.
+        let with_draft = coverage(&[(2026, false), (2027, true)], d(2026, 12, 2));
+        assert_eq!(with_draft.covered_until, Some(d(2026, 12, 31)));
+        assert_eq!(with_draft.days_left, 29);
+        assert_eq!(with_draft.provisional_until, Some(d(2027, 12, 31)));
+        assert!(with_draft.warning.unwrap().contains("2027 is provisional"));
+
+        // The notice imported over it: a year ahead, no warning.
+        let confirmed = coverage(&[(2026, false), (2027, false)], d(2026, 12, 2));
+        assert_eq!(confirmed.covered_until, Some(d(2027, 12, 31)));
+        assert_eq!(confirmed.days_left, 394);
+        assert_eq!(confirmed.warning, None);
+        assert_eq!(confirmed.provisional_until, None);
+
+        // Nothing for this year at all.
+        let none = coverage(&[(2025, false)], d(2026, 3, 1));
+        assert_eq!((none.covered_until, none.days_left), (None, 0));
+        assert!(
+            none.warning
+                .unwrap()
+                .contains("no confirmed notice for 2026")
+        );
+    }
+
+    #[test]
+    fn the_calendars_date_is_beijings() {
+        assert_eq!(china_date(bj(2026, 12, 31, 23, 30)), d(2026, 12, 31));
+        assert_eq!(china_date(bj(2027, 1, 1, 0, 30)), d(2027, 1, 1));
     }
 
     #[test]

@@ -110,6 +110,7 @@ struct Metrics {
     unrouted_cases: Gauge,
     pool: Family<PoolLabels, Gauge>,
     pool_max: Gauge,
+    calendar_days_left: Gauge,
     refresh_failures: Counter,
 }
 
@@ -129,6 +130,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         unrouted_cases: Gauge::default(),
         pool: Family::default(),
         pool_max: Gauge::default(),
+        calendar_days_left: Gauge::default(),
         refresh_failures: Counter::default(),
         registry: Registry::default(),
     };
@@ -196,6 +198,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "db_pool_max_connections",
         "The most connections this instance's pool opens",
         m.pool_max.clone(),
+    );
+    registry.register(
+        "calendar_days_left",
+        "Days until the confirmed business calendar (imported holiday notices) runs out; alert under 60",
+        m.calendar_days_left.clone(),
     );
     registry.register(
         "metrics_refresh_failures",
@@ -289,6 +296,8 @@ pub struct Snapshot {
     pub outbox: Option<(u64, Option<Duration>)>,
     pub unrouted_cases: Option<u64>,
     pub pool: Option<PoolGauge>,
+    /// Days left in the confirmed business calendar (`domain::calendar::coverage`).
+    pub calendar_days_left: Option<i64>,
 }
 
 fn int(v: u64) -> i64 {
@@ -333,6 +342,9 @@ pub fn set(snapshot: &Snapshot) {
             .get_or_create(&PoolLabels { state: "idle" })
             .set(i64::from(pool.idle));
         m.pool_max.set(i64::from(pool.max));
+    }
+    if let Some(days) = snapshot.calendar_days_left {
+        m.calendar_days_left.set(days);
     }
 }
 
@@ -380,6 +392,7 @@ mod tests {
                 idle: 2,
                 max: 10,
             }),
+            calendar_days_left: Some(29),
         });
         let text = render();
         for line in [
@@ -395,6 +408,7 @@ mod tests {
             "sansuo_unrouted_cases 1",
             r#"sansuo_db_pool_connections{state="in_use"} 3"#,
             "sansuo_db_pool_max_connections 10",
+            "sansuo_calendar_days_left 29",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }
@@ -420,6 +434,7 @@ mod tests {
             outbox: Some((0, None)),
             unrouted_cases: Some(0),
             pool: Some(PoolGauge::default()),
+            calendar_days_left: Some(0),
         });
         let text = render();
         let written: std::collections::BTreeSet<&str> = text

@@ -173,6 +173,24 @@ fn data_keys(config: &Config) -> anyhow::Result<Option<Arc<sansuo_vault::KeyRing
     Ok(Some(Arc::new(ring)))
 }
 
+/// The key of tip reporters' pseudonyms and tracking tokens:
+/// `SANSUO_TIP_KEY`, or in demo mode the key file beside the database.
+fn tip_key(config: &Config) -> anyhow::Result<secrecy::SecretString> {
+    let Some(path) = &config.tip_key_file else {
+        return Ok(config.tip_key.clone());
+    };
+    let (key, state) = crate::demo_key::load_or_create_tip_key(path)?;
+    let verb = match state {
+        crate::demo_key::KeyFileState::Created => "created",
+        crate::demo_key::KeyFileState::Read => "read",
+    };
+    tracing::info!(
+        key_file = %path.display(),
+        "demo tip key {verb}: tracking tokens of earlier anonymous tips work with it; set SANSUO_TIP_KEY outside the demo"
+    );
+    Ok(key)
+}
+
 /// CORS from `SANSUO_CORS_ORIGINS` (none by default): only those origins
 /// get the CORS headers; any other origin's request is served without them
 /// (so the browser withholds the answer) rather than refused, which keeps
@@ -202,6 +220,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let store = open_store(&config.database()).await?;
         let vault = data_keys(&config)?;
+        let tip_key = tip_key(&config)?;
         if vault.is_none() {
             tracing::warn!(
                 "SANSUO_DATA_KEYS is not set: residents cannot bind phone numbers nor book mediations (party data is sealed)"
@@ -247,9 +266,7 @@ impl Application {
                     .map(|(e, t)| (e.as_str().to_owned(), t.template_id.clone()))
                     .collect(),
             },
-            pseudonyms: Arc::new(Pseudonymiser::new(
-                config.tip_key.expose_secret().as_bytes(),
-            )),
+            pseudonyms: Arc::new(Pseudonymiser::new(tip_key.expose_secret().as_bytes())),
             photos: photo_store_on(&store, &config).await?,
             photo_limits: sansuo_media::Limits::default(),
             limiter: limiter_on(redis.as_ref(), &config),

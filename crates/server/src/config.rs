@@ -82,8 +82,14 @@ pub struct Config {
     pub idle_poll: Duration,
     pub demo: bool,
     /// Keys the pseudonyms of tip reporters and their tracking tokens
-    /// (`SANSUO_TIP_KEY`; required in production, random in the demo).
+    /// (`SANSUO_TIP_KEY`; required in production; in the demo without it,
+    /// read from `tip_key_file`, and empty here).
     pub tip_key: SecretString,
+    /// `--demo` without `SANSUO_TIP_KEY`: the key file beside the SQLite
+    /// database (`sansuo.tip-key`, mode 0600, made on the first start), so
+    /// anonymous tippers' tracking tokens outlive a restart and a restore
+    /// from `sansuo backup`.
+    pub tip_key_file: Option<std::path::PathBuf>,
     pub photo_store: PhotoStoreSetting,
     /// Browser origins allowed to call the API across origins
     /// (`SANSUO_CORS_ORIGINS`, comma-separated; none by default).
@@ -179,6 +185,26 @@ pub enum PhotoStoreSetting {
     Directory(std::path::PathBuf),
 }
 
+impl PhotoStoreSetting {
+    /// `SANSUO_PHOTO_STORE` (`database` or `dir:<path>`); unset, a
+    /// directory beside the embedded default and the database otherwise.
+    pub fn read(value: Option<&str>, database_url: &str) -> Result<Self, String> {
+        match value {
+            Some("database") => Ok(PhotoStoreSetting::Database),
+            Some(dir) if dir.starts_with("dir:") && dir.len() > 4 => {
+                Ok(PhotoStoreSetting::Directory(dir[4..].into()))
+            }
+            None if database_url.starts_with("sqlite:") => {
+                Ok(PhotoStoreSetting::Directory("sansuo-photos".into()))
+            }
+            None => Ok(PhotoStoreSetting::Database),
+            Some(other) => Err(format!(
+                "SANSUO_PHOTO_STORE=`{other}` must be `database` or `dir:<path>`"
+            )),
+        }
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Secrets and URLs with passwords stay out of logs.
@@ -191,6 +217,7 @@ impl fmt::Debug for Config {
             .field("offer_timeout_secs", &self.offer_timeout.num_seconds())
             .field("data_keys", &self.data_keys)
             .field("demo_key_file", &self.demo_key_file)
+            .field("tip_key_file", &self.tip_key_file)
             .field("demo", &self.demo)
             .field("metrics", &self.metrics)
             .finish()
@@ -462,9 +489,9 @@ impl Config {
             Some(key) => SecretString::from(key),
             // Never derived from another secret: whoever holds the JWT
             // secret must not be able to recompute reporter pseudonyms.
-            // The demo makes a fresh random key (tracking tokens of demo
-            // tips die with the process).
-            None if demo => SecretString::from(hex_random()),
+            // The demo keeps a random key in a file beside its database
+            // (`tip_key_file`, read at start).
+            None if demo => SecretString::from(String::new()),
             None => {
                 problems.push("SANSUO_TIP_KEY is not set; set a long random key of its own (e.g. `openssl rand -hex 32`), never a copy of another secret, or run with --demo".into());
                 SecretString::from(String::new())
@@ -476,6 +503,8 @@ impl Config {
         {
             problems.push("SANSUO_TIP_KEY must differ from SANSUO_JWT_SECRET: a key of its own, so the JWT secret cannot link anonymous tips".into());
         }
+        let tip_key_file = (demo && get("SANSUO_TIP_KEY").is_none())
+            .then(|| crate::demo_key::file_beside(&database_url, crate::demo_key::TIP_KEY_FILE));
         let mut trusted_proxies = Vec::new();
         for part in get("SANSUO_TRUSTED_PROXIES")
             .unwrap_or_default()
@@ -493,22 +522,12 @@ impl Config {
                 )),
             }
         }
-        let photo_store = match get("SANSUO_PHOTO_STORE").as_deref() {
-            Some("database") => PhotoStoreSetting::Database,
-            Some(dir) if dir.starts_with("dir:") && dir.len() > 4 => {
-                PhotoStoreSetting::Directory(dir[4..].into())
-            }
-            None if database_url.starts_with("sqlite:") => {
-                PhotoStoreSetting::Directory("sansuo-photos".into())
-            }
-            None => PhotoStoreSetting::Database,
-            Some(other) => {
-                problems.push(format!(
-                    "SANSUO_PHOTO_STORE=`{other}` must be `database` or `dir:<path>`"
-                ));
-                PhotoStoreSetting::Database
-            }
-        };
+        let photo_store =
+            PhotoStoreSetting::read(get("SANSUO_PHOTO_STORE").as_deref(), &database_url)
+                .unwrap_or_else(|problem| {
+                    problems.push(problem);
+                    PhotoStoreSetting::Database
+                });
 
         let cors_origins = read_origins(get("SANSUO_CORS_ORIGINS"), &mut problems);
         let write_limits = match get("SANSUO_RATE_LIMITS") {
@@ -555,6 +574,7 @@ impl Config {
             push_token: get("SANSUO_WECHAT_PUSH_TOKEN").map(SecretString::from),
             demo,
             tip_key,
+            tip_key_file,
             photo_store,
             cors_origins,
             write_limits,
@@ -604,7 +624,7 @@ fn read_origins(raw: Option<String>, problems: &mut Vec<String>) -> Vec<String> 
     origins
 }
 
-fn hex_random() -> String {
+pub(crate) fn hex_random() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -665,6 +685,11 @@ mod tests {
             config.demo_key_file,
             Some(std::path::PathBuf::from("sansuo.key")),
             "the demo keeps its data key beside its SQLite file"
+        );
+        assert_eq!(
+            config.tip_key_file,
+            Some(std::path::PathBuf::from("sansuo.tip-key")),
+            "and its tip key: tracking tokens outlive a restart and a restore"
         );
     }
 

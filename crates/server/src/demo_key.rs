@@ -1,28 +1,39 @@
-//! The demo's data key. `serve --demo` without `SANSUO_DATA_KEYS` keeps a
+//! The demo's keys. `serve --demo` without `SANSUO_DATA_KEYS` keeps a data
 //! key in a file beside its SQLite database (`sansuo.key`, mode 0600,
 //! written once), so party names and contacts sealed in one demo run still
-//! open after a restart. Production sets `SANSUO_DATA_KEYS` and never
-//! reads or writes this file.
+//! open after a restart; without `SANSUO_TIP_KEY` it keeps the tip key the
+//! same way (`sansuo.tip-key`), so an anonymous tipper's tracking token
+//! still finds the tip after a restart or a restore (`sansuo backup` copies
+//! both files). Production sets the variables and never reads or writes
+//! these files.
 
 use anyhow::Context;
 use sansuo_vault::KeyRing;
+use secrecy::SecretString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const DEMO_KEY_FILE: &str = "sansuo.key";
+pub const TIP_KEY_FILE: &str = "sansuo.tip-key";
 
-/// Where the demo keeps its key: beside the SQLite file of `database_url`,
-/// or in the working directory for any other database (a demo on
-/// PostgreSQL).
+/// Where the demo keeps its data key: beside the SQLite file of
+/// `database_url`, or in the working directory for any other database (a
+/// demo on PostgreSQL).
 pub fn key_file_beside(database_url: &str) -> PathBuf {
+    file_beside(database_url, DEMO_KEY_FILE)
+}
+
+/// The file `name` beside the SQLite file of `database_url` (the working
+/// directory for any other database).
+pub fn file_beside(database_url: &str, name: &str) -> PathBuf {
     let sqlite_path = database_url
         .strip_prefix("sqlite://")
         .or_else(|| database_url.strip_prefix("sqlite:"))
         .map(|rest| rest.split('?').next().unwrap_or(rest))
         .filter(|path| !path.is_empty() && !path.starts_with(':'));
     match sqlite_path.and_then(|p| Path::new(p).parent()) {
-        Some(dir) => dir.join(DEMO_KEY_FILE),
-        None => PathBuf::from(DEMO_KEY_FILE),
+        Some(dir) => dir.join(name),
+        None => PathBuf::from(name),
     }
 }
 
@@ -41,7 +52,7 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<(KeyRing, KeyFileState)> {
     let state = if path.exists() {
         KeyFileState::Read
     } else {
-        create(path)?
+        create(path, &KeyRing::random_spec("demo"))?
     };
     let spec = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the demo data key {}", path.display()))?;
@@ -54,7 +65,27 @@ pub fn load_or_create(path: &Path) -> anyhow::Result<(KeyRing, KeyFileState)> {
     Ok((ring, state))
 }
 
-fn create(path: &Path) -> anyhow::Result<KeyFileState> {
+/// The demo's tip key in `path`, created first if there is none (the same
+/// way as [`load_or_create`]): 32 random bytes in hex.
+pub fn load_or_create_tip_key(path: &Path) -> anyhow::Result<(SecretString, KeyFileState)> {
+    let state = if path.exists() {
+        KeyFileState::Read
+    } else {
+        create(path, &crate::config::hex_random())?
+    };
+    let key = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the demo tip key {}", path.display()))?;
+    let key = key.trim();
+    if key.len() < 32 {
+        anyhow::bail!(
+            "the demo tip key {} is shorter than 32 characters; delete it to start afresh (tracking tokens of earlier anonymous tips stop working)",
+            path.display()
+        );
+    }
+    Ok((SecretString::from(key.to_owned()), state))
+}
+
+fn create(path: &Path, contents: &str) -> anyhow::Result<KeyFileState> {
     let tmp = path.with_extension(format!("key.{}.tmp", uuid::Uuid::now_v7().simple()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -66,7 +97,7 @@ fn create(path: &Path) -> anyhow::Result<KeyFileState> {
     let mut file = options
         .open(&tmp)
         .with_context(|| format!("cannot write the demo data key beside {}", path.display()))?;
-    file.write_all(format!("{}\n", KeyRing::random_spec("demo")).as_bytes())?;
+    file.write_all(format!("{contents}\n").as_bytes())?;
     file.sync_all()?;
     drop(file);
     let linked = std::fs::hard_link(&tmp, path);
@@ -131,6 +162,34 @@ mod tests {
         std::fs::write(&path, "garbage").unwrap();
         let err = load_or_create(&path).unwrap_err().to_string();
         assert!(err.contains("sansuo.key"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_tip_key_is_created_once_private_and_read_back_the_same() {
+        use secrecy::ExposeSecret;
+        let dir = std::env::temp_dir().join(format!("sansuo-tip-key-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(TIP_KEY_FILE);
+        let (first, state) = load_or_create_tip_key(&path).unwrap();
+        assert_eq!(state, KeyFileState::Created);
+        assert_eq!(first.expose_secret().len(), 64);
+        let (second, state) = load_or_create_tip_key(&path).unwrap();
+        assert_eq!(state, KeyFileState::Read);
+        assert_eq!(first.expose_secret(), second.expose_secret());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            file_beside("sqlite:///var/lib/sansuo/sansuo.db?mode=rwc", TIP_KEY_FILE),
+            PathBuf::from("/var/lib/sansuo/sansuo.tip-key")
+        );
+        std::fs::write(&path, "short").unwrap();
+        let err = load_or_create_tip_key(&path).unwrap_err().to_string();
+        assert!(err.contains("sansuo.tip-key"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -3,6 +3,7 @@
 //! same `Application` on port 0.
 
 pub mod app;
+pub mod backup;
 pub mod bootstrap;
 pub mod config;
 pub mod demo_key;
@@ -19,9 +20,14 @@ pub use config::Config;
 /// removed from the file are deactivated, not deleted).
 pub const CATALOG_JSON: &str = include_str!("../../../data/categories.json");
 
-/// Published public-holiday calendars, seeded at start. A later year is
-/// entered through the admin API when its notice is published.
-pub const CALENDARS_JSON: &[&str] = &[include_str!("../../../data/calendar/2026.json")];
+/// Published public-holiday calendars, imported at start when the database
+/// has no import of that year yet (or only a provisional one and the file is
+/// the notice). A later year's notice is imported with `sansuo calendar
+/// import FILE` or `POST /api/v1/admin/calendar/import` (docs/calendar.md).
+pub const CALENDARS_JSON: &[&str] = &[
+    include_str!("../../../data/calendar/2026.json"),
+    include_str!("../../../data/calendar/2027.json"),
+];
 
 pub fn catalog() -> sansuo_domain::catalog::CatalogFile {
     serde_json::from_str(CATALOG_JSON).expect("data/categories.json is valid (checked by a test)")
@@ -31,7 +37,10 @@ pub fn published_calendars() -> Vec<sansuo_domain::calendar::PublishedYear> {
     CALENDARS_JSON
         .iter()
         .map(|json| {
-            serde_json::from_str(json).expect("data/calendar/*.json is valid (checked by a test)")
+            serde_json::from_str::<sansuo_domain::calendar::PublishedYearText>(json)
+                .expect("data/calendar/*.json is valid (checked by a test)")
+                .check()
+                .expect("data/calendar/*.json passes the import's checks (tested)")
         })
         .collect()
 }
@@ -72,5 +81,21 @@ mod tests {
         let overrides = y2026.overrides();
         // 3 + 9 + 3 + 5 + 3 + 3 + 7 holiday days and 6 make-up working days.
         assert_eq!(overrides.len(), 33 + 6);
+        assert!(!y2026.provisional);
+        let y2027 = years
+            .iter()
+            .find(|y| y.year == 2027)
+            .expect("2027 is seeded");
+        assert!(y2027.provisional, "2027 waits for the State Council notice");
+        // The statutory 13 days: 1 + 4 + 1 + 2 + 1 + 1 + 3, no make-up days.
+        assert_eq!(y2027.overrides().len(), 13);
+        assert!(y2027.workdays.is_empty());
+        let spring_festival = chrono::NaiveDate::from_ymd_opt(2027, 2, 6).unwrap();
+        assert!(
+            y2027
+                .holidays
+                .iter()
+                .any(|(a, b)| *a <= spring_festival && spring_festival <= *b)
+        );
     }
 }

@@ -6,12 +6,17 @@
 //!   only `DATABASE_URL`);
 //! - `sansuo admin create`: the district's first administrator on an empty
 //!   database (needs only `DATABASE_URL`);
+//! - `sansuo calendar import FILE`: import a year's public-holiday notice
+//!   (the JSON of `data/calendar/2026.json`; needs only `DATABASE_URL`);
+//! - `sansuo backup DIR` / `sansuo restore [--force] DIR`: the embedded
+//!   default's database, photos and key files (deploy/BACKUP.md);
 //! - `sansuo openapi`: print the OpenAPI document;
 //! - `sansuo seed-demo`: seed the demo district into the configured database.
 
 use clap::{Args, Parser, Subcommand};
+use sansuo_server::backup::{self, EmbeddedData};
 use sansuo_server::bootstrap::{NewAdministrator, create_administrator};
-use sansuo_server::config::DatabaseSettings;
+use sansuo_server::config::{DatabaseSettings, PhotoStoreSetting};
 use sansuo_server::seed::{DEMO_PASSWORD, DemoDistrict, seed_demo};
 use sansuo_server::{Application, Config, app, telemetry};
 use std::io::{BufRead, IsTerminal};
@@ -41,6 +46,23 @@ enum Command {
     /// Staff accounts from the command line (needs only DATABASE_URL).
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The business calendar (needs only DATABASE_URL).
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
+    /// Back up the embedded default (SQLite) while it runs: an online copy
+    /// of the database, the photo directory and the key files, with a
+    /// manifest of SHA-256 sums, into a new or empty DIR. PostgreSQL: see
+    /// deploy/BACKUP.md.
+    Backup { dir: std::path::PathBuf },
+    /// Restore a backup made by `sansuo backup` (server stopped): the
+    /// manifest is verified first; an existing database is only replaced
+    /// with --force.
+    Restore {
+        /// Replace an existing database, photo directory and key files.
+        #[arg(long)]
+        force: bool,
+        dir: std::path::PathBuf,
+    },
     /// Print the OpenAPI document (`sansuo openapi > openapi/openapi.json`).
     Openapi,
     /// Seed the demo district into the configured database (a demo or an
@@ -74,6 +96,18 @@ enum AdminCommand {
     Create(CreateAdmin),
 }
 
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Import a year's public-holiday notice from a JSON file in the format
+    /// of data/calendar/2026.json. The file is checked whole (every bad entry
+    /// named) before anything is written; importing the same notice again
+    /// changes nothing; a corrected notice replaces the year's imported days.
+    Import {
+        /// The notice as JSON.
+        file: std::path::PathBuf,
+    },
+}
+
 #[derive(Args)]
 struct CreateAdmin {
     /// Login name: 3 to 64 characters of a-z 0-9 . _ -
@@ -104,7 +138,17 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     telemetry::init();
-    if let Command::Migrate | Command::Admin(_) = cli.command {
+    if let Command::Backup { .. } | Command::Restore { .. } = cli.command {
+        let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        return match runtime.block_on(run_backup_command(cli.command)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if let Command::Migrate | Command::Admin(_) | Command::Calendar(_) = cli.command {
         // The database alone: a district migrates and makes its first
         // administrator before its secrets and WeChat credentials exist.
         let database = match DatabaseSettings::from_env() {
@@ -161,7 +205,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let district = seed_demo(&store, force).await?;
             print_accounts(&district);
         }
-        Command::Openapi | Command::Migrate | Command::Admin(_) => {
+        Command::Openapi
+        | Command::Migrate
+        | Command::Admin(_)
+        | Command::Calendar(_)
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
             unreachable!("handled before the configuration is read")
         }
     }
@@ -169,8 +218,39 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 }
 
 async fn run_database_command(command: Command, database: DatabaseSettings) -> anyhow::Result<()> {
+    // A notice is checked before the database is touched.
+    let notice = match &command {
+        Command::Calendar(CalendarCommand::Import { file }) => Some(read_notice(file)?),
+        _ => None,
+    };
     let store = app::open_store(&database).await?;
     match command {
+        Command::Calendar(CalendarCommand::Import { .. }) => {
+            let year = notice.expect("read above");
+            let done = store.catalog().import_calendar_year(&year, "cli").await?;
+            println!(
+                "calendar {} {}{}: {} holiday dates, {} make-up working days",
+                year.year,
+                done.outcome.as_str(),
+                if year.provisional {
+                    " (provisional)"
+                } else {
+                    ""
+                },
+                year.holidays
+                    .iter()
+                    .map(|(a, b)| (*b - *a).num_days() + 1)
+                    .sum::<i64>(),
+                year.workdays.len(),
+            );
+            for day in &done.kept_by_hand {
+                println!("  {day}: entered by hand before, left as it is");
+            }
+            let today = sansuo_domain::calendar::china_date(chrono::Utc::now());
+            if let Some(warning) = store.catalog().calendar_coverage(today).await?.warning {
+                println!("warning: {warning}");
+            }
+        }
         Command::Migrate => println!("migrations and reference data are up to date"),
         Command::Admin(AdminCommand::Create(args)) => {
             let password = if args.password_stdin {
@@ -207,6 +287,54 @@ async fn run_database_command(command: Command, database: DatabaseSettings) -> a
         _ => unreachable!("only database commands come here"),
     }
     Ok(())
+}
+
+/// `backup` and `restore`: the database URL and the photo store only.
+async fn run_backup_command(command: Command) -> anyhow::Result<()> {
+    let database = DatabaseSettings::from_env().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let photos = PhotoStoreSetting::read(
+        std::env::var("SANSUO_PHOTO_STORE").ok().as_deref(),
+        &database.url,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let data = EmbeddedData::from_settings(&database.url, &photos)?;
+    match command {
+        Command::Backup { dir } => {
+            let manifest = backup::backup(&data, &dir).await?;
+            println!(
+                "backed up {} files ({} bytes) into {}; keep it as private as the keys it holds",
+                manifest.files.len(),
+                manifest.bytes(),
+                dir.display()
+            );
+        }
+        Command::Restore { force, dir } => {
+            let manifest = backup::restore(&data, &dir, force)?;
+            println!(
+                "restored {} files from the backup of {} into {}",
+                manifest.files.len(),
+                manifest.created_at,
+                data.database.display()
+            );
+        }
+        _ => unreachable!("only backup and restore come here"),
+    }
+    Ok(())
+}
+
+/// A notice file, parsed and checked whole: every problem is listed.
+fn read_notice(file: &std::path::Path) -> anyhow::Result<sansuo_domain::calendar::PublishedYear> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let raw: sansuo_domain::calendar::PublishedYearText = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not a calendar notice: {e}", file.display()))?;
+    raw.check().map_err(|problems| {
+        anyhow::anyhow!(
+            "{} was not imported (nothing written):\n  {}",
+            file.display(),
+            problems.join("\n  ")
+        )
+    })
 }
 
 /// The first line of standard input, without its line ending.

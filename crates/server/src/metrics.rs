@@ -130,6 +130,11 @@ impl MetricsState {
             Ok(Ok(count)) => snapshot.unrouted_cases = Some(count),
             _ => failed = true,
         }
+        let today = sansuo_domain::calendar::china_date(Utc::now());
+        match timeout(READ_TIMEOUT, self.store.catalog().calendar_coverage(today)).await {
+            Ok(Ok(coverage)) => snapshot.calendar_days_left = Some(coverage.days_left),
+            _ => failed = true,
+        }
         let pool = self.store.pool_use();
         snapshot.pool = Some(PoolGauge {
             in_use: pool.in_use,

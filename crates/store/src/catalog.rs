@@ -1,13 +1,13 @@
 //! The category catalogue and the public-holiday calendar, as stored.
 
-use crate::entity::{calendar_day, category, workflow};
+use crate::entity::{calendar_day, calendar_year, category, workflow};
 use crate::records::CategoryRecord;
 use crate::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
-use sansuo_domain::calendar::{BusinessCalendar, DayOverride, PublishedYear};
+use sansuo_domain::calendar::{BusinessCalendar, Coverage, DayOverride, PublishedYear};
 use sansuo_domain::catalog::{CatalogError, CatalogFile};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 /// An administrator's change to a category: each `Some` replaces the value.
 #[derive(Debug, Default)]
@@ -19,6 +19,45 @@ pub struct CategoryEdit<'a> {
     pub open311_public: Option<bool>,
     /// The workflow names and the services they bring, checked by the caller.
     pub workflows: Option<(&'a [String], &'a [&'a str])>,
+}
+
+/// What an import of a calendar year did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// The year had no import before.
+    Imported,
+    /// An earlier import of the year was replaced by this one.
+    Replaced,
+    /// The very same notice was imported before: nothing was written.
+    Unchanged,
+}
+
+impl ImportOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportOutcome::Imported => "imported",
+            ImportOutcome::Replaced => "replaced",
+            ImportOutcome::Unchanged => "unchanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarImport {
+    pub outcome: ImportOutcome,
+    /// Days of the notice an administrator had entered by hand
+    /// (`set_calendar_day`): left as they were.
+    pub kept_by_hand: Vec<NaiveDate>,
+}
+
+/// One imported calendar year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalendarYearRecord {
+    pub year: i32,
+    pub source: String,
+    pub provisional: bool,
+    pub imported_at: DateTime<Utc>,
+    pub imported_by: String,
 }
 
 /// The category catalogue and the business calendar.
@@ -226,21 +265,146 @@ impl Catalog<'_> {
             .transpose()?)
     }
 
-    /// Record a published year's holidays and make-up working days. Dates
-    /// already entered (through the admin API, say) are left as they are.
+    /// Bring a checked-in year (`data/calendar/*.json`) into the database at
+    /// start: imported when the year has no import yet, or when only a
+    /// provisional one is stored and the file is the notice. An import made
+    /// since (a corrected notice, say) outlives restarts.
     pub async fn seed_calendar_year(self, year: &PublishedYear) -> Result<(), StoreError> {
+        let stored = calendar_year::Entity::find_by_id(year.year)
+            .one(self.db())
+            .await?;
+        if stored.is_some_and(|row| !row.provisional || year.provisional) {
+            return Ok(());
+        }
+        self.import_calendar_year(year, "start-up").await?;
+        Ok(())
+    }
+
+    /// Import a year's notice, checked whole by the caller
+    /// (`PublishedYearText::check`), in one transaction: the year's days
+    /// written by an earlier import are replaced by this one's; days an
+    /// administrator entered by hand stay as they are (and are reported).
+    /// The same notice imported again changes nothing.
+    pub async fn import_calendar_year(
+        self,
+        year: &PublishedYear,
+        by: &str,
+    ) -> Result<CalendarImport, StoreError> {
+        let notice = serde_json::to_string(year).expect("a calendar year serialises");
+        let first = NaiveDate::from_ymd_opt(year.year, 1, 1).expect("a checked year");
+        let last = NaiveDate::from_ymd_opt(year.year, 12, 31).expect("a checked year");
+        let txn = self.begin_write().await?;
+        let stored = calendar_year::Entity::find_by_id(year.year)
+            .one(&txn)
+            .await?;
+        let outcome = match &stored {
+            Some(row) if row.notice == notice => {
+                txn.rollback().await?;
+                return Ok(CalendarImport {
+                    outcome: ImportOutcome::Unchanged,
+                    kept_by_hand: Vec::new(),
+                });
+            }
+            Some(_) => ImportOutcome::Replaced,
+            None => ImportOutcome::Imported,
+        };
+        let mut earlier = Condition::any().add(calendar_day::Column::ImportedYear.eq(year.year));
+        if stored.is_none() {
+            // Days seeded at start before imports were recorded carry the
+            // checked-in file's source and no year: they are this import's.
+            earlier = earlier.add(
+                Condition::all()
+                    .add(calendar_day::Column::ImportedYear.is_null())
+                    .add(calendar_day::Column::Day.between(first, last))
+                    .add(calendar_day::Column::Source.eq(year.source.as_str())),
+            );
+        }
+        calendar_day::Entity::delete_many()
+            .filter(earlier)
+            .exec(&txn)
+            .await?;
+        let by_hand: Vec<NaiveDate> = calendar_day::Entity::find()
+            .filter(calendar_day::Column::Day.between(first, last))
+            .filter(calendar_day::Column::ImportedYear.is_null())
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|row| row.day)
+            .collect();
+        let mut kept_by_hand = Vec::new();
         for (day, kind) in year.overrides() {
+            if by_hand.contains(&day) {
+                kept_by_hand.push(day);
+                continue;
+            }
+            // Another instance importing the same year at the same moment
+            // (a start of several replicas) wrote the same day: keep one.
             calendar_day::Entity::insert(calendar_day::ActiveModel {
                 day: Set(day),
                 kind: Set(kind_name(&kind).to_owned()),
                 source: Set(year.source.clone()),
+                imported_year: Set(Some(year.year)),
             })
             .on_conflict_do_nothing()
-            .exec_without_returning(self.db())
+            .exec_without_returning(&txn)
             .await?;
         }
+        calendar_year::Entity::insert(calendar_year::ActiveModel {
+            year: Set(year.year),
+            source: Set(year.source.clone()),
+            provisional: Set(year.provisional),
+            notice: Set(notice),
+            imported_at: Set(Utc::now()),
+            imported_by: Set(by.chars().take(128).collect()),
+        })
+        .on_conflict(
+            OnConflict::column(calendar_year::Column::Year)
+                .update_columns([
+                    calendar_year::Column::Source,
+                    calendar_year::Column::Provisional,
+                    calendar_year::Column::Notice,
+                    calendar_year::Column::ImportedAt,
+                    calendar_year::Column::ImportedBy,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
         self.reference().clear();
-        Ok(())
+        Ok(CalendarImport {
+            outcome,
+            kept_by_hand,
+        })
+    }
+
+    /// Every imported year, oldest first.
+    pub async fn calendar_years(self) -> Result<Vec<CalendarYearRecord>, StoreError> {
+        Ok(calendar_year::Entity::find()
+            .order_by_asc(calendar_year::Column::Year)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|row| CalendarYearRecord {
+                year: row.year,
+                source: row.source,
+                provisional: row.provisional,
+                imported_at: row.imported_at,
+                imported_by: row.imported_by,
+            })
+            .collect())
+    }
+
+    /// How far ahead the imported calendar reaches as of `today` (a local
+    /// date, see `domain::calendar::china_date`).
+    pub async fn calendar_coverage(self, today: NaiveDate) -> Result<Coverage, StoreError> {
+        let years: Vec<(i32, bool)> = calendar_year::Entity::find()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|row| (row.year, row.provisional))
+            .collect();
+        Ok(sansuo_domain::calendar::coverage(&years, today))
     }
 
     /// Enter or change one date (a newly published holiday, say).
@@ -254,10 +418,16 @@ impl Catalog<'_> {
             day: Set(day),
             kind: Set(kind_name(&kind).to_owned()),
             source: Set(source.to_owned()),
+            // Entered by hand: a later import of the year leaves it alone.
+            imported_year: Set(None),
         })
         .on_conflict(
             OnConflict::column(calendar_day::Column::Day)
-                .update_columns([calendar_day::Column::Kind, calendar_day::Column::Source])
+                .update_columns([
+                    calendar_day::Column::Kind,
+                    calendar_day::Column::Source,
+                    calendar_day::Column::ImportedYear,
+                ])
                 .to_owned(),
         )
         .exec_without_returning(self.db())

@@ -6,7 +6,8 @@
 
 use crate::jobs::{self, REBUILD_QUEUE};
 use crate::{Worker, WorkerError};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
+use sansuo_domain::calendar::china_date;
 use sansuo_domain::work::Work;
 use tracing::{debug, info, warn};
 
@@ -36,6 +37,7 @@ impl Worker {
         let mut tick = tokio::time::interval(self.config.reconcile_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut stop = self.stop_signal();
+        let mut calendar_checked_on = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -44,6 +46,10 @@ impl Worker {
             if *stop.borrow_and_update() {
                 return;
             }
+            let today = china_date(Utc::now());
+            if calendar_checked_on != Some(today) && self.check_calendar(today).await {
+                calendar_checked_on = Some(today);
+            }
             match self.reconcile_once().await {
                 // A first rebuild at start-up is routine; finding lost work is news.
                 Ok(report) if report.expired_offers + report.republished_cases > 0 => {
@@ -51,6 +57,28 @@ impl Worker {
                 }
                 Ok(report) => debug!(?report, "reconciled"),
                 Err(err) => warn!(error = %err, "reconciliation failed"),
+            }
+        }
+    }
+
+    /// Once a day per instance: warn when the confirmed business calendar
+    /// runs out within 60 days (`domain::calendar::coverage`). `false` when
+    /// the database could not say (tried again next tick).
+    pub async fn check_calendar(&self, today: NaiveDate) -> bool {
+        match self.store.catalog().calendar_coverage(today).await {
+            Ok(coverage) => {
+                if let Some(warning) = &coverage.warning {
+                    warn!(
+                        covered_until = ?coverage.covered_until,
+                        days_left = coverage.days_left,
+                        "{warning}"
+                    );
+                }
+                true
+            }
+            Err(err) => {
+                debug!(error = %err, "calendar coverage not read");
+                false
             }
         }
     }

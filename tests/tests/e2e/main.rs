@@ -5,6 +5,8 @@ mod admin;
 mod anonymity;
 mod auth;
 mod auth_first;
+mod backup;
+mod calendar;
 mod catalog;
 mod concurrency;
 mod contract;

@@ -7,6 +7,8 @@ pub struct Model {
     pub day: Date,
     pub kind: String,
     pub source: String,
+    /// The year whose import wrote this day; `None` when entered by hand.
+    pub imported_year: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 
 pub mod booking_slot;
 pub mod calendar_day;
+pub mod calendar_year;
 pub mod case;
 pub mod case_event;
 pub mod case_message;

@@ -17,6 +17,7 @@ pub mod decide_held;
 pub mod delete_calendar_day;
 pub mod delete_shift;
 pub mod generate_qrcodes;
+pub mod import_calendar;
 pub mod law_firms;
 pub mod lawyer_signings;
 pub mod list_calendar;
