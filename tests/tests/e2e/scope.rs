@@ -375,3 +375,72 @@ async fn a_resident_names_no_mediator_of_another_street() {
     )
     .await;
 }
+
+/// Another street's id in the path wins over anything wrong with the body:
+/// the 404 answers, never the body's 400/415/422, whichever extractor
+/// finishes first. Before, the body was read while the path id was still
+/// being looked up, so a malformed body answered 400 and told a stranger
+/// nothing was wrong with the id. Many rounds: it was a race.
+#[tokio::test]
+async fn another_streets_path_id_answers_404_before_a_malformed_body() {
+    const ROUNDS: usize = 25;
+    let app = TestApp::spawn().await;
+    let b = StreetB::build(&app).await;
+    let coordinator_b = StreetB::token(&app, StreetB::COORDINATOR).await;
+    let send = |path: String, content_type: &'static str, body: &'static str| {
+        app.http
+            .patch(app.url(&path))
+            .bearer_auth(&coordinator_b)
+            .header("Content-Type", content_type)
+            .body(body)
+    };
+    // Not JSON (400), the wrong shape (422), not declared as JSON (415).
+    let bodies = [
+        ("application/json", "{\"name\": "),
+        ("application/json", "{\"name\": 42}"),
+        ("text/plain", "{\"name\": \"x\"}"),
+    ];
+    let theirs = [
+        (
+            format!("/api/v1/admin/org-units/{}", app.demo.community_a.as_uuid()),
+            "org_unit_not_found",
+        ),
+        (
+            format!(
+                "/api/v1/admin/staff/{}",
+                app.demo.account("lawyer.zhang").id.as_uuid()
+            ),
+            "staff_not_found",
+        ),
+    ];
+    for round in 0..ROUNDS {
+        for (path, code) in &theirs {
+            for (content_type, body) in bodies {
+                let response = send(path.clone(), content_type, body).send().await.unwrap();
+                let status = response.status();
+                let text = response.text().await.unwrap();
+                assert_eq!(
+                    status,
+                    StatusCode::NOT_FOUND,
+                    "round {round}: PATCH {path} with {body:?} ({content_type}) answered {text}"
+                );
+                let error: Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(error["error"]["code"], *code, "round {round}: {text}");
+            }
+        }
+    }
+    // In scope, the body's own error still answers.
+    let ours = format!("/api/v1/admin/org-units/{}", b.community);
+    for ((content_type, body), (status, code)) in bodies.into_iter().zip([
+        (StatusCode::BAD_REQUEST, "malformed_json"),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
+    ]) {
+        expect_error(
+            send(ours.clone(), content_type, body).send().await.unwrap(),
+            status,
+            code,
+        )
+        .await;
+    }
+}

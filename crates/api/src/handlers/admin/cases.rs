@@ -7,7 +7,7 @@ use super::super::context;
 use crate::extract::AdminAuth;
 use crate::middleware::RequestId;
 use crate::pagination::{PageQuery, split_page};
-use crate::scoped::Scoped;
+use crate::scoped::{Body, Scoped};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, post, web};
 use chrono::{DateTime, Utc};
@@ -184,7 +184,7 @@ pub async fn reassign_case(
     admin: AdminAuth,
     request_id: RequestId,
     scoped: Scoped<CaseId>,
-    body: web::Json<ReassignRequest>,
+    body: Body<ReassignRequest>,
 ) -> Result<web::Json<RoutingCaseView>, ApiError> {
     let id = scoped.id();
     let case = case_in_scope(&state, &scoped).await?;
@@ -280,7 +280,7 @@ pub async fn reopen_case(
     admin: AdminAuth,
     request_id: RequestId,
     scoped: Scoped<CaseId>,
-    body: web::Json<ReopenCaseRequest>,
+    body: Body<ReopenCaseRequest>,
 ) -> Result<web::Json<RoutingCaseView>, ApiError> {
     let id = scoped.id();
     let case = case_in_scope(&state, &scoped).await?;

@@ -7,7 +7,7 @@
 use super::{ensure_within, name_text};
 use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
-use crate::scoped::Scoped;
+use crate::scoped::{Body, Scoped};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
@@ -158,7 +158,7 @@ pub async fn sign_law_firm(
     state: web::Data<AppState>,
     admin: AdminAuth,
     id: Scoped<FirmId>,
-    body: web::Json<SignLawFirmRequest>,
+    body: Body<SignLawFirmRequest>,
 ) -> Result<web::Json<LawFirmView>, ApiError> {
     let firm = id.id().0;
     let unit = signable_unit(&state, &admin, body.org_unit_id).await?;

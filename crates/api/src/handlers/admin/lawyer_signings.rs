@@ -5,7 +5,7 @@
 use super::ensure_within;
 use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
-use crate::scoped::Scoped;
+use crate::scoped::{Body, Scoped};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, delete, get, put, web};
 use chrono::{DateTime, Utc};
@@ -71,7 +71,7 @@ pub async fn sign_lawyer(
     state: web::Data<AppState>,
     admin: AdminAuth,
     id: Scoped<OrgUnitId>,
-    body: web::Json<SignLawyerRequest>,
+    body: Body<SignLawyerRequest>,
 ) -> Result<web::Json<LawyerSigningView>, ApiError> {
     let community = id.id();
     let lawyer = crate::scoped::resolve(

@@ -2,7 +2,7 @@ use super::create_org_unit::ServiceName;
 use super::{name_text, optional_text};
 use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
-use crate::scoped::Scoped;
+use crate::scoped::{Body, Scoped};
 use crate::views::OrgUnitView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{patch, web};
@@ -54,7 +54,7 @@ pub async fn update_org_unit(
     state: web::Data<AppState>,
     admin: AdminAuth,
     id: Scoped<OrgUnitId>,
-    body: web::Json<UpdateOrgUnitRequest>,
+    body: Body<UpdateOrgUnitRequest>,
 ) -> Result<web::Json<OrgUnitView>, ApiError> {
     let id = id.id();
     let not_found = || ApiError::from(ErrorCode::OrgUnitNotFound);

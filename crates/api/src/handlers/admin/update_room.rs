@@ -1,7 +1,7 @@
 use super::{name_text, optional_text};
 use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
-use crate::scoped::Scoped;
+use crate::scoped::{Body, Scoped};
 use crate::views::RoomView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{patch, web};
@@ -42,7 +42,7 @@ pub async fn update_room(
     state: web::Data<AppState>,
     admin: AdminAuth,
     id: Scoped<ManagedRoom>,
-    body: web::Json<UpdateRoomRequest>,
+    body: Body<UpdateRoomRequest>,
 ) -> Result<web::Json<RoomView>, ApiError> {
     let id = id.id().0;
     let not_found = || ApiError::from(ErrorCode::RoomNotFound);

@@ -2,7 +2,7 @@ use super::create_staff::validate_capacity;
 use super::ensure_within;
 use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
-use crate::scoped::Scoped;
+use crate::scoped::{Body, Scoped};
 use crate::views::StaffProfileView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{patch, web};
@@ -38,7 +38,7 @@ pub async fn update_staff(
     state: web::Data<AppState>,
     admin: AdminAuth,
     id: Scoped<StaffId>,
-    body: web::Json<UpdateStaffRequest>,
+    body: Body<UpdateStaffRequest>,
 ) -> Result<web::Json<StaffProfileView>, ApiError> {
     let id = id.id();
     let not_found = || ApiError::new(ErrorCode::StaffNotFound, "no such staff account");

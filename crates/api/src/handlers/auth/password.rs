@@ -7,7 +7,7 @@ use super::staff_login::{PASSWORD_CHECKS, password_matches};
 use crate::auth::{Principal, hash_password};
 use crate::error::ErrorCode;
 use crate::extract::{AdminAuth, StaffAuth};
-use crate::scoped::Scoped;
+use crate::scoped::{Body, Scoped};
 use crate::throttle::{self, LoginKeys};
 use crate::views::TokenResponse;
 use crate::{ApiError, AppState, ErrorBody};
@@ -119,7 +119,7 @@ pub async fn reset_password(
     state: web::Data<AppState>,
     admin: AdminAuth,
     scoped: Scoped<StaffId>,
-    body: web::Json<ResetPasswordRequest>,
+    body: Body<ResetPasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = scoped.id();
     let account = state
