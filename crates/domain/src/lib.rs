@@ -20,6 +20,7 @@ pub mod notify;
 pub mod offer;
 pub mod org;
 pub mod privacy;
+pub mod rota;
 pub mod sla;
 pub mod stats;
 pub mod tip;
