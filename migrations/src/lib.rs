@@ -28,6 +28,7 @@ mod m20261202_000001_tip_anonymity;
 mod m20261202_090000_sessions;
 mod m20261202_120000_outbox_unpublished;
 mod m20261202_120000_setup_edits;
+mod m20261202_160000_duty_rotas;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_090000_sessions::Migration),
             Box::new(m20261202_120000_outbox_unpublished::Migration),
             Box::new(m20261202_120000_setup_edits::Migration),
+            Box::new(m20261202_160000_duty_rotas::Migration),
         ]
     }
 }
