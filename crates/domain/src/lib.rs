@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod consultation;
 pub mod dispatch;
 pub mod ids;
+pub mod import;
 pub mod limits;
 pub mod mediation;
 pub mod moderation;
