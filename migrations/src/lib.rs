@@ -29,6 +29,7 @@ mod m20261202_090000_sessions;
 mod m20261202_120000_outbox_unpublished;
 mod m20261202_120000_setup_edits;
 mod m20261202_160000_calendar_years;
+mod m20261202_161000_duty_rotas;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_120000_outbox_unpublished::Migration),
             Box::new(m20261202_120000_setup_edits::Migration),
             Box::new(m20261202_160000_calendar_years::Migration),
+            Box::new(m20261202_161000_duty_rotas::Migration),
         ]
     }
 }

@@ -98,6 +98,7 @@ error_codes! {
     StaffNotFound = ("staff_not_found", NOT_FOUND, "no such staff account"),
     OrgUnitNotFound = ("org_unit_not_found", NOT_FOUND, "no such organisation unit"),
     ShiftNotFound = ("shift_not_found", NOT_FOUND, "no such shift"),
+    RotaNotFound = ("rota_not_found", NOT_FOUND, "the unit has no duty rota"),
     RoomNotFound = ("room_not_found", NOT_FOUND, "no such mediation room"),
     LawFirmNotFound = ("law_firm_not_found", NOT_FOUND, "no such law firm"),
     SigningNotFound = ("signing_not_found", NOT_FOUND, "no such signing"),

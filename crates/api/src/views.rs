@@ -686,6 +686,7 @@ pub struct CreditList {
 // in Rust (the end-to-end tests) read one path: `sansuo_api::views::*`.
 pub use crate::handlers::admin::cases::{RoutingCasePage, RoutingCaseView};
 pub use crate::handlers::admin::categories::{CategoryDetailList, CategoryDetailView};
+pub use crate::handlers::admin::duty_rotas::{RotaList, RotaPreview, RotaShiftView, RotaView};
 pub use crate::handlers::admin::law_firms::{LawFirmList, LawFirmView};
 pub use crate::handlers::admin::lawyer_signings::{LawyerSigningList, LawyerSigningView};
 pub use crate::handlers::admin::mediation_report::MediationReportView;

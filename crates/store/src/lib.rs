@@ -30,6 +30,7 @@ pub mod org;
 pub mod outbox;
 pub mod photos;
 pub mod records;
+pub mod rotas;
 pub mod routing;
 mod rows;
 pub mod scope;

@@ -589,6 +589,10 @@ impl Staffing<'_> {
         let rows = SnapshotRow::find_by_statement(statement)
             .all(self.db())
             .await?;
+        // The single shifts are in the statement; the rotas are rules,
+        // read as they stand (see `rotas`).
+        let weighed: Vec<StaffId> = rows.iter().map(|row| row.id.into()).collect();
+        let on_rota = self.rotas().on_duty_at(&weighed, now).await?;
         rows.into_iter()
             .map(|row| {
                 // Home unit first, then memberships, then the unit served
@@ -610,7 +614,7 @@ impl Staffing<'_> {
                         .map(str::to_owned)
                         .collect(),
                     presence: parse_presence(&row.presence).unwrap_or(Presence::OffDuty),
-                    on_duty: row.on_duty != 0,
+                    on_duty: row.on_duty != 0 || on_rota.contains(&StaffId::from(row.id)),
                     active_cases: row.load.max(0) as u32,
                     capacity: row.capacity.max(0) as u32,
                     signed_communities: uuid_list(row.signed)?

@@ -25,6 +25,7 @@ mod phone;
 mod push;
 mod qrcodes;
 mod resilience;
+mod rota;
 mod routing;
 mod scope;
 mod scoping;

@@ -9,6 +9,8 @@ pub mod case_event;
 pub mod case_message;
 pub mod category;
 pub mod consultation;
+pub mod duty_rota;
+pub mod duty_rota_staff;
 pub mod duty_shift;
 pub mod firm_signing;
 pub mod idempotency_key;

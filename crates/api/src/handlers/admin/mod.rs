@@ -16,6 +16,7 @@ pub mod create_staff;
 pub mod decide_held;
 pub mod delete_calendar_day;
 pub mod delete_shift;
+pub mod duty_rotas;
 pub mod generate_qrcodes;
 pub mod import_calendar;
 pub mod law_firms;
