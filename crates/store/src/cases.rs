@@ -26,7 +26,7 @@ use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    UpdateMany,
+    QuerySelect, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -188,6 +188,25 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
     ctx: Context<'_>,
 ) -> Result<(), StoreError> {
     let (actor_kind, actor_id) = actor_columns(ctx.actor);
+    // A history is read in `created_at` order, so an event is never dated
+    // before the case's latest one. `ctx.now` is taken when a request or job
+    // starts; one that then waited for the case's row lock behind another
+    // move (the caller holds that lock now) would otherwise be dated before
+    // the move it follows, and the history would read out of order (the
+    // cluster drill's "history gap": a claim of a pooled case listed before
+    // the escalation that pooled it).
+    let latest: Option<DateTime<Utc>> = case_event::Entity::find()
+        .select_only()
+        .column_as(case_event::Column::CreatedAt.max(), "latest")
+        .filter(case_event::Column::CaseId.eq(case_id))
+        .into_tuple::<Option<DateTime<Utc>>>()
+        .one(conn)
+        .await?
+        .flatten();
+    let created_at = match latest {
+        Some(latest) if latest >= ctx.now => latest + chrono::Duration::microseconds(1),
+        _ => ctx.now,
+    };
     case_event::Entity::insert(case_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         case_id: Set(case_id),
@@ -199,7 +218,7 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
         reason: Set(reason.map(str::to_owned)),
         public: Set(public),
         request_id: Set(ctx.recorded_request_id().map(str::to_owned)),
-        created_at: Set(ctx.now),
+        created_at: Set(created_at),
     })
     .exec_without_returning(conn)
     .await?;
