@@ -8,7 +8,7 @@
 //! `sansuo_domain::rota`.
 use crate::error::ErrorCode;
 use crate::extract::AdminAuth;
-use crate::scoped::Scoped;
+use crate::scoped::{Body, Scoped};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, delete, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -196,7 +196,7 @@ pub async fn put_rota(
     state: web::Data<AppState>,
     admin: AdminAuth,
     id: Scoped<OrgUnitId>,
-    body: web::Json<RotaBody>,
+    body: Body<RotaBody>,
 ) -> Result<HttpResponse, ApiError> {
     let unit = id.id();
     let spec = RotaSpec::from(&*body);
