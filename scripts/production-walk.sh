@@ -25,7 +25,11 @@ prefix="sansuo-walk-$$:"
 fake_pid=
 cleanup() {
   [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
-  pkill -f "$work/bin/sansuo serve" 2>/dev/null || true
+  # The walk starts `sansuo serve &` itself; it is the sansuo process
+  # working in our directory.
+  for pid in $(pgrep -x sansuo || true); do
+    [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$work" ] && kill "$pid" 2>/dev/null
+  done
   sleep 0.5
   psql -q -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   redis-cli -h 127.0.0.1 -p 6379 --scan --pattern "$prefix*" 2>/dev/null | xargs -r redis-cli -h 127.0.0.1 -p 6379 del >/dev/null 2>&1 || true
@@ -33,7 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# `sansuo` on PATH as the README calls it; a unique path so cleanup finds the server.
+# `sansuo` on PATH as the README calls it.
 mkdir -p "$work/bin"
 ln -s "$bin_dir/sansuo" "$work/bin/sansuo"
 export PATH="$work/bin:$PATH"
