@@ -30,6 +30,20 @@ pub struct ErrorDetail {
     /// For people; may change between versions.
     #[schema(example = "question: must be at least 10 characters (got 4)")]
     pub message: String,
+    /// Every problem of a request checked whole (the bulk import), each
+    /// naming where it is; absent for errors about one thing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+}
+
+/// One problem of a request checked whole.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    /// Where: an entry and field of the body.
+    #[schema(example = "units[17].parent")]
+    pub at: String,
+    #[schema(example = "unknown key `street-9`")]
+    pub message: String,
 }
 
 /// The table: `Variant = ("code", STATUS, "default message")`, one line per
@@ -117,6 +131,7 @@ error_codes! {
     SceneTaken = ("scene_taken", CONFLICT, "another community already has this QR scene"),
     NoScene = ("no_scene", CONFLICT, "this community has no QR scene yet"),
     UsernameTaken = ("username_taken", CONFLICT, "that username is taken"),
+    ImportConflict = ("import_conflict", CONFLICT, "the import collides with what the district already has"),
     TipNotOpen = ("tip_not_open", CONFLICT, "the tip is closed"),
     AlreadyRated = ("already_rated", CONFLICT, "you have rated this already"),
     AlreadyAnswered = ("already_answered", CONFLICT, "you have answered the follow-up visit already"),
@@ -181,6 +196,7 @@ pub struct ApiError {
     retry_after: Option<u64>,
     /// Sent as `Location` (where what was stored can be read).
     location: Option<String>,
+    problems: Vec<Problem>,
 }
 
 impl ApiError {
@@ -190,6 +206,29 @@ impl ApiError {
             message: message.into(),
             retry_after: None,
             location: None,
+            problems: Vec::new(),
+        }
+    }
+
+    /// Every problem of a request checked whole; the message counts them
+    /// and names the first few, for people reading a log or a terminal.
+    pub fn with_problems(code: ErrorCode, problems: Vec<Problem>) -> Self {
+        let first: Vec<String> = problems
+            .iter()
+            .take(3)
+            .map(|p| format!("{}: {}", p.at, p.message))
+            .collect();
+        let more = problems.len().saturating_sub(first.len());
+        let message = match more {
+            0 => first.join("; "),
+            n => format!("{}; and {n} more (see `problems`)", first.join("; ")),
+        };
+        ApiError {
+            problems,
+            ..Self::new(
+                code,
+                format!("{} problem(s): {message}", first.len() + more),
+            )
         }
     }
 
@@ -226,6 +265,7 @@ impl ApiError {
             error: ErrorDetail {
                 code: self.code.as_str().to_owned(),
                 message: self.message(),
+                problems: self.problems.clone(),
             },
         }
     }

@@ -31,11 +31,18 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             crate::middleware::body_too_large()
         }
         JsonPayloadError::ContentType => ErrorCode::UnsupportedMediaType.into(),
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::invalid_body(e.to_string()),
-        JsonPayloadError::Deserialize(e) => {
-            ApiError::malformed_json(format!("the body is not valid JSON: {e}"))
-        }
+        JsonPayloadError::Deserialize(e) => json_body_error(e),
         other => ApiError::malformed_json(other.to_string()),
+    }
+}
+
+/// A JSON body that serde refused: the wrong shape (422 `invalid_body`) or
+/// not JSON at all (400 `malformed_json`); serde names line and column.
+pub(crate) fn json_body_error(e: serde_json::Error) -> ApiError {
+    if e.is_data() {
+        ApiError::invalid_body(e.to_string())
+    } else {
+        ApiError::malformed_json(format!("the body is not valid JSON: {e}"))
     }
 }
 
@@ -64,6 +71,19 @@ fn state(req: &HttpRequest) -> Result<&AppState, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .map(|d| d.get_ref())
         .ok_or_else(|| ApiError::internal("application state missing"))
+}
+
+/// Whether the request carries a validly signed administrator's token
+/// (the session is checked later, by `middleware::authenticate`). Cheap
+/// and synchronous: the body limits ask it before reading a byte.
+pub(crate) fn bears_administrator_token(req: &HttpRequest) -> bool {
+    matches!(
+        verified(req).map(|v| v.principal),
+        Ok(Principal::Staff {
+            role: StaffRole::Admin,
+            ..
+        })
+    )
 }
 
 fn verified(req: &HttpRequest) -> Result<Verified, ApiError> {

@@ -149,6 +149,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::lawyer_signings::end_lawyer_signing)
                 .service(admin::lawyer_signings::list_lawyer_signings)
                 .service(admin::import_calendar::import_calendar)
+                .service(admin::import_district::import_district)
                 .service(admin::set_calendar_day::set_calendar_day)
                 .service(admin::delete_calendar_day::delete_calendar_day)
                 .service(admin::list_calendar::list_calendar)

@@ -117,6 +117,29 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// headers, boundaries).
 pub const UPLOAD_OVERHEAD: usize = 1024 * 1024;
 
+/// The bulk import's limit (`POST /api/v1/admin/import`): a district of
+/// 198 communities and 700 staff is about 120 KB of JSON. Only a request
+/// bearing a validly signed administrator's token gets it; any other
+/// request to that path has the ordinary JSON limit, so an unauthenticated
+/// client cannot make the server read more than anywhere else.
+pub const MAX_IMPORT_BODY: usize = 1024 * 1024;
+
+/// Is this the bulk import, sent by an administrator?
+fn is_administrators_import(req: &ServiceRequest) -> bool {
+    req.method() == actix_web::http::Method::POST
+        && req.path() == "/api/v1/admin/import"
+        && crate::extract::bears_administrator_token(req.request())
+}
+
+/// The most bytes of a JSON body this request may have.
+fn json_limit_of(req: &ServiceRequest) -> usize {
+    if is_administrators_import(req) {
+        MAX_IMPORT_BODY
+    } else {
+        crate::MAX_JSON_BODY
+    }
+}
+
 /// Is this a request that carries photos (multipart)?
 fn is_upload(req: &ServiceRequest) -> bool {
     if req.method() != actix_web::http::Method::POST {
@@ -130,6 +153,9 @@ fn is_upload(req: &ServiceRequest) -> bool {
 
 /// The most bytes this request's body may have.
 fn body_limit_of(req: &ServiceRequest) -> usize {
+    if is_administrators_import(req) {
+        return MAX_IMPORT_BODY;
+    }
     if !is_upload(req) {
         return MAX_BODY;
     }
@@ -189,7 +215,7 @@ pub async fn body_limit(
 }
 
 /// The body of a 413 for an overflow a reader met while streaming.
-pub(crate) fn body_too_large() -> crate::ApiError {
+pub fn body_too_large() -> crate::ApiError {
     crate::ApiError::new(
         crate::ErrorCode::BodyTooLarge,
         "the body is larger than this endpoint accepts",
@@ -304,7 +330,8 @@ fn invalid_text(where_: &str) -> crate::ApiError {
 /// stored (U+0000; in JSON also a lone surrogate escape) is refused with
 /// 422 `invalid_text` wherever it is, path, query or any string or key of
 /// a JSON body, so no handler and no database sees it. A JSON body is read
-/// here (up to [`crate::MAX_JSON_BODY`]; larger is 413 as the JSON reader
+/// here (up to [`crate::MAX_JSON_BODY`], an administrator's bulk import up
+/// to [`MAX_IMPORT_BODY`]; larger is 413 as the JSON reader
 /// would say) and handed on unchanged. Form and multipart text is checked
 /// where it is read.
 pub async fn input_hygiene(
@@ -342,6 +369,7 @@ pub async fn input_hygiene(
     if !is_json {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
+    let limit = json_limit_of(&req);
     let mut payload = req.take_payload();
     let mut body = actix_web::web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
@@ -355,12 +383,12 @@ pub async fn input_hygiene(
                 );
             }
         };
-        if body.len() + chunk.len() > crate::MAX_JSON_BODY {
+        if body.len() + chunk.len() > limit {
             return refuse(
                 req,
                 crate::ApiError::new(
                     crate::ErrorCode::BodyTooLarge,
-                    format!("the body is larger than {} bytes", crate::MAX_JSON_BODY),
+                    format!("the body is larger than {limit} bytes"),
                 ),
             );
         }

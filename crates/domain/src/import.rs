@@ -10,7 +10,9 @@
 
 use crate::StaffRole;
 use crate::account::{DisplayName, StaffPassword, Username};
+use crate::catalog::Service;
 use crate::org::UnitKind;
+use crate::values::Scene;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -20,17 +22,21 @@ pub const MAX_ERRORS: usize = 100;
 /// The word that asks for a generated initial password, returned once.
 pub const GENERATE: &str = "generate";
 
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportFile {
     #[serde(default)]
     pub units: Vec<UnitEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub firms: Vec<FirmEntry>,
     #[serde(default)]
     pub rooms: Vec<RoomEntry>,
     #[serde(default)]
     pub staff: Vec<StaffEntry>,
 }
 
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnitEntry {
@@ -46,16 +52,45 @@ pub struct UnitEntry {
     /// A community's police station, by key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub station: Option<String>,
+    /// A community's QR code scene, unique in the district.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office_hours: Option<String>,
+    /// A community's services; absent: all three.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
 }
 
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirmEntry {
+    /// File-local, unique among firms: what lawyers name it by.
+    pub key: String,
+    pub name: String,
+    /// The streets (by key) whose consultation pool the firm's lawyers
+    /// form; empty: the whole district's.
+    #[serde(default)]
+    pub serves: Vec<String>,
+}
+
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoomEntry {
     /// The key of its unit.
     pub unit: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opening_hours: Option<String>,
 }
 
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StaffEntry {
@@ -67,10 +102,18 @@ pub struct StaffEntry {
     pub unit: String,
     /// An initial password, or `generate`.
     pub password: String,
+    /// A lawyer's law firm, by key: its lawyers form a street's pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub firm: Option<String>,
+    /// The communities (by key) whose signed lawyer (签约律师) this
+    /// lawyer is; one lawyer a community.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub signs: Vec<String>,
 }
 
 /// One problem: where (`staff[3].unit`) and what.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct ImportError {
     pub at: String,
     pub message: String,
@@ -78,6 +121,8 @@ pub struct ImportError {
 
 #[derive(Debug, Clone)]
 pub struct PlannedUnit {
+    /// Its place in the file's `units` (the plan is ordered parents first).
+    pub index: usize,
     pub key: String,
     pub kind: UnitKind,
     pub name: DisplayName,
@@ -86,12 +131,26 @@ pub struct PlannedUnit {
     pub parent: Option<usize>,
     /// A community's police station, index into [`ImportPlan::units`].
     pub station: Option<usize>,
+    pub scene: Option<Scene>,
+    pub address: Option<String>,
+    pub office_hours: Option<String>,
+    /// A community's services (empty for other kinds).
+    pub services: Vec<Service>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedFirm {
+    pub name: DisplayName,
+    /// Streets, indices into [`ImportPlan::units`]; empty: the district.
+    pub serves: Vec<usize>,
 }
 
 #[derive(Debug, Clone)]
 pub struct PlannedRoom {
     pub unit: usize,
     pub name: DisplayName,
+    pub address: Option<String>,
+    pub opening_hours: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -102,14 +161,37 @@ pub struct PlannedStaff {
     pub unit: usize,
     /// `None`: generate one and return it once.
     pub password: Option<StaffPassword>,
+    /// Index into [`ImportPlan::firms`].
+    pub firm: Option<usize>,
+    /// Communities, indices into [`ImportPlan::units`].
+    pub signs: Vec<usize>,
 }
 
 /// A checked file, units parents first.
 #[derive(Debug, Clone)]
 pub struct ImportPlan {
     pub units: Vec<PlannedUnit>,
+    pub firms: Vec<PlannedFirm>,
     pub rooms: Vec<PlannedRoom>,
     pub staff: Vec<PlannedStaff>,
+}
+
+/// A key as a problem's message echoes it: no key is longer than 64
+/// characters, so a longer one is cut, not sent back whole.
+fn shown(key: &str) -> String {
+    match key.char_indices().nth(64) {
+        Some((at, _)) => format!("{}…", &key[..at]),
+        None => key.to_owned(),
+    }
+}
+
+/// Free text of at most 128 characters; blank is absent.
+fn optional_text(raw: &Option<String>) -> Result<Option<String>, String> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) if text.chars().count() > 128 => Err("at most 128 characters".into()),
+        Some(text) => Ok(Some(text.to_owned())),
+    }
 }
 
 /// The tree's shape (as `POST /admin/org-units`): district → street and
@@ -160,7 +242,7 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
         } else if let Some(first) = by_key.get(key) {
             problems.add(
                 format!("units[{i}].key"),
-                format!("`{key}` is also units[{first}]'s key"),
+                format!("`{}` is also units[{first}]'s key", shown(key)),
             );
         } else {
             by_key.insert(key, i);
@@ -181,6 +263,7 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
     let find = |key: &str| by_key.get(key.trim()).copied();
 
     let mut units: Vec<(usize, PlannedUnit)> = Vec::new();
+    let mut scenes: HashMap<String, usize> = HashMap::new();
     for (i, unit) in file.units.iter().enumerate() {
         let name = DisplayName::parse("name", &unit.name)
             .map_err(|e| problems.add(format!("units[{i}].name"), e.message))
@@ -202,7 +285,10 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
             }
             (Some(key), wanted) => match find(key) {
                 None => {
-                    problems.add(format!("units[{i}].parent"), format!("unknown key `{key}`"));
+                    problems.add(
+                        format!("units[{i}].parent"),
+                        format!("unknown key `{}`", shown(key)),
+                    );
                     None
                 }
                 Some(p) if kinds[p].is_some() && kinds[p] != wanted => {
@@ -230,30 +316,149 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
                 Some(_) => {
                     problems.add(
                         format!("units[{i}].station"),
-                        format!("`{key}` is not a police station"),
+                        format!("`{}` is not a police station", shown(key)),
                     );
                     None
                 }
                 None => {
                     problems.add(
                         format!("units[{i}].station"),
-                        format!("unknown key `{key}`"),
+                        format!("unknown key `{}`", shown(key)),
                     );
                     None
                 }
             },
         };
-        if let (Some(name), Some(parent), Some(station)) = (name, parent, station) {
+        let community = kind == UnitKind::Community;
+        let scene = match (&unit.scene, community) {
+            (None, _) => Some(None),
+            (Some(_), false) => {
+                problems.add(format!("units[{i}].scene"), "only a community has one");
+                None
+            }
+            (Some(raw), true) => match Scene::parse(raw) {
+                Err(e) => {
+                    problems.add(format!("units[{i}].scene"), e.message);
+                    None
+                }
+                Ok(scene) => match scenes.insert(scene.as_str().to_owned(), i) {
+                    Some(first) => {
+                        problems.add(
+                            format!("units[{i}].scene"),
+                            format!("also units[{first}]'s scene"),
+                        );
+                        None
+                    }
+                    None => Some(Some(scene)),
+                },
+            },
+        };
+        let services = match (&unit.services, community) {
+            (None, true) => Some(Service::ALL.to_vec()),
+            (None, false) => Some(Vec::new()),
+            (Some(_), false) => {
+                problems.add(format!("units[{i}].services"), "only a community has them");
+                None
+            }
+            (Some(list), true) => {
+                let parsed: Result<Vec<Service>, String> =
+                    list.iter().map(|s| s.parse::<Service>()).collect();
+                parsed
+                    .map_err(|e| problems.add(format!("units[{i}].services"), e))
+                    .ok()
+            }
+        };
+        let address = optional_text(&unit.address)
+            .map_err(|e| problems.add(format!("units[{i}].address"), e))
+            .ok();
+        let office_hours = optional_text(&unit.office_hours)
+            .map_err(|e| problems.add(format!("units[{i}].office_hours"), e))
+            .ok();
+        if let (
+            Some(name),
+            Some(parent),
+            Some(station),
+            Some(scene),
+            Some(services),
+            Some(address),
+            Some(office_hours),
+        ) = (
+            name,
+            parent,
+            station,
+            scene,
+            services,
+            address,
+            office_hours,
+        ) {
             units.push((
                 i,
                 PlannedUnit {
+                    index: i,
                     key: unit.key.trim().to_owned(),
                     kind,
                     name,
                     parent,
                     station,
+                    scene,
+                    address,
+                    office_hours,
+                    services,
                 },
             ));
+        }
+    }
+
+    // A unit's street (itself, or the street above it), by file index;
+    // police stations have none.
+    let street_of = |mut at: usize| -> Option<usize> {
+        for _ in 0..4 {
+            match kinds[at] {
+                Some(UnitKind::Street) => return Some(at),
+                Some(UnitKind::PoliceStation) | None => return None,
+                _ => at = find(file.units[at].parent.as_deref()?)?,
+            }
+        }
+        None
+    };
+
+    let mut firms = Vec::new();
+    let mut firm_keys: HashMap<&str, usize> = HashMap::new();
+    let mut served_by: Vec<Option<Vec<usize>>> = Vec::with_capacity(file.firms.len());
+    for (i, firm) in file.firms.iter().enumerate() {
+        let key = firm.key.trim();
+        if key.is_empty() || key.chars().count() > 64 {
+            problems.add(format!("firms[{i}].key"), "must be 1 to 64 characters");
+        } else if let Some(first) = firm_keys.get(key) {
+            problems.add(
+                format!("firms[{i}].key"),
+                format!("`{}` is also firms[{first}]'s key", shown(key)),
+            );
+        } else {
+            firm_keys.insert(key, i);
+        }
+        let name = DisplayName::parse("name", &firm.name)
+            .map_err(|e| problems.add(format!("firms[{i}].name"), e.message))
+            .ok();
+        let mut serves = Vec::new();
+        for (j, street) in firm.serves.iter().enumerate() {
+            match find(street) {
+                Some(at) if kinds[at] == Some(UnitKind::Street) => serves.push(at),
+                Some(_) => problems.add(
+                    format!("firms[{i}].serves[{j}]"),
+                    format!("`{}` is not a street", shown(street)),
+                ),
+                None => problems.add(
+                    format!("firms[{i}].serves[{j}]"),
+                    format!("unknown key `{}`", shown(street)),
+                ),
+            }
+        }
+        // A firm whose streets are wrong is reported once, not again for
+        // each of its lawyers.
+        served_by.push((serves.len() == firm.serves.len()).then(|| serves.clone()));
+        if let Some(name) = name {
+            firms.push(PlannedFirm { name, serves });
         }
     }
 
@@ -263,19 +468,33 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
         if unit.is_none() {
             problems.add(
                 format!("rooms[{i}].unit"),
-                format!("unknown key `{}`", room.unit),
+                format!("unknown key `{}`", shown(&room.unit)),
             );
         }
         let name = DisplayName::parse("name", &room.name)
             .map_err(|e| problems.add(format!("rooms[{i}].name"), e.message))
             .ok();
-        if let (Some(unit), Some(name)) = (unit, name) {
-            rooms.push(PlannedRoom { unit, name });
+        let address = optional_text(&room.address)
+            .map_err(|e| problems.add(format!("rooms[{i}].address"), e))
+            .ok();
+        let opening_hours = optional_text(&room.opening_hours)
+            .map_err(|e| problems.add(format!("rooms[{i}].opening_hours"), e))
+            .ok();
+        if let (Some(unit), Some(name), Some(address), Some(opening_hours)) =
+            (unit, name, address, opening_hours)
+        {
+            rooms.push(PlannedRoom {
+                unit,
+                name,
+                address,
+                opening_hours,
+            });
         }
     }
 
     let mut staff = Vec::new();
     let mut usernames: HashMap<String, usize> = HashMap::new();
+    let mut signed: HashMap<usize, usize> = HashMap::new();
     for (i, person) in file.staff.iter().enumerate() {
         let username = match Username::parse(&person.username) {
             Ok(name) => match usernames.get(name.as_str()) {
@@ -310,7 +529,7 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
         if unit.is_none() {
             problems.add(
                 format!("staff[{i}].unit"),
-                format!("unknown key `{}`", person.unit),
+                format!("unknown key `{}`", shown(&person.unit)),
             );
         }
         let password = if person.password == GENERATE {
@@ -321,8 +540,83 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
                 .map_err(|e| problems.add(format!("staff[{i}].password"), e.message))
                 .ok()
         };
-        if let (Some(username), Some(display_name), Some(role), Some(unit), Some(password)) =
-            (username, display_name, role, unit, password)
+        let lawyer = role == Some(StaffRole::Lawyer);
+        let firm = match &person.firm {
+            None => Some(None),
+            Some(_) if !lawyer => {
+                problems.add(format!("staff[{i}].firm"), "only a lawyer has one");
+                None
+            }
+            Some(key) => match firm_keys.get(key.trim()) {
+                None => {
+                    problems.add(
+                        format!("staff[{i}].firm"),
+                        format!("unknown firm `{}`", shown(key)),
+                    );
+                    None
+                }
+                // A lawyer of one street in a firm serving others would be
+                // offered consultations of streets they do not serve.
+                Some(&f) => {
+                    let street = unit.and_then(street_of);
+                    let served = match &served_by[f] {
+                        None => true,
+                        Some(serves) => {
+                            serves.is_empty()
+                                || unit.is_none()
+                                || street.is_some_and(|s| serves.contains(&s))
+                        }
+                    };
+                    if served {
+                        Some(Some(f))
+                    } else {
+                        problems.add(
+                            format!("staff[{i}].firm"),
+                            format!(
+                                "`{}` does not serve the street of `{}`",
+                                shown(key),
+                                shown(&person.unit)
+                            ),
+                        );
+                        None
+                    }
+                }
+            },
+        };
+        let mut signs = Vec::new();
+        if !person.signs.is_empty() && !lawyer {
+            problems.add(
+                format!("staff[{i}].signs"),
+                "only a lawyer signs communities",
+            );
+        }
+        for (j, community) in person.signs.iter().enumerate().filter(|_| lawyer) {
+            match find(community) {
+                Some(at) if kinds[at] == Some(UnitKind::Community) => match signed.insert(at, i) {
+                    Some(first) => problems.add(
+                        format!("staff[{i}].signs[{j}]"),
+                        format!("`{}` is also staff[{first}]'s", shown(community)),
+                    ),
+                    None => signs.push(at),
+                },
+                Some(_) => problems.add(
+                    format!("staff[{i}].signs[{j}]"),
+                    format!("`{}` is not a community", shown(community)),
+                ),
+                None => problems.add(
+                    format!("staff[{i}].signs[{j}]"),
+                    format!("unknown key `{}`", shown(community)),
+                ),
+            }
+        }
+        if let (
+            Some(username),
+            Some(display_name),
+            Some(role),
+            Some(unit),
+            Some(password),
+            Some(firm),
+        ) = (username, display_name, role, unit, password, firm)
         {
             staff.push(PlannedStaff {
                 username,
@@ -330,6 +624,8 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
                 role,
                 unit,
                 password,
+                firm,
+                signs,
             });
         }
     }
@@ -353,14 +649,23 @@ pub fn validate(file: &ImportFile) -> Result<ImportPlan, Vec<ImportError>> {
             u
         })
         .collect();
+    for firm in &mut firms {
+        for street in &mut firm.serves {
+            *street = position[street];
+        }
+    }
     for room in &mut rooms {
         room.unit = position[&room.unit];
     }
     for person in &mut staff {
         person.unit = position[&person.unit];
+        for community in &mut person.signs {
+            *community = position[community];
+        }
     }
     Ok(ImportPlan {
         units,
+        firms,
         rooms,
         staff,
     })
@@ -377,6 +682,10 @@ mod tests {
             name: format!("{key} 名称"),
             parent: parent.map(Into::into),
             station: station.map(Into::into),
+            scene: None,
+            address: None,
+            office_hours: None,
+            services: None,
         }
     }
 
@@ -387,6 +696,8 @@ mod tests {
             role: role.into(),
             unit: unit.into(),
             password: GENERATE.into(),
+            firm: None,
+            signs: Vec::new(),
         }
     }
 
@@ -407,28 +718,47 @@ mod tests {
                 None,
             ));
         }
+        for s in 0..9 {
+            file.firms.push(FirmEntry {
+                key: format!("firm-{s}"),
+                name: format!("第{s}律师事务所"),
+                serves: vec![format!("street-{s}")],
+            });
+        }
         for c in 0..198 {
             let s = c / 22;
-            file.units.push(unit(
+            let mut community = unit(
                 &format!("community-{c}"),
                 "community",
                 Some(&format!("street-{s}")),
                 Some(&format!("station-{s}")),
-            ));
+            );
+            community.scene = Some(format!("c-{c:03}"));
+            file.units.push(community);
             file.rooms.push(RoomEntry {
                 unit: format!("community-{c}"),
                 name: format!("第{c}调解室"),
+                address: None,
+                opening_hours: Some("周一至周五 09:00–17:00".into()),
             });
         }
         let roles = ["lawyer", "mediator", "officer", "coordinator"];
         for p in 0..700 {
             let role = roles[p % roles.len()];
+            // The k-th lawyer is the signed lawyer of community k, in its
+            // street's firm (175 lawyers: communities 175.. have none).
+            let lawyer = p / 4;
             let home = match role {
                 "officer" => format!("station-{}", p % 9),
                 "coordinator" => format!("street-{}", p % 9),
+                "lawyer" => format!("street-{}", lawyer / 22),
                 _ => format!("community-{}", p % 198),
             };
             let mut entry = person(&format!("staff.{p:04}"), role, &home);
+            if role == "lawyer" {
+                entry.firm = Some(format!("firm-{}", lawyer / 22));
+                entry.signs = vec![format!("community-{lawyer}")];
+            }
             if p % 2 == 0 {
                 entry.password = format!("initial-password-{p:04}");
             }
@@ -491,6 +821,7 @@ mod tests {
     #[test]
     fn a_parent_of_the_wrong_kind_a_duplicate_key_and_a_stray_parent() {
         let file = ImportFile {
+            firms: vec![],
             units: vec![
                 unit("s", "street", None, None),
                 unit("s", "street", None, None),
@@ -515,6 +846,66 @@ mod tests {
                 "units[4].parent"
             ]
         );
+    }
+
+    #[test]
+    fn firms_signings_scenes_and_services_are_checked_against_the_tree() {
+        let mut file = district();
+        // staff.0000 is lawyer 0 of street-0; firm-3 serves street-3 only.
+        file.staff[0].firm = Some("firm-3".into());
+        // Lawyer 1 signs community 0 too, and a street.
+        file.staff[4].signs = vec!["community-0".into(), "street-1".into()];
+        // A mediator can neither be in a firm nor sign.
+        file.staff[1].firm = Some("firm-0".into());
+        file.staff[1].signs = vec!["community-3".into()];
+        file.units[30].scene = file.units[27].scene.clone();
+        file.units[0].services = Some(vec!["tip".into()]);
+        file.units[31].services = Some(vec!["haircut".into()]);
+        file.firms[2].serves = vec!["station-2".into()];
+        let errors = validate(&file).expect_err("invalid");
+        let at: Vec<&str> = errors.iter().map(|e| e.at.as_str()).collect();
+        assert_eq!(
+            at,
+            vec![
+                "units[0].services",
+                "units[30].scene",
+                "units[31].services",
+                "firms[2].serves[0]",
+                "staff[0].firm",
+                "staff[1].firm",
+                "staff[1].signs",
+                "staff[4].signs[0]",
+                "staff[4].signs[1]",
+            ]
+        );
+        assert!(errors[4].message.contains("does not serve"), "{errors:?}");
+        assert!(errors[7].message.contains("staff[0]"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_plan_carries_firms_signings_and_community_defaults() {
+        let plan = validate(&district()).expect("valid");
+        assert_eq!(plan.firms.len(), 9);
+        let lawyers: Vec<&PlannedStaff> = plan
+            .staff
+            .iter()
+            .filter(|s| s.role == StaffRole::Lawyer)
+            .collect();
+        assert_eq!(lawyers.len(), 175);
+        for lawyer in &lawyers {
+            let firm = &plan.firms[lawyer.firm.expect("in a firm")];
+            assert_eq!(plan.units[firm.serves[0]].kind, UnitKind::Street);
+            assert_eq!(plan.units[lawyer.signs[0]].kind, UnitKind::Community);
+        }
+        let community = plan
+            .units
+            .iter()
+            .find(|u| u.key == "community-150")
+            .expect("planned");
+        assert_eq!(community.services, Service::ALL.to_vec());
+        assert_eq!(community.scene.as_ref().map(|s| s.as_str()), Some("c-150"));
+        let street = plan.units.iter().find(|u| u.key == "street-0").unwrap();
+        assert!(street.services.is_empty());
     }
 
     #[test]

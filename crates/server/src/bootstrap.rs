@@ -7,7 +7,7 @@
 //! database: the operator types one (stdin) or is shown a generated one once.
 
 use chrono::Utc;
-use rand::Rng;
+use sansuo_api::auth::generate_password;
 use sansuo_domain::account::{DisplayName, StaffPassword, Username};
 use sansuo_domain::{OrgUnitId, StaffId, StaffRole, ValidationError};
 use sansuo_store::identity::NewStaff;
@@ -47,16 +47,6 @@ pub enum BootstrapError {
     Hash(String),
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-/// 20 characters from an alphabet without look-alikes (no 0/O, 1/l/I), about
-/// 112 bits: read off a terminal and typed once, then changed.
-pub fn generate_password() -> String {
-    const ALPHABET: &[u8] = b"23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
-    let mut rng = rand::rng();
-    (0..20)
-        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
 }
 
 pub async fn create_administrator(

@@ -18,6 +18,7 @@ mod db;
 pub mod entity;
 mod error;
 pub mod identity;
+pub mod imports;
 mod ladder;
 pub mod mediations;
 pub mod moderation;

@@ -18,6 +18,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("db", include_str!("db.rs")),
     ("error", include_str!("error.rs")),
     ("identity", include_str!("identity.rs")),
+    ("imports", include_str!("imports.rs")),
     ("ladder", include_str!("ladder.rs")),
     ("mediations", include_str!("mediations.rs")),
     ("moderation", include_str!("moderation.rs")),

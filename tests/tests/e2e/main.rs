@@ -14,6 +14,7 @@ mod dispatch;
 mod embedded;
 mod engine;
 mod hygiene;
+mod import;
 mod input;
 mod matrix;
 mod mediation;

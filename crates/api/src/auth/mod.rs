@@ -3,7 +3,7 @@
 mod password;
 mod tokens;
 
-pub use password::{hash_password, verify_password};
+pub use password::{generate_password, hash_generated_password, hash_password, verify_password};
 pub use tokens::{
     AccessClaims, Principal, RefreshToken, TokenError, TokenIssuer, Verified, hash_refresh_token,
 };
