@@ -252,6 +252,49 @@ role_auth!(
     "officers"
 );
 
+/// A logged-in coordinator (not an administrator), as [`CaseReader`] finds one.
+pub struct CoordinatorAuth {
+    pub id: StaffId,
+    pub scope: OrgUnitId,
+}
+
+/// Who reads a case's staff view of one service: its handler role `H`
+/// (`LawyerAuth`, `MediatorAuth`, `OfficerAuth`: the cases they own or are
+/// offered, as the handler checks), or a coordinator, who supervises and so
+/// reads every case in their subtree: full thread and history, personal
+/// data masked as for any non-owner. Reading is not owning: handlers that
+/// act on a case take `H` itself, never this. Anyone else gets `H`'s 403.
+pub enum CaseReader<H> {
+    Handler(H),
+    Coordinator(CoordinatorAuth),
+}
+
+impl<H> FromRequest for CaseReader<H>
+where
+    H: FromRequest<Error = ApiError, Future = AuthFuture<H>>,
+{
+    type Error = ApiError;
+    type Future = AuthFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let coordinator = authenticated(req, |p| match p {
+            Principal::Staff {
+                id,
+                role: StaffRole::Coordinator,
+                scope,
+            } => Ok(Some(CoordinatorAuth { id, scope })),
+            _ => Ok(None),
+        });
+        ready(match coordinator {
+            Err(e) => Err(e),
+            Ok(Some(coordinator)) => Ok(CaseReader::Coordinator(coordinator)),
+            Ok(None) => H::from_request(req, payload)
+                .into_inner()
+                .map(CaseReader::Handler),
+        })
+    }
+}
+
 /// A staff member the routing engine offers cases to (lawyers, mediators,
 /// officers: `domain::dispatch::is_offered_cases`). Which cases, of which
 /// service, is the ladders' business, not this extractor's.

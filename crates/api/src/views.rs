@@ -692,11 +692,13 @@ pub use crate::handlers::admin::lawyer_signings::{LawyerSigningList, LawyerSigni
 pub use crate::handlers::admin::mediation_report::MediationReportView;
 pub use crate::handlers::admin::open311_keys::{IssuedOpen311Key, Open311KeyList, Open311KeyView};
 pub use crate::handlers::admin::stats_live::{
-    LiveCountsView, LiveStatsView, PriorityWaitingView, QueueView, RoleStaffingView,
+    LiveCountsView, LiveStatsView, OwnedByServiceView, PriorityWaitingView, QueueView,
+    RoleStaffingView,
 };
 pub use crate::handlers::admin::stats_summary::{
-    CategoryCountView, DurationStatsView, OfferCountsView, SlaBreachCountsView, StaffCountView,
-    StatusCountView, SummaryStatsView,
+    ByServiceView, CategoryCountView, DurationStatsView, OfferCountsView, SatisfactionView,
+    ServiceStatsView, SlaBreachCountsView, StaffCountView, StatusCountView, SummaryStatsView,
+    TipOutcomeView, TipOutcomesView,
 };
 pub use crate::handlers::admin::workflows::{
     LadderStepBody, SlaTargetsBody, WorkflowList, WorkflowView,

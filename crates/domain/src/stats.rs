@@ -6,6 +6,17 @@
 //! value that was actually observed (a real case took exactly that long),
 //! figures can be checked by hand, and integer seconds stay integers. For
 //! an even count the median is the lower of the two middle values.
+//!
+//! The counting rules of the reports live here too: which cases of each
+//! service count as resolved ([`CaseTally::is_resolved`]), which are in
+//! their owner's hands ([`is_in_hand`]), where a tip ended
+//! ([`TipOutcome`]), and the satisfaction of consultations.
+
+use crate::catalog::Service;
+use crate::consultation::ConsultationStatus;
+use crate::mediation::MediationStatus;
+use crate::tip::TipStatus;
+use crate::work_order::CaseStatus;
 
 /// The `percent`-th percentile (1..=100) of `sorted` by nearest rank;
 /// `None` for no values. `sorted` must be in ascending order.
@@ -44,9 +55,377 @@ impl DurationSummary {
     }
 }
 
+/// One group of cases as the reports count them: their status and, where
+/// the status alone does not say whether the case ended well, the fact
+/// that does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CaseTally {
+    pub status: CaseStatus,
+    /// A mediation whose recorded outcome is an agreement (written or oral).
+    pub agreement: bool,
+    /// A tip on which action was taken (it passed through `actioned`).
+    pub actioned: bool,
+}
+
+impl CaseTally {
+    /// A case whose facts beyond its status do not matter (or are not known).
+    pub fn of(status: CaseStatus) -> Self {
+        Self {
+            status,
+            agreement: false,
+            actioned: false,
+        }
+    }
+
+    /// Whether the case reached its service's successful outcome:
+    /// - a consultation once it is answered (`answered`, `resolved`, or
+    ///   `closed` by the resident's rating, which only follows an answer);
+    /// - a mediation that reached an agreement (`agreed`, or `closed` after
+    ///   an agreement: a terminated mediation closes too, and is no success);
+    /// - a tip closed after action was taken (closing a valid tip without
+    ///   action, or finding it unfounded, referring or merging it, is not).
+    pub fn is_resolved(&self) -> bool {
+        match self.status {
+            CaseStatus::Consultation(s) => matches!(
+                s,
+                ConsultationStatus::Answered
+                    | ConsultationStatus::Resolved
+                    | ConsultationStatus::Closed
+            ),
+            CaseStatus::Mediation(s) => {
+                self.agreement && matches!(s, MediationStatus::Agreed | MediationStatus::Closed)
+            }
+            CaseStatus::Tip(s) => self.actioned && s == TipStatus::Closed,
+        }
+    }
+
+    /// Where a tip ended, if it has ended (`None` for other services and
+    /// for tips still open).
+    pub fn tip_outcome(&self) -> Option<TipOutcome> {
+        let CaseStatus::Tip(status) = self.status else {
+            return None;
+        };
+        Some(match status {
+            TipStatus::Closed if self.actioned => TipOutcome::ClosedWithAction,
+            TipStatus::Closed => TipOutcome::ClosedWithoutAction,
+            TipStatus::Unfounded => TipOutcome::Unfounded,
+            TipStatus::Referred => TipOutcome::Referred,
+            TipStatus::Duplicate => TipOutcome::Duplicate,
+            TipStatus::Converted => TipOutcome::Converted,
+            _ => return None,
+        })
+    }
+}
+
+/// Whether a case with an owner is in that owner's hands now: taken and not
+/// yet finished (not waiting, not merely offered, not done). This is the
+/// live view's "owned": a consultation `assigned` or `answered`, a mediation
+/// `accepted`, `scheduled` or `heard`, a tip `acknowledged`, `valid`,
+/// `verifying` or `actioned`.
+pub fn is_in_hand(status: CaseStatus) -> bool {
+    let offered = matches!(
+        status,
+        CaseStatus::Consultation(ConsultationStatus::Offered)
+            | CaseStatus::Mediation(MediationStatus::Offered)
+            | CaseStatus::Tip(TipStatus::Offered)
+    );
+    !status.is_waiting() && !offered && !status.is_finished()
+}
+
+/// Every status of `service`, in its machine's order.
+pub fn statuses_of(service: Service) -> Vec<CaseStatus> {
+    match service {
+        Service::Consultation => ConsultationStatus::ALL.map(CaseStatus::from).to_vec(),
+        Service::Mediation => MediationStatus::ALL.map(CaseStatus::from).to_vec(),
+        Service::Tip => TipStatus::ALL.map(CaseStatus::from).to_vec(),
+    }
+}
+
+/// The cases of one service: how many, how many resolved, and how many in
+/// each of its statuses (every status, zeros included, in machine order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCounts {
+    pub service: Service,
+    pub total: u64,
+    pub resolved: u64,
+    pub by_status: Vec<(CaseStatus, u64)>,
+}
+
+impl ServiceCounts {
+    pub fn new(service: Service) -> Self {
+        Self {
+            service,
+            total: 0,
+            resolved: 0,
+            by_status: statuses_of(service).into_iter().map(|s| (s, 0)).collect(),
+        }
+    }
+}
+
+/// The cases of every service, counted by [`CaseTally`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseCounts {
+    /// One per service, in `Service::ALL` order.
+    pub services: Vec<ServiceCounts>,
+    pub tip_outcomes: TipOutcomes,
+}
+
+impl Default for CaseCounts {
+    fn default() -> Self {
+        Self {
+            services: Service::ALL.into_iter().map(ServiceCounts::new).collect(),
+            tip_outcomes: TipOutcomes::default(),
+        }
+    }
+}
+
+impl CaseCounts {
+    /// Count `n` cases of `tally`.
+    pub fn add(&mut self, tally: CaseTally, n: u64) {
+        let service = tally.status.service();
+        if let Some(counts) = self.services.iter_mut().find(|c| c.service == service) {
+            counts.total += n;
+            if tally.is_resolved() {
+                counts.resolved += n;
+            }
+            if let Some(slot) = counts
+                .by_status
+                .iter_mut()
+                .find(|(s, _)| *s == tally.status)
+            {
+                slot.1 += n;
+            }
+        }
+        if let Some(outcome) = tally.tip_outcome() {
+            self.tip_outcomes.add(outcome, n);
+        }
+    }
+
+    /// Every case of every service.
+    pub fn total(&self) -> u64 {
+        self.services.iter().map(|c| c.total).sum()
+    }
+
+    /// Resolved cases of every service.
+    pub fn resolved(&self) -> u64 {
+        self.services.iter().map(|c| c.resolved).sum()
+    }
+
+    pub fn of(&self, service: Service) -> Option<&ServiceCounts> {
+        self.services.iter().find(|c| c.service == service)
+    }
+}
+
+/// Where a tip ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TipOutcome {
+    /// Closed after action was taken.
+    ClosedWithAction,
+    /// Closed as valid, without action recorded.
+    ClosedWithoutAction,
+    Unfounded,
+    /// Not a police matter: referred to the body responsible.
+    Referred,
+    Duplicate,
+    /// Handed over as a mediation.
+    Converted,
+}
+
+impl TipOutcome {
+    pub const ALL: [TipOutcome; 6] = [
+        TipOutcome::ClosedWithAction,
+        TipOutcome::ClosedWithoutAction,
+        TipOutcome::Unfounded,
+        TipOutcome::Referred,
+        TipOutcome::Duplicate,
+        TipOutcome::Converted,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TipOutcome::ClosedWithAction => "closed_with_action",
+            TipOutcome::ClosedWithoutAction => "closed_without_action",
+            TipOutcome::Unfounded => "unfounded",
+            TipOutcome::Referred => "referred",
+            TipOutcome::Duplicate => "duplicate",
+            TipOutcome::Converted => "converted",
+        }
+    }
+}
+
+/// The ended tips by outcome, and each outcome's share of them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TipOutcomes {
+    counts: [u64; 6],
+}
+
+impl TipOutcomes {
+    pub fn add(&mut self, outcome: TipOutcome, n: u64) {
+        self.counts[outcome as usize] += n;
+    }
+
+    /// Tips that have ended (the denominator of every rate).
+    pub fn ended(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    pub fn count(&self, outcome: TipOutcome) -> u64 {
+        self.counts[outcome as usize]
+    }
+
+    /// `count / ended`; `None` while no tip has ended.
+    pub fn rate(&self, outcome: TipOutcome) -> Option<f64> {
+        let ended = self.ended();
+        (ended > 0).then(|| self.count(outcome) as f64 / ended as f64)
+    }
+}
+
+/// The residents' ratings of their consultations (1 to 5 stars).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Satisfaction {
+    pub rated: u64,
+    /// The mean of the stars; `None` with no rating.
+    pub average_stars: Option<f64>,
+}
+
+impl Satisfaction {
+    /// From the ratings' count and the sum of their stars.
+    pub fn of(rated: u64, stars_sum: u64) -> Self {
+        Self {
+            rated,
+            average_stars: (rated > 0).then(|| stars_sum as f64 / rated as f64),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tally(status: impl Into<CaseStatus>, agreement: bool, actioned: bool) -> CaseTally {
+        CaseTally {
+            status: status.into(),
+            agreement,
+            actioned,
+        }
+    }
+
+    #[test]
+    fn each_service_counts_its_own_success_as_resolved() {
+        use ConsultationStatus as C;
+        use MediationStatus as M;
+        use TipStatus as T;
+        for s in ConsultationStatus::ALL {
+            assert_eq!(
+                CaseTally::of(s.into()).is_resolved(),
+                matches!(s, C::Answered | C::Resolved | C::Closed),
+                "{s}"
+            );
+        }
+        for s in MediationStatus::ALL {
+            assert!(
+                !tally(s, false, false).is_resolved(),
+                "{s} without agreement"
+            );
+            assert_eq!(
+                tally(s, true, false).is_resolved(),
+                matches!(s, M::Agreed | M::Closed),
+                "{s} with agreement"
+            );
+        }
+        for s in TipStatus::ALL {
+            assert!(!tally(s, false, false).is_resolved(), "{s} without action");
+            assert_eq!(tally(s, false, true).is_resolved(), s == T::Closed, "{s}");
+        }
+    }
+
+    #[test]
+    fn only_ended_tips_have_an_outcome() {
+        let ended: Vec<_> = TipStatus::ALL
+            .into_iter()
+            .filter(|s| tally(*s, false, false).tip_outcome().is_some())
+            .collect();
+        assert_eq!(
+            ended,
+            [
+                TipStatus::Closed,
+                TipStatus::Unfounded,
+                TipStatus::Referred,
+                TipStatus::Duplicate,
+                TipStatus::Converted
+            ]
+        );
+        assert_eq!(
+            tally(TipStatus::Closed, false, true).tip_outcome(),
+            Some(TipOutcome::ClosedWithAction)
+        );
+        assert_eq!(
+            tally(TipStatus::Closed, false, false).tip_outcome(),
+            Some(TipOutcome::ClosedWithoutAction)
+        );
+        assert_eq!(
+            CaseTally::of(MediationStatus::Closed.into()).tip_outcome(),
+            None
+        );
+    }
+
+    #[test]
+    fn in_hand_means_taken_and_not_finished_for_every_service() {
+        let in_hand: Vec<&str> = Service::ALL
+            .into_iter()
+            .flat_map(statuses_of)
+            .filter(|s| is_in_hand(*s))
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(
+            in_hand,
+            [
+                "assigned",
+                "answered",
+                "accepted",
+                "scheduled",
+                "heard",
+                "acknowledged",
+                "valid",
+                "verifying",
+                "actioned"
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_add_up_per_service_and_in_total() {
+        let mut counts = CaseCounts::default();
+        counts.add(CaseTally::of(ConsultationStatus::Closed.into()), 2);
+        counts.add(CaseTally::of(ConsultationStatus::Pooled.into()), 1);
+        counts.add(tally(MediationStatus::Closed, true, false), 1);
+        counts.add(tally(MediationStatus::Closed, false, false), 1);
+        counts.add(tally(TipStatus::Closed, false, true), 1);
+        counts.add(tally(TipStatus::Unfounded, false, false), 2);
+        counts.add(tally(TipStatus::Valid, false, false), 1);
+        assert_eq!(counts.total(), 9);
+        assert_eq!(counts.resolved(), 4);
+        let c = counts.of(Service::Consultation).unwrap();
+        assert_eq!((c.total, c.resolved), (3, 2));
+        assert_eq!(c.by_status.len(), ConsultationStatus::ALL.len());
+        assert_eq!(c.by_status.iter().map(|(_, n)| n).sum::<u64>(), 3);
+        let m = counts.of(Service::Mediation).unwrap();
+        assert_eq!((m.total, m.resolved), (2, 1));
+        let t = counts.of(Service::Tip).unwrap();
+        assert_eq!((t.total, t.resolved), (4, 1));
+        let outcomes = &counts.tip_outcomes;
+        assert_eq!(outcomes.ended(), 3);
+        assert_eq!(outcomes.rate(TipOutcome::ClosedWithAction), Some(1.0 / 3.0));
+        assert_eq!(outcomes.rate(TipOutcome::Unfounded), Some(2.0 / 3.0));
+        assert_eq!(outcomes.rate(TipOutcome::Referred), Some(0.0));
+        assert_eq!(TipOutcomes::default().rate(TipOutcome::Referred), None);
+    }
+
+    #[test]
+    fn satisfaction_is_the_mean_of_the_stars() {
+        assert_eq!(Satisfaction::of(0, 0).average_stars, None);
+        assert_eq!(Satisfaction::of(2, 9).average_stars, Some(4.5));
+    }
 
     #[test]
     fn no_values_have_no_percentiles() {

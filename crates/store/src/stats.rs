@@ -1,16 +1,25 @@
 //! Routing statistics for coordinators and administrators, always within
 //! one organisation subtree: what is waiting and who is free right now,
-//! and what happened to the cases of a period. Counting is done by the
-//! database (COUNT ... GROUP BY); only durations come back row by row, for
-//! percentiles computed in `sansuo_domain::stats`. No resident data is read.
+//! and what happened to the cases of a period, for every service. Counting
+//! is done by the database (COUNT ... GROUP BY, by service and status);
+//! what a group counts as (resolved, in hand, a tip's outcome) is decided
+//! by `sansuo_domain::stats`. Only durations and ratings come back row by
+//! row. No resident data is read.
 
-use crate::entity::{case, firm_signing, offer, org_unit, sla_breach, staff, staff_unit};
+use crate::entity::{
+    case, case_event, consultation, firm_signing, mediation, offer, org_unit, sla_breach, staff,
+    staff_unit,
+};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
 use sansuo_domain::dispatch::Presence;
+use sansuo_domain::mediation::Outcome;
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::sla::SlaKind;
-use sansuo_domain::stats::DurationSummary;
+use sansuo_domain::stats::{CaseCounts, CaseTally, DurationSummary, Satisfaction, is_in_hand};
+use sansuo_domain::tip::TipStatus;
+use sansuo_domain::work_order::CaseStatus;
 use sansuo_domain::{ConsultationStatus, OrgUnitId, StaffRole};
 use sea_orm::sea_query::Query;
 use sea_orm::{
@@ -20,21 +29,30 @@ use sea_orm::{
 use std::collections::{BTreeMap, HashMap, HashSet};
 use uuid::Uuid;
 
-/// Statuses in which a case has an owner working on it.
-const OWNED: [ConsultationStatus; 2] = [ConsultationStatus::Assigned, ConsultationStatus::Answered];
-
-/// Statuses counted as "resolved" for a staff member: marked done, or
-/// closed by the resident's rating (only reachable after an answer).
-const RESOLVED: [ConsultationStatus; 2] =
-    [ConsultationStatus::Resolved, ConsultationStatus::Closed];
-
-fn names(statuses: &[ConsultationStatus]) -> Vec<&'static str> {
-    statuses.iter().map(|s| s.as_str()).collect()
-}
-
 fn offer_case() -> RelationDef {
     offer::Entity::belongs_to(case::Entity)
         .from(offer::Column::CaseId)
+        .to(case::Column::Id)
+        .into()
+}
+
+fn case_mediation() -> RelationDef {
+    case::Entity::belongs_to(mediation::Entity)
+        .from(case::Column::Id)
+        .to(mediation::Column::CaseId)
+        .into()
+}
+
+fn consultation_case() -> RelationDef {
+    consultation::Entity::belongs_to(case::Entity)
+        .from(consultation::Column::CaseId)
+        .to(case::Column::Id)
+        .into()
+}
+
+fn event_case() -> RelationDef {
+    case_event::Entity::belongs_to(case::Entity)
+        .from(case_event::Column::CaseId)
         .to(case::Column::Id)
         .into()
 }
@@ -79,6 +97,9 @@ pub struct RoleStaffing {
     pub available: u64,
     /// Available with fewer open cases than their capacity.
     pub available_below_capacity: u64,
+    /// Cases of the subtree in the hands of staff of this role
+    /// (`domain::stats::is_in_hand`), whoever they are.
+    pub owned_cases: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +108,10 @@ pub struct LiveStats {
     pub queues: Vec<QueueStats>,
     pub open_offers: u64,
     pub unrouted_cases: u64,
+    /// Cases of the subtree in their owner's hands, every service.
     pub owned_cases: u64,
+    /// The same by service, in `Service::ALL` order.
+    pub owned_by_service: Vec<(Service, u64)>,
     /// Every role, in `StaffRole::ALL` order.
     pub staff: Vec<RoleStaffing>,
 }
@@ -119,22 +143,25 @@ pub struct StaffCases {
     pub staff_id: Uuid,
     pub display_name: String,
     pub cases: u64,
+    /// Of those, the ones that reached their service's successful outcome
+    /// (`domain::stats::CaseTally::is_resolved`).
     pub resolved: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SummaryStats {
     pub offers: OfferCounts,
     pub time_to_accept: DurationSummary,
     pub time_to_first_response: DurationSummary,
     pub sla_breaches: SlaBreachCounts,
-    pub cases: u64,
+    /// Every service's cases: totals, resolved, statuses, tip outcomes.
+    pub cases: CaseCounts,
     /// Most cases first, then by code.
     pub by_category: Vec<(String, u64)>,
     /// Most cases first, then by name.
     pub by_staff: Vec<StaffCases>,
-    /// Every status, in `ConsultationStatus::ALL` order, zeros included.
-    pub by_status: Vec<(ConsultationStatus, u64)>,
+    /// The ratings of the period's consultations.
+    pub consultation_satisfaction: Satisfaction,
 }
 
 #[derive(FromQueryResult)]
@@ -212,19 +239,71 @@ impl Stats<'_> {
             .filter(case::Column::UnroutedAt.is_not_null())
             .count(self.db())
             .await?;
-        let owned_cases = case::Entity::find()
-            .filter(case::Column::CommunityId.is_in(units.clone()))
-            .filter(case::Column::Status.is_in(names(&OWNED)))
-            .count(self.db())
-            .await?;
-        let staff = self.staffing(&units).await?;
+        let in_hand = self.in_hand(&units).await?;
+        let owned_cases = in_hand.iter().map(|(_, _, n)| n).sum();
+        let owned_by_service = Service::ALL
+            .into_iter()
+            .map(|service| {
+                let n = in_hand
+                    .iter()
+                    .filter(|(s, ..)| *s == service)
+                    .map(|(.., n)| n)
+                    .sum();
+                (service, n)
+            })
+            .collect();
+        let mut staff = self.staffing(&units).await?;
+        let owners: Vec<Uuid> = in_hand.iter().map(|(_, owner, _)| *owner).collect();
+        let roles: HashMap<Uuid, String> = staff::Entity::find()
+            .select_only()
+            .column(staff::Column::Id)
+            .column(staff::Column::Role)
+            .filter(staff::Column::Id.is_in(owners))
+            .into_tuple::<(Uuid, String)>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .collect();
+        for (_, owner, n) in &in_hand {
+            let role = roles.get(owner).and_then(|r| r.parse::<StaffRole>().ok());
+            if let Some(tally) = staff.iter_mut().find(|t| Some(t.role) == role) {
+                tally.owned_cases += n;
+            }
+        }
         Ok(LiveStats {
             queues,
             open_offers,
             unrouted_cases,
             owned_cases,
+            owned_by_service,
             staff,
         })
+    }
+
+    /// The subtree's cases in their owner's hands now, as (service, owner,
+    /// count): grouped by the database, judged by the domain.
+    async fn in_hand(self, units: &[Uuid]) -> Result<Vec<(Service, Uuid, u64)>, StoreError> {
+        let rows: Vec<(String, String, Uuid, i64)> = case::Entity::find()
+            .select_only()
+            .column(case::Column::Service)
+            .column(case::Column::Status)
+            .column(case::Column::OwnerStaffId)
+            .column_as(case::Column::Id.count(), "n")
+            .filter(case::Column::CommunityId.is_in(units.to_vec()))
+            .filter(case::Column::OwnerStaffId.is_not_null())
+            .group_by(case::Column::Service)
+            .group_by(case::Column::Status)
+            .group_by(case::Column::OwnerStaffId)
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(service, status, owner, n)| {
+                let status = case_status(&service, &status)?;
+                is_in_hand(status).then_some((status.service(), owner, count(n)))
+            })
+            .collect())
     }
 
     /// Waiting cases (pooled, not with the coordinator) of every queue
@@ -385,6 +464,7 @@ impl Stats<'_> {
                     active: 0,
                     available: 0,
                     available_below_capacity: 0,
+                    owned_cases: 0,
                 };
                 for (id, _, _, capacity) in of_role {
                     tally.active += 1;
@@ -520,25 +600,22 @@ impl Stats<'_> {
             .collect();
         by_category.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
 
-        let statuses: HashMap<String, u64> = case::Entity::find()
-            .select_only()
-            .column_as(case::Column::Status, "key")
-            .column_as(case::Column::Id.count(), "n")
-            .filter(in_period())
-            .group_by(case::Column::Status)
-            .into_model::<Tally>()
-            .all(self.db())
-            .await?
-            .into_iter()
-            .map(|t| (t.key, count(t.n)))
-            .collect();
-        let by_status: Vec<(ConsultationStatus, u64)> = ConsultationStatus::ALL
-            .into_iter()
-            .map(|s| (s, statuses.get(s.as_str()).copied().unwrap_or(0)))
-            .collect();
-        let cases = statuses.values().sum();
+        let (cases, by_owner) = self.case_counts(in_period()).await?;
+        let by_staff = self.named_staff(by_owner).await?;
 
-        let by_staff = self.cases_by_owner(in_period()).await?;
+        let stars: Vec<i16> = consultation::Entity::find()
+            .select_only()
+            .column(consultation::Column::RatingStars)
+            .join(JoinType::InnerJoin, consultation_case())
+            .filter(in_period())
+            .filter(consultation::Column::RatingStars.is_not_null())
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let consultation_satisfaction = Satisfaction::of(
+            stars.len() as u64,
+            stars.iter().map(|s| u64::try_from(*s).unwrap_or(0)).sum(),
+        );
         Ok(SummaryStats {
             offers,
             time_to_accept,
@@ -547,39 +624,116 @@ impl Stats<'_> {
             cases,
             by_category,
             by_staff,
-            by_status,
+            consultation_satisfaction,
         })
     }
 
-    /// Cases matching `cases` per current owner, and how many of those are resolved.
-    async fn cases_by_owner(self, cases: Condition) -> Result<Vec<StaffCases>, StoreError> {
+    /// The cases matching `cases`, counted by service and status (with the
+    /// facts that decide a mediation's and a tip's success), in total and
+    /// per current owner (cases, resolved).
+    async fn case_counts(
+        self,
+        cases: Condition,
+    ) -> Result<(CaseCounts, HashMap<Uuid, (u64, u64)>), StoreError> {
         #[derive(FromQueryResult)]
-        struct OwnerStatus {
-            owner_staff_id: Uuid,
+        struct Group {
+            service: String,
             status: String,
+            owner_staff_id: Option<Uuid>,
+            outcome: Option<String>,
             n: i64,
         }
-        let rows: Vec<OwnerStatus> = case::Entity::find()
+        let groups: Vec<Group> = case::Entity::find()
             .select_only()
-            .column(case::Column::OwnerStaffId)
+            .column(case::Column::Service)
             .column(case::Column::Status)
+            .column(case::Column::OwnerStaffId)
+            .column(mediation::Column::Outcome)
             .column_as(case::Column::Id.count(), "n")
-            .filter(cases)
-            .filter(case::Column::OwnerStaffId.is_not_null())
-            .group_by(case::Column::OwnerStaffId)
+            .join(JoinType::LeftJoin, case_mediation())
+            .filter(cases.clone())
+            .group_by(case::Column::Service)
             .group_by(case::Column::Status)
+            .group_by(case::Column::OwnerStaffId)
+            .group_by(mediation::Column::Outcome)
             .into_model()
             .all(self.db())
             .await?;
-        let resolved = names(&RESOLVED);
-        let mut per_owner: HashMap<Uuid, (u64, u64)> = HashMap::new();
-        for row in rows {
-            let entry = per_owner.entry(row.owner_staff_id).or_default();
-            entry.0 += count(row.n);
-            if resolved.contains(&row.status.as_str()) {
-                entry.1 += count(row.n);
+        // Closed tips on which action was taken (an `action` event), per
+        // owner: a closed tip's status does not say whether it was actioned.
+        let actioned: Vec<(Uuid, Option<Uuid>)> = case::Entity::find()
+            .select_only()
+            .column(case::Column::Id)
+            .column(case::Column::OwnerStaffId)
+            .distinct()
+            .join(JoinType::InnerJoin, event_case().rev())
+            .filter(cases)
+            .filter(case::Column::Service.eq(Service::Tip.as_str()))
+            .filter(case::Column::Status.eq(TipStatus::Closed.as_str()))
+            .filter(case_event::Column::Action.eq(sansuo_domain::tip::TipAction::Action.as_str()))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        let mut actioned_by_owner: HashMap<Option<Uuid>, u64> = HashMap::new();
+        let mut seen = HashSet::new();
+        for (id, owner) in actioned {
+            if seen.insert(id) {
+                *actioned_by_owner.entry(owner).or_default() += 1;
             }
         }
+
+        let mut counts = CaseCounts::default();
+        let mut by_owner: HashMap<Uuid, (u64, u64)> = HashMap::new();
+        let mut add = |tally: CaseTally, owner: Option<Uuid>, n: u64| {
+            if n == 0 {
+                return;
+            }
+            counts.add(tally, n);
+            if let Some(owner) = owner {
+                let entry = by_owner.entry(owner).or_default();
+                entry.0 += n;
+                if tally.is_resolved() {
+                    entry.1 += n;
+                }
+            }
+        };
+        for group in groups {
+            let Some(status) = case_status(&group.service, &group.status) else {
+                continue;
+            };
+            let agreement = group
+                .outcome
+                .and_then(|o| o.parse::<Outcome>().ok())
+                .is_some_and(|o| matches!(o, Outcome::AgreementWritten | Outcome::AgreementOral));
+            let n = count(group.n);
+            if status == CaseStatus::Tip(TipStatus::Closed) {
+                let with_action = actioned_by_owner
+                    .get(&group.owner_staff_id)
+                    .copied()
+                    .unwrap_or(0)
+                    .min(n);
+                let actioned = CaseTally {
+                    actioned: true,
+                    ..CaseTally::of(status)
+                };
+                add(actioned, group.owner_staff_id, with_action);
+                add(CaseTally::of(status), group.owner_staff_id, n - with_action);
+            } else {
+                let tally = CaseTally {
+                    agreement,
+                    ..CaseTally::of(status)
+                };
+                add(tally, group.owner_staff_id, n);
+            }
+        }
+        Ok((counts, by_owner))
+    }
+
+    /// Per-owner counts with the owners' names, most cases first.
+    async fn named_staff(
+        self,
+        per_owner: HashMap<Uuid, (u64, u64)>,
+    ) -> Result<Vec<StaffCases>, StoreError> {
         let display_names: HashMap<Uuid, String> = staff::Entity::find()
             .select_only()
             .column(staff::Column::Id)
@@ -607,4 +761,10 @@ impl Stats<'_> {
         });
         Ok(by_staff)
     }
+}
+
+/// A `cases` row's service and status, or `None` for a row no machine knows.
+fn case_status(service: &str, status: &str) -> Option<CaseStatus> {
+    let service = service.parse::<Service>().ok()?;
+    CaseStatus::parse(service, status).ok()
 }

@@ -444,3 +444,158 @@ async fn another_streets_path_id_answers_404_before_a_malformed_body() {
         .await;
     }
 }
+
+/// Issue #15: a coordinator supervises, so reads every case of their
+/// street, of every service (full thread with internal notes, full
+/// history, the parties masked as for any non-owner), and none of another
+/// street's (404, as if absent). Reading gives no handler's verb.
+#[tokio::test]
+async fn a_coordinator_reads_every_case_of_their_street_and_none_of_another() {
+    let app = TestApp::spawn().await;
+    let b = StreetB::build(&app).await;
+    let resident = app.resident_token("supervised").await;
+    let resident_b = app.resident_token("supervised-b").await;
+    let sun = app.staff_token("coordinator.sun").await;
+    let coordinator_b = StreetB::token(&app, StreetB::COORDINATOR).await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let chen = app.staff_token("mediator.chen").await;
+
+    // Street A: a consultation zhang took and noted internally, a mediation
+    // chen accepted (the applicant's phone 13812341234), a tip.
+    let consultation = app
+        .submit(&resident, "房东不退押金，说墙面有污渍要扣钱，合理吗？")
+        .await
+        .id;
+    let offer = app.wait_for_offer(&zhang, &consultation).await;
+    app.accept_offer(&zhang, &offer).await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/consultations/{consultation}/messages"),
+            &zhang,
+            json!({"body": "内部备注：先核对租约条款", "visibility": "internal"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let mediation = accepted_mediation(&app, &resident, &chen).await;
+    let tip = report_tip(&app, &resident, app.demo.community_a.as_uuid()).await;
+    // Street B: a tip.
+    let tip_b = report_tip(&app, &resident_b, b.community).await;
+
+    let consultation_path = format!("/api/v1/staff/consultations/{consultation}");
+    let mediation_path = format!("/api/v1/staff/mediations/{mediation}");
+    let case_file_path = format!("{mediation_path}/case-file");
+    let tip_path = format!("/api/v1/staff/tips/{tip}");
+    let tip_b_path = format!("/api/v1/staff/tips/{tip_b}");
+
+    // Street A's coordinator reads each of street A's cases.
+    let read = expect_status(app.get(&consultation_path, &sun).await, StatusCode::OK).await;
+    let text = read.to_string();
+    assert!(
+        text.contains("内部备注：先核对租约条款"),
+        "the internal note: {text}"
+    );
+    assert!(
+        read["history"]
+            .as_array()
+            .is_some_and(|h| h.iter().any(|e| e["action"] == "offer")),
+        "the staff-only history: {text}"
+    );
+    for path in [&mediation_path, &case_file_path] {
+        let read = expect_status(app.get(path, &sun).await, StatusCode::OK).await;
+        let text = read.to_string();
+        assert!(text.contains("138****1234"), "masked: {text}");
+        assert!(
+            !text.contains("13812341234"),
+            "the phone stays masked: {text}"
+        );
+        assert!(!text.contains("王小明"), "the name stays masked: {text}");
+    }
+    let page = app
+        .get(&format!("{case_file_path}?format=html"), &sun)
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("138****1234") && !html.contains("13812341234"));
+    let read = expect_status(app.get(&tip_path, &sun).await, StatusCode::OK).await;
+    assert!(read["staff"].is_object(), "the staff detail: {read}");
+    // The owner still sees the parties in full.
+    let owned = expect_status(app.get(&mediation_path, &chen).await, StatusCode::OK).await;
+    assert!(owned.to_string().contains("13812341234"));
+
+    // Another street's case, for street A's coordinator: absent. Its own
+    // coordinator reads it.
+    expect_error(
+        app.get(&tip_b_path, &sun).await,
+        StatusCode::NOT_FOUND,
+        "tip_not_found",
+    )
+    .await;
+    expect_status(app.get(&tip_b_path, &coordinator_b).await, StatusCode::OK).await;
+    // A case of another service under this service's path: absent too.
+    expect_error(
+        app.get(&format!("/api/v1/staff/consultations/{tip}"), &sun)
+            .await,
+        StatusCode::NOT_FOUND,
+        "consultation_not_found",
+    )
+    .await;
+    expect_error(
+        app.get(&format!("/api/v1/staff/tips/{mediation}"), &sun)
+            .await,
+        StatusCode::NOT_FOUND,
+        "tip_not_found",
+    )
+    .await;
+
+    // Street B's coordinator names street A's cases: 404, never 403.
+    for (path, code) in [
+        (&consultation_path, "consultation_not_found"),
+        (&mediation_path, "mediation_not_found"),
+        (&case_file_path, "mediation_not_found"),
+        (&tip_path, "tip_not_found"),
+    ] {
+        expect_error(
+            app.get(path, &coordinator_b).await,
+            StatusCode::NOT_FOUND,
+            code,
+        )
+        .await;
+    }
+
+    // Reading is not owning: no handler's verb for the coordinator.
+    for (path, body) in [
+        (
+            format!("{consultation_path}/messages"),
+            json!({"body": "协调员不能答复"}),
+        ),
+        (
+            format!("{mediation_path}/decline"),
+            json!({"reason": "协调员不能拒绝"}),
+        ),
+        (format!("{tip_path}/acknowledge"), json!({})),
+    ] {
+        expect_error(
+            app.post(&path, &sun, body).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        )
+        .await;
+    }
+    // Nor may an administrator, lawyer or officer read another service's
+    // staff view through this: the roles stay as they were.
+    let liu = app.staff_token("officer.liu").await;
+    expect_error(
+        app.get(&consultation_path, &liu).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    expect_error(
+        app.get(&tip_path, &zhang).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}

@@ -9,9 +9,10 @@ use sansuo_store::entity::{case, offer, sla_breach};
 use sansuo_store::org::{NewOrgUnit, kind};
 use sansuo_store::sea_orm::{ActiveValue::Set, EntityTrait};
 use sansuo_tests::views::{
-    CategoryCountView, DurationStatsView, LiveCountsView, LiveStatsView, OfferCountsView,
-    PriorityWaitingView, QueueView, RoleStaffingView, SlaBreachCountsView, StaffCountView,
-    SummaryStatsView,
+    ByServiceView, CategoryCountView, DurationStatsView, LiveCountsView, LiveStatsView,
+    OfferCountsView, OwnedByServiceView, PriorityWaitingView, QueueView, RoleStaffingView,
+    SatisfactionView, ServiceStatsView, SlaBreachCountsView, StaffCountView, StatusCountView,
+    SummaryStatsView, TipOutcomeView, TipOutcomesView,
 };
 use sansuo_tests::{TestApp, eventually, expect_error, expect_status, read_as};
 use uuid::Uuid;
@@ -188,20 +189,38 @@ fn staff_of<'a>(live: &'a LiveStatsView, role: &str) -> &'a RoleStaffingView {
         .unwrap_or_else(|| panic!("a {role} row in {live:?}"))
 }
 
-fn staffing(role: &str, active: u64, available: u64, below_capacity: u64) -> RoleStaffingView {
+fn staffing(
+    role: &str,
+    active: u64,
+    available: u64,
+    below_capacity: u64,
+    owned_cases: u64,
+) -> RoleStaffingView {
     RoleStaffingView {
         role: role.into(),
         active,
         available,
         available_below_capacity: below_capacity,
+        owned_cases,
     }
 }
 
+/// Live counts where every owned case is a consultation.
 fn counts(open_offers: u64, unrouted_cases: u64, owned_cases: u64) -> LiveCountsView {
+    live_counts(open_offers, unrouted_cases, [owned_cases, 0, 0])
+}
+
+/// Live counts with the owned cases by service (consultation, mediation, tip).
+fn live_counts(open_offers: u64, unrouted_cases: u64, owned: [u64; 3]) -> LiveCountsView {
     LiveCountsView {
         open_offers,
         unrouted_cases,
-        owned_cases,
+        owned_cases: owned.iter().sum(),
+        owned_by_service: OwnedByServiceView {
+            consultation: owned[0],
+            mediation: owned[1],
+            tip: owned[2],
+        },
     }
 }
 
@@ -483,17 +502,20 @@ async fn the_live_view_counts_queues_offers_and_staff_of_the_subtree() {
     assert_eq!(street.counts, counts(1, 1, 2));
     // Lawyers: zhao inactive; of zhang, li and wang only zhang is
     // available, and he is at capacity.
-    assert_eq!(staff_of(&street, "lawyer"), &staffing("lawyer", 3, 1, 0));
+    assert_eq!(staff_of(&street, "lawyer"), &staffing("lawyer", 3, 1, 0, 2));
     assert_eq!(
         staff_of(&street, "mediator"),
-        &staffing("mediator", 1, 0, 0)
+        &staffing("mediator", 1, 0, 0, 0)
     );
-    assert_eq!(staff_of(&street, "officer"), &staffing("officer", 1, 1, 1));
+    assert_eq!(
+        staff_of(&street, "officer"),
+        &staffing("officer", 1, 1, 1, 0)
+    );
     assert_eq!(
         staff_of(&street, "coordinator"),
-        &staffing("coordinator", 1, 1, 1)
+        &staffing("coordinator", 1, 1, 1, 0)
     );
-    assert_eq!(staff_of(&street, "admin"), &staffing("admin", 0, 0, 0));
+    assert_eq!(staff_of(&street, "admin"), &staffing("admin", 0, 0, 0, 0));
 
     // The police station: its own queue and community B's; the street's
     // queue is not below it. Its lawyers are the firm's (homed in the street).
@@ -514,7 +536,10 @@ async fn the_live_view_counts_queues_offers_and_staff_of_the_subtree() {
         waiting_by_priority(&[(2, 1)])
     );
     assert_eq!(station.counts, counts(1, 1, 2));
-    assert_eq!(staff_of(&station, "lawyer"), &staffing("lawyer", 3, 1, 0));
+    assert_eq!(
+        staff_of(&station, "lawyer"),
+        &staffing("lawyer", 3, 1, 0, 2)
+    );
     assert_eq!(staff_of(&station, "coordinator").active, 0);
     assert_eq!(staff_of(&station, "officer").active, 1);
     assert_eq!(staff_of(&station, "mediator").active, 1);
@@ -537,7 +562,7 @@ async fn the_live_view_counts_queues_offers_and_staff_of_the_subtree() {
         "{district:?}"
     );
     assert_eq!(district.counts, counts(2, 1, 3));
-    assert_eq!(staff_of(&district, "admin"), &staffing("admin", 1, 1, 1));
+    assert_eq!(staff_of(&district, "admin"), &staffing("admin", 1, 1, 1, 0));
     // Lawyers reach the district through their home street and through
     // their firm's signing; each counts once.
     assert_eq!(staff_of(&district, "lawyer").active, 3);
@@ -663,10 +688,12 @@ async fn seed_march(app: &TestApp, community_c: OrgUnitId) {
     insert_breach(app, c8, "accept", march).await;
 }
 
+/// The consultation statuses of the flat list (the seeds above are all consultations).
 fn status_counts(summary: &SummaryStatsView) -> Vec<(String, u64)> {
     summary
         .by_status
         .iter()
+        .filter(|s| s.service == "consultation")
         .map(|s| (s.status.clone(), s.cases))
         .collect()
 }
@@ -721,7 +748,8 @@ async fn the_summary_reports_offers_durations_breaches_and_cases_of_the_period()
         street.by_staff,
         [
             staff("lawyer.zhang", "张律师", 3, 2),
-            staff("lawyer.li", "李律师", 2, 0),
+            // c3 was answered: a consultation's success.
+            staff("lawyer.li", "李律师", 2, 1),
         ]
     );
     let statuses = status_counts(&street);
@@ -972,4 +1000,620 @@ async fn the_stats_queries_run_on_sqlite() {
     // c5's pending offer; owned: c3 answered, c4 and c7 assigned.
     assert_eq!(live.counts, counts(1, 0, 3));
     assert_eq!(staff_of(&live, "lawyer").active, 4);
+}
+
+/// What a hand-seeded case needs beyond its `cases` row.
+enum Detail {
+    /// A consultation, with the resident's rating if any.
+    Consultation { stars: Option<i16> },
+    /// A mediation, with its recorded outcome if any.
+    Mediation { outcome: Option<&'static str> },
+    /// A tip: anonymous or named; `actioned` writes the `action` event a
+    /// tip that was acted on carries.
+    Tip { anonymous: bool, actioned: bool },
+}
+
+/// One case of any service with its detail row, owned (if `owner`) and
+/// accepted `accept_after` seconds after its creation.
+#[allow(clippy::too_many_arguments)]
+async fn seed_case(
+    app: &TestApp,
+    community: OrgUnitId,
+    status: &str,
+    created_at: DateTime<Utc>,
+    owner: Option<&str>,
+    accept_after: Option<i64>,
+    answer_after: Option<i64>,
+    detail: Detail,
+) -> Uuid {
+    use sansuo_store::entity::{case_event, consultation, mediation, tip};
+    let (service, category) = match detail {
+        Detail::Consultation { .. } => ("consultation", "HY01"),
+        Detail::Mediation { .. } => ("mediation", "LJ02"),
+        Detail::Tip { .. } => ("tip", "AQ01"),
+    };
+    let accepted_at = accept_after.map(|s| created_at + Duration::seconds(s));
+    let id = insert_case(
+        app,
+        case::Model {
+            service: service.into(),
+            category_code: category.into(),
+            owner_staff_id: owner.map(|name| app.demo.account(name).id.as_uuid()),
+            accepted_at,
+            answered_at: answer_after.and_then(|s| Some(accepted_at? + Duration::seconds(s))),
+            ..case_in(community, status, created_at)
+        },
+    )
+    .await;
+    let db = app.app.store.db();
+    match detail {
+        Detail::Consultation { stars } => {
+            consultation::Entity::insert(consultation::ActiveModel {
+                case_id: Set(id),
+                question: Set("统计测试的咨询".into()),
+                rating_stars: Set(stars),
+                rating_comment: Set(None),
+                rated_at: Set(stars.map(|_| created_at + Duration::hours(2))),
+            })
+            .exec_without_returning(db)
+            .await
+            .unwrap();
+        }
+        Detail::Mediation { outcome } => {
+            mediation::Entity::insert(mediation::ActiveModel {
+                case_id: Set(id),
+                facts: Set("统计测试的调解".into()),
+                claims: Set("统计测试的请求".into()),
+                preferred_times: Set("[]".into()),
+                private: Set(false),
+                refused_mediator_ids: Set("[]".into()),
+                other_routes: Set("[]".into()),
+                public_order_risk: Set(false),
+                outcome: Set(outcome.map(Into::into)),
+                ..Default::default()
+            })
+            .exec_without_returning(db)
+            .await
+            .unwrap();
+        }
+        Detail::Tip {
+            anonymous,
+            actioned,
+        } => {
+            tip::Entity::insert(tip::ActiveModel {
+                case_id: Set(id),
+                description: Set("统计测试的举报".into()),
+                anonymous: Set(anonymous),
+                flagged: Set(false),
+                supporters: Set(0),
+                channel: Set("app".into()),
+                ..Default::default()
+            })
+            .exec_without_returning(db)
+            .await
+            .unwrap();
+            if actioned {
+                case_event::Entity::insert(case_event::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    case_id: Set(id),
+                    action: Set("action".into()),
+                    from_status: Set(Some("valid".into())),
+                    to_status: Set("actioned".into()),
+                    actor_kind: Set("staff".into()),
+                    actor_id: Set(owner.map(|name| app.demo.account(name).id.as_uuid())),
+                    reason: Set(None),
+                    public: Set(true),
+                    request_id: Set(None),
+                    created_at: Set(created_at + Duration::hours(1)),
+                })
+                .exec_without_returning(db)
+                .await
+                .unwrap();
+            }
+        }
+    }
+    id
+}
+
+fn statuses(service: &str, rows: &[(&str, u64)]) -> Vec<StatusCountView> {
+    rows.iter()
+        .map(|&(status, cases)| StatusCountView {
+            service: service.into(),
+            status: status.into(),
+            cases,
+        })
+        .collect()
+}
+
+/// Every status of the consultation machine with these counts (in order).
+fn consultation_statuses(n: [u64; 9]) -> Vec<StatusCountView> {
+    let names = [
+        "submitted",
+        "offered",
+        "pooled",
+        "assigned",
+        "answered",
+        "resolved",
+        "closed",
+        "withdrawn",
+        "rejected",
+    ];
+    statuses(
+        "consultation",
+        &names.into_iter().zip(n).collect::<Vec<_>>(),
+    )
+}
+
+fn mediation_statuses(n: [u64; 11]) -> Vec<StatusCountView> {
+    let names = [
+        "submitted",
+        "offered",
+        "pooled",
+        "accepted",
+        "scheduled",
+        "heard",
+        "agreed",
+        "terminated",
+        "closed",
+        "refused",
+        "withdrawn",
+    ];
+    statuses("mediation", &names.into_iter().zip(n).collect::<Vec<_>>())
+}
+
+fn tip_statuses(n: [u64; 12]) -> Vec<StatusCountView> {
+    let names = [
+        "submitted",
+        "offered",
+        "pooled",
+        "acknowledged",
+        "valid",
+        "verifying",
+        "actioned",
+        "closed",
+        "unfounded",
+        "referred",
+        "duplicate",
+        "converted",
+    ];
+    statuses("tip", &names.into_iter().zip(n).collect::<Vec<_>>())
+}
+
+fn tip_outcomes(n: [u64; 6]) -> TipOutcomesView {
+    let ended: u64 = n.iter().sum();
+    let names = [
+        "closed_with_action",
+        "closed_without_action",
+        "unfounded",
+        "referred",
+        "duplicate",
+        "converted",
+    ];
+    TipOutcomesView {
+        ended,
+        outcomes: names
+            .into_iter()
+            .zip(n)
+            .map(|(outcome, tips)| TipOutcomeView {
+                outcome: outcome.into(),
+                tips,
+                rate: (ended > 0).then(|| tips as f64 / ended as f64),
+            })
+            .collect(),
+    }
+}
+
+fn service_stats(total: u64, resolved: u64, by_status: Vec<StatusCountView>) -> ServiceStatsView {
+    ServiceStatsView {
+        total,
+        resolved,
+        by_status,
+    }
+}
+
+/// The three services side by side, every figure worked out by hand below:
+/// street A's coordinator sees street A only, the district administrator
+/// both streets, in the summary and in the live view.
+#[tokio::test]
+async fn every_service_counts_in_the_summary_and_the_live_view() {
+    every_service_counts(TestApp::spawn().await).await;
+}
+
+/// The same figures from SQLite (the embedded default): the joins and
+/// groups of every service decode there too.
+#[tokio::test]
+async fn every_service_counts_on_sqlite_too() {
+    every_service_counts(TestApp::spawn_embedded().await).await;
+}
+
+async fn every_service_counts(app: TestApp) {
+    let demo = app.demo.clone();
+    let (street_2, community_c) = second_street(&app).await;
+    // Zhang can carry two open cases: his February case and the offer below fill him up.
+    app.app
+        .store
+        .staffing()
+        .set_routing(demo.account("lawyer.zhang").id, None, None, Some(2))
+        .await
+        .unwrap();
+    reconciler_settled(&app).await;
+
+    let t0 = at("2026-03-10T08:00:00Z");
+    let (a, b, c) = (demo.community_a, demo.community_b, community_c);
+    let consultation = |stars| Detail::Consultation { stars };
+    let mediation = |outcome| Detail::Mediation { outcome };
+    let tip = |anonymous, actioned| Detail::Tip {
+        anonymous,
+        actioned,
+    };
+
+    // Street A, created in March.
+    // Consultations: two closed by the residents' ratings (5 and 2 stars),
+    // one assigned, one waiting in the street's queue, one offered.
+    let k1 = seed_case(
+        &app,
+        a,
+        "closed",
+        t0,
+        Some("lawyer.zhang"),
+        Some(60),
+        Some(600),
+        consultation(Some(5)),
+    )
+    .await;
+    let k2 = seed_case(
+        &app,
+        b,
+        "closed",
+        t0,
+        Some("lawyer.li"),
+        Some(120),
+        Some(300),
+        consultation(Some(2)),
+    )
+    .await;
+    let k3 = seed_case(
+        &app,
+        b,
+        "assigned",
+        t0,
+        Some("lawyer.li"),
+        Some(30),
+        None,
+        consultation(None),
+    )
+    .await;
+    insert_case(
+        &app,
+        case::Model {
+            service: "consultation".into(),
+            category_code: "HY01".into(),
+            pool_unit_id: Some(demo.street.as_uuid()),
+            ..case_in(a, "pooled", t0)
+        },
+    )
+    .await;
+    let k5 = seed_case(&app, b, "offered", t0, None, None, None, consultation(None)).await;
+    // Mediations: closed after a written agreement (a success), scheduled,
+    // closed after termination (no success).
+    seed_case(
+        &app,
+        a,
+        "closed",
+        t0,
+        Some("mediator.chen"),
+        Some(600),
+        None,
+        mediation(Some("agreement_written")),
+    )
+    .await;
+    let m2 = seed_case(
+        &app,
+        b,
+        "scheduled",
+        t0,
+        Some("mediator.chen"),
+        Some(900),
+        None,
+        mediation(None),
+    )
+    .await;
+    seed_case(
+        &app,
+        a,
+        "closed",
+        t0,
+        Some("mediator.chen"),
+        Some(1200),
+        None,
+        mediation(Some("terminated")),
+    )
+    .await;
+    // Tips: closed after action (a success), unfounded (anonymous), valid
+    // (in hand), closed without action.
+    seed_case(
+        &app,
+        a,
+        "closed",
+        t0,
+        Some("officer.liu"),
+        Some(45),
+        None,
+        tip(false, true),
+    )
+    .await;
+    seed_case(
+        &app,
+        b,
+        "unfounded",
+        t0,
+        Some("officer.liu"),
+        Some(90),
+        None,
+        tip(true, false),
+    )
+    .await;
+    let t3 = seed_case(
+        &app,
+        a,
+        "valid",
+        t0,
+        Some("officer.liu"),
+        Some(15),
+        None,
+        tip(false, false),
+    )
+    .await;
+    seed_case(
+        &app,
+        a,
+        "closed",
+        t0,
+        Some("officer.liu"),
+        Some(30),
+        None,
+        tip(false, false),
+    )
+    .await;
+    // Street A, created in February: in zhang's hands now, in no March figure.
+    let february = at("2026-02-20T08:00:00Z");
+    let k0 = seed_case(
+        &app,
+        a,
+        "assigned",
+        february,
+        Some("lawyer.zhang"),
+        Some(3600),
+        None,
+        consultation(None),
+    )
+    .await;
+    // Street 2, created in March: an assigned consultation, an oral
+    // agreement, a referred anonymous tip.
+    let c1 = seed_case(
+        &app,
+        c,
+        "assigned",
+        t0,
+        Some("lawyer.wang"),
+        Some(1000),
+        None,
+        consultation(None),
+    )
+    .await;
+    seed_case(
+        &app,
+        c,
+        "agreed",
+        t0,
+        Some("mediator.chen"),
+        Some(2000),
+        None,
+        mediation(Some("agreement_oral")),
+    )
+    .await;
+    seed_case(
+        &app,
+        c,
+        "referred",
+        t0,
+        Some("officer.liu"),
+        Some(50),
+        None,
+        tip(true, false),
+    )
+    .await;
+
+    let march = at("2026-03-10T09:00:00Z");
+    for (case_id, staff, status, when) in [
+        (k1, "lawyer.zhang", "accepted", march),
+        (k2, "lawyer.wang", "declined", march),
+        (k2, "lawyer.li", "accepted", march),
+        (k3, "lawyer.li", "accepted", march),
+        (k5, "lawyer.zhang", "pending", march),
+        (k0, "lawyer.zhang", "accepted", february),
+        (c1, "lawyer.wang", "accepted", march),
+    ] {
+        insert_offer(&app, case_id, staff, status, when).await;
+    }
+    insert_breach(&app, k3, "accept", march).await;
+    insert_breach(&app, t3, "accept", march).await;
+    insert_breach(&app, m2, "resolution", march).await;
+    insert_breach(&app, c1, "first_response", march).await;
+
+    let id = |name: &str| demo.account(name).id.as_uuid();
+    let staff = |name: &str, display_name: &str, cases, resolved| StaffCountView {
+        staff_id: id(name),
+        display_name: display_name.into(),
+        cases,
+        resolved,
+    };
+
+    // Street A, March: 5 consultations, 3 mediations, 4 tips.
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let street: SummaryStatsView = app
+        .get_as(&summary_path(demo.street, FROM, TO), &coordinator)
+        .await;
+    let consultations_a = consultation_statuses([0, 1, 1, 1, 0, 0, 2, 0, 0]);
+    let mediations_a = mediation_statuses([0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0]);
+    let tips_a = tip_statuses([0, 0, 0, 0, 1, 0, 0, 2, 1, 0, 0, 0]);
+    let expected = SummaryStatsView {
+        org_unit_id: demo.street.as_uuid(),
+        from: at(FROM),
+        to: at(TO),
+        // k1 zhang, k2 wang declined then li, k3 li, k5 pending for zhang;
+        // k0's offer was made in February.
+        offers: OfferCountsView {
+            created: 5,
+            pending: 1,
+            accepted: 3,
+            declined: 1,
+            expired: 0,
+            cancelled: 0,
+            returned: 0,
+        },
+        // Accepted after 60 120 30 | 600 900 1200 | 45 90 15 30 s, sorted
+        // 15 30 30 45 60 90 120 600 900 1200: rank 5 and rank 9.
+        time_to_accept: durations(10, Some(60), Some(900)),
+        // Answered 600 and 300 s after acceptance: rank 1 and rank 2.
+        time_to_first_response: durations(2, Some(300), Some(600)),
+        sla_breaches: breaches(2, 0, 1),
+        cases: 12,
+        // k1, k2 (closed after an answer); m1 (agreement); the actioned tip.
+        resolved: 4,
+        by_service: ByServiceView {
+            consultation: service_stats(5, 2, consultations_a.clone()),
+            mediation: service_stats(3, 1, mediations_a.clone()),
+            tip: service_stats(4, 1, tips_a.clone()),
+        },
+        by_category: by_category(&[("HY01", 5), ("AQ01", 4), ("LJ02", 3)]),
+        by_staff: vec![
+            staff("officer.liu", "刘警官", 4, 1),
+            staff("mediator.chen", "陈调解员", 3, 1),
+            staff("lawyer.li", "李律师", 2, 1),
+            staff("lawyer.zhang", "张律师", 1, 1),
+        ],
+        by_status: [consultations_a, mediations_a, tips_a].concat(),
+        consultation_satisfaction: SatisfactionView {
+            rated: 2,
+            average_stars: Some(3.5),
+        },
+        // Ended: the actioned one, the one closed without action, the unfounded one.
+        tip_outcomes: tip_outcomes([1, 1, 1, 0, 0, 0]),
+    };
+    assert_eq!(street, expected);
+    assert_eq!(
+        street.by_status.iter().map(|s| s.cases).sum::<u64>(),
+        street.cases,
+        "the statuses add up to the cases"
+    );
+
+    // The district: street 2 adds a consultation, an agreed mediation (a
+    // success) and a referred tip.
+    let admin = app.staff_token("admin").await;
+    let district: SummaryStatsView = app
+        .get_as(&summary_path(demo.district, FROM, TO), &admin)
+        .await;
+    let consultations = consultation_statuses([0, 1, 1, 2, 0, 0, 2, 0, 0]);
+    let mediations = mediation_statuses([0, 0, 0, 0, 1, 0, 1, 0, 2, 0, 0]);
+    let tips = tip_statuses([0, 0, 0, 0, 1, 0, 0, 2, 1, 1, 0, 0]);
+    let expected = SummaryStatsView {
+        org_unit_id: demo.district.as_uuid(),
+        from: at(FROM),
+        to: at(TO),
+        offers: OfferCountsView {
+            created: 6,
+            pending: 1,
+            accepted: 4,
+            declined: 1,
+            expired: 0,
+            cancelled: 0,
+            returned: 0,
+        },
+        // Adding 1000, 2000 and 50 s: 15 30 30 45 50 60 90 120 600 900
+        // 1000 1200 2000, rank ⌈6.5⌉ = 7 and rank ⌈11.7⌉ = 12.
+        time_to_accept: durations(13, Some(90), Some(1200)),
+        time_to_first_response: durations(2, Some(300), Some(600)),
+        sla_breaches: breaches(2, 1, 1),
+        cases: 15,
+        resolved: 5,
+        by_service: ByServiceView {
+            consultation: service_stats(6, 2, consultations.clone()),
+            mediation: service_stats(4, 2, mediations.clone()),
+            tip: service_stats(5, 1, tips.clone()),
+        },
+        by_category: by_category(&[("HY01", 6), ("AQ01", 5), ("LJ02", 4)]),
+        // Ties by name: 张 (U+5F20) before 王 (U+738B).
+        by_staff: vec![
+            staff("officer.liu", "刘警官", 5, 1),
+            staff("mediator.chen", "陈调解员", 4, 2),
+            staff("lawyer.li", "李律师", 2, 1),
+            staff("lawyer.zhang", "张律师", 1, 1),
+            staff("lawyer.wang", "王律师", 1, 0),
+        ],
+        by_status: [consultations, mediations, tips].concat(),
+        consultation_satisfaction: SatisfactionView {
+            rated: 2,
+            average_stars: Some(3.5),
+        },
+        tip_outcomes: tip_outcomes([1, 1, 1, 1, 0, 0]),
+    };
+    assert_eq!(district, expected);
+
+    // Live, street A: k4 waits in the street's queue; k5's offer is open;
+    // in hand: k0 and k3 (lawyers), m2 (mediator), the valid tip (officer).
+    // Staff of the street: four lawyers (zhang full: k0 and k5's offer),
+    // the mediator (m2 open), the coordinator; the officer is homed at the
+    // station, outside the street, yet his tip is counted.
+    let live: LiveStatsView = app.get_as(&live_path(demo.street), &coordinator).await;
+    let queue = |as_of: DateTime<Utc>| QueueView {
+        org_unit_id: demo.street.as_uuid(),
+        org_unit_name: "欧阳路街道".into(),
+        waiting: 1,
+        by_priority: waiting_by_priority(&[(0, 1)]),
+        longest_wait_secs: Some((as_of - t0).num_seconds()),
+        oldest_queued_at: Some(t0),
+    };
+    let expected = LiveStatsView {
+        org_unit_id: demo.street.as_uuid(),
+        as_of: live.as_of,
+        queues: vec![queue(live.as_of)],
+        counts: live_counts(1, 0, [2, 1, 1]),
+        staff: vec![
+            staffing("lawyer", 4, 4, 3, 2),
+            staffing("mediator", 1, 1, 1, 1),
+            staffing("officer", 0, 0, 0, 1),
+            staffing("coordinator", 1, 1, 1, 0),
+            staffing("admin", 0, 0, 0, 0),
+        ],
+    };
+    assert_eq!(live, expected);
+
+    // Live, the district: c1 is in wang's hands too; the agreed mediation
+    // and the referred tip are finished. Everyone is in the district.
+    let live: LiveStatsView = app.get_as(&live_path(demo.district), &admin).await;
+    let expected = LiveStatsView {
+        org_unit_id: demo.district.as_uuid(),
+        as_of: live.as_of,
+        queues: vec![queue(live.as_of)],
+        counts: live_counts(1, 0, [3, 1, 1]),
+        staff: vec![
+            staffing("lawyer", 4, 4, 3, 3),
+            staffing("mediator", 1, 1, 1, 1),
+            staffing("officer", 1, 1, 1, 1),
+            staffing("coordinator", 1, 1, 1, 0),
+            staffing("admin", 1, 1, 1, 0),
+        ],
+    };
+    assert_eq!(live, expected);
+
+    // Street A's coordinator cannot ask for street 2 at all.
+    for path in [summary_path(street_2, FROM, TO), live_path(street_2)] {
+        expect_error(
+            app.get(&path, &coordinator).await,
+            StatusCode::NOT_FOUND,
+            "org_unit_not_found",
+        )
+        .await;
+    }
 }

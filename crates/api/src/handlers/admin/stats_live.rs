@@ -3,6 +3,7 @@ use crate::extract::AdminAuth;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
+use sansuo_domain::catalog::Service;
 use sansuo_store::stats::{LiveStats, QueueStats, RoleStaffing};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -56,8 +57,20 @@ pub struct LiveCountsView {
     pub open_offers: u64,
     /// Past the last step of their ladder: waiting for a coordinator.
     pub unrouted_cases: u64,
-    /// Owned and not yet finished (`assigned`, `answered`).
+    /// In their owner's hands, every service: taken and not finished (a
+    /// consultation `assigned` or `answered`; a mediation `accepted`,
+    /// `scheduled` or `heard`; a tip `acknowledged`, `valid`, `verifying`
+    /// or `actioned`).
     pub owned_cases: u64,
+    /// `owned_cases` by service.
+    pub owned_by_service: OwnedByServiceView,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OwnedByServiceView {
+    pub consultation: u64,
+    pub mediation: u64,
+    pub tip: u64,
 }
 
 /// Active staff of one role in the subtree (home unit, unit membership, or
@@ -72,6 +85,9 @@ pub struct RoleStaffingView {
     pub available: u64,
     /// Available with fewer open cases than their capacity: could take one now.
     pub available_below_capacity: u64,
+    /// Cases of the subtree's communities in the hands of staff of this
+    /// role (as `owned_cases`), wherever those staff are homed.
+    pub owned_cases: u64,
 }
 
 impl QueueView {
@@ -103,6 +119,7 @@ impl From<RoleStaffing> for RoleStaffingView {
             active: s.active,
             available: s.available,
             available_below_capacity: s.available_below_capacity,
+            owned_cases: s.owned_cases,
         }
     }
 }
@@ -121,6 +138,20 @@ impl LiveStatsView {
                 open_offers: stats.open_offers,
                 unrouted_cases: stats.unrouted_cases,
                 owned_cases: stats.owned_cases,
+                owned_by_service: {
+                    let of = |service| {
+                        stats
+                            .owned_by_service
+                            .iter()
+                            .find(|(s, _)| *s == service)
+                            .map_or(0, |(_, n)| *n)
+                    };
+                    OwnedByServiceView {
+                        consultation: of(Service::Consultation),
+                        mediation: of(Service::Mediation),
+                        tip: of(Service::Tip),
+                    }
+                },
             },
             staff: stats.staff.into_iter().map(Into::into).collect(),
         }
@@ -128,7 +159,8 @@ impl LiveStatsView {
 }
 
 /// Real-time routing figures for a unit and everything below it: queues,
-/// open offers, unrouted and owned cases, and who could take a case now.
+/// open offers, unrouted and owned cases (every service, by service and by
+/// the owners' role), and who could take a case now.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(LiveStatsQuery), responses(
     (status = 200, body = LiveStatsView),
     (status = 400, body = ErrorBody, description = "`bad_parameter`"),

@@ -4,7 +4,8 @@ use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use sansuo_domain::ValidationError;
-use sansuo_domain::stats::DurationSummary;
+use sansuo_domain::catalog::Service;
+use sansuo_domain::stats::{CaseCounts, DurationSummary, Satisfaction, ServiceCounts, TipOutcome};
 use sansuo_store::stats::{OfferCounts, SlaBreachCounts, StaffCases, SummaryStats};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -27,8 +28,10 @@ pub struct SummaryStatsQuery {
 
 /// What happened in one subtree during `[from, to)`. Offers and SLA
 /// breaches count when they happened in the period (for cases of the
-/// subtree's communities); durations and the per-category, per-staff and
-/// per-status counts are of the cases created in the period. No resident data.
+/// subtree's communities); durations and the per-service, per-category,
+/// per-staff and per-status counts, ratings and tip outcomes are of the
+/// cases (of every service) created in the period, by where they stand now.
+/// No resident data.
 #[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct SummaryStatsView {
     pub org_unit_id: Uuid,
@@ -40,14 +43,74 @@ pub struct SummaryStatsView {
     /// `answered_at − accepted_at` of cases answered.
     pub time_to_first_response: DurationStatsView,
     pub sla_breaches: SlaBreachCountsView,
-    /// Cases created in the period.
+    /// Cases created in the period, every service: the sum of `by_service`'s totals.
     pub cases: u64,
+    /// Of those, the ones that reached their service's successful outcome:
+    /// a consultation answered (`answered`, `resolved`, `closed`), a
+    /// mediation with an agreement (`agreed`, or `closed` after one), a tip
+    /// closed after action was taken.
+    pub resolved: u64,
+    /// Each service's cases: total, resolved and every status.
+    pub by_service: ByServiceView,
     /// Most cases first.
     pub by_category: Vec<CategoryCountView>,
-    /// By current owner, most cases first.
+    /// By current owner (any service), most cases first.
     pub by_staff: Vec<StaffCountView>,
-    /// Every status, zeros included, by where the cases stand now.
+    /// Every status of every service (consultation, mediation, tip, each in
+    /// its machine's order), zeros included, by where the cases stand now;
+    /// sums to `cases`.
     pub by_status: Vec<StatusCountView>,
+    /// The residents' ratings of the period's consultations.
+    pub consultation_satisfaction: SatisfactionView,
+    /// Where the period's tips that have ended ended.
+    pub tip_outcomes: TipOutcomesView,
+}
+
+/// The cases of each service.
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ByServiceView {
+    pub consultation: ServiceStatsView,
+    pub mediation: ServiceStatsView,
+    pub tip: ServiceStatsView,
+}
+
+/// The cases of one service created in the period.
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ServiceStatsView {
+    pub total: u64,
+    /// Reached the service's successful outcome (see `resolved` above).
+    pub resolved: u64,
+    /// Every status of the service, in its machine's order, zeros included.
+    pub by_status: Vec<StatusCountView>,
+}
+
+/// Consultation ratings (1 to 5 stars).
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SatisfactionView {
+    /// Consultations rated.
+    pub rated: u64,
+    /// The mean of their stars; `null` with no rating.
+    pub average_stars: Option<f64>,
+}
+
+/// The period's tips that have ended, by outcome.
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TipOutcomesView {
+    /// Tips that have ended (closed, unfounded, referred, duplicate or
+    /// converted): the denominator of every rate.
+    pub ended: u64,
+    /// Every outcome, zeros included: `closed_with_action`,
+    /// `closed_without_action`, `unfounded`, `referred`, `duplicate`, `converted`.
+    pub outcomes: Vec<TipOutcomeView>,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TipOutcomeView {
+    #[schema(example = "closed_with_action")]
+    pub outcome: String,
+    pub tips: u64,
+    /// `tips / ended` (0 to 1); `null` while no tip has ended.
+    pub rate: Option<f64>,
 }
 
 /// Offers made in the period, by what became of them.
@@ -98,15 +161,81 @@ pub struct StaffCountView {
     #[schema(example = "张律师")]
     pub display_name: String,
     pub cases: u64,
-    /// Of those, `resolved` or `closed`.
+    /// Of those, the ones that reached their service's successful outcome.
     pub resolved: u64,
 }
 
-#[derive(Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StatusCountView {
+    /// `consultation`, `mediation` or `tip`: the same word (`closed`) is a
+    /// status of more than one service.
+    #[schema(example = "consultation")]
+    pub service: String,
     #[schema(example = "assigned")]
     pub status: String,
     pub cases: u64,
+}
+
+impl From<&ServiceCounts> for ServiceStatsView {
+    fn from(c: &ServiceCounts) -> Self {
+        Self {
+            total: c.total,
+            resolved: c.resolved,
+            by_status: status_views(c),
+        }
+    }
+}
+
+fn status_views(c: &ServiceCounts) -> Vec<StatusCountView> {
+    c.by_status
+        .iter()
+        .map(|(status, cases)| StatusCountView {
+            service: c.service.as_str().to_owned(),
+            status: status.as_str().to_owned(),
+            cases: *cases,
+        })
+        .collect()
+}
+
+impl From<&CaseCounts> for ByServiceView {
+    fn from(c: &CaseCounts) -> Self {
+        let of = |service| {
+            c.of(service)
+                .map(ServiceStatsView::from)
+                .unwrap_or_else(|| (&ServiceCounts::new(service)).into())
+        };
+        Self {
+            consultation: of(Service::Consultation),
+            mediation: of(Service::Mediation),
+            tip: of(Service::Tip),
+        }
+    }
+}
+
+impl From<Satisfaction> for SatisfactionView {
+    fn from(s: Satisfaction) -> Self {
+        Self {
+            rated: s.rated,
+            average_stars: s.average_stars,
+        }
+    }
+}
+
+impl From<&CaseCounts> for TipOutcomesView {
+    fn from(c: &CaseCounts) -> Self {
+        let t = &c.tip_outcomes;
+        Self {
+            ended: t.ended(),
+            outcomes: TipOutcome::ALL
+                .into_iter()
+                .map(|o| TipOutcomeView {
+                    outcome: o.as_str().to_owned(),
+                    tips: t.count(o),
+                    rate: t.rate(o),
+                })
+                .collect(),
+        }
+    }
 }
 
 impl From<OfferCounts> for OfferCountsView {
@@ -164,7 +293,12 @@ impl SummaryStatsView {
             time_to_accept: stats.time_to_accept.into(),
             time_to_first_response: stats.time_to_first_response.into(),
             sla_breaches: stats.sla_breaches.into(),
-            cases: stats.cases,
+            cases: stats.cases.total(),
+            resolved: stats.cases.resolved(),
+            by_service: (&stats.cases).into(),
+            by_status: stats.cases.services.iter().flat_map(status_views).collect(),
+            consultation_satisfaction: stats.consultation_satisfaction.into(),
+            tip_outcomes: (&stats.cases).into(),
             by_category: stats
                 .by_category
                 .into_iter()
@@ -174,21 +308,15 @@ impl SummaryStatsView {
                 })
                 .collect(),
             by_staff: stats.by_staff.into_iter().map(Into::into).collect(),
-            by_status: stats
-                .by_status
-                .into_iter()
-                .map(|(status, cases)| StatusCountView {
-                    status: status.as_str().to_owned(),
-                    cases,
-                })
-                .collect(),
         }
     }
 }
 
-/// Cumulative routing figures for a unit and everything below it over a
-/// period: offers by outcome, time to accept and to first response
-/// (median, p90), SLA breaches, and cases per category, staff member and status.
+/// Cumulative figures for a unit and everything below it over a period:
+/// offers by outcome, time to accept and to first response (median, p90),
+/// SLA breaches, cases of every service (totals, resolved, statuses),
+/// cases per category and staff member, consultation satisfaction and tip
+/// outcome rates.
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(SummaryStatsQuery), responses(
     (status = 200, body = SummaryStatsView),
     (status = 400, body = ErrorBody, description = "`bad_parameter`"),

@@ -2,9 +2,9 @@
 //! parties, sessions with their minutes, outcome, confirmation, visit and
 //! every event — as JSON, or as an HTML page the browser prints.
 
-use super::staff::mediator_case;
+use super::staff::{mediator_case, supervised_mediation};
 use super::{MediationView, PartyDetail, mediation_view};
-use crate::extract::MediatorAuth;
+use crate::extract::{CaseReader, MediatorAuth};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
@@ -39,18 +39,19 @@ pub struct CaseFileView {
     pub session_records: Vec<SessionRecordView>,
 }
 
-/// Export the case file of a mediation you handle (JSON or printable HTML).
+/// Export the case file of a mediation you handle, or (coordinators) of any
+/// mediation in your subtree, parties masked (JSON or printable HTML).
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path), CaseFileQuery), responses(
     (status = 200, body = CaseFileView, description = "JSON, or `text/html` with `format=html`"),
     (status = 400, body = ErrorBody, description = "`bad_parameter`: unknown format"),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator or coordinator"),
+    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours (a coordinator: not in your subtree)"),
 ))]
 #[get("/staff/mediations/{id}/case-file")]
 pub async fn case_file(
     state: web::Data<AppState>,
-    auth: MediatorAuth,
+    auth: CaseReader<MediatorAuth>,
     id: web::Path<Uuid>,
     query: web::Query<CaseFileQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -63,14 +64,23 @@ pub async fn case_file(
             )));
         }
     };
-    let (record, detail) = mediator_case(&state, id.into_inner().into(), &auth).await?;
-    if !matches!(detail, PartyDetail::Opened) {
-        // Holding an offer is not handling the case: no archive copy.
-        return Err(super::mediation_not_found());
-    }
+    let id = id.into_inner().into();
+    let (record, detail) = match auth {
+        CaseReader::Handler(mediator) => {
+            let (record, detail) = mediator_case(&state, id, &mediator).await?;
+            if !matches!(detail, PartyDetail::Opened) {
+                // Holding an offer is not handling the case: no archive copy.
+                return Err(super::mediation_not_found());
+            }
+            (record, detail)
+        }
+        CaseReader::Coordinator(coordinator) => {
+            supervised_mediation(&state, id, &coordinator).await?
+        }
+    };
     let file = CaseFileView {
         exported_at: Utc::now(),
-        mediation: mediation_view(&state, &record, false, PartyDetail::Opened).await?,
+        mediation: mediation_view(&state, &record, false, detail).await?,
         session_records: record
             .sessions
             .iter()

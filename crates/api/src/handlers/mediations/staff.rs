@@ -4,7 +4,7 @@
 use crate::error::ErrorCode;
 
 use super::{MediationView, PartyDetail, mediation_not_found, mediation_view};
-use crate::extract::MediatorAuth;
+use crate::extract::{CaseReader, CoordinatorAuth, MediatorAuth};
 use crate::handlers::context;
 use crate::handlers::staff::accept_offer::{OfferAnswer, answer_offer_of_case};
 use crate::middleware::RequestId;
@@ -84,6 +84,25 @@ pub(crate) async fn room_for(
     Ok(room.id().0)
 }
 
+/// A mediation in the coordinator's subtree (404 `mediation_not_found`
+/// outside it, as for a missing one). The coordinator supervises and does
+/// not handle it, so its parties are shown masked.
+pub(crate) async fn supervised_mediation(
+    state: &AppState,
+    id: CaseId,
+    coordinator: &CoordinatorAuth,
+) -> Result<(MediationRecord, PartyDetail), ApiError> {
+    crate::scoped::resolve(state, coordinator.scope, id, ErrorCode::MediationNotFound).await?;
+    let record = state
+        .store
+        .mediations()
+        .get(id)
+        .await?
+        .ok_or_else(mediation_not_found)?;
+    tracing::info!(case_id = %id, staff_id = %coordinator.id, "mediation read under supervision");
+    Ok((record, PartyDetail::Masked))
+}
+
 pub(crate) async fn staff_mediation_view(
     state: &AppState,
     id: CaseId,
@@ -93,23 +112,29 @@ pub(crate) async fn staff_mediation_view(
     mediation_view(state, &record, false, detail).await
 }
 
-/// A mediation offered to you or handled by you, with the full history.
-/// The parties' names and contacts are shown in full once you own it.
+/// A mediation offered to you or handled by you, or (coordinators) any
+/// mediation in your subtree, with the full history. The parties' names
+/// and contacts are shown in full only to the mediator who owns it.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = MediationView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator"),
-    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not offered to you, not yours"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator or coordinator"),
+    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not offered to you, not yours (a coordinator: not in your subtree)"),
 ))]
 #[get("/staff/mediations/{id}")]
 pub async fn get_staff_mediation(
     state: web::Data<AppState>,
-    auth: MediatorAuth,
+    auth: CaseReader<MediatorAuth>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<MediationView>, ApiError> {
-    Ok(web::Json(
-        staff_mediation_view(&state, id.into_inner().into(), &auth).await?,
-    ))
+    let id = id.into_inner().into();
+    Ok(web::Json(match auth {
+        CaseReader::Handler(mediator) => staff_mediation_view(&state, id, &mediator).await?,
+        CaseReader::Coordinator(coordinator) => {
+            let (record, detail) = supervised_mediation(&state, id, &coordinator).await?;
+            mediation_view(&state, &record, false, detail).await?
+        }
+    }))
 }
 
 /// Accept (受理) the mediation offered to you: it is yours.

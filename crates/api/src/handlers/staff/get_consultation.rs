@@ -1,25 +1,30 @@
-use super::lawyer_view;
-use crate::extract::LawyerAuth;
+use super::{lawyer_view, supervised_consultation_view};
+use crate::extract::{CaseReader, LawyerAuth};
 use crate::views::ConsultationView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
 use uuid::Uuid;
 
-/// A consultation you own, are offered, or may claim: full thread (with
-/// internal notes) and full history.
+/// A consultation you own, are offered, or may claim, or (coordinators) any
+/// consultation in your subtree: full thread (with internal notes) and full
+/// history. A coordinator reads; the lawyer's verbs stay the lawyer's.
 #[utoipa::path(tag = "staff", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = ConsultationView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`consultation_not_found`: also for cases outside your reach"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a lawyer or coordinator"),
+    (status = 404, body = ErrorBody, description = "`consultation_not_found`: also for cases outside your reach (another street's, for a coordinator)"),
 ))]
 #[get("/staff/consultations/{id}")]
 pub async fn get_staff_consultation(
     state: web::Data<AppState>,
-    auth: LawyerAuth,
+    auth: CaseReader<LawyerAuth>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<ConsultationView>, ApiError> {
-    Ok(web::Json(
-        lawyer_view(&state, id.into_inner().into(), &auth).await?,
-    ))
+    let id = id.into_inner().into();
+    Ok(web::Json(match auth {
+        CaseReader::Handler(lawyer) => lawyer_view(&state, id, &lawyer).await?,
+        CaseReader::Coordinator(coordinator) => {
+            supervised_consultation_view(&state, id, &coordinator).await?
+        }
+    }))
 }

@@ -12,7 +12,7 @@ pub mod post_message;
 pub mod resolve;
 pub mod set_presence;
 
-use crate::extract::LawyerAuth;
+use crate::extract::{CoordinatorAuth, LawyerAuth};
 use crate::views::{self, ConsultationView};
 use crate::{ApiError, AppState};
 use sansuo_domain::{CaseId, ConsultationStatus};
@@ -78,11 +78,44 @@ pub(crate) async fn lawyer_view(
     lawyer: &LawyerAuth,
 ) -> Result<ConsultationView, ApiError> {
     let record = lawyer_case(state, id, lawyer).await?;
+    staff_consultation_view(state, &record).await
+}
+
+/// A consultation in the coordinator's subtree, as staff see it (a
+/// consultation view names no resident, so there is nothing to mask):
+/// 404 `consultation_not_found` outside the subtree, as for a missing one.
+pub(crate) async fn supervised_consultation_view(
+    state: &AppState,
+    id: CaseId,
+    coordinator: &CoordinatorAuth,
+) -> Result<ConsultationView, ApiError> {
+    crate::scoped::resolve(
+        state,
+        coordinator.scope,
+        id,
+        ErrorCode::ConsultationNotFound,
+    )
+    .await?;
+    let record = state
+        .store
+        .consultations()
+        .get(id)
+        .await?
+        .ok_or_else(ApiError::consultation_not_found)?;
+    tracing::info!(case_id = %id, staff_id = %coordinator.id, "consultation read under supervision");
+    staff_consultation_view(state, &record).await
+}
+
+async fn staff_consultation_view(
+    state: &AppState,
+    record: &ConsultationRecord,
+) -> Result<ConsultationView, ApiError> {
+    let id = record.case.id.into();
     let (messages, events) = tokio::try_join!(
         state.store.cases().thread(id, true),
         state.store.cases().history(id, false)
     )?;
-    Ok(views::consultation(&record, messages, events))
+    Ok(views::consultation(record, messages, events))
 }
 
 /// A case as the staff member who now owns it sees it, whatever its

@@ -3,7 +3,7 @@
 
 use super::{TipView, Viewer, tip_not_found, tip_view};
 use crate::error::ErrorCode;
-use crate::extract::OfficerAuth;
+use crate::extract::{CaseReader, OfficerAuth};
 use crate::handlers::context;
 use crate::handlers::mediations::bounded_text;
 use crate::handlers::staff::accept_offer::{OfferAnswer, answer_offer_of_case};
@@ -190,22 +190,30 @@ pub async fn triage_board(
     Ok(web::Json(TipBoard { items, next_cursor }))
 }
 
-/// One tip, with its full history, internal notes and the screening flag.
+/// One tip, with its full history, internal notes and the screening flag:
+/// an officer's own or offered tip, or (coordinators) any tip in your subtree.
 #[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = TipView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody),
-    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours, and no offer of it to you"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not an officer or coordinator"),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours, and no offer of it to you (a coordinator: not in your subtree)"),
 ))]
 #[get("/staff/tips/{id}")]
 pub async fn get_staff_tip(
     state: web::Data<AppState>,
-    auth: OfficerAuth,
+    auth: CaseReader<OfficerAuth>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<TipView>, ApiError> {
-    let record = visible_tip(&state, auth.id, id.into_inner().into())
-        .await?
-        .ok_or_else(tip_not_found)?;
+    let id: CaseId = id.into_inner().into();
+    let record = match auth {
+        CaseReader::Handler(officer) => visible_tip(&state, officer.id, id).await?,
+        CaseReader::Coordinator(coordinator) => {
+            crate::scoped::resolve(&state, coordinator.scope, id, ErrorCode::TipNotFound).await?;
+            tracing::info!(case_id = %id, staff_id = %coordinator.id, "tip read under supervision");
+            state.store.tips().get(id).await?
+        }
+    }
+    .ok_or_else(tip_not_found)?;
     Ok(web::Json(tip_view(&state, record, Viewer::Staff).await?))
 }
 
