@@ -58,6 +58,8 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" REDIS_URL=redis://1
 export SANSUO_REDIS_PREFIX="$prefix" SANSUO_BIND="127.0.0.1:$port"
 export SANSUO_JWT_SECRET=$(openssl rand -hex 32) SANSUO_TIP_KEY=$(openssl rand -hex 32)
 export SANSUO_DATA_KEYS=k1:$(openssl rand -base64 32)
+# Not in the README's block: lets this script show /metrics after the walk.
+export SANSUO_METRICS_TOKEN=$(openssl rand -hex 32)
 export SANSUO_WECHAT_APP_ID=wx-test-app SANSUO_WECHAT_APP_SECRET=test-app-secret SANSUO_WECHAT_BASE_URL="$wechat_base"
 export WX_LOGIN_CODE=walk-code
 
@@ -83,3 +85,9 @@ if ! (cd "$work" && timeout 300 bash "$work/walk.sh" >"$work/walk.out" 2>&1); th
 fi
 cat "$work/walk.out"
 log "passed: from an empty database to a rated answer"
+# What an operator's scraper sees after it: the walk's requests, offers,
+# queue, outbox and pool (a selection; the full text has every series).
+log "/metrics after the walk (a selection):"
+curl -sf -H "Authorization: Bearer $SANSUO_METRICS_TOKEN" "http://127.0.0.1:$port/metrics" |
+  grep -E '^sansuo_(offers_total|sla_breaches_total|notifications_total|queue_|outbox_|unrouted_cases|db_pool|calendar_days_left|http_request_duration_seconds_count\{method="(POST|GET)",route="/api/v1/(consultations|auth/staff)")' |
+  head -n 40 || log "(metrics not readable)"
