@@ -437,6 +437,7 @@ pub mod write {
         RateService,
         BookMediation,
         AnswerMediation,
+        MediationMessage,
         TipFollowUp,
         TipPhotos,
         MeToo,

@@ -17,6 +17,7 @@ mod hygiene;
 mod input;
 mod matrix;
 mod mediation;
+mod mediation_lists;
 mod moderation;
 mod notifications;
 mod open311;

@@ -488,6 +488,7 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         Some("欧阳路 100 号 2 楼")
     );
 
+    app.begin_session(session).await;
     let held: MediationView = expect_json(
         app.post(
             &format!("{base}/sessions/{session}/held"),
@@ -1482,6 +1483,7 @@ async fn agreed_case(app: &TestApp, resident: &str, chen: &str, facts: &str) -> 
     )
     .await;
     let base = format!("/api/v1/staff/mediations/{id}");
+    app.begin_session(session).await;
     expect_status(
         app.post(
             &format!("{base}/sessions/{session}/held"),

@@ -174,6 +174,7 @@ async fn a_non_owner_learns_nothing_of_a_mediations_state() {
     )
     .await;
     let session = booked.sessions[0].id;
+    app.begin_session(session).await;
     expect_status(
         app.post(
             &format!("{base}/sessions/{session}/held"),
