@@ -890,12 +890,22 @@ mod tests {
         );
         assert_eq!(check_holdable(now, now), Ok(()));
         assert_eq!(check_holdable(now - Duration::hours(1), now), Ok(()));
-        assert_eq!(check_holdable(later, now), Err(SessionTimeError::NotStarted));
+        assert_eq!(
+            check_holdable(later, now),
+            Err(SessionTimeError::NotStarted)
+        );
     }
 
     #[test]
     fn the_thread_closes_with_the_case() {
-        for status in [S::Submitted, S::Accepted, S::Scheduled, S::Heard, S::Agreed, S::Terminated] {
+        for status in [
+            S::Submitted,
+            S::Accepted,
+            S::Scheduled,
+            S::Heard,
+            S::Agreed,
+            S::Terminated,
+        ] {
             assert!(may_message(status), "{status}");
         }
         for status in [S::Refused, S::Withdrawn, S::Closed] {

@@ -78,13 +78,15 @@ impl OpeningHours {
         let mut found = Vec::new();
         let mut i = 0;
         while i < chars.len() {
-            let starts_number = chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_digit());
+            let starts_number =
+                chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_digit());
             if starts_number && let Some((start, after)) = time_at(i) {
                 let mut k = after;
                 while k < chars.len() && chars[k] == ' ' {
                     k += 1;
                 }
-                if k < chars.len() && matches!(chars[k], '-' | '–' | '—' | '~' | '～' | '至') {
+                if k < chars.len() && matches!(chars[k], '-' | '–' | '—' | '~' | '～' | '至')
+                {
                     k += 1;
                     while k < chars.len() && chars[k] == ' ' {
                         k += 1;
@@ -200,9 +202,7 @@ impl OpeningHours {
                 continue;
             };
             named = true;
-            let joined = tokens
-                .get(i + 1)
-                .is_some_and(|t| t == "-" || t == "to");
+            let joined = tokens.get(i + 1).is_some_and(|t| t == "-" || t == "to");
             match tokens.get(i + 2).and_then(|t| day(t)).filter(|_| joined) {
                 Some(last) => {
                     let mut d = first;
@@ -254,7 +254,9 @@ pub fn open_intervals(
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FreeSlotError {
-    #[error("minutes must be a multiple of {SLOT_MINUTES} from {SLOT_MINUTES} to {MAX_SESSION_MINUTES}")]
+    #[error(
+        "minutes must be a multiple of {SLOT_MINUTES} from {SLOT_MINUTES} to {MAX_SESSION_MINUTES}"
+    )]
     BadLength,
 }
 
@@ -364,7 +366,10 @@ mod tests {
     #[test]
     fn opening_hours_read_weekdays_and_intervals() {
         let h = OpeningHours::parse("周一至周五 09:00-12:00, 13:30-17:30").unwrap();
-        assert_eq!(h.intervals(), &[iv((9, 0), (12, 0)), iv((13, 30), (17, 30))]);
+        assert_eq!(
+            h.intervals(),
+            &[iv((9, 0), (12, 0)), iv((13, 30), (17, 30))]
+        );
         assert!(h.opens_on(chrono::Weekday::Mon) && h.opens_on(chrono::Weekday::Fri));
         assert!(!h.opens_on(chrono::Weekday::Sat) && !h.opens_on(chrono::Weekday::Sun));
 
@@ -430,12 +435,21 @@ mod tests {
         let slots = free_slots(date, &open, &busy, 60, now).unwrap();
         let starts: Vec<String> = slots
             .iter()
-            .map(|s| s.starts_at.with_timezone(&shanghai()).format("%H:%M").to_string())
+            .map(|s| {
+                s.starts_at
+                    .with_timezone(&shanghai())
+                    .format("%H:%M")
+                    .to_string()
+            })
             .collect();
         // 09:00, 09:30 fit before the booking; 11:00 fits before noon;
         // 13:30 and 14:00 fit before 15:00. 09:30-10:30 overlaps: not free.
         assert_eq!(starts, vec!["09:00", "11:00", "13:30", "14:00"]);
-        assert!(slots.iter().all(|s| s.ends_at - s.starts_at == Duration::hours(1)));
+        assert!(
+            slots
+                .iter()
+                .all(|s| s.ends_at - s.starts_at == Duration::hours(1))
+        );
         assert_eq!(slots[0].starts_at, utc("2026-12-08T01:00:00Z"));
 
         // Later the same day: slots that started already are gone.

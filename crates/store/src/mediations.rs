@@ -1314,9 +1314,7 @@ impl Mediations<'_> {
                     Query::select()
                         .column(mediation_session::Column::CaseId)
                         .from(mediation_session::Entity)
-                        .and_where(
-                            mediation_session::Column::Status.eq(session_status::SCHEDULED),
-                        )
+                        .and_where(mediation_session::Column::Status.eq(session_status::SCHEDULED))
                         .and_where(mediation_session::Column::StartsAt.gte(from))
                         .and_where(mediation_session::Column::StartsAt.lt(to))
                         .to_owned(),
@@ -1341,8 +1339,7 @@ impl Mediations<'_> {
                 .map(|s| Ok((s.id, StaffRecord::try_from(s)?)))
                 .collect::<Result<_, sea_orm::DbErr>>()?
         };
-        let mut scheduled: std::collections::HashMap<Uuid, Vec<SessionRecord>> =
-            Default::default();
+        let mut scheduled: std::collections::HashMap<Uuid, Vec<SessionRecord>> = Default::default();
         if !ids.is_empty() {
             for s in mediation_session::Entity::find()
                 .filter(mediation_session::Column::CaseId.is_in(ids))

@@ -125,14 +125,20 @@ async fn lists_show_each_caller_only_their_own_mediations_page_by_page() {
     let neighbour = app.resident_token("neighbour").await;
     let chen = app.staff_token("mediator.chen").await;
     let coordinator = app.staff_token("coordinator.sun").await;
-    let mediator_b = app.staff_token(StreetB::MEDIATOR).await;
-    let coordinator_b = app.staff_token(StreetB::COORDINATOR).await;
+    let mediator_b = StreetB::token(&app, StreetB::MEDIATOR).await;
+    let coordinator_b = StreetB::token(&app, StreetB::COORDINATOR).await;
 
     let first = apply(&app, &resident, community, "楼上漏水，天花板发霉，第一件").await;
     let second = apply(&app, &resident, community, "楼上漏水，墙面起皮，第二件").await;
     let third = apply(&app, &resident, community, "楼道堆物挡住消防通道，第三件").await;
     let theirs = apply(&app, &neighbour, community, "邻居家狗夜里一直叫，别人的").await;
-    let in_b = apply(&app, &neighbour, b.community, "新港居委的停车纠纷，别的街道").await;
+    let in_b = apply(
+        &app,
+        &neighbour,
+        b.community,
+        "新港居委的停车纠纷，别的街道",
+    )
+    .await;
     accept(&app, &chen, &first.id).await;
     accept(&app, &chen, &second.id).await;
     expect_status(
@@ -281,7 +287,7 @@ async fn internal_notes_never_reach_the_applicant_and_their_messages_reach_the_m
     let resident = app.resident_token("talker").await;
     let neighbour = app.resident_token("nosy").await;
     let chen = app.staff_token("mediator.chen").await;
-    let mediator_b = app.staff_token(StreetB::MEDIATOR).await;
+    let mediator_b = StreetB::token(&app, StreetB::MEDIATOR).await;
     let lawyer = app.staff_token("lawyer.zhang").await;
     let case = apply(
         &app,
@@ -315,7 +321,10 @@ async fn internal_notes_never_reach_the_applicant_and_their_messages_reach_the_m
         let view: MediationView = app
             .get_as(&format!("/api/v1/staff/mediations/{id}"), &chen)
             .await;
-        view.messages.iter().any(|m| m.body == ASKED).then_some(view)
+        view.messages
+            .iter()
+            .any(|m| m.body == ASKED)
+            .then_some(view)
     })
     .await;
     assert_eq!(seen.messages[0].author, "resident");
@@ -408,13 +417,18 @@ async fn internal_notes_never_reach_the_applicant_and_their_messages_reach_the_m
 
     // Withdrawn: the thread takes no more.
     expect_status(
-        app.post(&format!("/api/v1/mediations/{id}/withdraw"), &resident, json!({}))
-            .await,
+        app.post(
+            &format!("/api/v1/mediations/{id}/withdraw"),
+            &resident,
+            json!({}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
     expect_error(
-        app.post(&mine, &resident, json!({"body": "算了不调了"})).await,
+        app.post(&mine, &resident, json!({"body": "算了不调了"}))
+            .await,
         StatusCode::CONFLICT,
         "state_conflict",
     )
@@ -427,15 +441,12 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
     let b = StreetB::build(&app).await;
     let resident = app.resident_token("booker").await;
     let chen = app.staff_token("mediator.chen").await;
-    let mediator_b = app.staff_token(StreetB::MEDIATOR).await;
+    let mediator_b = StreetB::token(&app, StreetB::MEDIATOR).await;
 
     // The rooms chen may book: the community's and its police station's,
     // not street B's.
-    let rooms: RoomList = expect_json(
-        app.get("/api/v1/staff/rooms", &chen).await,
-        StatusCode::OK,
-    )
-    .await;
+    let rooms: RoomList =
+        expect_json(app.get("/api/v1/staff/rooms", &chen).await, StatusCode::OK).await;
     let names: BTreeSet<&str> = rooms.items.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         names,
@@ -473,7 +484,8 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
     };
     // 周一至周五 09:00-12:00, 13:30-17:30: hour-long sessions start 09:00 to
     // 11:00 and 13:30 to 16:30, on the half hour.
-    let free: FreeSlotsView = expect_json(app.get(&slots(day, 60), &chen).await, StatusCode::OK).await;
+    let free: FreeSlotsView =
+        expect_json(app.get(&slots(day, 60), &chen).await, StatusCode::OK).await;
     assert_eq!(free.items.len(), 5 + 7, "{free:?}");
     assert_eq!(free.items[0].starts_at, local(day, 9, 0));
     assert_eq!(free.items[4].starts_at, local(day, 11, 0));
@@ -484,7 +496,13 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
     assert_eq!(free.open[1].ends_at, local(day, 17, 30));
 
     // A booked hour is gone, with every hour that would touch it.
-    let case = apply(&app, &resident, app.demo.community_a.as_uuid(), "楼上漏水，要求修好，约个时间").await;
+    let case = apply(
+        &app,
+        &resident,
+        app.demo.community_a.as_uuid(),
+        "楼上漏水，要求修好，约个时间",
+    )
+    .await;
     accept(&app, &chen, &case.id).await;
     expect_status(
         app.post(
@@ -516,7 +534,12 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
             &chen,
         )
         .await;
-    assert!(elsewhere.items.iter().all(|s| s.starts_at != local(day, 10, 0)));
+    assert!(
+        elsewhere
+            .items
+            .iter()
+            .all(|s| s.starts_at != local(day, 10, 0))
+    );
 
     // Closed days: the weekend, and a holiday entered in the calendar.
     let mut saturday = day;
@@ -524,7 +547,10 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
         saturday = saturday.succ_opt().unwrap();
     }
     let closed: FreeSlotsView = app.get_as(&slots(saturday, 60), &chen).await;
-    assert!(closed.items.is_empty() && closed.open.is_empty(), "{closed:?}");
+    assert!(
+        closed.items.is_empty() && closed.open.is_empty(),
+        "{closed:?}"
+    );
     let admin = app.staff_token("admin").await;
     let holiday = saturday + Duration::days(2);
     expect_status(
@@ -540,7 +566,9 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
     let closed: FreeSlotsView = app.get_as(&slots(holiday, 60), &chen).await;
     assert!(closed.items.is_empty(), "{closed:?}");
     // A day gone by has no free time.
-    let past = (Utc::now() - Duration::days(7)).with_timezone(&shanghai()).date_naive();
+    let past = (Utc::now() - Duration::days(7))
+        .with_timezone(&shanghai())
+        .date_naive();
     let gone: FreeSlotsView = app.get_as(&slots(past, 30), &chen).await;
     assert!(gone.items.is_empty());
 
@@ -548,9 +576,17 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
     for path in [
         format!("/api/v1/staff/rooms/{}/free-slots?date={day}", b.room),
         format!("/api/v1/staff/rooms/{}/free-slots?date=garbage", b.room),
-        format!("/api/v1/staff/rooms/{}/free-slots?date={day}", Uuid::now_v7()),
+        format!(
+            "/api/v1/staff/rooms/{}/free-slots?date={day}",
+            Uuid::now_v7()
+        ),
     ] {
-        expect_error(app.get(&path, &chen).await, StatusCode::NOT_FOUND, "room_not_found").await;
+        expect_error(
+            app.get(&path, &chen).await,
+            StatusCode::NOT_FOUND,
+            "room_not_found",
+        )
+        .await;
     }
     expect_error(
         app.get(&slots(day, 60), &mediator_b).await,
@@ -564,7 +600,12 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
         format!("/api/v1/staff/rooms/{room}/free-slots"),
         format!("/api/v1/staff/rooms/{room}/free-slots?date=2026-13-01"),
     ] {
-        expect_error(app.get(&bad, &chen).await, StatusCode::BAD_REQUEST, "bad_parameter").await;
+        expect_error(
+            app.get(&bad, &chen).await,
+            StatusCode::BAD_REQUEST,
+            "bad_parameter",
+        )
+        .await;
     }
 }
 
@@ -573,7 +614,13 @@ async fn sessions_are_booked_only_ahead_and_held_only_once_begun() {
     let app = TestApp::spawn().await;
     let resident = app.resident_token("punctual").await;
     let chen = app.staff_token("mediator.chen").await;
-    let case = apply(&app, &resident, app.demo.community_a.as_uuid(), "楼上漏水，约个调解时间").await;
+    let case = apply(
+        &app,
+        &resident,
+        app.demo.community_a.as_uuid(),
+        "楼上漏水，约个调解时间",
+    )
+    .await;
     let id = case.id;
     accept(&app, &chen, &id).await;
     let rooms: RoomList = app.get_as("/api/v1/staff/rooms", &chen).await;
@@ -611,8 +658,12 @@ async fn sessions_are_booked_only_ahead_and_held_only_once_begun() {
     let session = booked.sessions[0].id;
     let held = json!({"attendees": "双方当事人", "minutes": "双方同意加装冷凝水管"});
     expect_error(
-        app.post(&format!("{base}/sessions/{session}/held"), &chen, held.clone())
-            .await,
+        app.post(
+            &format!("{base}/sessions/{session}/held"),
+            &chen,
+            held.clone(),
+        )
+        .await,
         StatusCode::CONFLICT,
         "session_not_started",
     )
@@ -650,8 +701,12 @@ async fn sessions_are_booked_only_ahead_and_held_only_once_begun() {
         .unwrap()
         .id;
     expect_error(
-        app.post(&format!("{base}/sessions/{new_session}/held"), &chen, held.clone())
-            .await,
+        app.post(
+            &format!("{base}/sessions/{new_session}/held"),
+            &chen,
+            held.clone(),
+        )
+        .await,
         StatusCode::CONFLICT,
         "session_not_started",
     )

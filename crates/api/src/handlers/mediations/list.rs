@@ -62,10 +62,7 @@ pub(crate) fn summary(r: &MediationSummaryRecord) -> MediationLine {
     }
 }
 
-pub(crate) fn page(
-    rows: Vec<MediationSummaryRecord>,
-    limit: u64,
-) -> web::Json<MediationPage> {
+pub(crate) fn page(rows: Vec<MediationSummaryRecord>, limit: u64) -> web::Json<MediationPage> {
     let (rows, next_cursor) = split_page(rows, limit, |r| r.case.id);
     web::Json(MediationPage {
         items: rows.iter().map(summary).collect(),
@@ -76,7 +73,10 @@ pub(crate) fn page(
 /// A `status` filter: one of the mediation statuses, or 400.
 pub(crate) fn status_filter(status: Option<&str>) -> Result<Option<MediationStatus>, ApiError> {
     status
-        .map(|s| s.parse::<MediationStatus>().map_err(ApiError::bad_parameter))
+        .map(|s| {
+            s.parse::<MediationStatus>()
+                .map_err(ApiError::bad_parameter)
+        })
         .transpose()
 }
 

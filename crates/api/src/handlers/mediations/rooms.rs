@@ -107,7 +107,10 @@ pub async fn room_free_slots(
         .await?
         .ok_or_else(|| ApiError::from(ErrorCode::RoomNotFound))?;
     let calendar = state.store.catalog().business_calendar().await?;
-    let hours = record.opening_hours.as_deref().and_then(OpeningHours::parse);
+    let hours = record
+        .opening_hours
+        .as_deref()
+        .and_then(OpeningHours::parse);
     let open = open_intervals(hours.as_ref(), &calendar, query.date);
     let (from, to) = local_day_bounds(query.date);
     let busy: BTreeSet<DateTime<Utc>> = state
