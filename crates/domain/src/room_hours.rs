@@ -282,7 +282,7 @@ pub fn free_slots(
     minutes: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<FreeSlot>, FreeSlotError> {
-    if minutes < SLOT_MINUTES || minutes > MAX_SESSION_MINUTES || minutes % SLOT_MINUTES != 0 {
+    if !(SLOT_MINUTES..=MAX_SESSION_MINUTES).contains(&minutes) || minutes % SLOT_MINUTES != 0 {
         return Err(FreeSlotError::BadLength);
     }
     let length = Duration::minutes(minutes);

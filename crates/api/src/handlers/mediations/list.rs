@@ -80,12 +80,14 @@ pub(crate) fn status_filter(status: Option<&str>) -> Result<Option<MediationStat
         .transpose()
 }
 
-/// `session_from` / `session_to` (local dates, both included) as the UTC
-/// instants `[from, to)` a booked session must start in.
+/// The UTC instants `[from, to)` a booked session must start in.
+type Window = (DateTime<Utc>, DateTime<Utc>);
+
+/// `session_from` / `session_to` (local dates, both included) as a window.
 pub(crate) fn session_window(
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, ApiError> {
+) -> Result<Option<Window>, ApiError> {
     use sansuo_domain::room_hours::local_day_bounds;
     if from.is_none() && to.is_none() {
         return Ok(None);
