@@ -69,16 +69,29 @@ fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).unwrap()
 }
 
-/// A local weekday at least two days ahead (the demo rooms open Monday to
-/// Friday; December has no public holiday).
-fn weekday_ahead() -> NaiveDate {
+/// A local working weekday at least two days ahead (the demo rooms open
+/// Monday to Friday, and a public holiday closes them).
+async fn weekday_ahead(app: &TestApp) -> NaiveDate {
+    let calendar = app.app.store.catalog().business_calendar().await.unwrap();
     let mut day = (Utc::now() + Duration::days(2))
         .with_timezone(&shanghai())
         .date_naive();
-    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+    while matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+        || calendar.intervals_on(day).is_empty()
+    {
         day = day.succ_opt().unwrap();
     }
     day
+}
+
+/// A Saturday after `day` that is not a make-up working day (调休).
+async fn plain_saturday_after(app: &TestApp, day: NaiveDate) -> NaiveDate {
+    let calendar = app.app.store.catalog().business_calendar().await.unwrap();
+    let mut saturday = day.succ_opt().unwrap();
+    while saturday.weekday() != Weekday::Sat || calendar.overrides().contains_key(&saturday) {
+        saturday = saturday.succ_opt().unwrap();
+    }
+    saturday
 }
 
 fn local(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
@@ -201,7 +214,7 @@ async fn lists_show_each_caller_only_their_own_mediations_page_by_page() {
     );
 
     // Upcoming sessions: a session booked on one day, looked up by days.
-    let day = weekday_ahead();
+    let day = weekday_ahead(&app).await;
     let rooms: RoomList = app.get_as("/api/v1/staff/rooms", &chen).await;
     let room = rooms
         .items
@@ -478,7 +491,7 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
         .find(|r| r.name == "蒋家桥居委人民调解室")
         .unwrap()
         .id;
-    let day = weekday_ahead();
+    let day = weekday_ahead(&app).await;
     let slots = |day: NaiveDate, minutes: u32| {
         format!("/api/v1/staff/rooms/{room}/free-slots?date={day}&minutes={minutes}")
     };
@@ -542,10 +555,7 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
     );
 
     // Closed days: the weekend, and a holiday entered in the calendar.
-    let mut saturday = day;
-    while saturday.weekday() != Weekday::Sat {
-        saturday = saturday.succ_opt().unwrap();
-    }
+    let saturday = plain_saturday_after(&app, day).await;
     let closed: FreeSlotsView = app.get_as(&slots(saturday, 60), &chen).await;
     assert!(
         closed.items.is_empty() && closed.open.is_empty(),
@@ -644,7 +654,7 @@ async fn sessions_are_booked_only_ahead_and_held_only_once_begun() {
         )
         .await;
     }
-    let day = weekday_ahead();
+    let day = weekday_ahead(&app).await;
     let booked: MediationView = expect_json(
         app.post(
             &format!("{base}/sessions"),
@@ -723,4 +733,67 @@ async fn sessions_are_booked_only_ahead_and_held_only_once_begun() {
     )
     .await;
     assert_eq!(heard.status, "heard");
+}
+
+/// The same lookups on the embedded stack (SQLite): the session window of
+/// a list, and booked half hours in the free slots.
+#[tokio::test]
+async fn lists_and_free_slots_work_on_the_embedded_stack_too() {
+    let app = TestApp::spawn_embedded().await;
+    let resident = app.resident_token("embedded").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let case = apply(
+        &app,
+        &resident,
+        app.demo.community_a.as_uuid(),
+        "楼上漏水，内嵌数据库上约时间",
+    )
+    .await;
+    accept(&app, &chen, &case.id).await;
+    let rooms: RoomList = app.get_as("/api/v1/staff/rooms", &chen).await;
+    let room = rooms
+        .items
+        .iter()
+        .find(|r| r.name == "蒋家桥居委人民调解室")
+        .unwrap()
+        .id;
+    let day = weekday_ahead(&app).await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/mediations/{}/sessions", case.id),
+            &chen,
+            json!({"room_id": room, "starts_at": local(day, 10, 0), "ends_at": local(day, 11, 0)}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let free: FreeSlotsView = app
+        .get_as(
+            &format!("/api/v1/staff/rooms/{room}/free-slots?date={day}&minutes=60"),
+            &chen,
+        )
+        .await;
+    assert_eq!(free.items.len(), 12 - 3, "{free:?}");
+    let on_day = walk(
+        &app,
+        &format!("/api/v1/staff/mediations?session_from={day}&session_to={day}"),
+        &chen,
+        5,
+    )
+    .await;
+    assert_eq!(on_day, vec![case.id]);
+    let next_day = day.succ_opt().unwrap();
+    assert!(
+        walk(
+            &app,
+            &format!("/api/v1/staff/mediations?session_from={next_day}"),
+            &chen,
+            5
+        )
+        .await
+        .is_empty()
+    );
+    let mine = walk(&app, "/api/v1/mediations?status=scheduled", &resident, 1).await;
+    assert_eq!(mine, vec![case.id]);
 }
