@@ -260,6 +260,13 @@ async fn lists_show_each_caller_only_their_own_mediations_page_by_page() {
     assert_eq!(next.starts_at, local(day, 10, 0));
     assert_eq!(next.room_id, room);
     expect_error(
+        app.get("/api/v1/staff/mediations?session_to=9999-12-31", &chen)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bad_parameter",
+    )
+    .await;
+    expect_error(
         app.get(
             &format!("/api/v1/staff/mediations?session_from={next_day}&session_to={day}"),
             &chen,
@@ -609,6 +616,9 @@ async fn mediators_find_their_rooms_and_the_free_times_in_them() {
         format!("/api/v1/staff/rooms/{room}/free-slots?date={day}&minutes=600"),
         format!("/api/v1/staff/rooms/{room}/free-slots"),
         format!("/api/v1/staff/rooms/{room}/free-slots?date=2026-13-01"),
+        format!("/api/v1/staff/rooms/{room}/free-slots?date=%2B262143-12-31"),
+        format!("/api/v1/staff/rooms/{room}/free-slots?date=1900-01-01"),
+        format!("/api/v1/staff/rooms/{room}/free-slots?date=9999-12-31"),
     ] {
         expect_error(
             app.get(&bad, &chen).await,

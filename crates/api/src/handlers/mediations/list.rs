@@ -4,7 +4,7 @@ use crate::extract::ResidentAuth;
 use crate::pagination::{PageQuery, split_page};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sansuo_domain::mediation::MediationStatus;
 use sansuo_store::mediations::{MediationFilter, MediationSummaryRecord};
 use serde::{Deserialize, Serialize};
@@ -80,6 +80,17 @@ pub(crate) fn status_filter(status: Option<&str>) -> Result<Option<MediationStat
         .transpose()
 }
 
+/// A date the service can have sessions on (years 2000 to 2999), or 400:
+/// far dates would overflow the instants computed from them.
+pub(crate) fn plausible_day(day: NaiveDate) -> Result<NaiveDate, ApiError> {
+    if !(2000..=2999).contains(&day.year()) {
+        return Err(ApiError::bad_parameter(
+            "dates must lie in the years 2000 to 2999",
+        ));
+    }
+    Ok(day)
+}
+
 /// The UTC instants `[from, to)` a booked session must start in.
 type Window = (DateTime<Utc>, DateTime<Utc>);
 
@@ -91,6 +102,9 @@ pub(crate) fn session_window(
     use sansuo_domain::room_hours::local_day_bounds;
     if from.is_none() && to.is_none() {
         return Ok(None);
+    }
+    for day in [from, to].into_iter().flatten() {
+        plausible_day(day)?;
     }
     let from = from.unwrap_or(NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"));
     let to = to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 30).expect("a date"));

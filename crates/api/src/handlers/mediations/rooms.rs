@@ -82,7 +82,7 @@ pub struct FreeSlotsView {
 /// The free session times of a room you may book, on one day.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path), FreeSlotsQuery), responses(
     (status = 200, body = FreeSlotsView),
-    (status = 400, body = ErrorBody, description = "`bad_parameter`: no or bad `date`, bad `minutes`"),
+    (status = 400, body = ErrorBody, description = "`bad_parameter`: no or bad `date` (years 2000 to 2999), bad `minutes`"),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator"),
     (status = 404, body = ErrorBody, description = "`room_not_found`: no such room you may book"),
@@ -99,6 +99,7 @@ pub async fn room_free_slots(
     let query = web::Query::<FreeSlotsQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::bad_parameter(e.to_string()))?
         .into_inner();
+    super::list::plausible_day(query.date)?;
     let minutes = query.minutes.unwrap_or(60);
     let record = state
         .store
