@@ -552,6 +552,26 @@ impl TestApp {
     pub async fn lose_redis_data(&self) {
         delete_redis_prefix(&self.redis_prefix).await;
     }
+
+    /// Let the clock reach a booked session: it is moved to have begun an
+    /// hour ago (a session is recorded as held only once it has begun, and
+    /// booked only ahead, so a test cannot book one that has begun). Its
+    /// booked half hours stay where they were.
+    pub async fn begin_session(&self, session: Uuid) {
+        use sansuo_store::entity::mediation_session;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let now = chrono::Utc::now();
+        let starts_at = now - chrono::Duration::hours(1);
+        let ends_at = now + chrono::Duration::minutes(1);
+        let moved = mediation_session::Entity::update_many()
+            .col_expr(mediation_session::Column::StartsAt, Expr::value(starts_at))
+            .col_expr(mediation_session::Column::EndsAt, Expr::value(ends_at))
+            .filter(mediation_session::Column::Id.eq(session))
+            .exec(self.app.store.db())
+            .await
+            .expect("move the session");
+        assert_eq!(moved.rows_affected, 1, "no session {session}");
+    }
 }
 
 /// Poll `probe` until it yields a value; fail after ten seconds.

@@ -137,6 +137,7 @@ error_codes! {
     AlreadyAnswered = ("already_answered", CONFLICT, "you have answered the follow-up visit already"),
     TooManyPhotos = ("too_many_photos", CONFLICT, "the tip has as many photos as it may have"),
     UnitInUse = ("unit_in_use", CONFLICT, "the unit still holds open work (units, staff, communities, cases or booked sessions); move or finish it first"),
+    SessionNotStarted = ("session_not_started", CONFLICT, "the session has not started yet; record it as held once it has begun"),
     RoomInUse = ("room_in_use", CONFLICT, "the room has sessions booked ahead; move or cancel them first"),
     // 413
     BodyTooLarge = ("body_too_large", PAYLOAD_TOO_LARGE, "the body is too large"),
@@ -156,6 +157,7 @@ error_codes! {
     AnonymousNotAllowed = ("anonymous_not_allowed", UNPROCESSABLE_ENTITY, "this category does not take anonymous tips; report it by name"),
     AnonymousTipNotConvertible = ("anonymous_tip_not_convertible", UNPROCESSABLE_ENTITY, "an anonymous tip has no applicant for a mediation"),
     ConfirmationDeadlinePassed = ("confirmation_deadline_passed", UNPROCESSABLE_ENTITY, "the deadline for judicial confirmation has passed"),
+    SessionInPast = ("session_in_past", UNPROCESSABLE_ENTITY, "a session can only be booked for a time that has not begun"),
     PhoneCodeInvalid = ("phone_code_invalid", UNPROCESSABLE_ENTITY, "the phone code is invalid or expired"),
     PhotoTypeNotAllowed = ("photo_type_not_allowed", UNPROCESSABLE_ENTITY, "photos must be JPEG, PNG or WebP"),
     PhotoMalformed = ("photo_malformed", UNPROCESSABLE_ENTITY, "the photo could not be read"),

@@ -500,6 +500,7 @@ pub mod write {
         RateService,
         BookMediation,
         AnswerMediation,
+        MediationMessage,
         TipFollowUp,
         TipPhotos,
         MeToo,

@@ -64,13 +64,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(consultations::withdraw::withdraw_consultation)
                 .service(consultations::reopen::reopen_consultation)
                 .service(mediations::apply::apply_mediation)
+                .service(mediations::list::list_my_mediations)
                 .service(mediations::get::get_mediation)
+                .service(mediations::messages::post_mediation_message)
                 .service(mediations::withdraw::withdraw_mediation)
                 .service(mediations::attendance::confirm_attendance)
                 .service(mediations::rate::rate_mediation)
                 .service(mediations::visit_answer::answer_visit)
                 .service(mediations::case_file::case_file)
+                .service(mediations::staff_list::list_staff_mediations)
                 .service(mediations::staff::get_staff_mediation)
+                .service(mediations::staff_message::post_staff_mediation_message)
                 .service(mediations::staff::accept_mediation)
                 .service(mediations::staff::decline_mediation)
                 .service(mediations::staff::refuse_mediation)
@@ -86,6 +90,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(mediations::outcome::escalate)
                 .service(mediations::outcome::flag_public_order_risk)
                 .service(mediations::reopen::reopen_mediation)
+                .service(mediations::rooms::list_staff_rooms)
+                .service(mediations::rooms::room_free_slots)
                 // `tracked` and `similar` before `{id}`: they are not ids.
                 .service(tips::report::report_tip)
                 .service(tips::report::report_tip_with_photos)
@@ -167,6 +173,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::stats_live::stats_live)
                 .service(admin::stats_summary::stats_summary)
                 .service(admin::mediation_report::mediation_report)
+                .service(admin::list_mediations::list_mediations)
                 // Open311 GeoReport v2 over tips: the keys (admins), then the
                 // endpoint itself, outside `/api/v1` at the specification's
                 // paths; anything else under `/open311` is its 404, in XML.

@@ -27,7 +27,7 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared};
 use sansuo_domain::{CaseId, OrgUnitId, StaffId};
-use sansuo_store::scope::{FirmId, InScope, ManagedRoom, ShiftId};
+use sansuo_store::scope::{FirmId, InScope, ManagedRoom, RoomId, ShiftId};
 use serde::de::DeserializeOwned;
 use std::ops::Deref;
 use uuid::Uuid;
@@ -65,6 +65,11 @@ impl PathId for StaffId {
 }
 
 impl PathId for ManagedRoom {
+    const NOT_FOUND: ErrorCode = ErrorCode::RoomNotFound;
+}
+
+/// A room that takes bookings, near the caller (`scope::RoomId`).
+impl PathId for RoomId {
     const NOT_FOUND: ErrorCode = ErrorCode::RoomNotFound;
 }
 

@@ -159,9 +159,10 @@ pub struct RatingView {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct MessageView {
     pub id: Uuid,
-    /// `resident` or `lawyer`.
+    /// `resident`, or the staff member's role in the case: `lawyer` on a
+    /// consultation, `mediator` on a mediation.
     pub author: String,
-    /// The lawyer's display name for lawyer messages.
+    /// The staff member's display name for their messages.
     pub author_name: Option<String>,
     pub body: String,
     /// `public`, or `internal` (staff only).
@@ -704,6 +705,8 @@ pub use crate::handlers::admin::workflows::{
     LadderStepBody, SlaTargetsBody, WorkflowList, WorkflowView,
 };
 pub use crate::handlers::mediations::case_file::{CaseFileView, SessionRecordView};
+pub use crate::handlers::mediations::list::{BookedSessionView, MediationLine, MediationPage};
+pub use crate::handlers::mediations::rooms::{FreeSlotsView, TimeSpanView};
 pub use crate::handlers::mediations::{
     AttendanceView, MediationEventView, MediationView, OutcomeView, PartyView, SessionView,
     VisitAnswerView,

@@ -21,6 +21,7 @@ pub mod notify;
 pub mod offer;
 pub mod org;
 pub mod privacy;
+pub mod room_hours;
 pub mod rota;
 pub mod sla;
 pub mod stats;

@@ -46,6 +46,7 @@ actions! {
     RateService = ("rate_service", 10, 3600, "Rate a consultation or mediation."),
     BookMediation = ("book_mediation", 5, 3600, "Apply for a mediation (names a third party)."),
     AnswerMediation = ("answer_mediation", 20, 3600, "Confirm attendance, answer the follow-up visit."),
+    MediationMessage = ("mediation_message", 30, 3600, "A message to the mediator in a mediation's thread."),
     TipFollowUp = ("tip_follow_up", 30, 3600, "A follow-up on your named tip."),
     TipPhotos = ("tip_photos", 20, 3600, "Add photos to your named tip."),
     MeToo = ("me_too", 30, 3600, "Say \"me too\" on a tip."),

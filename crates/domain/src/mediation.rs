@@ -757,6 +757,47 @@ pub enum SlotError {
     TooLong,
 }
 
+/// A session's time against the clock: booked only ahead, held only once
+/// it has begun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SessionTimeError {
+    #[error("the session would start in the past")]
+    InPast,
+    #[error("the session has not started yet")]
+    NotStarted,
+}
+
+/// A session may be booked (or moved) only to a time that has not begun.
+pub fn check_bookable(
+    starts: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), SessionTimeError> {
+    if starts <= now {
+        return Err(SessionTimeError::InPast);
+    }
+    Ok(())
+}
+
+/// A session may be recorded as held only once its start has come.
+pub fn check_holdable(
+    starts: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), SessionTimeError> {
+    if now < starts {
+        return Err(SessionTimeError::NotStarted);
+    }
+    Ok(())
+}
+
+/// Whether the thread takes new messages: not once the case is refused,
+/// withdrawn or closed (a reopened case takes them again).
+pub fn may_message(status: MediationStatus) -> bool {
+    !matches!(
+        status,
+        MediationStatus::Refused | MediationStatus::Withdrawn | MediationStatus::Closed
+    )
+}
+
 /// The slot starts a session `[starts, ends)` occupies.
 pub fn slots_of(
     starts: chrono::DateTime<chrono::Utc>,
@@ -836,6 +877,41 @@ mod tests {
         (S::Scheduled, A::SlaBreach, S::Scheduled),
         (S::Heard, A::SlaBreach, S::Heard),
     ];
+
+    #[test]
+    fn sessions_are_booked_ahead_and_held_once_begun() {
+        let now: chrono::DateTime<chrono::Utc> = "2026-12-08T02:00:00Z".parse().unwrap();
+        let later = now + Duration::minutes(30);
+        assert_eq!(check_bookable(later, now), Ok(()));
+        assert_eq!(check_bookable(now, now), Err(SessionTimeError::InPast));
+        assert_eq!(
+            check_bookable(now - Duration::minutes(30), now),
+            Err(SessionTimeError::InPast)
+        );
+        assert_eq!(check_holdable(now, now), Ok(()));
+        assert_eq!(check_holdable(now - Duration::hours(1), now), Ok(()));
+        assert_eq!(
+            check_holdable(later, now),
+            Err(SessionTimeError::NotStarted)
+        );
+    }
+
+    #[test]
+    fn the_thread_closes_with_the_case() {
+        for status in [
+            S::Submitted,
+            S::Accepted,
+            S::Scheduled,
+            S::Heard,
+            S::Agreed,
+            S::Terminated,
+        ] {
+            assert!(may_message(status), "{status}");
+        }
+        for status in [S::Refused, S::Withdrawn, S::Closed] {
+            assert!(!may_message(status), "{status}");
+        }
+    }
 
     #[test]
     fn every_status_action_pair_matches_the_table() {

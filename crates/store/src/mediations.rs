@@ -6,23 +6,25 @@
 
 use crate::cases::{
     Context, SUBMIT_EVENT, Submission, append_event, apply_move, claim_idempotency_key,
-    new_case_row, replayed_submission, route_again, staff_freed,
+    insert_message, new_case_row, replayed_submission, route_again, staff_freed, visibility,
 };
 use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
 };
 use crate::error::is_unique_violation;
 use crate::offers::cancel_pending_offers;
-use crate::outbox::{self, Work};
+use crate::outbox::{self, ModerationSubject, Work};
 use crate::records::{CaseRecord, MediationDetail, PartyRecord, SessionRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::{
     AttendanceAnswer, MediationAction, MediationStatus, Outcome, Performance, RefusalGround,
-    VisitAnswer, may_answer_visit, may_rate, slots_of, status_after_cancel, transition,
+    VisitAnswer, may_answer_visit, may_message, may_rate, slots_of, status_after_cancel,
+    transition,
 };
-use sansuo_domain::values::{IdempotencyKey, Rating};
+use sansuo_domain::moderation::Moderation;
+use sansuo_domain::values::{IdempotencyKey, MessageBody, Rating};
 use sansuo_domain::work_order::{CaseStatus, Move};
 use sansuo_domain::{CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::Expr;
@@ -1210,4 +1212,246 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
     let route = Work::RouteCase { case_id };
     outbox::append(txn, &route, ctx.request_id, now).await?;
     Ok(case_id)
+}
+
+/// Which mediations a list shows, besides whose they are.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MediationFilter {
+    pub status: Option<MediationStatus>,
+    /// Only cases with a scheduled session starting in `[from, to)`.
+    pub sessions_between: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// A line of a list of mediations: the case, its mediator, its sessions.
+#[derive(Debug, Clone)]
+pub struct MediationSummaryRecord {
+    pub case: CaseRecord,
+    pub owner: Option<StaffRecord>,
+    /// The scheduled sessions, in start order.
+    pub scheduled: Vec<SessionRecord>,
+}
+
+/// Who writes in a mediation's thread.
+#[derive(Debug, Clone, Copy)]
+pub enum ThreadAuthor {
+    /// The applicant: public text, held by moderation until it passes.
+    Applicant(ResidentId, Moderation),
+    /// The mediator who owns the case: a public message or an internal note.
+    Owner { staff: StaffId, internal: bool },
+}
+
+impl Mediations<'_> {
+    /// A resident's mediations, newest first; `before` is the cursor.
+    pub async fn of_resident(
+        self,
+        resident: ResidentId,
+        filter: MediationFilter,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<MediationSummaryRecord>, StoreError> {
+        self.page(
+            case::Entity::find().filter(case::Column::ResidentId.eq(resident.as_uuid())),
+            filter,
+            before,
+            limit,
+        )
+        .await
+    }
+
+    /// The mediations a mediator owns, newest first.
+    pub async fn owned_by(
+        self,
+        mediator: StaffId,
+        filter: MediationFilter,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<MediationSummaryRecord>, StoreError> {
+        self.page(
+            case::Entity::find().filter(case::Column::OwnerStaffId.eq(mediator.as_uuid())),
+            filter,
+            before,
+            limit,
+        )
+        .await
+    }
+
+    /// The mediations of these communities (a coordinator's subtree), newest first.
+    pub async fn in_communities(
+        self,
+        communities: Vec<Uuid>,
+        filter: MediationFilter,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<MediationSummaryRecord>, StoreError> {
+        self.page(
+            case::Entity::find().filter(case::Column::CommunityId.is_in(communities)),
+            filter,
+            before,
+            limit,
+        )
+        .await
+    }
+
+    async fn page(
+        self,
+        query: sea_orm::Select<case::Entity>,
+        filter: MediationFilter,
+        before: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<MediationSummaryRecord>, StoreError> {
+        use sea_orm::QuerySelect;
+        use sea_orm::sea_query::Query;
+        let mut query = query.filter(case::Column::Service.eq(SERVICE));
+        if let Some(before) = before {
+            query = query.filter(case::Column::Id.lt(before.as_uuid()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(case::Column::Status.eq(status.as_str()));
+        }
+        if let Some((from, to)) = filter.sessions_between {
+            query = query.filter(
+                case::Column::Id.in_subquery(
+                    Query::select()
+                        .column(mediation_session::Column::CaseId)
+                        .from(mediation_session::Entity)
+                        .and_where(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+                        .and_where(mediation_session::Column::StartsAt.gte(from))
+                        .and_where(mediation_session::Column::StartsAt.lt(to))
+                        .to_owned(),
+                ),
+            );
+        }
+        let cases = query
+            .order_by_desc(case::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
+        let owner_ids: Vec<Uuid> = cases.iter().filter_map(|c| c.owner_staff_id).collect();
+        let owners: std::collections::HashMap<Uuid, StaffRecord> = if owner_ids.is_empty() {
+            Default::default()
+        } else {
+            staff::Entity::find()
+                .filter(staff::Column::Id.is_in(owner_ids))
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|s| Ok((s.id, StaffRecord::try_from(s)?)))
+                .collect::<Result<_, sea_orm::DbErr>>()?
+        };
+        let mut scheduled: std::collections::HashMap<Uuid, Vec<SessionRecord>> = Default::default();
+        if !ids.is_empty() {
+            for s in mediation_session::Entity::find()
+                .filter(mediation_session::Column::CaseId.is_in(ids))
+                .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+                .order_by_asc(mediation_session::Column::StartsAt)
+                .all(self.db())
+                .await?
+            {
+                let record = SessionRecord::try_from(s)?;
+                scheduled
+                    .entry(record.case_id.as_uuid())
+                    .or_default()
+                    .push(record);
+            }
+        }
+        cases
+            .into_iter()
+            .map(|case| {
+                let owner = case.owner_staff_id.and_then(|id| owners.get(&id).cloned());
+                let sessions = scheduled.remove(&case.id).unwrap_or_default();
+                Ok(MediationSummaryRecord {
+                    case: case.try_into()?,
+                    owner,
+                    scheduled: sessions,
+                })
+            })
+            .collect()
+    }
+
+    /// Add a message to the case's thread: the applicant's (public; a
+    /// held one is checked again by the worker) or the owner's (public, or
+    /// an internal note staff alone read). Not once the case is refused,
+    /// withdrawn or closed (`may_message`). Someone else's case is
+    /// `NotFound`, before anything about its state.
+    pub async fn post_message(
+        self,
+        id: CaseId,
+        author: ThreadAuthor,
+        body: &MessageBody,
+        ctx: Context<'_>,
+    ) -> Result<Uuid, StoreError> {
+        let txn = self.begin_write().await?;
+        let case = load_mediation_case(&txn, id).await?;
+        let (visibility, moderation) = match author {
+            ThreadAuthor::Applicant(resident, moderation) => {
+                if case.resident_id != Some(resident.as_uuid()) {
+                    return Err(StoreError::NotFound);
+                }
+                (visibility::PUBLIC, moderation)
+            }
+            ThreadAuthor::Owner { staff, internal } => {
+                if case.owner_staff_id != Some(staff.as_uuid()) {
+                    return Err(StoreError::NotFound);
+                }
+                let visibility = if internal {
+                    visibility::INTERNAL
+                } else {
+                    visibility::PUBLIC
+                };
+                // Staff text is not checked: staff are accountable by name.
+                (visibility, Moderation::Passed)
+            }
+        };
+        let status = status_of(&case)?;
+        if !may_message(status) {
+            return Err(StoreError::Conflict(format!(
+                "a {status} mediation takes no more messages"
+            )));
+        }
+        let message = insert_message(
+            &txn, case.id, ctx.actor, body, visibility, moderation, ctx.now,
+        )
+        .await?;
+        if moderation == Moderation::Pending {
+            let check = Work::Moderate(ModerationSubject::Message(message.into()));
+            outbox::append(&txn, &check, ctx.request_id, ctx.now).await?;
+        }
+        self.commit_work(txn).await?;
+        Ok(message)
+    }
+
+    /// The half-hour slots already booked in `[from, to)` for a room or a
+    /// mediator (as `booking_slots` holds them): what a free-slot lookup
+    /// must avoid.
+    pub async fn booked_slots(
+        self,
+        room: Uuid,
+        mediator: StaffId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        use sea_orm::Condition;
+        Ok(booking_slot::Entity::find()
+            .filter(
+                Condition::any()
+                    .add(
+                        Condition::all()
+                            .add(booking_slot::Column::ResourceKind.eq("room"))
+                            .add(booking_slot::Column::ResourceId.eq(room)),
+                    )
+                    .add(
+                        Condition::all()
+                            .add(booking_slot::Column::ResourceKind.eq("mediator"))
+                            .add(booking_slot::Column::ResourceId.eq(mediator.as_uuid())),
+                    ),
+            )
+            .filter(booking_slot::Column::SlotStart.gte(from))
+            .filter(booking_slot::Column::SlotStart.lt(to))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|s| s.slot_start)
+            .collect())
+    }
 }

@@ -442,6 +442,19 @@ impl Staffing<'_> {
         Ok(InUse::default())
     }
 
+    /// Every room that takes bookings, by name: the caller keeps those it
+    /// may name (`scope::RoomId`), so a list and a lookup never disagree.
+    pub async fn active_rooms(self) -> Result<Vec<RoomRecord>, StoreError> {
+        Ok(mediation_room::Entity::find()
+            .filter(mediation_room::Column::Active.eq(true))
+            .order_by_asc(mediation_room::Column::Name)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
     pub async fn rooms_of(self, unit: OrgUnitId) -> Result<Vec<RoomRecord>, StoreError> {
         Ok(mediation_room::Entity::find()
             .filter(mediation_room::Column::OrgUnitId.eq(unit.as_uuid()))

@@ -18,6 +18,7 @@ mod import;
 mod input;
 mod matrix;
 mod mediation;
+mod mediation_lists;
 mod moderation;
 mod notifications;
 mod open311;

@@ -224,7 +224,7 @@ async fn mediation(
         app.post(
             &format!("{path}/sessions"),
             mediator,
-            json!({"room_id": room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+            json!({"room_id": room, "starts_at": "2027-12-08T01:00:00Z", "ends_at": "2027-12-08T02:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,

@@ -305,7 +305,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
 
     // The same room at the same time, by two mediators at once: many trials.
     for trial in 0..8 {
-        let starts = chrono::DateTime::parse_from_rfc3339("2026-12-07T01:00:00Z")
+        let starts = chrono::DateTime::parse_from_rfc3339("2027-12-06T01:00:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc)
             + chrono::Duration::hours(trial * 2);
@@ -332,7 +332,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
 
     // One mediator, two of their cases, two rooms, one time: one wins.
     for trial in 0..8 {
-        let starts = chrono::DateTime::parse_from_rfc3339("2026-12-14T01:00:00Z")
+        let starts = chrono::DateTime::parse_from_rfc3339("2027-12-13T01:00:00Z")
             .unwrap()
             .with_timezone(&chrono::Utc)
             + chrono::Duration::hours(trial * 2);
@@ -362,7 +362,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         app.post(
             &path,
             &chen,
-            json!({"room_id": room_b, "starts_at": "2026-12-21T01:15:00Z", "ends_at": "2026-12-21T02:00:00Z"}),
+            json!({"room_id": room_b, "starts_at": "2027-12-20T01:15:00Z", "ends_at": "2027-12-20T02:00:00Z"}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -373,7 +373,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         app.post(
             &path,
             &chen,
-            json!({"room_id": uuid::Uuid::now_v7(), "starts_at": "2026-12-21T01:00:00Z", "ends_at": "2026-12-21T02:00:00Z"}),
+            json!({"room_id": uuid::Uuid::now_v7(), "starts_at": "2027-12-20T01:00:00Z", "ends_at": "2027-12-20T02:00:00Z"}),
         )
         .await,
         StatusCode::NOT_FOUND,
@@ -386,7 +386,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         app.post(
             &path,
             &chen,
-            json!({"room_id": room_b, "starts_at": "2026-12-21T01:00:00Z", "ends_at": "2026-12-21T02:00:00Z"}),
+            json!({"room_id": room_b, "starts_at": "2027-12-20T01:00:00Z", "ends_at": "2027-12-20T02:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -396,7 +396,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
     let session = booked
         .sessions
         .iter()
-        .find(|s| s.starts_at == at("2026-12-21T01:00:00Z"))
+        .find(|s| s.starts_at == at("2027-12-20T01:00:00Z"))
         .unwrap()
         .id;
     let cancelled: MediationView = expect_json(
@@ -426,7 +426,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         app.post(
             &path,
             &chen,
-            json!({"room_id": room_b, "starts_at": "2026-12-21T01:00:00Z", "ends_at": "2026-12-21T02:00:00Z"}),
+            json!({"room_id": room_b, "starts_at": "2027-12-20T01:00:00Z", "ends_at": "2027-12-20T02:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -465,7 +465,7 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         app.post(
             &format!("{base}/sessions"),
             &chen,
-            json!({"room_id": room, "starts_at": "2026-12-08T01:00:00Z", "ends_at": "2026-12-08T02:30:00Z"}),
+            json!({"room_id": room, "starts_at": "2027-12-07T01:00:00Z", "ends_at": "2027-12-07T02:30:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -488,6 +488,7 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         Some("欧阳路 100 号 2 楼")
     );
 
+    app.begin_session(session).await;
     let held: MediationView = expect_json(
         app.post(
             &format!("{base}/sessions/{session}/held"),
@@ -707,7 +708,7 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
         app.post(
             &format!("/api/v1/staff/mediations/{asked_id}/sessions"),
             &chen,
-            json!({"room_id": room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+            json!({"room_id": room, "starts_at": "2027-12-08T01:00:00Z", "ends_at": "2027-12-08T02:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -730,7 +731,7 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
         app.post(
             &format!("/api/v1/staff/mediations/{id}/sessions"),
             &zhou,
-            json!({"room_id": room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+            json!({"room_id": room, "starts_at": "2027-12-08T01:00:00Z", "ends_at": "2027-12-08T02:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -1225,8 +1226,8 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         &resident,
         &chen,
         "楼上每晚跳绳噪音，沟通无效",
-        "2026-12-08T01:00:00Z",
-        "2026-12-08T02:00:00Z",
+        "2027-12-07T01:00:00Z",
+        "2027-12-07T02:00:00Z",
     )
     .await;
     let attendance = format!("/api/v1/mediations/{id}/sessions/{session}/attendance");
@@ -1331,7 +1332,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         app.post(
             &format!("/api/v1/staff/mediations/{other}/sessions"),
             &chen,
-            json!({"room_id": room, "starts_at": "2026-12-12T02:00:00Z", "ends_at": "2026-12-12T03:00:00Z"}),
+            json!({"room_id": room, "starts_at": "2027-12-11T02:00:00Z", "ends_at": "2027-12-11T03:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -1344,7 +1345,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         app.post(
             &reschedule,
             &chen,
-            json!({"starts_at": "2026-12-12T02:30:00Z", "ends_at": "2026-12-12T03:30:00Z", "reason": "申请人周末有空"}),
+            json!({"starts_at": "2027-12-11T02:30:00Z", "ends_at": "2027-12-11T03:30:00Z", "reason": "申请人周末有空"}),
         )
         .await,
         StatusCode::CONFLICT,
@@ -1368,7 +1369,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
     assert_eq!(old_slots.len(), 4, "two half hours, room and mediator");
     // Not the owner, off the grid, no reason: refused.
     let zhou = second_mediator(&app).await;
-    let to_saturday = json!({"starts_at": "2026-12-12T03:00:00Z", "ends_at": "2026-12-12T04:00:00Z", "reason": "申请人周末有空"});
+    let to_saturday = json!({"starts_at": "2027-12-11T03:00:00Z", "ends_at": "2027-12-11T04:00:00Z", "reason": "申请人周末有空"});
     expect_error(
         app.post(&reschedule, &zhou, to_saturday.clone()).await,
         StatusCode::NOT_FOUND,
@@ -1379,7 +1380,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         app.post(
             &reschedule,
             &chen,
-            json!({"starts_at": "2026-12-12T03:10:00Z", "ends_at": "2026-12-12T04:00:00Z", "reason": "改期"}),
+            json!({"starts_at": "2027-12-11T03:10:00Z", "ends_at": "2027-12-11T04:00:00Z", "reason": "改期"}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1390,7 +1391,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         app.post(
             &reschedule,
             &chen,
-            json!({"starts_at": "2026-12-12T03:00:00Z", "ends_at": "2026-12-12T04:00:00Z", "reason": ""}),
+            json!({"starts_at": "2027-12-11T03:00:00Z", "ends_at": "2027-12-11T04:00:00Z", "reason": ""}),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -1414,7 +1415,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         .find(|s| s.status == "scheduled")
         .unwrap();
     assert_eq!(new.rescheduled_from, Some(session));
-    assert_eq!(new.starts_at, at("2026-12-12T03:00:00Z"));
+    assert_eq!(new.starts_at, at("2027-12-11T03:00:00Z"));
     assert_eq!(new.room_id, room);
     let new_id = new.id;
     // The old time is free again: the other case can take it.
@@ -1422,7 +1423,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
         app.post(
             &format!("/api/v1/staff/mediations/{other}/sessions"),
             &chen,
-            json!({"room_id": room, "starts_at": "2026-12-08T01:00:00Z", "ends_at": "2026-12-08T02:00:00Z"}),
+            json!({"room_id": room, "starts_at": "2027-12-07T01:00:00Z", "ends_at": "2027-12-07T02:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -1445,7 +1446,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
     )
     .await;
     expect_error(
-        app.post(&reschedule, &chen, json!({"starts_at": "2026-12-19T03:00:00Z", "ends_at": "2026-12-19T04:00:00Z", "reason": "再改一次"}))
+        app.post(&reschedule, &chen, json!({"starts_at": "2027-12-18T03:00:00Z", "ends_at": "2027-12-18T04:00:00Z", "reason": "再改一次"}))
             .await,
         StatusCode::NOT_FOUND,
         "mediation_not_found",
@@ -1477,11 +1478,12 @@ async fn agreed_case(app: &TestApp, resident: &str, chen: &str, facts: &str) -> 
         resident,
         chen,
         facts,
-        "2026-12-09T01:00:00Z",
-        "2026-12-09T02:00:00Z",
+        "2027-12-08T01:00:00Z",
+        "2027-12-08T02:00:00Z",
     )
     .await;
     let base = format!("/api/v1/staff/mediations/{id}");
+    app.begin_session(session).await;
     expect_status(
         app.post(
             &format!("{base}/sessions/{session}/held"),
@@ -1722,7 +1724,7 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         app.post(
             &format!("{base}/sessions"),
             &chen,
-            json!({"room_id": room, "starts_at": "2027-01-06T01:00:00Z", "ends_at": "2027-01-06T02:00:00Z"}),
+            json!({"room_id": room, "starts_at": "2028-01-05T01:00:00Z", "ends_at": "2028-01-05T02:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
@@ -1933,8 +1935,8 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
         &resident,
         &chen,
         "小区车位被长期占用，协商无果",
-        "2026-12-10T01:00:00Z",
-        "2026-12-10T02:00:00Z",
+        "2027-12-09T01:00:00Z",
+        "2027-12-09T02:00:00Z",
     )
     .await;
     let case_id: sansuo_domain::CaseId = id.into();

@@ -135,7 +135,7 @@ async fn a_mediator_books_no_room_of_another_street() {
         app.post(
             &format!("/api/v1/staff/mediations/{id}/sessions"),
             &chen,
-            json!({"room_id": b.room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+            json!({"room_id": b.room, "starts_at": "2027-12-08T01:00:00Z", "ends_at": "2027-12-08T02:00:00Z"}),
         )
         .await,
         StatusCode::NOT_FOUND,
@@ -167,13 +167,14 @@ async fn a_non_owner_learns_nothing_of_a_mediations_state() {
         app.post(
             &format!("{base}/sessions"),
             &chen,
-            json!({"room_id": room, "starts_at": "2026-12-09T01:00:00Z", "ends_at": "2026-12-09T02:00:00Z"}),
+            json!({"room_id": room, "starts_at": "2027-12-08T01:00:00Z", "ends_at": "2027-12-08T02:00:00Z"}),
         )
         .await,
         StatusCode::CREATED,
     )
     .await;
     let session = booked.sessions[0].id;
+    app.begin_session(session).await;
     expect_status(
         app.post(
             &format!("{base}/sessions/{session}/held"),

@@ -22,6 +22,7 @@ fn route(action: ResidentAction) -> &'static str {
         A::RateService => "/api/v1/consultations/{id}/rating",
         A::BookMediation => "/api/v1/mediations",
         A::AnswerMediation => "/api/v1/mediations/{id}/visit-answer",
+        A::MediationMessage => "/api/v1/mediations/{id}/messages",
         A::TipFollowUp => "/api/v1/tips/{id}/follow-ups",
         A::TipPhotos => "/api/v1/tips/{id}/photos",
         A::MeToo => "/api/v1/tips/{id}/me-too",

@@ -24,6 +24,7 @@ pub mod law_firms;
 pub mod lawyer_signings;
 pub mod list_calendar;
 pub mod list_held;
+pub mod list_mediations;
 pub mod list_org_units;
 pub mod list_rooms;
 pub mod list_shifts;

@@ -8,11 +8,16 @@ pub mod apply;
 pub mod attendance;
 pub mod case_file;
 pub mod get;
+pub mod list;
+pub mod messages;
 pub mod outcome;
 pub mod rate;
 pub mod reopen;
 pub mod reschedule;
+pub mod rooms;
 pub mod staff;
+pub mod staff_list;
+pub mod staff_message;
 pub mod visit_answer;
 pub mod withdraw;
 
@@ -115,6 +120,11 @@ pub struct MediationView {
     /// The applicant's own answer to the follow-up visit; the mediator's
     /// official visit record is in `outcome`.
     pub visit_answer: Option<VisitAnswerView>,
+    /// The thread, oldest first: the applicant's and the mediator's public
+    /// messages; staff also see internal notes (`visibility: internal`),
+    /// which the applicant never does. An applicant's own message may still
+    /// be held by the content check (`moderation`); staff see it once passed.
+    pub messages: Vec<crate::views::MessageView>,
     pub history: Vec<MediationEventView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -162,6 +172,34 @@ pub(crate) async fn mediation_view(
         .cases()
         .history(record.case.id.into(), public_only)
         .await?;
+    let thread = state
+        .store
+        .cases()
+        .thread(record.case.id.into(), !public_only)
+        .await?;
+    let messages = thread
+        .into_iter()
+        .map(|m| {
+            let by_staff = m.author_kind == "staff";
+            crate::views::MessageView {
+                id: m.id,
+                author: if by_staff {
+                    "mediator".into()
+                } else {
+                    m.author_kind.clone()
+                },
+                author_name: record
+                    .owner
+                    .as_ref()
+                    .filter(|o| by_staff && o.id.as_uuid() == m.author_id)
+                    .map(|o| o.display_name.clone()),
+                body: m.body,
+                visibility: m.visibility,
+                moderation: m.moderation,
+                created_at: m.created_at,
+            }
+        })
+        .collect();
     let mut sessions = Vec::with_capacity(record.sessions.len());
     for s in &record.sessions {
         let room = state.store.staffing().room(s.room_id).await?;
@@ -277,6 +315,7 @@ pub(crate) async fn mediation_view(
                     answered_at,
                 },
             ),
+        messages,
         history: events
             .into_iter()
             .map(|e| MediationEventView {

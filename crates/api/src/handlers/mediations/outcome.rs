@@ -28,11 +28,13 @@ pub struct HeldSessionRequest {
     pub minutes: String,
 }
 
-/// Record a booked session as held: attendees and minutes.
+/// Record a booked session as held: attendees and minutes. Not before the
+/// session has begun (409 `session_not_started`).
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path), ("session_id" = Uuid, Path)), request_body = HeldSessionRequest, responses(
     (status = 200, body = MediationView),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours, or no such scheduled session"),
+    (status = 409, body = ErrorBody, description = "`session_not_started`: the session starts later; `state_conflict`: changed meanwhile"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
 ))]
 #[post("/staff/mediations/{id}/sessions/{session_id}/held")]
@@ -45,8 +47,15 @@ pub async fn session_held(
 ) -> Result<web::Json<MediationView>, ApiError> {
     let (id, session) = path.into_inner();
     let id: CaseId = id.into();
+    let record = owned_mediation(&state, id, &auth).await?;
     let attendees = bounded_text("attendees", &body.attendees, 2, 500)?;
     let minutes = bounded_text("minutes", &body.minutes, 2, 5000)?;
+    // A session's time never changes (a reschedule books a new one), so
+    // once begun it stays begun: checking before the write is enough.
+    if let Some(booked) = record.sessions.iter().find(|s| s.id == session) {
+        sansuo_domain::mediation::check_holdable(booked.starts_at, chrono::Utc::now())
+            .map_err(|e| ApiError::new(ErrorCode::SessionNotStarted, e.to_string()))?;
+    }
     state
         .store
         .mediations()

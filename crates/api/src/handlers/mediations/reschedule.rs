@@ -37,7 +37,7 @@ pub struct RescheduleRequest {
     (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator"),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours, or no such scheduled session; `room_not_found`: no such room near the case's community"),
     (status = 409, body = ErrorBody, description = "`slot_taken`: the room or you are booked then (the old session stays); `state_conflict`: changed meanwhile"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours; reason missing"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours; reason missing; `session_in_past`: the new time starts now or earlier"),
 ))]
 #[post("/staff/mediations/{id}/sessions/{session_id}/reschedule")]
 pub async fn reschedule_session(
@@ -57,6 +57,7 @@ pub async fn reschedule_session(
     let reason = Reason::parse(&body.reason)?;
     sansuo_domain::mediation::slots_of(body.starts_at, body.ends_at)
         .map_err(|e| ApiError::from(ValidationError::new("starts_at", e.to_string())))?;
+    super::staff::session_ahead(body.starts_at)?;
     let new_session = state
         .store
         .mediations()

@@ -103,6 +103,12 @@ pub(crate) async fn supervised_mediation(
     Ok((record, PartyDetail::Masked))
 }
 
+/// 422 `session_in_past` unless the session starts later than now.
+pub(crate) fn session_ahead(starts_at: DateTime<Utc>) -> Result<(), ApiError> {
+    sansuo_domain::mediation::check_bookable(starts_at, Utc::now())
+        .map_err(|e| ApiError::new(ErrorCode::SessionInPast, e.to_string()))
+}
+
 pub(crate) async fn staff_mediation_view(
     state: &AppState,
     id: CaseId,
@@ -299,7 +305,7 @@ pub struct BookSessionRequest {
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours; `room_not_found`: no such room near the case's community"),
     (status = 409, body = ErrorBody, description = "`slot_taken`: the room or you are booked then; `state_conflict`: concluded or withdrawn"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours; `session_in_past`: it would start now or earlier"),
 ))]
 #[post("/staff/mediations/{id}/sessions")]
 pub async fn book_session(
@@ -318,6 +324,7 @@ pub async fn book_session(
             e.to_string(),
         ))
     })?;
+    session_ahead(body.starts_at)?;
     state
         .store
         .mediations()
