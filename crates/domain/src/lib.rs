@@ -23,6 +23,7 @@ pub mod org;
 pub mod privacy;
 pub mod rota;
 pub mod sla;
+pub mod staff_event;
 pub mod stats;
 pub mod tip;
 pub mod values;
