@@ -324,8 +324,12 @@ impl Routing<'_> {
             .unwrap_or_default())
     }
 
-    /// Staff not to ask again: whoever had the case on this step, and
-    /// whoever said "not me" (declined, handed back) on any step.
+    /// Staff not to ask again: whoever had the case on this step, whoever
+    /// said "not me" (declined, handed back) on any step, and whoever let
+    /// an offer of it lapse on any step. A lapse no longer sets someone
+    /// away unless their stream was connected (`expire_offer`), so without
+    /// the last rule a case would come back round to someone who is not
+    /// there on every step of its ladder.
     async fn excluded_on_step(self, id: CaseId, step: usize) -> Result<Vec<StaffId>, StoreError> {
         Ok(offer::Entity::find()
             .filter(offer::Column::CaseId.eq(id.as_uuid()))
@@ -334,7 +338,12 @@ impl Routing<'_> {
                     .add(offer::Column::LadderStep.eq(step as i32))
                     .add(
                         offer::Column::Status.is_in(
-                            [OfferStatus::Declined, OfferStatus::Returned].map(|s| s.as_str()),
+                            [
+                                OfferStatus::Declined,
+                                OfferStatus::Returned,
+                                OfferStatus::Expired,
+                            ]
+                            .map(|s| s.as_str()),
                         ),
                     ),
             )
