@@ -562,12 +562,6 @@ impl Routing<'_> {
                 .exec(&txn)
                 .await?;
         }
-        let told = StaffEvent::OfferExpired {
-            case_id: case.id.into(),
-            service: service_of(&case)?,
-            offer_id: id,
-        };
-        tell(&txn, offer.staff_id.into(), &told, now).await?;
         move_routed(
             &txn,
             &case,
@@ -578,6 +572,14 @@ impl Routing<'_> {
         )
         .await?;
         route_again(&txn, case.id, request_id, now).await?;
+        // Last, as in every transaction that tells someone: the person's
+        // `staff_streams` row is the last lock taken.
+        let told = StaffEvent::OfferExpired {
+            case_id: case.id.into(),
+            service: service_of(&case)?,
+            offer_id: id,
+        };
+        tell(&txn, offer.staff_id.into(), &told, now).await?;
         self.commit_work(txn).await?;
         sansuo_metrics::offer(OfferOutcome::expired);
         Ok(true)

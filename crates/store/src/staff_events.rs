@@ -38,8 +38,11 @@ pub struct StaffEventRecord {
 }
 
 /// Tell `staff` of `event`, in the caller's transaction. Takes the person's
-/// `staff_streams` row lock until commit; when one transaction tells two
-/// people, it tells them in id order (see [`tell_each`]).
+/// `staff_streams` row lock until commit, so call it after the
+/// transaction's other locking writes (cases, offers, staff rows): taken
+/// last everywhere, it waits on nobody who waits on it. When one
+/// transaction tells two people, it tells them in id order (see
+/// [`tell_each`]).
 pub(crate) async fn tell<C: ConnectionTrait>(
     conn: &C,
     staff: StaffId,
