@@ -43,7 +43,9 @@ cleanup() {
 trap cleanup EXIT
 
 # Port 0: the server picks a free port and prints it in its demo banner.
+# A staff event stream ends after 2 s here: schemathesis reads each answer whole.
 SANSUO_BIND=127.0.0.1:0 DATABASE_URL="sqlite://$work/sansuo.db?mode=rwc" RUST_LOG=warn \
+  SANSUO_STAFF_STREAM_MAX_SECS=2 \
   SANSUO_PHOTO_STORE="dir:$work/photos" \
   ./target/debug/sansuo serve --demo >"$work/server.log" 2>&1 &
 server_pid=$!

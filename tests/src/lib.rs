@@ -299,6 +299,10 @@ impl TestApp {
             // resident; the write limits' own tests set this to "" (the
             // defaults of `domain::limits`).
             ("SANSUO_RATE_LIMITS".into(), "ask_question=1000/3600".into()),
+            // Tests that call every operation (the matrix, the contract)
+            // read each answer whole: a staff event stream ends after a
+            // second. The stream's own tests set it longer.
+            ("SANSUO_STAFF_STREAM_MAX_SECS".into(), "1".into()),
         ]);
         if let Some(redis) = redis {
             vars.insert("REDIS_URL".into(), redis);

@@ -17,6 +17,7 @@ mod qr;
 #[cfg(test)]
 mod row_boundary;
 mod scoped;
+mod staff_stream;
 mod state;
 pub mod throttle;
 pub mod views;
@@ -25,6 +26,7 @@ mod write_limits;
 
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use openapi::{ApiDoc, openapi};
+pub use staff_stream::StaffEventPulse;
 pub use state::{ApiConfig, AppState};
 
 use actix_web::web;
@@ -119,6 +121,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(tips::triage::mark_duplicate)
                 .service(tips::triage::convert_tip)
                 .service(staff::me::me)
+                .service(staff::events::staff_events)
                 .service(staff::list_offers::list_offers)
                 .service(staff::accept_offer::accept_offer)
                 .service(staff::decline_offer::decline_offer)

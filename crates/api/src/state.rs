@@ -19,6 +19,9 @@ pub struct ApiConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How often a resident may write, per action (`SANSUO_RATE_LIMITS`).
     pub write_limits: sansuo_domain::limits::WritePolicies,
+    /// The longest one staff event stream stays open
+    /// (`SANSUO_STAFF_STREAM_MAX_SECS`).
+    pub staff_stream_max_life: std::time::Duration,
 }
 
 /// Shared by every handler; cheap to clone.
@@ -40,4 +43,7 @@ pub struct AppState {
     pub photo_limits: sansuo_media::Limits,
     /// Submission limits shared by every instance (Redis) or in-process.
     pub limiter: sansuo_queue::SharedLimiter,
+    /// Whether anyone was told anything lately, read once per instance
+    /// for all its staff event streams.
+    pub staff_pulse: Arc<crate::staff_stream::StaffEventPulse>,
 }

@@ -24,6 +24,7 @@ pub mod privacy;
 pub mod room_hours;
 pub mod rota;
 pub mod sla;
+pub mod staff_event;
 pub mod stats;
 pub mod tip;
 pub mod values;

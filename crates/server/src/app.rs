@@ -260,6 +260,7 @@ impl Application {
                 push_token: config.push_token.clone(),
                 trusted_proxies: config.trusted_proxies.clone(),
                 write_limits: config.write_limits.clone(),
+                staff_stream_max_life: config.staff_stream_max_life,
                 templates: config
                     .templates
                     .iter()
@@ -270,6 +271,7 @@ impl Application {
             photos: photo_store_on(&store, &config).await?,
             photo_limits: sansuo_media::Limits::default(),
             limiter: limiter_on(redis.as_ref(), &config),
+            staff_pulse: Arc::new(sansuo_api::StaffEventPulse::new(store.clone())),
         };
         let spec = sansuo_api::openapi();
         let listener = TcpListener::bind(config.bind)

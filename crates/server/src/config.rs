@@ -76,6 +76,10 @@ pub struct Config {
     /// The token WeChat signs its message pushes with.
     pub push_token: Option<SecretString>,
     pub offer_timeout: chrono::Duration,
+    /// The longest one staff event stream stays open
+    /// (`SANSUO_STAFF_STREAM_MAX_SECS`); the client then reconnects with
+    /// `Last-Event-ID` and loses nothing.
+    pub staff_stream_max_life: Duration,
     pub reconcile_every: Duration,
     /// Longest sleep of an idle relay or router (`SANSUO_IDLE_POLL_MS`);
     /// work committed in this instance wakes them at once.
@@ -372,6 +376,7 @@ impl Config {
         );
         let offer_secs = number("SANSUO_OFFER_TIMEOUT_SECS", 30 * 60, 1, 7 * 24 * 3600);
         let reconcile_secs = number("SANSUO_RECONCILE_SECS", 10, 1, 3600);
+        let stream_secs = number("SANSUO_STAFF_STREAM_MAX_SECS", 600, 1, 24 * 3600);
         let wechat_timeout_ms = number("SANSUO_WECHAT_TIMEOUT_MS", 5000, 100, 60_000);
         let notify_max_attempts = number("SANSUO_NOTIFY_MAX_ATTEMPTS", 5, 1, 20) as i32;
         let routers = number("SANSUO_ROUTERS", 4, 1, 64) as usize;
@@ -563,6 +568,7 @@ impl Config {
             trusted_proxies,
             wechat,
             offer_timeout: chrono::Duration::seconds(offer_secs as i64),
+            staff_stream_max_life: Duration::from_secs(stream_secs),
             reconcile_every: Duration::from_secs(reconcile_secs),
             idle_poll: Duration::from_millis(idle_poll_ms),
             data_keys,

@@ -356,6 +356,7 @@ pub(crate) async fn insert_message<C: ConnectionTrait>(
     })
     .exec_without_returning(conn)
     .await?;
+    crate::staff_events::tell_owner_of_message(conn, case_id, author, message_id, now).await?;
     Ok(message_id)
 }
 

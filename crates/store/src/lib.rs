@@ -35,6 +35,7 @@ pub mod rotas;
 pub mod routing;
 mod rows;
 pub mod scope;
+pub mod staff_events;
 pub mod staffing;
 pub mod stats;
 pub mod tips;

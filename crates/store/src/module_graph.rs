@@ -33,6 +33,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("records", include_str!("records.rs")),
     ("rows", include_str!("rows.rs")),
     ("scope", include_str!("scope.rs")),
+    ("staff_events", include_str!("staff_events.rs")),
     ("staffing", include_str!("staffing.rs")),
     ("stats", include_str!("stats.rs")),
     ("tips", include_str!("tips.rs")),

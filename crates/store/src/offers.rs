@@ -12,10 +12,12 @@ use crate::cases::{
 use crate::entity::{case, offer, staff};
 use crate::records::OfferRecord;
 use crate::rows::{literal, numbered};
+use crate::staff_events::tell_each;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::offer::OfferStatus;
+use sansuo_domain::staff_event::{Direction, StaffEvent};
 use sansuo_domain::work_order::{FINISHED_STATUSES, RoutingMove};
 use sansuo_domain::{CaseId, OfferId, StaffId};
 use sansuo_metrics::OfferOutcome;
@@ -338,9 +340,18 @@ impl Offers<'_> {
         })
         .await?;
         cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        let service = service_of(&case)?;
+        let told = |direction| StaffEvent::Reassigned {
+            case_id: id,
+            service,
+            direction,
+        };
+        let mut events = vec![(to, told(Direction::Given))];
         if let Some(previous) = previous.filter(|p| *p != to.as_uuid()) {
             staff_freed(&txn, previous.into(), ctx).await?;
+            events.push((previous.into(), told(Direction::Taken)));
         }
+        tell_each(&txn, events, ctx.now).await?;
         self.commit_work(txn).await?;
         Ok(())
     }

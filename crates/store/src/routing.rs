@@ -6,11 +6,12 @@
 //! unique index allows one pending offer per case; one owner column allows
 //! one owner.
 
-use crate::cases::{Context, move_routed, route_again, status_of};
+use crate::cases::{Context, move_routed, route_again, service_of, status_of};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
 use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
 use crate::records::{CaseRecord, SlaBreachRecord};
 use crate::rows::{kind, split_list};
+use crate::staff_events::{stream_seen_at, tell};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::{Service, SlaTargets};
@@ -20,6 +21,7 @@ use sansuo_domain::dispatch::{
 };
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::sla::{CaseTimes, Pause};
+use sansuo_domain::staff_event::{StaffEvent, away_after_lapse};
 use sansuo_domain::work_order::{CaseStatus, RoutingMove};
 use sansuo_domain::{
     Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, StaffId,
@@ -322,8 +324,12 @@ impl Routing<'_> {
             .unwrap_or_default())
     }
 
-    /// Staff not to ask again: whoever had the case on this step, and
-    /// whoever said "not me" (declined, handed back) on any step.
+    /// Staff not to ask again: whoever had the case on this step, whoever
+    /// said "not me" (declined, handed back) on any step, and whoever let
+    /// an offer of it lapse on any step. A lapse no longer sets someone
+    /// away unless their stream was connected (`expire_offer`), so without
+    /// the last rule a case would come back round to someone who is not
+    /// there on every step of its ladder.
     async fn excluded_on_step(self, id: CaseId, step: usize) -> Result<Vec<StaffId>, StoreError> {
         Ok(offer::Entity::find()
             .filter(offer::Column::CaseId.eq(id.as_uuid()))
@@ -332,7 +338,12 @@ impl Routing<'_> {
                     .add(offer::Column::LadderStep.eq(step as i32))
                     .add(
                         offer::Column::Status.is_in(
-                            [OfferStatus::Declined, OfferStatus::Returned].map(|s| s.as_str()),
+                            [
+                                OfferStatus::Declined,
+                                OfferStatus::Returned,
+                                OfferStatus::Expired,
+                            ]
+                            .map(|s| s.as_str()),
                         ),
                     ),
             )
@@ -386,6 +397,14 @@ impl Routing<'_> {
             expires_at,
         )
         .await?;
+        // Told in the same transaction: an offer nobody heard of cannot exist.
+        let told = StaffEvent::Offer {
+            case_id: case.id.into(),
+            service: service_of(case)?,
+            offer_id,
+            expires_at,
+        };
+        tell(&txn, to, &told, now).await?;
         self.commit_work(txn).await?;
         sansuo_metrics::offer(OfferOutcome::offered);
         Ok(offer_id)
@@ -524,19 +543,25 @@ impl Routing<'_> {
             .one(&txn)
             .await?
             .ok_or(StoreError::NotFound)?;
-        // Someone who lets an offer lapse is probably not at their phone:
-        // they are set away (as contact centres do) so offers stop piling
-        // up on them; saying "available" again brings their queues to them.
-        staff::Entity::update_many()
-            .col_expr(
-                staff::Column::Presence,
-                Expr::value(Presence::Away.as_str()),
-            )
-            .col_expr(staff::Column::PresenceChangedAt, Expr::value(now))
-            .filter(staff::Column::Id.eq(offer.staff_id))
-            .filter(staff::Column::Presence.eq(Presence::Available.as_str()))
-            .exec(&txn)
-            .await?;
+        // Someone who lets an offer lapse while their stream was connected
+        // is probably not at their desk: they are set away (as contact
+        // centres do) so offers stop piling up on them; saying "available"
+        // again brings their queues to them. Someone who had no stream open
+        // was never told of the offer, so nothing says they are away: they
+        // stay available and the case moves on (`away_after_lapse`).
+        let seen = stream_seen_at(&txn, offer.staff_id).await?;
+        if away_after_lapse(offer.created_at, seen) {
+            staff::Entity::update_many()
+                .col_expr(
+                    staff::Column::Presence,
+                    Expr::value(Presence::Away.as_str()),
+                )
+                .col_expr(staff::Column::PresenceChangedAt, Expr::value(now))
+                .filter(staff::Column::Id.eq(offer.staff_id))
+                .filter(staff::Column::Presence.eq(Presence::Available.as_str()))
+                .exec(&txn)
+                .await?;
+        }
         move_routed(
             &txn,
             &case,
@@ -547,6 +572,14 @@ impl Routing<'_> {
         )
         .await?;
         route_again(&txn, case.id, request_id, now).await?;
+        // Last, as in every transaction that tells someone: the person's
+        // `staff_streams` row is the last lock taken.
+        let told = StaffEvent::OfferExpired {
+            case_id: case.id.into(),
+            service: service_of(&case)?,
+            offer_id: id,
+        };
+        tell(&txn, offer.staff_id.into(), &told, now).await?;
         self.commit_work(txn).await?;
         sansuo_metrics::offer(OfferOutcome::expired);
         Ok(true)

@@ -22,6 +22,7 @@ use crate::offers::cancel_pending_offers;
 use crate::outbox::{self, Work};
 use crate::records::TipPhotoRecord;
 use crate::records::{CaseRecord, StaffRecord, TipDetail};
+use crate::staff_events::tell_owner_of_message;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -1115,8 +1116,9 @@ async fn insert_tip_message<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let (kind, id) = actor_columns(author);
+    let message_id = Uuid::now_v7();
     case_message::Entity::insert(case_message::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(message_id),
         case_id: Set(case_id),
         author_kind: Set(kind.to_owned()),
         author_id: Set(id.unwrap_or_default()),
@@ -1127,5 +1129,6 @@ async fn insert_tip_message<C: ConnectionTrait>(
     })
     .exec_without_returning(conn)
     .await?;
-    Ok(())
+    // Never who wrote it: an anonymous reporter's follow-up is told as any other.
+    tell_owner_of_message(conn, case_id, author, message_id, now).await
 }

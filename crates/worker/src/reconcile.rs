@@ -142,9 +142,9 @@ impl Worker {
         Ok(report)
     }
 
-    /// Forget expired refresh tokens, at most once an hour per instance:
-    /// an expired token can be neither used nor reused (it is unknown), so
-    /// keeping it only grows the table.
+    /// Forget expired refresh tokens and week-old staff events, at most
+    /// once an hour per instance: an expired token can be neither used nor
+    /// reused (it is unknown), so keeping it only grows the table.
     async fn prune_refresh_tokens(&self, now: chrono::DateTime<Utc>) {
         use std::sync::atomic::{AtomicI64, Ordering};
         static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
@@ -160,6 +160,12 @@ impl Worker {
         {
             Ok(gone) => debug!(gone, "expired refresh tokens forgotten"),
             Err(err) => warn!(error = %err, "forgetting expired refresh tokens failed"),
+        }
+        // Staff events are kept a week for streams that reconnect with
+        // `Last-Event-ID`; older ones only grow the table.
+        match self.store.staff_events().purge(now).await {
+            Ok(gone) => debug!(gone, "old staff events forgotten"),
+            Err(err) => warn!(error = %err, "forgetting old staff events failed"),
         }
     }
 

@@ -34,6 +34,7 @@ mod scoping;
 mod sessions;
 mod setup;
 mod spec;
+mod staff_events;
 mod stats;
 mod tips;
 mod walk;

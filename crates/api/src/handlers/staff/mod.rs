@@ -2,6 +2,7 @@ use crate::error::ErrorCode;
 pub mod accept_offer;
 pub mod claim;
 pub mod decline_offer;
+pub mod events;
 pub mod get_consultation;
 pub mod hand_back;
 pub mod list_consultations;

@@ -1,0 +1,219 @@
+//! What a staff member is told on their event stream (`GET /staff/events`):
+//! one small value per change, with ids and times only. Never a name, a
+//! phone number, a message's text or anything of a tip's reporter: the
+//! stream says *that* something happened; the case's own endpoints (scoped
+//! as ever) say what.
+
+use crate::catalog::Service;
+use crate::ids::{CaseId, MessageId, OfferId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The event's type, the SSE `event:` line and the stored `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffEventKind {
+    /// A case is offered to you, until `expires_at`.
+    Offer,
+    /// An offer to you lapsed unanswered.
+    OfferExpired,
+    /// A case was given to you or taken from you by hand.
+    Reassigned,
+    /// A resident (or a tip's reporter) wrote on a case you own.
+    FollowUp,
+    /// Someone else (staff) wrote on a case you own.
+    Message,
+}
+
+impl StaffEventKind {
+    pub const ALL: [StaffEventKind; 5] = [
+        StaffEventKind::Offer,
+        StaffEventKind::OfferExpired,
+        StaffEventKind::Reassigned,
+        StaffEventKind::FollowUp,
+        StaffEventKind::Message,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffEventKind::Offer => "offer",
+            StaffEventKind::OfferExpired => "offer_expired",
+            StaffEventKind::Reassigned => "reassigned",
+            StaffEventKind::FollowUp => "follow_up",
+            StaffEventKind::Message => "message",
+        }
+    }
+}
+
+impl fmt::Display for StaffEventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for StaffEventKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown staff event kind {s:?}"))
+    }
+}
+
+/// Which way a reassignment went, for the person told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// The case is now yours.
+    Given,
+    /// The case is no longer yours.
+    Taken,
+}
+
+/// One thing to tell one staff member. `data()` is the JSON of the SSE
+/// `data:` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StaffEvent {
+    Offer {
+        case_id: CaseId,
+        service: Service,
+        offer_id: OfferId,
+        expires_at: DateTime<Utc>,
+    },
+    OfferExpired {
+        case_id: CaseId,
+        service: Service,
+        offer_id: OfferId,
+    },
+    Reassigned {
+        case_id: CaseId,
+        service: Service,
+        direction: Direction,
+    },
+    FollowUp {
+        case_id: CaseId,
+        service: Service,
+        message_id: MessageId,
+    },
+    Message {
+        case_id: CaseId,
+        service: Service,
+        message_id: MessageId,
+    },
+}
+
+impl StaffEvent {
+    pub fn kind(&self) -> StaffEventKind {
+        match self {
+            StaffEvent::Offer { .. } => StaffEventKind::Offer,
+            StaffEvent::OfferExpired { .. } => StaffEventKind::OfferExpired,
+            StaffEvent::Reassigned { .. } => StaffEventKind::Reassigned,
+            StaffEvent::FollowUp { .. } => StaffEventKind::FollowUp,
+            StaffEvent::Message { .. } => StaffEventKind::Message,
+        }
+    }
+
+    /// The event's fields as one JSON object (RFC 3339 UTC times).
+    pub fn data(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            StaffEvent::Offer {
+                case_id,
+                service,
+                offer_id,
+                expires_at,
+            } => json!({
+                "case_id": case_id,
+                "service": service,
+                "offer_id": offer_id,
+                "expires_at": expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            }),
+            StaffEvent::OfferExpired {
+                case_id,
+                service,
+                offer_id,
+            } => json!({ "case_id": case_id, "service": service, "offer_id": offer_id }),
+            StaffEvent::Reassigned {
+                case_id,
+                service,
+                direction,
+            } => json!({ "case_id": case_id, "service": service, "direction": direction }),
+            StaffEvent::FollowUp {
+                case_id,
+                service,
+                message_id,
+            }
+            | StaffEvent::Message {
+                case_id,
+                service,
+                message_id,
+            } => json!({ "case_id": case_id, "service": service, "message_id": message_id }),
+        }
+    }
+}
+
+/// How long a stream's heartbeat says its owner is connected: a stream
+/// writes one on connecting and at every keep-alive (15 s), so two missed
+/// keep-alives and a margin.
+pub const STREAM_SEEN_GRACE_SECONDS: i64 = 45;
+
+/// Whether someone who let an offer lapse is set away: only if they could
+/// have been told of it, i.e. a stream of theirs was seen connected at some
+/// time from (just before) the offer's making to its lapse. Someone never
+/// told stays available; the case moves on either way.
+pub fn away_after_lapse(offered_at: DateTime<Utc>, stream_seen_at: Option<DateTime<Utc>>) -> bool {
+    stream_seen_at.is_some_and(|seen| {
+        seen >= offered_at - chrono::Duration::seconds(STREAM_SEEN_GRACE_SECONDS)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip() {
+        for kind in StaffEventKind::ALL {
+            assert_eq!(kind.as_str().parse::<StaffEventKind>(), Ok(kind));
+        }
+    }
+
+    #[test]
+    fn only_someone_who_could_have_been_told_is_set_away() {
+        let offered = Utc::now();
+        assert!(!away_after_lapse(offered, None));
+        assert!(!away_after_lapse(
+            offered,
+            Some(offered - chrono::Duration::minutes(5))
+        ));
+        assert!(away_after_lapse(
+            offered,
+            Some(offered - chrono::Duration::seconds(10))
+        ));
+        assert!(away_after_lapse(
+            offered,
+            Some(offered + chrono::Duration::seconds(30))
+        ));
+    }
+
+    #[test]
+    fn an_offer_says_no_more_than_ids_and_its_deadline() {
+        let event = StaffEvent::Offer {
+            case_id: CaseId::new(),
+            service: Service::Tip,
+            offer_id: OfferId::new(),
+            expires_at: Utc::now(),
+        };
+        let data = event.data();
+        let keys: Vec<&str> = data
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys.len(), 4, "{keys:?}");
+        assert_eq!(data["service"], "tip");
+    }
+}
