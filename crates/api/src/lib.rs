@@ -84,6 +84,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(mediations::outcome::record_visit)
                 .service(mediations::outcome::close)
                 .service(mediations::outcome::escalate)
+                .service(mediations::hand_back::hand_back_mediation)
                 .service(mediations::outcome::flag_public_order_risk)
                 .service(mediations::reopen::reopen_mediation)
                 // `tracked` and `similar` before `{id}`: they are not ids.
@@ -104,6 +105,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(tips::staff::get_staff_tip)
                 .service(tips::staff::acknowledge_tip)
                 .service(tips::staff::decline_tip)
+                .service(tips::hand_back::hand_back_tip)
                 .service(tips::staff::message_tip)
                 .service(tips::photos::staff_tip_photo)
                 .service(tips::triage::triage_tip)
