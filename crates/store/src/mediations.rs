@@ -651,8 +651,8 @@ impl Mediations<'_> {
         let status = status_of(&case)?;
         if !may_hand_back(status, any_session_held, outcome_recorded) {
             return Err(StoreError::conflict(format!(
-                "a mediation that is {status} can no longer be handed back: \
-                 only an accepted one with no session held and no outcome"
+                "a mediation that is {status} cannot be handed back: only an accepted \
+                 one with no session ever held and no outcome (cancel a booked session first)"
             )));
         }
         hand_back_owned(&txn, &case, mediator, reason, ctx).await?;

@@ -281,6 +281,28 @@ async fn a_mediator_hands_a_mediation_back_and_it_goes_to_another_mediator() {
         "state_conflict",
     )
     .await;
+    // Closed and reopened, it is accepted again but keeps its outcome: still
+    // not to be handed back.
+    let base = format!("/api/v1/staff/mediations/{id}");
+    let closed = app.post(&format!("{base}/close"), &zhou, json!({})).await;
+    expect_status(closed, StatusCode::OK).await;
+    let reopened: Value = expect_json(
+        app.post(
+            &format!("{base}/reopen"),
+            &zhou,
+            json!({"reason": "当事人要求再次调解"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(reopened["status"], "accepted");
+    expect_error(
+        app.post(&path, &zhou, json!({"reason": REASON})).await,
+        StatusCode::CONFLICT,
+        "state_conflict",
+    )
+    .await;
 }
 
 async fn report_tip(app: &TestApp, resident: &str) -> Uuid {
