@@ -280,6 +280,20 @@ pub fn transition(
     Ok(to)
 }
 
+/// Whether the owning mediator may hand the case back (退单: "not mine" —
+/// wrong category, wrong area, a conflict of interest). Only while nothing
+/// has been done with the parties that another mediator would inherit: the
+/// case is accepted, no session was ever held and no outcome was ever
+/// recorded (a reopened case is accepted again but carries both). A booked
+/// session is cancelled first, which brings the case back to accepted.
+pub fn may_hand_back(
+    status: MediationStatus,
+    any_session_held: bool,
+    outcome_recorded: bool,
+) -> bool {
+    status == MediationStatus::Accepted && !any_session_held && !outcome_recorded
+}
+
 /// Cancelling one session of several keeps the case scheduled; cancelling
 /// the last upcoming one returns it to where it was before booking.
 pub fn status_after_cancel(upcoming_left: usize, any_held: bool) -> MediationStatus {
@@ -910,6 +924,29 @@ mod tests {
         }
         for status in [S::Refused, S::Withdrawn, S::Closed] {
             assert!(!may_message(status), "{status}");
+        }
+    }
+
+    #[test]
+    fn only_an_untouched_accepted_mediation_may_be_handed_back() {
+        assert!(may_hand_back(MediationStatus::Accepted, false, false));
+        // A session held or an outcome recorded (a reopened case): the
+        // parties already dealt with this mediator.
+        assert!(!may_hand_back(MediationStatus::Accepted, true, false));
+        assert!(!may_hand_back(MediationStatus::Accepted, false, true));
+        for status in MediationStatus::ALL {
+            if status != MediationStatus::Accepted {
+                assert!(!may_hand_back(status, false, false), "{status}");
+            }
+        }
+        // The rule never allows what the machine forbids.
+        for status in MediationStatus::ALL {
+            if may_hand_back(status, false, false) {
+                assert_eq!(
+                    transition(status, MediationAction::HandBack),
+                    Ok(MediationStatus::Pooled)
+                );
+            }
         }
     }
 

@@ -311,6 +311,15 @@ pub fn transition(from: TipStatus, action: TipAction) -> Result<TipStatus, TipTr
     Ok(to)
 }
 
+/// Whether the owning officer may hand the tip back (退单: "not mine" —
+/// wrong area, wrong kind of matter, a conflict of interest). Only after
+/// signing for it and before triage: once judged, verified or acted on, the
+/// tip carries the officer's work and is closed, referred or converted
+/// instead.
+pub fn may_hand_back(status: TipStatus) -> bool {
+    status == TipStatus::Acknowledged
+}
+
 /// The officer's triage verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -720,6 +729,23 @@ mod tests {
         (S::Verifying, A::SlaBreach, S::Verifying),
         (S::Actioned, A::SlaBreach, S::Actioned),
     ];
+
+    #[test]
+    fn only_a_tip_signed_for_and_not_yet_triaged_may_be_handed_back() {
+        for status in TipStatus::ALL {
+            assert_eq!(
+                may_hand_back(status),
+                status == TipStatus::Acknowledged,
+                "{status}"
+            );
+            if may_hand_back(status) {
+                assert_eq!(
+                    transition(status, TipAction::HandBack),
+                    Ok(TipStatus::Pooled)
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_status_action_pair_matches_the_table() {

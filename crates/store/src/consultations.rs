@@ -15,7 +15,7 @@ use crate::cases::{
     notify_resident, replayed_submission, route_again, staff_freed,
 };
 use crate::entity::{case, consultation, staff};
-use crate::offers::{cancel_pending_offers, insert_offer};
+use crate::offers::{cancel_pending_offers, hand_back_owned};
 use crate::outbox::{self, ModerationSubject, Work};
 use crate::records::{CaseRecord, ConsultationDetail, MediationDetail, StaffRecord, TipDetail};
 use crate::{Store, StoreError};
@@ -24,11 +24,10 @@ use sansuo_domain::catalog::Service;
 use sansuo_domain::consultation::transition;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::notify::NotificationEvent;
-use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::values::{IdempotencyKey, MessageBody, QuestionText, Rating};
 use sansuo_domain::work_order::{CaseStatus, Move, RoutingMove};
 use sansuo_domain::{
-    Actor, CaseId, ConsultationAction, ConsultationStatus, OfferId, OrgUnitId, ResidentId, StaffId,
+    Actor, CaseId, ConsultationAction, ConsultationStatus, OrgUnitId, ResidentId, StaffId,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -376,28 +375,7 @@ impl Consultations<'_> {
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
         let case = load_case(&txn, id).await?;
-        if case.owner_staff_id != Some(staff.as_uuid()) {
-            return Err(StoreError::NotFound);
-        }
-        move_routed(&txn, &case, RoutingMove::HandBack, Some(reason), ctx, |u| {
-            u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
-                .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
-        })
-        .await?;
-        // Recorded like a declined offer, so the step's exclusions see it.
-        insert_offer(
-            &txn,
-            OfferId::new(),
-            case.id,
-            staff,
-            Ord::max(case.ladder_step, 0) as usize,
-            OfferStatus::Returned,
-            ctx.now,
-            ctx.now,
-        )
-        .await?;
-        route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
-        staff_freed(&txn, staff, ctx).await?;
+        hand_back_owned(&txn, &case, staff, reason, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }

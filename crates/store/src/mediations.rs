@@ -12,7 +12,7 @@ use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
 };
 use crate::error::is_unique_violation;
-use crate::offers::cancel_pending_offers;
+use crate::offers::{cancel_pending_offers, hand_back_owned};
 use crate::outbox::{self, ModerationSubject, Work};
 use crate::records::{CaseRecord, MediationDetail, PartyRecord, SessionRecord, StaffRecord};
 use crate::{Store, StoreError};
@@ -20,8 +20,8 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::{
     AttendanceAnswer, MediationAction, MediationStatus, Outcome, Performance, RefusalGround,
-    VisitAnswer, may_answer_visit, may_message, may_rate, slots_of, status_after_cancel,
-    transition,
+    VisitAnswer, may_answer_visit, may_hand_back, may_message, may_rate, slots_of,
+    status_after_cancel, transition,
 };
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::values::{IdempotencyKey, MessageBody, Rating};
@@ -621,6 +621,42 @@ impl Mediations<'_> {
             u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
         })
         .await?;
+        self.commit_work(txn).await?;
+        Ok(())
+    }
+
+    /// The owning mediator hands the case back (退单: "not mine", with a
+    /// reason) while it is untouched (`mediation::may_hand_back`: accepted,
+    /// no session ever held, no outcome ever recorded): routed again on the
+    /// same tier, never to them on this step. The parties see it waiting
+    /// again, not why.
+    pub async fn hand_back(
+        self,
+        id: CaseId,
+        mediator: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        let case = owned_case(&txn, id, mediator).await?;
+        let any_session_held = mediation_session::Entity::find()
+            .filter(mediation_session::Column::CaseId.eq(case.id))
+            .filter(mediation_session::Column::Status.eq(session_status::HELD))
+            .one(&txn)
+            .await?
+            .is_some();
+        let outcome_recorded = mediation::Entity::find_by_id(case.id)
+            .one(&txn)
+            .await?
+            .is_some_and(|m| m.outcome.is_some());
+        let status = status_of(&case)?;
+        if !may_hand_back(status, any_session_held, outcome_recorded) {
+            return Err(StoreError::conflict(format!(
+                "a mediation that is {status} cannot be handed back: only an accepted \
+                 one with no session ever held and no outcome (cancel a booked session first)"
+            )));
+        }
+        hand_back_owned(&txn, &case, mediator, reason, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }

@@ -116,6 +116,43 @@ pub(crate) async fn insert_offer<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The owner hands the case back (退单: "not mine", with a reason), any
+/// service, on `conn` (the caller's transaction, after its own service's
+/// rule on the state): the owner is cleared, the hand-back is recorded as a
+/// `returned` offer on the case's ladder step so the router does not ask
+/// this person again on it, the case is routed again and their room freed.
+/// The event keeps the reason for staff; it is not public. Someone else's
+/// case is "not found".
+pub(crate) async fn hand_back_owned<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    staff: StaffId,
+    reason: &str,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    if case.owner_staff_id != Some(staff.as_uuid()) {
+        return Err(StoreError::NotFound);
+    }
+    move_routed(conn, case, RoutingMove::HandBack, Some(reason), ctx, |u| {
+        u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
+            .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
+    })
+    .await?;
+    insert_offer(
+        conn,
+        OfferId::new(),
+        case.id,
+        staff,
+        Ord::max(case.ladder_step, 0) as usize,
+        OfferStatus::Returned,
+        ctx.now,
+        ctx.now,
+    )
+    .await?;
+    route_again(conn, case.id, ctx.request_id, ctx.now).await?;
+    staff_freed(conn, staff, ctx).await
+}
+
 /// Whether this person's load (active cases plus pending offers) is below
 /// their capacity, in one statement (it was three: two counts and the
 /// account). Nobody by that id has no room.

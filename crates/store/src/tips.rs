@@ -18,7 +18,7 @@ use crate::entity::{
     case, case_message, staff, tip, tip_photo, tip_reporter, tip_screening, tip_supporter,
 };
 use crate::error::is_unique_violation;
-use crate::offers::cancel_pending_offers;
+use crate::offers::{cancel_pending_offers, hand_back_owned};
 use crate::outbox::{self, Work};
 use crate::records::TipPhotoRecord;
 use crate::records::{CaseRecord, StaffRecord, TipDetail};
@@ -28,8 +28,8 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::tip::{
-    BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, screening_window,
-    screening_window_start, transition,
+    BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, may_hand_back,
+    screening_window, screening_window_start, transition,
 };
 use sansuo_domain::work_order::{CaseStatus, Move, RoutingMove};
 use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
@@ -689,6 +689,29 @@ impl Tips<'_> {
         }
         self.commit_work(txn).await?;
         Ok(to)
+    }
+
+    /// The owning officer hands the tip back (退单: "not mine", with a
+    /// reason) before triage (`tip::may_hand_back`): routed again, never
+    /// to them on this step. The reporter sees it waiting again, not why.
+    pub async fn hand_back(
+        self,
+        id: CaseId,
+        officer: StaffId,
+        reason: &str,
+        ctx: Context<'_>,
+    ) -> Result<(), StoreError> {
+        let txn = self.begin_write().await?;
+        let case = load_owned(&txn, id, officer).await?;
+        let status: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
+        if !may_hand_back(status) {
+            return Err(StoreError::conflict(format!(
+                "a tip that is {status} can no longer be handed back: it was triaged"
+            )));
+        }
+        hand_back_owned(&txn, &case, officer, reason, ctx).await?;
+        self.commit_work(txn).await?;
+        Ok(())
     }
 
     /// verify / action / close: the owner moves the tip along, with a note

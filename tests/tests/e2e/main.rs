@@ -13,6 +13,7 @@ mod contract;
 mod dispatch;
 mod embedded;
 mod engine;
+mod hand_back;
 mod hygiene;
 mod import;
 mod input;

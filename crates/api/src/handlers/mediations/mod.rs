@@ -8,6 +8,7 @@ pub mod apply;
 pub mod attendance;
 pub mod case_file;
 pub mod get;
+pub mod hand_back;
 pub mod list;
 pub mod messages;
 pub mod outcome;

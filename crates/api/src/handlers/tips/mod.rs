@@ -6,6 +6,7 @@
 //! window, and no request id or fine-grained resident time is kept.
 use crate::error::ErrorCode;
 
+pub mod hand_back;
 pub mod photos;
 pub mod report;
 pub mod resident;
