@@ -1,10 +1,8 @@
 use crate::extract::AdminAuth;
-use crate::handlers::mediations::list::{MediationPage, page, session_window, status_filter};
+use crate::handlers::mediations::list::{MediationPage, page};
 use crate::handlers::mediations::staff_list::StaffMediationsQuery;
-use crate::pagination::PageQuery;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
-use sansuo_store::mediations::MediationFilter;
 
 /// The mediations of the communities in your subtree, newest first, with
 /// the mediators' filters (status, sessions booked in a span of days).
@@ -20,16 +18,7 @@ pub async fn list_mediations(
     admin: AdminAuth,
     query: web::Query<StaffMediationsQuery>,
 ) -> Result<web::Json<MediationPage>, ApiError> {
-    let query = query.into_inner();
-    let filter = MediationFilter {
-        status: status_filter(query.status.as_deref())?,
-        sessions_between: session_window(query.session_from, query.session_to)?,
-    };
-    let page_request = PageQuery {
-        cursor: query.cursor,
-        limit: query.limit,
-    }
-    .parse()?;
+    let (filter, page_request) = query.into_inner().parse()?;
     let communities = state.store.stats().subtree_units(admin.scope).await?;
     let rows = state
         .store

@@ -1,9 +1,10 @@
 use super::list::{MediationPage, page, session_window, status_filter};
 use crate::extract::MediatorAuth;
-use crate::pagination::PageQuery;
+use crate::pagination::{PageQuery, PageRequest};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
 use chrono::NaiveDate;
+use sansuo_domain::CaseId;
 use sansuo_store::mediations::MediationFilter;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -27,6 +28,23 @@ pub struct StaffMediationsQuery {
     pub limit: Option<u64>,
 }
 
+impl StaffMediationsQuery {
+    /// The filter and the page it asks for (the mediators' and the
+    /// coordinators' lists read the same query).
+    pub(crate) fn parse(self) -> Result<(MediationFilter, PageRequest<CaseId>), ApiError> {
+        let filter = MediationFilter {
+            status: status_filter(self.status.as_deref())?,
+            sessions_between: session_window(self.session_from, self.session_to)?,
+        };
+        let page = PageQuery {
+            cursor: self.cursor,
+            limit: self.limit,
+        }
+        .parse()?;
+        Ok((filter, page))
+    }
+}
+
 /// The mediations you own, newest first; with `session_from`/`session_to`,
 /// those with a session booked in those days (your upcoming sessions).
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(StaffMediationsQuery), responses(
@@ -41,16 +59,7 @@ pub async fn list_staff_mediations(
     auth: MediatorAuth,
     query: web::Query<StaffMediationsQuery>,
 ) -> Result<web::Json<MediationPage>, ApiError> {
-    let query = query.into_inner();
-    let filter = MediationFilter {
-        status: status_filter(query.status.as_deref())?,
-        sessions_between: session_window(query.session_from, query.session_to)?,
-    };
-    let page_request = PageQuery {
-        cursor: query.cursor,
-        limit: query.limit,
-    }
-    .parse()?;
+    let (filter, page_request) = query.into_inner().parse()?;
     let rows = state
         .store
         .mediations()
