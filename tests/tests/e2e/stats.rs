@@ -77,6 +77,8 @@ async fn insert_case(app: &TestApp, c: case::Model) -> Uuid {
         queued_at: Set(c.queued_at),
         unrouted_at: Set(c.unrouted_at),
         preferred_staff_id: Set(None),
+        urge_count: Set(0),
+        last_urged_at: Set(None),
     })
     .exec_without_returning(app.app.store.db())
     .await
