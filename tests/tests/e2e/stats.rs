@@ -47,6 +47,8 @@ fn case_in(community: OrgUnitId, status: &str, created_at: DateTime<Utc>) -> cas
         queued_at: Some(created_at),
         unrouted_at: None,
         preferred_staff_id: None,
+        urge_count: 0,
+        last_urged_at: None,
     }
 }
 
