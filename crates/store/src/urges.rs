@@ -14,8 +14,8 @@ use sansuo_domain::catalog::Service;
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::staff_event::StaffEvent;
 use sansuo_domain::urge::{
-    FIRST_RESPONSE_MINUTES_WITHOUT_WORKFLOW, UrgeRefusal, UrgeState, UrgedBy,
-    coordinator_may_urge, resident_may_urge,
+    FIRST_RESPONSE_MINUTES_WITHOUT_WORKFLOW, UrgeRefusal, UrgeState, UrgedBy, coordinator_may_urge,
+    resident_may_urge,
 };
 use sansuo_domain::{CaseId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};

@@ -75,7 +75,12 @@ async fn a_consultation_is_urged_by_its_resident_once_late_and_by_a_coordinator_
     )
     .await;
     expect_error(
-        urge(&app, &format!("/api/v1/mediations/{}/urge", case.id), &resident).await,
+        urge(
+            &app,
+            &format!("/api/v1/mediations/{}/urge", case.id),
+            &resident,
+        )
+        .await,
         StatusCode::NOT_FOUND,
         "mediation_not_found",
     )
@@ -102,8 +107,12 @@ async fn a_consultation_is_urged_by_its_resident_once_late_and_by_a_coordinator_
     // A coordinator urges any time, with a note kept internal.
     let admin_path = format!("/api/v1/admin/cases/{}/urge", case.id);
     let by_coordinator: Value = expect_status(
-        app.post(&admin_path, &coordinator, json!({"note": "居民多次来电，请今日答复"}))
-            .await,
+        app.post(
+            &admin_path,
+            &coordinator,
+            json!({"note": "居民多次来电，请今日答复"}),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
