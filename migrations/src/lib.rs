@@ -31,6 +31,7 @@ mod m20261202_120000_setup_edits;
 mod m20261202_160000_calendar_years;
 mod m20261202_161000_duty_rotas;
 mod m20261203_100000_staff_events;
+mod m20261203_140000_case_urges;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_160000_calendar_years::Migration),
             Box::new(m20261202_161000_duty_rotas::Migration),
             Box::new(m20261203_100000_staff_events::Migration),
+            Box::new(m20261203_140000_case_urges::Migration),
         ]
     }
 }

@@ -576,6 +576,21 @@ impl TestApp {
             .expect("move the session");
         assert_eq!(moved.rows_affected, 1, "no session {session}");
     }
+
+    /// Let the clock run past a case's response targets: it is moved to
+    /// have been submitted `days` ago (business time counts from there).
+    pub async fn backdate_case(&self, case_id: Uuid, days: i64) {
+        use sansuo_store::entity::case;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        let created_at = chrono::Utc::now() - chrono::Duration::days(days);
+        let moved = case::Entity::update_many()
+            .col_expr(case::Column::CreatedAt, Expr::value(created_at))
+            .filter(case::Column::Id.eq(case_id))
+            .exec(self.app.store.db())
+            .await
+            .expect("backdate the case");
+        assert_eq!(moved.rows_affected, 1, "no case {case_id}");
+    }
 }
 
 /// Poll `probe` until it yields a value; fail after ten seconds.

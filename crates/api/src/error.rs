@@ -139,6 +139,9 @@ error_codes! {
     UnitInUse = ("unit_in_use", CONFLICT, "the unit still holds open work (units, staff, communities, cases or booked sessions); move or finish it first"),
     SessionNotStarted = ("session_not_started", CONFLICT, "the session has not started yet; record it as held once it has begun"),
     RoomInUse = ("room_in_use", CONFLICT, "the room has sessions booked ahead; move or cancel them first"),
+    UrgeTooEarly = ("urge_too_early", CONFLICT, "还未超过首次答复时限，请在时限过后再催办。"),
+    UrgeNotNeeded = ("urge_not_needed", CONFLICT, "已有工作人员答复，请在对话中继续留言。"),
+    CaseNotOpen = ("case_not_open", CONFLICT, "事项已办结或已撤回，无需催办。"),
     // 413
     BodyTooLarge = ("body_too_large", PAYLOAD_TOO_LARGE, "the body is too large"),
     FieldTooLarge = ("field_too_large", PAYLOAD_TOO_LARGE, "a multipart field is too large"),
@@ -164,6 +167,7 @@ error_codes! {
     // 429, with Retry-After.
     RateLimited = ("rate_limited", TOO_MANY_REQUESTS, "too many requests; try again later"),
     WechatRateLimited = ("wechat_rate_limited", TOO_MANY_REQUESTS, "WeChat is limiting logins; try again shortly"),
+    UrgeTooSoon = ("urge_too_soon", TOO_MANY_REQUESTS, "每件事项每 24 小时只能催办一次，请稍后再试。"),
     // 500: logged with its cause; the client learns nothing more.
     InternalError = ("internal_error", INTERNAL_SERVER_ERROR, "something went wrong on our side; it has been logged"),
     // 503, with Retry-After: a dependency is down (a feature switched off

@@ -506,6 +506,7 @@ pub mod write {
         MeToo,
         BindPhone,
         Subscribe,
+        Urge,
     );
 }
 

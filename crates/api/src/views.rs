@@ -204,6 +204,9 @@ pub struct ConsultationView {
     pub answered_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// 催办: how often the case was urged, and when last.
+    pub urge_count: i32,
+    pub last_urged_at: Option<DateTime<Utc>>,
     pub lawyer: Option<LawyerView>,
     pub rating: Option<RatingView>,
     pub messages: Vec<MessageView>,
@@ -391,6 +394,8 @@ pub fn consultation(
         answered_at: c.answered_at,
         resolved_at: c.resolved_at,
         closed_at: c.closed_at,
+        urge_count: c.urge_count,
+        last_urged_at: c.last_urged_at,
         lawyer: lawyer_of(record),
         rating: record.detail.rating_stars.map(|stars| RatingView {
             stars,

@@ -27,6 +27,7 @@ pub mod sla;
 pub mod staff_event;
 pub mod stats;
 pub mod tip;
+pub mod urge;
 pub mod values;
 pub mod work;
 pub mod work_order;

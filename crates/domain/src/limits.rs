@@ -52,6 +52,7 @@ actions! {
     MeToo = ("me_too", 30, 3600, "Say \"me too\" on a tip."),
     BindPhone = ("bind_phone", 5, 3600, "Bind a phone number."),
     Subscribe = ("subscribe", 60, 3600, "Record subscribe-message consent."),
+    Urge = ("urge", 10, 3600, "Urge (催办) a case still waiting for its first answer."),
 }
 
 impl fmt::Display for ResidentAction {

@@ -6,6 +6,7 @@
 
 use crate::catalog::Service;
 use crate::ids::{CaseId, MessageId, OfferId};
+use crate::urge::UrgedBy;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -24,15 +25,19 @@ pub enum StaffEventKind {
     FollowUp,
     /// Someone else (staff) wrote on a case you own.
     Message,
+    /// A resident or a coordinator urged (催办) a case you own or hold an
+    /// offer for.
+    Urge,
 }
 
 impl StaffEventKind {
-    pub const ALL: [StaffEventKind; 5] = [
+    pub const ALL: [StaffEventKind; 6] = [
         StaffEventKind::Offer,
         StaffEventKind::OfferExpired,
         StaffEventKind::Reassigned,
         StaffEventKind::FollowUp,
         StaffEventKind::Message,
+        StaffEventKind::Urge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +47,7 @@ impl StaffEventKind {
             StaffEventKind::Reassigned => "reassigned",
             StaffEventKind::FollowUp => "follow_up",
             StaffEventKind::Message => "message",
+            StaffEventKind::Urge => "urge",
         }
     }
 }
@@ -102,6 +108,11 @@ pub enum StaffEvent {
         service: Service,
         message_id: MessageId,
     },
+    Urge {
+        case_id: CaseId,
+        service: Service,
+        by: UrgedBy,
+    },
 }
 
 impl StaffEvent {
@@ -112,6 +123,7 @@ impl StaffEvent {
             StaffEvent::Reassigned { .. } => StaffEventKind::Reassigned,
             StaffEvent::FollowUp { .. } => StaffEventKind::FollowUp,
             StaffEvent::Message { .. } => StaffEventKind::Message,
+            StaffEvent::Urge { .. } => StaffEventKind::Urge,
         }
     }
 
@@ -150,6 +162,11 @@ impl StaffEvent {
                 service,
                 message_id,
             } => json!({ "case_id": case_id, "service": service, "message_id": message_id }),
+            StaffEvent::Urge {
+                case_id,
+                service,
+                by,
+            } => json!({ "case_id": case_id, "service": service, "by": by }),
         }
     }
 }

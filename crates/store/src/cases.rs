@@ -162,6 +162,8 @@ pub(crate) fn new_case_row(
         queued_at: Set(Some(now)),
         unrouted_at: Set(None),
         preferred_staff_id: Set(None),
+        urge_count: Set(0),
+        last_urged_at: Set(None),
     }
 }
 

@@ -39,6 +39,7 @@ pub mod staff_events;
 pub mod staffing;
 pub mod stats;
 pub mod tips;
+pub mod urges;
 
 pub use db::{DEFAULT_BUSY_TIMEOUT, Fault, Faults, PoolUse, Store, WorkSignal};
 pub use error::{StoreError, is_transient};

@@ -37,6 +37,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("staffing", include_str!("staffing.rs")),
     ("stats", include_str!("stats.rs")),
     ("tips", include_str!("tips.rs")),
+    ("urges", include_str!("urges.rs")),
 ];
 
 const SERVICES: [&str; 3] = ["consultations", "mediations", "tips"];

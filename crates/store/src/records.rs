@@ -60,6 +60,9 @@ pub struct CaseRecord {
     pub priority: i32,
     pub queued_at: Option<DateTime<Utc>>,
     pub unrouted_at: Option<DateTime<Utc>>,
+    /// 催办: how often the case was urged, and when last.
+    pub urge_count: i32,
+    pub last_urged_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<case::Model> for CaseRecord {
@@ -94,6 +97,8 @@ impl TryFrom<case::Model> for CaseRecord {
             priority: c.priority,
             queued_at: c.queued_at,
             unrouted_at: c.unrouted_at,
+            urge_count: c.urge_count,
+            last_urged_at: c.last_urged_at,
         })
     }
 }

@@ -38,5 +38,6 @@ mod spec;
 mod staff_events;
 mod stats;
 mod tips;
+mod urge;
 mod walk;
 mod write_limits;

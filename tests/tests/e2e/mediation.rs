@@ -925,6 +925,8 @@ async fn seed_mediation(
         queued_at: Set(None),
         unrouted_at: Set(None),
         preferred_staff_id: Set(None),
+        urge_count: Set(0),
+        last_urged_at: Set(None),
     })
     .exec_without_returning(app.app.store.db())
     .await

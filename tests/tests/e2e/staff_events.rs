@@ -17,21 +17,21 @@ use uuid::Uuid;
 
 /// One event as the stream sent it.
 #[derive(Debug, Clone, PartialEq)]
-struct Event {
-    id: i64,
-    kind: String,
-    data: Value,
+pub(crate) struct Event {
+    pub(crate) id: i64,
+    pub(crate) kind: String,
+    pub(crate) data: Value,
 }
 
 /// A staff member's open stream, read chunk by chunk.
-struct Stream {
+pub(crate) struct Stream {
     response: reqwest::Response,
     buffer: String,
 }
 
 impl Stream {
     /// Connect as `token` to the server at `base` (`last`: `Last-Event-ID`).
-    async fn open(base: &str, token: &str, last: Option<i64>) -> Stream {
+    pub(crate) async fn open(base: &str, token: &str, last: Option<i64>) -> Stream {
         let client = reqwest::Client::new();
         let mut request = client
             .get(format!("{base}/api/v1/staff/events"))
@@ -101,14 +101,14 @@ impl Stream {
     }
 
     /// The next event, which must come within `within`.
-    async fn expect(&mut self, within: Duration) -> Event {
+    pub(crate) async fn expect(&mut self, within: Duration) -> Event {
         self.next_event(within)
             .await
             .unwrap_or_else(|| panic!("no event within {within:?}"))
     }
 
     /// The next event of this kind, skipping others, within 10 s.
-    async fn expect_kind(&mut self, kind: &str) -> Event {
+    pub(crate) async fn expect_kind(&mut self, kind: &str) -> Event {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -123,7 +123,7 @@ impl Stream {
     }
 
     /// Nothing more arrives for `quiet`.
-    async fn expect_quiet(&mut self, quiet: Duration) {
+    pub(crate) async fn expect_quiet(&mut self, quiet: Duration) {
         if let Some(event) = self.next_event(quiet).await {
             panic!("unexpected event {event:?}");
         }
@@ -132,7 +132,7 @@ impl Stream {
 
 /// A server whose streams stay open for a minute (the harness ends them
 /// after a second for the tests that call every operation).
-async fn spawn_with(options: TestOptions) -> TestApp {
+pub(crate) async fn spawn_with(options: TestOptions) -> TestApp {
     let mut options = options;
     options
         .env
@@ -152,7 +152,7 @@ async fn presence_of(app: &TestApp, username: &str) -> Presence {
         .presence
 }
 
-fn as_uuid(value: &Value) -> Uuid {
+pub(crate) fn as_uuid(value: &Value) -> Uuid {
     value.as_str().unwrap().parse().unwrap()
 }
 

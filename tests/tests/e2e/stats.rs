@@ -47,6 +47,8 @@ fn case_in(community: OrgUnitId, status: &str, created_at: DateTime<Utc>) -> cas
         queued_at: Some(created_at),
         unrouted_at: None,
         preferred_staff_id: None,
+        urge_count: 0,
+        last_urged_at: None,
     }
 }
 
@@ -77,6 +79,8 @@ async fn insert_case(app: &TestApp, c: case::Model) -> Uuid {
         queued_at: Set(c.queued_at),
         unrouted_at: Set(c.unrouted_at),
         preferred_staff_id: Set(None),
+        urge_count: Set(0),
+        last_urged_at: Set(None),
     })
     .exec_without_returning(app.app.store.db())
     .await

@@ -28,6 +28,7 @@ fn route(action: ResidentAction) -> &'static str {
         A::MeToo => "/api/v1/tips/{id}/me-too",
         A::BindPhone => "/api/v1/me/phone",
         A::Subscribe => "/api/v1/me/subscriptions",
+        A::Urge => "/api/v1/consultations/{id}/urge",
     }
 }
 

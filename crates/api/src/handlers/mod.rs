@@ -10,6 +10,7 @@ pub mod open311;
 pub mod residents;
 pub mod staff;
 pub mod tips;
+pub mod urges;
 pub mod wechat;
 
 use crate::ApiError;

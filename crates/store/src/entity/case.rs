@@ -28,6 +28,9 @@ pub struct Model {
     pub unrouted_at: Option<DateTimeUtc>,
     /// A reopened case's previous owner, offered it first if still eligible.
     pub preferred_staff_id: Option<Uuid>,
+    /// How often the case was urged (催办), and when last.
+    pub urge_count: i32,
+    pub last_urged_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

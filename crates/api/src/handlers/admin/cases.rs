@@ -42,6 +42,9 @@ pub struct RoutingCaseView {
     /// When it passed the end of its ladder (the alarm).
     pub unrouted_at: Option<DateTime<Utc>>,
     pub owner_staff_id: Option<Uuid>,
+    /// 催办: how often the case was urged, and when last.
+    pub urge_count: i32,
+    pub last_urged_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -59,6 +62,8 @@ fn routing_view(case: &CaseRecord, text: String) -> RoutingCaseView {
         queued_at: case.queued_at,
         unrouted_at: case.unrouted_at,
         owner_staff_id: case.owner_staff_id,
+        urge_count: case.urge_count,
+        last_urged_at: case.last_urged_at,
         created_at: case.created_at,
     }
 }

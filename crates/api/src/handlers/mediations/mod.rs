@@ -127,6 +127,9 @@ pub struct MediationView {
     /// be held by the content check (`moderation`); staff see it once passed.
     pub messages: Vec<crate::views::MessageView>,
     pub history: Vec<MediationEventView>,
+    /// 催办: how often the case was urged, and when last.
+    pub urge_count: i32,
+    pub last_urged_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -328,6 +331,8 @@ pub(crate) async fn mediation_view(
                 created_at: e.created_at,
             })
             .collect(),
+        urge_count: c.urge_count,
+        last_urged_at: c.last_urged_at,
         created_at: c.created_at,
         updated_at: c.updated_at,
     })

@@ -151,6 +151,9 @@ pub struct TipStaffDetail {
     pub source_case_id: Option<Uuid>,
     /// When the reporter last added something: new information to read.
     pub last_reporter_message_at: Option<DateTime<Utc>>,
+    /// 催办: how often the case was urged, and when last.
+    pub urge_count: i32,
+    pub last_urged_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -276,6 +279,8 @@ pub(crate) async fn tip_view(
             owner_id: record.case.owner_staff_id,
             source_case_id: d.source_case_id,
             last_reporter_message_at: last,
+            urge_count: record.case.urge_count,
+            last_urged_at: record.case.last_urged_at,
         })
     } else {
         None
