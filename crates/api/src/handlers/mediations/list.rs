@@ -80,15 +80,21 @@ pub(crate) fn status_filter(status: Option<&str>) -> Result<Option<MediationStat
         .transpose()
 }
 
-/// A date the service can have sessions on (years 2000 to 2999), or 400:
-/// far dates would overflow the instants computed from them.
-pub(crate) fn plausible_day(day: NaiveDate) -> Result<NaiveDate, ApiError> {
-    if !(2000..=2999).contains(&day.year()) {
-        return Err(ApiError::bad_parameter(
-            "dates must lie in the years 2000 to 2999",
-        ));
+/// Whether sessions can be on this day at all (years 2000 to 2999). The
+/// spec's dates take any day, so a far one is not refused: it has no
+/// sessions (and far years would overflow the instants computed from them).
+pub(crate) fn plausible_day(day: NaiveDate) -> bool {
+    (2000..=2999).contains(&day.year())
+}
+
+/// A `YYYY-MM-DD` day as the spec's `date` format has it (a four-digit
+/// year), or 400: chrono also reads `+262143-12-31`.
+pub(crate) fn four_digit_year(day: NaiveDate) -> Result<NaiveDate, ApiError> {
+    if (0..=9999).contains(&day.year()) {
+        Ok(day)
+    } else {
+        Err(ApiError::bad_parameter("dates are YYYY-MM-DD"))
     }
-    Ok(day)
 }
 
 /// The UTC instants `[from, to)` a booked session must start in.
@@ -103,15 +109,19 @@ pub(crate) fn session_window(
     if from.is_none() && to.is_none() {
         return Ok(None);
     }
+    // Far days are brought to the years sessions can be in (the same
+    // sessions match), and `to` before `from` is an empty span, not a 400:
+    // the spec cannot say one date must follow the other.
+    let first = NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date");
+    let last = NaiveDate::from_ymd_opt(2999, 12, 31).expect("a date");
     for day in [from, to].into_iter().flatten() {
-        plausible_day(day)?;
+        four_digit_year(day)?;
     }
-    let from = from.unwrap_or(NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"));
-    let to = to.unwrap_or(NaiveDate::from_ymd_opt(9999, 12, 30).expect("a date"));
+    let from = from.map_or(first, |d| d.clamp(first, last));
+    let to = to.map_or(last, |d| d.clamp(first, last));
     if to < from {
-        return Err(ApiError::bad_parameter(
-            "session_to must not be before session_from",
-        ));
+        let nothing = local_day_bounds(from).0;
+        return Ok(Some((nothing, nothing)));
     }
     Ok(Some((local_day_bounds(from).0, local_day_bounds(to).1)))
 }
@@ -123,6 +133,9 @@ pub struct MyMediationsQuery {
     /// Only mediations in this status (`submitted`, `offered`, `pooled`,
     /// `accepted`, `scheduled`, `heard`, `agreed`, `terminated`, `closed`,
     /// `refused`, `withdrawn`).
+    #[param(
+        pattern = r"^(submitted|offered|pooled|accepted|scheduled|heard|agreed|terminated|closed|refused|withdrawn)$"
+    )]
     pub status: Option<String>,
     /// `next_cursor` of the previous page; omit for the first page.
     #[param(pattern = r"^c1\.[0-9a-fA-F]{32}$")]

@@ -82,7 +82,7 @@ pub struct FreeSlotsView {
 /// The free session times of a room you may book, on one day.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path), FreeSlotsQuery), responses(
     (status = 200, body = FreeSlotsView),
-    (status = 400, body = ErrorBody, description = "`bad_parameter`: no or bad `date` (years 2000 to 2999), bad `minutes`"),
+    (status = 400, body = ErrorBody, description = "`bad_parameter`: no or bad `date`, bad `minutes` (a day outside the years 2000 to 2999 has nothing open)"),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator"),
     (status = 404, body = ErrorBody, description = "`room_not_found`: no such room you may book"),
@@ -99,7 +99,8 @@ pub async fn room_free_slots(
     let query = web::Query::<FreeSlotsQuery>::from_query(req.query_string())
         .map_err(|e| ApiError::bad_parameter(e.to_string()))?
         .into_inner();
-    super::list::plausible_day(query.date)?;
+    // A day no session can be on: nothing is open (see `plausible_day`).
+    let plausible = super::list::plausible_day(super::list::four_digit_year(query.date)?);
     let minutes = query.minutes.unwrap_or(60);
     let record = state
         .store
@@ -112,15 +113,23 @@ pub async fn room_free_slots(
         .opening_hours
         .as_deref()
         .and_then(OpeningHours::parse);
-    let open = open_intervals(hours.as_ref(), &calendar, query.date);
-    let (from, to) = local_day_bounds(query.date);
-    let busy: BTreeSet<DateTime<Utc>> = state
-        .store
-        .mediations()
-        .booked_slots(record.id, auth.id, from, to)
-        .await?
-        .into_iter()
-        .collect();
+    let open = match plausible {
+        true => open_intervals(hours.as_ref(), &calendar, query.date),
+        false => Vec::new(),
+    };
+    let busy: BTreeSet<DateTime<Utc>> = match plausible {
+        true => {
+            let (from, to) = local_day_bounds(query.date);
+            state
+                .store
+                .mediations()
+                .booked_slots(record.id, auth.id, from, to)
+                .await?
+                .into_iter()
+                .collect()
+        }
+        false => BTreeSet::new(),
+    };
     let slots = free_slots(query.date, &open, &busy, minutes, Utc::now())
         .map_err(|e| ApiError::bad_parameter(e.to_string()))?;
     Ok(web::Json(FreeSlotsView {

@@ -14,6 +14,9 @@ use utoipa::IntoParams;
 #[into_params(parameter_in = Query)]
 pub struct StaffMediationsQuery {
     /// Only mediations in this status (`accepted`, `scheduled`, `heard`, ...).
+    #[param(
+        pattern = r"^(submitted|offered|pooled|accepted|scheduled|heard|agreed|terminated|closed|refused|withdrawn)$"
+    )]
     pub status: Option<String>,
     /// Only mediations with a session booked on or after this local
     /// (Asia/Shanghai) date.
