@@ -11,10 +11,10 @@
 //! moves from the same state, exactly one updates a row and the other gets
 //! `StoreError::Conflict`.
 
-use crate::entity::{case, case_event, case_message, idempotency_key};
+use crate::entity::{case, case_event, case_message, idempotency_key, staff};
 use crate::error::is_unique_violation;
 use crate::outbox::{self, Work};
-use crate::records::{CaseEventRecord, CaseMessageRecord, CaseRecord};
+use crate::records::{CaseEventRecord, CaseMessageRecord, CaseRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -458,4 +458,23 @@ impl Cases<'_> {
             .map(CaseRecord::try_from)
             .transpose()?)
     }
+}
+
+/// The owners of a page of cases, by staff id, in one query (none for a
+/// page nobody owns): the services' lists show who holds each case.
+pub(crate) async fn owners_of(
+    conn: &impl ConnectionTrait,
+    cases: &[case::Model],
+) -> Result<std::collections::HashMap<Uuid, StaffRecord>, StoreError> {
+    let ids: Vec<Uuid> = cases.iter().filter_map(|c| c.owner_staff_id).collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(staff::Entity::find()
+        .filter(staff::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| Ok((s.id, StaffRecord::try_from(s)?)))
+        .collect::<Result<_, sea_orm::DbErr>>()?)
 }

@@ -12,9 +12,9 @@ pub use crate::offers::MAX_PENDING_OFFERS_SHOWN;
 
 use crate::cases::{
     append_event, apply_move, claim_idempotency_key, insert_message, move_routed, new_case_row,
-    notify_resident, replayed_submission, route_again, staff_freed,
+    notify_resident, owners_of, replayed_submission, route_again, staff_freed,
 };
-use crate::entity::{case, consultation, staff};
+use crate::entity::{case, consultation};
 use crate::offers::{cancel_pending_offers, hand_back_owned};
 use crate::outbox::{self, ModerationSubject, Work};
 use crate::records::{CaseRecord, ConsultationDetail, MediationDetail, StaffRecord, TipDetail};
@@ -257,18 +257,7 @@ impl Consultations<'_> {
             .into_iter()
             .map(|d| (d.case_id, d))
             .collect();
-        let owner_ids: Vec<Uuid> = cases.iter().filter_map(|c| c.owner_staff_id).collect();
-        let owners: HashMap<Uuid, StaffRecord> = if owner_ids.is_empty() {
-            HashMap::new()
-        } else {
-            staff::Entity::find()
-                .filter(staff::Column::Id.is_in(owner_ids))
-                .all(self.db())
-                .await?
-                .into_iter()
-                .map(|s| Ok((s.id, StaffRecord::try_from(s)?)))
-                .collect::<Result<_, sea_orm::DbErr>>()?
-        };
+        let owners = owners_of(self.db(), &cases).await?;
         cases
             .into_iter()
             .map(|case| {

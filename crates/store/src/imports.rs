@@ -15,7 +15,7 @@ use sansuo_domain::OrgUnitId;
 use sansuo_domain::dispatch::Presence;
 use sansuo_domain::import::{ImportError, ImportPlan};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use uuid::Uuid;
 
 /// Rows a statement: well under SQLite's and PostgreSQL's bound-parameter
@@ -229,7 +229,7 @@ async fn conflicts(
     let mut staff_found = Vec::new();
 
     let usernames: Vec<&str> = plan.staff.iter().map(|s| s.username.as_str()).collect();
-    let mut taken: Vec<String> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
     for chunk in usernames.chunks(CHUNK) {
         taken.extend(
             staff::Entity::find()
@@ -242,7 +242,7 @@ async fn conflicts(
         );
     }
     for (i, person) in plan.staff.iter().enumerate() {
-        if taken.iter().any(|t| t == person.username.as_str()) {
+        if taken.contains(person.username.as_str()) {
             staff_found.push(ImportError {
                 at: format!("staff[{i}].username"),
                 message: format!("`{}` is already an account", person.username.as_str()),
@@ -255,7 +255,7 @@ async fn conflicts(
         .iter()
         .filter_map(|u| u.scene.as_ref().map(|s| s.as_str()))
         .collect();
-    let mut taken: Vec<String> = Vec::new();
+    let mut taken: HashSet<String> = HashSet::new();
     for chunk in scenes.chunks(CHUNK) {
         taken.extend(
             org_unit::Entity::find()
@@ -272,7 +272,7 @@ async fn conflicts(
 
     // Units directly under the district (streets, stations): the same
     // name twice is what importing one file twice looks like.
-    let existing: HashMap<(String, String), ()> = org_unit::Entity::find()
+    let existing: HashSet<(String, String)> = org_unit::Entity::find()
         .select_only()
         .column(org_unit::Column::Kind)
         .column(org_unit::Column::Name)
@@ -281,7 +281,6 @@ async fn conflicts(
         .all(conn)
         .await?
         .into_iter()
-        .map(|pair| (pair, ()))
         .collect();
     let mut units: Vec<&sansuo_domain::import::PlannedUnit> = plan.units.iter().collect();
     units.sort_by_key(|u| u.index);
@@ -289,7 +288,7 @@ async fn conflicts(
     for unit in units {
         let i = unit.index;
         if let Some(scene) = &unit.scene
-            && taken.iter().any(|t| t == scene.as_str())
+            && taken.contains(scene.as_str())
         {
             found.push(ImportError {
                 at: format!("units[{i}].scene"),
@@ -297,7 +296,7 @@ async fn conflicts(
             });
         }
         let key = (unit.kind.as_str().to_owned(), unit.name.as_str().to_owned());
-        if unit.parent.is_none() && existing.contains_key(&key) {
+        if unit.parent.is_none() && existing.contains(&key) {
             found.push(ImportError {
                 at: format!("units[{i}].name"),
                 message: format!(

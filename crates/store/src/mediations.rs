@@ -6,7 +6,8 @@
 
 use crate::cases::{
     Context, SUBMIT_EVENT, Submission, append_event, apply_move, claim_idempotency_key,
-    insert_message, new_case_row, replayed_submission, route_again, staff_freed, visibility,
+    insert_message, new_case_row, owners_of, replayed_submission, route_again, staff_freed,
+    visibility,
 };
 use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
@@ -1363,18 +1364,7 @@ impl Mediations<'_> {
             .all(self.db())
             .await?;
         let ids: Vec<Uuid> = cases.iter().map(|c| c.id).collect();
-        let owner_ids: Vec<Uuid> = cases.iter().filter_map(|c| c.owner_staff_id).collect();
-        let owners: std::collections::HashMap<Uuid, StaffRecord> = if owner_ids.is_empty() {
-            Default::default()
-        } else {
-            staff::Entity::find()
-                .filter(staff::Column::Id.is_in(owner_ids))
-                .all(self.db())
-                .await?
-                .into_iter()
-                .map(|s| Ok((s.id, StaffRecord::try_from(s)?)))
-                .collect::<Result<_, sea_orm::DbErr>>()?
-        };
+        let owners = owners_of(self.db(), &cases).await?;
         let mut scheduled: std::collections::HashMap<Uuid, Vec<SessionRecord>> = Default::default();
         if !ids.is_empty() {
             for s in mediation_session::Entity::find()

@@ -207,30 +207,23 @@ pub async fn import_district(
     let plan = validate(&file)
         .map_err(|errors| ApiError::with_problems(ErrorCode::ValidationFailed, problems(errors)))?;
 
+    // Checked here for the dry run, and before hashing hundreds of
+    // passwords for nothing; `write` checks again inside its transaction.
     let imports = state.store.imports();
-    if query.dry_run {
-        let conflicts = imports.conflicts(district, &plan).await?;
-        if !conflicts.is_empty() {
-            return Err(ApiError::with_problems(
-                ErrorCode::ImportConflict,
-                problems(conflicts),
-            ));
-        }
-        return Ok(HttpResponse::Ok().json(ImportReport {
-            dry_run: true,
-            counts: counts(&plan),
-            units: Vec::new(),
-            staff: Vec::new(),
-        }));
-    }
-    // Refuse a second import before hashing 700 passwords for nothing;
-    // `write` checks again inside its transaction.
     let conflicts = imports.conflicts(district, &plan).await?;
     if !conflicts.is_empty() {
         return Err(ApiError::with_problems(
             ErrorCode::ImportConflict,
             problems(conflicts),
         ));
+    }
+    if query.dry_run {
+        return Ok(HttpResponse::Ok().json(ImportReport {
+            dry_run: true,
+            counts: counts(&plan),
+            units: Vec::new(),
+            staff: Vec::new(),
+        }));
     }
     let (hashes, generated) = hash_all(&plan).await?;
     let made = match imports
