@@ -32,6 +32,7 @@ mod m20261202_160000_calendar_years;
 mod m20261202_161000_duty_rotas;
 mod m20261203_100000_staff_events;
 mod m20261203_140000_case_urges;
+mod m20261204_100000_supervision;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_161000_duty_rotas::Migration),
             Box::new(m20261203_100000_staff_events::Migration),
             Box::new(m20261203_140000_case_urges::Migration),
+            Box::new(m20261204_100000_supervision::Migration),
         ]
     }
 }

@@ -120,6 +120,8 @@ error_codes! {
     CalendarDayNotFound = ("calendar_day_not_found", NOT_FOUND, "that date has no override"),
     HeldTextNotFound = ("held_text_not_found", NOT_FOUND, "no such held text"),
     Open311KeyNotFound = ("open311_key_not_found", NOT_FOUND, "no such Open311 key"),
+    SupervisionNotFound = ("supervision_not_found", NOT_FOUND, "the case is not under supervision"),
+    ExtensionNotFound = ("extension_not_found", NOT_FOUND, "no such extension request"),
     PushNotConfigured = ("push_not_configured", NOT_FOUND, "WeChat message push is not configured here"),
     FeatureDisabled = ("feature_disabled", NOT_FOUND, "this feature is switched off on this server"),
     // 405: a known path, another method.
@@ -142,6 +144,10 @@ error_codes! {
     UrgeTooEarly = ("urge_too_early", CONFLICT, "还未超过首次答复时限，请在时限过后再催办。"),
     UrgeNotNeeded = ("urge_not_needed", CONFLICT, "已有工作人员答复，请在对话中继续留言。"),
     CaseNotOpen = ("case_not_open", CONFLICT, "事项已办结或已撤回，无需催办。"),
+    NotSupervisable = ("not_supervisable", CONFLICT, "the case is finished; there is nothing to supervise"),
+    AlreadySupervised = ("already_supervised", CONFLICT, "the case is under supervision already; lift it first to set a new deadline"),
+    ExtensionPending = ("extension_pending", CONFLICT, "an extension request on this case is waiting for a decision"),
+    ExtensionDecided = ("extension_decided", CONFLICT, "this extension request was decided already"),
     // 413
     BodyTooLarge = ("body_too_large", PAYLOAD_TOO_LARGE, "the body is too large"),
     FieldTooLarge = ("field_too_large", PAYLOAD_TOO_LARGE, "a multipart field is too large"),

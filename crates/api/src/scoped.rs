@@ -26,7 +26,7 @@ use crate::{ApiError, auth::Principal};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
 use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared};
-use sansuo_domain::{CaseId, OrgUnitId, StaffId};
+use sansuo_domain::{CaseId, ExtensionId, OrgUnitId, StaffId};
 use sansuo_store::scope::{FirmId, InScope, ManagedRoom, RoomId, ShiftId};
 use serde::de::DeserializeOwned;
 use std::ops::Deref;
@@ -54,6 +54,10 @@ pub(crate) trait PathId: sansuo_store::scope::Scoped + From<Uuid> + 'static {
 
 impl PathId for CaseId {
     const NOT_FOUND: ErrorCode = ErrorCode::CaseNotFound;
+}
+
+impl PathId for ExtensionId {
+    const NOT_FOUND: ErrorCode = ErrorCode::ExtensionNotFound;
 }
 
 impl PathId for OrgUnitId {

@@ -73,6 +73,14 @@ id_type!(
     /// A message in a case thread.
     MessageId
 );
+id_type!(
+    /// A 督办 (supervision) of a case by the coordinators of a unit.
+    SupervisionId
+);
+id_type!(
+    /// A 延期 (extension) request on a case's resolution time.
+    ExtensionId
+);
 
 #[cfg(test)]
 mod tests {

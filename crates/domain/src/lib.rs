@@ -26,6 +26,7 @@ pub mod rota;
 pub mod sla;
 pub mod staff_event;
 pub mod stats;
+pub mod supervision;
 pub mod tip;
 pub mod urge;
 pub mod values;
@@ -34,5 +35,7 @@ pub mod work_order;
 
 pub use actor::{Actor, StaffRole};
 pub use consultation::{ConsultationAction, ConsultationStatus, TransitionError};
-pub use ids::{CaseId, MessageId, OfferId, OrgUnitId, ResidentId, StaffId};
+pub use ids::{
+    CaseId, ExtensionId, MessageId, OfferId, OrgUnitId, ResidentId, StaffId, SupervisionId,
+};
 pub use values::ValidationError;

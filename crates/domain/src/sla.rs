@@ -119,6 +119,9 @@ pub struct CaseTimes {
     pub resolved_at: Option<DateTime<Utc>>,
     /// Intervals spent waiting on the resident.
     pub waiting_on_resident: Vec<Pause>,
+    /// Business minutes added to the resolution target by granted 延期
+    /// (extensions); 0 without one.
+    pub resolution_extension_minutes: i64,
 }
 
 /// Target minutes per clock (business minutes).
@@ -153,7 +156,10 @@ pub fn clocks_of(times: &CaseTimes, targets: SlaMinutes) -> Vec<(SlaKind, SlaClo
         SlaClock {
             stopped_at: times.resolved_at,
             pauses: times.waiting_on_resident.clone(),
-            ..SlaClock::new(times.created_at, Duration::minutes(targets.resolution))
+            ..SlaClock::new(
+                times.created_at,
+                Duration::minutes(targets.resolution + times.resolution_extension_minutes.max(0)),
+            )
         },
     ));
     clocks
@@ -290,6 +296,7 @@ mod tests {
             first_response_at: None,
             resolved_at: None,
             waiting_on_resident: vec![],
+            resolution_extension_minutes: 0,
         };
         let clocks = clocks_of(&times, targets());
         assert_eq!(
@@ -318,6 +325,7 @@ mod tests {
             first_response_at: None,
             resolved_at: None,
             waiting_on_resident: vec![],
+            resolution_extension_minutes: 0,
         };
         let clocks = clocks_of(&times, targets());
         let r = review(&clocks, &[], &office_calendar(), bj(24, 10, 30));
@@ -336,6 +344,7 @@ mod tests {
                 from: bj(24, 9, 30),
                 until: None,
             }],
+            resolution_extension_minutes: 0,
         };
         let clocks = clocks_of(&times, targets());
         // Days later, still waiting on the resident: nothing breaches, nothing to check.
@@ -347,5 +356,29 @@ mod tests {
                 next_check: None
             }
         );
+    }
+
+    #[test]
+    fn a_granted_extension_moves_the_resolution_deadline_only() {
+        let mut times = CaseTimes {
+            created_at: bj(24, 9, 0),
+            accepted_at: Some(bj(24, 9, 10)),
+            first_response_at: Some(bj(24, 9, 30)),
+            resolved_at: None,
+            waiting_on_resident: vec![],
+            resolution_extension_minutes: 0,
+        };
+        let cal = office_calendar();
+        // 8 business hours: Wednesday 10:00.
+        let at = bj(25, 10, 1);
+        assert_eq!(
+            review(&clocks_of(&times, targets()), &[], &cal, at).breached,
+            vec![SlaKind::Resolution]
+        );
+        // Two more business hours: Wednesday 12:00, not breached at 10:01.
+        times.resolution_extension_minutes = 120;
+        let r = review(&clocks_of(&times, targets()), &[], &cal, at);
+        assert_eq!(r.breached, vec![]);
+        assert_eq!(r.next_check, Some(bj(25, 12, 0)));
     }
 }

@@ -5,7 +5,9 @@
 //! as ever) say what.
 
 use crate::catalog::Service;
-use crate::ids::{CaseId, MessageId, OfferId};
+use crate::ids::{CaseId, ExtensionId, MessageId, OfferId};
+use crate::sla::SlaKind;
+use crate::supervision::ExtensionStatus;
 use crate::urge::UrgedBy;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -28,16 +30,28 @@ pub enum StaffEventKind {
     /// A resident or a coordinator urged (催办) a case you own or hold an
     /// offer for.
     Urge,
+    /// A case you own was put under 督办 (supervision) with a deadline; or,
+    /// for coordinators, a supervision climbed to your unit (its deadline
+    /// was missed below).
+    Supervised,
+    /// A case you own passed a response-time target (to the coordinators
+    /// over its community).
+    Overdue,
+    /// Your 延期 (extension) request was granted or refused.
+    Extension,
 }
 
 impl StaffEventKind {
-    pub const ALL: [StaffEventKind; 6] = [
+    pub const ALL: [StaffEventKind; 9] = [
         StaffEventKind::Offer,
         StaffEventKind::OfferExpired,
         StaffEventKind::Reassigned,
         StaffEventKind::FollowUp,
         StaffEventKind::Message,
         StaffEventKind::Urge,
+        StaffEventKind::Supervised,
+        StaffEventKind::Overdue,
+        StaffEventKind::Extension,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +62,9 @@ impl StaffEventKind {
             StaffEventKind::FollowUp => "follow_up",
             StaffEventKind::Message => "message",
             StaffEventKind::Urge => "urge",
+            StaffEventKind::Supervised => "supervised",
+            StaffEventKind::Overdue => "overdue",
+            StaffEventKind::Extension => "extension",
         }
     }
 }
@@ -113,6 +130,24 @@ pub enum StaffEvent {
         service: Service,
         by: UrgedBy,
     },
+    Supervised {
+        case_id: CaseId,
+        service: Service,
+        deadline: DateTime<Utc>,
+        /// 0 where it was put; one more for each level it climbed.
+        level: i32,
+    },
+    Overdue {
+        case_id: CaseId,
+        service: Service,
+        clock: SlaKind,
+    },
+    Extension {
+        case_id: CaseId,
+        service: Service,
+        extension_id: ExtensionId,
+        status: ExtensionStatus,
+    },
 }
 
 impl StaffEvent {
@@ -124,6 +159,9 @@ impl StaffEvent {
             StaffEvent::FollowUp { .. } => StaffEventKind::FollowUp,
             StaffEvent::Message { .. } => StaffEventKind::Message,
             StaffEvent::Urge { .. } => StaffEventKind::Urge,
+            StaffEvent::Supervised { .. } => StaffEventKind::Supervised,
+            StaffEvent::Overdue { .. } => StaffEventKind::Overdue,
+            StaffEvent::Extension { .. } => StaffEventKind::Extension,
         }
     }
 
@@ -167,6 +205,33 @@ impl StaffEvent {
                 service,
                 by,
             } => json!({ "case_id": case_id, "service": service, "by": by }),
+            StaffEvent::Supervised {
+                case_id,
+                service,
+                deadline,
+                level,
+            } => json!({
+                "case_id": case_id,
+                "service": service,
+                "deadline": deadline.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "level": level,
+            }),
+            StaffEvent::Overdue {
+                case_id,
+                service,
+                clock,
+            } => json!({ "case_id": case_id, "service": service, "clock": clock.as_str() }),
+            StaffEvent::Extension {
+                case_id,
+                service,
+                extension_id,
+                status,
+            } => json!({
+                "case_id": case_id,
+                "service": service,
+                "extension_id": extension_id,
+                "status": status,
+            }),
         }
     }
 }

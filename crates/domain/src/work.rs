@@ -10,7 +10,7 @@
 //!
 //! Adding a kind of work is one variant here (and its arm in the router).
 
-use crate::ids::{CaseId, MessageId, OfferId, StaffId};
+use crate::ids::{CaseId, MessageId, OfferId, StaffId, SupervisionId};
 use crate::notify::NotificationEvent;
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +43,10 @@ pub enum Work {
     },
     /// A case's earliest SLA deadline: record breaches, escalate, re-arm.
     SlaCheck { case_id: CaseId },
+    /// A 督办 (supervision) deadline: if missed, the supervision climbs a
+    /// level. Appended when the supervision is made (due at once); the
+    /// worker re-arms it at the deadline.
+    SupervisionDue { supervision_id: SupervisionId },
 }
 
 /// Resident text whose content check is still owed. On the wire
@@ -67,7 +71,7 @@ pub enum WorkError {
 
 impl Work {
     /// Every kind, as written in the outbox `topic` and the job `kind`.
-    pub const KINDS: [&'static str; 7] = [
+    pub const KINDS: [&'static str; 8] = [
         "route_case",
         "staff_available",
         "notify",
@@ -75,6 +79,7 @@ impl Work {
         "offer_timeout",
         "step_timeout",
         "sla_check",
+        "supervision_due",
     ];
 
     /// The kind: the outbox `topic` and the queue job's `kind`.
@@ -87,6 +92,7 @@ impl Work {
             Work::OfferTimeout { .. } => "offer_timeout",
             Work::StepTimeout { .. } => "step_timeout",
             Work::SlaCheck { .. } => "sla_check",
+            Work::SupervisionDue { .. } => "supervision_due",
         }
     }
 
@@ -102,6 +108,7 @@ impl Work {
             Work::Moderate(ModerationSubject::Message(id)) => format!("{kind}:message:{id}"),
             Work::OfferTimeout { offer_id } => format!("{kind}:{offer_id}"),
             Work::StepTimeout { case_id, step } => format!("{kind}:{case_id}:{step}"),
+            Work::SupervisionDue { supervision_id } => format!("{kind}:{supervision_id}"),
         }
     }
 
@@ -168,6 +175,9 @@ mod tests {
             Work::SlaCheck {
                 case_id: uuid().into(),
             },
+            Work::SupervisionDue {
+                supervision_id: uuid().into(),
+            },
         ]
     }
 
@@ -205,6 +215,7 @@ mod tests {
                 format!("offer_timeout:{U}"),
                 format!("step_timeout:{U}:2"),
                 format!("sla_check:{U}"),
+                format!("supervision_due:{U}"),
             ]
         );
     }

@@ -164,6 +164,7 @@ pub(crate) fn new_case_row(
         preferred_staff_id: Set(None),
         urge_count: Set(0),
         last_urged_at: Set(None),
+        sla_extension_minutes: Set(0),
     }
 }
 
@@ -285,6 +286,18 @@ pub(crate) async fn apply_move<C: ConnectionTrait>(
         )));
     }
     crate::db::trip(crate::db::Fault::BetweenMoveAndEvent { case: case.id })?;
+    if applied.to.is_finished() {
+        // 督办 ends with the case (store::supervision).
+        crate::entity::case_supervision::Entity::update_many()
+            .col_expr(
+                crate::entity::case_supervision::Column::EndedAt,
+                Expr::value(ctx.now),
+            )
+            .filter(crate::entity::case_supervision::Column::CaseId.eq(case.id))
+            .filter(crate::entity::case_supervision::Column::EndedAt.is_null())
+            .exec(conn)
+            .await?;
+    }
     append_event(
         conn,
         case.id,

@@ -38,6 +38,7 @@ pub mod scope;
 pub mod staff_events;
 pub mod staffing;
 pub mod stats;
+pub mod supervision;
 pub mod tips;
 pub mod urges;
 

@@ -36,6 +36,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("staff_events", include_str!("staff_events.rs")),
     ("staffing", include_str!("staffing.rs")),
     ("stats", include_str!("stats.rs")),
+    ("supervision", include_str!("supervision.rs")),
     ("tips", include_str!("tips.rs")),
     ("urges", include_str!("urges.rs")),
 ];

@@ -63,6 +63,8 @@ pub struct CaseRecord {
     /// 催办: how often the case was urged, and when last.
     pub urge_count: i32,
     pub last_urged_at: Option<DateTime<Utc>>,
+    /// 延期: business minutes granted on the resolution target.
+    pub sla_extension_minutes: i32,
 }
 
 impl TryFrom<case::Model> for CaseRecord {
@@ -99,6 +101,7 @@ impl TryFrom<case::Model> for CaseRecord {
             unrouted_at: c.unrouted_at,
             urge_count: c.urge_count,
             last_urged_at: c.last_urged_at,
+            sla_extension_minutes: c.sla_extension_minutes,
         })
     }
 }

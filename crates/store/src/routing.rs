@@ -11,7 +11,7 @@ use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, sta
 use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
 use crate::records::{CaseRecord, SlaBreachRecord};
 use crate::rows::{kind, split_list};
-use crate::staff_events::{stream_seen_at, tell};
+use crate::staff_events::{coordinators_over, stream_seen_at, tell, tell_each};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::{Service, SlaTargets};
@@ -629,6 +629,28 @@ impl Routing<'_> {
             |u| u,
         )
         .await?;
+        // A breach on an owned case alerts every coordinator over it (a
+        // waiting case escalates instead).
+        if case.owner_staff_id.is_some()
+            && let (Ok(service), Some(kind)) = (
+                case.service.parse::<Service>(),
+                sansuo_domain::sla::SlaKind::parse(clock),
+            )
+        {
+            let told = coordinators_over(&txn, case.community_id.into()).await?;
+            let events = told
+                .into_iter()
+                .map(|staff| {
+                    let event = StaffEvent::Overdue {
+                        case_id: case.id.into(),
+                        service,
+                        clock: kind,
+                    };
+                    (staff, event)
+                })
+                .collect();
+            tell_each(&txn, events, now).await?;
+        }
         self.commit_work(txn).await?;
         sansuo_metrics::sla_breach(clock);
         Ok(true)
@@ -670,6 +692,7 @@ impl Routing<'_> {
             first_response_at: case.answered_at,
             resolved_at: case.resolved_at,
             waiting_on_resident: pauses,
+            resolution_extension_minutes: i64::from(case.sla_extension_minutes),
         })
     }
 

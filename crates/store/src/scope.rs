@@ -17,15 +17,18 @@
 //! | [`ShiftId`] | the shift's unit is within `scope` |
 //! | [`FirmId`] | the firm is signed to a unit within `scope`, or to a unit `scope` lies within |
 //! | [`CaseId`] | the case's community is within `scope` |
+//! | [`ExtensionId`] | its case's community is within `scope` |
 //! | [`MediatorId`] | (`scope` a community) a mediator whose home unit is within the community's street, or is a unit over the community (its street or district) |
 //!
 //! Categories are global: they need no scope.
 
-use crate::entity::{case, duty_shift, firm_signing, law_firm, mediation_room, org_unit, staff};
+use crate::entity::{
+    case, case_extension, duty_shift, firm_signing, law_firm, mediation_room, org_unit, staff,
+};
 use crate::org::Org;
 use crate::rows::kind;
 use crate::{Store, StoreError};
-use sansuo_domain::{CaseId, OrgUnitId, StaffId, StaffRole};
+use sansuo_domain::{CaseId, ExtensionId, OrgUnitId, StaffId, StaffRole};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::future::Future;
 use uuid::Uuid;
@@ -255,6 +258,18 @@ impl Scoped for CaseId {
                     .unit_within(c.community_id.into(), scope)
                     .await
             }
+            None => Ok(false),
+        }
+    }
+}
+
+impl Scoped for ExtensionId {
+    async fn within(self, store: &Store, scope: OrgUnitId) -> Result<bool, StoreError> {
+        match case_extension::Entity::find_by_id(self.as_uuid())
+            .one(store.db())
+            .await?
+        {
+            Some(e) => CaseId::from(e.case_id).within(store, scope).await,
             None => Ok(false),
         }
     }

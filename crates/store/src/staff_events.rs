@@ -10,13 +10,13 @@
 //! which decides whether a lapsed offer sets them away
 //! (`domain::staff_event::away_after_lapse`).
 
-use crate::entity::{case, staff_event, staff_stream};
+use crate::entity::{case, org_unit, staff, staff_event, staff_stream};
 use crate::rows::numbered;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::staff_event::{StaffEvent, StaffEventKind};
-use sansuo_domain::{Actor, CaseId, MessageId, StaffId};
+use sansuo_domain::{Actor, CaseId, MessageId, OrgUnitId, StaffId, StaffRole};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, Statement,
@@ -91,6 +91,55 @@ pub(crate) async fn tell_each<C: ConnectionTrait>(
         tell(conn, *staff, event, now).await?;
     }
     Ok(())
+}
+
+/// The active coordinators and administrators homed on `unit` itself.
+pub(crate) async fn coordinators_of<C: ConnectionTrait>(
+    conn: &C,
+    unit: OrgUnitId,
+) -> Result<Vec<StaffId>, StoreError> {
+    Ok(staff::Entity::find()
+        .filter(staff::Column::OrgUnitId.eq(unit.as_uuid()))
+        .filter(staff::Column::Active.eq(true))
+        .filter(
+            staff::Column::Role.is_in([StaffRole::Coordinator.as_str(), StaffRole::Admin.as_str()]),
+        )
+        .order_by_asc(staff::Column::Id)
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|s| StaffId::from(s.id))
+        .collect())
+}
+
+/// Every active coordinator or administrator whose subtree holds
+/// `community`: homed on it, on a unit above it, or on its police station.
+pub(crate) async fn coordinators_over<C: ConnectionTrait>(
+    conn: &C,
+    community: OrgUnitId,
+) -> Result<Vec<StaffId>, StoreError> {
+    let mut units = Vec::with_capacity(4);
+    let mut station = None;
+    let mut next = Some(community.as_uuid());
+    while let Some(id) = next {
+        if units.len() > 16 {
+            return Err(StoreError::conflict("the organisation tree has a cycle"));
+        }
+        let Some(unit) = org_unit::Entity::find_by_id(id).one(conn).await? else {
+            break;
+        };
+        units.push(unit.id);
+        station = station.or(unit.station_id);
+        next = unit.parent_id;
+    }
+    units.extend(station);
+    let mut found = Vec::new();
+    for unit in units {
+        found.extend(coordinators_of(conn, unit.into()).await?);
+    }
+    found.sort_by_key(|s| s.as_uuid());
+    found.dedup();
+    Ok(found)
 }
 
 /// A message was written on a case: its owner is told, unless they wrote

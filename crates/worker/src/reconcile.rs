@@ -210,6 +210,24 @@ impl Worker {
                 _ => break,
             }
         }
+        // 督办 deadlines (supervisions whose deadline is still to come).
+        let mut after = None;
+        loop {
+            let timers = self.store.supervision().timers(after, SCAN_LIMIT).await?;
+            for (supervision_id, deadline) in &timers {
+                let timer = Work::SupervisionDue {
+                    supervision_id: *supervision_id,
+                };
+                self.schedule(timer, None, *deadline).await?;
+                report.rearmed_timers += 1;
+            }
+            match timers.last() {
+                Some((last, _)) if timers.len() as u64 == SCAN_LIMIT => {
+                    after = Some(last.as_uuid())
+                }
+                _ => break,
+            }
+        }
         Ok(())
     }
 }

@@ -6,10 +6,11 @@ use sansuo_domain::dispatch::{
 };
 use sansuo_domain::sla::{SlaKind, SlaMinutes, clocks_of, review};
 use sansuo_domain::work::Work;
-use sansuo_domain::{CaseId, OfferId, StaffId};
+use sansuo_domain::{CaseId, OfferId, StaffId, SupervisionId};
 use sansuo_queue::{Delivery, Job};
 use sansuo_store::StoreError;
 use sansuo_store::routing::{LadderPlacement, RouteContext, WorkflowRules};
+use sansuo_store::supervision::DueOutcome;
 use std::time::Duration;
 use tracing::{Instrument, debug, info, info_span, warn};
 
@@ -117,6 +118,9 @@ impl Worker {
                 self.route(case_id, request_id).await
             }
             Work::SlaCheck { case_id } => self.check_sla(case_id, Utc::now()).await,
+            Work::SupervisionDue { supervision_id } => {
+                self.check_supervision(supervision_id, Utc::now()).await
+            }
             Work::StaffAvailable { staff_id } => self.route_waiting_for(staff_id, request_id).await,
             Work::OfferTimeout { offer_id } => self.expire(offer_id, request_id).await,
             Work::Notify { event, case_id } => self.notify(event, case_id).await,
@@ -454,6 +458,29 @@ impl Worker {
             self.schedule(Work::SlaCheck { case_id }, None, at).await?;
         }
         Ok(())
+    }
+
+    /// A 督办 deadline: if missed (and the case still open), the
+    /// supervision climbs to the parent unit's coordinators; if the timer
+    /// fired early, it is armed again at the deadline. Public with `now` so
+    /// tests can look days ahead.
+    pub async fn check_supervision(
+        &self,
+        supervision_id: SupervisionId,
+        now: DateTime<Utc>,
+    ) -> Result<(), WorkerError> {
+        match self.store.supervision().due(supervision_id, now).await {
+            Ok(DueOutcome::Nothing) | Err(StoreError::Conflict(_)) => Ok(()),
+            Ok(DueOutcome::NotYet(at)) => {
+                self.schedule(Work::SupervisionDue { supervision_id }, None, at)
+                    .await
+            }
+            Ok(DueOutcome::Climbed { unit, level }) => {
+                warn!(alarm = "supervision_missed", %supervision_id, %unit, level, "supervision deadline missed; climbed a level");
+                Ok(())
+            }
+            Err(err) => Err(err.into()),
+        }
     }
 
     /// A breach moves a waiting case up a step (or to the coordinators),

@@ -37,6 +37,7 @@ mod setup;
 mod spec;
 mod staff_events;
 mod stats;
+mod supervise;
 mod tips;
 mod urge;
 mod walk;

@@ -927,6 +927,7 @@ async fn seed_mediation(
         preferred_staff_id: Set(None),
         urge_count: Set(0),
         last_urged_at: Set(None),
+        sla_extension_minutes: Set(0),
     })
     .exec_without_returning(app.app.store.db())
     .await

@@ -49,6 +49,7 @@ fn case_in(community: OrgUnitId, status: &str, created_at: DateTime<Utc>) -> cas
         preferred_staff_id: None,
         urge_count: 0,
         last_urged_at: None,
+        sla_extension_minutes: 0,
     }
 }
 
@@ -81,6 +82,7 @@ async fn insert_case(app: &TestApp, c: case::Model) -> Uuid {
         preferred_staff_id: Set(None),
         urge_count: Set(0),
         last_urged_at: Set(None),
+        sla_extension_minutes: Set(0),
     })
     .exec_without_returning(app.app.store.db())
     .await

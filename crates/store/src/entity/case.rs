@@ -31,6 +31,9 @@ pub struct Model {
     /// How often the case was urged (催办), and when last.
     pub urge_count: i32,
     pub last_urged_at: Option<DateTimeUtc>,
+    /// Business minutes granted by 延期 (extensions), added to the
+    /// resolution target.
+    pub sla_extension_minutes: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
