@@ -71,7 +71,7 @@ async fn owned_case(app: &TestApp, kind: Kind, owner: &str, stream: &mut Stream)
     let resident = app
         .resident_token(&format!("supervised-{}", kind.service()))
         .await;
-    let id = match kind {
+    match kind {
         Kind::Consultation => {
             let case = app.submit(&resident, "公司拖欠工资三个月怎么办？").await;
             stream.expect_kind("offer").await;
@@ -151,8 +151,7 @@ async fn owned_case(app: &TestApp, kind: Kind, owner: &str, stream: &mut Stream)
             .await;
             id
         }
-    };
-    id
+    }
 }
 
 async fn events_of(app: &TestApp, case_id: Uuid, action: &str) -> Vec<case_event::Model> {

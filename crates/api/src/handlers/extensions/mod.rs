@@ -92,6 +92,7 @@ pub(crate) fn refused(refusal: ExtensionRefusal) -> ApiError {
 }
 
 /// The owner `staff` asks for more time on case `id` of `service`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn request(
     state: &AppState,
     id: CaseId,
