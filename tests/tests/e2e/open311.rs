@@ -354,11 +354,10 @@ async fn a_client_files_a_request_which_the_officer_on_duty_triages_and_anyone_r
         .unwrap()
         .to_owned();
     assert!(receipt[0].get("token").is_none());
+    let notice = receipt[0]["service_notice"].as_str().unwrap();
     assert!(
-        receipt[0]["service_notice"]
-            .as_str()
-            .unwrap()
-            .contains(STATION)
+        notice.contains(STATION) && notice.contains("值班民警") && notice.contains("110"),
+        "{notice}"
     );
 
     // The same engine: offered to the officer on duty, who sees an

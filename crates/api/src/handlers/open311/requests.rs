@@ -174,6 +174,7 @@ async fn find_public(
         ("end_date" = Option<String>, Query),
         ("page" = Option<u32>, Query),
         ("page_size" = Option<u32>, Query),
+        ("Accept-Language" = Option<String>, Header, description = "`status_notes` in English when `en` is preferred; Chinese otherwise"),
     ),
     responses(
         (status = 200, description = "`<service_requests><request>`", content(
@@ -209,6 +210,7 @@ pub async fn list_requests(
     params(
         ("service_request_id" = String, Path),
         ("format" = String, Path, description = "`xml` or `json`"),
+        ("Accept-Language" = Option<String>, Header, description = "`status_notes` in English when `en` is preferred; Chinese otherwise"),
     ),
     responses(
         (status = 200, description = "`<service_requests><request>`, one element", content(
@@ -411,9 +413,13 @@ fn tip_description(description: Option<String>, ongoing: Option<&str>) -> String
 /// Each key may file 120 requests an hour; over that, 403 with
 /// `Retry-After` (the specification has no 429). The response is a
 /// one-element list with the tip's id as `service_request_id`, which
-/// `requests/{id}` answers when the category is public.
+/// `requests/{id}` answers when the category is public, and a
+/// `service_notice` in Chinese (English when `Accept-Language` prefers `en`).
 #[utoipa::path(tag = "open311",
-    params(("format" = String, Path, description = "`xml` or `json`")),
+    params(
+        ("format" = String, Path, description = "`xml` or `json`"),
+        ("Accept-Language" = Option<String>, Header, description = "`service_notice` in English when `en` is preferred; Chinese otherwise"),
+    ),
     request_body(description = "The specification's arguments", content(
         ("application/x-www-form-urlencoded"), ("multipart/form-data"))),
     responses(
@@ -435,6 +441,7 @@ pub async fn create_request(
     request_id: RequestId,
     format: web::Path<String>,
     payload: web::Payload,
+    lang: ClientLang,
 ) -> Result<HttpResponse, Open311Failure> {
     let format = format_of("requests", &format)?;
     let one = |error| Open311Failure::one(format, error);
@@ -544,14 +551,21 @@ pub async fn create_request(
     // No client, place or text in the log: the id and the key's name.
     tracing::info!(case_id = %id, open311_key = %key.name, "open311 request filed as a tip");
 
-    let station = community
-        .police_station
-        .unwrap_or_else(|| "the community police".into());
+    let notice = match (lang.0, community.police_station) {
+        (Lang::Zh, station) => {
+            let station = station.unwrap_or_else(|| "社区派出所".into());
+            format!("已作为线索转交{station}，由值班民警研判。如有人身危险，请立即拨打110。")
+        }
+        (Lang::En, station) => {
+            let station = station.unwrap_or_else(|| "the community police".into());
+            format!(
+                "Filed as a tip for {station}; the officer on duty triages it. If anyone is in danger now, call 110."
+            )
+        }
+    };
     let receipt = PostedRequestReceipt {
         id: ReceiptId::ServiceRequestId(id.to_string()),
-        service_notice: Some(format!(
-            "Filed as a tip for {station}; the officer on duty triages it. If anyone is in danger now, call 110."
-        )),
+        service_notice: Some(notice),
         account_id: None,
     };
     Ok(document(
