@@ -688,4 +688,17 @@ async fn an_anonymous_tip_sends_nothing_and_stores_no_notification() {
     .await;
     assert_eq!(seen.status, "unfounded");
     assert_eq!(seen.status_note, "经核查，未发现相关情况。");
+    // In English for a client that prefers it.
+    let seen: TipView = expect_json(
+        app.http
+            .get(app.url("/api/v1/tips/tracked"))
+            .header("X-Tracking-Token", &token)
+            .header("Accept-Language", "en-US,en;q=0.9")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen.status_note, "Checked: no grounds were found.");
 }
