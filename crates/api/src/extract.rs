@@ -9,6 +9,7 @@ use crate::middleware::RequestId;
 use crate::state::AppState;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{FromRequest, HttpMessage, HttpRequest, dev::Payload, web};
+use sansuo_domain::lang::Lang;
 use sansuo_domain::{OrgUnitId, ResidentId, StaffId, StaffRole};
 use std::future::{Future, Ready, ready};
 
@@ -346,6 +347,24 @@ impl FromRequest for StaffAuth {
             Principal::Staff { id, .. } => Ok(StaffAuth { id }),
             Principal::Resident(_) => Err(ApiError::forbidden("this endpoint is for staff")),
         }))
+    }
+}
+
+/// The language the client asked for resident-facing words in
+/// (`Accept-Language`; Chinese unless English is preferred).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientLang(pub Lang);
+
+impl FromRequest for ClientLang {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let header = req
+            .headers()
+            .get(actix_web::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok());
+        ready(Ok(ClientLang(Lang::from_accept_language(header))))
     }
 }
 

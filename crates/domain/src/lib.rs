@@ -14,6 +14,7 @@ pub mod consultation;
 pub mod dispatch;
 pub mod ids;
 pub mod import;
+pub mod lang;
 pub mod limits;
 pub mod mediation;
 pub mod moderation;

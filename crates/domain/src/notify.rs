@@ -1,10 +1,17 @@
 //! What residents are told, and when: events of their case mapped onto
 //! WeChat subscribe-message templates by configuration.
 
+use crate::ids::CaseId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 /// Events that send a subscribe message to the resident.
+///
+/// Every service's states a resident cares about. Consultations'
+/// `accepted` and `answered` are owed once per case; every other event
+/// once per time it happens (a second booking, a second reopen is news),
+/// told apart by the occurrence the store gives it ([`Self::once_per_case`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationEvent {
@@ -12,31 +19,138 @@ pub enum NotificationEvent {
     ConsultationAccepted,
     /// The lawyer's first answer arrived.
     ConsultationAnswered,
+    /// The lawyer marked the consultation done (办结).
+    ConsultationResolved,
+    /// A mediator accepted the mediation (受理).
+    MediationAccepted,
+    /// A session was booked.
+    MediationSessionBooked,
+    /// A session was moved to another time or room.
+    MediationSessionRescheduled,
+    /// A session was cancelled.
+    MediationSessionCancelled,
+    /// The outcome: an agreement was reached.
+    MediationAgreed,
+    /// The outcome: the mediation ended without agreement.
+    MediationTerminated,
+    /// The follow-up visit (回访) was recorded.
+    MediationVisited,
+    /// The case went up a tier (to the street, the district).
+    MediationEscalated,
+    /// An officer signed for the tip (签收).
+    TipAcknowledged,
+    /// Triaged: a real police matter, being handled.
+    TipValid,
+    /// Triaged: checked, no grounds found.
+    TipUnfounded,
+    /// Triaged: not a police matter, referred to the body responsible.
+    TipReferred,
+    /// The officer closed the tip.
+    TipClosed,
+    /// The tip is being handled again (the reporter wrote after it was closed).
+    TipReopened,
 }
 
 impl NotificationEvent {
+    pub const ALL: [NotificationEvent; 17] = [
+        NotificationEvent::ConsultationAccepted,
+        NotificationEvent::ConsultationAnswered,
+        NotificationEvent::ConsultationResolved,
+        NotificationEvent::MediationAccepted,
+        NotificationEvent::MediationSessionBooked,
+        NotificationEvent::MediationSessionRescheduled,
+        NotificationEvent::MediationSessionCancelled,
+        NotificationEvent::MediationAgreed,
+        NotificationEvent::MediationTerminated,
+        NotificationEvent::MediationVisited,
+        NotificationEvent::MediationEscalated,
+        NotificationEvent::TipAcknowledged,
+        NotificationEvent::TipValid,
+        NotificationEvent::TipUnfounded,
+        NotificationEvent::TipReferred,
+        NotificationEvent::TipClosed,
+        NotificationEvent::TipReopened,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             NotificationEvent::ConsultationAccepted => "consultation_accepted",
             NotificationEvent::ConsultationAnswered => "consultation_answered",
+            NotificationEvent::ConsultationResolved => "consultation_resolved",
+            NotificationEvent::MediationAccepted => "mediation_accepted",
+            NotificationEvent::MediationSessionBooked => "mediation_session_booked",
+            NotificationEvent::MediationSessionRescheduled => "mediation_session_rescheduled",
+            NotificationEvent::MediationSessionCancelled => "mediation_session_cancelled",
+            NotificationEvent::MediationAgreed => "mediation_agreed",
+            NotificationEvent::MediationTerminated => "mediation_terminated",
+            NotificationEvent::MediationVisited => "mediation_visited",
+            NotificationEvent::MediationEscalated => "mediation_escalated",
+            NotificationEvent::TipAcknowledged => "tip_acknowledged",
+            NotificationEvent::TipValid => "tip_valid",
+            NotificationEvent::TipUnfounded => "tip_unfounded",
+            NotificationEvent::TipReferred => "tip_referred",
+            NotificationEvent::TipClosed => "tip_closed",
+            NotificationEvent::TipReopened => "tip_reopened",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            NotificationEvent::ConsultationAccepted,
-            NotificationEvent::ConsultationAnswered,
-        ]
-        .into_iter()
-        .find(|e| e.as_str() == text)
+        Self::ALL.into_iter().find(|e| e.as_str() == text)
     }
 
-    /// The status word shown in the message.
+    /// Owed once per case however often it happens (the first acceptance,
+    /// the first answer); every other event once per occurrence.
+    pub fn once_per_case(&self) -> bool {
+        matches!(
+            self,
+            NotificationEvent::ConsultationAccepted | NotificationEvent::ConsultationAnswered
+        )
+    }
+
+    /// The status word shown in the message: at most five Chinese
+    /// characters, as WeChat's `phrase` fields take.
     pub fn status_label(&self) -> &'static str {
         match self {
             NotificationEvent::ConsultationAccepted => "律师已受理",
             NotificationEvent::ConsultationAnswered => "律师已答复",
+            NotificationEvent::ConsultationResolved => "咨询已办结",
+            NotificationEvent::MediationAccepted => "调解已受理",
+            NotificationEvent::MediationSessionBooked => "调解已预约",
+            NotificationEvent::MediationSessionRescheduled => "调解已改期",
+            NotificationEvent::MediationSessionCancelled => "调解已取消",
+            NotificationEvent::MediationAgreed => "达成协议",
+            NotificationEvent::MediationTerminated => "调解已终止",
+            NotificationEvent::MediationVisited => "已回访",
+            NotificationEvent::MediationEscalated => "已移交上级",
+            NotificationEvent::TipAcknowledged => "民警已签收",
+            NotificationEvent::TipValid => "已受理核查",
+            NotificationEvent::TipUnfounded => "经查不属实",
+            NotificationEvent::TipReferred => "已转交部门",
+            NotificationEvent::TipClosed => "线索已办结",
+            NotificationEvent::TipReopened => "已重新办理",
         }
+    }
+
+    /// Who handles it, when the template shows the handler but the case
+    /// has none (or their name is unknown).
+    pub fn handler_fallback(&self) -> &'static str {
+        match self.as_str().split('_').next() {
+            Some("mediation") => "调解员",
+            Some("tip") => "民警",
+            _ => "律师",
+        }
+    }
+}
+
+/// The one message owed for an event of a case: `event:case_id` for events
+/// owed once per case, `event:occurrence` for the others (the occurrence
+/// is unique on its own; the row keeps the case id beside it, and the key
+/// stays within the 96 characters of `notifications.id`). The
+/// notification row's id and (prefixed `notify:`) the job's.
+pub fn message_key(event: NotificationEvent, case_id: CaseId, occurrence: Option<Uuid>) -> String {
+    match occurrence {
+        Some(occurrence) => format!("{}:{occurrence}", event.as_str()),
+        None => format!("{}:{case_id}", event.as_str()),
     }
 }
 
@@ -87,12 +201,16 @@ pub enum Placeholder {
     Category,
     /// What happened (`律师已受理`).
     Status,
-    /// The lawyer's display name.
+    /// The handler's display name (lawyer, mediator, officer).
     Lawyer,
     /// When it happened, Beijing time.
     Time,
     /// The first 8 characters of the case id.
     CaseNo,
+    /// When the latest booked mediation session still standing starts
+    /// (the one just booked, or where one was moved to), Beijing time;
+    /// `待定` if none.
+    SessionTime,
 }
 
 /// One template, as configured.
@@ -114,6 +232,9 @@ pub struct MessageFacts {
     pub lawyer: Option<String>,
     /// Already formatted in Beijing time.
     pub time: String,
+    /// The latest booked session still standing, already formatted in
+    /// Beijing time.
+    pub session_time: Option<String>,
 }
 
 /// The page and the raw field values of a message (the WeChat client
@@ -131,9 +252,16 @@ pub fn render(
             let value = match placeholder {
                 Placeholder::Category => facts.category.clone(),
                 Placeholder::Status => event.status_label().to_owned(),
-                Placeholder::Lawyer => facts.lawyer.clone().unwrap_or_else(|| "律师".to_owned()),
+                Placeholder::Lawyer => facts
+                    .lawyer
+                    .clone()
+                    .unwrap_or_else(|| event.handler_fallback().to_owned()),
                 Placeholder::Time => facts.time.clone(),
                 Placeholder::CaseNo => facts.case_id.chars().take(8).collect(),
+                Placeholder::SessionTime => facts
+                    .session_time
+                    .clone()
+                    .unwrap_or_else(|| "待定".to_owned()),
             };
             (key.clone(), value)
         })
@@ -170,6 +298,7 @@ mod tests {
             category: "噪音扰民".into(),
             lawyer: Some("张律师".into()),
             time: "2026-11-24 10:00".into(),
+            session_time: None,
         };
         let (page, fields) = render(NotificationEvent::ConsultationAnswered, &template, &facts);
         assert_eq!(page, "pages/consultation/detail?id=0192f5c4-7e1a-7cc0");
@@ -186,12 +315,20 @@ mod tests {
 
     #[test]
     fn event_names_round_trip() {
-        for e in [
-            NotificationEvent::ConsultationAccepted,
-            NotificationEvent::ConsultationAnswered,
-        ] {
+        for e in NotificationEvent::ALL {
             assert_eq!(NotificationEvent::parse(e.as_str()), Some(e));
+            let label = e.status_label();
+            // A `phrase` field: five Chinese characters at most.
+            assert!(
+                label.chars().count() <= 5 && label.chars().all(|c| !c.is_ascii()),
+                "{e:?}: {label}"
+            );
         }
         assert_eq!(NotificationEvent::parse("nope"), None);
+        assert_eq!(
+            NotificationEvent::MediationAgreed.handler_fallback(),
+            "调解员"
+        );
+        assert_eq!(NotificationEvent::TipClosed.handler_fallback(), "民警");
     }
 }

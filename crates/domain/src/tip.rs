@@ -16,6 +16,7 @@
 //! The routing part (submitted, offered, pooled → owned) is the shared
 //! engine's; "acknowledged" is the officer having signed for the tip (签收).
 
+use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -111,21 +112,44 @@ impl TipStatus {
         }
     }
 
-    /// A plain-words note for Open311's `status_notes` and the reporter.
+    /// A plain-words note for Open311's `status_notes` and the reporter,
+    /// in Chinese.
     pub fn public_note(&self) -> &'static str {
-        match self {
-            TipStatus::Submitted | TipStatus::Offered | TipStatus::Pooled => {
-                "Received; waiting for the officer on duty."
-            }
-            TipStatus::Acknowledged => "The officer on duty has taken it.",
-            TipStatus::Valid => "Confirmed as a police matter.",
-            TipStatus::Verifying => "Being checked on the ground.",
-            TipStatus::Actioned => "Action has been taken.",
-            TipStatus::Closed => "Closed.",
-            TipStatus::Unfounded => "Checked: no grounds were found.",
-            TipStatus::Referred => "Not a police matter: referred to the body responsible.",
-            TipStatus::Duplicate => "Already reported: handled with an earlier report.",
-            TipStatus::Converted => "Handled as a mediation case.",
+        self.public_note_in(Lang::Zh)
+    }
+
+    /// The plain-words note in the language the client asked for.
+    pub fn public_note_in(&self, lang: Lang) -> &'static str {
+        let (zh, en) = match self {
+            TipStatus::Submitted | TipStatus::Offered | TipStatus::Pooled => (
+                "已收到，等待值班民警签收。",
+                "Received; waiting for the officer on duty.",
+            ),
+            TipStatus::Acknowledged => ("值班民警已签收。", "The officer on duty has taken it."),
+            TipStatus::Valid => (
+                "已确认属公安事项，正在办理。",
+                "Confirmed as a police matter.",
+            ),
+            TipStatus::Verifying => ("正在现场核查。", "Being checked on the ground."),
+            TipStatus::Actioned => ("已采取处置措施。", "Action has been taken."),
+            TipStatus::Closed => ("已办结。", "Closed."),
+            TipStatus::Unfounded => (
+                "经核查，未发现相关情况。",
+                "Checked: no grounds were found.",
+            ),
+            TipStatus::Referred => (
+                "不属公安事项，已转交有关部门。",
+                "Not a police matter: referred to the body responsible.",
+            ),
+            TipStatus::Duplicate => (
+                "已有相同线索，合并办理。",
+                "Already reported: handled with an earlier report.",
+            ),
+            TipStatus::Converted => ("已转为调解案件办理。", "Handled as a mediation case."),
+        };
+        match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
         }
     }
 }
@@ -790,7 +814,12 @@ mod tests {
             };
             assert_eq!(s.open311(), want, "{s}");
         }
-        assert!(S::Unfounded.public_note().contains("no grounds"));
+        assert!(S::Unfounded.public_note().contains("未发现"));
+        assert!(S::Unfounded.public_note_in(Lang::En).contains("no grounds"));
+        for s in S::ALL {
+            assert!(!s.public_note().is_ascii(), "{s}: Chinese by default");
+            assert!(s.public_note_in(Lang::En).is_ascii(), "{s}");
+        }
     }
 
     #[test]

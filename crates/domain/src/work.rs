@@ -11,8 +11,9 @@
 //! Adding a kind of work is one variant here (and its arm in the router).
 
 use crate::ids::{CaseId, MessageId, OfferId, StaffId, SupervisionId};
-use crate::notify::NotificationEvent;
+use crate::notify::{NotificationEvent, message_key};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// One unit of background work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +28,12 @@ pub enum Work {
     Notify {
         event: NotificationEvent,
         case_id: CaseId,
+        /// Tells apart two occurrences of an event owed once per
+        /// occurrence (a second booking): drawn when the event is
+        /// recorded, so a redelivered job still sends one message. `None`
+        /// for events owed once per case (and rows written before it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        occurrence: Option<Uuid>,
     },
     /// Check resident text that could not be checked when it was written.
     Moderate(ModerationSubject),
@@ -103,7 +110,11 @@ impl Work {
         match self {
             Work::RouteCase { case_id } | Work::SlaCheck { case_id } => format!("{kind}:{case_id}"),
             Work::StaffAvailable { staff_id } => format!("{kind}:{staff_id}"),
-            Work::Notify { event, case_id } => format!("{kind}:{}:{case_id}", event.as_str()),
+            Work::Notify {
+                event,
+                case_id,
+                occurrence,
+            } => format!("{kind}:{}", message_key(*event, *case_id, *occurrence)),
             Work::Moderate(ModerationSubject::Case(id)) => format!("{kind}:case:{id}"),
             Work::Moderate(ModerationSubject::Message(id)) => format!("{kind}:message:{id}"),
             Work::OfferTimeout { offer_id } => format!("{kind}:{offer_id}"),
@@ -139,7 +150,6 @@ impl Work {
 mod tests {
     use super::*;
     use serde_json::json;
-    use uuid::Uuid;
 
     const U: &str = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b";
 
@@ -158,10 +168,17 @@ mod tests {
             Work::Notify {
                 event: NotificationEvent::ConsultationAccepted,
                 case_id: uuid().into(),
+                occurrence: None,
             },
             Work::Notify {
                 event: NotificationEvent::ConsultationAnswered,
                 case_id: uuid().into(),
+                occurrence: None,
+            },
+            Work::Notify {
+                event: NotificationEvent::TipReopened,
+                case_id: uuid().into(),
+                occurrence: Some(uuid()),
             },
             Work::Moderate(ModerationSubject::Case(uuid().into())),
             Work::Moderate(ModerationSubject::Message(uuid().into())),
@@ -210,6 +227,7 @@ mod tests {
                 format!("staff_available:{U}"),
                 format!("notify:consultation_accepted:{U}"),
                 format!("notify:consultation_answered:{U}"),
+                format!("notify:tip_reopened:{U}"),
                 format!("moderate:case:{U}"),
                 format!("moderate:message:{U}"),
                 format!("offer_timeout:{U}"),
@@ -244,7 +262,8 @@ mod tests {
             ),
             Work::Notify {
                 event: NotificationEvent::ConsultationAnswered,
-                case_id: uuid().into()
+                case_id: uuid().into(),
+                occurrence: None,
             }
         );
         assert_eq!(

@@ -325,14 +325,24 @@ pub(crate) async fn staff_freed<C: ConnectionTrait>(
 
 /// Owe the resident a subscribe message about this event, in the same
 /// transaction as the event itself (sent later by the worker, never inline).
+/// A case without a resident (an anonymous tip) owes nothing: no work is
+/// written that names it. An event owed once per occurrence draws its
+/// occurrence here, once, so a redelivered job still sends one message.
 pub(crate) async fn notify_resident<C: ConnectionTrait>(
     conn: &C,
     event: NotificationEvent,
-    case_id: Uuid,
+    case: &case::Model,
     ctx: Context<'_>,
 ) -> Result<(), StoreError> {
-    let case_id = CaseId::from(case_id);
-    let work = Work::Notify { event, case_id };
+    if case.resident_id.is_none() {
+        return Ok(());
+    }
+    let occurrence = (!event.once_per_case()).then(Uuid::now_v7);
+    let work = Work::Notify {
+        event,
+        case_id: CaseId::from(case.id),
+        occurrence,
+    };
     outbox::append(conn, &work, ctx.recorded_request_id(), ctx.now).await
 }
 
@@ -375,13 +385,13 @@ pub(crate) async fn insert_message<C: ConnectionTrait>(
     Ok(message_id)
 }
 
-/// Which subscribe message, if any, tells the resident that someone took
-/// their case (accepted an offer or claimed it from the queue): only
-/// consultations have a template so far.
+/// Which subscribe message tells the resident that someone took their
+/// case (accepted an offer or claimed it from the queue).
 pub(crate) fn notice_on_accept(service: Service) -> Option<NotificationEvent> {
     match service {
         Service::Consultation => Some(NotificationEvent::ConsultationAccepted),
-        Service::Mediation | Service::Tip => None,
+        Service::Mediation => Some(NotificationEvent::MediationAccepted),
+        Service::Tip => Some(NotificationEvent::TipAcknowledged),
     }
 }
 

@@ -456,7 +456,7 @@ impl Consultations<'_> {
         )
         .await?;
         if first_answer {
-            notify_resident(&txn, NotificationEvent::ConsultationAnswered, case.id, ctx).await?;
+            notify_resident(&txn, NotificationEvent::ConsultationAnswered, &case, ctx).await?;
         }
         self.commit_work(txn).await?;
         Ok(status)
@@ -477,6 +477,7 @@ impl Consultations<'_> {
             u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
         })
         .await?;
+        notify_resident(&txn, NotificationEvent::ConsultationResolved, &case, ctx).await?;
         staff_freed(&txn, staff, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())

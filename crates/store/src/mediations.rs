@@ -6,8 +6,8 @@
 
 use crate::cases::{
     Context, SUBMIT_EVENT, Submission, append_event, apply_move, claim_idempotency_key,
-    insert_message, new_case_row, owners_of, replayed_submission, route_again, staff_freed,
-    visibility,
+    insert_message, new_case_row, notify_resident, owners_of, replayed_submission, route_again,
+    staff_freed, visibility,
 };
 use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
@@ -25,6 +25,7 @@ use sansuo_domain::mediation::{
     status_after_cancel, transition,
 };
 use sansuo_domain::moderation::Moderation;
+use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::values::{IdempotencyKey, MessageBody, Rating};
 use sansuo_domain::work_order::{CaseStatus, Move};
 use sansuo_domain::{CaseId, OrgUnitId, ResidentId, StaffId};
@@ -302,6 +303,7 @@ impl Mediations<'_> {
             ctx.now,
         )
         .await?;
+        notify_resident(&txn, NotificationEvent::MediationSessionBooked, &case, ctx).await?;
         self.commit_work(txn).await?;
         Ok(session_id)
     }
@@ -373,6 +375,13 @@ impl Mediations<'_> {
             };
             apply_move(&txn, &case, applied, Some(reason), ctx, |u| u).await?;
         }
+        notify_resident(
+            &txn,
+            NotificationEvent::MediationSessionCancelled,
+            &case,
+            ctx,
+        )
+        .await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -492,6 +501,7 @@ impl Mediations<'_> {
             .filter(mediation::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
+        notify_resident(&txn, NotificationEvent::MediationAgreed, &case, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -531,6 +541,7 @@ impl Mediations<'_> {
             .exec(&txn)
             .await?;
         cancel_scheduled_sessions(&txn, case.id).await?;
+        notify_resident(&txn, NotificationEvent::MediationTerminated, &case, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -605,6 +616,7 @@ impl Mediations<'_> {
             .filter(mediation::Column::CaseId.eq(case.id))
             .exec(&txn)
             .await?;
+        notify_resident(&txn, NotificationEvent::MediationVisited, &case, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -690,6 +702,7 @@ impl Mediations<'_> {
         cancel_scheduled_sessions(&txn, case.id).await?;
         route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
         staff_freed(&txn, mediator, ctx).await?;
+        notify_resident(&txn, NotificationEvent::MediationEscalated, &case, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -772,6 +785,13 @@ impl Mediations<'_> {
                 rescheduled_from: Some(old.id),
             },
             ctx.now,
+        )
+        .await?;
+        notify_resident(
+            &txn,
+            NotificationEvent::MediationSessionRescheduled,
+            &case,
+            ctx,
         )
         .await?;
         self.commit_work(txn).await?;

@@ -9,7 +9,7 @@ use sansuo_domain::notify::{NotificationEvent, NotificationStatus};
 use sansuo_domain::{CaseId, ResidentId};
 use sansuo_metrics::NotificationResult;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 /// The message owed for one event of a case, as callers read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,6 +261,19 @@ impl Notifications<'_> {
             sansuo_metrics::notification(result);
         }
         Ok(())
+    }
+
+    /// Every message owed for one case, oldest first.
+    pub async fn of_case(self, case_id: CaseId) -> Result<Vec<NotificationRecord>, StoreError> {
+        notification::Entity::find()
+            .filter(notification::Column::CaseId.eq(case_id.as_uuid()))
+            .order_by_asc(notification::Column::CreatedAt)
+            .order_by_asc(notification::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(NotificationRecord::try_from)
+            .collect()
     }
 
     pub async fn get(self, id: &str) -> Result<Option<NotificationRecord>, StoreError> {

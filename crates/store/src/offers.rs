@@ -317,7 +317,7 @@ impl Offers<'_> {
         })
         .await?;
         if let Some(notice) = notice_on_accept(service_of(&case)?) {
-            notify_resident(&txn, notice, case.id, ctx).await?;
+            notify_resident(&txn, notice, &case, ctx).await?;
         }
         self.commit_work(txn).await?;
         sansuo_metrics::offer(OfferOutcome::accepted);
@@ -418,7 +418,7 @@ impl Offers<'_> {
         })
         .await?;
         if let Some(notice) = notice_on_accept(service) {
-            notify_resident(&txn, notice, case.id, ctx).await?;
+            notify_resident(&txn, notice, &case, ctx).await?;
         }
         self.commit_work(txn).await?;
         sansuo_metrics::offer(OfferOutcome::claimed);

@@ -179,6 +179,26 @@ pub(crate) async fn tell_owner_of_message<C: ConnectionTrait>(
     tell(conn, owner.into(), &event, now).await
 }
 
+/// A reporter's follow-up reopened a finished tip, which no longer has an
+/// owner: the officer who had it is told all the same (the reopened tip is
+/// offered to them first, but the message is news even if they let the
+/// offer pass).
+pub(crate) async fn tell_former_owner_of_follow_up<C: ConnectionTrait>(
+    conn: &C,
+    former_owner: Uuid,
+    case_id: Uuid,
+    service: Service,
+    message_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let event = StaffEvent::FollowUp {
+        case_id: case_id.into(),
+        service,
+        message_id: message_id.into(),
+    };
+    tell(conn, former_owner.into(), &event, now).await
+}
+
 fn corrupt(why: String) -> StoreError {
     sea_orm::DbErr::Type(format!("staff_events: {why}")).into()
 }

@@ -12,7 +12,7 @@
 
 use crate::cases::{
     Context, SUBMIT_EVENT, Submission, actor_columns, append_event, apply_move, move_routed,
-    new_case_row, route_again, staff_freed, visibility,
+    new_case_row, notify_resident, route_again, staff_freed, visibility,
 };
 use crate::entity::{
     case, case_message, staff, tip, tip_photo, tip_reporter, tip_screening, tip_supporter,
@@ -22,11 +22,12 @@ use crate::offers::{cancel_pending_offers, hand_back_owned};
 use crate::outbox::{self, Work};
 use crate::records::TipPhotoRecord;
 use crate::records::{CaseRecord, StaffRecord, TipDetail};
-use crate::staff_events::tell_owner_of_message;
+use crate::staff_events::{tell_former_owner_of_follow_up, tell_owner_of_message};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::moderation::Moderation;
+use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::tip::{
     BoundingBox, ReporterRecord, TipAction, TipStatus, TriageVerdict, may_hand_back,
     screening_window, screening_window_start, transition,
@@ -597,7 +598,24 @@ impl Tips<'_> {
             )
             .await?;
         }
-        insert_tip_message(&txn, case.id, ctx.actor, body, visibility::PUBLIC, ctx.now).await?;
+        let message_id =
+            insert_tip_message(&txn, case.id, ctx.actor, body, visibility::PUBLIC, ctx.now).await?;
+        if reopened {
+            // The reopen cleared the owner, so the message reached nobody:
+            // the officer who had the tip reads it on their stream anyway.
+            if let Some(former) = case.owner_staff_id {
+                tell_former_owner_of_follow_up(
+                    &txn,
+                    former,
+                    case.id,
+                    Service::Tip,
+                    message_id,
+                    ctx.now,
+                )
+                .await?;
+            }
+            notify_resident(&txn, NotificationEvent::TipReopened, &case, ctx).await?;
+        }
         self.commit_work(txn).await?;
         Ok(reopened)
     }
@@ -684,6 +702,12 @@ impl Tips<'_> {
             )
             .await?;
         }
+        let told = match verdict {
+            TriageVerdict::Valid => NotificationEvent::TipValid,
+            TriageVerdict::Unfounded => NotificationEvent::TipUnfounded,
+            TriageVerdict::NotPoliceMatter => NotificationEvent::TipReferred,
+        };
+        notify_resident(&txn, told, &case, ctx).await?;
         if finished {
             staff_freed(&txn, officer, ctx).await?;
         }
@@ -751,6 +775,7 @@ impl Tips<'_> {
                 .exec(&txn)
                 .await?;
             staff_freed(&txn, officer, ctx).await?;
+            notify_resident(&txn, NotificationEvent::TipClosed, &case, ctx).await?;
         }
         self.commit_work(txn).await?;
         Ok(to)
@@ -1137,7 +1162,7 @@ async fn insert_tip_message<C: ConnectionTrait>(
     body: &str,
     vis: &str,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
+) -> Result<Uuid, StoreError> {
     let (kind, id) = actor_columns(author);
     let message_id = Uuid::now_v7();
     case_message::Entity::insert(case_message::ActiveModel {
@@ -1153,5 +1178,6 @@ async fn insert_tip_message<C: ConnectionTrait>(
     .exec_without_returning(conn)
     .await?;
     // Never who wrote it: an anonymous reporter's follow-up is told as any other.
-    tell_owner_of_message(conn, case_id, author, message_id, now).await
+    tell_owner_of_message(conn, case_id, author, message_id, now).await?;
+    Ok(message_id)
 }

@@ -60,6 +60,12 @@ mod tests {
             Work::Notify {
                 event: NotificationEvent::ConsultationAccepted,
                 case_id: id.into(),
+                occurrence: None,
+            },
+            Work::Notify {
+                event: NotificationEvent::MediationSessionBooked,
+                case_id: id.into(),
+                occurrence: Some(Uuid::now_v7()),
             },
             Work::Moderate(ModerationSubject::Message(id.into())),
             Work::StepTimeout {

@@ -3,28 +3,35 @@
 //! message, retries with backoff on transient errors, dead after N tries.
 
 use crate::{Worker, WorkerError};
-use chrono::{FixedOffset, Utc};
-use sansuo_domain::notify::{MessageFacts, NotificationEvent, NotificationStatus, render};
+use chrono::{DateTime, FixedOffset, Utc};
+use sansuo_domain::catalog::Service;
+use sansuo_domain::mediation::SessionStatus;
+use sansuo_domain::notify::{
+    MessageFacts, NotificationEvent, NotificationStatus, message_key, render,
+};
 use sansuo_domain::{CaseId, ResidentId};
 use sansuo_wechat::{SubscribeMessage, WechatError};
 use tracing::{info, warn};
+use uuid::Uuid;
 
 impl Worker {
     pub(crate) async fn notify(
         &self,
         event: NotificationEvent,
         case_id: CaseId,
+        occurrence: Option<Uuid>,
     ) -> Result<(), WorkerError> {
         let (Some(template), Some(wechat)) = (self.config.templates.get(&event), &self.wechat)
         else {
             return Ok(()); // this event has no template here (or no WeChat): nothing to send
         };
-        let Some(record) = self.store.consultations().get(case_id).await? else {
+        let Some(case) = self.store.cases().get(case_id).await? else {
             return Err(WorkerError::BadJob(format!(
                 "case {case_id} does not exist"
             )));
         };
-        let Some(resident_id) = record.case.resident_id.map(ResidentId::from) else {
+        // An anonymous tip has no resident: nothing to send, nothing stored.
+        let Some(resident_id) = case.resident_id.map(ResidentId::from) else {
             return Ok(());
         };
         let Some(resident) = self.store.identity().resident(resident_id).await? else {
@@ -34,7 +41,7 @@ impl Worker {
             return Ok(());
         }
         let now = Utc::now();
-        let id = format!("{}:{case_id}", event.as_str());
+        let id = message_key(event, case_id, occurrence);
         let Some(claim) = self
             .store
             .notifications()
@@ -58,18 +65,48 @@ impl Worker {
         let category = self
             .store
             .org()
-            .category(&record.case.category_code)
+            .category(&case.category_code)
             .await?
-            .map_or_else(|| record.case.category_code.clone(), |c| c.name_zh);
+            .map_or_else(|| case.category_code.clone(), |c| c.name_zh);
+        let handler = match case.owner_staff_id {
+            Some(owner) => self
+                .store
+                .identity()
+                .staff(owner.into())
+                .await?
+                .map(|s| s.display_name),
+            None => None,
+        };
         let beijing = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        let in_beijing = |at: DateTime<Utc>| {
+            at.with_timezone(&beijing)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        };
+        let session_time = if case.service == Service::Mediation {
+            self.store
+                .mediations()
+                .get(case_id)
+                .await?
+                .and_then(|m| {
+                    // The latest booking still standing: the one just
+                    // booked, or where a session was moved to.
+                    m.sessions
+                        .iter()
+                        .filter(|s| s.status == SessionStatus::Scheduled)
+                        .max_by_key(|s| (s.created_at, s.id))
+                        .map(|s| s.starts_at)
+                })
+                .map(in_beijing)
+        } else {
+            None
+        };
         let facts = MessageFacts {
             case_id: case_id.to_string(),
             category,
-            lawyer: record.owner.as_ref().map(|o| o.display_name.clone()),
-            time: now
-                .with_timezone(&beijing)
-                .format("%Y-%m-%d %H:%M")
-                .to_string(),
+            lawyer: handler,
+            time: in_beijing(now),
+            session_time,
         };
         let (page, fields) = render(event, template, &facts);
         let message = fields

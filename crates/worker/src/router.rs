@@ -123,7 +123,11 @@ impl Worker {
             }
             Work::StaffAvailable { staff_id } => self.route_waiting_for(staff_id, request_id).await,
             Work::OfferTimeout { offer_id } => self.expire(offer_id, request_id).await,
-            Work::Notify { event, case_id } => self.notify(event, case_id).await,
+            Work::Notify {
+                event,
+                case_id,
+                occurrence,
+            } => self.notify(event, case_id, occurrence).await,
             Work::Moderate(subject) => {
                 self.moderate(jobs::store_subject(subject), request_id)
                     .await

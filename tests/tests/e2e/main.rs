@@ -22,6 +22,7 @@ mod mediation;
 mod mediation_lists;
 mod moderation;
 mod notifications;
+mod notify_walks;
 mod open311;
 mod ops;
 mod phone;

@@ -354,11 +354,10 @@ async fn a_client_files_a_request_which_the_officer_on_duty_triages_and_anyone_r
         .unwrap()
         .to_owned();
     assert!(receipt[0].get("token").is_none());
+    let notice = receipt[0]["service_notice"].as_str().unwrap();
     assert!(
-        receipt[0]["service_notice"]
-            .as_str()
-            .unwrap()
-            .contains(STATION)
+        notice.contains(STATION) && notice.contains("值班民警") && notice.contains("110"),
+        "{notice}"
     );
 
     // The same engine: offered to the officer on duty, who sees an
@@ -581,7 +580,39 @@ async fn a_client_files_a_request_which_the_officer_on_duty_triages_and_anyone_r
     )
     .await;
     assert_eq!(closed[0]["status"], "closed");
-    assert_eq!(closed[0]["status_notes"], "Checked: no grounds were found.");
+    // In Chinese; in English for a client that prefers it.
+    assert_eq!(closed[0]["status_notes"], "经核查，未发现相关情况。");
+    let english: Value = app
+        .http
+        .get(app.url(&format!("/open311/v2/requests/{id}.json")))
+        .header("Accept-Language", "en-GB,en;q=0.9,zh;q=0.5")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        english[0]["status_notes"],
+        "Checked: no grounds were found."
+    );
+    let listed_in_chinese: Value = app
+        .http
+        .get(app.url("/open311/v2/requests.json?status=closed"))
+        .header("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.8")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mine = listed_in_chinese
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service_request_id"] == id.as_str())
+        .unwrap();
+    assert_eq!(mine["status_notes"], "经核查，未发现相关情况。");
     let open = get_json(
         &app,
         "/open311/v2/requests.json?status=open",

@@ -5,6 +5,7 @@ use super::{
     split_segment,
 };
 use crate::AppState;
+use crate::extract::ClientLang;
 use crate::handlers::tips::photos::{discard_photos, read_multipart_gated, store_photos};
 use crate::handlers::tips::token_hash;
 use crate::middleware::RequestId;
@@ -14,6 +15,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 use futures::StreamExt;
+use sansuo_domain::lang::Lang;
 use sansuo_domain::tip::{Open311Status, TipStatus};
 use sansuo_domain::{Actor, CaseId};
 use sansuo_open311::{
@@ -62,7 +64,7 @@ fn coarse(degrees: f64) -> f64 {
 
 /// A tip as anyone may read it: no reporter, no free text, no address, no
 /// photo, a coarsened place, our status in plain words.
-fn public_request(row: PublicTipRow, categories: &[CategoryRecord]) -> ServiceRequest {
+fn public_request(row: PublicTipRow, categories: &[CategoryRecord], lang: Lang) -> ServiceRequest {
     let status = row.status;
     let updated = if status.is_finished() {
         row.case.closed_at.unwrap_or(row.case.updated_at)
@@ -73,7 +75,7 @@ fn public_request(row: PublicTipRow, categories: &[CategoryRecord]) -> ServiceRe
     ServiceRequest {
         service_request_id: row.case.id.to_string(),
         status: status_of(status),
-        status_notes: Some(status.public_note().to_owned()),
+        status_notes: Some(status.public_note_in(lang).to_owned()),
         service_name: category
             .map(|c| c.name_en.clone())
             .unwrap_or_else(|| row.case.category_code.clone()),
@@ -97,6 +99,7 @@ async fn find_public(
     state: &AppState,
     query: RequestQuery,
     format: Format,
+    lang: Lang,
 ) -> Result<Vec<ServiceRequest>, Open311Failure> {
     let categories = public_categories(state, format).await?;
     let codes = |keep: &dyn Fn(&str) -> bool| -> Vec<String> {
@@ -144,7 +147,7 @@ async fn find_public(
         .or_internal(format)?;
     Ok(rows
         .into_iter()
-        .map(|row| public_request(row, &categories))
+        .map(|row| public_request(row, &categories, lang))
         .collect())
 }
 
@@ -155,7 +158,8 @@ async fn find_public(
 /// the rest), `service_code`, `status` (`open`, `closed`), `start_date` and
 /// `end_date` (W3C datetimes with a time zone; default the last 90 days, at
 /// most 90 days apart), `page` (from 1) and `page_size` (1–100, default 50).
-/// Each request shows our status in plain words in `status_notes`, the
+/// Each request shows our status in plain words in `status_notes` (in
+/// Chinese; in English when `Accept-Language` prefers `en`), the
 /// community's police station as `agency_responsible`, and a location
 /// rounded to 3 decimals; `description`, `address` and `media_url` are
 /// always empty (free text may hold personal data; photos are evidence).
@@ -170,6 +174,7 @@ async fn find_public(
         ("end_date" = Option<String>, Query),
         ("page" = Option<u32>, Query),
         ("page_size" = Option<u32>, Query),
+        ("Accept-Language" = Option<String>, Header, description = "`status_notes` in English when `en` is preferred; Chinese otherwise"),
     ),
     responses(
         (status = 200, description = "`<service_requests><request>`", content(
@@ -184,12 +189,13 @@ pub async fn list_requests(
     state: State,
     req: HttpRequest,
     format: web::Path<String>,
+    lang: ClientLang,
 ) -> Result<HttpResponse, Open311Failure> {
     let format = format_of("requests", &format)?;
     let pairs = decode_pairs(req.query_string(), format)?;
     let query = parse_request_query(&pairs, china_standard_time(Utc::now()))
         .map_err(|errors| Open311Failure::new(format, errors))?;
-    let requests = find_public(&state, query, format).await?;
+    let requests = find_public(&state, query, format, lang.0).await?;
     Ok(document(
         StatusCode::OK,
         format,
@@ -204,6 +210,7 @@ pub async fn list_requests(
     params(
         ("service_request_id" = String, Path),
         ("format" = String, Path, description = "`xml` or `json`"),
+        ("Accept-Language" = Option<String>, Header, description = "`status_notes` in English when `en` is preferred; Chinese otherwise"),
     ),
     responses(
         (status = 200, description = "`<service_requests><request>`, one element", content(
@@ -215,11 +222,18 @@ pub async fn list_requests(
 pub async fn get_request(
     state: State,
     path: web::Path<(String, String)>,
+    lang: ClientLang,
 ) -> Result<HttpResponse, Open311Failure> {
     let (id, format) = path.into_inner();
     let segment = format!("{id}.{format}");
     let (id, format) = split_segment(&segment)?;
-    let found = find_public(&state, RequestQuery::ByIds(vec![id.to_owned()]), format).await?;
+    let found = find_public(
+        &state,
+        RequestQuery::ByIds(vec![id.to_owned()]),
+        format,
+        lang.0,
+    )
+    .await?;
     if found.is_empty() {
         return Err(Open311Failure::one(
             format,
@@ -399,9 +413,13 @@ fn tip_description(description: Option<String>, ongoing: Option<&str>) -> String
 /// Each key may file 120 requests an hour; over that, 403 with
 /// `Retry-After` (the specification has no 429). The response is a
 /// one-element list with the tip's id as `service_request_id`, which
-/// `requests/{id}` answers when the category is public.
+/// `requests/{id}` answers when the category is public, and a
+/// `service_notice` in Chinese (English when `Accept-Language` prefers `en`).
 #[utoipa::path(tag = "open311",
-    params(("format" = String, Path, description = "`xml` or `json`")),
+    params(
+        ("format" = String, Path, description = "`xml` or `json`"),
+        ("Accept-Language" = Option<String>, Header, description = "`service_notice` in English when `en` is preferred; Chinese otherwise"),
+    ),
     request_body(description = "The specification's arguments", content(
         ("application/x-www-form-urlencoded"), ("multipart/form-data"))),
     responses(
@@ -423,6 +441,7 @@ pub async fn create_request(
     request_id: RequestId,
     format: web::Path<String>,
     payload: web::Payload,
+    lang: ClientLang,
 ) -> Result<HttpResponse, Open311Failure> {
     let format = format_of("requests", &format)?;
     let one = |error| Open311Failure::one(format, error);
@@ -532,14 +551,21 @@ pub async fn create_request(
     // No client, place or text in the log: the id and the key's name.
     tracing::info!(case_id = %id, open311_key = %key.name, "open311 request filed as a tip");
 
-    let station = community
-        .police_station
-        .unwrap_or_else(|| "the community police".into());
+    let notice = match (lang.0, community.police_station) {
+        (Lang::Zh, station) => {
+            let station = station.unwrap_or_else(|| "社区派出所".into());
+            format!("已作为线索转交{station}，由值班民警研判。如有人身危险，请立即拨打110。")
+        }
+        (Lang::En, station) => {
+            let station = station.unwrap_or_else(|| "the community police".into());
+            format!(
+                "Filed as a tip for {station}; the officer on duty triages it. If anyone is in danger now, call 110."
+            )
+        }
+    };
     let receipt = PostedRequestReceipt {
         id: ReceiptId::ServiceRequestId(id.to_string()),
-        service_notice: Some(format!(
-            "Filed as a tip for {station}; the officer on duty triages it. If anyone is in danger now, call 110."
-        )),
+        service_notice: Some(notice),
         account_id: None,
     };
     Ok(document(

@@ -17,6 +17,7 @@ pub mod triage;
 use crate::{ApiError, AppState};
 use actix_web::HttpRequest;
 use chrono::{DateTime, Utc};
+use sansuo_domain::lang::Lang;
 use sansuo_domain::tip::{SubmissionLimit, TipStatus};
 use sansuo_domain::{CaseId, ResidentId};
 use sansuo_queue::RateDecision;
@@ -165,7 +166,8 @@ pub struct TipView {
     /// `verifying`, `actioned`, `closed`, `unfounded`, `referred`,
     /// `duplicate`, `converted`.
     pub status: String,
-    /// The status in plain words.
+    /// The status in plain words, in Chinese (the reporter's own views:
+    /// English when `Accept-Language` prefers `en`).
     pub status_note: String,
     pub anonymous: bool,
     pub description: String,
@@ -190,10 +192,11 @@ pub struct TipView {
     pub staff: Option<TipStaffDetail>,
 }
 
-/// Who is looking: the reporter sees public history only.
+/// Who is looking: the reporter sees public history only, with the status
+/// note in the language their client asked for (staff: Chinese).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Viewer {
-    Reporter,
+    Reporter(Lang),
     Staff,
 }
 
@@ -290,7 +293,12 @@ pub(crate) async fn tip_view(
         community_id: record.case.community_id,
         category_code: record.case.category_code.clone(),
         status: status.as_str().to_owned(),
-        status_note: status.public_note().to_owned(),
+        status_note: status
+            .public_note_in(match viewer {
+                Viewer::Reporter(lang) => lang,
+                Viewer::Staff => Lang::Zh,
+            })
+            .to_owned(),
         anonymous: d.anonymous,
         description: d.description.clone(),
         location: match (d.lat, d.lng) {

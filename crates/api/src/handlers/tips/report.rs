@@ -10,6 +10,7 @@ use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
 use sansuo_domain::ValidationError;
 use sansuo_domain::catalog::Service;
+use sansuo_domain::lang::Lang;
 use sansuo_domain::tip::{
     CategoryRules, Datum, GeoPoint, TipRefusal, admit_tip, combined, is_flagged, screening_window,
     submission_limit,
@@ -369,7 +370,7 @@ async fn file_tip(
                 .get(id)
                 .await?
                 .ok_or_else(super::tip_not_found)?;
-            tip_view(state, record, Viewer::Reporter).await
+            tip_view(state, record, Viewer::Reporter(Lang::Zh)).await
         },
     )
     .await?;

@@ -3,7 +3,7 @@
 use crate::error::ErrorCode;
 
 use super::{SUPPORTER_PURPOSE, TipView, Viewer, own_tip, tip_not_found, tip_view, within_limit};
-use crate::extract::ResidentAuth;
+use crate::extract::{ClientLang, ResidentAuth};
 use crate::extract::{ResidentWrite, write};
 use crate::handlers::context;
 use crate::handlers::mediations::bounded_text;
@@ -40,6 +40,7 @@ pub async fn list_my_tips(
     state: web::Data<AppState>,
     auth: ResidentAuth,
     query: web::Query<PageQuery>,
+    lang: ClientLang,
 ) -> Result<web::Json<TipPage>, ApiError> {
     let page = query.parse::<CaseId>()?;
     let rows = state
@@ -50,7 +51,7 @@ pub async fn list_my_tips(
     let (rows, next_cursor) = split_page(rows, page.limit, |r| r.case.id);
     let mut items = Vec::with_capacity(rows.len());
     for record in rows {
-        items.push(tip_view(&state, record, Viewer::Reporter).await?);
+        items.push(tip_view(&state, record, Viewer::Reporter(lang.0)).await?);
     }
     Ok(web::Json(TipPage { items, next_cursor }))
 }
@@ -67,9 +68,12 @@ pub async fn get_my_tip(
     state: web::Data<AppState>,
     auth: ResidentAuth,
     id: web::Path<Uuid>,
+    lang: ClientLang,
 ) -> Result<web::Json<TipView>, ApiError> {
     let record = own_tip(&state, auth.0, id.into_inner().into()).await?;
-    Ok(web::Json(tip_view(&state, record, Viewer::Reporter).await?))
+    Ok(web::Json(
+        tip_view(&state, record, Viewer::Reporter(lang.0)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -122,6 +126,7 @@ pub async fn follow_up_my_tip(
     request_id: RequestId,
     id: web::Path<Uuid>,
     body: web::Json<FollowUpRequest>,
+    lang: ClientLang,
 ) -> Result<web::Json<TipView>, ApiError> {
     let id: CaseId = id.into_inner().into();
     own_tip(&state, auth.0, id).await?;
@@ -134,7 +139,9 @@ pub async fn follow_up_my_tip(
     )
     .await?;
     let record = own_tip(&state, auth.0, id).await?;
-    Ok(web::Json(tip_view(&state, record, Viewer::Reporter).await?))
+    Ok(web::Json(
+        tip_view(&state, record, Viewer::Reporter(lang.0)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -4,6 +4,7 @@
 
 use super::resident::{FollowUpRequest, follow_up};
 use super::{TipView, Viewer, tip_view, tracked_tip};
+use crate::extract::ClientLang;
 use crate::middleware::RequestId;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpRequest, get, post, web};
@@ -19,9 +20,12 @@ use sansuo_domain::Actor;
 pub async fn get_tracked_tip(
     state: web::Data<AppState>,
     req: HttpRequest,
+    lang: ClientLang,
 ) -> Result<web::Json<TipView>, ApiError> {
     let record = tracked_tip(&state, &req).await?;
-    Ok(web::Json(tip_view(&state, record, Viewer::Reporter).await?))
+    Ok(web::Json(
+        tip_view(&state, record, Viewer::Reporter(lang.0)).await?,
+    ))
 }
 
 /// Add to your anonymous tip; a closed or unfounded tip is reopened.
@@ -39,6 +43,7 @@ pub async fn follow_up_tracked_tip(
     request_id: RequestId,
     req: HttpRequest,
     body: web::Json<FollowUpRequest>,
+    lang: ClientLang,
 ) -> Result<web::Json<TipView>, ApiError> {
     let record = tracked_tip(&state, &req).await?;
     let id = record.id();
@@ -49,5 +54,7 @@ pub async fn follow_up_tracked_tip(
         .get(id)
         .await?
         .ok_or_else(super::tip_not_found)?;
-    Ok(web::Json(tip_view(&state, record, Viewer::Reporter).await?))
+    Ok(web::Json(
+        tip_view(&state, record, Viewer::Reporter(lang.0)).await?,
+    ))
 }
