@@ -142,6 +142,8 @@ error_codes! {
     UrgeTooEarly = ("urge_too_early", CONFLICT, "还未超过首次答复时限，请在时限过后再催办。"),
     UrgeNotNeeded = ("urge_not_needed", CONFLICT, "已有工作人员答复，请在对话中继续留言。"),
     CaseNotOpen = ("case_not_open", CONFLICT, "事项已办结或已撤回，无需催办。"),
+    AlreadyConverted = ("already_converted", CONFLICT, "the consultation has already been converted, or a conversion is waiting for the resident's answer"),
+    NoConversionProposed = ("no_conversion_proposed", CONFLICT, "律师没有提出待您确认的转办建议。"),
     // 413
     BodyTooLarge = ("body_too_large", PAYLOAD_TOO_LARGE, "the body is too large"),
     FieldTooLarge = ("field_too_large", PAYLOAD_TOO_LARGE, "a multipart field is too large"),

@@ -5,6 +5,7 @@ pub mod categories;
 pub mod communities;
 pub mod consultations;
 pub mod health;
+pub mod intake;
 pub mod mediations;
 pub mod open311;
 pub mod residents;
