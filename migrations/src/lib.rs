@@ -33,6 +33,8 @@ mod m20261202_161000_duty_rotas;
 mod m20261203_100000_staff_events;
 mod m20261203_140000_case_urges;
 mod m20261204_100000_supervision;
+mod m20261204_120000_case_conversions;
+mod m20261204_121000_case_intakes;
 
 pub struct Migrator;
 
@@ -67,6 +69,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_100000_staff_events::Migration),
             Box::new(m20261203_140000_case_urges::Migration),
             Box::new(m20261204_100000_supervision::Migration),
+            Box::new(m20261204_120000_case_conversions::Migration),
+            Box::new(m20261204_121000_case_intakes::Migration),
         ]
     }
 }

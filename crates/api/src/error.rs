@@ -148,6 +148,8 @@ error_codes! {
     AlreadySupervised = ("already_supervised", CONFLICT, "the case is under supervision already; lift it first to set a new deadline"),
     ExtensionPending = ("extension_pending", CONFLICT, "an extension request on this case is waiting for a decision"),
     ExtensionDecided = ("extension_decided", CONFLICT, "this extension request was decided already"),
+    AlreadyConverted = ("already_converted", CONFLICT, "the consultation has already been converted, or a conversion is waiting for the resident's answer"),
+    NoConversionProposed = ("no_conversion_proposed", CONFLICT, "律师没有提出待您确认的转办建议。"),
     // 413
     BodyTooLarge = ("body_too_large", PAYLOAD_TOO_LARGE, "the body is too large"),
     FieldTooLarge = ("field_too_large", PAYLOAD_TOO_LARGE, "a multipart field is too large"),

@@ -333,6 +333,42 @@ impl FromRequest for CaseHandlerAuth {
     }
 }
 
+/// A mediator or a coordinator: who may file a case for a resident who came
+/// in person (代办), within their own subtree.
+pub struct IntakeAuth {
+    pub id: StaffId,
+    pub role: StaffRole,
+    pub scope: OrgUnitId,
+}
+
+impl IntakeAuth {
+    pub fn principal(&self) -> Principal {
+        Principal::Staff {
+            id: self.id,
+            role: self.role,
+            scope: self.scope,
+        }
+    }
+}
+
+impl FromRequest for IntakeAuth {
+    type Error = ApiError;
+    type Future = AuthFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticated(req, |p| match p {
+            Principal::Staff {
+                id,
+                role: role @ (StaffRole::Mediator | StaffRole::Coordinator),
+                scope,
+            } => Ok(IntakeAuth { id, role, scope }),
+            _ => Err(ApiError::forbidden(
+                "this endpoint is for mediators and coordinators",
+            )),
+        }))
+    }
+}
+
 /// Any logged-in staff member.
 pub struct StaffAuth {
     pub id: StaffId,

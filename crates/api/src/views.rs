@@ -129,6 +129,9 @@ pub enum ConsultationStatusView {
     Withdrawn,
     /// Refused by content moderation; it never reached a lawyer.
     Rejected,
+    /// Its lawyer turned it into a mediation (the resident consented) or a
+    /// tip: `conversion` names the new case.
+    Converted,
 }
 
 impl From<ConsultationStatus> for ConsultationStatusView {
@@ -144,6 +147,7 @@ impl From<ConsultationStatus> for ConsultationStatusView {
             S::Closed => Self::Closed,
             S::Withdrawn => Self::Withdrawn,
             S::Rejected => Self::Rejected,
+            S::Converted => Self::Converted,
         }
     }
 }
@@ -211,6 +215,108 @@ pub struct ConsultationView {
     pub rating: Option<RatingView>,
     pub messages: Vec<MessageView>,
     pub history: Vec<EventView>,
+    /// 三所联动: the latest conversion the lawyer proposed or made (a
+    /// mediation waits for the resident's `conversion/accept` or
+    /// `conversion/refuse`; a tip is made at once).
+    #[serde(default)]
+    pub conversion: Option<ConversionView>,
+    /// The case this consultation became, once converted.
+    #[serde(default)]
+    pub converted_to: Option<CaseLinkView>,
+    /// Filed in person by a mediator or coordinator (代办) for a resident
+    /// without the app: who filed it and how to reach the resident.
+    #[serde(default)]
+    pub intake: Option<IntakeView>,
+}
+
+/// Another case this one is linked to by a conversion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CaseLinkView {
+    /// `consultation`, `mediation` or `tip`.
+    #[schema(example = "mediation")]
+    pub service: String,
+    pub id: Uuid,
+}
+
+/// A party of a proposed mediation, always masked.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProposedPartyView {
+    /// `applicant`, `respondent` or `other`.
+    pub role: String,
+    pub name: String,
+    pub contact: Option<String>,
+}
+
+/// A consultation's conversion into a mediation or a tip.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ConversionView {
+    pub id: Uuid,
+    /// `mediation` or `tip`.
+    #[schema(example = "mediation")]
+    pub to: String,
+    /// `proposed` (waiting for the resident), `refused` or `converted`.
+    #[schema(example = "proposed")]
+    pub status: String,
+    pub category_code: String,
+    /// A mediation's facts and claims, as the lawyer summed them up.
+    pub facts: Option<String>,
+    pub claims: Option<String>,
+    /// A tip's description.
+    pub description: Option<String>,
+    pub parties: Vec<ProposedPartyView>,
+    pub proposed_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// The new case, once converted.
+    pub case_id: Option<Uuid>,
+}
+
+impl From<sansuo_store::records::ConversionRecord> for ConversionView {
+    fn from(c: sansuo_store::records::ConversionRecord) -> Self {
+        ConversionView {
+            id: c.id,
+            to: c.to_service.as_str().to_owned(),
+            status: c.status.as_str().to_owned(),
+            category_code: c.category,
+            facts: c.facts,
+            claims: c.claims,
+            description: c.description,
+            parties: c
+                .parties
+                .into_iter()
+                .map(|(role, name, contact)| ProposedPartyView {
+                    role: role.as_str().to_owned(),
+                    name,
+                    contact,
+                })
+                .collect(),
+            proposed_at: c.proposed_at,
+            answered_at: c.answered_at,
+            case_id: c.to_case_id,
+        }
+    }
+}
+
+/// Fill a consultation view's conversion, its link to the new case and
+/// its intake (opened for the case's owner, masked for anyone else).
+pub async fn with_links(
+    state: &crate::AppState,
+    mut view: ConsultationView,
+    owner: bool,
+) -> Result<ConsultationView, crate::ApiError> {
+    view.intake = crate::handlers::intake::intake_of(state, view.id, owner).await?;
+    let conversion = state
+        .store
+        .consultations()
+        .conversion(view.id.into())
+        .await?;
+    view.converted_to = conversion.as_ref().and_then(|c| {
+        c.to_case_id.map(|id| CaseLinkView {
+            service: c.to_service.as_str().to_owned(),
+            id,
+        })
+    });
+    view.conversion = conversion.map(Into::into);
+    Ok(view)
 }
 
 /// A line in a list of consultations.
@@ -404,6 +510,9 @@ pub fn consultation(
         }),
         messages,
         history,
+        conversion: None,
+        converted_to: None,
+        intake: None,
     }
 }
 
@@ -709,6 +818,7 @@ pub use crate::handlers::admin::stats_summary::{
 pub use crate::handlers::admin::workflows::{
     LadderStepBody, SlaTargetsBody, WorkflowList, WorkflowView,
 };
+pub use crate::handlers::intake::{IntakeReceipt, IntakeView};
 pub use crate::handlers::mediations::case_file::{CaseFileView, SessionRecordView};
 pub use crate::handlers::mediations::list::{BookedSessionView, MediationLine, MediationPage};
 pub use crate::handlers::mediations::rooms::{FreeSlotsView, TimeSpanView};

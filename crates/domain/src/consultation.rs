@@ -7,6 +7,7 @@
 //!                  └───────────claim───────────┘
 //! withdraw: from submitted, offered, pooled, assigned (before any answer) ──▶ withdrawn
 //! reject (moderation: the question is not acceptable): submitted ──▶ rejected
+//! convert (三所联动: it became a mediation or a tip): assigned, answered, resolved ──▶ converted
 //! ```
 //! The routing engine adds: `pooled` is "waiting on its ladder step" (the
 //! router offers it again from there: pooled ──offer──▶ offered); escalate
@@ -42,10 +43,13 @@ pub enum ConsultationStatus {
     Withdrawn,
     /// Content moderation refused the question; it never reached a lawyer.
     Rejected,
+    /// Its lawyer turned it into a mediation (with the resident's consent)
+    /// or a tip; the new case carries it on.
+    Converted,
 }
 
 impl ConsultationStatus {
-    pub const ALL: [ConsultationStatus; 9] = [
+    pub const ALL: [ConsultationStatus; 10] = [
         ConsultationStatus::Submitted,
         ConsultationStatus::Offered,
         ConsultationStatus::Pooled,
@@ -55,6 +59,7 @@ impl ConsultationStatus {
         ConsultationStatus::Closed,
         ConsultationStatus::Withdrawn,
         ConsultationStatus::Rejected,
+        ConsultationStatus::Converted,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -68,6 +73,7 @@ impl ConsultationStatus {
             ConsultationStatus::Closed => "closed",
             ConsultationStatus::Withdrawn => "withdrawn",
             ConsultationStatus::Rejected => "rejected",
+            ConsultationStatus::Converted => "converted",
         }
     }
 
@@ -77,6 +83,7 @@ impl ConsultationStatus {
             ConsultationStatus::Closed
                 | ConsultationStatus::Withdrawn
                 | ConsultationStatus::Rejected
+                | ConsultationStatus::Converted
         )
     }
 
@@ -150,10 +157,12 @@ pub enum ConsultationAction {
     Reopen,
     /// Timer: a response-time target passed; recorded, and the case escalates.
     SlaBreach,
+    /// Owner: the case became a mediation (the resident consented) or a tip.
+    Convert,
 }
 
 impl ConsultationAction {
-    pub const ALL: [ConsultationAction; 19] = [
+    pub const ALL: [ConsultationAction; 20] = [
         ConsultationAction::Offer,
         ConsultationAction::Pool,
         ConsultationAction::Accept,
@@ -173,6 +182,7 @@ impl ConsultationAction {
         ConsultationAction::Reassign,
         ConsultationAction::Reopen,
         ConsultationAction::SlaBreach,
+        ConsultationAction::Convert,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -196,6 +206,7 @@ impl ConsultationAction {
             ConsultationAction::Reassign => "reassign",
             ConsultationAction::Reopen => "reopen",
             ConsultationAction::SlaBreach => "sla_breach",
+            ConsultationAction::Convert => "convert",
         }
     }
 
@@ -259,6 +270,8 @@ pub fn transition(
         (S::Submitted | S::Offered | S::Pooled | S::Assigned, A::Reassign) => S::Assigned,
         (S::Resolved, A::Reopen) => S::Pooled,
         (S::Submitted | S::Offered | S::Pooled | S::Assigned | S::Answered, A::SlaBreach) => from,
+        // Only a lawyer who took it can judge it belongs elsewhere.
+        (S::Assigned | S::Answered | S::Resolved, A::Convert) => S::Converted,
         _ => return Err(TransitionError { from, action }),
     };
     Ok(to)
@@ -313,6 +326,9 @@ mod tests {
         (S::Pooled, A::SlaBreach, S::Pooled),
         (S::Assigned, A::SlaBreach, S::Assigned),
         (S::Answered, A::SlaBreach, S::Answered),
+        (S::Assigned, A::Convert, S::Converted),
+        (S::Answered, A::Convert, S::Converted),
+        (S::Resolved, A::Convert, S::Converted),
     ];
 
     #[test]
@@ -332,7 +348,7 @@ mod tests {
                 checked += 1;
             }
         }
-        assert_eq!(checked, 9 * 19);
+        assert_eq!(checked, 10 * 20);
     }
 
     #[test]

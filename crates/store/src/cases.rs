@@ -11,10 +11,10 @@
 //! moves from the same state, exactly one updates a row and the other gets
 //! `StoreError::Conflict`.
 
-use crate::entity::{case, case_event, case_message, idempotency_key, staff};
+use crate::entity::{case, case_event, case_intake, case_message, idempotency_key, staff};
 use crate::error::is_unique_violation;
 use crate::outbox::{self, Work};
-use crate::records::{CaseEventRecord, CaseMessageRecord, CaseRecord, StaffRecord};
+use crate::records::{CaseEventRecord, CaseMessageRecord, CaseRecord, IntakeRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -500,4 +500,66 @@ pub(crate) async fn owners_of(
         .into_iter()
         .map(|s| Ok((s.id, StaffRecord::try_from(s)?)))
         .collect::<Result<_, sea_orm::DbErr>>()?)
+}
+
+/// A case filed on a resident's behalf by a staff member (代办): who filed
+/// it and the resident's name and phone, sealed by the caller with their
+/// masks. The case itself has no resident account.
+pub struct NewIntake {
+    /// The mediator or coordinator who filed it.
+    pub filed_by: Actor,
+    pub name_sealed: String,
+    pub name_masked: String,
+    pub phone_sealed: String,
+    pub phone_masked: String,
+}
+
+/// The channel of a case filed in person (`case_intakes.channel`).
+pub const IN_PERSON: &str = "in_person";
+
+/// Record how the new case came in, with a staff-only event, in the
+/// caller's transaction (after the case's `submit` event).
+pub(crate) async fn record_intake<C: ConnectionTrait>(
+    conn: &C,
+    case_id: Uuid,
+    submitted: &str,
+    intake: &NewIntake,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let Actor::Staff { id: filed_by, .. } = intake.filed_by else {
+        return Err(StoreError::conflict("only staff file a case in person"));
+    };
+    case_intake::Entity::insert(case_intake::ActiveModel {
+        case_id: Set(case_id),
+        channel: Set(IN_PERSON.to_owned()),
+        filed_by: Set(filed_by.as_uuid()),
+        name_sealed: Set(intake.name_sealed.clone()),
+        name_masked: Set(intake.name_masked.clone()),
+        phone_sealed: Set(intake.phone_sealed.clone()),
+        phone_masked: Set(intake.phone_masked.clone()),
+        created_at: Set(ctx.now),
+    })
+    .exec_without_returning(conn)
+    .await?;
+    append_event(
+        conn,
+        case_id,
+        "in_person_intake",
+        Some(submitted),
+        submitted,
+        false,
+        Some("居民到场，工作人员代为登记"),
+        ctx,
+    )
+    .await
+}
+
+impl Cases<'_> {
+    /// How the case came in, if a staff member filed it in person.
+    pub async fn intake(self, id: CaseId) -> Result<Option<IntakeRecord>, StoreError> {
+        Ok(case_intake::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?
+            .map(Into::into))
+    }
 }

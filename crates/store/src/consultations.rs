@@ -7,12 +7,12 @@
 //! are the engine's (`cases`, `offers`); the names they had here are
 //! re-exported so callers outside the crate keep their paths.
 
-pub use crate::cases::{Context, SUBMIT_EVENT, Submission, visibility};
+pub use crate::cases::{Context, IN_PERSON, NewIntake, SUBMIT_EVENT, Submission, visibility};
 pub use crate::offers::MAX_PENDING_OFFERS_SHOWN;
 
 use crate::cases::{
     append_event, apply_move, claim_idempotency_key, insert_message, move_routed, new_case_row,
-    notify_resident, owners_of, replayed_submission, route_again, staff_freed,
+    notify_resident, owners_of, record_intake, replayed_submission, route_again, staff_freed,
 };
 use crate::entity::{case, consultation};
 use crate::offers::{cancel_pending_offers, hand_back_owned};
@@ -52,6 +52,16 @@ pub struct NewConsultation {
     /// Where the content check of the question stands; only a passed
     /// question is routed.
     pub moderation: Moderation,
+}
+
+/// A consultation a staff member files for a resident present in person
+/// (代办): no resident account, the intake record instead.
+pub struct InPersonConsultation {
+    pub community: OrgUnitId,
+    pub pool_unit: Option<OrgUnitId>,
+    pub category: String,
+    pub question: QuestionText,
+    pub intake: NewIntake,
 }
 
 /// A consultation as read back: the case row, its question and rating, its owner.
@@ -223,6 +233,59 @@ impl Consultations<'_> {
         }
         self.commit_work(txn).await?;
         Ok(Submission::Created(case_id))
+    }
+
+    /// File a consultation for a resident present in person (代办): the
+    /// case (no resident account), its question, the `submit` event (by the
+    /// staff member), the intake record and its staff-only event, and the
+    /// routing outbox row, in one transaction. Staff text is not
+    /// content-checked: staff are accountable by name.
+    pub async fn file_in_person(
+        self,
+        new: InPersonConsultation,
+        ctx: Context<'_>,
+    ) -> Result<CaseId, StoreError> {
+        let case_id = CaseId::new();
+        let txn = self.begin_write().await?;
+        case::Entity::insert(case::ActiveModel {
+            pool_unit_id: Set(new.pool_unit.map(Into::into)),
+            ..new_case_row(
+                case_id,
+                Service::Consultation,
+                new.community,
+                &new.category,
+                None,
+                ctx.now,
+            )
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        consultation::Entity::insert(consultation::ActiveModel {
+            case_id: Set(case_id.as_uuid()),
+            question: Set(new.question.as_str().to_owned()),
+            rating_stars: Set(None),
+            rating_comment: Set(None),
+            rated_at: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        let submitted = ConsultationStatus::Submitted.as_str();
+        append_event(
+            &txn,
+            case_id.as_uuid(),
+            SUBMIT_EVENT,
+            None,
+            submitted,
+            true,
+            None,
+            ctx,
+        )
+        .await?;
+        record_intake(&txn, case_id.as_uuid(), submitted, &new.intake, ctx).await?;
+        let route = Work::RouteCase { case_id };
+        outbox::append(&txn, &route, ctx.request_id, ctx.now).await?;
+        self.commit_work(txn).await?;
+        Ok(case_id)
     }
 
     async fn replayed_submission(

@@ -57,7 +57,9 @@ pub struct NewParty {
 }
 
 pub struct NewMediation {
-    pub resident: ResidentId,
+    /// The applicant's account; `None` when a staff member files it for a
+    /// resident present in person (`intake`).
+    pub resident: Option<ResidentId>,
     pub community: OrgUnitId,
     pub category: String,
     pub facts: String,
@@ -70,6 +72,8 @@ pub struct NewMediation {
     pub refused_mediators: Vec<StaffId>,
     pub parties: Vec<NewParty>,
     pub request_id: Option<String>,
+    /// Filed in person by a staff member (代办).
+    pub intake: Option<crate::cases::NewIntake>,
 }
 
 /// A mediation with everything its views need.
@@ -156,7 +160,9 @@ impl Mediations<'_> {
         idempotency: Option<(IdempotencyKey, String)>,
         now: DateTime<Utc>,
     ) -> Result<Submission, StoreError> {
-        let resident = new.resident;
+        let Some(resident) = new.resident else {
+            return Err(StoreError::conflict("a booking names its resident"));
+        };
         let idempotency = idempotency.as_ref();
         if let Some(found) = replayed_submission(self.db(), resident, idempotency).await? {
             return Ok(found);
@@ -173,6 +179,25 @@ impl Mediations<'_> {
         }
         self.commit_work(txn).await?;
         Ok(Submission::Created(case_id))
+    }
+
+    /// File a mediation for a resident present in person (代办): no
+    /// resident account, `new.intake` says who filed it and for whom; routed
+    /// like any new booking, in one transaction.
+    pub async fn file_in_person(
+        self,
+        new: NewMediation,
+        now: DateTime<Utc>,
+    ) -> Result<CaseId, StoreError> {
+        if new.resident.is_some() || new.intake.is_none() {
+            return Err(StoreError::conflict(
+                "a mediation filed in person has an intake and no resident account",
+            ));
+        }
+        let txn = self.begin_write().await?;
+        let case_id = insert_mediation(&txn, new, now).await?;
+        self.commit_work(txn).await?;
+        Ok(case_id)
     }
 
     pub async fn get(self, id: CaseId) -> Result<Option<MediationRecord>, StoreError> {
@@ -1182,10 +1207,16 @@ impl Mediations<'_> {
 /// into a mediation).
 pub(crate) async fn insert_mediation<C: ConnectionTrait>(
     txn: &C,
-    new: NewMediation,
+    mut new: NewMediation,
     now: DateTime<Utc>,
 ) -> Result<CaseId, StoreError> {
     let case_id = CaseId::new();
+    let intake = new.intake.take();
+    let submitted_by = match (new.resident, &intake) {
+        (Some(resident), _) => sansuo_domain::Actor::Resident(resident),
+        (None, Some(intake)) => intake.filed_by,
+        (None, None) => return Err(StoreError::conflict("a mediation names who filed it")),
+    };
     case::Entity::insert(case::ActiveModel {
         // A party may ask for a mediator: offered first if eligible.
         preferred_staff_id: Set(new.requested_mediator.map(|s| s.as_uuid())),
@@ -1194,7 +1225,7 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
             Service::Mediation,
             new.community,
             &new.category,
-            Some(new.resident),
+            new.resident,
             now,
         )
     })
@@ -1251,7 +1282,7 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
         .await?;
     }
     let ctx = Context {
-        actor: sansuo_domain::Actor::Resident(new.resident),
+        actor: submitted_by,
         request_id: new.request_id.as_deref(),
         now,
     };
@@ -1266,6 +1297,16 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
         ctx,
     )
     .await?;
+    if let Some(intake) = &intake {
+        crate::cases::record_intake(
+            txn,
+            case_id.as_uuid(),
+            MediationStatus::Submitted.as_str(),
+            intake,
+            ctx,
+        )
+        .await?;
+    }
     let route = Work::RouteCase { case_id };
     outbox::append(txn, &route, ctx.request_id, now).await?;
     Ok(case_id)

@@ -3,9 +3,9 @@
 //! one place and no caller ever sees a column's spelling.
 
 use crate::entity::{
-    case, case_event, case_message, category, consultation, duty_shift, mediation, mediation_party,
-    mediation_room, mediation_session, offer, open311_key, org_unit, qr_code, resident, sla_breach,
-    staff, tip, tip_photo,
+    case, case_conversion, case_event, case_intake, case_message, category, consultation,
+    duty_shift, mediation, mediation_party, mediation_room, mediation_session, offer, open311_key,
+    org_unit, qr_code, resident, sla_breach, staff, tip, tip_photo,
 };
 use crate::rows::split_list;
 use chrono::{DateTime, Utc};
@@ -915,5 +915,152 @@ impl TryFrom<mediation_session::Model> for SessionRecord {
             attendance_resident_id: s.attendance_resident_id.map(ResidentId::from),
             rescheduled_from: s.rescheduled_from,
         })
+    }
+}
+
+/// Where a conversion (三所联动) stands: proposed to the resident (a
+/// mediation waits for their consent), refused by them, or done (the new
+/// case exists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConversionStatus {
+    Proposed,
+    Refused,
+    Converted,
+}
+
+impl ConversionStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ConversionStatus::Proposed => "proposed",
+            ConversionStatus::Refused => "refused",
+            ConversionStatus::Converted => "converted",
+        }
+    }
+}
+
+impl std::str::FromStr for ConversionStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        [
+            ConversionStatus::Proposed,
+            ConversionStatus::Refused,
+            ConversionStatus::Converted,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+        .ok_or_else(|| format!("unknown conversion status `{s}`"))
+    }
+}
+
+/// A party of a proposed mediation, sealed as on a mediation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ProposedParty {
+    pub role: String,
+    pub name_sealed: String,
+    pub name_masked: String,
+    pub contact_sealed: Option<String>,
+    pub contact_masked: Option<String>,
+}
+
+/// What the new case will hold (`case_conversions.proposal`, JSON): a
+/// mediation's category, facts, claims and parties, or a tip's category
+/// and description.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Proposal {
+    pub category: String,
+    #[serde(default)]
+    pub facts: Option<String>,
+    #[serde(default)]
+    pub claims: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub parties: Vec<ProposedParty>,
+}
+
+/// A consultation's conversion into a mediation or a tip, as views show it
+/// (parties masked only: the resident and the lawyer read them here).
+#[derive(Debug, Clone)]
+pub struct ConversionRecord {
+    pub id: Uuid,
+    pub from_case_id: Uuid,
+    pub to_service: Service,
+    pub status: ConversionStatus,
+    pub proposed_by: Uuid,
+    pub proposed_at: DateTime<Utc>,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub to_case_id: Option<Uuid>,
+    pub category: String,
+    pub facts: Option<String>,
+    pub claims: Option<String>,
+    pub description: Option<String>,
+    /// (role, masked name, masked contact)
+    pub parties: Vec<(PartyRole, String, Option<String>)>,
+}
+
+impl TryFrom<case_conversion::Model> for ConversionRecord {
+    type Error = DbErr;
+    fn try_from(c: case_conversion::Model) -> Result<Self, DbErr> {
+        let table = "case_conversions";
+        let proposal: Proposal = serde_json::from_str(&c.proposal)
+            .map_err(|e| corrupt(table, "proposal", e.to_string()))?;
+        let parties = proposal
+            .parties
+            .into_iter()
+            .map(|p| {
+                Ok((
+                    p.role.parse().map_err(|e| corrupt(table, "proposal", e))?,
+                    p.name_masked,
+                    p.contact_masked,
+                ))
+            })
+            .collect::<Result<_, DbErr>>()?;
+        Ok(Self {
+            id: c.id,
+            from_case_id: c.from_case_id,
+            to_service: c
+                .to_service
+                .parse()
+                .map_err(|e| corrupt(table, "to_service", e))?,
+            status: c.status.parse().map_err(|e| corrupt(table, "status", e))?,
+            proposed_by: c.proposed_by,
+            proposed_at: c.proposed_at,
+            answered_at: c.answered_at,
+            to_case_id: c.to_case_id,
+            category: proposal.category,
+            facts: proposal.facts,
+            claims: proposal.claims,
+            description: proposal.description,
+            parties,
+        })
+    }
+}
+
+/// A case filed in person (代办): the channel, who filed it, when, and the
+/// resident's name and phone sealed with their masks.
+#[derive(Debug, Clone)]
+pub struct IntakeRecord {
+    pub case_id: Uuid,
+    pub channel: String,
+    pub filed_by: Uuid,
+    pub name_sealed: String,
+    pub name_masked: String,
+    pub phone_sealed: String,
+    pub phone_masked: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<case_intake::Model> for IntakeRecord {
+    fn from(i: case_intake::Model) -> Self {
+        Self {
+            case_id: i.case_id,
+            channel: i.channel,
+            filed_by: i.filed_by,
+            name_sealed: i.name_sealed,
+            name_masked: i.name_masked,
+            phone_sealed: i.phone_sealed,
+            phone_masked: i.phone_masked,
+            created_at: i.created_at,
+        }
     }
 }

@@ -59,6 +59,8 @@ pub mod channel {
     pub const OPEN311: &str = "open311";
     /// Opened by a mediator's public-order flag.
     pub const MEDIATION: &str = "mediation";
+    /// A consultation its lawyer converted (三所联动).
+    pub const CONSULTATION: &str = "consultation";
 }
 
 pub struct NewTip {

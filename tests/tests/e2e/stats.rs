@@ -770,13 +770,14 @@ async fn the_summary_reports_offers_durations_breaches_and_cases_of_the_period()
             "resolved",
             "closed",
             "withdrawn",
-            "rejected"
+            "rejected",
+            "converted"
         ],
         "every status, in order"
     );
     assert_eq!(
         statuses.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
-        [0, 0, 1, 1, 1, 1, 1, 1, 0]
+        [0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
     );
 
     // The district adds the second street's case, offer and breach.
@@ -1132,7 +1133,7 @@ fn statuses(service: &str, rows: &[(&str, u64)]) -> Vec<StatusCountView> {
 }
 
 /// Every status of the consultation machine with these counts (in order).
-fn consultation_statuses(n: [u64; 9]) -> Vec<StatusCountView> {
+fn consultation_statuses(n: [u64; 10]) -> Vec<StatusCountView> {
     let names = [
         "submitted",
         "offered",
@@ -1143,6 +1144,7 @@ fn consultation_statuses(n: [u64; 9]) -> Vec<StatusCountView> {
         "closed",
         "withdrawn",
         "rejected",
+        "converted",
     ];
     statuses(
         "consultation",
@@ -1460,7 +1462,7 @@ async fn every_service_counts(app: TestApp) {
     let street: SummaryStatsView = app
         .get_as(&summary_path(demo.street, FROM, TO), &coordinator)
         .await;
-    let consultations_a = consultation_statuses([0, 1, 1, 1, 0, 0, 2, 0, 0]);
+    let consultations_a = consultation_statuses([0, 1, 1, 1, 0, 0, 2, 0, 0, 0]);
     let mediations_a = mediation_statuses([0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0]);
     let tips_a = tip_statuses([0, 0, 0, 0, 1, 0, 0, 2, 1, 0, 0, 0]);
     let expected = SummaryStatsView {
@@ -1520,7 +1522,7 @@ async fn every_service_counts(app: TestApp) {
     let district: SummaryStatsView = app
         .get_as(&summary_path(demo.district, FROM, TO), &admin)
         .await;
-    let consultations = consultation_statuses([0, 1, 1, 2, 0, 0, 2, 0, 0]);
+    let consultations = consultation_statuses([0, 1, 1, 2, 0, 0, 2, 0, 0, 0]);
     let mediations = mediation_statuses([0, 0, 0, 0, 1, 0, 1, 0, 2, 0, 0]);
     let tips = tip_statuses([0, 0, 0, 0, 1, 0, 0, 2, 1, 1, 0, 0]);
     let expected = SummaryStatsView {

@@ -6,6 +6,7 @@ pub mod communities;
 pub mod consultations;
 pub mod extensions;
 pub mod health;
+pub mod intake;
 pub mod mediations;
 pub mod open311;
 pub mod residents;

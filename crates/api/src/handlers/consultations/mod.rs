@@ -1,3 +1,4 @@
+pub mod conversion;
 pub mod create;
 pub mod follow_up;
 pub mod get;
@@ -29,5 +30,5 @@ pub(crate) async fn resident_view(
         state.store.cases().thread(id, false),
         state.store.cases().history(id, true)
     )?;
-    Ok(views::consultation(&record, messages, events))
+    views::with_links(state, views::consultation(&record, messages, events), false).await
 }

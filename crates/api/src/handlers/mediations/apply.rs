@@ -168,7 +168,7 @@ pub async fn apply_mediation(
         .mediations()
         .submit(
             NewMediation {
-                resident: auth.0,
+                resident: Some(auth.0),
                 community: community.id.into(),
                 category: category.code,
                 facts,
@@ -180,6 +180,7 @@ pub async fn apply_mediation(
                 refused_mediators,
                 parties,
                 request_id: Some(request_id.as_str().to_owned()),
+                intake: None,
             },
             idempotency,
             Utc::now(),

@@ -130,6 +130,15 @@ pub struct MediationView {
     /// 催办: how often the case was urged, and when last.
     pub urge_count: i32,
     pub last_urged_at: Option<DateTime<Utc>>,
+    /// The consultation (converted by its lawyer with the resident's
+    /// consent) or the tip (converted by its officer) this case came from.
+    #[serde(default)]
+    pub converted_from: Option<crate::views::CaseLinkView>,
+    /// Filed in person by a mediator or coordinator (代办) for a resident
+    /// without the app: who filed it and how to reach the resident (opened
+    /// for the mediator handling it, masked for anyone else).
+    #[serde(default)]
+    pub intake: Option<crate::handlers::intake::IntakeView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -333,6 +342,18 @@ pub(crate) async fn mediation_view(
             .collect(),
         urge_count: c.urge_count,
         last_urged_at: c.last_urged_at,
+        converted_from: state.store.cases().converted_from(c.id.into()).await?.map(
+            |(service, id)| crate::views::CaseLinkView {
+                service: service.as_str().to_owned(),
+                id: id.as_uuid(),
+            },
+        ),
+        intake: crate::handlers::intake::intake_of(
+            state,
+            c.id,
+            matches!(detail, PartyDetail::Opened),
+        )
+        .await?,
         created_at: c.created_at,
         updated_at: c.updated_at,
     })

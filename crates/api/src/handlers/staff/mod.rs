@@ -1,6 +1,7 @@
 use crate::error::ErrorCode;
 pub mod accept_offer;
 pub mod claim;
+pub mod convert;
 pub mod decline_offer;
 pub mod events;
 pub mod get_consultation;
@@ -79,7 +80,8 @@ pub(crate) async fn lawyer_view(
     lawyer: &LawyerAuth,
 ) -> Result<ConsultationView, ApiError> {
     let record = lawyer_case(state, id, lawyer).await?;
-    staff_consultation_view(state, &record).await
+    let owner = record.case.owner_staff_id == Some(lawyer.id.as_uuid());
+    staff_consultation_view(state, &record, owner).await
 }
 
 /// A consultation in the coordinator's subtree, as staff see it (a
@@ -104,19 +106,20 @@ pub(crate) async fn supervised_consultation_view(
         .await?
         .ok_or_else(ApiError::consultation_not_found)?;
     tracing::info!(case_id = %id, staff_id = %coordinator.id, "consultation read under supervision");
-    staff_consultation_view(state, &record).await
+    staff_consultation_view(state, &record, false).await
 }
 
 async fn staff_consultation_view(
     state: &AppState,
     record: &ConsultationRecord,
+    owner: bool,
 ) -> Result<ConsultationView, ApiError> {
     let id = record.case.id.into();
     let (messages, events) = tokio::try_join!(
         state.store.cases().thread(id, true),
         state.store.cases().history(id, false)
     )?;
-    Ok(views::consultation(record, messages, events))
+    views::with_links(state, views::consultation(record, messages, events), owner).await
 }
 
 /// A case as the staff member who now owns it sees it, whatever its

@@ -184,6 +184,9 @@ pub struct TipView {
     pub duplicate_of: Option<Uuid>,
     /// The mediation case it became.
     pub converted_to: Option<Uuid>,
+    /// The consultation it was converted from (a lawyer's 三所联动 转办).
+    #[serde(default)]
+    pub converted_from: Option<crate::views::CaseLinkView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub history: Vec<TipEventView>,
@@ -317,6 +320,15 @@ pub(crate) async fn tip_view(
         close_note: d.close_note.clone(),
         duplicate_of: d.duplicate_of,
         converted_to: d.converted_to,
+        converted_from: d
+            .source_case_id
+            .filter(|_| d.channel == sansuo_store::tips::channel::CONSULTATION)
+            .map(|id| crate::views::CaseLinkView {
+                service: sansuo_domain::catalog::Service::Consultation
+                    .as_str()
+                    .to_owned(),
+                id,
+            }),
         created_at: record.case.created_at,
         updated_at: record.case.updated_at,
         history,

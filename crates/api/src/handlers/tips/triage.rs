@@ -367,7 +367,7 @@ pub async fn convert_tip(
             id,
             auth.id,
             NewMediation {
-                resident: reporter.into(),
+                resident: Some(reporter.into()),
                 community: record.case.community_id.into(),
                 category: category.code,
                 facts,
@@ -379,6 +379,7 @@ pub async fn convert_tip(
                 refused_mediators: Vec::new(),
                 parties,
                 request_id: Some(request_id.as_str().to_owned()),
+                intake: None,
             },
             context(auth.principal(), &request_id),
         )
