@@ -86,9 +86,11 @@ pub struct RouteContext {
     pub routing: CaseRouting,
     pub base_priority: i32,
     pub position: LadderPosition,
-    /// Who already had the case on this step (declined, let it lapse, handed it back).
+    /// Who already had the case on this step (declined, let it lapse,
+    /// handed it back); empty unless the case is routable.
     pub excluded: Vec<StaffId>,
-    /// Staff of the current step's role and unit.
+    /// Staff of the current step's role and unit; empty unless the case is
+    /// routable.
     pub staff: Vec<StaffSnapshot>,
 }
 
@@ -100,10 +102,14 @@ impl RouteContext {
     /// Whether the router has anything to do: waiting for an owner, content
     /// passed, not yet in the coordinator's hands.
     pub fn is_routable(&self) -> bool {
-        self.status.is_waiting()
-            && self.case.0.unrouted_at.is_none()
-            && self.case.0.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
+        is_routable(&self.case.0, self.status)
     }
+}
+
+fn is_routable(case: &case::Model, status: CaseStatus) -> bool {
+    status.is_waiting()
+        && case.unrouted_at.is_none()
+        && case.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
 }
 
 /// Where a routing move leaves the case on its ladder.
@@ -273,9 +279,15 @@ impl Routing<'_> {
             step: case.ladder_step.max(0) as usize,
             entered_at: case.step_entered_at.unwrap_or(now),
         };
+        let status = status_of(&case)?;
+        // Who could take it matters only while it waits for someone: a
+        // case routed meanwhile (in the request that stored it, say) costs
+        // the router this one read.
+        let routable = is_routable(&case, status);
         let step = workflow
             .as_ref()
-            .and_then(|w| w.ladder.get(position.step).cloned());
+            .and_then(|w| w.ladder.get(position.step).cloned())
+            .filter(|_| routable);
         let (excluded, staff) = match &step {
             Some(step) => (
                 self.excluded_on_step(id, position.step)
@@ -295,7 +307,7 @@ impl Routing<'_> {
             None => (Vec::new(), Vec::new()),
         };
         Ok(Some(RouteContext {
-            status: status_of(&case)?,
+            status,
             base_priority: category.as_ref().map_or(0, |c| c.priority),
             case: EngineCase(case),
             workflow,
