@@ -106,6 +106,23 @@ impl RouteContext {
     }
 }
 
+/// A new case the router has not placed yet (a reopened tip is `submitted`
+/// again, but was placed before): it has no offers and no replies. Every
+/// placement sets `step_entered_at` (`place_on_ladder`); nothing clears it.
+fn never_routed(case: &case::Model, status: CaseStatus) -> bool {
+    status.is_submitted() && case.step_entered_at.is_none()
+}
+
+fn times_without_pauses(case: &case::Model) -> CaseTimes {
+    CaseTimes {
+        created_at: case.created_at,
+        accepted_at: case.accepted_at,
+        first_response_at: case.answered_at,
+        resolved_at: case.resolved_at,
+        waiting_on_resident: Vec::new(),
+    }
+}
+
 fn is_routable(case: &case::Model, status: CaseStatus) -> bool {
     status.is_waiting()
         && case.unrouted_at.is_none()
@@ -290,11 +307,14 @@ impl Routing<'_> {
             .filter(|_| routable);
         let (excluded, staff) = match &step {
             Some(step) => (
-                self.excluded_on_step(id, position.step)
-                    .await?
-                    .into_iter()
-                    .chain(self.refused_by_parties(&case).await?)
-                    .collect(),
+                match never_routed(&case, status) {
+                    // Nobody had it yet: no offer to read.
+                    true => Vec::new(),
+                    false => self.excluded_on_step(id, position.step).await?,
+                }
+                .into_iter()
+                .chain(self.refused_by_parties(&case).await?)
+                .collect(),
                 match routing.place.unit_at(step.level) {
                     Some(unit) => {
                         self.staffing()
@@ -650,6 +670,10 @@ impl Routing<'_> {
     /// case waits on the resident from a public reply until their next
     /// follow-up.
     pub async fn case_times(self, case: &EngineCase) -> Result<CaseTimes, StoreError> {
+        if never_routed(&case.0, status_of(&case.0)?) {
+            // Never owned, so never replied to: no pause to read.
+            return Ok(times_without_pauses(&case.0));
+        }
         let case = &case.0;
         let events = case_event::Entity::find()
             .filter(case_event::Column::CaseId.eq(case.id))
@@ -677,11 +701,8 @@ impl Routing<'_> {
             }
         }
         Ok(CaseTimes {
-            created_at: case.created_at,
-            accepted_at: case.accepted_at,
-            first_response_at: case.answered_at,
-            resolved_at: case.resolved_at,
             waiting_on_resident: pauses,
+            ..times_without_pauses(case)
         })
     }
 

@@ -11,6 +11,7 @@
 
 use crate::Worker;
 use sansuo_domain::CaseId;
+use sansuo_metrics::InlineRouting;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tracing::{Instrument, debug, info_span};
@@ -55,6 +56,7 @@ impl Worker {
         }
         let Ok(admitted) = gate.admitted.clone().try_acquire_owned() else {
             debug!(%case_id, "in-request routing is full; the router routes it");
+            sansuo_metrics::inline_routing(InlineRouting::skipped);
             return;
         };
         let worker = self.clone();
@@ -69,9 +71,13 @@ impl Worker {
                 let Ok(_running) = gate.running.acquire().await else {
                     return;
                 };
-                if let Err(err) = worker.route(case_id, request_id.as_deref()).await {
-                    // The outbox's job routes it (and retries) instead.
-                    debug!(error = %err, "in-request routing failed; the router takes over");
+                match worker.route(case_id, request_id.as_deref()).await {
+                    Ok(()) => sansuo_metrics::inline_routing(InlineRouting::routed),
+                    Err(err) => {
+                        // The outbox's job routes it (and retries) instead.
+                        debug!(error = %err, "in-request routing failed; the router takes over");
+                        sansuo_metrics::inline_routing(InlineRouting::failed);
+                    }
                 }
             }
             .instrument(span),

@@ -16,6 +16,7 @@ mod engine;
 mod hand_back;
 mod hygiene;
 mod import;
+mod inline_routing;
 mod input;
 mod matrix;
 mod mediation;
