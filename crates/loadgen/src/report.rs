@@ -464,16 +464,28 @@ impl Report {
         if let Some(st) = &self.statements {
             let _ = writeln!(
                 out,
-                "\nper submission (routing included; {} sequential, {} failed; background {:.1} tx/s subtracted): {:.1} transactions, statements {}",
-                st.submissions,
-                st.failed,
-                st.background_transactions_per_s,
-                st.transactions_per_submission,
-                st.statements_per_submission.map_or(
-                    "n/a (pg_stat_statements not in shared_preload_libraries)".into(),
-                    |s| format!("{s:.1}")
-                )
+                "\nper submission, routing included (sequential; background {:.1} tx/s subtracted):",
+                st.background_transactions_per_s
             );
+            for (name, p) in std::iter::once(("mix", &st.mix))
+                .chain(st.by_service.iter().map(|(k, v)| (k.as_str(), v)))
+            {
+                let _ = writeln!(
+                    out,
+                    "  {name:<13} {:>4} sent {:>3} failed  {:>6.1} transactions  statements {}",
+                    p.submissions,
+                    p.failed,
+                    p.transactions_per_submission,
+                    p.statements_per_submission
+                        .map_or("n/a".into(), |s| format!("{s:.1}"))
+                );
+            }
+            if !st.pg_stat_statements {
+                let _ = writeln!(
+                    out,
+                    "  (statements: pg_stat_statements is not in shared_preload_libraries)"
+                );
+            }
         }
         let _ = writeln!(out, "\ntargets:");
         for t in &self.targets {

@@ -230,7 +230,7 @@ async fn scenarios(
     }
     if wants(Scenario::Statements) {
         note(format!(
-            "statements: {} sequential submissions between quiet counter reads",
+            "statements: {} sequential submissions of the mix, then half as many of each service, between quiet counter reads",
             options.statements_submissions
         ));
         let result = statements::run(
@@ -244,8 +244,9 @@ async fn scenarios(
         .await?;
         note(format!(
             "  {:.1} transactions per submission (routing included), statements {}",
-            result.transactions_per_submission,
+            result.mix.transactions_per_submission,
             result
+                .mix
                 .statements_per_submission
                 .map_or("n/a".into(), |s| format!("{s:.1}"))
         ));

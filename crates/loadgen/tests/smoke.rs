@@ -122,9 +122,15 @@ async fn the_smoke_benchmark_runs_every_scenario_and_cleans_up() {
         );
     }
     let statements = report.statements.as_ref().expect("statements ran");
-    assert_eq!((statements.submissions, statements.failed), (20, 0));
-    assert!(statements.transactions > 0, "{statements:?}");
-    assert!(statements.transactions_per_submission.is_finite());
+    let mix = &statements.mix;
+    assert_eq!((mix.submissions, mix.failed), (20, 0), "{statements:?}");
+    assert!(mix.transactions > 0, "{statements:?}");
+    assert!(mix.transactions_per_submission.is_finite());
+    for service in services {
+        let alone = &statements.by_service[service];
+        assert_eq!((alone.submissions, alone.failed), (10, 0), "{statements:?}");
+        assert!(alone.transactions > 0, "{statements:?}");
+    }
     assert!(report.table().contains("decisions/s"));
     assert_eq!(
         report.size.len(),

@@ -10,11 +10,14 @@
 
 use super::route::{self, Percentiles, ServiceRoute};
 use super::{Bench, ScenarioResult, intake};
-use crate::load::Pace;
+use crate::load::{Op, Pace};
 use crate::seed;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, Clone, Serialize)]
@@ -51,10 +54,25 @@ pub async fn run(
     seed::wait_until_routed(&bench.db, drain_timeout).await?;
     let from = Utc::now();
     let pace = Pace::Burst { connections, total };
-    let scenario = bench
-        .run(name, pace, Duration::ZERO, intake::op(bench))
-        .await;
-    let end = Utc::now();
+    // The moment the last response arrived, kept by the op itself (the
+    // scenario's own bookkeeping after the run must not count as drain).
+    let last_response = Arc::new(AtomicI64::new(0));
+    let op: Op = {
+        let (parts, last_response) = (bench.parts(), last_response.clone());
+        Arc::new(move |seq| {
+            let (parts, last_response) = (parts.clone(), last_response.clone());
+            async move {
+                let sample = intake::submit(&parts, seq).await;
+                last_response.fetch_max(Utc::now().timestamp_micros(), Ordering::Relaxed);
+                sample
+            }
+            .boxed()
+        })
+    };
+    let scenario = bench.run(name, pace, Duration::ZERO, op).await;
+    let end = DateTime::from_timestamp_micros(last_response.load(Ordering::Relaxed))
+        .filter(|_| total > 0)
+        .unwrap_or_else(Utc::now);
     let unrouted = seed::wait_until_routed(&bench.db, drain_timeout).await?;
     let routed = route::routed(bench, from, end).await?;
     let drain_s = routed

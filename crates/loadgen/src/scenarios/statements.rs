@@ -15,28 +15,39 @@
 //! `settle`; then `--statements-submissions` submissions of the mix are
 //! sent one at a time, the router is waited for, and after another
 //! `settle` (PostgreSQL flushes a backend's counters up to 10 s after it
-//! goes idle) the counters are read again. Per submission, routing
-//! included = (delta − the background rate × the time − the load
-//! generator's own queries) ÷ submissions.
+//! goes idle) the counters are read again; then half as many of each
+//! service alone, the same way. Per submission, routing included =
+//! (delta − the background rate × the time − the load generator's own
+//! queries) ÷ submissions.
 
-use super::{Bench, intake};
+use super::intake::{self, Service};
+use super::{Bench, Parts};
 use crate::load::Sample;
 use crate::sandbox;
 use anyhow::Context;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StatementsResult {
-    pub submissions: u64,
-    /// Submissions answered with something else than 2xx.
-    pub failed: u64,
     pub settle_s: f64,
     /// `pg_stat_statements` loaded (`shared_preload_libraries`) and usable.
     pub pg_stat_statements: bool,
     /// Committed transactions per second with nothing submitted.
     pub background_transactions_per_s: f64,
+    /// `--statements-submissions` of the mix.
+    pub mix: PhaseResult,
+    /// Half as many of each service alone.
+    pub by_service: BTreeMap<String, PhaseResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhaseResult {
+    pub submissions: u64,
+    /// Submissions answered with something else than 2xx.
+    pub failed: u64,
     /// xact_commit delta over the submissions, routing and settle.
     pub transactions: i64,
     /// Queries the load generator itself sent to the database meanwhile.
@@ -174,11 +185,83 @@ pub async fn run(
         .zip(before.statements)
         .map(|(a, b)| (b - a - own_idle) as f64 / idle_s);
 
-    let own_start = reader.own;
+    let background = Background {
+        transactions: background_tx,
+        statements: background_st,
+    };
     let parts = bench.parts();
+    // The mix (`intake::MIX` from its start), then each service alone.
+    let mix: Vec<u64> = (0..submissions).collect();
+    let (mix, mut at) = phase(
+        &mut reader,
+        bench,
+        &parts,
+        &mix,
+        before,
+        background,
+        settle,
+        drain_timeout,
+    )
+    .await?;
+    let mut by_service = BTreeMap::new();
+    for (name, service) in [
+        ("consultation", Service::Consultation),
+        ("mediation", Service::Mediation),
+        ("tip", Service::Tip),
+    ] {
+        let seqs: Vec<u64> = (0..)
+            .filter(|&q| intake::service_of(q) == service)
+            .take((submissions / 2).max(1) as usize)
+            .collect();
+        let (figures, next) = phase(
+            &mut reader,
+            bench,
+            &parts,
+            &seqs,
+            at,
+            background,
+            settle,
+            drain_timeout,
+        )
+        .await?;
+        by_service.insert(name.to_owned(), figures);
+        at = next;
+    }
+    reader.admin.close().await.ok();
+    Ok(StatementsResult {
+        settle_s: settle.as_secs_f64(),
+        pg_stat_statements: statements,
+        background_transactions_per_s: background_tx,
+        mix,
+        by_service,
+    })
+}
+
+#[derive(Clone, Copy)]
+struct Background {
+    transactions: f64,
+    statements: Option<f64>,
+}
+
+/// Send `seqs` one at a time, wait for the router and a `settle`, read the
+/// counters: the figures per submission, and the reading the next phase
+/// starts from.
+#[allow(clippy::too_many_arguments)]
+async fn phase(
+    reader: &mut Reader,
+    bench: &Bench,
+    parts: &Parts,
+    seqs: &[u64],
+    before: Counters,
+    background: Background,
+    settle: Duration,
+    drain_timeout: Duration,
+) -> anyhow::Result<(PhaseResult, Counters)> {
+    let db = &bench.db;
+    let own_start = reader.own;
     let mut failed = 0;
-    for seq in 0..submissions {
-        let Sample { outcome, .. } = intake::submit(&parts, seq).await;
+    for &seq in seqs {
+        let Sample { outcome, .. } = intake::submit(parts, seq).await;
         if !outcome.is_success() {
             failed += 1;
         }
@@ -189,22 +272,19 @@ pub async fn run(
     let busy_s = (after.at - before.at).as_secs_f64();
     let own = reader.own - own_start;
     let transactions = after.transactions - before.transactions;
-    let n = submissions.max(1) as f64;
+    let n = seqs.len().max(1) as f64;
     let per = |delta: i64, background: f64| (delta - own) as f64 / n - background * busy_s / n;
-    reader.admin.close().await.ok();
-    Ok(StatementsResult {
-        submissions,
+    let result = PhaseResult {
+        submissions: seqs.len() as u64,
         failed,
-        settle_s: settle.as_secs_f64(),
-        pg_stat_statements: statements,
-        background_transactions_per_s: background_tx,
         transactions,
         own_queries: own,
-        transactions_per_submission: per(transactions, background_tx),
+        transactions_per_submission: per(transactions, background.transactions),
         statements_per_submission: before
             .statements
             .zip(after.statements)
-            .zip(background_st)
+            .zip(background.statements)
             .map(|((a, b), bg)| per(b - a, bg)),
-    })
+    };
+    Ok((result, after))
 }
