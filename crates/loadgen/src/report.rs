@@ -140,6 +140,9 @@ pub struct Report {
     pub size: Vec<SizeComparison>,
     pub burst: Vec<BurstResult>,
     pub statements: Option<StatementsResult>,
+    /// Tips sent in the whole run: round the residents, at most 5 an hour
+    /// each (the server's fixed limit), so beyond 5 × residents some were refused.
+    pub tips_sent: u64,
     pub targets: Vec<TargetCheck>,
 }
 
@@ -486,6 +489,15 @@ impl Report {
                     "  (statements: pg_stat_statements is not in shared_preload_libraries)"
                 );
             }
+        }
+        if let Some(setup) = &self.setup
+            && self.tips_sent > 5 * setup.residents as u64
+        {
+            let _ = writeln!(
+                out,
+                "\nwarning: {} tips sent round {} residents, more than their 5 an hour each: the rest were refused (429); raise --residents",
+                self.tips_sent, setup.residents
+            );
         }
         let _ = writeln!(out, "\ntargets:");
         for t in &self.targets {

@@ -62,6 +62,7 @@ async fn run_in(options: &Options, sandbox: &Sandbox) -> anyhow::Result<Report> 
         size: Vec::new(),
         burst: Vec::new(),
         statements: None,
+        tips_sent: 0,
         targets: Vec::new(),
     };
     let wechat = FakeWechat::start().await;
@@ -149,6 +150,7 @@ async fn run_in(options: &Options, sandbox: &Sandbox) -> anyhow::Result<Report> 
     let outcome = scenarios(options, sandbox, &bench, &mut report).await;
     bench.server.stop().await;
     outcome?;
+    report.tips_sent = bench.tips.load(std::sync::atomic::Ordering::Relaxed);
     report.finished_at = Utc::now();
     report.evaluate(&rate_name(options));
     Ok(report)

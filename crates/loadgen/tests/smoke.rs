@@ -8,7 +8,7 @@
 //! `CARGO_BIN_EXE_sansuo` only exists for tests of the server's own
 //! package, and building `target/debug/sansuo` from inside a test would
 //! either wait on the build lock cargo holds while it runs tests or take
-//! minutes on two cores, far beyond this test's budget of ~20 s. What the
+//! minutes on two cores, far beyond this test's budget of ~30 s. What the
 //! in-process mode does not cover, the child process and its peak RSS, is
 //! what `scripts/bench.sh --smoke` runs against the debug binary.
 //!
