@@ -84,11 +84,13 @@ pub struct Cli {
     /// Run the server inside the load generator (RSS then includes the client).
     #[arg(long)]
     pub in_process: bool,
-    /// PostgreSQL admin URL used to create and drop the benchmark database.
+    /// PostgreSQL admin URL used to create and drop the benchmark database;
+    /// its query (`sslmode`) is the server's and pgbench's too. Loopback
+    /// without TLS, as the server connects to a database on its own host.
     #[arg(
         long,
         env = "SANSUO_BENCH_DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
     )]
     pub admin_url: String,
     #[arg(
