@@ -4,6 +4,11 @@
 #   scripts/bench.sh                 # everything: release build, ~8 minutes on 2 cores
 #   scripts/bench.sh --smoke         # every scenario for ~1 s against the debug build
 #   scripts/bench.sh board --duration 30 --concurrency 32   # one scenario, other settings
+#   scripts/bench.sh burst --burst 20000 --burst-concurrency 64
+#
+# Scenarios: references, board, intake, route, mixed, burst, statements, size
+# (all by default); submissions are the issue 16 mix (60 % consultations,
+# 25 % mediations, 15 % tips).
 #
 # Arguments are passed to `sansuo-loadgen` (`--help` lists them). It needs
 # PostgreSQL on 127.0.0.1:5432 (trust auth for `postgres`) and Redis on
@@ -44,4 +49,4 @@ else
 fi
 
 log "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews absolute figures; the ratios less so)"
-exec "target/$profile/sansuo-loadgen" "$@"
+exec "${CARGO_TARGET_DIR:-target}/$profile/sansuo-loadgen" "$@"

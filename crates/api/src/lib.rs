@@ -27,7 +27,7 @@ mod write_limits;
 pub use error::{ApiError, ErrorBody, ErrorCode};
 pub use openapi::{ApiDoc, openapi};
 pub use staff_stream::StaffEventPulse;
-pub use state::{ApiConfig, AppState};
+pub use state::{ApiConfig, AppState, RouteSoon};
 
 use actix_web::web;
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -24,6 +24,14 @@ pub struct ApiConfig {
     pub staff_stream_max_life: std::time::Duration,
 }
 
+/// Routes a case this instance just stored without waiting for the
+/// outbox's trip through the queue (the worker's `route_soon`; the server
+/// wires it). Returns at once; the outbox stays the safety net, so an
+/// implementation may skip any case.
+pub trait RouteSoon: Send + Sync {
+    fn route_soon(&self, case: sansuo_domain::CaseId, request_id: Option<String>);
+}
+
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -46,4 +54,6 @@ pub struct AppState {
     /// Whether anyone was told anything lately, read once per instance
     /// for all its staff event streams.
     pub staff_pulse: Arc<crate::staff_stream::StaffEventPulse>,
+    /// Routes new cases in the request's instance (see [`RouteSoon`]).
+    pub router: Arc<dyn RouteSoon>,
 }

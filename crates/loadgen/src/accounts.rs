@@ -68,8 +68,11 @@ impl Api {
         Ok(serde_json::from_str(&text)?)
     }
 
-    /// Category codes that accept consultations, as a client reads them.
-    pub async fn consultation_categories(&self) -> anyhow::Result<Vec<String>> {
+    /// The categories each service takes, as a client reads them
+    /// (`GET /categories`): the server's default catalogue
+    /// (`data/categories.json`). Urgent categories are left out: they are
+    /// refused by design ("call 110 now").
+    pub async fn catalog(&self) -> anyhow::Result<Catalog> {
         let body: Value = self
             .http
             .get(self.url("/api/v1/categories"))
@@ -78,24 +81,52 @@ impl Api {
             .error_for_status()?
             .json()
             .await?;
-        let codes: Vec<String> = body["items"]
+        let items = body["items"]
             .as_array()
             .context("categories response has items")?
-            .iter()
-            // Urgent categories are refused by design ("call 110 now").
-            .filter(|c| c["urgent"] != true)
-            .filter(|c| {
-                c["services"]
+            .clone();
+        let takes = |c: &Value, service: &str| {
+            c["urgent"] != true
+                && c["services"]
                     .as_array()
-                    .is_some_and(|s| s.iter().any(|s| s == "consultation"))
-            })
-            .filter_map(|c| c["code"].as_str().map(str::to_owned))
-            .collect();
-        if codes.is_empty() {
-            bail!("no category accepts consultations");
+                    .is_some_and(|s| s.iter().any(|s| s == service))
+        };
+        let codes = |service: &str| -> Vec<String> {
+            items
+                .iter()
+                .filter(|c| takes(c, service))
+                .filter_map(|c| c["code"].as_str().map(str::to_owned))
+                .collect()
+        };
+        let catalog = Catalog {
+            consultation: codes("consultation"),
+            mediation: codes("mediation"),
+            tip: items
+                .iter()
+                .filter(|c| takes(c, "tip"))
+                .filter_map(|c| {
+                    Some((
+                        c["code"].as_str()?.to_owned(),
+                        c["anonymous_allowed"] == true,
+                    ))
+                })
+                .collect(),
+        };
+        if catalog.consultation.is_empty() || catalog.mediation.is_empty() || catalog.tip.is_empty()
+        {
+            bail!("the catalogue has no category for one of the services");
         }
-        Ok(codes)
+        Ok(catalog)
     }
+}
+
+/// Category codes per service.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub consultation: Vec<String>,
+    pub mediation: Vec<String>,
+    /// (code, anonymous allowed)
+    pub tip: Vec<(String, bool)>,
 }
 
 pub async fn resident_login(

@@ -25,6 +25,10 @@ pub enum Scenario {
     Route,
     /// 70 % reads, 20 % submissions, 10 % staff actions, at --rate.
     Mixed,
+    /// --burst submissions as fast as --burst-concurrency clients can; drain and decisions/s.
+    Burst,
+    /// Transactions (and statements, with pg_stat_statements) per submission.
+    Statements,
     /// Board and intake at each of --sizes stored cases.
     Size,
 }
@@ -49,27 +53,44 @@ pub struct Cli {
     /// Seconds per scenario [20; smoke 1].
     #[arg(long)]
     pub duration: Option<f64>,
+    /// Submissions of the burst scenario [10000; smoke 60].
+    #[arg(long)]
+    pub burst: Option<u64>,
+    /// Clients sending the burst [32; smoke 4].
+    #[arg(long)]
+    pub burst_concurrency: Option<usize>,
+    /// Sequential submissions of the statements scenario [200; smoke 20].
+    #[arg(long)]
+    pub statements_submissions: Option<u64>,
+    /// Seconds of quiet around the statements scenario's counter reads
+    /// (PostgreSQL flushes a backend's counters up to 10 s after it goes idle) [11; smoke 1].
+    #[arg(long)]
+    pub settle: Option<f64>,
     /// Seconds per reference run (pgbench, healthz) [15; smoke 1].
     #[arg(long)]
     pub reference_duration: Option<f64>,
-    /// Residents to log in through WeChat [2000; smoke 10].
+    /// Residents to log in through WeChat [2000; smoke 40]. Tips go round
+    /// them, at most 5 an hour each (the server's fixed limit): a run sends
+    /// about 15 % of its submissions as tips.
     #[arg(long)]
     pub residents: Option<usize>,
     /// Stored cases for the size scenario; the first is also the base of
     /// every other scenario [10000,1000000; smoke 200,2000].
     #[arg(long, value_delimiter = ',')]
     pub sizes: Option<Vec<u64>>,
-    /// The server binary [target/release/sansuo; smoke target/debug/sansuo].
+    /// The server binary [$CARGO_TARGET_DIR (else target)/release/sansuo; smoke .../debug/sansuo].
     #[arg(long)]
     pub server_bin: Option<PathBuf>,
     /// Run the server inside the load generator (RSS then includes the client).
     #[arg(long)]
     pub in_process: bool,
-    /// PostgreSQL admin URL used to create and drop the benchmark database.
+    /// PostgreSQL admin URL used to create and drop the benchmark database;
+    /// its query (`sslmode`) is the server's and pgbench's too. Loopback
+    /// without TLS, as the server connects to a database on its own host.
     #[arg(
         long,
         env = "SANSUO_BENCH_DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
     )]
     pub admin_url: String,
     #[arg(
@@ -106,6 +127,11 @@ pub struct Options {
     pub reference_duration: Duration,
     #[serde(with = "secs")]
     pub drain_timeout: Duration,
+    pub burst: u64,
+    pub burst_concurrency: usize,
+    pub statements_submissions: u64,
+    #[serde(with = "secs")]
+    pub settle: Duration,
     pub residents: usize,
     pub sizes: Vec<u64>,
     pub shape: Shape,
@@ -155,16 +181,30 @@ impl Cli {
                 self.reference_duration.unwrap_or(pick(15.0, 1.0)),
             ),
             drain_timeout: Duration::from_secs_f64(pick(60.0, 10.0)),
-            residents: self.residents.unwrap_or(pick(2000.0, 10.0) as usize),
+            burst: self.burst.unwrap_or(pick(10_000.0, 60.0) as u64),
+            burst_concurrency: self
+                .burst_concurrency
+                .unwrap_or(pick(32.0, 4.0) as usize)
+                .max(1),
+            statements_submissions: self
+                .statements_submissions
+                .unwrap_or(pick(200.0, 20.0) as u64)
+                .max(1),
+            settle: Duration::from_secs_f64(self.settle.unwrap_or(pick(11.0, 1.0))),
+            residents: self.residents.unwrap_or(pick(2000.0, 40.0) as usize),
             sizes: self.sizes.unwrap_or(if smoke {
                 vec![200, 2000]
             } else {
                 vec![10_000, 1_000_000]
             }),
             shape: if smoke { Shape::SMOKE } else { Shape::DISTRICT },
-            server_bin: self
-                .server_bin
-                .unwrap_or_else(|| root.join("target").join(profile).join("sansuo")),
+            server_bin: self.server_bin.unwrap_or_else(|| {
+                std::env::var_os("CARGO_TARGET_DIR")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(|| root.join("target"))
+                    .join(profile)
+                    .join("sansuo")
+            }),
             in_process: self.in_process,
             admin_url: self.admin_url,
             redis_url: self.redis_url,
@@ -196,11 +236,13 @@ mod tests {
         assert_eq!(full.scenario, Scenario::All);
         assert_eq!((full.rate, full.concurrency), (500.0, 16));
         assert_eq!(full.sizes, vec![10_000, 1_000_000]);
-        assert!(full.server_bin.ends_with("target/release/sansuo"));
+        assert_eq!((full.burst, full.burst_concurrency), (10_000, 32));
+        assert_eq!(full.statements_submissions, 200);
+        assert!(full.server_bin.ends_with("release/sansuo"));
         let smoke = Cli::parse_from(["x", "board", "--smoke", "--sizes", "5,50"]).options();
         assert_eq!(smoke.scenario, Scenario::Board);
         assert_eq!(smoke.sizes, vec![5, 50]);
-        assert!(smoke.server_bin.ends_with("target/debug/sansuo"));
+        assert!(smoke.server_bin.ends_with("debug/sansuo"));
         assert!(smoke.duration <= Duration::from_secs(1));
     }
 }

@@ -8,11 +8,11 @@
 //! | [`cli`] | command line, full and smoke presets |
 //! | [`sandbox`] | the benchmark's database and Redis prefix, removed at the end |
 //! | [`server`] | the server process (or in-process), readiness, peak RSS |
-//! | [`seed`] | the district through the store; stored cases by SQL |
+//! | [`seed`] | the district (lawyers, mediators, officers on duty rotas) through the store; stored cases by SQL |
 //! | [`accounts`] | resident (WeChat) and lawyer logins |
 //! | [`load`] | open-loop and closed-loop drivers |
 //! | [`stats`] | HDR histograms, errors by status |
-//! | [`scenarios`] | intake, board, route, mixed |
+//! | [`scenarios`] | intake (the mix of services), board, route, mixed, burst, statements |
 //! | [`references`] | pgbench and /healthz |
 //! | [`report`] | JSON, ratios, targets, the table |
 //! | [`run`] | the order of it all |

@@ -31,6 +31,9 @@ pub enum Pace {
     /// Closed loop: this many connections, each sending its next request
     /// as soon as the previous answer arrived.
     Concurrency(usize),
+    /// Closed loop until `total` requests were sent: a burst as fast as
+    /// `connections` clients can send it (the duration is ignored).
+    Burst { connections: usize, total: u64 },
 }
 
 impl std::fmt::Display for Pace {
@@ -38,6 +41,7 @@ impl std::fmt::Display for Pace {
         match self {
             Pace::Rate(r) => write!(f, "{r}/s"),
             Pace::Concurrency(c) => write!(f, "c={c}"),
+            Pace::Burst { connections, .. } => write!(f, "c={connections}"),
         }
     }
 }
@@ -77,6 +81,7 @@ pub async fn drive(pace: Pace, duration: Duration, op: Op) -> RunResult {
     match pace {
         Pace::Rate(rate) => open_loop(rate, duration, op, recorder.clone()).await,
         Pace::Concurrency(n) => closed_loop(n, duration, op, recorder.clone()).await,
+        Pace::Burst { connections, total } => burst(connections, total, op, recorder.clone()).await,
     }
     let elapsed = start.elapsed();
     let (total, per_op) = recorder.snapshot();
@@ -137,6 +142,29 @@ async fn closed_loop(connections: usize, duration: Duration, op: Op, recorder: A
     }
 }
 
+async fn burst(connections: usize, total: u64, op: Op, recorder: Arc<Recorder>) {
+    let seq = Arc::new(AtomicU64::new(0));
+    let workers: Vec<_> = (0..connections.max(1))
+        .map(|_| {
+            let (op, recorder, seq) = (op.clone(), recorder.clone(), seq.clone());
+            tokio::spawn(async move {
+                loop {
+                    let n = seq.fetch_add(1, Ordering::Relaxed);
+                    if n >= total {
+                        break;
+                    }
+                    let started = Instant::now();
+                    let sample = op(n).await;
+                    recorder.record(sample.op, &sample.outcome, started.elapsed());
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +188,16 @@ mod tests {
         let result = drive(Pace::Rate(200.0), Duration::from_millis(500), sleepy(5)).await;
         assert_eq!(result.summary().requests, 100);
         assert!(result.summary().latency_ms.p50 >= 5.0);
+    }
+
+    #[tokio::test]
+    async fn a_burst_sends_exactly_its_total() {
+        let pace = Pace::Burst {
+            connections: 4,
+            total: 30,
+        };
+        let result = drive(pace, Duration::ZERO, sleepy(1)).await;
+        assert_eq!(result.summary().requests, 30);
     }
 
     #[tokio::test]

@@ -149,9 +149,9 @@ pub async fn pgbench(
     let binary = find_pgbench().context("pgbench is not on PATH")?;
     let community = bench.district.communities[0].to_string();
     let script = if single_row {
-        single_row_script(&community, &bench.categories[0])
+        single_row_script(&community, &bench.categories.consultation[0])
     } else {
-        submission_script(&community, &bench.categories[0])
+        submission_script(&community, &bench.categories.consultation[0])
     };
     let path = std::env::temp_dir().join(format!("{database}-{name}.sql"));
     std::fs::write(&path, &script)?;

@@ -4,7 +4,9 @@
 use crate::cli::Options;
 use crate::references::PgbenchResult;
 use crate::scenarios::ScenarioResult;
-use crate::scenarios::route::RouteResult;
+use crate::scenarios::burst::BurstResult;
+use crate::scenarios::route::{Percentiles, RouteResult};
+use crate::scenarios::statements::StatementsResult;
 use crate::seed::Growth;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
@@ -109,8 +111,13 @@ pub struct Setup {
     pub server_log: Option<PathBuf>,
     pub communities: usize,
     pub lawyers: usize,
+    /// Only receive offers (not logged in).
+    pub mediators: usize,
+    pub officers: usize,
     pub residents: usize,
     pub consultation_categories: usize,
+    pub mediation_categories: usize,
+    pub tip_categories: usize,
     /// VmRSS once ready, and after every account logged in (staff logins
     /// run Argon2 with 19 MiB of memory each).
     pub server_rss_after_start_mb: Option<f64>,
@@ -131,6 +138,11 @@ pub struct Report {
     pub scenarios: Vec<ScenarioResult>,
     pub route: Vec<RouteResult>,
     pub size: Vec<SizeComparison>,
+    pub burst: Vec<BurstResult>,
+    pub statements: Option<StatementsResult>,
+    /// Tips sent in the whole run: round the residents, at most 5 an hour
+    /// each (the server's fixed limit), so beyond 5 × residents some were refused.
+    pub tips_sent: u64,
     pub targets: Vec<TargetCheck>,
 }
 
@@ -199,6 +211,33 @@ impl Report {
             met: route.map(|r| {
                 r.db_ms.as_ref().is_some_and(|p| p.p99 <= 50.0) && r.unrouted_after_wait == 0
             }),
+        });
+        let burst = self.burst.first();
+        targets.push(TargetCheck {
+            target: "a burst drained within 1 s of its end".into(),
+            measured: burst.map_or("not measured".into(), |b| {
+                format!(
+                    "{} after the last of {} responses; {} of {} offered, {} unrouted",
+                    b.drain_s.map_or("no offer".into(), |s| format!("{s:.2} s")),
+                    b.submissions,
+                    b.offered,
+                    b.submissions,
+                    b.unrouted_after_wait
+                )
+            }),
+            met: burst.map(|b| b.drain_s.is_some_and(|s| s <= 1.0) && b.unrouted_after_wait == 0),
+        });
+        targets.push(TargetCheck {
+            target: "router ≥ 2,000 decisions/s (a burst)".into(),
+            measured: burst.map_or("not measured".into(), |b| {
+                b.decisions_per_s.map_or("no offers".into(), |d| {
+                    format!(
+                        "{d:.0} decisions/s ({} offers, {} clients)",
+                        b.offers, b.connections
+                    )
+                })
+            }),
+            met: burst.map(|b| b.decisions_per_s.is_some_and(|d| d >= 2000.0)),
         });
         for cmp in &self.size {
             targets.push(TargetCheck {
@@ -280,6 +319,17 @@ impl Report {
                 setup.server_rss_after_logins_mb.unwrap_or(f64::NAN),
                 setup.residents,
                 setup.lawyers + 1
+            );
+            let _ = writeln!(
+                out,
+                "district: {} communities, {} lawyers, {} mediators, {} officers on their stations' rotas; categories: {} consultation, {} mediation, {} tip",
+                setup.communities,
+                setup.lawyers,
+                setup.mediators,
+                setup.officers,
+                setup.consultation_categories,
+                setup.mediation_categories,
+                setup.tip_categories
             );
         }
         let _ = writeln!(
@@ -368,6 +418,15 @@ impl Report {
                     p.p50, p.p90, p.p99, p.max
                 );
             }
+            for (service, f) in &r.by_service {
+                let _ = write!(
+                    out,
+                    "\n  {service:<13} {:>6} submitted {:>6} offered  {}",
+                    f.submissions,
+                    f.offered,
+                    percentiles(f.db_ms.as_ref())
+                );
+            }
             if let Some(e) = &r.end_to_end {
                 let l = &e.latency_ms;
                 let _ = write!(
@@ -377,6 +436,68 @@ impl Report {
                 );
             }
             out.push('\n');
+        }
+        for b in &self.burst {
+            let _ = write!(
+                out,
+                "\n{}: {} submissions in {:.1} s ({} clients), {} offered ({} offers), {} unrouted; drain {}; {}",
+                b.name,
+                b.submissions,
+                b.sent_s,
+                b.connections,
+                b.offered,
+                b.offers,
+                b.unrouted_after_wait,
+                b.drain_s.map_or("—".into(), |s| format!("{s:.2} s")),
+                b.decisions_per_s
+                    .map_or("no decisions".into(), |d| format!("{d:.0} decisions/s"))
+            );
+            let _ = write!(out, "\n  all           {}", percentiles(b.db_ms.as_ref()));
+            for (service, f) in &b.by_service {
+                let _ = write!(
+                    out,
+                    "\n  {service:<13} {:>6} submitted {:>6} offered  {}",
+                    f.submissions,
+                    f.offered,
+                    percentiles(f.db_ms.as_ref())
+                );
+            }
+            out.push('\n');
+        }
+        if let Some(st) = &self.statements {
+            let _ = writeln!(
+                out,
+                "\nper submission, routing included (sequential; background {:.1} tx/s subtracted):",
+                st.background_transactions_per_s
+            );
+            for (name, p) in std::iter::once(("mix", &st.mix))
+                .chain(st.by_service.iter().map(|(k, v)| (k.as_str(), v)))
+            {
+                let _ = writeln!(
+                    out,
+                    "  {name:<13} {:>4} sent {:>3} failed  {:>6.1} transactions  statements {}",
+                    p.submissions,
+                    p.failed,
+                    p.transactions_per_submission,
+                    p.statements_per_submission
+                        .map_or("n/a".into(), |s| format!("{s:.1}"))
+                );
+            }
+            if !st.pg_stat_statements {
+                let _ = writeln!(
+                    out,
+                    "  (statements: pg_stat_statements is not in shared_preload_libraries)"
+                );
+            }
+        }
+        if let Some(setup) = &self.setup
+            && self.tips_sent > 5 * setup.residents as u64
+        {
+            let _ = writeln!(
+                out,
+                "\nwarning: {} tips sent round {} residents, more than their 5 an hour each: the rest were refused (429); raise --residents",
+                self.tips_sent, setup.residents
+            );
         }
         let _ = writeln!(out, "\ntargets:");
         for t in &self.targets {
@@ -389,6 +510,16 @@ impl Report {
         }
         out
     }
+}
+
+/// `p50 … ms  p99 … ms`, or why there are none.
+fn percentiles(p: Option<&Percentiles>) -> String {
+    p.map_or("no offers".into(), |p| {
+        format!(
+            "p50 {:.1} ms  p90 {:.1} ms  p99 {:.1} ms  max {:.1} ms",
+            p.p50, p.p90, p.p99, p.max
+        )
+    })
 }
 
 /// 10000 → "10k", 1000000 → "1M".

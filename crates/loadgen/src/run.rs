@@ -9,7 +9,9 @@ use crate::load::Pace;
 use crate::references::{self, PgbenchSpec};
 use crate::report::{Machine, References, Report, Setup, SizeComparison, git_info, human};
 use crate::sandbox::Sandbox;
-use crate::scenarios::{Bench, ItemCounts, Known, ScenarioResult, board, intake, mixed, route};
+use crate::scenarios::{
+    Bench, ItemCounts, Known, ScenarioResult, board, burst, intake, mixed, route, statements,
+};
 use crate::seed;
 use crate::server::{Secrets, ServerEnv, ServerUnderTest};
 use anyhow::Context;
@@ -58,6 +60,9 @@ async fn run_in(options: &Options, sandbox: &Sandbox) -> anyhow::Result<Report> 
         scenarios: Vec::new(),
         route: Vec::new(),
         size: Vec::new(),
+        burst: Vec::new(),
+        statements: None,
+        tips_sent: 0,
         targets: Vec::new(),
     };
     let wechat = FakeWechat::start().await;
@@ -95,11 +100,13 @@ async fn run_in(options: &Options, sandbox: &Sandbox) -> anyhow::Result<Report> 
     note("seeding the district");
     let district = seed::district(&store, options.shape).await?;
     let api = Api::new(&server.base_url)?;
-    let categories = api.consultation_categories().await?;
+    let categories = api.catalog().await?;
     note(format!(
-        "logging in {} residents and {} lawyers",
+        "logging in {} residents and {} lawyers ({} mediators and {} officers only receive offers)",
         options.residents,
-        district.lawyers.len()
+        district.lawyers.len(),
+        district.mediators.len(),
+        district.officers.len()
     ));
     let accounts = accounts::log_in(&api, &wechat, &district, options.residents).await?;
     let rss_after_logins = server.rss_mb();
@@ -118,6 +125,7 @@ async fn run_in(options: &Options, sandbox: &Sandbox) -> anyhow::Result<Report> 
         categories: Arc::new(categories),
         known,
         items: Arc::new(ItemCounts::default()),
+        tips: Arc::default(),
     };
     report.setup = Some(Setup {
         database: sandbox.database.clone(),
@@ -127,8 +135,12 @@ async fn run_in(options: &Options, sandbox: &Sandbox) -> anyhow::Result<Report> 
         server_log: bench.server.log_path.clone(),
         communities: bench.district.communities.len(),
         lawyers: bench.accounts.lawyers.len(),
+        mediators: bench.district.mediators.len(),
+        officers: bench.district.officers.len(),
         residents: bench.accounts.residents.len(),
-        consultation_categories: bench.categories.len(),
+        consultation_categories: bench.categories.consultation.len(),
+        mediation_categories: bench.categories.mediation.len(),
+        tip_categories: bench.categories.tip.len(),
         server_rss_after_start_mb: rss_after_start,
         server_rss_after_logins_mb: rss_after_logins,
         seconds: setup_started.elapsed().as_secs_f64(),
@@ -138,6 +150,7 @@ async fn run_in(options: &Options, sandbox: &Sandbox) -> anyhow::Result<Report> 
     let outcome = scenarios(options, sandbox, &bench, &mut report).await;
     bench.server.stop().await;
     outcome?;
+    report.tips_sent = bench.tips.load(std::sync::atomic::Ordering::Relaxed);
     report.finished_at = Utc::now();
     report.evaluate(&rate_name(options));
     Ok(report)
@@ -190,6 +203,56 @@ async fn scenarios(
             report,
             mixed::run(bench, &name, Pace::Rate(options.rate), d).await,
         );
+    }
+    if wants(Scenario::Burst) {
+        let name = "burst";
+        note(format!(
+            "{name}: {} submissions, {} clients",
+            options.burst, options.burst_concurrency
+        ));
+        let (scenario, result) = burst::run(
+            bench,
+            name,
+            options.burst_concurrency,
+            options.burst,
+            options.drain_timeout,
+        )
+        .await?;
+        push(report, scenario);
+        note(format!(
+            "  drained {} after the last response, {} decisions/s",
+            result
+                .drain_s
+                .map_or("never".into(), |s| format!("{s:.2} s")),
+            result
+                .decisions_per_s
+                .map_or("no".into(), |d| format!("{d:.0}"))
+        ));
+        report.burst.push(result);
+    }
+    if wants(Scenario::Statements) {
+        note(format!(
+            "statements: {} sequential submissions of the mix, then half as many of each service, between quiet counter reads",
+            options.statements_submissions
+        ));
+        let result = statements::run(
+            bench,
+            sandbox.admin_url(),
+            &sandbox.database,
+            options.statements_submissions,
+            options.settle,
+            options.drain_timeout,
+        )
+        .await?;
+        note(format!(
+            "  {:.1} transactions per submission (routing included), statements {}",
+            result.mix.transactions_per_submission,
+            result
+                .mix
+                .statements_per_submission
+                .map_or("n/a".into(), |s| format!("{s:.1}"))
+        ));
+        report.statements = Some(result);
     }
     if wants(Scenario::Size) {
         let small_board = report.scenario("board").cloned();

@@ -12,6 +12,7 @@
 
 use anyhow::Context;
 use chrono::Utc;
+use sansuo_domain::rota::{RotaSpec, SlotSpec, shanghai};
 use sansuo_domain::{OrgUnitId, StaffId, StaffRole};
 use sansuo_store::Store;
 use sansuo_store::identity::NewStaff;
@@ -40,6 +41,14 @@ pub struct Shape {
     pub communities: usize,
     pub firms: usize,
     pub lawyers: usize,
+    /// People's mediators, each in a community's committee (community
+    /// `m % communities`, so every community has one when there are at
+    /// least as many mediators as communities).
+    pub mediators: usize,
+    /// Police officers in the stations: the first `communities` of them
+    /// are community officers (社区民警, a member of one community each),
+    /// the rest the stations' own; all on their station's duty rota.
+    pub officers: usize,
     /// Pending offers seeded per community, so boards have live offers.
     pub offers_per_community: usize,
 }
@@ -52,6 +61,8 @@ impl Shape {
         communities: 200,
         firms: 11,
         lawyers: 140,
+        mediators: 310,
+        officers: 230,
         offers_per_community: 5,
     };
     /// The cluster drill's: small enough that the debug binary seeds it
@@ -62,6 +73,9 @@ impl Shape {
         communities: 8,
         firms: 2,
         lawyers: 8,
+        // The drill seeds its own mediators and officers (`drill::staff_beyond_lawyers`).
+        mediators: 0,
+        officers: 0,
         offers_per_community: 0,
     };
     pub const SMOKE: Shape = Shape {
@@ -70,6 +84,8 @@ impl Shape {
         communities: 6,
         firms: 3,
         lawyers: 4,
+        mediators: 8,
+        officers: 6,
         offers_per_community: 2,
     };
 }
@@ -85,6 +101,8 @@ pub struct District {
     pub communities: Vec<Uuid>,
     pub stations: Vec<OrgUnitId>,
     pub lawyers: Vec<Lawyer>,
+    pub mediators: Vec<StaffId>,
+    pub officers: Vec<StaffId>,
     pub probe_community: Uuid,
     pub probe_lawyer: Lawyer,
 }
@@ -197,6 +215,8 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
         store.org().sign_lawyer(community, lawyer, now).await?;
         communities.push(community.as_uuid());
     }
+    let mediators = mediators(store, shape, &hash, &communities).await?;
+    let officers = officers(store, shape, &hash, &communities, &stations).await?;
     let probe_community = insert_unit(
         store,
         kind::COMMUNITY,
@@ -238,12 +258,138 @@ pub async fn district(store: &Store, shape: Shape) -> anyhow::Result<District> {
         communities,
         stations,
         lawyers,
+        mediators,
+        officers,
         probe_community: probe_community.as_uuid(),
         probe_lawyer: Lawyer {
             id: probe_id,
             username: probe_username,
         },
     })
+}
+
+/// A staff account with the benchmark's password and room for any load.
+async fn insert_staff(
+    store: &Store,
+    hash: &str,
+    username: &str,
+    display_name: &str,
+    role: StaffRole,
+    unit: OrgUnitId,
+) -> anyhow::Result<StaffId> {
+    let id = store
+        .identity()
+        .insert_staff(
+            NewStaff {
+                username,
+                password_hash: hash,
+                display_name,
+                role,
+                org_unit: unit,
+                law_firm: None,
+            },
+            Utc::now(),
+        )
+        .await?;
+    Ok(id)
+}
+
+/// Mediators in the communities' committees: the first step of
+/// `mediation_three_tier`. Room for any load, like the lawyers: the
+/// benchmark measures routing to the first step.
+async fn mediators(
+    store: &Store,
+    shape: Shape,
+    hash: &str,
+    communities: &[Uuid],
+) -> anyhow::Result<Vec<StaffId>> {
+    let mut out = Vec::new();
+    for m in 0..shape.mediators {
+        let community = OrgUnitId::from(communities[m % communities.len()]);
+        let id = insert_staff(
+            store,
+            hash,
+            &format!("bench.mediator.{m:03}"),
+            &format!("调解员{m}"),
+            StaffRole::Mediator,
+            community,
+        )
+        .await?;
+        store
+            .staffing()
+            .set_routing(id, None, None, Some(BENCH_CAPACITY))
+            .await?;
+        out.push(id);
+    }
+    Ok(out)
+}
+
+/// Officers in the stations (community `c` belongs to station
+/// `c % stations`, as `district` builds them): officer `o < communities` is
+/// community `o`'s community officer (a member of it), the rest serve the
+/// station. Each station keeps a duty rota (`store::rotas`) of three
+/// eight-hour shifts every day (00–08, 08–16, 16–24 Shanghai time), its
+/// officers split over them, starting yesterday and open-ended: someone is
+/// on duty at every hour of any run. Tips (`tip_on_duty`) go to the
+/// community officer when on duty, else to the station's duty officers.
+async fn officers(
+    store: &Store,
+    shape: Shape,
+    hash: &str,
+    communities: &[Uuid],
+    stations: &[OrgUnitId],
+) -> anyhow::Result<Vec<StaffId>> {
+    let now = Utc::now();
+    let mut out = Vec::new();
+    let mut of_station: HashMap<OrgUnitId, Vec<StaffId>> = HashMap::new();
+    for o in 0..shape.officers {
+        let member = communities.get(o).map(|c| OrgUnitId::from(*c));
+        let station = stations[o % stations.len()];
+        let id = insert_staff(
+            store,
+            hash,
+            &format!("bench.officer.{o:03}"),
+            &format!("民警{o}"),
+            StaffRole::Officer,
+            station,
+        )
+        .await?;
+        let units: Option<Vec<OrgUnitId>> = member.map(|c| vec![c]);
+        store
+            .staffing()
+            .set_routing(id, units.as_deref(), None, Some(BENCH_CAPACITY))
+            .await?;
+        of_station.entry(station).or_default().push(id);
+        out.push(id);
+    }
+    let yesterday = now.with_timezone(&shanghai()).date_naive() - chrono::Days::new(1);
+    for (station, staff) in of_station {
+        let slot = |start: &str, end: &str, staff: Vec<StaffId>| SlotSpec {
+            days: "every_day".into(),
+            start: start.into(),
+            end: end.into(),
+            staff,
+            rotate: false,
+        };
+        let slots = if staff.len() < 3 {
+            vec![slot("00:00", "24:00", staff)]
+        } else {
+            let third = |k: usize| staff.iter().skip(k).step_by(3).copied().collect();
+            vec![
+                slot("00:00", "08:00", third(0)),
+                slot("08:00", "16:00", third(1)),
+                slot("16:00", "24:00", third(2)),
+            ]
+        };
+        let spec = RotaSpec {
+            starts_on: yesterday,
+            ends_on: None,
+            slots,
+            exceptions: Vec::new(),
+        };
+        store.rotas().put(station, &spec, now).await?;
+    }
+    Ok(out)
 }
 
 async fn insert_unit(

@@ -31,11 +31,14 @@ pub struct ServerEnv<'a> {
     pub extra: Vec<(&'static str, String)>,
 }
 
-/// The JWT secret and the tip key, random per run, never equal.
+/// The JWT secret, the tip key and the data key (mediation parties are
+/// sealed with it: without one the server refuses bookings), random per
+/// run, never equal.
 #[derive(Debug, Clone)]
 pub struct Secrets {
     jwt_secret: String,
     tip_key: String,
+    data_keys: String,
 }
 
 impl Secrets {
@@ -50,14 +53,41 @@ impl Secrets {
         Self {
             jwt_secret: random(),
             tip_key: random(),
+            data_keys: format!("k1:{}", random_data_key()),
         }
     }
+}
+
+/// 32 random bytes in base64, a data key for `SANSUO_DATA_KEYS`.
+pub fn random_data_key() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes: [u8; 33] = {
+        let mut b = [0u8; 33];
+        rand::rng().fill(&mut b[..32]);
+        b
+    };
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        for shift in [18, 12, 6, 0] {
+            out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
+        }
+    }
+    // 32 bytes are 43 characters and one `=`; the 33rd (zero) byte only
+    // filled the last group.
+    out.truncate(43);
+    out.push('=');
+    out
 }
 
 impl ServerEnv<'_> {
     /// The production configuration, as environment variables.
     fn vars(&self, bind: &str) -> HashMap<String, String> {
-        let (secret, tip_key) = (&self.secrets.jwt_secret, &self.secrets.tip_key);
+        let (secret, tip_key, data_keys) = (
+            &self.secrets.jwt_secret,
+            &self.secrets.tip_key,
+            &self.secrets.data_keys,
+        );
         let mut vars: HashMap<String, String> = [
             ("DATABASE_URL", self.database_url),
             ("REDIS_URL", self.redis_url),
@@ -65,6 +95,7 @@ impl ServerEnv<'_> {
             ("SANSUO_BIND", bind),
             ("SANSUO_JWT_SECRET", secret),
             ("SANSUO_TIP_KEY", tip_key),
+            ("SANSUO_DATA_KEYS", data_keys),
             (
                 "SANSUO_WECHAT_APP_ID",
                 sansuo_wechat_fake::FakeWechat::APP_ID,
@@ -77,8 +108,14 @@ impl ServerEnv<'_> {
             ("SANSUO_LOG_FORMAT", "json"),
             ("RUST_LOG", "warn"),
             // The benchmark measures the engine, not the resident write
-            // limits: its residents ask far faster than people do.
-            ("SANSUO_RATE_LIMITS", "ask_question=1000000/3600"),
+            // limits: its residents ask and book far faster than people
+            // do. (Tips keep their fixed 5 an hour per reporter, which is
+            // not configurable: the load generator sends them round the
+            // residents, see `scenarios::intake`.)
+            (
+                "SANSUO_RATE_LIMITS",
+                "ask_question=1000000/3600,book_mediation=1000000/3600",
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -8,7 +8,7 @@
 //! `CARGO_BIN_EXE_sansuo` only exists for tests of the server's own
 //! package, and building `target/debug/sansuo` from inside a test would
 //! either wait on the build lock cargo holds while it runs tests or take
-//! minutes on two cores, far beyond this test's budget of ~20 s. What the
+//! minutes on two cores, far beyond this test's budget of ~30 s. What the
 //! in-process mode does not cover, the child process and its peak RSS, is
 //! what `scripts/bench.sh --smoke` runs against the debug binary.
 //!
@@ -41,6 +41,7 @@ async fn the_smoke_benchmark_runs_every_scenario_and_cleans_up() {
         "intake@20/s",
         "intake-max",
         "mixed@20/s",
+        "burst",
         "board@2k",
         "intake@20/s@2k",
     ] {
@@ -88,12 +89,49 @@ async fn the_smoke_benchmark_runs_every_scenario_and_cleans_up() {
                 > 0
         );
     }
+    // Every service of the mix was submitted and offered to its first
+    // step's person (lawyer, mediator, officer on the rota).
+    let services = ["consultation", "mediation", "tip"];
     assert_eq!(report.route.len(), 2, "route measured at both sizes");
     for route in &report.route {
         assert!(route.submissions > 0 && route.offered > 0, "{route:?}");
         assert_eq!(route.unrouted_after_wait, 0, "{route:?}");
         assert!(route.end_to_end.is_some(), "probes ran: {route:?}");
+        for service in services {
+            let figures = &route.by_service[service];
+            assert!(figures.offered > 0, "{service} offered: {route:?}");
+        }
     }
+    let intake = report.scenario("intake@20/s").unwrap();
+    for op in ["submit_consultation", "submit_mediation", "submit_tip"] {
+        assert!(intake.per_op[op].requests > 0, "{op} sent");
+    }
+    assert_eq!(report.burst.len(), 1);
+    let burst = &report.burst[0];
+    assert_eq!(burst.submissions, 60, "{burst:?}");
+    assert_eq!(burst.unrouted_after_wait, 0, "{burst:?}");
+    assert!(
+        burst.offers >= burst.offered && burst.offered > 0,
+        "{burst:?}"
+    );
+    assert!(burst.drain_s.is_some() && burst.decisions_per_s.is_some());
+    for service in services {
+        assert!(
+            burst.by_service[service].offered > 0,
+            "{service}: {burst:?}"
+        );
+    }
+    let statements = report.statements.as_ref().expect("statements ran");
+    let mix = &statements.mix;
+    assert_eq!((mix.submissions, mix.failed), (20, 0), "{statements:?}");
+    assert!(mix.transactions > 0, "{statements:?}");
+    assert!(mix.transactions_per_submission.is_finite());
+    for service in services {
+        let alone = &statements.by_service[service];
+        assert_eq!((alone.submissions, alone.failed), (10, 0), "{statements:?}");
+        assert!(alone.transactions > 0, "{statements:?}");
+    }
+    assert!(report.table().contains("decisions/s"));
     assert_eq!(
         report.size.len(),
         2,
@@ -111,7 +149,7 @@ async fn the_smoke_benchmark_runs_every_scenario_and_cleans_up() {
     let path = report.write_json(&out).expect("results are written");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    assert!(json["scenarios"].as_array().is_some_and(|s| s.len() == 6));
+    assert!(json["scenarios"].as_array().is_some_and(|s| s.len() == 7));
     assert_eq!(
         std::fs::read_to_string(out.join(".gitignore")).unwrap(),
         "*\n"

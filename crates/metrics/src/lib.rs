@@ -35,6 +35,19 @@ pub enum OfferOutcome {
     claimed,
 }
 
+/// What became of a new case handed to the instance that stored it for
+/// routing there and then (`worker::inline`).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum InlineRouting {
+    /// Routed in the request's instance.
+    routed,
+    /// Too many waiting: left to the routers.
+    skipped,
+    /// Routing failed there (the database busy, say): left to the routers.
+    failed,
+}
+
 /// What became of one attempt to send a subscribe message.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
 #[allow(non_camel_case_types)]
@@ -58,6 +71,11 @@ struct HttpLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OfferLabels {
     outcome: OfferOutcome,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InlineLabels {
+    result: InlineRouting,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -99,6 +117,7 @@ struct Metrics {
     registry: Registry,
     http: Family<HttpLabels, Histogram, fn() -> Histogram>,
     offers: Family<OfferLabels, Counter>,
+    inline_routings: Family<InlineLabels, Counter>,
     sla_breaches: Family<ClockLabels, Counter>,
     unrouted: Counter,
     notifications: Family<NotificationLabels, Counter>,
@@ -119,6 +138,7 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
     let m = Metrics {
         http: Family::new_with_constructor(latency_histogram),
         offers: Family::default(),
+        inline_routings: Family::default(),
         sla_breaches: Family::default(),
         unrouted: Counter::default(),
         notifications: Family::default(),
@@ -143,6 +163,11 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "offers",
         "Offers made and how they ended (accepted, declined, expired), and pool claims",
         m.offers.clone(),
+    );
+    registry.register(
+        "inline_routings",
+        "New cases routed in the instance that stored them, or left to the routers (skipped, failed)",
+        m.inline_routings.clone(),
     );
     registry.register(
         "sla_breaches",
@@ -242,6 +267,13 @@ pub fn http_request(method: &str, route: Option<&str>, status: u16, elapsed: Dur
 
 pub fn offer(outcome: OfferOutcome) {
     METRICS.offers.get_or_create(&OfferLabels { outcome }).inc();
+}
+
+pub fn inline_routing(result: InlineRouting) {
+    METRICS
+        .inline_routings
+        .get_or_create(&InlineLabels { result })
+        .inc();
 }
 
 /// A response-time clock ran out (`clock` is the SLA clock's name).

@@ -241,6 +241,7 @@ impl Application {
                 miniprogram_state: config.miniprogram_state,
                 notify_max_attempts: config.notify_max_attempts,
                 routers: config.routers,
+                inline_routes: config.inline_routes,
                 ..WorkerConfig::default()
             },
         );
@@ -272,6 +273,7 @@ impl Application {
             photo_limits: sansuo_media::Limits::default(),
             limiter: limiter_on(redis.as_ref(), &config),
             staff_pulse: Arc::new(sansuo_api::StaffEventPulse::new(store.clone())),
+            router: Arc::new(RouteInRequest(worker.clone())),
         };
         let spec = sansuo_api::openapi();
         let listener = TcpListener::bind(config.bind)
@@ -453,5 +455,15 @@ impl RunningApplication {
         if self.worker_handle.is_none() {
             self.worker_handle = Some(self.worker.spawn());
         }
+    }
+}
+
+/// The api's [`sansuo_api::RouteSoon`] is the worker's: a new case is
+/// routed in the instance that stored it.
+struct RouteInRequest(Worker);
+
+impl sansuo_api::RouteSoon for RouteInRequest {
+    fn route_soon(&self, case: sansuo_domain::CaseId, request_id: Option<String>) {
+        self.0.route_soon(case, request_id);
     }
 }

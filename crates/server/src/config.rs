@@ -73,6 +73,9 @@ pub struct Config {
     pub notify_max_attempts: i32,
     /// Concurrent router tasks per instance.
     pub routers: usize,
+    /// New cases routed at once in the requests that stored them
+    /// (`SANSUO_INLINE_ROUTING`); 0: all through the routers.
+    pub inline_routes: usize,
     /// The token WeChat signs its message pushes with.
     pub push_token: Option<SecretString>,
     pub offer_timeout: chrono::Duration,
@@ -380,6 +383,7 @@ impl Config {
         let wechat_timeout_ms = number("SANSUO_WECHAT_TIMEOUT_MS", 5000, 100, 60_000);
         let notify_max_attempts = number("SANSUO_NOTIFY_MAX_ATTEMPTS", 5, 1, 20) as i32;
         let routers = number("SANSUO_ROUTERS", 4, 1, 64) as usize;
+        let inline_routes = number("SANSUO_INLINE_ROUTING", 8, 0, 64) as usize;
         let idle_poll_ms = number("SANSUO_IDLE_POLL_MS", 200, 10, 3_600_000);
 
         let bind = get("SANSUO_BIND").unwrap_or_else(|| "127.0.0.1:8080".into());
@@ -577,6 +581,7 @@ impl Config {
             miniprogram_state,
             notify_max_attempts,
             routers,
+            inline_routes,
             push_token: get("SANSUO_WECHAT_PUSH_TOKEN").map(SecretString::from),
             demo,
             tip_key,

@@ -23,6 +23,11 @@ pub(crate) struct ReferenceCache {
     workflows_for: Mutex<HashMap<String, (Instant, Option<WorkflowRules>)>>,
     calendar: Mutex<Option<(Instant, BusinessCalendar)>>,
     places: Mutex<HashMap<Uuid, (Instant, CasePlace)>>,
+    /// Units and categories as every submission checks them. Only what
+    /// exists is kept: ids that name nothing are asked of the database
+    /// each time, so made-up ids cannot grow the map.
+    units: Found<Uuid, crate::records::OrgUnitRecord>,
+    categories: Found<String, crate::records::CategoryRecord>,
     /// What every staff request checks its token against (`Store::staff_session`).
     sessions: Mutex<HashMap<Uuid, (Instant, Option<StaffSession>)>>,
 }
@@ -123,10 +128,63 @@ impl ReferenceCache {
     }
 
     /// Forget everything (an edit through this instance).
+    pub(crate) fn unit(&self, id: Uuid) -> Option<crate::records::OrgUnitRecord> {
+        self.units.get(&id)
+    }
+
+    pub(crate) fn put_unit(&self, unit: &crate::records::OrgUnitRecord) {
+        self.units.put(unit.id, unit.clone());
+    }
+
+    pub(crate) fn category(&self, code: &str) -> Option<crate::records::CategoryRecord> {
+        self.categories.get(code)
+    }
+
+    pub(crate) fn put_category(&self, category: &crate::records::CategoryRecord) {
+        self.categories.put(category.code.clone(), category.clone());
+    }
+
     pub(crate) fn clear(&self) {
         self.workflows.lock().expect("cache lock").clear();
         self.workflows_for.lock().expect("cache lock").clear();
         *self.calendar.lock().expect("cache lock") = None;
         self.places.lock().expect("cache lock").clear();
+        self.units.clear();
+        self.categories.clear();
+    }
+}
+
+/// Rows that exist, by key, each trusted for [`REFERENCE_TTL`].
+#[derive(Debug)]
+struct Found<K, V>(Mutex<HashMap<K, (Instant, V)>>);
+
+impl<K, V> Default for Found<K, V> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Found<K, V> {
+    fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let map = self.0.lock().expect("cache lock");
+        map.get(key)
+            .filter(|(at, _)| fresh(*at))
+            .map(|(_, v)| v.clone())
+    }
+
+    fn put(&self, key: K, value: V) {
+        // Bounded by the rows that exist (units, categories: hundreds).
+        self.0
+            .lock()
+            .expect("cache lock")
+            .insert(key, (Instant::now(), value));
+    }
+
+    fn clear(&self) {
+        self.0.lock().expect("cache lock").clear();
     }
 }

@@ -25,8 +25,8 @@ use sansuo_domain::work_order::{CaseStatus, Move, MoveError, RoutingMove, routin
 use sansuo_domain::{Actor, CaseId, OrgUnitId, ResidentId, StaffId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, UpdateMany,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Statement, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -191,6 +191,8 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
     ctx: Context<'_>,
 ) -> Result<(), StoreError> {
     let (actor_kind, actor_id) = actor_columns(ctx.actor);
+    let id = Uuid::now_v7();
+    let request_id = ctx.recorded_request_id().map(str::to_owned);
     // A history is read in `created_at` order, so an event is never dated
     // before the case's latest one. `ctx.now` is taken when a request or job
     // starts; one that then waited for the case's row lock behind another
@@ -198,6 +200,34 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
     // the move it follows, and the history would read out of order (the
     // cluster drill's "history gap": a claim of a pooled case listed before
     // the escalation that pooled it).
+    if conn.get_database_backend() == DbBackend::Postgres {
+        // One round trip: the latest time is a subquery of the insert
+        // (every move appends an event, so this is on every hot path).
+        let sql = "INSERT INTO case_events (id, case_id, action, from_status, to_status, \
+                     actor_kind, actor_id, reason, public, request_id, created_at) \
+                   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+                     GREATEST($11, (SELECT MAX(e.created_at) + INTERVAL '1 microsecond' \
+                                    FROM case_events e WHERE e.case_id = $2))";
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [
+                id.into(),
+                case_id.into(),
+                action.into(),
+                from.map(str::to_owned).into(),
+                to.into(),
+                actor_kind.into(),
+                actor_id.into(),
+                reason.map(str::to_owned).into(),
+                public.into(),
+                request_id.into(),
+                ctx.now.into(),
+            ],
+        ))
+        .await?;
+        return Ok(());
+    }
     let latest: Option<DateTime<Utc>> = case_event::Entity::find()
         .select_only()
         .column_as(case_event::Column::CreatedAt.max(), "latest")
@@ -211,7 +241,7 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
         _ => ctx.now,
     };
     case_event::Entity::insert(case_event::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         case_id: Set(case_id),
         action: Set(action.to_owned()),
         from_status: Set(from.map(str::to_owned)),
@@ -220,7 +250,7 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
         actor_id: Set(actor_id),
         reason: Set(reason.map(str::to_owned)),
         public: Set(public),
-        request_id: Set(ctx.recorded_request_id().map(str::to_owned)),
+        request_id: Set(request_id),
         created_at: Set(created_at),
     })
     .exec_without_returning(conn)

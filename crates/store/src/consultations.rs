@@ -164,9 +164,9 @@ impl Consultations<'_> {
         new: NewConsultation,
         now: DateTime<Utc>,
     ) -> Result<Submission, StoreError> {
-        if let Some(found) = self.replayed_submission(&new).await? {
-            return Ok(found);
-        }
+        // No look-up first: the key's claim in the transaction is the
+        // check, and a retry (rare) pays a rolled-back insert instead of
+        // every submission paying a read (issue 16).
         let case_id = CaseId::new();
         let txn = self.begin_write().await?;
         case::Entity::insert(case::ActiveModel {

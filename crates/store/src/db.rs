@@ -110,6 +110,33 @@ pub(crate) fn trip_read(case: &crate::entity::case::Model) -> Result<(), StoreEr
     }
 }
 
+/// A PostgreSQL URL as the pool opens it: a loopback host (`localhost`,
+/// `127.0.0.1`, `[::1]`) with no `sslmode` of its own gets
+/// `sslmode=disable`. The driver's default (`prefer`) negotiates TLS
+/// whenever the server offers it (Debian's does), and on loopback that
+/// protects nothing — the bytes never leave the host — while costing the
+/// benchmark a third of its throughput (BENCHMARKS.md §2). Any other host,
+/// or an explicit `sslmode`, is left as written.
+pub(crate) fn loopback_without_tls(url: &str) -> String {
+    let Some((_, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let has_sslmode = query.split('&').any(|kv| kv.starts_with("sslmode="));
+    let loopback = matches!(host, "localhost" | "127.0.0.1" | "::1");
+    if !loopback || has_sslmode {
+        return url.to_owned();
+    }
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}sslmode=disable")
+}
+
 /// A connection pool's use at one moment ([`Store::pool_use`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolUse {
@@ -133,6 +160,7 @@ impl Store {
         max_connections: u32,
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
+        let url_len = url.len();
         let db = if url.starts_with("sqlite:") {
             // WAL lets readers run beside the single writer; the busy timeout
             // makes concurrent writers wait instead of failing at once.
@@ -149,7 +177,13 @@ impl Store {
                 .map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else {
-            let mut options = ConnectOptions::new(url.to_owned());
+            let url = loopback_without_tls(url);
+            if url.len() != url_len {
+                tracing::info!(
+                    "the database is on this host: connecting without TLS (sslmode=disable); give sslmode in DATABASE_URL to choose otherwise"
+                );
+            }
+            let mut options = ConnectOptions::new(url);
             options
                 .max_connections(max_connections)
                 .min_connections(1)
@@ -277,5 +311,39 @@ impl Store {
     pub async fn close(self) -> Result<(), StoreError> {
         self.db.close().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod loopback_tests {
+    use super::loopback_without_tls as url;
+
+    #[test]
+    fn loopback_without_an_sslmode_connects_in_the_clear() {
+        assert_eq!(
+            url("postgres://postgres@127.0.0.1:5432/db"),
+            "postgres://postgres@127.0.0.1:5432/db?sslmode=disable"
+        );
+        assert_eq!(
+            url("postgres://u:p@localhost/db?application_name=x"),
+            "postgres://u:p@localhost/db?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            url("postgres://u@[::1]:5432/db"),
+            "postgres://u@[::1]:5432/db?sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn another_host_or_a_chosen_sslmode_is_left_as_written() {
+        for kept in [
+            "postgres://u:p@db.internal:5432/sansuo",
+            "postgres://u@127.0.0.1/db?sslmode=require",
+            "postgres://u@localhost/db?a=1&sslmode=verify-full",
+            "postgres://u@127.0.0.10/db",
+            "postgres://localhost.evil.example/db",
+        ] {
+            assert_eq!(url(kept), kept);
+        }
     }
 }

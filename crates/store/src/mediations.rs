@@ -164,9 +164,9 @@ impl Mediations<'_> {
             return Err(StoreError::conflict("a booking names its resident"));
         };
         let idempotency = idempotency.as_ref();
-        if let Some(found) = replayed_submission(self.db(), resident, idempotency).await? {
-            return Ok(found);
-        }
+        // No look-up first: the key's claim in the transaction is the
+        // check, and a retry (rare) pays a rolled-back insert instead of
+        // every submission paying a read (issue 16).
         let txn = self.begin_write().await?;
         let case_id = insert_mediation(&txn, new, now).await?;
         if !claim_idempotency_key(&txn, resident, idempotency, case_id, now).await? {

@@ -240,12 +240,22 @@ impl Org<'_> {
             .transpose()?)
     }
 
-    /// An active community (a deactivated one takes no new work).
+    /// An active community (a deactivated one takes no new work). Every
+    /// submission asks, so the unit is kept per instance like the other
+    /// reference data (`cache`): an edit through this instance is seen at
+    /// once, through another within its time to live.
     pub async fn community(self, id: OrgUnitId) -> Result<Option<OrgUnitRecord>, StoreError> {
-        Ok(self
-            .unit(id)
-            .await?
-            .filter(|unit| unit.kind == UnitKind::Community && unit.active))
+        let unit = match self.reference().unit(id.as_uuid()) {
+            Some(unit) => Some(unit),
+            None => {
+                let unit = self.unit(id).await?;
+                if let Some(unit) = &unit {
+                    self.reference().put_unit(unit);
+                }
+                unit
+            }
+        };
+        Ok(unit.filter(|unit| unit.kind == UnitKind::Community && unit.active))
     }
 
     /// Whether any community, active or not, has this QR scene.
@@ -497,13 +507,21 @@ impl Org<'_> {
         )?)
     }
 
+    /// An active category; kept per instance like [`Org::community`].
     pub async fn category(self, code: &str) -> Result<Option<CategoryRecord>, StoreError> {
-        Ok(category::Entity::find_by_id(code.to_owned())
+        if let Some(found) = self.reference().category(code) {
+            return Ok(Some(found));
+        }
+        let found = category::Entity::find_by_id(code.to_owned())
             .filter(category::Column::Active.eq(true))
             .one(self.db())
             .await?
             .map(CategoryRecord::try_from)
-            .transpose()?)
+            .transpose()?;
+        if let Some(found) = &found {
+            self.reference().put_category(found);
+        }
+        Ok(found)
     }
 }
 

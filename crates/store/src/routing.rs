@@ -86,9 +86,11 @@ pub struct RouteContext {
     pub routing: CaseRouting,
     pub base_priority: i32,
     pub position: LadderPosition,
-    /// Who already had the case on this step (declined, let it lapse, handed it back).
+    /// Who already had the case on this step (declined, let it lapse,
+    /// handed it back); empty unless the case is routable.
     pub excluded: Vec<StaffId>,
-    /// Staff of the current step's role and unit.
+    /// Staff of the current step's role and unit; empty unless the case is
+    /// routable.
     pub staff: Vec<StaffSnapshot>,
 }
 
@@ -100,10 +102,32 @@ impl RouteContext {
     /// Whether the router has anything to do: waiting for an owner, content
     /// passed, not yet in the coordinator's hands.
     pub fn is_routable(&self) -> bool {
-        self.status.is_waiting()
-            && self.case.0.unrouted_at.is_none()
-            && self.case.0.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
+        is_routable(&self.case.0, self.status)
     }
+}
+
+/// A new case the router has not placed yet (a reopened tip is `submitted`
+/// again, but was placed before): it has no offers and no replies. Every
+/// placement sets `step_entered_at` (`place_on_ladder`); nothing clears it.
+fn never_routed(case: &case::Model, status: CaseStatus) -> bool {
+    status.is_submitted() && case.step_entered_at.is_none()
+}
+
+fn times_without_pauses(case: &case::Model) -> CaseTimes {
+    CaseTimes {
+        created_at: case.created_at,
+        accepted_at: case.accepted_at,
+        first_response_at: case.answered_at,
+        resolved_at: case.resolved_at,
+        waiting_on_resident: Vec::new(),
+        resolution_extension_minutes: i64::from(case.sla_extension_minutes),
+    }
+}
+
+fn is_routable(case: &case::Model, status: CaseStatus) -> bool {
+    status.is_waiting()
+        && case.unrouted_at.is_none()
+        && case.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
 }
 
 /// Where a routing move leaves the case on its ladder.
@@ -273,16 +297,25 @@ impl Routing<'_> {
             step: case.ladder_step.max(0) as usize,
             entered_at: case.step_entered_at.unwrap_or(now),
         };
+        let status = status_of(&case)?;
+        // Who could take it matters only while it waits for someone: a
+        // case routed meanwhile (in the request that stored it, say) costs
+        // the router this one read.
+        let routable = is_routable(&case, status);
         let step = workflow
             .as_ref()
-            .and_then(|w| w.ladder.get(position.step).cloned());
+            .and_then(|w| w.ladder.get(position.step).cloned())
+            .filter(|_| routable);
         let (excluded, staff) = match &step {
             Some(step) => (
-                self.excluded_on_step(id, position.step)
-                    .await?
-                    .into_iter()
-                    .chain(self.refused_by_parties(&case).await?)
-                    .collect(),
+                match never_routed(&case, status) {
+                    // Nobody had it yet: no offer to read.
+                    true => Vec::new(),
+                    false => self.excluded_on_step(id, position.step).await?,
+                }
+                .into_iter()
+                .chain(self.refused_by_parties(&case).await?)
+                .collect(),
                 match routing.place.unit_at(step.level) {
                     Some(unit) => {
                         self.staffing()
@@ -295,7 +328,7 @@ impl Routing<'_> {
             None => (Vec::new(), Vec::new()),
         };
         Ok(Some(RouteContext {
-            status: status_of(&case)?,
+            status,
             base_priority: category.as_ref().map_or(0, |c| c.priority),
             case: EngineCase(case),
             workflow,
@@ -660,6 +693,10 @@ impl Routing<'_> {
     /// case waits on the resident from a public reply until their next
     /// follow-up.
     pub async fn case_times(self, case: &EngineCase) -> Result<CaseTimes, StoreError> {
+        if never_routed(&case.0, status_of(&case.0)?) {
+            // Never owned, so never replied to: no pause to read.
+            return Ok(times_without_pauses(&case.0));
+        }
         let case = &case.0;
         let events = case_event::Entity::find()
             .filter(case_event::Column::CaseId.eq(case.id))
@@ -687,12 +724,8 @@ impl Routing<'_> {
             }
         }
         Ok(CaseTimes {
-            created_at: case.created_at,
-            accepted_at: case.accepted_at,
-            first_response_at: case.answered_at,
-            resolved_at: case.resolved_at,
             waiting_on_resident: pauses,
-            resolution_extension_minutes: i64::from(case.sla_extension_minutes),
+            ..times_without_pauses(case)
         })
     }
 

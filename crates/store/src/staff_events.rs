@@ -18,7 +18,7 @@ use sansuo_domain::catalog::Service;
 use sansuo_domain::staff_event::{StaffEvent, StaffEventKind};
 use sansuo_domain::{Actor, CaseId, MessageId, OrgUnitId, StaffId, StaffRole};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect, Statement,
 };
 use uuid::Uuid;
@@ -57,6 +57,27 @@ pub(crate) async fn tell<C: ConnectionTrait>(
     let sql = "INSERT INTO staff_streams (staff_id, last_seq) VALUES ($1, 1) \
                ON CONFLICT (staff_id) DO UPDATE SET last_seq = staff_streams.last_seq + 1 \
                RETURNING last_seq";
+    if backend == DbBackend::Postgres {
+        // One round trip (an offer tells someone in every routing decision):
+        // the stream's next number and the event, in one statement.
+        let both = format!(
+            "WITH head AS ({sql}) \
+             INSERT INTO staff_events (staff_id, seq, kind, payload, created_at) \
+             SELECT $1, head.last_seq, $2, $3, $4 FROM head"
+        );
+        conn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            both,
+            [
+                staff.as_uuid().into(),
+                event.kind().as_str().into(),
+                event.data().to_string().into(),
+                now.into(),
+            ],
+        ))
+        .await?;
+        return Ok(());
+    }
     let head = Head::find_by_statement(Statement::from_sql_and_values(
         backend,
         numbered(backend, sql.to_owned()),

@@ -485,6 +485,8 @@ struct SnapshotRow {
     /// Communities whose signed lawyer this is, UUIDs as text.
     signed: Option<String>,
     on_duty: i32,
+    /// Named on some duty rota: whether the rotas need reading.
+    in_rota: i32,
     load: i64,
     /// Serves the unit through a firm signed to it (or to the street's
     /// district), or as the community's signed lawyer: the unit is theirs.
@@ -569,6 +571,8 @@ fn snapshot_sql(backend: DbBackend, lawyers: bool) -> String {
                     w.last_assigned_at, member_units.list AS units, skills.list AS skills, \
                     signings.list AS signed, \
                     CASE WHEN duty.staff_id IS NULL THEN 0 ELSE 1 END AS on_duty, \
+                    CASE WHEN EXISTS (SELECT 1 FROM duty_rota_staff r WHERE r.staff_id = w.id) \
+                         THEN 1 ELSE 0 END AS in_rota, \
                     {load} AS load, \
                     CASE WHEN w.law_firm_id IN (SELECT firm_id FROM pool_firms) \
                            OR w.id IN (SELECT staff_id FROM signed_here) \
@@ -603,8 +607,13 @@ impl Staffing<'_> {
             .all(self.db())
             .await?;
         // The single shifts are in the statement; the rotas are rules,
-        // read as they stand (see `rotas`).
-        let weighed: Vec<StaffId> = rows.iter().map(|row| row.id.into()).collect();
+        // read as they stand (see `rotas`), for those in one (lawyers, say,
+        // never are: no further statement for them).
+        let weighed: Vec<StaffId> = rows
+            .iter()
+            .filter(|row| row.in_rota != 0)
+            .map(|row| row.id.into())
+            .collect();
         let on_rota = self.rotas().on_duty_at(&weighed, now).await?;
         rows.into_iter()
             .map(|row| {

@@ -14,6 +14,7 @@
 //! Every handler is idempotent: a job delivered twice, or by two instances,
 //! changes the database at most once.
 
+mod inline;
 mod jobs;
 mod moderate;
 mod notify;
@@ -56,6 +57,9 @@ pub struct WorkerConfig {
     pub notify_max_attempts: i32,
     /// Concurrent router tasks in this instance.
     pub routers: usize,
+    /// Routings of new cases run at once in the requests that stored them
+    /// ([`Worker::route_soon`]); 0 leaves every case to the routers.
+    pub inline_routes: usize,
 }
 
 impl Default for WorkerConfig {
@@ -69,6 +73,7 @@ impl Default for WorkerConfig {
             miniprogram_state: MiniprogramState::Formal,
             notify_max_attempts: 5,
             routers: 4,
+            inline_routes: 8,
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct Worker {
     /// without WeChat credentials (demo), where text passes unchecked.
     wechat: Option<WechatClient>,
     life: Arc<Life>,
+    /// `None` when in-request routing is off.
+    inline: Option<Arc<inline::InlineGate>>,
 }
 
 /// What the clones of one worker share to stop together: the stop signal
@@ -96,7 +103,9 @@ struct Life {
 impl Life {
     fn new() -> Self {
         Self {
-            stop: watch::Sender::new(false),
+            // Stopped until `spawn`: a worker that is not running routes
+            // nothing in requests either (`route_soon`).
+            stop: watch::Sender::new(true),
             held: Mutex::default(),
             next: AtomicU64::new(0),
         }
@@ -130,6 +139,7 @@ impl WorkerHandle {
     /// step is a transaction or an at-least-once delivery that another
     /// instance or the reconciler redoes (a held job after its lease).
     pub fn shutdown(self) {
+        self.worker.life.stop.send_replace(true);
         for task in self.tasks {
             task.abort();
         }
@@ -169,6 +179,7 @@ impl Worker {
         config: WorkerConfig,
     ) -> Self {
         Self {
+            inline: inline::InlineGate::new(config.inline_routes),
             store,
             queue,
             config,

@@ -17,6 +17,7 @@ mod engine;
 mod hand_back;
 mod hygiene;
 mod import;
+mod inline_routing;
 mod input;
 mod intake;
 mod matrix;

@@ -159,6 +159,18 @@ pub(crate) fn admit_category(
     }
 }
 
+/// A new case was stored by this request: route it now, in this instance
+/// (a replayed submission was routed when it was first stored).
+pub(crate) fn route_new_case(
+    state: &crate::AppState,
+    submission: &sansuo_store::consultations::Submission,
+    request_id: Option<&str>,
+) {
+    if let sansuo_store::consultations::Submission::Created(id) = submission {
+        state.router.route_soon(*id, request_id.map(str::to_owned));
+    }
+}
+
 /// Read back what a submission has just committed, for its answer. If that
 /// read fails (the database restarting right after the commit), the
 /// submission is stored all the same: the answer says so (503

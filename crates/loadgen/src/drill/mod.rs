@@ -27,7 +27,6 @@ use chrono::Utc;
 use clap::Parser;
 use cluster::{Haproxy, PrivatePostgres, PrivateRedis};
 use futures::{StreamExt, TryStreamExt, stream};
-use rand::Rng;
 use sansuo_domain::StaffRole;
 use sansuo_store::identity::NewStaff;
 use sansuo_wechat_fake::FakeWechat;
@@ -174,28 +173,6 @@ pub async fn run(options: DrillOptions) -> anyhow::Result<DrillReport> {
     result
 }
 
-/// 32 random bytes in base64, a data key for `SANSUO_DATA_KEYS`.
-fn random_data_key() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let bytes: [u8; 33] = {
-        let mut b = [0u8; 33];
-        rand::rng().fill(&mut b[..32]);
-        b
-    };
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
-        for shift in [18, 12, 6, 0] {
-            out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
-        }
-    }
-    // 32 bytes are 43 characters and one `=`; the 33rd (zero) byte only
-    // filled the last group.
-    out.truncate(43);
-    out.push('=');
-    out
-}
-
 async fn run_in(options: &DrillOptions, dir: &Path) -> anyhow::Result<DrillReport> {
     anyhow::ensure!(
         options.server_bin.exists(),
@@ -227,7 +204,6 @@ async fn run_in(options: &DrillOptions, dir: &Path) -> anyhow::Result<DrillRepor
         db_max_connections: Some(10),
         secrets: Secrets::random(),
         extra: vec![
-            ("SANSUO_DATA_KEYS", format!("k1:{}", random_data_key())),
             (
                 "SANSUO_RATE_LIMITS",
                 "ask_question=1000000/3600,book_mediation=1000000/3600".into(),
@@ -531,56 +507,8 @@ async fn staff_beyond_lawyers(
     Ok(out)
 }
 
-struct Categories {
-    consultation: Vec<String>,
-    mediation: Vec<String>,
-    tip: Vec<(String, bool)>,
-}
-
-async fn categories(api: &Api) -> anyhow::Result<Categories> {
-    let body: serde_json::Value = api
-        .http
-        .get(api.url("/api/v1/categories"))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let items = body["items"].as_array().cloned().unwrap_or_default();
-    let takes = |c: &serde_json::Value, service: &str| {
-        c["urgent"] != true
-            && c["services"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|s| s == service))
-    };
-    let codes = |service: &str| -> Vec<String> {
-        items
-            .iter()
-            .filter(|c| takes(c, service))
-            .filter_map(|c| c["code"].as_str().map(str::to_owned))
-            .collect()
-    };
-    let categories = Categories {
-        consultation: codes("consultation"),
-        mediation: codes("mediation"),
-        tip: items
-            .iter()
-            .filter(|c| takes(c, "tip"))
-            .filter_map(|c| {
-                Some((
-                    c["code"].as_str()?.to_owned(),
-                    c["anonymous_allowed"] == true,
-                ))
-            })
-            .collect(),
-    };
-    anyhow::ensure!(
-        !categories.consultation.is_empty()
-            && !categories.mediation.is_empty()
-            && !categories.tip.is_empty(),
-        "the catalogue has no category for one of the services"
-    );
-    Ok(categories)
+async fn categories(api: &Api) -> anyhow::Result<crate::accounts::Catalog> {
+    api.catalog().await
 }
 
 /// The window a moment belongs to: before the first fault, or the fault

@@ -4,11 +4,13 @@
 //! address real objects.
 
 pub mod board;
+pub mod burst;
 pub mod intake;
 pub mod mixed;
 pub mod route;
+pub mod statements;
 
-use crate::accounts::{Accounts, Api};
+use crate::accounts::{Accounts, Api, Catalog};
 use crate::load::{Op, Pace, drive};
 use crate::seed::{self, District};
 use crate::server::{RssProbe, RssReport, ServerUnderTest};
@@ -18,6 +20,7 @@ use rand::seq::IndexedRandom;
 use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
@@ -29,9 +32,11 @@ pub struct Bench {
     pub server: ServerUnderTest,
     pub accounts: Arc<Accounts>,
     pub district: Arc<District>,
-    pub categories: Arc<Vec<String>>,
+    pub categories: Arc<Catalog>,
     pub known: Arc<Known>,
     pub items: Arc<ItemCounts>,
+    /// Tips sent so far in the whole run (see `intake::submit`).
+    pub tips: Arc<AtomicU64>,
 }
 
 impl Bench {
@@ -71,9 +76,10 @@ pub struct Parts {
     pub api: Api,
     pub accounts: Arc<Accounts>,
     pub district: Arc<District>,
-    pub categories: Arc<Vec<String>>,
+    pub categories: Arc<Catalog>,
     pub known: Arc<Known>,
     pub items: Arc<ItemCounts>,
+    pub tips: Arc<AtomicU64>,
 }
 
 impl Bench {
@@ -85,6 +91,7 @@ impl Bench {
             categories: self.categories.clone(),
             known: self.known.clone(),
             items: self.items.clone(),
+            tips: self.tips.clone(),
         }
     }
 }

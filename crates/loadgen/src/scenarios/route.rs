@@ -1,10 +1,13 @@
-//! Submit-to-offer latency: how long a resident's question waits before
-//! the signed lawyer is offered it (outbox → relay → Redis → router →
-//! offer row).
+//! Submit-to-offer latency: how long a submission waits before the first
+//! step's person is offered it (outbox → relay → Redis → router → offer
+//! row): the signed lawyer for a consultation, the community's mediator
+//! for a mediation, the community officer on duty (else the station's duty
+//! officer) for a tip.
 //!
 //! Measured two ways. From the database, for every submission of an intake
 //! run: `offers.created_at - cases.created_at`, both written by the server,
-//! so the figure is the server's own and costs the run nothing. End to end,
+//! so the figure is the server's own and costs the run nothing; per
+//! service and overall. End to end (consultations),
 //! for a sample: a probe resident submits to the probe community (whose
 //! lawyer has no other traffic, so polling their short offer list every
 //! 5 ms is cheap), and the probe lawyer polls until the offer appears, then
@@ -13,17 +16,17 @@
 use super::{Bench, Parts, ScenarioResult, exchange, id_from_location, intake, question};
 use crate::load::Pace;
 use crate::stats::{OpSummary, Outcome, Recorder};
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct Percentiles {
     pub p50: f64,
     pub p90: f64,
@@ -46,6 +49,8 @@ pub struct RouteResult {
     pub drain_s: f64,
     /// `offers.created_at - cases.created_at`, milliseconds.
     pub db_ms: Option<Percentiles>,
+    /// The same per service (`consultation`, `mediation`, `tip`).
+    pub by_service: BTreeMap<String, ServiceRoute>,
     /// Probe submissions: from sending the POST to seeing the offer on the
     /// lawyer's board, milliseconds (includes the 5 ms polling interval).
     pub end_to_end: Option<OpSummary>,
@@ -104,7 +109,7 @@ async fn probe_once(parts: &Parts, seq: u64) -> Option<(Outcome, Duration)> {
         .header("Idempotency-Key", Uuid::now_v7().to_string())
         .json(&json!({
             "community_id": parts.district.probe_community,
-            "category_code": parts.categories[0],
+            "category_code": parts.categories.consultation[0],
             "question": question(seq),
         }));
     let reply = exchange(submit, false).await;
@@ -182,13 +187,37 @@ pub async fn intake_with_route(
     ))
 }
 
-async fn analyse(
+/// Submit-to-offer figures of one service (or of all).
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceRoute {
+    pub submissions: u64,
+    /// ... of which an offer was made (the rest were pooled, or not yet routed).
+    pub offered: u64,
+    /// `min(offers.created_at) - cases.created_at`, milliseconds.
+    pub db_ms: Option<Percentiles>,
+}
+
+/// The routing of the cases submitted in a window, from the database.
+pub struct Routed {
+    pub overall: ServiceRoute,
+    /// `consultation`, `mediation`, `tip`.
+    pub by_service: BTreeMap<String, ServiceRoute>,
+    /// Offers made for those cases (first offers and any later ones).
+    pub offers: u64,
+    /// When the first of those cases was stored.
+    pub first_case_at: Option<DateTime<Utc>>,
+    /// When the last of those offers was made.
+    pub last_offer_at: Option<DateTime<Utc>>,
+}
+
+/// Every case submitted between `from` and `to` (the probe community's
+/// excepted): how long each waited for its first offer, per service and
+/// overall, in one statement (`GROUPING SETS`).
+pub async fn routed(
     bench: &Bench,
-    source: &str,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    stored_cases: u64,
-) -> anyhow::Result<RouteResult> {
+) -> anyhow::Result<Routed> {
     let window = format!(
         "c.created_at >= '{}' AND c.created_at <= '{}' AND c.community_id <> '{}'",
         from.to_rfc3339(),
@@ -197,43 +226,90 @@ async fn analyse(
     );
     let sql = format!(
         "WITH firsts AS (
-           SELECT c.id, extract(epoch FROM min(o.created_at) - c.created_at)::float8 * 1000 AS ms
+           SELECT c.id, c.service, c.created_at,
+                  extract(epoch FROM min(o.created_at) - c.created_at)::float8 * 1000 AS ms,
+                  max(o.created_at) AS last_offer, count(o.id) AS offers
            FROM cases c LEFT JOIN offers o ON o.case_id = c.id
            WHERE {window}
-           GROUP BY c.id, c.created_at
+           GROUP BY c.id, c.service, c.created_at
          )
-         SELECT count(*)::bigint AS submissions,
+         SELECT service::text AS service,
+                count(*)::bigint AS submissions,
                 count(ms)::bigint AS offered,
+                coalesce(sum(offers), 0)::bigint AS offers,
+                extract(epoch FROM min(created_at))::float8 AS first_case,
+                extract(epoch FROM max(last_offer))::float8 AS last_offer,
                 percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,
                 percentile_cont(0.9) WITHIN GROUP (ORDER BY ms) AS p90,
                 percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99,
                 max(ms) AS max
-         FROM firsts"
+         FROM firsts
+         GROUP BY GROUPING SETS ((service), ())"
     );
-    let row = bench
+    let rows = bench
         .db
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-        .await?
-        .context("the aggregate returns a row")?;
-    let offered = row.try_get::<i64>("", "offered")? as u64;
-    let db_ms = if offered > 0 {
-        Some(Percentiles {
-            p50: row.try_get("", "p50")?,
-            p90: row.try_get("", "p90")?,
-            p99: row.try_get("", "p99")?,
-            max: row.try_get("", "max")?,
-        })
-    } else {
-        None
+        .query_all_raw(Statement::from_string(DbBackend::Postgres, sql))
+        .await?;
+    let mut routed = Routed {
+        overall: ServiceRoute {
+            submissions: 0,
+            offered: 0,
+            db_ms: None,
+        },
+        by_service: BTreeMap::new(),
+        offers: 0,
+        first_case_at: None,
+        last_offer_at: None,
     };
+    let at = |s: Option<f64>| s.and_then(|s| DateTime::from_timestamp_micros((s * 1e6) as i64));
+    for row in rows {
+        let offered = row.try_get::<i64>("", "offered")? as u64;
+        let figures = ServiceRoute {
+            submissions: row.try_get::<i64>("", "submissions")? as u64,
+            offered,
+            db_ms: if offered > 0 {
+                Some(Percentiles {
+                    p50: row.try_get("", "p50")?,
+                    p90: row.try_get("", "p90")?,
+                    p99: row.try_get("", "p99")?,
+                    max: row.try_get("", "max")?,
+                })
+            } else {
+                None
+            },
+        };
+        match row.try_get::<Option<String>>("", "service")? {
+            Some(service) => {
+                routed.by_service.insert(service, figures);
+            }
+            None => {
+                routed.overall = figures;
+                routed.offers = row.try_get::<i64>("", "offers")? as u64;
+                routed.first_case_at = at(row.try_get("", "first_case")?);
+                routed.last_offer_at = at(row.try_get("", "last_offer")?);
+            }
+        }
+    }
+    Ok(routed)
+}
+
+async fn analyse(
+    bench: &Bench,
+    source: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    stored_cases: u64,
+) -> anyhow::Result<RouteResult> {
+    let routed = routed(bench, from, to).await?;
     Ok(RouteResult {
         source: source.to_owned(),
         stored_cases,
-        submissions: row.try_get::<i64>("", "submissions")? as u64,
-        offered,
+        submissions: routed.overall.submissions,
+        offered: routed.overall.offered,
         unrouted_after_wait: 0,
         drain_s: 0.0,
-        db_ms,
+        db_ms: routed.overall.db_ms,
+        by_service: routed.by_service,
         end_to_end: None,
     })
 }

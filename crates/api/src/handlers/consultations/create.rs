@@ -93,6 +93,7 @@ pub async fn create_consultation(
     if let Submission::Created(id) = submission {
         tracing::info!(case_id = %id, "consultation submitted");
     }
+    crate::handlers::route_new_case(&state, &submission, Some(request_id.as_str()));
     let id = submission.case_id();
     let location = format!("/api/v1/consultations/{id}");
     let view = crate::handlers::read_back(

@@ -189,6 +189,7 @@ pub async fn apply_mediation(
     if let Submission::Created(id) = submission {
         tracing::info!(case_id = %id, "mediation booked");
     }
+    crate::handlers::route_new_case(&state, &submission, Some(request_id.as_str()));
     let id = submission.case_id();
     let view = crate::handlers::read_back(
         id,

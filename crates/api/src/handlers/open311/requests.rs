@@ -547,7 +547,8 @@ pub async fn create_request(
     if filed.is_err() {
         discard_photos(&state, photo_keys).await;
     }
-    filed.or_internal(format)?;
+    let filed = filed.or_internal(format)?;
+    crate::handlers::route_new_case(&state, &filed, Some(request_id.as_str()));
     // No client, place or text in the log: the id and the key's name.
     tracing::info!(case_id = %id, open311_key = %key.name, "open311 request filed as a tip");
 

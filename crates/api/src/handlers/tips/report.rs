@@ -358,6 +358,12 @@ async fn file_tip(
             return Err(err.into());
         }
     };
+    // Never the request id of an anonymous report (see above).
+    crate::handlers::route_new_case(
+        state,
+        &submitted,
+        (!body.anonymous).then(|| request_id.as_str()),
+    );
     let id = submitted.case_id();
     let tip = crate::handlers::read_back(
         id,
