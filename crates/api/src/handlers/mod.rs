@@ -167,8 +167,18 @@ pub(crate) fn route_new_case(
     request_id: Option<&str>,
 ) {
     if let sansuo_store::consultations::Submission::Created(id) = submission {
-        state.router.route_soon(*id, request_id.map(str::to_owned));
+        route_case_soon(state, *id, request_id);
     }
+}
+
+/// A case this request created (filed in person, converted): route it now,
+/// in this instance (see [`crate::RouteSoon`]).
+pub(crate) fn route_case_soon(
+    state: &crate::AppState,
+    id: sansuo_domain::CaseId,
+    request_id: Option<&str>,
+) {
+    state.router.route_soon(id, request_id.map(str::to_owned));
 }
 
 /// Read back what a submission has just committed, for its answer. If that

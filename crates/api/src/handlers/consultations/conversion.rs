@@ -32,7 +32,10 @@ async fn answer(
             ErrorCode::NoConversionProposed,
         ))?;
     match mediation {
-        Some(m) => tracing::info!(case_id = %id, mediation_id = %m, "conversion consented to"),
+        Some(m) => {
+            tracing::info!(case_id = %id, mediation_id = %m, "conversion consented to");
+            crate::handlers::route_case_soon(state, m, Some(request_id.as_str()));
+        }
         None => tracing::info!(case_id = %id, "conversion refused"),
     }
     Ok(web::Json(resident_view(state, id, auth.0).await?))

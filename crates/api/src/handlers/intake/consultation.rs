@@ -64,6 +64,7 @@ pub async fn intake_consultation(
         )
         .await?;
     tracing::info!(case_id = %id, staff_id = %auth.id, "consultation filed in person");
+    crate::handlers::route_case_soon(&state, id, Some(request_id.as_str()));
     let intake = intake_of(&state, id.as_uuid(), false)
         .await?
         .ok_or_else(|| ApiError::internal("intake record missing after commit"))?;

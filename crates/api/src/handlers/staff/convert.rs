@@ -174,6 +174,7 @@ async fn convert(
                 .await
                 .map_err(codes())?;
             tracing::info!(case_id = %id, tip_id = %tip_id, "consultation converted into a tip");
+            crate::handlers::route_case_soon(state, tip_id, Some(request_id.as_str()));
         }
     }
     Ok(web::Json(lawyer_view(state, id, auth).await?))
