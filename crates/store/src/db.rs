@@ -160,7 +160,6 @@ impl Store {
         max_connections: u32,
         busy_timeout: Duration,
     ) -> Result<Self, StoreError> {
-        let url_len = url.len();
         let db = if url.starts_with("sqlite:") {
             // WAL lets readers run beside the single writer; the busy timeout
             // makes concurrent writers wait instead of failing at once.
@@ -177,13 +176,13 @@ impl Store {
                 .map_err(|e| sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
             SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
         } else {
-            let url = loopback_without_tls(url);
-            if url.len() != url_len {
+            let opened = loopback_without_tls(url);
+            if opened != url {
                 tracing::info!(
                     "the database is on this host: connecting without TLS (sslmode=disable); give sslmode in DATABASE_URL to choose otherwise"
                 );
             }
-            let mut options = ConnectOptions::new(url);
+            let mut options = ConnectOptions::new(opened);
             options
                 .max_connections(max_connections)
                 .min_connections(1)
