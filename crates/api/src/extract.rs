@@ -261,10 +261,11 @@ pub struct CoordinatorAuth {
 
 /// Who reads a case's staff view of one service: its handler role `H`
 /// (`LawyerAuth`, `MediatorAuth`, `OfficerAuth`: the cases they own or are
-/// offered, as the handler checks), or a coordinator, who supervises and so
-/// reads every case in their subtree: full thread and history, personal
-/// data masked as for any non-owner. Reading is not owning: handlers that
-/// act on a case take `H` itself, never this. Anyone else gets `H`'s 403.
+/// offered, as the handler checks), or a coordinator or administrator, who
+/// supervises and so reads every case in their subtree (a district
+/// administrator: the district): full thread and history, personal data
+/// masked as for any non-owner. Reading is not owning: handlers that act on
+/// a case take `H` itself, never this. Anyone else gets `H`'s 403.
 pub enum CaseReader<H> {
     Handler(H),
     Coordinator(CoordinatorAuth),
@@ -281,7 +282,7 @@ where
         let coordinator = authenticated(req, |p| match p {
             Principal::Staff {
                 id,
-                role: StaffRole::Coordinator,
+                role: StaffRole::Coordinator | StaffRole::Admin,
                 scope,
             } => Ok(Some(CoordinatorAuth { id, scope })),
             _ => Ok(None),

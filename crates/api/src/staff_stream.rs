@@ -35,6 +35,12 @@ pub const PULSE_EVERY: Duration = Duration::from_millis(250);
 /// `domain::staff_event::STREAM_SEEN_GRACE_SECONDS`).
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// How often an open stream checks that its account's session still stands
+/// (active, same epoch): a deactivated account, or one whose password or
+/// role changed, loses its stream within this (plus the one-second session
+/// cache), not at the stream's maximum life.
+pub const SESSION_CHECK_EVERY: Duration = Duration::from_secs(5);
+
 /// What the `retry:` line asks a client to wait before reconnecting (ms).
 const RETRY_MS: u32 = 2000;
 
@@ -79,6 +85,9 @@ struct Open {
     greeted: bool,
     next_keep_alive: Instant,
     ends_at: Instant,
+    /// The session epoch the stream was opened under.
+    epoch: i32,
+    next_session_check: Instant,
 }
 
 /// The event stream of `staff`, after event number `cursor`, open for at
@@ -86,6 +95,7 @@ struct Open {
 pub(crate) fn events(
     state: AppState,
     staff: StaffId,
+    epoch: i32,
     cursor: i64,
     max_life: Duration,
 ) -> impl Stream<Item = Result<Bytes, actix_web::Error>> {
@@ -99,6 +109,8 @@ pub(crate) fn events(
         greeted: false,
         next_keep_alive: now + KEEP_ALIVE,
         ends_at: now + max_life,
+        epoch,
+        next_session_check: now + SESSION_CHECK_EVERY,
     };
     futures::stream::unfold(open, |mut open| async move {
         let chunk = open.next_chunk().await?;
@@ -126,6 +138,13 @@ impl Open {
             if now >= self.ends_at {
                 return None;
             }
+            if now >= self.next_session_check {
+                self.next_session_check = now + SESSION_CHECK_EVERY;
+                if !self.session_stands().await {
+                    tracing::info!(staff_id = %self.staff, "stream ended: the session no longer stands");
+                    return None;
+                }
+            }
             if now >= self.next_keep_alive {
                 self.next_keep_alive = now + KEEP_ALIVE;
                 if let Err(err) = self
@@ -146,6 +165,20 @@ impl Open {
                 tokio::time::sleep_until(wake).await;
             }
             self.read_new().await;
+        }
+    }
+
+    /// Whether the account may still listen: active and on the epoch the
+    /// stream opened under. A failed read keeps the stream (the database
+    /// blinking should not drop every desk's stream); the next check decides.
+    async fn session_stands(&self) -> bool {
+        match self.state.store.identity().staff_session(self.staff).await {
+            Ok(Some(s)) => s.active && s.epoch == self.epoch,
+            Ok(None) => false,
+            Err(err) => {
+                debug!(error = %err, "stream session not checked");
+                true
+            }
         }
     }
 

@@ -227,6 +227,10 @@ pub struct ConsultationView {
     /// without the app: who filed it and how to reach the resident.
     #[serde(default)]
     pub intake: Option<IntakeView>,
+    /// Staff only: the live 督办 and every 延期 asked for (absent on
+    /// residents' views).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_order: Option<crate::handlers::supervision::WorkOrderView>,
 }
 
 /// Another case this one is linked to by a conversion.
@@ -254,7 +258,9 @@ pub struct ConversionView {
     /// `mediation` or `tip`.
     #[schema(example = "mediation")]
     pub to: String,
-    /// `proposed` (waiting for the resident), `refused` or `converted`.
+    /// `proposed` (waiting for the resident), `refused`, `withdrawn` (the
+    /// consultation left the proposing lawyer's hands before the answer) or
+    /// `converted`.
     #[schema(example = "proposed")]
     pub status: String,
     pub category_code: String,
@@ -513,6 +519,7 @@ pub fn consultation(
         conversion: None,
         converted_to: None,
         intake: None,
+        work_order: None,
     }
 }
 

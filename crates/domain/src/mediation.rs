@@ -294,6 +294,23 @@ pub fn may_hand_back(
     status == MediationStatus::Accepted && !any_session_held && !outcome_recorded
 }
 
+/// Whether a hand-back must first cancel the case's booked sessions: a
+/// scheduled case never heard. Cancelling them all brings it back to
+/// accepted ([`status_after_cancel`]), from which [`may_hand_back`] allows
+/// it; the resident is told the sessions are off.
+pub fn hand_back_cancels_bookings(
+    status: MediationStatus,
+    any_session_held: bool,
+    outcome_recorded: bool,
+) -> bool {
+    status == MediationStatus::Scheduled
+        && may_hand_back(
+            status_after_cancel(0, any_session_held),
+            any_session_held,
+            outcome_recorded,
+        )
+}
+
 /// Cancelling one session of several keeps the case scheduled; cancelling
 /// the last upcoming one returns it to where it was before booking.
 pub fn status_after_cancel(upcoming_left: usize, any_held: bool) -> MediationStatus {
@@ -925,6 +942,17 @@ mod tests {
         for status in [S::Refused, S::Withdrawn, S::Closed] {
             assert!(!may_message(status), "{status}");
         }
+    }
+
+    #[test]
+    fn a_scheduled_mediation_never_heard_is_handed_back_after_its_bookings() {
+        use MediationStatus as S;
+        assert!(hand_back_cancels_bookings(S::Scheduled, false, false));
+        // Heard once, or an outcome on a reopened case: no hand-back at all.
+        assert!(!hand_back_cancels_bookings(S::Scheduled, true, false));
+        assert!(!hand_back_cancels_bookings(S::Scheduled, false, true));
+        // Nothing booked to cancel.
+        assert!(!hand_back_cancels_bookings(S::Accepted, false, false));
     }
 
     #[test]

@@ -21,6 +21,11 @@ pub enum NotificationEvent {
     ConsultationAnswered,
     /// The lawyer marked the consultation done (办结).
     ConsultationResolved,
+    /// The lawyer proposes turning the consultation into a mediation; it
+    /// waits for the resident's consent (三所联动).
+    ConsultationConversionProposed,
+    /// The lawyer handed the consultation to the community officer as a tip.
+    ConsultationConvertedToTip,
     /// A mediator accepted the mediation (受理).
     MediationAccepted,
     /// A session was booked.
@@ -52,10 +57,12 @@ pub enum NotificationEvent {
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 17] = [
+    pub const ALL: [NotificationEvent; 19] = [
         NotificationEvent::ConsultationAccepted,
         NotificationEvent::ConsultationAnswered,
         NotificationEvent::ConsultationResolved,
+        NotificationEvent::ConsultationConversionProposed,
+        NotificationEvent::ConsultationConvertedToTip,
         NotificationEvent::MediationAccepted,
         NotificationEvent::MediationSessionBooked,
         NotificationEvent::MediationSessionRescheduled,
@@ -77,6 +84,8 @@ impl NotificationEvent {
             NotificationEvent::ConsultationAccepted => "consultation_accepted",
             NotificationEvent::ConsultationAnswered => "consultation_answered",
             NotificationEvent::ConsultationResolved => "consultation_resolved",
+            NotificationEvent::ConsultationConversionProposed => "consultation_conversion_proposed",
+            NotificationEvent::ConsultationConvertedToTip => "consultation_converted_to_tip",
             NotificationEvent::MediationAccepted => "mediation_accepted",
             NotificationEvent::MediationSessionBooked => "mediation_session_booked",
             NotificationEvent::MediationSessionRescheduled => "mediation_session_rescheduled",
@@ -114,6 +123,8 @@ impl NotificationEvent {
             NotificationEvent::ConsultationAccepted => "律师已受理",
             NotificationEvent::ConsultationAnswered => "律师已答复",
             NotificationEvent::ConsultationResolved => "咨询已办结",
+            NotificationEvent::ConsultationConversionProposed => "建议转调解",
+            NotificationEvent::ConsultationConvertedToTip => "已转交民警",
             NotificationEvent::MediationAccepted => "调解已受理",
             NotificationEvent::MediationSessionBooked => "调解已预约",
             NotificationEvent::MediationSessionRescheduled => "调解已改期",

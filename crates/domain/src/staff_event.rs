@@ -39,10 +39,16 @@ pub enum StaffEventKind {
     Overdue,
     /// Your 延期 (extension) request was granted or refused.
     Extension,
+    /// For coordinators over the case's community: its owner asks for a
+    /// 延期 (extension) that waits for their decision.
+    ExtensionRequested,
+    /// The resident answered your proposal to turn their consultation into
+    /// a mediation (consented, with the new case, or refused).
+    ConversionAnswered,
 }
 
 impl StaffEventKind {
-    pub const ALL: [StaffEventKind; 9] = [
+    pub const ALL: [StaffEventKind; 11] = [
         StaffEventKind::Offer,
         StaffEventKind::OfferExpired,
         StaffEventKind::Reassigned,
@@ -52,6 +58,8 @@ impl StaffEventKind {
         StaffEventKind::Supervised,
         StaffEventKind::Overdue,
         StaffEventKind::Extension,
+        StaffEventKind::ExtensionRequested,
+        StaffEventKind::ConversionAnswered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +73,8 @@ impl StaffEventKind {
             StaffEventKind::Supervised => "supervised",
             StaffEventKind::Overdue => "overdue",
             StaffEventKind::Extension => "extension",
+            StaffEventKind::ExtensionRequested => "extension_requested",
+            StaffEventKind::ConversionAnswered => "conversion_answered",
         }
     }
 }
@@ -148,6 +158,18 @@ pub enum StaffEvent {
         extension_id: ExtensionId,
         status: ExtensionStatus,
     },
+    ExtensionRequested {
+        case_id: CaseId,
+        service: Service,
+        extension_id: ExtensionId,
+        extra_minutes: i64,
+    },
+    ConversionAnswered {
+        case_id: CaseId,
+        consent: bool,
+        /// The mediation filed on consent.
+        mediation_id: Option<CaseId>,
+    },
 }
 
 impl StaffEvent {
@@ -162,6 +184,8 @@ impl StaffEvent {
             StaffEvent::Supervised { .. } => StaffEventKind::Supervised,
             StaffEvent::Overdue { .. } => StaffEventKind::Overdue,
             StaffEvent::Extension { .. } => StaffEventKind::Extension,
+            StaffEvent::ExtensionRequested { .. } => StaffEventKind::ExtensionRequested,
+            StaffEvent::ConversionAnswered { .. } => StaffEventKind::ConversionAnswered,
         }
     }
 
@@ -231,6 +255,27 @@ impl StaffEvent {
                 "service": service,
                 "extension_id": extension_id,
                 "status": status,
+            }),
+            StaffEvent::ExtensionRequested {
+                case_id,
+                service,
+                extension_id,
+                extra_minutes,
+            } => json!({
+                "case_id": case_id,
+                "service": service,
+                "extension_id": extension_id,
+                "extra_minutes": extra_minutes,
+            }),
+            StaffEvent::ConversionAnswered {
+                case_id,
+                consent,
+                mediation_id,
+            } => json!({
+                "case_id": case_id,
+                "service": Service::Consultation,
+                "consent": consent,
+                "mediation_id": mediation_id,
             }),
         }
     }

@@ -60,13 +60,13 @@ impl Submission {
 /// (`IdempotencyKeyReused`). Keys are the resident's, across services.
 pub(crate) async fn replayed_submission<C: ConnectionTrait>(
     conn: &C,
-    resident: ResidentId,
+    owner: Uuid,
     idempotency: Option<&(IdempotencyKey, String)>,
 ) -> Result<Option<Submission>, StoreError> {
     let Some((key, hash)) = idempotency else {
         return Ok(None);
     };
-    let found = idempotency_key::Entity::find_by_id((resident.as_uuid(), key.as_str().to_owned()))
+    let found = idempotency_key::Entity::find_by_id((owner, key.as_str().to_owned()))
         .one(conn)
         .await?;
     match found {
@@ -81,9 +81,12 @@ pub(crate) async fn replayed_submission<C: ConnectionTrait>(
 /// Record the Idempotency-Key of a new case, in the case's own
 /// transaction. `false`: a concurrent retry with the same key committed
 /// first; the caller rolls back and answers with [`replayed_submission`].
+/// `owner` is whose key space it is: the resident submitting, or the staff
+/// member filing in person (代办). Both are UUIDs, so the two kinds never
+/// meet in `idempotency_keys.resident_id`, which holds either.
 pub(crate) async fn claim_idempotency_key<C: ConnectionTrait>(
     txn: &C,
-    resident: ResidentId,
+    owner: Uuid,
     idempotency: Option<&(IdempotencyKey, String)>,
     case_id: CaseId,
     now: DateTime<Utc>,
@@ -92,7 +95,7 @@ pub(crate) async fn claim_idempotency_key<C: ConnectionTrait>(
         return Ok(true);
     };
     let inserted = idempotency_key::Entity::insert(idempotency_key::ActiveModel {
-        resident_id: Set(resident.as_uuid()),
+        resident_id: Set(owner),
         key: Set(key.as_str().to_owned()),
         request_hash: Set(hash.clone()),
         case_id: Set(case_id.as_uuid()),

@@ -11,8 +11,9 @@ pub use crate::cases::{Context, IN_PERSON, NewIntake, SUBMIT_EVENT, Submission, 
 pub use crate::offers::MAX_PENDING_OFFERS_SHOWN;
 
 use crate::cases::{
-    append_event, apply_move, claim_idempotency_key, insert_message, move_routed, new_case_row,
-    notify_resident, owners_of, record_intake, replayed_submission, route_again, staff_freed,
+    actor_columns, append_event, apply_move, claim_idempotency_key, insert_message, move_routed,
+    new_case_row, notify_resident, owners_of, record_intake, replayed_submission, route_again,
+    staff_freed,
 };
 use crate::entity::{case, consultation};
 use crate::offers::{cancel_pending_offers, hand_back_owned};
@@ -62,6 +63,9 @@ pub struct InPersonConsultation {
     pub category: String,
     pub question: QuestionText,
     pub intake: NewIntake,
+    /// The filer's Idempotency-Key and the request's hash: a retry at the
+    /// desk replays the first filing.
+    pub idempotency: Option<(IdempotencyKey, String)>,
 }
 
 /// A consultation as read back: the case row, its question and rating, its owner.
@@ -192,8 +196,14 @@ impl Consultations<'_> {
         })
         .exec_without_returning(&txn)
         .await?;
-        if !claim_idempotency_key(&txn, new.resident, new.idempotency.as_ref(), case_id, now)
-            .await?
+        if !claim_idempotency_key(
+            &txn,
+            new.resident.as_uuid(),
+            new.idempotency.as_ref(),
+            case_id,
+            now,
+        )
+        .await?
         {
             // A concurrent retry with the same key committed first: drop
             // ours and answer with theirs.
@@ -244,8 +254,13 @@ impl Consultations<'_> {
         self,
         new: InPersonConsultation,
         ctx: Context<'_>,
-    ) -> Result<CaseId, StoreError> {
+    ) -> Result<Submission, StoreError> {
         let case_id = CaseId::new();
+        let filer = actor_columns(new.intake.filed_by)
+            .1
+            .ok_or(StoreError::conflict(
+                "a case filed in person names its filer",
+            ))?;
         let txn = self.begin_write().await?;
         case::Entity::insert(case::ActiveModel {
             pool_unit_id: Set(new.pool_unit.map(Into::into)),
@@ -284,15 +299,21 @@ impl Consultations<'_> {
         record_intake(&txn, case_id.as_uuid(), submitted, &new.intake, ctx).await?;
         let route = Work::RouteCase { case_id };
         outbox::append(&txn, &route, ctx.request_id, ctx.now).await?;
+        if !claim_idempotency_key(&txn, filer, new.idempotency.as_ref(), case_id, ctx.now).await? {
+            txn.rollback().await?;
+            return replayed_submission(self.db(), filer, new.idempotency.as_ref())
+                .await?
+                .ok_or(StoreError::conflict("idempotency key race"));
+        }
         self.commit_work(txn).await?;
-        Ok(case_id)
+        Ok(Submission::Created(case_id))
     }
 
     async fn replayed_submission(
         self,
         new: &NewConsultation,
     ) -> Result<Option<Submission>, StoreError> {
-        replayed_submission(self.db(), new.resident, new.idempotency.as_ref()).await
+        replayed_submission(self.db(), new.resident.as_uuid(), new.idempotency.as_ref()).await
     }
 
     pub async fn get(self, id: CaseId) -> Result<Option<ConsultationRecord>, StoreError> {

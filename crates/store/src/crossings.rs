@@ -5,7 +5,7 @@
 //! service, so consultations, mediations and tips never import each other.
 
 use crate::StoreError;
-use crate::cases::{Cases, Context, append_event, load_any_case, staff_freed};
+use crate::cases::{Cases, Context, append_event, load_any_case, notify_resident, staff_freed};
 use crate::consultations::{Consultations, OfferedCase, move_case};
 use crate::entity::{case, case_conversion, mediation, offer, tip};
 use crate::mediations::{Mediations, NewMediation, NewParty, insert_mediation, owned_case};
@@ -14,12 +14,15 @@ use crate::records::{
     ConversionRecord, ConversionStatus, MediationDetail, OfferRecord, Proposal, ProposedParty,
     TipDetail,
 };
+use crate::staff_events::tell;
 use crate::tips::{NewTip, PUBLIC_ORDER_CATEGORY, Tips, channel, insert_tip, load_owned, move_tip};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::MediationStatus;
 use sansuo_domain::mediation::PartyRole;
+use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::offer::OfferStatus;
+use sansuo_domain::staff_event::StaffEvent;
 use sansuo_domain::tip::{TipAction, TipStatus};
 use sansuo_domain::{CaseId, ConsultationAction, ResidentId, StaffId};
 use sea_orm::sea_query::Expr;
@@ -276,14 +279,17 @@ async fn resident_consultation<C: ConnectionTrait>(
 }
 
 /// A consultation converts once: a proposal waiting for the resident, or a
-/// conversion done, refuses another (a refused one does not).
+/// conversion done, refuses another (a refused or withdrawn one does not).
 async fn refuse_second_conversion<C: ConnectionTrait>(
     conn: &C,
     case: Uuid,
 ) -> Result<(), StoreError> {
     let live = case_conversion::Entity::find()
         .filter(case_conversion::Column::FromCaseId.eq(case))
-        .filter(case_conversion::Column::Status.ne(ConversionStatus::Refused.as_str()))
+        .filter(case_conversion::Column::Status.is_in([
+            ConversionStatus::Proposed.as_str(),
+            ConversionStatus::Converted.as_str(),
+        ]))
         .one(conn)
         .await?;
     match live {
@@ -309,6 +315,22 @@ async fn insert_conversion<C: ConnectionTrait>(
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The lawyer who proposed the conversion hears the resident's answer.
+async fn tell_proposer<C: ConnectionTrait>(
+    conn: &C,
+    proposal: &case_conversion::Model,
+    consultation: Uuid,
+    mediation: Option<CaseId>,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let event = StaffEvent::ConversionAnswered {
+        case_id: consultation.into(),
+        consent: mediation.is_some(),
+        mediation_id: mediation,
+    };
+    tell(conn, proposal.proposed_by.into(), &event, ctx.now).await
 }
 
 fn proposal_json(proposal: &Proposal) -> Result<String, StoreError> {
@@ -381,6 +403,14 @@ impl Consultations<'_> {
             ctx,
         )
         .await?;
+        // The proposal waits on the resident: they must hear of it.
+        notify_resident(
+            &txn,
+            NotificationEvent::ConsultationConversionProposed,
+            &case,
+            ctx,
+        )
+        .await?;
         self.commit_work(txn).await?;
         Ok(())
     }
@@ -445,6 +475,7 @@ impl Consultations<'_> {
                 ctx,
             )
             .await?;
+            tell_proposer(&txn, &pending, case.id, None, ctx).await?;
             self.commit_work(txn).await?;
             return Ok(None);
         }
@@ -521,6 +552,7 @@ impl Consultations<'_> {
         if let Some(owner) = case.owner_staff_id {
             staff_freed(&txn, owner.into(), ctx).await?;
         }
+        tell_proposer(&txn, &pending, case.id, Some(mediation_id), ctx).await?;
         self.commit_work(txn).await?;
         Ok(Some(mediation_id))
     }
@@ -604,6 +636,13 @@ impl Consultations<'_> {
         )
         .await?;
         staff_freed(&txn, lawyer, ctx).await?;
+        notify_resident(
+            &txn,
+            NotificationEvent::ConsultationConvertedToTip,
+            &case,
+            ctx,
+        )
+        .await?;
         self.commit_work(txn).await?;
         Ok(tip_id)
     }

@@ -30,6 +30,7 @@ pub mod open311;
 pub mod org;
 pub mod outbox;
 pub mod photos;
+mod proposals;
 pub mod records;
 pub mod rotas;
 pub mod routing;

@@ -5,9 +5,9 @@
 //! machine's, applied with the same guarded update as every case.
 
 use crate::cases::{
-    Context, SUBMIT_EVENT, Submission, append_event, apply_move, claim_idempotency_key,
-    insert_message, new_case_row, notify_resident, owners_of, replayed_submission, route_again,
-    staff_freed, visibility,
+    Context, SUBMIT_EVENT, Submission, actor_columns, append_event, apply_move,
+    claim_idempotency_key, insert_message, new_case_row, notify_resident, owners_of,
+    replayed_submission, route_again, staff_freed, visibility,
 };
 use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::{
     AttendanceAnswer, MediationAction, MediationStatus, Outcome, Performance, RefusalGround,
-    VisitAnswer, may_answer_visit, may_hand_back, may_message, may_rate, slots_of,
-    status_after_cancel, transition,
+    VisitAnswer, hand_back_cancels_bookings, may_answer_visit, may_hand_back, may_message,
+    may_rate, slots_of, status_after_cancel, transition,
 };
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::notify::NotificationEvent;
@@ -169,11 +169,11 @@ impl Mediations<'_> {
         // every submission paying a read (issue 16).
         let txn = self.begin_write().await?;
         let case_id = insert_mediation(&txn, new, now).await?;
-        if !claim_idempotency_key(&txn, resident, idempotency, case_id, now).await? {
+        if !claim_idempotency_key(&txn, resident.as_uuid(), idempotency, case_id, now).await? {
             // A concurrent retry with the same key committed first: drop
             // ours and answer with theirs.
             txn.rollback().await?;
-            return replayed_submission(self.db(), resident, idempotency)
+            return replayed_submission(self.db(), resident.as_uuid(), idempotency)
                 .await?
                 .ok_or(StoreError::conflict("idempotency key race"));
         }
@@ -187,17 +187,30 @@ impl Mediations<'_> {
     pub async fn file_in_person(
         self,
         new: NewMediation,
+        idempotency: Option<&(IdempotencyKey, String)>,
         now: DateTime<Utc>,
-    ) -> Result<CaseId, StoreError> {
-        if new.resident.is_some() || new.intake.is_none() {
+    ) -> Result<Submission, StoreError> {
+        let Some(intake) = new.intake.as_ref().filter(|_| new.resident.is_none()) else {
             return Err(StoreError::conflict(
                 "a mediation filed in person has an intake and no resident account",
             ));
-        }
+        };
+        // The filer's own key space, as a resident's is theirs.
+        let filer = actor_columns(intake.filed_by)
+            .1
+            .ok_or(StoreError::conflict(
+                "a case filed in person names its filer",
+            ))?;
         let txn = self.begin_write().await?;
         let case_id = insert_mediation(&txn, new, now).await?;
+        if !claim_idempotency_key(&txn, filer, idempotency, case_id, now).await? {
+            txn.rollback().await?;
+            return replayed_submission(self.db(), filer, idempotency)
+                .await?
+                .ok_or(StoreError::conflict("idempotency key race"));
+        }
         self.commit_work(txn).await?;
-        Ok(case_id)
+        Ok(Submission::Created(case_id))
     }
 
     pub async fn get(self, id: CaseId) -> Result<Option<MediationRecord>, StoreError> {
@@ -666,7 +679,8 @@ impl Mediations<'_> {
     /// The owning mediator hands the case back (退单: "not mine", with a
     /// reason) while it is untouched (`mediation::may_hand_back`: accepted,
     /// no session ever held, no outcome ever recorded): routed again on the
-    /// same tier, never to them on this step. The parties see it waiting
+    /// same tier, never to them on this step. Sessions booked but not held
+    /// are cancelled first, the resident told. The parties see it waiting
     /// again, not why.
     pub async fn hand_back(
         self,
@@ -676,7 +690,7 @@ impl Mediations<'_> {
         ctx: Context<'_>,
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
-        let case = owned_case(&txn, id, mediator).await?;
+        let mut case = owned_case(&txn, id, mediator).await?;
         let any_session_held = mediation_session::Entity::find()
             .filter(mediation_session::Column::CaseId.eq(case.id))
             .filter(mediation_session::Column::Status.eq(session_status::HELD))
@@ -687,11 +701,16 @@ impl Mediations<'_> {
             .one(&txn)
             .await?
             .is_some_and(|m| m.outcome.is_some());
-        let status = status_of(&case)?;
+        let mut status = status_of(&case)?;
+        if hand_back_cancels_bookings(status, any_session_held, outcome_recorded) {
+            cancel_bookings_for_hand_back(&txn, &case, ctx).await?;
+            case = owned_case(&txn, id, mediator).await?;
+            status = status_of(&case)?;
+        }
         if !may_hand_back(status, any_session_held, outcome_recorded) {
             return Err(StoreError::conflict(format!(
-                "a mediation that is {status} cannot be handed back: only an accepted \
-                 one with no session ever held and no outcome (cancel a booked session first)"
+                "a mediation that is {status} cannot be handed back: only an accepted or \
+                 scheduled one with no session ever held and no outcome"
             )));
         }
         hand_back_owned(&txn, &case, mediator, reason, ctx).await?;
@@ -1541,4 +1560,51 @@ impl Mediations<'_> {
             .map(|s| s.slot_start)
             .collect())
     }
+}
+
+/// What the resident reads when the mediator hands back a case with
+/// sessions booked.
+const HAND_BACK_CANCELS: &str = "调解员退单，已预约的调解场次取消，将另行安排调解员";
+
+/// Cancel every booked session of a scheduled case being handed back, free
+/// their room slots and move the case back to accepted, with the resident
+/// told, in the hand-back's transaction.
+async fn cancel_bookings_for_hand_back<C: ConnectionTrait>(
+    txn: &C,
+    case: &case::Model,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    let booked: Vec<Uuid> = mediation_session::Entity::find()
+        .filter(mediation_session::Column::CaseId.eq(case.id))
+        .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    mediation_session::Entity::update_many()
+        .col_expr(
+            mediation_session::Column::Status,
+            Expr::value(session_status::CANCELLED),
+        )
+        .col_expr(
+            mediation_session::Column::CancelReason,
+            Expr::value(HAND_BACK_CANCELS),
+        )
+        .filter(mediation_session::Column::Id.is_in(booked.clone()))
+        .filter(mediation_session::Column::Status.eq(session_status::SCHEDULED))
+        .exec(txn)
+        .await?;
+    booking_slot::Entity::delete_many()
+        .filter(booking_slot::Column::SessionId.is_in(booked))
+        .exec(txn)
+        .await?;
+    let applied = Move {
+        from: MediationStatus::Scheduled.into(),
+        to: MediationStatus::Accepted.into(),
+        action: MediationAction::CancelSession.as_str(),
+        public: true,
+    };
+    apply_move(txn, case, applied, Some(HAND_BACK_CANCELS), ctx, |u| u).await?;
+    notify_resident(txn, NotificationEvent::MediationSessionCancelled, case, ctx).await
 }

@@ -149,6 +149,7 @@ pub(crate) async fn hand_back_owned<C: ConnectionTrait>(
         ctx.now,
     )
     .await?;
+    crate::proposals::withdraw_waiting(conn, case, ctx).await?;
     route_again(conn, case.id, ctx.request_id, ctx.now).await?;
     staff_freed(conn, staff, ctx).await
 }
@@ -377,6 +378,9 @@ impl Offers<'_> {
         })
         .await?;
         cancel_pending_offers(&txn, case.id, ctx.now).await?;
+        if previous != Some(to.as_uuid()) {
+            crate::proposals::withdraw_waiting(&txn, &case, ctx).await?;
+        }
         let service = service_of(&case)?;
         let told = |direction| StaffEvent::Reassigned {
             case_id: id,

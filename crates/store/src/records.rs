@@ -925,6 +925,9 @@ impl TryFrom<mediation_session::Model> for SessionRecord {
 pub enum ConversionStatus {
     Proposed,
     Refused,
+    /// The consultation left the proposing lawyer's hands (hand-back,
+    /// reassignment) before the resident answered.
+    Withdrawn,
     Converted,
 }
 
@@ -933,6 +936,7 @@ impl ConversionStatus {
         match self {
             ConversionStatus::Proposed => "proposed",
             ConversionStatus::Refused => "refused",
+            ConversionStatus::Withdrawn => "withdrawn",
             ConversionStatus::Converted => "converted",
         }
     }
@@ -944,6 +948,7 @@ impl std::str::FromStr for ConversionStatus {
         [
             ConversionStatus::Proposed,
             ConversionStatus::Refused,
+            ConversionStatus::Withdrawn,
             ConversionStatus::Converted,
         ]
         .into_iter()

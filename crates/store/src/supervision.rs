@@ -16,7 +16,7 @@ use crate::cases::{Context, append_event, status_of};
 use crate::entity::{case, case_extension, case_supervision, org_unit, sla_breach};
 use crate::outbox;
 use crate::records::{CaseRecord, SlaBreachRecord};
-use crate::staff_events::{coordinators_of, tell, tell_each};
+use crate::staff_events::{coordinators_of, coordinators_over, tell, tell_each};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -527,6 +527,20 @@ impl Supervision<'_> {
             ctx,
         )
         .await?;
+        // The request waits on them: every coordinator over the community
+        // hears of it at once, not at their next look at the list.
+        let event = StaffEvent::ExtensionRequested {
+            case_id: id,
+            service,
+            extension_id: row.id.into(),
+            extra_minutes,
+        };
+        let told = coordinators_over(&txn, case.community_id.into())
+            .await?
+            .into_iter()
+            .map(|staff| (staff, event.clone()))
+            .collect();
+        tell_each(&txn, told, ctx.now).await?;
         self.commit_work(txn).await?;
         Ok(Ok(extension_record(row, service)?))
     }
@@ -542,6 +556,23 @@ impl Supervision<'_> {
             return Ok(None);
         };
         Ok(Some(extension_record(row, service_of(&case)?)?))
+    }
+
+    /// Every extension asked for on a case of `service`, oldest first (a
+    /// case holds a handful; one pending at a time).
+    pub async fn extensions_of(
+        self,
+        id: CaseId,
+        service: Service,
+    ) -> Result<Vec<ExtensionRecord>, StoreError> {
+        case_extension::Entity::find()
+            .filter(case_extension::Column::CaseId.eq(id.as_uuid()))
+            .order_by_asc(case_extension::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|row| extension_record(row, service))
+            .collect()
     }
 
     /// The case an extension asks about (for scope checks).

@@ -12,7 +12,7 @@ use sansuo_tests::views::{
     CaseLinkView, ConsultationStatusView, ConsultationView, MediationView, StaffCaseView, TipView,
 };
 use sansuo_tests::world::StreetB;
-use sansuo_tests::{TestApp, eventually, expect_error, expect_json};
+use sansuo_tests::{TestApp, eventually, expect_error, expect_json, expect_status};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -405,4 +405,164 @@ async fn only_the_owning_lawyer_converts() {
         .get_as(&format!("/api/v1/consultations/{id}"), &resident)
         .await;
     assert_eq!(still.conversion.unwrap().status, "proposed");
+}
+
+/// The resident hears of a proposal (it waits on them) and of a conversion
+/// into a tip; the lawyer hears the resident's answer on their stream.
+#[tokio::test]
+async fn the_resident_is_told_of_a_proposal_and_the_lawyer_of_the_answer() {
+    use crate::notify_walks::{expect_nth, sent_to, subscribe, templates};
+    use sansuo_domain::notify::NotificationEvent as N;
+    // Streams that stay open through the walk (the default test life is 1 s).
+    let app = crate::staff_events::spawn_with(sansuo_tests::TestOptions {
+        env: vec![("SANSUO_WECHAT_TEMPLATES", templates())],
+        ..Default::default()
+    })
+    .await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let mut stream = crate::staff_events::Stream::open(&app.base_url, &zhang, None).await;
+    let resident = app.resident_token("told-of-conversion").await;
+    let openid = "openid-told-of-conversion";
+    subscribe(
+        &app,
+        &resident,
+        &[
+            N::ConsultationAccepted,
+            N::ConsultationConversionProposed,
+            N::ConsultationConvertedToTip,
+        ],
+    )
+    .await;
+    let id = owned_consultation(&app, &resident, &zhang).await;
+    stream.expect_kind("offer").await;
+    expect_nth(&app, openid, 1, N::ConsultationAccepted).await;
+
+    expect_status(
+        app.post(&convert_path(id), &zhang, mediation_body()).await,
+        StatusCode::OK,
+    )
+    .await;
+    let told = expect_nth(&app, openid, 2, N::ConsultationConversionProposed).await;
+    assert!(
+        !told.to_string().contains("赵大力") && !told.to_string().contains(RESPONDENT_PHONE),
+        "{told}"
+    );
+    let accepted: ConsultationView = expect_json(
+        app.post(
+            &format!("/api/v1/consultations/{id}/conversion/accept"),
+            &resident,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mediation = accepted.converted_to.expect("the mediation").id;
+    let answer = stream.expect_kind("conversion_answered").await;
+    assert_eq!(crate::staff_events::as_uuid(&answer.data["case_id"]), id);
+    assert_eq!(answer.data["consent"], true);
+    assert_eq!(
+        crate::staff_events::as_uuid(&answer.data["mediation_id"]),
+        mediation
+    );
+
+    // A refusal reaches the lawyer too; a tip conversion tells the resident.
+    let second = owned_consultation(&app, &resident, &zhang).await;
+    stream.expect_kind("offer").await;
+    expect_status(
+        app.post(&convert_path(second), &zhang, mediation_body())
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/consultations/{second}/conversion/refuse"),
+            &resident,
+            json!({}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let refused = stream.expect_kind("conversion_answered").await;
+    assert_eq!(refused.data["consent"], false);
+    assert!(refused.data["mediation_id"].is_null());
+    officer_on_duty(&app).await;
+    expect_status(
+        app.post(&convert_path(second), &zhang, tip_body()).await,
+        StatusCode::OK,
+    )
+    .await;
+    eventually("the tip conversion's message", || async {
+        sent_to(&app, openid)
+            .iter()
+            .any(|m| {
+                m["template_id"]
+                    == crate::notify_walks::template_of(N::ConsultationConvertedToTip).as_str()
+            })
+            .then_some(())
+    })
+    .await;
+}
+
+/// A proposal waiting for the resident belongs to the lawyer who made it:
+/// once the consultation leaves their hands it is withdrawn, and consent
+/// is refused; the next lawyer may propose again.
+#[tokio::test]
+async fn a_hand_back_withdraws_the_proposal_waiting_for_the_resident() {
+    let app = TestApp::spawn().await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let resident = app.resident_token("withdrawn-proposal").await;
+    let id = owned_consultation(&app, &resident, &zhang).await;
+    expect_status(
+        app.post(&convert_path(id), &zhang, mediation_body()).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/consultations/{id}/hand-back"),
+            &zhang,
+            json!({"reason": "涉及本人代理过的当事人，需要回避"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let mine: ConsultationView = app
+        .get_as(&format!("/api/v1/consultations/{id}"), &resident)
+        .await;
+    assert_eq!(mine.conversion.as_ref().unwrap().status, "withdrawn");
+    assert!(actions(&mine).contains(&"withdraw_conversion"));
+    expect_error(
+        app.post(
+            &format!("/api/v1/consultations/{id}/conversion/accept"),
+            &resident,
+            json!({}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "no_conversion_proposed",
+    )
+    .await;
+    // A coordinator gives it to lawyer.zhao, who may propose anew.
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let zhao_id = app.demo.account("lawyer.zhao").id.as_uuid();
+    expect_status(
+        app.post(
+            &format!("/api/v1/admin/cases/{id}/reassign"),
+            &coordinator,
+            json!({"staff_id": zhao_id, "reason": "换一位律师跟进"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let zhao = app.staff_token("lawyer.zhao").await;
+    expect_status(
+        app.post(&convert_path(id), &zhao, mediation_body()).await,
+        StatusCode::OK,
+    )
+    .await;
 }

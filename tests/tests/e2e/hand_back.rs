@@ -305,6 +305,78 @@ async fn a_mediator_hands_a_mediation_back_and_it_goes_to_another_mediator() {
     .await;
 }
 
+/// A mediation with a session booked but not held is handed back: the
+/// session is cancelled (its room slot free again, the resident's view says
+/// why) and the case goes to another mediator.
+#[tokio::test]
+async fn a_mediation_with_a_booked_session_is_handed_back_and_the_session_cancelled() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("hand-back-booked").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let chen_id = app.demo.account("mediator.chen").id.as_uuid();
+    let id = apply_mediation(&app, &resident).await;
+    accept_mediation(&app, &chen, id).await;
+    let zhou_id = new_staff(
+        &app,
+        "mediator.zhou",
+        "mediator",
+        app.demo.community_a.as_uuid(),
+    )
+    .await;
+    let room = crate::mediation::room(&app, "退单调解室").await;
+    let slot = json!({"room_id": room, "starts_at": "2027-12-09T01:00:00Z", "ends_at": "2027-12-09T02:00:00Z"});
+    let booked: Value = expect_json(
+        app.post(
+            &format!("/api/v1/staff/mediations/{id}/sessions"),
+            &chen,
+            slot.clone(),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(booked["status"], "scheduled");
+
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/mediations/{id}/hand-back"),
+            &chen,
+            json!({"reason": REASON}),
+        )
+        .await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    offered_to_other(&app, id, zhou_id, chen_id).await;
+    let mine: Value = app
+        .get_as(&format!("/api/v1/mediations/{id}"), &resident)
+        .await;
+    assert_eq!(mine["sessions"][0]["status"], "cancelled", "{mine}");
+    assert!(
+        mine["sessions"][0]["cancel_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("退单")),
+        "{mine}"
+    );
+    assert!(
+        !mine.to_string().contains(REASON),
+        "the reason stays with staff"
+    );
+    // The slot is free: the next mediator books the same hour.
+    let zhou = app.staff_token("mediator.zhou").await;
+    accept_mediation(&app, &zhou, id).await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/mediations/{id}/sessions"),
+            &zhou,
+            slot,
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+}
+
 async fn report_tip(app: &TestApp, resident: &str) -> Uuid {
     let receipt: Value = expect_json(
         app.post(

@@ -264,3 +264,50 @@ async fn residents_and_other_roles_cannot_file_for_someone() {
         .unwrap();
     assert!(rows.is_empty());
 }
+
+/// A filing retried at the desk (a timeout on the committee's network)
+/// with the same Idempotency-Key answers with the first case; the same key
+/// with another body is refused; each filer has their own keys.
+#[tokio::test]
+async fn a_retried_filing_replays_the_first_and_a_changed_one_is_refused() {
+    let app = TestApp::spawn().await;
+    let chen = app.staff_token("mediator.chen").await;
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let community = app.demo.community_a.as_uuid();
+    for (path, body) in [
+        (
+            "/api/v1/staff/intake/consultations",
+            consultation_body(community),
+        ),
+        ("/api/v1/staff/intake/mediations", mediation_body(community)),
+    ] {
+        let key = Uuid::now_v7().to_string();
+        let file = |token: &str, body: Value| {
+            app.http
+                .post(app.url(path))
+                .bearer_auth(token.to_owned())
+                .header("Idempotency-Key", key.clone())
+                .json(&body)
+                .send()
+        };
+        let first = file(&chen, body.clone()).await.unwrap();
+        assert!(first.headers().get("Idempotent-Replayed").is_none());
+        let first: IntakeReceipt = expect_json(first, StatusCode::CREATED).await;
+        let again = file(&chen, body.clone()).await.unwrap();
+        assert_eq!(again.headers()["Idempotent-Replayed"], "true");
+        let again: IntakeReceipt = expect_json(again, StatusCode::CREATED).await;
+        assert_eq!(again.case_id, first.case_id, "{path}");
+        let mut changed = body.clone();
+        changed["resident"]["phone"] = json!("13700001111");
+        expect_error(
+            file(&chen, changed).await.unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+        )
+        .await;
+        // Another filer's key space: a case of their own.
+        let theirs: IntakeReceipt =
+            expect_json(file(&coordinator, body).await.unwrap(), StatusCode::CREATED).await;
+        assert_ne!(theirs.case_id, first.case_id);
+    }
+}

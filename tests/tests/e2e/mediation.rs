@@ -55,7 +55,7 @@ async fn accept(app: &TestApp, mediator: &str, id: &Uuid) -> MediationView {
         .await
 }
 
-async fn room(app: &TestApp, name: &str) -> uuid::Uuid {
+pub(crate) async fn room(app: &TestApp, name: &str) -> uuid::Uuid {
     app.app
         .store
         .staffing()

@@ -16,12 +16,12 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use uuid::Uuid;
 
-fn template_of(event: NotificationEvent) -> String {
+pub(crate) fn template_of(event: NotificationEvent) -> String {
     format!("tmpl-{}", event.as_str())
 }
 
 /// One template per event; the session events show the session's time.
-fn templates() -> String {
+pub(crate) fn templates() -> String {
     let mut all = serde_json::Map::new();
     for event in NotificationEvent::ALL {
         let service = event.as_str().split('_').next().unwrap();
@@ -45,7 +45,7 @@ fn templates() -> String {
     Value::Object(all).to_string()
 }
 
-async fn spawn() -> TestApp {
+pub(crate) async fn spawn() -> TestApp {
     TestApp::spawn_with(TestOptions {
         env: vec![("SANSUO_WECHAT_TEMPLATES", templates())],
         ..TestOptions::default()
@@ -55,7 +55,7 @@ async fn spawn() -> TestApp {
 
 /// The resident allows one message of each of these events (WeChat lets a
 /// page ask for ten templates at a time).
-async fn subscribe(app: &TestApp, resident: &str, events: &[NotificationEvent]) {
+pub(crate) async fn subscribe(app: &TestApp, resident: &str, events: &[NotificationEvent]) {
     let ids: Vec<String> = events.iter().map(|e| template_of(*e)).collect();
     for chunk in ids.chunks(10) {
         expect_status(
@@ -72,7 +72,7 @@ async fn subscribe(app: &TestApp, resident: &str, events: &[NotificationEvent]) 
 }
 
 /// The messages sent to this openid so far, in order.
-fn sent_to(app: &TestApp, openid: &str) -> Vec<Value> {
+pub(crate) fn sent_to(app: &TestApp, openid: &str) -> Vec<Value> {
     app.wechat
         .subscribe_delivered()
         .into_iter()
@@ -82,7 +82,12 @@ fn sent_to(app: &TestApp, openid: &str) -> Vec<Value> {
 
 /// Wait for the `n`th message to this openid and check it is `event`'s,
 /// with its Chinese status; returns it.
-async fn expect_nth(app: &TestApp, openid: &str, n: usize, event: NotificationEvent) -> Value {
+pub(crate) async fn expect_nth(
+    app: &TestApp,
+    openid: &str,
+    n: usize,
+    event: NotificationEvent,
+) -> Value {
     let messages = eventually(
         &format!("message {n} ({}) to {openid}", event.as_str()),
         || async {

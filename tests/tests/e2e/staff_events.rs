@@ -495,3 +495,38 @@ async fn the_embedded_default_streams_offers() {
     let replayed = again.expect(Duration::from_secs(5)).await;
     assert_eq!(replayed, event);
 }
+
+/// An open stream does not outlive its account: deactivated, the stream
+/// ends within seconds (not at its maximum life) and cannot reopen.
+#[tokio::test]
+async fn a_deactivated_account_loses_its_open_stream() {
+    let app = spawn_with(TestOptions::default()).await;
+    let zhao = app.staff_token("lawyer.zhao").await;
+    let admin = app.staff_token("admin").await;
+    let mut stream = Stream::open(&app.base_url, &zhao, None).await;
+    let id = app.demo.account("lawyer.zhao").id.as_uuid();
+    let response = app
+        .http
+        .patch(app.url(&format!("/api/v1/admin/staff/{id}")))
+        .bearer_auth(&admin)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let started = std::time::Instant::now();
+    // Keep-alives and nothing else, then the end (well before 60 s).
+    assert!(stream.next_event(Duration::from_secs(20)).await.is_none());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        started.elapsed()
+    );
+    let again = reqwest::Client::new()
+        .get(format!("{}/api/v1/staff/events", app.base_url))
+        .bearer_auth(&zhao)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+}

@@ -204,6 +204,7 @@ async fn supervise_and_extend(kind: Kind) {
     let coordinator = app.staff_token("coordinator.sun").await;
     let mut stream = Stream::open(&app.base_url, &owner, None).await;
     let id = owned_case(&app, kind, &owner, &mut stream).await;
+    let mut coordinator_stream = Stream::open(&app.base_url, &coordinator, None).await;
     StreetB::build(&app).await;
     let other = StreetB::token(&app, StreetB::COORDINATOR).await;
     let other_owner = StreetB::token(&app, kind.other_street_owner()).await;
@@ -316,6 +317,36 @@ async fn supervise_and_extend(kind: Kind) {
     assert_eq!(asked["status"], "pending");
     assert_eq!(asked["extra_minutes"], 960);
     let ext = as_uuid(&asked["id"]);
+    // The street's coordinator hears of it at once, ids only.
+    let heard = coordinator_stream.expect_kind("extension_requested").await;
+    assert_eq!(as_uuid(&heard.data["extension_id"]), ext);
+    assert_eq!(as_uuid(&heard.data["case_id"]), id);
+    assert_eq!(heard.data["service"], kind.service());
+    assert_eq!(heard.data["extra_minutes"], 960);
+    assert!(!heard.data.to_string().contains("补充材料"));
+    // Owner, coordinator and the district's administrator read the same
+    // work order on the case; the resident's view has none.
+    for reader in [&owner, &coordinator, &admin] {
+        let view: Value = app
+            .get_as(&format!("/api/v1/staff/{}/{id}", kind.path()), reader)
+            .await;
+        let order = match kind {
+            Kind::Tip => &view["staff"]["work_order"],
+            _ => &view["work_order"],
+        };
+        assert_eq!(order["supervision"]["level"], 0, "{view}");
+        assert_eq!(order["supervision"]["note"], "居民多次投诉，请尽快办结");
+        assert_eq!(order["extensions"][0]["status"], "pending", "{view}");
+        assert_eq!(order["extensions"][0]["extra_minutes"], 960);
+    }
+    let resident = app
+        .resident_token(&format!("supervised-{}", kind.service()))
+        .await;
+    let theirs: Value = app
+        .get_as(&format!("/api/v1/{}/{id}", kind.path()), &resident)
+        .await;
+    assert!(theirs.get("work_order").is_none(), "{theirs}");
+    assert!(!theirs.to_string().contains("补充材料"));
     expect_error(
         app.post(&extension, &owner, ask).await,
         StatusCode::CONFLICT,

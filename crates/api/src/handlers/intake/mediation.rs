@@ -1,5 +1,5 @@
-use super::{InPersonResident, IntakeReceipt, community_in_scope, intake_of, seal_resident};
-use crate::extract::IntakeAuth;
+use super::{InPersonResident, IntakeReceipt, community_in_scope, receipt, seal_resident};
+use crate::extract::{Idempotency, IntakeAuth};
 use crate::handlers::context;
 use crate::handlers::mediations::apply::{PartyRequest, check_parties, seal_parties};
 use crate::handlers::mediations::bounded_text;
@@ -8,6 +8,7 @@ use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::MediationStatus;
+use sansuo_store::consultations::Submission;
 use sansuo_store::mediations::NewMediation;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,11 +35,13 @@ pub struct InPersonMediationRequest {
 
 /// 代办: file a mediation for a resident who came in person without a
 /// smartphone. Routed to the community's mediators like any new booking.
-#[utoipa::path(tag = "staff", security(("bearer" = [])), request_body = InPersonMediationRequest, responses(
-    (status = 201, body = IntakeReceipt),
+#[utoipa::path(tag = "staff", security(("bearer" = [])), request_body = InPersonMediationRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "8–128 visible ASCII characters (a UUID is ideal); a retry with the same key and body replays the first filing", min_length = 8, max_length = 128, pattern = r"^[!-~]{8,128}$")),
+    responses(
+    (status = 201, body = IntakeReceipt, description = "Filed, or replayed for a repeated Idempotency-Key (`Idempotent-Replayed: true`)"),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`community_not_found`: not in your subtree, or it offers no mediations; `category_not_found`; `feature_disabled`: no data keys on this server"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`, `category_not_offered`, `emergency_call_110`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`, `idempotency_key_reused`, `category_not_offered`, `emergency_call_110`"),
 ))]
 #[post("/staff/intake/mediations")]
 pub async fn intake_mediation(
@@ -46,8 +49,10 @@ pub async fn intake_mediation(
     auth: IntakeAuth,
     request_id: RequestId,
     body: web::Json<InPersonMediationRequest>,
+    idempotency: Idempotency,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
+    let idempotency = idempotency.with_body(&body)?;
     let community =
         community_in_scope(&state, &auth, body.community_id, Service::Mediation).await?;
     let category = crate::handlers::admit_category(
@@ -60,7 +65,7 @@ pub async fn intake_mediation(
     let intake = seal_resident(&state, &auth, &body.resident)?;
     let parties = seal_parties(&state, &body.parties)?;
     let ctx = context(auth.principal(), &request_id);
-    let id = state
+    let submission = state
         .store
         .mediations()
         .file_in_person(
@@ -79,22 +84,27 @@ pub async fn intake_mediation(
                 request_id: Some(request_id.as_str().to_owned()),
                 intake: Some(intake),
             },
+            idempotency.as_ref(),
             ctx.now,
         )
         .await?;
-    tracing::info!(case_id = %id, staff_id = %auth.id, "mediation filed in person");
-    crate::handlers::route_case_soon(&state, id, Some(request_id.as_str()));
-    let intake = intake_of(&state, id.as_uuid(), false)
-        .await?
-        .ok_or_else(|| ApiError::internal("intake record missing after commit"))?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/staff/mediations/{id}")))
-        .json(IntakeReceipt {
+    let id = submission.case_id();
+    if let Submission::Created(id) = submission {
+        tracing::info!(case_id = %id, staff_id = %auth.id, "mediation filed in person");
+    }
+    crate::handlers::route_new_case(&state, &submission, Some(request_id.as_str()));
+    receipt(
+        &state,
+        &submission,
+        format!("/api/v1/staff/mediations/{id}"),
+        |intake| IntakeReceipt {
             case_id: id.as_uuid(),
             service: Service::Mediation.as_str().to_owned(),
             status: MediationStatus::Submitted.as_str().to_owned(),
             community_id: community.id,
             category_code: category.code,
             intake,
-        }))
+        },
+    )
+    .await
 }

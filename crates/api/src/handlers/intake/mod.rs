@@ -167,3 +167,28 @@ pub(crate) async fn intake_of(
         None => Ok(None),
     }
 }
+
+/// The 201 for a case filed in person: the receipt `build` makes around
+/// the intake as anyone but the owner reads it (masked). A filing replayed
+/// for a repeated Idempotency-Key answers as the first did, marked
+/// `Idempotent-Replayed: true`.
+pub(crate) async fn receipt(
+    state: &AppState,
+    submission: &sansuo_store::consultations::Submission,
+    location: String,
+    build: impl FnOnce(IntakeView) -> IntakeReceipt,
+) -> Result<actix_web::HttpResponse, ApiError> {
+    let id = submission.case_id();
+    let intake = intake_of(state, id.as_uuid(), false)
+        .await?
+        .ok_or_else(|| ApiError::internal("intake record missing after commit"))?;
+    let mut response = actix_web::HttpResponse::Created();
+    response.insert_header(("Location", location));
+    if matches!(
+        submission,
+        sansuo_store::consultations::Submission::Replayed(_)
+    ) {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(response.json(build(intake)))
+}

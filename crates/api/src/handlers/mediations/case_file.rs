@@ -39,14 +39,14 @@ pub struct CaseFileView {
     pub session_records: Vec<SessionRecordView>,
 }
 
-/// Export the case file of a mediation you handle, or (coordinators) of any
+/// Export the case file of a mediation you handle, or (coordinators and administrators) of any
 /// mediation in your subtree, parties masked (JSON or printable HTML).
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path), CaseFileQuery), responses(
     (status = 200, body = CaseFileView, description = "JSON, or `text/html` with `format=html`"),
     (status = 400, body = ErrorBody, description = "`bad_parameter`: unknown format"),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator or coordinator"),
-    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours (a coordinator: not in your subtree)"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator, coordinator or administrator"),
+    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours (a coordinator or administrator: not in your subtree)"),
 ))]
 #[get("/staff/mediations/{id}/case-file")]
 pub async fn case_file(

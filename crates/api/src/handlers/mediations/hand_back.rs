@@ -11,8 +11,9 @@ use sansuo_domain::values::Reason;
 use uuid::Uuid;
 
 /// Hand a mediation back (退单: "not mine": wrong category or area, a
-/// conflict of interest) while it is untouched: accepted, no session ever
-/// held, no outcome recorded (cancel a booked session first). It is routed
+/// conflict of interest) while it is untouched: no session ever held, no
+/// outcome recorded. Sessions booked but not yet held are cancelled (their
+/// room slots freed, the resident told). It is routed
 /// again on the same tier at once; you are not offered it again. The reason
 /// stays with staff; the parties see the case waiting again.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = HandBackRequest, responses(
@@ -20,7 +21,7 @@ use uuid::Uuid;
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator"),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours"),
-    (status = 409, body = ErrorBody, description = "`state_conflict`: a session was held, an outcome recorded, or a session is booked"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: a session was held or an outcome recorded"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: reason missing or too short"),
 ))]
 #[post("/staff/mediations/{id}/hand-back")]

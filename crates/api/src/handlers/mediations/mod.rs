@@ -139,6 +139,10 @@ pub struct MediationView {
     /// for the mediator handling it, masked for anyone else).
     #[serde(default)]
     pub intake: Option<crate::handlers::intake::IntakeView>,
+    /// Staff only: the live 督办 and every 延期 asked for (absent on
+    /// residents' views).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_order: Option<crate::handlers::supervision::WorkOrderView>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -342,6 +346,18 @@ pub(crate) async fn mediation_view(
             .collect(),
         urge_count: c.urge_count,
         last_urged_at: c.last_urged_at,
+        work_order: if public_only {
+            None
+        } else {
+            Some(
+                crate::handlers::supervision::work_order_of(
+                    state,
+                    c.id.into(),
+                    sansuo_domain::catalog::Service::Mediation,
+                )
+                .await?,
+            )
+        },
         converted_from: state.store.cases().converted_from(c.id.into()).await?.map(
             |(service, id)| crate::views::CaseLinkView {
                 service: service.as_str().to_owned(),

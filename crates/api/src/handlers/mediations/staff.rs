@@ -118,14 +118,14 @@ pub(crate) async fn staff_mediation_view(
     mediation_view(state, &record, false, detail).await
 }
 
-/// A mediation offered to you or handled by you, or (coordinators) any
+/// A mediation offered to you or handled by you, or (coordinators and administrators) any
 /// mediation in your subtree, with the full history. The parties' names
 /// and contacts are shown in full only to the mediator who owns it.
 #[utoipa::path(tag = "mediations", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = MediationView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator or coordinator"),
-    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not offered to you, not yours (a coordinator: not in your subtree)"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator, coordinator or administrator"),
+    (status = 404, body = ErrorBody, description = "`mediation_not_found`: not offered to you, not yours (a coordinator or administrator: not in your subtree)"),
 ))]
 #[get("/staff/mediations/{id}")]
 pub async fn get_staff_mediation(

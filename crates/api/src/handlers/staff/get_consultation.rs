@@ -5,13 +5,13 @@ use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
 use uuid::Uuid;
 
-/// A consultation you own, are offered, or may claim, or (coordinators) any
+/// A consultation you own, are offered, or may claim, or (coordinators and administrators) any
 /// consultation in your subtree: full thread (with internal notes) and full
 /// history. A coordinator reads; the lawyer's verbs stay the lawyer's.
 #[utoipa::path(tag = "staff", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = ConsultationView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: not a lawyer or coordinator"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not a lawyer, coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`consultation_not_found`: also for cases outside your reach (another street's, for a coordinator)"),
 ))]
 #[get("/staff/consultations/{id}")]

@@ -17,6 +17,7 @@ pub mod set_presence;
 use crate::extract::{CoordinatorAuth, LawyerAuth};
 use crate::views::{self, ConsultationView};
 use crate::{ApiError, AppState};
+use sansuo_domain::catalog::Service;
 use sansuo_domain::{CaseId, ConsultationStatus};
 use sansuo_store::consultations::ConsultationRecord;
 use serde::{Deserialize, Serialize};
@@ -119,7 +120,11 @@ async fn staff_consultation_view(
         state.store.cases().thread(id, true),
         state.store.cases().history(id, false)
     )?;
-    views::with_links(state, views::consultation(record, messages, events), owner).await
+    let mut view =
+        views::with_links(state, views::consultation(record, messages, events), owner).await?;
+    view.work_order =
+        Some(crate::handlers::supervision::work_order_of(state, id, Service::Consultation).await?);
+    Ok(view)
 }
 
 /// A case as the staff member who now owns it sees it, whatever its

@@ -59,3 +59,29 @@ impl SupervisionView {
         }
     }
 }
+
+/// Where a case stands in the work-order practice, on the staff views of
+/// every service (handlers, coordinators, administrators; never residents):
+/// its live 督办 and every 延期 asked for, so the person handling it and
+/// the person supervising it read the same clock.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WorkOrderView {
+    /// The live supervision, if any.
+    pub supervision: Option<SupervisionView>,
+    /// Every extension asked for, oldest first (at most one `pending`).
+    pub extensions: Vec<crate::handlers::extensions::ExtensionView>,
+}
+
+/// The work-order view of a case of `service`.
+pub(crate) async fn work_order_of(
+    state: &crate::AppState,
+    id: sansuo_domain::CaseId,
+    service: sansuo_domain::catalog::Service,
+) -> Result<WorkOrderView, crate::ApiError> {
+    let supervision = state.store.supervision().live_of(id).await?;
+    let extensions = state.store.supervision().extensions_of(id, service).await?;
+    Ok(WorkOrderView {
+        supervision: supervision.map(|s| SupervisionView::of(&s, Utc::now())),
+        extensions: extensions.iter().map(Into::into).collect(),
+    })
+}

@@ -155,6 +155,8 @@ pub struct TipStaffDetail {
     /// 催办: how often the case was urged, and when last.
     pub urge_count: i32,
     pub last_urged_at: Option<DateTime<Utc>>,
+    /// The live 督办 and every 延期 asked for.
+    pub work_order: crate::handlers::supervision::WorkOrderView,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -278,6 +280,12 @@ pub(crate) async fn tip_view(
             .await?
             .first()
             .map(|(_, at)| *at);
+        let work_order = crate::handlers::supervision::work_order_of(
+            state,
+            record.case.id.into(),
+            sansuo_domain::catalog::Service::Tip,
+        )
+        .await?;
         Some(TipStaffDetail {
             flagged: d.flagged,
             channel: d.channel.clone(),
@@ -287,6 +295,7 @@ pub(crate) async fn tip_view(
             last_reporter_message_at: last,
             urge_count: record.case.urge_count,
             last_urged_at: record.case.last_urged_at,
+            work_order,
         })
     } else {
         None

@@ -191,12 +191,12 @@ pub async fn triage_board(
 }
 
 /// One tip, with its full history, internal notes and the screening flag:
-/// an officer's own or offered tip, or (coordinators) any tip in your subtree.
+/// an officer's own or offered tip, or (coordinators and administrators) any tip in your subtree.
 #[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
     (status = 200, body = TipView),
     (status = 401, body = ErrorBody),
-    (status = 403, body = ErrorBody, description = "`forbidden`: not an officer or coordinator"),
-    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours, and no offer of it to you (a coordinator: not in your subtree)"),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not an officer, coordinator or administrator"),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours, and no offer of it to you (a coordinator or administrator: not in your subtree)"),
 ))]
 #[get("/staff/tips/{id}")]
 pub async fn get_staff_tip(
