@@ -9,8 +9,15 @@
 //! offer lapse is excluded for the rest of the step. Past the last step the
 //! case is never dropped: it becomes **unrouted** and waits for a
 //! coordinator.
+//!
+//! A step's timeout runs in **business time** on the district's calendar
+//! (`LadderStep::ends_at`): a case that reaches a step on Friday evening
+//! does not climb overnight or over the weekend, only once the step's
+//! working minutes have passed. Offers still lapse on the wall clock (a
+//! person answers or not), but never after their step's end.
 
 use crate::actor::StaffRole;
+use crate::calendar::BusinessCalendar;
 use crate::ids::{OrgUnitId, StaffId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -35,9 +42,11 @@ pub enum ScopeLevel {
 pub struct LadderStep {
     pub role: StaffRole,
     pub level: ScopeLevel,
-    /// How long the case may stay on this step before it escalates.
+    /// How long the case may stay on this step before it escalates, in
+    /// business minutes (working time on the business calendar).
     pub timeout_minutes: i64,
-    /// Finer grain for drills and tests: when set, replaces `timeout_minutes`.
+    /// Finer grain for drills and tests: when set, replaces `timeout_minutes`
+    /// and runs on the wall clock (see [`LadderStep::ends_at`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<i64>,
     /// Added to the case's priority from this step on.
@@ -61,6 +70,34 @@ impl LadderStep {
             Some(seconds) => Duration::seconds(seconds),
             None => Duration::minutes(self.timeout_minutes),
         }
+    }
+
+    /// When a case that entered this step at `entered_at` has used up its
+    /// time here. The one rule for the step's end: the router's decision,
+    /// its step timer, and an offer's cap all come from it.
+    ///
+    /// - `timeout_minutes` run in business time: `calendar.add(entered_at,
+    ///   timeout)`, so nights, weekends and holidays do not count.
+    /// - `timeout_seconds` (drills and tests, which run at any hour, at
+    ///   03:00 Beijing and on Sundays too) run on the wall clock: seconds of
+    ///   business time would stall a drill outside office hours for the
+    ///   whole night.
+    /// - A calendar with no working time ahead (every day a holiday for
+    ///   three years; the calendar cannot be built without a working week,
+    ///   so only a broken import gets here) falls back to the wall clock:
+    ///   the case still climbs to the coordinators instead of waiting on a
+    ///   step for ever.
+    pub fn ends_at(&self, entered_at: DateTime<Utc>, calendar: &BusinessCalendar) -> DateTime<Utc> {
+        let timeout = self.timeout();
+        let wall = || {
+            entered_at
+                .checked_add_signed(timeout)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        };
+        if self.timeout_seconds.is_some() {
+            return wall();
+        }
+        calendar.add(entered_at, timeout).unwrap_or_else(wall)
     }
 }
 
@@ -256,6 +293,10 @@ pub enum Dispatch {
 }
 
 /// The next thing to do with a case waiting on `position` of `ladder`.
+/// The step ends in business time on `calendar` ([`LadderStep::ends_at`]).
+// Each argument is a separate input of the one decision; a struct bundling
+// them would only be built here and taken apart again.
+#[allow(clippy::too_many_arguments)]
 pub fn dispatch(
     ladder: &[LadderStep],
     position: LadderPosition,
@@ -263,6 +304,7 @@ pub fn dispatch(
     staff: &[StaffSnapshot],
     excluded: &[StaffId],
     offer_timeout: Duration,
+    calendar: &BusinessCalendar,
     now: DateTime<Utc>,
 ) -> Dispatch {
     let up = |reason| {
@@ -280,7 +322,7 @@ pub fn dispatch(
             reason: EscalationReason::NobodyEligible,
         };
     };
-    let step_ends = position.entered_at + step.timeout();
+    let step_ends = step.ends_at(position.entered_at, calendar);
     if now >= step_ends {
         return up(EscalationReason::StepTimedOut);
     }
@@ -290,14 +332,27 @@ pub fn dispatch(
         };
     }
     match candidates(step, case, staff, excluded).first() {
-        // An offer never outlives its step: the step's end escalates the case.
+        // An offer lapses on the wall clock but never outlives its step:
+        // the step's end escalates the case.
         Some(best) => Dispatch::Offer {
             to: best.id,
-            expires_at: (now + offer_timeout).min(step_ends),
+            expires_at: offer_expiry(now, offer_timeout, step_ends),
         },
         None if step.skip_when_nobody => up(EscalationReason::NobodyEligible),
         None => Dispatch::Wait { until: step_ends },
     }
+}
+
+/// When an offer made at `now` lapses: after the offer timeout on the wall
+/// clock, but never after the end of the step it was made on.
+pub fn offer_expiry(
+    now: DateTime<Utc>,
+    offer_timeout: Duration,
+    step_ends: DateTime<Utc>,
+) -> DateTime<Utc> {
+    now.checked_add_signed(offer_timeout)
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        .min(step_ends)
 }
 
 /// Whether the engine offers cases to people of this role: handlers
@@ -349,8 +404,23 @@ pub fn priority_on(ladder: &[LadderStep], base: i32, step: usize) -> i32 {
 mod tests {
     use super::*;
 
+    /// Wednesday 2026-11-18 09:00 Beijing, plus `minutes`: working time on
+    /// the office calendar, so the first 180 minutes are wall and business
+    /// time alike.
     fn t(minutes: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_795_000_000, 0).unwrap() + Duration::minutes(minutes)
+        DateTime::from_timestamp(1_794_963_600, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    fn office() -> BusinessCalendar {
+        BusinessCalendar::china_office_hours()
+    }
+
+    /// A Beijing wall-clock time, as UTC.
+    fn beijing(date: &str, time: &str) -> DateTime<Utc> {
+        let local =
+            chrono::NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y-%m-%d %H:%M")
+                .unwrap();
+        local.and_utc() - Duration::hours(8)
     }
 
     struct World {
@@ -477,6 +547,7 @@ mod tests {
                 &[coordinator],
                 &[],
                 Duration::minutes(10),
+                &office(),
                 t(1)
             ),
             Dispatch::Unrouted {
@@ -690,11 +761,12 @@ mod tests {
             entered_at: t(entered),
         };
         let offer = Duration::minutes(10);
+        let cal = office();
         let staff = vec![community.clone(), street.clone()];
 
         // Step 0: offered to the community lawyer, for the offer timeout.
         assert_eq!(
-            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, t(0)),
+            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, &cal, t(0)),
             Dispatch::Offer {
                 to: community.id,
                 expires_at: t(10)
@@ -702,7 +774,7 @@ mod tests {
         );
         // An offer is cut short by the step's end.
         assert_eq!(
-            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, t(25)),
+            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, &cal, t(25)),
             Dispatch::Offer {
                 to: community.id,
                 expires_at: t(30)
@@ -710,7 +782,16 @@ mod tests {
         );
         // They declined: nobody else there, the step skips when nobody → escalate.
         assert_eq!(
-            dispatch(&ladder, at(0, 0), &c, &staff, &[community.id], offer, t(5)),
+            dispatch(
+                &ladder,
+                at(0, 0),
+                &c,
+                &staff,
+                &[community.id],
+                offer,
+                &cal,
+                t(5)
+            ),
             Dispatch::Escalate {
                 to_step: 1,
                 reason: EscalationReason::NobodyEligible
@@ -718,7 +799,7 @@ mod tests {
         );
         // The step's time ran out → escalate, even if someone is free.
         assert_eq!(
-            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, t(30)),
+            dispatch(&ladder, at(0, 0), &c, &staff, &[], offer, &cal, t(30)),
             Dispatch::Escalate {
                 to_step: 1,
                 reason: EscalationReason::StepTimedOut
@@ -726,7 +807,7 @@ mod tests {
         );
         // Step 1: the street lawyer.
         assert_eq!(
-            dispatch(&ladder, at(1, 30), &c, &staff, &[], offer, t(31)),
+            dispatch(&ladder, at(1, 30), &c, &staff, &[], offer, &cal, t(31)),
             Dispatch::Offer {
                 to: street.id,
                 expires_at: t(41)
@@ -734,27 +815,252 @@ mod tests {
         );
         // Step 1 waits when nobody is eligible (it does not skip) ...
         assert_eq!(
-            dispatch(&ladder, at(1, 30), &c, &staff, &[street.id], offer, t(40)),
+            dispatch(
+                &ladder,
+                at(1, 30),
+                &c,
+                &staff,
+                &[street.id],
+                offer,
+                &cal,
+                t(40)
+            ),
             Dispatch::Wait { until: t(90) }
         );
         // ... and past the last step the case is unrouted, never dropped.
         assert_eq!(
-            dispatch(&ladder, at(1, 30), &c, &staff, &[street.id], offer, t(90)),
+            dispatch(
+                &ladder,
+                at(1, 30),
+                &c,
+                &staff,
+                &[street.id],
+                offer,
+                &cal,
+                t(90)
+            ),
             Dispatch::Unrouted {
                 reason: EscalationReason::StepTimedOut
             }
         );
         let skipping = vec![ladder[0].clone()];
         assert_eq!(
-            dispatch(&skipping, at(0, 0), &c, &[], &[], offer, t(1)),
+            dispatch(&skipping, at(0, 0), &c, &[], &[], offer, &cal, t(1)),
             Dispatch::Unrouted {
                 reason: EscalationReason::NobodyEligible
             }
         );
         assert_eq!(
-            dispatch(&[], at(0, 0), &c, &staff, &[], offer, t(1)),
+            dispatch(&[], at(0, 0), &c, &staff, &[], offer, &cal, t(1)),
             Dispatch::Unrouted {
                 reason: EscalationReason::NobodyEligible
+            }
+        );
+    }
+
+    #[test]
+    fn a_step_ends_in_business_time_across_the_weekend() {
+        let cal = office();
+        let minutes = |m| LadderStep {
+            timeout_minutes: m,
+            ..step(StaffRole::Lawyer, ScopeLevel::Street)
+        };
+        // The office calendar closes at 17:30: from 16:30 a full hour is
+        // still Friday's.
+        assert_eq!(
+            minutes(60).ends_at(beijing("2026-11-20", "16:30"), &cal),
+            beijing("2026-11-20", "17:30")
+        );
+        // Past it, the rest waits for Monday 09:00, not for Saturday.
+        assert_eq!(
+            minutes(90).ends_at(beijing("2026-11-20", "16:30"), &cal),
+            beijing("2026-11-23", "09:30")
+        );
+        assert_eq!(
+            minutes(60).ends_at(beijing("2026-11-20", "17:00"), &cal),
+            beijing("2026-11-23", "09:30")
+        );
+        // Begun on Friday evening or on Sunday night: all of it is Monday's.
+        assert_eq!(
+            minutes(60).ends_at(beijing("2026-11-20", "18:00"), &cal),
+            beijing("2026-11-23", "10:00")
+        );
+        assert_eq!(
+            minutes(60).ends_at(beijing("2026-11-22", "03:00"), &cal),
+            beijing("2026-11-23", "10:00")
+        );
+        // The lunch break does not count either.
+        assert_eq!(
+            minutes(60).ends_at(beijing("2026-11-23", "11:30"), &cal),
+            beijing("2026-11-23", "14:00")
+        );
+    }
+
+    #[test]
+    fn a_holiday_on_the_calendar_is_skipped() {
+        // Dragon Boat Festival 2026: Friday 19 June to Sunday 21 June.
+        let mut cal = office();
+        for day in 19..=21 {
+            cal.set_override(
+                chrono::NaiveDate::from_ymd_opt(2026, 6, day).unwrap(),
+                crate::calendar::DayOverride::Holiday,
+            );
+        }
+        let s = LadderStep {
+            timeout_minutes: 90,
+            ..step(StaffRole::Lawyer, ScopeLevel::Street)
+        };
+        // Thursday 16:30: an hour on Thursday, the other half hour on Monday.
+        assert_eq!(
+            s.ends_at(beijing("2026-06-18", "16:30"), &cal),
+            beijing("2026-06-22", "09:30")
+        );
+        // Without the holiday it would have been Friday morning.
+        assert_eq!(
+            s.ends_at(beijing("2026-06-18", "16:30"), &office()),
+            beijing("2026-06-19", "09:30")
+        );
+    }
+
+    #[test]
+    fn drill_seconds_run_on_the_wall_clock_at_any_hour() {
+        let cal = office();
+        let drill = LadderStep {
+            timeout_minutes: 1,
+            timeout_seconds: Some(2),
+            ..step(StaffRole::Lawyer, ScopeLevel::Street)
+        };
+        // 03:00 Beijing on a Sunday: two seconds later, not Monday 09:00:02.
+        let sunday_night = beijing("2026-11-22", "03:00");
+        assert_eq!(
+            drill.ends_at(sunday_night, &cal),
+            sunday_night + Duration::seconds(2)
+        );
+        // And dispatch escalates on them at that hour.
+        let ladder = vec![
+            LadderStep {
+                skip_when_nobody: false,
+                ..drill.clone()
+            },
+            drill,
+        ];
+        let w = world();
+        let position = LadderPosition {
+            step: 0,
+            entered_at: sunday_night,
+        };
+        let decide = |now| {
+            dispatch(
+                &ladder,
+                position,
+                &case(&w, "LJ01"),
+                &[],
+                &[],
+                Duration::minutes(10),
+                &cal,
+                now,
+            )
+        };
+        assert_eq!(
+            decide(sunday_night + Duration::seconds(1)),
+            Dispatch::Wait {
+                until: sunday_night + Duration::seconds(2)
+            }
+        );
+        assert_eq!(
+            decide(sunday_night + Duration::seconds(2)),
+            Dispatch::Escalate {
+                to_step: 1,
+                reason: EscalationReason::StepTimedOut
+            }
+        );
+    }
+
+    #[test]
+    fn a_calendar_without_working_time_ahead_falls_back_to_the_wall_clock() {
+        // Every day a holiday for longer than the calendar looks ahead.
+        let mut cal = office();
+        let first = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        for day in first.iter_days().take(4 * 366) {
+            cal.set_override(day, crate::calendar::DayOverride::Holiday);
+        }
+        let s = LadderStep {
+            timeout_minutes: 60,
+            ..step(StaffRole::Lawyer, ScopeLevel::Street)
+        };
+        let entered = beijing("2026-11-20", "18:00");
+        assert_eq!(s.ends_at(entered, &cal), entered + Duration::minutes(60));
+    }
+
+    #[test]
+    fn a_weekend_does_not_escalate_and_monday_does() {
+        let w = world();
+        let c = case(&w, "LJ01");
+        let cal = office();
+        let ladder = vec![
+            LadderStep {
+                timeout_minutes: 60,
+                skip_when_nobody: false,
+                ..step(StaffRole::Lawyer, ScopeLevel::Community)
+            },
+            step(StaffRole::Lawyer, ScopeLevel::Street),
+        ];
+        let position = LadderPosition {
+            step: 0,
+            entered_at: beijing("2026-11-20", "18:00"),
+        };
+        let monday_ten = beijing("2026-11-23", "10:00");
+        let decide = |now, staff: &[StaffSnapshot]| {
+            dispatch(
+                &ladder,
+                position,
+                &c,
+                staff,
+                &[],
+                Duration::minutes(10),
+                &cal,
+                now,
+            )
+        };
+        for now in [
+            beijing("2026-11-21", "10:00"),
+            beijing("2026-11-22", "23:00"),
+            beijing("2026-11-23", "09:59"),
+        ] {
+            assert_eq!(
+                decide(now, &[]),
+                Dispatch::Wait { until: monday_ten },
+                "{now}"
+            );
+        }
+        assert_eq!(
+            decide(monday_ten, &[]),
+            Dispatch::Escalate {
+                to_step: 1,
+                reason: EscalationReason::StepTimedOut
+            }
+        );
+        // An offer on Monday at 09:55 lapses with the step, at 10:00, not
+        // ten minutes on; one on Saturday lapses on the wall clock.
+        let lawyer = lawyer(vec![w.community], 30, 0);
+        assert_eq!(
+            decide(
+                beijing("2026-11-23", "09:55"),
+                std::slice::from_ref(&lawyer)
+            ),
+            Dispatch::Offer {
+                to: lawyer.id,
+                expires_at: monday_ten
+            }
+        );
+        assert_eq!(
+            decide(
+                beijing("2026-11-21", "10:00"),
+                std::slice::from_ref(&lawyer)
+            ),
+            Dispatch::Offer {
+                to: lawyer.id,
+                expires_at: beijing("2026-11-21", "10:10")
             }
         );
     }

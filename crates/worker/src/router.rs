@@ -2,7 +2,7 @@ use crate::jobs::{self, REBUILD_QUEUE, ROUTING_QUEUE};
 use crate::{Worker, WorkerError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::{
-    Dispatch, EscalationReason, dispatch, priority_on, step_for_previous_owner,
+    Dispatch, EscalationReason, dispatch, offer_expiry, priority_on, step_for_previous_owner,
 };
 use sansuo_domain::sla::{SlaKind, SlaMinutes, clocks_of, review};
 use sansuo_domain::work::Work;
@@ -143,9 +143,26 @@ impl Worker {
         case_id: CaseId,
         request_id: Option<&str>,
     ) -> Result<(), WorkerError> {
+        self.route_with(case_id, request_id, None).await
+    }
+
+    /// [`Worker::route`] as if it were `now`: tests look at a case on a
+    /// Saturday or a Monday to come (a step's end is in business time)
+    /// without waiting for it.
+    pub async fn route_at(&self, case_id: CaseId, now: DateTime<Utc>) -> Result<(), WorkerError> {
+        self.route_with(case_id, None, Some(now)).await
+    }
+
+    /// `at` fixes the clock (tests); `None` reads it afresh on every pass.
+    async fn route_with(
+        &self,
+        case_id: CaseId,
+        request_id: Option<&str>,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<(), WorkerError> {
         // Each pass either settles the case or climbs one step; a ladder is short.
         for _ in 0..MAX_CLIMB {
-            let now = Utc::now();
+            let now = at.unwrap_or_else(Utc::now);
             let Some(ctx) = self.store.routing().context(case_id, now).await? else {
                 return Err(WorkerError::BadJob(format!(
                     "case {case_id} does not exist"
@@ -212,6 +229,8 @@ impl Worker {
             warn!(alarm = "unrouted", %case_id, "no workflow; case is with the coordinators");
             return Ok(true);
         };
+        // The step's end is in business time (`LadderStep::ends_at`).
+        let calendar = self.store.catalog().business_calendar().await?;
         let decision = dispatch(
             &workflow.ladder,
             ctx.position,
@@ -219,6 +238,7 @@ impl Worker {
             &ctx.staff,
             &ctx.excluded,
             self.config.offer_timeout,
+            &calendar,
             now,
         );
         let step = ctx.position.step;
@@ -307,7 +327,10 @@ impl Worker {
         let Some(step) = step_for_previous_owner(&workflow.ladder, &ctx.routing, &snapshot) else {
             return Ok(false);
         };
-        let expires_at = now + self.config.offer_timeout;
+        // The case enters `step` now; the offer, like any, ends with it.
+        let calendar = self.store.catalog().business_calendar().await?;
+        let step_ends = workflow.ladder[step].ends_at(now, &calendar);
+        let expires_at = offer_expiry(now, self.config.offer_timeout, step_ends);
         let at = placement(ctx, step, now);
         let offer_id = self
             .store

@@ -904,3 +904,123 @@ async fn the_router_offering_and_next_case_racing_on_one_person_never_deadlock()
         );
     }
 }
+
+/// Issue 15: a ladder step's timeout runs in business time. A case whose
+/// step began on Friday evening is not escalated when routed on the
+/// Saturday or the Sunday, and is on Monday once the step's business
+/// minutes have passed. The router is asked at those instants
+/// (`Worker::route_at`); nothing sleeps.
+#[tokio::test]
+async fn a_step_timeout_across_a_weekend() {
+    use chrono::{Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+    use sansuo_store::entity::case;
+    use sea_orm::sea_query::Expr;
+
+    let app = TestApp::spawn().await;
+    // The signed lawyer for an hour of business time, then the street.
+    set_ladder(
+        &app,
+        json!([
+            { "role": "lawyer", "level": "community", "timeout_minutes": 60, "signed_lawyer_only": true },
+            { "role": "lawyer", "level": "street", "timeout_minutes": 60, "priority_boost": 1 },
+        ]),
+    )
+    .await;
+    // Nobody available: the case waits on its step (steps do not skip).
+    for lawyer in LAWYERS {
+        app.set_presence(lawyer, "away").await;
+    }
+    let resident = app.resident_token("weekend").await;
+    let case = app
+        .submit(&resident, "周五晚上提交的咨询：物业费涨价合法吗？")
+        .await;
+    let id = case.id;
+    app.wait_for_status(&resident, &id, Status::Pooled).await;
+    assert_eq!(case_row(&app, &id).await.ladder_step, 0);
+
+    // A coming weekend that the district's calendar leaves plain: Friday
+    // and Monday working days, Saturday and Sunday not (no holiday or
+    // make-up day moves them). A week ahead at least, so no timer the
+    // running worker holds for this case comes due during the test.
+    let calendar = app.app.store.catalog().business_calendar().await.unwrap();
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let at = |date: NaiveDate, h, m| {
+        beijing
+            .from_local_datetime(&date.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap()))
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let today = Utc::now().with_timezone(&beijing).date_naive();
+    let friday = (7..400)
+        .map(|d| today + Duration::days(d))
+        .find(|d| {
+            d.weekday() == Weekday::Fri
+                && calendar.working_time_on(*d) > Duration::zero()
+                && calendar.working_time_on(*d + Duration::days(1)).is_zero()
+                && calendar.working_time_on(*d + Duration::days(2)).is_zero()
+                && calendar.intervals_on(*d + Duration::days(3))
+                    == calendar.intervals_on(*d - Duration::days(4))
+                && !calendar.intervals_on(*d + Duration::days(3)).is_empty()
+        })
+        .expect("a plain weekend within a year");
+    let (saturday, sunday, monday) = (
+        friday + Duration::days(1),
+        friday + Duration::days(2),
+        friday + Duration::days(3),
+    );
+    // Monday's first working interval starts the business hour.
+    let opens = calendar.intervals_on(monday)[0].start;
+    let monday_open = beijing
+        .from_local_datetime(&monday.and_time(opens))
+        .unwrap()
+        .with_timezone(&Utc);
+    let step_ends = monday_open + Duration::minutes(60);
+
+    // The step began on Friday evening.
+    let friday_evening = at(friday, 19, 0);
+    let moved = case::Entity::update_many()
+        .col_expr(case::Column::StepEnteredAt, Expr::value(friday_evening))
+        .filter(case::Column::Id.eq(id))
+        .exec(app.app.store.db())
+        .await
+        .unwrap();
+    assert_eq!(moved.rows_affected, 1);
+
+    let worker = &app.app.worker;
+    for now in [
+        at(saturday, 10, 0),
+        at(sunday, 23, 30),
+        monday_open,
+        step_ends - Duration::seconds(1),
+    ] {
+        worker.route_at(id.into(), now).await.unwrap();
+        let row = case_row(&app, &id).await;
+        assert_eq!(
+            (row.ladder_step, row.status.as_str()),
+            (0, "pooled"),
+            "not escalated at {now}: only {} business minutes have passed",
+            calendar.between(friday_evening, now).num_minutes()
+        );
+        assert_eq!(row.step_entered_at, Some(friday_evening));
+    }
+
+    // Monday, an hour of business time after the step began: escalated.
+    worker.route_at(id.into(), step_ends).await.unwrap();
+    let row = case_row(&app, &id).await;
+    assert_eq!(row.ladder_step, 1, "escalated once the hour had passed");
+    assert_eq!(row.step_entered_at, Some(step_ends));
+    assert_eq!(row.status, "pooled", "nobody on the street's step either");
+    let events: Vec<String> = sansuo_store::entity::case_event::Entity::find()
+        .filter(sansuo_store::entity::case_event::Column::CaseId.eq(id))
+        .order_by_asc(sansuo_store::entity::case_event::Column::Id)
+        .all(app.app.store.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| e.reason)
+        .collect();
+    assert!(
+        events.iter().any(|r| r == "the step's time ran out"),
+        "{events:?}"
+    );
+}

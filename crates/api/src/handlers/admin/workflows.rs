@@ -35,9 +35,12 @@ pub struct LadderStepBody {
     #[schema(example = "street")]
     pub level: String,
     /// 0 to 527040 (a year); the step's effective timeout must be positive.
+    /// Business minutes: nights, weekends and holidays of the business
+    /// calendar do not count.
     #[schema(minimum = 0, maximum = 527040)]
     pub timeout_minutes: i64,
-    /// Finer grain for drills: replaces `timeout_minutes` when set.
+    /// Finer grain for drills: replaces `timeout_minutes` when set, and runs
+    /// on the wall clock (a drill runs at any hour).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 0, maximum = 31622400)]
     pub timeout_seconds: Option<i64>,
