@@ -9,6 +9,7 @@ use crate::handlers::auth::wechat_login::session_error;
 use crate::views::StaffView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, delete, post, web};
+use sansuo_domain::ValidationError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -28,7 +29,7 @@ pub struct BindWechatRequest {
     (status = 403, body = ErrorBody, description = "`forbidden`: residents have no staff account, or WeChat refused this user"),
     (status = 404, body = ErrorBody, description = "`feature_disabled`: WeChat is not configured on this server"),
     (status = 409, body = ErrorBody, description = "`wechat_bound_elsewhere`: this WeChat user is bound to another staff account"),
-    (status = 422, body = ErrorBody, description = "`invalid_body`"),
+    (status = 422, body = ErrorBody, description = "`invalid_body`; `validation_failed`: no code"),
     (status = 429, body = ErrorBody, description = "`wechat_rate_limited`: WeChat is limiting logins; see Retry-After"),
     (status = 503, body = ErrorBody, description = "`wechat_unavailable` (retry)"),
 ))]
@@ -38,6 +39,10 @@ pub async fn bind_wechat(
     auth: StaffAuth,
     body: web::Json<BindWechatRequest>,
 ) -> Result<web::Json<StaffView>, ApiError> {
+    let code = body.code.trim();
+    if code.is_empty() || code.len() > 128 {
+        return Err(ValidationError::new("code", "the code from wx.login()").into());
+    }
     let wechat = state.wechat.as_ref().ok_or_else(|| {
         ApiError::new(
             ErrorCode::FeatureDisabled,
@@ -45,7 +50,7 @@ pub async fn bind_wechat(
         )
     })?;
     let session = wechat
-        .code_to_session(body.code.trim())
+        .code_to_session(code)
         .await
         .map_err(session_error)?;
     let bound = state
