@@ -87,7 +87,9 @@ impl MigrationTrait for Migration {
                     .col(uuid(StaffSubscriptionCredits::StaffId))
                     .col(string_len(StaffSubscriptionCredits::TemplateId, 128))
                     .col(integer(StaffSubscriptionCredits::Credits).default(0))
-                    .col(timestamp_with_time_zone(StaffSubscriptionCredits::UpdatedAt))
+                    .col(timestamp_with_time_zone(
+                        StaffSubscriptionCredits::UpdatedAt,
+                    ))
                     .primary_key(
                         Index::create()
                             .col(StaffSubscriptionCredits::StaffId)

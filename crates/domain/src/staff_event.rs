@@ -261,7 +261,11 @@ impl StaffEvent {
             StaffEvent::Urge { case_id, .. } => (NotificationEvent::StaffUrge, *case_id, None),
             StaffEvent::Supervised {
                 case_id, deadline, ..
-            } => (NotificationEvent::StaffSupervised, *case_id, Some(*deadline)),
+            } => (
+                NotificationEvent::StaffSupervised,
+                *case_id,
+                Some(*deadline),
+            ),
             StaffEvent::Overdue { case_id, .. } => {
                 (NotificationEvent::StaffOverdue, *case_id, None)
             }

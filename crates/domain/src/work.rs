@@ -138,7 +138,10 @@ impl Work {
                 case_id,
                 occurrence,
                 ..
-            } => format!("{kind}:{}", message_key(*event, *case_id, Some(*occurrence))),
+            } => format!(
+                "{kind}:{}",
+                message_key(*event, *case_id, Some(*occurrence))
+            ),
             Work::Moderate(ModerationSubject::Case(id)) => format!("{kind}:case:{id}"),
             Work::Moderate(ModerationSubject::Message(id)) => format!("{kind}:message:{id}"),
             Work::OfferTimeout { offer_id } => format!("{kind}:{offer_id}"),

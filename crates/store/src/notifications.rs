@@ -453,8 +453,7 @@ impl Notifications<'_> {
             .add(
                 Condition::all()
                     .add(
-                        staff_notification::Column::Status
-                            .eq(NotificationStatus::Sending.as_str()),
+                        staff_notification::Column::Status.eq(NotificationStatus::Sending.as_str()),
                     )
                     .add(staff_notification::Column::ClaimedAt.lt(now - CLAIM_TTL)),
             );

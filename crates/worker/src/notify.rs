@@ -8,10 +8,10 @@ use crate::{Worker, WorkerError};
 use chrono::{DateTime, FixedOffset, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::mediation::SessionStatus;
+use sansuo_domain::notify::TemplateSettings;
 use sansuo_domain::notify::{
     MessageFacts, NotificationEvent, NotificationStatus, message_key, render,
 };
-use sansuo_domain::notify::TemplateSettings;
 use sansuo_domain::{CaseId, ResidentId, StaffId};
 use sansuo_store::notifications::Recipient;
 use sansuo_wechat::{SubscribeMessage, WechatClient, WechatError};
@@ -118,8 +118,16 @@ impl Worker {
             recipient: Recipient::Resident(resident_id),
             attempts: claim.attempts,
         };
-        self.send(wechat, event, case_id, template, &facts, &resident.openid, claimed)
-            .await
+        self.send(
+            wechat,
+            event,
+            case_id,
+            template,
+            &facts,
+            &resident.openid,
+            claimed,
+        )
+        .await
     }
 
     /// The subscribe message owed to a staff member for something they were

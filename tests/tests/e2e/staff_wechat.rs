@@ -106,7 +106,11 @@ async fn expect_nth(app: &TestApp, openid: &str, n: usize, event: NotificationEv
     )
     .await;
     let message = sent[n - 1].clone();
-    assert_eq!(message["template_id"], template_of(event).as_str(), "{message}");
+    assert_eq!(
+        message["template_id"],
+        template_of(event).as_str(),
+        "{message}"
+    );
     assert_eq!(message["data"]["phrase2"]["value"], event.status_label());
     message
 }
@@ -125,13 +129,7 @@ fn staff_id(app: &TestApp, username: &str) -> StaffId {
 /// time: nothing more reaches WeChat.
 async fn redeliver_all(app: &TestApp, staff: StaffId, openid: &str) {
     let before = sent_to(app, openid);
-    let owed = app
-        .app
-        .store
-        .notifications()
-        .of_staff(staff)
-        .await
-        .unwrap();
+    let owed = app.app.store.notifications().of_staff(staff).await.unwrap();
     assert!(!owed.is_empty());
     for record in owed {
         let occurrence: Uuid = record.id.rsplit(':').next().unwrap().parse().unwrap();
@@ -234,7 +232,10 @@ async fn an_offer_reaches_a_bound_lawyer_once_with_its_deadline_in_beijing_time(
         message["data"]["character_string3"]["value"],
         &case.id.to_string()[..8]
     );
-    assert_eq!(message["data"]["time4"]["value"], in_beijing(offer.expires_at));
+    assert_eq!(
+        message["data"]["time4"]["value"],
+        in_beijing(offer.expires_at)
+    );
     // Nothing of the resident or their question.
     assert!(!message.to_string().contains("跳绳"));
     assert!(!message.to_string().contains("openid-asking"));

@@ -49,10 +49,7 @@ pub async fn bind_wechat(
             "WeChat is switched off on this server (no WeChat credentials)",
         )
     })?;
-    let session = wechat
-        .code_to_session(code)
-        .await
-        .map_err(session_error)?;
+    let session = wechat.code_to_session(code).await.map_err(session_error)?;
     let bound = state
         .store
         .identity()
