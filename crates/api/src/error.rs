@@ -150,6 +150,7 @@ error_codes! {
     ExtensionDecided = ("extension_decided", CONFLICT, "this extension request was decided already"),
     AlreadyConverted = ("already_converted", CONFLICT, "the consultation has already been converted, or a conversion is waiting for the resident's answer"),
     NoConversionProposed = ("no_conversion_proposed", CONFLICT, "律师没有提出待您确认的转办建议。"),
+    WechatBoundElsewhere = ("wechat_bound_elsewhere", CONFLICT, "该微信已绑定其他工作人员账号，请先在该账号解除绑定。"),
     // 413
     BodyTooLarge = ("body_too_large", PAYLOAD_TOO_LARGE, "the body is too large"),
     FieldTooLarge = ("field_too_large", PAYLOAD_TOO_LARGE, "a multipart field is too large"),

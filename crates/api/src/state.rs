@@ -12,6 +12,9 @@ pub struct ApiConfig {
     /// Subscribe-message templates by event name, for the mini-program to
     /// ask residents' permission (`wx.requestSubscribeMessage`).
     pub templates: Vec<(String, String)>,
+    /// Staff subscribe-message templates by event name, for the
+    /// mini-program to ask staff members' permission.
+    pub staff_templates: Vec<(String, String)>,
     /// The message-push token set in the mini-program's admin console.
     pub push_token: Option<secrecy::SecretString>,
     /// Reverse proxies whose `X-Forwarded-For` names the client

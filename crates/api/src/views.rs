@@ -411,6 +411,9 @@ pub struct StaffView {
     pub role: String,
     pub org_unit_id: Uuid,
     pub law_firm_id: Option<Uuid>,
+    /// Whether a WeChat is bound for subscribe messages (never which).
+    #[serde(default)]
+    pub wechat_bound: bool,
 }
 
 impl From<StaffRecord> for StaffView {
@@ -422,6 +425,7 @@ impl From<StaffRecord> for StaffView {
             role: s.role.as_str().to_owned(),
             org_unit_id: s.org_unit_id.as_uuid(),
             law_firm_id: s.law_firm_id,
+            wechat_bound: false,
         }
     }
 }

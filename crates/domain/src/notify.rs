@@ -54,10 +54,23 @@ pub enum NotificationEvent {
     TipClosed,
     /// The tip is being handled again (the reporter wrote after it was closed).
     TipReopened,
+    /// To a staff member: a case is offered to you, until its deadline.
+    StaffOffer,
+    /// To a staff member: a case of yours was urged (催办).
+    StaffUrge,
+    /// To a staff member: a case of yours was put under 督办, or a
+    /// supervision climbed to you.
+    StaffSupervised,
+    /// To a staff member: a case passed a response-time target.
+    StaffOverdue,
+    /// To a staff member: your 延期 request was granted.
+    StaffExtensionGranted,
+    /// To a staff member: your 延期 request was refused.
+    StaffExtensionRefused,
 }
 
 impl NotificationEvent {
-    pub const ALL: [NotificationEvent; 19] = [
+    pub const ALL: [NotificationEvent; 25] = [
         NotificationEvent::ConsultationAccepted,
         NotificationEvent::ConsultationAnswered,
         NotificationEvent::ConsultationResolved,
@@ -77,6 +90,12 @@ impl NotificationEvent {
         NotificationEvent::TipReferred,
         NotificationEvent::TipClosed,
         NotificationEvent::TipReopened,
+        NotificationEvent::StaffOffer,
+        NotificationEvent::StaffUrge,
+        NotificationEvent::StaffSupervised,
+        NotificationEvent::StaffOverdue,
+        NotificationEvent::StaffExtensionGranted,
+        NotificationEvent::StaffExtensionRefused,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -100,6 +119,12 @@ impl NotificationEvent {
             NotificationEvent::TipReferred => "tip_referred",
             NotificationEvent::TipClosed => "tip_closed",
             NotificationEvent::TipReopened => "tip_reopened",
+            NotificationEvent::StaffOffer => "staff_offer",
+            NotificationEvent::StaffUrge => "staff_urge",
+            NotificationEvent::StaffSupervised => "staff_supervised",
+            NotificationEvent::StaffOverdue => "staff_overdue",
+            NotificationEvent::StaffExtensionGranted => "staff_extension_granted",
+            NotificationEvent::StaffExtensionRefused => "staff_extension_refused",
         }
     }
 
@@ -139,7 +164,27 @@ impl NotificationEvent {
             NotificationEvent::TipReferred => "已转交部门",
             NotificationEvent::TipClosed => "线索已办结",
             NotificationEvent::TipReopened => "已重新办理",
+            NotificationEvent::StaffOffer => "新工单待接",
+            NotificationEvent::StaffUrge => "收到催办",
+            NotificationEvent::StaffSupervised => "已列入督办",
+            NotificationEvent::StaffOverdue => "工单已超时",
+            NotificationEvent::StaffExtensionGranted => "延期已批准",
+            NotificationEvent::StaffExtensionRefused => "延期未批准",
         }
+    }
+
+    /// Sent to a staff member (with a staff credit, to the openid they
+    /// bound), not to a case's resident.
+    pub fn is_staff(&self) -> bool {
+        matches!(
+            self,
+            NotificationEvent::StaffOffer
+                | NotificationEvent::StaffUrge
+                | NotificationEvent::StaffSupervised
+                | NotificationEvent::StaffOverdue
+                | NotificationEvent::StaffExtensionGranted
+                | NotificationEvent::StaffExtensionRefused
+        )
     }
 
     /// Who handles it, when the template shows the handler but the case
@@ -148,6 +193,7 @@ impl NotificationEvent {
         match self.as_str().split('_').next() {
             Some("mediation") => "调解员",
             Some("tip") => "民警",
+            Some("staff") => "工作人员",
             _ => "律师",
         }
     }
@@ -222,6 +268,9 @@ pub enum Placeholder {
     /// (the one just booked, or where one was moved to), Beijing time;
     /// `待定` if none.
     SessionTime,
+    /// The deadline the event carries (an offer's expiry, a supervision's
+    /// deadline), Beijing time; `无` if none.
+    Deadline,
 }
 
 /// One template, as configured.
@@ -246,6 +295,9 @@ pub struct MessageFacts {
     /// The latest booked session still standing, already formatted in
     /// Beijing time.
     pub session_time: Option<String>,
+    /// The event's deadline (staff messages), already formatted in
+    /// Beijing time.
+    pub deadline: Option<String>,
 }
 
 /// The page and the raw field values of a message (the WeChat client
@@ -273,6 +325,7 @@ pub fn render(
                     .session_time
                     .clone()
                     .unwrap_or_else(|| "待定".to_owned()),
+                Placeholder::Deadline => facts.deadline.clone().unwrap_or_else(|| "无".to_owned()),
             };
             (key.clone(), value)
         })
@@ -310,6 +363,7 @@ mod tests {
             lawyer: Some("张律师".into()),
             time: "2026-11-24 10:00".into(),
             session_time: None,
+            deadline: None,
         };
         let (page, fields) = render(NotificationEvent::ConsultationAnswered, &template, &facts);
         assert_eq!(page, "pages/consultation/detail?id=0192f5c4-7e1a-7cc0");

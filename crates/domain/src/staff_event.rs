@@ -6,6 +6,7 @@
 
 use crate::catalog::Service;
 use crate::ids::{CaseId, ExtensionId, MessageId, OfferId};
+use crate::notify::NotificationEvent;
 use crate::sla::SlaKind;
 use crate::supervision::ExtensionStatus;
 use crate::urge::UrgedBy;
@@ -278,6 +279,64 @@ impl StaffEvent {
                 "mediation_id": mediation_id,
             }),
         }
+    }
+}
+
+/// The subscribe message a staff member with WeChat bound is also sent for
+/// an event: the events that call for action away from the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffNotice {
+    pub event: NotificationEvent,
+    pub case_id: CaseId,
+    /// The deadline the message shows, if the event has one.
+    pub deadline: Option<DateTime<Utc>>,
+}
+
+impl StaffEvent {
+    /// The subscribe message this event also sends, if any: an offer (with
+    /// its expiry), an urge, a supervision (with its deadline), an overdue
+    /// case and a decided extension. The rest stay on the stream.
+    pub fn notice(&self) -> Option<StaffNotice> {
+        let (event, case_id, deadline) = match self {
+            StaffEvent::Offer {
+                case_id,
+                expires_at,
+                ..
+            } => (NotificationEvent::StaffOffer, *case_id, Some(*expires_at)),
+            StaffEvent::Urge { case_id, .. } => (NotificationEvent::StaffUrge, *case_id, None),
+            StaffEvent::Supervised {
+                case_id, deadline, ..
+            } => (
+                NotificationEvent::StaffSupervised,
+                *case_id,
+                Some(*deadline),
+            ),
+            StaffEvent::Overdue { case_id, .. } => {
+                (NotificationEvent::StaffOverdue, *case_id, None)
+            }
+            StaffEvent::Extension {
+                case_id, status, ..
+            } => match status {
+                ExtensionStatus::Granted => {
+                    (NotificationEvent::StaffExtensionGranted, *case_id, None)
+                }
+                ExtensionStatus::Refused => {
+                    (NotificationEvent::StaffExtensionRefused, *case_id, None)
+                }
+                ExtensionStatus::Pending => return None,
+            },
+            StaffEvent::OfferExpired { .. }
+            | StaffEvent::Reassigned { .. }
+            | StaffEvent::FollowUp { .. }
+            | StaffEvent::Message { .. }
+            | StaffEvent::ExtensionRequested { .. }
+            | StaffEvent::ConversionAnswered { .. } => return None,
+        };
+        Some(StaffNotice {
+            event,
+            case_id,
+            deadline,
+        })
     }
 }
 

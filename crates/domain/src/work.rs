@@ -12,6 +12,7 @@
 
 use crate::ids::{CaseId, MessageId, OfferId, StaffId, SupervisionId};
 use crate::notify::{NotificationEvent, message_key};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -34,6 +35,21 @@ pub enum Work {
         /// for events owed once per case (and rows written before it).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         occurrence: Option<Uuid>,
+    },
+    /// Send a staff member the subscribe message owed for something they
+    /// were told on their event stream (an offer, an urge, ...). Appended
+    /// with the stream's event, only for someone with WeChat bound.
+    NotifyStaff {
+        /// One of the staff events ([`NotificationEvent::is_staff`]).
+        event: NotificationEvent,
+        staff_id: StaffId,
+        case_id: CaseId,
+        /// Drawn when the event is told: a redelivered job sends once.
+        occurrence: Uuid,
+        /// The deadline the message shows (an offer's expiry, a
+        /// supervision's deadline).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline: Option<DateTime<Utc>>,
     },
     /// Check resident text that could not be checked when it was written.
     Moderate(ModerationSubject),
@@ -78,10 +94,11 @@ pub enum WorkError {
 
 impl Work {
     /// Every kind, as written in the outbox `topic` and the job `kind`.
-    pub const KINDS: [&'static str; 8] = [
+    pub const KINDS: [&'static str; 9] = [
         "route_case",
         "staff_available",
         "notify",
+        "notify_staff",
         "moderate",
         "offer_timeout",
         "step_timeout",
@@ -95,6 +112,7 @@ impl Work {
             Work::RouteCase { .. } => "route_case",
             Work::StaffAvailable { .. } => "staff_available",
             Work::Notify { .. } => "notify",
+            Work::NotifyStaff { .. } => "notify_staff",
             Work::Moderate(_) => "moderate",
             Work::OfferTimeout { .. } => "offer_timeout",
             Work::StepTimeout { .. } => "step_timeout",
@@ -115,6 +133,15 @@ impl Work {
                 case_id,
                 occurrence,
             } => format!("{kind}:{}", message_key(*event, *case_id, *occurrence)),
+            Work::NotifyStaff {
+                event,
+                case_id,
+                occurrence,
+                ..
+            } => format!(
+                "{kind}:{}",
+                message_key(*event, *case_id, Some(*occurrence))
+            ),
             Work::Moderate(ModerationSubject::Case(id)) => format!("{kind}:case:{id}"),
             Work::Moderate(ModerationSubject::Message(id)) => format!("{kind}:message:{id}"),
             Work::OfferTimeout { offer_id } => format!("{kind}:{offer_id}"),
@@ -180,6 +207,17 @@ mod tests {
                 case_id: uuid().into(),
                 occurrence: Some(uuid()),
             },
+            Work::NotifyStaff {
+                event: NotificationEvent::StaffOffer,
+                staff_id: uuid().into(),
+                case_id: uuid().into(),
+                occurrence: uuid(),
+                deadline: Some(
+                    DateTime::parse_from_rfc3339("2026-12-05T10:00:00Z")
+                        .unwrap()
+                        .to_utc(),
+                ),
+            },
             Work::Moderate(ModerationSubject::Case(uuid().into())),
             Work::Moderate(ModerationSubject::Message(uuid().into())),
             Work::OfferTimeout {
@@ -228,6 +266,7 @@ mod tests {
                 format!("notify:consultation_accepted:{U}"),
                 format!("notify:consultation_answered:{U}"),
                 format!("notify:tip_reopened:{U}"),
+                format!("notify_staff:staff_offer:{U}"),
                 format!("moderate:case:{U}"),
                 format!("moderate:message:{U}"),
                 format!("offer_timeout:{U}"),

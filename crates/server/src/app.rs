@@ -265,6 +265,13 @@ impl Application {
                 templates: config
                     .templates
                     .iter()
+                    .filter(|(e, _)| !e.is_staff())
+                    .map(|(e, t)| (e.as_str().to_owned(), t.template_id.clone()))
+                    .collect(),
+                staff_templates: config
+                    .templates
+                    .iter()
+                    .filter(|(e, _)| e.is_staff())
                     .map(|(e, t)| (e.as_str().to_owned(), t.template_id.clone()))
                     .collect(),
             },

@@ -1,6 +1,6 @@
 //! Residents, staff accounts and refresh tokens.
 
-use crate::entity::{refresh_token, resident, staff};
+use crate::entity::{refresh_token, resident, staff, staff_wechat};
 use crate::records::{ResidentRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -190,10 +190,66 @@ impl Identity<'_> {
             .await?;
         if changed.rows_affected > 0 && !active {
             end_sessions(&txn, id).await?;
+            // A deactivated account is sent nothing more, and its WeChat
+            // user may bind another account.
+            staff_wechat::Entity::delete_by_id(id.as_uuid())
+                .exec(&txn)
+                .await?;
         }
         self.commit_work(txn).await?;
         self.reference().forget_session(id.as_uuid());
         Ok(())
+    }
+
+    /// Bind a WeChat user (the openid of a `wx.login` code) to a staff
+    /// account, replacing the one it had. `false`: that openid is bound to
+    /// another staff account (the unique index decides, whatever the race).
+    pub async fn bind_staff_wechat(
+        self,
+        id: StaffId,
+        openid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let bound = staff_wechat::Entity::insert(staff_wechat::ActiveModel {
+            staff_id: Set(id.as_uuid()),
+            openid: Set(openid.to_owned()),
+            bound_at: Set(now),
+        })
+        .on_conflict(
+            OnConflict::column(staff_wechat::Column::StaffId)
+                .update_columns([staff_wechat::Column::Openid, staff_wechat::Column::BoundAt])
+                .to_owned(),
+        )
+        .exec_without_returning(self.db())
+        .await;
+        match bound {
+            Ok(_) => Ok(true),
+            Err(e) => {
+                let e = StoreError::from(e);
+                if e.is_unique_violation() {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Forget the staff account's WeChat user; `false`: none was bound.
+    pub async fn unbind_staff_wechat(self, id: StaffId) -> Result<bool, StoreError> {
+        let deleted = staff_wechat::Entity::delete_by_id(id.as_uuid())
+            .exec(self.db())
+            .await?;
+        Ok(deleted.rows_affected > 0)
+    }
+
+    /// The openid a staff account bound, if any (only the sender needs it;
+    /// no view shows it).
+    pub async fn staff_wechat_openid(self, id: StaffId) -> Result<Option<String>, StoreError> {
+        Ok(staff_wechat::Entity::find_by_id(id.as_uuid())
+            .one(self.db())
+            .await?
+            .map(|row| row.openid))
     }
 
     /// A new password hash; every session of the account ends.

@@ -10,12 +10,13 @@
 //! which decides whether a lapsed offer sets them away
 //! (`domain::staff_event::away_after_lapse`).
 
-use crate::entity::{case, org_unit, staff, staff_event, staff_stream};
+use crate::entity::{case, org_unit, staff, staff_event, staff_stream, staff_wechat};
 use crate::rows::numbered;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::staff_event::{StaffEvent, StaffEventKind};
+use sansuo_domain::work::Work;
 use sansuo_domain::{Actor, CaseId, MessageId, OrgUnitId, StaffId, StaffRole};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
@@ -42,8 +43,39 @@ pub struct StaffEventRecord {
 /// transaction's other locking writes (cases, offers, staff rows): taken
 /// last everywhere, it waits on nobody who waits on it. When one
 /// transaction tells two people, it tells them in id order (see
-/// [`tell_each`]).
+/// [`tell_each`]). Someone with WeChat bound is also owed a subscribe
+/// message for the events that call for it (`StaffEvent::notice`): its
+/// work joins the outbox in the same transaction.
 pub(crate) async fn tell<C: ConnectionTrait>(
+    conn: &C,
+    staff: StaffId,
+    event: &StaffEvent,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    append_event(conn, staff, event, now).await?;
+    if let Some(notice) = event.notice() {
+        // Only for someone bound (checked again when sending): most staff
+        // add no outbox row to a routing decision.
+        let bound = staff_wechat::Entity::find_by_id(staff.as_uuid())
+            .one(conn)
+            .await?
+            .is_some();
+        if bound {
+            let work = Work::NotifyStaff {
+                event: notice.event,
+                staff_id: staff,
+                case_id: notice.case_id,
+                occurrence: Uuid::now_v7(),
+                deadline: notice.deadline,
+            };
+            crate::outbox::append(conn, &work, None, now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The stream's row of the event, numbered.
+async fn append_event<C: ConnectionTrait>(
     conn: &C,
     staff: StaffId,
     event: &StaffEvent,

@@ -128,6 +128,16 @@ impl Worker {
                 case_id,
                 occurrence,
             } => self.notify(event, case_id, occurrence).await,
+            Work::NotifyStaff {
+                event,
+                staff_id,
+                case_id,
+                occurrence,
+                deadline,
+            } => {
+                self.notify_staff(event, staff_id, case_id, occurrence, deadline)
+                    .await
+            }
             Work::Moderate(subject) => {
                 self.moderate(jobs::store_subject(subject), request_id)
                     .await

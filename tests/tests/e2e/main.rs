@@ -40,6 +40,7 @@ mod sessions;
 mod setup;
 mod spec;
 mod staff_events;
+mod staff_wechat;
 mod stats;
 mod supervise;
 mod tips;

@@ -43,28 +43,7 @@ pub async fn wechat_login(
     let session = wechat
         .code_to_session(body.code.trim())
         .await
-        .map_err(|e| match e {
-            WechatError::InvalidCode => ApiError::new(
-                ErrorCode::WechatCodeInvalid,
-                "the login code is invalid, expired or already used; call wx.login() again",
-            ),
-            WechatError::RateLimited => ApiError::rate_limited(
-                ErrorCode::WechatRateLimited,
-                "WeChat is limiting logins; try again shortly",
-                10,
-            ),
-            WechatError::RiskyUser => {
-                ApiError::forbidden("WeChat flagged this account as high-risk; login refused")
-            }
-            e if e.is_retryable() => {
-                tracing::warn!(error = %e, "wechat unavailable");
-                ApiError::new(
-                    ErrorCode::WechatUnavailable,
-                    "WeChat is busy or unreachable; try again",
-                )
-            }
-            e => ApiError::internal(format!("wechat: {e}")),
-        })?;
+        .map_err(session_error)?;
     let resident = state
         .store
         .identity()
@@ -77,4 +56,31 @@ pub async fn wechat_login(
     Ok(web::Json(
         issue_tokens(&state, Principal::Resident(resident.id), 0).await?,
     ))
+}
+
+/// WeChat refused to exchange a `wx.login()` code: the same answer for a
+/// resident logging in and a staff member binding their WeChat.
+pub(crate) fn session_error(e: WechatError) -> ApiError {
+    match e {
+        WechatError::InvalidCode => ApiError::new(
+            ErrorCode::WechatCodeInvalid,
+            "the login code is invalid, expired or already used; call wx.login() again",
+        ),
+        WechatError::RateLimited => ApiError::rate_limited(
+            ErrorCode::WechatRateLimited,
+            "WeChat is limiting logins; try again shortly",
+            10,
+        ),
+        WechatError::RiskyUser => {
+            ApiError::forbidden("WeChat flagged this account as high-risk; login refused")
+        }
+        e if e.is_retryable() => {
+            tracing::warn!(error = %e, "wechat unavailable");
+            ApiError::new(
+                ErrorCode::WechatUnavailable,
+                "WeChat is busy or unreachable; try again",
+            )
+        }
+        e => ApiError::internal(format!("wechat: {e}")),
+    }
 }

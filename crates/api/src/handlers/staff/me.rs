@@ -2,6 +2,7 @@ use crate::extract::StaffAuth;
 use crate::views::StaffView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
+use sansuo_domain::StaffId;
 
 /// The calling staff member's account.
 #[utoipa::path(tag = "staff", security(("bearer" = [])), responses(
@@ -14,11 +15,18 @@ pub async fn me(
     state: web::Data<AppState>,
     auth: StaffAuth,
 ) -> Result<web::Json<StaffView>, ApiError> {
-    let account = state
-        .store
-        .identity()
-        .staff(auth.id)
-        .await?
-        .ok_or_else(|| ApiError::unauthenticated("account no longer exists"))?;
-    Ok(web::Json(account.into()))
+    Ok(web::Json(profile(&state, auth.id).await?))
+}
+
+/// The account as its owner sees it, with whether a WeChat is bound.
+pub(crate) async fn profile(state: &AppState, id: StaffId) -> Result<StaffView, ApiError> {
+    let (account, openid) = tokio::try_join!(
+        state.store.identity().staff(id),
+        state.store.identity().staff_wechat_openid(id)
+    )?;
+    let account = account.ok_or_else(|| ApiError::unauthenticated("account no longer exists"))?;
+    Ok(StaffView {
+        wechat_bound: openid.is_some(),
+        ..account.into()
+    })
 }

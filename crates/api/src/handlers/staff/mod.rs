@@ -13,6 +13,8 @@ pub mod next_case;
 pub mod post_message;
 pub mod resolve;
 pub mod set_presence;
+pub mod subscribe;
+pub mod wechat;
 
 use crate::extract::{CoordinatorAuth, LawyerAuth};
 use crate::views::{self, ConsultationView};
