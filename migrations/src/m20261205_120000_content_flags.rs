@@ -1,12 +1,12 @@
 //! Content flags: resident text or photos that a content check found
 //! doubtful or risky but that are not held back from the staff handling
 //! the case (a tip's description and follow-ups, every resident photo,
-//! and the shorter texts of the other services). Each row is one item in
+//! a mediation application's facts). Each row is one item in
 //! the review queue (`GET /admin/moderation`) until a coordinator decides
 //! it; a rejected item stays hidden from resident-facing and public views.
 //!
-//! `kind` names the subject (`tip`, `tip_message`, `photo`, `mediation_facts`,
-//! `rating`, `visit_answer`, `conversion_refusal`, `open311`); `verdict`
+//! `kind` names the subject (`tip`, `tip_message`, `photo`, `mediation`;
+//! more kinds need no schema change); `verdict`
 //! what the check said (`review`, `risky`, or `unchecked` when no check
 //! could be run, e.g. an anonymous tip); `status` is `review` until decided,
 //! then `passed` or `rejected`. No reporter identity is stored here.

@@ -104,8 +104,9 @@ pub async fn screen_tip_text(
     )
 }
 
-/// Record what [`screen_tip_text`] found, once the text is stored.
-pub async fn flag_tip_text(
+/// Record what a check found ([`screen_tip_text`], [`screen_mediation`],
+/// [`check_photos`]) once its subject is stored: it joins the review queue.
+pub async fn flag_content(
     state: &AppState,
     kind: FlagKind,
     subject: uuid::Uuid,
@@ -182,7 +183,7 @@ pub async fn check_photos(
         return Ok(());
     }
     let unchecked = async |photo: uuid::Uuid| {
-        flag_tip_text(
+        flag_content(
             state,
             FlagKind::Photo,
             photo,
@@ -255,4 +256,23 @@ pub async fn hidden_photos(
         })
         .map(|f| f.subject_id)
         .collect())
+}
+
+/// Check a mediation application's facts and claims, as a consultation's
+/// question is checked ([`screen`]): risky text is refused (422
+/// `content_risky`, nothing stored). Doubtful text, or text the checker
+/// could not look at, is booked and put in the review queue flagged
+/// (`mediation`); unlike a consultation's question it is not held from
+/// routing, so a booking is never lost on a checker's doubt. Returns the
+/// flag to record once the case exists.
+pub async fn screen_mediation(
+    state: &AppState,
+    resident: ResidentId,
+    text: &str,
+) -> Result<Option<(FlagVerdict, Option<i64>)>, ApiError> {
+    Ok(match screen(state, resident, text).await? {
+        Moderation::Passed => None,
+        Moderation::Review => Some((FlagVerdict::Review, None)),
+        Moderation::Pending | Moderation::Rejected => Some((FlagVerdict::Unchecked, None)),
+    })
 }

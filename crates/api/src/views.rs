@@ -727,7 +727,7 @@ pub struct HeldTextView {
     /// follow-up). Flagged, never withheld from the officer handling the
     /// tip: `tip` (a tip's description), `tip_message` (a reporter's
     /// follow-up), `photo` (a resident photo, hidden from resident-facing
-    /// views until passed).
+    /// views until passed), `mediation` (an application's facts and claims).
     pub kind: String,
     pub id: Uuid,
     pub case_id: Uuid,

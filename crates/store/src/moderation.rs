@@ -356,16 +356,24 @@ pub enum FlagKind {
     TipMessage,
     /// A resident photo (subject: the photo id).
     Photo,
+    /// A mediation application's facts and claims (subject: the case id).
+    Mediation,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 3] = [FlagKind::Tip, FlagKind::TipMessage, FlagKind::Photo];
+    pub const ALL: [FlagKind; 4] = [
+        FlagKind::Tip,
+        FlagKind::TipMessage,
+        FlagKind::Photo,
+        FlagKind::Mediation,
+    ];
 
     pub fn as_str(&self) -> &'static str {
         match self {
             FlagKind::Tip => "tip",
             FlagKind::TipMessage => "tip_message",
             FlagKind::Photo => "photo",
+            FlagKind::Mediation => "mediation",
         }
     }
 
@@ -580,6 +588,11 @@ impl Checks<'_> {
                 .map(|m| m.body)
                 .unwrap_or_default(),
             FlagKind::Photo => String::new(),
+            FlagKind::Mediation => crate::entity::mediation::Entity::find_by_id(row.subject_id)
+                .one(self.db())
+                .await?
+                .map(|m| format!("{}\n{}", m.facts, m.claims))
+                .unwrap_or_default(),
         };
         Ok(Some(ContentFlag {
             kind,

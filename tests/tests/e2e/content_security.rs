@@ -414,3 +414,97 @@ async fn a_photos_risky_push_queues_it_and_hides_it_from_its_reporter_not_its_of
     let mine: TipView = app.get_as(&format!("/api/v1/tips/{id}"), &resident).await;
     assert_eq!(mine.photos.len(), 1);
 }
+
+fn mediation(app: &TestApp, facts: &str) -> Value {
+    json!({
+        "community_id": app.demo.community_a.as_uuid(),
+        "category_code": "LJ02",
+        "facts": facts,
+        "claims": "请对方停止并赔偿损失",
+        "parties": [
+            {"role": "applicant", "name": "王小明", "contact": "13812341234"},
+            {"role": "respondent", "name": "赵大力", "contact": "13900001111"},
+        ],
+        "preferred_times": [{"from": "2026-12-01T01:00:00Z", "to": "2026-12-01T04:00:00Z"}],
+        "private": true,
+    })
+}
+
+#[tokio::test]
+async fn a_mediations_facts_are_checked_doubtful_ones_queued_risky_ones_refused() {
+    let app = TestApp::spawn().await;
+    app.wechat.set_verdict("讨债", "review", 20002);
+    app.wechat.set_verdict("赌博", "risky", 20001);
+    let resident = app.resident_token("neighbour").await;
+
+    let plain: sansuo_tests::views::MediationView = expect_json(
+        app.post(
+            "/api/v1/mediations",
+            &resident,
+            mediation(&app, "楼上卫生间漏水三个月，天花板发霉，多次沟通无果"),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let doubtful: sansuo_tests::views::MediationView = expect_json(
+        app.post(
+            "/api/v1/mediations",
+            &resident,
+            mediation(&app, "对方天天上门讨债，堵在门口不让出门"),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_error(
+        app.post(
+            "/api/v1/mediations",
+            &resident,
+            mediation(&app, "邻居在家里聚众赌博，吵得整夜睡不着"),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "content_risky",
+    )
+    .await;
+    let checks = app.wechat.msg_sec_checks().await;
+    assert_eq!(checks.len(), 3);
+    assert_eq!(checks[0]["openid"], "openid-neighbour");
+
+    let held = queue(&app).await;
+    let mine: Vec<_> = held
+        .items
+        .iter()
+        .filter(|i| i.kind == "mediation")
+        .collect();
+    assert_eq!(mine.len(), 1, "{held:?}");
+    assert_eq!(
+        (mine[0].id, mine[0].verdict.as_deref()),
+        (doubtful.id, Some("review"))
+    );
+    assert!(mine[0].text.contains("讨债"));
+    assert!(held.items.iter().all(|i| i.case_id != plain.id));
+
+    // Decided like any held text; outside the coordinator's street it is absent.
+    let coordinator = app.staff_token("coordinator.sun").await;
+    let rejected: ModerationDecisionView = app
+        .post_as(
+            "/api/v1/admin/moderation/decisions",
+            &coordinator,
+            json!({"kind": "mediation", "id": doubtful.id, "approve": false, "reason": "内容需人工核实"}),
+        )
+        .await;
+    assert_eq!(rejected.moderation, "rejected");
+    expect_error(
+        app.post(
+            "/api/v1/admin/moderation/decisions",
+            &coordinator,
+            json!({"kind": "mediation", "id": plain.id, "approve": true}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "held_text_not_found",
+    )
+    .await;
+}

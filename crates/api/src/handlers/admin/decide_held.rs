@@ -26,6 +26,8 @@ pub enum HeldKind {
     TipMessage,
     /// A resident photo: passing it shows it to its reporter again.
     Photo,
+    /// A mediation application's facts and claims (flagged, not held).
+    Mediation,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -75,6 +77,9 @@ pub async fn decide_held(
             return decide_flag(&state, &admin, FlagKind::TipMessage, &body).await;
         }
         HeldKind::Photo => return decide_flag(&state, &admin, FlagKind::Photo, &body).await,
+        HeldKind::Mediation => {
+            return decide_flag(&state, &admin, FlagKind::Mediation, &body).await;
+        }
     };
     let held = state
         .store

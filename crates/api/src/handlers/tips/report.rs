@@ -418,7 +418,7 @@ pub(crate) async fn check_new_tip(
 ) {
     use sansuo_store::moderation::FlagKind;
     let flagged =
-        crate::moderation::flag_tip_text(state, FlagKind::Tip, id.as_uuid(), id, found).await;
+        crate::moderation::flag_content(state, FlagKind::Tip, id.as_uuid(), id, found).await;
     let checked = crate::moderation::check_photos(state, reporter, id, photos).await;
     if let Err(e) = flagged.and(checked) {
         tracing::warn!(case_id = %id, error = ?e, "content check of a new tip not recorded");

@@ -115,7 +115,7 @@ pub(crate) async fn follow_up(
     if stored.reopened {
         tracing::info!(case_id = %id, "tip reopened by a follow-up");
     }
-    if let Err(e) = crate::moderation::flag_tip_text(
+    if let Err(e) = crate::moderation::flag_content(
         state,
         sansuo_store::moderation::FlagKind::TipMessage,
         stored.message_id,
