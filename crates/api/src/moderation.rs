@@ -270,9 +270,44 @@ pub async fn screen_mediation(
     resident: ResidentId,
     text: &str,
 ) -> Result<Option<(FlagVerdict, Option<i64>)>, ApiError> {
+    screen_flagged(state, resident, text).await
+}
+
+/// Check a rating's or a visit answer's comment the same way as a
+/// mediation's facts ([`screen_mediation`]): risky refused, doubtful
+/// stored and flagged. No comment, nothing to check.
+pub async fn screen_comment(
+    state: &AppState,
+    resident: ResidentId,
+    comment: Option<&str>,
+) -> Result<Option<(FlagVerdict, Option<i64>)>, ApiError> {
+    match comment.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(text) => screen_flagged(state, resident, text).await,
+        None => Ok(None),
+    }
+}
+
+async fn screen_flagged(
+    state: &AppState,
+    resident: ResidentId,
+    text: &str,
+) -> Result<Option<(FlagVerdict, Option<i64>)>, ApiError> {
     Ok(match screen(state, resident, text).await? {
         Moderation::Passed => None,
         Moderation::Review => Some((FlagVerdict::Review, None)),
         Moderation::Pending | Moderation::Rejected => Some((FlagVerdict::Unchecked, None)),
     })
+}
+
+/// [`flag_content`] for a subject that is its case, after it is stored:
+/// a failure is logged, never answered as an error (the write is done).
+pub async fn flag_stored(
+    state: &AppState,
+    kind: FlagKind,
+    case_id: CaseId,
+    found: Option<(FlagVerdict, Option<i64>)>,
+) {
+    if let Err(e) = flag_content(state, kind, case_id.as_uuid(), case_id, found).await {
+        tracing::warn!(case_id = %case_id, error = ?e, "content flag not recorded");
+    }
 }

@@ -727,7 +727,8 @@ pub struct HeldTextView {
     /// follow-up). Flagged, never withheld from the officer handling the
     /// tip: `tip` (a tip's description), `tip_message` (a reporter's
     /// follow-up), `photo` (a resident photo, hidden from resident-facing
-    /// views until passed), `mediation` (an application's facts and claims).
+    /// views until passed), `mediation` (an application's facts and claims),
+    /// `rating` (a rating's comment), `visit_answer` (a visit answer's comment).
     pub kind: String,
     pub id: Uuid,
     pub case_id: Uuid,

@@ -358,14 +358,21 @@ pub enum FlagKind {
     Photo,
     /// A mediation application's facts and claims (subject: the case id).
     Mediation,
+    /// A rating's comment, of a consultation or a mediation (subject: the case id).
+    Rating,
+    /// The comment of a resident's answer to a mediation's follow-up visit
+    /// (subject: the case id).
+    VisitAnswer,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 4] = [
+    pub const ALL: [FlagKind; 6] = [
         FlagKind::Tip,
         FlagKind::TipMessage,
         FlagKind::Photo,
         FlagKind::Mediation,
+        FlagKind::Rating,
+        FlagKind::VisitAnswer,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -374,6 +381,8 @@ impl FlagKind {
             FlagKind::TipMessage => "tip_message",
             FlagKind::Photo => "photo",
             FlagKind::Mediation => "mediation",
+            FlagKind::Rating => "rating",
+            FlagKind::VisitAnswer => "visit_answer",
         }
     }
 
@@ -592,6 +601,25 @@ impl Checks<'_> {
                 .one(self.db())
                 .await?
                 .map(|m| format!("{}\n{}", m.facts, m.claims))
+                .unwrap_or_default(),
+            FlagKind::Rating => {
+                let consultation = consultation::Entity::find_by_id(row.subject_id)
+                    .one(self.db())
+                    .await?
+                    .and_then(|c| c.rating_comment);
+                match consultation {
+                    Some(comment) => comment,
+                    None => crate::entity::mediation::Entity::find_by_id(row.subject_id)
+                        .one(self.db())
+                        .await?
+                        .and_then(|m| m.rating_comment)
+                        .unwrap_or_default(),
+                }
+            }
+            FlagKind::VisitAnswer => crate::entity::mediation::Entity::find_by_id(row.subject_id)
+                .one(self.db())
+                .await?
+                .and_then(|m| m.visit_answer_comment)
                 .unwrap_or_default(),
         };
         Ok(Some(ContentFlag {

@@ -508,3 +508,61 @@ async fn a_mediations_facts_are_checked_doubtful_ones_queued_risky_ones_refused(
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_rating_comment_is_checked_doubtful_ones_queued_risky_ones_refused() {
+    let app = TestApp::spawn().await;
+    app.wechat.set_verdict("骗钱", "review", 20008);
+    app.wechat.set_verdict("赌博", "risky", 20001);
+    let resident = app.resident_token("rater").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let case = app
+        .submit(&resident, "楼下餐馆油烟太大，可以要求他们整改吗？")
+        .await;
+    let id = case.id;
+    let offer = app.wait_for_offer(&zhang, &id).await;
+    app.accept_offer(&zhang, &offer).await;
+    expect_status(
+        app.post(
+            &format!("/api/v1/staff/consultations/{id}/messages"),
+            &zhang,
+            json!({"body": "可以向环保部门投诉，也可申请调解。"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let rating = format!("/api/v1/consultations/{id}/rating");
+    expect_error(
+        app.post(
+            &rating,
+            &resident,
+            json!({"stars": 1, "comment": "律师在赌博"}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "content_risky",
+    )
+    .await;
+    assert!(queue(&app).await.items.iter().all(|i| i.kind != "rating"));
+    expect_status(
+        app.post(
+            &rating,
+            &resident,
+            json!({"stars": 1, "comment": "感觉是骗钱的回答"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let held = queue(&app).await;
+    let item = held
+        .items
+        .iter()
+        .find(|i| i.kind == "rating")
+        .expect("the doubtful comment is queued");
+    assert_eq!(
+        (item.id, item.verdict.as_deref(), item.text.as_str()),
+        (id, Some("review"), "感觉是骗钱的回答")
+    );
+}

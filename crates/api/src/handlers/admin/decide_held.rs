@@ -28,6 +28,10 @@ pub enum HeldKind {
     Photo,
     /// A mediation application's facts and claims (flagged, not held).
     Mediation,
+    /// A rating's comment (flagged, not held).
+    Rating,
+    /// A visit answer's comment (flagged, not held).
+    VisitAnswer,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -79,6 +83,10 @@ pub async fn decide_held(
         HeldKind::Photo => return decide_flag(&state, &admin, FlagKind::Photo, &body).await,
         HeldKind::Mediation => {
             return decide_flag(&state, &admin, FlagKind::Mediation, &body).await;
+        }
+        HeldKind::Rating => return decide_flag(&state, &admin, FlagKind::Rating, &body).await,
+        HeldKind::VisitAnswer => {
+            return decide_flag(&state, &admin, FlagKind::VisitAnswer, &body).await;
         }
     };
     let held = state
