@@ -36,6 +36,7 @@ mod m20261204_100000_supervision;
 mod m20261204_120000_case_conversions;
 mod m20261204_121000_case_intakes;
 mod m20261205_110000_staff_wechat;
+mod m20261205_120000_content_flags;
 mod m20261205_140000_conversion_withdrawn;
 
 pub struct Migrator;
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_120000_case_conversions::Migration),
             Box::new(m20261204_121000_case_intakes::Migration),
             Box::new(m20261205_110000_staff_wechat::Migration),
+            Box::new(m20261205_120000_content_flags::Migration),
             Box::new(m20261205_140000_conversion_withdrawn::Migration),
         ]
     }

@@ -57,6 +57,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(residents::subscribe::subscribe)
                 .service(wechat::push_verify::push_verify)
                 .service(wechat::push_receive::push_receive)
+                .service(tips::photos::media_check_photo)
                 .service(categories::list::list_categories)
                 .service(consultations::create::create_consultation)
                 .service(consultations::list::list_consultations)

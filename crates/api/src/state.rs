@@ -17,6 +17,9 @@ pub struct ApiConfig {
     pub staff_templates: Vec<(String, String)>,
     /// The message-push token set in the mini-program's admin console.
     pub push_token: Option<secrecy::SecretString>,
+    /// Where WeChat fetches a photo for its asynchronous check
+    /// (`SANSUO_PUBLIC_BASE_URL`); `None`: photos are not sent.
+    pub public_base_url: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (`SANSUO_TRUSTED_PROXIES`); empty: the peer address is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,

@@ -731,17 +731,27 @@ pub struct CalendarDayList {
     pub items: Vec<CalendarDayView>,
 }
 
-/// Resident text waiting for a person's decision.
+/// Resident text or a photo waiting for a person's decision.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct HeldTextView {
-    /// `case` (a question) or `message` (a follow-up).
+    /// Held from staff until decided: `case` (a question) or `message` (a
+    /// follow-up). Flagged, never withheld from the officer handling the
+    /// tip: `tip` (a tip's description), `tip_message` (a reporter's
+    /// follow-up), `photo` (a resident photo, hidden from resident-facing
+    /// views until passed), `mediation` (an application's facts and claims),
+    /// `rating` (a rating's comment), `visit_answer` (a visit answer's comment).
     pub kind: String,
     pub id: Uuid,
     pub case_id: Uuid,
     pub community_id: Uuid,
     /// `review` or `pending`.
     pub moderation: String,
+    /// The text (empty for a photo: open it through the tip).
     pub text: String,
+    /// Flagged items only: what the check said, `review`, `risky` or
+    /// `unchecked` (no automatic check was possible, e.g. an anonymous tip).
+    #[serde(default)]
+    pub verdict: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

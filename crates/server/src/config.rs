@@ -78,6 +78,11 @@ pub struct Config {
     pub inline_routes: usize,
     /// The token WeChat signs its message pushes with.
     pub push_token: Option<SecretString>,
+    /// Where WeChat can fetch this deployment over the internet
+    /// (`SANSUO_PUBLIC_BASE_URL`, e.g. `https://sansuo.example.gov.cn`): the
+    /// asynchronous photo check sends WeChat a signed link under it.
+    /// Unset: photos are not sent for the check.
+    pub public_base_url: Option<String>,
     pub offer_timeout: chrono::Duration,
     /// The longest one staff event stream stays open
     /// (`SANSUO_STAFF_STREAM_MAX_SECS`); the client then reconnects with
@@ -583,6 +588,9 @@ impl Config {
             routers,
             inline_routes,
             push_token: get("SANSUO_WECHAT_PUSH_TOKEN").map(SecretString::from),
+            public_base_url: get("SANSUO_PUBLIC_BASE_URL")
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
             demo,
             tip_key,
             tip_key_file,

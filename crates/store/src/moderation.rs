@@ -346,3 +346,325 @@ impl Checks<'_> {
         }))
     }
 }
+
+/// What a content flag is about (`content_flags.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlagKind {
+    /// A tip's description (subject: the tip's case id).
+    Tip,
+    /// A reporter's follow-up on a tip (subject: the message id).
+    TipMessage,
+    /// A resident photo (subject: the photo id).
+    Photo,
+    /// A mediation application's facts and claims (subject: the case id).
+    Mediation,
+    /// A rating's comment, of a consultation or a mediation (subject: the case id).
+    Rating,
+    /// The comment of a resident's answer to a mediation's follow-up visit
+    /// (subject: the case id).
+    VisitAnswer,
+}
+
+impl FlagKind {
+    pub const ALL: [FlagKind; 6] = [
+        FlagKind::Tip,
+        FlagKind::TipMessage,
+        FlagKind::Photo,
+        FlagKind::Mediation,
+        FlagKind::Rating,
+        FlagKind::VisitAnswer,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FlagKind::Tip => "tip",
+            FlagKind::TipMessage => "tip_message",
+            FlagKind::Photo => "photo",
+            FlagKind::Mediation => "mediation",
+            FlagKind::Rating => "rating",
+            FlagKind::VisitAnswer => "visit_answer",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+}
+
+/// What the check said about a flagged item (`content_flags.verdict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagVerdict {
+    /// The checker asked for a person to look.
+    Review,
+    /// The checker said risky.
+    Risky,
+    /// No automatic check could be run (an anonymous reporter has no
+    /// openid we may send, or the checker failed): a person looks instead.
+    Unchecked,
+}
+
+impl FlagVerdict {
+    pub const ALL: [FlagVerdict; 3] = [
+        FlagVerdict::Review,
+        FlagVerdict::Risky,
+        FlagVerdict::Unchecked,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FlagVerdict::Review => "review",
+            FlagVerdict::Risky => "risky",
+            FlagVerdict::Unchecked => "unchecked",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+
+    /// A photo with this verdict is hidden from resident-facing views
+    /// until a person passes it; an unchecked one is not (nothing was found).
+    pub fn hides_photo(&self) -> bool {
+        !matches!(self, FlagVerdict::Unchecked)
+    }
+}
+
+/// One item of the review queue that is flagged, not withheld from the
+/// staff handling its case.
+#[derive(Debug, Clone)]
+pub struct ContentFlag {
+    pub kind: FlagKind,
+    pub subject_id: Uuid,
+    pub case_id: Uuid,
+    pub community_id: Uuid,
+    pub verdict: FlagVerdict,
+    pub label: Option<i64>,
+    /// `Review` until a person decides, then `Passed` or `Rejected`.
+    pub moderation: Moderation,
+    /// The flagged text (empty for a photo).
+    pub text: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Flags on items that are checked but never withheld from the staff
+/// handling the case (tips) or that arrive late (photos).
+impl Checks<'_> {
+    /// Put an item in the review queue. A second flag on the same subject
+    /// (a repeated push, a retried request) changes nothing.
+    pub async fn flag(
+        self,
+        kind: FlagKind,
+        subject_id: Uuid,
+        case_id: Uuid,
+        verdict: FlagVerdict,
+        label: Option<i64>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        use crate::entity::content_flag;
+        use sea_orm::ActiveValue::Set;
+        use sea_orm::sea_query::OnConflict;
+        content_flag::Entity::insert(content_flag::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            kind: Set(kind.as_str().to_owned()),
+            subject_id: Set(subject_id),
+            case_id: Set(case_id),
+            verdict: Set(verdict.as_str().to_owned()),
+            label: Set(label),
+            status: Set(Moderation::Review.as_str().to_owned()),
+            created_at: Set(now),
+            decided_at: Set(None),
+        })
+        .on_conflict(
+            OnConflict::columns([content_flag::Column::Kind, content_flag::Column::SubjectId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(self.db())
+        .await?;
+        Ok(())
+    }
+
+    /// The flag on one subject, if any.
+    pub async fn flag_of(
+        self,
+        kind: FlagKind,
+        subject_id: Uuid,
+    ) -> Result<Option<ContentFlag>, StoreError> {
+        use crate::entity::content_flag;
+        let Some(row) = content_flag::Entity::find()
+            .filter(content_flag::Column::Kind.eq(kind.as_str()))
+            .filter(content_flag::Column::SubjectId.eq(subject_id))
+            .one(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.flag_record(row).await
+    }
+
+    /// Flagged items still waiting for a person, oldest first.
+    pub async fn open_flags(self, limit: u64) -> Result<Vec<ContentFlag>, StoreError> {
+        use crate::entity::content_flag;
+        let rows = content_flag::Entity::find()
+            .filter(content_flag::Column::Status.eq(Moderation::Review.as_str()))
+            .order_by_asc(content_flag::Column::CreatedAt)
+            .limit(limit)
+            .all(self.db())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(flag) = self.flag_record(row).await? {
+                out.push(flag);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every flag on one case's items (for the staff and resident views).
+    pub async fn flags_of_case(self, case_id: Uuid) -> Result<Vec<ContentFlag>, StoreError> {
+        use crate::entity::content_flag;
+        let rows = content_flag::Entity::find()
+            .filter(content_flag::Column::CaseId.eq(case_id))
+            .order_by_asc(content_flag::Column::CreatedAt)
+            .all(self.db())
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(flag) = self.flag_record(row).await? {
+                out.push(flag);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A person passes or rejects a flagged item, once.
+    pub async fn decide_flag(
+        self,
+        kind: FlagKind,
+        subject_id: Uuid,
+        approve: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Moderation, StoreError> {
+        use crate::entity::content_flag;
+        let flag = self
+            .flag_of(kind, subject_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let next = flag.moderation.after_decision(approve).ok_or_else(|| {
+            StoreError::conflict(format!("this item is already {}", flag.moderation))
+        })?;
+        let updated = content_flag::Entity::update_many()
+            .col_expr(content_flag::Column::Status, Expr::value(next.as_str()))
+            .col_expr(content_flag::Column::DecidedAt, Expr::value(now))
+            .filter(content_flag::Column::Kind.eq(kind.as_str()))
+            .filter(content_flag::Column::SubjectId.eq(subject_id))
+            .filter(content_flag::Column::Status.eq(flag.moderation.as_str()))
+            .exec(self.db())
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(StoreError::conflict("decided meanwhile"));
+        }
+        Ok(next)
+    }
+
+    async fn flag_record(
+        self,
+        row: crate::entity::content_flag::Model,
+    ) -> Result<Option<ContentFlag>, StoreError> {
+        use crate::entity::tip;
+        let corrupt = |column: &str, value: &str| {
+            StoreError::from(sea_orm::DbErr::Type(format!(
+                "content_flags.{column}: unknown `{value}`"
+            )))
+        };
+        let kind = FlagKind::parse(&row.kind).ok_or_else(|| corrupt("kind", &row.kind))?;
+        let verdict =
+            FlagVerdict::parse(&row.verdict).ok_or_else(|| corrupt("verdict", &row.verdict))?;
+        let moderation =
+            Moderation::parse(&row.status).ok_or_else(|| corrupt("status", &row.status))?;
+        let Some(c) = case::Entity::find_by_id(row.case_id).one(self.db()).await? else {
+            return Ok(None);
+        };
+        let text = match kind {
+            FlagKind::Tip => tip::Entity::find_by_id(row.subject_id)
+                .one(self.db())
+                .await?
+                .map(|t| t.description)
+                .unwrap_or_default(),
+            FlagKind::TipMessage => case_message::Entity::find_by_id(row.subject_id)
+                .one(self.db())
+                .await?
+                .map(|m| m.body)
+                .unwrap_or_default(),
+            FlagKind::Photo => String::new(),
+            FlagKind::Mediation => crate::entity::mediation::Entity::find_by_id(row.subject_id)
+                .one(self.db())
+                .await?
+                .map(|m| format!("{}\n{}", m.facts, m.claims))
+                .unwrap_or_default(),
+            FlagKind::Rating => {
+                let consultation = consultation::Entity::find_by_id(row.subject_id)
+                    .one(self.db())
+                    .await?
+                    .and_then(|c| c.rating_comment);
+                match consultation {
+                    Some(comment) => comment,
+                    None => crate::entity::mediation::Entity::find_by_id(row.subject_id)
+                        .one(self.db())
+                        .await?
+                        .and_then(|m| m.rating_comment)
+                        .unwrap_or_default(),
+                }
+            }
+            FlagKind::VisitAnswer => crate::entity::mediation::Entity::find_by_id(row.subject_id)
+                .one(self.db())
+                .await?
+                .and_then(|m| m.visit_answer_comment)
+                .unwrap_or_default(),
+        };
+        Ok(Some(ContentFlag {
+            kind,
+            subject_id: row.subject_id,
+            case_id: row.case_id,
+            community_id: c.community_id,
+            verdict,
+            label: row.label,
+            moderation,
+            text,
+            created_at: row.created_at,
+        }))
+    }
+}
+
+/// Photos as the image check needs them.
+impl Checks<'_> {
+    /// The case a resident photo belongs to.
+    pub async fn photo_case(self, photo_id: Uuid) -> Result<Option<Uuid>, StoreError> {
+        Ok(crate::entity::tip_photo::Entity::find_by_id(photo_id)
+            .one(self.db())
+            .await?
+            .map(|p| p.case_id))
+    }
+
+    /// Flag a photo the image check found doubtful or risky (the push
+    /// callback); a passed photo is not flagged.
+    pub async fn flag_photo(
+        self,
+        photo_id: Uuid,
+        verdict: Verdict,
+        label: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let flag = match verdict {
+            Verdict::Pass => return Ok(false),
+            Verdict::Review => FlagVerdict::Review,
+            Verdict::Risky => FlagVerdict::Risky,
+        };
+        let Some(case_id) = self.photo_case(photo_id).await? else {
+            return Ok(false);
+        };
+        self.flag(FlagKind::Photo, photo_id, case_id, flag, Some(label), now)
+            .await?;
+        Ok(true)
+    }
+}

@@ -106,6 +106,15 @@ pub struct Screening {
     pub window: i64,
 }
 
+/// A reporter's follow-up as stored.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowUpStored {
+    /// The follow-up reopened a closed or unfounded tip.
+    pub reopened: bool,
+    /// The message, for the content check's flag.
+    pub message_id: Uuid,
+}
+
 /// A tip with everything its views need.
 #[derive(Debug, Clone)]
 pub struct TipRecord {
@@ -549,7 +558,7 @@ impl Tips<'_> {
         id: CaseId,
         body: &str,
         ctx: Context<'_>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<FollowUpStored, StoreError> {
         let txn = self.begin_write().await?;
         let case = load_tip_case(&txn, id).await?;
         let status: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
@@ -619,7 +628,10 @@ impl Tips<'_> {
             notify_resident(&txn, NotificationEvent::TipReopened, &case, ctx).await?;
         }
         self.commit_work(txn).await?;
-        Ok(reopened)
+        Ok(FollowUpStored {
+            reopened,
+            message_id,
+        })
     }
 
     /// The officer writes to the reporter (public) or adds an internal note.

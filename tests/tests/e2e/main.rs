@@ -9,6 +9,7 @@ mod backup;
 mod calendar;
 mod catalog;
 mod concurrency;
+mod content_security;
 mod contract;
 mod conversions;
 mod dispatch;

@@ -13,6 +13,7 @@ pub mod case_message;
 pub mod case_supervision;
 pub mod category;
 pub mod consultation;
+pub mod content_flag;
 pub mod duty_rota;
 pub mod duty_rota_staff;
 pub mod duty_shift;

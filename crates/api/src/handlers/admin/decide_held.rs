@@ -8,7 +8,7 @@ use actix_web::{post, web};
 use sansuo_domain::values::Reason;
 use sansuo_domain::{Actor, StaffId};
 use sansuo_store::StoreError;
-use sansuo_store::moderation::Subject;
+use sansuo_store::moderation::{FlagKind, Subject};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -20,6 +20,18 @@ pub enum HeldKind {
     Case,
     /// A resident's follow-up.
     Message,
+    /// A tip's description (flagged, never withheld from its officer).
+    Tip,
+    /// A reporter's follow-up on a tip (flagged, never withheld).
+    TipMessage,
+    /// A resident photo: passing it shows it to its reporter again.
+    Photo,
+    /// A mediation application's facts and claims (flagged, not held).
+    Mediation,
+    /// A rating's comment (flagged, not held).
+    Rating,
+    /// A visit answer's comment (flagged, not held).
+    VisitAnswer,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -64,6 +76,18 @@ pub async fn decide_held(
     let subject = match body.kind {
         HeldKind::Case => Subject::Case(body.id),
         HeldKind::Message => Subject::Message(body.id),
+        HeldKind::Tip => return decide_flag(&state, &admin, FlagKind::Tip, &body).await,
+        HeldKind::TipMessage => {
+            return decide_flag(&state, &admin, FlagKind::TipMessage, &body).await;
+        }
+        HeldKind::Photo => return decide_flag(&state, &admin, FlagKind::Photo, &body).await,
+        HeldKind::Mediation => {
+            return decide_flag(&state, &admin, FlagKind::Mediation, &body).await;
+        }
+        HeldKind::Rating => return decide_flag(&state, &admin, FlagKind::Rating, &body).await,
+        HeldKind::VisitAnswer => {
+            return decide_flag(&state, &admin, FlagKind::VisitAnswer, &body).await;
+        }
     };
     let held = state
         .store
@@ -100,6 +124,45 @@ pub async fn decide_held(
             other => other.into(),
         })?;
     tracing::info!(admin = %admin.id, ?subject, %moderation, "moderation decided");
+    Ok(web::Json(ModerationDecisionView {
+        id: body.id,
+        moderation: moderation.as_str().into(),
+    }))
+}
+
+/// A flagged item: the flag is decided; what it flags was never withheld
+/// from the officer, so nothing else moves.
+async fn decide_flag(
+    state: &AppState,
+    admin: &AdminAuth,
+    kind: FlagKind,
+    body: &DecisionRequest,
+) -> Result<web::Json<ModerationDecisionView>, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::HeldTextNotFound, "no such held text");
+    let flag = state
+        .store
+        .moderation()
+        .flag_of(kind, body.id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !state
+        .store
+        .staffing()
+        .unit_within(flag.community_id.into(), admin.scope)
+        .await?
+    {
+        return Err(not_found());
+    }
+    let moderation = state
+        .store
+        .moderation()
+        .decide_flag(kind, body.id, body.approve, chrono::Utc::now())
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => not_found(),
+            other => other.into(),
+        })?;
+    tracing::info!(admin = %admin.id, kind = kind.as_str(), %moderation, "flagged content decided");
     Ok(web::Json(ModerationDecisionView {
         id: body.id,
         moderation: moderation.as_str().into(),

@@ -29,7 +29,7 @@ pub struct RateRequest {
     (status = 401, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`consultation_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: not answered yet, or already rated"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`; `content_risky`: the comment was refused by the content check"),
 ))]
 #[post("/consultations/{id}/rating")]
 pub async fn rate_consultation(
@@ -40,6 +40,7 @@ pub async fn rate_consultation(
     body: web::Json<RateRequest>,
 ) -> Result<web::Json<ConsultationView>, ApiError> {
     let rating = Rating::parse(body.stars, body.comment.as_deref())?;
+    let found = crate::moderation::screen_comment(&state, auth.0, body.comment.as_deref()).await?;
     let id = id.into_inner().into();
     state
         .store
@@ -52,5 +53,12 @@ pub async fn rate_consultation(
         )
         .await
         .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
+    crate::moderation::flag_stored(
+        &state,
+        sansuo_store::moderation::FlagKind::Rating,
+        id,
+        found,
+    )
+    .await;
     Ok(web::Json(resident_view(&state, id, auth.0).await?))
 }

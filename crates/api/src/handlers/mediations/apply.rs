@@ -92,7 +92,7 @@ const MAX_PARTIES: usize = 10;
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`community_not_found`, `category_not_found`; `staff_not_found`: a requested or refused mediator who is not a mediator of the community's street (or over it); `feature_disabled`: no data keys on this server, so no bookings"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`, `category_not_offered`: the category takes no mediations"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`, `invalid_body`, `idempotency_key_reused`, `category_not_offered`: the category takes no mediations; `content_risky`: the facts or claims were refused by the content check (nothing stored)"),
     (status = 503, body = ErrorBody, description = "`submission_stored`: the application is stored (see Location) but could not be read back: do not apply again, read it there (or retry with the same Idempotency-Key)"),
 ))]
 #[post("/mediations")]
@@ -113,6 +113,8 @@ pub async fn apply_mediation(
         .map(|a| bounded_text("attendees", a, 1, 200))
         .transpose()?;
     check_parties(&body.parties)?;
+    let found =
+        crate::moderation::screen_mediation(&state, auth.0, &format!("{facts}\n{claims}")).await?;
     if body.refused_mediator_ids.len() > 5
         || body
             .requested_mediator_id
@@ -188,6 +190,18 @@ pub async fn apply_mediation(
         .await?;
     if let Submission::Created(id) = submission {
         tracing::info!(case_id = %id, "mediation booked");
+        // Booked already: a failed flag is logged, never answered as an error.
+        if let Err(e) = crate::moderation::flag_content(
+            &state,
+            sansuo_store::moderation::FlagKind::Mediation,
+            id.as_uuid(),
+            id,
+            found,
+        )
+        .await
+        {
+            tracing::warn!(case_id = %id, error = ?e, "content check of a mediation not recorded");
+        }
     }
     crate::handlers::route_new_case(&state, &submission, Some(request_id.as_str()));
     let id = submission.case_id();

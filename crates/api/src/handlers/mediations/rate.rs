@@ -31,7 +31,7 @@ pub struct RateMediationRequest {
     (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
     (status = 404, body = ErrorBody, description = "`mediation_not_found` (also for other residents' cases)"),
     (status = 409, body = ErrorBody, description = "`already_rated`: you rated it before (the first rating stands); `state_conflict`: no outcome yet"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`: stars outside 1 to 5, comment too long"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: stars outside 1 to 5, comment too long; `content_risky`: the comment was refused by the content check"),
 ))]
 #[post("/mediations/{id}/rating")]
 pub async fn rate_mediation(
@@ -42,6 +42,7 @@ pub async fn rate_mediation(
     body: web::Json<RateMediationRequest>,
 ) -> Result<web::Json<MediationView>, ApiError> {
     let rating = Rating::parse(body.stars, body.comment.as_deref())?;
+    let found = crate::moderation::screen_comment(&state, auth.0, body.comment.as_deref()).await?;
     let id: CaseId = id.into_inner().into();
     let recorded = state
         .store
@@ -61,5 +62,12 @@ pub async fn rate_mediation(
         ));
     }
     tracing::info!(case_id = %id, "mediation rated");
+    crate::moderation::flag_stored(
+        &state,
+        sansuo_store::moderation::FlagKind::Rating,
+        id,
+        found,
+    )
+    .await;
     Ok(web::Json(applicant_view(&state, id, auth.0).await?))
 }

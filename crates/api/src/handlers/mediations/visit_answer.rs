@@ -53,7 +53,7 @@ pub struct VisitAnswerRequest {
     (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
     (status = 404, body = ErrorBody, description = "`mediation_not_found` (also for other residents' cases)"),
     (status = 409, body = ErrorBody, description = "`already_answered`: you answered before; `state_conflict`: there is no agreement being followed up"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`: satisfaction outside 1 to 5, comment too long"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`: satisfaction outside 1 to 5, comment too long; `content_risky`: the comment was refused by the content check"),
 ))]
 #[post("/mediations/{id}/visit-answer")]
 pub async fn answer_visit(
@@ -68,6 +68,7 @@ pub async fn answer_visit(
         body.satisfaction,
         body.comment.as_deref(),
     )?;
+    let found = crate::moderation::screen_comment(&state, auth.0, body.comment.as_deref()).await?;
     let id: CaseId = id.into_inner().into();
     let recorded = state
         .store
@@ -87,5 +88,12 @@ pub async fn answer_visit(
         ));
     }
     tracing::info!(case_id = %id, performance = answer.performance().as_str(), "visit answered by the applicant");
+    crate::moderation::flag_stored(
+        &state,
+        sansuo_store::moderation::FlagKind::VisitAnswer,
+        id,
+        found,
+    )
+    .await;
     Ok(web::Json(applicant_view(&state, id, auth.0).await?))
 }

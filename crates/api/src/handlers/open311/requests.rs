@@ -516,6 +516,7 @@ pub async fn create_request(
         .await
         .map_err(|e| Open311Failure::from_api(format, e))?;
     let photo_keys = stored.keys();
+    let photo_ids: Vec<uuid::Uuid> = stored.records.iter().map(|r| r.id).collect();
     let filed = state
         .store
         .tips()
@@ -549,6 +550,20 @@ pub async fn create_request(
     }
     let filed = filed.or_internal(format)?;
     crate::handlers::route_new_case(&state, &filed, Some(request_id.as_str()));
+    // An Open311 client is nobody we can name to WeChat: its text and
+    // photos go to the review queue unchecked, flagged, never withheld.
+    if let sansuo_store::consultations::Submission::Created(id) = &filed {
+        let reporter = crate::moderation::Reporter::Unnamed;
+        match crate::moderation::screen_tip_text(&state, reporter, "").await {
+            Ok(found) => {
+                crate::handlers::tips::report::check_new_tip(
+                    &state, reporter, *id, found, &photo_ids,
+                )
+                .await
+            }
+            Err(e) => tracing::warn!(case_id = %id, error = ?e, "content check not recorded"),
+        }
+    }
     // No client, place or text in the log: the id and the key's name.
     tracing::info!(case_id = %id, open311_key = %key.name, "open311 request filed as a tip");
 

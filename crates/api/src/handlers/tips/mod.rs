@@ -5,6 +5,8 @@
 //! (docs/anonymity.md): screening knows them by a pseudonym that lives one
 //! window, and no request id or fine-grained resident time is kept.
 use crate::error::ErrorCode;
+use sansuo_domain::moderation::Moderation;
+use sansuo_store::moderation::FlagKind;
 
 pub mod hand_back;
 pub mod photos;
@@ -157,6 +159,24 @@ pub struct TipStaffDetail {
     pub last_urged_at: Option<DateTime<Utc>>,
     /// The live 督办 and every 延期 asked for.
     pub work_order: crate::handlers::supervision::WorkOrderView,
+    /// What the content check flagged on this tip (its description, a
+    /// follow-up, a photo). Flagged items are never withheld from the
+    /// officer: a scam report quotes the scam.
+    #[serde(default)]
+    pub content_flags: Vec<ContentFlagView>,
+}
+
+/// One flagged item of a tip, as its officer sees it.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ContentFlagView {
+    /// `tip` (the description), `tip_message` (a follow-up) or `photo`.
+    pub kind: String,
+    /// The tip, message or photo id.
+    pub id: Uuid,
+    /// `review`, `risky` or `unchecked` (no automatic check was possible).
+    pub verdict: String,
+    /// `review` until a coordinator decides, then `passed` or `rejected`.
+    pub moderation: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -272,6 +292,11 @@ pub(crate) async fn tip_view(
         .collect();
     let status: TipStatus = record.status();
     let d = &record.detail;
+    let flags = state
+        .store
+        .moderation()
+        .flags_of_case(record.case.id)
+        .await?;
     let staff_detail = if staff {
         let last = state
             .store
@@ -296,6 +321,15 @@ pub(crate) async fn tip_view(
             urge_count: record.case.urge_count,
             last_urged_at: record.case.last_urged_at,
             work_order,
+            content_flags: flags
+                .iter()
+                .map(|f| ContentFlagView {
+                    kind: f.kind.as_str().to_owned(),
+                    id: f.subject_id,
+                    verdict: f.verdict.as_str().to_owned(),
+                    moderation: f.moderation.as_str().to_owned(),
+                })
+                .collect(),
         })
     } else {
         None
@@ -323,7 +357,22 @@ pub(crate) async fn tip_view(
             _ => None,
         },
         supporters: d.supporters,
-        photos: record.photos.iter().map(photo_view).collect(),
+        // A photo the image check flagged is hidden from its reporter until
+        // a person passes it; the officer sees it (flagged, above).
+        photos: record
+            .photos
+            .iter()
+            .filter(|p| {
+                staff
+                    || !flags.iter().any(|f| {
+                        f.kind == FlagKind::Photo
+                            && f.subject_id == p.id
+                            && f.verdict.hides_photo()
+                            && f.moderation != Moderation::Passed
+                    })
+            })
+            .map(photo_view)
+            .collect(),
         triage_verdict: d.triage_verdict.map(|v| v.as_str().to_owned()),
         referred_to: d.referred_to.clone(),
         close_note: d.close_note.clone(),

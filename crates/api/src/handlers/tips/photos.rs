@@ -258,6 +258,15 @@ async fn upload(
     }
     let receipts =
         attach_photos(state, id, photos, photo_source::REPORTER, actor, request_id).await?;
+    let reporter = match actor {
+        Actor::Resident(resident) => crate::moderation::Reporter::Named(resident),
+        _ => crate::moderation::Reporter::Unnamed,
+    };
+    let ids: Vec<Uuid> = receipts.iter().map(|r| r.id).collect();
+    // Stored already: a failed check is logged, never answered as an error.
+    if let Err(e) = crate::moderation::check_photos(state, reporter, id, &ids).await {
+        tracing::warn!(case_id = %id, error = ?e, "image check of new photos not recorded");
+    }
     Ok(HttpResponse::Created().json(PhotoReceipts { receipts }))
 }
 
@@ -368,7 +377,7 @@ pub async fn my_tip_photo(
 ) -> Result<HttpResponse, ApiError> {
     let (id, photo_id) = path.into_inner();
     let record = own_tip(&state, auth.0, id.into()).await?;
-    photo_response(&state, &record, photo_id).await
+    reporter_photo_response(&state, &record, photo_id).await
 }
 
 /// A photo of an anonymous tip, by its tracking token.
@@ -384,7 +393,73 @@ pub async fn tracked_tip_photo(
     photo_id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let record = tracked_tip(&state, &req).await?;
-    photo_response(&state, &record, photo_id.into_inner()).await
+    reporter_photo_response(&state, &record, photo_id.into_inner()).await
+}
+
+/// A photo for its reporter: one the image check flagged is hidden
+/// (`photo_not_found`) until a person passes it.
+async fn reporter_photo_response(
+    state: &AppState,
+    record: &TipRecord,
+    photo_id: Uuid,
+) -> Result<HttpResponse, ApiError> {
+    if crate::moderation::hidden_photos(state, record.id())
+        .await?
+        .contains(&photo_id)
+    {
+        return Err(ApiError::new(ErrorCode::PhotoNotFound, "no such photo"));
+    }
+    photo_response(state, record, photo_id).await
+}
+
+/// The link WeChat's image check fetches a photo by.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MediaLinkQuery {
+    /// Unix seconds after which the link is refused.
+    pub expires: i64,
+    /// The server's signature over the photo and `expires`.
+    pub sig: String,
+}
+
+/// A photo, for WeChat's asynchronous image check only: the link is
+/// signed by this server and expires; there is no other way to use it.
+#[utoipa::path(tag = "wechat", params(("photo_id" = Uuid, Path), MediaLinkQuery), responses(
+    (status = 200, content_type = "image/jpeg", description = "The stored photo"),
+    (status = 400, body = ErrorBody, description = "`bad_parameter`"),
+    (status = 404, body = ErrorBody, description = "`photo_not_found`: unknown photo, bad signature or expired link"),
+))]
+#[get("/wechat/media/{photo_id}")]
+pub async fn media_check_photo(
+    state: web::Data<AppState>,
+    photo_id: web::Path<Uuid>,
+    query: web::Query<MediaLinkQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let photo_id = photo_id.into_inner();
+    let not_found = || ApiError::new(ErrorCode::PhotoNotFound, "no such photo");
+    let expected = crate::moderation::media_link_signature(&state, photo_id, query.expires);
+    let valid = expected.len() == query.sig.len()
+        && expected
+            .bytes()
+            .zip(query.sig.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !valid || query.expires < Utc::now().timestamp() {
+        return Err(not_found());
+    }
+    let case_id = state
+        .store
+        .moderation()
+        .photo_case(photo_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let record = state
+        .store
+        .tips()
+        .get(case_id.into())
+        .await?
+        .ok_or_else(not_found)?;
+    photo_response(&state, &record, photo_id).await
 }
 
 /// A photo of a tip, for the officer who has it or holds its offer.

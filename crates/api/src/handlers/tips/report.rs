@@ -293,6 +293,17 @@ async fn file_tip(
         )
         .await?;
     }
+    // The content check runs on fresh reports only; it never refuses or
+    // withholds a tip (see `moderation::screen_tip_text`).
+    let reporter = if body.anonymous {
+        crate::moderation::Reporter::Unnamed
+    } else {
+        crate::moderation::Reporter::Named(resident)
+    };
+    let found = match replay {
+        None => crate::moderation::screen_tip_text(state, reporter, &description).await?,
+        Some(_) => None,
+    };
     let id = CaseId::new();
     let token_for = |id: CaseId| body.anonymous.then(|| tracking_token(state, id));
     // The photos' bytes first (a replay needs none); their records go in
@@ -306,6 +317,7 @@ async fn file_tip(
     };
     let photo_keys = stored.as_ref().map(|s| s.keys()).unwrap_or_default();
     let photo_records = stored.map(|s| s.records).unwrap_or_default();
+    let photo_ids: Vec<Uuid> = photo_records.iter().map(|p| p.id).collect();
     let submitted = state
         .store
         .tips()
@@ -346,6 +358,7 @@ async fn file_tip(
         Ok(Submission::Created(id)) => {
             // No reporter, place or text in the log: the id says enough.
             tracing::info!(case_id = %id, anonymous = body.anonymous, photos = photo_keys.len(), "tip reported");
+            check_new_tip(state, reporter, id, found, &photo_ids).await;
             Submission::Created(id)
         }
         Ok(replayed) => {
@@ -391,4 +404,23 @@ async fn file_tip(
         tip,
         tracking_token: token_for(id),
     }))
+}
+
+/// Flag a new tip's text and send its photos to the image check. The tip
+/// is stored already: a failure here is logged, never answered as an
+/// error (the reporter would retry a tip that exists).
+pub(crate) async fn check_new_tip(
+    state: &AppState,
+    reporter: crate::moderation::Reporter,
+    id: CaseId,
+    found: Option<(sansuo_store::moderation::FlagVerdict, Option<i64>)>,
+    photos: &[Uuid],
+) {
+    use sansuo_store::moderation::FlagKind;
+    let flagged =
+        crate::moderation::flag_content(state, FlagKind::Tip, id.as_uuid(), id, found).await;
+    let checked = crate::moderation::check_photos(state, reporter, id, photos).await;
+    if let Err(e) = flagged.and(checked) {
+        tracing::warn!(case_id = %id, error = ?e, "content check of a new tip not recorded");
+    }
 }

@@ -95,7 +95,15 @@ pub(crate) async fn follow_up(
 ) -> Result<(), ApiError> {
     let text = bounded_text("body", &body.body, 1, 2000)?;
     within_limit(state, &format!("tip-follow-up:{id}"), FOLLOW_UP_LIMIT).await?;
-    let reopened = state
+    // Checked, flagged if doubtful, never withheld from the officer
+    // (`moderation::screen_tip_text`); an anonymous reporter's text is not
+    // sent to WeChat.
+    let reporter = match actor {
+        sansuo_domain::Actor::Resident(resident) => crate::moderation::Reporter::Named(resident),
+        _ => crate::moderation::Reporter::Unnamed,
+    };
+    let found = crate::moderation::screen_tip_text(state, reporter, &text).await?;
+    let stored = state
         .store
         .tips()
         .follow_up(id, &text, context(actor, request_id))
@@ -104,8 +112,19 @@ pub(crate) async fn follow_up(
             sansuo_store::StoreError::Conflict(m) => ApiError::new(ErrorCode::TipNotOpen, m),
             other => other.into(),
         })?;
-    if reopened {
+    if stored.reopened {
         tracing::info!(case_id = %id, "tip reopened by a follow-up");
+    }
+    if let Err(e) = crate::moderation::flag_content(
+        state,
+        sansuo_store::moderation::FlagKind::TipMessage,
+        stored.message_id,
+        id,
+        found,
+    )
+    .await
+    {
+        tracing::warn!(case_id = %id, error = ?e, "content check of a follow-up not recorded");
     }
     Ok(())
 }

@@ -5,7 +5,9 @@ use sansuo_domain::moderation::Verdict;
 use sansuo_wechat::{MediaCheckEvent, PushError, Suggest};
 
 /// WeChat pushes an event (JSON mode). `wxa_media_check` results are
-/// recorded against the image they are about; other events are ignored.
+/// recorded against the image they are about (a doubtful or risky photo
+/// goes to the review queue, `GET /admin/moderation`, and is hidden from
+/// its reporter until passed); other events are ignored.
 /// Answers `success` as WeChat expects.
 #[utoipa::path(tag = "wechat", params(PushQuery), request_body(content = String, content_type = "application/json", description = "The pushed event"), responses(
     (status = 200, content_type = "text/plain", body = String, description = "`success`"),
@@ -39,6 +41,18 @@ pub async fn push_receive(
                 .await?
             {
                 tracing::info!(trace_id = %event.trace_id, %subject, verdict = verdict.as_str(), "media check settled");
+                // A doubtful or risky photo joins the review queue and is
+                // hidden from resident-facing views until a person passes it.
+                if let Some(photo) = subject
+                    .strip_prefix("photo:")
+                    .and_then(|id| uuid::Uuid::parse_str(id).ok())
+                {
+                    state
+                        .store
+                        .moderation()
+                        .flag_photo(photo, verdict, event.result.label, chrono::Utc::now())
+                        .await?;
+                }
             }
         }
         Err(PushError::OtherEvent) => {}
