@@ -35,6 +35,7 @@ mod m20261203_140000_case_urges;
 mod m20261204_100000_supervision;
 mod m20261204_120000_case_conversions;
 mod m20261204_121000_case_intakes;
+mod m20261205_130000_event_chain;
 
 pub struct Migrator;
 
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_100000_supervision::Migration),
             Box::new(m20261204_120000_case_conversions::Migration),
             Box::new(m20261204_121000_case_intakes::Migration),
+            Box::new(m20261205_130000_event_chain::Migration),
         ]
     }
 }

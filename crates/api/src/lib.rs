@@ -198,6 +198,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::categories::update_category)
                 .service(admin::stats_live::stats_live)
                 .service(admin::stats_summary::stats_summary)
+                .service(admin::integrity::check_integrity)
                 .service(admin::mediation_report::mediation_report)
                 .service(admin::list_mediations::list_mediations)
                 // Open311 GeoReport v2 over tips: the keys (admins), then the

@@ -20,6 +20,7 @@ mod import;
 mod inline_routing;
 mod input;
 mod intake;
+mod integrity;
 mod matrix;
 mod mediation;
 mod mediation_lists;
