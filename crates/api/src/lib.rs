@@ -58,6 +58,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(wechat::push_verify::push_verify)
                 .service(wechat::push_receive::push_receive)
                 .service(categories::list::list_categories)
+                .service(receipts::public_key::receipt_public_key)
                 .service(consultations::create::create_consultation)
                 .service(consultations::list::list_consultations)
                 .service(consultations::get::get_consultation)

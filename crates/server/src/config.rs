@@ -97,6 +97,13 @@ pub struct Config {
     /// anonymous tippers' tracking tokens outlive a restart and a restore
     /// from `sansuo backup`.
     pub tip_key_file: Option<std::path::PathBuf>,
+    /// Signs photo receipts (`SANSUO_RECEIPT_KEY`: a PKCS#8 PEM Ed25519
+    /// private key, or its 32-byte seed in base64; checked here).
+    pub receipt_key: Option<SecretString>,
+    /// Without `SANSUO_RECEIPT_KEY`: the key file beside the SQLite
+    /// database (`sansuo.receipt-key`, made on the first start), so receipts
+    /// stay verifiable across restarts and restores.
+    pub receipt_key_file: Option<std::path::PathBuf>,
     pub photo_store: PhotoStoreSetting,
     /// Browser origins allowed to call the API across origins
     /// (`SANSUO_CORS_ORIGINS`, comma-separated; none by default).
@@ -225,6 +232,7 @@ impl fmt::Debug for Config {
             .field("data_keys", &self.data_keys)
             .field("demo_key_file", &self.demo_key_file)
             .field("tip_key_file", &self.tip_key_file)
+            .field("receipt_key_file", &self.receipt_key_file)
             .field("demo", &self.demo)
             .field("metrics", &self.metrics)
             .finish()
@@ -512,6 +520,15 @@ impl Config {
         {
             problems.push("SANSUO_TIP_KEY must differ from SANSUO_JWT_SECRET: a key of its own, so the JWT secret cannot link anonymous tips".into());
         }
+        let receipt_key = get("SANSUO_RECEIPT_KEY").map(|key| {
+            if let Err(why) = sansuo_media::ReceiptSigner::parse(&key) {
+                problems.push(format!("SANSUO_RECEIPT_KEY {why}"));
+            }
+            SecretString::from(key)
+        });
+        let receipt_key_file = receipt_key.is_none().then(|| {
+            crate::demo_key::file_beside(&database_url, crate::demo_key::RECEIPT_KEY_FILE)
+        });
         let tip_key_file = (demo && get("SANSUO_TIP_KEY").is_none())
             .then(|| crate::demo_key::file_beside(&database_url, crate::demo_key::TIP_KEY_FILE));
         let mut trusted_proxies = Vec::new();
@@ -586,6 +603,8 @@ impl Config {
             demo,
             tip_key,
             tip_key_file,
+            receipt_key,
+            receipt_key_file,
             photo_store,
             cors_origins,
             write_limits,

@@ -379,3 +379,169 @@ async fn a_listed_case_alone_may_have_its_events_purged_on_sqlite() {
     )
     .await;
 }
+
+/// Signed evidence receipts (issue 18, item 4): each photo's receipt is
+/// signed with the server's Ed25519 key; the public key is published as PEM
+/// and the receipt checks offline with the command docs/receipts.md gives.
+async fn photo_receipts_are_signed_and_check_offline(app: &TestApp) -> String {
+    use reqwest::multipart::{Form, Part};
+    use sansuo_tests::views::TipReceipt;
+    let resident = app.resident_token("receipt").await;
+    let tip = serde_json::json!({
+        "community_id": app.demo.community_a.as_uuid(),
+        "category_code": "AQ01",
+        "description": "3号楼东侧消防通道被电动车和杂物堵死了，晚上有人在楼道充电",
+        "location": {"lat": 31.2646, "lng": 121.5052, "address": "3号楼东侧"},
+        "anonymous": false,
+    });
+    let form = Form::new().text("tip", tip.to_string()).part(
+        "photo",
+        Part::bytes(crate::tips::jpeg_with_gps()).file_name("p.jpg"),
+    );
+    let created: TipReceipt = expect_json(
+        app.http
+            .post(app.url("/api/v1/tips/with-photos"))
+            .bearer_auth(&resident)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let photo = &created.tip.photos[0];
+    assert_eq!(
+        photo.signed_receipt,
+        format!(
+            "sansuo-photo-receipt-v1\nphoto_id={}\nsha256={}\nreceived_at={}\n",
+            photo.id,
+            photo.sha256,
+            photo
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        )
+    );
+
+    let response = app
+        .http
+        .get(app.url("/api/v1/receipts/public-key"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let pem = response.text().await.unwrap();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+
+    // The same receipt read back later is signed alike.
+    let seen: sansuo_tests::views::TipView = expect_json(
+        app.get(&format!("/api/v1/tips/{}", created.tip.id), &resident)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(seen.photos[0].signed_receipt, photo.signed_receipt);
+    assert_eq!(seen.photos[0].signature, photo.signature);
+
+    // Offline, with openssl alone, when it is installed.
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        use base64::Engine;
+        let dir = std::env::temp_dir().join(format!("sansuo-receipt-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("pub.pem"), &pem).unwrap();
+        std::fs::write(dir.join("receipt.msg"), &photo.signed_receipt).unwrap();
+        std::fs::write(
+            dir.join("receipt.sig"),
+            base64::engine::general_purpose::STANDARD
+                .decode(&photo.signature)
+                .unwrap(),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("altered.msg"),
+            photo.signed_receipt.replace("sha256=", "sha256=0"),
+        )
+        .unwrap();
+        let verify = |msg: &str| {
+            // The command of docs/receipts.md.
+            std::process::Command::new("openssl")
+                .current_dir(&dir)
+                .args([
+                    "pkeyutl",
+                    "-verify",
+                    "-pubin",
+                    "-inkey",
+                    "pub.pem",
+                    "-rawin",
+                    "-in",
+                    msg,
+                    "-sigfile",
+                    "receipt.sig",
+                ])
+                .output()
+                .unwrap()
+        };
+        let good = verify("receipt.msg");
+        assert!(
+            good.status.success(),
+            "openssl: {}",
+            String::from_utf8_lossy(&good.stdout)
+        );
+        assert!(String::from_utf8_lossy(&good.stdout).contains("Signature Verified Successfully"));
+        assert!(!verify("altered.msg").status.success());
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        eprintln!("openssl is not installed: the offline check is skipped");
+    }
+    pem
+}
+
+#[tokio::test]
+async fn photo_receipts_are_signed_and_check_offline_on_postgres() {
+    let key = sansuo_media::ReceiptSigner::new_pem([42; 32]);
+    let app = TestApp::spawn_with(TestOptions {
+        env: vec![("SANSUO_RECEIPT_KEY", key.clone())],
+        ..TestOptions::default()
+    })
+    .await;
+    let pem = photo_receipts_are_signed_and_check_offline(&app).await;
+    assert_eq!(
+        pem,
+        sansuo_media::ReceiptSigner::parse(&key)
+            .unwrap()
+            .public_key_pem(),
+        "the key of SANSUO_RECEIPT_KEY"
+    );
+}
+
+/// The embedded default makes its key on the first start and keeps it in
+/// its data directory: receipts check across a restart.
+#[tokio::test]
+async fn the_embedded_receipt_key_outlives_a_restart() {
+    let dir = std::env::temp_dir().join(format!("sansuo-receipt-key-{}", Uuid::now_v7()));
+    let options = TestOptions {
+        backend: Backend::Embedded,
+        sqlite_dir: Some(dir.clone()),
+        ..TestOptions::default()
+    };
+    let first = TestApp::spawn_with(options.clone()).await;
+    let pem = photo_receipts_are_signed_and_check_offline(&first).await;
+    assert!(dir.join("sansuo.receipt-key").is_file());
+    drop(first);
+    let second = TestApp::spawn_with(options).await;
+    let again = second
+        .http
+        .get(second.url("/api/v1/receipts/public-key"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(again, pem);
+    drop(second);
+    let _ = std::fs::remove_dir_all(&dir);
+}
