@@ -383,7 +383,8 @@ mod tests {
             data.key_files,
             vec![
                 PathBuf::from("/var/lib/sansuo/sansuo.key"),
-                PathBuf::from("/var/lib/sansuo/sansuo.tip-key")
+                PathBuf::from("/var/lib/sansuo/sansuo.tip-key"),
+                PathBuf::from("/var/lib/sansuo/sansuo.receipt-key")
             ]
         );
         let err = EmbeddedData::from_settings("postgres://db/sansuo", &photos)

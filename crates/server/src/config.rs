@@ -820,16 +820,44 @@ mod tests {
             .filter_map(|line| line.split_once('='))
             .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
             .collect();
-        for name in ["SANSUO_TIP_KEY", "SANSUO_PHOTO_STORE", "SANSUO_DATA_KEYS"] {
+        for name in [
+            "SANSUO_TIP_KEY",
+            "SANSUO_PHOTO_STORE",
+            "SANSUO_DATA_KEYS",
+            "SANSUO_RECEIPT_KEY",
+        ] {
             assert!(
                 vars.contains_key(name),
                 "{name} is missing from the example"
             );
         }
         let text = Config::from_vars(&vars, false).unwrap_err().to_string();
-        for name in ["SANSUO_JWT_SECRET", "SANSUO_TIP_KEY", "SANSUO_DATA_KEYS"] {
+        for name in [
+            "SANSUO_JWT_SECRET",
+            "SANSUO_TIP_KEY",
+            "SANSUO_DATA_KEYS",
+            "SANSUO_RECEIPT_KEY",
+        ] {
             assert!(text.contains(name), "{name} not refused: {text}");
         }
+    }
+
+    #[test]
+    fn a_receipt_key_is_checked_at_start_and_a_bad_one_named_without_echo() {
+        let err = Config::from_vars(&vars(&[("SANSUO_RECEIPT_KEY", "not-a-key-at-all")]), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SANSUO_RECEIPT_KEY"), "{err}");
+        assert!(!err.contains("not-a-key-at-all"), "{err}");
+        let pem = sansuo_media::ReceiptSigner::new_pem([3; 32]);
+        let config =
+            Config::from_vars(&vars(&[("SANSUO_RECEIPT_KEY", pem.as_str())]), true).unwrap();
+        assert!(config.receipt_key.is_some() && config.receipt_key_file.is_none());
+        let config = Config::from_vars(&vars(&[]), true).unwrap();
+        assert_eq!(
+            config.receipt_key_file,
+            Some(std::path::PathBuf::from("sansuo.receipt-key"))
+        );
     }
 
     #[test]
