@@ -58,6 +58,7 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" REDIS_URL=redis://1
 export SANSUO_REDIS_PREFIX="$prefix" SANSUO_BIND="127.0.0.1:$port"
 export SANSUO_JWT_SECRET=$(openssl rand -hex 32) SANSUO_TIP_KEY=$(openssl rand -hex 32)
 export SANSUO_DATA_KEYS=k1:$(openssl rand -base64 32)
+export SANSUO_RECEIPT_KEY=$(openssl rand -base64 32)
 # Not in the README's block: lets this script show /metrics after the walk.
 export SANSUO_METRICS_TOKEN=$(openssl rand -hex 32)
 export SANSUO_WECHAT_APP_ID=wx-test-app SANSUO_WECHAT_APP_SECRET=test-app-secret SANSUO_WECHAT_BASE_URL="$wechat_base"

@@ -37,6 +37,7 @@ mod m20261204_120000_case_conversions;
 mod m20261204_121000_case_intakes;
 mod m20261205_110000_staff_wechat;
 mod m20261205_120000_content_flags;
+mod m20261205_130000_event_chain;
 mod m20261205_140000_conversion_withdrawn;
 
 pub struct Migrator;
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_121000_case_intakes::Migration),
             Box::new(m20261205_110000_staff_wechat::Migration),
             Box::new(m20261205_120000_content_flags::Migration),
+            Box::new(m20261205_130000_event_chain::Migration),
             Box::new(m20261205_140000_conversion_withdrawn::Migration),
         ]
     }

@@ -306,6 +306,14 @@ impl TestApp {
         ]);
         if let Some(redis) = redis {
             vars.insert("REDIS_URL".into(), redis);
+            // Production sets its receipt key; without it the server would
+            // keep one in a file in the working directory.
+            let mut seed = Uuid::new_v4().as_bytes().to_vec();
+            seed.extend_from_slice(Uuid::new_v4().as_bytes());
+            vars.insert(
+                "SANSUO_RECEIPT_KEY".into(),
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, seed),
+            );
         }
         if let Some(photos) = photo_dir {
             vars.insert("SANSUO_PHOTO_STORE".into(), photos);

@@ -501,6 +501,8 @@ impl FromRequest for Idempotency {
 /// calendar, workflows and Open311 keys. 403 `forbidden` for everyone else.
 pub struct AdministratorAuth {
     pub id: StaffId,
+    /// The administrator's district (or the unit they administer).
+    pub scope: OrgUnitId,
 }
 
 impl FromRequest for AdministratorAuth {
@@ -512,8 +514,8 @@ impl FromRequest for AdministratorAuth {
             Principal::Staff {
                 id,
                 role: StaffRole::Admin,
-                ..
-            } => Ok(AdministratorAuth { id }),
+                scope,
+            } => Ok(AdministratorAuth { id, scope }),
             _ => Err(ApiError::forbidden("this endpoint is for administrators")),
         }))
     }

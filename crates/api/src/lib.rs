@@ -59,6 +59,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(wechat::push_receive::push_receive)
                 .service(tips::photos::media_check_photo)
                 .service(categories::list::list_categories)
+                .service(receipts::public_key::receipt_public_key)
                 .service(consultations::create::create_consultation)
                 .service(consultations::list::list_consultations)
                 .service(consultations::get::get_consultation)
@@ -203,6 +204,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::categories::update_category)
                 .service(admin::stats_live::stats_live)
                 .service(admin::stats_summary::stats_summary)
+                .service(admin::integrity::check_integrity)
                 .service(admin::mediation_report::mediation_report)
                 .service(admin::list_mediations::list_mediations)
                 // Open311 GeoReport v2 over tips: the keys (admins), then the

@@ -55,6 +55,8 @@ pub struct AppState {
     /// Where tip photos' bytes live.
     pub photos: Arc<dyn sansuo_media::PhotoStore>,
     pub photo_limits: sansuo_media::Limits,
+    /// Signs photo receipts; its public key is published.
+    pub receipts: Arc<sansuo_media::ReceiptSigner>,
     /// Submission limits shared by every instance (Redis) or in-process.
     pub limiter: sansuo_queue::SharedLimiter,
     /// Whether anyone was told anything lately, read once per instance

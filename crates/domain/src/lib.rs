@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod consultation;
 pub mod dispatch;
+pub mod event_chain;
 pub mod ids;
 pub mod import;
 pub mod lang;

@@ -42,6 +42,7 @@ mod error;
 mod jpeg;
 mod png;
 mod receipt;
+mod signing;
 mod sniff;
 mod store;
 mod webp;
@@ -51,6 +52,7 @@ mod fixtures;
 
 pub use error::{Limits, MediaError};
 pub use receipt::{Receipt, process, sha256_hex};
+pub use signing::{RECEIPT_TAG, ReceiptSigner, SignedReceipt};
 pub use sniff::{ImageKind, sniff};
 pub use store::{LocalDirStore, PhotoStore, StorageError, photo_key, validate_key};
 

@@ -191,6 +191,33 @@ fn tip_key(config: &Config) -> anyhow::Result<secrecy::SecretString> {
     Ok(key)
 }
 
+/// The photo receipts' signing key: `SANSUO_RECEIPT_KEY`, or the key file
+/// beside the database.
+fn receipt_signer(config: &Config) -> anyhow::Result<sansuo_media::ReceiptSigner> {
+    if let Some(key) = &config.receipt_key {
+        return sansuo_media::ReceiptSigner::parse(key.expose_secret())
+            .map_err(|why| anyhow::anyhow!("SANSUO_RECEIPT_KEY {why}"));
+    }
+    let path = config
+        .receipt_key_file
+        .as_ref()
+        .context("SANSUO_RECEIPT_KEY is not set and there is no key file")?;
+    let (signer, state) = crate::demo_key::load_or_create_receipt_key(path)?;
+    let verb = match state {
+        crate::demo_key::KeyFileState::Created => "created",
+        crate::demo_key::KeyFileState::Read => "read",
+    };
+    if config.demo {
+        tracing::info!(key_file = %path.display(), "receipt key {verb}");
+    } else {
+        tracing::warn!(
+            key_file = %path.display(),
+            "receipt key {verb} from a file: set SANSUO_RECEIPT_KEY so every instance signs receipts with one key"
+        );
+    }
+    Ok(signer)
+}
+
 /// CORS from `SANSUO_CORS_ORIGINS` (none by default): only those origins
 /// get the CORS headers; any other origin's request is served without them
 /// (so the browser withholds the answer) rather than refused, which keeps
@@ -221,6 +248,7 @@ impl Application {
         let store = open_store(&config.database()).await?;
         let vault = data_keys(&config)?;
         let tip_key = tip_key(&config)?;
+        let receipt_signer = receipt_signer(&config)?;
         if vault.is_none() {
             tracing::warn!(
                 "SANSUO_DATA_KEYS is not set: residents cannot bind phone numbers nor book mediations (party data is sealed)"
@@ -279,6 +307,7 @@ impl Application {
             pseudonyms: Arc::new(Pseudonymiser::new(tip_key.expose_secret().as_bytes())),
             photos: photo_store_on(&store, &config).await?,
             photo_limits: sansuo_media::Limits::default(),
+            receipts: Arc::new(receipt_signer),
             limiter: limiter_on(redis.as_ref(), &config),
             staff_pulse: Arc::new(sansuo_api::StaffEventPulse::new(store.clone())),
             router: Arc::new(RouteInRequest(worker.clone())),

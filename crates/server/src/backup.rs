@@ -10,7 +10,8 @@
 //!   every photo the copy names is there (a photo's file is written before
 //!   its row commits; a photo stored meanwhile is an unreferenced extra);
 //! - `keys/`: the demo's key files beside the database (`sansuo.key` seals
-//!   party data, `sansuo.tip-key` keys anonymous tippers' tracking tokens),
+//!   party data, `sansuo.tip-key` keys anonymous tippers' tracking tokens,
+//!   `sansuo.receipt-key` signs photo receipts),
 //!   mode 0600. Keys set in the environment (`SANSUO_DATA_KEYS`,
 //!   `SANSUO_TIP_KEY`) are the operator's to keep: they are not in the files;
 //! - `manifest.json`, written last: version, time, and each file's size and
@@ -20,7 +21,7 @@
 //! database at start (the reconciler), so nothing else needs keeping.
 
 use crate::config::PhotoStoreSetting;
-use crate::demo_key::{DEMO_KEY_FILE, TIP_KEY_FILE, file_beside};
+use crate::demo_key::{DEMO_KEY_FILE, RECEIPT_KEY_FILE, TIP_KEY_FILE, file_beside};
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use sansuo_store::sea_orm::{ConnectionTrait, Database};
@@ -60,7 +61,7 @@ impl EmbeddedData {
                 PhotoStoreSetting::Directory(dir) => Some(dir.clone()),
                 PhotoStoreSetting::Database => None,
             },
-            key_files: [DEMO_KEY_FILE, TIP_KEY_FILE]
+            key_files: [DEMO_KEY_FILE, TIP_KEY_FILE, RECEIPT_KEY_FILE]
                 .iter()
                 .map(|name| file_beside(database_url, name))
                 .collect(),
@@ -382,7 +383,8 @@ mod tests {
             data.key_files,
             vec![
                 PathBuf::from("/var/lib/sansuo/sansuo.key"),
-                PathBuf::from("/var/lib/sansuo/sansuo.tip-key")
+                PathBuf::from("/var/lib/sansuo/sansuo.tip-key"),
+                PathBuf::from("/var/lib/sansuo/sansuo.receipt-key")
             ]
         );
         let err = EmbeddedData::from_settings("postgres://db/sansuo", &photos)

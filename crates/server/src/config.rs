@@ -102,6 +102,13 @@ pub struct Config {
     /// anonymous tippers' tracking tokens outlive a restart and a restore
     /// from `sansuo backup`.
     pub tip_key_file: Option<std::path::PathBuf>,
+    /// Signs photo receipts (`SANSUO_RECEIPT_KEY`: a PKCS#8 PEM Ed25519
+    /// private key, or its 32-byte seed in base64; checked here).
+    pub receipt_key: Option<SecretString>,
+    /// Without `SANSUO_RECEIPT_KEY`: the key file beside the SQLite
+    /// database (`sansuo.receipt-key`, made on the first start), so receipts
+    /// stay verifiable across restarts and restores.
+    pub receipt_key_file: Option<std::path::PathBuf>,
     pub photo_store: PhotoStoreSetting,
     /// Browser origins allowed to call the API across origins
     /// (`SANSUO_CORS_ORIGINS`, comma-separated; none by default).
@@ -230,6 +237,7 @@ impl fmt::Debug for Config {
             .field("data_keys", &self.data_keys)
             .field("demo_key_file", &self.demo_key_file)
             .field("tip_key_file", &self.tip_key_file)
+            .field("receipt_key_file", &self.receipt_key_file)
             .field("demo", &self.demo)
             .field("metrics", &self.metrics)
             .finish()
@@ -517,6 +525,15 @@ impl Config {
         {
             problems.push("SANSUO_TIP_KEY must differ from SANSUO_JWT_SECRET: a key of its own, so the JWT secret cannot link anonymous tips".into());
         }
+        let receipt_key = get("SANSUO_RECEIPT_KEY").map(|key| {
+            if let Err(why) = sansuo_media::ReceiptSigner::parse(&key) {
+                problems.push(format!("SANSUO_RECEIPT_KEY {why}"));
+            }
+            SecretString::from(key)
+        });
+        let receipt_key_file = receipt_key.is_none().then(|| {
+            crate::demo_key::file_beside(&database_url, crate::demo_key::RECEIPT_KEY_FILE)
+        });
         let tip_key_file = (demo && get("SANSUO_TIP_KEY").is_none())
             .then(|| crate::demo_key::file_beside(&database_url, crate::demo_key::TIP_KEY_FILE));
         let mut trusted_proxies = Vec::new();
@@ -594,6 +611,8 @@ impl Config {
             demo,
             tip_key,
             tip_key_file,
+            receipt_key,
+            receipt_key_file,
             photo_store,
             cors_origins,
             write_limits,
@@ -809,16 +828,44 @@ mod tests {
             .filter_map(|line| line.split_once('='))
             .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
             .collect();
-        for name in ["SANSUO_TIP_KEY", "SANSUO_PHOTO_STORE", "SANSUO_DATA_KEYS"] {
+        for name in [
+            "SANSUO_TIP_KEY",
+            "SANSUO_PHOTO_STORE",
+            "SANSUO_DATA_KEYS",
+            "SANSUO_RECEIPT_KEY",
+        ] {
             assert!(
                 vars.contains_key(name),
                 "{name} is missing from the example"
             );
         }
         let text = Config::from_vars(&vars, false).unwrap_err().to_string();
-        for name in ["SANSUO_JWT_SECRET", "SANSUO_TIP_KEY", "SANSUO_DATA_KEYS"] {
+        for name in [
+            "SANSUO_JWT_SECRET",
+            "SANSUO_TIP_KEY",
+            "SANSUO_DATA_KEYS",
+            "SANSUO_RECEIPT_KEY",
+        ] {
             assert!(text.contains(name), "{name} not refused: {text}");
         }
+    }
+
+    #[test]
+    fn a_receipt_key_is_checked_at_start_and_a_bad_one_named_without_echo() {
+        let err = Config::from_vars(&vars(&[("SANSUO_RECEIPT_KEY", "not-a-key-at-all")]), true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SANSUO_RECEIPT_KEY"), "{err}");
+        assert!(!err.contains("not-a-key-at-all"), "{err}");
+        let pem = sansuo_media::ReceiptSigner::new_pem([3; 32]);
+        let config =
+            Config::from_vars(&vars(&[("SANSUO_RECEIPT_KEY", pem.as_str())]), true).unwrap();
+        assert!(config.receipt_key.is_some() && config.receipt_key_file.is_none());
+        let config = Config::from_vars(&vars(&[]), true).unwrap();
+        assert_eq!(
+            config.receipt_key_file,
+            Some(std::path::PathBuf::from("sansuo.receipt-key"))
+        );
     }
 
     #[test]

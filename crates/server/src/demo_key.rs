@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 pub const DEMO_KEY_FILE: &str = "sansuo.key";
 pub const TIP_KEY_FILE: &str = "sansuo.tip-key";
+/// The photo receipts' signing key when `SANSUO_RECEIPT_KEY` is not set.
+pub const RECEIPT_KEY_FILE: &str = "sansuo.receipt-key";
 
 /// Where the demo keeps its data key: beside the SQLite file of
 /// `database_url`, or in the working directory for any other database (a
@@ -83,6 +85,29 @@ pub fn load_or_create_tip_key(path: &Path) -> anyhow::Result<(SecretString, KeyF
         );
     }
     Ok((SecretString::from(key.to_owned()), state))
+}
+
+/// The receipt key in `path`, created first if there is none (the same way
+/// as [`load_or_create`]): an Ed25519 private key in PKCS#8 PEM.
+pub fn load_or_create_receipt_key(
+    path: &Path,
+) -> anyhow::Result<(sansuo_media::ReceiptSigner, KeyFileState)> {
+    let state = if path.exists() {
+        KeyFileState::Read
+    } else {
+        let mut seed = [0u8; 32];
+        rand::fill(&mut seed);
+        create(path, sansuo_media::ReceiptSigner::new_pem(seed).trim_end())?
+    };
+    let pem = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the receipt key {}", path.display()))?;
+    let signer = sansuo_media::ReceiptSigner::parse(&pem).map_err(|why| {
+        anyhow::anyhow!(
+            "the receipt key {} {why}; receipts signed with it cannot be checked without it",
+            path.display()
+        )
+    })?;
+    Ok((signer, state))
 }
 
 fn create(path: &Path, contents: &str) -> anyhow::Result<KeyFileState> {

@@ -10,6 +10,7 @@ pub mod demo_key;
 pub mod metrics;
 pub mod seed;
 pub mod telemetry;
+pub mod verify;
 
 pub use app::Application;
 pub use config::Config;

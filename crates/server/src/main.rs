@@ -10,6 +10,8 @@
 //!   (the JSON of `data/calendar/2026.json`; needs only `DATABASE_URL`);
 //! - `sansuo backup DIR` / `sansuo restore [--force] DIR`: the embedded
 //!   default's database, photos and key files (deploy/BACKUP.md);
+//! - `sansuo verify [--case ID]`: recompute the case events' hash chains and
+//!   name the first broken link (exit 1), or report them whole (exit 0);
 //! - `sansuo openapi`: print the OpenAPI document;
 //! - `sansuo seed-demo`: seed the demo district into the configured database.
 
@@ -18,7 +20,7 @@ use sansuo_server::backup::{self, EmbeddedData};
 use sansuo_server::bootstrap::{NewAdministrator, create_administrator};
 use sansuo_server::config::{DatabaseSettings, PhotoStoreSetting};
 use sansuo_server::seed::{DEMO_PASSWORD, DemoDistrict, seed_demo};
-use sansuo_server::{Application, Config, app, telemetry};
+use sansuo_server::{Application, Config, app, telemetry, verify};
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
@@ -62,6 +64,14 @@ enum Command {
         #[arg(long)]
         force: bool,
         dir: std::path::PathBuf,
+    },
+    /// Recompute every case's event hash chain (or one case's) and name the
+    /// first broken link: exit 0 when whole, 1 when broken or on error.
+    /// Needs only DATABASE_URL (migrates first).
+    Verify {
+        /// Check only this case.
+        #[arg(long)]
+        case: Option<uuid::Uuid>,
     },
     /// Print the OpenAPI document (`sansuo openapi > openapi/openapi.json`).
     Openapi,
@@ -148,7 +158,9 @@ fn main() -> ExitCode {
             }
         };
     }
-    if let Command::Migrate | Command::Admin(_) | Command::Calendar(_) = cli.command {
+    if let Command::Migrate | Command::Admin(_) | Command::Calendar(_) | Command::Verify { .. } =
+        cli.command
+    {
         // The database alone: a district migrates and makes its first
         // administrator before its secrets and WeChat credentials exist.
         let database = match DatabaseSettings::from_env() {
@@ -209,6 +221,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         | Command::Migrate
         | Command::Admin(_)
         | Command::Calendar(_)
+        | Command::Verify { .. }
         | Command::Backup { .. }
         | Command::Restore { .. } => {
             unreachable!("handled before the configuration is read")
@@ -252,6 +265,7 @@ async fn run_database_command(command: Command, database: DatabaseSettings) -> a
             }
         }
         Command::Migrate => println!("migrations and reference data are up to date"),
+        Command::Verify { case } => println!("{}", verify::verify(&store, case).await?),
         Command::Admin(AdminCommand::Create(args)) => {
             let password = if args.password_stdin {
                 Some(read_password_line()?)

@@ -18,6 +18,7 @@ use crate::records::{CaseEventRecord, CaseMessageRecord, CaseRecord, IntakeRecor
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
+use sansuo_domain::event_chain::{self, ChainedEvent};
 use sansuo_domain::moderation::Moderation;
 use sansuo_domain::notify::NotificationEvent;
 use sansuo_domain::values::{IdempotencyKey, MessageBody};
@@ -203,14 +204,20 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
     // the move it follows, and the history would read out of order (the
     // cluster drill's "history gap": a claim of a pooled case listed before
     // the escalation that pooled it).
+    //
+    // Every event also extends the case's hash chain (`seq`, `prev_hash`,
+    // `hash`; `sansuo_domain::event_chain`, migration
+    // `m20261205_130000_event_chain`).
     if conn.get_database_backend() == DbBackend::Postgres {
-        // One round trip: the latest time is a subquery of the insert
-        // (every move appends an event, so this is on every hot path).
+        // One round trip: the insert trigger `case_events_chain` locks the
+        // case row (queueing concurrent appends even for a caller that did
+        // not take it), reads the case's latest event after the lock, dates
+        // this one after it and fills its place, link and hash. Whatever we
+        // send for those columns is replaced.
         let sql = "INSERT INTO case_events (id, case_id, action, from_status, to_status, \
-                     actor_kind, actor_id, reason, public, request_id, created_at) \
-                   SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                     GREATEST($11, (SELECT MAX(e.created_at) + INTERVAL '1 microsecond' \
-                                    FROM case_events e WHERE e.case_id = $2))";
+                     actor_kind, actor_id, reason, public, request_id, created_at, \
+                     seq, prev_hash, hash) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, '', '')";
         conn.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
@@ -231,30 +238,60 @@ pub(crate) async fn append_event<C: ConnectionTrait>(
         .await?;
         return Ok(());
     }
-    let latest: Option<DateTime<Utc>> = case_event::Entity::find()
+    // SQLite: the caller's transaction began IMMEDIATE, so no other writer
+    // can append between this read and the insert.
+    let tip: Option<(i64, String, DateTime<Utc>)> = case_event::Entity::find()
         .select_only()
-        .column_as(case_event::Column::CreatedAt.max(), "latest")
+        .column(case_event::Column::Seq)
+        .column(case_event::Column::Hash)
+        .column(case_event::Column::CreatedAt)
         .filter(case_event::Column::CaseId.eq(case_id))
-        .into_tuple::<Option<DateTime<Utc>>>()
+        .order_by_desc(case_event::Column::Seq)
+        .limit(1)
+        .into_tuple()
         .one(conn)
-        .await?
-        .flatten();
-    let created_at = match latest {
-        Some(latest) if latest >= ctx.now => latest + chrono::Duration::microseconds(1),
-        _ => ctx.now,
+        .await?;
+    // Microseconds, as PostgreSQL keeps them: the hash covers the stored time.
+    let now = DateTime::from_timestamp_micros(ctx.now.timestamp_micros()).unwrap_or(ctx.now);
+    let created_at = match &tip {
+        Some((_, _, latest)) if *latest >= now => *latest + chrono::Duration::microseconds(1),
+        _ => now,
     };
+    let mut event = ChainedEvent {
+        id,
+        case_id,
+        seq: 0,
+        action: action.to_owned(),
+        from_status: from.map(str::to_owned),
+        to_status: to.to_owned(),
+        actor_kind: actor_kind.to_owned(),
+        actor_id,
+        reason: reason.map(str::to_owned),
+        public,
+        request_id,
+        created_at,
+        prev_hash: String::new(),
+        hash: String::new(),
+    };
+    event_chain::chain_after(
+        tip.as_ref().map(|(seq, hash, _)| (*seq, hash.as_str())),
+        &mut event,
+    );
     case_event::Entity::insert(case_event::ActiveModel {
-        id: Set(id),
-        case_id: Set(case_id),
-        action: Set(action.to_owned()),
-        from_status: Set(from.map(str::to_owned)),
-        to_status: Set(to.to_owned()),
-        actor_kind: Set(actor_kind.to_owned()),
-        actor_id: Set(actor_id),
-        reason: Set(reason.map(str::to_owned)),
-        public: Set(public),
-        request_id: Set(request_id),
-        created_at: Set(created_at),
+        id: Set(event.id),
+        case_id: Set(event.case_id),
+        action: Set(event.action),
+        from_status: Set(event.from_status),
+        to_status: Set(event.to_status),
+        actor_kind: Set(event.actor_kind),
+        actor_id: Set(event.actor_id),
+        reason: Set(event.reason),
+        public: Set(event.public),
+        request_id: Set(event.request_id),
+        created_at: Set(event.created_at),
+        seq: Set(event.seq),
+        prev_hash: Set(event.prev_hash),
+        hash: Set(event.hash),
     })
     .exec_without_returning(conn)
     .await?;
@@ -594,5 +631,95 @@ impl Cases<'_> {
             .one(self.db())
             .await?
             .map(Into::into))
+    }
+}
+
+/// Which cases `Cases::verify_chains` reads.
+#[derive(Debug, Clone)]
+pub enum ChainScope {
+    /// Every case in the database (`sansuo verify`).
+    All,
+    /// One case.
+    Case(CaseId),
+    /// The cases of these communities (an administrator's subtree).
+    Communities(Vec<Uuid>),
+}
+
+/// Cases read per query when checking many.
+const VERIFY_BATCH: u64 = 500;
+
+fn chained(e: case_event::Model) -> ChainedEvent {
+    ChainedEvent {
+        id: e.id,
+        case_id: e.case_id,
+        seq: e.seq,
+        action: e.action,
+        from_status: e.from_status,
+        to_status: e.to_status,
+        actor_kind: e.actor_kind,
+        actor_id: e.actor_id,
+        reason: e.reason,
+        public: e.public,
+        request_id: e.request_id,
+        created_at: e.created_at,
+        prev_hash: e.prev_hash,
+        hash: e.hash,
+    }
+}
+
+impl Cases<'_> {
+    /// Recomputes the hash chains of the cases in `scope`
+    /// (`sansuo_domain::event_chain`), in case id order, a batch of cases
+    /// per query; stops reading at the first broken link.
+    pub async fn verify_chains(
+        self,
+        scope: ChainScope,
+    ) -> Result<event_chain::ChainReport, StoreError> {
+        let mut report = event_chain::ChainReport::default();
+        let mut after: Option<Uuid> = None;
+        loop {
+            let mut ids = case::Entity::find()
+                .select_only()
+                .column(case::Column::Id)
+                .order_by_asc(case::Column::Id)
+                .limit(VERIFY_BATCH);
+            match &scope {
+                ChainScope::All => {}
+                ChainScope::Case(id) => ids = ids.filter(case::Column::Id.eq(id.as_uuid())),
+                ChainScope::Communities(units) => {
+                    ids = ids.filter(case::Column::CommunityId.is_in(units.iter().copied()))
+                }
+            }
+            if let Some(after) = after {
+                ids = ids.filter(case::Column::Id.gt(after));
+            }
+            let ids: Vec<Uuid> = ids.into_tuple().all(self.db()).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            let events = case_event::Entity::find()
+                .filter(case_event::Column::CaseId.is_in(ids.iter().copied()))
+                .order_by_asc(case_event::Column::CaseId)
+                .order_by_asc(case_event::Column::Seq)
+                .order_by_asc(case_event::Column::Id)
+                .all(self.db())
+                .await?;
+            let mut events = events.into_iter().map(chained).peekable();
+            for id in &ids {
+                let mut of_case = Vec::new();
+                while let Some(e) = events.next_if(|e| e.case_id == *id) {
+                    of_case.push(e);
+                }
+                report.check_case(&of_case);
+                if report.broken.is_some() {
+                    return Ok(report);
+                }
+            }
+            if (ids.len() as u64) < VERIFY_BATCH {
+                break;
+            }
+            after = Some(last);
+        }
+        Ok(report)
     }
 }

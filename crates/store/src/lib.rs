@@ -43,6 +43,7 @@ pub mod supervision;
 pub mod tips;
 pub mod urges;
 
+pub use cases::ChainScope;
 pub use crossings::{MediationProposal, TipProposal};
 pub use db::{DEFAULT_BUSY_TIMEOUT, Fault, Faults, PoolUse, Store, WorkSignal};
 pub use error::{StoreError, is_transient};

@@ -21,6 +21,7 @@ mod import;
 mod inline_routing;
 mod input;
 mod intake;
+mod integrity;
 mod matrix;
 mod mediation;
 mod mediation_lists;

@@ -1112,6 +1112,11 @@ async fn seed_case(
                     public: Set(true),
                     request_id: Set(None),
                     created_at: Set(created_at + Duration::hours(1)),
+                    // The case's first event; PostgreSQL's insert trigger
+                    // fills its place in the hash chain whatever is sent.
+                    seq: Set(1),
+                    prev_hash: Set(sansuo_domain::event_chain::GENESIS.into()),
+                    hash: Set(String::new()),
                 })
                 .exec_without_returning(db)
                 .await

@@ -9,6 +9,7 @@ pub mod health;
 pub mod intake;
 pub mod mediations;
 pub mod open311;
+pub mod receipts;
 pub mod residents;
 pub mod staff;
 pub mod supervision;

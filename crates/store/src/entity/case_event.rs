@@ -16,6 +16,10 @@ pub struct Model {
     pub public: bool,
     pub request_id: Option<String>,
     pub created_at: DateTimeUtc,
+    /// Place in the case's history, from 1 (`sansuo_domain::event_chain`).
+    pub seq: i64,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

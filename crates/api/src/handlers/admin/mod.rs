@@ -20,6 +20,7 @@ pub mod duty_rotas;
 pub mod generate_qrcodes;
 pub mod import_calendar;
 pub mod import_district;
+pub mod integrity;
 pub mod law_firms;
 pub mod lawyer_signings;
 pub mod list_calendar;

@@ -119,6 +119,15 @@ pub struct PhotoReceiptView {
     pub received_at: DateTime<Utc>,
     /// `reporter` or `staff`.
     pub added_by: String,
+    /// The exact text the server signed: its tag, the photo id, `sha256`
+    /// and `received_at` (microseconds, UTC), one `name=value` a line.
+    #[schema(
+        example = "sansuo-photo-receipt-v1\nphoto_id=0193a5b2-8f1e-7c3d-9a4b-5c6d7e8f9a0b\nsha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\nreceived_at=2026-12-03T08:00:00.123456Z\n"
+    )]
+    pub signed_receipt: String,
+    /// Ed25519 signature of `signed_receipt`, base64; check it offline
+    /// against `GET /api/v1/receipts/public-key` (docs/receipts.md).
+    pub signature: String,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -225,8 +234,16 @@ pub(crate) enum Viewer {
     Staff,
 }
 
-pub(crate) fn photo_view(p: &TipPhotoRecord) -> PhotoReceiptView {
+/// A stored photo's receipt, signed again: Ed25519 is deterministic, so it
+/// is the very receipt given at upload.
+pub(crate) fn photo_view(
+    signer: &sansuo_media::ReceiptSigner,
+    p: &TipPhotoRecord,
+) -> PhotoReceiptView {
+    let signed = signer.sign(p.id, &p.sha256, p.received_at);
     PhotoReceiptView {
+        signed_receipt: signed.message,
+        signature: signed.signature,
         id: p.id,
         sha256: p.sha256.clone(),
         bytes: p.bytes,
@@ -371,7 +388,7 @@ pub(crate) async fn tip_view(
                             && f.moderation != Moderation::Passed
                     })
             })
-            .map(photo_view)
+            .map(|p| photo_view(&state.receipts, p))
             .collect(),
         triage_verdict: d.triage_verdict.map(|v| v.as_str().to_owned()),
         referred_to: d.referred_to.clone(),

@@ -144,7 +144,10 @@ pub(crate) async fn store_photos(
     photos: Vec<Vec<u8>>,
     added_by: &'static str,
 ) -> Result<StoredPhotos, ApiError> {
+    // Microseconds, as the database keeps them: the receipt signed now and
+    // the one signed again from the stored record are the same text.
     let now = Utc::now();
+    let now = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     let mut processed = Vec::with_capacity(photos.len());
     for raw in &photos {
         processed.push(process(raw, &state.photo_limits, now)?);
@@ -170,7 +173,12 @@ pub(crate) async fn store_photos(
             added_by,
             storage_key: key,
         });
+        let signed = state
+            .receipts
+            .sign(photo_id, &receipt.sha256_hex, receipt.received_at);
         stored.receipts.push(PhotoReceiptView {
+            signed_receipt: signed.message,
+            signature: signed.signature,
             id: photo_id,
             sha256: receipt.sha256_hex,
             bytes: size,
@@ -353,7 +361,7 @@ pub(crate) async fn photo_response(
         .await
         .map_err(|e| ApiError::internal(format!("photo storage: {e}")))?
         .ok_or_else(|| ApiError::internal(format!("photo {} has no bytes", photo.id)))?;
-    let view = photo_view(photo);
+    let view = photo_view(&state.receipts, photo);
     Ok(HttpResponse::Ok()
         .content_type(view.content_type)
         // Evidence: private to whoever may see the tip, never cached by proxies.
