@@ -54,7 +54,8 @@ fn single_row_script(community: &str, category: &str) -> String {
         + "\n"
 }
 
-/// The rows of `Store::submit_consultation`, in one transaction.
+/// The rows of `Store::submit_consultation`, in one transaction (the
+/// event with its hash-chain link, as the database's trigger makes it).
 fn submission_script(community: &str, category: &str) -> String {
     let case = CASE_INSERT
         .replace("{community}", community)
@@ -67,7 +68,7 @@ fn submission_script(community: &str, category: &str) -> String {
          {case}\n\
          INSERT INTO bench_ref_consultations (case_id, question) VALUES (:id::uuid, '楼上邻居装修噪音每天持续到晚上十点，物业不管，我可以怎么维权？');\n\
          INSERT INTO bench_ref_idempotency (resident_id, key, request_hash, case_id, created_at) VALUES (gen_random_uuid(), 'k' || :k, md5(:id::text), :id::uuid, now());\n\
-         INSERT INTO bench_ref_events (id, case_id, action, from_status, to_status, actor_kind, actor_id, reason, public, request_id, created_at) VALUES (bench_uuidv7(now()), :id::uuid, 'submit', NULL, 'submitted', 'resident', gen_random_uuid(), NULL, true, md5(:id::text), now());\n\
+         INSERT INTO bench_ref_events (id, case_id, action, from_status, to_status, actor_kind, actor_id, reason, public, request_id, created_at, seq, prev_hash, hash) SELECT e, :id::uuid, 'submit', NULL, 'submitted', 'resident', a, NULL, true, md5(:id::text), t, 1, repeat('0', 64), case_event_hash(repeat('0', 64), 1, e, :id::uuid, 'submit', NULL, 'submitted', 'resident', a, NULL, true, md5(:id::text), t) FROM (SELECT bench_uuidv7(now()) AS e, gen_random_uuid() AS a, now() AS t) r;\n\
          INSERT INTO bench_ref_outbox (topic, payload, request_id, created_at, attempts) VALUES ('route_case', '{{\"case_id\":\"' || :id::text || '\"}}', md5(:id::text), now(), 0);\n\
          COMMIT;\n"
     )

@@ -502,24 +502,44 @@ WITH p AS (
          CASE WHEN status = 'closed' THEN 5 END, NULL,
          CASE WHEN status = 'closed' THEN created_at + interval '2 hours' END
   FROM new_cases
+),
+-- Triggers are off for the seed (session_replication_role), so the
+-- events carry their own hash chain (case_event_hash, as the trigger
+-- computes it): `sansuo verify` finds the seeded history whole.
+first_events AS (
+  SELECT bench_uuidv7(created_at) AS eid, id AS case_id, created_at, resident_id, status,
+         owner_staff_id
+  FROM new_cases
+), first_chained AS (
+  SELECT f.*, case_event_hash(repeat('0', 64), 1, f.eid, f.case_id, 'submit', NULL::text,
+                              'submitted', 'resident', f.resident_id, NULL::text, true,
+                              NULL::text, f.created_at) AS h
+  FROM first_events f
+), second_events AS (
+  SELECT bench_uuidv7(f.created_at + interval '2 hours') AS eid, f.case_id, e.action,
+         e.from_status, f.status AS to_status, e.actor_kind,
+         CASE e.actor_kind WHEN 'resident' THEN f.resident_id WHEN 'staff' THEN f.owner_staff_id END
+           AS actor_id,
+         e.action <> 'pool' AS public, f.created_at + interval '2 hours' AS at, f.h AS prev
+  FROM first_chained f
+  JOIN (VALUES ('pooled', 'pool', 'submitted', 'system'),
+               ('assigned', 'accept', 'offered', 'staff'),
+               ('answered', 'reply', 'assigned', 'staff'),
+               ('resolved', 'resolve', 'answered', 'staff'),
+               ('closed', 'rate', 'resolved', 'resident'))
+    AS e(reached, action, from_status, actor_kind) ON e.reached = f.status
 )
 INSERT INTO case_events (id, case_id, action, from_status, to_status, actor_kind, actor_id,
-                         reason, public, request_id, created_at)
-SELECT bench_uuidv7(created_at), id, 'submit', NULL, 'submitted', 'resident', resident_id,
-       NULL, true, NULL, created_at
-FROM new_cases
+                         reason, public, request_id, created_at, seq, prev_hash, hash)
+SELECT eid, case_id, 'submit', NULL, 'submitted', 'resident', resident_id,
+       NULL, true, NULL, created_at, 1, repeat('0', 64), h
+FROM first_chained
 UNION ALL
-SELECT bench_uuidv7(created_at + interval '2 hours'), id, e.action, e.from_status, new_cases.status,
-       e.actor_kind,
-       CASE e.actor_kind WHEN 'resident' THEN resident_id WHEN 'staff' THEN owner_staff_id END,
-       NULL, e.action <> 'pool', NULL, created_at + interval '2 hours'
-FROM new_cases
-JOIN (VALUES ('pooled', 'pool', 'submitted', 'system'),
-             ('assigned', 'accept', 'offered', 'staff'),
-             ('answered', 'reply', 'assigned', 'staff'),
-             ('resolved', 'resolve', 'answered', 'staff'),
-             ('closed', 'rate', 'resolved', 'resident'))
-  AS e(reached, action, from_status, actor_kind) ON e.reached = new_cases.status
+SELECT eid, case_id, action, from_status, to_status, actor_kind, actor_id, NULL, public, NULL,
+       at, 2, prev,
+       case_event_hash(prev, 2, eid, case_id, action, from_status, to_status, actor_kind,
+                       actor_id, NULL::text, public, NULL::text, at)
+FROM second_events
 "#;
 
 /// `{per}` cases per community (the probe's excepted) offered to the
@@ -549,16 +569,26 @@ picks AS (
   SELECT bench_uuidv7(c.created_at), c.id, s.staff_id, 'pending', c.created_at,
          c.created_at + interval '30 minutes'
   FROM new_cases c JOIN lawyer_signings s ON s.community_id = c.community_id
+), first_chained AS (
+  SELECT e.*, case_event_hash(repeat('0', 64), 1, e.eid, e.case_id, 'submit', NULL::text,
+                              'submitted', 'resident', e.resident_id, NULL::text, true,
+                              NULL::text, e.created_at) AS h
+  FROM (SELECT bench_uuidv7(created_at) AS eid, id AS case_id, created_at, resident_id
+        FROM new_cases) e
+), offer_events AS (
+  SELECT bench_uuidv7(created_at) AS eid, case_id, created_at, h AS prev FROM first_chained
 )
 INSERT INTO case_events (id, case_id, action, from_status, to_status, actor_kind, actor_id,
-                         reason, public, request_id, created_at)
-SELECT bench_uuidv7(created_at), id, 'submit', NULL, 'submitted', 'resident', resident_id,
-       NULL, true, NULL, created_at
-FROM new_cases
+                         reason, public, request_id, created_at, seq, prev_hash, hash)
+SELECT eid, case_id, 'submit', NULL, 'submitted', 'resident', resident_id,
+       NULL, true, NULL, created_at, 1, repeat('0', 64), h
+FROM first_chained
 UNION ALL
-SELECT bench_uuidv7(created_at), id, 'offer', 'submitted', 'offered', 'system', NULL,
-       NULL, false, NULL, created_at
-FROM new_cases
+SELECT eid, case_id, 'offer', 'submitted', 'offered', 'system', NULL,
+       NULL, false, NULL, created_at, 2, prev,
+       case_event_hash(prev, 2, eid, case_id, 'offer', 'submitted', 'offered', 'system',
+                       NULL::uuid, NULL::text, false, NULL::text, created_at)
+FROM offer_events
 "#;
 
 pub async fn count(db: &DatabaseConnection, table: &str) -> anyhow::Result<u64> {
