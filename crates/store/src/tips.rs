@@ -568,7 +568,7 @@ impl Tips<'_> {
                 &txn,
                 &case,
                 RoutingMove::Reopen,
-                Some("follow-up from the reporter"),
+                Some("举报人补充了新情况，线索重新办理"),
                 ctx,
                 |u| {
                     let none: Option<DateTime<Utc>> = None;

@@ -25,6 +25,7 @@ mod integrity;
 mod matrix;
 mod mediation;
 mod mediation_lists;
+mod mixed_day;
 mod moderation;
 mod notifications;
 mod notify_walks;

@@ -17,7 +17,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 /// The events residents are told of (staff's are e2e::staff_wechat's).
-fn resident_events() -> Vec<NotificationEvent> {
+pub(crate) fn resident_events() -> Vec<NotificationEvent> {
     NotificationEvent::ALL
         .into_iter()
         .filter(|e| !e.is_staff())
@@ -467,7 +467,7 @@ async fn a_mediation_tells_its_applicant_every_step_once_each() {
     redeliver_all(&app, openid, &[id, ended, climbed]).await;
 }
 
-async fn report(app: &TestApp, resident: &str, anonymous: bool) -> TipReceipt {
+pub(crate) async fn report(app: &TestApp, resident: &str, anonymous: bool) -> TipReceipt {
     expect_json(
         app.post(
             "/api/v1/tips",
@@ -486,7 +486,7 @@ async fn report(app: &TestApp, resident: &str, anonymous: bool) -> TipReceipt {
     .await
 }
 
-async fn acknowledge(app: &TestApp, officer: &str, id: Uuid) {
+pub(crate) async fn acknowledge(app: &TestApp, officer: &str, id: Uuid) {
     let path = format!("/api/v1/staff/tips/{id}");
     eventually("the tip to be offered to the officer", || async {
         (app.get(&path, officer).await.status() == StatusCode::OK).then_some(())
@@ -500,7 +500,7 @@ async fn acknowledge(app: &TestApp, officer: &str, id: Uuid) {
     .await;
 }
 
-async fn step(app: &TestApp, officer: &str, id: Uuid, verb: &str, body: Value) {
+pub(crate) async fn step(app: &TestApp, officer: &str, id: Uuid, verb: &str, body: Value) {
     expect_status(
         app.post(&format!("/api/v1/staff/tips/{id}/{verb}"), officer, body)
             .await,

@@ -79,7 +79,7 @@ impl Stream {
     }
 
     /// The next event (comments skipped), or `None` within `within`.
-    async fn next_event(&mut self, within: Duration) -> Option<Event> {
+    pub(crate) async fn next_event(&mut self, within: Duration) -> Option<Event> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
