@@ -739,7 +739,8 @@ pub struct HeldTextView {
     /// tip: `tip` (a tip's description), `tip_message` (a reporter's
     /// follow-up), `photo` (a resident photo, hidden from resident-facing
     /// views until passed), `mediation` (an application's facts and claims),
-    /// `rating` (a rating's comment), `visit_answer` (a visit answer's comment).
+    /// `rating` (a rating's comment), `visit_answer` (a visit answer's
+    /// comment), `reopen` (a resident's reason for reopening a consultation).
     pub kind: String,
     pub id: Uuid,
     pub case_id: Uuid,

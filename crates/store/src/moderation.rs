@@ -363,16 +363,20 @@ pub enum FlagKind {
     /// The comment of a resident's answer to a mediation's follow-up visit
     /// (subject: the case id).
     VisitAnswer,
+    /// A resident's reason for reopening their consultation (subject: the
+    /// case id; the text is the latest reopen's).
+    Reopen,
 }
 
 impl FlagKind {
-    pub const ALL: [FlagKind; 6] = [
+    pub const ALL: [FlagKind; 7] = [
         FlagKind::Tip,
         FlagKind::TipMessage,
         FlagKind::Photo,
         FlagKind::Mediation,
         FlagKind::Rating,
         FlagKind::VisitAnswer,
+        FlagKind::Reopen,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -383,6 +387,7 @@ impl FlagKind {
             FlagKind::Mediation => "mediation",
             FlagKind::Rating => "rating",
             FlagKind::VisitAnswer => "visit_answer",
+            FlagKind::Reopen => "reopen",
         }
     }
 
@@ -620,6 +625,14 @@ impl Checks<'_> {
                 .one(self.db())
                 .await?
                 .and_then(|m| m.visit_answer_comment)
+                .unwrap_or_default(),
+            FlagKind::Reopen => crate::entity::case_event::Entity::find()
+                .filter(crate::entity::case_event::Column::CaseId.eq(row.subject_id))
+                .filter(crate::entity::case_event::Column::Action.eq("reopen"))
+                .order_by_desc(crate::entity::case_event::Column::CreatedAt)
+                .one(self.db())
+                .await?
+                .and_then(|e| e.reason)
                 .unwrap_or_default(),
         };
         Ok(Some(ContentFlag {

@@ -566,3 +566,69 @@ async fn a_rating_comment_is_checked_doubtful_ones_queued_risky_ones_refused() {
         (id, Some("review"), "感觉是骗钱的回答")
     );
 }
+
+/// A resident's reason for reopening a consultation reaches the lawyer:
+/// risky refused (nothing reopened), doubtful reopened and queued.
+#[tokio::test]
+async fn a_reopen_reason_is_checked_doubtful_ones_queued_risky_ones_refused() {
+    let app = TestApp::spawn().await;
+    app.wechat.set_verdict("骗钱", "review", 20008);
+    app.wechat.set_verdict("赌博", "risky", 20001);
+    let resident = app.resident_token("reopener").await;
+    let zhang = app.staff_token("lawyer.zhang").await;
+    let id = app
+        .submit(&resident, "楼下餐馆油烟太大，可以要求他们整改吗？")
+        .await
+        .id;
+    let offer = app.wait_for_offer(&zhang, &id).await;
+    app.accept_offer(&zhang, &offer).await;
+    for (verb, body) in [
+        (
+            "messages",
+            json!({"body": "可以向环保部门投诉，也可申请调解。"}),
+        ),
+        ("resolve", json!({})),
+    ] {
+        let response = app
+            .post(
+                &format!("/api/v1/staff/consultations/{id}/{verb}"),
+                &zhang,
+                body,
+            )
+            .await;
+        assert!(
+            response.status().is_success(),
+            "{verb}: {}",
+            response.status()
+        );
+    }
+    let reopen = format!("/api/v1/consultations/{id}/reopen");
+    expect_error(
+        app.post(&reopen, &resident, json!({"reason": "律师在赌博，要换人"}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "content_risky",
+    )
+    .await;
+    assert!(queue(&app).await.items.iter().all(|i| i.kind != "reopen"));
+    expect_status(
+        app.post(
+            &reopen,
+            &resident,
+            json!({"reason": "感觉是骗钱的回答，想再问问"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    let held = queue(&app).await;
+    let item = held
+        .items
+        .iter()
+        .find(|i| i.kind == "reopen")
+        .expect("the doubtful reason is queued");
+    assert_eq!(
+        (item.id, item.verdict.as_deref(), item.text.as_str()),
+        (id, Some("review"), "感觉是骗钱的回答，想再问问")
+    );
+}

@@ -32,6 +32,8 @@ pub enum HeldKind {
     Rating,
     /// A visit answer's comment (flagged, not held).
     VisitAnswer,
+    /// A resident's reason for reopening a consultation (flagged, not held).
+    Reopen,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -85,6 +87,7 @@ pub async fn decide_held(
             return decide_flag(&state, &admin, FlagKind::Mediation, &body).await;
         }
         HeldKind::Rating => return decide_flag(&state, &admin, FlagKind::Rating, &body).await,
+        HeldKind::Reopen => return decide_flag(&state, &admin, FlagKind::Reopen, &body).await,
         HeldKind::VisitAnswer => {
             return decide_flag(&state, &admin, FlagKind::VisitAnswer, &body).await;
         }

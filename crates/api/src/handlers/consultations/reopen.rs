@@ -29,7 +29,7 @@ pub struct ReopenRequest {
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`consultation_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: not resolved, or already rated"),
-    (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 422, body = ErrorBody, description = "`validation_failed`; `content_risky`: the reason was refused by the content check (a doubtful one is kept and queued for review)"),
 ))]
 #[post("/consultations/{id}/reopen")]
 pub async fn reopen_consultation(
@@ -40,6 +40,8 @@ pub async fn reopen_consultation(
     body: web::Json<ReopenRequest>,
 ) -> Result<web::Json<ConsultationView>, ApiError> {
     let reason = Reason::parse(&body.reason)?;
+    // The lawyer reads the reason: checked like a rating's comment.
+    let found = crate::moderation::screen_comment(&state, auth.0, Some(reason.as_str())).await?;
     let id = id.into_inner().into();
     state
         .store
@@ -51,5 +53,12 @@ pub async fn reopen_consultation(
         )
         .await
         .map_err(ApiError::store_not_found(ErrorCode::ConsultationNotFound))?;
+    crate::moderation::flag_stored(
+        &state,
+        sansuo_store::moderation::FlagKind::Reopen,
+        id,
+        found,
+    )
+    .await;
     Ok(web::Json(resident_view(&state, id, auth.0).await?))
 }
