@@ -52,29 +52,78 @@ pub(crate) async fn tell<C: ConnectionTrait>(
     event: &StaffEvent,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // Only someone bound is owed a message (checked again when sending):
+    // most staff add no outbox row to a routing decision.
+    let notice = event.notice().map(|notice| Work::NotifyStaff {
+        event: notice.event,
+        staff_id: staff,
+        case_id: notice.case_id,
+        occurrence: Uuid::now_v7(),
+        deadline: notice.deadline,
+    });
+    if conn.get_database_backend() == DbBackend::Postgres {
+        // One round trip (an offer tells someone in every routing decision):
+        // the stream's next number, the event and, for someone bound, the
+        // message's outbox row.
+        return append_event_pg(conn, staff, event, notice.as_ref(), now).await;
+    }
     append_event(conn, staff, event, now).await?;
-    if let Some(notice) = event.notice() {
-        // Only for someone bound (checked again when sending): most staff
-        // add no outbox row to a routing decision.
+    if let Some(work) = notice {
         let bound = staff_wechat::Entity::find_by_id(staff.as_uuid())
             .one(conn)
             .await?
             .is_some();
         if bound {
-            let work = Work::NotifyStaff {
-                event: notice.event,
-                staff_id: staff,
-                case_id: notice.case_id,
-                occurrence: Uuid::now_v7(),
-                deadline: notice.deadline,
-            };
             crate::outbox::append(conn, &work, None, now).await?;
         }
     }
     Ok(())
 }
 
-/// The stream's row of the event, numbered.
+/// [`tell`] on PostgreSQL, as one statement.
+async fn append_event_pg<C: ConnectionTrait>(
+    conn: &C,
+    staff: StaffId,
+    event: &StaffEvent,
+    notice: Option<&Work>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let backend = conn.get_database_backend();
+    let event_sql = format!(
+        "WITH head AS ({NEXT_SEQ}), \
+         told AS (INSERT INTO staff_events (staff_id, seq, kind, payload, created_at) \
+                  SELECT $1, head.last_seq, $2, $3, $4 FROM head)"
+    );
+    let mut values: Vec<sea_orm::Value> = vec![
+        staff.as_uuid().into(),
+        event.kind().as_str().into(),
+        event.data().to_string().into(),
+        now.into(),
+    ];
+    let sql = match notice {
+        // `told` runs whether or not the outer statement reads it.
+        None => format!("{event_sql} SELECT 1"),
+        Some(work) => {
+            values.push(work.kind().into());
+            values.push(work.encode().to_string().into());
+            format!(
+                "{event_sql} INSERT INTO outbox (topic, payload, request_id, created_at, published_at, attempts) \
+                 SELECT $5, $6, NULL, $4, NULL, 0 \
+                 WHERE EXISTS (SELECT 1 FROM staff_wechat w WHERE w.staff_id = $1)"
+            )
+        }
+    };
+    conn.execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(())
+}
+
+/// The stream's next number, under its row's lock.
+const NEXT_SEQ: &str = "INSERT INTO staff_streams (staff_id, last_seq) VALUES ($1, 1) \
+     ON CONFLICT (staff_id) DO UPDATE SET last_seq = staff_streams.last_seq + 1 \
+     RETURNING last_seq";
+
+/// The stream's row of the event, numbered (SQLite: two statements).
 async fn append_event<C: ConnectionTrait>(
     conn: &C,
     staff: StaffId,
@@ -86,33 +135,9 @@ async fn append_event<C: ConnectionTrait>(
         last_seq: i64,
     }
     let backend = conn.get_database_backend();
-    let sql = "INSERT INTO staff_streams (staff_id, last_seq) VALUES ($1, 1) \
-               ON CONFLICT (staff_id) DO UPDATE SET last_seq = staff_streams.last_seq + 1 \
-               RETURNING last_seq";
-    if backend == DbBackend::Postgres {
-        // One round trip (an offer tells someone in every routing decision):
-        // the stream's next number and the event, in one statement.
-        let both = format!(
-            "WITH head AS ({sql}) \
-             INSERT INTO staff_events (staff_id, seq, kind, payload, created_at) \
-             SELECT $1, head.last_seq, $2, $3, $4 FROM head"
-        );
-        conn.execute_raw(Statement::from_sql_and_values(
-            backend,
-            both,
-            [
-                staff.as_uuid().into(),
-                event.kind().as_str().into(),
-                event.data().to_string().into(),
-                now.into(),
-            ],
-        ))
-        .await?;
-        return Ok(());
-    }
     let head = Head::find_by_statement(Statement::from_sql_and_values(
         backend,
-        numbered(backend, sql.to_owned()),
+        numbered(backend, NEXT_SEQ.to_owned()),
         [staff.as_uuid().into()],
     ))
     .one(conn)
