@@ -14,6 +14,7 @@ mod moderation;
 mod openapi;
 mod pagination;
 mod qr;
+mod report_files;
 #[cfg(test)]
 mod row_boundary;
 mod scoped;
@@ -206,6 +207,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::stats_summary::stats_summary)
                 .service(admin::integrity::check_integrity)
                 .service(admin::mediation_report::mediation_report)
+                .service(admin::monthly_report::monthly_report)
                 .service(admin::list_mediations::list_mediations)
                 // Open311 GeoReport v2 over tips: the keys (admins), then the
                 // endpoint itself, outside `/api/v1` at the specification's

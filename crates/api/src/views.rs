@@ -833,9 +833,9 @@ pub use crate::handlers::admin::stats_live::{
     RoleStaffingView,
 };
 pub use crate::handlers::admin::stats_summary::{
-    ByServiceView, CategoryCountView, DurationStatsView, OfferCountsView, SatisfactionView,
-    ServiceStatsView, SlaBreachCountsView, StaffCountView, StatusCountView, SummaryStatsView,
-    TipOutcomeView, TipOutcomesView,
+    ByServiceView, CategoryCountView, ChannelCountView, DurationStatsView, OfferCountsView,
+    SatisfactionView, ServiceStatsView, SlaBreachCountsView, StaffCountView, StatusCountView,
+    SummaryStatsView, TipOutcomeView, TipOutcomesView,
 };
 pub use crate::handlers::admin::workflows::{
     LadderStepBody, SlaTargetsBody, WorkflowList, WorkflowView,

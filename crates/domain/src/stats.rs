@@ -298,6 +298,142 @@ impl Satisfaction {
     }
 }
 
+/// How a case reached the programme. Recorded today by three facts, read
+/// together: a `case_intakes` row (filed in person by staff), a tip's
+/// `channel` (`open311`, or `mediation`/`consultation` for a tip opened
+/// from another case), and a conversion (`case_conversions.to_case_id`,
+/// `tips.converted_to`). A case with none of them was filed by a resident
+/// in the mini-program, reached through the community's QR code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SourceChannel {
+    /// The mini-program (the community's QR code).
+    App,
+    /// A city system through Open311.
+    Open311,
+    /// Filed by staff for a resident who came in person (代办).
+    InPerson,
+    /// Opened from another case (a conversion or a mediator's flag).
+    Converted,
+}
+
+impl SourceChannel {
+    pub const ALL: [SourceChannel; 4] = [
+        SourceChannel::App,
+        SourceChannel::Open311,
+        SourceChannel::InPerson,
+        SourceChannel::Converted,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SourceChannel::App => "app",
+            SourceChannel::Open311 => "open311",
+            SourceChannel::InPerson => "in_person",
+            SourceChannel::Converted => "converted",
+        }
+    }
+
+    pub fn label_zh(&self) -> &'static str {
+        match self {
+            SourceChannel::App => "扫码/小程序",
+            SourceChannel::Open311 => "Open311 接口",
+            SourceChannel::InPerson => "现场代办",
+            SourceChannel::Converted => "由其他案件转来",
+        }
+    }
+
+    /// The channel of a case from the facts recorded about it. A converted
+    /// case is counted as converted whatever else is true of it, then an
+    /// in-person filing, then Open311.
+    pub fn classify(converted: bool, in_person: bool, open311: bool) -> Self {
+        if converted {
+            SourceChannel::Converted
+        } else if in_person {
+            SourceChannel::InPerson
+        } else if open311 {
+            SourceChannel::Open311
+        } else {
+            SourceChannel::App
+        }
+    }
+}
+
+/// `resolved / total` (0 to 1); `None` without cases.
+pub fn success_rate(resolved: u64, total: u64) -> Option<f64> {
+    (total > 0).then(|| resolved as f64 / total as f64)
+}
+
+/// A service's name as the reports print it.
+pub fn service_label_zh(service: Service) -> &'static str {
+    match service {
+        Service::Consultation => "法律咨询",
+        Service::Mediation => "人民调解",
+        Service::Tip => "治安线索",
+    }
+}
+
+/// A status's name as the reports print it.
+pub fn status_label_zh(status: CaseStatus) -> &'static str {
+    use ConsultationStatus as C;
+    use MediationStatus as M;
+    use TipStatus as T;
+    match status {
+        CaseStatus::Consultation(s) => match s {
+            C::Submitted => "已提交",
+            C::Offered => "派单中",
+            C::Pooled => "待接单",
+            C::Assigned => "已签收",
+            C::Answered => "已答复",
+            C::Resolved => "已办结",
+            C::Closed => "已评价关闭",
+            C::Withdrawn => "已撤回",
+            C::Rejected => "未通过审核",
+            C::Converted => "已转办",
+        },
+        CaseStatus::Mediation(s) => match s {
+            M::Submitted => "已申请",
+            M::Offered => "派单中",
+            M::Pooled => "待受理",
+            M::Accepted => "已受理",
+            M::Scheduled => "已排期",
+            M::Heard => "已调解",
+            M::Agreed => "达成协议",
+            M::Terminated => "调解终止",
+            M::Closed => "已结案",
+            M::Refused => "不予受理",
+            M::Withdrawn => "已撤回",
+        },
+        CaseStatus::Tip(s) => match s {
+            T::Submitted => "已提交",
+            T::Offered => "派单中",
+            T::Pooled => "待签收",
+            T::Acknowledged => "已签收",
+            T::Valid => "有效待处置",
+            T::Verifying => "核查中",
+            T::Actioned => "已处置",
+            T::Closed => "已办结",
+            T::Unfounded => "查无实据",
+            T::Referred => "已移交",
+            T::Duplicate => "重复线索",
+            T::Converted => "已转调解",
+        },
+    }
+}
+
+impl TipOutcome {
+    /// The outcome's name as the reports print it.
+    pub fn label_zh(&self) -> &'static str {
+        match self {
+            TipOutcome::ClosedWithAction => "处置后办结",
+            TipOutcome::ClosedWithoutAction => "未处置办结",
+            TipOutcome::Unfounded => "查无实据",
+            TipOutcome::Referred => "移交其他部门",
+            TipOutcome::Duplicate => "重复线索",
+            TipOutcome::Converted => "转为人民调解",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,5 +640,25 @@ mod tests {
         let summary = DurationSummary::of(vec![-5, 10, 20]);
         assert_eq!(summary.median_secs, Some(10));
         assert_eq!(nearest_rank(&[-5, 10, 20], 1), Some(-5));
+    }
+
+    #[test]
+    fn a_conversion_outranks_every_other_channel_fact() {
+        use SourceChannel as S;
+        assert_eq!(S::classify(false, false, false), S::App);
+        assert_eq!(S::classify(false, false, true), S::Open311);
+        assert_eq!(S::classify(false, true, true), S::InPerson);
+        assert_eq!(S::classify(true, true, true), S::Converted);
+        let codes: Vec<_> = S::ALL.iter().map(S::as_str).collect();
+        assert_eq!(codes, ["app", "open311", "in_person", "converted"]);
+    }
+
+    #[test]
+    fn every_status_has_a_chinese_label() {
+        for status in Service::ALL.into_iter().flat_map(statuses_of) {
+            assert!(!status_label_zh(status).is_ascii(), "{}", status.as_str());
+        }
+        assert_eq!(success_rate(0, 0), None);
+        assert_eq!(success_rate(1, 4), Some(0.25));
     }
 }

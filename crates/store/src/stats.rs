@@ -7,9 +7,10 @@
 //! row. No resident data is read.
 
 use crate::entity::{
-    case, case_event, consultation, firm_signing, mediation, offer, org_unit, sla_breach, staff,
-    staff_unit,
+    case, case_conversion, case_event, case_intake, category, consultation, firm_signing,
+    mediation, offer, org_unit, sla_breach, staff, staff_unit, tip,
 };
+use crate::tips::channel;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -17,7 +18,9 @@ use sansuo_domain::dispatch::Presence;
 use sansuo_domain::mediation::Outcome;
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::sla::SlaKind;
-use sansuo_domain::stats::{CaseCounts, CaseTally, DurationSummary, Satisfaction, is_in_hand};
+use sansuo_domain::stats::{
+    CaseCounts, CaseTally, DurationSummary, Satisfaction, SourceChannel, is_in_hand,
+};
 use sansuo_domain::tip::TipStatus;
 use sansuo_domain::work_order::CaseStatus;
 use sansuo_domain::{ConsultationStatus, OrgUnitId, StaffRole};
@@ -157,11 +160,23 @@ pub struct SummaryStats {
     /// Every service's cases: totals, resolved, statuses, tip outcomes.
     pub cases: CaseCounts,
     /// Most cases first, then by code.
-    pub by_category: Vec<(String, u64)>,
+    pub by_category: Vec<CategoryCases>,
+    /// Every channel, in `SourceChannel::ALL` order, zeros included; sums
+    /// to the cases' total.
+    pub by_channel: Vec<(SourceChannel, u64)>,
     /// Most cases first, then by name.
     pub by_staff: Vec<StaffCases>,
     /// The ratings of the period's consultations.
     pub consultation_satisfaction: Satisfaction,
+}
+
+/// The period's cases of one category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CategoryCases {
+    pub code: String,
+    /// Its Chinese name; the code again for a category no longer in the catalogue.
+    pub name_zh: String,
+    pub cases: u64,
 }
 
 #[derive(FromQueryResult)]
@@ -586,7 +601,7 @@ impl Stats<'_> {
             *slot += count(n);
         }
 
-        let mut by_category: Vec<(String, u64)> = case::Entity::find()
+        let by_category: Vec<(String, u64)> = case::Entity::find()
             .select_only()
             .column_as(case::Column::CategoryCode, "key")
             .column_as(case::Column::Id.count(), "n")
@@ -598,9 +613,10 @@ impl Stats<'_> {
             .into_iter()
             .map(|t| (t.key, count(t.n)))
             .collect();
-        by_category.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let by_category = self.named_categories(by_category).await?;
 
         let (cases, by_owner) = self.case_counts(in_period()).await?;
+        let by_channel = self.channels(in_period(), cases.total()).await?;
         let by_staff = self.named_staff(by_owner).await?;
 
         let stars: Vec<i16> = consultation::Entity::find()
@@ -623,9 +639,119 @@ impl Stats<'_> {
             sla_breaches,
             cases,
             by_category,
+            by_channel,
             by_staff,
             consultation_satisfaction,
         })
+    }
+
+    /// Category counts with the categories' Chinese names, most cases
+    /// first, then by code.
+    async fn named_categories(
+        self,
+        counts: Vec<(String, u64)>,
+    ) -> Result<Vec<CategoryCases>, StoreError> {
+        let names: HashMap<String, String> = category::Entity::find()
+            .select_only()
+            .column(category::Column::Code)
+            .column(category::Column::NameZh)
+            .filter(category::Column::Code.is_in(counts.iter().map(|(c, _)| c.clone())))
+            .into_tuple::<(String, String)>()
+            .all(self.db())
+            .await?
+            .into_iter()
+            .collect();
+        let mut named: Vec<CategoryCases> = counts
+            .into_iter()
+            .map(|(code, cases)| CategoryCases {
+                name_zh: names.get(&code).cloned().unwrap_or_else(|| code.clone()),
+                code,
+                cases,
+            })
+            .collect();
+        named.sort_by(|a, b| b.cases.cmp(&a.cases).then_with(|| a.code.cmp(&b.code)));
+        Ok(named)
+    }
+
+    /// The cases matching `cases` (`total` of them) by source channel
+    /// (`SourceChannel::classify`): the ids carrying each recorded fact come
+    /// back, the rest came through the mini-program.
+    async fn channels(
+        self,
+        cases: Condition,
+        total: u64,
+    ) -> Result<Vec<(SourceChannel, u64)>, StoreError> {
+        let ids = |fact: Condition| {
+            case::Entity::find()
+                .select_only()
+                .column(case::Column::Id)
+                .filter(cases.clone())
+                .filter(fact)
+                .into_tuple::<Uuid>()
+                .all(self.db())
+        };
+        let conversions = Query::select()
+            .column(case_conversion::Column::ToCaseId)
+            .from(case_conversion::Entity)
+            .and_where(case_conversion::Column::ToCaseId.is_not_null())
+            .to_owned();
+        let from_tips = Query::select()
+            .column(tip::Column::ConvertedTo)
+            .from(tip::Entity)
+            .and_where(tip::Column::ConvertedTo.is_not_null())
+            .to_owned();
+        let tips_from_cases = Query::select()
+            .column(tip::Column::CaseId)
+            .from(tip::Entity)
+            .and_where(tip::Column::Channel.is_in([channel::MEDIATION, channel::CONSULTATION]))
+            .to_owned();
+        let converted: HashSet<Uuid> = ids(Condition::any()
+            .add(case::Column::Id.in_subquery(conversions))
+            .add(case::Column::Id.in_subquery(from_tips))
+            .add(case::Column::Id.in_subquery(tips_from_cases)))
+        .await?
+        .into_iter()
+        .collect();
+        let intakes = Query::select()
+            .column(case_intake::Column::CaseId)
+            .from(case_intake::Entity)
+            .to_owned();
+        let in_person: HashSet<Uuid> =
+            ids(Condition::all().add(case::Column::Id.in_subquery(intakes)))
+                .await?
+                .into_iter()
+                .collect();
+        let open311_tips = Query::select()
+            .column(tip::Column::CaseId)
+            .from(tip::Entity)
+            .and_where(tip::Column::Channel.eq(channel::OPEN311))
+            .to_owned();
+        let open311: HashSet<Uuid> =
+            ids(Condition::all().add(case::Column::Id.in_subquery(open311_tips)))
+                .await?
+                .into_iter()
+                .collect();
+
+        let mut counts: HashMap<SourceChannel, u64> = HashMap::new();
+        // An id with several facts comes once per fact: count it once.
+        let mut seen = HashSet::new();
+        for id in converted.iter().chain(&in_person).chain(&open311) {
+            if !seen.insert(*id) {
+                continue;
+            }
+            let channel = SourceChannel::classify(
+                converted.contains(id),
+                in_person.contains(id),
+                open311.contains(id),
+            );
+            *counts.entry(channel).or_default() += 1;
+        }
+        let recorded: u64 = counts.values().sum();
+        *counts.entry(SourceChannel::App).or_default() += total.saturating_sub(recorded);
+        Ok(SourceChannel::ALL
+            .into_iter()
+            .map(|c| (c, counts.get(&c).copied().unwrap_or(0)))
+            .collect())
     }
 
     /// The cases matching `cases`, counted by service and status (with the

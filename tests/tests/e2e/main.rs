@@ -45,6 +45,7 @@ mod spec;
 mod staff_events;
 mod staff_wechat;
 mod stats;
+mod stats_files;
 mod supervise;
 mod tips;
 mod urge;

@@ -9,20 +9,24 @@ use sansuo_store::entity::{case, offer, sla_breach};
 use sansuo_store::org::{NewOrgUnit, kind};
 use sansuo_store::sea_orm::{ActiveValue::Set, EntityTrait};
 use sansuo_tests::views::{
-    ByServiceView, CategoryCountView, DurationStatsView, LiveCountsView, LiveStatsView,
-    OfferCountsView, OwnedByServiceView, PriorityWaitingView, QueueView, RoleStaffingView,
-    SatisfactionView, ServiceStatsView, SlaBreachCountsView, StaffCountView, StatusCountView,
-    SummaryStatsView, TipOutcomeView, TipOutcomesView,
+    ByServiceView, CategoryCountView, ChannelCountView, DurationStatsView, LiveCountsView,
+    LiveStatsView, OfferCountsView, OwnedByServiceView, PriorityWaitingView, QueueView,
+    RoleStaffingView, SatisfactionView, ServiceStatsView, SlaBreachCountsView, StaffCountView,
+    StatusCountView, SummaryStatsView, TipOutcomeView, TipOutcomesView,
 };
 use sansuo_tests::{TestApp, eventually, expect_error, expect_status, read_as};
 use uuid::Uuid;
 
-fn at(rfc3339: &str) -> DateTime<Utc> {
+pub(super) fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339).unwrap().into()
 }
 
 /// A case as the statistics see it; tests override what they need.
-fn case_in(community: OrgUnitId, status: &str, created_at: DateTime<Utc>) -> case::Model {
+pub(super) fn case_in(
+    community: OrgUnitId,
+    status: &str,
+    created_at: DateTime<Utc>,
+) -> case::Model {
     case::Model {
         id: Uuid::now_v7(),
         service: "consultation".into(),
@@ -55,7 +59,7 @@ fn case_in(community: OrgUnitId, status: &str, created_at: DateTime<Utc>) -> cas
 
 /// Written straight to the database: no outbox row, so the router never
 /// hears of it (see [`reconciler_settled`]).
-async fn insert_case(app: &TestApp, c: case::Model) -> Uuid {
+pub(super) async fn insert_case(app: &TestApp, c: case::Model) -> Uuid {
     case::Entity::insert(case::ActiveModel {
         id: Set(c.id),
         service: Set(c.service),
@@ -90,7 +94,7 @@ async fn insert_case(app: &TestApp, c: case::Model) -> Uuid {
     c.id
 }
 
-async fn insert_offer(
+pub(super) async fn insert_offer(
     app: &TestApp,
     case_id: Uuid,
     staff: &str,
@@ -113,7 +117,12 @@ async fn insert_offer(
     .unwrap();
 }
 
-async fn insert_breach(app: &TestApp, case_id: Uuid, clock: &str, breached_at: DateTime<Utc>) {
+pub(super) async fn insert_breach(
+    app: &TestApp,
+    case_id: Uuid,
+    clock: &str,
+    breached_at: DateTime<Utc>,
+) {
     sla_breach::Entity::insert(sla_breach::ActiveModel {
         case_id: Set(case_id),
         clock: Set(clock.into()),
@@ -129,7 +138,7 @@ async fn insert_breach(app: &TestApp, case_id: Uuid, clock: &str, breached_at: D
 /// The reconciler's start-up pass re-publishes every open case it finds;
 /// rows written before it finished could be routed under the test's feet.
 /// After it, the next pass is an hour away.
-async fn reconciler_settled(app: &TestApp) {
+pub(super) async fn reconciler_settled(app: &TestApp) {
     eventually("the reconciler's start-up pass", || async {
         (!app.app.queue.needs_rebuild().await.ok()?).then_some(())
     })
@@ -138,7 +147,7 @@ async fn reconciler_settled(app: &TestApp) {
 
 /// A second street of the demo district, with one community, outside the
 /// first street's subtree (and without a police station).
-async fn second_street(app: &TestApp) -> (OrgUnitId, OrgUnitId) {
+pub(super) async fn second_street(app: &TestApp) -> (OrgUnitId, OrgUnitId) {
     let store = &app.app.store;
     let unit = |kind, parent, name| NewOrgUnit {
         kind,
@@ -252,10 +261,34 @@ fn breaches(accept: u64, first_response: u64, resolution: u64) -> SlaBreachCount
     }
 }
 
+/// Every case through the mini-program.
+fn by_channel(app: u64) -> Vec<ChannelCountView> {
+    [
+        ("app", app),
+        ("open311", 0),
+        ("in_person", 0),
+        ("converted", 0),
+    ]
+    .into_iter()
+    .map(|(channel, cases)| ChannelCountView {
+        channel: channel.into(),
+        cases,
+    })
+    .collect()
+}
+
 fn by_category(rows: &[(&str, u64)]) -> Vec<CategoryCountView> {
     rows.iter()
         .map(|&(code, cases)| CategoryCountView {
             category_code: code.into(),
+            category_name: match code {
+                "HY01" => "离婚纠纷",
+                "LJ01" => "噪音扰民",
+                "LJ02" => "漏水渗水",
+                "AQ01" => "消防隐患",
+                other => panic!("no name for {other} in this test"),
+            }
+            .into(),
             cases,
         })
         .collect()
@@ -1010,7 +1043,7 @@ async fn the_stats_queries_run_on_sqlite() {
 }
 
 /// What a hand-seeded case needs beyond its `cases` row.
-enum Detail {
+pub(super) enum Detail {
     /// A consultation, with the resident's rating if any.
     Consultation { stars: Option<i16> },
     /// A mediation, with its recorded outcome if any.
@@ -1023,7 +1056,7 @@ enum Detail {
 /// One case of any service with its detail row, owned (if `owner`) and
 /// accepted `accept_after` seconds after its creation.
 #[allow(clippy::too_many_arguments)]
-async fn seed_case(
+pub(super) async fn seed_case(
     app: &TestApp,
     community: OrgUnitId,
     status: &str,
@@ -1220,6 +1253,7 @@ fn service_stats(total: u64, resolved: u64, by_status: Vec<StatusCountView>) -> 
     ServiceStatsView {
         total,
         resolved,
+        success_rate: (total > 0).then(|| resolved as f64 / total as f64),
         by_status,
     }
 }
@@ -1494,6 +1528,9 @@ async fn every_service_counts(app: TestApp) {
         cases: 12,
         // k1, k2 (closed after an answer); m1 (agreement); the actioned tip.
         resolved: 4,
+        success_rate: Some(4.0 / 12.0),
+        // Hand-seeded: no intake, no Open311 tip, no conversion.
+        by_channel: by_channel(12),
         by_service: ByServiceView {
             consultation: service_stats(5, 2, consultations_a.clone()),
             mediation: service_stats(3, 1, mediations_a.clone()),
@@ -1550,6 +1587,8 @@ async fn every_service_counts(app: TestApp) {
         sla_breaches: breaches(2, 1, 1),
         cases: 15,
         resolved: 5,
+        success_rate: Some(5.0 / 15.0),
+        by_channel: by_channel(15),
         by_service: ByServiceView {
             consultation: service_stats(6, 2, consultations.clone()),
             mediation: service_stats(4, 2, mediations.clone()),

@@ -31,6 +31,7 @@ pub mod list_rooms;
 pub mod list_shifts;
 pub mod list_staff;
 pub mod mediation_report;
+pub mod monthly_report;
 pub mod open311_keys;
 pub mod set_calendar_day;
 pub mod stats_live;
