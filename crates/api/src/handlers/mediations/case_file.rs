@@ -68,11 +68,15 @@ pub async fn case_file(
     let (record, detail) = match auth {
         CaseReader::Handler(mediator) => {
             let (record, detail) = mediator_case(&state, id, &mediator).await?;
-            if !matches!(detail, PartyDetail::Opened) {
+            if !matches!(detail, PartyDetail::Opened(_)) {
                 // Holding an offer is not handling the case: no archive copy.
                 return Err(super::mediation_not_found());
             }
-            (record, detail)
+            // Audited as the case file, not as a look at the case.
+            (
+                record,
+                PartyDetail::Opened(sansuo_domain::data_view::DataKind::CaseFileParties),
+            )
         }
         CaseReader::Coordinator(coordinator) => {
             supervised_mediation(&state, id, &coordinator).await?

@@ -34,7 +34,10 @@ pub(crate) async fn mediator_case(
         .await?
         .ok_or_else(mediation_not_found)?;
     if record.case.owner_staff_id == Some(auth.id.as_uuid()) {
-        return Ok((record, PartyDetail::Opened));
+        return Ok((
+            record,
+            PartyDetail::Opened(sansuo_domain::data_view::DataKind::PartyContact),
+        ));
     }
     if state
         .store
