@@ -47,6 +47,7 @@ pub struct CaseFileView {
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator, coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours (a coordinator or administrator: not in your subtree)"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[get("/staff/mediations/{id}/case-file")]
 pub async fn case_file(
