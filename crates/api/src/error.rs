@@ -184,6 +184,7 @@ error_codes! {
     WechatUnavailable = ("wechat_unavailable", SERVICE_UNAVAILABLE, "WeChat is busy or unreachable; try again"),
     DatabaseBusy = ("database_busy", SERVICE_UNAVAILABLE, "系统繁忙，请稍等几秒后重试；您的操作尚未完成（带同一 Idempotency-Key 重试不会重复提交）。"),
     SubmissionStored = ("submission_stored", SERVICE_UNAVAILABLE, "您的提交已保存，但暂时无法显示结果。请勿重新填写：稍后用同一 Idempotency-Key 重试即可取回。"),
+    AuditUnavailable = ("audit_unavailable", SERVICE_UNAVAILABLE, "个人信息查阅记录暂时无法写入，为保护个人信息，本次不予显示；请稍后重试。"),
 }
 
 impl ErrorCode {

@@ -172,7 +172,10 @@ pub(crate) fn authenticated<T>(
         .get::<Authentication>()
         .map(|found| found.0.clone());
     match found {
-        Some(principal) => principal.and_then(accept),
+        Some(principal) => principal.and_then(|p| {
+            crate::audit::note_request(req, &p);
+            accept(p)
+        }),
         None => Err(ApiError::internal(
             "no authentication for this request: `middleware::authenticate` is not wrapped on its scope",
         )),

@@ -5,6 +5,7 @@
 //! document (so the spec cannot miss an endpoint). One error type,
 //! [`ApiError`], gives every failure a stable code and an explicit status.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 mod extract;
@@ -53,6 +54,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::password::reset_password)
                 .service(communities::by_scene::community_by_scene)
                 .service(residents::me::me)
+                .service(residents::data_views::my_data_views)
                 .service(residents::bind_phone::bind_phone)
                 .service(residents::templates::list_templates)
                 .service(residents::subscribe::subscribe)
@@ -209,6 +211,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(admin::mediation_report::mediation_report)
                 .service(admin::monthly_report::monthly_report)
                 .service(admin::list_mediations::list_mediations)
+                .service(admin::personal_data_views::list_personal_data_views)
                 // Open311 GeoReport v2 over tips: the keys (admins), then the
                 // endpoint itself, outside `/api/v1` at the specification's
                 // paths; anything else under `/open311` is its 404, in XML.

@@ -106,7 +106,9 @@ pub async fn authenticate(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let found = crate::extract::authentication(req.request()).await;
     req.extensions_mut().insert(found);
-    next.call(req).await
+    // A slot for the staff member the role extractors find, read by the
+    // personal data audit (`crate::audit`).
+    crate::audit::in_request(next.call(req)).await
 }
 
 /// The largest body of any request that is not a photo upload: the JSON

@@ -11,6 +11,7 @@ pub mod actor;
 pub mod calendar;
 pub mod catalog;
 pub mod consultation;
+pub mod data_view;
 pub mod dispatch;
 pub mod event_chain;
 pub mod ids;

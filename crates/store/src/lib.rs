@@ -14,6 +14,7 @@ mod cases;
 pub mod catalog;
 pub mod consultations;
 mod crossings;
+pub mod data_views;
 mod db;
 pub mod entity;
 mod error;

@@ -15,6 +15,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("catalog", include_str!("catalog.rs")),
     ("consultations", include_str!("consultations.rs")),
     ("crossings", include_str!("crossings.rs")),
+    ("data_views", include_str!("data_views.rs")),
     ("db", include_str!("db.rs")),
     ("error", include_str!("error.rs")),
     ("identity", include_str!("identity.rs")),

@@ -31,6 +31,7 @@ mod notifications;
 mod notify_walks;
 mod open311;
 mod ops;
+mod personal_data_audit;
 mod phone;
 mod push;
 mod qrcodes;

@@ -31,6 +31,7 @@ pub mod offer;
 pub mod open311_key;
 pub mod org_unit;
 pub mod outbox;
+pub mod personal_data_view;
 pub mod photo_blob;
 pub mod qr_code;
 pub mod refresh_token;

@@ -33,6 +33,7 @@ pub mod list_staff;
 pub mod mediation_report;
 pub mod monthly_report;
 pub mod open311_keys;
+pub mod personal_data_views;
 pub mod set_calendar_day;
 pub mod stats_live;
 pub mod stats_summary;

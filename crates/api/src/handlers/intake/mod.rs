@@ -125,6 +125,7 @@ pub(crate) fn seal_resident(
 }
 
 /// The intake record as a view: masked, or opened for the case's owner.
+/// Opening is audited by the caller, before this (`crate::audit`).
 pub(crate) fn intake_view(
     state: &AppState,
     record: IntakeRecord,
@@ -163,7 +164,27 @@ pub(crate) async fn intake_of(
     opened: bool,
 ) -> Result<Option<IntakeView>, ApiError> {
     match state.store.cases().intake(id.into()).await? {
-        Some(record) => Ok(Some(intake_view(state, record, opened)?)),
+        Some(record) => {
+            if opened {
+                let case = state
+                    .store
+                    .cases()
+                    .get(id.into())
+                    .await?
+                    .ok_or_else(|| ApiError::internal("intake without its case"))?;
+                crate::audit::record_here(
+                    state,
+                    &[crate::audit::Shown {
+                        case_id: id,
+                        community_id: case.community_id,
+                        subject_resident_id: case.resident_id,
+                        what: sansuo_domain::data_view::DataKind::IntakeResident,
+                    }],
+                )
+                .await?;
+            }
+            Ok(Some(intake_view(state, record, opened)?))
+        }
         None => Ok(None),
     }
 }

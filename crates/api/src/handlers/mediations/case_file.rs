@@ -47,6 +47,7 @@ pub struct CaseFileView {
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator, coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours (a coordinator or administrator: not in your subtree)"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[get("/staff/mediations/{id}/case-file")]
 pub async fn case_file(
@@ -68,11 +69,15 @@ pub async fn case_file(
     let (record, detail) = match auth {
         CaseReader::Handler(mediator) => {
             let (record, detail) = mediator_case(&state, id, &mediator).await?;
-            if !matches!(detail, PartyDetail::Opened) {
+            if !matches!(detail, PartyDetail::Opened(_)) {
                 // Holding an offer is not handling the case: no archive copy.
                 return Err(super::mediation_not_found());
             }
-            (record, detail)
+            // Audited as the case file, not as a look at the case.
+            (
+                record,
+                PartyDetail::Opened(sansuo_domain::data_view::DataKind::CaseFileParties),
+            )
         }
         CaseReader::Coordinator(coordinator) => {
             supervised_mediation(&state, id, &coordinator).await?

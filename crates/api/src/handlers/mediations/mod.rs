@@ -172,10 +172,11 @@ pub struct OutcomeView {
     pub concluded_at: Option<DateTime<Utc>>,
 }
 
-/// How parties appear: masked, or opened for the mediator who owns the case.
+/// How parties appear: masked, or opened for the mediator who owns the case
+/// (audited as `kind`: the case view or the case file).
 pub(crate) enum PartyDetail {
     Masked,
-    Opened,
+    Opened(sansuo_domain::data_view::DataKind),
 }
 
 pub(crate) async fn mediation_view(
@@ -239,6 +240,26 @@ pub(crate) async fn mediation_view(
             rescheduled_from: s.rescheduled_from,
         });
     }
+    // The intake (代办) record, opened below for the owner: read first, so
+    // the audit rows of both kinds go in one statement before anything is
+    // opened.
+    let intake = state.store.cases().intake(record.case.id.into()).await?;
+    if let PartyDetail::Opened(kind) = detail {
+        let shown = |what| crate::audit::Shown {
+            case_id: record.case.id,
+            community_id: record.case.community_id,
+            subject_resident_id: record.case.resident_id,
+            what,
+        };
+        let mut rows = Vec::with_capacity(2);
+        if !record.parties.is_empty() {
+            rows.push(shown(kind));
+        }
+        if intake.is_some() {
+            rows.push(shown(sansuo_domain::data_view::DataKind::IntakeResident));
+        }
+        crate::audit::record_here(state, &rows).await?;
+    }
     let open = |context: &str, sealed: &str| -> Result<String, ApiError> {
         let vault = state
             .vault
@@ -252,7 +273,7 @@ pub(crate) async fn mediation_view(
     for p in &record.parties {
         let (name, contact) = match detail {
             PartyDetail::Masked => (p.name_masked.clone(), p.contact_masked.clone()),
-            PartyDetail::Opened => (
+            PartyDetail::Opened(_) => (
                 open(PARTY_NAME_CONTEXT, &p.name_sealed)?,
                 p.contact_sealed
                     .as_deref()
@@ -364,12 +385,15 @@ pub(crate) async fn mediation_view(
                 id: id.as_uuid(),
             },
         ),
-        intake: crate::handlers::intake::intake_of(
-            state,
-            c.id,
-            matches!(detail, PartyDetail::Opened),
-        )
-        .await?,
+        intake: intake
+            .map(|i| {
+                crate::handlers::intake::intake_view(
+                    state,
+                    i,
+                    matches!(detail, PartyDetail::Opened(_)),
+                )
+            })
+            .transpose()?,
         created_at: c.created_at,
         updated_at: c.updated_at,
     })

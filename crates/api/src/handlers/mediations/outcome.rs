@@ -36,6 +36,7 @@ pub struct HeldSessionRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours, or no such scheduled session"),
     (status = 409, body = ErrorBody, description = "`session_not_started`: the session starts later; `state_conflict`: changed meanwhile"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/sessions/{session_id}/held")]
 pub async fn session_held(
@@ -101,6 +102,7 @@ pub struct AgreementRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: no session held yet, or already concluded"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/agreement")]
 pub async fn record_agreement(
@@ -160,6 +162,7 @@ pub struct TerminateRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: no route given"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/terminate")]
 pub async fn terminate(
@@ -218,6 +221,7 @@ pub struct ConfirmationRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: there is no agreement"),
     (status = 422, body = ErrorBody, description = "`confirmation_deadline_passed`, `validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/confirmation")]
 pub async fn record_confirmation(
@@ -290,6 +294,7 @@ pub struct VisitRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: no agreement to follow up"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/visit")]
 pub async fn record_visit(
@@ -329,6 +334,7 @@ pub async fn record_visit(
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: not terminated"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/close")]
 pub async fn close(
@@ -362,6 +368,7 @@ pub struct ReasonRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: concluded already"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/escalate")]
 pub async fn escalate(
@@ -394,6 +401,7 @@ pub async fn escalate(
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/flag-public-order-risk")]
 pub async fn flag_public_order_risk(

@@ -23,6 +23,7 @@ use uuid::Uuid;
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not one you handled"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: not closed"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/reopen")]
 pub async fn reopen_mediation(

@@ -38,6 +38,7 @@ pub struct RescheduleRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours, or no such scheduled session; `room_not_found`: no such room near the case's community"),
     (status = 409, body = ErrorBody, description = "`slot_taken`: the room or you are booked then (the old session stays); `state_conflict`: changed meanwhile"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours; reason missing; `session_in_past`: the new time starts now or earlier"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/sessions/{session_id}/reschedule")]
 pub async fn reschedule_session(

@@ -34,7 +34,10 @@ pub(crate) async fn mediator_case(
         .await?
         .ok_or_else(mediation_not_found)?;
     if record.case.owner_staff_id == Some(auth.id.as_uuid()) {
-        return Ok((record, PartyDetail::Opened));
+        return Ok((
+            record,
+            PartyDetail::Opened(sansuo_domain::data_view::DataKind::PartyContact),
+        ));
     }
     if state
         .store
@@ -126,6 +129,7 @@ pub(crate) async fn staff_mediation_view(
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a mediator, coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not offered to you, not yours (a coordinator or administrator: not in your subtree)"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[get("/staff/mediations/{id}")]
 pub async fn get_staff_mediation(
@@ -150,6 +154,7 @@ pub async fn get_staff_mediation(
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: no live offer of it to you"),
     (status = 409, body = ErrorBody, description = "`offer_not_pending`: answered, expired or withdrawn meanwhile"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/accept")]
 pub async fn accept_mediation(
@@ -306,6 +311,7 @@ pub struct BookSessionRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours; `room_not_found`: no such room near the case's community"),
     (status = 409, body = ErrorBody, description = "`slot_taken`: the room or you are booked then; `state_conflict`: concluded or withdrawn"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: off the half-hour grid, empty or longer than 8 hours; `session_in_past`: it would start now or earlier"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/sessions")]
 pub async fn book_session(
@@ -355,6 +361,7 @@ pub struct CancelSessionRequest {
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours, or no such scheduled session"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/sessions/{session_id}/cancel")]
 pub async fn cancel_session(

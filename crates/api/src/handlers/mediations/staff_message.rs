@@ -34,6 +34,7 @@ pub struct StaffMediationMessageRequest {
     (status = 404, body = ErrorBody, description = "`mediation_not_found`: not yours"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: refused, withdrawn or closed"),
     (status = 422, body = ErrorBody, description = "`validation_failed`: empty or too long"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/mediations/{id}/messages")]
 pub async fn post_staff_mediation_message(

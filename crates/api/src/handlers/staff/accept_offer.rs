@@ -15,6 +15,7 @@ use uuid::Uuid;
     (status = 403, body = ErrorBody, description = "`forbidden`: not staff who handle cases"),
     (status = 404, body = ErrorBody, description = "`offer_not_found`: no such offer to you"),
     (status = 409, body = ErrorBody, description = "`offer_not_pending`: already answered, expired or withdrawn"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/offers/{id}/accept")]
 pub async fn accept_offer(

@@ -17,6 +17,7 @@ use uuid::Uuid;
     (status = 403, body = ErrorBody),
     (status = 404, body = ErrorBody, description = "`consultation_not_found`: not in a pool you serve"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: someone else took it, or it is no longer pooled"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/consultations/{id}/claim")]
 pub async fn claim_consultation(

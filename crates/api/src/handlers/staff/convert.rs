@@ -81,6 +81,7 @@ fn not_for_tip(body: &ConvertRequest) -> Result<(), ApiError> {
     (status = 404, body = ErrorBody, description = "`consultation_not_found`: not yours; `category_not_found`; `feature_disabled`: no data keys on this server, so no mediations"),
     (status = 409, body = ErrorBody, description = "`already_converted`: converted, or a proposal waits for the resident; `state_conflict`: not taken by you yet, or ended"),
     (status = 422, body = ErrorBody, description = "`category_not_offered`, `validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/consultations/{id}/convert")]
 pub async fn convert_consultation(

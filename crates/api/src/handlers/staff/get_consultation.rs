@@ -13,6 +13,7 @@ use uuid::Uuid;
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a lawyer, coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`consultation_not_found`: also for cases outside your reach (another street's, for a coordinator)"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[get("/staff/consultations/{id}")]
 pub async fn get_staff_consultation(

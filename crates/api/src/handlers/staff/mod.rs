@@ -183,7 +183,9 @@ pub(crate) async fn owned_case_view(
                 state,
                 &record,
                 false,
-                crate::handlers::mediations::PartyDetail::Opened,
+                crate::handlers::mediations::PartyDetail::Opened(
+                    sansuo_domain::data_view::DataKind::PartyContact,
+                ),
             )
             .await?;
             Ok(StaffCaseView::Mediation(Box::new(view)))

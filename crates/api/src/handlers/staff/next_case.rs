@@ -16,6 +16,7 @@ use actix_web::{HttpResponse, post, web};
     (status = 204, description = "Nothing is waiting for you"),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not staff who handle cases (residents, coordinators, administrators)"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/next-case")]
 pub async fn next_case(

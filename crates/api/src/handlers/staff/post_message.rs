@@ -39,6 +39,7 @@ pub struct StaffMessageRequest {
     (status = 404, body = ErrorBody, description = "`consultation_not_found`: not yours"),
     (status = 409, body = ErrorBody, description = "`state_conflict`: closed or withdrawn"),
     (status = 422, body = ErrorBody, description = "`validation_failed`"),
+    (status = 503, body = ErrorBody, description = "`audit_unavailable`: the personal data audit could not be written, so the case is not shown with its opened personal data (whatever the request changed stands; read the case again later)"),
 ))]
 #[post("/staff/consultations/{id}/messages")]
 pub async fn post_staff_message(
