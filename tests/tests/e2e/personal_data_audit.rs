@@ -554,3 +554,51 @@ async fn an_audit_that_cannot_be_written_withholds_the_data() {
     let supervised = expect_status(app.get(&path, &coordinator).await, StatusCode::OK).await;
     assert!(!supervised.to_string().contains(RESPONDENT_PHONE));
 }
+
+#[tokio::test]
+async fn the_audit_is_written_and_read_on_sqlite_too() {
+    let app = TestApp::spawn_embedded().await;
+    let resident = app.resident_token("audit-sqlite").await;
+    let id = apply(&app, &resident).await.id;
+    let chen = app.staff_token("mediator.chen").await;
+    wait_offered(&app, &chen, id).await;
+    let path = format!("/api/v1/staff/mediations/{id}");
+    let _: MediationView = app
+        .post_as(&format!("{path}/accept"), &chen, json!({}))
+        .await;
+    let _: MediationView = app.get_as(&path, &chen).await;
+    let rows = rows_of(&app, id).await;
+    assert_eq!(rows.len(), 2);
+    assert_no_personal_data(&rows);
+    let admin = app.staff_token("admin").await;
+    let list = expect_status(
+        app.get(
+            &format!("/api/v1/admin/personal-data-views?case_id={id}&limit=1"),
+            &admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        list["items"][0]["operation"],
+        "GET /api/v1/staff/mediations/{id}"
+    );
+    let cursor = list["next_cursor"].as_str().unwrap();
+    let rest = expect_status(
+        app.get(
+            &format!("/api/v1/admin/personal-data-views?case_id={id}&cursor={cursor}"),
+            &admin,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+    let mine = expect_status(
+        app.get("/api/v1/me/data-views", &resident).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+}
