@@ -26,6 +26,13 @@ pub const XLSX_CONTENT_TYPE: &str =
 /// the system's code page (GBK on a Chinese Windows) and garbles Chinese.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// An XLSX workbook as the spec describes the body: a binary string. Never
+/// built: the bytes go out as they are.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+pub struct XlsxFile(Vec<u8>);
+
 /// What a statistics operation answers with.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]

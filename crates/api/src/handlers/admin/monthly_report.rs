@@ -1,6 +1,6 @@
 use super::stats_summary::{SummaryStatsView, respond, summary_of};
 use crate::extract::AdminAuth;
-use crate::report_files::ReportFormat;
+use crate::report_files::{ReportFormat, XlsxFile};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, get, web};
 use sansuo_domain::report::Month;
@@ -31,7 +31,7 @@ pub struct MonthlyReportQuery {
         content(
             (SummaryStatsView = "application/json"),
             (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ),
         headers(("Content-Disposition" = String, description = "For a file: `attachment` with an ASCII `filename` and the Chinese `filename*` (RFC 5987)"))),
     (status = 400, body = ErrorBody, description = "`bad_parameter`: not a month (`YYYY-MM`), an unknown format or a bad unit id"),

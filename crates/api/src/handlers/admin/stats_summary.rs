@@ -1,6 +1,6 @@
 use super::ensure_within;
 use crate::extract::AdminAuth;
-use crate::report_files::{self, ReportFormat};
+use crate::report_files::{self, ReportFormat, XlsxFile};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, get, web};
 use chrono::{DateTime, Utc};
@@ -365,7 +365,7 @@ impl SummaryStatsView {
         content(
             (SummaryStatsView = "application/json"),
             (String = "text/csv"),
-            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (XlsxFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         ),
         headers(("Content-Disposition" = String, description = "For a file: `attachment` with an ASCII `filename` and the Chinese `filename*` (RFC 5987)"))),
     (status = 400, body = ErrorBody, description = "`bad_parameter`"),
