@@ -52,6 +52,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(auth::password::reset_password)
                 .service(communities::by_scene::community_by_scene)
                 .service(residents::me::me)
+                .service(residents::delete::delete_me)
                 .service(residents::bind_phone::bind_phone)
                 .service(residents::templates::list_templates)
                 .service(residents::subscribe::subscribe)

@@ -23,6 +23,7 @@ pub mod notify;
 pub mod offer;
 pub mod org;
 pub mod privacy;
+pub mod retention;
 pub mod room_hours;
 pub mod rota;
 pub mod sla;

@@ -32,6 +32,7 @@ pub mod outbox;
 pub mod photos;
 mod proposals;
 pub mod records;
+pub mod retention;
 pub mod rotas;
 pub mod routing;
 mod rows;

@@ -1,4 +1,5 @@
 pub mod bind_phone;
+pub mod delete;
 pub mod me;
 pub mod subscribe;
 pub mod templates;
