@@ -732,6 +732,30 @@ mod tests {
     }
 
     #[test]
+    fn retention_periods_default_and_each_bad_one_is_named() {
+        use sansuo_domain::retention::{RecordKind, RetentionPolicy};
+        let config = Config::from_vars(&vars(&[]), true).unwrap();
+        assert_eq!(config.retention, RetentionPolicy::default());
+        let config = Config::from_vars(
+            &vars(&[("SANSUO_RETENTION_NOTIFICATION_DAYS", "30")]),
+            true,
+        )
+        .unwrap();
+        assert_eq!(config.retention.days(RecordKind::Notifications), 30);
+        let err = Config::from_vars(
+            &vars(&[
+                ("SANSUO_RETENTION_CASE_DAYS", "forever"),
+                ("SANSUO_RETENTION_PHOTO_DAYS", "0"),
+            ]),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("SANSUO_RETENTION_CASE_DAYS=`forever`"), "{err}");
+        assert!(err.contains("SANSUO_RETENTION_PHOTO_DAYS=`0`"), "{err}");
+    }
+
+    #[test]
     fn demo_mode_runs_with_nothing_configured() {
         let config = Config::from_vars(&vars(&[]), true).unwrap();
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);

@@ -519,7 +519,7 @@ impl Retention<'_> {
         if dry_run {
             txn.rollback().await?;
         } else {
-            txn.commit().await?;
+            self.commit_work(txn).await?;
         }
         Ok(report)
     }
