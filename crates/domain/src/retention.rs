@@ -258,8 +258,14 @@ mod tests {
         for kind in RecordKind::ALL {
             let period = policy.period(kind);
             let day = Duration::days(1);
-            assert!(policy.is_due(kind, closed, closed + period + day), "{kind:?}");
-            assert!(!policy.is_due(kind, closed, closed + period - day), "{kind:?}");
+            assert!(
+                policy.is_due(kind, closed, closed + period + day),
+                "{kind:?}"
+            );
+            assert!(
+                !policy.is_due(kind, closed, closed + period - day),
+                "{kind:?}"
+            );
             assert!(policy.is_due(kind, closed, closed + period), "{kind:?}");
         }
     }

@@ -736,11 +736,9 @@ mod tests {
         use sansuo_domain::retention::{RecordKind, RetentionPolicy};
         let config = Config::from_vars(&vars(&[]), true).unwrap();
         assert_eq!(config.retention, RetentionPolicy::default());
-        let config = Config::from_vars(
-            &vars(&[("SANSUO_RETENTION_NOTIFICATION_DAYS", "30")]),
-            true,
-        )
-        .unwrap();
+        let config =
+            Config::from_vars(&vars(&[("SANSUO_RETENTION_NOTIFICATION_DAYS", "30")]), true)
+                .unwrap();
         assert_eq!(config.retention.days(RecordKind::Notifications), 30);
         let err = Config::from_vars(
             &vars(&[
@@ -751,7 +749,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("SANSUO_RETENTION_CASE_DAYS=`forever`"), "{err}");
+        assert!(
+            err.contains("SANSUO_RETENTION_CASE_DAYS=`forever`"),
+            "{err}"
+        );
         assert!(err.contains("SANSUO_RETENTION_PHOTO_DAYS=`0`"), "{err}");
     }
 

@@ -5,10 +5,10 @@
 
 use crate::cases::Context;
 use crate::entity::{
-    case, case_conversion, case_event, case_extension, case_intake, case_message,
-    case_supervision, consultation, content_flag, idempotency_key, media_check, mediation,
-    mediation_party, mediation_session, notification, offer, outbox, photo_blob, refresh_token,
-    resident, sla_breach, staff_notification, subscription_credit, tip, tip_photo, tip_screening,
+    case, case_conversion, case_event, case_extension, case_intake, case_message, case_supervision,
+    consultation, content_flag, idempotency_key, media_check, mediation, mediation_party,
+    mediation_session, notification, offer, outbox, photo_blob, refresh_token, resident,
+    sla_breach, staff_notification, subscription_credit, tip, tip_photo, tip_screening,
     tip_supporter,
 };
 use crate::identity::resident_day;
@@ -365,13 +365,8 @@ impl Retention<'_> {
                         .await?
                     }
                     Service::Mediation => {
-                        crate::mediations::withdraw_in(
-                            &txn,
-                            case,
-                            Some(WITHDRAWN_ON_DELETION),
-                            ctx,
-                        )
-                        .await?
+                        crate::mediations::withdraw_in(&txn, case, Some(WITHDRAWN_ON_DELETION), ctx)
+                            .await?
                     }
                     Service::Tip => {}
                 }

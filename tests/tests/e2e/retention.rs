@@ -217,7 +217,10 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
 
     // Someone else's consultation, withdrawn by them: closed, not erased.
     let other = app.resident_token("stayer").await;
-    let theirs = app.submit(&other, "邻居装修噪音太大，晚上十点以后还在施工").await.id;
+    let theirs = app
+        .submit(&other, "邻居装修噪音太大，晚上十点以后还在施工")
+        .await
+        .id;
     // (Once routed: a withdrawal racing the router is told to reload.)
     eventually("the other consultation to be withdrawn", || async {
         let response = app
@@ -295,8 +298,11 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
 
     // Staff still see the cases, with the placeholder where they were named.
     let seen = expect_status(
-        app.get(&format!("/api/v1/staff/mediations/{mediation}"), &coordinator)
-            .await,
+        app.get(
+            &format!("/api/v1/staff/mediations/{mediation}"),
+            &coordinator,
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -317,14 +323,19 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
         .unwrap();
     assert_ne!(respondent["name"], ERASED);
     let consulted = expect_status(
-        app.get(&format!("/api/v1/staff/consultations/{consultation}"), &zhang)
-            .await,
+        app.get(
+            &format!("/api/v1/staff/consultations/{consultation}"),
+            &zhang,
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
     assert_eq!(consulted["status"], "withdrawn", "{consulted}");
     let officer = app.staff_token("officer.liu").await;
-    let seen_tip = app.get(&format!("/api/v1/staff/tips/{tip}"), &officer).await;
+    let seen_tip = app
+        .get(&format!("/api/v1/staff/tips/{tip}"), &officer)
+        .await;
     let seen_tip = if seen_tip.status() == StatusCode::OK {
         expect_status(seen_tip, StatusCode::OK).await
     } else {
@@ -350,9 +361,17 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
     // The same WeChat user logging in again is somebody new.
     let (fresh, fresh_id) = login(&app).await;
     assert_ne!(fresh_id, resident);
-    for list in ["/api/v1/consultations", "/api/v1/mediations", "/api/v1/tips"] {
+    for list in [
+        "/api/v1/consultations",
+        "/api/v1/mediations",
+        "/api/v1/tips",
+    ] {
         let mine = expect_status(app.get(list, &fresh).await, StatusCode::OK).await;
-        assert_eq!(mine["items"].as_array().map(Vec::len), Some(0), "{list}: {mine}");
+        assert_eq!(
+            mine["items"].as_array().map(Vec::len),
+            Some(0),
+            "{list}: {mine}"
+        );
     }
     expect_error(
         app.get(&format!("/api/v1/mediations/{mediation}"), &fresh)
@@ -377,19 +396,40 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
     let closed = closed_at(db, theirs).await;
     let personal = policy.period(RecordKind::CasePersonalData);
     let early = store
-        .purge(closed + personal - day, &policy.cutoffs(closed + personal - day), false)
+        .purge(
+            closed + personal - day,
+            &policy.cutoffs(closed + personal - day),
+            false,
+        )
         .await
         .unwrap();
-    assert_eq!((early.anonymised_cases, early.purged_cases), (0, 0), "{early:?}");
+    assert_eq!(
+        (early.anonymised_cases, early.purged_cases),
+        (0, 0),
+        "{early:?}"
+    );
     let dry = store
-        .purge(closed + personal + day, &policy.cutoffs(closed + personal + day), true)
+        .purge(
+            closed + personal + day,
+            &policy.cutoffs(closed + personal + day),
+            true,
+        )
         .await
         .unwrap();
     assert_eq!((dry.anonymised_cases, dry.purged_cases), (1, 0), "{dry:?}");
-    let cases_left = count(db, "SELECT count(*) AS n FROM cases WHERE erased_at IS NULL AND id = $1", vec![theirs.into()]).await;
+    let cases_left = count(
+        db,
+        "SELECT count(*) AS n FROM cases WHERE erased_at IS NULL AND id = $1",
+        vec![theirs.into()],
+    )
+    .await;
     assert_eq!(cases_left, 1, "a dry run changes nothing");
     let due = store
-        .purge(closed + personal + day, &policy.cutoffs(closed + personal + day), false)
+        .purge(
+            closed + personal + day,
+            &policy.cutoffs(closed + personal + day),
+            false,
+        )
         .await
         .unwrap();
     assert_eq!((due.anonymised_cases, due.purged_cases), (1, 0), "{due:?}");
@@ -408,12 +448,20 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
     // and so do its photo and events.
     let whole = policy.period(RecordKind::Case);
     let early = store
-        .purge(closed + whole - day, &policy.cutoffs(closed + whole - day), false)
+        .purge(
+            closed + whole - day,
+            &policy.cutoffs(closed + whole - day),
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(early.purged_cases, 0, "{early:?}");
     let due = store
-        .purge(closed + whole + day, &policy.cutoffs(closed + whole + day), false)
+        .purge(
+            closed + whole + day,
+            &policy.cutoffs(closed + whole + day),
+            false,
+        )
         .await
         .unwrap();
     assert_eq!(due.purged_cases, 3, "{due:?}");
@@ -421,11 +469,21 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
     assert_eq!(due.photos, 0, "the open tip keeps its photo: {due:?}");
     for gone in [consultation, mediation, theirs] {
         assert_eq!(
-            count(db, "SELECT count(*) AS n FROM case_events WHERE case_id = $1", vec![gone.into()]).await,
+            count(
+                db,
+                "SELECT count(*) AS n FROM case_events WHERE case_id = $1",
+                vec![gone.into()]
+            )
+            .await,
             0
         );
         assert_eq!(
-            count(db, "SELECT count(*) AS n FROM case_event_purges WHERE case_id = $1", vec![gone.into()]).await,
+            count(
+                db,
+                "SELECT count(*) AS n FROM case_event_purges WHERE case_id = $1",
+                vec![gone.into()]
+            )
+            .await,
             1
         );
         let line = sansuo_server::verify::verify(&app.app.store, Some(gone))
@@ -433,9 +491,22 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
             .expect("a purged case is reported as purged");
         assert!(line.contains("purged by retention"), "{line}");
     }
-    assert!(count(db, "SELECT count(*) AS n FROM case_events WHERE case_id = $1", vec![tip.into()]).await > 0);
+    assert!(
+        count(
+            db,
+            "SELECT count(*) AS n FROM case_events WHERE case_id = $1",
+            vec![tip.into()]
+        )
+        .await
+            > 0
+    );
     assert_eq!(
-        count(db, "SELECT count(*) AS n FROM tip_photos WHERE case_id = $1", vec![tip.into()]).await,
+        count(
+            db,
+            "SELECT count(*) AS n FROM tip_photos WHERE case_id = $1",
+            vec![tip.into()]
+        )
+        .await,
         1
     );
     let line = sansuo_server::verify::verify(&app.app.store, None)
@@ -443,15 +514,22 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
         .expect("whole after the purge");
     assert!(line.contains("3 cases purged by retention"), "{line}");
     let again = store
-        .purge(closed + whole + day, &policy.cutoffs(closed + whole + day), false)
+        .purge(
+            closed + whole + day,
+            &policy.cutoffs(closed + whole + day),
+            false,
+        )
         .await
         .unwrap();
-    assert_eq!((again.purged_cases, again.anonymised_cases), (0, 0), "{again:?}");
+    assert_eq!(
+        (again.purged_cases, again.anonymised_cases),
+        (0, 0),
+        "{again:?}"
+    );
 }
 
 #[tokio::test]
-async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is_due_on_postgres()
-{
+async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is_due_on_postgres() {
     a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is_due(
         TestApp::spawn().await,
     )
@@ -513,7 +591,12 @@ async fn photos_of_a_closed_tip_go_after_their_period(app: TestApp) {
     assert_eq!(due.photos, 1, "{due:?}");
     assert_eq!(due.photo_keys.len(), 1);
     assert_eq!(
-        count(db, "SELECT count(*) AS n FROM tip_photos WHERE case_id = $1", vec![tip.into()]).await,
+        count(
+            db,
+            "SELECT count(*) AS n FROM tip_photos WHERE case_id = $1",
+            vec![tip.into()]
+        )
+        .await,
         0
     );
     assert_eq!(due.purged_cases, 0, "the tip itself stays: {due:?}");
