@@ -2,6 +2,7 @@ use crate::error::ErrorCode;
 use crate::extract::ResidentAuth;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{delete, web};
+use sansuo_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -33,6 +34,7 @@ pub struct AccountDeletedView {
     (status = 400, body = ErrorBody, description = "`malformed_json`"),
     (status = 401, body = ErrorBody, description = "`session_ended`: the account was deleted already"),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a resident"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: one of their cases kept moving meanwhile; ask again"),
     (status = 415, body = ErrorBody, description = "`unsupported_media_type`"),
     (status = 422, body = ErrorBody, description = "`confirmation_required`: `confirm` is not true; `invalid_body`"),
 ))]
@@ -45,11 +47,22 @@ pub async fn delete_me(
     if !body.confirm {
         return Err(ErrorCode::ConfirmationRequired.into());
     }
-    let done = state
-        .store
-        .retention()
-        .delete_resident(auth.0, chrono::Utc::now())
-        .await?;
+    // A case the router moves meanwhile fails the whole transaction with a
+    // conflict; the deletion is asked again a couple of times before the
+    // client is told to.
+    let mut attempt = 0;
+    let done = loop {
+        attempt += 1;
+        match state
+            .store
+            .retention()
+            .delete_resident(auth.0, chrono::Utc::now())
+            .await
+        {
+            Err(StoreError::Conflict(_)) if attempt < 3 => continue,
+            other => break other?,
+        }
+    };
     tracing::info!(
         withdrawn = done.withdrawn,
         anonymised = done.anonymised,
