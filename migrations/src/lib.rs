@@ -40,6 +40,7 @@ mod m20261205_120000_content_flags;
 mod m20261205_130000_event_chain;
 mod m20261205_140000_conversion_withdrawn;
 mod m20261206_120000_personal_data_views;
+mod m20261206_130000_retention;
 
 pub struct Migrator;
 
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_130000_event_chain::Migration),
             Box::new(m20261205_140000_conversion_withdrawn::Migration),
             Box::new(m20261206_120000_personal_data_views::Migration),
+            Box::new(m20261206_130000_retention::Migration),
         ]
     }
 }

@@ -167,6 +167,7 @@ error_codes! {
     ContentRisky = ("content_risky", UNPROCESSABLE_ENTITY, "the text breaks the platform's content rules; please rephrase it"),
     CategoryNotOffered = ("category_not_offered", UNPROCESSABLE_ENTITY, "this category does not take this service"),
     AnonymousNotAllowed = ("anonymous_not_allowed", UNPROCESSABLE_ENTITY, "this category does not take anonymous tips; report it by name"),
+    ConfirmationRequired = ("confirmation_required", UNPROCESSABLE_ENTITY, "注销账户后无法恢复，请确认后再提交（confirm 为 true）。"),
     AnonymousTipNotConvertible = ("anonymous_tip_not_convertible", UNPROCESSABLE_ENTITY, "an anonymous tip has no applicant for a mediation"),
     ConfirmationDeadlinePassed = ("confirmation_deadline_passed", UNPROCESSABLE_ENTITY, "the deadline for judicial confirmation has passed"),
     SessionInPast = ("session_in_past", UNPROCESSABLE_ENTITY, "a session can only be booked for a time that has not begun"),

@@ -111,15 +111,23 @@ fn verified(req: &HttpRequest) -> Result<Verified, ApiError> {
     })
 }
 
-/// Whether a verified token's session still stands. A resident's always
-/// does (until it expires). A staff member's holds while the account is
+/// Whether a verified token's session still stands. A resident's holds
+/// while the account exists (a deleted account's tokens end at once; the
+/// account is read at most once a second per instance). A staff member's holds while the account is
 /// active, its epoch is the token's (a deactivation, password change or
 /// new role or unit moved it on), it has the token's role and unit, and it
 /// is not a demo account on a server outside the demo. The account is read
 /// at most once a second per instance (`Store::staff_session`).
 async fn session_stands(state: &AppState, verified: Verified) -> Result<(), ApiError> {
-    let Principal::Staff { id, role, scope } = verified.principal else {
-        return Ok(());
+    let (id, role, scope) = match verified.principal {
+        Principal::Staff { id, role, scope } => (id, role, scope),
+        Principal::Resident(id) => {
+            return if state.store.identity().resident_session(id).await? {
+                Ok(())
+            } else {
+                Err(ErrorCode::SessionEnded.into())
+            };
+        }
     };
     match state.store.identity().staff_session(id).await? {
         Some(s)

@@ -55,6 +55,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(communities::by_scene::community_by_scene)
                 .service(residents::me::me)
                 .service(residents::data_views::my_data_views)
+                .service(residents::delete::delete_me)
                 .service(residents::bind_phone::bind_phone)
                 .service(residents::templates::list_templates)
                 .service(residents::subscribe::subscribe)

@@ -25,6 +25,7 @@ pub mod offer;
 pub mod org;
 pub mod privacy;
 pub mod report;
+pub mod retention;
 pub mod room_hours;
 pub mod rota;
 pub mod sla;

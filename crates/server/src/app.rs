@@ -257,6 +257,7 @@ impl Application {
         let redis = open_redis(&config).await?;
         let queue = queue_on(redis.as_ref(), &config);
         let wechat = wechat_on(redis.as_ref(), &config)?;
+        let photos = photo_store_on(&store, &config).await?;
         let worker = Worker::new(
             store.clone(),
             queue.clone(),
@@ -270,9 +271,11 @@ impl Application {
                 notify_max_attempts: config.notify_max_attempts,
                 routers: config.routers,
                 inline_routes: config.inline_routes,
+                retention: Some(config.retention.clone()),
                 ..WorkerConfig::default()
             },
-        );
+        )
+        .with_photo_store(photos.clone());
         let state = AppState {
             store: store.clone(),
             queue: queue.clone(),
@@ -305,7 +308,7 @@ impl Application {
                     .collect(),
             },
             pseudonyms: Arc::new(Pseudonymiser::new(tip_key.expose_secret().as_bytes())),
-            photos: photo_store_on(&store, &config).await?,
+            photos,
             photo_limits: sansuo_media::Limits::default(),
             receipts: Arc::new(receipt_signer),
             limiter: limiter_on(redis.as_ref(), &config),

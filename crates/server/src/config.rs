@@ -35,6 +35,9 @@ pub struct WechatSettings {
 
 #[derive(Clone)]
 pub struct Config {
+    /// How long each kind of record is kept (`SANSUO_RETENTION_*_DAYS`,
+    /// docs/retention.md); the worker purges what is past it hourly.
+    pub retention: sansuo_domain::retention::RetentionPolicy,
     pub bind: SocketAddr,
     pub database_url: String,
     pub database_max_connections: u32,
@@ -335,6 +338,20 @@ impl DatabaseSettings {
     }
 }
 
+/// The retention periods (`SANSUO_RETENTION_*_DAYS`, docs/retention.md):
+/// each bad value is named; the defaults for what is unset.
+pub fn read_retention(
+    vars: &HashMap<String, String>,
+    problems: &mut Vec<String>,
+) -> sansuo_domain::retention::RetentionPolicy {
+    sansuo_domain::retention::RetentionPolicy::read(|name| read_var(vars, name)).unwrap_or_else(
+        |found| {
+            problems.extend(found);
+            Default::default()
+        },
+    )
+}
+
 /// A variable's trimmed value; empty counts as unset.
 fn read_var(vars: &HashMap<String, String>, name: &str) -> Option<String> {
     vars.get(name)
@@ -577,6 +594,8 @@ impl Config {
             &mut problems,
         );
 
+        let retention = read_retention(vars, &mut problems);
+
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -617,6 +636,7 @@ impl Config {
             cors_origins,
             write_limits,
             metrics,
+            retention,
         })
     }
 
@@ -709,6 +729,31 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn retention_periods_default_and_each_bad_one_is_named() {
+        use sansuo_domain::retention::{RecordKind, RetentionPolicy};
+        let config = Config::from_vars(&vars(&[]), true).unwrap();
+        assert_eq!(config.retention, RetentionPolicy::default());
+        let config =
+            Config::from_vars(&vars(&[("SANSUO_RETENTION_NOTIFICATION_DAYS", "30")]), true)
+                .unwrap();
+        assert_eq!(config.retention.days(RecordKind::Notifications), 30);
+        let err = Config::from_vars(
+            &vars(&[
+                ("SANSUO_RETENTION_CASE_DAYS", "forever"),
+                ("SANSUO_RETENTION_PHOTO_DAYS", "0"),
+            ]),
+            true,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("SANSUO_RETENTION_CASE_DAYS=`forever`"),
+            "{err}"
+        );
+        assert!(err.contains("SANSUO_RETENTION_PHOTO_DAYS=`0`"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //!   default's database, photos and key files (deploy/BACKUP.md);
 //! - `sansuo verify [--case ID]`: recompute the case events' hash chains and
 //!   name the first broken link (exit 1), or report them whole (exit 0);
+//! - `sansuo purge [--dry-run]`: enforce the retention periods
+//!   (`SANSUO_RETENTION_*_DAYS`, docs/retention.md) now, or say what would go;
 //! - `sansuo openapi`: print the OpenAPI document;
 //! - `sansuo seed-demo`: seed the demo district into the configured database.
 
@@ -72,6 +74,14 @@ enum Command {
         /// Check only this case.
         #[arg(long)]
         case: Option<uuid::Uuid>,
+    },
+    /// Enforce the retention periods (`SANSUO_RETENTION_*_DAYS`,
+    /// docs/retention.md) now, as the worker does hourly; prints what went
+    /// as JSON. Needs only DATABASE_URL (migrates first).
+    Purge {
+        /// Change nothing; print what would go.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Print the OpenAPI document (`sansuo openapi > openapi/openapi.json`).
     Openapi,
@@ -158,8 +168,11 @@ fn main() -> ExitCode {
             }
         };
     }
-    if let Command::Migrate | Command::Admin(_) | Command::Calendar(_) | Command::Verify { .. } =
-        cli.command
+    if let Command::Migrate
+    | Command::Admin(_)
+    | Command::Calendar(_)
+    | Command::Verify { .. }
+    | Command::Purge { .. } = cli.command
     {
         // The database alone: a district migrates and makes its first
         // administrator before its secrets and WeChat credentials exist.
@@ -222,6 +235,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         | Command::Admin(_)
         | Command::Calendar(_)
         | Command::Verify { .. }
+        | Command::Purge { .. }
         | Command::Backup { .. }
         | Command::Restore { .. } => {
             unreachable!("handled before the configuration is read")
@@ -238,6 +252,34 @@ async fn run_database_command(command: Command, database: DatabaseSettings) -> a
     };
     let store = app::open_store(&database).await?;
     match command {
+        Command::Purge { dry_run } => {
+            let vars = std::env::vars().collect();
+            let mut problems = Vec::new();
+            let policy = sansuo_server::config::read_retention(&vars, &mut problems);
+            if !problems.is_empty() {
+                anyhow::bail!("{}", problems.join("\n"));
+            }
+            let now = chrono::Utc::now();
+            let report = store
+                .retention()
+                .purge(now, &policy.cutoffs(now), dry_run)
+                .await?;
+            // Photos in a directory: their files go too (in the database,
+            // the purge took them).
+            if !dry_run
+                && let Ok(PhotoStoreSetting::Directory(dir)) = PhotoStoreSetting::read(
+                    std::env::var("SANSUO_PHOTO_STORE").ok().as_deref(),
+                    &database.url,
+                )
+            {
+                use sansuo_media::PhotoStore as _;
+                let photos = sansuo_media::LocalDirStore::open(&dir).await?;
+                for key in &report.photo_keys {
+                    photos.delete(key).await?;
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        }
         Command::Calendar(CalendarCommand::Import { .. }) => {
             let year = notice.expect("read above");
             let done = store.catalog().import_calendar_year(&year, "cli").await?;

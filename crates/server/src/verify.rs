@@ -16,6 +16,14 @@ pub async fn verify(store: &Store, case: Option<Uuid>) -> anyhow::Result<String>
     if let Some(id) = case
         && report.cases == 0
     {
+        // A case deleted by a retention purge went on purpose, events and
+        // all, through `case_event_purges` (docs/retention.md).
+        if let Some(at) = store.retention().purged_at(id).await? {
+            return Ok(format!(
+                "case {id} was purged by retention at {}: its events were deleted on purpose",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
         anyhow::bail!("no case {id}");
     }
     if let Some(broken) = report.broken {
@@ -25,8 +33,20 @@ pub async fn verify(store: &Store, case: Option<Uuid>) -> anyhow::Result<String>
             report.events
         );
     }
-    Ok(format!(
-        "event chains whole: {} cases, {} events",
-        report.cases, report.events
-    ))
+    let purged = if case.is_none() {
+        store.retention().purged_count().await?
+    } else {
+        0
+    };
+    Ok(if purged > 0 {
+        format!(
+            "event chains whole: {} cases, {} events ({purged} cases purged by retention)",
+            report.cases, report.events
+        )
+    } else {
+        format!(
+            "event chains whole: {} cases, {} events",
+            report.cases, report.events
+        )
+    })
 }

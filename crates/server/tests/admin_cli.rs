@@ -166,3 +166,32 @@ async fn an_empty_postgresql_database_gets_its_first_administrator() {
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await;
 }
+
+/// `sansuo purge --dry-run` (docs/retention.md): needs only DATABASE_URL,
+/// prints its report as JSON; a bad retention period is named and nothing
+/// runs.
+#[test]
+fn purge_dry_run_reports_and_a_bad_period_is_named() {
+    let dir = std::env::temp_dir().join(format!("sansuo-purge-cli-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("sansuo.db").display());
+    let dry = sansuo(&url, &["purge", "--dry-run"], None);
+    assert!(dry.status.success(), "{}", text(&dry));
+    let report: serde_json::Value = serde_json::from_slice(&dry.stdout).expect("JSON");
+    assert_eq!(report["dry_run"], true, "{report}");
+    assert_eq!(report["purged_cases"], 0, "{report}");
+    let bad = Command::new(env!("CARGO_BIN_EXE_sansuo"))
+        .args(["purge"])
+        .env_clear()
+        .env("DATABASE_URL", &url)
+        .env("SANSUO_RETENTION_PHOTO_DAYS", "soon")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "{}", text(&bad));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("SANSUO_RETENTION_PHOTO_DAYS=`soon`"),
+        "{}",
+        text(&bad)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

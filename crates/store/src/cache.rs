@@ -30,6 +30,9 @@ pub(crate) struct ReferenceCache {
     categories: Found<String, crate::records::CategoryRecord>,
     /// What every staff request checks its token against (`Store::staff_session`).
     sessions: Mutex<HashMap<Uuid, (Instant, Option<StaffSession>)>>,
+    /// Whether a resident's account still exists (`Store::resident_session`):
+    /// a deleted account's tokens stop working.
+    residents: Mutex<HashMap<Uuid, (Instant, bool)>>,
 }
 
 /// A staff account as its tokens are checked against it
@@ -125,6 +128,26 @@ impl ReferenceCache {
     /// A change through this instance is seen by its next request.
     pub(crate) fn forget_session(&self, staff: Uuid) {
         self.sessions.lock().expect("cache lock").remove(&staff);
+    }
+
+    pub(crate) fn resident(&self, resident: Uuid) -> Option<bool> {
+        let map = self.residents.lock().expect("cache lock");
+        map.get(&resident)
+            .filter(|(at, _)| at.elapsed() < SESSION_TTL)
+            .map(|(_, exists)| *exists)
+    }
+
+    pub(crate) fn put_resident(&self, resident: Uuid, exists: bool) {
+        let mut map = self.residents.lock().expect("cache lock");
+        if map.len() > 10_000 {
+            map.retain(|_, (at, _)| at.elapsed() < SESSION_TTL);
+        }
+        map.insert(resident, (Instant::now(), exists));
+    }
+
+    /// A deletion through this instance is seen by its next request.
+    pub(crate) fn forget_resident(&self, resident: Uuid) {
+        self.residents.lock().expect("cache lock").remove(&resident);
     }
 
     /// Forget everything (an edit through this instance).

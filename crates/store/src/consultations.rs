@@ -139,6 +139,26 @@ async fn load_case<C: ConnectionTrait>(conn: &C, id: CaseId) -> Result<case::Mod
         .ok_or(StoreError::NotFound)
 }
 
+/// Withdraw a consultation inside the caller's transaction (the resident's
+/// own withdrawal, or their account's deletion): a live offer is cancelled
+/// with it and its lawyer has room again.
+pub(crate) async fn withdraw_in<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    move_case(conn, case, ConsultationAction::Withdraw, reason, ctx, |u| {
+        u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+    })
+    .await?;
+    cancel_pending_offers(conn, case.id, ctx.now).await?;
+    if let Some(owner) = case.owner_staff_id {
+        staff_freed(conn, owner.into(), ctx).await?;
+    }
+    Ok(())
+}
+
 /// Consultations (法律咨询): submit, claim, answer, resolve, rate.
 ///
 /// Reached as `store.consultations()`; see [`Store`].
@@ -636,14 +656,7 @@ impl Consultations<'_> {
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
         let case = self.resident_case(&txn, id, resident).await?;
-        move_case(&txn, &case, ConsultationAction::Withdraw, None, ctx, |u| {
-            u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
-        })
-        .await?;
-        cancel_pending_offers(&txn, case.id, ctx.now).await?;
-        if let Some(owner) = case.owner_staff_id {
-            staff_freed(&txn, owner.into(), ctx).await?;
-        }
+        withdraw_in(&txn, &case, None, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }

@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::Presence;
 use sansuo_domain::{OrgUnitId, ResidentId, StaffId, StaffRole};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+};
 
 pub use crate::cache::{SESSION_TTL, StaffSession};
 use uuid::Uuid;
@@ -306,6 +308,24 @@ impl Identity<'_> {
             });
         self.reference().put_session(id.as_uuid(), session);
         Ok(session)
+    }
+
+    /// Whether a resident's account still exists, as every resident request
+    /// checks its token: read at most once a second per instance (at once
+    /// through the instance that deleted it).
+    pub async fn resident_session(self, id: ResidentId) -> Result<bool, StoreError> {
+        if let Some(cached) = self.reference().resident(id.as_uuid()) {
+            return Ok(cached);
+        }
+        let exists = resident::Entity::find_by_id(id.as_uuid())
+            .select_only()
+            .column(resident::Column::Id)
+            .into_tuple::<Uuid>()
+            .one(self.db())
+            .await?
+            .is_some();
+        self.reference().put_resident(id.as_uuid(), exists);
+        Ok(exists)
     }
 
     /// Mark accounts as the demo's (`seed-demo`): refused outside `--demo`.

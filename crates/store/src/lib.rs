@@ -33,6 +33,7 @@ pub mod outbox;
 pub mod photos;
 mod proposals;
 pub mod records;
+pub mod retention;
 pub mod rotas;
 pub mod routing;
 mod rows;

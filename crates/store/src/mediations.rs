@@ -118,6 +118,27 @@ async fn move_mediation<C: ConnectionTrait>(
     Ok(to)
 }
 
+/// Withdraw a mediation inside the caller's transaction (the applicant's
+/// own withdrawal, or their account's deletion): offers and booked
+/// sessions are cancelled, the mediator has room again.
+pub(crate) async fn withdraw_in<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+) -> Result<(), StoreError> {
+    move_mediation(conn, case, MediationAction::Withdraw, reason, ctx, |u| {
+        u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
+    })
+    .await?;
+    cancel_pending_offers(conn, case.id, ctx.now).await?;
+    cancel_scheduled_sessions(conn, case.id).await?;
+    if let Some(owner) = case.owner_staff_id {
+        staff_freed(conn, owner.into(), ctx).await?;
+    }
+    Ok(())
+}
+
 async fn load_mediation_case<C: ConnectionTrait>(
     conn: &C,
     id: CaseId,
@@ -437,15 +458,7 @@ impl Mediations<'_> {
         if case.resident_id != Some(resident.as_uuid()) {
             return Err(StoreError::NotFound);
         }
-        move_mediation(&txn, &case, MediationAction::Withdraw, None, ctx, |u| {
-            u.col_expr(case::Column::ClosedAt, Expr::value(ctx.now))
-        })
-        .await?;
-        cancel_pending_offers(&txn, case.id, ctx.now).await?;
-        cancel_scheduled_sessions(&txn, case.id).await?;
-        if let Some(owner) = case.owner_staff_id {
-            staff_freed(&txn, owner.into(), ctx).await?;
-        }
+        withdraw_in(&txn, &case, None, ctx).await?;
         self.commit_work(txn).await?;
         Ok(())
     }

@@ -33,6 +33,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("rotas", include_str!("rotas.rs")),
     ("routing", include_str!("routing.rs")),
     ("records", include_str!("records.rs")),
+    ("retention", include_str!("retention.rs")),
     ("rows", include_str!("rows.rs")),
     ("scope", include_str!("scope.rs")),
     ("staff_events", include_str!("staff_events.rs")),

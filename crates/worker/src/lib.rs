@@ -60,6 +60,9 @@ pub struct WorkerConfig {
     /// Routings of new cases run at once in the requests that stored them
     /// ([`Worker::route_soon`]); 0 leaves every case to the routers.
     pub inline_routes: usize,
+    /// The retention periods the reconciler enforces once an hour
+    /// (`SANSUO_RETENTION_*`, docs/retention.md); `None`: nothing is purged.
+    pub retention: Option<sansuo_domain::retention::RetentionPolicy>,
 }
 
 impl Default for WorkerConfig {
@@ -74,6 +77,7 @@ impl Default for WorkerConfig {
             notify_max_attempts: 5,
             routers: 4,
             inline_routes: 8,
+            retention: None,
         }
     }
 }
@@ -90,6 +94,9 @@ pub struct Worker {
     life: Arc<Life>,
     /// `None` when in-request routing is off.
     inline: Option<Arc<inline::InlineGate>>,
+    /// Where photos live, so a retention purge deletes their files too
+    /// (`None`: only the database rows go).
+    photos: Option<Arc<dyn sansuo_media::PhotoStore>>,
 }
 
 /// What the clones of one worker share to stop together: the stop signal
@@ -185,7 +192,38 @@ impl Worker {
             config,
             wechat,
             life: Arc::new(Life::new()),
+            photos: None,
         }
+    }
+
+    /// The photo store a retention purge deletes purged photos from.
+    pub fn with_photo_store(mut self, photos: Arc<dyn sansuo_media::PhotoStore>) -> Self {
+        self.photos = Some(photos);
+        self
+    }
+
+    /// Enforce the retention periods at `now` (docs/retention.md): one
+    /// store transaction, then the purged photos' files. A dry run changes
+    /// nothing and reports what would go.
+    pub async fn enforce_retention(
+        &self,
+        policy: &sansuo_domain::retention::RetentionPolicy,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<sansuo_store::retention::PurgeReport, WorkerError> {
+        let report = self
+            .store
+            .retention()
+            .purge(now, &policy.cutoffs(now), dry_run)
+            .await?;
+        if !dry_run && let Some(photos) = &self.photos {
+            for key in &report.photo_keys {
+                if let Err(err) = photos.delete(key).await {
+                    warn!(error = %err, "a purged photo's file was not deleted");
+                }
+            }
+        }
+        Ok(report)
     }
 
     /// Whether a graceful stop was asked for (see [`WorkerHandle::stop`]).

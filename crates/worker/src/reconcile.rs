@@ -161,6 +161,13 @@ impl Worker {
             Ok(gone) => debug!(gone, "expired refresh tokens forgotten"),
             Err(err) => warn!(error = %err, "forgetting expired refresh tokens failed"),
         }
+        // Retention (docs/retention.md): what is past its period goes.
+        if let Some(policy) = &self.config.retention {
+            match self.enforce_retention(policy, now, false).await {
+                Ok(report) => debug!(?report, "retention enforced"),
+                Err(err) => warn!(error = %err, "enforcing retention failed"),
+            }
+        }
         // Staff events are kept a week for streams that reconnect with
         // `Last-Event-ID`; older ones only grow the table.
         match self.store.staff_events().purge(now).await {

@@ -36,6 +36,7 @@ mod phone;
 mod push;
 mod qrcodes;
 mod resilience;
+mod retention;
 mod rota;
 mod routing;
 mod scope;

@@ -137,6 +137,10 @@ pub(crate) fn intake_view(
             .as_ref()
             .ok_or_else(|| ApiError::internal("sealed intake data but no data keys"))?;
         let open = |context: &str, sealed: &str| {
+            // Erased (docs/retention.md): the placeholder, as is.
+            if sansuo_domain::retention::is_erased(sealed) {
+                return Ok(sealed.to_owned());
+            }
             vault
                 .open(context, sealed)
                 .map_err(|e| ApiError::internal(format!("intake data: {e}")))

@@ -1,5 +1,6 @@
 pub mod bind_phone;
 pub mod data_views;
+pub mod delete;
 pub mod me;
 pub mod subscribe;
 pub mod templates;
