@@ -41,10 +41,15 @@ pub enum RecordKind {
     Sessions,
     /// Finished WeChat media checks, counted from their creation.
     MediaChecks,
+    /// Audit rows of staff seeing unmasked personal data
+    /// (`personal_data_views`), counted from the viewing. They outlive the
+    /// data they are about: who saw a person's data stays answerable after
+    /// the case is gone.
+    DataViews,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 8] = [
+    pub const ALL: [RecordKind; 9] = [
         RecordKind::CasePersonalData,
         RecordKind::Case,
         RecordKind::Photos,
@@ -53,6 +58,7 @@ impl RecordKind {
         RecordKind::ContentFlags,
         RecordKind::Sessions,
         RecordKind::MediaChecks,
+        RecordKind::DataViews,
     ];
 
     /// The environment variable that sets the period, in days.
@@ -66,6 +72,7 @@ impl RecordKind {
             RecordKind::ContentFlags => "SANSUO_RETENTION_CONTENT_FLAG_DAYS",
             RecordKind::Sessions => "SANSUO_RETENTION_SESSION_DAYS",
             RecordKind::MediaChecks => "SANSUO_RETENTION_MEDIA_CHECK_DAYS",
+            RecordKind::DataViews => "SANSUO_RETENTION_DATA_VIEW_DAYS",
         }
     }
 
@@ -80,6 +87,7 @@ impl RecordKind {
             RecordKind::ContentFlags => 365,
             RecordKind::Sessions => 7,
             RecordKind::MediaChecks => 30,
+            RecordKind::DataViews => 3 * 365,
         }
     }
 
@@ -90,6 +98,9 @@ impl RecordKind {
         match self {
             RecordKind::CasePersonalData => 30,
             RecordKind::Case => 365,
+            // PIPL art. 56 keeps the record of a processing's assessment
+            // three years; the audit of who saw what is kept no shorter.
+            RecordKind::DataViews => 3 * 365,
             _ => 1,
         }
     }
@@ -196,6 +207,7 @@ impl RetentionPolicy {
             content_flags: self.cutoff(RecordKind::ContentFlags, now),
             sessions: self.cutoff(RecordKind::Sessions, now),
             media_checks: self.cutoff(RecordKind::MediaChecks, now),
+            data_views: self.cutoff(RecordKind::DataViews, now),
         }
     }
 }
@@ -211,6 +223,7 @@ pub struct Cutoffs {
     pub content_flags: DateTime<Utc>,
     pub sessions: DateTime<Utc>,
     pub media_checks: DateTime<Utc>,
+    pub data_views: DateTime<Utc>,
 }
 
 /// What a resident's case becomes when they delete their account.

@@ -7,8 +7,8 @@ use crate::cases::Context;
 use crate::entity::{
     case, case_conversion, case_event, case_extension, case_intake, case_message, case_supervision,
     consultation, content_flag, idempotency_key, media_check, mediation, mediation_party,
-    mediation_session, notification, offer, outbox, photo_blob, refresh_token, resident,
-    sla_breach, staff_notification, subscription_credit, tip, tip_photo, tip_screening,
+    mediation_session, notification, offer, outbox, personal_data_view, photo_blob, refresh_token,
+    resident, sla_breach, staff_notification, subscription_credit, tip, tip_photo, tip_screening,
     tip_supporter,
 };
 use crate::identity::resident_day;
@@ -58,6 +58,7 @@ pub struct PurgeReport {
     pub content_flags: u64,
     pub sessions: u64,
     pub media_checks: u64,
+    pub data_views: u64,
     /// Storage keys of the deleted photos, for a photo store outside the
     /// database (`dir:`) to delete after the commit.
     #[serde(skip)]
@@ -508,6 +509,11 @@ impl Retention<'_> {
         report.media_checks += media_check::Entity::delete_many()
             .filter(media_check::Column::Status.ne("pending"))
             .filter(media_check::Column::CreatedAt.lte(cutoffs.media_checks))
+            .exec(&txn)
+            .await?
+            .rows_affected;
+        report.data_views += personal_data_view::Entity::delete_many()
+            .filter(personal_data_view::Column::ViewedAt.lte(cutoffs.data_views))
             .exec(&txn)
             .await?
             .rows_affected;
