@@ -7,8 +7,8 @@
 #   scripts/console-e2e.sh --check-dist          # also rebuild the console and fail
 #                                                # if crates/console/dist drifts
 #
-# Needs Node 20+ and npm (`npm ci` from the lockfile, no browser download)
-# and /usr/bin/chromium (installed with apt-get if missing). The demo runs on
+# Needs Node 20+ and npm (`npm ci` from the lockfile, no browser download),
+# /usr/bin/chromium and a CJK font (both installed with apt-get if missing). The demo runs on
 # SQLite in a temporary directory with the in-process queue: no PostgreSQL
 # or Redis. Screenshots: crates/console/web/test-results/screenshots/. The
 # measurements are printed as lines starting with MEASURE.
@@ -29,13 +29,21 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if [ ! -x /usr/bin/chromium ]; then
-  log "installing chromium (Debian)"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+# Chinese text in the screenshots (the console itself loads no web font).
+[ -n "$(fc-list :lang=zh 2>/dev/null || true)" ] || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]} (Debian)"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-log "npm ci"
-(cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+if [ "${CONSOLE_SKIP_NPM_CI:-}" = 1 ] && [ -d "$web/node_modules" ]; then
+  log "npm ci skipped (CONSOLE_SKIP_NPM_CI=1)"
+else
+  log "npm ci"
+  (cd "$web" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 if $check_dist; then
   log "rebuilding the console and checking crates/console/dist for drift"

@@ -123,7 +123,10 @@ mod tests {
         // No inline script: the CSP allows only our own files.
         for chunk in text.split("<script").skip(1) {
             let tag = chunk.split('>').next().unwrap_or_default();
-            assert!(tag.contains("src="), "an inline script in index.html: {tag}");
+            assert!(
+                tag.contains("src="),
+                "an inline script in index.html: {tag}"
+            );
         }
     }
 }

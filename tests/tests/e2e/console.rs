@@ -42,14 +42,20 @@ async fn the_console_is_served_with_its_headers() {
     let body = index(&app, "/console/").await;
     // A deep link (the router's path) is the same page; so is `/console`
     // after its redirect.
-    assert_eq!(index(&app, "/console/tips/0190d6c0-0000-7000-8000-000000000000").await, body);
+    assert_eq!(
+        index(&app, "/console/tips/0190d6c0-0000-7000-8000-000000000000").await,
+        body
+    );
     assert_eq!(index(&app, "/console/login").await, body);
     assert_eq!(index(&app, "/console").await, body);
 
     // No inline script: the CSP would refuse it.
     for tag in body.split("<script").skip(1) {
         let open = tag.split('>').next().unwrap();
-        assert!(open.contains("src=\"/console/assets/"), "an inline script: {open}");
+        assert!(
+            open.contains("src=\"/console/assets/"),
+            "an inline script: {open}"
+        );
     }
 
     // The entry script, by its hashed name: cached for a year.
@@ -65,7 +71,10 @@ async fn the_console_is_served_with_its_headers() {
         "public, max-age=31536000, immutable"
     );
     assert!(header(&response, CONTENT_TYPE).contains("javascript"));
-    assert_eq!(header(&response, "x-content-type-options".parse().unwrap()), "nosniff");
+    assert_eq!(
+        header(&response, "x-content-type-options".parse().unwrap()),
+        "nosniff"
+    );
 
     // A missing asset is a 404, never the app.
     let response = app

@@ -34,9 +34,17 @@ test('an officer sees a new tip appear live, signs for it, triages and closes it
   console.log(`MEASURE board first-contentful-paint: ${paint.fcp} ms; board loaded (rows rendered): ${paint.ready} ms`)
   await visit(page, 'officer-board')
 
+  // A neighbour reported the same thing a moment ago (a likely duplicate).
+  const communityId = await community(request)
+  const where = { lat: 31.2646, lng: 121.5052, address: '3号楼东侧' }
+  const earlier = await request.post('/api/v1/tips', {
+    headers: { Authorization: `Bearer ${await resident(request, unique('console-nb'))}`, ...idempotency() },
+    data: { community_id: communityId, category_code: 'AQ01', description: '3号楼东侧通道堆满了杂物，消防车进不来', location: where },
+  })
+  expect(earlier.status()).toBe(201)
+
   // A resident reports a tip; the open board shows it without a reload.
   const token = await resident(request, unique('console-tip'))
-  const communityId = await community(request)
   const description = `${unique('楼道堆物')} 3号楼东侧消防通道被电动车和杂物堵死了`
   const started = Date.now()
   const response = await request.post('/api/v1/tips', {
@@ -45,13 +53,14 @@ test('an officer sees a new tip appear live, signs for it, triages and closes it
       community_id: communityId,
       category_code: 'AQ01',
       description,
-      location: { lat: 31.2646, lng: 121.5052, address: '3号楼东侧' },
+      location: where,
       anonymous: false,
     },
   })
   expect(response.status()).toBe(201)
   const tipId = (await response.json()).tip.id
   const row = page.getByTestId(`offer-${tipId}`)
+  await expect(page.getByTestId(`offer-${(await earlier.json()).tip.id}`)).toBeVisible()
   await expect(row).toBeVisible({ timeout: 10_000 })
   console.log(`MEASURE resident submission to the tip row visible on the open board: ${Date.now() - started} ms`)
   await expect(page.getByTestId(`countdown-${tipId}`)).toHaveText(/\d\d:\d\d/)
@@ -65,6 +74,7 @@ test('an officer sees a new tip appear live, signs for it, triages and closes it
   await link.click()
   await expect(page).toHaveURL(new RegExp(`/console/tips/${tipId}$`))
   await expect(page.getByTestId('tip-status')).toHaveText('已签收')
+  await expect(page.getByTestId('tip-similar')).toContainText('AQ01')
   await visit(page, 'officer-tip')
 
   // Triage: valid.

@@ -18,7 +18,9 @@ export async function login(page, username) {
 
 /** Zero serious or critical axe-core violations on the page as it is. */
 export async function checkA11y(page, name) {
+  const started = Date.now()
   const results = await new AxeBuilder({ page }).analyze()
+  console.log(`axe on ${name}: ${Date.now() - started} ms`)
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   const text = bad
     .map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('\n  ')}`)
@@ -32,7 +34,8 @@ export async function shot(page, name) {
 
 /** Check and photograph a page. */
 export async function visit(page, name) {
-  await page.waitForLoadState('networkidle').catch(() => {})
+  // (The event stream keeps one request open: networkidle may never come.)
+  await page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => {})
   // Let toasts finish fading in or out (axe reads half-transparent text).
   await page
     .waitForFunction(() => !document.querySelector('.el-message-fade-enter-active, .el-message-fade-leave-active'), null, {
