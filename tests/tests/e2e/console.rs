@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use sansuo_tests::TestApp;
 
-fn header<'a>(response: &'a reqwest::Response, name: reqwest::header::HeaderName) -> &'a str {
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
     response
         .headers()
         .get(&name)
@@ -88,4 +88,63 @@ async fn the_console_is_served_with_its_headers() {
     // The API is untouched.
     let response = app.http.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+}
+
+/// The likely duplicates the console shows beside a tip
+/// (`GET /staff/tips/{id}/similar`): other open tips of its category
+/// within 500 m, never itself nor another category; none for a tip
+/// without a location; staff only.
+#[tokio::test]
+async fn a_tip_lists_its_likely_duplicates() {
+    use serde_json::{Value, json};
+    let app = TestApp::spawn_embedded().await;
+    let first = app.resident_token("console-dup-a").await;
+    let second = app.resident_token("console-dup-b").await;
+    let community = app.demo.community_a.as_uuid();
+    let here = json!({"lat": 31.2646, "lng": 121.5052, "address": "3号楼东侧"});
+    let report = |token: String, category: &'static str, location: Value| {
+        let app = &app;
+        async move {
+            let response = app
+                .http
+                .post(app.url("/api/v1/tips"))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
+                .json(&json!({
+                    "community_id": community,
+                    "category_code": category,
+                    "description": "3号楼东侧消防通道被电动车和杂物堵死了",
+                    "location": location,
+                }))
+                .send()
+                .await
+                .unwrap();
+            let receipt: Value = sansuo_tests::expect_json(response, StatusCode::CREATED).await;
+            receipt["tip"]["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let earlier = report(first.clone(), "AQ01", here.clone()).await;
+    let other_category = report(first.clone(), "AQ02", here.clone()).await;
+    let later = report(second.clone(), "AQ01", here.clone()).await;
+    let nowhere = report(second.clone(), "AQ01", Value::Null).await;
+
+    let admin = app.staff_token("admin").await;
+    let similar: Vec<Value> = app
+        .get_as(&format!("/api/v1/staff/tips/{later}/similar"), &admin)
+        .await;
+    let ids: Vec<&str> = similar.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![earlier.as_str()], "{similar:?}");
+    assert!(!ids.contains(&other_category.as_str()));
+    assert_eq!(similar[0]["category_code"], "AQ01");
+
+    let none: Vec<Value> = app
+        .get_as(&format!("/api/v1/staff/tips/{nowhere}/similar"), &admin)
+        .await;
+    assert!(none.is_empty(), "{none:?}");
+
+    // Residents have no staff view of tips.
+    let response = app
+        .get(&format!("/api/v1/staff/tips/{later}/similar"), &first)
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }

@@ -80,7 +80,7 @@ const messages = {
       noLocation: '未提供',
       duplicates: '疑似重复',
       duplicateCount: '{n} 条',
-      distance: '{n} 米内',
+      distance: '约 {n} 米',
       noDuplicates: '附近 500 米内 7 天内无同类线索',
       flagged: '曾多次不实',
       statusFilter: '状态',
@@ -170,7 +170,7 @@ const messages = {
     service: { consultation: 'Consultation', mediation: 'Mediation', tip: 'Tip' },
     tips: {
       title: 'Tip triage board', offered: 'To sign for', board: 'My tips', priority: 'Priority',
-      description: 'Tip', location: 'Location', noLocation: 'Not given', duplicates: 'Likely duplicates', duplicateCount: '{n}', distance: 'within {n} m',
+      description: 'Tip', location: 'Location', noLocation: 'Not given', duplicates: 'Likely duplicates', duplicateCount: '{n}', distance: 'about {n} m',
       noDuplicates: 'No open tip of this category within 500 m in 7 days',
       flagged: 'Often unfounded', statusFilter: 'Status', categoryFilter: 'Category (e.g. AQ)',
       acknowledge: 'Sign for', acknowledged: 'Signed for', triage: 'Triage', verdict: 'Verdict',
