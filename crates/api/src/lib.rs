@@ -123,6 +123,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(tips::photos::my_tip_photo)
                 .service(tips::staff::triage_board)
                 .service(tips::staff::get_staff_tip)
+                .service(tips::staff::similar_to_tip)
                 .service(tips::staff::acknowledge_tip)
                 .service(tips::staff::decline_tip)
                 .service(tips::hand_back::hand_back_tip)

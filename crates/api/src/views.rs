@@ -414,6 +414,9 @@ pub struct StaffView {
     /// Whether a WeChat is bound for subscribe messages (never which).
     #[serde(default)]
     pub wechat_bound: bool,
+    /// `available`, `away` or `off_duty` (only `available` staff are
+    /// offered cases); set with `PUT /staff/me/presence`.
+    pub presence: String,
 }
 
 impl From<StaffRecord> for StaffView {
@@ -426,6 +429,7 @@ impl From<StaffRecord> for StaffView {
             org_unit_id: s.org_unit_id.as_uuid(),
             law_firm_id: s.law_firm_id,
             wechat_bound: false,
+            presence: s.presence.as_str().to_owned(),
         }
     }
 }

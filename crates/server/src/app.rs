@@ -354,6 +354,8 @@ impl Application {
                         crate::metrics::mount(cfg, metrics.clone());
                     }
                 })
+                // The staff console's single-page app at `/console/`.
+                .configure(sansuo_console::mount)
                 .configure(|cfg| sansuo_api::mount(cfg, state.clone(), spec.clone()))
         })
         .listen(listener)?

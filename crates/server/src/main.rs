@@ -415,6 +415,7 @@ fn print_demo(district: &DemoDistrict, port: u16, redis: bool) {
             "SQLite + in-process queue"
         }
     );
+    println!("  Console:    {base}/console/");
     println!("  API docs:   {base}/docs/");
     println!("  OpenAPI:    {base}/api/v1/openapi.json");
     println!("  Community QR scenes: hk-jjq (蒋家桥居委), hk-sq (商丘居委)");

@@ -9,6 +9,7 @@ mod backup;
 mod calendar;
 mod catalog;
 mod concurrency;
+mod console;
 mod content_security;
 mod contract;
 mod conversions;

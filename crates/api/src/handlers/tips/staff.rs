@@ -1,6 +1,7 @@
 //! The officer's side of a tip: the triage board, one tip, signing for an
 //! offer (签收) or declining it, writing to the reporter.
 
+use super::resident::SimilarTip;
 use super::{TipView, Viewer, tip_not_found, tip_view};
 use crate::error::ErrorCode;
 use crate::extract::{CaseReader, OfficerAuth};
@@ -215,6 +216,84 @@ pub async fn get_staff_tip(
     }
     .ok_or_else(tip_not_found)?;
     Ok(web::Json(tip_view(&state, record, Viewer::Staff).await?))
+}
+
+/// Likely duplicates of a tip, for triage: other open tips of its category
+/// within 500 m, reported in the 7 days before it or since, nearest first
+/// (at most 10) — the rule residents see before reporting. A tip without a
+/// location has none. Readable by whoever may read the tip.
+#[utoipa::path(tag = "tips", security(("bearer" = [])), params(("id" = Uuid, Path)), responses(
+    (status = 200, body = Vec<SimilarTip>),
+    (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody, description = "`forbidden`: not an officer, coordinator or administrator"),
+    (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours, and no offer of it to you (a coordinator or administrator: not in your subtree)"),
+))]
+#[get("/staff/tips/{id}/similar")]
+pub async fn similar_to_tip(
+    state: web::Data<AppState>,
+    auth: CaseReader<OfficerAuth>,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<Vec<SimilarTip>>, ApiError> {
+    use sansuo_domain::tip::{
+        DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, GeoPoint, NearbyTip, likely_duplicates,
+        public_distance_m,
+    };
+    let id: CaseId = id.into_inner().into();
+    let record = match auth {
+        CaseReader::Handler(officer) => visible_tip(&state, officer.id, id).await?,
+        CaseReader::Coordinator(coordinator) => {
+            crate::scoped::resolve(&state, coordinator.scope, id, ErrorCode::TipNotFound).await?;
+            state.store.tips().get(id).await?
+        }
+    }
+    .ok_or_else(tip_not_found)?;
+    let Some(here) = record
+        .detail
+        .lat
+        .zip(record.detail.lng)
+        .and_then(|(lat, lng)| GeoPoint::new(lat, lng))
+    else {
+        return Ok(web::Json(Vec::new()));
+    };
+    let since = record.case.created_at - chrono::Duration::days(DUPLICATE_WINDOW_DAYS);
+    let rows = state
+        .store
+        .tips()
+        .in_box(
+            &record.case.category_code,
+            here.bounding_box(DUPLICATE_RADIUS_M),
+            since,
+        )
+        .await?;
+    let candidates: Vec<NearbyTip<usize>> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.case_id != record.case.id)
+        .filter_map(|(i, r)| {
+            Some(NearbyTip {
+                id: i,
+                point: GeoPoint::new(r.lat, r.lng)?,
+                status: r.status.parse::<TipStatus>().ok()?,
+            })
+        })
+        .collect();
+    let near = likely_duplicates(&here, &candidates, DUPLICATE_RADIUS_M);
+    Ok(web::Json(
+        near.into_iter()
+            .take(10)
+            .map(|(i, distance)| {
+                let r = &rows[i];
+                SimilarTip {
+                    id: r.case_id,
+                    category_code: r.category_code.clone(),
+                    status: r.status.clone(),
+                    distance_m: public_distance_m(distance),
+                    reported_at: r.created_at,
+                    supporters: r.supporters,
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// Sign for the tip offered to you (签收): it is yours to triage.
