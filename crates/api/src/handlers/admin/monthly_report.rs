@@ -19,6 +19,7 @@ pub struct MonthlyReportQuery {
     #[param(example = "2026-11")]
     pub month: String,
     /// `json` (the default), `csv` or `xlsx`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
 }
 

@@ -30,6 +30,7 @@ pub struct SummaryStatsQuery {
     /// End of the period (exclusive), RFC 3339; after `from` and at most 366 days later.
     pub to: DateTime<Utc>,
     /// `json` (the default), `csv` or `xlsx`: the same figures as a file.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
 }
 
