@@ -841,7 +841,6 @@ pub use crate::handlers::admin::workflows::{
     LadderStepBody, SlaTargetsBody, WorkflowList, WorkflowView,
 };
 pub use crate::handlers::intake::{IntakeReceipt, IntakeView};
-pub use crate::handlers::mediations::case_file::{CaseFileView, SessionRecordView};
 pub use crate::handlers::mediations::list::{BookedSessionView, MediationLine, MediationPage};
 pub use crate::handlers::mediations::rooms::{FreeSlotsView, TimeSpanView};
 pub use crate::handlers::mediations::{
@@ -857,3 +856,4 @@ pub use crate::handlers::tips::triage::ConvertedView;
 pub use crate::handlers::tips::{
     LocationView, PhotoReceiptView, TipEventView, TipMessageView, TipStaffDetail, TipView,
 };
+pub use sansuo_casefile::{CaseFile, CaseFileEvent, CaseFileParty, CaseFileRow, CaseFileSection};
