@@ -81,7 +81,11 @@ fn assert_pdf(pdf: &[u8]) {
     assert!(text.contains("FontFile2"), "the font is embedded");
     assert!(text.contains("DroidSansFallback"), "the CJK font");
     assert!(text.contains("ToUnicode"), "searchable text");
-    assert!(pdf.len() < 1_000_000, "the font is subset: {} bytes", pdf.len());
+    assert!(
+        pdf.len() < 1_000_000,
+        "the font is subset: {} bytes",
+        pdf.len()
+    );
 }
 
 /// Who may not have the file: a resident (403), nobody (401), street B's
@@ -175,7 +179,10 @@ async fn a_mediation_file_is_numbered_in_chinese_and_beijing_time() {
         booked_page.contains("2027年12月07日 09:00 至 10:30"),
         "a 09:00 Beijing session prints 09:00: {booked_page}"
     );
-    assert!(!booked_page.contains("T01:00:00"), "no UTC time in the page");
+    assert!(
+        !booked_page.contains("T01:00:00"),
+        "no UTC time in the page"
+    );
     app.begin_session(session).await;
     expect_status(
         app.post(
@@ -200,7 +207,11 @@ async fn a_mediation_file_is_numbered_in_chinese_and_beijing_time() {
     assert!(file.parties_unmasked);
     assert_eq!(file.parties[0].role_name, "申请人");
     assert_eq!(file.parties[0].contact.as_deref(), Some("13812341234"));
-    assert!(file.events.iter().any(|e| e.label == "安排调解"), "{:?}", file.events);
+    assert!(
+        file.events.iter().any(|e| e.label == "安排调解"),
+        "{:?}",
+        file.events
+    );
     for needle in [
         file.number.as_str(),
         category.as_str(),
@@ -212,7 +223,10 @@ async fn a_mediation_file_is_numbered_in_chinese_and_beijing_time() {
         assert!(html.contains(needle), "{needle} in the page");
     }
     assert!(!html.contains("LJ02"), "the category by name");
-    assert!(!html.contains(&applied.id.to_string()), "a number, not a UUID");
+    assert!(
+        !html.contains(&applied.id.to_string()),
+        "a number, not a UUID"
+    );
     // The number is kept: the same on every later copy.
     let again: CaseFile = app.get_as(&path, &chen).await;
     assert_eq!(again.number, file.number);
@@ -295,7 +309,11 @@ async fn an_anonymous_tips_file_lists_its_photos_and_nothing_of_its_reporter() {
     app.wechat
         .set_phone_number("phone-code-w", "13700001111", "86");
     let me: ResidentView = app
-        .post_as("/api/v1/me/phone", &reporter, json!({"code": "phone-code-w"}))
+        .post_as(
+            "/api/v1/me/phone",
+            &reporter,
+            json!({"code": "phone-code-w"}),
+        )
         .await;
     let receipt: TipReceipt = expect_json(
         app.post(
@@ -340,7 +358,8 @@ async fn an_anonymous_tips_file_lists_its_photos_and_nothing_of_its_reporter() {
     )
     .await;
     expect_status(
-        app.post(&format!("{base}/acknowledge"), &officer, json!({})).await,
+        app.post(&format!("{base}/acknowledge"), &officer, json!({}))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -391,7 +410,16 @@ async fn an_anonymous_tips_file_lists_its_photos_and_nothing_of_its_reporter() {
 /// pattern is used from then on; a bad one is refused.
 #[tokio::test]
 async fn numbers_are_unique_under_parallel_first_requests_and_follow_the_units_pattern() {
-    let app = TestApp::spawn().await;
+    numbering(TestApp::spawn().await).await;
+}
+
+/// The same on the embedded default (SQLite, one writer at a time).
+#[tokio::test]
+async fn numbers_are_unique_under_parallel_first_requests_on_sqlite() {
+    numbering(TestApp::spawn_embedded().await).await;
+}
+
+async fn numbering(app: TestApp) {
     let admin = app.staff_token("admin").await;
     let sun = app.staff_token("coordinator.sun").await;
     let community = app
@@ -427,7 +455,11 @@ async fn numbers_are_unique_under_parallel_first_requests_and_follow_the_units_p
     let mut ids: Vec<Uuid> = Vec::new();
     for i in 0..8 {
         let resident = app.resident_token(&format!("numbered-{i}")).await;
-        ids.push(app.submit(&resident, "邻居装修噪音太大，可以投诉吗？").await.id);
+        ids.push(
+            app.submit(&resident, "邻居装修噪音太大，可以投诉吗？")
+                .await
+                .id,
+        );
     }
     let requests = ids.iter().flat_map(|id| {
         let path = format!("/api/v1/staff/consultations/{id}/case-file");

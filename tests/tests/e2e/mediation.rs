@@ -588,7 +588,10 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
     // The case file for the archive: JSON with the minutes, and a page to print.
     let file: CaseFile = app.get_as(&format!("{base}/case-file"), &chen).await;
     assert_eq!(file.parties[1].contact.as_deref(), Some(RESPONDENT_PHONE));
-    assert!(file.parties_unmasked, "the handling mediator sees the parties");
+    assert!(
+        file.parties_unmasked,
+        "the handling mediator sees the parties"
+    );
     let sessions = file
         .sections
         .iter()
@@ -1690,7 +1693,10 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
             .unwrap_or_default()
     };
     assert!(said("当事人评价").contains("调解员很耐心"), "{visit:?}");
-    assert!(said("当事人回访答复").contains("对方一分钱没付"), "{visit:?}");
+    assert!(
+        said("当事人回访答复").contains("对方一分钱没付"),
+        "{visit:?}"
+    );
     let html = app
         .get(&format!("{base}/case-file?format=html"), &chen)
         .await
