@@ -58,7 +58,7 @@ th,td{{border:1px solid #444;padding:.3em .5em;text-align:left;vertical-align:to
     for e in &file.events {
         let mut value = format!("{}（{}，{}）", e.label, e.to_status_name, e.actor);
         if let Some(note) = &e.note {
-            value.push_str("：");
+            value.push('：');
             value.push_str(note);
         }
         row(&mut out, &e.at, &value);

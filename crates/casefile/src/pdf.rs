@@ -134,7 +134,7 @@ fn layout(file: &CaseFile) -> Vec<Line> {
     for e in &file.events {
         let mut value = format!("{}（{}，{}）", e.label, e.to_status_name, e.actor);
         if let Some(note) = &e.note {
-            value.push_str("：");
+            value.push('：');
             value.push_str(note);
         }
         pairs(&mut push, &e.at, &value, 8.0);

@@ -60,7 +60,7 @@ pub async fn consultation_case_file(
         }
     };
     let c = staff_consultation_view(&state, &record, owner).await?;
-    let status = serde_json::to_value(&c.status)
+    let status = serde_json::to_value(c.status)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
