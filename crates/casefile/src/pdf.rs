@@ -1,12 +1,13 @@
 //! The case file as a PDF, rendered here with the CJK font checked in
-//! under `assets/fonts` (Droid Sans Fallback Full, Apache-2.0; its licence
-//! beside it) and compiled into the binary: no internet, no external
-//! program, no font on the host needed.
+//! under `assets/fonts` (WenQuanYi Micro Hei, Apache-2.0; its licence and
+//! provenance beside it) and compiled into the binary: no internet, no
+//! external program, no font on the host needed. One face covers Latin,
+//! digits and Chinese (Droid Sans Fallback has no digits at all).
 //!
 //! Why krilla: it is maintained (it is the PDF backend of Typst), pure
 //! Rust, writes fonts as CID fonts with a ToUnicode map (the text can be
 //! searched and copied) and *subsets* them, so a file carries only the
-//! glyphs it uses (tens of KiB, not the font's 4 MiB). printpdf's text
+//! glyphs it uses (20–30 KiB for a typical file, not the font's 5 MiB). printpdf's text
 //! layout pulls a whole HTML layout engine; genpdf sits on an old printpdf
 //! and embeds whole fonts. With its default features off (no raster
 //! images) krilla adds about 27 small crates.
@@ -22,7 +23,8 @@ use krilla::geom::Point;
 use krilla::page::PageSettings;
 use krilla::text::{Font, TextDirection};
 
-static FONT: &[u8] = include_bytes!("../../../assets/fonts/DroidSansFallbackFull.ttf");
+/// A collection of two faces; face 0 is the proportional one.
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/wqy-microhei.ttc");
 
 const PAGE_W: f32 = 595.0;
 const PAGE_H: f32 = 842.0;
@@ -99,14 +101,15 @@ fn layout(file: &CaseFile) -> Vec<Line> {
                  label: &str,
                  value: &str,
                  gap: f32| {
-        let wrapped = wrap(value, BODY, text_w - LABEL_W);
-        for (i, l) in wrapped.into_iter().enumerate() {
-            if i == 0 {
-                lines_out(0.0, BODY, label.to_owned(), gap, false);
-                lines_out(LABEL_W, BODY, l, -1.0, false);
-            } else {
-                lines_out(LABEL_W, BODY, l, 3.0, false);
-            }
+        // Label and value each wrap in their own column; a row is as tall
+        // as the taller of the two.
+        let labels = wrap(label, BODY, LABEL_W - 8.0);
+        let values = wrap(value, BODY, text_w - LABEL_W);
+        for i in 0..labels.len().max(values.len()) {
+            let label = labels.get(i).cloned().unwrap_or_default();
+            let value = values.get(i).cloned().unwrap_or_default();
+            lines_out(0.0, BODY, label, if i == 0 { gap } else { 3.0 }, false);
+            lines_out(LABEL_W, BODY, value, -1.0, false);
         }
     };
     for (label, value) in cover_rows(file) {
@@ -165,7 +168,13 @@ pub fn render(file: &CaseFile) -> Result<Vec<u8>, PdfError> {
         } else {
             line.gap + line.size * 1.3
         };
-        if line.page_break || (line.gap >= 0.0 && y + advance > PAGE_H - MARGIN) {
+        // A heading keeps at least two lines below it on its page.
+        let keep = if line.size >= 15.0 {
+            2.0 * BODY * 1.6
+        } else {
+            0.0
+        };
+        if line.page_break || (line.gap >= 0.0 && y + advance + keep > PAGE_H - MARGIN) {
             pages.push(Vec::new());
             y = MARGIN + line.size * 1.3;
         } else {
