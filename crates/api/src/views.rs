@@ -593,6 +593,10 @@ pub struct OrgUnitView {
     pub services: Vec<String>,
     /// False: deactivated (takes no new work; its history stays).
     pub active: bool,
+    /// The unit's own case-number pattern (`PATCH` sets it); absent: the
+    /// default, or the pattern of a unit above it.
+    #[serde(default)]
+    pub case_number_pattern: Option<String>,
 }
 
 impl From<OrgUnitRecord> for OrgUnitView {
@@ -608,6 +612,7 @@ impl From<OrgUnitRecord> for OrgUnitView {
             address: u.address,
             office_hours: u.office_hours,
             active: u.active,
+            case_number_pattern: u.case_number_pattern,
         }
     }
 }

@@ -447,7 +447,7 @@ async fn numbering(app: TestApp) {
         )
         .await;
     }
-    expect_status(
+    let unit = expect_status(
         app.patch(
             &unit_path,
             &admin,
@@ -457,6 +457,7 @@ async fn numbering(app: TestApp) {
         StatusCode::OK,
     )
     .await;
+    assert_eq!(unit["case_number_pattern"], "虹{kind}〔{year}〕{n}号");
 
     let mut ids: Vec<Uuid> = Vec::new();
     for i in 0..8 {
