@@ -25,7 +25,7 @@ use uuid::Uuid;
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not an officer, coordinator or administrator"),
     (status = 404, body = ErrorBody, description = "`tip_not_found`: not yours (an offer is not handling it; a coordinator or administrator: not in your subtree)"),
-    (status = 409, body = ErrorBody, description = "`conflict`: the case could not be numbered (too many files numbered at once; try again)"),
+    (status = 409, body = ErrorBody, description = "`state_conflict`: the case could not be numbered (too many files numbered at once; try again)"),
 ))]
 #[get("/staff/tips/{id}/case-file")]
 pub async fn tip_case_file(
