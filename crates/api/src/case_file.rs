@@ -83,12 +83,21 @@ async fn case_number(
     service: &'static str,
 ) -> Result<(String, String), ApiError> {
     let numbers = state.store.case_numbers();
+    if let Some(found) = numbers.get(case.id.into()).await? {
+        // The unit that numbered it, even if another unit numbers the
+        // community's cases now.
+        let name = state
+            .store
+            .org()
+            .unit(OrgUnitId::from(found.unit_id))
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_default();
+        return Ok((found.number, name));
+    }
     let unit = numbers
         .numbering_unit(OrgUnitId::from(case.community_id))
         .await?;
-    if let Some(found) = numbers.get(case.id.into()).await? {
-        return Ok((found.number, unit.name));
-    }
     let pattern = unit
         .pattern
         .clone()
