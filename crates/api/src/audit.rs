@@ -13,8 +13,9 @@
 //! handler's authentication is read ([`note_request`]). A helper that has
 //! no request (a job) passes a [`Viewer`] to [`record`] itself.
 //!
-//! Seams elsewhere: search for `AUDIT(personal-data)` and call
-//! `crate::audit::record_here(&state, &[Shown { .. }])` before opening.
+//! A new place that opens personal data calls
+//! `crate::audit::record_here(&state, &[Shown { .. }])` before opening it
+//! (the case files are audited through the views they are built from).
 
 use crate::auth::Principal;
 use crate::error::ErrorCode;

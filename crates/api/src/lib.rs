@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod auth;
+mod case_file;
 pub mod error;
 mod extract;
 mod handlers;
@@ -124,6 +125,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(tips::staff::triage_board)
                 .service(tips::staff::get_staff_tip)
                 .service(tips::staff::similar_to_tip)
+                .service(tips::case_file::tip_case_file)
                 .service(tips::staff::acknowledge_tip)
                 .service(tips::staff::decline_tip)
                 .service(tips::hand_back::hand_back_tip)
@@ -146,6 +148,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(staff::decline_offer::decline_offer)
                 .service(staff::list_consultations::list_staff_consultations)
                 .service(staff::get_consultation::get_staff_consultation)
+                .service(staff::case_file::consultation_case_file)
                 .service(staff::claim::claim_consultation)
                 .service(staff::post_message::post_staff_message)
                 .service(staff::resolve::resolve_consultation)

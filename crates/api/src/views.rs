@@ -597,6 +597,10 @@ pub struct OrgUnitView {
     pub services: Vec<String>,
     /// False: deactivated (takes no new work; its history stays).
     pub active: bool,
+    /// The unit's own case-number pattern (`PATCH` sets it); absent: the
+    /// default, or the pattern of a unit above it.
+    #[serde(default)]
+    pub case_number_pattern: Option<String>,
 }
 
 impl From<OrgUnitRecord> for OrgUnitView {
@@ -612,6 +616,7 @@ impl From<OrgUnitRecord> for OrgUnitView {
             address: u.address,
             office_hours: u.office_hours,
             active: u.active,
+            case_number_pattern: u.case_number_pattern,
         }
     }
 }
@@ -845,7 +850,6 @@ pub use crate::handlers::admin::workflows::{
     LadderStepBody, SlaTargetsBody, WorkflowList, WorkflowView,
 };
 pub use crate::handlers::intake::{IntakeReceipt, IntakeView};
-pub use crate::handlers::mediations::case_file::{CaseFileView, SessionRecordView};
 pub use crate::handlers::mediations::list::{BookedSessionView, MediationLine, MediationPage};
 pub use crate::handlers::mediations::rooms::{FreeSlotsView, TimeSpanView};
 pub use crate::handlers::mediations::{
@@ -861,3 +865,4 @@ pub use crate::handlers::tips::triage::ConvertedView;
 pub use crate::handlers::tips::{
     LocationView, PhotoReceiptView, TipEventView, TipMessageView, TipStaffDetail, TipView,
 };
+pub use sansuo_casefile::{CaseFile, CaseFileEvent, CaseFileParty, CaseFileRow, CaseFileSection};

@@ -97,6 +97,7 @@ impl Imports<'_> {
                 services: Set(services.join(",")),
                 created_at: Set(now),
                 active: Set(true),
+                case_number_pattern: Set(None),
             }
         });
         insert_chunked(&txn, units.collect()).await?;

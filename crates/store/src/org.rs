@@ -166,6 +166,7 @@ impl Org<'_> {
             services: Set(unit.services.join(",")),
             created_at: Set(now),
             active: Set(true),
+            case_number_pattern: Set(None),
         })
         .exec_without_returning(self.db())
         .await?;

@@ -266,6 +266,8 @@ pub struct OrgUnitRecord {
     pub created_at: DateTime<Utc>,
     /// False: deactivated (takes no new work; its history stays).
     pub active: bool,
+    /// Its own case-number pattern (`store::case_numbers`), if it set one.
+    pub case_number_pattern: Option<String>,
 }
 
 impl OrgUnitRecord {
@@ -292,6 +294,7 @@ impl TryFrom<org_unit::Model> for OrgUnitRecord {
             office_hours: u.office_hours,
             created_at: u.created_at,
             active: u.active,
+            case_number_pattern: u.case_number_pattern,
         })
     }
 }

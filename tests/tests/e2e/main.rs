@@ -7,6 +7,7 @@ mod auth;
 mod auth_first;
 mod backup;
 mod calendar;
+mod case_files;
 mod catalog;
 mod concurrency;
 mod console;

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use sansuo_store::entity::mediation_party;
 use sansuo_store::staffing::NewRoom;
 use sansuo_tests::views::{
-    CaseFileView, MediationReportView, MediationView, OfferView, RoutingCasePage, RoutingCaseView,
+    CaseFile, MediationReportView, MediationView, OfferView, RoutingCasePage, RoutingCaseView,
     SessionView, StaffCaseView, SummaryStatsView,
 };
 use sansuo_tests::{TestApp, eventually, expect_error, expect_json, expect_status, read_as};
@@ -586,17 +586,25 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
     assert!(mine.history.iter().all(|e| e.action != "offer"));
 
     // The case file for the archive: JSON with the minutes, and a page to print.
-    let file: CaseFileView = app.get_as(&format!("{base}/case-file"), &chen).await;
-    assert_eq!(
-        file.mediation.parties[1].contact.as_deref(),
-        Some(RESPONDENT_PHONE)
+    let file: CaseFile = app.get_as(&format!("{base}/case-file"), &chen).await;
+    assert_eq!(file.parties[1].contact.as_deref(), Some(RESPONDENT_PHONE));
+    assert!(
+        file.parties_unmasked,
+        "the handling mediator sees the parties"
+    );
+    let sessions = file
+        .sections
+        .iter()
+        .find(|s| s.title == "调解记录")
+        .expect("the sessions");
+    assert!(
+        sessions.rows[0]
+            .value
+            .contains("双方同意加装冷凝水管，赔偿金额协商一致"),
+        "{sessions:?}"
     );
     assert_eq!(
-        file.session_records[0].minutes.as_deref(),
-        Some("双方同意加装冷凝水管，赔偿金额协商一致")
-    );
-    assert_eq!(
-        file.mediation.history[1].action, "offer",
+        file.events[1].action, "offer",
         "staff copy keeps routing events"
     );
     let page = app
@@ -612,11 +620,11 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
     let html = page.text().await.unwrap();
     assert!(
         html.contains("人民调解卷宗")
-            && html.contains("2027-01-07")
+            && html.contains("2027年01月07日")
             && html.contains("虹口区人民法院")
     );
     expect_error(
-        app.get(&format!("{base}/case-file?format=pdf"), &chen)
+        app.get(&format!("{base}/case-file?format=docx"), &chen)
             .await,
         StatusCode::BAD_REQUEST,
         "bad_parameter",
@@ -1670,14 +1678,24 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
     .await;
     assert_eq!(closed.status, "closed");
     // The case file keeps both.
-    let file: CaseFileView = app.get_as(&format!("{base}/case-file"), &chen).await;
-    assert_eq!(
-        file.mediation.rating.unwrap().comment.as_deref(),
-        Some("调解员很耐心")
-    );
-    assert_eq!(
-        file.mediation.visit_answer.unwrap().comment.as_deref(),
-        Some("对方一分钱没付")
+    let file: CaseFile = app.get_as(&format!("{base}/case-file"), &chen).await;
+    let visit = file
+        .sections
+        .iter()
+        .find(|s| s.title == "回访")
+        .expect("the visit");
+    let said = |label: &str| {
+        visit
+            .rows
+            .iter()
+            .find(|r| r.label == label)
+            .map(|r| r.value.clone())
+            .unwrap_or_default()
+    };
+    assert!(said("当事人评价").contains("调解员很耐心"), "{visit:?}");
+    assert!(
+        said("当事人回访答复").contains("对方一分钱没付"),
+        "{visit:?}"
     );
     let html = app
         .get(&format!("{base}/case-file?format=html"), &chen)

@@ -10,6 +10,7 @@ pub mod case_event;
 pub mod case_extension;
 pub mod case_intake;
 pub mod case_message;
+pub mod case_number;
 pub mod case_supervision;
 pub mod category;
 pub mod consultation;

@@ -16,6 +16,9 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// False: deactivated (no new work; history kept).
     pub active: bool,
+    /// The unit's own case-number pattern (`sansuo_casefile::number`);
+    /// NULL: the default.
+    pub case_number_pattern: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

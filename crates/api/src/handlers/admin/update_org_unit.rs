@@ -37,6 +37,16 @@ pub struct UpdateOrgUnitRequest {
     /// rooms; nothing is moved for you. `true` takes it back (its parent
     /// must be active; its rooms are switched on one by one).
     pub active: Option<bool>,
+    /// The unit's case-number pattern for the case files of the
+    /// communities under it (the nearest unit up that set one numbers the
+    /// case; with none, the community's street numbers it with the
+    /// default `〔{year}〕{unit}{kind}字第{n}号`). Placeholders: `{year}`
+    /// (registration year, Beijing), `{unit}` (this unit's name), `{kind}`
+    /// (调 mediation, 询 consultation, 线 tip) and `{n}` (required, once).
+    /// At most 64 characters; an empty string clears it. Numbers already
+    /// given keep their text.
+    #[schema(example = "〔{year}〕{unit}{kind}字第{n}号")]
+    pub case_number_pattern: Option<String>,
 }
 
 /// Edit a unit of your subtree (name, address, office hours; a community's
@@ -80,6 +90,15 @@ pub async fn update_org_unit(
     let address = optional_text("address", body.address.as_deref(), 256)?;
     let office_hours = optional_text("office_hours", body.office_hours.as_deref(), 128)?;
     let community = unit.kind == UnitKind::Community;
+    let pattern = match body.case_number_pattern.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(p) => {
+            sansuo_casefile::number::check_pattern(p)
+                .map_err(|why| ValidationError::new("case_number_pattern", why))?;
+            Some(Some(p.to_owned()))
+        }
+    };
     if body.services.is_some() && !community {
         return Err(ValidationError::new("services", "only communities offer services").into());
     }
@@ -164,6 +183,13 @@ pub async fn update_org_unit(
             },
         )
         .await?;
+    if let Some(pattern) = pattern {
+        state
+            .store
+            .case_numbers()
+            .set_pattern(id, pattern.as_deref())
+            .await?;
+    }
     tracing::info!(admin = %admin.id, unit = %id, "org unit changed");
     let unit = state.store.org().unit(id).await?.ok_or_else(not_found)?;
     Ok(web::Json(unit.into()))

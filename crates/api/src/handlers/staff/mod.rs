@@ -1,5 +1,6 @@
 use crate::error::ErrorCode;
 pub mod accept_offer;
+pub mod case_file;
 pub mod claim;
 pub mod convert;
 pub mod decline_offer;

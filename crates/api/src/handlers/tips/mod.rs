@@ -8,6 +8,7 @@ use crate::error::ErrorCode;
 use sansuo_domain::moderation::Moderation;
 use sansuo_store::moderation::FlagKind;
 
+pub mod case_file;
 pub mod hand_back;
 pub mod photos;
 pub mod report;
