@@ -576,6 +576,7 @@ pub mod write {
         BindPhone,
         Subscribe,
         Urge,
+        DeleteAccount,
     );
 }
 

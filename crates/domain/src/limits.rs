@@ -53,6 +53,7 @@ actions! {
     BindPhone = ("bind_phone", 5, 3600, "Bind a phone number."),
     Subscribe = ("subscribe", 60, 3600, "Record subscribe-message consent."),
     Urge = ("urge", 10, 3600, "Urge (催办) a case still waiting for its first answer."),
+    DeleteAccount = ("delete_account", 5, 3600, "Delete your account (注销)."),
 }
 
 impl fmt::Display for ResidentAction {

@@ -84,6 +84,9 @@ async fn one_mixed_day_seen_from_every_side() {
         .id;
     let offer = app.wait_for_offer(&zhang, &consultation).await;
     let _: StaffCaseView = app.accept_offer(&zhang, &offer).await;
+    // Told before the proposal is made: two notices queued in the same
+    // instant are sent in either order.
+    statuses(&app, "openid-mixed-wang", 1).await;
     expect_status(
         app.post(
             &format!("/api/v1/staff/consultations/{consultation}/convert"),

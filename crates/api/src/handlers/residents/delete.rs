@@ -1,5 +1,5 @@
 use crate::error::ErrorCode;
-use crate::extract::ResidentAuth;
+use crate::extract::{ResidentWrite, write};
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{delete, web};
 use sansuo_store::StoreError;
@@ -37,11 +37,12 @@ pub struct AccountDeletedView {
     (status = 409, body = ErrorBody, description = "`state_conflict`: one of their cases kept moving meanwhile; ask again"),
     (status = 415, body = ErrorBody, description = "`unsupported_media_type`"),
     (status = 422, body = ErrorBody, description = "`confirmation_required`: `confirm` is not true; `invalid_body`"),
+    (status = 429, body = ErrorBody, description = "`rate_limited`: too many of these lately; see Retry-After"),
 ))]
 #[delete("/me")]
 pub async fn delete_me(
     state: web::Data<AppState>,
-    auth: ResidentAuth,
+    auth: ResidentWrite<write::DeleteAccount>,
     body: web::Json<DeleteAccountRequest>,
 ) -> Result<web::Json<AccountDeletedView>, ApiError> {
     if !body.confirm {
