@@ -16,7 +16,7 @@ pub struct MonthlyReportQuery {
     pub org_unit_id: Uuid,
     /// The calendar month, `YYYY-MM`, in Asia/Shanghai: `2026-11` covers
     /// 2026-11-01T00:00+08:00 (inclusive) to 2026-12-01T00:00+08:00.
-    #[param(example = "2026-11")]
+    #[param(example = "2026-11", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
     pub month: String,
     /// `json` (the default), `csv` or `xlsx`.
     #[param(inline)]

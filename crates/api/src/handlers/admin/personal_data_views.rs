@@ -185,7 +185,12 @@ fn render_csv(lines: &[DataViewLine]) -> String {
 /// subtree's communities, newest first: JSON pages, or every matching row
 /// as CSV (`format=csv`).
 #[utoipa::path(tag = "admin", security(("bearer" = [])), params(DataViewsQuery), responses(
-    (status = 200, body = DataViewPage, description = "JSON, or `text/csv` (UTF-8 with BOM, Chinese headers) with `format=csv`"),
+    (status = 200, description = "JSON, or `text/csv` (UTF-8 with BOM, Chinese headers) with `format=csv`",
+        content(
+            (DataViewPage = "application/json"),
+            (String = "text/csv"),
+        )
+    ),
     (status = 400, body = ErrorBody, description = "`bad_parameter`: bad cursor, limit, format, id or time"),
     (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody, description = "`forbidden`: not a coordinator or administrator"),
