@@ -123,7 +123,10 @@ impl Month {
         }
         let year: i32 = year.parse().ok()?;
         let month: u32 = month.parse().ok()?;
-        (1..=12).contains(&month).then_some(Month { year, month })
+        // This century only: a month of year 0 begins before 0001-01-01
+        // in UTC, which RFC 3339 cannot write.
+        ((2000..=2099).contains(&year) && (1..=12).contains(&month))
+            .then_some(Month { year, month })
     }
 
     fn first_day(self) -> NaiveDate {
@@ -215,6 +218,9 @@ mod tests {
             "2026-11-01",
             "２０２６-11",
             "+026-11",
+            "0000-01",
+            "1999-12",
+            "2100-01",
         ] {
             assert_eq!(Month::parse(bad), None, "{bad}");
         }

@@ -14,9 +14,9 @@ use uuid::Uuid;
 pub struct MonthlyReportQuery {
     /// The unit whose subtree is reported; must be inside the caller's.
     pub org_unit_id: Uuid,
-    /// The calendar month, `YYYY-MM`, in Asia/Shanghai: `2026-11` covers
+    /// The calendar month, `YYYY-MM` (years 2000–2099), in Asia/Shanghai: `2026-11` covers
     /// 2026-11-01T00:00+08:00 (inclusive) to 2026-12-01T00:00+08:00.
-    #[param(example = "2026-11", pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(example = "2026-11", pattern = "^20[0-9]{2}-(0[1-9]|1[0-2])$")]
     pub month: String,
     /// `json` (the default), `csv` or `xlsx`.
     #[param(inline)]
@@ -48,7 +48,7 @@ pub async fn monthly_report(
 ) -> Result<HttpResponse, ApiError> {
     let month = Month::parse(&query.month).ok_or_else(|| {
         ApiError::bad_parameter(format!(
-            "month `{}` is not a month: write YYYY-MM, e.g. 2026-11",
+            "month `{}` is not a month: write YYYY-MM (2000–2099), e.g. 2026-11",
             query.month.chars().take(40).collect::<String>()
         ))
     })?;
