@@ -49,7 +49,7 @@ import re, sys
 port = sys.argv[1]
 text = open("README.md", encoding="utf-8").read()
 sections = re.split(r"^## ", text, flags=re.M)
-wanted = ("Walk a consultation", "Walk a mediation", "Walk a tip", "Open311")
+wanted = ("Walk a consultation", "Walk a mediation", "Walk a tip", "Open311", "Walk a case's records")
 out = ["set -euo pipefail"]
 for section in sections:
     if section.startswith(wanted):
