@@ -212,18 +212,31 @@ pub async fn similar_tips(
         sansuo_domain::ValidationError::new("lat", "lat must be within ±90 and lng within ±180")
     })?;
     let since = Utc::now() - Duration::days(DUPLICATE_WINDOW_DAYS);
+    Ok(web::Json(
+        nearby_tips(&state, &query.category_code, &here, since, None).await?,
+    ))
+}
+
+/// Tips of `category` reported since `since` within the duplicate radius of
+/// `here`, nearest first, at most ten, `except` one (the tip itself when
+/// an officer asks what else looks like it). Distances are rounded and
+/// nothing names a reporter: residents see the same list.
+pub(super) async fn nearby_tips(
+    state: &AppState,
+    category: &str,
+    here: &GeoPoint,
+    since: chrono::DateTime<Utc>,
+    except: Option<Uuid>,
+) -> Result<Vec<SimilarTip>, ApiError> {
     let rows = state
         .store
         .tips()
-        .in_box(
-            &query.category_code,
-            here.bounding_box(DUPLICATE_RADIUS_M),
-            since,
-        )
+        .in_box(category, here.bounding_box(DUPLICATE_RADIUS_M), since)
         .await?;
     let candidates: Vec<NearbyTip<usize>> = rows
         .iter()
         .enumerate()
+        .filter(|(_, r)| Some(r.case_id) != except)
         .filter_map(|(i, r)| {
             Some(NearbyTip {
                 id: i,
@@ -232,23 +245,22 @@ pub async fn similar_tips(
             })
         })
         .collect();
-    let near = likely_duplicates(&here, &candidates, DUPLICATE_RADIUS_M);
-    Ok(web::Json(
-        near.into_iter()
-            .take(10)
-            .map(|(i, distance)| {
-                let r = &rows[i];
-                SimilarTip {
-                    id: r.case_id,
-                    category_code: r.category_code.clone(),
-                    status: r.status.clone(),
-                    distance_m: public_distance_m(distance),
-                    reported_at: r.created_at,
-                    supporters: r.supporters,
-                }
-            })
-            .collect(),
-    ))
+    let near = likely_duplicates(here, &candidates, DUPLICATE_RADIUS_M);
+    Ok(near
+        .into_iter()
+        .take(10)
+        .map(|(i, distance)| {
+            let r = &rows[i];
+            SimilarTip {
+                id: r.case_id,
+                category_code: r.category_code.clone(),
+                status: r.status.clone(),
+                distance_m: public_distance_m(distance),
+                reported_at: r.created_at,
+                supporters: r.supporters,
+            }
+        })
+        .collect())
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -234,10 +234,7 @@ pub async fn similar_to_tip(
     auth: CaseReader<OfficerAuth>,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Vec<SimilarTip>>, ApiError> {
-    use sansuo_domain::tip::{
-        DUPLICATE_RADIUS_M, DUPLICATE_WINDOW_DAYS, GeoPoint, NearbyTip, likely_duplicates,
-        public_distance_m,
-    };
+    use sansuo_domain::tip::{DUPLICATE_WINDOW_DAYS, GeoPoint};
     let id: CaseId = id.into_inner().into();
     let record = match auth {
         CaseReader::Handler(officer) => visible_tip(&state, officer.id, id).await?,
@@ -256,43 +253,15 @@ pub async fn similar_to_tip(
         return Ok(web::Json(Vec::new()));
     };
     let since = record.case.created_at - chrono::Duration::days(DUPLICATE_WINDOW_DAYS);
-    let rows = state
-        .store
-        .tips()
-        .in_box(
-            &record.case.category_code,
-            here.bounding_box(DUPLICATE_RADIUS_M),
-            since,
-        )
-        .await?;
-    let candidates: Vec<NearbyTip<usize>> = rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.case_id != record.case.id)
-        .filter_map(|(i, r)| {
-            Some(NearbyTip {
-                id: i,
-                point: GeoPoint::new(r.lat, r.lng)?,
-                status: r.status.parse::<TipStatus>().ok()?,
-            })
-        })
-        .collect();
-    let near = likely_duplicates(&here, &candidates, DUPLICATE_RADIUS_M);
     Ok(web::Json(
-        near.into_iter()
-            .take(10)
-            .map(|(i, distance)| {
-                let r = &rows[i];
-                SimilarTip {
-                    id: r.case_id,
-                    category_code: r.category_code.clone(),
-                    status: r.status.clone(),
-                    distance_m: public_distance_m(distance),
-                    reported_at: r.created_at,
-                    supporters: r.supporters,
-                }
-            })
-            .collect(),
+        super::resident::nearby_tips(
+            &state,
+            &record.case.category_code,
+            &here,
+            since,
+            Some(record.case.id),
+        )
+        .await?,
     ))
 }
 
