@@ -112,12 +112,12 @@ fn verified(req: &HttpRequest) -> Result<Verified, ApiError> {
 }
 
 /// Whether a verified token's session still stands. A resident's holds
-/// while the account exists (a deleted account's tokens end at once; the
-/// account is read at most once a second per instance). A staff member's holds while the account is
-/// active, its epoch is the token's (a deactivation, password change or
-/// new role or unit moved it on), it has the token's role and unit, and it
-/// is not a demo account on a server outside the demo. The account is read
-/// at most once a second per instance (`Store::staff_session`).
+/// while the account exists (a deleted account's tokens end at once). A
+/// staff member's holds while the account is active, its epoch is the
+/// token's (a deactivation, password change or new role or unit moved it
+/// on), it has the token's role and unit, and it is not a demo account on a
+/// server outside the demo. Either account is read at most once a second
+/// per instance (`Store::resident_session`, `Store::staff_session`).
 async fn session_stands(state: &AppState, verified: Verified) -> Result<(), ApiError> {
     let (id, role, scope) = match verified.principal {
         Principal::Staff { id, role, scope } => (id, role, scope),
