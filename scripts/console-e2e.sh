@@ -6,6 +6,8 @@
 #   scripts/console-e2e.sh --binary PATH         # test this binary (builds nothing)
 #   scripts/console-e2e.sh --check-dist          # also rebuild the console and fail
 #                                                # if crates/console/dist drifts
+#   scripts/console-e2e.sh --binary PATH -- tests/mediator.spec.js
+#                                                # arguments after -- go to playwright
 #
 # Needs Node 20+ and npm (`npm ci` from the lockfile, no browser download),
 # /usr/bin/chromium and a CJK font (both installed with apt-get if missing). The demo runs on
@@ -25,6 +27,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary="$2"; shift 2 ;;
     --check-dist) check_dist=true; shift ;;
+    --) shift; break ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -60,6 +63,10 @@ if [ -z "$binary" ]; then
   cargo build -q -p sansuo-server
   binary="${CARGO_TARGET_DIR:-$root/target}/debug/sansuo"
 fi
+# The demo starts in a temporary directory: a relative path (CI passes
+# `target/debug/sansuo` when CARGO_TARGET_DIR is unset) must not follow it.
+case "$binary" in /*) ;; *) binary="$root/$binary" ;; esac
+[ -x "$binary" ] || { echo "no executable at $binary" >&2; exit 1; }
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
@@ -99,7 +106,7 @@ curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/demo.log" >
 
 log "playwright"
 status=0
-(cd "$web" && CONSOLE_BASE_URL="http://127.0.0.1:$port" npx playwright test) || status=$?
+(cd "$web" && CONSOLE_BASE_URL="http://127.0.0.1:$port" npx playwright test "$@") || status=$?
 if [ "$status" -ne 0 ]; then
   log "the demo's log:"
   tail -50 "$work/demo.log" >&2

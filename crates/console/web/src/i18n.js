@@ -198,6 +198,19 @@ const messages = {
   },
 }
 
+// Each area of the console keeps its own messages in src/i18n/<area>.js
+// (`export default { 'zh-CN': { area: {...} }, en: { area: {...} } }`),
+// merged here key by key: areas never edit one shared file.
+const areas = import.meta.glob('./i18n/*.js', { eager: true, import: 'default' })
+for (const [file, area] of Object.entries(areas)) {
+  for (const [locale, keys] of Object.entries(area)) {
+    for (const key of Object.keys(keys)) {
+      if (key in messages[locale]) throw new Error(`${file}: message key ${locale}.${key} is already defined`)
+    }
+    Object.assign(messages[locale], keys)
+  }
+}
+
 function initialLocale() {
   const saved = localStorage.getItem(LANG_KEY)
   return saved === 'en' || saved === 'zh-CN' ? saved : 'zh-CN'

@@ -3,24 +3,24 @@ import { session } from './api.js'
 import Login from './views/Login.vue'
 import Layout from './views/Layout.vue'
 
-// Pages load on demand (a chunk each), so the login page stays small.
-const Offers = () => import('./views/Offers.vue')
-const TipBoard = () => import('./views/TipBoard.vue')
-const TipView = () => import('./views/TipView.vue')
-const Consultations = () => import('./views/Consultations.vue')
-const ConsultationView = () => import('./views/ConsultationView.vue')
+// Each role's area declares its pages in src/routes/<area>.js:
+//   pages  the menu entries ({ name, path, roles, menu, order })
+//   routes the child routes under the layout (pages load on demand, a chunk
+//          each, so the login page stays small)
+//   homes  { role: route name } where a role lands after login
+// Areas never edit one shared file.
+const areas = Object.values(import.meta.glob('./routes/*.js', { eager: true }))
 
 /** Each role's pages; the menu is built from this list. */
 export const pages = [
-  { name: 'offers', path: 'offers', roles: null, menu: 'menu.offers' },
-  { name: 'tips', path: 'tips', roles: ['officer'], menu: 'menu.tips' },
-  { name: 'consultations', path: 'consultations', roles: ['lawyer'], menu: 'menu.consultations' },
-]
+  { name: 'offers', path: 'offers', roles: null, menu: 'menu.offers', order: 10 },
+  ...areas.flatMap((a) => a.pages || []),
+].sort((a, b) => (a.order ?? 50) - (b.order ?? 50))
+
+const homes = Object.assign({}, ...areas.map((a) => a.homes || {}))
 
 export function homeFor(role) {
-  if (role === 'officer') return { name: 'tips' }
-  if (role === 'lawyer') return { name: 'consultations' }
-  return { name: 'offers' }
+  return { name: homes[role] || 'offers' }
 }
 
 export const router = createRouter({
@@ -32,16 +32,8 @@ export const router = createRouter({
       component: Layout,
       children: [
         { path: '', name: 'home', redirect: () => homeFor(session.role) },
-        { path: 'offers', name: 'offers', component: Offers },
-        { path: 'tips', name: 'tips', component: TipBoard, meta: { roles: ['officer'] } },
-        { path: 'tips/:id', name: 'tip', component: TipView, meta: { roles: ['officer', 'coordinator', 'admin'] } },
-        { path: 'consultations', name: 'consultations', component: Consultations, meta: { roles: ['lawyer'] } },
-        {
-          path: 'consultations/:id',
-          name: 'consultation',
-          component: ConsultationView,
-          meta: { roles: ['lawyer', 'coordinator', 'admin'] },
-        },
+        { path: 'offers', name: 'offers', component: () => import('./views/Offers.vue') },
+        ...areas.flatMap((a) => a.routes || []),
       ],
     },
     { path: '/:rest(.*)*', redirect: '/' },
