@@ -27,8 +27,9 @@ use sansuo_domain::supervision::{
 use sansuo_domain::work::Work;
 use sansuo_domain::work_order::FINISHED_STATUSES;
 use sansuo_domain::{Actor, CaseId, ExtensionId, OrgUnitId, StaffId, SupervisionId};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// The history's actions.
@@ -39,11 +40,6 @@ pub const SUPERVISION_ENDED_EVENT: &str = "supervision_ended";
 pub const EXTENSION_REQUESTED_EVENT: &str = "extension_requested";
 pub const EXTENSION_GRANTED_EVENT: &str = "extension_granted";
 pub const EXTENSION_REFUSED_EVENT: &str = "extension_refused";
-
-/// Rows read per scan when a list is filtered by scope.
-const SCAN_BATCH: u64 = 100;
-/// Batches read at most for one page.
-const SCAN_BATCHES: usize = 20;
 
 /// A supervision with its case as it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -415,46 +411,59 @@ impl Supervision<'_> {
     }
 
     /// Live supervisions of cases within `scope`, newest first, after the
-    /// cursor `before`; `limit + 1` at most (the caller pages).
+    /// cursor `before`; `limit + 1` at most (the caller pages). One read of
+    /// the scope's units, one of the page and one of its cases, however
+    /// many supervisions other streets hold.
     pub async fn supervised(
         self,
         scope: OrgUnitId,
         before: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<SupervisionRecord>, StoreError> {
-        let mut found = Vec::new();
-        let mut cursor = before;
-        for _ in 0..SCAN_BATCHES {
-            let mut query = case_supervision::Entity::find()
-                .filter(case_supervision::Column::EndedAt.is_null())
-                .order_by_desc(case_supervision::Column::Id)
-                .limit(SCAN_BATCH);
-            if let Some(c) = cursor {
-                query = query.filter(case_supervision::Column::Id.lt(c));
-            }
-            let batch = query.all(self.db()).await?;
-            let exhausted = (batch.len() as u64) < SCAN_BATCH;
-            cursor = batch.last().map(|r| r.id);
-            for row in batch {
-                let Some(case) = case::Entity::find_by_id(row.case_id).one(self.db()).await? else {
-                    continue;
-                };
-                if self
-                    .staffing()
-                    .unit_within(case.community_id.into(), scope)
-                    .await?
-                {
-                    found.push(supervision_record(row, case)?);
-                    if found.len() as u64 > limit {
-                        return Ok(found);
-                    }
-                }
-            }
-            if exhausted {
-                break;
-            }
+        let in_scope = self.cases_within(scope).await?;
+        let mut query = case_supervision::Entity::find()
+            .filter(case_supervision::Column::EndedAt.is_null())
+            .filter(case_supervision::Column::CaseId.in_subquery(in_scope))
+            .order_by_desc(case_supervision::Column::Id)
+            .limit(limit + 1);
+        if let Some(c) = before {
+            query = query.filter(case_supervision::Column::Id.lt(c));
         }
-        Ok(found)
+        let rows = query.all(self.db()).await?;
+        let mut cases = self.cases_by_id(rows.iter().map(|r| r.case_id)).await?;
+        rows.into_iter()
+            .filter_map(|row| cases.remove(&row.case_id).map(|case| (row, case)))
+            .map(|(row, case)| supervision_record(row, case))
+            .collect()
+    }
+
+    /// The ids of every case whose community lies within `scope`, as a
+    /// sub-query (the scope's units are read once, one query per level).
+    async fn cases_within(self, scope: OrgUnitId) -> Result<SelectStatement, StoreError> {
+        let units = self.stats().subtree_units(scope).await?;
+        Ok(Query::select()
+            .column(case::Column::Id)
+            .from(case::Entity)
+            .and_where(case::Column::CommunityId.is_in(units))
+            .to_owned())
+    }
+
+    /// The case rows of `ids`, by id, in one read.
+    async fn cases_by_id(
+        self,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<HashMap<Uuid, case::Model>, StoreError> {
+        let ids: Vec<Uuid> = ids.into_iter().collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        Ok(case::Entity::find()
+            .filter(case::Column::Id.is_in(ids))
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect())
     }
 
     /// The owner of case `id` (of `service`) asks for `extra_minutes` more
@@ -679,96 +688,79 @@ impl Supervision<'_> {
     }
 
     /// Pending extensions on cases within `scope`, newest first after the
-    /// cursor; `limit + 1` at most.
+    /// cursor; `limit + 1` at most. Three reads, as for [`Self::supervised`].
     pub async fn pending_extensions(
         self,
         scope: OrgUnitId,
         before: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<ExtensionRecord>, StoreError> {
-        let mut found = Vec::new();
-        let mut cursor = before;
-        for _ in 0..SCAN_BATCHES {
-            let mut query = case_extension::Entity::find()
-                .filter(case_extension::Column::Status.eq(ExtensionStatus::Pending.as_str()))
-                .order_by_desc(case_extension::Column::Id)
-                .limit(SCAN_BATCH);
-            if let Some(c) = cursor {
-                query = query.filter(case_extension::Column::Id.lt(c));
-            }
-            let batch = query.all(self.db()).await?;
-            let exhausted = (batch.len() as u64) < SCAN_BATCH;
-            cursor = batch.last().map(|r| r.id);
-            for row in batch {
-                let Some(case) = case::Entity::find_by_id(row.case_id).one(self.db()).await? else {
-                    continue;
-                };
-                if self
-                    .staffing()
-                    .unit_within(case.community_id.into(), scope)
-                    .await?
-                {
-                    found.push(extension_record(row, service_of(&case)?)?);
-                    if found.len() as u64 > limit {
-                        return Ok(found);
-                    }
-                }
-            }
-            if exhausted {
-                break;
-            }
+        let in_scope = self.cases_within(scope).await?;
+        let mut query = case_extension::Entity::find()
+            .filter(case_extension::Column::Status.eq(ExtensionStatus::Pending.as_str()))
+            .filter(case_extension::Column::CaseId.in_subquery(in_scope))
+            .order_by_desc(case_extension::Column::Id)
+            .limit(limit + 1);
+        if let Some(c) = before {
+            query = query.filter(case_extension::Column::Id.lt(c));
         }
-        Ok(found)
+        let rows = query.all(self.db()).await?;
+        let cases = self.cases_by_id(rows.iter().map(|r| r.case_id)).await?;
+        rows.into_iter()
+            .filter_map(|row| {
+                let case = cases.get(&row.case_id)?;
+                Some(service_of(case).and_then(|service| extension_record(row, service)))
+            })
+            .collect()
     }
 
     /// Open, owned cases within `scope` with a recorded SLA breach, newest
-    /// case first after the cursor; `limit + 1` at most.
+    /// case first after the cursor; `limit + 1` at most. The page's breaches
+    /// are read at once.
     pub async fn overdue(
         self,
         scope: OrgUnitId,
         before: Option<Uuid>,
         limit: u64,
     ) -> Result<Vec<OverdueRecord>, StoreError> {
-        let mut found = Vec::new();
-        let mut cursor = before;
-        for _ in 0..SCAN_BATCHES {
-            let breached = Query::select()
-                .column(sla_breach::Column::CaseId)
-                .from(sla_breach::Entity)
-                .to_owned();
-            let mut query = case::Entity::find()
-                .filter(case::Column::OwnerStaffId.is_not_null())
-                .filter(case::Column::Status.is_not_in(FINISHED_STATUSES))
-                .filter(case::Column::Id.in_subquery(breached))
-                .order_by_desc(case::Column::Id)
-                .limit(SCAN_BATCH);
-            if let Some(c) = cursor {
-                query = query.filter(case::Column::Id.lt(c));
-            }
-            let batch = query.all(self.db()).await?;
-            let exhausted = (batch.len() as u64) < SCAN_BATCH;
-            cursor = batch.last().map(|r| r.id);
-            for case in batch {
-                if !self
-                    .staffing()
-                    .unit_within(case.community_id.into(), scope)
-                    .await?
-                {
-                    continue;
-                }
-                let breaches = self.routing().sla_breaches_of(case.id.into()).await?;
-                found.push(OverdueRecord {
-                    case: CaseRecord::try_from(case)?,
-                    breaches,
-                });
-                if found.len() as u64 > limit {
-                    return Ok(found);
-                }
-            }
-            if exhausted {
-                break;
+        let units = self.stats().subtree_units(scope).await?;
+        let breached = Query::select()
+            .column(sla_breach::Column::CaseId)
+            .from(sla_breach::Entity)
+            .to_owned();
+        let mut query = case::Entity::find()
+            .filter(case::Column::CommunityId.is_in(units))
+            .filter(case::Column::OwnerStaffId.is_not_null())
+            .filter(case::Column::Status.is_not_in(FINISHED_STATUSES))
+            .filter(case::Column::Id.in_subquery(breached))
+            .order_by_desc(case::Column::Id)
+            .limit(limit + 1);
+        if let Some(c) = before {
+            query = query.filter(case::Column::Id.lt(c));
+        }
+        let cases = query.all(self.db()).await?;
+        let mut breaches: HashMap<Uuid, Vec<SlaBreachRecord>> = HashMap::new();
+        if !cases.is_empty() {
+            let rows = sla_breach::Entity::find()
+                .filter(sla_breach::Column::CaseId.is_in(cases.iter().map(|c| c.id)))
+                .order_by_asc(sla_breach::Column::BreachedAt)
+                .all(self.db())
+                .await?;
+            for row in rows {
+                breaches
+                    .entry(row.case_id)
+                    .or_default()
+                    .push(SlaBreachRecord::try_from(row)?);
             }
         }
-        Ok(found)
+        cases
+            .into_iter()
+            .map(|case| {
+                Ok(OverdueRecord {
+                    breaches: breaches.remove(&case.id).unwrap_or_default(),
+                    case: CaseRecord::try_from(case)?,
+                })
+            })
+            .collect()
     }
 }
