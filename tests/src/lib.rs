@@ -502,6 +502,29 @@ impl TestApp {
         expect_json(response, StatusCode::CREATED).await
     }
 
+    /// Post a tip (its JSON body) with one photo to `/tips/with-photos`, as
+    /// the mini-program sends it: one multipart request.
+    pub async fn post_tip_with_photo(
+        &self,
+        resident: &str,
+        tip: &serde_json::Value,
+        photo: Vec<u8>,
+    ) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new()
+            .text("tip", tip.to_string())
+            .part(
+                "photo",
+                reqwest::multipart::Part::bytes(photo).file_name("p.jpg"),
+            );
+        self.http
+            .post(self.url("/api/v1/tips/with-photos"))
+            .bearer_auth(resident)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// The pending offer for `case_id` shown to this lawyer, waiting for the router.
     pub async fn wait_for_offer(&self, lawyer: &str, case_id: &Uuid) -> OfferView {
         eventually("an offer to appear", || async {

@@ -4,7 +4,6 @@
 //! tip and its photo, and an accepted consultation is still answered.
 
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use sansuo_server::backup::{self, EmbeddedData, MANIFEST, Manifest};
 use sansuo_server::config::PhotoStoreSetting;
 use sansuo_tests::views::{ConsultationView, TipReceipt, TipView};
@@ -61,19 +60,10 @@ async fn a_backed_up_demo_is_destroyed_restored_and_the_walk_goes_on() {
         "location": {"lat": 31.2646, "lng": 121.5052, "address": "3号楼东侧"},
         "anonymous": true,
     });
-    let form = Form::new().text("tip", tip.to_string()).part(
-        "photo",
-        Part::bytes(crate::tips::jpeg_with_gps()).file_name("p.jpg"),
-    );
     let receipt: TipReceipt = expect_json(
         first
-            .http
-            .post(first.url("/api/v1/tips/with-photos"))
-            .bearer_auth(&resident)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
+            .post_tip_with_photo(&resident, &tip, crate::tips::jpeg_with_gps())
+            .await,
         StatusCode::CREATED,
     )
     .await;

@@ -384,7 +384,6 @@ async fn a_listed_case_alone_may_have_its_events_purged_on_sqlite() {
 /// signed with the server's Ed25519 key; the public key is published as PEM
 /// and the receipt checks offline with the command docs/receipts.md gives.
 async fn photo_receipts_are_signed_and_check_offline(app: &TestApp) -> String {
-    use reqwest::multipart::{Form, Part};
     use sansuo_tests::views::TipReceipt;
     let resident = app.resident_token("receipt").await;
     let tip = serde_json::json!({
@@ -394,18 +393,9 @@ async fn photo_receipts_are_signed_and_check_offline(app: &TestApp) -> String {
         "location": {"lat": 31.2646, "lng": 121.5052, "address": "3号楼东侧"},
         "anonymous": false,
     });
-    let form = Form::new().text("tip", tip.to_string()).part(
-        "photo",
-        Part::bytes(crate::tips::jpeg_with_gps()).file_name("p.jpg"),
-    );
     let created: TipReceipt = expect_json(
-        app.http
-            .post(app.url("/api/v1/tips/with-photos"))
-            .bearer_auth(&resident)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
+        app.post_tip_with_photo(&resident, &tip, crate::tips::jpeg_with_gps())
+            .await,
         StatusCode::CREATED,
     )
     .await;

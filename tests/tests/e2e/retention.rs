@@ -10,7 +10,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use sansuo_domain::retention::{ERASED, RecordKind, RetentionPolicy};
 use sansuo_tests::{TestApp, eventually, expect_error, expect_json, expect_status};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value as DbValue};
@@ -198,18 +197,9 @@ async fn a_deleted_account_leaves_anonymised_cases_and_the_purge_removes_what_is
         "location": {"lat": 31.2646, "lng": 121.5052, "address": "3号楼东侧"},
         "anonymous": false,
     });
-    let form = Form::new().text("tip", tip.to_string()).part(
-        "photo",
-        Part::bytes(crate::tips::jpeg_with_gps()).file_name("p.jpg"),
-    );
     let created: Value = expect_json(
-        app.http
-            .post(app.url("/api/v1/tips/with-photos"))
-            .bearer_auth(&token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
+        app.post_tip_with_photo(&token, &tip, crate::tips::jpeg_with_gps())
+            .await,
         StatusCode::CREATED,
     )
     .await;
@@ -555,18 +545,9 @@ async fn photos_of_a_closed_tip_go_after_their_period(app: TestApp) {
         "location": {"lat": 31.2646, "lng": 121.5052},
         "anonymous": false,
     });
-    let form = Form::new().text("tip", tip.to_string()).part(
-        "photo",
-        Part::bytes(crate::tips::jpeg_with_gps()).file_name("p.jpg"),
-    );
     let created: Value = expect_json(
-        app.http
-            .post(app.url("/api/v1/tips/with-photos"))
-            .bearer_auth(&resident)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
+        app.post_tip_with_photo(&resident, &tip, crate::tips::jpeg_with_gps())
+            .await,
         StatusCode::CREATED,
     )
     .await;
