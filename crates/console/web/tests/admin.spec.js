@@ -179,4 +179,11 @@ test('a coordinator sees the admin pages but not the district-wide editing', asy
   await page.getByRole('link', { name: '类别与流程' }).click()
   await expect(page.getByTestId('categories')).toBeVisible()
   await expect(page.locator('[data-testid^="category-edit-"]')).toHaveCount(0)
+  // The English texts.
+  await page.getByTestId('language').click()
+  await page.getByRole('option', { name: 'English' }).click()
+  await expect(page.getByRole('heading', { name: 'Categories & workflows' })).toBeVisible()
+  await page.getByRole('link', { name: 'Organisation' }).click()
+  await expect(page.getByTestId('org-tree')).toContainText('Community')
+  await visit(page, 'admin-org-coordinator-en')
 })
