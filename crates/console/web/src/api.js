@@ -118,6 +118,8 @@ export async function api(method, path, body, retry = true) {
 export const get = (path) => api('GET', path)
 export const post = (path, body = {}) => api('POST', path, body)
 export const put = (path, body) => api('PUT', path, body)
+export const patch = (path, body) => api('PATCH', path, body)
+export const remove = (path) => api('DELETE', path)
 
 export async function login(username, password) {
   const tokens = await parse(

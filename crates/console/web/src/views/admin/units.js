@@ -1,7 +1,7 @@
 // The caller's organisation, read through GET /admin/org-units (which lists
 // one level at a time): the pages need the whole subtree at once for the
 // tree, the unit pickers and the lawyer picker.
-import { api, get, session } from '../../api.js'
+import { get, session } from '../../api.js'
 
 /** The caller's home unit (the root of what they may administer). */
 export async function rootUnitId() {
@@ -58,5 +58,3 @@ export function indented(unit) {
   return `${'\u3000'.repeat(Math.max(0, unit.depth - 1))}${unit.name}`
 }
 
-export const patch = (path, body) => api('PATCH', path, body)
-export const remove = (path) => api('DELETE', path)
