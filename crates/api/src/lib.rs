@@ -85,6 +85,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(mediations::visit_answer::answer_visit)
                 .service(mediations::case_file::case_file)
                 .service(mediations::staff_list::list_staff_mediations)
+                .service(mediations::my_sessions::my_sessions)
                 .service(mediations::staff::get_staff_mediation)
                 .service(mediations::staff_message::post_staff_mediation_message)
                 .service(mediations::staff::accept_mediation)

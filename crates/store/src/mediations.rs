@@ -1361,6 +1361,14 @@ pub struct MediationSummaryRecord {
     pub scheduled: Vec<SessionRecord>,
 }
 
+/// A session on a mediator's calendar, with the case it belongs to.
+#[derive(Debug, Clone)]
+pub struct CalendarSessionRecord {
+    pub session: SessionRecord,
+    pub category_code: String,
+    pub case_status: String,
+}
+
 /// Who writes in a mediation's thread.
 #[derive(Debug, Clone, Copy)]
 pub enum ThreadAuthor {
@@ -1420,6 +1428,49 @@ impl Mediations<'_> {
             limit,
         )
         .await
+    }
+
+    /// A mediator's booked and held sessions (not the cancelled ones)
+    /// starting in `[from, to)`, in start order: their calendar.
+    pub async fn sessions_of(
+        self,
+        mediator: StaffId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<CalendarSessionRecord>, StoreError> {
+        let sessions = mediation_session::Entity::find()
+            .filter(mediation_session::Column::MediatorId.eq(mediator.as_uuid()))
+            .filter(mediation_session::Column::Status.ne(session_status::CANCELLED))
+            .filter(mediation_session::Column::StartsAt.gte(from))
+            .filter(mediation_session::Column::StartsAt.lt(to))
+            .order_by_asc(mediation_session::Column::StartsAt)
+            .order_by_asc(mediation_session::Column::Id)
+            .all(self.db())
+            .await?;
+        let ids: Vec<Uuid> = sessions.iter().map(|s| s.case_id).collect();
+        let cases: std::collections::HashMap<Uuid, case::Model> = if ids.is_empty() {
+            Default::default()
+        } else {
+            case::Entity::find()
+                .filter(case::Column::Id.is_in(ids))
+                .all(self.db())
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c))
+                .collect()
+        };
+        let mut out = Vec::with_capacity(sessions.len());
+        for s in sessions {
+            let Some(case) = cases.get(&s.case_id) else {
+                continue;
+            };
+            out.push(CalendarSessionRecord {
+                category_code: case.category_code.clone(),
+                case_status: case.status.clone(),
+                session: SessionRecord::try_from(s)?,
+            });
+        }
+        Ok(out)
     }
 
     async fn page(

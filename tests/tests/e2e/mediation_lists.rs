@@ -822,3 +822,114 @@ async fn lists_and_free_slots_work_on_the_embedded_stack_too() {
     let mine = walk(&app, "/api/v1/mediations?status=scheduled", &resident, 1).await;
     assert_eq!(mine, vec![case.id]);
 }
+
+/// The mediator's calendar (`GET /staff/me/sessions`): their own booked and
+/// held sessions between two days, cancelled ones left out; another
+/// mediator of the same community sees none of them; at most 31 days.
+#[tokio::test]
+async fn a_mediator_lists_only_their_own_sessions_between_two_days() {
+    let app = TestApp::spawn().await;
+    let resident = app.resident_token("calendar").await;
+    let chen = app.staff_token("mediator.chen").await;
+    let case = apply(
+        &app,
+        &resident,
+        app.demo.community_a.as_uuid(),
+        "楼上漏水，约个调解时间",
+    )
+    .await;
+    accept(&app, &chen, &case.id).await;
+    let rooms: RoomList = app.get_as("/api/v1/staff/rooms", &chen).await;
+    let room = rooms.items[0].id;
+    let day = weekday_ahead(&app).await;
+    let base = format!("/api/v1/staff/mediations/{}", case.id);
+    for hour in [9, 14] {
+        expect_status(
+            app.post(
+                &format!("{base}/sessions"),
+                &chen,
+                json!({"room_id": room, "starts_at": local(day, hour, 0), "ends_at": local(day, hour + 1, 0)}),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+    }
+    let view: MediationView = app.get_as(&base, &chen).await;
+    let afternoon = view
+        .sessions
+        .iter()
+        .find(|s| s.starts_at == local(day, 14, 0))
+        .unwrap()
+        .id;
+    expect_status(
+        app.post(
+            &format!("{base}/sessions/{afternoon}/cancel"),
+            &chen,
+            json!({"reason": "另约时间"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+
+    let calendar =
+        |from: NaiveDate, to: NaiveDate| format!("/api/v1/staff/me/sessions?from={from}&to={to}");
+    let mine: serde_json::Value =
+        expect_json(app.get(&calendar(day, day), &chen).await, StatusCode::OK).await;
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{mine}");
+    assert_eq!(items[0]["case_id"], json!(case.id));
+    assert_eq!(items[0]["category_code"], "LJ02");
+    assert_eq!(items[0]["case_status"], "scheduled");
+    assert_eq!(items[0]["status"], "scheduled");
+    assert_eq!(items[0]["room_id"], json!(room));
+    assert!(items[0]["room_name"].is_string());
+    assert_eq!(items[0]["starts_at"], json!(local(day, 9, 0)));
+    // A week around it finds the same; the days before it, nothing.
+    let week: serde_json::Value = app
+        .get_as(
+            &calendar(day - Duration::days(3), day + Duration::days(3)),
+            &chen,
+        )
+        .await;
+    assert_eq!(week["items"].as_array().unwrap().len(), 1);
+    let before: serde_json::Value = app
+        .get_as(
+            &calendar(day - Duration::days(7), day - Duration::days(1)),
+            &chen,
+        )
+        .await;
+    assert!(before["items"].as_array().unwrap().is_empty());
+
+    // Another mediator of the same community: none of chen's sessions.
+    let zhou = second_mediator(&app).await;
+    let theirs: serde_json::Value = app.get_as(&calendar(day, day), &zhou).await;
+    assert!(theirs["items"].as_array().unwrap().is_empty(), "{theirs}");
+
+    // 31 days at most, `to` not before `from`, both required.
+    let longest: serde_json::Value = app
+        .get_as(&calendar(day - Duration::days(30), day), &chen)
+        .await;
+    assert_eq!(longest["items"].as_array().unwrap().len(), 1);
+    for bad in [
+        calendar(day - Duration::days(31), day),
+        calendar(day, day - Duration::days(1)),
+        format!("/api/v1/staff/me/sessions?from={day}"),
+        "/api/v1/staff/me/sessions?from=2026-13-01&to=2026-12-01".to_owned(),
+    ] {
+        expect_error(
+            app.get(&bad, &chen).await,
+            StatusCode::BAD_REQUEST,
+            "bad_parameter",
+        )
+        .await;
+    }
+    // Not a mediator.
+    let lawyer = app.staff_token("lawyer.zhang").await;
+    expect_status(
+        app.get(&calendar(day, day), &lawyer).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+}

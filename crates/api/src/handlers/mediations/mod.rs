@@ -11,6 +11,7 @@ pub mod get;
 pub mod hand_back;
 pub mod list;
 pub mod messages;
+pub mod my_sessions;
 pub mod outcome;
 pub mod rate;
 pub mod reopen;
