@@ -44,9 +44,9 @@ enum Command {
         /// Seed a demo district, allow demo logins, and accept missing secrets.
         #[arg(long)]
         demo: bool,
-        /// With --demo: business time runs round the clock (no nights,
-        /// weekends or holidays), so SLA targets and ladder steps pass at
-        /// any hour of a demo or an end-to-end run.
+        /// With --demo: business time runs round the clock (nights and
+        /// weekends count; a holiday entered stays one), so SLA targets and
+        /// ladder steps pass at any hour of a demo or an end-to-end run.
         #[arg(long, requires = "demo")]
         round_the_clock: bool,
     },
