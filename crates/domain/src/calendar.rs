@@ -141,6 +141,19 @@ impl BusinessCalendar {
         .expect("valid")
     }
 
+    /// Every hour of every day, Beijing time (the last nanosecond of a day
+    /// excepted: an interval ends within its day). For a demo walked at any
+    /// hour (`sansuo serve --demo --round-the-clock`): business time then
+    /// runs like the wall clock, so targets pass while someone watches.
+    pub fn round_the_clock() -> Self {
+        let day = vec![WorkInterval {
+            start: NaiveTime::MIN,
+            end: NaiveTime::from_hms_nano_opt(23, 59, 59, 999_999_999).expect("valid"),
+        }];
+        let offset = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+        Self::new(offset, std::array::from_fn(|_| day.clone())).expect("valid")
+    }
+
     pub fn set_override(&mut self, date: NaiveDate, day: DayOverride) {
         self.overrides.insert(date, day);
     }
@@ -483,6 +496,22 @@ impl PublishedYear {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_the_clock_counts_nights_and_weekends_like_the_wall_clock() {
+        let cal = BusinessCalendar::round_the_clock();
+        // Saturday 04:30 Beijing time (Friday 20:30 UTC).
+        let night = Utc.with_ymd_and_hms(2026, 12, 4, 20, 30, 0).unwrap();
+        let later = night + Duration::minutes(90);
+        assert_eq!(cal.between(night, later), Duration::minutes(90));
+        assert_eq!(
+            cal.add(night, Duration::minutes(1)),
+            Some(night + Duration::minutes(1))
+        );
+        // Across midnight, only the last nanosecond of the day is missing.
+        let day = Duration::days(1) - cal.between(night, night + Duration::days(1));
+        assert!(day <= Duration::nanoseconds(1), "{day:?}");
+    }
 
     fn cal() -> BusinessCalendar {
         let mut cal = BusinessCalendar::china_office_hours();

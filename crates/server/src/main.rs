@@ -44,6 +44,11 @@ enum Command {
         /// Seed a demo district, allow demo logins, and accept missing secrets.
         #[arg(long)]
         demo: bool,
+        /// With --demo: business time runs round the clock (nights and
+        /// weekends count; a holiday entered stays one), so SLA targets and
+        /// ladder steps pass at any hour of a demo or an end-to-end run.
+        #[arg(long, requires = "demo")]
+        round_the_clock: bool,
     },
     /// Apply migrations and reference data, then exit. Needs only DATABASE_URL.
     Migrate,
@@ -194,7 +199,7 @@ fn main() -> ExitCode {
     }
     let demo = matches!(
         cli.command,
-        Command::Serve { demo: true } | Command::SeedDemo { .. }
+        Command::Serve { demo: true, .. } | Command::SeedDemo { .. }
     );
     let config = match Config::from_env(demo) {
         Ok(config) => config,
@@ -215,9 +220,18 @@ fn main() -> ExitCode {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
-        Command::Serve { demo } => {
+        Command::Serve {
+            demo,
+            round_the_clock,
+        } => {
             tracing::info!(?config, "starting");
             let application = Application::build(config.clone()).await?;
+            if round_the_clock {
+                tracing::warn!(
+                    "demo: business time runs round the clock (--round-the-clock); SLA targets and ladder steps ignore office hours"
+                );
+                application.store.use_round_the_clock_calendar();
+            }
             if demo {
                 let district = seed_demo(&application.store, false).await?;
                 print_demo(&district, application.port(), config.redis_url.is_some());

@@ -22,6 +22,9 @@ pub(crate) struct ReferenceCache {
     /// The workflow a category's list gives a service, by list and service.
     workflows_for: Mutex<HashMap<String, (Instant, Option<WorkflowRules>)>>,
     calendar: Mutex<Option<(Instant, BusinessCalendar)>>,
+    /// The demo's `--round-the-clock`: the calendar's base is every hour,
+    /// not office hours (`Store::use_round_the_clock_calendar`).
+    round_the_clock: std::sync::atomic::AtomicBool,
     places: Mutex<HashMap<Uuid, (Instant, CasePlace)>>,
     /// Units and categories as every submission checks them. Only what
     /// exists is kept: ids that name nothing are asked of the database
@@ -89,6 +92,17 @@ impl ReferenceCache {
             .as_ref()
             .filter(|(at, _)| fresh(*at))
             .map(|(_, c)| c.clone())
+    }
+
+    pub(crate) fn round_the_clock(&self) -> bool {
+        self.round_the_clock
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_round_the_clock(&self) {
+        self.round_the_clock
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        *self.calendar.lock().expect("cache lock") = None;
     }
 
     pub(crate) fn put_calendar(&self, calendar: BusinessCalendar) {

@@ -479,7 +479,11 @@ impl Catalog<'_> {
     }
 
     async fn read_business_calendar(self) -> Result<BusinessCalendar, StoreError> {
-        let mut calendar = BusinessCalendar::china_office_hours();
+        let mut calendar = if self.reference().round_the_clock() {
+            BusinessCalendar::round_the_clock()
+        } else {
+            BusinessCalendar::china_office_hours()
+        };
         for day in calendar_day::Entity::find().all(self.db()).await? {
             calendar.set_override(day.day, day_kind(&day)?);
         }
