@@ -36,10 +36,17 @@ async fn officers_read_their_own_units_roster_only() {
     assert_eq!(shift.staff_name, StreetB::OFFICER);
     assert!(shift.mine);
 
-    // The demo station's officer sees nothing of street B's station.
+    // The demo station's officer sees their own station's roster (the test
+    // district puts them on duty) and nothing of street B's station.
     let liu = app.staff_token("officer.liu").await;
     let roster: RosterList = expect_json(app.get(&range(7), &liu).await, StatusCode::OK).await;
-    assert!(roster.items.is_empty(), "{roster:?}");
+    assert!(
+        roster
+            .items
+            .iter()
+            .all(|s| s.org_unit_id == app.demo.police_station.as_uuid() && s.id != b.shift),
+        "{roster:?}"
+    );
 
     expect_error(
         app.get(&range(32), &officer_b).await,
