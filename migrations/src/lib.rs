@@ -42,6 +42,7 @@ mod m20261205_140000_conversion_withdrawn;
 mod m20261206_100000_case_numbers;
 mod m20261206_120000_personal_data_views;
 mod m20261206_130000_retention;
+mod m20261207_140000_canned_replies;
 
 pub struct Migrator;
 
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_100000_case_numbers::Migration),
             Box::new(m20261206_120000_personal_data_views::Migration),
             Box::new(m20261206_130000_retention::Migration),
+            Box::new(m20261207_140000_canned_replies::Migration),
         ]
     }
 }

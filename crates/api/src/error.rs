@@ -112,6 +112,7 @@ error_codes! {
     StaffNotFound = ("staff_not_found", NOT_FOUND, "no such staff account"),
     OrgUnitNotFound = ("org_unit_not_found", NOT_FOUND, "no such organisation unit"),
     ShiftNotFound = ("shift_not_found", NOT_FOUND, "no such shift"),
+    CannedReplyNotFound = ("canned_reply_not_found", NOT_FOUND, "no such canned reply"),
     RotaNotFound = ("rota_not_found", NOT_FOUND, "the unit has no duty rota"),
     RoomNotFound = ("room_not_found", NOT_FOUND, "no such mediation room"),
     LawFirmNotFound = ("law_firm_not_found", NOT_FOUND, "no such law firm"),
@@ -174,6 +175,7 @@ error_codes! {
     PhoneCodeInvalid = ("phone_code_invalid", UNPROCESSABLE_ENTITY, "the phone code is invalid or expired"),
     PhotoTypeNotAllowed = ("photo_type_not_allowed", UNPROCESSABLE_ENTITY, "photos must be JPEG, PNG or WebP"),
     PhotoMalformed = ("photo_malformed", UNPROCESSABLE_ENTITY, "the photo could not be read"),
+    TooManyCannedReplies = ("too_many_canned_replies", UNPROCESSABLE_ENTITY, "at most 100 canned replies per staff member and 100 shared per unit; delete one first"),
     // 429, with Retry-After.
     RateLimited = ("rate_limited", TOO_MANY_REQUESTS, "too many requests; try again later"),
     WechatRateLimited = ("wechat_rate_limited", TOO_MANY_REQUESTS, "WeChat is limiting logins; try again shortly"),

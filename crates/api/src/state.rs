@@ -20,6 +20,9 @@ pub struct ApiConfig {
     /// Where WeChat fetches a photo for its asynchronous check
     /// (`SANSUO_PUBLIC_BASE_URL`); `None`: photos are not sent.
     pub public_base_url: Option<String>,
+    /// The district's map link with `{lat}` and `{lng}`
+    /// (`SANSUO_MAP_URL_TEMPLATE`, validated at start-up); `None`: no link.
+    pub map_url_template: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (`SANSUO_TRUSTED_PROXIES`); empty: the peer address is the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,

@@ -417,6 +417,11 @@ pub struct StaffView {
     /// `available`, `away` or `off_duty` (only `available` staff are
     /// offered cases); set with `PUT /staff/me/presence`.
     pub presence: String,
+    /// The district's map link for a location: an https URL in which the
+    /// console puts a tip's `{lat}` and `{lng}` (`SANSUO_MAP_URL_TEMPLATE`);
+    /// null when none is configured.
+    #[serde(default)]
+    pub map_url_template: Option<String>,
 }
 
 impl From<StaffRecord> for StaffView {
@@ -430,6 +435,7 @@ impl From<StaffRecord> for StaffView {
             law_firm_id: s.law_firm_id,
             wechat_bound: false,
             presence: s.presence.as_str().to_owned(),
+            map_url_template: None,
         }
     }
 }
@@ -849,6 +855,7 @@ pub use crate::handlers::admin::stats_summary::{
 pub use crate::handlers::admin::workflows::{
     LadderStepBody, SlaTargetsBody, WorkflowList, WorkflowView,
 };
+pub use crate::handlers::canned_replies::{CannedReplyKind, CannedReplyList, CannedReplyView};
 pub use crate::handlers::intake::{IntakeReceipt, IntakeView};
 pub use crate::handlers::mediations::list::{BookedSessionView, MediationLine, MediationPage};
 pub use crate::handlers::mediations::rooms::{FreeSlotsView, TimeSpanView};
@@ -857,6 +864,7 @@ pub use crate::handlers::mediations::{
     VisitAnswerView,
 };
 pub use crate::handlers::staff::StaffCaseView;
+pub use crate::handlers::staff::duty_shifts::{RosterList, RosterShiftView};
 pub use crate::handlers::tips::photos::PhotoReceipts;
 pub use crate::handlers::tips::report::TipReceipt;
 pub use crate::handlers::tips::resident::{SimilarTip, SupportResult, TipPage};

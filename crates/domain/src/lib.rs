@@ -9,6 +9,7 @@
 pub mod account;
 pub mod actor;
 pub mod calendar;
+pub mod canned_reply;
 pub mod catalog;
 pub mod consultation;
 pub mod data_view;

@@ -291,6 +291,7 @@ impl Application {
                 demo_login: config.demo,
                 push_token: config.push_token.clone(),
                 public_base_url: config.public_base_url.clone(),
+                map_url_template: config.map_url_template.clone(),
                 trusted_proxies: config.trusted_proxies.clone(),
                 write_limits: config.write_limits.clone(),
                 staff_stream_max_life: config.staff_stream_max_life,

@@ -86,6 +86,10 @@ pub struct Config {
     /// asynchronous photo check sends WeChat a signed link under it.
     /// Unset: photos are not sent for the check.
     pub public_base_url: Option<String>,
+    /// The district's map provider (`SANSUO_MAP_URL_TEMPLATE`): an https
+    /// link with `{lat}` and `{lng}`, which the console fills with a tip's
+    /// coordinates. Unset: no map link (the demo uses [`DEMO_MAP_URL_TEMPLATE`]).
+    pub map_url_template: Option<String>,
     pub offer_timeout: chrono::Duration,
     /// The longest one staff event stream stays open
     /// (`SANSUO_STAFF_STREAM_MAX_SECS`); the client then reconnects with
@@ -595,6 +599,16 @@ impl Config {
         );
 
         let retention = read_retention(vars, &mut problems);
+        let map_url_template = match get("SANSUO_MAP_URL_TEMPLATE") {
+            Some(raw) => read_map_url_template(&raw)
+                .map(Some)
+                .unwrap_or_else(|problem| {
+                    problems.push(problem);
+                    None
+                }),
+            None if demo => Some(DEMO_MAP_URL_TEMPLATE.to_owned()),
+            None => None,
+        };
 
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
@@ -627,6 +641,7 @@ impl Config {
             public_base_url: get("SANSUO_PUBLIC_BASE_URL")
                 .map(|u| u.trim_end_matches('/').to_owned())
                 .filter(|u| !u.is_empty()),
+            map_url_template,
             demo,
             tip_key,
             tip_key_file,
@@ -650,6 +665,34 @@ impl Config {
 
     pub fn jwt_secret_len(&self) -> usize {
         self.jwt_secret.expose_secret().len()
+    }
+}
+
+/// The map link the demo shows when `SANSUO_MAP_URL_TEMPLATE` is unset, so
+/// a tip's location can be tried out (Amap's public marker page; WGS-84, as
+/// the mini-program reports locations).
+pub const DEMO_MAP_URL_TEMPLATE: &str =
+    "https://uri.amap.com/marker?position={lng},{lat}&coordinate=wgs84&callnative=0";
+
+/// `SANSUO_MAP_URL_TEMPLATE`: an https URL naming `{lat}` and `{lng}`
+/// (a template without them would link every tip to the same place; a
+/// plain-http or script URL would open the console to downgrade or
+/// injection). Blank reads as unset.
+fn read_map_url_template(template: &str) -> Result<String, String> {
+    let host = template.strip_prefix("https://").unwrap_or_default();
+    let host_end = host.find(['/', '?', '#']).unwrap_or(host.len());
+    let well_formed = !host[..host_end].is_empty()
+        && !template
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+        && template.contains("{lat}")
+        && template.contains("{lng}");
+    if well_formed {
+        Ok(template.to_owned())
+    } else {
+        Err(format!(
+            "SANSUO_MAP_URL_TEMPLATE: `{template}` is not a map link; write an https URL with {{lat}} and {{lng}} where the coordinates go (e.g. {DEMO_MAP_URL_TEMPLATE})"
+        ))
     }
 }
 
@@ -692,6 +735,34 @@ pub(crate) fn hex_random() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_map_link_is_https_with_both_coordinates_and_the_demo_has_one() {
+        let template = "https://maps.example.cn/m?lat={lat}&lng={lng}";
+        let config =
+            Config::from_vars(&vars(&[("SANSUO_MAP_URL_TEMPLATE", template)]), true).unwrap();
+        assert_eq!(config.map_url_template.as_deref(), Some(template));
+        assert_eq!(
+            Config::from_vars(&vars(&[]), true)
+                .unwrap()
+                .map_url_template
+                .as_deref(),
+            Some(DEMO_MAP_URL_TEMPLATE)
+        );
+        for bad in [
+            "http://maps.example.cn/m?lat={lat}&lng={lng}",
+            "https://maps.example.cn/m?lat={lat}",
+            "https://maps.example.cn/m?lng={lng}",
+            "https:///m?lat={lat}&lng={lng}",
+            "javascript:alert({lat},{lng})",
+            "https://maps.example.cn/m?q=\"{lat}\"&lng={lng}",
+        ] {
+            let err = Config::from_vars(&vars(&[("SANSUO_MAP_URL_TEMPLATE", bad)]), true)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
+            assert!(err.to_string().contains("SANSUO_MAP_URL_TEMPLATE"), "{err}");
+        }
+    }
 
     #[test]
     fn cors_origins_are_origins() {

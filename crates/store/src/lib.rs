@@ -10,6 +10,7 @@
 mod cache;
 // The case engine: the shared case parts, offers, and what crosses services.
 // Private: their public items are re-exported from the paths callers used.
+pub mod canned_replies;
 pub mod case_numbers;
 mod cases;
 pub mod catalog;

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// [`every_module_is_checked`].
 const SOURCES: &[(&str, &str)] = &[
     ("cache", include_str!("cache.rs")),
+    ("canned_replies", include_str!("canned_replies.rs")),
     ("case_numbers", include_str!("case_numbers.rs")),
     ("cases", include_str!("cases.rs")),
     ("catalog", include_str!("catalog.rs")),

@@ -1,6 +1,7 @@
 use crate::error::ErrorCode;
 pub mod admin;
 pub mod auth;
+pub mod canned_replies;
 pub mod categories;
 pub mod communities;
 pub mod consultations;

@@ -4,6 +4,7 @@
 pub mod booking_slot;
 pub mod calendar_day;
 pub mod calendar_year;
+pub mod canned_reply;
 pub mod case;
 pub mod case_conversion;
 pub mod case_event;

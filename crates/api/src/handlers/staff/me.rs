@@ -4,7 +4,8 @@ use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{get, web};
 use sansuo_domain::StaffId;
 
-/// The calling staff member's account.
+/// The calling staff member's account, with the console's settings
+/// (`map_url_template`).
 #[utoipa::path(tag = "staff", security(("bearer" = [])), responses(
     (status = 200, body = StaffView),
     (status = 401, body = ErrorBody),
@@ -27,6 +28,7 @@ pub(crate) async fn profile(state: &AppState, id: StaffId) -> Result<StaffView, 
     let account = account.ok_or_else(|| ApiError::unauthenticated("account no longer exists"))?;
     Ok(StaffView {
         wechat_bound: openid.is_some(),
+        map_url_template: state.config.map_url_template.clone(),
         ..account.into()
     })
 }

@@ -4,6 +4,7 @@ pub mod case_file;
 pub mod claim;
 pub mod convert;
 pub mod decline_offer;
+pub mod duty_shifts;
 pub mod events;
 pub mod get_consultation;
 pub mod hand_back;
