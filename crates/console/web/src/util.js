@@ -53,3 +53,8 @@ export function fail(error) {
 export function ok(message) {
   ElMessage({ type: 'success', message })
 }
+
+/** A canned reply added to what is already typed: on a line of its own. */
+export function withInserted(typed, text) {
+  return typed.trim() ? `${typed.trimEnd()}\n${text}` : text
+}

@@ -1,0 +1,1 @@
+import"./index-BgiESBFE.js";import"./css-C_BP9Ud1.js";
