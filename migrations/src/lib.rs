@@ -42,6 +42,8 @@ mod m20261205_140000_conversion_withdrawn;
 mod m20261206_100000_case_numbers;
 mod m20261206_120000_personal_data_views;
 mod m20261206_130000_retention;
+mod m20261207_150000_resident_deletions;
+mod m20261207_150100_staff_load;
 
 pub struct Migrator;
 
@@ -85,6 +87,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_100000_case_numbers::Migration),
             Box::new(m20261206_120000_personal_data_views::Migration),
             Box::new(m20261206_130000_retention::Migration),
+            Box::new(m20261207_150000_resident_deletions::Migration),
+            Box::new(m20261207_150100_staff_load::Migration),
         ]
     }
 }
