@@ -430,6 +430,12 @@ impl Offers<'_> {
         Ok(())
     }
 
+    /// Set every staff member's load counter that differs from what it
+    /// counts back to the truth (`staff_load`): how many were wrong.
+    pub async fn repair_staff_loads(self) -> Result<u64, StoreError> {
+        crate::staff_load::repair(self.0).await
+    }
+
     /// Whether this person has room for another offer now.
     pub async fn has_room(self, staff_id: StaffId) -> Result<bool, StoreError> {
         room_of(self.db(), staff_id).await

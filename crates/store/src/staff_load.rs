@@ -5,7 +5,7 @@
 //! taken, given, handed back, moved into or out of a finished status. It
 //! replaces two `COUNT(*)` sub-queries in every routing snapshot and offer.
 //! [`truth_sql`] is what it must equal; the reconciler's pass repairs any
-//! drift from it (`Store::repair_staff_loads`).
+//! drift from it (`Offers::repair_staff_loads`).
 //!
 //! **The counter row is the lock.** An offer takes its place with one
 //! `UPDATE … WHERE load < capacity` ([`take_place`]). On PostgreSQL a
@@ -129,47 +129,45 @@ pub(crate) async fn moved<C: ConnectionTrait>(
     Ok(())
 }
 
-impl Store {
-    /// Set every staff member's load counter that differs from what it
-    /// counts back to the truth ([`truth_sql`]): how many were wrong. The
-    /// reconciler runs it each pass; a counter is never wrong unless
-    /// something wrote cases or offers outside the store. Each repair locks
-    /// the person's row first and counts in a statement after the lock, so
-    /// it sees every write that held the row before it (each load-changing
-    /// write updates the row) and cannot undo one.
-    pub async fn repair_staff_loads(&self) -> Result<u64, StoreError> {
-        #[derive(FromQueryResult)]
-        struct Wrong {
-            id: Uuid,
-        }
-        let backend = self.db().get_database_backend();
-        let wrong = Wrong::find_by_statement(Statement::from_string(
-            backend,
-            format!(
-                "SELECT s.id FROM staff s WHERE s.load <> {}",
-                truth_sql("s.id")
-            ),
-        ))
-        .all(self.db())
-        .await?;
-        let mut repaired = 0;
-        for Wrong { id } in wrong {
-            let txn = self.begin_write().await?;
-            staff::Entity::find_by_id(id)
-                .lock_exclusive()
-                .one(&txn)
-                .await?;
-            repaired += execute(
-                &txn,
-                &format!(
-                    "UPDATE staff SET load = {truth} WHERE id = $1 AND load <> {truth}",
-                    truth = truth_sql("staff.id")
-                ),
-                vec![id.into()],
-            )
-            .await?;
-            txn.commit().await?;
-        }
-        Ok(repaired)
+/// Set every staff member's load counter that differs from what it
+/// counts back to the truth ([`truth_sql`]): how many were wrong. The
+/// reconciler runs it each pass; a counter is never wrong unless
+/// something wrote cases or offers outside the store. Each repair locks
+/// the person's row first and counts in a statement after the lock, so
+/// it sees every write that held the row before it (each load-changing
+/// write updates the row) and cannot undo one.
+pub(crate) async fn repair(store: &Store) -> Result<u64, StoreError> {
+    #[derive(FromQueryResult)]
+    struct Wrong {
+        id: Uuid,
     }
+    let backend = store.db().get_database_backend();
+    let wrong = Wrong::find_by_statement(Statement::from_string(
+        backend,
+        format!(
+            "SELECT s.id FROM staff s WHERE s.load <> {}",
+            truth_sql("s.id")
+        ),
+    ))
+    .all(store.db())
+    .await?;
+    let mut repaired = 0;
+    for Wrong { id } in wrong {
+        let txn = store.begin_write().await?;
+        staff::Entity::find_by_id(id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?;
+        repaired += execute(
+            &txn,
+            &format!(
+                "UPDATE staff SET load = {truth} WHERE id = $1 AND load <> {truth}",
+                truth = truth_sql("staff.id")
+            ),
+            vec![id.into()],
+        )
+        .await?;
+        store.commit_work(txn).await?;
+    }
+    Ok(repaired)
 }

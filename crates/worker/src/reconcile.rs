@@ -146,7 +146,7 @@ impl Worker {
         // Load counters kept in every write's transaction can only drift by
         // a write outside the store (a hand-made SQL fix, a restore): put
         // them back to what they count before they misroute.
-        report.repaired_loads = self.store.repair_staff_loads().await?;
+        report.repaired_loads = self.store.offers().repair_staff_loads().await?;
         self.prune_refresh_tokens(now).await;
         Ok(report)
     }
