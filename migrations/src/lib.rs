@@ -43,6 +43,8 @@ mod m20261206_100000_case_numbers;
 mod m20261206_120000_personal_data_views;
 mod m20261206_130000_retention;
 mod m20261207_140000_canned_replies;
+mod m20261207_150000_resident_deletions;
+mod m20261207_150100_staff_load;
 
 pub struct Migrator;
 
@@ -87,6 +89,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_120000_personal_data_views::Migration),
             Box::new(m20261206_130000_retention::Migration),
             Box::new(m20261207_140000_canned_replies::Migration),
+            Box::new(m20261207_150000_resident_deletions::Migration),
+            Box::new(m20261207_150100_staff_load::Migration),
         ]
     }
 }

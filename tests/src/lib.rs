@@ -582,6 +582,49 @@ impl TestApp {
         .await
     }
 
+    /// Every staff member's load counter (`staff.load`) equals what it
+    /// stands for, counted: owned cases not finished plus pending offers.
+    /// One statement, so one snapshot: the counter changes in the same
+    /// transactions as what it counts, so they agree at any moment, even
+    /// with the router still at work.
+    pub async fn assert_staff_loads_counted(&self) {
+        let db = self.app.store.db();
+        let finished = sansuo_domain::work_order::FINISHED_STATUSES
+            .map(|s| format!("'{s}'"))
+            .join(", ");
+        let sql = format!(
+            "SELECT s.username, CAST(s.load AS BIGINT) AS load, \
+               (SELECT COUNT(*) FROM cases c WHERE c.owner_staff_id = s.id \
+                  AND c.status NOT IN ({finished})) \
+             + (SELECT COUNT(*) FROM offers o WHERE o.staff_id = s.id \
+                  AND o.status = 'pending') AS counted \
+             FROM staff s"
+        );
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                sql,
+            ))
+            .await
+            .unwrap();
+        assert!(!rows.is_empty(), "no staff to check");
+        let wrong: Vec<(String, i64, i64)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.try_get::<String>("", "username").unwrap(),
+                    r.try_get::<i64>("", "load").unwrap(),
+                    r.try_get::<i64>("", "counted").unwrap(),
+                )
+            })
+            .filter(|(_, load, counted)| load != counted)
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "load counters (username, counter, counted): {wrong:?}"
+        );
+    }
+
     /// Delete every Redis key of this test: Redis losing its data, as far
     /// as this test can see (the server is shared, so no FLUSHALL).
     pub async fn lose_redis_data(&self) {

@@ -112,12 +112,14 @@ fn verified(req: &HttpRequest) -> Result<Verified, ApiError> {
 }
 
 /// Whether a verified token's session still stands. A resident's holds
-/// while the account exists (a deleted account's tokens end at once). A
+/// until the account is deleted (at once through the instance that deleted
+/// it, within a second on the others). A
 /// staff member's holds while the account is active, its epoch is the
 /// token's (a deactivation, password change or new role or unit moved it
 /// on), it has the token's role and unit, and it is not a demo account on a
-/// server outside the demo. Either account is read at most once a second
-/// per instance (`Store::resident_session`, `Store::staff_session`).
+/// server outside the demo. Each instance reads the deleted residents, and
+/// each staff account, at most once a second (`Store::resident_session`,
+/// `Store::staff_session`).
 async fn session_stands(state: &AppState, verified: Verified) -> Result<(), ApiError> {
     let (id, role, scope) = match verified.principal {
         Principal::Staff { id, role, scope } => (id, role, scope),

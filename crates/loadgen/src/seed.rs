@@ -654,6 +654,7 @@ pub async fn grow_cases(
             .await
             .context("seeding pending offers")?;
     }
+    recount_loads(&txn).await?;
     txn.commit().await?;
     db.execute_unprepared("VACUUM (ANALYZE) cases, consultations, case_events, residents, offers")
         .await?;
@@ -666,6 +667,24 @@ pub async fn grow_cases(
         cases_after: count(db, "cases").await?,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Set every staff member's load counter (`staff.load`, which the server
+/// keeps in the transactions of its own writes) to what the rows written
+/// here by SQL make it.
+async fn recount_loads(conn: &impl ConnectionTrait) -> anyhow::Result<()> {
+    let finished = sansuo_domain::work_order::FINISHED_STATUSES
+        .map(|s| format!("'{s}'"))
+        .join(", ");
+    conn.execute_unprepared(&format!(
+        "UPDATE staff SET load = \
+           (SELECT COUNT(*) FROM cases c WHERE c.owner_staff_id = staff.id \
+              AND c.status NOT IN ({finished})) \
+         + (SELECT COUNT(*) FROM offers o WHERE o.staff_id = staff.id AND o.status = 'pending')"
+    ))
+    .await
+    .context("recounting staff loads")?;
+    Ok(())
 }
 
 async fn count_in(conn: &impl ConnectionTrait, sql: &str) -> anyhow::Result<u64> {
@@ -695,6 +714,7 @@ pub async fn retire_live_work(db: &DatabaseConnection) -> anyhow::Result<u64> {
         )
         .await?
         .rows_affected();
+    recount_loads(&txn).await?;
     txn.commit().await?;
     Ok(moved)
 }

@@ -8,7 +8,7 @@
 use crate::ladder::WorkflowRules;
 use sansuo_domain::calendar::BusinessCalendar;
 use sansuo_domain::dispatch::CasePlace;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -33,10 +33,18 @@ pub(crate) struct ReferenceCache {
     categories: Found<String, crate::records::CategoryRecord>,
     /// What every staff request checks its token against (`Store::staff_session`).
     sessions: Mutex<HashMap<Uuid, (Instant, Option<StaffSession>)>>,
-    /// Whether a resident's account still exists (`Store::resident_session`):
-    /// a deleted account's tokens stop working.
-    residents: Mutex<HashMap<Uuid, (Instant, bool)>>,
+    /// The resident accounts deleted within [`DELETIONS_KEPT`], as last
+    /// read, and when (`Store::resident_session`): a deleted account's
+    /// tokens stop working. An async lock, held across the read, so that
+    /// the requests of a second wait for one read instead of each reading.
+    pub(crate) deleted_residents: tokio::sync::Mutex<Option<(Instant, HashSet<Uuid>)>>,
 }
+
+/// How long a resident account's deletion is remembered: the longest an
+/// access token issued before it can live (`SANSUO_ACCESS_TOKEN_TTL_SECS`
+/// is at most a day; refreshing reads the account), plus an hour for late
+/// commits and clocks apart.
+pub const DELETIONS_KEPT: chrono::TimeDelta = chrono::TimeDelta::hours(25);
 
 /// A staff account as its tokens are checked against it
 /// (`Store::staff_session`, re-exported by `identity`).
@@ -144,24 +152,12 @@ impl ReferenceCache {
         self.sessions.lock().expect("cache lock").remove(&staff);
     }
 
-    pub(crate) fn resident(&self, resident: Uuid) -> Option<bool> {
-        let map = self.residents.lock().expect("cache lock");
-        map.get(&resident)
-            .filter(|(at, _)| at.elapsed() < SESSION_TTL)
-            .map(|(_, exists)| *exists)
-    }
-
-    pub(crate) fn put_resident(&self, resident: Uuid, exists: bool) {
-        let mut map = self.residents.lock().expect("cache lock");
-        if map.len() > 10_000 {
-            map.retain(|_, (at, _)| at.elapsed() < SESSION_TTL);
+    /// A deletion through this instance is seen by its next request, even
+    /// before the next read.
+    pub(crate) async fn note_deleted_resident(&self, resident: Uuid) {
+        if let Some((_, deleted)) = self.deleted_residents.lock().await.as_mut() {
+            deleted.insert(resident);
         }
-        map.insert(resident, (Instant::now(), exists));
-    }
-
-    /// A deletion through this instance is seen by its next request.
-    pub(crate) fn forget_resident(&self, resident: Uuid) {
-        self.residents.lock().expect("cache lock").remove(&resident);
     }
 
     /// Forget everything (an edit through this instance).

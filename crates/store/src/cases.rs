@@ -308,11 +308,24 @@ pub(crate) async fn move_routed<C: ConnectionTrait>(
     ctx: Context<'_>,
     set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
 ) -> Result<CaseStatus, StoreError> {
+    move_routed_owned(conn, case, mv, Owner::Kept, reason, ctx, set).await
+}
+
+/// [`move_routed`], changing who owns the case.
+pub(crate) async fn move_routed_owned<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    mv: RoutingMove,
+    owner: Owner,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<CaseStatus, StoreError> {
     let applied = routing_move(status_of(case)?, mv).map_err(|e| match e {
         MoveError::Forbidden(why) => StoreError::Conflict(why),
         other => StoreError::Conflict(other.to_string()),
     })?;
-    apply_move(conn, case, applied, reason, ctx, set).await?;
+    apply_move_owned(conn, case, applied, owner, reason, ctx, set).await?;
     Ok(applied.to)
 }
 
@@ -327,6 +340,22 @@ pub(crate) fn status_of(case: &case::Model) -> Result<CaseStatus, StoreError> {
         .map_err(|e| StoreError::Conflict(e.to_string()))
 }
 
+/// Who owns a case after a move, as far as its owner's load counts it
+/// (`staff_load`). Only these moves may change the owner: one that set the
+/// column in its `set` would leave the load counter wrong until the
+/// reconciler's repair.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Owner {
+    /// The owner stays; their place is taken or given back only when the
+    /// move leads into or out of a finished status.
+    Kept,
+    /// Someone else, or nobody.
+    Becomes(Option<StaffId>),
+    /// The person whose pending offer of the case was accepted in this
+    /// transaction: the offer's place becomes the case's.
+    Accepts(StaffId),
+}
+
 /// `UPDATE cases SET status = to, version = version + 1 ... WHERE id = ? AND
 /// status = from AND version = v`, and the event, on `conn` (the caller's
 /// transaction). Zero rows: someone else moved the case first.
@@ -338,7 +367,20 @@ pub(crate) async fn apply_move<C: ConnectionTrait>(
     ctx: Context<'_>,
     set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
 ) -> Result<(), StoreError> {
-    let update = case::Entity::update_many()
+    apply_move_owned(conn, case, applied, Owner::Kept, reason, ctx, set).await
+}
+
+/// [`apply_move`], changing who owns the case, with their loads.
+pub(crate) async fn apply_move_owned<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    applied: Move,
+    owner: Owner,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<(), StoreError> {
+    let mut update = case::Entity::update_many()
         .col_expr(case::Column::Status, Expr::value(applied.to.as_str()))
         .col_expr(
             case::Column::Version,
@@ -348,6 +390,19 @@ pub(crate) async fn apply_move<C: ConnectionTrait>(
         .filter(case::Column::Id.eq(case.id))
         .filter(case::Column::Status.eq(applied.from.as_str()))
         .filter(case::Column::Version.eq(case.version));
+    let counted = |owner: Option<Uuid>, status: CaseStatus| owner.filter(|_| !status.is_finished());
+    let mut before = counted(case.owner_staff_id, applied.from);
+    let after = match owner {
+        Owner::Kept => case.owner_staff_id,
+        Owner::Becomes(to) => to.map(|s| s.as_uuid()),
+        Owner::Accepts(staff) => {
+            before = Some(staff.as_uuid());
+            Some(staff.as_uuid())
+        }
+    };
+    if !matches!(owner, Owner::Kept) {
+        update = update.col_expr(case::Column::OwnerStaffId, Expr::value(after));
+    }
     let result = set(update).exec(conn).await?;
     if result.rows_affected != 1 {
         return Err(StoreError::conflict(format!(
@@ -355,6 +410,7 @@ pub(crate) async fn apply_move<C: ConnectionTrait>(
             applied.from
         )));
     }
+    crate::staff_load::moved(conn, before, counted(after, applied.to)).await?;
     crate::db::trip(crate::db::Fault::BetweenMoveAndEvent { case: case.id })?;
     if applied.to.is_finished() {
         // 督办 ends with the case (store::supervision).

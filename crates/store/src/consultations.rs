@@ -11,9 +11,9 @@ pub use crate::cases::{Context, IN_PERSON, NewIntake, SUBMIT_EVENT, Submission, 
 pub use crate::offers::MAX_PENDING_OFFERS_SHOWN;
 
 use crate::cases::{
-    actor_columns, append_event, apply_move, claim_idempotency_key, insert_message, move_routed,
-    new_case_row, notify_resident, owners_of, record_intake, replayed_submission, route_again,
-    staff_freed,
+    Owner, actor_columns, append_event, apply_move, claim_idempotency_key, insert_message,
+    move_routed_owned, new_case_row, notify_resident, owners_of, record_intake,
+    replayed_submission, route_again, staff_freed,
 };
 use crate::entity::{case, consultation};
 use crate::offers::{cancel_pending_offers, hand_back_owned};
@@ -488,19 +488,26 @@ impl Consultations<'_> {
         {
             return Err(StoreError::NotFound);
         }
-        move_routed(&txn, &case, RoutingMove::Reopen, Some(reason), ctx, |u| {
-            let none: Option<DateTime<Utc>> = None;
-            u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
-                .col_expr(case::Column::ResolvedAt, Expr::value(none))
-                .col_expr(case::Column::UnroutedAt, Expr::value(none))
-                .col_expr(case::Column::LadderStep, Expr::value(0))
-                .col_expr(case::Column::StepEnteredAt, Expr::value(ctx.now))
-                .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
-                .col_expr(
-                    case::Column::PreferredStaffId,
-                    Expr::value(case.owner_staff_id),
-                )
-        })
+        move_routed_owned(
+            &txn,
+            &case,
+            RoutingMove::Reopen,
+            Owner::Becomes(None),
+            Some(reason),
+            ctx,
+            |u| {
+                let none: Option<DateTime<Utc>> = None;
+                u.col_expr(case::Column::ResolvedAt, Expr::value(none))
+                    .col_expr(case::Column::UnroutedAt, Expr::value(none))
+                    .col_expr(case::Column::LadderStep, Expr::value(0))
+                    .col_expr(case::Column::StepEnteredAt, Expr::value(ctx.now))
+                    .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
+                    .col_expr(
+                        case::Column::PreferredStaffId,
+                        Expr::value(case.owner_staff_id),
+                    )
+            },
+        )
         .await?;
         route_again(&txn, case.id, ctx.request_id, ctx.now).await?;
         self.commit_work(txn).await?;

@@ -1,6 +1,6 @@
 //! Residents, staff accounts and refresh tokens.
 
-use crate::entity::{refresh_token, resident, staff, staff_wechat};
+use crate::entity::{refresh_token, resident, resident_deletion, staff, staff_wechat};
 use crate::records::{ResidentRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
 };
 
-pub use crate::cache::{SESSION_TTL, StaffSession};
+pub use crate::cache::{DELETIONS_KEPT, SESSION_TTL, StaffSession};
 use uuid::Uuid;
 
 /// Active cases a staff member may hold unless an admin says otherwise.
@@ -147,6 +147,7 @@ impl Identity<'_> {
             last_assigned_at: Set(None),
             session_epoch: Set(0),
             demo: Set(false),
+            load: Set(0),
         })
         .exec_without_returning(self.db())
         .await?;
@@ -310,22 +311,34 @@ impl Identity<'_> {
         Ok(session)
     }
 
-    /// Whether a resident's account still exists, as every resident request
-    /// checks its token: read at most once a second per instance (at once
-    /// through the instance that deleted it).
+    /// Whether a resident's account still stands, as every resident request
+    /// checks its token: not among the accounts deleted within
+    /// [`DELETIONS_KEPT`]. Those are read as one query for the whole
+    /// instance at most once a [`SESSION_TTL`] (at once through the instance
+    /// that deleted it), instead of one read of the resident's row per
+    /// request. By time rather than by a sequence: a deletion committed
+    /// after a later-numbered one would be skipped by `seq > last seen`,
+    /// and deletions are rare enough that re-reading the window is cheap.
+    /// Tokens are only issued to accounts that exist, so an account not
+    /// deleted stands.
     pub async fn resident_session(self, id: ResidentId) -> Result<bool, StoreError> {
-        if let Some(cached) = self.reference().resident(id.as_uuid()) {
-            return Ok(cached);
+        let mut deleted = self.reference().deleted_residents.lock().await;
+        let stale = deleted
+            .as_ref()
+            .is_none_or(|(at, _)| at.elapsed() >= SESSION_TTL);
+        if stale {
+            let ids = resident_deletion::Entity::find()
+                .select_only()
+                .column(resident_deletion::Column::ResidentId)
+                .filter(resident_deletion::Column::DeletedAt.gt(Utc::now() - DELETIONS_KEPT))
+                .into_tuple::<Uuid>()
+                .all(self.db())
+                .await?;
+            *deleted = Some((std::time::Instant::now(), ids.into_iter().collect()));
         }
-        let exists = resident::Entity::find_by_id(id.as_uuid())
-            .select_only()
-            .column(resident::Column::Id)
-            .into_tuple::<Uuid>()
-            .one(self.db())
-            .await?
-            .is_some();
-        self.reference().put_resident(id.as_uuid(), exists);
-        Ok(exists)
+        Ok(deleted
+            .as_ref()
+            .is_none_or(|(_, ids)| !ids.contains(&id.as_uuid())))
     }
 
     /// Mark accounts as the demo's (`seed-demo`): refused outside `--demo`.

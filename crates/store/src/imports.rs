@@ -159,6 +159,7 @@ impl Imports<'_> {
                     last_assigned_at: Set(None),
                     session_epoch: Set(0),
                     demo: Set(false),
+                    load: Set(0),
                 });
         insert_chunked(&txn, people.collect()).await?;
         let unit_ids = &ids;

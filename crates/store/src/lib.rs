@@ -41,6 +41,7 @@ pub mod routing;
 mod rows;
 pub mod scope;
 pub mod staff_events;
+mod staff_load;
 pub mod staffing;
 pub mod stats;
 pub mod supervision;

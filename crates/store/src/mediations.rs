@@ -5,9 +5,9 @@
 //! machine's, applied with the same guarded update as every case.
 
 use crate::cases::{
-    Context, SUBMIT_EVENT, Submission, actor_columns, append_event, apply_move,
-    claim_idempotency_key, insert_message, new_case_row, notify_resident, owners_of,
-    replayed_submission, route_again, staff_freed, visibility,
+    Context, Owner, SUBMIT_EVENT, Submission, actor_columns, append_event, apply_move,
+    apply_move_owned, claim_idempotency_key, insert_message, new_case_row, notify_resident,
+    owners_of, replayed_submission, route_again, staff_freed, visibility,
 };
 use crate::entity::{
     booking_slot, case, mediation, mediation_party, mediation_room, mediation_session, staff,
@@ -106,6 +106,19 @@ async fn move_mediation<C: ConnectionTrait>(
     ctx: Context<'_>,
     set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
 ) -> Result<MediationStatus, StoreError> {
+    move_mediation_owned(conn, case, action, Owner::Kept, reason, ctx, set).await
+}
+
+/// [`move_mediation`], changing who owns the case.
+async fn move_mediation_owned<C: ConnectionTrait>(
+    conn: &C,
+    case: &case::Model,
+    action: MediationAction,
+    owner: Owner,
+    reason: Option<&str>,
+    ctx: Context<'_>,
+    set: impl FnOnce(UpdateMany<case::Entity>) -> UpdateMany<case::Entity>,
+) -> Result<MediationStatus, StoreError> {
     let from: MediationStatus = case.status.parse().map_err(StoreError::Conflict)?;
     let to = transition(from, action).map_err(|e| StoreError::Conflict(e.to_string()))?;
     let applied = Move {
@@ -114,7 +127,7 @@ async fn move_mediation<C: ConnectionTrait>(
         action: action.as_str(),
         public: action.is_public(),
     };
-    apply_move(conn, case, applied, reason, ctx, set).await?;
+    apply_move_owned(conn, case, applied, owner, reason, ctx, set).await?;
     Ok(to)
 }
 
@@ -742,15 +755,15 @@ impl Mediations<'_> {
     ) -> Result<(), StoreError> {
         let txn = self.begin_write().await?;
         let case = owned_case(&txn, id, mediator).await?;
-        move_mediation(
+        move_mediation_owned(
             &txn,
             &case,
             MediationAction::EscalateTier,
+            Owner::Becomes(None),
             Some(reason),
             ctx,
             |u| {
-                u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
-                    .col_expr(case::Column::LadderStep, Expr::value(case.ladder_step + 1))
+                u.col_expr(case::Column::LadderStep, Expr::value(case.ladder_step + 1))
                     .col_expr(case::Column::StepEnteredAt, Expr::value(ctx.now))
                     .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
             },

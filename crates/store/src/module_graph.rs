@@ -39,6 +39,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("rows", include_str!("rows.rs")),
     ("scope", include_str!("scope.rs")),
     ("staff_events", include_str!("staff_events.rs")),
+    ("staff_load", include_str!("staff_load.rs")),
     ("staffing", include_str!("staffing.rs")),
     ("stats", include_str!("stats.rs")),
     ("supervision", include_str!("supervision.rs")),

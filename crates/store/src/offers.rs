@@ -6,37 +6,34 @@
 //! `sansuo_domain::offer::OfferStatus`; strings only at the row.
 
 use crate::cases::{
-    Context, load_any_case, move_routed, notice_on_accept, notify_resident, route_again,
-    service_of, staff_freed,
+    Context, Owner, load_any_case, move_routed, move_routed_owned, notice_on_accept,
+    notify_resident, route_again, service_of, staff_freed,
 };
 use crate::entity::{case, offer, staff};
 use crate::records::OfferRecord;
-use crate::rows::{literal, numbered};
 use crate::staff_events::tell_each;
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::staff_event::{Direction, StaffEvent};
-use sansuo_domain::work_order::{FINISHED_STATUSES, RoutingMove};
+use sansuo_domain::work_order::RoutingMove;
 use sansuo_domain::{CaseId, OfferId, StaffId};
 use sansuo_metrics::OfferOutcome;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
 /// The most pending offers `pending_offers_for` returns, soonest deadline first.
 pub const MAX_PENDING_OFFERS_SHOWN: u64 = 100;
 
-/// Restart the fairness clock of someone who was just offered or given a
-/// case (the longest idle are offered first). Being an UPDATE of their
-/// `staff` row, it also locks that row (PostgreSQL) until the transaction
-/// ends: concurrent offers to one person queue up here, and each re-counts
-/// the load after the others committed, so capacity holds across routers.
-/// Call it before [`room_of`] when the count must be exact.
+/// Restart the fairness clock of someone who was just given a case (the
+/// longest idle are offered first). Being an UPDATE of their `staff` row,
+/// it also locks that row (PostgreSQL) until the transaction ends. An
+/// offer does both with its place (`staff_load::take_place`).
 pub(crate) async fn lock_staff_and_restart_fairness_clock<C: ConnectionTrait>(
     conn: &C,
     staff: StaffId,
@@ -69,12 +66,14 @@ pub(crate) async fn lock_staff<C: ConnectionTrait>(
     Ok(())
 }
 
-/// A pending offer of a case that was withdrawn or reassigned meanwhile.
+/// A pending offer of a case that was withdrawn or reassigned meanwhile:
+/// cancelled, and its place given back.
 pub(crate) async fn cancel_pending_offers<C: ConnectionTrait>(
     conn: &C,
     case_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    crate::staff_load::release_pending_offer_of(conn, case_id).await?;
     offer::Entity::update_many()
         .col_expr(
             offer::Column::Status,
@@ -133,10 +132,15 @@ pub(crate) async fn hand_back_owned<C: ConnectionTrait>(
     if case.owner_staff_id != Some(staff.as_uuid()) {
         return Err(StoreError::NotFound);
     }
-    move_routed(conn, case, RoutingMove::HandBack, Some(reason), ctx, |u| {
-        u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
-            .col_expr(case::Column::QueuedAt, Expr::value(ctx.now))
-    })
+    move_routed_owned(
+        conn,
+        case,
+        RoutingMove::HandBack,
+        Owner::Becomes(None),
+        Some(reason),
+        ctx,
+        |u| u.col_expr(case::Column::QueuedAt, Expr::value(ctx.now)),
+    )
     .await?;
     insert_offer(
         conn,
@@ -154,44 +158,21 @@ pub(crate) async fn hand_back_owned<C: ConnectionTrait>(
     staff_freed(conn, staff, ctx).await
 }
 
-/// Whether this person's load (active cases plus pending offers) is below
-/// their capacity, in one statement (it was three: two counts and the
-/// account). Nobody by that id has no room.
+/// Whether this person's load (active cases plus pending offers, counted
+/// on their row: `staff_load`) is below their capacity. Nobody by that id
+/// has no room.
 pub(crate) async fn room_of<C: ConnectionTrait>(
     conn: &C,
     staff_id: StaffId,
 ) -> Result<bool, StoreError> {
-    #[derive(FromQueryResult)]
-    struct Room {
-        capacity: i32,
-        load: i64,
-    }
-    let backend = conn.get_database_backend();
-    let sql = format!(
-        "SELECT s.capacity, {load} AS load FROM staff s WHERE s.id = $1",
-        load = load_sql("s.id")
-    );
-    let room = Room::find_by_statement(Statement::from_sql_and_values(
-        backend,
-        numbered(backend, sql),
-        [staff_id.as_uuid().into()],
-    ))
-    .one(conn)
-    .await?;
-    Ok(room.is_some_and(|r| r.load < i64::from(r.capacity.max(0))))
-}
-
-/// What counts against capacity, for the staff member whose id is the SQL
-/// expression `id`: owned cases not finished plus pending offers (an offer
-/// holds a place). Both counts use an index (`cases_owner`, `offers_staff_status`).
-pub(crate) fn load_sql(id: &str) -> String {
-    let finished = FINISHED_STATUSES.map(literal).join(", ");
-    let pending = literal(OfferStatus::Pending.as_str());
-    format!(
-        "(SELECT COUNT(*) FROM cases c WHERE c.owner_staff_id = {id} \
-           AND c.status NOT IN ({finished})) \
-         + (SELECT COUNT(*) FROM offers o WHERE o.staff_id = {id} AND o.status = {pending})"
-    )
+    let room: Option<(i32, i32)> = staff::Entity::find_by_id(staff_id.as_uuid())
+        .select_only()
+        .column(staff::Column::Capacity)
+        .column(staff::Column::Load)
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(room.is_some_and(|(capacity, load)| load < capacity))
 }
 
 /// The staff member's own offer (someone else's is "not found").
@@ -312,10 +293,15 @@ impl Offers<'_> {
         }
         // An offer may be of any service's case.
         let case = load_any_case(&txn, offer.case_id).await?;
-        move_routed(&txn, &case, RoutingMove::Accept, None, ctx, |u| {
-            u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
-                .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
-        })
+        move_routed_owned(
+            &txn,
+            &case,
+            RoutingMove::Accept,
+            Owner::Accepts(staff),
+            None,
+            ctx,
+            |u| u.col_expr(case::Column::AcceptedAt, Expr::value(ctx.now)),
+        )
         .await?;
         if let Some(notice) = notice_on_accept(service_of(&case)?) {
             notify_resident(&txn, notice, &case, ctx).await?;
@@ -334,6 +320,9 @@ impl Offers<'_> {
         ctx: Context<'_>,
     ) -> Result<CaseId, StoreError> {
         let txn = self.begin_write().await?;
+        // The person's row first (their place back), then the offer and the
+        // case (see `lock_staff`); undone with the rest if it was answered.
+        crate::staff_load::add(&txn, staff.as_uuid(), -1).await?;
         let offer = own_offer(&txn, offer_id, staff).await?;
         if !answer_pending(&txn, offer.id, OfferStatus::Declined, Some(reason), ctx.now).await? {
             return Err(StoreError::conflict(format!(
@@ -368,14 +357,21 @@ impl Offers<'_> {
         // Any service: a coordinator reassigns mediations as well.
         let case = load_any_case(&txn, id.as_uuid()).await?;
         let previous = case.owner_staff_id;
-        move_routed(&txn, &case, RoutingMove::Reassign, Some(reason), ctx, |u| {
-            u.col_expr(case::Column::OwnerStaffId, Expr::value(to.as_uuid()))
-                .col_expr(
+        move_routed_owned(
+            &txn,
+            &case,
+            RoutingMove::Reassign,
+            Owner::Becomes(Some(to)),
+            Some(reason),
+            ctx,
+            |u| {
+                u.col_expr(
                     case::Column::AcceptedAt,
                     Expr::value(case.accepted_at.unwrap_or(ctx.now)),
                 )
                 .col_expr(case::Column::UnroutedAt, Expr::value(None::<DateTime<Utc>>))
-        })
+            },
+        )
         .await?;
         cancel_pending_offers(&txn, case.id, ctx.now).await?;
         if previous != Some(to.as_uuid()) {
@@ -416,10 +412,15 @@ impl Offers<'_> {
         if only.is_some_and(|only| only != service) {
             return Err(StoreError::NotFound);
         }
-        move_routed(&txn, &case, RoutingMove::Claim, None, ctx, |u| {
-            u.col_expr(case::Column::OwnerStaffId, Expr::value(staff.as_uuid()))
-                .col_expr(case::Column::AcceptedAt, Expr::value(ctx.now))
-        })
+        move_routed_owned(
+            &txn,
+            &case,
+            RoutingMove::Claim,
+            Owner::Becomes(Some(staff)),
+            None,
+            ctx,
+            |u| u.col_expr(case::Column::AcceptedAt, Expr::value(ctx.now)),
+        )
         .await?;
         if let Some(notice) = notice_on_accept(service) {
             notify_resident(&txn, notice, &case, ctx).await?;
@@ -427,6 +428,12 @@ impl Offers<'_> {
         self.commit_work(txn).await?;
         sansuo_metrics::offer(OfferOutcome::claimed);
         Ok(())
+    }
+
+    /// Set every staff member's load counter that differs from what it
+    /// counts back to the truth (`staff_load`): how many were wrong.
+    pub async fn repair_staff_loads(self) -> Result<u64, StoreError> {
+        crate::staff_load::repair(self.0).await
     }
 
     /// Whether this person has room for another offer now.

@@ -470,6 +470,7 @@ mod tests {
             last_assigned_at: None,
             session_epoch: 0,
             demo: false,
+            load: 0,
         };
         let record = StaffRecord::try_from(row.clone()).unwrap();
         assert_eq!(record.role, StaffRole::Lawyer);

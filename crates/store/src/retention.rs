@@ -8,10 +8,10 @@ use crate::entity::{
     case, case_conversion, case_event, case_extension, case_intake, case_message, case_supervision,
     consultation, content_flag, idempotency_key, media_check, mediation, mediation_party,
     mediation_session, notification, offer, outbox, personal_data_view, photo_blob, refresh_token,
-    resident, sla_breach, staff_notification, subscription_credit, tip, tip_photo, tip_screening,
-    tip_supporter,
+    resident, resident_deletion, sla_breach, staff_notification, subscription_credit, tip,
+    tip_photo, tip_screening, tip_supporter,
 };
-use crate::identity::resident_day;
+use crate::identity::{DELETIONS_KEPT, resident_day};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::Service;
@@ -20,8 +20,8 @@ use sansuo_domain::work_order::CaseStatus;
 use sansuo_domain::{Actor, ResidentId};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Statement, Value,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    QueryFilter, QuerySelect, Statement, Value,
 };
 use uuid::Uuid;
 
@@ -414,8 +414,16 @@ impl Retention<'_> {
         resident::Entity::delete_by_id(id.as_uuid())
             .exec(&txn)
             .await?;
+        // Every instance refuses the account's tokens from the deletion's
+        // next read (`Store::resident_session`).
+        resident_deletion::Entity::insert(resident_deletion::ActiveModel {
+            resident_id: Set(id.as_uuid()),
+            deleted_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await?;
         self.commit_work(txn).await?;
-        self.reference().forget_resident(id.as_uuid());
+        self.reference().note_deleted_resident(id.as_uuid()).await;
         Ok(done)
     }
 
@@ -501,6 +509,12 @@ impl Retention<'_> {
             .exec(&txn)
             .await?
             .rows_affected;
+        // Deletions no token can outlive any more: only tokens are checked
+        // against them, so they are not counted as personal data purged.
+        resident_deletion::Entity::delete_many()
+            .filter(resident_deletion::Column::DeletedAt.lte(now - DELETIONS_KEPT))
+            .exec(&txn)
+            .await?;
         report.sessions += refresh_token::Entity::delete_many()
             .filter(refresh_token::Column::ExpiresAt.lte(cutoffs.sessions))
             .exec(&txn)

@@ -8,7 +8,7 @@
 
 use crate::cases::{Context, move_routed, route_again, service_of, status_of};
 use crate::entity::{case, case_event, category, offer, org_unit, sla_breach, staff, workflow};
-use crate::offers::{insert_offer, lock_staff, lock_staff_and_restart_fairness_clock, room_of};
+use crate::offers::{insert_offer, lock_staff};
 use crate::records::{CaseRecord, SlaBreachRecord};
 use crate::rows::{kind, split_list};
 use crate::staff_events::{coordinators_over, stream_seen_at, tell, tell_each};
@@ -402,16 +402,12 @@ impl Routing<'_> {
         let case = &case.0;
         let offer_id = OfferId::new();
         let txn = self.begin_write().await?;
-        // Restarting the fairness clock first also locks the person's row
-        // (PostgreSQL), so concurrent offers to one person queue up here
-        // and each sees the others' load: capacity holds across routers.
-        lock_staff_and_restart_fairness_clock(&txn, to, now).await?;
-        // The re-count is a statement of its own, after the lock: under READ
-        // COMMITTED each statement sees what committed before it began, so
-        // it sees the offer of a router that held the lock before us. (Folded
-        // into the locking UPDATE it would read the snapshot taken before
-        // the wait, and two routers could both fill the last place.)
-        if !room_of(&txn, to).await? {
+        // The person's place first, in one statement that also restarts
+        // their fairness clock and locks their row (PostgreSQL): concurrent
+        // offers to one person queue up here, and each checks the counter
+        // as the one before it committed it, so capacity holds across
+        // routers (`staff_load`).
+        if !crate::staff_load::take_place(&txn, to.as_uuid(), now).await? {
             return Err(StoreError::AtCapacity);
         }
         let ctx = system(request_id, now);
@@ -568,6 +564,7 @@ impl Routing<'_> {
         if updated.rows_affected != 1 {
             return Ok(false);
         }
+        crate::staff_load::add(&txn, found.staff_id, -1).await?;
         let offer = offer::Entity::find_by_id(id.as_uuid())
             .one(&txn)
             .await?

@@ -3,7 +3,6 @@
 
 use crate::cases::{Context, staff_freed};
 use crate::entity::{duty_shift, mediation_room, org_unit, staff, staff_skill, staff_unit};
-use crate::offers::load_sql;
 use crate::org::{InUse, booked_sessions};
 use crate::records::{self, DutyShiftRecord, OrgUnitRecord, RoomRecord, StaffRecord};
 use crate::rows::{kind, literal, numbered};
@@ -541,7 +540,6 @@ fn snapshot_sql(backend: DbBackend, lawyers: bool) -> String {
     };
     let units = as_text("su.org_unit_id");
     let communities = as_text("ls.community_id");
-    let load = load_sql("w.id");
     numbered(
         backend,
         format!(
@@ -549,7 +547,7 @@ fn snapshot_sql(backend: DbBackend, lawyers: bool) -> String {
              signed_here AS ({signed_here}), \
              who AS (\
                SELECT s.id, s.org_unit_id, s.law_firm_id, s.active, s.capacity, s.presence, \
-                      s.created_at, s.last_assigned_at \
+                      s.created_at, s.last_assigned_at, s.load \
                FROM staff s \
                WHERE s.role = $1 AND (s.org_unit_id = $2 \
                  OR s.id IN (SELECT su.staff_id FROM staff_units su WHERE su.org_unit_id = $2) \
@@ -573,7 +571,7 @@ fn snapshot_sql(backend: DbBackend, lawyers: bool) -> String {
                     CASE WHEN duty.staff_id IS NULL THEN 0 ELSE 1 END AS on_duty, \
                     CASE WHEN EXISTS (SELECT 1 FROM duty_rota_staff r WHERE r.staff_id = w.id) \
                          THEN 1 ELSE 0 END AS in_rota, \
-                    {load} AS load, \
+                    CAST(w.load AS BIGINT) AS load, \
                     CASE WHEN w.law_firm_id IN (SELECT firm_id FROM pool_firms) \
                            OR w.id IN (SELECT staff_id FROM signed_here) \
                          THEN 1 ELSE 0 END AS serves_here \

@@ -11,8 +11,8 @@
 //! the window's counts in `tip_reporters`). See docs/anonymity.md.
 
 use crate::cases::{
-    Context, SUBMIT_EVENT, Submission, actor_columns, append_event, apply_move, move_routed,
-    new_case_row, notify_resident, route_again, staff_freed, visibility,
+    Context, Owner, SUBMIT_EVENT, Submission, actor_columns, append_event, apply_move,
+    move_routed_owned, new_case_row, notify_resident, route_again, staff_freed, visibility,
 };
 use crate::entity::{
     case, case_message, staff, tip, tip_photo, tip_reporter, tip_screening, tip_supporter,
@@ -564,16 +564,16 @@ impl Tips<'_> {
         let status: TipStatus = case.status.parse().map_err(StoreError::Conflict)?;
         let reopened = transition(status, TipAction::Reopen).is_ok();
         if reopened {
-            move_routed(
+            move_routed_owned(
                 &txn,
                 &case,
                 RoutingMove::Reopen,
+                Owner::Becomes(None),
                 Some("举报人补充了新情况，线索重新办理"),
                 ctx,
                 |u| {
                     let none: Option<DateTime<Utc>> = None;
-                    u.col_expr(case::Column::OwnerStaffId, Expr::value(None::<Uuid>))
-                        .col_expr(case::Column::ClosedAt, Expr::value(none))
+                    u.col_expr(case::Column::ClosedAt, Expr::value(none))
                         .col_expr(case::Column::ResolvedAt, Expr::value(none))
                         .col_expr(case::Column::UnroutedAt, Expr::value(none))
                         .col_expr(case::Column::LadderStep, Expr::value(0))
@@ -977,7 +977,10 @@ impl Tips<'_> {
     /// Cancel whatever the router was doing with a tip that leaves triage
     /// some other way (converted into a mediation, closed by a coordinator).
     pub async fn cancel_offers(self, id: CaseId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        cancel_pending_offers(self.db(), id.as_uuid(), now).await
+        // One transaction: the offer's place is given back with it.
+        let txn = self.begin_write().await?;
+        cancel_pending_offers(&txn, id.as_uuid(), now).await?;
+        self.commit_work(txn).await
     }
 }
 

@@ -23,6 +23,8 @@ pub struct ReconcileReport {
     pub republished_checks: usize,
     /// Screening rows of ended windows deleted (docs/anonymity.md).
     pub forgotten_screening: u64,
+    /// Staff load counters that differed from what they count, set right.
+    pub repaired_loads: u64,
 }
 
 const SCAN_LIMIT: u64 = 1000;
@@ -52,7 +54,10 @@ impl Worker {
             }
             match self.reconcile_once().await {
                 // A first rebuild at start-up is routine; finding lost work is news.
-                Ok(report) if report.expired_offers + report.republished_cases > 0 => {
+                Ok(report)
+                    if report.expired_offers + report.republished_cases > 0
+                        || report.repaired_loads > 0 =>
+                {
                     info!(?report, "reconciler repaired lost work")
                 }
                 Ok(report) => debug!(?report, "reconciled"),
@@ -138,6 +143,10 @@ impl Worker {
         // An ended screening window's pseudonyms go, so that from then on
         // not even the server's key links those anonymous tips.
         report.forgotten_screening = self.store.tips().end_screening_windows(now).await?;
+        // Load counters kept in every write's transaction can only drift by
+        // a write outside the store (a hand-made SQL fix, a restore): put
+        // them back to what they count before they misroute.
+        report.repaired_loads = self.store.offers().repair_staff_loads().await?;
         self.prune_refresh_tokens(now).await;
         Ok(report)
     }

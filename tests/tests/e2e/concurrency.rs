@@ -69,6 +69,7 @@ async fn two_lawyers_claiming_one_pooled_case_yield_one_owner_and_one_409() {
         let claims = case.history.iter().filter(|e| e.action == "claim").count();
         assert_eq!(claims, 1);
     }
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -93,6 +94,7 @@ async fn a_double_clicked_accept_is_one_acceptance() {
             .count();
         assert_eq!((ok, conflicts), (1, 3), "trial {i}");
     }
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -118,6 +120,7 @@ async fn concurrent_retries_with_one_idempotency_key_create_one_case() {
     assert_eq!(ids.len(), 1, "every retry answered with the one case");
     let mine: ConsultationPage = app.get_as("/api/v1/consultations", &resident).await;
     assert_eq!(mine.items.len(), 1);
+    app.assert_staff_loads_counted().await;
 }
 
 fn placement(
@@ -216,4 +219,5 @@ async fn two_simultaneous_offers_to_someone_with_room_for_one_make_one_offer() {
         .await
         .unwrap();
     assert_eq!(pending.len(), ROUNDS, "one offer per round, never two");
+    app.assert_staff_loads_counted().await;
 }

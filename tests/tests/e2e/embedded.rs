@@ -91,6 +91,7 @@ async fn the_walk_works_on_sqlite_and_the_in_process_queue() {
     let mut statuses = [a.status(), b.status()];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT]);
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use sansuo_tests::{
     PrivateRedis, TestApp, TestOptions, eventually, eventually_within, expect_error, expect_json,
     expect_status,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use uuid::Uuid;
@@ -157,6 +157,7 @@ async fn a_case_nobody_takes_climbs_three_steps_then_waits_with_the_coordinators
             "reassign"
         ]
     );
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -251,6 +252,7 @@ async fn twenty_cases_over_four_equal_lawyers_land_five_each_and_capacity_holds(
         }
     }
     assert_eq!(owners.values().copied().collect::<Vec<_>>(), [5, 5, 5, 5]);
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -284,6 +286,7 @@ async fn a_decline_goes_to_the_next_candidate_and_never_back_to_the_decliner() {
     assert_ne!(offers[1].staff_id, zhang_id);
     assert_eq!((offers[0].ladder_step, offers[1].ladder_step), (0, 1));
     assert_eq!(offers[1].status, "pending");
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -404,6 +407,7 @@ async fn a_hand_back_reroutes_and_a_reopened_case_returns_to_its_lawyer() {
         "state_conflict",
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -480,6 +484,7 @@ async fn pulling_the_next_case_takes_each_waiting_case_once_highest_priority_fir
         "forbidden",
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -499,6 +504,7 @@ async fn coming_back_to_available_brings_the_waiting_case_at_once() {
     app.set_presence("lawyer.zhao", "available").await;
     let zhao = app.staff_token("lawyer.zhao").await;
     app.wait_for_offer(&zhao, &id).await;
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -548,6 +554,7 @@ async fn a_missed_accept_target_is_recorded_once_and_escalates_the_case() {
         "{events:?}"
     );
     assert!(events.contains(&"escalate".to_owned()));
+    app.assert_staff_loads_counted().await;
 }
 
 /// Lawyers who accept every offer they see, until told to stop.
@@ -645,6 +652,7 @@ async fn redis_flushed_mid_run_every_case_still_reaches_one_owner() {
     }
     acceptors.abort();
     assert_each_case_owned_once(&app, &ids).await;
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -689,6 +697,7 @@ async fn three_instances_route_one_workload_without_double_offers_or_lost_cases(
     for sibling in &mut siblings {
         sibling.stop().await;
     }
+    app.assert_staff_loads_counted().await;
 }
 
 /// Outbox rows: (all, not yet published).
@@ -799,6 +808,7 @@ async fn every_commit_that_adds_work_wakes_the_relay_without_waiting_for_its_pol
     .await;
     app.wait_for_status(&resident, &waiting_id, Status::Assigned)
         .await;
+    app.assert_staff_loads_counted().await;
 }
 
 /// Issue 19, 2: the router offering a case to someone while that person
@@ -903,6 +913,7 @@ async fn the_router_offering_and_next_case_racing_on_one_person_never_deadlock()
             row.status
         );
     }
+    app.assert_staff_loads_counted().await;
 }
 
 /// Issue 15: a ladder step's timeout runs in business time. A case whose
@@ -1023,4 +1034,30 @@ async fn a_step_timeout_across_a_weekend() {
         events.iter().any(|r| r == "the step's time ran out"),
         "{events:?}"
     );
+    app.assert_staff_loads_counted().await;
+}
+
+/// A load counter changed outside the store (a hand-made SQL fix) is set
+/// back to what it counts by the reconciler's next pass.
+#[tokio::test]
+async fn the_reconciler_sets_drifted_load_counters_right() {
+    let app = TestApp::spawn().await;
+    let db = app.app.store.db();
+    let staff: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM staff",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "n")
+        .unwrap();
+    db.execute_unprepared("UPDATE staff SET load = load + 3")
+        .await
+        .unwrap();
+    // (The app's own reconciler may get to some first.)
+    let report = app.app.worker.reconcile_once().await.unwrap();
+    assert!(report.repaired_loads <= staff as u64, "{report:?}");
+    app.assert_staff_loads_counted().await;
 }

@@ -303,6 +303,7 @@ async fn a_mediator_hands_a_mediation_back_and_it_goes_to_another_mediator() {
         "state_conflict",
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 /// A mediation with a session booked but not held is handed back: the
@@ -375,6 +376,7 @@ async fn a_mediation_with_a_booked_session_is_handed_back_and_the_session_cancel
         StatusCode::CREATED,
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 async fn report_tip(app: &TestApp, resident: &str) -> Uuid {
@@ -526,4 +528,5 @@ async fn an_officer_hands_a_tip_back_and_it_goes_to_another_officer() {
         "state_conflict",
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }

@@ -185,6 +185,7 @@ async fn a_booking_reaches_the_community_mediator_who_sees_the_parties_in_full()
         assert!(!stored.contains(RESPONDENT_PHONE), "{stored}");
         assert!(!stored.contains("赵大力"), "{stored}");
     }
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -248,6 +249,7 @@ async fn a_refused_booking_tells_the_applicant_why_and_where_to_go() {
         "mediation_not_found",
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -432,6 +434,7 @@ async fn one_room_slot_and_one_mediator_slot_are_each_booked_once_under_races() 
         StatusCode::CREATED,
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -640,6 +643,7 @@ async fn the_whole_walk_from_booking_to_the_follow_up_visit() {
         "forbidden",
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -756,6 +760,7 @@ async fn parties_choose_and_refuse_mediators_and_may_withdraw_before_a_session()
         "state_conflict",
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -886,6 +891,7 @@ async fn a_hard_case_escalates_by_hand_and_a_failed_one_is_terminated_with_route
     )
     .await;
     assert_eq!(closed.status, "closed");
+    app.assert_staff_loads_counted().await;
 }
 
 /// One mediation written straight to the database, as the report reads it.
@@ -1183,6 +1189,7 @@ async fn the_mediation_report_reproduces_hand_computed_figures() {
         "validation_failed",
     )
     .await;
+    app.assert_staff_loads_counted().await;
 }
 
 /// Apply, have chen accept, book a session in a fresh room: the case id,
@@ -1480,6 +1487,7 @@ async fn the_applicant_answers_attendance_and_the_mediator_reschedules_in_one_st
             .unwrap()
             .attending
     );
+    app.assert_staff_loads_counted().await;
 }
 
 /// Walk a case to `agreed`: a session held, an agreement recorded.
@@ -1787,6 +1795,7 @@ async fn the_applicant_answers_the_visit_and_rates_once_and_an_unperformed_agree
         ),
         (1, Some(2.0))
     );
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -1836,6 +1845,7 @@ async fn a_coordinator_reopens_a_closed_mediation_through_the_admin_endpoint() {
     let theirs: MediationView = expect_json(app.get(&base, &chen).await, StatusCode::OK).await;
     assert_eq!(theirs.status, "accepted");
     assert!(history_of(&theirs).contains(&("reopen".into(), Some("当事人申请重新调解".into()))));
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -1942,6 +1952,7 @@ async fn mediators_see_offers_and_pull_cases_through_the_generic_staff_endpoints
     )
     .await;
     assert!(history_of(&mine).iter().any(|(a, _)| a == "claim"));
+    app.assert_staff_loads_counted().await;
 }
 
 #[tokio::test]
@@ -2038,6 +2049,7 @@ async fn an_unconcluded_mediation_breaches_its_resolution_target_once_and_shows_
     assert_eq!(summary.sla_breaches.resolution, 1, "{summary:?}");
     assert_eq!(summary.sla_breaches.accept, 0);
     assert_eq!(summary.sla_breaches.first_response, 0);
+    app.assert_staff_loads_counted().await;
 }
 
 /// Issue 19 (the drill's doubled mediations): a booking retried after a
@@ -2116,4 +2128,5 @@ async fn a_retried_booking_with_one_idempotency_key_is_one_mediation() {
             .unwrap();
         assert_eq!(stored.len(), 1, "one mediation each, no doubles");
     }
+    app.assert_staff_loads_counted().await;
 }

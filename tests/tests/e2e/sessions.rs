@@ -518,3 +518,66 @@ async fn expired_refresh_tokens_are_forgotten_and_live_ones_kept() {
     .await;
     expect_status(refresh(&app, &resident.refresh_token).await, StatusCode::OK).await;
 }
+
+/// A deleted resident account's token, taken by another instance a moment
+/// before: refused at once by the instance that deleted it and within a
+/// second by the other, which reads the deletions as one query a second
+/// rather than the resident's row per request.
+async fn another_instance_refuses_a_deleted_residents_token_within_a_second(app: TestApp) {
+    let sibling = app.spawn_sibling().await;
+    let resident = app.resident_token("leaving-soon").await;
+    let stays = app.resident_token("staying").await;
+    let on_sibling = |token: &str| {
+        let request = app
+            .http
+            .get(format!("http://127.0.0.1:{}/api/v1/me", sibling.port))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap().status() }
+    };
+    assert_eq!(on_sibling(&resident).await, StatusCode::OK);
+    let deletion = app
+        .http
+        .delete(app.url("/api/v1/me"))
+        .bearer_auth(&resident)
+        .json(&json!({"confirm": true}))
+        .send()
+        .await
+        .unwrap();
+    expect_status(deletion, StatusCode::OK).await;
+    let deleted = Instant::now();
+    expect_error(
+        app.get("/api/v1/me", &resident).await,
+        StatusCode::UNAUTHORIZED,
+        "session_ended",
+    )
+    .await;
+    loop {
+        if on_sibling(&resident).await == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert!(
+            deleted.elapsed() < Duration::from_millis(1500),
+            "the other instance still took the token after {:?}",
+            deleted.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(deleted.elapsed() <= Duration::from_millis(1200));
+    // Everyone else's tokens stand, on both.
+    expect_status(app.get("/api/v1/me", &stays).await, StatusCode::OK).await;
+    assert_eq!(on_sibling(&stays).await, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn another_instance_refuses_a_deleted_residents_token_within_a_second_on_postgres() {
+    another_instance_refuses_a_deleted_residents_token_within_a_second(TestApp::spawn().await)
+        .await;
+}
+
+#[tokio::test]
+async fn another_instance_refuses_a_deleted_residents_token_within_a_second_on_sqlite() {
+    another_instance_refuses_a_deleted_residents_token_within_a_second(
+        TestApp::spawn_embedded().await,
+    )
+    .await;
+}

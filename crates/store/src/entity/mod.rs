@@ -38,6 +38,7 @@ pub mod photo_blob;
 pub mod qr_code;
 pub mod refresh_token;
 pub mod resident;
+pub mod resident_deletion;
 pub mod sla_breach;
 pub mod staff;
 pub mod staff_event;

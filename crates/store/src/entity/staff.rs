@@ -21,6 +21,9 @@ pub struct Model {
     pub session_epoch: i32,
     /// Seeded by `sansuo seed-demo`: refused unless the server runs `--demo`.
     pub demo: bool,
+    /// Owned cases not finished plus pending offers: what counts against
+    /// `capacity` (`crate::staff_load`).
+    pub load: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
