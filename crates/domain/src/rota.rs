@@ -379,6 +379,33 @@ impl Rota {
         on
     }
 
+    /// Every shift overlapping `from`..`to`, by start (a roster's week:
+    /// the night shift begun the evening before `from` included).
+    pub fn between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        calendar: &BusinessCalendar,
+    ) -> Vec<RotaShift> {
+        let first = from.with_timezone(&shanghai()).date_naive();
+        let last = to.with_timezone(&shanghai()).date_naive();
+        let mut day = first.pred_opt().unwrap_or(first);
+        let mut found = Vec::new();
+        while day <= last {
+            found.extend(
+                self.shifts_on(day, calendar)
+                    .into_iter()
+                    .filter(|s| s.ends_at > from && s.starts_at < to),
+            );
+            day = match day.succ_opt() {
+                Some(next) => next,
+                None => break,
+            };
+        }
+        found.sort_by_key(|s| s.starts_at);
+        found
+    }
+
     /// The next `count` shifts not yet over at `now` (one running now
     /// first), looking at most `days` ahead.
     pub fn upcoming(
@@ -721,5 +748,30 @@ mod tests {
         assert_eq!(next[0].starts_at, at(date(2026, 12, 6), 0, 0));
         assert_eq!(next[1].staff, vec![staff(1)]);
         assert_eq!(next[3].staff, vec![staff(3)]);
+    }
+
+    #[test]
+    fn between_lists_every_shift_overlapping_a_week_and_no_other() {
+        let calendar = BusinessCalendar::china_office_hours();
+        let rota = Rota::parse(&three_shifts()).expect("valid");
+        // `at` is Beijing time: a week from Monday 7 December 00:00.
+        let from = at(date(2026, 12, 7), 0, 0);
+        let to = from + Duration::days(7);
+        let week = rota.between(from, to, &calendar);
+        assert_eq!(week.len(), 21, "three shifts a day for seven days");
+        assert!(week.iter().all(|s| s.ends_at > from && s.starts_at < to));
+        assert!(week.windows(2).all(|w| w[0].starts_at <= w[1].starts_at));
+        assert_eq!(week[0].starts_at, from);
+        assert_eq!(week[0].staff, vec![staff(3)]);
+        // A range cutting a shift keeps it; one before the rota starts is empty.
+        let noon = at(date(2026, 12, 7), 12, 0);
+        let cut = rota.between(noon, noon + Duration::minutes(1), &calendar);
+        assert_eq!(cut.len(), 1);
+        assert_eq!(cut[0].staff, vec![staff(1)]);
+        let before = at(date(2026, 11, 1), 0, 0);
+        assert!(
+            rota.between(before, before + Duration::days(7), &calendar)
+                .is_empty()
+        );
     }
 }

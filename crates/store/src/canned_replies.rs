@@ -4,7 +4,7 @@
 //! else; the limits (`domain::canned_reply`) are counted in the same
 //! transaction as the insert.
 
-use crate::entity::canned_reply;
+use crate::entity::{canned_reply, org_unit, staff};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::canned_reply::{CannedTitle, room_for_one};
@@ -165,6 +165,22 @@ impl CannedReplies<'_> {
             Keeper::Unit(unit) => (None, Some(unit.as_uuid())),
         };
         let txn = self.begin_write().await?;
+        // The keeper's row is the lock (PostgreSQL; SQLite has one writer at
+        // a time): two adds at once cannot both count 99 and end at 101.
+        match new.keeper {
+            Keeper::Own(staff) => {
+                staff::Entity::find_by_id(staff.as_uuid())
+                    .lock_exclusive()
+                    .one(&txn)
+                    .await?;
+            }
+            Keeper::Unit(unit) => {
+                org_unit::Entity::find_by_id(unit.as_uuid())
+                    .lock_exclusive()
+                    .one(&txn)
+                    .await?;
+            }
+        }
         let held = canned_reply::Entity::find()
             .filter(match new.keeper {
                 Keeper::Own(staff) => canned_reply::Column::OwnerStaffId.eq(staff.as_uuid()),

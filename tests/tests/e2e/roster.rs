@@ -31,7 +31,8 @@ async fn officers_read_their_own_units_roster_only() {
         expect_json(app.get(&range(7), &officer_b).await, StatusCode::OK).await;
     assert_eq!(roster.items.len(), 1);
     let shift = &roster.items[0];
-    assert_eq!(shift.id, b.shift);
+    assert_eq!(shift.id, Some(b.shift));
+    assert!(!shift.from_rota);
     assert_eq!(shift.staff_id, b.officer);
     assert_eq!(shift.staff_name, StreetB::OFFICER);
     assert!(shift.mine);
@@ -44,7 +45,7 @@ async fn officers_read_their_own_units_roster_only() {
         roster
             .items
             .iter()
-            .all(|s| s.org_unit_id == app.demo.police_station.as_uuid() && s.id != b.shift),
+            .all(|s| s.org_unit_id == app.demo.police_station.as_uuid() && s.id != Some(b.shift)),
         "{roster:?}"
     );
 
@@ -71,6 +72,55 @@ async fn officers_read_their_own_units_roster_only() {
         StatusCode::FORBIDDEN,
     )
     .await;
+}
+
+/// A unit run on a rota (轮班表) shows its rota's shifts beside the single
+/// ones, as dispatch reads them; another station's rota stays out.
+#[tokio::test]
+async fn the_roster_shows_the_units_rota_shifts() {
+    let app = TestApp::spawn().await;
+    let b = StreetB::build(&app).await;
+    let admin = app.staff_token("admin").await;
+    let today = Utc::now().date_naive() - Duration::days(2);
+    expect_status(
+        app.put(
+            &format!("/api/v1/admin/org-units/{}/duty-rota", b.station),
+            &admin,
+            serde_json::json!({"starts_on": today, "slots": [
+                {"days": "every_day", "start": "08:00", "end": "20:00", "staff": [b.officer]}
+            ]}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let officer_b = StreetB::token(&app, StreetB::OFFICER).await;
+    let roster: RosterList =
+        expect_json(app.get(&range(7), &officer_b).await, StatusCode::OK).await;
+    let rota: Vec<_> = roster.items.iter().filter(|s| s.from_rota).collect();
+    assert!(
+        rota.len() >= 6,
+        "a 12-hour shift each day of a week: {roster:?}"
+    );
+    assert!(rota.iter().all(|s| s.id.is_none()
+        && s.staff_id == b.officer
+        && s.mine
+        && s.org_unit_id == b.station
+        && s.ends_at - s.starts_at == Duration::hours(12)));
+    assert!(
+        roster
+            .items
+            .windows(2)
+            .all(|w| w[0].starts_at <= w[1].starts_at)
+    );
+    assert!(roster.items.iter().any(|s| s.id == Some(b.shift)));
+
+    let liu = app.staff_token("officer.liu").await;
+    let theirs: RosterList = expect_json(app.get(&range(7), &liu).await, StatusCode::OK).await;
+    assert!(
+        theirs.items.iter().all(|s| s.org_unit_id != b.station),
+        "{theirs:?}"
+    );
 }
 
 #[tokio::test]

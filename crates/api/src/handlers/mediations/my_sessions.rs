@@ -8,6 +8,7 @@ use actix_web::{get, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -77,9 +78,9 @@ pub async fn my_sessions(
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         let s = row.session;
-        if !rooms.contains_key(&s.room_id) {
+        if let Entry::Vacant(slot) = rooms.entry(s.room_id) {
             let room = state.store.staffing().room(s.room_id).await?;
-            rooms.insert(s.room_id, room.map(|r| r.name));
+            slot.insert(room.map(|r| r.name));
         }
         items.push(CalendarSessionView {
             id: s.id,

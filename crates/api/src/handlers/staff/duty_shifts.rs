@@ -18,10 +18,15 @@ pub struct RosterQuery {
     pub to: DateTime<Utc>,
 }
 
-/// Someone on duty for the caller's unit, with their name.
+/// Someone on duty for the caller's unit, with their name: a single shift
+/// entered by hand, or one of the unit's rota (轮班表) as dispatch reads it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RosterShiftView {
-    pub id: Uuid,
+    /// The single shift's id; null for a shift of the rota.
+    pub id: Option<Uuid>,
+    /// True for a shift of the unit's rota (business calendar, exceptions
+    /// and rotations applied), false for a single shift.
+    pub from_rota: bool,
     pub org_unit_id: Uuid,
     pub staff_id: Uuid,
     /// The display name of the staff member on duty.
@@ -39,8 +44,8 @@ pub struct RosterList {
 }
 
 /// The duty roster (值班表) of the caller's own unit, read-only: the unit's
-/// shifts and, for an officer whose home is a community, its police
-/// station's, overlapping `from`..`to`.
+/// single shifts and its rota's shifts and, for an officer whose home is a
+/// community, its police station's, overlapping `from`..`to`.
 #[utoipa::path(tag = "staff", security(("bearer" = [])), params(RosterQuery), responses(
     (status = 200, body = RosterList),
     (status = 400, body = ErrorBody, description = "`bad_parameter`: `from` or `to` missing or not RFC 3339"),
@@ -71,41 +76,62 @@ pub async fn staff_duty_shifts(
     {
         units.push(station.into());
     }
-    let mut shifts = Vec::new();
+    let me = auth.id.as_uuid();
+    let duty = |id: Option<Uuid>, unit: Uuid, staff_id: Uuid, starts_at, ends_at| RosterShiftView {
+        id,
+        from_rota: id.is_none(),
+        org_unit_id: unit,
+        staff_id,
+        staff_name: String::new(),
+        mine: staff_id == me,
+        starts_at,
+        ends_at,
+    };
+    let calendar = state.store.catalog().business_calendar().await?;
+    let mut items = Vec::new();
     for unit in units {
-        shifts.extend(
-            state
-                .store
-                .staffing()
-                .duty_shifts(unit, query.from, query.to)
-                .await?,
-        );
+        for s in state
+            .store
+            .staffing()
+            .duty_shifts(unit, query.from, query.to)
+            .await?
+        {
+            items.push(duty(
+                Some(s.id),
+                s.org_unit_id,
+                s.staff_id,
+                s.starts_at,
+                s.ends_at,
+            ));
+        }
+        if let Some(rota) = state.store.rotas().get(unit).await? {
+            for s in rota.rota.between(query.from, query.to, &calendar) {
+                for staff in &s.staff {
+                    items.push(duty(
+                        None,
+                        unit.as_uuid(),
+                        staff.as_uuid(),
+                        s.starts_at,
+                        s.ends_at,
+                    ));
+                }
+            }
+        }
     }
-    shifts.sort_by_key(|s| (s.starts_at, s.id));
+    items.sort_by_key(|d| (d.starts_at, d.id, d.staff_id));
     let mut names = BTreeMap::new();
-    for shift in &shifts {
-        if let Entry::Vacant(slot) = names.entry(shift.staff_id) {
+    for item in &mut items {
+        if let Entry::Vacant(slot) = names.entry(item.staff_id) {
             let name = state
                 .store
                 .identity()
-                .staff(shift.staff_id.into())
+                .staff(item.staff_id.into())
                 .await?
                 .map(|s| s.display_name)
                 .unwrap_or_default();
             slot.insert(name);
         }
+        item.staff_name.clone_from(&names[&item.staff_id]);
     }
-    let items = shifts
-        .into_iter()
-        .map(|s| RosterShiftView {
-            id: s.id,
-            org_unit_id: s.org_unit_id,
-            staff_id: s.staff_id,
-            staff_name: names.get(&s.staff_id).cloned().unwrap_or_default(),
-            mine: s.staff_id == auth.id.as_uuid(),
-            starts_at: s.starts_at,
-            ends_at: s.ends_at,
-        })
-        .collect();
     Ok(web::Json(RosterList { items }))
 }

@@ -19,6 +19,7 @@ export default {
     },
     myRoster: {
       menu: '我的值班表',
+      rota: '轮班',
       title: '值班表',
       week: '{from} 至 {to}',
       prev: '上一周',
@@ -49,6 +50,7 @@ export default {
     },
     myRoster: {
       menu: 'My duty roster',
+      rota: 'rota',
       title: 'Duty roster',
       week: '{from} to {to}',
       prev: 'Previous week',

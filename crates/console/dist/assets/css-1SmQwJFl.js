@@ -1,1 +1,0 @@
-import"./index-BgiESBFE.js";import"./css-C_BP9Ud1.js";

@@ -1,0 +1,1 @@
+import"./index-CWjmcim5.js";import"./css-BlSScbJL.js";
