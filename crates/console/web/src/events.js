@@ -3,7 +3,7 @@
 // it is read with fetch() streaming. The stream ends after a while by design
 // (SANSUO_STAFF_STREAM_MAX_SECS); we reconnect with Last-Event-ID, so no
 // event is lost.
-import { ref } from 'vue'
+import { onBeforeUnmount, onMounted, ref } from 'vue'
 import { authHeaders, refreshTokens, session } from './api.js'
 
 const listeners = new Set()
@@ -12,6 +12,22 @@ export const streamState = ref('closed') // 'open' | 'connecting' | 'closed'
 let controller = null
 let lastId = null
 let running = false
+
+/**
+ * In a component: `load()` when it mounts, and again after each event
+ * `wanted(event, data)` accepts and after a reconnect (events may have been
+ * missed), until it unmounts.
+ */
+export function useLiveLoad(load, wanted) {
+  let off = null
+  onMounted(() => {
+    load()
+    off = onEvent((event) => {
+      if (event.type === 'connected' || wanted(event, event.data || {})) load()
+    })
+  })
+  onBeforeUnmount(() => off && off())
+}
 
 /** Call `fn({type, data, id})` for each event; returns the unsubscribe. */
 export function onEvent(fn) {

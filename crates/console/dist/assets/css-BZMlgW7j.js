@@ -1,1 +1,0 @@
-import"./index-CWjmcim5.js";import"./css-BlSScbJL.js";

@@ -1,0 +1,1 @@
+import"./index-BbKNV3tC.js";import"./css-CJJm6YZQ.js";
