@@ -40,11 +40,19 @@ export async function shot(page, name) {
 export async function visit(page, name) {
   // (The event stream keeps one request open: networkidle may never come.)
   await page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => {})
-  // Let toasts finish fading in or out (axe reads half-transparent text).
+  // Let every finite transition end first: a dialog fading in, or a toast
+  // fading out, has half-transparent text that fails contrast by chance
+  // (seen in CI: a select's placeholder at 4.42:1 in an opening dialog).
+  // Spinners run forever and are not waited for.
   await page
-    .waitForFunction(() => !document.querySelector('.el-message-fade-enter-active, .el-message-fade-leave-active, .el-notification-fade-enter-active, .el-notification-fade-leave-active'), null, {
-      timeout: 5_000,
-    })
+    .waitForFunction(
+      () =>
+        document
+          .getAnimations()
+          .filter((a) => a.playState === 'running' && a.effect?.getComputedTiming().iterations !== Infinity).length === 0,
+      null,
+      { timeout: 5_000 },
+    )
     .catch(() => {})
   await checkA11y(page, name)
   await shot(page, name)
