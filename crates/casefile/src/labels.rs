@@ -88,9 +88,21 @@ pub fn action_name(service: &str, action: &str) -> String {
         (_, "convert") => "转办",
         (_, "withdraw") => "撤回",
         (_, "reject") => "驳回",
-        (_, "urge") => "催办",
-        (_, "supervise") => "督办",
+        (_, "urge") | (_, "urged") => "催办",
+        (_, "supervise") | (_, "supervised") => "督办",
+        (_, "supervision_lifted") => "解除督办",
+        (_, "supervision_ended") => "督办结束",
+        (_, "supervision_missed") => "督办逾期",
         (_, "extension") | (_, "extend") => "延期",
+        (_, "extension_requested") => "申请延期",
+        (_, "extension_granted") => "批准延期",
+        (_, "extension_refused") => "不予延期",
+        (_, "in_person_intake") => "现场代办登记",
+        (_, "propose_conversion") => "建议转办",
+        (_, "refuse_conversion") => "居民不同意转办",
+        (_, "convert_from_consultation") => "由法律咨询转来",
+        (_, "convert_from_tip") => "由线索举报转来",
+        (_, "flag_public_order_risk") => "发现治安风险",
         ("consultation", "reply") => "律师答复",
         ("consultation", "note") => "内部备注",
         ("consultation", "follow_up") => "追问",
@@ -108,6 +120,9 @@ pub fn action_name(service: &str, action: &str) -> String {
         ("mediation", "close") => "结案",
         ("mediation", "escalate_tier") => "提级调解",
         ("mediation", "rate") => "评价",
+        ("mediation", "cannot_attend") => "告知无法到场",
+        ("mediation", "confirm_attendance") => "确认到场",
+        ("mediation", "visit_answer") => "回访答复",
         ("tip", "triage_valid") => "研判属实",
         ("tip", "triage_unfounded") => "研判不实",
         ("tip", "refer") => "移交",
@@ -117,7 +132,8 @@ pub fn action_name(service: &str, action: &str) -> String {
         ("tip", "mark_duplicate") => "标记重复",
         ("tip", "follow_up") => "举报人补充",
         ("tip", "support") => "附议",
-        ("tip", "photo") => "补充照片",
+        ("tip", "photo") | ("tip", "add_photo") => "补充照片",
+        (_, "note") => "内部备注",
         _ => return other(action),
     };
     name.to_owned()
@@ -225,5 +241,97 @@ mod tests {
         assert_eq!(action_name("mediation", "agree"), "达成调解协议");
         assert_eq!(action_name("tip", "brand_new"), "其他（brand_new）");
         assert_eq!(role_name("respondent"), "被申请人");
+    }
+
+    /// Every action the store writes (the domain's action names and the
+    /// store's own event names, by the service whose history has them):
+    /// none prints as `其他`.
+    #[test]
+    fn every_action_written_has_a_chinese_name() {
+        let common = [
+            "submit",
+            "offer",
+            "pool",
+            "escalate",
+            "unroute",
+            "accept",
+            "decline",
+            "expire_offer",
+            "claim",
+            "reassign",
+            "hand_back",
+            "reopen",
+            "sla_breach",
+            "convert",
+            "withdraw",
+            "reject",
+            "urged",
+            "supervised",
+            "supervision_lifted",
+            "supervision_ended",
+            "supervision_missed",
+            "extension_requested",
+            "extension_granted",
+            "extension_refused",
+            "in_person_intake",
+            "note",
+        ];
+        let own = [
+            (
+                "consultation",
+                &[
+                    "reply",
+                    "follow_up",
+                    "resolve",
+                    "rate",
+                    "propose_conversion",
+                    "refuse_conversion",
+                ][..],
+            ),
+            (
+                "mediation",
+                &[
+                    "refuse",
+                    "schedule",
+                    "cancel_session",
+                    "reschedule",
+                    "hold",
+                    "agree",
+                    "terminate",
+                    "judicial_confirmation",
+                    "visit",
+                    "visit_answer",
+                    "close",
+                    "escalate_tier",
+                    "rate",
+                    "cannot_attend",
+                    "confirm_attendance",
+                    "convert_from_consultation",
+                    "convert_from_tip",
+                    "flag_public_order_risk",
+                ][..],
+            ),
+            (
+                "tip",
+                &[
+                    "triage_valid",
+                    "triage_unfounded",
+                    "refer",
+                    "verify",
+                    "action",
+                    "close",
+                    "mark_duplicate",
+                    "follow_up",
+                    "add_photo",
+                    "convert_from_consultation",
+                ][..],
+            ),
+        ];
+        for (service, actions) in own {
+            for action in common.iter().chain(actions) {
+                let name = action_name(service, action);
+                assert!(!name.starts_with("其他"), "{service} {action}: {name}");
+            }
+        }
     }
 }

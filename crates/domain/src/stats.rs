@@ -368,7 +368,7 @@ pub fn service_label_zh(service: Service) -> &'static str {
     match service {
         Service::Consultation => "法律咨询",
         Service::Mediation => "人民调解",
-        Service::Tip => "治安线索",
+        Service::Tip => "线索举报",
     }
 }
 
