@@ -273,6 +273,17 @@ pub enum EscalationReason {
     CoordinatorStep,
 }
 
+impl EscalationReason {
+    /// The reason as the case's history records it.
+    pub fn text(self) -> &'static str {
+        match self {
+            EscalationReason::StepTimedOut => "the step's time ran out",
+            EscalationReason::NobodyEligible => "nobody eligible on this step",
+            EscalationReason::CoordinatorStep => "joint handling: the coordinators assign it",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dispatch {
     /// Offer it to this person until `expires_at`.

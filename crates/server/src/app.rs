@@ -258,6 +258,11 @@ impl Application {
         let queue = queue_on(redis.as_ref(), &config);
         let wechat = wechat_on(redis.as_ref(), &config)?;
         let photos = photo_store_on(&store, &config).await?;
+        // Routing in the request's instance (`SANSUO_INLINE_ROUTING`) begins
+        // with the first offer inside the submission's own transaction.
+        if config.inline_routes > 0 {
+            store.offer_at_submission(config.offer_timeout);
+        }
         let worker = Worker::new(
             store.clone(),
             queue.clone(),

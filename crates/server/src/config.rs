@@ -77,7 +77,9 @@ pub struct Config {
     /// Concurrent router tasks per instance.
     pub routers: usize,
     /// New cases routed at once in the requests that stored them
-    /// (`SANSUO_INLINE_ROUTING`); 0: all through the routers.
+    /// (`SANSUO_INLINE_ROUTING`); 0: all through the routers. Above 0, a
+    /// new case whose first handler is free is offered in the
+    /// submission's own transaction, and the rest routed right after it.
     pub inline_routes: usize,
     /// The token WeChat signs its message pushes with.
     pub push_token: Option<SecretString>,

@@ -25,6 +25,10 @@ pub(crate) struct ReferenceCache {
     /// The demo's `--round-the-clock`: the calendar's base is every hour,
     /// not office hours (`Store::use_round_the_clock_calendar`).
     round_the_clock: std::sync::atomic::AtomicBool,
+    /// How long a first offer made in a submission's transaction lasts, in
+    /// seconds; 0: submissions are not offered there
+    /// (`Store::offer_at_submission`).
+    first_offer_secs: std::sync::atomic::AtomicI64,
     places: Mutex<HashMap<Uuid, (Instant, CasePlace)>>,
     /// Units and categories as every submission checks them. Only what
     /// exists is kept: ids that name nothing are asked of the database
@@ -111,6 +115,18 @@ impl ReferenceCache {
         self.round_the_clock
             .store(true, std::sync::atomic::Ordering::Relaxed);
         *self.calendar.lock().expect("cache lock") = None;
+    }
+
+    pub(crate) fn first_offer_timeout(&self) -> Option<chrono::Duration> {
+        let secs = self
+            .first_offer_secs
+            .load(std::sync::atomic::Ordering::Relaxed);
+        (secs > 0).then(|| chrono::Duration::seconds(secs))
+    }
+
+    pub(crate) fn set_first_offer_timeout(&self, timeout: chrono::Duration) {
+        self.first_offer_secs
+            .store(timeout.num_seconds(), std::sync::atomic::Ordering::Relaxed);
     }
 
     pub(crate) fn put_calendar(&self, calendar: BusinessCalendar) {

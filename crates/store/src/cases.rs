@@ -44,6 +44,9 @@ pub mod visibility {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Submission {
     Created(CaseId),
+    /// Stored and offered to its first handler in the same transaction
+    /// (`placement::route_new`): nothing is left for the router.
+    Offered(CaseId),
     /// A retry of an earlier submission with the same Idempotency-Key.
     Replayed(CaseId),
 }
@@ -51,7 +54,15 @@ pub enum Submission {
 impl Submission {
     pub fn case_id(&self) -> CaseId {
         match self {
-            Submission::Created(id) | Submission::Replayed(id) => *id,
+            Submission::Created(id) | Submission::Offered(id) | Submission::Replayed(id) => *id,
+        }
+    }
+
+    /// The case, if this request stored it (not a replay).
+    pub fn created(&self) -> Option<CaseId> {
+        match self {
+            Submission::Created(id) | Submission::Offered(id) => Some(*id),
+            Submission::Replayed(_) => None,
         }
     }
 }

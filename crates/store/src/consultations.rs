@@ -18,6 +18,7 @@ use crate::cases::{
 use crate::entity::{case, consultation};
 use crate::offers::{cancel_pending_offers, hand_back_owned};
 use crate::outbox::{self, ModerationSubject, Work};
+use crate::placement::{FirstOffer, created, route_new};
 use crate::records::{CaseRecord, ConsultationDetail, MediationDetail, StaffRecord, TipDetail};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -53,6 +54,8 @@ pub struct NewConsultation {
     /// Where the content check of the question stands; only a passed
     /// question is routed.
     pub moderation: Moderation,
+    /// Its first offer, made in its own transaction (`Routing::first_offer`).
+    pub first_offer: Option<FirstOffer>,
 }
 
 /// A consultation a staff member files for a resident present in person
@@ -250,10 +253,11 @@ impl Consultations<'_> {
         )
         .await?;
         // Routing waits for the content check: a held question reaches no one.
+        let mut offered = false;
         match new.moderation {
             Moderation::Passed => {
-                let route = Work::RouteCase { case_id };
-                outbox::append(&txn, &route, new.request_id.as_deref(), now).await?;
+                let first = new.first_offer.as_ref();
+                offered = route_new(&txn, case_id, first, new.request_id.as_deref(), now).await?;
             }
             Moderation::Pending => {
                 let check = Work::Moderate(ModerationSubject::Case(case_id));
@@ -262,7 +266,7 @@ impl Consultations<'_> {
             Moderation::Review | Moderation::Rejected => {}
         }
         self.commit_work(txn).await?;
-        Ok(Submission::Created(case_id))
+        Ok(created(case_id, offered))
     }
 
     /// File a consultation for a resident present in person (代办): the
@@ -317,8 +321,7 @@ impl Consultations<'_> {
         )
         .await?;
         record_intake(&txn, case_id.as_uuid(), submitted, &new.intake, ctx).await?;
-        let route = Work::RouteCase { case_id };
-        outbox::append(&txn, &route, ctx.request_id, ctx.now).await?;
+        route_new(&txn, case_id, None, ctx.request_id, ctx.now).await?;
         if !claim_idempotency_key(&txn, filer, new.idempotency.as_ref(), case_id, ctx.now).await? {
             txn.rollback().await?;
             return replayed_submission(self.db(), filer, new.idempotency.as_ref())

@@ -8,7 +8,7 @@ use crate::StoreError;
 use crate::cases::{Cases, Context, append_event, load_any_case, notify_resident, staff_freed};
 use crate::consultations::{Consultations, OfferedCase, move_case};
 use crate::entity::{case, case_conversion, mediation, offer, tip};
-use crate::mediations::{Mediations, NewMediation, NewParty, insert_mediation, owned_case};
+use crate::mediations::{Mediations, NewMediation, NewParty, insert_routed_mediation, owned_case};
 use crate::offers::{MAX_PENDING_OFFERS_SHOWN, Offers};
 use crate::records::{
     ConversionRecord, ConversionStatus, MediationDetail, OfferRecord, Proposal, ProposedParty,
@@ -158,6 +158,7 @@ impl Mediations<'_> {
                 tracking_token_hash: None,
                 flagged: false,
                 channel: channel::MEDIATION,
+                first_offer: None,
                 source_case: Some(case.id.into()),
                 request_id: ctx.request_id.map(str::to_owned),
             };
@@ -200,7 +201,7 @@ impl Tips<'_> {
                 "only a named reporter's tip becomes their mediation",
             ));
         }
-        let mediation_id = insert_mediation(&txn, mediation, ctx.now).await?;
+        let mediation_id = insert_routed_mediation(&txn, mediation, ctx.now).await?;
         let note = format!("converted into mediation {mediation_id}");
         move_tip(&txn, &case, TipAction::Convert, Some(&note), ctx, |u| {
             u.col_expr(case::Column::ResolvedAt, Expr::value(ctx.now))
@@ -499,7 +500,7 @@ impl Consultations<'_> {
                 contact_masked: p.contact_masked,
             });
         }
-        let mediation_id = insert_mediation(
+        let mediation_id = insert_routed_mediation(
             &txn,
             NewMediation {
                 resident: Some(resident),
@@ -515,6 +516,7 @@ impl Consultations<'_> {
                 parties,
                 request_id: ctx.request_id.map(str::to_owned),
                 intake: None,
+                first_offer: None,
             },
             ctx.now,
         )
@@ -599,6 +601,7 @@ impl Consultations<'_> {
             tracking_token_hash: None,
             flagged: false,
             channel: channel::CONSULTATION,
+            first_offer: None,
             source_case: Some(case.id.into()),
             request_id: ctx.request_id.map(str::to_owned),
         };

@@ -251,6 +251,15 @@ impl Store {
         self.reference.set_round_the_clock();
     }
 
+    /// Offer a new case to its first handler in the transaction that
+    /// stores it, for `offer_timeout`, when the first step of its workflow
+    /// has someone free (`Routing::first_offer`); in this instance and
+    /// every clone of this store. Off until called: then every new case
+    /// goes to the router through its outbox job.
+    pub fn offer_at_submission(&self, offer_timeout: chrono::Duration) {
+        self.reference.set_first_offer_timeout(offer_timeout);
+    }
+
     pub(crate) fn reference(&self) -> &crate::cache::ReferenceCache {
         &self.reference
     }

@@ -33,6 +33,7 @@ pub mod open311;
 pub mod org;
 pub mod outbox;
 pub mod photos;
+pub mod placement;
 mod proposals;
 pub mod records;
 pub mod retention;

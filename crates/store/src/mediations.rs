@@ -15,6 +15,7 @@ use crate::entity::{
 use crate::error::is_unique_violation;
 use crate::offers::{cancel_pending_offers, hand_back_owned};
 use crate::outbox::{self, ModerationSubject, Work};
+use crate::placement::{FirstOffer, created, route_new};
 use crate::records::{CaseRecord, MediationDetail, PartyRecord, SessionRecord, StaffRecord};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -74,6 +75,10 @@ pub struct NewMediation {
     pub request_id: Option<String>,
     /// Filed in person by a staff member (代办).
     pub intake: Option<crate::cases::NewIntake>,
+    /// Its first offer, made in its own transaction (`Routing::first_offer`);
+    /// ignored when a party asked for or refused a mediator (the router
+    /// weighs those).
+    pub first_offer: Option<FirstOffer>,
 }
 
 /// A mediation with everything its views need.
@@ -202,7 +207,8 @@ impl Mediations<'_> {
         // check, and a retry (rare) pays a rolled-back insert instead of
         // every submission paying a read (issue 16).
         let txn = self.begin_write().await?;
-        let case_id = insert_mediation(&txn, new, now).await?;
+        let request_id = new.request_id.clone();
+        let (case_id, first) = insert_mediation(&txn, new, now).await?;
         if !claim_idempotency_key(&txn, resident.as_uuid(), idempotency, case_id, now).await? {
             // A concurrent retry with the same key committed first: drop
             // ours and answer with theirs.
@@ -211,8 +217,10 @@ impl Mediations<'_> {
                 .await?
                 .ok_or(StoreError::conflict("idempotency key race"));
         }
+        let request_id = request_id.as_deref();
+        let offered = route_new(&txn, case_id, first.as_ref(), request_id, now).await?;
         self.commit_work(txn).await?;
-        Ok(Submission::Created(case_id))
+        Ok(created(case_id, offered))
     }
 
     /// File a mediation for a resident present in person (代办): no
@@ -236,13 +244,15 @@ impl Mediations<'_> {
                 "a case filed in person names its filer",
             ))?;
         let txn = self.begin_write().await?;
-        let case_id = insert_mediation(&txn, new, now).await?;
+        let request_id = new.request_id.clone();
+        let (case_id, _) = insert_mediation(&txn, new, now).await?;
         if !claim_idempotency_key(&txn, filer, idempotency, case_id, now).await? {
             txn.rollback().await?;
             return replayed_submission(self.db(), filer, idempotency)
                 .await?
                 .ok_or(StoreError::conflict("idempotency key race"));
         }
+        route_new(&txn, case_id, None, request_id.as_deref(), now).await?;
         self.commit_work(txn).await?;
         Ok(Submission::Created(case_id))
     }
@@ -1247,16 +1257,23 @@ impl Mediations<'_> {
     }
 }
 
-/// The application, its parties, its first event and its routing outbox
-/// row, inside the caller's transaction (a booking, or a tip converted
-/// into a mediation).
+/// The application, its parties and its first event, inside the caller's
+/// transaction (a booking, or a case converted into a mediation). Returns
+/// the case and its first offer, if it may have one (nobody asked for or
+/// refused a mediator): routing is the caller's last write
+/// (`placement::route_new`), after the Idempotency-Key's claim, so that
+/// the staff row it locks is the last lock taken.
 pub(crate) async fn insert_mediation<C: ConnectionTrait>(
     txn: &C,
     mut new: NewMediation,
     now: DateTime<Utc>,
-) -> Result<CaseId, StoreError> {
+) -> Result<(CaseId, Option<FirstOffer>), StoreError> {
     let case_id = CaseId::new();
     let intake = new.intake.take();
+    let first = new
+        .first_offer
+        .take()
+        .filter(|_| new.requested_mediator.is_none() && new.refused_mediators.is_empty());
     let submitted_by = match (new.resident, &intake) {
         (Some(resident), _) => sansuo_domain::Actor::Resident(resident),
         (None, Some(intake)) => intake.filed_by,
@@ -1352,8 +1369,19 @@ pub(crate) async fn insert_mediation<C: ConnectionTrait>(
         )
         .await?;
     }
-    let route = Work::RouteCase { case_id };
-    outbox::append(txn, &route, ctx.request_id, now).await?;
+    Ok((case_id, first))
+}
+
+/// [`insert_mediation`], then its routing job (a mediation another case
+/// opens: no first offer in its transaction).
+pub(crate) async fn insert_routed_mediation<C: ConnectionTrait>(
+    txn: &C,
+    new: NewMediation,
+    now: DateTime<Utc>,
+) -> Result<CaseId, StoreError> {
+    let request_id = new.request_id.clone();
+    let (case_id, _) = insert_mediation(txn, new, now).await?;
+    route_new(txn, case_id, None, request_id.as_deref(), now).await?;
     Ok(case_id)
 }
 

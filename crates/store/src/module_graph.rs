@@ -31,6 +31,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("org", include_str!("org.rs")),
     ("outbox", include_str!("outbox.rs")),
     ("photos", include_str!("photos.rs")),
+    ("placement", include_str!("placement.rs")),
     ("proposals", include_str!("proposals.rs")),
     ("rotas", include_str!("rotas.rs")),
     ("routing", include_str!("routing.rs")),

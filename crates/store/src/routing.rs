@@ -17,7 +17,8 @@ use chrono::{DateTime, Utc};
 use sansuo_domain::catalog::{Service, SlaTargets};
 use sansuo_domain::dispatch::Presence;
 use sansuo_domain::dispatch::{
-    CasePlace, CaseRouting, LadderPosition, LadderStep, StaffSnapshot, eligibility,
+    CasePlace, CaseRouting, Dispatch, EscalationReason, LadderPosition, LadderStep, StaffSnapshot,
+    dispatch, eligibility, priority_on,
 };
 use sansuo_domain::offer::OfferStatus;
 use sansuo_domain::sla::{CaseTimes, Pause};
@@ -37,6 +38,9 @@ use uuid::Uuid;
 
 /// Re-exported: the type lives in `ladder` (the cache holds it too).
 pub use crate::ladder::WorkflowRules;
+/// Re-exported: the services place a new case too (`placement`).
+pub use crate::placement::{FirstOffer, LadderPlacement};
+use crate::placement::{Placed, place_on_ladder};
 
 /// A case as the engine moves it. The row stays inside the store: each
 /// guarded move checks the version it was read at, so a caller hands the
@@ -130,40 +134,6 @@ fn is_routable(case: &case::Model, status: CaseStatus) -> bool {
         && case.moderation == sansuo_domain::moderation::Moderation::Passed.as_str()
 }
 
-/// Where a routing move leaves the case on its ladder.
-#[derive(Debug, Clone, Copy)]
-pub struct LadderPlacement<'a> {
-    pub workflow: Option<&'a str>,
-    pub step: usize,
-    pub entered_at: DateTime<Utc>,
-    pub priority: i32,
-    /// The unit whose queue the case waits in on this step.
-    pub unit: Option<OrgUnitId>,
-}
-
-fn place_on_ladder(
-    update: UpdateMany<case::Entity>,
-    case: &case::Model,
-    at: LadderPlacement<'_>,
-    now: DateTime<Utc>,
-) -> UpdateMany<case::Entity> {
-    update
-        .col_expr(case::Column::Workflow, Expr::value(at.workflow))
-        .col_expr(case::Column::LadderStep, Expr::value(at.step as i32))
-        .col_expr(case::Column::StepEnteredAt, Expr::value(at.entered_at))
-        .col_expr(case::Column::Priority, Expr::value(at.priority))
-        .col_expr(
-            case::Column::PoolUnitId,
-            Expr::value(at.unit.map(|u| u.as_uuid()).or(case.pool_unit_id)),
-        )
-        .col_expr(
-            case::Column::QueuedAt,
-            Expr::value(case.queued_at.unwrap_or(now)),
-        )
-        // The preference is used once: by this placement's decision.
-        .col_expr(case::Column::PreferredStaffId, Expr::value(None::<Uuid>))
-}
-
 fn system(request_id: Option<&str>, now: DateTime<Utc>) -> Context<'_> {
     Context {
         actor: Actor::System,
@@ -212,13 +182,22 @@ impl Routing<'_> {
         category: &category::Model,
         service: &str,
     ) -> Result<Option<WorkflowRules>, StoreError> {
+        self.workflow_named_in(split_list(&category.workflows), service)
+            .await
+    }
+
+    /// The workflow of `service` among a category's list of names.
+    async fn workflow_named_in(
+        self,
+        names: Vec<String>,
+        service: &str,
+    ) -> Result<Option<WorkflowRules>, StoreError> {
         // Cached under the category's list and the service: a category
         // whose list is edited asks under a new key.
-        let key = format!("{}\u{0}{service}", category.workflows);
+        let key = format!("{}\u{0}{service}", names.join(","));
         if let Some(cached) = self.reference().workflow_for(&key) {
             return Ok(cached);
         }
-        let names = split_list(&category.workflows);
         let found = workflow::Entity::find()
             .filter(workflow::Column::Name.is_in(names))
             .filter(workflow::Column::Service.eq(service))
@@ -260,6 +239,99 @@ impl Routing<'_> {
             next = unit.parent_id;
         }
         Ok(place)
+    }
+
+    /// The first offer of a case about to be submitted: the engine's
+    /// choice now, made in the submission's transaction
+    /// (`placement::route_new`), climbing the steps where nobody is
+    /// eligible as the router would. `None` when offering at submission is
+    /// off (`Store::offer_at_submission`), or the decision is to wait, to
+    /// hand the case to the coordinators or to give up: those stay the
+    /// router's, with their timers and alarms. Costs one staff snapshot (one
+    /// statement) per step decided; the rest is the instance's reference data.
+    pub async fn first_offer(
+        self,
+        community: OrgUnitId,
+        category: &str,
+        service: Service,
+        now: DateTime<Utc>,
+    ) -> Result<Option<FirstOffer>, StoreError> {
+        let Some(offer_timeout) = self.reference().first_offer_timeout() else {
+            return Ok(None);
+        };
+        let Some(category) = self.org().category(category).await? else {
+            return Ok(None);
+        };
+        let Some(workflow) = self
+            .workflow_named_in(category.workflows.clone(), service.as_str())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let place = self.case_place(community).await?;
+        let calendar = self.catalog().business_calendar().await?;
+        let routing = CaseRouting {
+            place,
+            category: category.code.clone(),
+            parent_category: category.parent_code.clone(),
+        };
+        let placed = |step: usize| Placed {
+            step,
+            priority: priority_on(&workflow.ladder, category.priority, step),
+            unit: workflow
+                .ladder
+                .get(step)
+                .and_then(|s| place.unit_at(s.level)),
+        };
+        let mut climbed = Vec::new();
+        let mut step = 0;
+        // Each pass decides one step, as the router's passes do; a ladder is short.
+        while let Some(rung) = workflow.ladder.get(step) {
+            let staff = match place.unit_at(rung.level) {
+                Some(unit) => {
+                    self.staffing()
+                        .dispatch_snapshots(rung.role, unit, now)
+                        .await?
+                }
+                None => Vec::new(),
+            };
+            let position = LadderPosition {
+                step,
+                entered_at: now,
+            };
+            let decision = dispatch(
+                &workflow.ladder,
+                position,
+                &routing,
+                &staff,
+                &[],
+                offer_timeout,
+                &calendar,
+                now,
+            );
+            match decision {
+                Dispatch::Offer { to, expires_at } => {
+                    return Ok(Some(FirstOffer {
+                        to,
+                        expires_at,
+                        climbed,
+                        offered_on: placed(step),
+                        workflow: workflow.name.clone(),
+                    }));
+                }
+                Dispatch::Escalate {
+                    to_step,
+                    reason: reason @ EscalationReason::NobodyEligible,
+                } if to_step > step => {
+                    climbed.push((placed(to_step), reason.text()));
+                    step = to_step;
+                }
+                // Waiting, the coordinators' joint handling, past the
+                // last step: the router's, with its timers and alarms.
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
     }
 
     /// The case and everything the engine needs to decide about it now.

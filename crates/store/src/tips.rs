@@ -19,7 +19,7 @@ use crate::entity::{
 };
 use crate::error::is_unique_violation;
 use crate::offers::{cancel_pending_offers, hand_back_owned};
-use crate::outbox::{self, Work};
+use crate::placement::{FirstOffer, created, route_new};
 use crate::records::TipPhotoRecord;
 use crate::records::{CaseRecord, StaffRecord, TipDetail};
 use crate::staff_events::{tell_former_owner_of_follow_up, tell_owner_of_message};
@@ -94,6 +94,8 @@ pub struct NewTip {
     /// The reporter's record says "mostly unfounded": shown to the officer.
     pub flagged: bool,
     pub channel: &'static str,
+    /// Its first offer, made in its own transaction (`Routing::first_offer`).
+    pub first_offer: Option<FirstOffer>,
     pub source_case: Option<CaseId>,
     pub request_id: Option<String>,
 }
@@ -270,7 +272,7 @@ impl Tips<'_> {
         }
         let txn = self.begin_write().await?;
         let inserted = async {
-            insert_tip(&txn, &new, now).await?;
+            insert_tip_unrouted(&txn, &new, now).await?;
             let ctx = Context {
                 actor: new.submitted_by,
                 request_id: new.request_id.as_deref(),
@@ -281,11 +283,13 @@ impl Tips<'_> {
             for photo in photos {
                 insert_photo(&txn, new.id.as_uuid(), reporter, submitted, photo, ctx).await?;
             }
-            Ok::<(), StoreError>(())
+            // Last: the photos' events name the tip as submitted.
+            let first = new.first_offer.as_ref();
+            route_new(&txn, new.id, first, tip_request_id(&new, now), now).await
         }
         .await;
-        match inserted {
-            Ok(()) => {}
+        let offered = match inserted {
+            Ok(offered) => offered,
             // A concurrent retry with the same key committed first.
             Err(err) if err.is_unique_violation() && new.submission.is_some() => {
                 txn.rollback().await?;
@@ -295,9 +299,9 @@ impl Tips<'_> {
                     .ok_or(StoreError::conflict("submission key race"));
             }
             Err(err) => return Err(err),
-        }
+        };
         self.commit_work(txn).await?;
-        Ok(Submission::Created(new.id))
+        Ok(created(new.id, offered))
     }
 
     async fn replayed_tip(self, new: &NewTip) -> Result<Option<Submission>, StoreError> {
@@ -984,9 +988,10 @@ impl Tips<'_> {
     }
 }
 
-/// The tip, its first event and its routing outbox row, inside the
-/// caller's transaction (a report, or a work order opened by a mediator).
-pub(crate) async fn insert_tip<C: ConnectionTrait>(
+/// The tip and its first event, inside the caller's transaction (a
+/// report, or a work order another case opens); its routing is the
+/// caller's last write (`placement::route_new`).
+async fn insert_tip_unrouted<C: ConnectionTrait>(
     txn: &C,
     new: &NewTip,
     now: DateTime<Utc>,
@@ -1056,9 +1061,30 @@ pub(crate) async fn insert_tip<C: ConnectionTrait>(
         ctx,
     )
     .await?;
-    let route = Work::RouteCase { case_id };
-    outbox::append(txn, &route, ctx.recorded_request_id(), now).await?;
     Ok(())
+}
+
+/// [`insert_tip_unrouted`], then its routing job (a work order another
+/// case opens: no first offer in its transaction).
+pub(crate) async fn insert_tip<C: ConnectionTrait>(
+    txn: &C,
+    new: &NewTip,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    insert_tip_unrouted(txn, new, now).await?;
+    route_new(txn, new.id, None, tip_request_id(new, now), now).await?;
+    Ok(())
+}
+
+/// The request id a tip's history and outbox keep: none for an anonymous
+/// reporter (`Context::recorded_request_id`).
+fn tip_request_id(new: &NewTip, now: DateTime<Utc>) -> Option<&str> {
+    Context {
+        actor: new.submitted_by,
+        request_id: new.request_id.as_deref(),
+        now,
+    }
+    .recorded_request_id()
 }
 
 /// A photo's record and its `add_photo` event (the status unchanged).

@@ -2,7 +2,7 @@ use crate::jobs::{self, REBUILD_QUEUE, ROUTING_QUEUE};
 use crate::{Worker, WorkerError};
 use chrono::{DateTime, Utc};
 use sansuo_domain::dispatch::{
-    Dispatch, EscalationReason, dispatch, offer_expiry, priority_on, step_for_previous_owner,
+    Dispatch, dispatch, offer_expiry, priority_on, step_for_previous_owner,
 };
 use sansuo_domain::sla::{SlaKind, SlaMinutes, clocks_of, review};
 use sansuo_domain::work::Work;
@@ -296,18 +296,18 @@ impl Worker {
                 let at = placement(ctx, to_step, now);
                 self.store
                     .routing()
-                    .escalate_case(&ctx.case, at, reason_text(reason), request_id, now)
+                    .escalate_case(&ctx.case, at, reason.text(), request_id, now)
                     .await?;
-                info!(%case_id, from = step, to = to_step, reason = reason_text(reason), "escalated");
+                info!(%case_id, from = step, to = to_step, reason = reason.text(), "escalated");
                 Ok(false)
             }
             Dispatch::Unrouted { reason } => {
                 let at = placement(ctx, step, now);
                 self.store
                     .routing()
-                    .unroute_case(&ctx.case, at, reason_text(reason), request_id, now)
+                    .unroute_case(&ctx.case, at, reason.text(), request_id, now)
                     .await?;
-                warn!(alarm = "unrouted", %case_id, reason = reason_text(reason), "past the last step; case is with the coordinators");
+                warn!(alarm = "unrouted", %case_id, reason = reason.text(), "past the last step; case is with the coordinators");
                 Ok(true)
             }
         }
@@ -567,14 +567,6 @@ const AVAILABILITY_SCAN: u64 = 20;
 
 /// Steps a case may climb in one routing job.
 const MAX_CLIMB: usize = 16;
-
-fn reason_text(reason: EscalationReason) -> &'static str {
-    match reason {
-        EscalationReason::StepTimedOut => "the step's time ran out",
-        EscalationReason::NobodyEligible => "nobody eligible on this step",
-        EscalationReason::CoordinatorStep => "joint handling: the coordinators assign it",
-    }
-}
 
 fn sla_minutes(workflow: &WorkflowRules) -> SlaMinutes {
     SlaMinutes {

@@ -100,7 +100,8 @@ async fn a_booking_reaches_the_community_mediator_who_sees_the_parties_in_full()
     let resident = app.resident_token("leaky-ceiling").await;
     let applied = apply(&app, &resident, "楼上卫生间漏水三个月，多次沟通无果").await;
     let id = applied.id;
-    assert_eq!(applied.status, "submitted");
+    // Offered to the community mediator in the transaction that stored it.
+    assert_eq!(applied.status, "offered");
     // Masked for the applicant too: the view travels over phones and screenshots.
     assert_eq!(applied.parties[1].name, "赵**");
     assert_eq!(applied.parties[1].contact.as_deref(), Some("139****5678"));

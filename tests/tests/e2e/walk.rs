@@ -52,10 +52,10 @@ async fn a_resident_asks_the_signed_lawyer_answers_and_the_resident_rates() {
         )
         .await;
     let case_id = created.id;
-    assert_eq!(created.status, Status::Submitted);
+    // Offered to the signed lawyer in the transaction that stored it.
+    assert_eq!(created.status, Status::Offered);
     assert_eq!(created.history[0].action, "submit");
 
-    // Routed through the outbox and Redis to the signed lawyer.
     let zhang = app.staff_token("lawyer.zhang").await;
     let offer = app.wait_for_offer(&zhang, &case_id).await;
     assert_eq!(offer.consultation.unwrap().status, Status::Offered);

@@ -161,8 +161,29 @@ pub(crate) fn admit_category(
     }
 }
 
-/// A new case was stored by this request: route it now, in this instance
-/// (a replayed submission was routed when it was first stored).
+/// The first offer of the case this request is about to store, made in
+/// its own transaction (`Routing::first_offer`; issue 16). A snapshot that
+/// cannot be read is no failure of the submission: the router routes it.
+pub(crate) async fn first_offer(
+    state: &crate::AppState,
+    community: sansuo_domain::OrgUnitId,
+    category: &str,
+    service: sansuo_domain::catalog::Service,
+) -> Option<sansuo_store::routing::FirstOffer> {
+    let now = chrono::Utc::now();
+    let routing = state.store.routing();
+    match routing.first_offer(community, category, service, now).await {
+        Ok(found) => found,
+        Err(err) => {
+            tracing::debug!(error = %err, "no first offer in the submission; the router routes it");
+            None
+        }
+    }
+}
+
+/// A new case was stored by this request and not offered in its own
+/// transaction: route it now, in this instance (a replayed submission was
+/// routed when it was first stored).
 pub(crate) fn route_new_case(
     state: &crate::AppState,
     submission: &sansuo_store::consultations::Submission,

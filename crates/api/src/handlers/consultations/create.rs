@@ -6,6 +6,7 @@ use crate::views::ConsultationView;
 use crate::{ApiError, AppState, ErrorBody};
 use actix_web::{HttpResponse, post, web};
 use sansuo_domain::catalog::Service;
+use sansuo_domain::moderation::Moderation;
 use sansuo_domain::values::QuestionText;
 use sansuo_store::consultations::{NewConsultation, Submission};
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,14 @@ pub async fn create_consultation(
         ));
     }
     let moderation = crate::moderation::screen(&state, resident, question.as_str()).await?;
+    let first_offer = match moderation {
+        Moderation::Passed => {
+            let community = community.id.into();
+            crate::handlers::first_offer(&state, community, &category.code, Service::Consultation)
+                .await
+        }
+        _ => None,
+    };
     let submission = state
         .store
         .consultations()
@@ -86,11 +95,12 @@ pub async fn create_consultation(
                 idempotency,
                 request_id: Some(request_id.as_str().to_owned()),
                 moderation,
+                first_offer,
             },
             chrono::Utc::now(),
         )
         .await?;
-    if let Submission::Created(id) = submission {
+    if let Some(id) = submission.created() {
         tracing::info!(case_id = %id, "consultation submitted");
     }
     crate::handlers::route_new_case(&state, &submission, Some(request_id.as_str()));

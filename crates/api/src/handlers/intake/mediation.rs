@@ -83,6 +83,7 @@ pub async fn intake_mediation(
                 parties,
                 request_id: Some(request_id.as_str().to_owned()),
                 intake: Some(intake),
+                first_offer: None,
             },
             idempotency.as_ref(),
             ctx.now,

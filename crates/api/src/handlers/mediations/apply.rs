@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 use sansuo_domain::OrgUnitId;
 use sansuo_domain::ValidationError;
+use sansuo_domain::catalog::Service;
 use sansuo_domain::privacy::{mask_name, mask_phone};
 use sansuo_store::consultations::Submission;
 use sansuo_store::mediations::{NewMediation, NewParty};
@@ -165,6 +166,14 @@ pub async fn apply_mediation(
     let parties = seal_parties(&state, &body.parties)?;
     let preferred_times = serde_json::to_string(&body.preferred_times)
         .map_err(|e| ApiError::internal(format!("preferred times: {e}")))?;
+    let first_offer = match (&requested_mediator, refused_mediators.is_empty()) {
+        (None, true) => {
+            let community = community.id.into();
+            crate::handlers::first_offer(&state, community, &category.code, Service::Mediation)
+                .await
+        }
+        _ => None,
+    };
     let submission = state
         .store
         .mediations()
@@ -183,12 +192,13 @@ pub async fn apply_mediation(
                 parties,
                 request_id: Some(request_id.as_str().to_owned()),
                 intake: None,
+                first_offer,
             },
             idempotency,
             Utc::now(),
         )
         .await?;
-    if let Submission::Created(id) = submission {
+    if let Some(id) = submission.created() {
         tracing::info!(case_id = %id, "mediation booked");
         // Booked already: a failed flag is logged, never answered as an error.
         if let Err(e) = crate::moderation::flag_content(

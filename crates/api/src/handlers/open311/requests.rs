@@ -517,6 +517,13 @@ pub async fn create_request(
         .map_err(|e| Open311Failure::from_api(format, e))?;
     let photo_keys = stored.keys();
     let photo_ids: Vec<uuid::Uuid> = stored.records.iter().map(|r| r.id).collect();
+    let first_offer = crate::handlers::first_offer(
+        &state,
+        community.id,
+        &category.code,
+        sansuo_domain::catalog::Service::Tip,
+    )
+    .await;
     let filed = state
         .store
         .tips()
@@ -538,6 +545,7 @@ pub async fn create_request(
                 tracking_token_hash: None,
                 flagged: false,
                 channel: channel::OPEN311,
+                first_offer,
                 source_case: None,
                 request_id: Some(request_id.as_str().to_owned()),
             },
@@ -552,7 +560,7 @@ pub async fn create_request(
     crate::handlers::route_new_case(&state, &filed, Some(request_id.as_str()));
     // An Open311 client is nobody we can name to WeChat: its text and
     // photos go to the review queue unchecked, flagged, never withheld.
-    if let sansuo_store::consultations::Submission::Created(id) = &filed {
+    if let Some(id) = &filed.created() {
         let reporter = crate::moderation::Reporter::Unnamed;
         match crate::moderation::screen_tip_text(&state, reporter, "").await {
             Ok(found) => {

@@ -318,6 +318,13 @@ async fn file_tip(
     let photo_keys = stored.as_ref().map(|s| s.keys()).unwrap_or_default();
     let photo_records = stored.map(|s| s.records).unwrap_or_default();
     let photo_ids: Vec<Uuid> = photo_records.iter().map(|p| p.id).collect();
+    let first_offer = match replay {
+        None => {
+            let community = community.id.into();
+            crate::handlers::first_offer(state, community, &category.code, Service::Tip).await
+        }
+        Some(_) => None,
+    };
     let submitted = state
         .store
         .tips()
@@ -345,6 +352,7 @@ async fn file_tip(
                 tracking_token_hash: token_for(id).map(|t| token_hash(&t)),
                 flagged,
                 channel: channel::APP,
+                first_offer,
                 source_case: None,
                 // Never kept for an anonymous report (the store drops it
                 // too: `Context::recorded_request_id`).
@@ -355,11 +363,12 @@ async fn file_tip(
         )
         .await;
     let submitted = match submitted {
-        Ok(Submission::Created(id)) => {
+        Ok(stored) if stored.created().is_some() => {
+            let id = stored.case_id();
             // No reporter, place or text in the log: the id says enough.
             tracing::info!(case_id = %id, anonymous = body.anonymous, photos = photo_keys.len(), "tip reported");
             check_new_tip(state, reporter, id, found, &photo_ids).await;
-            Submission::Created(id)
+            stored
         }
         Ok(replayed) => {
             // A racing retry stored the tip and its photos first.

@@ -380,6 +380,7 @@ pub async fn convert_tip(
                 parties,
                 request_id: Some(request_id.as_str().to_owned()),
                 intake: None,
+                first_offer: None,
             },
             context(auth.principal(), &request_id),
         )
