@@ -45,6 +45,7 @@ mod m20261206_130000_retention;
 mod m20261207_140000_canned_replies;
 mod m20261207_150000_resident_deletions;
 mod m20261207_150100_staff_load;
+mod m20261208_100000_outbox_run_at;
 
 pub struct Migrator;
 
@@ -91,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_140000_canned_replies::Migration),
             Box::new(m20261207_150000_resident_deletions::Migration),
             Box::new(m20261207_150100_staff_load::Migration),
+            Box::new(m20261208_100000_outbox_run_at::Migration),
         ]
     }
 }

@@ -132,6 +132,34 @@ pub struct SlaMinutes {
     pub resolution: i64,
 }
 
+impl From<&crate::catalog::SlaTargets> for SlaMinutes {
+    fn from(targets: &crate::catalog::SlaTargets) -> Self {
+        SlaMinutes {
+            accept: targets.accept_minutes,
+            first_response: targets.first_response_minutes,
+            resolution: targets.resolution_minutes,
+        }
+    }
+}
+
+/// When a case created at `created_at` first needs its clocks checked: its
+/// earliest deadline (`None`: no clock runs).
+pub fn first_check(
+    created_at: DateTime<Utc>,
+    targets: SlaMinutes,
+    calendar: &BusinessCalendar,
+) -> Option<DateTime<Utc>> {
+    let times = CaseTimes {
+        created_at,
+        accepted_at: None,
+        first_response_at: None,
+        resolved_at: None,
+        waiting_on_resident: Vec::new(),
+        resolution_extension_minutes: 0,
+    };
+    review(&clocks_of(&times, targets), &[], calendar, created_at).next_check
+}
+
 /// The clocks of a case as they stand. The first-response clock exists only
 /// once someone took the case; only the resolution clock pauses.
 pub fn clocks_of(times: &CaseTimes, targets: SlaMinutes) -> Vec<(SlaKind, SlaClock)> {
@@ -380,5 +408,25 @@ mod tests {
         let r = review(&clocks_of(&times, targets()), &[], &cal, at);
         assert_eq!(r.breached, vec![]);
         assert_eq!(r.next_check, Some(bj(25, 12, 0)));
+    }
+
+    #[test]
+    fn a_new_case_is_first_checked_at_its_accept_deadline_in_business_time() {
+        let targets = SlaMinutes {
+            accept: 240,
+            first_response: 480,
+            resolution: 4200,
+        };
+        let office = BusinessCalendar::china_office_hours();
+        // Tuesday 24 Nov 16:00, 4 business hours to accept → Wednesday 11:30.
+        assert_eq!(
+            first_check(bj(24, 16, 0), targets, &office),
+            Some(bj(25, 11, 30))
+        );
+        let always = BusinessCalendar::round_the_clock();
+        assert_eq!(
+            first_check(bj(24, 16, 0), targets, &always),
+            Some(bj(24, 20, 0))
+        );
     }
 }

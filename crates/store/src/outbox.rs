@@ -22,6 +22,17 @@ pub(crate) async fn append<C: ConnectionTrait>(
     request_id: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    append_due(conn, work, request_id, now, None).await
+}
+
+/// [`append`], due at `run_at` (a timer) rather than when published.
+pub(crate) async fn append_due<C: ConnectionTrait>(
+    conn: &C,
+    work: &Work,
+    request_id: Option<&str>,
+    now: DateTime<Utc>,
+    run_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
     outbox::Entity::insert(outbox::ActiveModel {
         topic: Set(work.kind().to_owned()),
         payload: Set(work.encode().to_string()),
@@ -29,6 +40,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
         created_at: Set(now),
         published_at: Set(None),
         attempts: Set(0),
+        run_at: Set(run_at),
         ..Default::default()
     })
     .exec_without_returning(conn)
@@ -46,6 +58,8 @@ pub struct OutboxEntry {
     pub created_at: DateTime<Utc>,
     /// Publications tried and failed.
     pub attempts: i32,
+    /// When the work is due; `None`: when published.
+    pub run_at: Option<DateTime<Utc>>,
     payload: String,
 }
 
@@ -68,6 +82,7 @@ impl From<outbox::Model> for OutboxEntry {
             request_id: row.request_id,
             created_at: row.created_at,
             attempts: row.attempts,
+            run_at: row.run_at,
             payload: row.payload,
         }
     }

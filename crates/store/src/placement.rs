@@ -11,7 +11,9 @@ use crate::offers::insert_offer;
 use crate::staff_events::tell;
 use crate::{StoreError, outbox, staff_load};
 use chrono::{DateTime, Utc};
+use sansuo_domain::calendar::BusinessCalendar;
 use sansuo_domain::offer::OfferStatus;
+use sansuo_domain::sla::{SlaMinutes, first_check};
 use sansuo_domain::staff_event::StaffEvent;
 use sansuo_domain::work::Work;
 use sansuo_domain::work_order::RoutingMove;
@@ -73,6 +75,10 @@ pub struct FirstOffer {
     /// `escalate` events, as the router writes them).
     pub(crate) climbed: Vec<(Placed, &'static str)>,
     pub(crate) offered_on: Placed,
+    /// The workflow's SLA targets and the calendar they count in: the
+    /// first check is armed from the case's own creation time.
+    pub(crate) sla: SlaMinutes,
+    pub(crate) calendar: BusinessCalendar,
 }
 
 impl FirstOffer {
@@ -107,10 +113,10 @@ impl Placed {
 /// event and whatever its service adds are in it already). With a first
 /// offer whose person still has room: the climbs and the offer as the
 /// router would write them (moves and events), the person told, and
-/// through the outbox the offer's timer (its job, fired at once, arms
-/// itself for the expiry) and the case's SLA clocks — what the router does
-/// after its own offers. Otherwise the routing job, as always. Returns
-/// whether the case was offered.
+/// through the outbox, due when due, the offer's timer at its expiry and
+/// the case's first SLA check at its earliest deadline — what the router
+/// arms after its own offers. Otherwise the routing job, as always.
+/// Returns whether the case was offered.
 pub(crate) async fn route_new<C: ConnectionTrait>(
     conn: &C,
     case_id: CaseId,
@@ -164,8 +170,13 @@ pub(crate) async fn route_new<C: ConnectionTrait>(
         expires_at: first.expires_at,
     };
     tell(conn, first.to, &told, now).await?;
-    outbox::append(conn, &Work::OfferTimeout { offer_id }, request_id, now).await?;
-    outbox::append(conn, &Work::SlaCheck { case_id }, request_id, now).await?;
+    // Due when they are due: the router runs each once, then.
+    let timer = Work::OfferTimeout { offer_id };
+    outbox::append_due(conn, &timer, request_id, now, Some(first.expires_at)).await?;
+    if let Some(at) = first_check(case.created_at, first.sla, &first.calendar) {
+        let check = Work::SlaCheck { case_id };
+        outbox::append_due(conn, &check, request_id, now, Some(at)).await?;
+    }
     Ok(true)
 }
 

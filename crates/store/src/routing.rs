@@ -21,7 +21,7 @@ use sansuo_domain::dispatch::{
     dispatch, eligibility, priority_on,
 };
 use sansuo_domain::offer::OfferStatus;
-use sansuo_domain::sla::{CaseTimes, Pause};
+use sansuo_domain::sla::{CaseTimes, Pause, SlaMinutes};
 use sansuo_domain::staff_event::{StaffEvent, away_after_lapse};
 use sansuo_domain::work_order::{CaseStatus, RoutingMove};
 use sansuo_domain::{
@@ -317,6 +317,8 @@ impl Routing<'_> {
                         climbed,
                         offered_on: placed(step),
                         workflow: workflow.name.clone(),
+                        sla: SlaMinutes::from(&workflow.sla),
+                        calendar,
                     }));
                 }
                 Dispatch::Escalate {

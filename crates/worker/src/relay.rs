@@ -37,7 +37,8 @@ impl Worker {
             async move {
                 let work = row.work()?;
                 let job = jobs::job(&work, row.request_id.clone());
-                self.queue.enqueue(ROUTING_QUEUE, job, Utc::now()).await?;
+                let due = row.run_at.unwrap_or_else(Utc::now);
+                self.queue.enqueue(ROUTING_QUEUE, job, due).await?;
                 Ok::<i64, WorkerError>(row.id)
             }
             .instrument(span)

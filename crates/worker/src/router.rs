@@ -9,7 +9,7 @@ use sansuo_domain::work::Work;
 use sansuo_domain::{CaseId, OfferId, StaffId, SupervisionId};
 use sansuo_queue::{Delivery, Job};
 use sansuo_store::StoreError;
-use sansuo_store::routing::{LadderPlacement, RouteContext, WorkflowRules};
+use sansuo_store::routing::{LadderPlacement, RouteContext};
 use sansuo_store::supervision::DueOutcome;
 use std::time::Duration;
 use tracing::{Instrument, debug, info, info_span, warn};
@@ -430,7 +430,7 @@ impl Worker {
         };
         let calendar = self.store.catalog().business_calendar().await?;
         let times = self.store.routing().case_times(&ctx.case).await?;
-        let clocks = clocks_of(&times, sla_minutes(workflow));
+        let clocks = clocks_of(&times, SlaMinutes::from(&workflow.sla));
         if let Some(at) = review(&clocks, &[], &calendar, now).next_check {
             let case_id = ctx.case.id();
             self.schedule(Work::SlaCheck { case_id }, None, at).await?;
@@ -450,7 +450,7 @@ impl Worker {
         };
         let calendar = self.store.catalog().business_calendar().await?;
         let times = self.store.routing().case_times(&ctx.case).await?;
-        let clocks = clocks_of(&times, sla_minutes(workflow));
+        let clocks = clocks_of(&times, SlaMinutes::from(&workflow.sla));
         let already: Vec<SlaKind> = self
             .store
             .routing()
@@ -567,14 +567,6 @@ const AVAILABILITY_SCAN: u64 = 20;
 
 /// Steps a case may climb in one routing job.
 const MAX_CLIMB: usize = 16;
-
-fn sla_minutes(workflow: &WorkflowRules) -> SlaMinutes {
-    SlaMinutes {
-        accept: workflow.sla.accept_minutes,
-        first_response: workflow.sla.first_response_minutes,
-        resolution: workflow.sla.resolution_minutes,
-    }
-}
 
 /// The case on `step` of its ladder from now: priority with that step's
 /// boosts, waiting in the queue of the step's unit.

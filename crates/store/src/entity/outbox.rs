@@ -12,6 +12,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub published_at: Option<DateTimeUtc>,
     pub attempts: i32,
+    /// When the work is due; `None`: when published.
+    pub run_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
