@@ -261,7 +261,7 @@ impl Application {
         // Routing in the request's instance (`SANSUO_INLINE_ROUTING`) begins
         // with the first offer inside the submission's own transaction.
         if config.inline_routes > 0 {
-            store.offer_at_submission(config.offer_timeout);
+            store.offer_at_submission(config.offer_timeout, config.inline_routes);
         }
         let worker = Worker::new(
             store.clone(),

@@ -79,7 +79,8 @@ pub struct Config {
     /// New cases routed at once in the requests that stored them
     /// (`SANSUO_INLINE_ROUTING`); 0: all through the routers. Above 0, a
     /// new case whose first handler is free is offered in the
-    /// submission's own transaction, and the rest routed right after it.
+    /// submission's own transaction (in as many submissions at once), and
+    /// the rest routed right after it.
     pub inline_routes: usize,
     /// The token WeChat signs its message pushes with.
     pub push_token: Option<SecretString>,

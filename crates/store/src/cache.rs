@@ -13,6 +13,13 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+/// Offers made in submissions' own transactions (`Store::offer_at_submission`).
+#[derive(Debug)]
+struct FirstOffers {
+    timeout: chrono::Duration,
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
 /// How long a cached value is trusted.
 pub const REFERENCE_TTL: Duration = Duration::from_secs(10);
 
@@ -25,10 +32,10 @@ pub(crate) struct ReferenceCache {
     /// The demo's `--round-the-clock`: the calendar's base is every hour,
     /// not office hours (`Store::use_round_the_clock_calendar`).
     round_the_clock: std::sync::atomic::AtomicBool,
-    /// How long a first offer made in a submission's transaction lasts, in
-    /// seconds; 0: submissions are not offered there
+    /// Offers made in submissions' own transactions: how long they last,
+    /// and how many submissions may make one at once. Unset: none are
     /// (`Store::offer_at_submission`).
-    first_offer_secs: std::sync::atomic::AtomicI64,
+    first_offers: std::sync::OnceLock<FirstOffers>,
     places: Mutex<HashMap<Uuid, (Instant, CasePlace)>>,
     /// Units and categories as every submission checks them. Only what
     /// exists is kept: ids that name nothing are asked of the database
@@ -117,16 +124,22 @@ impl ReferenceCache {
         *self.calendar.lock().expect("cache lock") = None;
     }
 
-    pub(crate) fn first_offer_timeout(&self) -> Option<chrono::Duration> {
-        let secs = self
-            .first_offer_secs
-            .load(std::sync::atomic::Ordering::Relaxed);
-        (secs > 0).then(|| chrono::Duration::seconds(secs))
+    /// The offer timeout and a slot for one submission's first offer, if
+    /// offers are made at submission and a slot is free now.
+    pub(crate) fn first_offer_slot(
+        &self,
+    ) -> Option<(chrono::Duration, tokio::sync::OwnedSemaphorePermit)> {
+        let offers = self.first_offers.get()?;
+        let slot = offers.slots.clone().try_acquire_owned().ok()?;
+        Some((offers.timeout, slot))
     }
 
-    pub(crate) fn set_first_offer_timeout(&self, timeout: chrono::Duration) {
-        self.first_offer_secs
-            .store(timeout.num_seconds(), std::sync::atomic::Ordering::Relaxed);
+    /// Set once; a second call changes nothing.
+    pub(crate) fn set_first_offers(&self, timeout: chrono::Duration, at_once: usize) {
+        let _ = self.first_offers.set(FirstOffers {
+            timeout,
+            slots: std::sync::Arc::new(tokio::sync::Semaphore::new(at_once)),
+        });
     }
 
     pub(crate) fn put_calendar(&self, calendar: BusinessCalendar) {

@@ -252,12 +252,16 @@ impl Store {
     }
 
     /// Offer a new case to its first handler in the transaction that
-    /// stores it, for `offer_timeout`, when the first step of its workflow
-    /// has someone free (`Routing::first_offer`); in this instance and
-    /// every clone of this store. Off until called: then every new case
-    /// goes to the router through its outbox job.
-    pub fn offer_at_submission(&self, offer_timeout: chrono::Duration) {
-        self.reference.set_first_offer_timeout(offer_timeout);
+    /// stores it, for `offer_timeout`, when its workflow has someone free
+    /// (`Routing::first_offer`), in at most `at_once` submissions at a
+    /// time; in this instance and every clone of this store. A submission
+    /// that finds every slot taken — a burst the database cannot keep up
+    /// with — is stored without one and routed after its commit, so intake
+    /// stays fast and the backlog waits in the queue, not in this
+    /// instance's memory. Off until called (and with `at_once` 0): every
+    /// new case goes to the router through its outbox job.
+    pub fn offer_at_submission(&self, offer_timeout: chrono::Duration, at_once: usize) {
+        self.reference.set_first_offers(offer_timeout, at_once);
     }
 
     pub(crate) fn reference(&self) -> &crate::cache::ReferenceCache {

@@ -66,7 +66,7 @@ pub(crate) fn place_on_ladder(
 /// person's place as every offer does (`staff_load::take_place`), so a
 /// snapshot gone stale — the person filled up meanwhile — only means the
 /// router routes the case instead.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct FirstOffer {
     pub(crate) to: StaffId,
     pub(crate) expires_at: DateTime<Utc>,
@@ -79,13 +79,9 @@ pub struct FirstOffer {
     /// first check is armed from the case's own creation time.
     pub(crate) sla: SlaMinutes,
     pub(crate) calendar: BusinessCalendar,
-}
-
-impl FirstOffer {
-    /// Who it would go to.
-    pub fn to(&self) -> StaffId {
-        self.to
-    }
+    /// Held until the submission is stored (or dropped): one of the
+    /// instance's slots for offers at submission.
+    pub(crate) _slot: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// A step of a workflow's ladder as a case is placed on it.

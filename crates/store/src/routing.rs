@@ -245,7 +245,8 @@ impl Routing<'_> {
     /// choice now, made in the submission's transaction
     /// (`placement::route_new`), climbing the steps where nobody is
     /// eligible as the router would. `None` when offering at submission is
-    /// off (`Store::offer_at_submission`), or the decision is to wait, to
+    /// off (`Store::offer_at_submission`) or every slot for it is taken,
+    /// or the decision is to wait, to
     /// hand the case to the coordinators or to give up: those stay the
     /// router's, with their timers and alarms. Costs one staff snapshot (one
     /// statement) per step decided; the rest is the instance's reference data.
@@ -256,7 +257,7 @@ impl Routing<'_> {
         service: Service,
         now: DateTime<Utc>,
     ) -> Result<Option<FirstOffer>, StoreError> {
-        let Some(offer_timeout) = self.reference().first_offer_timeout() else {
+        let Some((offer_timeout, slot)) = self.reference().first_offer_slot() else {
             return Ok(None);
         };
         let Some(category) = self.org().category(category).await? else {
@@ -319,6 +320,7 @@ impl Routing<'_> {
                         workflow: workflow.name.clone(),
                         sla: SlaMinutes::from(&workflow.sla),
                         calendar,
+                        _slot: slot,
                     }));
                 }
                 Dispatch::Escalate {

@@ -325,6 +325,48 @@ async fn an_offer_made_at_submission_lapses_on_time_and_the_case_moves_on() {
     app.assert_staff_loads_counted().await;
 }
 
+/// Offers at submission take one of the instance's slots
+/// (`SANSUO_INLINE_ROUTING` of them) for the length of the submission; a
+/// submission that finds none free is stored without its offer, answered
+/// at once, and routed right after its commit. So a burst the database
+/// cannot keep up with queues its routing, not its requests.
+#[tokio::test]
+async fn with_every_slot_taken_a_submission_is_stored_at_once_and_routed_after() {
+    use sansuo_domain::catalog::Service;
+    let app = spawn("1").await;
+    let store = &app.app.store;
+    let community = app.demo.community_a;
+    let now = chrono::Utc::now();
+    let held = store
+        .routing()
+        .first_offer(community, "LJ01", Service::Consultation, now)
+        .await
+        .unwrap()
+        .expect("the one slot, and the signed lawyer free");
+    assert!(
+        store
+            .routing()
+            .first_offer(community, "LJ01", Service::Consultation, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "no second slot"
+    );
+    let resident = app.resident_token("slots").await;
+    let without = app.submit(&resident, "劳动合同到期不续签有补偿吗").await;
+    assert_eq!(without.status, Status::Submitted);
+    let zhang = app.staff_token("lawyer.zhang").await;
+    app.wait_for_offer(&zhang, &without.id).await;
+    sansuo_tests::eventually("routed by the instance that stored it", || async {
+        (routed_inline(&app).await >= 1.0).then_some(())
+    })
+    .await;
+    drop(held);
+    let with = app.submit(&resident, "公司拖欠工资三个月怎么办").await;
+    assert_eq!(with.status, Status::Offered);
+    app.assert_staff_loads_counted().await;
+}
+
 #[tokio::test]
 async fn on_the_embedded_default_too_a_new_case_is_offered_as_it_is_stored() {
     let app = TestApp::spawn_embedded().await;
