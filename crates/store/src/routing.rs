@@ -245,11 +245,12 @@ impl Routing<'_> {
     /// choice now, made in the submission's transaction
     /// (`placement::route_new`), climbing the steps where nobody is
     /// eligible as the router would. `None` when offering at submission is
-    /// off (`Store::offer_at_submission`) or every slot for it is taken,
-    /// or the decision is to wait, to
-    /// hand the case to the coordinators or to give up: those stay the
-    /// router's, with their timers and alarms. Costs one staff snapshot (one
-    /// statement) per step decided; the rest is the instance's reference data.
+    /// off (`Store::offer_at_submission`), when every slot for it is taken,
+    /// or when the decision is to wait, to hand the case to the
+    /// coordinators or to give up: those stay the router's, with their
+    /// timers and alarms. Costs one staff snapshot (one statement) per step
+    /// decided; the rest is the instance's reference data. The offer holds
+    /// its slot until it is dropped, with the submission that carries it.
     pub async fn first_offer(
         self,
         community: OrgUnitId,
