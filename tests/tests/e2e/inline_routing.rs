@@ -222,7 +222,13 @@ async fn a_case_nobody_can_take_now_is_routed_right_after_its_commit() {
     app.pool_lawyers_away().await;
     let resident = app.resident_token("inline").await;
     let case = app.submit(&resident, "劳动合同到期不续签有补偿吗").await;
-    assert_eq!(case.status, Status::Submitted);
+    // Not offered as it was stored; the routing right after the commit may
+    // already have queued it by the time the 201 reads it back.
+    assert!(
+        [Status::Submitted, Status::Pooled].contains(&case.status),
+        "{:?}",
+        case.status
+    );
     sansuo_tests::eventually("routed by the instance that stored it", || async {
         (routed_inline(&app).await >= 1.0).then_some(())
     })
@@ -363,7 +369,9 @@ async fn with_every_slot_taken_a_submission_is_stored_at_once_and_routed_after()
     );
     let resident = app.resident_token("slots").await;
     let without = app.submit(&resident, "劳动合同到期不续签有补偿吗").await;
-    assert_eq!(without.status, Status::Submitted);
+    // Stored without its offer, so routed right after its commit (counted
+    // below: a submission offered as it is stored is never handed there),
+    // perhaps before the 201 reads it back.
     let zhang = app.staff_token("lawyer.zhang").await;
     app.wait_for_offer(&zhang, &without.id).await;
     sansuo_tests::eventually("routed by the instance that stored it", || async {
@@ -393,7 +401,6 @@ async fn switched_off_every_service_s_case_is_still_offered_through_the_outbox()
     let app = spawn("0").await;
     let cases = submit_one_of_each(&app).await;
     for case in &cases {
-        assert_eq!(case.status, "submitted");
         let token = app.staff_token(case.person).await;
         app.wait_for_offer(&token, &case.id).await;
     }
